@@ -1,0 +1,1 @@
+"""Release gates, sign-off queues and promotion (built on the registry)."""

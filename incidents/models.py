@@ -1,0 +1,1 @@
+"""Incidents linked to the version that was live (built on the registry)."""

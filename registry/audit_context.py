@@ -1,0 +1,39 @@
+"""Where a write comes from: web, API, task or command line, and which request.
+
+Middleware, Celery tasks and management commands set it; ``audit_record`` reads it, so services do
+not need the request passed down to them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from registry.choices import AuditSource
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    source: str = AuditSource.CLI
+    request_id: str = ""
+
+
+_current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
+    "gatehouse_audit_context", default=AuditContext()
+)
+
+
+def current_audit_context() -> AuditContext:
+    return _current.get()
+
+
+@contextmanager
+def audit_context(*, source: str, request_id: str = "") -> Iterator[AuditContext]:
+    context = AuditContext(source=AuditSource(source), request_id=request_id[:64])
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)

@@ -1,0 +1,92 @@
+"""Enumerations of the registry. Every status, tier and kind the app knows lives here."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """Fixed roles. Each is a Django group made by a data migration."""
+
+    PRODUCT = "product", "Product owner"
+    ML = "ml", "ML engineer"
+    SECURITY = "security", "Security reviewer"
+    LEGAL = "legal", "Legal reviewer"
+    SUPPORT = "support", "Support"
+    GOVERNANCE = "governance", "Governance admin"
+    AUDITOR = "auditor", "Auditor"
+
+
+class RiskTier(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    REGULATED = "regulated", "Regulated"
+
+
+class FeatureStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    RETIRED = "retired", "Retired"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    RETIRED = "retired", "Retired"
+
+
+VERSION_TRANSITIONS: dict[str, set[str]] = {
+    VersionStatus.DRAFT: {VersionStatus.SUBMITTED},
+    VersionStatus.SUBMITTED: {VersionStatus.RETIRED},
+    VersionStatus.RETIRED: set(),
+}
+
+
+class VendorStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    UNDER_REVIEW = "under_review", "Under review"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class ModelStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    DEPRECATED = "deprecated", "Deprecated"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class Modality(models.TextChoices):
+    TEXT = "text", "Text"
+    MULTIMODAL = "multimodal", "Text and images"
+    EMBEDDING = "embedding", "Embedding"
+    SPEECH = "speech", "Speech"
+
+
+class DataClassification(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+    CONFIDENTIAL = "confidential", "Confidential"
+    PERSONAL = "personal", "Personal data"
+    SPECIAL = "special", "Special-category personal data"
+
+
+class DatasetUsage(models.TextChoices):
+    TRAINING = "training", "Training"
+    EVALUATION = "evaluation", "Evaluation"
+    RETRIEVAL = "retrieval", "Retrieval"
+
+
+class EvaluationKind(models.TextChoices):
+    BENCHMARK = "benchmark", "Benchmark"
+    SAFETY = "safety", "Safety"
+    RED_TEAM = "red_team", "Red team"
+    PRIVACY_REVIEW = "privacy_review", "Privacy review"
+    REGIONAL_LANGUAGE = "regional_language", "Regional language"
+    BIAS = "bias", "Bias"
+    LOAD_TEST = "load_test", "Load test"
+
+
+class AuditSource(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    TASK = "task", "Task"
+    CLI = "cli", "Command line"

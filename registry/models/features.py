@@ -1,0 +1,67 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from registry.choices import DataClassification, FeatureStatus, RiskTier
+
+
+class AIFeature(models.Model):
+    """An AI feature of a product: what it is for, who owns it, how risky it is, where it serves."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=160)
+    purpose = models.TextField()
+    team = models.ForeignKey("registry.Team", on_delete=models.PROTECT, related_name="features")
+    accountable_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accountable_features"
+    )
+    incident_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_owned_features"
+    )
+    escalation_path = models.TextField(blank=True, help_text="Who is called next, in order.")
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices)
+    regions = models.ManyToManyField("registry.Region", related_name="features")
+    intended_uses = models.TextField()
+    disallowed_uses = models.TextField()
+    data_classification = models.CharField(max_length=20, choices=DataClassification.choices)
+    slos = models.TextField("SLOs", blank=True, help_text="Service-level objectives, one per line.")
+    monitors = models.TextField(blank=True, help_text="Links to dashboards and alerts, one per line.")
+    operational_fallback = models.TextField(blank=True, help_text="What happens when the AI path is off.")
+    rollback_path = models.TextField(blank=True, help_text="How to return to the last good configuration.")
+    stop_expansion_criteria = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=FeatureStatus.choices, default=FeatureStatus.PROPOSED)
+    restricted = models.BooleanField(
+        default=False, help_text="Visible only to the owning team, governance admins and auditors."
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["risk_tier", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:feature_detail", args=[self.slug])
+
+    @property
+    def monitor_links(self) -> list[str]:
+        return [line.strip() for line in self.monitors.splitlines() if line.strip()]
+
+    @property
+    def slo_lines(self) -> list[str]:
+        return [line.strip() for line in self.slos.splitlines() if line.strip()]
+
+
+class AIFeatureUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian direct foreign-key permissions (per object grants), for speed and integrity."""
+
+    content_object = models.ForeignKey(AIFeature, on_delete=models.CASCADE)
+
+
+class AIFeatureGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(AIFeature, on_delete=models.CASCADE)

@@ -1,0 +1,102 @@
+"""Who may do what. Every page, endpoint and service asks here; nothing decides permissions inline.
+
+Authorisation follows domain relations: roles are fixed groups, and a team's group holds
+django-guardian object permissions (direct foreign-key tables) on the features it owns.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from guardian.shortcuts import assign_perm, remove_perm
+
+from registry.choices import Role
+from registry.models import AIFeature, Team
+
+FEATURE_TEAM_PERMISSIONS = ("registry.view_aifeature", "registry.change_aifeature")
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role names the user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_gatehouse_roles", None)
+    if cached is None:
+        cached = frozenset(
+            user.groups.filter(name__in=Role.values).values_list("name", flat=True)
+        )
+        user._gatehouse_roles = cached
+    return cached
+
+
+def user_team_ids(user) -> frozenset[int]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_gatehouse_team_ids", None)
+    if cached is None:
+        cached = frozenset(Team.objects.filter(group__user=user).values_list("pk", flat=True))
+        user._gatehouse_team_ids = cached
+    return cached
+
+
+def forget_cached_rights(user) -> None:
+    for attribute in ("_gatehouse_roles", "_gatehouse_team_ids", "_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(attribute, None)
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def is_governance(user) -> bool:
+    return bool(getattr(user, "is_superuser", False) and user.is_active) or has_role(user, Role.GOVERNANCE)
+
+
+def sees_everything(user) -> bool:
+    """Governance admins and auditors read every feature, restricted ones included."""
+    return is_governance(user) or has_role(user, Role.AUDITOR)
+
+
+def can_read_audit_trail(user) -> bool:
+    return sees_everything(user)
+
+
+def can_create_feature_for(user, team: Team) -> bool:
+    return is_governance(user) or team.pk in user_team_ids(user)
+
+
+def can_register_features(user) -> bool:
+    return is_governance(user) or bool(user_team_ids(user))
+
+
+def can_edit_feature(user, feature: AIFeature) -> bool:
+    """Members of the owning team (through the guardian grant) and governance admins."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if is_governance(user):
+        return True
+    if has_role(user, Role.AUDITOR):
+        return False  # auditors read everything and change nothing
+    return user.has_perm("registry.change_aifeature", feature)
+
+
+def can_manage_catalog(user, entry: str) -> bool:
+    """Vendors, models and policy packs are governance's; prompts and datasets also ML and product."""
+    if is_governance(user):
+        return True
+    if entry in {"prompt", "dataset"}:
+        return has_role(user, Role.ML, Role.PRODUCT)
+    return False
+
+
+def feature_grant_to_team(*, feature: AIFeature, team: Team, previous_team: Team | None = None) -> None:
+    """Give the owning team's group its object permissions; take them from the team it replaces."""
+    if previous_team is not None and previous_team.pk != team.pk:
+        for perm in FEATURE_TEAM_PERMISSIONS:
+            remove_perm(perm, previous_team.group, feature)
+    for perm in FEATURE_TEAM_PERMISSIONS:
+        assign_perm(perm, team.group, feature)
+
+
+def feature_share_with_group(*, feature: AIFeature, group: Group) -> None:
+    """A read-only grant of one feature to another group (e.g. an external review board)."""
+    assign_perm("registry.view_aifeature", group, feature)

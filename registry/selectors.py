@@ -1,0 +1,159 @@
+"""Every read a page or endpoint makes starts here, restricted to what the user may see.
+
+Selectors own ``select_related``/``prefetch_related`` so lists cost a constant number of queries.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from registry.models import (
+    AIFeature,
+    AIFeatureGroupObjectPermission,
+    AIFeatureUserObjectPermission,
+    AuditEvent,
+    CatalogModel,
+    Dataset,
+    Evaluation,
+    FeatureVersion,
+    PolicyPack,
+    PromptVersion,
+    Vendor,
+    VersionDataset,
+    VersionFallback,
+)
+from registry.permissions import can_read_audit_trail, sees_everything
+
+
+def features_visible_to(user) -> QuerySet[AIFeature]:
+    """Unrestricted features for every signed-in user; restricted ones for their team and grantees."""
+    features = AIFeature.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return features.none()
+    if sees_everything(user):
+        return features
+    by_group = AIFeatureGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="view_aifeature"
+    ).values("content_object_id")
+    by_user = AIFeatureUserObjectPermission.objects.filter(
+        user=user, permission__codename="view_aifeature"
+    ).values("content_object_id")
+    return features.filter(Q(restricted=False) | Q(pk__in=by_group) | Q(pk__in=by_user))
+
+
+def feature_list(*, user) -> QuerySet[AIFeature]:
+    return (
+        features_visible_to(user)
+        .select_related("team", "accountable_owner")
+        .prefetch_related("regions")
+        .annotate(version_count=Count("versions", distinct=True))
+        .order_by("name")
+    )
+
+
+def feature_detail(*, user, slug: str) -> AIFeature:
+    """Raises ``AIFeature.DoesNotExist`` for features the user may not see, as for missing ones."""
+    return (
+        features_visible_to(user)
+        .select_related("team", "accountable_owner", "incident_owner", "created_by")
+        .prefetch_related("regions")
+        .get(slug=slug)
+    )
+
+
+def _version_related(queryset: QuerySet[FeatureVersion]) -> QuerySet[FeatureVersion]:
+    return queryset.select_related(
+        "feature", "feature__team", "model", "model__vendor", "prompt", "policy_pack", "parent", "author"
+    ).prefetch_related(
+        Prefetch("fallbacks", queryset=VersionFallback.objects.select_related("model", "model__vendor")),
+        Prefetch("dataset_links", queryset=VersionDataset.objects.select_related("dataset")),
+        "policy_pack__allowed_regions",
+    )
+
+
+def versions_visible_to(user) -> QuerySet[FeatureVersion]:
+    return FeatureVersion.objects.filter(feature__in=features_visible_to(user))
+
+
+def version_list(*, user) -> QuerySet[FeatureVersion]:
+    return _version_related(versions_visible_to(user)).order_by("feature__name", "-number")
+
+
+def versions_of_feature(*, feature: AIFeature) -> QuerySet[FeatureVersion]:
+    return _version_related(feature.versions.all()).annotate(
+        evaluation_count=Count("evaluations", distinct=True)
+    ).order_by("-number")
+
+
+def version_detail(*, user, slug: str, number: int) -> FeatureVersion:
+    return _version_related(versions_visible_to(user)).get(feature__slug=slug, number=number)
+
+
+def evaluations_visible_to(user) -> QuerySet[Evaluation]:
+    return (
+        Evaluation.objects.filter(version__feature__in=features_visible_to(user))
+        .select_related("version", "version__feature", "region", "recorded_by")
+        .order_by("-run_at", "-id")
+    )
+
+
+def evaluations_of_feature(*, feature: AIFeature) -> QuerySet[Evaluation]:
+    return (
+        Evaluation.objects.filter(version__feature=feature)
+        .select_related("version", "region", "recorded_by")
+        .order_by("-run_at", "-id")
+    )
+
+
+def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
+    if not can_read_audit_trail(user):
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.select_related("actor").order_by("-sequence")
+
+
+def feature_history(*, feature: AIFeature, limit: int = 50) -> list[AuditEvent]:
+    """The audit events about a feature and its versions, newest first (already visible with it)."""
+    return list(AuditEvent.objects.filter(feature=feature).order_by("-sequence")[:limit])
+
+
+# --- Catalog ------------------------------------------------------------------------------
+
+
+def vendor_list() -> QuerySet[Vendor]:
+    return Vendor.objects.annotate(model_count=Count("models", distinct=True)).order_by("name")
+
+
+def catalog_model_list() -> QuerySet[CatalogModel]:
+    return CatalogModel.objects.select_related("vendor").prefetch_related("regions").order_by(
+        "vendor__name", "identifier"
+    )
+
+
+def prompt_list() -> QuerySet[PromptVersion]:
+    return PromptVersion.objects.select_related("created_by").order_by("name", "-version")
+
+
+def policy_pack_list() -> QuerySet[PolicyPack]:
+    return PolicyPack.objects.prefetch_related("allowed_regions").order_by("name", "-version")
+
+
+def dataset_list() -> QuerySet[Dataset]:
+    return Dataset.objects.select_related("owner").order_by("name", "-created_at")
+
+
+def versions_using(*, user, **lookup) -> QuerySet[FeatureVersion]:
+    """The visible versions that pin a catalog entry, e.g. ``versions_using(user=u, model=m)``.
+
+    Lookups may be any FeatureVersion filter, e.g. ``fallbacks__model=m`` or ``dataset_links__dataset=d``.
+    """
+    return (
+        versions_visible_to(user)
+        .filter(**lookup)
+        .select_related("feature", "feature__team", "model", "prompt", "policy_pack")
+        .distinct()
+        .order_by("feature__name", "-number")
+    )
+
+
+def catalog_model_usage(*, user, model: CatalogModel) -> QuerySet[FeatureVersion]:
+    return versions_using(user=user).filter(Q(model=model) | Q(fallbacks__model=model)).distinct()

@@ -1,0 +1,40 @@
+"""Every write of the registry. UI, API, tasks and commands call these and nothing else."""
+
+from .audit import audit_record, audit_verify
+from .catalog import catalog_model_create, dataset_create, policy_pack_create, prompt_version_create, vendor_create
+from .features import feature_create, feature_update
+from .teams import role_grant, team_create, team_member_add
+from .tokens import api_token_create, api_token_revoke
+from .versions import (
+    configuration_hash,
+    evaluation_record,
+    version_configuration,
+    version_create,
+    version_retire,
+    version_submit,
+    version_update,
+)
+
+__all__ = [
+    "api_token_create",
+    "api_token_revoke",
+    "audit_record",
+    "audit_verify",
+    "catalog_model_create",
+    "configuration_hash",
+    "dataset_create",
+    "evaluation_record",
+    "feature_create",
+    "feature_update",
+    "policy_pack_create",
+    "prompt_version_create",
+    "role_grant",
+    "team_create",
+    "team_member_add",
+    "vendor_create",
+    "version_configuration",
+    "version_create",
+    "version_retire",
+    "version_submit",
+    "version_update",
+]

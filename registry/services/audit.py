@@ -1,0 +1,202 @@
+"""The audit trail: append-only, hash-chained, written in the transaction that makes the change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.utils import timezone
+
+from registry.audit_context import current_audit_context
+from registry.models import AuditChainHead, AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def _normalise(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the database will give back: JSON types only (dates, decimals and UUIDs as strings)."""
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+
+
+def compute_event_hash(
+    *,
+    sequence: int,
+    at,
+    actor_id: int | None,
+    actor_name: str,
+    source: str,
+    request_id: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    feature_id: int | None,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    body = json.dumps(
+        {
+            "sequence": sequence,
+            "at": at.astimezone(dt_timezone.utc).isoformat(),
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "source": str(source),
+            "request_id": request_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "feature_id": feature_id,
+            "payload": payload,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _lock_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target=None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    feature=None,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. Must run inside the transaction of the change it records.
+
+    The chain head row is locked for the rest of the transaction, so appends are serialised and the
+    sequence has no gaps; a rolled-back change takes its audit event with it.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must be called inside the transaction that makes the change")
+    context = current_audit_context()
+    if target is not None:
+        object_type = object_type or target._meta.model_name
+        object_id = target.pk if object_id is None else object_id
+    if not object_type or object_id is None:
+        raise ValueError("audit_record needs a target or an object_type and object_id")
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    actor_id = actor.pk if is_user else None
+    actor_name = actor.get_username() if is_user else "system"
+    payload = _normalise(payload or {})
+    feature_id = feature.pk if feature is not None else None
+
+    head = _lock_head()
+    sequence = head.last_sequence + 1
+    at = timezone.now()
+    event_hash = compute_event_hash(
+        sequence=sequence,
+        at=at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        source=context.source,
+        request_id=context.request_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        feature_id=feature_id,
+        payload=payload,
+        prev_hash=head.last_hash,
+    )
+    event = AuditEvent.objects.create(
+        sequence=sequence,
+        at=at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        source=context.source,
+        request_id=context.request_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=str(target)[:200] if target is not None else "",
+        feature_id=feature_id,
+        payload=payload,
+        prev_hash=head.last_hash,
+        hash=event_hash,
+    )
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=event_hash)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    checked: int
+    broken_sequence: int | None = None
+    message: str = ""
+
+
+_VERIFY_FIELDS = (
+    "sequence",
+    "at",
+    "actor_id",
+    "actor_name",
+    "source",
+    "request_id",
+    "action",
+    "object_type",
+    "object_id",
+    "feature_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+def audit_verify(*, chunk_size: int = 5000) -> ChainVerification:
+    """Walk the chain from the first event: every sequence present, every link and hash intact."""
+    expected_sequence = 1
+    previous_hash = GENESIS_HASH
+    checked = 0
+    rows = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_FIELDS).iterator(chunk_size=chunk_size)
+    for row in rows:
+        fields = dict(zip(_VERIFY_FIELDS, row))
+        sequence = fields["sequence"]
+        if sequence != expected_sequence:
+            return ChainVerification(
+                False, checked, expected_sequence, f"event #{expected_sequence} is missing (the next is #{sequence})"
+            )
+        if fields["prev_hash"] != previous_hash:
+            return ChainVerification(
+                False, checked, sequence, f"event #{sequence} does not link to event #{sequence - 1}"
+            )
+        recomputed = compute_event_hash(
+            **{name: fields[name] for name in _VERIFY_FIELDS if name not in {"hash"}}
+        )
+        if recomputed != fields["hash"]:
+            return ChainVerification(False, checked, sequence, f"event #{sequence} was altered")
+        previous_hash = fields["hash"]
+        expected_sequence += 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last_sequence = expected_sequence - 1
+    if head is not None and (head.last_sequence != last_sequence or head.last_hash != previous_hash):
+        if head.last_sequence > last_sequence:
+            return ChainVerification(
+                False,
+                checked,
+                last_sequence + 1,
+                f"events #{last_sequence + 1} to #{head.last_sequence} were removed",
+            )
+        return ChainVerification(False, checked, head.last_sequence, "the chain head does not match the last event")
+    return ChainVerification(True, checked, None, f"{checked} events verified")
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """The fields that differ, as ``{field: [old, new]}``, for an audit payload."""
+    return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
