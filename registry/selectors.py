@@ -157,3 +157,12 @@ def versions_using(*, user, **lookup) -> QuerySet[FeatureVersion]:
 
 def catalog_model_usage(*, user, model: CatalogModel) -> QuerySet[FeatureVersion]:
     return versions_using(user=user).filter(Q(model=model) | Q(fallbacks__model=model)).distinct()
+
+
+def dataset_usage(*, user, dataset: Dataset) -> QuerySet[VersionDataset]:
+    """How visible versions use a dataset (training, evaluation, retrieval): one row per use."""
+    return (
+        VersionDataset.objects.filter(dataset=dataset, version__in=versions_visible_to(user))
+        .select_related("version", "version__feature", "version__feature__team")
+        .order_by("version__feature__name", "-version__number", "usage")
+    )

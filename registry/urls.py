@@ -1,1 +1,41 @@
-urlpatterns = []
+from django.urls import path
+
+from registry.views import audit, catalog, features, tokens
+
+app_name = "registry"
+
+urlpatterns = [
+    path("", features.HomeView.as_view(), name="home"),
+    path("features/", features.FeatureListView.as_view(), name="feature_list"),
+    path("features/new/", features.FeatureCreateView.as_view(), name="feature_create"),
+    path("features/<slug:slug>/", features.FeatureDetailView.as_view(), name="feature_detail"),
+    path("features/<slug:slug>/edit/", features.FeatureEditView.as_view(), name="feature_edit"),
+    path("features/<slug:slug>/diff/", features.VersionDiffView.as_view(), name="version_diff"),
+    path("features/<slug:slug>/versions/new/", features.VersionCreateView.as_view(), name="version_create"),
+    path("features/<slug:slug>/versions/<int:number>/", features.VersionDetailView.as_view(), name="version_detail"),
+    path("features/<slug:slug>/versions/<int:number>/edit/", features.VersionEditView.as_view(), name="version_edit"),
+    path("features/<slug:slug>/versions/<int:number>/submit/", features.VersionSubmitView.as_view(), name="version_submit"),
+    path(
+        "features/<slug:slug>/versions/<int:number>/evaluations/new/",
+        features.EvaluationCreateView.as_view(),
+        name="evaluation_create",
+    ),
+    path("catalog/vendors/", catalog.VendorListView.as_view(), name="vendor_list"),
+    path("catalog/vendors/new/", catalog.VendorCreateView.as_view(), name="vendor_create"),
+    path("catalog/vendors/<slug:slug>/", catalog.VendorDetailView.as_view(), name="vendor_detail"),
+    path("catalog/models/", catalog.CatalogModelListView.as_view(), name="model_list"),
+    path("catalog/models/new/", catalog.CatalogModelCreateView.as_view(), name="model_create"),
+    path("catalog/models/<int:pk>/", catalog.CatalogModelDetailView.as_view(), name="model_detail"),
+    path("catalog/prompts/", catalog.PromptListView.as_view(), name="prompt_list"),
+    path("catalog/prompts/new/", catalog.PromptCreateView.as_view(), name="prompt_create"),
+    path("catalog/prompts/<int:pk>/", catalog.PromptDetailView.as_view(), name="prompt_detail"),
+    path("catalog/policies/", catalog.PolicyPackListView.as_view(), name="policy_list"),
+    path("catalog/policies/new/", catalog.PolicyPackCreateView.as_view(), name="policy_create"),
+    path("catalog/policies/<int:pk>/", catalog.PolicyPackDetailView.as_view(), name="policy_detail"),
+    path("catalog/datasets/", catalog.DatasetListView.as_view(), name="dataset_list"),
+    path("catalog/datasets/new/", catalog.DatasetCreateView.as_view(), name="dataset_create"),
+    path("catalog/datasets/<int:pk>/", catalog.DatasetDetailView.as_view(), name="dataset_detail"),
+    path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
+    path("tokens/", tokens.ApiTokenListView.as_view(), name="token_list"),
+    path("tokens/<int:pk>/revoke/", tokens.ApiTokenRevokeView.as_view(), name="token_revoke"),
+]

@@ -1,1 +1,19 @@
-urlpatterns = []
+from rest_framework.routers import DefaultRouter
+
+from registry.api import views
+
+router = DefaultRouter()
+router.register("features", views.FeatureViewSet, basename="feature")
+router.register("versions", views.VersionViewSet, basename="version")
+router.register("evaluations", views.EvaluationViewSet, basename="evaluation")
+router.register("vendors", views.VendorViewSet, basename="vendor")
+router.register("models", views.CatalogModelViewSet, basename="model")
+router.register("prompts", views.PromptVersionViewSet, basename="prompt")
+router.register("policy-packs", views.PolicyPackViewSet, basename="policy-pack")
+router.register("datasets", views.DatasetViewSet, basename="dataset")
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("regions", views.RegionViewSet, basename="region")
+router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+
+app_name = "api"
+urlpatterns = router.urls

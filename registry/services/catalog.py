@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from registry.choices import DataClassification
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
 from registry.permissions import can_manage_catalog
 from registry.services.audit import audit_record
@@ -116,6 +117,11 @@ def policy_pack_create(
     allowed_regions = list(allowed_regions)
     if not allowed_regions:
         raise ValidationError({"allowed_regions": "Choose at least one region where data may be processed."})
+    unknown = set(data_classifications or []) - set(DataClassification.values)
+    if unknown:
+        raise ValidationError({"data_classifications": f"Unknown classifications: {', '.join(sorted(unknown))}."})
+    if not all(isinstance(rule, str) and rule.strip() for rule in safety_requirements or []):
+        raise ValidationError({"safety_requirements": "Each safety requirement is a line of text."})
     for tool in allowed_tools or []:
         if not isinstance(tool, dict) or not tool.get("tool"):
             raise ValidationError({"allowed_tools": 'Each tool needs a name, e.g. {"tool": "crm.lookup", "authorisation": "user-delegated"}.'})

@@ -239,7 +239,7 @@ def version_update(
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
     _require_editor(actor, version.feature)
     with transaction.atomic():
-        locked = FeatureVersion.objects.select_for_update().select_related("feature").get(pk=version.pk)
+        locked = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
         if locked.status != VersionStatus.DRAFT:
             raise Conflict(
                 f"{locked} is {locked.get_status_display().lower()} and can no longer change. "
@@ -296,7 +296,7 @@ def version_submit(*, actor, version: FeatureVersion) -> FeatureVersion:
     _require_editor(actor, version.feature)
     with transaction.atomic():
         locked = (
-            FeatureVersion.objects.select_for_update()
+            FeatureVersion.objects.select_for_update(of=("self",))
             .select_related("feature", "model", "model__vendor", "prompt", "policy_pack", "parent")
             .get(pk=version.pk)
         )
@@ -326,7 +326,7 @@ def version_retire(*, actor, version: FeatureVersion, reason: str) -> FeatureVer
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the version is retired."})
     with transaction.atomic():
-        locked = FeatureVersion.objects.select_for_update().select_related("feature").get(pk=version.pk)
+        locked = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
         _transition(locked, VersionStatus.RETIRED)
         previous = locked.status
         locked.status = VersionStatus.RETIRED
@@ -365,7 +365,7 @@ def evaluation_record(
     if run_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"run_at": "An evaluation cannot have run in the future."})
     with transaction.atomic():
-        locked = FeatureVersion.objects.select_for_update().select_related("feature").get(pk=version.pk)
+        locked = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
         if locked.status == VersionStatus.RETIRED:
             raise Conflict(f"{locked} is retired; it takes no new evidence.")
         evaluation = Evaluation(

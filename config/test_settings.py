@@ -1,0 +1,20 @@
+"""The test run's environment defaults, then the one settings file. No setting is defined here.
+
+pytest-django imports settings before any conftest runs, so the defaults are set here instead.
+"""
+
+import os
+
+for name, value in {
+    "GATEHOUSE_ALLOW_INSECURE_KEY": "1",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "GATEHOUSE_MANIFEST_STATIC": "0",
+    "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+    "CELERY_BROKER_URL": "memory://",
+}.items():
+    os.environ.setdefault(name, value)
+
+from config.settings import *  # noqa: E402,F401,F403

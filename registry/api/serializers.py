@@ -1,0 +1,255 @@
+"""API representations. Read serializers render; write serializers only parse input for a service."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from registry.choices import DatasetUsage
+from registry.models import (
+    AIFeature,
+    AuditEvent,
+    CatalogModel,
+    Dataset,
+    Evaluation,
+    FeatureVersion,
+    PolicyPack,
+    PromptVersion,
+    Region,
+    Team,
+    Vendor,
+)
+
+User = get_user_model()
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class RegionCodesField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        kwargs.setdefault("many", False)
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Region.objects.all())
+        super().__init__(**kwargs)
+
+
+# --- Reference -------------------------------------------------------------------------------
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "description"]
+
+
+# --- Catalog ---------------------------------------------------------------------------------
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vendor
+        fields = ["id", "slug", "name", "status", "website", "notes", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class CatalogModelSerializer(serializers.ModelSerializer):
+    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
+    regions = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), many=True)
+
+    class Meta:
+        model = CatalogModel
+        fields = [
+            "id", "vendor", "identifier", "display_name", "regions", "context_window", "modality", "status",
+            "deprecation_date", "notes", "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+
+class PromptVersionSerializer(serializers.ModelSerializer):
+    created_by = UsernameField(read_only=True)
+
+    class Meta:
+        model = PromptVersion
+        fields = ["id", "name", "version", "template", "content_hash", "notes", "created_by", "created_at"]
+        read_only_fields = ["id", "version", "content_hash", "created_by", "created_at"]
+
+
+class AllowedToolSerializer(serializers.Serializer):
+    tool = serializers.CharField(max_length=120)
+    authorisation = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+
+class PolicyPackSerializer(serializers.ModelSerializer):
+    allowed_regions = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), many=True)
+    safety_requirements = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
+    allowed_tools = AllowedToolSerializer(many=True, required=False)
+    data_classifications = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+
+    class Meta:
+        model = PolicyPack
+        fields = [
+            "id", "name", "version", "description", "allowed_regions", "safety_requirements", "allowed_tools",
+            "data_classifications", "created_at",
+        ]
+        read_only_fields = ["id", "version", "created_at"]
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "version", "uri", "classification", "owner", "description", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+# --- Features --------------------------------------------------------------------------------
+
+
+class FeatureSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    accountable_owner = UsernameField()
+    incident_owner = UsernameField()
+    regions = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), many=True)
+    created_by = UsernameField(read_only=True)
+    change_reason = serializers.CharField(
+        write_only=True, required=False, help_text="Why the feature changes (required on update)."
+    )
+
+    class Meta:
+        model = AIFeature
+        fields = [
+            "slug", "name", "purpose", "team", "accountable_owner", "incident_owner", "escalation_path", "risk_tier",
+            "regions", "intended_uses", "disallowed_uses", "data_classification", "slos", "monitors",
+            "operational_fallback", "rollback_path", "stop_expansion_criteria", "status", "restricted",
+            "created_by", "created_at", "updated_at", "change_reason",
+        ]
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+        # Uniqueness is checked by the service (and the database), not twice here.
+        extra_kwargs = {"slug": {"validators": []}}
+
+
+# --- Versions and evidence ---------------------------------------------------------------------
+
+
+class ModelRefSerializer(serializers.ModelSerializer):
+    vendor = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = CatalogModel
+        fields = ["id", "vendor", "identifier"]
+
+
+class DatasetLinkSerializer(serializers.Serializer):
+    dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.all())
+    usage = serializers.ChoiceField(choices=DatasetUsage.choices)
+
+
+class PromptRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PromptVersion
+        fields = ["id", "name", "version", "content_hash"]
+
+
+class PolicyPackRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PolicyPack
+        fields = ["id", "name", "version"]
+
+
+class FallbackSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    model = ModelRefSerializer()
+
+
+class DatasetLinkReadSerializer(serializers.Serializer):
+    dataset = serializers.IntegerField(source="dataset_id")
+    name = serializers.CharField(source="dataset.name")
+    version = serializers.CharField(source="dataset.version")
+    usage = serializers.ChoiceField(choices=DatasetUsage.choices)
+
+
+class ToolSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    scopes = serializers.ListField(child=serializers.CharField(max_length=120), required=False, default=list)
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    """A version and the configuration it pins."""
+
+    feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    model = ModelRefSerializer(read_only=True)
+    fallback_models = FallbackSerializer(source="fallbacks", many=True, read_only=True)
+    prompt = PromptRefSerializer(read_only=True)
+    policy_pack = PolicyPackRefSerializer(read_only=True)
+    datasets = DatasetLinkReadSerializer(source="dataset_links", many=True, read_only=True)
+    tools = ToolSerializer(many=True, read_only=True)
+    parameters = serializers.DictField(read_only=True)
+    parent = serializers.IntegerField(source="parent.number", read_only=True, allow_null=True, default=None)
+    author = UsernameField(read_only=True)
+    submitted_by = UsernameField(read_only=True)
+
+    class Meta:
+        model = FeatureVersion
+        fields = [
+            "id", "feature", "number", "status", "model", "fallback_models", "prompt", "policy_pack",
+            "retrieval_index", "tools", "datasets", "parameters", "parent", "change_summary", "author", "created_at",
+            "submitted_at", "submitted_by", "config_hash",
+        ]
+        read_only_fields = fields
+
+
+class VersionWriteSerializer(serializers.Serializer):
+    """Input for creating a draft (``feature`` required) or changing one (every field optional)."""
+
+    feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.all(), required=False)
+    model = serializers.PrimaryKeyRelatedField(queryset=CatalogModel.objects.select_related("vendor"))
+    fallback_models = serializers.PrimaryKeyRelatedField(
+        queryset=CatalogModel.objects.select_related("vendor"), many=True, required=False,
+        help_text="Catalog model ids, in order: the first is tried first.",
+    )
+    prompt = serializers.PrimaryKeyRelatedField(queryset=PromptVersion.objects.all())
+    policy_pack = serializers.PrimaryKeyRelatedField(queryset=PolicyPack.objects.all())
+    retrieval_index = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tools = ToolSerializer(many=True, required=False)
+    datasets = DatasetLinkSerializer(many=True, required=False)
+    parameters = serializers.DictField(required=False)
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="The parent version's number.")
+    change_summary = serializers.CharField()
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    version = serializers.PrimaryKeyRelatedField(queryset=FeatureVersion.objects.all())
+    feature = serializers.SlugRelatedField(source="version.feature", slug_field="slug", read_only=True)
+    version_number = serializers.IntegerField(source="version.number", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True)
+    recorded_by = UsernameField(read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id", "version", "feature", "version_number", "kind", "suite", "metric", "score", "threshold",
+            "higher_is_better", "passed", "region", "language", "run_at", "artifact_url", "notes", "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "passed", "recorded_by", "recorded_at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "sequence", "at", "actor_name", "source", "request_id", "action", "object_type", "object_id", "object_repr",
+            "payload", "prev_hash", "hash",
+        ]

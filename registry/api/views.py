@@ -1,0 +1,257 @@
+"""API endpoints. Each parses input with a serializer, calls the same service the pages call, and
+renders the result; lists start from the same selectors and FilterSets as the pages."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from registry import selectors, services
+from registry.api import serializers as s
+from registry.filters import (
+    AuditEventFilter,
+    CatalogModelFilter,
+    DatasetFilter,
+    EvaluationFilter,
+    FeatureFilter,
+    PolicyPackFilter,
+    PromptVersionFilter,
+    VendorFilter,
+    VersionFilter,
+)
+from registry.models import AIFeature, FeatureVersion, Region, Team
+from registry.permissions import can_read_audit_trail
+
+
+class ServiceCreateMixin:
+    """POST: validate with ``get_serializer``, hand ``validated_data`` to ``perform_service_create``."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_service_create(dict(serializer.validated_data))
+        instance = self.get_queryset().get(pk=instance.pk)
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
+
+    def perform_service_create(self, data):
+        raise NotImplementedError
+
+
+class ReadCreateViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        viewsets.GenericViewSet):
+    pass
+
+
+# --- Features --------------------------------------------------------------------------------
+
+
+class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
+    """AI features. Restricted features are visible only to their team, governance and auditors."""
+
+    serializer_class = s.FeatureSerializer
+    filterset_class = FeatureFilter
+    lookup_field = "slug"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.feature_list(user=self.request.user).select_related("incident_owner", "created_by")
+
+    def perform_service_create(self, data):
+        data.pop("change_reason", None)
+        regions = data.pop("regions")
+        return services.feature_create(actor=self.request.user, regions=regions, **data)
+
+    def partial_update(self, request, *args, **kwargs):
+        feature = self.get_object()
+        serializer = self.get_serializer(feature, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "slug" in data and data.pop("slug") != feature.slug:
+            raise ValidationError({"slug": "A feature's slug cannot change; routers depend on it."})
+        reason = data.pop("change_reason", "")
+        regions = data.pop("regions", None)
+        services.feature_update(actor=request.user, feature=feature, reason=reason, regions=regions, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=feature.pk)).data)
+
+
+# --- Versions and evidence ---------------------------------------------------------------------
+
+
+def _version_arguments(feature: AIFeature, data: dict) -> dict:
+    """Serializer output → service keyword arguments (parent number → version, dataset links → tuples)."""
+    arguments = dict(data)
+    arguments.pop("feature", None)
+    if "parent" in arguments:
+        number = arguments.pop("parent")
+        if number is not None:
+            try:
+                arguments["parent"] = feature.versions.get(number=number)
+            except FeatureVersion.DoesNotExist:
+                raise ValidationError({"parent": f"{feature.slug} has no version {number}."})
+    if "datasets" in arguments:
+        arguments["datasets"] = [(link["dataset"], link["usage"]) for link in arguments["datasets"]]
+    if "tools" in arguments:
+        arguments["tools"] = [dict(tool) for tool in arguments["tools"]]
+    return arguments
+
+
+@extend_schema(request=s.VersionWriteSerializer, responses=s.VersionSerializer, methods=["POST", "PATCH"])
+class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
+    """Feature versions. Drafts may change (PATCH); ``submit`` locks and hashes one."""
+
+    filterset_class = VersionFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.version_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in {"create", "partial_update"} and self.request.method != "GET":
+            return s.VersionWriteSerializer
+        return s.VersionSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = s.VersionWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        feature = data.get("feature")
+        if feature is None:
+            raise ValidationError({"feature": "Name the feature (its slug)."})
+        if not selectors.features_visible_to(request.user).filter(pk=feature.pk).exists():
+            raise ValidationError({"feature": f'Object with slug={feature.slug} does not exist.'})
+        version = services.version_create(actor=request.user, feature=feature, **_version_arguments(feature, data))
+        return Response(s.VersionSerializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        version = self.get_object()
+        serializer = s.VersionWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.version_update(
+            actor=request.user, version=version, **_version_arguments(version.feature, dict(serializer.validated_data))
+        )
+        return Response(s.VersionSerializer(self.get_queryset().get(pk=version.pk)).data)
+
+    @extend_schema(request=None, responses=s.VersionSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit a draft: it becomes immutable and carries its configuration hash."""
+        version = services.version_submit(actor=request.user, version=self.get_object())
+        return Response(s.VersionSerializer(self.get_queryset().get(pk=version.pk)).data)
+
+
+class EvaluationViewSet(ReadCreateViewSet):
+    """Evidence attached to versions."""
+
+    serializer_class = s.EvaluationSerializer
+    filterset_class = EvaluationFilter
+
+    def get_queryset(self):
+        return selectors.evaluations_visible_to(self.request.user)
+
+    def perform_service_create(self, data):
+        version = data.pop("version")
+        if not selectors.versions_visible_to(self.request.user).filter(pk=version.pk).exists():
+            raise ValidationError({"version": f'Invalid pk "{version.pk}" - object does not exist.'})
+        return services.evaluation_record(actor=self.request.user, version=version, **data)
+
+
+# --- Catalog ---------------------------------------------------------------------------------
+
+
+class VendorViewSet(ReadCreateViewSet):
+    serializer_class = s.VendorSerializer
+    filterset_class = VendorFilter
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return selectors.vendor_list()
+
+    def perform_service_create(self, data):
+        return services.vendor_create(actor=self.request.user, **data)
+
+
+class CatalogModelViewSet(ReadCreateViewSet):
+    serializer_class = s.CatalogModelSerializer
+    filterset_class = CatalogModelFilter
+
+    def get_queryset(self):
+        return selectors.catalog_model_list()
+
+    def perform_service_create(self, data):
+        return services.catalog_model_create(actor=self.request.user, **data)
+
+
+class PromptVersionViewSet(ReadCreateViewSet):
+    """Prompt versions. POST with an existing name adds its next version."""
+
+    serializer_class = s.PromptVersionSerializer
+    filterset_class = PromptVersionFilter
+
+    def get_queryset(self):
+        return selectors.prompt_list()
+
+    def perform_service_create(self, data):
+        return services.prompt_version_create(actor=self.request.user, **data)
+
+
+class PolicyPackViewSet(ReadCreateViewSet):
+    """Policy packs. POST with an existing name adds its next version."""
+
+    serializer_class = s.PolicyPackSerializer
+    filterset_class = PolicyPackFilter
+
+    def get_queryset(self):
+        return selectors.policy_pack_list()
+
+    def perform_service_create(self, data):
+        data["allowed_tools"] = [dict(tool) for tool in data.get("allowed_tools", [])]
+        return services.policy_pack_create(actor=self.request.user, **data)
+
+
+class DatasetViewSet(ReadCreateViewSet):
+    serializer_class = s.DatasetSerializer
+    filterset_class = DatasetFilter
+
+    def get_queryset(self):
+        return selectors.dataset_list()
+
+    def perform_service_create(self, data):
+        return services.dataset_create(actor=self.request.user, **data)
+
+
+class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.TeamSerializer
+    queryset = Team.objects.order_by("name")
+    filterset_class = None
+
+
+class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.RegionSerializer
+    queryset = Region.objects.order_by("code")
+    filterset_class = None
+
+
+# --- Audit -----------------------------------------------------------------------------------
+
+
+class CanReadAuditTrail(permissions.BasePermission):
+    message = "The audit trail is open to governance admins and auditors."
+
+    def has_permission(self, request, view):
+        return can_read_audit_trail(request.user)
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The audit trail, newest first. Each event carries its hash and the previous one."""
+
+    serializer_class = s.AuditEventSerializer
+    filterset_class = AuditEventFilter
+    permission_classes = [permissions.IsAuthenticated, CanReadAuditTrail]
+    lookup_field = "sequence"
+
+    def get_queryset(self):
+        return selectors.audit_events_visible_to(self.request.user)

@@ -1,0 +1,165 @@
+"""FilterSets shared by the list pages and the API list endpoints."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from registry.choices import (
+    AuditSource,
+    DataClassification,
+    EvaluationKind,
+    FeatureStatus,
+    ModelStatus,
+    RiskTier,
+    VendorStatus,
+    VersionStatus,
+)
+from registry.models import (
+    AIFeature,
+    AuditEvent,
+    CatalogModel,
+    Dataset,
+    Evaluation,
+    FeatureVersion,
+    PolicyPack,
+    PromptVersion,
+    Region,
+    Team,
+    Vendor,
+)
+
+
+def _search(*fields):
+    def method(queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+    return method
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search", method="filter_q", widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
+    )
+    search_fields: tuple[str, ...] = ()
+
+    def filter_q(self, queryset, name, value):
+        return _search(*self.search_fields)(queryset, name, value)
+
+
+class FeatureFilter(SearchFilterSet):
+    search_fields = ("name", "slug", "purpose", "team__name")
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams")
+    risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, empty_label="All tiers")
+    region = django_filters.ModelChoiceFilter(
+        field_name="regions", queryset=Region.objects.order_by("code"), to_field_name="code", empty_label="All regions"
+    )
+    status = django_filters.ChoiceFilter(choices=FeatureStatus.choices, empty_label="All statuses")
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("risk_tier", "risk_tier"), ("updated_at", "updated")),
+        empty_label="Name",
+    )
+
+    class Meta:
+        model = AIFeature
+        fields = ["q", "team", "risk_tier", "region", "status"]
+
+
+class VersionFilter(SearchFilterSet):
+    search_fields = ("feature__name", "feature__slug", "change_summary", "model__identifier")
+    feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    status = django_filters.ChoiceFilter(choices=VersionStatus.choices)
+    model = django_filters.ModelChoiceFilter(queryset=CatalogModel.objects.all())
+
+    class Meta:
+        model = FeatureVersion
+        fields = ["q", "feature", "status", "model"]
+
+
+class EvaluationFilter(SearchFilterSet):
+    search_fields = ("suite", "metric", "version__feature__name")
+    feature = django_filters.CharFilter(field_name="version__feature__slug", label="Feature (slug)")
+    version = django_filters.NumberFilter(field_name="version_id", label="Version id")
+    kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices)
+    passed = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Evaluation
+        fields = ["q", "feature", "version", "kind", "passed"]
+
+
+class AuditEventFilter(SearchFilterSet):
+    search_fields = ("action", "object_repr", "actor_name", "request_id")
+    action = django_filters.CharFilter(lookup_expr="startswith", label="Action starts with")
+    object_type = django_filters.CharFilter(label="Object type")
+    actor = django_filters.CharFilter(field_name="actor_name", label="Actor (username)")
+    source = django_filters.ChoiceFilter(choices=AuditSource.choices, empty_label="All sources")
+    feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    since = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["q", "action", "object_type", "actor", "source", "feature", "since", "until"]
+
+
+class VendorFilter(SearchFilterSet):
+    search_fields = ("name", "slug", "notes")
+    status = django_filters.ChoiceFilter(choices=VendorStatus.choices, empty_label="All statuses")
+
+    class Meta:
+        model = Vendor
+        fields = ["q", "status"]
+
+
+class CatalogModelFilter(SearchFilterSet):
+    search_fields = ("identifier", "display_name", "vendor__name")
+    vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.order_by("name"), to_field_name="slug", empty_label="All vendors")
+    status = django_filters.ChoiceFilter(choices=ModelStatus.choices, empty_label="All statuses")
+    region = django_filters.ModelChoiceFilter(
+        field_name="regions", queryset=Region.objects.order_by("code"), to_field_name="code", empty_label="All regions"
+    )
+
+    class Meta:
+        model = CatalogModel
+        fields = ["q", "vendor", "status", "region"]
+
+
+class PromptVersionFilter(SearchFilterSet):
+    search_fields = ("name", "template", "notes")
+    name = django_filters.CharFilter(label="Prompt name")
+
+    class Meta:
+        model = PromptVersion
+        fields = ["q", "name"]
+
+
+class PolicyPackFilter(SearchFilterSet):
+    search_fields = ("name", "description")
+    region = django_filters.ModelChoiceFilter(
+        field_name="allowed_regions", queryset=Region.objects.order_by("code"), to_field_name="code",
+        empty_label="All regions",
+    )
+
+    class Meta:
+        model = PolicyPack
+        fields = ["q", "region"]
+
+
+class DatasetFilter(SearchFilterSet):
+    search_fields = ("name", "uri", "description")
+    classification = django_filters.ChoiceFilter(choices=DataClassification.choices, empty_label="All classifications")
+    owner = django_filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams")
+
+    class Meta:
+        model = Dataset
+        fields = ["q", "classification", "owner"]

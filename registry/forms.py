@@ -1,0 +1,306 @@
+"""Forms parse and validate browser input; the services decide. Errors from services land back here."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from registry.choices import DataClassification, DatasetUsage
+from registry.models import (
+    AIFeature,
+    CatalogModel,
+    Dataset,
+    Evaluation,
+    FeatureVersion,
+    PolicyPack,
+    PromptVersion,
+    Region,
+    Team,
+    Vendor,
+)
+from registry.permissions import is_governance, user_team_ids
+
+User = get_user_model()
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        full = user.get_full_name()
+        return f"{full} ({user.username})" if full else user.username
+
+
+class JSONTextField(forms.CharField):
+    """A textarea holding JSON; keeps what was typed when it does not parse."""
+
+    def __init__(self, *, expect: type, example: str, **kwargs):
+        self.expect = expect
+        self.example = example
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "class": "mono", "placeholder": example}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, dict)):
+            return json.dumps(value, indent=2) if value else ""
+        return value
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text or not text.strip():
+            return self.expect()
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"This is not valid JSON ({error.msg} at line {error.lineno}). Example: {self.example}")
+        if not isinstance(parsed, self.expect):
+            raise forms.ValidationError(f"Expected {'a list' if self.expect is list else 'an object'}, e.g. {self.example}")
+        return parsed
+
+
+class LinesField(forms.CharField):
+    """A textarea where each non-empty line is one item of a list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def clean(self, value):
+        text = super().clean(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _regions_field(**kwargs):
+    return forms.ModelMultipleChoiceField(
+        queryset=Region.objects.order_by("code"), widget=forms.CheckboxSelectMultiple, **kwargs
+    )
+
+
+class FeatureForm(forms.ModelForm):
+    regions = _regions_field(help_text="Where the feature serves users.")
+    accountable_owner = UserChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
+    incident_owner = UserChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
+
+    class Meta:
+        model = AIFeature
+        fields = [
+            "name",
+            "slug",
+            "purpose",
+            "team",
+            "accountable_owner",
+            "incident_owner",
+            "escalation_path",
+            "risk_tier",
+            "regions",
+            "intended_uses",
+            "disallowed_uses",
+            "data_classification",
+            "slos",
+            "monitors",
+            "operational_fallback",
+            "rollback_path",
+            "stop_expansion_criteria",
+            "status",
+            "restricted",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "purpose",
+                "escalation_path",
+                "intended_uses",
+                "disallowed_uses",
+                "slos",
+                "monitors",
+                "operational_fallback",
+                "rollback_path",
+                "stop_expansion_criteria",
+            )
+        }
+        help_texts = {"slug": "Lower-case letters, digits and hyphens; used in URLs and by routers. Cannot change later."}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.order_by("name")
+        if not is_governance(user):
+            teams = teams.filter(pk__in=user_team_ids(user))
+        self.fields["team"].queryset = teams
+        if teams.count() == 1 and not self.instance.pk:
+            self.fields["team"].initial = teams.first()
+        if self.instance.pk:
+            del self.fields["slug"]
+        elif not self.initial.get("accountable_owner"):
+            self.initial["accountable_owner"] = user.pk
+            self.initial["incident_owner"] = user.pk
+
+
+class FeatureEditForm(FeatureForm):
+    reason = forms.CharField(
+        label="Why this change", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded in the audit trail with the change.",
+    )
+
+
+class VersionForm(forms.Form):
+    model = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), help_text="The primary model.")
+    fallback_1 = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), required=False, label="First fallback")
+    fallback_2 = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Second fallback")
+    fallback_3 = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Third fallback")
+    prompt = forms.ModelChoiceField(queryset=PromptVersion.objects.order_by("name", "-version"), label="Prompt version")
+    policy_pack = forms.ModelChoiceField(queryset=PolicyPack.objects.order_by("name", "-version"))
+    retrieval_index = forms.CharField(required=False, max_length=200, help_text="e.g. claims-kb-2026-10 (blank if none).")
+    tools = JSONTextField(expect=list, example='[{"name": "crm.lookup", "scopes": ["read"]}]', help_text="Tools with scopes, as JSON.")
+    parameters = JSONTextField(expect=dict, example='{"temperature": 0.2, "max_tokens": 800}', help_text="Model parameters, as JSON.")
+    training_datasets = forms.ModelMultipleChoiceField(queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
+    evaluation_datasets = forms.ModelMultipleChoiceField(queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
+    retrieval_datasets = forms.ModelMultipleChoiceField(queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
+    parent = forms.ModelChoiceField(queryset=FeatureVersion.objects.none(), required=False, label="Parent version", help_text="Lineage: the version this one derives from.")
+    change_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="What changed and why.")
+
+    DATASET_FIELDS = {
+        "training_datasets": DatasetUsage.TRAINING,
+        "evaluation_datasets": DatasetUsage.EVALUATION,
+        "retrieval_datasets": DatasetUsage.RETRIEVAL,
+    }
+
+    def __init__(self, *args, feature: AIFeature, exclude_version: FeatureVersion | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = feature.versions.order_by("-number")
+        if exclude_version is not None:
+            parents = parents.filter(number__lt=exclude_version.number)
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].label_from_instance = lambda version: f"v{version.number} ({version.get_status_display().lower()})"
+        for name in ("model", "fallback_1", "fallback_2", "fallback_3"):
+            self.fields[name].label_from_instance = lambda model: f"{model.vendor.name} · {model.identifier} ({model.get_status_display().lower()})"
+
+    @classmethod
+    def initial_from(cls, version: FeatureVersion) -> dict:
+        """Prefill a form from an existing version (editing it, or deriving the next one from it)."""
+        fallbacks = [link.model for link in version.fallbacks.all()]
+        initial = {
+            "model": version.model,
+            "prompt": version.prompt,
+            "policy_pack": version.policy_pack,
+            "retrieval_index": version.retrieval_index,
+            "tools": version.tools,
+            "parameters": version.parameters,
+            "parent": version.parent if version.is_draft else version,
+            "change_summary": version.change_summary if version.is_draft else "",
+        }
+        for position, model in enumerate(fallbacks[:3], start=1):
+            initial[f"fallback_{position}"] = model
+        for field, usage in cls.DATASET_FIELDS.items():
+            initial[field] = [link.dataset for link in version.dataset_links.all() if link.usage == usage]
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        chosen = [data.get(f"fallback_{position}") for position in (1, 2, 3)]
+        if any(chosen[later] and not chosen[earlier] for earlier in range(3) for later in range(earlier + 1, 3)):
+            raise forms.ValidationError("Fill the fallbacks in order: the first before the second, the second before the third.")
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "model": data["model"],
+            "fallback_models": [data[f"fallback_{position}"] for position in (1, 2, 3) if data.get(f"fallback_{position}")],
+            "prompt": data["prompt"],
+            "policy_pack": data["policy_pack"],
+            "retrieval_index": data.get("retrieval_index", ""),
+            "tools": data.get("tools") or [],
+            "parameters": data.get("parameters") or {},
+            "datasets": [
+                (dataset, usage) for field, usage in self.DATASET_FIELDS.items() for dataset in data.get(field) or []
+            ],
+            "parent": data.get("parent"),
+            "change_summary": data["change_summary"],
+        }
+
+
+class EvaluationForm(forms.ModelForm):
+    run_at = forms.DateTimeField(
+        label="Ran at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        help_text="In your local time zone.",
+    )
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "kind",
+            "suite",
+            "metric",
+            "score",
+            "threshold",
+            "higher_is_better",
+            "region",
+            "language",
+            "run_at",
+            "artifact_url",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        labels = {"higher_is_better": "Higher scores are better", "artifact_url": "Artifact link"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["run_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+    def _post_clean(self):
+        # The service validates the model (``passed`` is derived there), not the ModelForm.
+        pass
+
+
+class VendorForm(forms.ModelForm):
+    class Meta:
+        model = Vendor
+        fields = ["name", "slug", "status", "website", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class CatalogModelForm(forms.ModelForm):
+    regions = _regions_field(help_text="Where the model is hosted.")
+
+    class Meta:
+        model = CatalogModel
+        fields = ["vendor", "identifier", "display_name", "regions", "context_window", "modality", "status", "deprecation_date", "notes"]
+        widgets = {"deprecation_date": forms.DateInput(attrs={"type": "date"}), "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class PromptVersionForm(forms.Form):
+    name = forms.SlugField(max_length=80, help_text="An existing name adds its next version; a new name starts at 1.")
+    template = forms.CharField(widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}))
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PolicyPackForm(forms.Form):
+    name = forms.SlugField(max_length=80, help_text="An existing name adds its next version; a new name starts at 1.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    allowed_regions = _regions_field(help_text="Data residency: where data may be processed.")
+    safety_requirements = LinesField(required=False, help_text="One rule per line.")
+    allowed_tools = JSONTextField(expect=list, example='[{"tool": "crm.lookup", "authorisation": "user-delegated"}]')
+    data_classifications = forms.MultipleChoiceField(
+        choices=DataClassification.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class DatasetForm(forms.ModelForm):
+    class Meta:
+        model = Dataset
+        fields = ["name", "version", "uri", "classification", "owner", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"uri": "URI"}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="What will use it, e.g. ci-pipeline or claims-router.")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,379 @@
+"""Build the demo organisation: people, teams, catalog, AI features, versions and their evidence.
+
+Idempotent: whatever already exists (by username, slug, name and version, feature and number) is
+left alone, and nothing is deleted. Every registry write goes through the services under a CLI audit
+context, so the demo's history is in the audit trail like any other change. The data lives in
+``registry.demo_data``.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections import Counter
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from registry import demo_data
+from registry.audit_context import audit_context
+from registry.choices import Role, VersionStatus
+from registry.models import (
+    AIFeature,
+    AuditEvent,
+    CatalogModel,
+    Dataset,
+    Evaluation,
+    FeatureVersion,
+    PolicyPack,
+    PromptVersion,
+    Region,
+    Team,
+    Vendor,
+)
+from registry.permissions import forget_cached_rights
+from registry.services import (
+    audit_record,
+    catalog_model_create,
+    dataset_create,
+    evaluation_record,
+    feature_create,
+    policy_pack_create,
+    prompt_version_create,
+    role_grant,
+    team_create,
+    team_member_add,
+    vendor_create,
+    version_create,
+    version_submit,
+)
+
+DEFAULT_PASSWORD = "gatehouse-demo"
+FEATURE_TEXT_FIELDS = (
+    "slug", "name", "purpose", "risk_tier", "status", "intended_uses", "disallowed_uses", "data_classification",
+    "slos", "monitors", "operational_fallback", "rollback_path", "stop_expansion_criteria", "restricted",
+)
+
+
+def demo_email(first: str, last: str) -> str:
+    """``Tomás Silva`` -> ``tomas.silva@example.com``."""
+    ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
+    return f"{ascii_name.lower()}@example.com"
+
+
+class Command(BaseCommand):
+    help = "Create the demo people, teams, catalog and AI features. Safe to run again: it only adds what is missing."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            help=f"Password for new demo users (default: $DEMO_PASSWORD, else {DEFAULT_PASSWORD!r}).",
+        )
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="Also set that password on demo users that already exist."
+        )
+
+    def handle(self, *args, password=None, reset_passwords=False, **options):
+        password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        seeder = DemoSeeder(password=password, reset_passwords=reset_passwords)
+        # One transaction: a failure half-way leaves nothing behind, so a rerun starts clean.
+        with audit_context(source="cli"), transaction.atomic():
+            seeder.run()
+        self.print_summary(seeder.created, password, kept_passwords=seeder.kept_passwords)
+
+    def print_summary(self, created: Counter, password: str, *, kept_passwords: int) -> None:
+        added = ", ".join(f"{count} {kind}" for kind, count in created.items() if count) or "nothing (all present)"
+        self.stdout.write(self.style.SUCCESS(f"Demo data in place. Added this run: {added}."))
+        versions = FeatureVersion.objects.all()
+        evaluations = Evaluation.objects.all()
+        totals = [
+            ("users", get_user_model().objects.count()),
+            ("teams", Team.objects.count()),
+            ("vendors", Vendor.objects.count()),
+            ("models", CatalogModel.objects.count()),
+            ("prompt versions", PromptVersion.objects.count()),
+            ("policy packs", PolicyPack.objects.count()),
+            ("datasets", Dataset.objects.count()),
+            ("features", AIFeature.objects.count()),
+            ("versions", versions.count()),
+            ("  submitted", versions.filter(status=VersionStatus.SUBMITTED).count()),
+            ("  draft", versions.filter(status=VersionStatus.DRAFT).count()),
+            ("evaluations", evaluations.count()),
+            ("  failing", evaluations.filter(passed=False).count()),
+            ("audit events", AuditEvent.objects.count()),
+        ]
+        for label, count in totals:
+            self.stdout.write(f"  {label:<16}{count:>6}")
+        self.stdout.write(f"\nDemo logins (password: {password}):")
+        if kept_passwords:
+            self.stdout.write(f"  ({kept_passwords} existed already and kept their password; --reset-passwords sets it.)")
+        role_labels = dict(Role.choices)
+        for username, first, last, roles in demo_data.USERS:
+            described = ", ".join(role_labels[role] for role in roles) or "no role"
+            self.stdout.write(f"  {username:<12} {described:<20} {first} {last}")
+
+
+class DemoSeeder:
+    """Applies ``registry.demo_data`` through the services, skipping what exists; counts what it adds."""
+
+    def __init__(self, *, password: str, reset_passwords: bool):
+        self.password = password
+        self.reset_passwords = reset_passwords
+        self.created: Counter = Counter()
+        self.kept_passwords = 0
+        self.now = timezone.now()
+        self.users: dict = {}
+        self.teams: dict[str, Team] = {}
+        self.team_specs = {spec["slug"]: spec for spec in demo_data.TEAMS}
+        self.regions: dict[str, Region] = {}
+        self.governance = None
+
+    def run(self) -> None:
+        self.regions = {region.code: region for region in Region.objects.all()}
+        self.seed_users()
+        self.seed_roles()
+        self.seed_teams()
+        self.seed_vendors_and_models()
+        self.seed_prompts()
+        self.seed_policy_packs()
+        self.seed_datasets()
+        for spec in demo_data.FEATURES:
+            self.seed_feature(spec)
+
+    # --- People ------------------------------------------------------------------------------
+
+    def seed_users(self) -> None:
+        User = get_user_model()
+        for username, first, last, _roles in demo_data.USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(
+                    username=username,
+                    email=demo_email(first, last),
+                    password=self.password,
+                    first_name=first,
+                    last_name=last,
+                )
+                self.created["users"] += 1
+            elif self.reset_passwords:
+                user.set_password(self.password)
+                user.save(update_fields=["password"])
+            else:
+                self.kept_passwords += 1
+            self.users[username] = user
+
+    def seed_roles(self) -> None:
+        for role in Role.values:
+            Group.objects.get_or_create(name=role)
+        self.governance = self.users["governance"]
+        self._bootstrap_governance(self.governance)
+        for username, _first, _last, roles in demo_data.USERS:
+            user = self.users[username]
+            for role in roles:
+                if not user.groups.filter(name=role).exists():
+                    role_grant(actor=self.governance, user=user, role=role)
+                    self.created["role grants"] += 1
+
+    def _bootstrap_governance(self, user) -> None:
+        """role_grant needs a governance actor; the first one is added to the group directly, and recorded."""
+        group = Group.objects.get(name=Role.GOVERNANCE)
+        if group.user_set.filter(pk=user.pk).exists():
+            return
+        group.user_set.add(user)
+        forget_cached_rights(user)
+        audit_record(
+            actor=None,
+            action="role.granted",
+            object_type="user",
+            object_id=user.pk,
+            payload={"user": user.get_username(), "role": Role.GOVERNANCE, "via": "seed_demo bootstrap"},
+        )
+        self.created["role grants"] += 1
+
+    def seed_teams(self) -> None:
+        for spec in demo_data.TEAMS:
+            team = Team.objects.filter(slug=spec["slug"]).first()
+            if team is None:
+                team = team_create(
+                    actor=self.governance, slug=spec["slug"], name=spec["name"], description=spec["description"]
+                )
+                self.created["teams"] += 1
+            for username in spec["members"]:
+                user = self.users[username]
+                if not team.group.user_set.filter(pk=user.pk).exists():
+                    team_member_add(actor=self.governance, team=team, user=user)
+                    self.created["team memberships"] += 1
+            self.teams[spec["slug"]] = team
+
+    # --- Catalog -----------------------------------------------------------------------------
+
+    def seed_vendors_and_models(self) -> None:
+        for spec in demo_data.VENDORS:
+            if not Vendor.objects.filter(slug=spec["slug"]).exists():
+                vendor_create(actor=self.governance, **spec)
+                self.created["vendors"] += 1
+        for spec in demo_data.MODELS:
+            vendor = Vendor.objects.get(slug=spec["vendor"])
+            if CatalogModel.objects.filter(vendor=vendor, identifier=spec["identifier"]).exists():
+                continue
+            days = spec.get("deprecated_in_days")
+            catalog_model_create(
+                actor=self.governance,
+                vendor=vendor,
+                identifier=spec["identifier"],
+                display_name=spec["display_name"],
+                context_window=spec["context_window"],
+                regions=self._regions(spec["regions"]),
+                modality=spec.get("modality", "text"),
+                status=spec.get("status", "approved"),
+                deprecation_date=(self.now + timedelta(days=days)).date() if days is not None else None,
+                notes=spec.get("notes", ""),
+            )
+            self.created["models"] += 1
+
+    def seed_prompts(self) -> None:
+        for name, (author, templates) in demo_data.PROMPTS.items():
+            for number, template in enumerate(templates, start=1):
+                if PromptVersion.objects.filter(name=name, version=number).exists():
+                    continue
+                prompt = prompt_version_create(actor=self.users[author], name=name, template=template)
+                self._expect_number(prompt, prompt.version, number)
+                self.created["prompt versions"] += 1
+
+    def seed_policy_packs(self) -> None:
+        for name, versions in demo_data.POLICY_PACKS.items():
+            for number, spec in enumerate(versions, start=1):
+                if PolicyPack.objects.filter(name=name, version=number).exists():
+                    continue
+                pack = policy_pack_create(
+                    actor=self.governance,
+                    name=name,
+                    allowed_regions=self._regions(spec["regions"]),
+                    description=spec["description"],
+                    safety_requirements=spec["safety"],
+                    allowed_tools=spec["tools"],
+                    data_classifications=spec["classifications"],
+                )
+                self._expect_number(pack, pack.version, number)
+                self.created["policy packs"] += 1
+
+    def seed_datasets(self) -> None:
+        for name, version, team_slug, classification, uri, description in demo_data.DATASETS:
+            if Dataset.objects.filter(name=name, version=version).exists():
+                continue
+            dataset_create(
+                actor=self.users[self.team_specs[team_slug]["engineer"]],
+                name=name,
+                version=version,
+                uri=uri,
+                classification=classification,
+                owner=self.teams[team_slug],
+                description=description,
+            )
+            self.created["datasets"] += 1
+
+    # --- Features, versions, evidence --------------------------------------------------------------
+
+    def seed_feature(self, spec: dict) -> None:
+        team_spec = self.team_specs[spec["team"]]
+        owner = self.users[team_spec["owner"]]
+        engineer = self.users[team_spec["engineer"]]
+        feature = AIFeature.objects.filter(slug=spec["slug"]).first()
+        if feature is None:
+            fields = {name: spec[name] for name in FEATURE_TEXT_FIELDS if name in spec}
+            feature = feature_create(
+                actor=owner,
+                regions=self._regions(spec["regions"]),
+                team=self.teams[spec["team"]],
+                accountable_owner=owner,
+                incident_owner=engineer,
+                escalation_path=spec.get("escalation_path") or self._escalation(team_spec),
+                **fields,
+            )
+            self.created["features"] += 1
+        for number, version_spec in enumerate(spec["versions"], start=1):
+            if feature.versions.filter(number=number).exists():
+                continue  # present already: its evidence and status are left as they are
+            self.seed_version(feature, number, version_spec, engineer)
+
+    def seed_version(self, feature: AIFeature, number: int, spec: dict, engineer) -> None:
+        version = version_create(
+            actor=engineer,
+            feature=feature,
+            model=self._model(spec["model"]),
+            fallback_models=[self._model(ref) for ref in spec.get("fallbacks", [])],
+            prompt=self._prompt(spec["prompt"]),
+            policy_pack=self._policy_pack(spec["policy"]),
+            retrieval_index=spec.get("index", ""),
+            tools=[{"name": name, "scopes": scopes} for name, scopes in spec.get("tools", {}).items()],
+            datasets=[(Dataset.objects.get(name=name, version=v), usage) for name, v, usage in spec.get("datasets", [])],
+            parameters=spec.get("params", {}),
+            change_summary=spec["summary"],
+        )
+        self._expect_number(version, version.number, number)
+        self.created["versions"] += 1
+        for evaluation in spec.get("evals", []):
+            self.seed_evaluation(version, evaluation, engineer)
+        if not spec.get("draft"):
+            version_submit(actor=engineer, version=version)
+
+    def seed_evaluation(self, version: FeatureVersion, evaluation: tuple, engineer) -> None:
+        kind, suite, metric, score, threshold, days_ago, *rest = evaluation
+        extras = rest[0] if rest else {}
+        region_code = extras.get("region")
+        evaluation_record(
+            actor=engineer,
+            version=version,
+            kind=kind,
+            suite=suite,
+            metric=metric,
+            score=score,
+            threshold=threshold,
+            higher_is_better=extras.get("higher_is_better", True),
+            region=self.regions[region_code] if region_code else None,
+            language=extras.get("language", ""),
+            run_at=self.now - timedelta(days=days_ago, hours=3),
+            artifact_url=f"https://ci.internal.example/evals/{version.feature.slug}/v{version.number}/{kind}/{slugify(suite)}",
+            notes=extras.get("notes", ""),
+        )
+        self.created["evaluations"] += 1
+
+    # --- Look-ups ----------------------------------------------------------------------------------
+
+    def _regions(self, codes: list[str]) -> list[Region]:
+        return [self.regions[code] for code in codes]
+
+    @staticmethod
+    def _model(reference: str) -> CatalogModel:
+        vendor_slug, identifier = reference.split("/", 1)
+        return CatalogModel.objects.select_related("vendor").get(vendor__slug=vendor_slug, identifier=identifier)
+
+    @staticmethod
+    def _prompt(reference: str) -> PromptVersion:
+        name, number = reference.split("@")
+        return PromptVersion.objects.get(name=name, version=int(number))
+
+    @staticmethod
+    def _policy_pack(reference: str) -> PolicyPack:
+        name, number = reference.split("@")
+        return PolicyPack.objects.get(name=name, version=int(number))
+
+    def _escalation(self, team_spec: dict) -> str:
+        engineer, owner = self.users[team_spec["engineer"]], self.users[team_spec["owner"]]
+        return (
+            f"1. {team_spec['name']} on-call (PagerDuty: {team_spec['slug']}-ai)\n"
+            f"2. {engineer.get_full_name()}, ML engineer\n"
+            f"3. {owner.get_full_name()}, product owner\n"
+            f"4. Head of {team_spec['name']}"
+        )
+
+    @staticmethod
+    def _expect_number(instance, got: int, expected: int) -> None:
+        """Numbers are assigned by the services; the demo's references assume they match the data order."""
+        if got != expected:
+            raise RuntimeError(f"{instance} was numbered {got}, expected {expected}: existing data is out of step.")

@@ -1,0 +1,84 @@
+"""What every page shares: filtered paginated lists, and forms whose valid input goes to a service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.views.generic import FormView, ListView
+
+from registry.exceptions import Conflict
+
+
+class FilteredListView(ListView):
+    """A list page: a restricted queryset, a shared FilterSet, pagination, an htmx partial for results.
+
+    Subclasses set ``filterset_class``, ``template_name``, ``partial_template_name`` and implement
+    ``get_base_queryset()`` (a selector call, restricted to the user).
+    """
+
+    filterset_class = None
+    partial_template_name: str | None = None
+    paginate_by = settings.GATEHOUSE_PAGE_SIZE
+
+    def get_base_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=self.get_base_queryset(), request=self.request)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+    def get_paginate_by(self, queryset):
+        return self.paginate_by
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", False) and self.partial_template_name and not self.request.htmx.boosted:
+            return [self.partial_template_name]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["filter"] = self.filterset
+        context["querystring"] = query.urlencode()
+        context["is_filtered"] = any(value for key, value in self.request.GET.items() if key not in {"page", "ordering"})
+        return context
+
+
+class ServiceFormView(FormView):
+    """A form whose valid input is handed to a service in ``perform(form)``.
+
+    The service's ``ValidationError`` becomes field or form errors, ``Conflict`` a form error, and
+    the page is shown again with everything the user typed.
+    """
+
+    success_message = ""
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.object = self.perform(form)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, field_errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, field_errors)
+            else:
+                form.add_error(None, error.messages)
+            return self.form_invalid(form)
+        except Conflict as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        except PermissionDenied:
+            raise
+        if self.success_message:
+            messages.success(self.request, self.success_message.format(object=self.object))
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()

@@ -1,0 +1,263 @@
+"""Pages of the registry's core: the dashboard, features, versions, evaluations and diffs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView
+
+from registry import selectors, services
+from registry.choices import RiskTier, VersionStatus
+from registry.exceptions import Conflict
+from registry.diff import configuration_rows, diff_rows
+from registry.filters import FeatureFilter
+from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
+from registry.models import AIFeature, FeatureVersion
+from registry.permissions import can_edit_feature, can_register_features, user_team_ids
+from registry.views.base import FilteredListView, ServiceFormView
+
+
+class HomeView(TemplateView):
+    template_name = "registry/home.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        visible = selectors.features_visible_to(user)
+        counts = dict(visible.values_list("risk_tier").annotate(total=Count("pk")).order_by())
+        team_ids = user_team_ids(user)
+        versions = selectors.versions_visible_to(user).select_related("feature", "model", "author")
+        return {
+            **super().get_context_data(**kwargs),
+            "tiers": [(tier, counts.get(tier.value, 0)) for tier in RiskTier],
+            "feature_total": sum(counts.values()),
+            "my_features": selectors.feature_list(user=user).filter(team__in=team_ids)[:8] if team_ids else [],
+            "drafts": versions.filter(status=VersionStatus.DRAFT, feature__team__in=team_ids).order_by("-created_at")[:8]
+            if team_ids
+            else [],
+            "recent_versions": versions.filter(status=VersionStatus.SUBMITTED).order_by("-submitted_at")[:8],
+            "failing_evaluations": selectors.evaluations_visible_to(user).filter(passed=False)[:8],
+        }
+
+
+class FeatureListView(FilteredListView):
+    filterset_class = FeatureFilter
+    template_name = "registry/feature_list.html"
+    partial_template_name = "registry/partials/feature_table.html"
+
+    def get_base_queryset(self):
+        return selectors.feature_list(user=self.request.user)
+
+
+class FeatureMixin:
+    """Finds the feature in the URL among those the user may see (404 otherwise: no leaks)."""
+
+    edit_required = False
+
+    @cached_property
+    def feature(self) -> AIFeature:
+        try:
+            return selectors.feature_detail(user=self.request.user, slug=self.kwargs["slug"])
+        except AIFeature.DoesNotExist:
+            raise Http404("No such feature, or it is restricted.")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.edit_required and not can_edit_feature(request.user, self.feature):
+            raise PermissionDenied(f"Only the {self.feature.team} team and governance admins may change {self.feature}.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "feature": self.feature,
+                "can_edit": can_edit_feature(self.request.user, self.feature)}
+
+
+class VersionMixin(FeatureMixin):
+    @cached_property
+    def version(self) -> FeatureVersion:
+        try:
+            return selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
+        except FeatureVersion.DoesNotExist:
+            raise Http404("No such version.")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "version": self.version}
+
+
+class FeatureCreateView(ServiceFormView):
+    form_class = FeatureForm
+    template_name = "registry/feature_form.html"
+    success_message = "Registered {object}. Next: create its first version."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_register_features(request.user):
+            raise PermissionDenied("You are not a member of any team, so you cannot register features.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        regions = data.pop("regions")
+        return services.feature_create(actor=self.request.user, regions=regions, **data)
+
+
+class FeatureDetailView(FeatureMixin, TemplateView):
+    template_name = "registry/feature_detail.html"
+
+    def get_context_data(self, **kwargs):
+        versions = list(selectors.versions_of_feature(feature=self.feature))
+        return {
+            **super().get_context_data(**kwargs),
+            "versions": versions,
+            "evaluations": selectors.evaluations_of_feature(feature=self.feature)[:50],
+            "history": selectors.feature_history(feature=self.feature, limit=25),
+        }
+
+
+class FeatureEditView(FeatureMixin, ServiceFormView):
+    form_class = FeatureEditForm
+    template_name = "registry/feature_form.html"
+    edit_required = True
+    success_message = "Saved the changes to {object}."
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "instance": self.feature}
+
+    def perform(self, form):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name not in {"reason"}}
+        regions = data.pop("regions", None)
+        return services.feature_update(
+            actor=self.request.user, feature=self.feature, reason=form.cleaned_data["reason"], regions=regions, **data
+        )
+
+
+class VersionCreateView(FeatureMixin, ServiceFormView):
+    form_class = VersionForm
+    template_name = "registry/version_form.html"
+    edit_required = True
+    success_message = "Created {object} as a draft. Attach evidence, then submit it."
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "feature": self.feature}
+
+    def get_initial(self):
+        latest = selectors.versions_of_feature(feature=self.feature).first()
+        return VersionForm.initial_from(latest) | {"change_summary": ""} if latest else {}
+
+    def perform(self, form):
+        return services.version_create(actor=self.request.user, feature=self.feature, **form.service_arguments())
+
+
+class VersionDetailView(VersionMixin, TemplateView):
+    template_name = "registry/version_detail.html"
+
+    def get_context_data(self, **kwargs):
+        version = self.version
+        return {
+            **super().get_context_data(**kwargs),
+            "rows": configuration_rows(services.version_configuration(version)),
+            "evaluations": selectors.evaluations_of_feature(feature=self.feature).filter(version=version),
+            "children": version.children.order_by("number"),
+            "residency_gaps": _residency_gaps(self.feature, version),
+        }
+
+
+def _residency_gaps(feature: AIFeature, version: FeatureVersion) -> list[str]:
+    """Regions the feature serves that the version's policy pack does not allow, or the model is not hosted in."""
+    served = {region.code for region in feature.regions.all()}
+    allowed = {region.code for region in version.policy_pack.allowed_regions.all()}
+    hosted = set(version.model.regions.values_list("code", flat=True))
+    gaps = []
+    for code in sorted(served - allowed):
+        gaps.append(f"{code}: not allowed by {version.policy_pack}")
+    for code in sorted((served & allowed) - hosted):
+        gaps.append(f"{code}: {version.model} is not hosted there")
+    return gaps
+
+
+class VersionEditView(VersionMixin, ServiceFormView):
+    form_class = VersionForm
+    template_name = "registry/version_form.html"
+    edit_required = True
+    success_message = "Saved {object}."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.version.is_draft:
+            messages.error(request, f"{self.version} is {self.version.get_status_display().lower()} and can no longer change. Create a new version instead.")
+            return redirect(self.version.get_absolute_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "feature": self.feature, "exclude_version": self.version}
+
+    def get_initial(self):
+        return VersionForm.initial_from(self.version)
+
+    def perform(self, form):
+        arguments = form.service_arguments()
+        return services.version_update(actor=self.request.user, version=self.version, **arguments)
+
+
+class VersionSubmitView(VersionMixin, TemplateView):
+    """GET asks for confirmation (submitting locks the version); POST submits."""
+
+    template_name = "registry/version_submit.html"
+    edit_required = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "rows": configuration_rows(services.version_configuration(self.version))}
+
+    def post(self, request, *args, **kwargs):
+        try:
+            version = services.version_submit(actor=request.user, version=self.version)
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect(self.version.get_absolute_url())
+        except ValidationError as error:
+            messages.error(request, "Cannot submit: " + " ".join(error.messages))
+            return redirect(self.version.get_absolute_url())
+        messages.success(request, f"Submitted {version}. It is now locked; its configuration hash is {version.config_hash[:12]}….")
+        return redirect(version.get_absolute_url())
+
+
+class EvaluationCreateView(VersionMixin, ServiceFormView):
+    form_class = EvaluationForm
+    template_name = "registry/evaluation_form.html"
+    edit_required = True
+    success_message = "Recorded the evaluation."
+
+    def perform(self, form):
+        return services.evaluation_record(actor=self.request.user, version=self.version, **form.cleaned_data)
+
+    def get_success_url(self):
+        return self.version.get_absolute_url()
+
+
+class VersionDiffView(FeatureMixin, TemplateView):
+    template_name = "registry/version_diff.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        versions = list(selectors.versions_of_feature(feature=self.feature))
+        by_number = {version.number: version for version in versions}
+        context["versions"] = versions
+        if len(versions) < 2:
+            return context
+        try:
+            right_number = int(self.request.GET.get("b") or versions[0].number)
+            right = by_number[right_number]
+            left_default = right.parent.number if right.parent_id else min(by_number)
+            left = by_number[int(self.request.GET.get("a") or left_default)]
+        except (KeyError, ValueError):
+            context["error"] = "Choose two versions of this feature."
+            return context
+        context.update(
+            left=left,
+            right=right,
+            rows=diff_rows(services.version_configuration(left), services.version_configuration(right)),
+        )
+        return context

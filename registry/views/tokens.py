@@ -1,0 +1,43 @@
+"""The signed-in user's API tokens. A new token is shown once, on the response to the POST."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.utils.decorators import method_decorator
+
+from registry import services
+from registry.exceptions import Conflict
+from registry.forms import ApiTokenForm
+from registry.models import ApiToken
+
+
+@method_decorator(never_cache, name="dispatch")
+class ApiTokenListView(View):
+    template_name = "registry/token_list.html"
+
+    def render_page(self, request, form, new_token=None, status=200):
+        tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+        return render(request, self.template_name, {"form": form, "tokens": tokens, "new_token": new_token}, status=status)
+
+    def get(self, request):
+        return self.render_page(request, ApiTokenForm())
+
+    def post(self, request):
+        form = ApiTokenForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(request, form, status=400)
+        token, raw = services.api_token_create(actor=request.user, user=request.user, name=form.cleaned_data["name"])
+        return self.render_page(request, ApiTokenForm(), new_token={"token": token, "raw": raw})
+
+
+class ApiTokenRevokeView(View):
+    def post(self, request, pk):
+        token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+        try:
+            services.api_token_revoke(actor=request.user, token=token)
+        except Conflict as error:
+            messages.info(request, error.message)
+        else:
+            messages.success(request, f"Revoked {token.name}. Anything using it now gets 401.")
+        return redirect("registry:token_list")

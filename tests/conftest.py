@@ -1,0 +1,99 @@
+"""Personas and shared fixtures. A persona is a user with the roles and teams of a real colleague."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import PASSWORD, RegionFactory, TeamFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need row locks and real concurrency; SQLite cannot give them."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    if os.environ.get("GATEHOUSE_REQUIRE_SERVICES"):
+        raise pytest.UsageError("GATEHOUSE_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...; .ci/run does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def eu(db):
+    return RegionFactory(code="eu", name="European Union")
+
+
+@pytest.fixture
+def us(db):
+    return RegionFactory(code="us", name="United States")
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(slug="claims", name="Claims")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(slug="payments", name="Payments")
+
+
+@pytest.fixture
+def product_owner(team):
+    return UserFactory(username="pat-product", roles=["product"], teams=[team])
+
+
+@pytest.fixture
+def ml_engineer(team):
+    return UserFactory(username="mel-ml", roles=["ml"], teams=[team])
+
+
+@pytest.fixture
+def other_product_owner(other_team):
+    return UserFactory(username="otto-product", roles=["product"], teams=[other_team])
+
+
+@pytest.fixture
+def security_reviewer(db):
+    return UserFactory(username="sam-security", roles=["security"])
+
+
+@pytest.fixture
+def legal_reviewer(db):
+    return UserFactory(username="lee-legal", roles=["legal"])
+
+
+@pytest.fixture
+def support_agent(db):
+    return UserFactory(username="sue-support", roles=["support"])
+
+
+@pytest.fixture
+def governance_admin(db):
+    return UserFactory(username="gia-governance", roles=["governance"])
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(username="aude-auditor", roles=["auditor"])
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="olly-outsider")
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
