@@ -74,9 +74,11 @@ class LinesField(forms.CharField):
 
 
 def _regions_field(**kwargs):
-    return forms.ModelMultipleChoiceField(
+    field = forms.ModelMultipleChoiceField(
         queryset=Region.objects.order_by("code"), widget=forms.CheckboxSelectMultiple, **kwargs
     )
+    field.label_from_instance = lambda region: f"{region.code} ({region.name})"
+    return field
 
 
 class FeatureForm(forms.ModelForm):
