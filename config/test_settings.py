@@ -1,4 +1,4 @@
-"""The test run's environment defaults, then the one settings file. No setting is defined here.
+"""The test run's environment defaults, then the one settings file, then the one test-only setting.
 
 pytest-django imports settings before any conftest runs, so the defaults are set here instead.
 """
@@ -18,3 +18,6 @@ for name, value in {
     os.environ.setdefault(name, value)
 
 from config.settings import *  # noqa: E402,F401,F403
+
+# Personas are created in almost every test; PBKDF2 would make the suite several times slower.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

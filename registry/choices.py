@@ -29,6 +29,14 @@ class FeatureStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+FEATURE_TRANSITIONS: dict[str, set[str]] = {
+    FeatureStatus.PROPOSED: {FeatureStatus.ACTIVE, FeatureStatus.RETIRED},
+    FeatureStatus.ACTIVE: {FeatureStatus.PAUSED, FeatureStatus.RETIRED},
+    FeatureStatus.PAUSED: {FeatureStatus.ACTIVE, FeatureStatus.RETIRED},
+    FeatureStatus.RETIRED: set(),
+}
+
+
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"

@@ -60,11 +60,20 @@ def can_read_audit_trail(user) -> bool:
     return sees_everything(user)
 
 
+def _is_read_only(user) -> bool:
+    """Auditors read everything and change nothing, whatever teams they belong to."""
+    return has_role(user, Role.AUDITOR) and not is_governance(user)
+
+
 def can_create_feature_for(user, team: Team) -> bool:
+    if _is_read_only(user):
+        return False
     return is_governance(user) or team.pk in user_team_ids(user)
 
 
 def can_register_features(user) -> bool:
+    if _is_read_only(user):
+        return False
     return is_governance(user) or bool(user_team_ids(user))
 
 
@@ -74,8 +83,8 @@ def can_edit_feature(user, feature: AIFeature) -> bool:
         return False
     if is_governance(user):
         return True
-    if has_role(user, Role.AUDITOR):
-        return False  # auditors read everything and change nothing
+    if _is_read_only(user):
+        return False
     return user.has_perm("registry.change_aifeature", feature)
 
 
@@ -83,6 +92,8 @@ def can_manage_catalog(user, entry: str) -> bool:
     """Vendors, models and policy packs are governance's; prompts and datasets also ML and product."""
     if is_governance(user):
         return True
+    if _is_read_only(user):
+        return False
     if entry in {"prompt", "dataset"}:
         return has_role(user, Role.ML, Role.PRODUCT)
     return False

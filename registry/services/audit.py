@@ -34,6 +34,7 @@ def compute_event_hash(
     action: str,
     object_type: str,
     object_id: str,
+    object_repr: str,
     feature_id: int | None,
     payload: dict[str, Any],
     prev_hash: str,
@@ -49,6 +50,7 @@ def compute_event_hash(
             "action": action,
             "object_type": object_type,
             "object_id": str(object_id),
+            "object_repr": object_repr,
             "feature_id": feature_id,
             "payload": payload,
         },
@@ -95,6 +97,7 @@ def audit_record(
     actor_name = actor.get_username() if is_user else "system"
     payload = _normalise(payload or {})
     feature_id = feature.pk if feature is not None else None
+    object_repr = str(target)[:200] if target is not None else ""
 
     head = _lock_head()
     sequence = head.last_sequence + 1
@@ -109,6 +112,7 @@ def audit_record(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
+        object_repr=object_repr,
         feature_id=feature_id,
         payload=payload,
         prev_hash=head.last_hash,
@@ -123,7 +127,7 @@ def audit_record(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        object_repr=str(target)[:200] if target is not None else "",
+        object_repr=object_repr,
         feature_id=feature_id,
         payload=payload,
         prev_hash=head.last_hash,
@@ -151,6 +155,7 @@ _VERIFY_FIELDS = (
     "action",
     "object_type",
     "object_id",
+    "object_repr",
     "feature_id",
     "payload",
     "prev_hash",
@@ -185,7 +190,11 @@ def audit_verify(*, chunk_size: int = 5000) -> ChainVerification:
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     last_sequence = expected_sequence - 1
-    if head is not None and (head.last_sequence != last_sequence or head.last_hash != previous_hash):
+    if head is None:
+        if checked:
+            return ChainVerification(False, checked, last_sequence, "the chain head is missing")
+        return ChainVerification(True, 0, None, "no events recorded yet")
+    if head.last_sequence != last_sequence or head.last_hash != previous_hash:
         if head.last_sequence > last_sequence:
             return ChainVerification(
                 False,

@@ -10,6 +10,7 @@ from django.db.models import Max
 
 from registry.choices import DataClassification
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
+from registry.locks import lock_name
 from registry.permissions import can_manage_catalog
 from registry.services.audit import audit_record
 
@@ -83,8 +84,7 @@ def prompt_version_create(*, actor, name: str, template: str, notes: str = "") -
     if not template.strip():
         raise ValidationError({"template": "The prompt template cannot be empty."})
     with transaction.atomic():
-        # Lock the existing versions of this name so two writers cannot take the same number.
-        list(PromptVersion.objects.select_for_update().filter(name=name).values_list("pk", flat=True))
+        lock_name("prompt", name)  # two writers cannot take the same number, even for a new name
         number = (PromptVersion.objects.filter(name=name).aggregate(top=Max("version"))["top"] or 0) + 1
         prompt = PromptVersion(
             name=name,
@@ -126,7 +126,7 @@ def policy_pack_create(
         if not isinstance(tool, dict) or not tool.get("tool"):
             raise ValidationError({"allowed_tools": 'Each tool needs a name, e.g. {"tool": "crm.lookup", "authorisation": "user-delegated"}.'})
     with transaction.atomic():
-        list(PolicyPack.objects.select_for_update().filter(name=name).values_list("pk", flat=True))
+        lock_name("policy_pack", name)
         number = (PolicyPack.objects.filter(name=name).aggregate(top=Max("version"))["top"] or 0) + 1
         pack = PolicyPack(
             name=name,

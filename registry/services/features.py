@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from registry.choices import FEATURE_TRANSITIONS
 from registry.models import AIFeature, Region, Team
 from registry.permissions import can_create_feature_for, can_edit_feature, feature_grant_to_team
 from registry.services.audit import audit_record, changes
@@ -92,6 +93,12 @@ def feature_update(
         new_team = fields.get("team")
         if new_team is not None and new_team.pk != previous_team.pk and not can_create_feature_for(actor, new_team):
             raise PermissionDenied(f"You cannot hand this feature to {new_team}: you are not a member of it.")
+        new_status = fields.get("status", locked.status)
+        if new_status != locked.status and new_status not in FEATURE_TRANSITIONS[locked.status]:
+            allowed = ", ".join(sorted(FEATURE_TRANSITIONS[locked.status])) or "nothing"
+            raise ValidationError(
+                {"status": f"A {locked.get_status_display().lower()} feature can become {allowed}, not {new_status}."}
+            )
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.full_clean()

@@ -76,8 +76,14 @@ def version_configuration(version: FeatureVersion) -> dict[str, Any]:
     }
 
 
+# Which version this is, not what it runs: left out of the hash, so two versions that pin the same
+# configuration share a hash ("is this the same configuration as the one approved?").
+IDENTITY_KEYS = frozenset({"feature", "number", "parent"})
+
+
 def configuration_hash(configuration: dict[str, Any]) -> str:
-    body = json.dumps(configuration, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    pinned = {key: value for key, value in configuration.items() if key not in IDENTITY_KEYS}
+    body = json.dumps(pinned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

@@ -293,14 +293,7 @@ TAMPERS = {
     "source": {"source": "web"},
     "request_id": {"request_id": "forged"},
     "object_id": {"object_id": "999"},
-    "object_repr": pytest.param(
-        {"object_repr": "something else entirely"},
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="object_repr is shown in the audit trail but not covered by the event hash "
-            "(registry/services/audit.py:26-59, _VERIFY_FIELDS at :144)",
-        ),
-    ),
+    "object_repr": {"object_repr": "something else entirely"},
 }
 
 
@@ -354,11 +347,6 @@ def test_deleting_the_newest_events_is_detected_through_the_chain_head(chain, re
     assert f"#{removed[0]} to #5 were removed" in result.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit_verify skips the head check when the AuditChainHead row is missing, so deleting the "
-    "newest events together with the head reads as intact (registry/services/audit.py:186-188)",
-)
 def test_deleting_the_newest_events_and_the_chain_head_is_detected(chain):
     AuditEvent.objects.filter(sequence=5).delete()
     AuditChainHead.objects.all().delete()
@@ -371,7 +359,8 @@ def _rewrite_with_valid_hash(*, sequence, payload):
     forged_hash = compute_event_hash(
         sequence=event.sequence, at=event.at, actor_id=event.actor_id, actor_name=event.actor_name,
         source=event.source, request_id=event.request_id, action=event.action, object_type=event.object_type,
-        object_id=event.object_id, feature_id=event.feature_id, payload=payload, prev_hash=event.prev_hash,
+        object_id=event.object_id, object_repr=event.object_repr, feature_id=event.feature_id, payload=payload,
+            prev_hash=event.prev_hash,
     )
     AuditEvent.objects.filter(pk=event.pk).update(payload=payload, hash=forged_hash)
 

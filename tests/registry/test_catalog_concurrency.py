@@ -69,11 +69,6 @@ def test_ten_writers_adding_to_an_existing_name_get_consecutive_versions(governa
     assert audit_verify().ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prompt_version_create/policy_pack_create lock the existing rows of a name; a new name has none, so "
-    "two concurrent first versions both take version 1 and one fails (registry/services/catalog.py:86, :122)",
-)
 @pytest.mark.parametrize("kind", CREATORS)
 def test_two_writers_adding_the_first_version_of_a_name_get_one_and_two(governance_admin, eu, kind, monkeypatch):
     """Made deterministic: the first writer pauses after inserting its row, until the second has chosen its

@@ -101,11 +101,6 @@ def test_people_outside_the_team_and_governance_cannot_register_features(request
     assert not AIFeature.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="can_create_feature_for lets an auditor who belongs to a team register features, "
-    "though can_edit_feature says auditors change nothing (registry/permissions.py:63)",
-)
 def test_an_auditor_who_belongs_to_a_team_cannot_register_features_for_it(team, product_owner, eu):
     auditor_in_team = UserFactory(username="aude-in-claims", roles=["auditor"], teams=[team])
 

@@ -204,6 +204,22 @@ def test_two_versions_pinning_different_prompts_have_different_hashes(product_ow
     assert second.config_hash != submitted.config_hash
 
 
+def test_a_version_pinning_the_same_configuration_again_has_the_same_hash(product_owner, feature, pins, submitted):
+    """The hash says what runs, not which version it is: a re-release of v1's pins matches v1's hash."""
+    again = version_create(
+        actor=product_owner,
+        feature=feature,
+        change_summary="Back to exactly what v1 ran.",
+        tools=[{"name": "crm.lookup", "scopes": ["read"]}],
+        parameters={"temperature": 0.2},
+        **pins,
+    )
+    again = version_submit(actor=product_owner, version=again)
+
+    assert again.number == 2 and again.parent_id == submitted.pk
+    assert again.config_hash == submitted.config_hash
+
+
 def test_a_second_submit_is_refused(product_owner, submitted):
     before = stored_state(submitted)
 
