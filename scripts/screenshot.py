@@ -38,7 +38,7 @@ def main() -> None:
         page.wait_for_selector("header.topbar")
         paths = TOUR if options.tour else [options.path]
         for path in paths:
-            page.goto(options.base + path)
+            page.goto(options.base + path, wait_until="networkidle")
             if options.tour:
                 Path(options.out).mkdir(parents=True, exist_ok=True)
                 name = path.strip("/").replace("/", "_") or "home"
