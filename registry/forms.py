@@ -54,7 +54,7 @@ class JSONTextField(forms.CharField):
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as error:
-            raise forms.ValidationError(f"This is not valid JSON ({error.msg} at line {error.lineno}). Example: {self.example}")
+            raise forms.ValidationError(f"This is not valid JSON ({error.msg} at line {error.lineno}). Example: {self.example}") from error
         if not isinstance(parsed, self.expect):
             raise forms.ValidationError(f"Expected {'a list' if self.expect is list else 'an object'}, e.g. {self.example}")
         return parsed

@@ -63,7 +63,8 @@ def feature_detail(*, user, slug: str) -> AIFeature:
 
 def _version_related(queryset: QuerySet[FeatureVersion]) -> QuerySet[FeatureVersion]:
     return queryset.select_related(
-        "feature", "feature__team", "model", "model__vendor", "prompt", "policy_pack", "parent", "author"
+        "feature", "feature__team", "model", "model__vendor", "prompt", "policy_pack", "parent", "author",
+        "submitted_by",
     ).prefetch_related(
         Prefetch("fallbacks", queryset=VersionFallback.objects.select_related("model", "model__vendor")),
         Prefetch("dataset_links", queryset=VersionDataset.objects.select_related("dataset")),
@@ -100,7 +101,7 @@ def evaluations_visible_to(user) -> QuerySet[Evaluation]:
 def evaluations_of_feature(*, feature: AIFeature) -> QuerySet[Evaluation]:
     return (
         Evaluation.objects.filter(version__feature=feature)
-        .select_related("version", "region", "recorded_by")
+        .select_related("version", "version__feature", "region", "recorded_by")
         .order_by("-run_at", "-id")
     )
 

@@ -24,7 +24,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         try:
             raw = header[1].decode("ascii")
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("The token contains characters a token never has.")
+            raise exceptions.AuthenticationFailed("The token contains characters a token never has.") from None
         token = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=ApiToken.hash_key(raw), revoked_at__isnull=True)

@@ -210,8 +210,38 @@ class VersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VersionWriteSerializer(serializers.Serializer):
+class VisibleOnlyMixin:
+    """Limits relation fields to what the requesting user may see, so a hidden object and a missing one
+    get the same error, word for word. ``visible_querysets`` maps field name → selector(user)."""
+
+    visible_querysets: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        for name, selector in self.visible_querysets.items():
+            if name in self.fields and not self.fields[name].read_only:
+                self.fields[name].queryset = selector(request.user)
+
+
+def _visible_features(user):
+    from registry.selectors import features_visible_to
+
+    return features_visible_to(user)
+
+
+def _visible_versions(user):
+    from registry.selectors import versions_visible_to
+
+    return versions_visible_to(user).select_related("feature")
+
+
+class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
     """Input for creating a draft (``feature`` required) or changing one (every field optional)."""
+
+    visible_querysets = {"feature": _visible_features}
 
     feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.all(), required=False)
     model = serializers.PrimaryKeyRelatedField(queryset=CatalogModel.objects.select_related("vendor"))
@@ -229,8 +259,9 @@ class VersionWriteSerializer(serializers.Serializer):
     change_summary = serializers.CharField()
 
 
-class EvaluationSerializer(serializers.ModelSerializer):
-    version = serializers.PrimaryKeyRelatedField(queryset=FeatureVersion.objects.all())
+class EvaluationSerializer(VisibleOnlyMixin, serializers.ModelSerializer):
+    visible_querysets = {"version": _visible_versions}
+    version = serializers.PrimaryKeyRelatedField(queryset=FeatureVersion.objects.none())
     feature = serializers.SlugRelatedField(source="version.feature", slug_field="slug", read_only=True)
     version_number = serializers.IntegerField(source="version.number", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True)

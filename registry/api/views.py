@@ -3,11 +3,10 @@ renders the result; lists start from the same selectors and FilterSets as the pa
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from registry import selectors, services
@@ -71,7 +70,7 @@ class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "slug" in data and data.pop("slug") != feature.slug:
-            raise ValidationError({"slug": "A feature's slug cannot change; routers depend on it."})
+            raise ValidationError({"slug": ["A feature's slug cannot change; routers depend on it."]})
         reason = data.pop("change_reason", "")
         regions = data.pop("regions", None)
         services.feature_update(actor=request.user, feature=feature, reason=reason, regions=regions, **data)
@@ -91,7 +90,7 @@ def _version_arguments(feature: AIFeature, data: dict) -> dict:
             try:
                 arguments["parent"] = feature.versions.get(number=number)
             except FeatureVersion.DoesNotExist:
-                raise ValidationError({"parent": f"{feature.slug} has no version {number}."})
+                raise ValidationError({"parent": [f"{feature.slug} has no version {number}."]}) from None
     if "datasets" in arguments:
         arguments["datasets"] = [(link["dataset"], link["usage"]) for link in arguments["datasets"]]
     if "tools" in arguments:
@@ -115,20 +114,18 @@ class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
         return s.VersionSerializer
 
     def create(self, request, *args, **kwargs):
-        serializer = s.VersionWriteSerializer(data=request.data)
+        serializer = s.VersionWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         feature = data.get("feature")
         if feature is None:
-            raise ValidationError({"feature": "Name the feature (its slug)."})
-        if not selectors.features_visible_to(request.user).filter(pk=feature.pk).exists():
-            raise ValidationError({"feature": f'Object with slug={feature.slug} does not exist.'})
+            raise ValidationError({"feature": ["Name the feature (its slug)."]})
         version = services.version_create(actor=request.user, feature=feature, **_version_arguments(feature, data))
         return Response(s.VersionSerializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         version = self.get_object()
-        serializer = s.VersionWriteSerializer(data=request.data, partial=True)
+        serializer = s.VersionWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         services.version_update(
             actor=request.user, version=version, **_version_arguments(version.feature, dict(serializer.validated_data))
@@ -153,9 +150,7 @@ class EvaluationViewSet(ReadCreateViewSet):
         return selectors.evaluations_visible_to(self.request.user)
 
     def perform_service_create(self, data):
-        version = data.pop("version")
-        if not selectors.versions_visible_to(self.request.user).filter(pk=version.pk).exists():
-            raise ValidationError({"version": f'Invalid pk "{version.pk}" - object does not exist.'})
+        version = data.pop("version")  # the serializer only accepts versions the user may see
         return services.evaluation_record(actor=self.request.user, version=version, **data)
 
 

@@ -20,7 +20,7 @@ class FilteredListView(ListView):
 
     filterset_class = None
     partial_template_name: str | None = None
-    paginate_by = settings.GATEHOUSE_PAGE_SIZE
+    paginate_by: int | None = None  # None: the GATEHOUSE_PAGE_SIZE setting, read per request
 
     def get_base_queryset(self):
         raise NotImplementedError
@@ -32,7 +32,7 @@ class FilteredListView(ListView):
         return self.filterset.qs
 
     def get_paginate_by(self, queryset):
-        return self.paginate_by
+        return self.paginate_by or settings.GATEHOUSE_PAGE_SIZE
 
     def get_template_names(self):
         if getattr(self.request, "htmx", False) and self.partial_template_name and not self.request.htmx.boosted:

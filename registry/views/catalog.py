@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 from registry import selectors, services
 from registry.filters import CatalogModelFilter, DatasetFilter, PolicyPackFilter, PromptVersionFilter, VendorFilter
 from registry.forms import CatalogModelForm, DatasetForm, PolicyPackForm, PromptVersionForm, VendorForm
-from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Vendor
+from registry.models import PromptVersion, Vendor
 from registry.permissions import can_manage_catalog
 from registry.views.base import FilteredListView, ServiceFormView
 

@@ -62,7 +62,7 @@ class FeatureMixin:
         try:
             return selectors.feature_detail(user=self.request.user, slug=self.kwargs["slug"])
         except AIFeature.DoesNotExist:
-            raise Http404("No such feature, or it is restricted.")
+            raise Http404("No such feature, or it is restricted.") from None
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and self.edit_required and not can_edit_feature(request.user, self.feature):
@@ -80,7 +80,7 @@ class VersionMixin(FeatureMixin):
         try:
             return selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
         except FeatureVersion.DoesNotExist:
-            raise Http404("No such version.")
+            raise Http404("No such version.") from None
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "version": self.version}
@@ -161,7 +161,7 @@ class VersionDetailView(VersionMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "rows": configuration_rows(services.version_configuration(version)),
             "evaluations": selectors.evaluations_of_feature(feature=self.feature).filter(version=version),
-            "children": version.children.order_by("number"),
+            "children": version.children.select_related("feature").order_by("number"),
             "residency_gaps": _residency_gaps(self.feature, version),
         }
 

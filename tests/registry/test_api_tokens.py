@@ -16,12 +16,6 @@ from registry.models import ApiToken, AuditEvent
 from registry.services import api_token_create, api_token_revoke
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas get passwords; PBKDF2 would spend most of each test hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def issued(ml_engineer):
     """A token of the ML engineer's, and the raw value they were shown once."""

@@ -42,12 +42,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas get passwords; PBKDF2 would spend most of each test hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(product_owner, ml_engineer, governance_admin, team, eu):
     """The rows around a write, and the sequence the trail had reached before it."""

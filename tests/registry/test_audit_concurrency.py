@@ -25,12 +25,6 @@ THREADS = 10
 WRITES_PER_THREAD = 3
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas get passwords; PBKDF2 would spend most of each test hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_at_once(count, work):
     """Start ``work(index)`` in ``count`` threads released together; re-raise the first failure."""
     barrier = threading.Barrier(count)

@@ -14,12 +14,6 @@ from registry.services import catalog as catalog_services
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas get passwords; PBKDF2 would spend most of each test hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def add_prompt(actor, name, region):
     return prompt_version_create(actor=actor, name=name, template=f"Sort this claim ({threading.get_ident()}).")
 

@@ -33,12 +33,6 @@ from tests.factories import (
 EVERYONE_ELSE = ["security_reviewer", "legal_reviewer", "support_agent", "auditor", "outsider"]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas get passwords; PBKDF2 would spend most of each test hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- Prompt versions ----------------------------------------------------------------------------------
 
 

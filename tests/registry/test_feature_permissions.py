@@ -24,12 +24,6 @@ from tests.factories import (
 NOT_EDITORS = ["other_product_owner", "support_agent", "security_reviewer", "legal_reviewer", "auditor", "outsider"]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas get passwords; PBKDF2 would spend most of each test hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def feature(team):
     return FeatureFactory(slug="claims-triage", name="Claims triage", team=team)

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         try:
             user = User.objects.get(username=username)
         except User.DoesNotExist:
-            raise CommandError(f"No user named {username!r}.")
+            raise CommandError(f"No user named {username!r}.") from None
         if not user.is_active:
             raise CommandError(f"{username} is inactive; an inactive user's token would not work.")
         with audit_context(source="cli"):
