@@ -71,34 +71,40 @@ class CatalogModel(models.Model):
         return reverse("registry:model_detail", args=[self.pk])
 
 
-class PromptVersion(models.Model):
-    """One version of a named prompt template. The text never changes; a change is a new version."""
+class NamedVersion(models.Model):
+    """A catalog entry numbered per name (``triage@7``): the pair is unique and numbers start at 1."""
 
     name = models.SlugField(max_length=80)
     version = models.PositiveIntegerField()
-    template = models.TextField()
-    content_hash = models.CharField(max_length=64, editable=False)
-    notes = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["name", "-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["name", "version"],
-                name="promptversion_unique_name_version",
-                violation_error_message="A prompt with this name and version already exists.",
+                name="%(class)s_unique_name_version",
+                violation_error_message="An entry with this name and version already exists.",
             ),
             models.CheckConstraint(
                 condition=models.Q(version__gte=1),
-                name="promptversion_version_positive",
-                violation_error_message="Prompt versions start at 1.",
+                name="%(class)s_version_positive",
+                violation_error_message="Versions start at 1.",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name}@{self.version}"
+
+
+class PromptVersion(NamedVersion):
+    """One version of a named prompt template. The text never changes; a change is a new version."""
+
+    template = models.TextField()
+    content_hash = models.CharField(max_length=64, editable=False)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     def get_absolute_url(self) -> str:
         return reverse("registry:prompt_detail", args=[self.pk])
@@ -108,11 +114,9 @@ class PromptVersion(models.Model):
         return hashlib.sha256(template.encode("utf-8")).hexdigest()
 
 
-class PolicyPack(models.Model):
+class PolicyPack(NamedVersion):
     """A versioned bundle of rules a feature version runs under: residency, safety, tools, data."""
 
-    name = models.SlugField(max_length=80)
-    version = models.PositiveIntegerField()
     description = models.TextField(blank=True)
     allowed_regions = models.ManyToManyField(
         Region, related_name="policy_packs", help_text="Data residency: regions where data may be processed."
@@ -128,24 +132,6 @@ class PolicyPack(models.Model):
     data_classifications = models.JSONField(default=list, blank=True, help_text="Data classifications allowed.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name", "-version"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["name", "version"],
-                name="policypack_unique_name_version",
-                violation_error_message="A policy pack with this name and version already exists.",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(version__gte=1),
-                name="policypack_version_positive",
-                violation_error_message="Policy pack versions start at 1.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.version}"
 
     def get_absolute_url(self) -> str:
         return reverse("registry:policy_detail", args=[self.pk])

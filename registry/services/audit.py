@@ -93,46 +93,26 @@ def audit_record(
     if not object_type or object_id is None:
         raise ValueError("audit_record needs a target or an object_type and object_id")
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    actor_id = actor.pk if is_user else None
-    actor_name = actor.get_username() if is_user else "system"
-    payload = _normalise(payload or {})
-    feature_id = feature.pk if feature is not None else None
-    object_repr = str(target)[:200] if target is not None else ""
-
     head = _lock_head()
-    sequence = head.last_sequence + 1
-    at = timezone.now()
-    event_hash = compute_event_hash(
-        sequence=sequence,
-        at=at,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        source=context.source,
-        request_id=context.request_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        object_repr=object_repr,
-        feature_id=feature_id,
-        payload=payload,
-        prev_hash=head.last_hash,
-    )
-    event = AuditEvent.objects.create(
-        sequence=sequence,
-        at=at,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        source=context.source,
-        request_id=context.request_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        object_repr=object_repr,
-        feature_id=feature_id,
-        payload=payload,
-        prev_hash=head.last_hash,
-        hash=event_hash,
-    )
+    # Exactly the fields the hash covers; the stored row is these plus the hash.
+    fields = {
+        "sequence": head.last_sequence + 1,
+        "at": timezone.now(),
+        "actor_id": actor.pk if is_user else None,
+        "actor_name": actor.get_username() if is_user else "system",
+        "source": context.source,
+        "request_id": context.request_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_repr": str(target)[:200] if target is not None else "",
+        "feature_id": feature.pk if feature is not None else None,
+        "payload": _normalise(payload or {}),
+        "prev_hash": head.last_hash,
+    }
+    event_hash = compute_event_hash(**fields)
+    event = AuditEvent.objects.create(**fields, hash=event_hash)
+    sequence = fields["sequence"]
     AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=event_hash)
     return event
 
