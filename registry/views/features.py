@@ -11,13 +11,13 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from registry import selectors, services
-from registry.choices import RiskTier, VersionStatus
+from registry.choices import RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
 from registry.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
 from registry.models import AIFeature, FeatureVersion
-from registry.permissions import can_edit_feature, can_register_features, user_team_ids
+from registry.permissions import can_edit_feature, can_register_features, has_role, user_team_ids
 from registry.views.base import FilteredListView, ServiceFormView
 
 
@@ -93,6 +93,8 @@ class FeatureCreateView(ServiceFormView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not can_register_features(request.user):
+            if has_role(request.user, Role.AUDITOR):
+                raise PermissionDenied("Auditors have read-only access: you cannot register features.")
             raise PermissionDenied("You are not a member of any team, so you cannot register features.")
         return super().dispatch(request, *args, **kwargs)
 

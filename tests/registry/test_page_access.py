@@ -176,3 +176,17 @@ def test_the_audit_trail_page_is_for_governance_and_auditors(client, world, requ
     client.force_login(request.getfixturevalue(persona))
 
     assert client.get(reverse("registry:audit_list")).status_code == status
+
+
+def test_the_register_page_tells_an_auditor_why_they_cannot_register(client, auditor):
+    client.force_login(auditor)
+    response = client.get(reverse("registry:feature_create"))
+    assert response.status_code == 403
+    assert "Auditors have read-only access" in response.content.decode()
+
+
+def test_the_register_page_tells_someone_without_a_team_why_they_cannot_register(client, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("registry:feature_create"))
+    assert response.status_code == 403
+    assert "not a member of any team" in response.content.decode()
