@@ -14,6 +14,9 @@ for name, value in {
     "GATEHOUSE_MANIFEST_STATIC": "0",
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
     "CELERY_BROKER_URL": "memory://",
+    # Server threads of live_server must not keep connections past a request: the test database
+    # could not be dropped at the end.
+    "DB_CONN_MAX_AGE": "0",
 }.items():
     os.environ.setdefault(name, value)
 
