@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Gatehouse ----------------------------------------------------------------------------
 GATEHOUSE_PAGE_SIZE = int(os.environ.get("GATEHOUSE_PAGE_SIZE", "25"))
+# Links in emails point here, e.g. https://gatehouse.example.com
+GATEHOUSE_BASE_URL = os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

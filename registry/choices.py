@@ -98,3 +98,13 @@ class AuditSource(models.TextChoices):
     API = "api", "API"
     TASK = "task", "Task"
     CLI = "cli", "Command line"
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    PRODUCTION = "production", "Production"
+
+
+class DeploymentEventKind(models.TextChoices):
+    PROMOTED = "promoted", "Promoted"
+    ROLLED_BACK = "rolled_back", "Rolled back"

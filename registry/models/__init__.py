@@ -1,6 +1,8 @@
 from .audit import AuditChainHead, AuditEvent
+from .deployments import Deployment, DeploymentEvent
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
 from .features import AIFeature, AIFeatureGroupObjectPermission, AIFeatureUserObjectPermission
+from .notifications import Notification
 from .teams import Team
 from .tokens import ApiToken
 from .versions import Evaluation, FeatureVersion, VersionDataset, VersionFallback
@@ -14,8 +16,11 @@ __all__ = [
     "AuditEvent",
     "CatalogModel",
     "Dataset",
+    "Deployment",
+    "DeploymentEvent",
     "Evaluation",
     "FeatureVersion",
+    "Notification",
     "PolicyPack",
     "PromptVersion",
     "Region",

@@ -2,7 +2,9 @@
 
 from .audit import audit_record, audit_verify
 from .catalog import catalog_model_create, dataset_create, policy_pack_create, prompt_version_create, vendor_create
+from .deployments import default_rollback_target, deployment_promote, deployment_rollback, rollback_candidates
 from .features import feature_create, feature_update
+from .notifications import notification_mark_read, notify
 from .teams import role_grant, team_create, team_member_add
 from .tokens import api_token_create, api_token_revoke
 from .versions import (
@@ -23,12 +25,18 @@ __all__ = [
     "catalog_model_create",
     "configuration_hash",
     "dataset_create",
+    "default_rollback_target",
+    "deployment_promote",
+    "deployment_rollback",
     "evaluation_record",
     "feature_create",
     "feature_update",
+    "notification_mark_read",
+    "notify",
     "policy_pack_create",
     "prompt_version_create",
     "role_grant",
+    "rollback_candidates",
     "team_create",
     "team_member_add",
     "vendor_create",

@@ -35,6 +35,7 @@ from registry.models import (
 )
 from registry.permissions import can_edit_feature
 from registry.services.audit import audit_record, changes
+from registry.signals import evaluation_recorded
 
 DatasetLink = tuple[Dataset, str]
 
@@ -409,4 +410,5 @@ def evaluation_record(
                 "region": region.code if region else None,
             },
         )
+        evaluation_recorded.send(sender=Evaluation, evaluation=evaluation, actor=actor)
     return evaluation

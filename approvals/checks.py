@@ -1,0 +1,96 @@
+"""Does a version meet a gate's evidence and readiness requirements right now? Pure reads.
+
+Requirements come from a request's snapshot (or a policy turned into one), so a request is judged by
+the rules it was opened under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from django.utils import timezone
+
+from approvals.choices import ReadinessItem
+from registry.choices import EvaluationKind
+from registry.models import AIFeature, Evaluation
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str  # "evidence" or "readiness"
+    key: str  # the evaluation kind or the readiness item
+    label: str
+    ok: bool
+    state: str  # ok, missing, failing, below_minimum, stale
+    detail: str
+    evaluation: Evaluation | None = None
+
+    @property
+    def age_days(self) -> int | None:
+        return (timezone.now() - self.evaluation.run_at).days if self.evaluation else None
+
+
+def latest_evaluations(version_ids: Iterable[int]) -> dict[int, dict[str, Evaluation]]:
+    """The newest evaluation of each kind for each version, in one query."""
+    newest: dict[int, dict[str, Evaluation]] = {}
+    evaluations = (
+        Evaluation.objects.filter(version_id__in=list(version_ids))
+        .select_related("region")
+        .order_by("version_id", "kind", "-run_at", "-id")
+    )
+    for evaluation in evaluations:
+        newest.setdefault(evaluation.version_id, {}).setdefault(evaluation.kind, evaluation)
+    return newest
+
+
+def evidence_checks(
+    requirements: dict, newest_by_kind: dict[str, Evaluation], *, now: datetime | None = None
+) -> list[Check]:
+    now = now or timezone.now()
+    checks = []
+    for rule in requirements.get("evidence", []):
+        kind = rule["kind"]
+        label = EvaluationKind(kind).label
+        evaluation = newest_by_kind.get(kind)
+        if evaluation is None:
+            checks.append(Check("evidence", kind, label, False, "missing", f"No {label.lower()} evaluation recorded."))
+            continue
+        age = (now - evaluation.run_at).days
+        max_age = rule.get("max_age_days")
+        min_score = rule.get("min_score")
+        if not evaluation.passed:
+            state, detail = "failing", f"Newest result failed its threshold ({evaluation.score:g} vs {evaluation.threshold:g})."
+        elif min_score is not None and evaluation.score < min_score:
+            state, detail = "below_minimum", f"Score {evaluation.score:g} is below the gate's minimum {min_score:g}."
+        elif max_age is not None and age > max_age:
+            state, detail = "stale", f"{age} days old; the gate accepts at most {max_age}."
+        else:
+            state, detail = "ok", f"{evaluation.score:g} on {evaluation.run_at:%d %b %Y} ({age} days ago)."
+        checks.append(Check("evidence", kind, label, state == "ok", state, detail, evaluation))
+    return checks
+
+
+def readiness_checks(requirements: dict, feature: AIFeature) -> list[Check]:
+    present = {
+        ReadinessItem.ROLLBACK_PATH: bool(feature.rollback_path.strip()),
+        ReadinessItem.MONITOR: bool(feature.monitor_links),
+        ReadinessItem.INCIDENT_OWNER: bool(feature.incident_owner_id and feature.incident_owner.is_active),
+        ReadinessItem.SLOS: bool(feature.slo_lines),
+    }
+    checks = []
+    for item in requirements.get("readiness", []):
+        label = ReadinessItem(item).label
+        ok = present[item]
+        detail = "In place." if ok else f"{label} is not set on the feature."
+        checks.append(Check("readiness", item, label, ok, "ok" if ok else "missing", detail))
+    return checks
+
+
+def all_checks(requirements: dict, feature: AIFeature, newest_by_kind: dict[str, Evaluation]) -> list[Check]:
+    return evidence_checks(requirements, newest_by_kind) + readiness_checks(requirements, feature)
+
+
+def unmet(checks: list[Check]) -> list[Check]:
+    return [check for check in checks if not check.ok]

@@ -1,0 +1,437 @@
+"""Every write of the approvals app: gate policies, requests, sign-offs, promotion.
+
+Lock order: the approval request row, then (through registry's deployment services) the feature row,
+then its deployment rows. Nothing here locks a feature before a request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.checks import all_checks, latest_evaluations, unmet
+from approvals.choices import (
+    REQUEST_TRANSITIONS,
+    Decision,
+    Gate,
+    ReadinessItem,
+    RequestStatus,
+    RequirementKind,
+    SignOffStatus,
+)
+from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement, SignOff
+from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
+from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
+from registry.exceptions import Conflict
+from registry.models import FeatureVersion, Region
+from registry.permissions import feature_share_with_group
+from registry.services import audit_record, deployment_promote, notify
+
+User = get_user_model()
+
+
+# --- Policies ---------------------------------------------------------------------------------
+
+
+def gate_for(*, risk_tier: str, environment: str) -> GatePolicy:
+    assignment = GateAssignment.objects.filter(risk_tier=risk_tier, environment=environment).first()
+    if assignment is None:
+        raise Conflict(f"No gate is assigned to {risk_tier}-risk features going to {environment}; ask governance.")
+    return GatePolicy.objects.prefetch_related("requirements").get(gate=assignment.gate)
+
+
+def requirements_snapshot(policy: GatePolicy) -> dict:
+    """The policy as a request keeps it: plain data, independent of later edits."""
+    requirements = list(policy.requirements.all())
+    return {
+        "gate": policy.gate,
+        "review_sla_hours": policy.review_sla_hours,
+        "approval_valid_days": policy.approval_valid_days,
+        "signoffs": [
+            {"role": r.role, "count": r.count} for r in requirements if r.kind == RequirementKind.SIGNOFF
+        ],
+        "evidence": [
+            {"kind": r.evidence_kind, "min_score": r.min_score, "max_age_days": r.max_age_days}
+            for r in requirements
+            if r.kind == RequirementKind.EVIDENCE
+        ],
+        "readiness": [r.readiness_item for r in requirements if r.kind == RequirementKind.READINESS],
+    }
+
+
+def _clean_requirements(requirements: Iterable[dict]) -> list[GateRequirement]:
+    cleaned, seen = [], set()
+    for spec in requirements:
+        kind = spec.get("kind")
+        if kind == RequirementKind.SIGNOFF:
+            role, count = spec.get("role"), int(spec.get("count") or 1)
+            if role not in Role.values or role == Role.AUDITOR:
+                raise ValidationError({"requirements": f"{role!r} cannot sign off a gate."})
+            if not 1 <= count <= 5:
+                raise ValidationError({"requirements": "Between 1 and 5 signers per role."})
+            requirement = GateRequirement(kind=kind, role=role, count=count)
+            key = (kind, role)
+        elif kind == RequirementKind.EVIDENCE:
+            evidence_kind = spec.get("evidence_kind")
+            if evidence_kind not in EvaluationKind.values:
+                raise ValidationError({"requirements": f"{evidence_kind!r} is not an evaluation kind."})
+            max_age = spec.get("max_age_days")
+            if max_age is not None and int(max_age) < 1:
+                raise ValidationError({"requirements": "A maximum age is at least one day."})
+            requirement = GateRequirement(
+                kind=kind, evidence_kind=evidence_kind, min_score=spec.get("min_score"),
+                max_age_days=int(max_age) if max_age is not None else None,
+            )
+            key = (kind, evidence_kind)
+        elif kind == RequirementKind.READINESS:
+            item = spec.get("readiness_item")
+            if item not in ReadinessItem.values:
+                raise ValidationError({"requirements": f"{item!r} is not a readiness item."})
+            requirement = GateRequirement(kind=kind, readiness_item=item)
+            key = (kind, item)
+        else:
+            raise ValidationError({"requirements": f"{kind!r} is not a kind of requirement."})
+        if key in seen:
+            raise ValidationError({"requirements": f"{requirement} is listed twice."})
+        seen.add(key)
+        cleaned.append(requirement)
+    return cleaned
+
+
+def gate_policy_update(
+    *,
+    actor,
+    policy: GatePolicy,
+    reason: str,
+    requirements: Iterable[dict],
+    review_sla_hours: int,
+    approval_valid_days: int,
+    description: str = "",
+) -> GatePolicy:
+    """Replace a gate's requirements and settings. Requests already open keep their snapshot."""
+    if not can_manage_gates(actor):
+        raise PermissionDenied("Only governance admins change gate policies.")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why the gate changes."})
+    if not requirements:
+        raise ValidationError({"requirements": "A gate needs at least one requirement."})
+    cleaned = _clean_requirements(requirements)
+    if not any(requirement.kind == RequirementKind.SIGNOFF for requirement in cleaned):
+        raise ValidationError({"requirements": "A gate needs at least one sign-off: nothing goes live unreviewed."})
+    with transaction.atomic():
+        locked = GatePolicy.objects.select_for_update().get(pk=policy.pk)
+        before = requirements_snapshot(locked)
+        locked.description = description
+        locked.review_sla_hours = review_sla_hours
+        locked.approval_valid_days = approval_valid_days
+        locked.full_clean()
+        locked.save()
+        locked.requirements.all().delete()
+        for requirement in cleaned:
+            requirement.policy = locked
+            requirement.full_clean()
+        GateRequirement.objects.bulk_create(cleaned)
+        after = requirements_snapshot(GatePolicy.objects.prefetch_related("requirements").get(pk=locked.pk))
+        audit_record(
+            actor=actor, action="gate_policy.updated", target=locked,
+            payload={"old": before, "new": after, "reason": reason.strip()},
+        )
+    return locked
+
+
+def gate_assignment_update(*, actor, risk_tier: str, environment: str, gate: str, reason: str) -> GateAssignment:
+    if not can_manage_gates(actor):
+        raise PermissionDenied("Only governance admins change which gate a tier needs.")
+    if risk_tier not in RiskTier.values or environment not in Environment.values or gate not in Gate.values:
+        raise ValidationError("Unknown risk tier, environment or gate.")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why the gate changes."})
+    with transaction.atomic():
+        assignment, _ = GateAssignment.objects.select_for_update().get_or_create(
+            risk_tier=risk_tier, environment=environment, defaults={"gate": gate}
+        )
+        old = assignment.gate
+        assignment.gate = gate
+        assignment.save()
+        audit_record(
+            actor=actor, action="gate_assignment.updated", target=assignment,
+            payload={"risk_tier": risk_tier, "environment": environment, "gate": [old, gate], "reason": reason.strip()},
+        )
+    return assignment
+
+
+# --- Requests --------------------------------------------------------------------------------
+
+
+def _role_members(role: str, *, exclude: Iterable[int] = ()) -> list:
+    return list(User.objects.filter(groups__name=role, is_active=True).exclude(pk__in=list(exclude)).distinct())
+
+
+def _transition(request: ApprovalRequest, new_status: str) -> None:
+    if new_status not in REQUEST_TRANSITIONS[request.status]:
+        raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it cannot become {new_status}.")
+    request.status = new_status
+    request.decided_at = request.decided_at or timezone.now()
+
+
+def approval_request_create(
+    *, actor, version: FeatureVersion, environment: str, regions: Iterable[Region], note: str = ""
+) -> ApprovalRequest:
+    """Ask for a gate: snapshot its requirements and open one pending sign-off per required signer."""
+    feature = version.feature
+    if not can_request_gate(actor, feature):
+        raise PermissionDenied(f"Only the {feature.team} team and governance admins request gates for {feature}.")
+    if environment not in Environment.values:
+        raise ValidationError({"environment": f"Unknown environment {environment!r}."})
+    regions = list(regions)
+    if not regions:
+        raise ValidationError({"regions": "Choose at least one region."})
+    served = set(feature.regions.values_list("pk", flat=True))
+    outside = sorted(region.code for region in regions if region.pk not in served)
+    if outside:
+        raise ValidationError({"regions": f"{feature} does not serve {', '.join(outside)}."})
+    policy = gate_for(risk_tier=feature.risk_tier, environment=environment)
+    snapshot = requirements_snapshot(policy)
+    with transaction.atomic():
+        locked_version = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
+        if locked_version.status != VersionStatus.SUBMITTED:
+            raise Conflict(f"{locked_version} is {locked_version.get_status_display().lower()}: only submitted versions go through a gate.")
+        if ApprovalRequest.objects.filter(
+            version=locked_version, environment=environment, status=RequestStatus.PENDING
+        ).exists():
+            raise Conflict(f"{locked_version} already has a pending request for {environment}.")
+        request = ApprovalRequest.objects.create(
+            version=locked_version, gate=policy.gate, environment=environment, requester=actor,
+            requirements=snapshot, note=note.strip(),
+        )
+        request.regions.set(regions)
+        signoffs = SignOff.objects.bulk_create(
+            SignOff(request=request, role=rule["role"], slot=slot)
+            for rule in snapshot["signoffs"]
+            for slot in range(1, rule["count"] + 1)
+        )
+        checks = all_checks(snapshot, locked_version.feature, latest_evaluations([locked_version.pk]).get(locked_version.pk, {}))
+        missing = [f"{check.label}: {check.detail}" for check in unmet(checks)]
+        audit_record(
+            actor=actor, action="approval.requested", target=request, feature=locked_version.feature,
+            payload={
+                "version": locked_version.number, "gate": policy.gate, "environment": environment,
+                "regions": sorted(region.code for region in regions), "signoffs": [str(s.role) for s in signoffs],
+                "missing": missing, "note": request.note,
+            },
+        )
+        url = reverse("approvals:request_detail", args=[request.pk])
+        for role in {rule["role"] for rule in snapshot["signoffs"]}:
+            if locked_version.feature.restricted:
+                # Reviewers must be able to read what they sign: a read grant to the role, recorded.
+                feature_share_with_group(feature=locked_version.feature, group=Group.objects.get(name=role))
+            notify(
+                users=_role_members(role, exclude=[actor.pk, locked_version.author_id]),
+                subject=f"Sign-off needed: {locked_version} to {environment} ({Gate(policy.gate).label})",
+                body=f"{actor.get_full_name() or actor.username} asks for the {Role(role).label.lower()} sign-off.",
+                url=url, key=f"signoff-queued:{request.pk}:{role}",
+            )
+        _approve_if_ready(request, actor=actor)
+    return request
+
+
+def approval_request_withdraw(*, actor, request: ApprovalRequest, reason: str) -> ApprovalRequest:
+    if actor.pk != request.requester_id and not can_request_gate(actor, request.version.feature):
+        raise PermissionDenied("Only the requester, the owning team or governance withdraw a request.")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why the request is withdrawn."})
+    with transaction.atomic():
+        locked = ApprovalRequest.objects.select_for_update(of=("self",)).select_related("version__feature").get(pk=request.pk)
+        previous = locked.status
+        _transition(locked, RequestStatus.WITHDRAWN)
+        locked.save(update_fields=["status", "decided_at"])
+        audit_record(actor=actor, action="approval.withdrawn", target=locked, feature=locked.version.feature,
+                     payload={"status": [previous, locked.status], "reason": reason.strip()})
+    return locked
+
+
+def _approve_if_ready(request: ApprovalRequest, *, actor) -> bool:
+    """Approve a pending request whose sign-offs are all approved and whose evidence holds right now.
+
+    Called with the request row locked (or just created) inside the caller's transaction.
+    """
+    if request.status != RequestStatus.PENDING:
+        return False
+    if request.signoffs.exclude(status=SignOffStatus.APPROVED).exists():
+        return False
+    version = request.version
+    checks = all_checks(request.requirements, version.feature, latest_evaluations([version.pk]).get(version.pk, {}))
+    if unmet(checks):
+        return False
+    _transition(request, RequestStatus.APPROVED)
+    request.expires_at = request.decided_at + timedelta(days=request.requirements["approval_valid_days"])
+    request.save(update_fields=["status", "decided_at", "expires_at"])
+    audit_record(
+        actor=actor, action="approval.approved", target=request, feature=version.feature,
+        payload={"status": [RequestStatus.PENDING, RequestStatus.APPROVED], "expires_at": request.expires_at,
+                 "evidence": {check.key: check.detail for check in checks if check.kind == "evidence"}},
+    )
+    notify(
+        users=[request.requester, version.feature.accountable_owner],
+        subject=f"Approved: {version} may go to {request.environment}",
+        body=f"Every sign-off and requirement of the {Gate(request.gate).label.lower()} holds. "
+        f"Promote before {request.expires_at:%d %b %Y %H:%M} UTC.",
+        url=request.get_absolute_url(), key=f"approval-approved:{request.pk}",
+    )
+    return True
+
+
+def approval_request_recheck(*, request: ApprovalRequest, actor=None) -> bool:
+    """Look again at a pending request (e.g. after new evidence): approve it if everything holds now."""
+    with transaction.atomic():
+        locked = ApprovalRequest.objects.select_for_update(of=("self",)).select_related(
+            "version__feature", "requester"
+        ).get(pk=request.pk)
+        return _approve_if_ready(locked, actor=actor)
+
+
+def signoff_decide(*, actor, signoff: SignOff, decision: str, reason: str = "") -> SignOff:
+    """Approve or reject one sign-off. Separation of duties is enforced here, for every interface."""
+    if decision not in Decision.values:
+        raise ValidationError({"decision": "Approve or reject."})
+    reason = (reason or "").strip()
+    if decision == Decision.REJECT and not reason:
+        raise ValidationError({"reason": "Say why you reject: the requester needs to know what to fix."})
+    with transaction.atomic():
+        request = (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("version__feature__accountable_owner", "requester")
+            .get(pk=signoff.request_id)
+        )
+        locked = SignOff.objects.select_for_update().get(pk=signoff.pk)
+        locked.request = request
+        refusal = signoff_refusal(actor, locked)
+        if refusal:
+            raise PermissionDenied(refusal)
+        if request.status != RequestStatus.PENDING:
+            raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it takes no more sign-offs.")
+        if locked.status != SignOffStatus.PENDING:
+            raise Conflict(f"This sign-off was already given by {locked.signer.username}.")
+        locked.status = SignOffStatus.APPROVED if decision == Decision.APPROVE else SignOffStatus.REJECTED
+        locked.signer = actor
+        locked.reason = reason
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "signer", "reason", "decided_at"])
+        feature = request.version.feature
+        audit_record(
+            actor=actor, action=f"signoff.{locked.status}", target=request, feature=feature,
+            payload={"signoff": locked.pk, "role": locked.role, "slot": locked.slot, "reason": reason,
+                     "version": request.version.number},
+        )
+        if locked.status == SignOffStatus.REJECTED:
+            _transition(request, RequestStatus.REJECTED)
+            request.save(update_fields=["status", "decided_at"])
+            audit_record(
+                actor=actor, action="approval.rejected", target=request, feature=feature,
+                payload={"status": [RequestStatus.PENDING, RequestStatus.REJECTED], "role": locked.role, "reason": reason},
+            )
+            notify(
+                users=[request.requester, feature.accountable_owner],
+                subject=f"Rejected: {request.version} to {request.environment}",
+                body=f"{actor.get_full_name() or actor.username} ({Role(locked.role).label.lower()}) rejected it: {reason}",
+                url=request.get_absolute_url(), key=f"approval-rejected:{request.pk}",
+            )
+        else:
+            _approve_if_ready(request, actor=actor)
+    return locked
+
+
+def approvals_expire(*, now=None) -> int:
+    """Approved requests past their expiry become expired (a scheduled task calls this)."""
+    now = now or timezone.now()
+    expired = 0
+    for request_id in ApprovalRequest.objects.filter(status=RequestStatus.APPROVED, expires_at__lt=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            request = ApprovalRequest.objects.select_for_update(of=("self",)).select_related("version__feature").get(pk=request_id)
+            if request.status != RequestStatus.APPROVED or request.expires_at >= now:
+                continue  # another worker got there first
+            request.status = RequestStatus.EXPIRED
+            request.save(update_fields=["status"])
+            audit_record(actor=None, action="approval.expired", target=request, feature=request.version.feature,
+                         payload={"status": [RequestStatus.APPROVED, RequestStatus.EXPIRED], "expires_at": request.expires_at})
+            expired += 1
+    return expired
+
+
+# --- Promotion -------------------------------------------------------------------------------
+
+
+def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> list:
+    """Make an approved version live in the request's environment and regions.
+
+    Refuses, saying why, when the approval is missing or expired, or evidence or readiness no longer
+    hold at this moment. Registry's ``deployment_promote`` flips the pointers and records history.
+    """
+    with transaction.atomic():
+        locked = (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("version__feature__incident_owner", "requester")
+            .get(pk=request.pk)
+        )
+        feature = locked.version.feature
+        if not can_promote(actor, feature):
+            raise PermissionDenied(f"Only the {feature.team} team (or its CI token) and governance admins promote {feature}.")
+        if locked.status == RequestStatus.PENDING:
+            raise Conflict(f"Request #{locked.pk} is still pending: every sign-off and requirement must hold first.")
+        if locked.status != RequestStatus.APPROVED:
+            raise Conflict(f"Request #{locked.pk} is {locked.get_status_display().lower()}; request the gate again.")
+        now = timezone.now()
+        if locked.expires_at and locked.expires_at < now:
+            raise Conflict(
+                f"The approval expired on {locked.expires_at:%d %b %Y %H:%M} UTC; request the gate again."
+            )
+        checks = all_checks(locked.requirements, feature, latest_evaluations([locked.version_id]).get(locked.version_id, {}))
+        failing = unmet(checks)
+        if failing:
+            raise Conflict(
+                "The evidence or readiness no longer holds since the approval: "
+                + "; ".join(f"{check.label}: {check.detail}" for check in failing)
+            )
+        return deployment_promote(
+            actor=actor, version=locked.version, environment=locked.environment, regions=locked.regions.all(),
+            reason=reason.strip() or f"Approved through request #{locked.pk} ({Gate(locked.gate).label.lower()}).",
+            approval_request_id=locked.pk,
+        )
+
+
+# --- Reminders -------------------------------------------------------------------------------
+
+
+def signoff_reminders_send(*, now=None) -> int:
+    """Remind each role about sign-offs older than their gate's review SLA: at most once a day each."""
+    now = now or timezone.now()
+    reminded = 0
+    pending = (
+        SignOff.objects.filter(status=SignOffStatus.PENDING, request__status=RequestStatus.PENDING)
+        .select_related("request__version__feature", "request__requester")
+    )
+    members: dict[str, list] = {}
+    for signoff in pending:
+        request = signoff.request
+        if signoff.created_at > now - timedelta(hours=request.requirements.get("review_sla_hours", 48)):
+            continue
+        if signoff.role not in members:
+            members[signoff.role] = _role_members(signoff.role)
+        eligible = [user for user in members[signoff.role] if not signoff_refusal(user, signoff)]
+        with transaction.atomic():
+            sent = notify(
+                users=eligible,
+                subject=f"Waiting for you: {Role(signoff.role).label} sign-off on {request.version}",
+                body=f"Requested {(now - request.created_at).days} days ago; the gate's review SLA is "
+                f"{request.requirements.get('review_sla_hours', 48)} hours.",
+                url=request.get_absolute_url(), key=f"signoff-reminder:{signoff.pk}:{now:%Y-%m-%d}",
+            )
+        reminded += len(sent)
+    return reminded

@@ -1,0 +1,175 @@
+"""Flipping the live pointers. Approvals decides *whether* a version may go live and then calls
+``deployment_promote``; rollback needs no new approval but only returns to what served before.
+
+Lock order: the feature row first (every pointer change of a feature queues behind it), then its
+deployment rows. Callers that hold other locks (an approval request) take them before calling.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from registry.choices import DeploymentEventKind, Environment, VersionStatus
+from registry.exceptions import Conflict
+from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
+from registry.permissions import can_edit_feature
+from registry.services.audit import audit_record
+
+
+def _event_payload(event: DeploymentEvent) -> dict:
+    return {
+        "environment": event.environment,
+        "region": event.region.code,
+        "from_version": event.from_version.number if event.from_version_id else None,
+        "to_version": event.to_version.number,
+        "reason": event.reason,
+        "approval_request": event.approval_request_id,
+        "incident": event.incident_id,
+    }
+
+
+def deployment_promote(
+    *,
+    actor,
+    version: FeatureVersion,
+    environment: str,
+    regions: Iterable[Region],
+    reason: str,
+    approval_request_id: int,
+) -> list[DeploymentEvent]:
+    """Make ``version`` live in each region. Only the approvals app calls this, with the approval it
+    has just verified; it checks what the registry itself knows (the version is submitted, the
+    feature serves those regions) and records one DeploymentEvent and one audit event per region."""
+    if environment not in Environment.values:
+        raise ValidationError({"environment": f"Unknown environment {environment!r}."})
+    regions = list(regions)
+    if not regions:
+        raise ValidationError({"regions": "Promote to at least one region."})
+    with transaction.atomic():
+        feature = AIFeature.objects.select_for_update().get(pk=version.feature_id)
+        version = FeatureVersion.objects.select_related("feature").get(pk=version.pk)
+        if version.status != VersionStatus.SUBMITTED:
+            raise Conflict(f"{version} is {version.get_status_display().lower()}; only submitted versions go live.")
+        served = set(feature.regions.values_list("pk", flat=True))
+        outside = [region.code for region in regions if region.pk not in served]
+        if outside:
+            raise ValidationError({"regions": f"{feature} does not serve {', '.join(outside)}."})
+        now = timezone.now()
+        events = []
+        for region in regions:
+            deployment = (
+                Deployment.objects.select_for_update()
+                .filter(feature=feature, environment=environment, region=region)
+                .first()
+            )
+            previous = deployment.version if deployment else None
+            if previous is not None and previous.pk == version.pk:
+                continue  # already live there: nothing to flip, nothing to record
+            if deployment is None:
+                deployment = Deployment(feature=feature, environment=environment, region=region)
+            deployment.version = version
+            deployment.updated_at = now
+            deployment.updated_by = actor
+            deployment.save()
+            event = DeploymentEvent.objects.create(
+                feature=feature, environment=environment, region=region, kind=DeploymentEventKind.PROMOTED,
+                from_version=previous, to_version=version, actor=actor, reason=reason,
+                approval_request_id=approval_request_id, at=now,
+            )
+            audit_record(actor=actor, action="deployment.promoted", target=deployment, feature=feature,
+                         payload=_event_payload(event))
+            events.append(event)
+        if not events:
+            raise Conflict(f"{version} is already live in {environment} in every region asked for.")
+    return events
+
+
+def rollback_candidates(*, feature: AIFeature, environment: str, region: Region) -> list[FeatureVersion]:
+    """Versions that served this pointer before (most recently live first), other than the one live now.
+
+    Each went live through an approved promotion, so returning to it needs no new approval. A version
+    that was approved but never served is promoted, not rolled back to.
+    """
+    current = (
+        Deployment.objects.filter(feature=feature, environment=environment, region=region)
+        .values_list("version_id", flat=True)
+        .first()
+    )
+    history = DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
+    seen: list[int] = []
+    for to_id, from_id in history.order_by("-at", "-id").values_list("to_version_id", "from_version_id"):
+        for version_id in (to_id, from_id):
+            if version_id and version_id != current and version_id not in seen:
+                seen.append(version_id)
+    versions = FeatureVersion.objects.in_bulk(seen)
+    return [versions[pk] for pk in seen if versions[pk].status == VersionStatus.SUBMITTED]
+
+
+def default_rollback_target(*, feature: AIFeature, environment: str, region: Region) -> FeatureVersion | None:
+    """The most recently live earlier version that nobody rolled back away from (None: ask the user)."""
+    abandoned = set(
+        DeploymentEvent.objects.filter(
+            feature=feature, environment=environment, region=region, kind=DeploymentEventKind.ROLLED_BACK
+        ).values_list("from_version_id", flat=True)
+    )
+    for version in rollback_candidates(feature=feature, environment=environment, region=region):
+        if version.pk not in abandoned:
+            return version
+    return None
+
+
+def deployment_rollback(
+    *,
+    actor,
+    feature: AIFeature,
+    environment: str,
+    region: Region,
+    reason: str,
+    to_version: FeatureVersion | None = None,
+    incident_id: int | None = None,
+) -> DeploymentEvent:
+    """Return a pointer to a version that served it before (default: ``default_rollback_target``)."""
+    if not can_edit_feature(actor, feature):
+        raise PermissionDenied(f"Only the {feature.team} team and governance admins may roll back {feature}.")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why you are rolling back."})
+    with transaction.atomic():
+        feature = AIFeature.objects.select_for_update().get(pk=feature.pk)
+        deployment = (
+            Deployment.objects.select_for_update(of=("self",))
+            .select_related("version", "region")
+            .filter(feature=feature, environment=environment, region=region)
+            .first()
+        )
+        if deployment is None:
+            raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to roll back.")
+        candidates = rollback_candidates(feature=feature, environment=environment, region=region)
+        if not candidates:
+            raise Conflict(f"No earlier version served {feature} in {environment} in {region.code}.")
+        if to_version is None:
+            to_version = default_rollback_target(feature=feature, environment=environment, region=region)
+            if to_version is None:
+                raise ValidationError({"to_version": "Every earlier version was rolled back from; choose one."})
+        elif to_version.pk not in {candidate.pk for candidate in candidates}:
+            choices = ", ".join(f"v{candidate.number}" for candidate in candidates)
+            raise ValidationError(
+                {"to_version": f"v{to_version.number} never served {environment} in {region.code}; choose {choices}."}
+            )
+        previous = deployment.version
+        now = timezone.now()
+        deployment.version = to_version
+        deployment.updated_at = now
+        deployment.updated_by = actor
+        deployment.save(update_fields=["version", "updated_at", "updated_by"])
+        event = DeploymentEvent.objects.create(
+            feature=feature, environment=environment, region=region, kind=DeploymentEventKind.ROLLED_BACK,
+            from_version=previous, to_version=to_version, actor=actor, reason=reason.strip(),
+            incident_id=incident_id, at=now,
+        )
+        audit_record(actor=actor, action="deployment.rolled_back", target=deployment, feature=feature,
+                     payload=_event_payload(event))
+    return event

@@ -1,0 +1,50 @@
+"""Telling people: an in-app notice per user and an email after the transaction commits."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from django.db import transaction
+
+from registry.models import Notification
+
+
+def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key: str = "") -> list[Notification]:
+    """Create one notice per user (at most once per ``key`` and user) and email them on commit.
+
+    Runs inside the caller's transaction: if the change rolls back, nobody is told.
+    """
+    recipients = {user.pk: user for user in users if user is not None and user.is_active}
+    if not recipients:
+        return []
+    if key:
+        already = set(
+            Notification.objects.filter(key=key, user_id__in=recipients).values_list("user_id", flat=True)
+        )
+        recipients = {pk: user for pk, user in recipients.items() if pk not in already}
+    notices = Notification.objects.bulk_create(
+        [Notification(user=user, subject=subject[:200], body=body, url=url, key=key) for user in recipients.values()],
+        ignore_conflicts=bool(key),
+    )
+    ids = [notice.pk for notice in notices if notice.pk]
+    if not ids and recipients:
+        ids = list(Notification.objects.filter(key=key, user_id__in=recipients).values_list("pk", flat=True))
+
+    def send() -> None:
+        from registry.tasks import send_notification_emails
+
+        send_notification_emails.delay(ids)
+
+    if ids:
+        transaction.on_commit(send)
+    return notices
+
+
+def notification_mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notices read (all of them when no ids are given). Not audited: it changes no record."""
+    from django.utils import timezone
+
+    notices = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        notices = notices.filter(pk__in=list(notification_ids))
+    return notices.update(read_at=timezone.now())

@@ -1,0 +1,9 @@
+"""Signals the registry sends so the apps built on it can react without the registry knowing them.
+
+They are sent inside the transaction of the change: a receiver's writes commit or roll back with it.
+"""
+
+from django.dispatch import Signal
+
+# Sent after an evaluation is recorded. Arguments: evaluation, actor.
+evaluation_recorded = Signal()
