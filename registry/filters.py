@@ -86,7 +86,10 @@ class EvaluationFilter(SearchFilterSet):
     feature = django_filters.CharFilter(field_name="version__feature__slug", label="Feature (slug)")
     version = django_filters.NumberFilter(field_name="version_id", label="Version id")
     kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices)
-    passed = django_filters.BooleanFilter()
+    passed = django_filters.TypedChoiceFilter(
+        choices=[("true", "Passed"), ("false", "Failed")], coerce=lambda value: value == "true",
+        help_text="true or false; anything else is an error, not 'everything'.",
+    )
 
     class Meta:
         model = Evaluation

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from registry.choices import DataClassification, DatasetUsage
+from registry.choices import FEATURE_TRANSITIONS, DataClassification, DatasetUsage, FeatureStatus
 from registry.models import (
     AIFeature,
     CatalogModel,
@@ -32,6 +32,10 @@ class UserChoiceField(forms.ModelChoiceField):
         return f"{full} ({user.username})" if full else user.username
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows; use a finite number.")
+
+
 class JSONTextField(forms.CharField):
     """A textarea holding JSON; keeps what was typed when it does not parse."""
 
@@ -52,8 +56,10 @@ class JSONTextField(forms.CharField):
         if not text or not text.strip():
             return self.expect()
         try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as error:
+            parsed = json.loads(text, parse_constant=_refuse_constant)
+        except ValueError as error:
+            if not isinstance(error, json.JSONDecodeError):
+                raise forms.ValidationError(str(error)) from error
             raise forms.ValidationError(f"This is not valid JSON ({error.msg} at line {error.lineno}). Example: {self.example}") from error
         if not isinstance(parsed, self.expect):
             raise forms.ValidationError(f"Expected {'a list' if self.expect is list else 'an object'}, e.g. {self.example}")
@@ -135,6 +141,9 @@ class FeatureForm(forms.ModelForm):
             self.fields["team"].initial = teams.first()
         if self.instance.pk:
             del self.fields["slug"]
+            current = self.instance.status
+            allowed = {current, *FEATURE_TRANSITIONS[current]}
+            self.fields["status"].choices = [(value, label) for value, label in FeatureStatus.choices if value in allowed]
         elif not self.initial.get("accountable_owner"):
             self.initial["accountable_owner"] = user.pk
             self.initial["incident_owner"] = user.pk
@@ -180,8 +189,8 @@ class VersionForm(forms.Form):
             self.fields[name].label_from_instance = lambda model: f"{model.vendor.name} · {model.identifier} ({model.get_status_display().lower()})"
 
     @classmethod
-    def initial_from(cls, version: FeatureVersion) -> dict:
-        """Prefill a form from an existing version (editing it, or deriving the next one from it)."""
+    def initial_from(cls, version: FeatureVersion, *, derive: bool = False) -> dict:
+        """Prefill a form from a version: to edit it (a draft), or with ``derive`` to start the next one from it."""
         fallbacks = [link.model for link in version.fallbacks.all()]
         initial = {
             "model": version.model,
@@ -190,8 +199,8 @@ class VersionForm(forms.Form):
             "retrieval_index": version.retrieval_index,
             "tools": version.tools,
             "parameters": version.parameters,
-            "parent": version.parent if version.is_draft else version,
-            "change_summary": version.change_summary if version.is_draft else "",
+            "parent": version if derive else version.parent,
+            "change_summary": "" if derive else version.change_summary,
         }
         for position, model in enumerate(fallbacks[:3], start=1):
             initial[f"fallback_{position}"] = model

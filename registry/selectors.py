@@ -14,6 +14,8 @@ from registry.models import (
     AuditEvent,
     CatalogModel,
     Dataset,
+    Deployment,
+    DeploymentEvent,
     Evaluation,
     FeatureVersion,
     PolicyPack,
@@ -166,4 +168,37 @@ def dataset_usage(*, user, dataset: Dataset) -> QuerySet[VersionDataset]:
         VersionDataset.objects.filter(dataset=dataset, version__in=versions_visible_to(user))
         .select_related("version", "version__feature", "version__feature__team")
         .order_by("version__feature__name", "-version__number", "usage")
+    )
+
+
+# --- Deployments ------------------------------------------------------------------------------
+
+
+def deployments_visible_to(user) -> QuerySet[Deployment]:
+    return (
+        Deployment.objects.filter(feature__in=features_visible_to(user))
+        .select_related("feature", "region", "version", "updated_by")
+        .order_by("feature__name", "environment", "region__code")
+    )
+
+
+def deployment_events_visible_to(user) -> QuerySet[DeploymentEvent]:
+    return (
+        DeploymentEvent.objects.filter(feature__in=features_visible_to(user))
+        .select_related("feature", "region", "from_version", "to_version", "actor")
+        .order_by("-at", "-id")
+    )
+
+
+def feature_deployments(*, feature: AIFeature) -> QuerySet[Deployment]:
+    return feature.deployments.select_related("region", "version", "version__model", "updated_by").order_by(
+        "-environment", "region__code"
+    )
+
+
+def feature_deployment_events(*, feature: AIFeature, limit: int = 50) -> list[DeploymentEvent]:
+    return list(
+        feature.deployment_events.select_related("region", "from_version", "to_version", "actor").order_by("-at", "-id")[
+            :limit
+        ]
     )

@@ -3,18 +3,31 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import timezone
 
 from registry.models import Notification
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_emails(notification_ids: list[int]) -> int:
+    """Email each notice at most once, even when the task is retried or runs twice at the same time.
+
+    Each notice is claimed with a conditional update before sending; a failed send releases the
+    claim so the retry sends it (and only it) again.
+    """
     sent = 0
-    base = getattr(settings, "GATEHOUSE_BASE_URL", "").rstrip("/")
-    for notice in Notification.objects.filter(pk__in=notification_ids).select_related("user"):
+    base = settings.GATEHOUSE_BASE_URL.rstrip("/")
+    for notice in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related("user"):
         if not notice.user.email:
             continue
+        claimed = Notification.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+        if not claimed:
+            continue  # another worker has it
         link = f"\n\n{base}{notice.url}" if notice.url else ""
-        send_mail(notice.subject, f"{notice.body}{link}", None, [notice.user.email], fail_silently=False)
+        try:
+            send_mail(notice.subject, f"{notice.body}{link}", None, [notice.user.email], fail_silently=False)
+        except Exception:
+            Notification.objects.filter(pk=notice.pk).update(emailed_at=None)
+            raise
         sent += 1
     return sent

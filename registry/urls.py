@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import audit, catalog, features, tokens
+from registry.views import audit, catalog, deployments, features, tokens
 
 app_name = "registry"
 
@@ -35,6 +35,12 @@ urlpatterns = [
     path("catalog/datasets/", catalog.DatasetListView.as_view(), name="dataset_list"),
     path("catalog/datasets/new/", catalog.DatasetCreateView.as_view(), name="dataset_create"),
     path("catalog/datasets/<int:pk>/", catalog.DatasetDetailView.as_view(), name="dataset_detail"),
+    path(
+        "features/<slug:slug>/live/<slug:environment>/<slug:region>/rollback/",
+        deployments.RollbackView.as_view(),
+        name="rollback",
+    ),
+    path("notifications/", deployments.NotificationListView.as_view(), name="notification_list"),
     path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
     path("tokens/", tokens.ApiTokenListView.as_view(), name="token_list"),
     path("tokens/<int:pk>/revoke/", tokens.ApiTokenRevokeView.as_view(), name="token_revoke"),

@@ -86,7 +86,9 @@ def _version_arguments(feature: AIFeature, data: dict) -> dict:
     arguments.pop("feature", None)
     if "parent" in arguments:
         number = arguments.pop("parent")
-        if number is not None:
+        if number is None:
+            arguments["parent"] = None
+        else:
             try:
                 arguments["parent"] = feature.versions.get(number=number)
             except FeatureVersion.DoesNotExist:
@@ -127,6 +129,8 @@ class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
         version = self.get_object()
         serializer = s.VersionWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
+        if "feature" in serializer.validated_data and serializer.validated_data["feature"].pk != version.feature_id:
+            raise ValidationError({"feature": ["A version cannot move to another feature; create one there instead."]})
         services.version_update(
             actor=request.user, version=version, **_version_arguments(version.feature, dict(serializer.validated_data))
         )

@@ -10,7 +10,7 @@ from registry.choices import DataClassification, Modality, ModelStatus, VendorSt
 
 
 class Region(models.Model):
-    """A serving or hosting region, e.g. ``eu``. Seeded by a migration; editable in the admin."""
+    """A serving or hosting region, e.g. ``eu``. Reference data: added by a data migration."""
 
     code = models.SlugField(max_length=20, unique=True)
     name = models.CharField(max_length=80)

@@ -53,6 +53,11 @@ class AIFeature(models.Model):
         return [line.strip() for line in self.monitors.splitlines() if line.strip()]
 
     @property
+    def safe_monitor_links(self) -> list[tuple[str, bool]]:
+        """(text, is a http(s) link): only those become clickable, whatever was stored before validation."""
+        return [(line, line.lower().startswith(("http://", "https://"))) for line in self.monitor_links]
+
+    @property
     def slo_lines(self) -> list[str]:
         return [line.strip() for line in self.slos.splitlines() if line.strip()]
 

@@ -13,6 +13,7 @@ class Notification(models.Model):
         max_length=120, blank=True, help_text="Idempotency key: the same key is never sent twice to the same user."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the email went out: never twice.")
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 
 from registry.choices import FEATURE_TRANSITIONS
@@ -36,14 +37,23 @@ FEATURE_FIELDS = (
 EDITABLE_FEATURE_FIELDS = tuple(name for name in FEATURE_FIELDS if name != "slug")
 
 
+_monitor_url = URLValidator(schemes=["http", "https"])
+
+
+def _check_monitors(feature: AIFeature) -> None:
+    """Monitors are links people click: only http(s) URLs, one per line."""
+    for line in feature.monitor_links:
+        try:
+            _monitor_url(line)
+        except ValidationError:
+            raise ValidationError({"monitors": f"{line[:80]!r} is not an http(s) link."}) from None
+
+
 def feature_snapshot(feature: AIFeature) -> dict[str, Any]:
-    snapshot: dict[str, Any] = {}
-    for name in FEATURE_FIELDS:
-        value = getattr(feature, name)
-        snapshot[name] = value.pk if hasattr(value, "pk") else value
-    for name in ("team", "accountable_owner", "incident_owner"):
-        related = getattr(feature, name)
-        snapshot[name] = str(related.get_username() if hasattr(related, "get_username") else related)
+    snapshot: dict[str, Any] = {name: getattr(feature, name) for name in FEATURE_FIELDS}
+    snapshot["team"] = str(feature.team)
+    snapshot["accountable_owner"] = feature.accountable_owner.get_username()
+    snapshot["incident_owner"] = feature.incident_owner.get_username()
     snapshot["regions"] = sorted(region.code for region in feature.regions.all()) if feature.pk else []
     return snapshot
 
@@ -61,6 +71,7 @@ def feature_create(*, actor, regions: Iterable[Region], **fields: Any) -> AIFeat
         raise ValidationError({"regions": "Choose at least one region the feature serves."})
     feature = AIFeature(created_by=actor, **fields)
     feature.full_clean()
+    _check_monitors(feature)
     with transaction.atomic():
         feature.save()
         feature.regions.set(regions)
@@ -95,13 +106,14 @@ def feature_update(
             raise PermissionDenied(f"You cannot hand this feature to {new_team}: you are not a member of it.")
         new_status = fields.get("status", locked.status)
         if new_status != locked.status and new_status not in FEATURE_TRANSITIONS[locked.status]:
-            allowed = ", ".join(sorted(FEATURE_TRANSITIONS[locked.status])) or "nothing"
+            allowed = " or ".join(sorted(FEATURE_TRANSITIONS[locked.status])) or "nothing else"
             raise ValidationError(
-                {"status": f"A {locked.get_status_display().lower()} feature can become {allowed}, not {new_status}."}
+                {"status": f"The feature is {locked.get_status_display().lower()}: it can become {allowed}, not {new_status}."}
             )
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.full_clean()
+        _check_monitors(locked)
         locked.save()
         if regions is not None:
             regions = list(regions)

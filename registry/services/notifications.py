@@ -22,13 +22,14 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
             Notification.objects.filter(key=key, user_id__in=recipients).values_list("user_id", flat=True)
         )
         recipients = {pk: user for pk, user in recipients.items() if pk not in already}
-    notices = Notification.objects.bulk_create(
-        [Notification(user=user, subject=subject[:200], body=body, url=url, key=key) for user in recipients.values()],
-        ignore_conflicts=bool(key),
-    )
-    ids = [notice.pk for notice in notices if notice.pk]
-    if not ids and recipients:
-        ids = list(Notification.objects.filter(key=key, user_id__in=recipients).values_list("pk", flat=True))
+    rows = [Notification(user=user, subject=subject[:200], body=body, url=url, key=key) for user in recipients.values()]
+    if key:
+        # A concurrent sender may have just created some: the unique (user, key) keeps one of each.
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        notices = list(Notification.objects.filter(key=key, user_id__in=list(recipients)))
+    else:
+        notices = Notification.objects.bulk_create(rows)
+    ids = [notice.pk for notice in notices]
 
     def send() -> None:
         from registry.tasks import send_notification_emails

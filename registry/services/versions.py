@@ -117,6 +117,10 @@ def _clean_parameters(parameters: Any) -> dict[str, Any]:
         return {}
     if not isinstance(parameters, dict):
         raise ValidationError({"parameters": 'Parameters must be an object such as {"temperature": 0.2}.'})
+    try:
+        json.dumps(parameters, allow_nan=False)
+    except ValueError:
+        raise ValidationError({"parameters": "Parameters must be finite numbers (no NaN or Infinity)."}) from None
     return parameters
 
 
@@ -328,13 +332,19 @@ def version_submit(*, actor, version: FeatureVersion) -> FeatureVersion:
 
 
 def version_retire(*, actor, version: FeatureVersion, reason: str) -> FeatureVersion:
-    """Take a submitted version out of use for new requests. It stays in the record."""
+    """Take a submitted version out of use for new requests. It stays in the record; a live one cannot retire."""
     _require_editor(actor, version.feature)
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the version is retired."})
     with transaction.atomic():
+        # The feature row first, as promotion does: a retire and a promotion of it cannot interleave.
+        AIFeature.objects.select_for_update().get(pk=version.feature_id)
         locked = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
         _transition(locked, VersionStatus.RETIRED)
+        live = list(locked.deployments.values_list("environment", "region__code"))
+        if live:
+            where = ", ".join(f"{environment}/{region}" for environment, region in live)
+            raise Conflict(f"{locked} is live ({where}); promote or roll back to another version first.")
         previous = locked.status
         locked.status = VersionStatus.RETIRED
         locked.save(update_fields=["status"])

@@ -41,3 +41,9 @@ def age_days(moment) -> int | None:
 def comparison(evaluation) -> str:
     sign = "≥" if evaluation.higher_is_better else "≤"
     return f"{evaluation.score:g} {sign} {evaluation.threshold:g}" if evaluation.passed else f"{evaluation.score:g} vs {sign} {evaluation.threshold:g}"
+
+
+@register.filter
+def number(value) -> str:
+    """A score as recorded (no rounding that could make a failure look like a pass)."""
+    return "—" if value is None else f"{value:g}"

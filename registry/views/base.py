@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.views.generic import FormView, ListView
 
@@ -34,6 +34,12 @@ class FilteredListView(ListView):
     def get_paginate_by(self, queryset):
         return self.paginate_by or settings.GATEHOUSE_PAGE_SIZE
 
+    def paginate_queryset(self, queryset, page_size):
+        """A bad or too-large ``?page=`` shows the nearest page instead of a 404."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def get_template_names(self):
         if getattr(self.request, "htmx", False) and self.partial_template_name and not self.request.htmx.boosted:
             return [self.partial_template_name]
@@ -45,7 +51,7 @@ class FilteredListView(ListView):
         query.pop("page", None)
         context["filter"] = self.filterset
         context["querystring"] = query.urlencode()
-        context["is_filtered"] = any(value for key, value in self.request.GET.items() if key not in {"page", "ordering"})
+        context["is_filtered"] = any(value for key, value in self.request.GET.items() if key != "page")
         return context
 
 
@@ -74,8 +80,6 @@ class ServiceFormView(FormView):
         except Conflict as error:
             form.add_error(None, error.message)
             return self.form_invalid(form)
-        except PermissionDenied:
-            raise
         if self.success_message:
             messages.success(self.request, self.success_message.format(object=self.object))
         return HttpResponseRedirect(self.get_success_url())

@@ -116,6 +116,8 @@ class FeatureDetailView(FeatureMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "versions": versions,
             "evaluations": selectors.evaluations_of_feature(feature=self.feature)[:50],
+            "deployments": selectors.feature_deployments(feature=self.feature),
+            "deployment_events": selectors.feature_deployment_events(feature=self.feature, limit=25),
             "history": selectors.feature_history(feature=self.feature, limit=25),
         }
 
@@ -127,7 +129,9 @@ class FeatureEditView(FeatureMixin, ServiceFormView):
     success_message = "Saved the changes to {object}."
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user, "instance": self.feature}
+        # A fresh instance: the form writes typed values into it, and a failed save must not show them as saved.
+        instance = AIFeature.objects.get(pk=self.feature.pk)
+        return {**super().get_form_kwargs(), "user": self.request.user, "instance": instance}
 
     def perform(self, form):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name not in {"reason"}}
@@ -148,7 +152,7 @@ class VersionCreateView(FeatureMixin, ServiceFormView):
 
     def get_initial(self):
         latest = selectors.versions_of_feature(feature=self.feature).first()
-        return VersionForm.initial_from(latest) | {"change_summary": ""} if latest else {}
+        return VersionForm.initial_from(latest, derive=True) if latest else {}
 
     def perform(self, form):
         return services.version_create(actor=self.request.user, feature=self.feature, **form.service_arguments())
@@ -188,7 +192,11 @@ class VersionEditView(VersionMixin, ServiceFormView):
     success_message = "Saved {object}."
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not self.version.is_draft:
+        if (
+            request.user.is_authenticated
+            and can_edit_feature(request.user, self.feature)
+            and not self.version.is_draft
+        ):
             messages.error(request, f"{self.version} is {self.version.get_status_display().lower()} and can no longer change. Create a new version instead.")
             return redirect(self.version.get_absolute_url())
         return super().dispatch(request, *args, **kwargs)
@@ -209,6 +217,12 @@ class VersionSubmitView(VersionMixin, TemplateView):
 
     template_name = "registry/version_submit.html"
     edit_required = True
+
+    def get(self, request, *args, **kwargs):
+        if not self.version.is_draft:
+            messages.info(request, f"{self.version} is already {self.version.get_status_display().lower()}.")
+            return redirect(self.version.get_absolute_url())
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "rows": configuration_rows(services.version_configuration(self.version))}

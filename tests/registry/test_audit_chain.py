@@ -379,3 +379,15 @@ def test_the_verify_command_fails_naming_the_broken_event(chain):
 
     assert "#4" in str(failure.value)
     assert "BROKEN" in str(failure.value)
+
+
+def test_events_appended_after_the_head_was_read_are_not_taken_for_tampering(chain):
+    """audit_verify reads the head first; a write committed meanwhile is beyond it, not a removal."""
+    head = AuditChainHead.objects.get()
+    fifth = AuditEvent.objects.get(sequence=5)
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=4, last_hash=AuditEvent.objects.get(sequence=4).hash)
+
+    result = audit_verify()
+
+    assert result.ok and result.checked == 4
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=head.last_sequence, last_hash=fifth.hash)

@@ -5,7 +5,9 @@ people who can see a feature but do not own it, and the audit trail is for gover
 import pytest
 from django.urls import get_resolver, reverse
 
-from registry.models import FeatureVersion
+from django.utils import timezone
+
+from registry.models import Deployment, FeatureVersion
 from registry.services import api_token_create
 from tests.factories import DatasetFactory, FeatureFactory, VersionFactory
 
@@ -19,7 +21,9 @@ FEATURE_PAGE_NAMES = [
     route.name for route in REGISTRY_ROUTES
     if "slug" in route.pattern.converters and not route.name.startswith("vendor_")
 ]
-FEATURE_EDIT_PAGE_NAMES = ["feature_edit", "version_create", "version_edit", "version_submit", "evaluation_create"]
+FEATURE_EDIT_PAGE_NAMES = [
+    "feature_edit", "version_create", "version_edit", "version_submit", "evaluation_create", "rollback",
+]
 CATALOG_CREATE_PAGE_NAMES = ["vendor_create", "model_create", "prompt_create", "policy_create", "dataset_create"]
 
 
@@ -32,6 +36,11 @@ class World:
         self.restricted_feature = FeatureFactory(slug="fraud-signals", name="Fraud signals", team=team, restricted=True)
         self.restricted_version = VersionFactory(feature=self.restricted_feature, number=1)
         self.dataset = DatasetFactory(owner=team)
+        for feature, version in ((self.feature, self.version), (self.restricted_feature, self.restricted_version)):
+            Deployment.objects.create(
+                feature=feature, environment="sandbox", region=feature.regions.first(), version=version,
+                updated_at=timezone.now(), updated_by=governance_admin,
+            )
         self.token, _ = api_token_create(actor=governance_admin, user=governance_admin, name="ci-pipeline")
 
     def url(self, name, *, feature=None, version=None):
@@ -44,6 +53,10 @@ class World:
         for parameter in route.pattern.converters:
             if parameter == "slug":
                 kwargs["slug"] = self.version.model.vendor.slug if kind == "vendor" else feature.slug
+            elif parameter == "environment":
+                kwargs["environment"] = "sandbox"
+            elif parameter == "region":
+                kwargs["region"] = feature.regions.first().code
             elif parameter == "number":
                 kwargs["number"] = version.number
             elif parameter == "pk":

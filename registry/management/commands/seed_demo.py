@@ -1,26 +1,30 @@
-"""Build the demo organisation: people, teams, catalog, AI features, versions and their evidence.
+"""Build the demo organisation: people, teams, catalog, AI features, versions, evidence and releases.
 
 Idempotent: whatever already exists (by username, slug, name and version, feature and number) is
 left alone, and nothing is deleted. Every registry write goes through the services under a CLI audit
 context, so the demo's history is in the audit trail like any other change. The data lives in
-``registry.demo_data``.
+``registry.demo_data``; the release history (gate requests, sign-offs, promotions, a rollback) in
+``registry.demo_releases``, applied through the approvals services.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import unicodedata
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.text import slugify
 
-from registry import demo_data
+from registry import demo_data, demo_releases
 from registry.audit_context import audit_context
 from registry.choices import Role, VersionStatus
 from registry.models import (
@@ -66,8 +70,25 @@ def demo_email(first: str, last: str) -> str:
     return f"{ascii_name.lower()}@example.com"
 
 
+@contextmanager
+def quiet_notifications():
+    """The seeded history notifies reviewers ~100 times. Keep the in-app notices, but with the in-process
+    Celery of the demo don't print each email (console backend) or log each task: the summary would drown."""
+    trace = logging.getLogger("celery.app.trace")
+    level = trace.level
+    trace.setLevel(logging.WARNING)
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            yield
+    finally:
+        trace.setLevel(level)
+
+
 class Command(BaseCommand):
-    help = "Create the demo people, teams, catalog and AI features. Safe to run again: it only adds what is missing."
+    help = (
+        "Create the demo people, teams, catalog, AI features and their releases. "
+        "Safe to run again: it only adds what is missing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -82,13 +103,15 @@ class Command(BaseCommand):
         password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         seeder = DemoSeeder(password=password, reset_passwords=reset_passwords)
         # One transaction: a failure half-way leaves nothing behind, so a rerun starts clean.
-        with audit_context(source="cli"), transaction.atomic():
+        with quiet_notifications(), audit_context(source="cli"), transaction.atomic():
             seeder.run()
-        self.print_summary(seeder.created, password, kept_passwords=seeder.kept_passwords)
+        self.print_summary(seeder.created, password, kept_passwords=seeder.kept_passwords, skipped=seeder.skipped)
 
-    def print_summary(self, created: Counter, password: str, *, kept_passwords: int) -> None:
+    def print_summary(self, created: Counter, password: str, *, kept_passwords: int, skipped: list[str]) -> None:
         added = ", ".join(f"{count} {kind}" for kind, count in created.items() if count) or "nothing (all present)"
         self.stdout.write(self.style.SUCCESS(f"Demo data in place. Added this run: {added}."))
+        for note in skipped:
+            self.stdout.write(self.style.WARNING(f"  skipped {note}"))
         versions = FeatureVersion.objects.all()
         evaluations = Evaluation.objects.all()
         totals = [
@@ -105,6 +128,7 @@ class Command(BaseCommand):
             ("  draft", versions.filter(status=VersionStatus.DRAFT).count()),
             ("evaluations", evaluations.count()),
             ("  failing", evaluations.filter(passed=False).count()),
+            *demo_releases.release_totals(),
             ("audit events", AuditEvent.objects.count()),
         ]
         for label, count in totals:
@@ -132,6 +156,7 @@ class DemoSeeder:
         self.team_specs = {spec["slug"]: spec for spec in demo_data.TEAMS}
         self.regions: dict[str, Region] = {}
         self.governance = None
+        self.skipped: list[str] = []
 
     def run(self) -> None:
         self.regions = {region.code: region for region in Region.objects.all()}
@@ -144,6 +169,7 @@ class DemoSeeder:
         self.seed_datasets()
         for spec in demo_data.FEATURES:
             self.seed_feature(spec)
+        self.seed_releases()
 
     # --- People ------------------------------------------------------------------------------
 
@@ -342,6 +368,18 @@ class DemoSeeder:
             notes=extras.get("notes", ""),
         )
         self.created["evaluations"] += 1
+
+    # --- Releases: gates, sign-offs, promotions, rollbacks --------------------------------------------
+
+    def seed_releases(self) -> None:
+        releases = demo_releases.ReleaseSeeder(
+            created=self.created,
+            regions=self.regions,
+            engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()},
+            now=self.now,
+        )
+        releases.run()
+        self.skipped.extend(releases.skipped)
 
     # --- Look-ups ----------------------------------------------------------------------------------
 

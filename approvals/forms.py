@@ -1,0 +1,144 @@
+from django import forms
+
+from approvals.choices import Decision, Gate, ReadinessItem, RequirementKind
+from approvals.models import GatePolicy
+from registry.choices import Environment, EvaluationKind, RiskTier, Role
+from registry.models import AIFeature
+
+SIGNING_ROLES = [role for role in Role if role != Role.AUDITOR]
+
+
+class GateRequestForm(forms.Form):
+    environment = forms.ChoiceField(choices=Environment.choices, widget=forms.RadioSelect, initial=Environment.PRODUCTION)
+    regions = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Note for the reviewers",
+        help_text="What changed, what to look at, links to anything they need.",
+    )
+
+    def __init__(self, *args, feature: AIFeature, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["regions"].queryset = feature.regions.order_by("code")
+        self.fields["regions"].label_from_instance = lambda region: f"{region.code} ({region.name})"
+        self.fields["regions"].initial = list(feature.regions.all())
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices)
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PromoteForm(forms.Form):
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note (optional)",
+        help_text="Recorded with the deployment, e.g. the change ticket.",
+    )
+
+
+class GatePolicyForm(forms.Form):
+    """The whole policy on one screen: how many signers per role, which evidence, which readiness."""
+
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    review_sla_hours = forms.IntegerField(min_value=1, max_value=24 * 30, label="Review SLA (hours)")
+    approval_valid_days = forms.IntegerField(min_value=1, max_value=365, label="Approval valid for (days)")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why this change",
+                             help_text="Recorded in the audit trail with the old and new policy.")
+
+    def __init__(self, *args, policy: GatePolicy, **kwargs):
+        requirements = list(policy.requirements.all())
+        initial = {
+            "description": policy.description,
+            "review_sla_hours": policy.review_sla_hours,
+            "approval_valid_days": policy.approval_valid_days,
+        }
+        for requirement in requirements:
+            if requirement.kind == RequirementKind.SIGNOFF:
+                initial[f"signoff_{requirement.role}"] = requirement.count
+            elif requirement.kind == RequirementKind.EVIDENCE:
+                initial[f"evidence_{requirement.evidence_kind}"] = True
+                initial[f"evidence_{requirement.evidence_kind}_max_age_days"] = requirement.max_age_days
+                initial[f"evidence_{requirement.evidence_kind}_min_score"] = requirement.min_score
+            else:
+                initial[f"readiness_{requirement.readiness_item}"] = True
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        for role in SIGNING_ROLES:
+            self.fields[f"signoff_{role}"] = forms.IntegerField(
+                min_value=0, max_value=5, required=False, label=role.label,
+                widget=forms.NumberInput(attrs={"style": "width:5rem"}),
+            )
+        for kind in EvaluationKind:
+            self.fields[f"evidence_{kind}"] = forms.BooleanField(required=False, label=kind.label)
+            self.fields[f"evidence_{kind}_max_age_days"] = forms.IntegerField(
+                min_value=1, required=False, label="max age (days)", widget=forms.NumberInput(attrs={"style": "width:6rem"})
+            )
+            self.fields[f"evidence_{kind}_min_score"] = forms.FloatField(
+                required=False, label="min score", widget=forms.NumberInput(attrs={"style": "width:6rem", "step": "any"})
+            )
+        for item in ReadinessItem:
+            self.fields[f"readiness_{item}"] = forms.BooleanField(required=False, label=item.label)
+
+    def signoff_rows(self):
+        return [self[f"signoff_{role}"] for role in SIGNING_ROLES]
+
+    def evidence_rows(self):
+        return [
+            (self[f"evidence_{kind}"], self[f"evidence_{kind}_max_age_days"], self[f"evidence_{kind}_min_score"])
+            for kind in EvaluationKind
+        ]
+
+    def readiness_rows(self):
+        return [self[f"readiness_{item}"] for item in ReadinessItem]
+
+    def requirements(self) -> list[dict]:
+        data = self.cleaned_data
+        found = [
+            {"kind": RequirementKind.SIGNOFF, "role": role.value, "count": data[f"signoff_{role}"]}
+            for role in SIGNING_ROLES
+            if data.get(f"signoff_{role}")
+        ]
+        found += [
+            {
+                "kind": RequirementKind.EVIDENCE, "evidence_kind": kind.value,
+                "max_age_days": data.get(f"evidence_{kind}_max_age_days"),
+                "min_score": data.get(f"evidence_{kind}_min_score"),
+            }
+            for kind in EvaluationKind
+            if data.get(f"evidence_{kind}")
+        ]
+        found += [
+            {"kind": RequirementKind.READINESS, "readiness_item": item.value}
+            for item in ReadinessItem
+            if data.get(f"readiness_{item}")
+        ]
+        return found
+
+
+class GateAssignmentForm(forms.Form):
+    """Which gate each risk tier needs per environment, as a grid of selects."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why this change")
+
+    def __init__(self, *args, assignments: dict[tuple[str, str], str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for environment in Environment:
+            for tier in RiskTier:
+                self.fields[f"{environment}__{tier}"] = forms.ChoiceField(
+                    choices=Gate.choices, initial=assignments.get((tier.value, environment.value)),
+                    label=f"{tier.label} → {environment.label}",
+                )
+
+    def grid(self):
+        return [
+            (environment, [self[f"{environment}__{tier}"] for tier in RiskTier]) for environment in Environment
+        ]
+
+    def changed_assignments(self):
+        for name in self.changed_data:
+            if "__" in name:
+                environment, tier = name.split("__")
+                yield tier, environment, self.cleaned_data[name]

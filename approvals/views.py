@@ -1,0 +1,331 @@
+"""Pages of the gates: request, queue, review with inline sign-off, promotion, policies."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from approvals import selectors, services
+from approvals.checks import all_checks, latest_evaluations, unmet
+from approvals.choices import Gate, RequestStatus
+from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
+from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
+from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
+from registry import selectors as registry_selectors
+from registry.diff import configuration_rows, diff_rows
+from registry.choices import RiskTier
+from registry.exceptions import Conflict
+from registry.models import Deployment, FeatureVersion
+from registry.services import version_configuration
+from registry.views.base import ServiceFormView
+
+
+def _form_errors(form, error):
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    elif isinstance(error, Conflict):
+        form.add_error(None, error.message)
+    else:
+        form.add_error(None, error.messages)
+
+
+class GateRequestCreateView(ServiceFormView):
+    form_class = GateRequestForm
+    template_name = "approvals/request_form.html"
+    success_message = "Requested the gate. The reviewers have been told; missing evidence is listed below."
+
+    @cached_property
+    def version(self) -> FeatureVersion:
+        try:
+            return registry_selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
+        except FeatureVersion.DoesNotExist:
+            raise Http404("No such version.") from None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_request_gate(request.user, self.version.feature):
+            raise PermissionDenied(f"Only the {self.version.feature.team} team and governance admins request gates.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "feature": self.version.feature}
+
+    def get_context_data(self, **kwargs):
+        feature = self.version.feature
+        gates = {}
+        newest = latest_evaluations([self.version.pk]).get(self.version.pk, {})
+        for environment in ("sandbox", "production"):
+            try:
+                policy = services.gate_for(risk_tier=feature.risk_tier, environment=environment)
+            except Conflict:
+                continue
+            snapshot = services.requirements_snapshot(policy)
+            gates[environment] = {"policy": policy, "snapshot": snapshot, "checks": all_checks(snapshot, feature, newest)}
+        return {**super().get_context_data(**kwargs), "version": self.version, "feature": feature, "gates": gates}
+
+    def perform(self, form):
+        return services.approval_request_create(
+            actor=self.request.user, version=self.version, environment=form.cleaned_data["environment"],
+            regions=form.cleaned_data["regions"], note=form.cleaned_data["note"],
+        )
+
+
+class QueueView(ListView):
+    template_name = "approvals/queue.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.queue_for(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        signoffs = list(context["object_list"])
+        newest = latest_evaluations({signoff.request.version_id for signoff in signoffs})
+        signed = _signed_roles({signoff.request_id for signoff in signoffs})
+        rows = []
+        for signoff in signoffs:
+            request = signoff.request
+            checks = all_checks(request.requirements, request.version.feature, newest.get(request.version_id, {}))
+            rows.append({
+                "signoff": signoff,
+                "missing": unmet(checks),
+                "refusal": signoff_refusal(self.request.user, signoff, signed_roles=signed.get(request.pk, {})),
+            })
+        context["rows"] = rows
+        return context
+
+
+def _signed_roles(request_ids) -> dict[int, dict[int, str]]:
+    signed: dict[int, dict[int, str]] = {}
+    for request_id, signer_id, role in SignOff.objects.filter(
+        request_id__in=list(request_ids), signer__isnull=False
+    ).values_list("request_id", "signer_id", "role"):
+        signed.setdefault(request_id, {})[signer_id] = role
+    return signed
+
+
+class RequestListView(ListView):
+    template_name = "approvals/request_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        requests = selectors.requests_visible_to(self.request.user)
+        status = self.request.GET.get("status")
+        if status in RequestStatus.values:
+            requests = requests.filter(status=status)
+        return requests
+
+    def get_context_data(self, **kwargs):
+        status = self.request.GET.get("status", "")
+        return {**super().get_context_data(**kwargs), "statuses": RequestStatus.choices, "status": status,
+                "querystring": f"status={status}" if status in RequestStatus.values else ""}
+
+
+class RequestMixin:
+    @cached_property
+    def approval_request(self) -> ApprovalRequest:
+        try:
+            return selectors.request_detail(user=self.request.user, pk=self.kwargs["pk"])
+        except ApprovalRequest.DoesNotExist:
+            raise Http404("No such request, or it is restricted.") from None
+
+
+class RequestDetailView(RequestMixin, TemplateView):
+    """The review page: everything a reviewer needs on one screen."""
+
+    template_name = "approvals/request_detail.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **review_context(self.request, self.approval_request)}
+
+
+def review_context(http_request, approval_request: ApprovalRequest) -> dict:
+    user = http_request.user
+    version = approval_request.version
+    feature = version.feature
+    checks = all_checks(approval_request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {}))
+    regions = list(approval_request.regions.all())
+    live = (
+        Deployment.objects.filter(feature=feature, environment=approval_request.environment, region__in=regions)
+        .select_related("version", "region")
+        .order_by("region__code")
+    )
+    live_version = next((deployment.version for deployment in live if deployment.version_id != version.pk), None)
+    signoffs = list(approval_request.signoffs.all())
+    signed = {signoff.signer_id: signoff.role for signoff in signoffs if signoff.signer_id}
+    promoted = feature.deployment_events.filter(approval_request_id=approval_request.pk).exists()
+    return {
+        "approval_request": approval_request,
+        "version": version,
+        "feature": feature,
+        "checks": checks,
+        "missing": unmet(checks),
+        "regions": regions,
+        "live": live,
+        "live_version": live_version,
+        "diff": diff_rows(version_configuration(live_version), version_configuration(version)) if live_version else None,
+        "configuration": configuration_rows(version_configuration(version)),
+        "signoffs": [
+            {
+                "signoff": signoff,
+                "refusal": signoff_refusal(user, signoff, signed_roles=signed) if signoff.status == "pending" else None,
+                "form": DecisionForm(),
+            }
+            for signoff in signoffs
+        ],
+        "evaluations": registry_selectors.evaluations_of_feature(feature=feature).filter(version=version),
+        "history": selectors.request_history(request=approval_request),
+        "can_promote": can_promote(user, feature) and approval_request.status == RequestStatus.APPROVED,
+        "promoted": promoted,
+        "can_withdraw": approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED}
+        and (user.pk == approval_request.requester_id or can_request_gate(user, feature)),
+    }
+
+
+class SignOffDecideView(View):
+    """POST approve/reject. With htmx, answers with the sign-off panel; otherwise redirects back."""
+
+    def post(self, request, pk):
+        try:
+            signoff = SignOff.objects.select_related("request").get(
+                pk=pk, request__in=selectors.requests_visible_to(request.user)
+            )
+        except SignOff.DoesNotExist:
+            raise Http404("No such sign-off, or it is restricted.") from None
+        form = DecisionForm(request.POST)
+        error = None
+        if form.is_valid():
+            try:
+                services.signoff_decide(
+                    actor=request.user, signoff=signoff, decision=form.cleaned_data["decision"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except (ValidationError, Conflict, PermissionDenied) as failure:
+                error = failure.message if isinstance(failure, Conflict) else " ".join(
+                    getattr(failure, "messages", None) or [str(failure)]
+                )
+        else:
+            error = "Choose approve or reject."
+        if request.htmx:
+            approval_request = selectors.request_detail(user=request.user, pk=signoff.request_id)
+            context = review_context(request, approval_request)
+            context["signoff_error"] = {"id": signoff.pk, "message": error, "reason": request.POST.get("reason", "")}
+            return render(request, "approvals/partials/signoffs.html", context, status=200 if not error else 422)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, "Recorded your sign-off.")
+        return redirect("approvals:request_detail", pk=signoff.request_id)
+
+
+class PromoteView(RequestMixin, ServiceFormView):
+    form_class = PromoteForm
+    template_name = "approvals/promote_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_promote(request.user, self.approval_request.version.feature):
+            raise PermissionDenied("Only the owning team (or its CI token) and governance admins promote.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **review_context(self.request, self.approval_request)}
+
+    def perform(self, form):
+        events = services.promotion_execute(actor=self.request.user, request=self.approval_request, reason=form.cleaned_data["reason"])
+        regions = ", ".join(event.region.code for event in events)
+        messages.success(self.request, f"{self.approval_request.version} is live in {self.approval_request.environment} ({regions}).")
+        return self.approval_request.version.feature
+
+    def get_success_url(self):
+        return self.object.get_absolute_url() + "#live"
+
+
+class WithdrawView(RequestMixin, View):
+    def post(self, request, pk):
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Say why the request is withdrawn.")
+        else:
+            try:
+                services.approval_request_withdraw(actor=request.user, request=self.approval_request, reason=form.cleaned_data["reason"])
+                messages.success(request, "Withdrew the request.")
+            except Conflict as error:
+                messages.error(request, error.message)
+        return redirect("approvals:request_detail", pk=pk)
+
+
+class GatePolicyListView(TemplateView):
+    template_name = "approvals/policy_list.html"
+
+    def get_context_data(self, **kwargs):
+        order = {gate: index for index, gate in enumerate(Gate.values)}
+        policies = sorted(selectors.gate_policies(), key=lambda policy: order[policy.gate])
+        assignments = {(a.risk_tier, a.environment): a.gate for a in GateAssignment.objects.all()}
+        return {
+            **super().get_context_data(**kwargs),
+            "policies": policies,
+            "assignment_form": GateAssignmentForm(assignments=assignments),
+            "tiers": list(RiskTier),
+            "can_manage": can_manage_gates(self.request.user),
+        }
+
+
+class GatePolicyEditView(ServiceFormView):
+    form_class = GatePolicyForm
+    template_name = "approvals/policy_form.html"
+    success_message = "Saved the {object}. Open requests keep the rules they were made under."
+
+    @cached_property
+    def policy(self) -> GatePolicy:
+        try:
+            return selectors.gate_policies().get(gate=self.kwargs["gate"])
+        except GatePolicy.DoesNotExist:
+            raise Http404("No such gate.") from None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_manage_gates(request.user):
+            raise PermissionDenied("Only governance admins change gate policies.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "policy": self.policy}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "policy": self.policy}
+
+    def perform(self, form):
+        return services.gate_policy_update(
+            actor=self.request.user, policy=self.policy, reason=form.cleaned_data["reason"],
+            requirements=form.requirements(), review_sla_hours=form.cleaned_data["review_sla_hours"],
+            approval_valid_days=form.cleaned_data["approval_valid_days"], description=form.cleaned_data["description"],
+        )
+
+    def get_success_url(self):
+        return reverse("approvals:policy_list")
+
+
+class GateAssignmentUpdateView(View):
+    def post(self, request):
+        if not can_manage_gates(request.user):
+            raise PermissionDenied("Only governance admins change which gate a tier needs.")
+        assignments = {(a.risk_tier, a.environment): a.gate for a in GateAssignment.objects.all()}
+        form = GateAssignmentForm(request.POST, assignments=assignments)
+        if form.is_valid():
+            changed = list(form.changed_assignments())
+            with transaction.atomic():
+                for tier, environment, gate in changed:
+                    services.gate_assignment_update(
+                        actor=request.user, risk_tier=tier, environment=environment, gate=gate,
+                        reason=form.cleaned_data["reason"],
+                    )
+            messages.success(request, f"Saved {len(changed)} change{'s' if len(changed) != 1 else ''} to the gate assignments.")
+            return redirect("approvals:policy_list")
+        messages.error(request, "Say why the assignments change." if "reason" in form.errors else "Fix the form.")
+        return redirect("approvals:policy_list")

@@ -1,0 +1,340 @@
+"""The demo's release history: gate requests, sign-offs, promotions and a rollback, for ``seed_demo``.
+
+Everything goes through the approvals and registry services, so separation of duties holds as in the
+app: the requester (the team's product owner) and the author (the team's engineer) never sign, a
+person signs one role per request, and promotions are made by a member of the owning team.
+
+The registry does not depend on the approvals app: it is imported inside ``ReleaseSeeder.run``,
+never at module import time (``seed_demo`` is the one place that wires the whole demo together).
+
+Steps run in order. A gate step is skipped when its version already has a request for that
+environment (whatever its status); a feature with live pointers but none of the requests below is
+left alone entirely (someone released it by hand); a rollback is skipped once the pointer was rolled
+back. Evidence listed on a step is recorded only where the gate's check of that kind does not hold
+(missing, stale or failing), by the team's engineer, a few days ago.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from registry.choices import DeploymentEventKind, VersionStatus
+from registry.exceptions import Conflict
+from registry.models import AIFeature, Deployment, DeploymentEvent, Region
+from registry.services import deployment_rollback, evaluation_record
+
+# --- Data ---------------------------------------------------------------------------------------
+
+# Approvals' reasons, by role (an approval needs none, but reviewers usually say what they looked at).
+APPROVAL_NOTES = {
+    "ml": "Evaluation results and datasets reviewed; thresholds are appropriate for the risk tier.",
+    "security": "Tool scopes, secrets handling and prompt-injection results reviewed.",
+    "legal": "Intended and disallowed uses, DPIA and vendor terms reviewed.",
+    "product": "Fallback, rollback and customer communication plan agreed.",
+}
+
+# outcome: "live" (every listed signer approves, then ``promoter`` promotes), "pending" (only the listed
+# signers sign; the other slots wait in the role queues) or "rejected" (the listed signers approve,
+# then ``reject`` = (role, username, reason) rejects). ``signers`` maps a role to usernames in slot order.
+# ``evidence`` uses demo_data's evaluation tuples: (kind, suite, metric, score, threshold, days_ago, extras),
+# recorded only where the gate's check of that kind fails; re-runs of kinds seeded fresh are listed too,
+# so a database seeded weeks ago (whose evidence has since gone stale) still gets its releases.
+RELEASES = [
+    # Claims triage: v2 to production, v3 through sandbox to production, then back to v2 (see ROLLBACKS).
+    {"feature": "claims-triage", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product", "outcome": "live", "promoter": "ml",
+     "signers": {"ml": ["ml2"], "security": ["security"], "legal": ["legal"], "product": ["product3"]},
+     "note": "JSON output and urgency; the in-house model stays as fallback.",
+     "evidence": [("benchmark", "triage-gold-v3", "routing_accuracy", 0.93, 0.9, 9,
+                   {"notes": "Re-run for the production gate; the previous run was older than 90 days."}),
+                  ("safety", "claims-safety-basic", "refusal_correctness", 0.98, 0.95, 9)]},
+    {"feature": "claims-triage", "version": 3, "environment": "sandbox", "regions": ["eu", "uk"],
+     "requester": "product", "outcome": "live", "promoter": "ml", "signers": {"ml": ["ml3"]},
+     "note": "Adjusters in the pilot group try the vulnerable-customer flags.",
+     "evidence": [("safety", "claims-safety-2025", "refusal_correctness", 0.98, 0.95, 7)]},
+    {"feature": "claims-triage", "version": 3, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product", "outcome": "live", "promoter": "ml",
+     "signers": {"ml": ["ml3"], "security": ["security2"], "legal": ["legal"], "product": ["product4"]},
+     "note": "Consumer Duty: vulnerable customers reach a senior adjuster on day one.",
+     "evidence": [("privacy_review", "DPIA claims triage (health details update)", "review_passed", 1, 1, 5),
+                  ("benchmark", "triage-gold-v3", "routing_accuracy", 0.94, 0.9, 3)]},
+    # Code assistant v2: sandbox, then production in every region it serves.
+    {"feature": "code-assistant", "version": 2, "environment": "sandbox", "regions": ["eu", "uk", "us"],
+     "requester": "product3", "outcome": "live", "promoter": "ml3", "signers": {"ml": ["ml2"]},
+     "note": "Platform team dogfoods Sonnet 4 for a week."},
+    {"feature": "code-assistant", "version": 2, "environment": "production", "regions": ["eu", "uk", "us"],
+     "requester": "product3", "outcome": "live", "promoter": "ml3",
+     "signers": {"ml": ["ml"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
+     "note": "Dogfooding went well: acceptance rate 31%.",
+     "evidence": [("privacy_review", "Code assistant data-flow review", "review_passed", 1, 1, 8),
+                  ("benchmark", "humaneval-internal", "pass_at_1", 0.79, 0.65, 3),
+                  ("safety", "secret-leak-probe", "leak_free_rate", 1.0, 0.999, 3)]},
+    # Search reranker: v1 in production where it passes, v2 (Japanese glossary) tried in sandbox in Asia.
+    {"feature": "search-reranker", "version": 1, "environment": "production", "regions": ["eu", "us"],
+     "requester": "product3", "outcome": "live", "promoter": "ml3",
+     "signers": {"ml": ["ml2"], "security": ["security2"], "legal": ["legal"], "product": ["product"]},
+     "note": "EU and US only: Japanese ranking is below threshold (v2 addresses it).",
+     "evidence": [("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 6),
+                  ("privacy_review", "Intranet click-log review", "review_passed", 1, 1, 6),
+                  ("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.74, 0.7, 6)]},
+    {"feature": "search-reranker", "version": 2, "environment": "sandbox", "regions": ["apac", "jp"],
+     "requester": "product3", "outcome": "live", "promoter": "ml3", "signers": {"ml": ["ml"]},
+     "note": "Tokyo office pilot of the Japanese glossary.",
+     "evidence": [("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 2)]},
+    # Customer support chatbot v2: sandbox, then production.
+    {"feature": "customer-support-chatbot", "version": 2, "environment": "sandbox", "regions": ["eu", "uk"],
+     "requester": "product4", "outcome": "live", "promoter": "ml", "signers": {"ml": ["ml2"]},
+     "note": "Internal agents test citations and refusals."},
+    {"feature": "customer-support-chatbot", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product4", "outcome": "live", "promoter": "ml",
+     "signers": {"ml": ["ml3"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
+     "note": "Replaces the pilot; the role-play jailbreak fix follows in v3.",
+     "evidence": [("privacy_review", "Support chat DPIA", "review_passed", 1, 1, 10),
+                  ("benchmark", "support-qa-500", "answer_correctness", 0.86, 0.8, 4),
+                  ("safety", "support-harmful-requests", "refusal_rate", 0.99, 0.97, 4)]},
+    # Contract summariser v2: production (moves off the deprecated Claude 3 Haiku).
+    {"feature": "contract-summariser", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product3", "outcome": "live", "promoter": "ml3",
+     "signers": {"ml": ["ml2"], "security": ["security2"], "legal": ["legal"], "product": ["product4"]},
+     "note": "Procurement asked for clause numbers; Claude 3 Haiku is being retired.",
+     "evidence": [("safety", "contract-confidentiality-probe", "leak_free_rate", 1.0, 0.999, 6),
+                  ("benchmark", "contracts-50", "clause_recall", 0.91, 0.85, 6)]},
+    # KYC document check v2: live in sandbox; the regulated gate to production waits for security and product.
+    {"feature": "kyc-document-check", "version": 2, "environment": "sandbox", "regions": ["eu", "uk"],
+     "requester": "product2", "outcome": "live", "promoter": "ml2", "signers": {"ml": ["ml3"]},
+     "note": "Compliance analysts compare tamper flags with their own decisions.",
+     "evidence": [("safety", "kyc-harmful-output", "refusal_correctness", 0.99, 0.97, 4)]},
+    {"feature": "kyc-document-check", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product2", "outcome": "pending", "signers": {"ml": ["ml3"], "legal": ["legal"]},
+     "note": "Regulated gate: tamper recall and red-team results attached; the MLRO has been briefed."},
+    # Pending with gaps: fraud scoring (privacy review not yet recorded), letter translation (no benchmark
+    # or safety run yet), the underwriting prototype to sandbox (no safety evidence yet).
+    {"feature": "fraud-scoring", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product2", "outcome": "pending", "signers": {"security": ["security2"]},
+     "note": "Bias finding fixed; the privacy review is booked for this week.",
+     "evidence": [("safety", "fraud-narrative-safety", "protected_attribute_free_rate", 1.0, 0.999, 3)]},
+    {"feature": "claim-letter-translation", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product", "outcome": "pending", "signers": {},
+     "note": "EU and UK only: Canada waits for the Quebec glossary fix."},
+    {"feature": "underwriting-assistant", "version": 1, "environment": "sandbox", "regions": ["uk"],
+     "requester": "product2", "outcome": "pending", "signers": {},
+     "note": "Two underwriters would like to try the prototype on closed 2024 cases."},
+    # Rejected: the call summariser's redaction leak test fails.
+    {"feature": "call-summariser", "version": 2, "environment": "production", "regions": ["eu", "uk"],
+     "requester": "product4", "outcome": "rejected", "signers": {"ml": ["ml2"]},
+     "reject": ("security", "security",
+                "The redaction leak test fails: 2 of 400 notes kept the last four card digits. Production "
+                "needs a leak-free rate of at least 0.999; fix the redaction and re-run the test."),
+     "note": "Redaction of card and health details; follow-ups with owner and due date."},
+]
+
+# (feature, environment, regions, back to version number, actor, reason), after the releases above.
+ROLLBACKS = [
+    ("claims-triage", "production", ["eu", "uk"], 2, "product",
+     "Vulnerable-customer flags fire on routine mentions of illness: the senior adjuster queue doubled on "
+     "day one. Back to v2 while the prompt is tuned."),
+]
+
+
+class StepSkipped(Exception):
+    """A step that cannot go as planned on this database; it is rolled back and reported."""
+
+
+# --- Applying it --------------------------------------------------------------------------------
+
+
+class ReleaseSeeder:
+    """Applies ``RELEASES`` and ``ROLLBACKS`` through the services, skipping what exists; counts what it adds."""
+
+    def __init__(self, *, created: Counter, regions: dict[str, Region], engineers: dict[str, str], now):
+        self.created = created
+        self.regions = regions
+        self.engineers = engineers  # team slug -> username of the engineer who records evidence
+        self.now = now
+        self.users: dict = {}
+        self.skipped: list[str] = []
+
+    def run(self) -> None:
+        # Imported here: the registry must not depend on approvals when its modules load.
+        from approvals import services
+        from approvals.defaults import install_default_policies
+        from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement
+
+        self.services = services
+        self.ApprovalRequest = ApprovalRequest
+        # The data migration installs the gates; a flushed database has lost them.
+        install_default_policies(GatePolicy, GateRequirement, GateAssignment)
+        User = get_user_model()
+        # Fresh instances: no cached roles or object permissions from earlier in the run.
+        self.users = {user.username: user for user in User.objects.all()}
+        left_alone = self._features_released_by_hand()
+        for step in RELEASES:
+            if step["feature"] in left_alone:
+                continue
+            self.release(step)
+        for feature_slug, environment, codes, number, username, reason in ROLLBACKS:
+            if feature_slug in left_alone:
+                continue
+            self.rollback(feature_slug, environment, codes, number, username, reason)
+
+    def _features_released_by_hand(self) -> set[str]:
+        """Features with live pointers but none of this plan's requests: someone released them; leave them."""
+        planned: dict[str, list[tuple[int, str]]] = {}
+        for step in RELEASES:
+            planned.setdefault(step["feature"], []).append((step["version"], step["environment"]))
+        left_alone = set()
+        for slug, pairs in planned.items():
+            if not Deployment.objects.filter(feature__slug=slug).exists():
+                continue
+            if any(
+                self.ApprovalRequest.objects.filter(
+                    version__feature__slug=slug, version__number=number, environment=environment
+                ).exists()
+                for number, environment in pairs
+            ):
+                continue
+            left_alone.add(slug)
+            self.skipped.append(f"{slug}: already deployed outside the demo plan, left as it is")
+        return left_alone
+
+    # --- Gate steps ----------------------------------------------------------------------------
+
+    def release(self, step: dict) -> None:
+        """One gate step in a savepoint: if the data has drifted (say, evidence seeded long ago is now
+        stale) the step is undone and reported, and the rest of the demo still goes in."""
+        counted = Counter(self.created)
+        try:
+            with transaction.atomic():
+                self._release(step)
+        except StepSkipped as skipped:
+            self.skipped.append(str(skipped))
+        except (PermissionDenied, ValidationError, Conflict) as refused:
+            self.skipped.append(f"{step['feature']} v{step['version']} to {step['environment']}: refused ({refused})")
+        else:
+            return
+        self.created.clear()
+        self.created.update(counted)
+
+    def _release(self, step: dict) -> None:
+        services = self.services
+        feature = AIFeature.objects.select_related("team").get(slug=step["feature"])
+        version = feature.versions.filter(number=step["version"]).first()
+        label = f"{feature.slug} v{step['version']} to {step['environment']}"
+        if version is None or version.status != VersionStatus.SUBMITTED:
+            self.skipped.append(f"{label}: the version is missing or not submitted")
+            return
+        if self.ApprovalRequest.objects.filter(version=version, environment=step["environment"]).exists():
+            return  # done on an earlier run (or by hand): whatever state it is in stays
+        self.record_missing_evidence(feature, version, step)
+        request = services.approval_request_create(
+            actor=self.users[step["requester"]],
+            version=version,
+            environment=step["environment"],
+            regions=[self.regions[code] for code in step["regions"]],
+            note=step.get("note", ""),
+        )
+        self.created["approval requests"] += 1
+        for role, usernames in step["signers"].items():
+            for username in usernames:
+                self.sign(request, role, username, "approve", APPROVAL_NOTES.get(role, ""))
+        if step["outcome"] == "rejected":
+            role, username, reason = step["reject"]
+            self.sign(request, role, username, "reject", reason)
+        request.refresh_from_db()
+        expected = {"live": "approved", "pending": "pending", "rejected": "rejected"}[step["outcome"]]
+        if request.status != expected:
+            from approvals.checks import all_checks, latest_evaluations, unmet
+
+            gaps = unmet(all_checks(request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {})))
+            detail = "; ".join(f"{check.label}: {check.detail.rstrip('.')}" for check in gaps)
+            raise StepSkipped(f"{label}: the request would be {request.status}, not {expected} ({detail or 'sign-offs'})")
+        if step["outcome"] == "live":
+            events = services.promotion_execute(actor=self.users[step["promoter"]], request=request)
+            self.created["promotions"] += len(events)
+
+    def sign(self, request, role: str, username: str, decision: str, reason: str) -> None:
+        signoff = request.signoffs.filter(role=role, status="pending").order_by("slot").first()
+        if signoff is None:
+            raise RuntimeError(f"Request #{request.pk} has no pending {role} sign-off left for {username}.")
+        self.services.signoff_decide(actor=self.users[username], signoff=signoff, decision=decision, reason=reason)
+        self.created["sign-offs"] += 1
+
+    def record_missing_evidence(self, feature: AIFeature, version, step: dict) -> None:
+        """Record the step's evaluations whose kind the gate requires and which do not hold right now."""
+        from approvals.checks import evidence_checks, latest_evaluations
+
+        snapshot = self.services.requirements_snapshot(
+            self.services.gate_for(risk_tier=feature.risk_tier, environment=step["environment"])
+        )
+        checks = evidence_checks(snapshot, latest_evaluations([version.pk]).get(version.pk, {}))
+        unmet_kinds = {check.key for check in checks if not check.ok}
+        engineer = self.users[self.engineers[feature.team.slug]]
+        for kind, suite, metric, score, threshold, days_ago, *rest in step.get("evidence", []):
+            if kind not in unmet_kinds:
+                continue
+            extras = rest[0] if rest else {}
+            region_code = extras.get("region")
+            evaluation_record(
+                actor=engineer,
+                version=version,
+                kind=kind,
+                suite=suite,
+                metric=metric,
+                score=score,
+                threshold=threshold,
+                higher_is_better=extras.get("higher_is_better", True),
+                region=self.regions[region_code] if region_code else None,
+                language=extras.get("language", ""),
+                run_at=self.now - timedelta(days=days_ago, hours=2),
+                artifact_url=f"https://ci.internal.example/evals/{feature.slug}/v{version.number}/{kind}/{slugify(suite)}",
+                notes=extras.get("notes", ""),
+            )
+            unmet_kinds.discard(kind)
+            self.created["evaluations"] += 1
+
+    # --- Rollbacks -----------------------------------------------------------------------------
+
+    def rollback(self, feature_slug: str, environment: str, codes: list[str], number: int, username: str, reason: str):
+        feature = AIFeature.objects.get(slug=feature_slug)
+        to_version = feature.versions.get(number=number)
+        for code in codes:
+            region = self.regions[code]
+            if DeploymentEvent.objects.filter(
+                feature=feature, environment=environment, region=region, kind=DeploymentEventKind.ROLLED_BACK
+            ).exists():
+                continue
+            deployment = Deployment.objects.filter(feature=feature, environment=environment, region=region).first()
+            if deployment is None or deployment.version_id == to_version.pk:
+                self.skipped.append(f"{feature_slug} {environment}/{code}: nothing to roll back")
+                continue
+            deployment_rollback(
+                actor=self.users[username], feature=feature, environment=environment, region=region,
+                reason=reason, to_version=to_version,
+            )
+            self.created["rollbacks"] += 1
+
+
+def release_totals() -> list[tuple[str, int]]:
+    """Counts for seed_demo's summary: live pointers, requests by status, pending sign-offs by role."""
+    from approvals.models import ApprovalRequest, SignOff
+
+    totals = [
+        ("deployments", Deployment.objects.count()),
+        ("  sandbox", Deployment.objects.filter(environment="sandbox").count()),
+        ("  production", Deployment.objects.filter(environment="production").count()),
+        ("deploy events", DeploymentEvent.objects.count()),
+        ("  rollbacks", DeploymentEvent.objects.filter(kind=DeploymentEventKind.ROLLED_BACK).count()),
+        ("requests", ApprovalRequest.objects.count()),
+    ]
+    for status in ("approved", "pending", "rejected"):
+        totals.append((f"  {status}", ApprovalRequest.objects.filter(status=status).count()))
+    waiting = SignOff.objects.filter(status="pending", request__status="pending")
+    for role in ("ml", "security", "legal", "product"):
+        totals.append((f"  queue {role}", waiting.filter(role=role).count()))
+    return totals

@@ -1,0 +1,96 @@
+"""Rollback from the feature page, and the user's notifications."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.functional import cached_property
+from django.views.generic import ListView
+
+from registry import services
+from registry.choices import Environment
+from registry.models import Deployment, Notification
+from registry.views.base import ServiceFormView
+from registry.views.features import FeatureMixin
+
+
+class RollbackForm(forms.Form):
+    to_version = forms.ModelChoiceField(queryset=None, label="Roll back to", empty_label=None)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded with the rollback.")
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_version"].queryset = candidates
+        self.fields["to_version"].label_from_instance = (
+            lambda version: f"v{version.number}: {version.model.identifier}, {version.prompt} ({version.change_summary[:60]})"
+        )
+
+
+class RollbackView(FeatureMixin, ServiceFormView):
+    """GET: choose the version to return to (the last good one is preselected). POST: roll back."""
+
+    form_class = RollbackForm
+    template_name = "registry/rollback_form.html"
+    edit_required = True
+
+    @cached_property
+    def deployment(self) -> Deployment:
+        environment = self.kwargs["environment"]
+        if environment not in Environment.values:
+            raise Http404("No such environment.")
+        deployment = (
+            Deployment.objects.filter(feature=self.feature, environment=environment, region__code=self.kwargs["region"])
+            .select_related("region", "version", "version__model", "version__prompt")
+            .first()
+        )
+        if deployment is None:
+            raise Http404("The feature is not live there.")
+        return deployment
+
+    def candidates(self):
+        found = services.rollback_candidates(
+            feature=self.feature, environment=self.deployment.environment, region=self.deployment.region
+        )
+        return self.feature.versions.filter(pk__in=[version.pk for version in found]).select_related("model", "prompt").order_by("-number")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "candidates": self.candidates()}
+
+    def get_initial(self):
+        target = services.default_rollback_target(
+            feature=self.feature, environment=self.deployment.environment, region=self.deployment.region
+        )
+        return {"to_version": target}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "deployment": self.deployment}
+
+    def perform(self, form):
+        event = services.deployment_rollback(
+            actor=self.request.user, feature=self.feature, environment=self.deployment.environment,
+            region=self.deployment.region, to_version=form.cleaned_data["to_version"], reason=form.cleaned_data["reason"],
+        )
+        messages.success(
+            self.request,
+            f"Rolled back {self.feature} in {event.environment}/{event.region.code} from v{event.from_version.number} "
+            f"to v{event.to_version.number}.",
+        )
+        return self.feature
+
+    def get_success_url(self):
+        return self.feature.get_absolute_url() + "#live"
+
+
+class NotificationListView(ListView):
+    template_name = "registry/notification_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+
+    def post(self, request):
+        count = services.notification_mark_read(user=request.user)
+        messages.success(request, f"Marked {count} notice{'s' if count != 1 else ''} read.")
+        return redirect("registry:notification_list")
