@@ -218,7 +218,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from static files: works on a closed network
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"DataClassificationEnum": "registry.choices.DataClassification"},
+    "ENUM_NAME_OVERRIDES": {
+        "DataClassificationEnum": "registry.choices.DataClassification",
+        "EvaluationKindEnum": "registry.choices.EvaluationKind",
+        "DeploymentEventKindEnum": "registry.choices.DeploymentEventKind",
+        "RequirementKindEnum": "approvals.choices.RequirementKind",
+    },
 }
 
 # --- Gatehouse ----------------------------------------------------------------------------

@@ -129,16 +129,16 @@ RELEASES = [
     {"feature": "call-summariser", "version": 2, "environment": "production", "regions": ["eu", "uk"],
      "requester": "product4", "outcome": "rejected", "signers": {"ml": ["ml2"]},
      "reject": ("security", "security",
-                "The redaction leak test fails: 2 of 400 notes kept the last four card digits. Production "
-                "needs a leak-free rate of at least 0.999; fix the redaction and re-run the test."),
+                ("The redaction leak test fails: 2 of 400 notes kept the last four card digits. Production "
+                 "needs a leak-free rate of at least 0.999; fix the redaction and re-run the test.")),
      "note": "Redaction of card and health details; follow-ups with owner and due date."},
 ]
 
 # (feature, environment, regions, back to version number, actor, reason), after the releases above.
 ROLLBACKS = [
     ("claims-triage", "production", ["eu", "uk"], 2, "product",
-     "Vulnerable-customer flags fire on routine mentions of illness: the senior adjuster queue doubled on "
-     "day one. Back to v2 while the prompt is tuned."),
+     ("Vulnerable-customer flags fire on routine mentions of illness: the senior adjuster queue doubled on "
+      "day one. Back to v2 while the prompt is tuned.")),
 ]
 
 
@@ -164,7 +164,12 @@ class ReleaseSeeder:
         # Imported here: the registry must not depend on approvals when its modules load.
         from approvals import services
         from approvals.defaults import install_default_policies
-        from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement
+        from approvals.models import (
+            ApprovalRequest,
+            GateAssignment,
+            GatePolicy,
+            GateRequirement,
+        )
 
         self.services = services
         self.ApprovalRequest = ApprovalRequest

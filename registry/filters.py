@@ -7,6 +7,8 @@ from django.db.models import Q
 from registry.choices import (
     AuditSource,
     DataClassification,
+    DeploymentEventKind,
+    Environment,
     EvaluationKind,
     FeatureStatus,
     ModelStatus,
@@ -19,6 +21,8 @@ from registry.models import (
     AuditEvent,
     CatalogModel,
     Dataset,
+    Deployment,
+    DeploymentEvent,
     Evaluation,
     FeatureVersion,
     PolicyPack,
@@ -166,3 +170,21 @@ class DatasetFilter(SearchFilterSet):
     class Meta:
         model = Dataset
         fields = ["q", "classification", "owner"]
+
+
+class DeploymentFilter(django_filters.FilterSet):
+    feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    environment = django_filters.ChoiceFilter(choices=Environment.choices)
+    region = django_filters.CharFilter(field_name="region__code", label="Region code")
+
+    class Meta:
+        model = Deployment
+        fields = ["feature", "environment", "region"]
+
+
+class DeploymentEventFilter(DeploymentFilter):
+    kind = django_filters.ChoiceFilter(choices=DeploymentEventKind.choices)
+
+    class Meta:
+        model = DeploymentEvent
+        fields = ["feature", "environment", "region", "kind"]

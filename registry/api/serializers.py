@@ -3,12 +3,14 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from registry.choices import DatasetUsage
+from registry.choices import DatasetUsage, Environment
 from registry.models import (
     AIFeature,
     AuditEvent,
     CatalogModel,
     Dataset,
+    Deployment,
+    DeploymentEvent,
     Evaluation,
     FeatureVersion,
     PolicyPack,
@@ -284,3 +286,51 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "sequence", "at", "actor_name", "source", "request_id", "action", "object_type", "object_id", "object_repr",
             "payload", "prev_hash", "hash",
         ]
+
+
+# --- Deployments ---------------------------------------------------------------------------
+
+
+class VersionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FeatureVersion
+        fields = ["id", "number", "config_hash"]
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    version = VersionRefSerializer(read_only=True)
+    updated_by = UsernameField(read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = ["feature", "environment", "region", "version", "updated_at", "updated_by"]
+
+
+class DeploymentEventSerializer(serializers.ModelSerializer):
+    feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    from_version = serializers.IntegerField(source="from_version.number", read_only=True, allow_null=True, default=None)
+    to_version = serializers.IntegerField(source="to_version.number", read_only=True)
+    actor = UsernameField(read_only=True)
+
+    class Meta:
+        model = DeploymentEvent
+        fields = [
+            "id", "feature", "environment", "region", "kind", "from_version", "to_version", "actor", "reason",
+            "approval_request_id", "incident_id", "at",
+        ]
+
+
+class RollbackSerializer(VisibleOnlyMixin, serializers.Serializer):
+    visible_querysets = {"feature": _visible_features}
+
+    feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.none())
+    environment = serializers.ChoiceField(choices=Environment.choices)
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    to_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="The version number to return to; default: the last good version that served there.",
+    )
+    reason = serializers.CharField()

@@ -13,6 +13,8 @@ router.register("policy-packs", views.PolicyPackViewSet, basename="policy-pack")
 router.register("datasets", views.DatasetViewSet, basename="dataset")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("regions", views.RegionViewSet, basename="region")
+router.register("deployments", views.DeploymentViewSet, basename="deployment")
+router.register("deployment-events", views.DeploymentEventViewSet, basename="deployment-event")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 app_name = "api"

@@ -15,6 +15,8 @@ from registry.filters import (
     AuditEventFilter,
     CatalogModelFilter,
     DatasetFilter,
+    DeploymentEventFilter,
+    DeploymentFilter,
     EvaluationFilter,
     FeatureFilter,
     PolicyPackFilter,
@@ -232,6 +234,49 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.RegionSerializer
     queryset = Region.objects.order_by("code")
     filterset_class = None
+
+
+# --- Deployments --------------------------------------------------------------------------------
+
+
+class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """What is live where: one row per feature, environment and region."""
+
+    serializer_class = s.DeploymentSerializer
+    filterset_class = DeploymentFilter
+
+    def get_queryset(self):
+        return selectors.deployments_visible_to(self.request.user)
+
+    @extend_schema(request=s.RollbackSerializer, responses=s.DeploymentEventSerializer)
+    @action(detail=False, methods=["post"])
+    def rollback(self, request):
+        """Return a pointer to a version that served it before. Needs a reason, not a new approval."""
+        serializer = s.RollbackSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        feature = data["feature"]
+        to_version = None
+        if data.get("to_version"):
+            to_version = feature.versions.filter(number=data["to_version"]).first()
+            if to_version is None:
+                raise ValidationError({"to_version": [f"{feature.slug} has no version {data['to_version']}."]})
+        event = services.deployment_rollback(
+            actor=request.user, feature=feature, environment=data["environment"], region=data["region"],
+            to_version=to_version, reason=data["reason"],
+        )
+        event = selectors.deployment_events_visible_to(request.user).get(pk=event.pk)
+        return Response(s.DeploymentEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class DeploymentEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Every promotion and rollback, newest first."""
+
+    serializer_class = s.DeploymentEventSerializer
+    filterset_class = DeploymentEventFilter
+
+    def get_queryset(self):
+        return selectors.deployment_events_visible_to(self.request.user)
 
 
 # --- Audit -----------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ always needs a reviewer, and which gate a tier needs decides what new requests m
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from approvals.models import GateAssignment, GatePolicy, GateRequirement
+from approvals.models import GateAssignment, GatePolicy
 from approvals.services import gate_assignment_update, gate_for, gate_policy_update, requirements_snapshot
 from registry.models import AuditEvent
-from tests.approvals.conftest import fresh, pending_signoff
+from tests.approvals.conftest import pending_signoff
 
 STRICTER_PRODUCTION = [
     {"kind": "signoff", "role": "ml", "count": 1},

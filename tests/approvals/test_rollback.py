@@ -74,7 +74,7 @@ def test_a_rollback_returns_the_previous_version_and_records_why(product_owner, 
 
 
 def test_the_default_target_is_the_version_live_before_the_current_one(feature, eu, releases, rollback):
-    v1, v2, v3 = releases(3)
+    _v1, v2, v3 = releases(3)
     assert default_rollback_target(feature=feature, environment="production", region=eu) == v2
 
     event = rollback()
@@ -84,7 +84,7 @@ def test_the_default_target_is_the_version_live_before_the_current_one(feature, 
 
 
 def test_a_second_rollback_goes_further_back_not_to_the_abandoned_version(feature, eu, releases, rollback):
-    v1, v2, v3 = releases(3)
+    v1, v2, _v3 = releases(3)
     rollback()
 
     event = rollback(reason="v2 has the same regression.")
@@ -97,7 +97,7 @@ def test_a_second_rollback_goes_further_back_not_to_the_abandoned_version(featur
 
 
 def test_an_explicit_target_may_be_any_version_that_served_before(feature, eu, releases, rollback):
-    v1, v2, v3 = releases(3)
+    v1, _v2, v3 = releases(3)
 
     event = rollback(to_version=v1)
 
@@ -105,7 +105,7 @@ def test_an_explicit_target_may_be_any_version_that_served_before(feature, eu, r
 
 
 def test_an_explicit_target_that_never_served_is_refused(feature, eu, releases, rollback, new_version, approved_request):
-    v1, v2 = releases(2)
+    _v1, v2 = releases(2)
     approved_but_never_live = new_version(summary="Approved, never promoted.")
     approved_request(approved_but_never_live)
 
@@ -144,7 +144,7 @@ def test_a_first_release_has_nothing_earlier_to_roll_back_to(feature, eu, releas
 
 
 def test_a_rollback_needs_no_new_approval(feature, eu, releases, rollback):
-    v1, v2 = releases(2)
+    v1, _v2 = releases(2)
     ApprovalRequest.objects.update(expires_at=timezone.now() - timedelta(days=1))
     approvals_expire()
     requests_before = ApprovalRequest.objects.count()

@@ -1,0 +1,101 @@
+"""API of the gates: the same services as the pages, so every rule holds for machines too."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from approvals import selectors, services
+from approvals.api import serializers as s
+from approvals.choices import RequestStatus
+from approvals.models import ApprovalRequest, SignOff
+from registry.api.serializers import DeploymentEventSerializer
+from registry.choices import Environment
+
+
+class ApprovalRequestFilter(django_filters.FilterSet):
+    feature = django_filters.CharFilter(field_name="version__feature__slug", label="Feature (slug)")
+    status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
+    environment = django_filters.ChoiceFilter(choices=Environment.choices)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = ["feature", "status", "environment"]
+
+
+class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Gate requests. POST to request a gate; ``promote`` and ``withdraw`` act on one."""
+
+    serializer_class = s.ApprovalRequestSerializer
+    filterset_class = ApprovalRequestFilter
+
+    def get_queryset(self):
+        return selectors.requests_visible_to(self.request.user).prefetch_related("signoffs__signer")
+
+    @extend_schema(request=s.ApprovalRequestCreateSerializer, responses={201: s.ApprovalRequestSerializer})
+    def create(self, request):
+        serializer = s.ApprovalRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        created = services.approval_request_create(
+            actor=request.user, version=data["version"], environment=data["environment"], regions=data["regions"],
+            note=data["note"],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=created.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonSerializer, responses={201: DeploymentEventSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        """Make the approved version live in the request's environment and regions (owner or CI token)."""
+        serializer = s.ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = services.promotion_execute(actor=request.user, request=self.get_object(), reason=serializer.validated_data["reason"])
+        return Response(DeploymentEventSerializer(events, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.ApprovalRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        serializer = s.ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        withdrawn = services.approval_request_withdraw(actor=request.user, request=self.get_object(), reason=serializer.validated_data["reason"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=withdrawn.pk)).data)
+
+
+class QueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Pending sign-offs for the roles the caller holds, oldest first."""
+
+    serializer_class = s.QueueItemSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        return selectors.queue_for(self.request.user)
+
+
+class SignOffViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.SignOffSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        return SignOff.objects.filter(request__in=selectors.requests_visible_to(self.request.user)).select_related("signer")
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.SignOffSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Approve or reject (a reason is required to reject). Separation of duties applies."""
+        serializer = s.DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        signed = services.signoff_decide(
+            actor=request.user, signoff=self.get_object(), decision=serializer.validated_data["decision"],
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=signed.pk)).data)
+
+
+class GatePolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.GatePolicySerializer
+    filterset_class = None
+    lookup_field = "gate"
+
+    def get_queryset(self):
+        return selectors.gate_policies()
