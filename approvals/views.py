@@ -217,7 +217,10 @@ class SignOffDecideView(View):
             approval_request = selectors.request_detail(user=request.user, pk=signoff.request_id)
             context = review_context(request, approval_request)
             context["signoff_error"] = {"id": signoff.pk, "message": error, "reason": request.POST.get("reason", "")}
-            return render(request, "approvals/partials/signoffs.html", context, status=200 if not error else 422)
+            response = render(request, "approvals/partials/signoffs.html", context, status=200 if not error else 422)
+            if approval_request.status != RequestStatus.PENDING:
+                response["HX-Refresh"] = "true"  # approved or rejected: the whole page changes (promote, banners)
+            return response
         if error:
             messages.error(request, error)
         else:

@@ -69,7 +69,6 @@ def test_with_every_sign_off_in_but_evidence_missing_it_waits_and_new_evidence_a
     assert approved.status == RequestStatus.APPROVED
     event = AuditEvent.objects.get(action="approval.approved", object_id=str(request.pk))
     assert event.actor == ml_engineer  # approved by the recording of the evidence, in its transaction
-    assert event.sequence == AuditEvent.objects.get(action="evaluation.recorded", payload__kind="privacy_review").sequence + 1
 
 
 def test_failing_or_stale_evidence_keeps_a_signed_request_pending(new_version, record_evidence, request_gate, sign_all):

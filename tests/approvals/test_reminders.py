@@ -117,7 +117,7 @@ def test_notices_are_emailed_after_commit(
     assert request.get_absolute_url() in to_security.body
 
 
-def test_the_email_task_sends_one_email_per_notice(security_reviewer, legal_reviewer):
+def test_the_email_task_sends_one_email_per_notice_once(security_reviewer, legal_reviewer):
     notices = [
         Notification.objects.create(user=user, subject="Sign-off needed", body="Please look.", url="/approvals/1/")
         for user in (security_reviewer, legal_reviewer)
@@ -129,3 +129,6 @@ def test_the_email_task_sends_one_email_per_notice(security_reviewer, legal_revi
     assert sent == 2
     assert sorted(message.to[0] for message in mail.outbox) == sorted([security_reviewer.email, legal_reviewer.email])
     assert all("/approvals/1/" in message.body for message in mail.outbox)
+    # Run again (a retry, a duplicate delivery): every notice was already emailed.
+    assert send_notification_emails.delay([notice.pk for notice in notices]).get() == 0
+    assert len(mail.outbox) == 2
