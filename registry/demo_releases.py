@@ -142,6 +142,28 @@ ROLLBACKS = [
 ]
 
 
+def record_demo_evaluation(*, actor, version, spec: tuple, regions: dict[str, Region], run_before) -> None:
+    """Record one evaluation of the demo data: (kind, suite, metric, score, threshold, days_ago[, extras])."""
+    kind, suite, metric, score, threshold, days_ago, *rest = spec
+    extras = rest[0] if rest else {}
+    region_code = extras.get("region")
+    evaluation_record(
+        actor=actor,
+        version=version,
+        kind=kind,
+        suite=suite,
+        metric=metric,
+        score=score,
+        threshold=threshold,
+        higher_is_better=extras.get("higher_is_better", True),
+        region=regions[region_code] if region_code else None,
+        language=extras.get("language", ""),
+        run_at=run_before - timedelta(days=days_ago),
+        artifact_url=f"https://ci.internal.example/evals/{version.feature.slug}/v{version.number}/{kind}/{slugify(suite)}",
+        notes=extras.get("notes", ""),
+    )
+
+
 class StepSkipped(Exception):
     """A step that cannot go as planned on this database; it is rolled back and reported."""
 
@@ -283,22 +305,9 @@ class ReleaseSeeder:
         for kind, suite, metric, score, threshold, days_ago, *rest in step.get("evidence", []):
             if kind not in unmet_kinds:
                 continue
-            extras = rest[0] if rest else {}
-            region_code = extras.get("region")
-            evaluation_record(
-                actor=engineer,
-                version=version,
-                kind=kind,
-                suite=suite,
-                metric=metric,
-                score=score,
-                threshold=threshold,
-                higher_is_better=extras.get("higher_is_better", True),
-                region=self.regions[region_code] if region_code else None,
-                language=extras.get("language", ""),
-                run_at=self.now - timedelta(days=days_ago, hours=2),
-                artifact_url=f"https://ci.internal.example/evals/{feature.slug}/v{version.number}/{kind}/{slugify(suite)}",
-                notes=extras.get("notes", ""),
+            record_demo_evaluation(
+                actor=engineer, version=version, spec=(kind, suite, metric, score, threshold, days_ago, *rest),
+                regions=self.regions, run_before=self.now - timedelta(hours=2),
             )
             unmet_kinds.discard(kind)
             self.created["evaluations"] += 1

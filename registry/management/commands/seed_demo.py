@@ -22,7 +22,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
-from django.utils.text import slugify
 
 from registry import demo_data, demo_releases
 from registry.audit_context import audit_context
@@ -45,7 +44,6 @@ from registry.services import (
     audit_record,
     catalog_model_create,
     dataset_create,
-    evaluation_record,
     feature_create,
     policy_pack_create,
     prompt_version_create,
@@ -349,23 +347,9 @@ class DemoSeeder:
             version_submit(actor=engineer, version=version)
 
     def seed_evaluation(self, version: FeatureVersion, evaluation: tuple, engineer) -> None:
-        kind, suite, metric, score, threshold, days_ago, *rest = evaluation
-        extras = rest[0] if rest else {}
-        region_code = extras.get("region")
-        evaluation_record(
-            actor=engineer,
-            version=version,
-            kind=kind,
-            suite=suite,
-            metric=metric,
-            score=score,
-            threshold=threshold,
-            higher_is_better=extras.get("higher_is_better", True),
-            region=self.regions[region_code] if region_code else None,
-            language=extras.get("language", ""),
-            run_at=self.now - timedelta(days=days_ago, hours=3),
-            artifact_url=f"https://ci.internal.example/evals/{version.feature.slug}/v{version.number}/{kind}/{slugify(suite)}",
-            notes=extras.get("notes", ""),
+        demo_releases.record_demo_evaluation(
+            actor=engineer, version=version, spec=evaluation, regions=self.regions,
+            run_before=self.now - timedelta(hours=3),
         )
         self.created["evaluations"] += 1
 
