@@ -232,6 +232,11 @@ def approval_request_create(
             if locked_version.feature.restricted:
                 # Reviewers must be able to read what they sign: a read grant to the role, recorded.
                 feature_share_with_group(feature=locked_version.feature, group=Group.objects.get(name=role))
+                audit_record(
+                    actor=actor, action="feature.access_granted", target=locked_version.feature,
+                    feature=locked_version.feature,
+                    payload={"group": role, "permission": "view", "reason": f"reviews request #{request.pk}"},
+                )
             notify(
                 users=_role_members(role, exclude=[actor.pk, locked_version.author_id]),
                 subject=f"Sign-off needed: {locked_version} to {environment} ({Gate(policy.gate).label})",

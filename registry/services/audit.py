@@ -82,7 +82,8 @@ def audit_record(
     """Append one event. Must run inside the transaction of the change it records.
 
     The chain head row is locked for the rest of the transaction, so appends are serialised and the
-    sequence has no gaps; a rolled-back change takes its audit event with it.
+    sequence has no gaps; a rolled-back change takes its audit event with it. Because every writer
+    takes this lock, take it last: lock the rows you change first, then record.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction that makes the change")

@@ -110,12 +110,16 @@ def rollback_candidates(*, feature: AIFeature, environment: str, region: Region)
 
 
 def default_rollback_target(*, feature: AIFeature, environment: str, region: Region) -> FeatureVersion | None:
-    """The most recently live earlier version that nobody rolled back away from (None: ask the user)."""
-    abandoned = set(
-        DeploymentEvent.objects.filter(
-            feature=feature, environment=environment, region=region, kind=DeploymentEventKind.ROLLED_BACK
-        ).values_list("from_version_id", flat=True)
-    )
+    """The most recently live earlier version that was not rolled back away from since it last went
+    live there (None: ask the user)."""
+    last_live: dict[int, object] = {}
+    last_abandoned: dict[int, object] = {}
+    history = DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
+    for kind, from_id, to_id, at in history.values_list("kind", "from_version_id", "to_version_id", "at"):
+        last_live[to_id] = max(at, last_live.get(to_id, at))
+        if kind == DeploymentEventKind.ROLLED_BACK and from_id:
+            last_abandoned[from_id] = max(at, last_abandoned.get(from_id, at))
+    abandoned = {pk for pk, at in last_abandoned.items() if at >= last_live.get(pk, at)}
     for version in rollback_candidates(feature=feature, environment=environment, region=region):
         if version.pk not in abandoned:
             return version

@@ -55,7 +55,7 @@ def test_a_request_is_approved_when_the_last_sign_off_arrives_and_everything_hol
 
 
 def test_with_every_sign_off_in_but_evidence_missing_it_waits_and_new_evidence_approves_it(
-    ml_engineer, new_version, record_evidence, request_gate, sign_all
+    ml_engineer, new_version, record_evidence, request_gate, sign_all, django_capture_on_commit_callbacks
 ):
     version = new_version()
     record_evidence(version, kinds=["benchmark", "safety"])
@@ -63,15 +63,20 @@ def test_with_every_sign_off_in_but_evidence_missing_it_waits_and_new_evidence_a
     assert request.status == RequestStatus.PENDING
     assert not AuditEvent.objects.filter(action="approval.approved").exists()
 
-    record_evidence(version, kinds=["privacy_review"])
+    with django_capture_on_commit_callbacks(execute=True):  # as when the evidence's transaction commits
+        record_evidence(version, kinds=["privacy_review"])
 
     approved = fresh(request)
     assert approved.status == RequestStatus.APPROVED
     event = AuditEvent.objects.get(action="approval.approved", object_id=str(request.pk))
-    assert event.actor == ml_engineer  # approved by the recording of the evidence, in its transaction
+    assert event.actor == ml_engineer  # approved on behalf of whoever recorded the evidence, right after it
+    recorded = AuditEvent.objects.get(action="evaluation.recorded", payload__kind="privacy_review")
+    assert event.sequence > recorded.sequence
 
 
-def test_failing_or_stale_evidence_keeps_a_signed_request_pending(new_version, record_evidence, request_gate, sign_all):
+def test_failing_or_stale_evidence_keeps_a_signed_request_pending(
+    new_version, record_evidence, request_gate, sign_all, django_capture_on_commit_callbacks
+):
     version = new_version()
     record_evidence(version, kinds=["benchmark"], score=0.5)  # below its threshold
     record_evidence(version, kinds=["safety"], run_at=days_ago(91))  # older than the gate's 90 days
@@ -80,9 +85,11 @@ def test_failing_or_stale_evidence_keeps_a_signed_request_pending(new_version, r
     request = sign_all(request_gate(version))
 
     assert request.status == RequestStatus.PENDING
-    record_evidence(version, kinds=["benchmark"])
+    with django_capture_on_commit_callbacks(execute=True):
+        record_evidence(version, kinds=["benchmark"])
     assert fresh(request).status == RequestStatus.PENDING  # safety is still stale
-    record_evidence(version, kinds=["safety"])
+    with django_capture_on_commit_callbacks(execute=True):
+        record_evidence(version, kinds=["safety"])
     assert fresh(request).status == RequestStatus.APPROVED
 
 

@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
 import approvals.services
 from approvals.choices import RequestStatus
@@ -19,13 +19,6 @@ from tests.approvals.test_promotion_concurrency import reload
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="Lock-order inversion: evaluation_record takes the audit chain head (evaluation.recorded) and then, "
-    "through the evaluation_recorded receiver, the approval request row; approval services take the request row "
-    "and then the audit head. PostgreSQL aborts one of them with 'deadlock detected'.",
-)
 def test_recording_the_missing_evidence_while_the_request_is_withdrawn_does_not_deadlock(
     monkeypatch, product_owner, ml_engineer, new_version, record_evidence, request_gate, sign_all
 ):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest
-from approvals.services import approvals_expire
+from approvals.services import approvals_expire, promotion_execute
 from registry.choices import DeploymentEventKind
 from registry.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
@@ -94,6 +94,20 @@ def test_a_second_rollback_goes_further_back_not_to_the_abandoned_version(featur
     assert steps(feature, eu) == [
         ("promoted", None, 1), ("promoted", 1, 2), ("promoted", 2, 3), ("rolled_back", 3, 2), ("rolled_back", 2, 1),
     ]
+
+
+def test_a_version_rolled_back_from_and_released_again_is_a_good_default_once_more(
+    feature, eu, new_version, go_live, approved_request, product_owner, rollback
+):
+    v1, v2 = new_version(summary="Release 1."), new_version(summary="Release 2.")
+    go_live(v1)
+    go_live(v2)
+    rollback(reason="v2 regressed.")
+    promotion_execute(actor=product_owner, request=approved_request(v2))  # fixed upstream, v2 served again
+    v3 = new_version(summary="Release 3.")
+    go_live(v3)
+
+    assert default_rollback_target(feature=feature, environment="production", region=eu) == v2
 
 
 def test_an_explicit_target_may_be_any_version_that_served_before(feature, eu, releases, rollback):
