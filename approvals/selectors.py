@@ -44,7 +44,7 @@ def queue_for(user) -> QuerySet[SignOff]:
         )
         .select_related(
             "request", "request__version", "request__version__feature", "request__version__feature__team",
-            "request__requester", "request__version__author",
+            "request__version__feature__incident_owner", "request__requester", "request__version__author",
         )
         .order_by("created_at", "id")
     )

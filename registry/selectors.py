@@ -191,7 +191,7 @@ def deployment_events_visible_to(user) -> QuerySet[DeploymentEvent]:
 
 
 def feature_deployments(*, feature: AIFeature) -> QuerySet[Deployment]:
-    return feature.deployments.select_related("region", "version", "version__model", "updated_by").order_by(
+    return feature.deployments.select_related("region", "version", "version__feature", "version__model", "updated_by").order_by(
         "-environment", "region__code"
     )
 

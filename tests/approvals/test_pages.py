@@ -187,7 +187,7 @@ def test_an_eligible_reviewer_signs_inline_under_htmx(client, security_reviewer,
 def test_one_rejection_rejects_the_whole_request(client, security_reviewer, legal_reviewer, version, request_gate):
     request = request_gate(version)
     client.force_login(security_reviewer)
-    decide(client, pending_signoff(request, "security"), "approve", "Fine.")
+    decide(client, pending_signoff(request, "security"), "approve", "Fine.", follow=True)
     client.force_login(legal_reviewer)
 
     response = decide(client, pending_signoff(request, "legal"), "reject", "The DPIA does not cover the US.", follow=True)
@@ -281,8 +281,8 @@ def test_the_review_page_shows_configuration_evaluations_checklist_signoffs_and_
     assert "claude-sonnet-4" in page and "triage@1" in page
     assert "benchmark-suite" in page and "privacy_review-suite" in page  # evaluations of the version
     assert "Rollback path" in page and "Monitor" in page and "not met yet" not in page  # readiness checklist
-    for role in ("Machine learning", "Security reviewer", "Legal", "Product"):
-        assert role.lower() in page.lower()
+    for role in ("ML engineer", "Security reviewer", "Legal reviewer", "Product owner"):
+        assert f"<strong>{role}</strong>" in page  # every sign-off of the gate
     assert f'action="{reverse("approvals:signoff_decide", args=[pending_signoff(request, "security").pk])}"' in page
     assert "approval.requested" in page  # history
 
