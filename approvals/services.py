@@ -407,8 +407,24 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
         return deployment_promote(
             actor=actor, version=locked.version, environment=locked.environment, regions=locked.regions.all(),
             reason=reason.strip() or f"Approved through request #{locked.pk} ({Gate(locked.gate).label.lower()}).",
-            approval_request_id=locked.pk,
+            approval_request_id=locked.pk, approval_summary=_approval_summary(locked),
         )
+
+
+def _approval_summary(request: ApprovalRequest) -> dict:
+    """Who approved, kept on the deployment history so "what was live then, and on whose word" needs no join."""
+    return {
+        "request": request.pk,
+        "gate": request.gate,
+        "requested_by": request.requester.username,
+        "approved_at": request.decided_at.isoformat() if request.decided_at else None,
+        "signoffs": [
+            {"role": signoff.role, "signer": signoff.signer.username, "at": signoff.decided_at.isoformat(),
+             "reason": signoff.reason}
+            for signoff in request.signoffs.select_related("signer").order_by("role", "slot")
+            if signoff.signer_id
+        ],
+    }
 
 
 # --- Reminders -------------------------------------------------------------------------------

@@ -223,6 +223,9 @@ SPECTACULAR_SETTINGS = {
         "EvaluationKindEnum": "registry.choices.EvaluationKind",
         "DeploymentEventKindEnum": "registry.choices.DeploymentEventKind",
         "RequirementKindEnum": "approvals.choices.RequirementKind",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "RequestStatusEnum": "approvals.choices.RequestStatus",
+        "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
     },
 }
 

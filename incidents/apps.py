@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
+
+    def ready(self):
+        from incidents.guards import incident_freeze, incident_panel
+        from registry import extensions
+
+        if incident_freeze not in extensions.promotion_guards:
+            extensions.promotion_guards.append(incident_freeze)
+        if incident_panel not in extensions.feature_panels:
+            extensions.feature_panels.append(incident_panel)

@@ -202,3 +202,19 @@ def feature_deployment_events(*, feature: AIFeature, limit: int = 50) -> list[De
             :limit
         ]
     )
+
+
+def live_at(*, feature: AIFeature, environment: str, region, at) -> DeploymentEvent | None:
+    """The deployment event that made the version live at ``at`` (None: nothing was live then).
+
+    "What was live for claims-triage in production/eu at 14:02?" is the newest event at or before then.
+    """
+    return (
+        DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region, at__lte=at)
+        .select_related(
+            "to_version", "to_version__feature", "to_version__model", "to_version__model__vendor",
+            "to_version__prompt", "to_version__policy_pack", "actor", "region",
+        )
+        .order_by("-at", "-id")
+        .first()
+    )

@@ -40,6 +40,7 @@ urlpatterns = [
         deployments.RollbackView.as_view(),
         name="rollback",
     ),
+    path("live-at/", deployments.LiveAtView.as_view(), name="live_at"),
     path("notifications/", deployments.NotificationListView.as_view(), name="notification_list"),
     path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
     path("tokens/", tokens.ApiTokenListView.as_view(), name="token_list"),

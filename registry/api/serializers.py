@@ -334,3 +334,23 @@ class RollbackSerializer(VisibleOnlyMixin, serializers.Serializer):
         help_text="The version number to return to; default: the last good version that served there.",
     )
     reason = serializers.CharField()
+
+
+class LiveAtQuerySerializer(VisibleOnlyMixin, serializers.Serializer):
+    visible_querysets = {"feature": _visible_features}
+
+    feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.none())
+    environment = serializers.ChoiceField(choices=Environment.choices, default=Environment.PRODUCTION)
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    at = serializers.DateTimeField(help_text="ISO 8601, e.g. 2026-11-23T14:02:00Z")
+
+
+class LiveAtSerializer(serializers.Serializer):
+    feature = serializers.CharField(source="feature.slug")
+    environment = serializers.CharField()
+    region = serializers.CharField(source="region.code")
+    version = VersionSerializer(source="to_version")
+    live_since = serializers.DateTimeField(source="at")
+    made_live_by = serializers.CharField(source="actor.username")
+    how = serializers.CharField(source="kind")
+    approval = serializers.JSONField(source="approval_summary")

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from registry.api import views
@@ -18,4 +19,4 @@ router.register("deployment-events", views.DeploymentEventViewSet, basename="dep
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [path("live-at/", views.LiveAtView.as_view(), name="live-at"), *router.urls]

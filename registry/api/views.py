@@ -6,8 +6,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from registry import selectors, services
 from registry.api import serializers as s
@@ -277,6 +278,20 @@ class DeploymentEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.deployment_events_visible_to(self.request.user)
+
+
+class LiveAtView(APIView):
+    """What was live for a feature, environment and region at a moment, and who approved it."""
+
+    @extend_schema(parameters=[s.LiveAtQuerySerializer], responses=s.LiveAtSerializer)
+    def get(self, request):
+        query = s.LiveAtQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        event = selectors.live_at(feature=data["feature"], environment=data["environment"], region=data["region"], at=data["at"])
+        if event is None:
+            raise NotFound(f"Nothing was live for {data['feature'].slug} in {data['environment']}/{data['region'].code} then.")
+        return Response(s.LiveAtSerializer(event).data)
 
 
 # --- Audit -----------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ class DeploymentEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     approval_request_id = models.PositiveBigIntegerField(null=True, blank=True)
+    approval_summary = models.JSONField(
+        default=dict, blank=True,
+        help_text="Who approved the promotion and when (gate, sign-offs), as it was at that moment.",
+    )
     incident_id = models.PositiveBigIntegerField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from registry.choices import DeploymentEventKind, Environment, VersionStatus
 from registry.exceptions import Conflict
+from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
 from registry.permissions import can_edit_feature
 from registry.services.audit import audit_record
@@ -40,6 +41,7 @@ def deployment_promote(
     regions: Iterable[Region],
     reason: str,
     approval_request_id: int,
+    approval_summary: dict | None = None,
 ) -> list[DeploymentEvent]:
     """Make ``version`` live in each region. Only the approvals app calls this, with the approval it
     has just verified; it checks what the registry itself knows (the version is submitted, the
@@ -51,6 +53,9 @@ def deployment_promote(
         raise ValidationError({"regions": "Promote to at least one region."})
     with transaction.atomic():
         feature = AIFeature.objects.select_for_update().get(pk=version.feature_id)
+        blockers = promotion_blockers(feature)
+        if blockers:
+            raise Conflict("Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.")
         version = FeatureVersion.objects.select_related("feature").get(pk=version.pk)
         if version.status != VersionStatus.SUBMITTED:
             raise Conflict(f"{version} is {version.get_status_display().lower()}; only submitted versions go live.")
@@ -78,7 +83,7 @@ def deployment_promote(
             event = DeploymentEvent.objects.create(
                 feature=feature, environment=environment, region=region, kind=DeploymentEventKind.PROMOTED,
                 from_version=previous, to_version=version, actor=actor, reason=reason,
-                approval_request_id=approval_request_id, at=now,
+                approval_request_id=approval_request_id, approval_summary=approval_summary or {}, at=now,
             )
             audit_record(actor=actor, action="deployment.promoted", target=deployment, feature=feature,
                          payload=_event_payload(event))

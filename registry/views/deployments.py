@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 
-from registry import services
+from registry import selectors, services
 from registry.choices import Environment
-from registry.models import Deployment, Notification
+from registry.models import Deployment, Notification, Region
 from registry.views.base import ServiceFormView
 from registry.views.features import FeatureMixin
 
@@ -94,3 +94,31 @@ class NotificationListView(ListView):
         count = services.notification_mark_read(user=request.user)
         messages.success(request, f"Marked {count} notice{'s' if count != 1 else ''} read.")
         return redirect("registry:notification_list")
+
+
+class LiveAtForm(forms.Form):
+    feature = forms.ModelChoiceField(queryset=None, to_field_name="slug")
+    environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
+    region = forms.ModelChoiceField(queryset=Region.objects.order_by("code"), to_field_name="code")
+    at = forms.DateTimeField(
+        label="At (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["feature"].queryset = selectors.features_visible_to(user).order_by("name")
+
+
+class LiveAtView(TemplateView):
+    """"What was live for feature F in environment E, region R at time T?" — with who approved it."""
+
+    template_name = "registry/live_at.html"
+
+    def get_context_data(self, **kwargs):
+        form = LiveAtForm(self.request.GET or None, user=self.request.user)
+        event = False
+        if form.is_valid():
+            data = form.cleaned_data
+            event = selectors.live_at(feature=data["feature"], environment=data["environment"], region=data["region"], at=data["at"])
+        return {**super().get_context_data(**kwargs), "form": form, "event": event}

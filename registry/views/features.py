@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from registry import selectors, services
 from registry.choices import RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
+from registry.extensions import panels_for, promotion_blockers
 from registry.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
@@ -117,6 +118,8 @@ class FeatureDetailView(FeatureMixin, TemplateView):
             "versions": versions,
             "evaluations": selectors.evaluations_of_feature(feature=self.feature)[:50],
             "deployments": selectors.feature_deployments(feature=self.feature),
+            "blockers": promotion_blockers(self.feature),
+            "panels": panels_for(self.request, self.feature),
             "deployment_events": selectors.feature_deployment_events(feature=self.feature, limit=25),
             "history": selectors.feature_history(feature=self.feature, limit=25),
         }
@@ -169,6 +172,7 @@ class VersionDetailView(VersionMixin, TemplateView):
             "evaluations": selectors.evaluations_of_feature(feature=self.feature).filter(version=version),
             "children": version.children.select_related("feature").order_by("number"),
             "residency_gaps": _residency_gaps(self.feature, version),
+            "panels": panels_for(self.request, self.feature, version),
         }
 
 

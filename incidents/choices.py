@@ -1,0 +1,48 @@
+from django.db import models
+
+
+class Severity(models.TextChoices):
+    SEV1 = "sev1", "SEV1"
+    SEV2 = "sev2", "SEV2"
+    SEV3 = "sev3", "SEV3"
+    SEV4 = "sev4", "SEV4"
+
+
+FREEZING_SEVERITIES = {Severity.SEV1, Severity.SEV2}
+SEVERITIES_NEEDING_ROOT_CAUSE = {Severity.SEV1, Severity.SEV2}
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    INVESTIGATING = "investigating", "Investigating"
+    MITIGATED = "mitigated", "Mitigated"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+INCIDENT_TRANSITIONS: dict[str, set[str]] = {
+    IncidentStatus.OPEN: {IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED, IncidentStatus.RESOLVED},
+    IncidentStatus.INVESTIGATING: {IncidentStatus.MITIGATED, IncidentStatus.RESOLVED},
+    IncidentStatus.MITIGATED: {IncidentStatus.INVESTIGATING, IncidentStatus.RESOLVED},
+    IncidentStatus.RESOLVED: {IncidentStatus.CLOSED, IncidentStatus.INVESTIGATING},
+    IncidentStatus.CLOSED: set(),
+}
+
+# While an incident is in one of these, a SEV1/SEV2 freezes promotions of its feature.
+FREEZING_STATUSES = {IncidentStatus.OPEN, IncidentStatus.INVESTIGATING}
+ACTIVE_STATUSES = {IncidentStatus.OPEN, IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED}
+
+
+class IncidentSource(models.TextChoices):
+    MANUAL = "manual", "Logged by a person"
+    ALERT = "alert", "Alertmanager"
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", "Opened"
+    COMMENT = "comment", "Comment"
+    STATUS = "status", "Status change"
+    OWNER = "owner", "Owner change"
+    ROLLBACK = "rollback", "Rollback"
+    LINK = "link", "Link"
+    ALERT = "alert", "Alert"

@@ -1,0 +1,27 @@
+import django_filters
+from django import forms
+
+from incidents.choices import IncidentStatus, Severity
+from incidents.models import Incident
+from registry.filters import SearchFilterSet
+from registry.models import Team
+
+
+class IncidentFilter(SearchFilterSet):
+    search_fields = ("title", "description", "feature__name", "feature__slug")
+    status = django_filters.ChoiceFilter(choices=IncidentStatus.choices, empty_label="All statuses")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="All severities")
+    feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    team = django_filters.ModelChoiceFilter(
+        field_name="feature__team", queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
+    )
+    since = django_filters.DateFilter(
+        field_name="impact_start", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        field_name="impact_start", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["q", "status", "severity", "feature", "team", "since", "until"]

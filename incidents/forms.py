@@ -1,0 +1,67 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
+from registry.choices import Environment
+from registry.models import Region
+
+DATETIME_INPUT = {"widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                  "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]}
+
+
+class IncidentForm(forms.Form):
+    feature = forms.ModelChoiceField(queryset=None, to_field_name="slug")
+    environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
+    region = forms.ModelChoiceField(queryset=Region.objects.order_by("code"), to_field_name="code")
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3,
+                                 help_text="SEV1 and SEV2 freeze promotions of the feature while open or investigating.")
+    impact_start = forms.DateTimeField(label="Impact started at (UTC)", help_text="May be in the past.", **DATETIME_INPUT)
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    customer_impact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, features, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["feature"].queryset = features
+        self.fields["region"].label_from_instance = lambda region: f"{region.code} ({region.name})"
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Comment")
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=())
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    root_cause = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text="Required to close a SEV1 or SEV2.")
+    follow_ups = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text="One action per line. Required to close a SEV1 or SEV2.")
+    postmortem_url = forms.URLField(required=False, assume_scheme="https")
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = INCIDENT_TRANSITIONS[incident.status]
+        self.fields["status"].choices = [(value, label) for value, label in IncidentStatus.choices if value in allowed]
+        self.fields["root_cause"].initial = incident.root_cause
+        self.fields["follow_ups"].initial = incident.follow_ups
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+                                   to_field_name="username")
+
+
+class LinkForm(forms.Form):
+    url = forms.URLField(assume_scheme="https")
+    title = forms.CharField(required=False, max_length=200)
+
+
+class IncidentRollbackForm(forms.Form):
+    to_version = forms.ModelChoiceField(queryset=None, label="Roll back to", empty_label=None)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_version"].queryset = candidates
+        self.fields["to_version"].label_from_instance = lambda version: f"v{version.number} ({version.change_summary[:60]})"

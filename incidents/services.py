@@ -1,0 +1,304 @@
+"""Every write of the incidents app. Lock order: the incident row, then (for a rollback) what the
+registry locks; the audit chain last."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from incidents.choices import (
+    INCIDENT_TRANSITIONS,
+    SEVERITIES_NEEDING_ROOT_CAUSE,
+    EventKind,
+    IncidentSource,
+    IncidentStatus,
+    Severity,
+)
+from incidents.models import Incident, IncidentEvent
+from incidents.permissions import can_open_incident, can_work_incident
+from registry.choices import Environment
+from registry.exceptions import Conflict
+from registry.models import AIFeature, FeatureVersion, Region
+from registry.selectors import features_visible_to, live_at
+from registry.services import audit_record, deployment_rollback, notify
+
+
+def _event(incident: Incident, *, kind: str, actor=None, body: str = "", payload: dict | None = None,
+           deployment_event=None, at: datetime | None = None) -> IncidentEvent:
+    return IncidentEvent.objects.create(
+        incident=incident, kind=kind, actor=actor if getattr(actor, "is_authenticated", False) else None,
+        body=body, payload=payload or {}, deployment_event=deployment_event, at=at or timezone.now(),
+    )
+
+
+def _live_summary(event) -> dict:
+    if event is None:
+        return {}
+    version = event.to_version
+    return {
+        "version": version.number, "model": f"{version.model.vendor.slug}/{version.model.identifier}",
+        "prompt": str(version.prompt), "policy_pack": str(version.policy_pack),
+        "live_since": event.at.isoformat(), "promoted_by": event.actor.username,
+    }
+
+
+def incident_open(
+    *,
+    actor,
+    feature: AIFeature,
+    environment: str,
+    region: Region,
+    severity: str,
+    impact_start: datetime,
+    title: str,
+    description: str,
+    customer_impact: str = "",
+    detected_at: datetime | None = None,
+    source: str = IncidentSource.MANUAL,
+    alert_fingerprint: str = "",
+) -> Incident:
+    """Open an incident: fill in the version that was live at impact start and tell its owners."""
+    if not can_open_incident(actor) or not features_visible_to(actor).filter(pk=feature.pk).exists():
+        raise PermissionDenied("You cannot log incidents for this feature.")
+    if environment not in Environment.values:
+        raise ValidationError({"environment": f"Unknown environment {environment!r}."})
+    if severity not in Severity.values:
+        raise ValidationError({"severity": "Choose SEV1 to SEV4."})
+    if not feature.regions.filter(pk=region.pk).exists():
+        raise ValidationError({"region": f"{feature} does not serve {region.code}."})
+    now = timezone.now()
+    detected_at = detected_at or now
+    if impact_start > now + timedelta(minutes=5):
+        raise ValidationError({"impact_start": "Impact cannot start in the future."})
+    if detected_at < impact_start:
+        raise ValidationError({"impact_start": "Impact must start before it was detected."})
+    if not title.strip() or not description.strip():
+        raise ValidationError({"title": "Give the incident a title and a description."})
+    live = live_at(feature=feature, environment=environment, region=region, at=impact_start)
+    with transaction.atomic():
+        incident = Incident(
+            title=title.strip(), feature=feature, environment=environment, region=region, severity=severity,
+            impact_start=impact_start, detected_at=detected_at, live_version=live.to_version if live else None,
+            live_event=live, owner=feature.incident_owner, reporter=actor, description=description.strip(),
+            customer_impact=customer_impact.strip(), source=source, alert_fingerprint=alert_fingerprint,
+        )
+        incident.full_clean()
+        incident.save()
+        summary = _live_summary(live)
+        _event(incident, kind=EventKind.OPENED, actor=actor, payload={"live": summary},
+               body=f"{incident.get_severity_display()} opened by {actor.get_username()}.")
+        audit_record(
+            actor=actor, action="incident.opened", target=incident, feature=feature,
+            payload={"severity": severity, "environment": environment, "region": region.code,
+                     "impact_start": impact_start, "live": summary, "source": source},
+        )
+        version_text = f"v{summary['version']} ({summary['model']}, {summary['prompt']})" if summary else "nothing live"
+        notify(
+            users=[feature.incident_owner, feature.accountable_owner],
+            subject=f"{incident.get_severity_display()} on {feature}: {incident.title}",
+            body=f"Impact from {impact_start:%d %b %H:%M} UTC in {environment}/{region.code}; {version_text} was live. "
+            f"Escalation path: {feature.escalation_path or 'not set'}.",
+            url=incident.get_absolute_url(), key=f"incident-opened:{incident.pk}",
+        )
+    return incident
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update(of=("self",)).select_related("feature").get(pk=incident.pk)
+
+
+def incident_transition(
+    *, actor, incident: Incident, status: str, note: str = "", root_cause: str | None = None,
+    follow_ups: str | None = None, postmortem_url: str | None = None,
+) -> Incident:
+    """Move an incident along open → investigating → mitigated → resolved → closed (allowed moves only)."""
+    if not can_work_incident(actor, incident):
+        raise PermissionDenied("Only the incident owner, the feature's team, support and governance update incidents.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        if status not in INCIDENT_TRANSITIONS[locked.status]:
+            allowed = " or ".join(sorted(INCIDENT_TRANSITIONS[locked.status])) or "nothing else"
+            raise Conflict(f"{locked.reference} is {locked.status}; it can become {allowed}.")
+        if root_cause is not None:
+            locked.root_cause = root_cause.strip()
+        if follow_ups is not None:
+            locked.follow_ups = follow_ups.strip()
+        if postmortem_url:
+            URLValidator(schemes=["http", "https"])(postmortem_url)
+            locked.postmortem_url = postmortem_url
+        if status == IncidentStatus.CLOSED and locked.severity in SEVERITIES_NEEDING_ROOT_CAUSE:
+            if not locked.root_cause or not locked.follow_ups:
+                raise ValidationError(
+                    {"root_cause": f"A {locked.get_severity_display()} closes only with a root cause and follow-ups."}
+                )
+        previous = locked.status
+        now = timezone.now()
+        locked.status = status
+        stamp = {IncidentStatus.MITIGATED: "mitigated_at", IncidentStatus.RESOLVED: "resolved_at",
+                 IncidentStatus.CLOSED: "closed_at"}.get(status)
+        if stamp and getattr(locked, stamp) is None:
+            setattr(locked, stamp, now)
+        if status == IncidentStatus.RESOLVED and locked.mitigated_at is None:
+            locked.mitigated_at = now  # resolving mitigates too
+        locked.save()
+        _event(locked, kind=EventKind.STATUS, actor=actor, body=note.strip(), payload={"status": [previous, status]})
+        audit_record(
+            actor=actor, action="incident.status_changed", target=locked, feature=locked.feature,
+            payload={"status": [previous, status], "note": note.strip(), "root_cause": locked.root_cause},
+        )
+    return locked
+
+
+def incident_comment(*, actor, incident: Incident, body: str) -> IncidentEvent:
+    if not features_visible_to(actor).filter(pk=incident.feature_id).exists():
+        raise PermissionDenied("You cannot see this incident.")
+    if not body or not body.strip():
+        raise ValidationError({"body": "Write something."})
+    with transaction.atomic():
+        locked = _lock(incident)
+        event = _event(locked, kind=EventKind.COMMENT, actor=actor, body=body.strip())
+        audit_record(actor=actor, action="incident.commented", target=locked, feature=locked.feature,
+                     payload={"comment": body.strip()[:2000]})
+    return event
+
+
+def incident_assign(*, actor, incident: Incident, owner) -> Incident:
+    if not can_work_incident(actor, incident):
+        raise PermissionDenied("Only the incident owner, the feature's team, support and governance reassign incidents.")
+    if not owner.is_active:
+        raise ValidationError({"owner": f"{owner.get_username()} is inactive."})
+    with transaction.atomic():
+        locked = _lock(incident)
+        previous = locked.owner
+        if previous.pk == owner.pk:
+            return locked
+        locked.owner = owner
+        locked.save(update_fields=["owner"])
+        _event(locked, kind=EventKind.OWNER, actor=actor, payload={"owner": [previous.username, owner.username]},
+               body=f"Owner: {previous.username} → {owner.username}")
+        audit_record(actor=actor, action="incident.owner_changed", target=locked, feature=locked.feature,
+                     payload={"owner": [previous.username, owner.username]})
+        notify(users=[owner], subject=f"You now own {locked}", url=locked.get_absolute_url(),
+               key=f"incident-owner:{locked.pk}:{owner.pk}")
+    return locked
+
+
+def incident_add_link(*, actor, incident: Incident, url: str, title: str = "") -> IncidentEvent:
+    if not can_work_incident(actor, incident):
+        raise PermissionDenied("Only the incident owner, the feature's team, support and governance add links.")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError({"url": "Links are http(s) URLs."}) from None
+    with transaction.atomic():
+        locked = _lock(incident)
+        event = _event(locked, kind=EventKind.LINK, actor=actor, body=title.strip() or url, payload={"url": url})
+        audit_record(actor=actor, action="incident.link_added", target=locked, feature=locked.feature,
+                     payload={"url": url, "title": title.strip()})
+    return event
+
+
+def incident_rollback(*, actor, incident: Incident, reason: str, to_version: FeatureVersion | None = None):
+    """Roll the incident's pointer back through the registry's rollback service, and put it on the timeline."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.status == IncidentStatus.CLOSED:
+            raise Conflict(f"{locked.reference} is closed.")
+        deployment_event = deployment_rollback(
+            actor=actor, feature=locked.feature, environment=locked.environment, region=locked.region,
+            to_version=to_version, reason=reason, incident_id=locked.pk,
+        )
+        _event(
+            locked, kind=EventKind.ROLLBACK, actor=actor, deployment_event=deployment_event, body=reason.strip(),
+            payload={"from_version": deployment_event.from_version.number, "to_version": deployment_event.to_version.number},
+        )
+        audit_record(
+            actor=actor, action="incident.rolled_back", target=locked, feature=locked.feature,
+            payload={"deployment_event": deployment_event.pk, "from_version": deployment_event.from_version.number,
+                     "to_version": deployment_event.to_version.number, "reason": reason.strip()},
+        )
+    return deployment_event
+
+
+# --- Alert intake (Prometheus Alertmanager webhook) ----------------------------------------------
+
+ALERT_SEVERITY = {"critical": Severity.SEV1, "page": Severity.SEV2, "error": Severity.SEV2, "warning": Severity.SEV3,
+                  "info": Severity.SEV4, **{value: value for value in Severity.values}}
+
+
+def _last_alert_state(incident: Incident) -> str | None:
+    event = incident.events.filter(kind=EventKind.ALERT).order_by("-at", "-id").first()
+    return event.payload.get("status") if event else None
+
+
+def alertmanager_ingest(*, actor, payload: dict) -> list[dict]:
+    """Open or update one incident per alert fingerprint. Repeated deliveries change nothing.
+
+    Labels name the feature (``feature``), ``environment`` (default production), ``region`` and
+    ``severity``. A resolved alert adds a timeline entry, once.
+    """
+    alerts = payload.get("alerts")
+    if not isinstance(alerts, list) or not alerts:
+        raise ValidationError({"alerts": "An Alertmanager payload lists its alerts."})
+    outcomes = []
+    for alert in alerts:
+        labels = alert.get("labels") or {}
+        fingerprint = str(alert.get("fingerprint") or "")[:120]
+        if not fingerprint:
+            raise ValidationError({"alerts": "Each alert needs its fingerprint."})
+        status = alert.get("status", "firing")
+        outcomes.append({"fingerprint": fingerprint, **_ingest_one(actor, labels, alert, fingerprint, status)})
+    return outcomes
+
+
+def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str) -> dict:
+    existing = Incident.objects.filter(alert_fingerprint=fingerprint).exclude(status=IncidentStatus.CLOSED).first()
+    if existing is not None:
+        return _alert_update(actor, existing, alert, status)
+    if status != "firing":
+        return {"result": "ignored", "detail": "resolved alert with no open incident"}
+    try:
+        feature = features_visible_to(actor).get(slug=labels.get("feature", ""))
+    except AIFeature.DoesNotExist:
+        raise ValidationError({"labels": f"Unknown feature {labels.get('feature')!r} (label 'feature')."}) from None
+    try:
+        region = Region.objects.get(code=labels.get("region", ""))
+    except Region.DoesNotExist:
+        raise ValidationError({"labels": f"Unknown region {labels.get('region')!r} (label 'region')."}) from None
+    annotations = alert.get("annotations") or {}
+    starts_at = parse_datetime(str(alert.get("startsAt", ""))) or timezone.now()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            incident = incident_open(
+                actor=actor, feature=feature, environment=labels.get("environment", Environment.PRODUCTION),
+                region=region, severity=ALERT_SEVERITY.get(str(labels.get("severity", "")).lower(), Severity.SEV3),
+                impact_start=min(starts_at, now), detected_at=now,
+                title=(annotations.get("summary") or labels.get("alertname") or "Alert")[:200],
+                description=annotations.get("description") or f"Alert {labels.get('alertname', '')} fired.",
+                source=IncidentSource.ALERT, alert_fingerprint=fingerprint,
+            )
+            _event(incident, kind=EventKind.ALERT, actor=actor, payload={"status": "firing", "labels": labels},
+                   body=f"Alert {labels.get('alertname', '')} firing.")
+    except IntegrityError:
+        # A concurrent delivery of the same alert opened it first: this one is a repeat.
+        existing = Incident.objects.get(alert_fingerprint=fingerprint, status__in=[s for s in IncidentStatus.values if s != "closed"])
+        return _alert_update(actor, existing, alert, status)
+    return {"result": "opened", "incident": incident.pk}
+
+
+def _alert_update(actor, incident: Incident, alert: dict, status: str) -> dict:
+    with transaction.atomic():
+        locked = _lock(incident)
+        if _last_alert_state(locked) == status:
+            return {"result": "unchanged", "incident": locked.pk}
+        body = "Alert resolved." if status == "resolved" else "Alert firing again."
+        _event(locked, kind=EventKind.ALERT, actor=actor, body=body, payload={"status": status})
+        audit_record(actor=actor, action=f"incident.alert_{status}", target=locked, feature=locked.feature,
+                     payload={"fingerprint": locked.alert_fingerprint, "status": status})
+    return {"result": f"alert_{status}", "incident": locked.pk}

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from incidents import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.IncidentListView.as_view(), name="incident_list"),
+    path("new/", views.IncidentCreateView.as_view(), name="incident_create"),
+    path("live-at/", views.LiveAtPreviewView.as_view(), name="live_at_preview"),
+    path("<int:pk>/", views.IncidentDetailView.as_view(), name="incident_detail"),
+    path("<int:pk>/comment/", views.CommentView.as_view(), name="comment"),
+    path("<int:pk>/status/", views.TransitionView.as_view(), name="transition"),
+    path("<int:pk>/owner/", views.AssignView.as_view(), name="assign"),
+    path("<int:pk>/link/", views.LinkView.as_view(), name="link"),
+    path("<int:pk>/rollback/", views.IncidentRollbackView.as_view(), name="rollback"),
+]

@@ -1,0 +1,214 @@
+"""Incident pages: log one, work it (timeline, status, owner, links), roll back from it, find them."""
+
+from __future__ import annotations
+
+from datetime import timezone as dt_timezone
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.generic import TemplateView
+
+from incidents import selectors, services
+from incidents.filters import IncidentFilter
+from incidents.forms import (
+    AssignForm,
+    CommentForm,
+    IncidentForm,
+    IncidentRollbackForm,
+    LinkForm,
+    TransitionForm,
+)
+from incidents.models import Incident
+from incidents.permissions import can_open_incident, can_work_incident
+from registry import selectors as registry_selectors
+from registry.exceptions import Conflict
+from registry.models import AIFeature, Deployment, Region
+from registry.permissions import can_edit_feature
+from registry.services import default_rollback_target, rollback_candidates
+from registry.views.base import FilteredListView, ServiceFormView
+
+
+class IncidentListView(FilteredListView):
+    filterset_class = IncidentFilter
+    template_name = "incidents/incident_list.html"
+    partial_template_name = "incidents/partials/incident_table.html"
+
+    def get_base_queryset(self):
+        return selectors.incidents_visible_to(self.request.user)
+
+
+class IncidentCreateView(ServiceFormView):
+    form_class = IncidentForm
+    template_name = "incidents/incident_form.html"
+    success_message = "Logged {object}. Its owner has been told."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_open_incident(request.user):
+            raise PermissionDenied("Auditors have read-only access: you cannot log incidents.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "features": registry_selectors.features_visible_to(self.request.user).order_by("name")}
+
+    def get_initial(self):
+        return {"feature": self.request.GET.get("feature")}
+
+    def perform(self, form):
+        return services.incident_open(actor=self.request.user, **form.cleaned_data)
+
+
+class LiveAtPreviewView(View):
+    """htmx: what was live for the feature, environment and region at the chosen time (used by the form)."""
+
+    def get(self, request):
+        event = _live_at_from_query(request)
+        return render(request, "registry/partials/live_at.html", {"event": event, "asked": bool(event is not False)})
+
+
+def _live_at_from_query(request):
+    """The live deployment event for ``feature``, ``environment``, ``region`` and ``at`` in the query.
+
+    False when the query is incomplete or names something the user may not see; None when nothing was live.
+    """
+    moment = parse_datetime(request.GET.get("at") or request.GET.get("impact_start") or "")
+    if moment is None:
+        return False
+    if moment.tzinfo is None:
+        moment = timezone.make_aware(moment, dt_timezone.utc)  # the form asks for UTC
+    try:
+        feature = registry_selectors.features_visible_to(request.user).get(slug=request.GET.get("feature", ""))
+        region = Region.objects.get(code=request.GET.get("region", ""))
+    except (AIFeature.DoesNotExist, Region.DoesNotExist):
+        return False
+    return registry_selectors.live_at(feature=feature, environment=request.GET.get("environment", "production"),
+                                      region=region, at=moment)
+
+
+class IncidentMixin:
+    @cached_property
+    def incident(self) -> Incident:
+        try:
+            return selectors.incident_detail(user=self.request.user, pk=self.kwargs["pk"])
+        except Incident.DoesNotExist:
+            raise Http404("No such incident, or it is restricted.") from None
+
+
+class IncidentDetailView(IncidentMixin, TemplateView):
+    template_name = "incidents/incident_detail.html"
+
+    def get_context_data(self, **kwargs):
+        incident = self.incident
+        user = self.request.user
+        deployment = (
+            Deployment.objects.filter(feature=incident.feature, environment=incident.environment, region=incident.region)
+            .select_related("version")
+            .first()
+        )
+        can_roll_back = bool(deployment) and can_edit_feature(user, incident.feature) and incident.status != "closed"
+        rollback_form = None
+        if can_roll_back:
+            candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
+            if candidates:
+                target = default_rollback_target(feature=incident.feature, environment=incident.environment, region=incident.region)
+                rollback_form = IncidentRollbackForm(
+                    candidates=incident.feature.versions.filter(pk__in=[c.pk for c in candidates]).order_by("-number"),
+                    initial={"to_version": target},
+                )
+        return {
+            **super().get_context_data(**kwargs),
+            "incident": incident,
+            "timeline": selectors.incident_timeline(incident=incident),
+            "deployment": deployment,
+            "approval": (incident.live_event.approval_summary if incident.live_event else {}),
+            "can_work": can_work_incident(user, incident),
+            "comment_form": CommentForm(),
+            "transition_form": TransitionForm(incident=incident) if incident.status != "closed" else None,
+            "assign_form": AssignForm(initial={"owner": incident.owner.username}),
+            "link_form": LinkForm(),
+            "rollback_form": rollback_form,
+        }
+
+
+class IncidentActionView(IncidentMixin, View):
+    """POST one action from the incident page; errors come back as messages, the page is shown again."""
+
+    form_class = None
+    success = ""
+
+    def act(self, form):
+        raise NotImplementedError
+
+    def get_form(self):
+        return self.form_class(self.request.POST)
+
+    def post(self, request, pk):
+        form = self.get_form()
+        if not form.is_valid():
+            errors = "; ".join(f"{error}" for field_errors in form.errors.values() for error in field_errors)
+            messages.error(request, errors)
+            return redirect(self.incident.get_absolute_url())
+        try:
+            self.act(form)
+        except (ValidationError, Conflict) as error:
+            messages.error(request, error.message if isinstance(error, Conflict) else " ".join(error.messages))
+        else:
+            messages.success(request, self.success)
+        return redirect(self.incident.get_absolute_url())
+
+
+class CommentView(IncidentActionView):
+    form_class, success = CommentForm, "Added your comment to the timeline."
+
+    def act(self, form):
+        services.incident_comment(actor=self.request.user, incident=self.incident, body=form.cleaned_data["body"])
+
+
+class TransitionView(IncidentActionView):
+    success = "Updated the status."
+
+    def get_form(self):
+        return TransitionForm(self.request.POST, incident=self.incident)
+
+    def act(self, form):
+        data = form.cleaned_data
+        services.incident_transition(
+            actor=self.request.user, incident=self.incident, status=data["status"], note=data["note"],
+            root_cause=data["root_cause"], follow_ups=data["follow_ups"], postmortem_url=data["postmortem_url"] or None,
+        )
+
+
+class AssignView(IncidentActionView):
+    form_class, success = AssignForm, "Changed the owner."
+
+    def act(self, form):
+        services.incident_assign(actor=self.request.user, incident=self.incident, owner=form.cleaned_data["owner"])
+
+
+class LinkView(IncidentActionView):
+    form_class, success = LinkForm, "Added the link."
+
+    def act(self, form):
+        services.incident_add_link(actor=self.request.user, incident=self.incident, **form.cleaned_data)
+
+
+class IncidentRollbackView(IncidentActionView):
+    def get_form(self):
+        incident = self.incident
+        candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
+        return IncidentRollbackForm(
+            self.request.POST, candidates=incident.feature.versions.filter(pk__in=[c.pk for c in candidates])
+        )
+
+    def act(self, form):
+        event = services.incident_rollback(
+            actor=self.request.user, incident=self.incident, to_version=form.cleaned_data["to_version"],
+            reason=form.cleaned_data["reason"],
+        )
+        self.success = (f"Rolled back {self.incident.feature} in {event.environment}/{event.region.code} "
+                        f"from v{event.from_version.number} to v{event.to_version.number}.")
