@@ -143,6 +143,9 @@ def incident_transition(
                  IncidentStatus.CLOSED: "closed_at"}.get(status)
         if stamp and getattr(locked, stamp) is None:
             setattr(locked, stamp, now)
+        if status == IncidentStatus.INVESTIGATING:
+            # Reopened: it is neither mitigated nor resolved any more (the timeline keeps the earlier times).
+            locked.mitigated_at = locked.resolved_at = None
         if status == IncidentStatus.RESOLVED and locked.mitigated_at is None:
             locked.mitigated_at = now  # resolving mitigates too
         locked.save()
@@ -155,8 +158,9 @@ def incident_transition(
 
 
 def incident_comment(*, actor, incident: Incident, body: str) -> IncidentEvent:
-    if not features_visible_to(actor).filter(pk=incident.feature_id).exists():
-        raise PermissionDenied("You cannot see this incident.")
+    """Anyone who can see the incident and may log incidents comments (auditors only read)."""
+    if not can_open_incident(actor) or not features_visible_to(actor).filter(pk=incident.feature_id).exists():
+        raise PermissionDenied("You cannot comment on this incident.")
     if not body or not body.strip():
         raise ValidationError({"body": "Write something."})
     with transaction.atomic():

@@ -4,7 +4,8 @@ Idempotent: whatever already exists (by username, slug, name and version, featur
 left alone, and nothing is deleted. Every registry write goes through the services under a CLI audit
 context, so the demo's history is in the audit trail like any other change. The data lives in
 ``registry.demo_data``; the release history (gate requests, sign-offs, promotions, a rollback) in
-``registry.demo_releases``, applied through the approvals services.
+``registry.demo_releases``, applied through the approvals services; the incidents (one in each state,
+one of them rolled back from the incident) in ``registry.demo_incidents``, through the incidents services.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from registry import demo_data, demo_releases
+from registry import demo_data, demo_incidents, demo_releases
 from registry.audit_context import audit_context
 from registry.choices import Role, VersionStatus
 from registry.models import (
@@ -127,6 +128,7 @@ class Command(BaseCommand):
             ("evaluations", evaluations.count()),
             ("  failing", evaluations.filter(passed=False).count()),
             *demo_releases.release_totals(),
+            *demo_incidents.incident_totals(),
             ("audit events", AuditEvent.objects.count()),
         ]
         for label, count in totals:
@@ -168,6 +170,7 @@ class DemoSeeder:
         for spec in demo_data.FEATURES:
             self.seed_feature(spec)
         self.seed_releases()
+        self.seed_incidents()
 
     # --- People ------------------------------------------------------------------------------
 
@@ -364,6 +367,16 @@ class DemoSeeder:
         )
         releases.run()
         self.skipped.extend(releases.skipped)
+
+    def seed_incidents(self) -> None:
+        incidents = demo_incidents.IncidentSeeder(
+            created=self.created,
+            regions=self.regions,
+            engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()},
+            now=self.now,
+        )
+        incidents.run()
+        self.skipped.extend(incidents.skipped)
 
     # --- Look-ups ----------------------------------------------------------------------------------
 
