@@ -1,4 +1,7 @@
+from datetime import timezone as dt_timezone
+
 from django import forms
+from django.utils import timezone
 from django.contrib.auth import get_user_model
 
 from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
@@ -23,6 +26,7 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, features, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["feature"].queryset = features
+        self.fields["impact_start"].initial = timezone.now().astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M")
         self.fields["region"].label_from_instance = lambda region: f"{region.code} ({region.name})"
 
 
@@ -37,7 +41,7 @@ class TransitionForm(forms.Form):
                                  help_text="Required to close a SEV1 or SEV2.")
     follow_ups = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                  help_text="One action per line. Required to close a SEV1 or SEV2.")
-    postmortem_url = forms.URLField(required=False, assume_scheme="https")
+    postmortem_url = forms.URLField(required=False, assume_scheme="https", label="Postmortem URL")
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +57,7 @@ class AssignForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    url = forms.URLField(assume_scheme="https")
+    url = forms.URLField(assume_scheme="https", label="URL")
     title = forms.CharField(required=False, max_length=200)
 
 
