@@ -58,3 +58,25 @@ def sign_in(page, live_server, password):
         return page
 
     return sign_in_as
+
+
+@pytest.fixture
+def as_user(browser, live_server, password):
+    """Sign a user in, in a browser context of their own (several people can act in one test)."""
+    contexts = []
+
+    def open_as(user):
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector("header.topbar")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

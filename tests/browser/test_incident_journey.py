@@ -55,26 +55,6 @@ def history(team, product_owner, ml_engineer, security_reviewer, legal_reviewer)
     return {"feature": feature, "eu": eu, "v1": v1, "v2": v2, "v3": v3, "third": third}
 
 
-@pytest.fixture
-def as_user(browser, live_server, password):
-    contexts = []
-
-    def open_as(user):
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_selector("header.topbar")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
 
 def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(as_user, live_server, history, support_agent, product_owner):
     feature = history["feature"]

@@ -12,7 +12,6 @@ from approvals.models import GateAssignment, GatePolicy, GateRequirement
 from approvals.services import approval_request_create, promotion_execute, signoff_decide
 from registry.models import AuditEvent, Deployment
 from registry.services import evaluation_record, version_create, version_submit
-from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401  (same launch flags)
 from tests.factories import (
     CatalogModelFactory,
     FeatureFactory,
@@ -58,26 +57,6 @@ def release(team, product_owner, ml_engineer, security_reviewer, legal_reviewer)
     _record_evidence(ml_engineer, v2)
     return {"feature": feature, "v1": v1, "v2": v2, "eu": eu, "second_ml": second_ml}
 
-
-@pytest.fixture
-def as_user(browser, live_server, password):
-    contexts = []
-
-    def open_as(user):
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_selector("header.topbar")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def _sign_from_queue(page, live_server, role_label, reason):
