@@ -176,6 +176,8 @@ def incident_assign(*, actor, incident: Incident, owner) -> Incident:
         raise PermissionDenied("Only the incident owner, the feature's team, support and governance reassign incidents.")
     if not owner.is_active:
         raise ValidationError({"owner": f"{owner.get_username()} is inactive."})
+    if not features_visible_to(owner).filter(pk=incident.feature_id).exists():
+        raise ValidationError({"owner": f"{owner.get_username()} cannot see this feature, so cannot own its incident."})
     with transaction.atomic():
         locked = _lock(incident)
         previous = locked.owner
@@ -260,8 +262,16 @@ def alertmanager_ingest(*, actor, payload: dict) -> list[dict]:
     return outcomes
 
 
+def _active_for_fingerprint(actor, fingerprint: str) -> Incident | None:
+    return (
+        Incident.objects.filter(alert_fingerprint=fingerprint, feature__in=features_visible_to(actor))
+        .exclude(status=IncidentStatus.CLOSED)
+        .first()
+    )
+
+
 def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str) -> dict:
-    existing = Incident.objects.filter(alert_fingerprint=fingerprint).exclude(status=IncidentStatus.CLOSED).first()
+    existing = _active_for_fingerprint(actor, fingerprint)
     if existing is not None:
         return _alert_update(actor, existing, alert, status)
     if status != "firing":
@@ -289,9 +299,12 @@ def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str)
             )
             _event(incident, kind=EventKind.ALERT, actor=actor, payload={"status": "firing", "labels": labels},
                    body=f"Alert {labels.get('alertname', '')} firing.")
-    except IntegrityError:
-        # A concurrent delivery of the same alert opened it first: this one is a repeat.
-        existing = Incident.objects.get(alert_fingerprint=fingerprint, status__in=[s for s in IncidentStatus.values if s != "closed"])
+    except (IntegrityError, ValidationError):
+        # A concurrent delivery of the same alert may have opened it first (the unique fingerprint
+        # refuses ours, at validation or at insert): then this one is a repeat. Otherwise, a real error.
+        existing = _active_for_fingerprint(actor, fingerprint)
+        if existing is None:
+            raise
         return _alert_update(actor, existing, alert, status)
     return {"result": "opened", "incident": incident.pk}
 
