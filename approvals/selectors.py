@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
@@ -12,8 +12,14 @@ from registry.selectors import features_visible_to
 
 
 def requests_visible_to(user) -> QuerySet[ApprovalRequest]:
+    """Requests on features the user may see, and requests that need a sign-off from a role they hold.
+
+    The second kind is how reviewers read what they sign on a restricted feature: they see the request
+    (its configuration, evidence and history), not the feature's other pages.
+    """
+    needs_my_role = Exists(SignOff.objects.filter(request=OuterRef("pk"), role__in=user_roles(user)))
     return (
-        ApprovalRequest.objects.filter(version__feature__in=features_visible_to(user))
+        ApprovalRequest.objects.filter(Q(version__feature__in=features_visible_to(user)) | needs_my_role)
         .select_related("version", "version__feature", "version__feature__team", "version__author", "requester")
         .prefetch_related("regions")
         .order_by("-created_at", "-id")
@@ -40,7 +46,6 @@ def queue_for(user) -> QuerySet[SignOff]:
             status=SignOffStatus.PENDING,
             role__in=roles,
             request__status=RequestStatus.PENDING,
-            request__version__feature__in=features_visible_to(user),
         )
         .select_related(
             "request", "request__version", "request__version__feature", "request__version__feature__team",

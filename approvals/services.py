@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -31,7 +30,6 @@ from approvals.permissions import can_manage_gates, can_promote, can_request_gat
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
 from registry.models import FeatureVersion, Region
-from registry.permissions import feature_share_with_group
 from registry.services import audit_record, deployment_promote, notify
 
 User = get_user_model()
@@ -219,6 +217,15 @@ def approval_request_create(
         )
         checks = all_checks(snapshot, locked_version.feature, latest_evaluations([locked_version.pk]).get(locked_version.pk, {}))
         missing = [f"{check.label}: {check.detail}" for check in unmet(checks)]
+        url = reverse("approvals:request_detail", args=[request.pk])
+        for role in {rule["role"] for rule in snapshot["signoffs"]}:
+            notify(
+                users=_role_members(role, exclude=[actor.pk, locked_version.author_id]),
+                subject=f"Sign-off needed: {locked_version} to {environment} ({Gate(policy.gate).label})",
+                body=f"{actor.get_full_name() or actor.username} asks for the {Role(role).label.lower()} sign-off.",
+                url=url, key=f"signoff-queued:{request.pk}:{role}",
+            )
+        # Recorded after the other writes: the audit chain's lock is the last one a transaction takes.
         audit_record(
             actor=actor, action="approval.requested", target=request, feature=locked_version.feature,
             payload={
@@ -227,22 +234,6 @@ def approval_request_create(
                 "missing": missing, "note": request.note,
             },
         )
-        url = reverse("approvals:request_detail", args=[request.pk])
-        for role in {rule["role"] for rule in snapshot["signoffs"]}:
-            if locked_version.feature.restricted:
-                # Reviewers must be able to read what they sign: a read grant to the role, recorded.
-                feature_share_with_group(feature=locked_version.feature, group=Group.objects.get(name=role))
-                audit_record(
-                    actor=actor, action="feature.access_granted", target=locked_version.feature,
-                    feature=locked_version.feature,
-                    payload={"group": role, "permission": "view", "reason": f"reviews request #{request.pk}"},
-                )
-            notify(
-                users=_role_members(role, exclude=[actor.pk, locked_version.author_id]),
-                subject=f"Sign-off needed: {locked_version} to {environment} ({Gate(policy.gate).label})",
-                body=f"{actor.get_full_name() or actor.username} asks for the {Role(role).label.lower()} sign-off.",
-                url=url, key=f"signoff-queued:{request.pk}:{role}",
-            )
         _approve_if_ready(request, actor=actor)
     return request
 

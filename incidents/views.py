@@ -29,7 +29,8 @@ from incidents.permissions import can_open_incident, can_work_incident
 from registry import selectors as registry_selectors
 from registry.exceptions import Conflict
 from registry.models import AIFeature, Deployment, Region
-from registry.permissions import can_edit_feature
+from registry.choices import Role
+from registry.permissions import can_edit_feature, has_role
 from registry.services import default_rollback_target, rollback_candidates
 from registry.views.base import FilteredListView, ServiceFormView
 
@@ -110,7 +111,8 @@ class IncidentDetailView(IncidentMixin, TemplateView):
             .select_related("version")
             .first()
         )
-        can_roll_back = bool(deployment) and can_edit_feature(user, incident.feature) and incident.status != "closed"
+        may_roll_back = can_edit_feature(user, incident.feature) or has_role(user, Role.SUPPORT)
+        can_roll_back = bool(deployment) and may_roll_back and incident.status != "closed"
         rollback_form = None
         if can_roll_back:
             candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)

@@ -13,11 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registry.choices import DeploymentEventKind, Environment, VersionStatus
+from registry.choices import DeploymentEventKind, Environment, Role, VersionStatus
 from registry.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
-from registry.permissions import can_edit_feature
+from registry.permissions import can_edit_feature, has_role
 from registry.services.audit import audit_record
 
 
@@ -93,42 +93,46 @@ def deployment_promote(
     return events
 
 
+def _pointer_history(feature: AIFeature, environment: str, region: Region):
+    return DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
+
+
 def rollback_candidates(*, feature: AIFeature, environment: str, region: Region) -> list[FeatureVersion]:
-    """Versions that served this pointer before (most recently live first), other than the one live now.
+    """Versions a rollback may return to: they served this pointer before (most recently live first),
+    and nobody rolled back away from them since they last served. Not the one live now.
 
     Each went live through an approved promotion, so returning to it needs no new approval. A version
-    that was approved but never served is promoted, not rolled back to.
+    that was rolled back away from, or approved but never served, goes live only by promotion (which
+    needs a valid approval and respects a freeze): a rollback never moves forward to it.
     """
     current = (
         Deployment.objects.filter(feature=feature, environment=environment, region=region)
         .values_list("version_id", flat=True)
         .first()
     )
-    history = DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
-    seen: list[int] = []
-    for to_id, from_id in history.order_by("-at", "-id").values_list("to_version_id", "from_version_id"):
+    last_live: dict[int, object] = {}
+    last_abandoned: dict[int, object] = {}
+    order: list[int] = []
+    events = _pointer_history(feature, environment, region).order_by("-at", "-id")
+    for kind, from_id, to_id, at in events.values_list("kind", "from_version_id", "to_version_id", "at"):
+        last_live.setdefault(to_id, at)
+        if kind == DeploymentEventKind.ROLLED_BACK and from_id:
+            last_abandoned.setdefault(from_id, at)
         for version_id in (to_id, from_id):
-            if version_id and version_id != current and version_id not in seen:
-                seen.append(version_id)
-    versions = FeatureVersion.objects.in_bulk(seen)
-    return [versions[pk] for pk in seen if versions[pk].status == VersionStatus.SUBMITTED]
+            if version_id and version_id not in order:
+                order.append(version_id)
+    eligible = [
+        pk for pk in order
+        if pk != current and pk in last_live and not (pk in last_abandoned and last_abandoned[pk] >= last_live[pk])
+    ]
+    versions = FeatureVersion.objects.in_bulk(eligible)
+    return [versions[pk] for pk in eligible if versions[pk].status == VersionStatus.SUBMITTED]
 
 
 def default_rollback_target(*, feature: AIFeature, environment: str, region: Region) -> FeatureVersion | None:
-    """The most recently live earlier version that was not rolled back away from since it last went
-    live there (None: ask the user)."""
-    last_live: dict[int, object] = {}
-    last_abandoned: dict[int, object] = {}
-    history = DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
-    for kind, from_id, to_id, at in history.values_list("kind", "from_version_id", "to_version_id", "at"):
-        last_live[to_id] = max(at, last_live.get(to_id, at))
-        if kind == DeploymentEventKind.ROLLED_BACK and from_id:
-            last_abandoned[from_id] = max(at, last_abandoned.get(from_id, at))
-    abandoned = {pk for pk, at in last_abandoned.items() if at >= last_live.get(pk, at)}
-    for version in rollback_candidates(feature=feature, environment=environment, region=region):
-        if version.pk not in abandoned:
-            return version
-    return None
+    """The most recently live version a rollback may return to (None: there is none)."""
+    candidates = rollback_candidates(feature=feature, environment=environment, region=region)
+    return candidates[0] if candidates else None
 
 
 def deployment_rollback(
@@ -142,8 +146,10 @@ def deployment_rollback(
     incident_id: int | None = None,
 ) -> DeploymentEvent:
     """Return a pointer to a version that served it before (default: ``default_rollback_target``)."""
-    if not can_edit_feature(actor, feature):
-        raise PermissionDenied(f"Only the {feature.team} team and governance admins may roll back {feature}.")
+    if not (can_edit_feature(actor, feature) or (incident_id is not None and has_role(actor, Role.SUPPORT))):
+        raise PermissionDenied(
+            f"Only the {feature.team} team and governance admins (and support, from an incident) may roll back {feature}."
+        )
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why you are rolling back."})
     with transaction.atomic():
@@ -158,15 +164,17 @@ def deployment_rollback(
             raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to roll back.")
         candidates = rollback_candidates(feature=feature, environment=environment, region=region)
         if not candidates:
-            raise Conflict(f"No earlier version served {feature} in {environment} in {region.code}.")
+            raise Conflict(
+                f"No earlier version of {feature} may be returned to in {environment} in {region.code}: none served "
+                "there, or each was rolled back away from. Promote an approved version instead."
+            )
         if to_version is None:
-            to_version = default_rollback_target(feature=feature, environment=environment, region=region)
-            if to_version is None:
-                raise ValidationError({"to_version": "Every earlier version was rolled back from; choose one."})
+            to_version = candidates[0]
         elif to_version.pk not in {candidate.pk for candidate in candidates}:
             choices = ", ".join(f"v{candidate.number}" for candidate in candidates)
             raise ValidationError(
-                {"to_version": f"v{to_version.number} never served {environment} in {region.code}; choose {choices}."}
+                {"to_version": f"A rollback to v{to_version.number} is not possible in {environment}/{region.code} "
+                 f"(it never served there, or was rolled back away from); choose {choices}."}
             )
         previous = deployment.version
         now = timezone.now()

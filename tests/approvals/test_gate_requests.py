@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
+from approvals.selectors import queue_for, requests_visible_to
 from approvals.services import gate_policy_update
 from registry.exceptions import Conflict
 from registry.models import AuditEvent, Notification
@@ -182,23 +183,28 @@ def test_governance_may_request_a_gate_for_any_feature(governance_admin, new_ver
 # --- Reviewers can see and are told -------------------------------------------------------------
 
 
-def test_the_required_roles_are_granted_read_access_to_a_restricted_feature(
-    team, product_owner, eu, security_reviewer, legal_reviewer, support_agent, second_ml_engineer,
+def test_reviewers_read_a_restricted_features_request_but_not_the_feature(
+    client, team, product_owner, eu, security_reviewer, legal_reviewer, support_agent, second_ml_engineer,
     new_version, request_gate,
 ):
+    """The required roles see the request they sign (configuration, evidence, history), through their
+    role; the feature itself stays restricted, for them and for everyone else."""
     secret = FeatureFactory(
         slug="fraud-signals", team=team, risk_tier="high", restricted=True, accountable_owner=product_owner,
         rollback_path="Flag back.", monitors="https://grafana.example.test/d/fraud", regions=[eu],
     )
     version = new_version(target=secret)
-    assert secret not in features_visible_to(security_reviewer)
 
-    request_gate(version, regions=[eu])
+    request = request_gate(version, regions=[eu])
 
-    assert secret in features_visible_to(security_reviewer)
-    assert secret in features_visible_to(legal_reviewer)
-    assert secret in features_visible_to(second_ml_engineer)
-    assert secret not in features_visible_to(support_agent)
+    for reviewer in (security_reviewer, legal_reviewer, second_ml_engineer):
+        assert secret not in features_visible_to(reviewer)
+        assert requests_visible_to(reviewer).filter(pk=request.pk).exists()
+        assert queue_for(reviewer).filter(request=request).exists()
+    assert not requests_visible_to(support_agent).filter(pk=request.pk).exists()
+    client.force_login(security_reviewer)
+    assert client.get(request.get_absolute_url()).status_code == 200
+    assert client.get(secret.get_absolute_url()).status_code == 404
 
 
 def test_role_members_are_notified_except_the_requester_and_the_author(

@@ -151,7 +151,7 @@ def test_nothing_live_means_nothing_to_roll_back(feature, rollback):
 def test_a_first_release_has_nothing_earlier_to_roll_back_to(feature, eu, releases, rollback):
     releases(1)
 
-    with pytest.raises(Conflict, match="No earlier version served"):
+    with pytest.raises(Conflict, match="No earlier version of"):
         rollback()
 
     assert live(feature, eu) == 1
@@ -188,4 +188,15 @@ def test_team_members_and_governance_may_roll_back(request, persona, feature, eu
     event = rollback(actor=request.getfixturevalue(persona))
 
     assert event.actor == request.getfixturevalue(persona)
+    assert live(feature, eu) == 1
+
+
+def test_a_rollback_never_moves_forward_to_a_version_rolled_back_away_from(feature, eu, releases, rollback):
+    """v2 was rolled back for a reason: returning to it is a promotion (approval, freeze), not a rollback."""
+    _v1, v2 = releases(2)
+    rollback(reason="v2 leaked HR notes.")
+
+    assert default_rollback_target(feature=feature, environment="production", region=eu) is None
+    with pytest.raises(Conflict, match="Promote an approved version instead"):
+        rollback(to_version=v2, reason="Let's try v2 again.")
     assert live(feature, eu) == 1

@@ -219,7 +219,7 @@ def busy_incident(incident, ml_engineer):
     return incident, grow
 
 
-@pytest.mark.parametrize("persona, max_queries", [("ml_engineer", 24), ("support_agent", 13)])
+@pytest.mark.parametrize("persona, max_queries", [("ml_engineer", 24), ("support_agent", 21)])
 def test_the_detail_page_costs_the_same_as_the_timeline_grows(
     client, request, busy_incident, django_assert_max_num_queries, persona, max_queries
 ):
@@ -237,14 +237,12 @@ def test_the_detail_page_costs_the_same_with_rollbacks_on_the_timeline(
     """Rollback entries link their deployment events: alternate back and forth between v1 and v2."""
     from incidents.services import incident_rollback
 
-    v1, v2 = releases(2)
+    releases(11)  # each rollback steps one release further back: it never returns to one rolled back from
     incident = open_incident(severity="sev1")
 
     def grow(count):
         for _ in range(count):
-            live = fresh(incident).feature.deployments.get(region=incident.region).version
-            incident_rollback(actor=ml_engineer, incident=incident, reason=f"Flip {next(_serial)}.",
-                              to_version=v1 if live == v2 else v2)
+            incident_rollback(actor=ml_engineer, incident=incident, reason=f"Step back {next(_serial)}.")
 
     client.force_login(ml_engineer)
     assert_constant(client, incident.get_absolute_url(), grow, django_assert_max_num_queries, 23,

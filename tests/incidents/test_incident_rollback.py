@@ -90,9 +90,9 @@ def test_a_closed_incident_cannot_roll_back(incident, on_call, ml_engineer, feat
     assert not rollbacks().exists() and live_number(feature, eu) == 2
 
 
-@pytest.mark.parametrize("persona", ["on_call", "support_agent", "outsider", "auditor", "other_product_owner"])
-def test_only_the_features_team_and_governance_roll_back(request, incident, feature, eu, persona):
-    """Working an incident is not enough: moving the live pointer is the owning team's (or governance's)."""
+@pytest.mark.parametrize("persona", ["on_call", "outsider", "auditor", "other_product_owner"])
+def test_only_the_features_team_governance_and_support_roll_back(request, incident, feature, eu, persona):
+    """Owning an incident is not enough: moving the live pointer is the team's, governance's or support's."""
     with pytest.raises(PermissionDenied):
         incident_rollback(actor=request.getfixturevalue(persona), incident=incident, reason="Roll it back.")
 
@@ -127,7 +127,14 @@ def test_the_incident_page_offers_the_rollback_to_the_team_with_the_last_good_ve
     assert form is not None and form.initial["to_version"] == history[0]
 
 
-@pytest.mark.parametrize("persona", ["support_agent", "on_call"])
+def test_support_rolls_back_from_the_incident(incident, feature, eu, support_agent):
+    """DESIGN: support may trigger a rollback, from an incident (not from the feature page)."""
+    event = incident_rollback(actor=support_agent, incident=incident, reason="Misrouting since v2; owner unreachable.")
+
+    assert event.incident_id == incident.pk and live_number(feature, eu) == 1
+
+
+@pytest.mark.parametrize("persona", ["on_call"])
 def test_the_incident_page_offers_no_rollback_to_those_who_cannot(client, request, incident, persona):
     client.force_login(request.getfixturevalue(persona))
 
@@ -160,8 +167,8 @@ def test_the_incident_page_refuses_a_rollback_without_a_reason(client, incident,
     assert not rollbacks().exists() and live_number(feature, eu) == 2
 
 
-def test_the_incident_page_refuses_a_rollback_by_someone_outside_the_team(client, incident, history, support_agent, feature, eu):
-    client.force_login(support_agent)
+def test_the_incident_page_refuses_a_rollback_by_someone_outside_the_team(client, incident, history, other_product_owner, feature, eu):
+    client.force_login(other_product_owner)
 
     response = client.post(reverse("incidents:rollback", args=[incident.pk]),
                            {"to_version": history[0].pk, "reason": "Please."})
@@ -205,7 +212,7 @@ def test_the_api_rolls_back_to_a_named_version_number(client, releases, open_inc
     [
         ("ml_engineer", {"reason": ""}, 400),
         ("ml_engineer", {"reason": "x", "to_version": 99}, 400),
-        ("support_agent", {"reason": "Please."}, 403),
+        ("other_product_owner", {"reason": "Please."}, 403),
         ("auditor", {"reason": "Please."}, 403),
     ],
 )
