@@ -19,6 +19,8 @@ def signoff_refusal(user, signoff: SignOff, *, signed_roles: dict[int, str] | No
         return f"Only holders of the {Role(signoff.role).label.lower()} role sign for it."
     if version.author_id == user.pk:
         return "You wrote this version, so someone else must review it (separation of duties)."
+    if version.submitted_by_id == user.pk:
+        return "You submitted this version, so someone else must review it (separation of duties)."
     if request.requester_id == user.pk:
         return "You requested this gate, so someone else must review it (separation of duties)."
     if signed_roles is None:

@@ -388,6 +388,18 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
             raise Conflict(
                 f"The approval expired on {locked.expires_at:%d %b %Y %H:%M} UTC; request the gate again."
             )
+        used = feature.deployment_events.filter(approval_request_id=locked.pk).order_by("at").first()
+        if used is not None:
+            raise Conflict(
+                f"Request #{locked.pk} was used to promote {locked.version.label} on {used.at:%d %b %Y %H:%M} UTC. "
+                "An approval promotes once: request the gate again."
+            )
+        required = gate_for(risk_tier=feature.risk_tier, environment=locked.environment)
+        if required.gate != locked.gate:
+            raise Conflict(
+                f"{feature} is now {feature.risk_tier} risk and needs the {Gate(required.gate).label.lower()}; "
+                f"this request passed the {Gate(locked.gate).label.lower()}. Request the gate again."
+            )
         checks = all_checks(locked.requirements, feature, latest_evaluations([locked.version_id]).get(locked.version_id, {}))
         failing = unmet(checks)
         if failing:

@@ -49,6 +49,17 @@ def _check_monitors(feature: AIFeature) -> None:
             raise ValidationError({"monitors": f"{line[:80]!r} is not an http(s) link."}) from None
 
 
+def _check_owners_can_see(feature: AIFeature) -> None:
+    """The accountable and incident owners are told about the feature: they must be allowed to see it."""
+    from registry.selectors import features_visible_to
+
+    for field in ("accountable_owner", "incident_owner"):
+        owner = getattr(feature, field)
+        if not features_visible_to(owner).filter(pk=feature.pk).exists():
+            label = AIFeature._meta.get_field(field).verbose_name
+            raise ValidationError({field: f"{owner.get_username()} cannot see this restricted feature, so cannot be its {label}."})
+
+
 def feature_snapshot(feature: AIFeature) -> dict[str, Any]:
     snapshot: dict[str, Any] = {name: getattr(feature, name) for name in FEATURE_FIELDS}
     snapshot["team"] = str(feature.team)
@@ -76,6 +87,7 @@ def feature_create(*, actor, regions: Iterable[Region], **fields: Any) -> AIFeat
         feature.save()
         feature.regions.set(regions)
         feature_grant_to_team(feature=feature, team=team)
+        _check_owners_can_see(feature)
         audit_record(
             actor=actor,
             action="feature.created",
@@ -122,6 +134,7 @@ def feature_update(
             locked.regions.set(regions)
         if locked.team_id != previous_team.pk:
             feature_grant_to_team(feature=locked, team=locked.team, previous_team=previous_team)
+        _check_owners_can_see(locked)
         after = feature_snapshot(locked)
         diff = changes(before, after)
         if diff:

@@ -151,13 +151,24 @@ def test_promoting_the_next_version_records_the_step_from_the_previous_one(
     ]
 
 
-def test_promoting_an_already_live_version_again_is_refused(product_owner, feature, new_version, go_live):
+def test_an_approval_promotes_once(product_owner, feature, new_version, go_live):
+    """Reusing an approval (after a rollback, or over a newer version) would skip today's review."""
     request = go_live(new_version())
 
-    with pytest.raises(Conflict, match="already live"):
+    with pytest.raises(Conflict, match="An approval promotes once"):
         promotion_execute(actor=product_owner, request=request)
 
     assert DeploymentEvent.objects.count() == 2
+
+
+def test_an_approval_for_the_old_risk_tier_no_longer_promotes(product_owner, feature, new_version, approved_request):
+    request = approved_request(new_version())
+    feature_update(actor=product_owner, feature=feature, reason="Now decides claims.", risk_tier="regulated")
+
+    with pytest.raises(Conflict, match="needs the regulated gate"):
+        promotion_execute(actor=product_owner, request=request)
+
+    assert_nothing_went_live(feature)
 
 
 def assert_nothing_went_live(feature):

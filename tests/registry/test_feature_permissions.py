@@ -34,6 +34,18 @@ def restricted_feature(team):
     return FeatureFactory(slug="fraud-signals", name="Fraud signals", team=team, restricted=True)
 
 
+def test_a_restricted_features_owners_must_be_able_to_see_it(governance_admin, team, product_owner, outsider):
+    """Owners are told about the feature (incidents, approvals): handing it to someone who cannot see it
+    would leak it through their notices."""
+    secret = FeatureFactory(slug="kyc-check", team=team, restricted=True, accountable_owner=product_owner)
+
+    with pytest.raises(ValidationError) as refused:
+        feature_update(actor=governance_admin, feature=secret, reason="New on-call.", incident_owner=outsider)
+
+    assert set(refused.value.message_dict) == {"incident_owner"}
+    assert AIFeature.objects.get(pk=secret.pk).incident_owner == product_owner
+
+
 def fresh(user):
     """The user as the next request would load it: no cached roles, teams or permissions."""
     return get_user_model().objects.get(pk=user.pk)
@@ -142,7 +154,8 @@ def test_handing_a_feature_to_another_team_moves_the_edit_grant(
     governance_admin, product_owner, ml_engineer, other_product_owner, other_team, team, restricted_feature
 ):
     feature_update(
-        actor=governance_admin, feature=restricted_feature, reason="Payments now runs fraud.", team=other_team
+        actor=governance_admin, feature=restricted_feature, reason="Payments now runs fraud.", team=other_team,
+        accountable_owner=other_product_owner, incident_owner=other_product_owner,
     )
 
     stored = AIFeature.objects.get(pk=restricted_feature.pk)
