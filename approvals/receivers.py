@@ -22,8 +22,7 @@ def recheck_requests_on_new_evidence(sender, evaluation, actor, **kwargs):
         .values_list("pk", flat=True)
     )
     for request_id in waiting:
+        # The approval is the system's conclusion, not the act of whoever recorded the evidence.
         transaction.on_commit(
-            lambda request_id=request_id: approval_request_recheck(
-                request=ApprovalRequest(pk=request_id), actor=actor
-            )
+            lambda request_id=request_id: approval_request_recheck(request=ApprovalRequest(pk=request_id), actor=None)
         )

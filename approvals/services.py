@@ -455,7 +455,7 @@ def signoff_reminders_send(*, now=None) -> int:
                 subject=f"Waiting for you: {Role(signoff.role).label} sign-off on {request.version}",
                 body=f"Requested {(now - request.created_at).days} days ago; the gate's review SLA is "
                 f"{request.requirements.get('review_sla_hours', 48)} hours.",
-                url=request.get_absolute_url(), key=f"signoff-reminder:{signoff.pk}:{now:%Y-%m-%d}",
+                url=request.get_absolute_url(), key=f"signoff-reminder:{request.pk}:{signoff.role}:{now:%Y-%m-%d}",
             )
         reminded += len(sent)
     return reminded

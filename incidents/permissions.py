@@ -1,3 +1,4 @@
+from incidents.choices import FREEZING_SEVERITIES
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role, is_governance
 
@@ -9,12 +10,17 @@ def can_open_incident(user) -> bool:
     )
 
 
+def can_open_severity(user, feature, severity: str) -> bool:
+    """A SEV1/SEV2 freezes a team's promotions: only support, the owning team and governance open one.
+    Anyone else files SEV3/SEV4 for them to triage."""
+    if severity not in FREEZING_SEVERITIES:
+        return True
+    return has_role(user, Role.SUPPORT) or can_edit_feature(user, feature)
+
+
 def can_work_incident(user, incident) -> bool:
-    """The owner and reporter, the feature's team, support and governance update an incident."""
+    """The incident owner, the feature's team, support and governance update an incident (anyone who can
+    see it may comment)."""
     if not can_open_incident(user):
         return False
-    return (
-        user.pk in {incident.owner_id, incident.reporter_id}
-        or has_role(user, Role.SUPPORT)
-        or can_edit_feature(user, incident.feature)
-    )
+    return user.pk == incident.owner_id or has_role(user, Role.SUPPORT) or can_edit_feature(user, incident.feature)

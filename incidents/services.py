@@ -4,6 +4,7 @@ registry locks; the audit chain last."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
@@ -20,7 +21,7 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import Incident, IncidentEvent
-from incidents.permissions import can_open_incident, can_work_incident
+from incidents.permissions import can_open_incident, can_open_severity, can_work_incident
 from registry.choices import Environment
 from registry.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion, Region
@@ -69,6 +70,11 @@ def incident_open(
         raise ValidationError({"environment": f"Unknown environment {environment!r}."})
     if severity not in Severity.values:
         raise ValidationError({"severity": "Choose SEV1 to SEV4."})
+    if not can_open_severity(actor, feature, severity):
+        raise PermissionDenied(
+            "A SEV1 or SEV2 freezes the feature's promotions: support, the owning team or governance open those. "
+            "Log it as SEV3 and they will raise it if needed."
+        )
     if not feature.regions.filter(pk=region.pk).exists():
         raise ValidationError({"region": f"{feature} does not serve {region.code}."})
     now = timezone.now()
@@ -97,11 +103,14 @@ def incident_open(
             payload={"severity": severity, "environment": environment, "region": region.code,
                      "impact_start": impact_start, "live": summary, "source": source},
         )
-        version_text = f"v{summary['version']} ({summary['model']}, {summary['prompt']})" if summary else "nothing live"
+        version_text = (
+            f"v{summary['version']} ({summary['model']}, {summary['prompt']}) was live"
+            if summary else "nothing was live"
+        )
         notify(
             users=[feature.incident_owner, feature.accountable_owner],
             subject=f"{incident.get_severity_display()} on {feature}: {incident.title}",
-            body=f"Impact from {impact_start:%d %b %H:%M} UTC in {environment}/{region.code}; {version_text} was live. "
+            body=f"Impact from {impact_start:%d %b %H:%M} UTC in {environment}/{region.code}; {version_text}. "
             f"Escalation path: {feature.escalation_path or 'not set'}.",
             url=incident.get_absolute_url(), key=f"incident-opened:{incident.pk}",
         )
@@ -255,10 +264,17 @@ def alertmanager_ingest(*, actor, payload: dict) -> list[dict]:
     for alert in alerts:
         labels = alert.get("labels") or {}
         fingerprint = str(alert.get("fingerprint") or "")[:120]
-        if not fingerprint:
-            raise ValidationError({"alerts": "Each alert needs its fingerprint."})
         status = alert.get("status", "firing")
-        outcomes.append({"fingerprint": fingerprint, **_ingest_one(actor, labels, alert, fingerprint, status)})
+        try:
+            if not fingerprint:
+                raise ValidationError("Each alert needs its fingerprint.")
+            with transaction.atomic():
+                outcome = _ingest_one(actor, labels, alert, fingerprint, status)
+        except (ValidationError, PermissionDenied) as error:
+            # One bad alert must not hold back the others (Alertmanager would redeliver the batch forever).
+            detail = " ".join(getattr(error, "messages", None) or [str(error)])
+            outcome = {"result": "error", "detail": detail}
+        outcomes.append({"fingerprint": fingerprint, **outcome})
     return outcomes
 
 
@@ -286,6 +302,8 @@ def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str)
         raise ValidationError({"labels": f"Unknown region {labels.get('region')!r} (label 'region')."}) from None
     annotations = alert.get("annotations") or {}
     starts_at = parse_datetime(str(alert.get("startsAt", ""))) or timezone.now()
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at, dt_timezone.utc)  # Alertmanager sends UTC
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -77,7 +77,10 @@ def _live_at_from_query(request):
 
     False when the query is incomplete or names something the user may not see; None when nothing was live.
     """
-    moment = parse_datetime(request.GET.get("at") or request.GET.get("impact_start") or "")
+    try:
+        moment = parse_datetime(request.GET.get("at") or request.GET.get("impact_start") or "")
+    except ValueError:  # well formed but impossible, e.g. month 13
+        return False
     if moment is None:
         return False
     if moment.tzinfo is None:

@@ -69,7 +69,7 @@ def test_with_every_sign_off_in_but_evidence_missing_it_waits_and_new_evidence_a
     approved = fresh(request)
     assert approved.status == RequestStatus.APPROVED
     event = AuditEvent.objects.get(action="approval.approved", object_id=str(request.pk))
-    assert event.actor == ml_engineer  # approved on behalf of whoever recorded the evidence, right after it
+    assert event.actor is None and event.actor_name == "system"  # the system concluded it, not the evidence's author
     recorded = AuditEvent.objects.get(action="evaluation.recorded", payload__kind="privacy_review")
     assert event.sequence > recorded.sequence
 

@@ -18,7 +18,9 @@ from tests.factories import UserFactory
 
 def reminded(signoff):
     return set(
-        Notification.objects.filter(key__startswith=f"signoff-reminder:{signoff.pk}:").values_list("user__username", flat=True)
+        Notification.objects.filter(
+            key__startswith=f"signoff-reminder:{signoff.request_id}:{signoff.role}:"
+        ).values_list("user__username", flat=True)
     )
 
 

@@ -58,8 +58,8 @@ def alertmanager_payload(*, status="firing", fingerprint=FINGERPRINT, feature="c
 
 @pytest.fixture
 def alertmanager(db):
-    """The service account Alertmanager authenticates as: no role, no team."""
-    return UserFactory(username="alertmanager-bot")
+    """The service account Alertmanager authenticates as: the support role (as the README says), no team."""
+    return UserFactory(username="alertmanager-bot", roles=["support"])
 
 
 @pytest.fixture
@@ -181,18 +181,23 @@ def test_a_critical_alert_freezes_promotions(deliver, history, feature):
     "overrides, field",
     [({"feature": "no-such-feature"}, "labels"), ({"region": "mars"}, "labels"), ({"region": "apac"}, "region")],
 )
-def test_an_unknown_feature_or_region_label_is_refused_with_400(deliver, history, overrides, field):
+def test_an_unknown_feature_or_region_label_is_an_error_outcome_for_that_alert(deliver, history, overrides, field):
+    """The batch is answered (200, one outcome per alert): Alertmanager must not redeliver it forever."""
     response = deliver(alertmanager_payload(**overrides))
 
-    assert response.status_code == 400
-    assert field in response.json()
+    assert response.status_code == 200
+    outcome = response.json()[0]
+    assert outcome["result"] == "error" and outcome["detail"]
     assert not Incident.objects.exists()
 
 
 def test_a_restricted_feature_is_unknown_to_a_token_without_access(deliver, restricted_feature):
-    response = deliver(alertmanager_payload(feature="fraud-signals"))
+    hidden = deliver(alertmanager_payload(feature="fraud-signals")).json()[0]
+    missing = deliver(alertmanager_payload(feature="no-such-feature", fingerprint="other")).json()[0]
 
-    assert response.status_code == 400 and not Incident.objects.exists()
+    assert hidden["result"] == missing["result"] == "error"
+    assert hidden["detail"].replace("fraud-signals", "X") == missing["detail"].replace("no-such-feature", "X")
+    assert not Incident.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -286,3 +291,36 @@ def test_ten_concurrent_deliveries_of_a_new_alert_open_exactly_one_incident(hist
     assert all(response.status_code == 200 for response in responses), [response.status_code for response in responses]
     opened = [response for response in responses if response.json()[0]["result"] == "opened"]
     assert len(opened) == 1
+
+
+def test_a_caller_without_support_or_the_team_cannot_freeze_promotions_with_a_critical_alert(
+    client, bearer, history, outsider
+):
+    """A SEV1 freezes a team's releases: a token of someone with no say cannot raise one."""
+    response = client.post(URL, alertmanager_payload(severity="critical"), content_type="application/json",
+                           **bearer(outsider))
+
+    assert response.status_code == 200
+    assert response.json()[0]["result"] == "error" and "SEV1 or SEV2" in response.json()[0]["detail"]
+    assert not Incident.objects.exists()
+
+
+def test_one_bad_alert_does_not_hold_back_the_others_in_its_batch(deliver, history):
+    good = alertmanager_payload(fingerprint="good-1")["alerts"][0]
+    typo = alertmanager_payload(fingerprint="typo-1", feature="claims-triag")["alerts"][0]
+    also_good = alertmanager_payload(fingerprint="good-2", region="us")["alerts"][0]
+
+    response = deliver({"version": "4", "status": "firing", "alerts": [good, typo, also_good]})
+
+    assert response.status_code == 200
+    assert [outcome["result"] for outcome in response.json()] == ["opened", "error", "opened"]
+    assert Incident.objects.count() == 2
+
+
+def test_a_start_time_without_a_time_zone_is_read_as_utc(deliver, history):
+    payload = alertmanager_payload()
+    payload["alerts"][0]["startsAt"] = (timezone.now() - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S")
+
+    response = deliver(payload)
+
+    assert response.status_code == 200 and response.json()[0]["result"] == "opened"

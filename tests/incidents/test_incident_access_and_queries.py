@@ -49,7 +49,7 @@ def incident(history, open_incident):
 
 @pytest.fixture
 def restricted_incident(open_incident, restricted_feature, ml_engineer):
-    return open_incident(actor=ml_engineer, feature=restricted_feature, severity="sev1", title="Fraud scores all zero")
+    return open_incident(actor=ml_engineer, feature=restricted_feature, severity="sev3", title="Fraud scores all zero")
 
 
 def test_the_incidents_namespace_has_pages_and_actions_to_check():
@@ -137,7 +137,7 @@ class Growth:
                 actor=UserFactory(username=f"releaser-{n}"), reason=f"Release {n}.", at=hours_ago(2),
             )
             incident_open(
-                actor=UserFactory(username=f"reporter-{n}"), feature=feature, environment="production", region=self.eu,
+                actor=UserFactory(username=f"reporter-{n}", roles=["support"]), feature=feature, environment="production", region=self.eu,
                 severity=["sev1", "sev2", "sev3"][n % 3], impact_start=hours_ago(1, minutes=n), title=f"Incident {n}",
                 description="Something went wrong.",
             )

@@ -132,7 +132,15 @@ def test_an_outsider_cannot_open_an_incident_on_a_restricted_feature(open_incide
 
 
 def test_anyone_signed_in_may_open_one_on_a_feature_they_can_see(open_incident, outsider):
-    assert open_incident(actor=outsider).reporter == outsider
+    assert open_incident(actor=outsider, severity="sev3").reporter == outsider
+
+
+def test_only_support_the_team_or_governance_open_a_sev1_or_sev2(open_incident, outsider, other_product_owner):
+    """A SEV1/SEV2 freezes the team's promotions: others file SEV3 for support to raise."""
+    for person in (outsider, other_product_owner):
+        with pytest.raises(PermissionDenied, match="SEV1 or SEV2"):
+            open_incident(actor=person, severity="sev1")
+    assert nothing_written()
 
 
 def test_it_refuses_an_incident_detected_before_its_impact_began(history, open_incident):
