@@ -24,7 +24,7 @@ from registry.choices import RiskTier
 from registry.exceptions import Conflict
 from registry.models import Deployment, FeatureVersion
 from registry.services import version_configuration
-from registry.views.base import ServiceFormView
+from registry.views.base import ClampedPaginationMixin, ServiceFormView
 
 
 def _form_errors(form, error):
@@ -77,7 +77,7 @@ class GateRequestCreateView(ServiceFormView):
         )
 
 
-class QueueView(ListView):
+class QueueView(ClampedPaginationMixin, ListView):
     template_name = "approvals/queue.html"
     paginate_by = 50
 
@@ -111,7 +111,7 @@ def _signed_roles(request_ids) -> dict[int, dict[int, str]]:
     return signed
 
 
-class RequestListView(ListView):
+class RequestListView(ClampedPaginationMixin, ListView):
     template_name = "approvals/request_list.html"
     paginate_by = 50
 

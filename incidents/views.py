@@ -31,7 +31,7 @@ from registry.exceptions import Conflict
 from registry.models import AIFeature, Deployment, Region
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role
-from registry.services import default_rollback_target, rollback_candidates
+from registry.services import rollback_candidates
 from registry.views.base import FilteredListView, ServiceFormView
 
 
@@ -107,43 +107,50 @@ class IncidentDetailView(IncidentMixin, TemplateView):
     template_name = "incidents/incident_detail.html"
 
     def get_context_data(self, **kwargs):
-        incident = self.incident
-        user = self.request.user
-        deployment = (
-            Deployment.objects.filter(feature=incident.feature, environment=incident.environment, region=incident.region)
-            .select_related("version")
-            .first()
-        )
-        may_roll_back = can_edit_feature(user, incident.feature) or has_role(user, Role.SUPPORT)
-        can_roll_back = bool(deployment) and may_roll_back and incident.status != "closed"
-        rollback_form = None
-        if can_roll_back:
-            candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
-            if candidates:
-                target = default_rollback_target(feature=incident.feature, environment=incident.environment, region=incident.region)
-                rollback_form = IncidentRollbackForm(
-                    candidates=incident.feature.versions.filter(pk__in=[c.pk for c in candidates]).order_by("-number"),
-                    initial={"to_version": target},
-                )
-        return {
-            **super().get_context_data(**kwargs),
-            "incident": incident,
-            "timeline": selectors.incident_timeline(incident=incident),
-            "deployment": deployment,
-            "approval": (incident.live_event.approval_summary if incident.live_event else {}),
-            "can_work": can_work_incident(user, incident),
-            "comment_form": CommentForm(),
-            "transition_form": TransitionForm(incident=incident) if incident.status != "closed" else None,
-            "assign_form": AssignForm(initial={"owner": incident.owner.username}),
-            "link_form": LinkForm(),
-            "rollback_form": rollback_form,
-        }
+        return {**super().get_context_data(**kwargs), **incident_context(self.request, self.incident)}
+
+
+def incident_context(request, incident: Incident, **bound_forms) -> dict:
+    """Everything the incident page shows; ``bound_forms`` replace the empty forms (to show errors)."""
+    user = request.user
+    deployment = (
+        Deployment.objects.filter(feature=incident.feature, environment=incident.environment, region=incident.region)
+        .select_related("version")
+        .first()
+    )
+    may_roll_back = can_edit_feature(user, incident.feature) or has_role(user, Role.SUPPORT)
+    rollback_form = None
+    if deployment and may_roll_back and incident.status != "closed":
+        candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
+        if candidates:
+            rollback_form = IncidentRollbackForm(
+                candidates=incident.feature.versions.filter(pk__in=[c.pk for c in candidates]).order_by("-number"),
+                initial={"to_version": candidates[0]},
+            )
+    context = {
+        "incident": incident,
+        "timeline": selectors.incident_timeline(incident=incident),
+        "deployment": deployment,
+        "approval": (incident.live_event.approval_summary if incident.live_event else {}),
+        "can_work": can_work_incident(user, incident),
+        "can_comment": can_open_incident(user),
+        "may_roll_back": may_roll_back and incident.status != "closed",
+        "comment_form": CommentForm(),
+        "transition_form": TransitionForm(incident=incident) if incident.status != "closed" else None,
+        "assign_form": AssignForm(initial={"owner": incident.owner.username}),
+        "link_form": LinkForm(),
+        "rollback_form": rollback_form,
+    }
+    context.update(bound_forms)
+    return context
 
 
 class IncidentActionView(IncidentMixin, View):
-    """POST one action from the incident page; errors come back as messages, the page is shown again."""
+    """POST one action from the incident page. On an error the page is shown again with the form as
+    typed and its errors (422); on success, a message and a redirect."""
 
     form_class = None
+    context_key = ""
     success = ""
 
     def act(self, form):
@@ -154,28 +161,33 @@ class IncidentActionView(IncidentMixin, View):
 
     def post(self, request, pk):
         form = self.get_form()
-        if not form.is_valid():
-            errors = "; ".join(f"{error}" for field_errors in form.errors.values() for error in field_errors)
-            messages.error(request, errors)
-            return redirect(self.incident.get_absolute_url())
-        try:
-            self.act(form)
-        except (ValidationError, Conflict) as error:
-            messages.error(request, error.message if isinstance(error, Conflict) else " ".join(error.messages))
-        else:
-            messages.success(request, self.success)
-        return redirect(self.incident.get_absolute_url())
+        if form.is_valid():
+            try:
+                self.act(form)
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, field_errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, field_errors)
+                else:
+                    form.add_error(None, error.messages)
+            except Conflict as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, self.success)
+                return redirect(self.incident.get_absolute_url())
+        context = incident_context(request, self.incident, **{self.context_key: form})
+        return render(request, "incidents/incident_detail.html", context, status=422)
 
 
 class CommentView(IncidentActionView):
-    form_class, success = CommentForm, "Added your comment to the timeline."
+    form_class, context_key, success = CommentForm, "comment_form", "Added your comment to the timeline."
 
     def act(self, form):
         services.incident_comment(actor=self.request.user, incident=self.incident, body=form.cleaned_data["body"])
 
 
 class TransitionView(IncidentActionView):
-    success = "Updated the status."
+    context_key, success = "transition_form", "Updated the status."
 
     def get_form(self):
         return TransitionForm(self.request.POST, incident=self.incident)
@@ -189,20 +201,22 @@ class TransitionView(IncidentActionView):
 
 
 class AssignView(IncidentActionView):
-    form_class, success = AssignForm, "Changed the owner."
+    form_class, context_key, success = AssignForm, "assign_form", "Changed the owner."
 
     def act(self, form):
         services.incident_assign(actor=self.request.user, incident=self.incident, owner=form.cleaned_data["owner"])
 
 
 class LinkView(IncidentActionView):
-    form_class, success = LinkForm, "Added the link."
+    form_class, context_key, success = LinkForm, "link_form", "Added the link."
 
     def act(self, form):
         services.incident_add_link(actor=self.request.user, incident=self.incident, **form.cleaned_data)
 
 
 class IncidentRollbackView(IncidentActionView):
+    context_key = "rollback_form"
+
     def get_form(self):
         incident = self.incident
         candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 
 # Sent after an evaluation is recorded. Arguments: evaluation, actor.
 evaluation_recorded = Signal()
+
+# Sent after a feature's record changes (readiness items such as the rollback path or monitors).
+# Arguments: feature, actor.
+feature_updated = Signal()

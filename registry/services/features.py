@@ -12,6 +12,7 @@ from registry.choices import FEATURE_TRANSITIONS
 from registry.models import AIFeature, Region, Team
 from registry.permissions import can_create_feature_for, can_edit_feature, feature_grant_to_team
 from registry.services.audit import audit_record, changes
+from registry.signals import feature_updated
 
 # Fields a caller may set on a feature; relations are handled by name below.
 FEATURE_FIELDS = (
@@ -138,6 +139,7 @@ def feature_update(
         after = feature_snapshot(locked)
         diff = changes(before, after)
         if diff:
+            feature_updated.send(sender=AIFeature, feature=locked, actor=actor)
             audit_record(
                 actor=actor,
                 action="feature.updated",

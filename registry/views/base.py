@@ -11,7 +11,16 @@ from django.views.generic import FormView, ListView
 from registry.exceptions import Conflict
 
 
-class FilteredListView(ListView):
+class ClampedPaginationMixin:
+    """A bad or too-large ``?page=`` shows the nearest page instead of a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class FilteredListView(ClampedPaginationMixin, ListView):
     """A list page: a restricted queryset, a shared FilterSet, pagination, an htmx partial for results.
 
     Subclasses set ``filterset_class``, ``template_name``, ``partial_template_name`` and implement
@@ -33,12 +42,6 @@ class FilteredListView(ListView):
 
     def get_paginate_by(self, queryset):
         return self.paginate_by or settings.GATEHOUSE_PAGE_SIZE
-
-    def paginate_queryset(self, queryset, page_size):
-        """A bad or too-large ``?page=`` shows the nearest page instead of a 404."""
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_template_names(self):
         if getattr(self.request, "htmx", False) and self.partial_template_name and not self.request.htmx.boosted:

@@ -12,7 +12,7 @@ from django.views.generic import ListView, TemplateView
 from registry import selectors, services
 from registry.choices import Environment
 from registry.models import Deployment, Notification, Region
-from registry.views.base import ServiceFormView
+from registry.views.base import ClampedPaginationMixin, ServiceFormView
 from registry.views.features import FeatureMixin
 
 
@@ -83,7 +83,7 @@ class RollbackView(FeatureMixin, ServiceFormView):
         return self.feature.get_absolute_url() + "#live"
 
 
-class NotificationListView(ListView):
+class NotificationListView(ClampedPaginationMixin, ListView):
     template_name = "registry/notification_list.html"
     paginate_by = 50
 

@@ -112,6 +112,25 @@ def test_missing_readiness_keeps_a_signed_request_pending_until_it_is_in_place(
     assert fresh(request).status == RequestStatus.APPROVED
 
 
+def test_writing_down_the_missing_readiness_approves_a_signed_request(
+    team, product_owner, eu, new_version, record_evidence, request_gate, sign_all, django_capture_on_commit_callbacks
+):
+    unmonitored = FeatureFactory(
+        slug="claims-summary-2", team=team, risk_tier="high", accountable_owner=product_owner,
+        rollback_path="Flag back to the previous version.", monitors="", regions=[eu],
+    )
+    version = new_version(target=unmonitored)
+    record_evidence(version)
+    request = sign_all(request_gate(version, regions=[eu]))
+    assert request.status == RequestStatus.PENDING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        feature_update(actor=product_owner, feature=unmonitored, reason="Dashboard is up.",
+                       monitors="https://grafana.example.test/d/claims-summary")
+
+    assert fresh(request).status == RequestStatus.APPROVED
+
+
 # --- Promotion ------------------------------------------------------------------------------------
 
 

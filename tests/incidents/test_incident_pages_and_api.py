@@ -320,15 +320,18 @@ def test_working_the_incident_from_its_page(client, history, open_incident, on_c
     assert (stored.status, stored.owner) == ("mitigated", ml_engineer)
 
 
-def test_a_refused_step_on_the_page_comes_back_as_a_message(client, open_incident, on_call):
+def test_a_refused_step_comes_back_on_the_page_with_what_was_typed(client, open_incident, on_call):
     incident = open_incident(severity="sev1")
     incident_transition(actor=on_call, incident=incident, status="resolved")
     client.force_login(on_call)
 
-    response = client.post(reverse("incidents:transition", args=[incident.pk]), {"status": "closed"}, follow=True)
+    response = client.post(reverse("incidents:transition", args=[incident.pk]),
+                           {"status": "closed", "root_cause": "The June index picked up an HR folder."})
 
-    messages = [str(message) for message in response.context["messages"]]
-    assert messages == ["A SEV1 closes only with a root cause and follow-ups."]
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "A SEV1 closes only with a root cause and follow-ups." in page
+    assert "The June index picked up an HR folder." in page  # nothing typed is lost
     assert fresh(incident).status == "resolved"
 
 
