@@ -27,16 +27,6 @@ from registry.services import version_configuration
 from registry.views.base import ClampedPaginationMixin, ServiceFormView
 
 
-def _form_errors(form, error):
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    elif isinstance(error, Conflict):
-        form.add_error(None, error.message)
-    else:
-        form.add_error(None, error.messages)
-
-
 class GateRequestCreateView(ServiceFormView):
     form_class = GateRequestForm
     template_name = "approvals/request_form.html"

@@ -32,7 +32,7 @@ from registry.models import AIFeature, Deployment, Region
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role
 from registry.services import rollback_candidates
-from registry.views.base import FilteredListView, ServiceFormView
+from registry.views.base import FilteredListView, ServiceFormView, add_service_error
 
 
 class IncidentListView(FilteredListView):
@@ -164,14 +164,8 @@ class IncidentActionView(IncidentMixin, View):
         if form.is_valid():
             try:
                 self.act(form)
-            except ValidationError as error:
-                if hasattr(error, "error_dict"):
-                    for field, field_errors in error.message_dict.items():
-                        form.add_error(field if field in form.fields else None, field_errors)
-                else:
-                    form.add_error(None, error.messages)
-            except Conflict as error:
-                form.add_error(None, error.message)
+            except (ValidationError, Conflict) as error:
+                add_service_error(form, error)
             else:
                 messages.success(request, self.success)
                 return redirect(self.incident.get_absolute_url())

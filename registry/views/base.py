@@ -58,6 +58,17 @@ class FilteredListView(ClampedPaginationMixin, ListView):
         return context
 
 
+def add_service_error(form, error: ValidationError | Conflict) -> None:
+    """Put a service's refusal on the form: field errors on their fields, the rest on the form."""
+    if isinstance(error, Conflict):
+        form.add_error(None, error.message)
+    elif hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.messages)
+
+
 class ServiceFormView(FormView):
     """A form whose valid input is handed to a service in ``perform(form)``.
 
@@ -73,15 +84,8 @@ class ServiceFormView(FormView):
     def form_valid(self, form):
         try:
             self.object = self.perform(form)
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, field_errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, field_errors)
-            else:
-                form.add_error(None, error.messages)
-            return self.form_invalid(form)
-        except Conflict as error:
-            form.add_error(None, error.message)
+        except (ValidationError, Conflict) as error:
+            add_service_error(form, error)
             return self.form_invalid(form)
         if self.success_message:
             messages.success(self.request, self.success_message.format(object=self.object))
