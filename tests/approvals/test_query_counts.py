@@ -6,15 +6,23 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals.choices import RequestStatus
-from approvals.services import approval_request_create, promotion_execute, signoff_decide
+from approvals.services import (
+    approval_request_create,
+    promotion_execute,
+    signoff_decide,
+)
 from registry.models import Deployment, DeploymentEvent, Region
-from registry.services import audit_record, evaluation_record, version_create, version_submit
+from registry.services import (
+    audit_record,
+    evaluation_record,
+    version_create,
+    version_submit,
+)
 from tests.factories import (
     CatalogModelFactory,
     EvaluationFactory,
@@ -25,8 +33,8 @@ from tests.factories import (
     UserFactory,
     VendorFactory,
 )
+from tests.query_counts import assert_constant
 
-SMALL, LARGE = 2, 8
 _serial = itertools.count(1)
 EVIDENCE = ("benchmark", "safety", "privacy_review")
 
@@ -84,35 +92,6 @@ def gates(second_ml_engineer, security_reviewer, legal_reviewer, governance_admi
         "product": UserFactory(username="pia-product", roles=["product"]),
     }
     return Gates(reviewers=reviewers, governance_admin=governance_admin)
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(captured.captured_queries), response
-
-
-def rows_shown(response):
-    if response.get("Content-Type", "").startswith("application/json"):
-        return len(response.json()["results"])
-    context = response.context
-    if "rows" in context:
-        return len(context["rows"])
-    return len(context["object_list"])
-
-
-def assert_constant(client, url, grow, django_assert_max_num_queries, max_queries, *, rows=rows_shown):
-    grow(SMALL)
-    client.get(url)  # warm per-process caches (content types) so both measurements are alike
-    small, small_response = count_queries(client, url)
-    grow(LARGE - SMALL)
-    large, large_response = count_queries(client, url)
-
-    assert rows(large_response) > rows(small_response), "the larger set must show more rows"
-    assert large == small, f"{url}: {small} queries for {SMALL} rows but {large} for {LARGE}"
-    with django_assert_max_num_queries(max_queries):
-        client.get(url)
 
 
 # --- Lists ---------------------------------------------------------------------------------------

@@ -6,8 +6,6 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
@@ -25,6 +23,7 @@ from tests.factories import (
     VendorFactory,
 )
 from tests.incidents.conftest import fresh, hours_ago
+from tests.query_counts import assert_constant
 
 ROUTES = get_resolver().namespace_dict["incidents"][1].url_patterns
 ALL_NAMES = [route.name for route in ROUTES]
@@ -106,7 +105,6 @@ def test_an_outsider_sees_an_ordinary_features_incident(client, incident, outsid
 
 # --- Query counts -------------------------------------------------------------------------------
 
-SMALL, LARGE = 2, 8
 _serial = itertools.count(1)
 
 
@@ -146,33 +144,6 @@ class Growth:
 @pytest.fixture
 def growth(eu):
     return Growth(eu=eu)
-
-
-def count_queries(client, target):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(target)
-    assert response.status_code == 200, target
-    return len(captured.captured_queries), response
-
-
-def rows_shown(response):
-    if response.get("Content-Type", "").startswith("application/json"):
-        body = response.json()
-        return len(body["results"] if isinstance(body, dict) else body)
-    return len(response.context["object_list"])
-
-
-def assert_constant(client, target, grow, django_assert_max_num_queries, max_queries, *, rows=rows_shown):
-    grow(SMALL)
-    client.get(target)  # warm per-process caches (content types) so both measurements are alike
-    small, small_response = count_queries(client, target)
-    grow(LARGE - SMALL)
-    large, large_response = count_queries(client, target)
-
-    assert rows(large_response) > rows(small_response), "the larger set must show more rows"
-    assert large == small, f"{target}: {small} queries for {SMALL} rows but {large} for {LARGE}"
-    with django_assert_max_num_queries(max_queries):
-        client.get(target)
 
 
 @pytest.mark.parametrize(
