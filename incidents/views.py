@@ -31,7 +31,7 @@ from registry.exceptions import Conflict
 from registry.models import AIFeature, Deployment, Region
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role
-from registry.services import rollback_candidates
+from registry.services import rollback_candidates, rollback_choices
 from registry.views.base import FilteredListView, ServiceFormView, add_service_error
 
 
@@ -124,8 +124,8 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
         candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
         if candidates:
             rollback_form = IncidentRollbackForm(
-                candidates=incident.feature.versions.filter(pk__in=[c.pk for c in candidates]).order_by("-number"),
-                initial={"to_version": candidates[0]},
+                candidates=rollback_choices(feature=incident.feature, candidates=candidates),
+                initial={"to_version": candidates[0]},  # the most recently live: the default target
             )
     context = {
         "incident": incident,
@@ -214,9 +214,7 @@ class IncidentRollbackView(IncidentActionView):
     def get_form(self):
         incident = self.incident
         candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
-        return IncidentRollbackForm(
-            self.request.POST, candidates=incident.feature.versions.filter(pk__in=[c.pk for c in candidates])
-        )
+        return IncidentRollbackForm(self.request.POST, candidates=rollback_choices(feature=incident.feature, candidates=candidates))
 
     def act(self, form):
         event = services.incident_rollback(

@@ -2,7 +2,13 @@
 
 from .audit import audit_record, audit_verify
 from .catalog import catalog_model_create, dataset_create, policy_pack_create, prompt_version_create, vendor_create
-from .deployments import default_rollback_target, deployment_promote, deployment_rollback, rollback_candidates
+from .deployments import (
+    default_rollback_target,
+    deployment_promote,
+    deployment_rollback,
+    rollback_candidates,
+    rollback_choices,
+)
 from .features import feature_create, feature_update
 from .notifications import notification_mark_read, notify
 from .teams import role_grant, team_create, team_member_add
@@ -37,6 +43,7 @@ __all__ = [
     "prompt_version_create",
     "role_grant",
     "rollback_candidates",
+    "rollback_choices",
     "team_create",
     "team_member_add",
     "vendor_create",

@@ -129,6 +129,15 @@ def rollback_candidates(*, feature: AIFeature, environment: str, region: Region)
     return [versions[pk] for pk in eligible if versions[pk].status == VersionStatus.SUBMITTED]
 
 
+def rollback_choices(*, feature: AIFeature, candidates: list[FeatureVersion]):
+    """``rollback_candidates`` as a queryset for a form's choices (newest version first)."""
+    return (
+        feature.versions.filter(pk__in=[version.pk for version in candidates])
+        .select_related("model", "prompt")
+        .order_by("-number")
+    )
+
+
 def default_rollback_target(*, feature: AIFeature, environment: str, region: Region) -> FeatureVersion | None:
     """The most recently live version a rollback may return to (None: there is none)."""
     candidates = rollback_candidates(feature=feature, environment=environment, region=region)

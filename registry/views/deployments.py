@@ -53,7 +53,7 @@ class RollbackView(FeatureMixin, ServiceFormView):
         found = services.rollback_candidates(
             feature=self.feature, environment=self.deployment.environment, region=self.deployment.region
         )
-        return self.feature.versions.filter(pk__in=[version.pk for version in found]).select_related("model", "prompt").order_by("-number")
+        return services.rollback_choices(feature=self.feature, candidates=found)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "candidates": self.candidates()}
