@@ -7,7 +7,7 @@ the rules it was opened under.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from django.utils import timezone
@@ -45,6 +45,28 @@ def latest_evaluations(version_ids: Iterable[int]) -> dict[int, dict[str, Evalua
     return newest
 
 
+def evidence_state(
+    *, passed: bool, score: float, run_at: datetime, min_score: float | None, max_age_days: int | None, now: datetime
+) -> str:
+    """The one rule for whether a newest result satisfies an evidence requirement.
+
+    ``failing``, ``below_minimum``, ``stale`` or ``ok``. Evidence is stale once it is more than
+    ``max_age_days`` whole days old. The gate and the freshness sweep both judge by this.
+    """
+    if not passed:
+        return "failing"
+    if min_score is not None and score < min_score:
+        return "below_minimum"
+    if max_age_days is not None and (now - run_at).days > max_age_days:
+        return "stale"
+    return "ok"
+
+
+def stale_from(run_at: datetime, max_age_days: int | None) -> datetime | None:
+    """When evidence run at ``run_at`` goes stale under ``max_age_days`` (None: it never does)."""
+    return None if max_age_days is None else run_at + timedelta(days=max_age_days + 1)
+
+
 def evidence_checks(
     requirements: dict, newest_by_kind: dict[str, Evaluation], *, now: datetime | None = None
 ) -> list[Check]:
@@ -60,14 +82,18 @@ def evidence_checks(
         age = (now - evaluation.run_at).days
         max_age = rule.get("max_age_days")
         min_score = rule.get("min_score")
-        if not evaluation.passed:
-            state, detail = "failing", f"Newest result failed its threshold ({evaluation.score:g} vs {evaluation.threshold:g})."
-        elif min_score is not None and evaluation.score < min_score:
-            state, detail = "below_minimum", f"Score {evaluation.score:g} is below the gate's minimum {min_score:g}."
-        elif max_age is not None and age > max_age:
-            state, detail = "stale", f"{age} days old; the gate accepts at most {max_age}."
+        state = evidence_state(
+            passed=evaluation.passed, score=evaluation.score, run_at=evaluation.run_at,
+            min_score=min_score, max_age_days=max_age, now=now,
+        )
+        if state == "failing":
+            detail = f"Newest result failed its threshold ({evaluation.score:g} vs {evaluation.threshold:g})."
+        elif state == "below_minimum":
+            detail = f"Score {evaluation.score:g} is below the gate's minimum {min_score:g}."
+        elif state == "stale":
+            detail = f"{age} days old; the gate accepts at most {max_age}."
         else:
-            state, detail = "ok", f"{evaluation.score:g} on {evaluation.run_at:%d %b %Y} ({age} days ago)."
+            detail = f"{evaluation.score:g} on {evaluation.run_at:%d %b %Y} ({age} days ago)."
         checks.append(Check("evidence", kind, label, state == "ok", state, detail, evaluation))
     return checks
 

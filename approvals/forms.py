@@ -45,6 +45,14 @@ class GatePolicyForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     review_sla_hours = forms.IntegerField(min_value=1, max_value=24 * 30, label="Review SLA (hours)")
     approval_valid_days = forms.IntegerField(min_value=1, max_value=365, label="Approval valid for (days)")
+    due_soon_days = forms.IntegerField(
+        min_value=0, max_value=365, label="Evidence due soon (days before its maximum age)",
+        help_text="The freshness sweep warns owners this long before evidence goes stale.",
+    )
+    escalation_grace_days = forms.IntegerField(
+        min_value=0, max_value=365, label="Escalate after (days)",
+        help_text="Stale, failing or missing production evidence opens a governance incident after this long.",
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why this change",
                              help_text="Recorded in the audit trail with the old and new policy.")
 
@@ -54,6 +62,8 @@ class GatePolicyForm(forms.Form):
             "description": policy.description,
             "review_sla_hours": policy.review_sla_hours,
             "approval_valid_days": policy.approval_valid_days,
+            "due_soon_days": policy.due_soon_days,
+            "escalation_grace_days": policy.escalation_grace_days,
         }
         for requirement in requirements:
             if requirement.kind == RequirementKind.SIGNOFF:
@@ -81,6 +91,9 @@ class GatePolicyForm(forms.Form):
             )
         for item in ReadinessItem:
             self.fields[f"readiness_{item}"] = forms.BooleanField(required=False, label=item.label)
+
+    def freshness_fields(self):
+        return [self["due_soon_days"], self["escalation_grace_days"]]
 
     def signoff_rows(self):
         return [self[f"signoff_{role}"] for role in SIGNING_ROLES]

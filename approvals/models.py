@@ -19,6 +19,14 @@ class GatePolicy(models.Model):
     approval_valid_days = models.PositiveIntegerField(
         default=14, help_text="An approval may be used to promote for this many days."
     )
+    due_soon_days = models.PositiveIntegerField(
+        default=14, help_text="Freshness: evidence this many days from its maximum age is flagged due soon."
+    )
+    escalation_grace_days = models.PositiveIntegerField(
+        default=7,
+        help_text="Freshness: stale, failing or missing production evidence opens a governance incident after "
+        "this many days.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

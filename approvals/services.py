@@ -103,6 +103,10 @@ def _clean_requirements(requirements: Iterable[dict]) -> list[GateRequirement]:
     return cleaned
 
 
+def _freshness_settings(policy: GatePolicy) -> dict:
+    return {"due_soon_days": policy.due_soon_days, "escalation_grace_days": policy.escalation_grace_days}
+
+
 def gate_policy_update(
     *,
     actor,
@@ -112,6 +116,8 @@ def gate_policy_update(
     review_sla_hours: int,
     approval_valid_days: int,
     description: str = "",
+    due_soon_days: int | None = None,
+    escalation_grace_days: int | None = None,
 ) -> GatePolicy:
     """Replace a gate's requirements and settings. Requests already open keep their snapshot."""
     if not can_manage_gates(actor):
@@ -125,10 +131,14 @@ def gate_policy_update(
         raise ValidationError({"requirements": "A gate needs at least one sign-off: nothing goes live unreviewed."})
     with transaction.atomic():
         locked = GatePolicy.objects.select_for_update().get(pk=policy.pk)
-        before = requirements_snapshot(locked)
+        before = {**requirements_snapshot(locked), **_freshness_settings(locked)}
         locked.description = description
         locked.review_sla_hours = review_sla_hours
         locked.approval_valid_days = approval_valid_days
+        if due_soon_days is not None:
+            locked.due_soon_days = due_soon_days
+        if escalation_grace_days is not None:
+            locked.escalation_grace_days = escalation_grace_days
         locked.full_clean()
         locked.save()
         locked.requirements.all().delete()
@@ -137,6 +147,7 @@ def gate_policy_update(
             requirement.full_clean()
         GateRequirement.objects.bulk_create(cleaned)
         after = requirements_snapshot(GatePolicy.objects.prefetch_related("requirements").get(pk=locked.pk))
+        after.update(_freshness_settings(locked))
         audit_record(
             actor=actor, action="gate_policy.updated", target=locked,
             payload={"old": before, "new": after, "reason": reason.strip()},

@@ -83,4 +83,5 @@ class GatePolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GatePolicy
-        fields = ["gate", "description", "review_sla_hours", "approval_valid_days", "requirements", "updated_at"]
+        fields = ["gate", "description", "review_sla_hours", "approval_valid_days", "due_soon_days",
+                  "escalation_grace_days", "requirements", "updated_at"]

@@ -28,6 +28,7 @@ def update(policy, *, actor, requirements=STRICTER_PRODUCTION, reason="Incident 
     return gate_policy_update(
         actor=actor, policy=policy, reason=reason, requirements=requirements,
         review_sla_hours=24, approval_valid_days=7, description="Stricter after incident 42.",
+        due_soon_days=10, escalation_grace_days=3,
     )
 
 
@@ -39,6 +40,7 @@ def test_governance_updates_a_policy_and_the_audit_keeps_old_new_and_why(governa
     stored = GatePolicy.objects.prefetch_related("requirements").get(pk=production.pk)
     after = requirements_snapshot(stored)
     assert (stored.review_sla_hours, stored.approval_valid_days) == (24, 7)
+    assert (stored.due_soon_days, stored.escalation_grace_days) == (10, 3)
     assert after["signoffs"] == [{"role": "ml", "count": 1}, {"role": "product", "count": 1}, {"role": "security", "count": 2}]
     assert after["evidence"] == [
         {"kind": "benchmark", "min_score": 0.85, "max_age_days": 30},
@@ -48,8 +50,8 @@ def test_governance_updates_a_policy_and_the_audit_keeps_old_new_and_why(governa
     event = AuditEvent.objects.get(action="gate_policy.updated")
     assert event.actor == governance_admin
     assert event.payload["reason"] == "Incident 42: tighten production."
-    assert event.payload["old"] == before
-    assert event.payload["new"] == after
+    assert event.payload["old"] == {**before, "due_soon_days": 14, "escalation_grace_days": 7}
+    assert event.payload["new"] == {**after, "due_soon_days": 10, "escalation_grace_days": 3}
 
 
 @pytest.mark.parametrize(
