@@ -36,6 +36,7 @@ ACTIVE_STATUSES = {IncidentStatus.OPEN, IncidentStatus.INVESTIGATING, IncidentSt
 class IncidentSource(models.TextChoices):
     MANUAL = "manual", "Logged by a person"
     ALERT = "alert", "Alertmanager"
+    FRESHNESS = "freshness", "Evidence freshness sweep"
 
 
 class EventKind(models.TextChoices):

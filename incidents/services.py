@@ -26,7 +26,7 @@ from registry.choices import Environment
 from registry.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion, Region
 from registry.selectors import features_visible_to, live_at
-from registry.services import audit_record, deployment_rollback, notify
+from registry.services import audit_record, deployment_rollback, notify, system_user
 
 
 def _event(incident: Incident, *, kind: str, actor=None, body: str = "", payload: dict | None = None,
@@ -85,19 +85,45 @@ def incident_open(
         raise ValidationError({"impact_start": "Impact must start before it was detected."})
     if not title.strip() or not description.strip():
         raise ValidationError({"title": "Give the incident a title and a description."})
+    return _open(
+        actor=actor, reporter=actor, feature=feature, environment=environment, region=region, severity=severity,
+        impact_start=impact_start, detected_at=detected_at, title=title, description=description,
+        customer_impact=customer_impact, source=source, alert_fingerprint=alert_fingerprint,
+    )
+
+
+def incident_open_governance(
+    *, feature: AIFeature, environment: str, region: Region, impact_start: datetime, title: str, description: str,
+    source: str = IncidentSource.FRESHNESS,
+) -> Incident:
+    """Gatehouse itself opens a SEV3 governance incident (e.g. evidence stale past its grace period).
+
+    No person acts, so no permission applies: the audit names the system, the reporter is the system
+    account, and the feature's owners are told as for any incident. SEV3 does not freeze promotions:
+    the finding that caused it already blocks them.
+    """
+    return _open(
+        actor=None, reporter=system_user(), feature=feature, environment=environment, region=region,
+        severity=Severity.SEV3, impact_start=impact_start, detected_at=timezone.now(), title=title,
+        description=description, customer_impact="", source=source, alert_fingerprint="",
+    )
+
+
+def _open(*, actor, reporter, feature, environment, region, severity, impact_start, detected_at, title, description,
+          customer_impact, source, alert_fingerprint) -> Incident:
     live = live_at(feature=feature, environment=environment, region=region, at=impact_start)
     with transaction.atomic():
         incident = Incident(
             title=title.strip(), feature=feature, environment=environment, region=region, severity=severity,
             impact_start=impact_start, detected_at=detected_at, live_version=live.to_version if live else None,
-            live_event=live, owner=feature.incident_owner, reporter=actor, description=description.strip(),
+            live_event=live, owner=feature.incident_owner, reporter=reporter, description=description.strip(),
             customer_impact=customer_impact.strip(), source=source, alert_fingerprint=alert_fingerprint,
         )
         incident.full_clean()
         incident.save()
         summary = _live_summary(live)
         _event(incident, kind=EventKind.OPENED, actor=actor, payload={"live": summary},
-               body=f"{incident.get_severity_display()} opened by {actor.get_username()}.")
+               body=f"{incident.get_severity_display()} opened by {reporter.get_username()}.")
         audit_record(
             actor=actor, action="incident.opened", target=incident, feature=feature,
             payload={"severity": severity, "environment": environment, "region": region.code,

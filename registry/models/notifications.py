@@ -18,7 +18,7 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["key"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "key"],

@@ -1,6 +1,6 @@
 """Every write of the registry. UI, API, tasks and commands call these and nothing else."""
 
-from .audit import audit_record, audit_verify
+from .audit import audit_record, audit_record_many, audit_verify
 from .catalog import catalog_model_create, dataset_create, policy_pack_create, prompt_version_create, vendor_create
 from .deployments import (
     default_rollback_target,
@@ -11,6 +11,7 @@ from .deployments import (
 )
 from .features import feature_create, feature_update
 from .notifications import notification_mark_read, notify
+from .system import system_user
 from .teams import role_grant, team_create, team_member_add
 from .tokens import api_token_create, api_token_revoke
 from .versions import (
@@ -24,9 +25,11 @@ from .versions import (
 )
 
 __all__ = [
+    "system_user",
     "api_token_create",
     "api_token_revoke",
     "audit_record",
+    "audit_record_many",
     "audit_verify",
     "catalog_model_create",
     "configuration_hash",

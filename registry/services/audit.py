@@ -69,6 +69,36 @@ def _lock_head() -> AuditChainHead:
     return head
 
 
+def _event_fields(
+    *, actor, action, target, object_type, object_id, object_repr, feature, payload, context, at
+) -> dict[str, Any]:
+    """Exactly the fields the hash covers, less the sequence and previous hash."""
+    if target is not None:
+        object_type = object_type or target._meta.model_name
+        object_id = target.pk if object_id is None else object_id
+    if not object_type or object_id is None:
+        raise ValueError("audit_record needs a target or an object_type and object_id")
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return {
+        "at": at,
+        "actor_id": actor.pk if is_user else None,
+        "actor_name": actor.get_username() if is_user else "system",
+        "source": context.source,
+        "request_id": context.request_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_repr": (str(target) if object_repr is None and target is not None else object_repr or "")[:200],
+        "feature_id": feature.pk if feature is not None else None,
+        "payload": _normalise(payload or {}),
+    }
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must be called inside the transaction that makes the change")
+
+
 def audit_record(
     *,
     actor,
@@ -85,37 +115,44 @@ def audit_record(
     sequence has no gaps; a rolled-back change takes its audit event with it. Because every writer
     takes this lock, take it last: lock the rows you change first, then record.
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit_record must be called inside the transaction that makes the change")
+    return audit_record_many(
+        [dict(actor=actor, action=action, target=target, object_type=object_type, object_id=object_id,
+              feature=feature, payload=payload)]
+    )[0]
+
+
+def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append many events in one insert: for set-based changes (the freshness sweep) whose query count
+    must not grow with the number of rows changed. Each entry takes ``audit_record``'s arguments.
+    Same rules: inside the change's transaction, and the chain lock last."""
+    _require_transaction()
+    if not entries:
+        return []
     context = current_audit_context()
-    if target is not None:
-        object_type = object_type or target._meta.model_name
-        object_id = target.pk if object_id is None else object_id
-    if not object_type or object_id is None:
-        raise ValueError("audit_record needs a target or an object_type and object_id")
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    now = timezone.now()
+    rows = []
+    for entry in entries:
+        fields = _event_fields(
+            actor=entry.get("actor"), action=entry["action"], target=entry.get("target"),
+            object_type=entry.get("object_type"), object_id=entry.get("object_id"),
+            object_repr=entry.get("object_repr"), feature=entry.get("feature"),
+            payload=entry.get("payload"), context=context, at=now,
+        )
+        rows.append(fields)
     head = _lock_head()
-    # Exactly the fields the hash covers; the stored row is these plus the hash.
-    fields = {
-        "sequence": head.last_sequence + 1,
-        "at": timezone.now(),
-        "actor_id": actor.pk if is_user else None,
-        "actor_name": actor.get_username() if is_user else "system",
-        "source": context.source,
-        "request_id": context.request_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "object_repr": str(target)[:200] if target is not None else "",
-        "feature_id": feature.pk if feature is not None else None,
-        "payload": _normalise(payload or {}),
-        "prev_hash": head.last_hash,
-    }
-    event_hash = compute_event_hash(**fields)
-    event = AuditEvent.objects.create(**fields, hash=event_hash)
-    sequence = fields["sequence"]
-    AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=event_hash)
-    return event
+    sequence, prev_hash = head.last_sequence, head.last_hash
+    events = []
+    for fields in rows:
+        sequence += 1
+        fields = {**fields, "sequence": sequence, "prev_hash": prev_hash}
+        prev_hash = compute_event_hash(**fields)
+        events.append(AuditEvent(**fields, hash=prev_hash))
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=2000)
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=prev_hash)
+    return events
 
 
 @dataclass(frozen=True)
