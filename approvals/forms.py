@@ -74,7 +74,7 @@ class GatePolicyForm(forms.Form):
                 initial[f"evidence_{requirement.evidence_kind}_min_score"] = requirement.min_score
             else:
                 initial[f"readiness_{requirement.readiness_item}"] = True
-        kwargs.setdefault("initial", initial)
+        kwargs["initial"] = {**initial, **(kwargs.get("initial") or {})}  # FormView always passes initial={}
         super().__init__(*args, **kwargs)
         for role in SIGNING_ROLES:
             self.fields[f"signoff_{role}"] = forms.IntegerField(

@@ -22,6 +22,7 @@ from registry import selectors as registry_selectors
 from registry.diff import configuration_rows, diff_rows
 from registry.choices import RiskTier
 from registry.exceptions import Conflict
+from registry.extensions import badges_for
 from registry.models import Deployment, FeatureVersion
 from registry.services import version_configuration
 from registry.views.base import ClampedPaginationMixin, ServiceFormView
@@ -88,6 +89,11 @@ class QueueView(ClampedPaginationMixin, ListView):
                 "missing": unmet(checks),
                 "refusal": signoff_refusal(self.request.user, signoff, signed_roles=signed.get(request.pk, {})),
             })
+        feature_badges = badges_for(
+            "feature", {signoff.request.version.feature_id for signoff in signoffs}, user=self.request.user
+        )
+        for row in rows:
+            row["badges"] = feature_badges.get(row["signoff"].request.version.feature_id, [])
         context["rows"] = rows
         return context
 
@@ -298,6 +304,8 @@ class GatePolicyEditView(ServiceFormView):
             actor=self.request.user, policy=self.policy, reason=form.cleaned_data["reason"],
             requirements=form.requirements(), review_sla_hours=form.cleaned_data["review_sla_hours"],
             approval_valid_days=form.cleaned_data["approval_valid_days"], description=form.cleaned_data["description"],
+            due_soon_days=form.cleaned_data["due_soon_days"],
+            escalation_grace_days=form.cleaned_data["escalation_grace_days"],
         )
 
     def get_success_url(self):

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "registry",
     "approvals",
     "incidents",
+    "freshness",
 ]
 
 MIDDLEWARE = [
@@ -102,8 +103,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for the writer instead of failing at once when the demo's worker writes too.
+    # Wait for the writer instead of failing at once when the demo's worker writes too. IMMEDIATE:
+    # a transaction takes the write lock when it begins, so two that read then write wait their turn
+    # (the busy timeout) instead of one failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -185,9 +189,38 @@ CACHES = {
 }
 
 # --- Celery -------------------------------------------------------------------------------
+# Three set-ups, chosen by CELERY_BROKER_URL:
+# - ``memory://`` (the default, and the tests): no worker; every task runs in-process when sent.
+# - ``filesystem://`` (``make demo``): kombu's filesystem transport, no Redis. A worker with beat
+#   embedded (``celery -A config worker -B``) reads messages from CELERY_FILESYSTEM_DIR (default
+#   var/celery/). No result backend: no task's result is read, and file results are never cleaned up.
+#   A worker killed mid-task loses that message (the transport cannot redeliver); the next run heals it.
+# - ``redis://...`` (production): Redis is the broker and, unless CELERY_RESULT_BACKEND says otherwise,
+#   the result backend too (results expire after a day). Run ``celery -A config worker`` and
+#   ``celery -A config beat`` as separate processes.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
+)
+if CELERY_RESULT_BACKEND in ("none", "disabled"):
+    CELERY_RESULT_BACKEND = None
+CELERY_RESULT_EXPIRES = int(os.environ.get("CELERY_RESULT_EXPIRES", str(24 * 60 * 60)))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_FILESYSTEM_DIR = Path(os.environ.get("CELERY_FILESYSTEM_DIR") or BASE_DIR / "var" / "celery").resolve()
+    _queue_dir = CELERY_FILESYSTEM_DIR / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder both ways: producers (web, beat) write where the worker reads.
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        # Only used with store_processed=True (off: handled messages are deleted).
+        "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
+        "polling_interval": float(os.environ.get("CELERY_FILESYSTEM_POLL_SECONDS", "0.5")),
+    }
+    for _folder in ("queue", "processed", "control"):
+        (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL.startswith("memory://"))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -225,6 +258,8 @@ SPECTACULAR_SETTINGS = {
         "RequirementKindEnum": "approvals.choices.RequirementKind",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "RequestStatusEnum": "approvals.choices.RequestStatus",
+        "FindingStateEnum": "freshness.choices.FindingState",
+        "SweepStatusEnum": "freshness.choices.SweepStatus",
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
     },
 }

@@ -4,6 +4,9 @@
   feature are refused right now (e.g. an open SEV1 incident). Rollbacks are never guarded.
 - ``feature_panels``: callables ``(request, feature, version=None) -> dict | None`` returning
   ``{"title": ..., "template": ..., "context": {...}}``: extra sections on the feature and version pages.
+- ``badge_providers``: callables ``(kind, ids, user) -> {id: [badge, ...]}`` where kind is ``"feature"``
+  or ``"version"`` (a provider returns nothing about features ``user`` may not see) and a badge is ``{"label", "tone", "title", "url"}`` (tone: ``warn`` or ``bad``). One
+  call per page for all its rows, so a list stays a constant number of queries.
 
 Apps register in ``AppConfig.ready``.
 """
@@ -14,6 +17,7 @@ from typing import Callable
 
 promotion_guards: list[Callable] = []
 feature_panels: list[Callable] = []
+badge_providers: list[Callable] = []
 
 
 def promotion_blockers(feature) -> list[str]:
@@ -23,3 +27,23 @@ def promotion_blockers(feature) -> list[str]:
 
 def panels_for(request, feature, version=None) -> list[dict]:
     return [panel for provider in feature_panels if (panel := provider(request, feature, version))]
+
+
+def badges_for(kind: str, ids, *, user) -> dict[int, list[dict]]:
+    """Every provider's badges for these features or versions, by id, as ``user`` may see them."""
+    ids = [pk for pk in ids if pk is not None]
+    found: dict[int, list[dict]] = {}
+    if not ids:
+        return found
+    for provider in badge_providers:
+        for pk, badges in provider(kind, ids, user).items():
+            found.setdefault(pk, []).extend(badges)
+    return found
+
+
+def attach_badges(kind: str, objects, *, user, attr: str = "pk") -> None:
+    """Set ``.badges`` on each object (a feature or version, or anything whose ``attr`` is its id)."""
+    objects = list(objects)
+    badges = badges_for(kind, [getattr(obj, attr) for obj in objects], user=user)
+    for obj in objects:
+        obj.badges = badges.get(getattr(obj, attr), [])

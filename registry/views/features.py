@@ -11,9 +11,9 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from registry import selectors, services
-from registry.choices import RiskTier, Role, VersionStatus
+from registry.choices import EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
-from registry.extensions import panels_for, promotion_blockers
+from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers
 from registry.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
@@ -51,6 +51,12 @@ class FeatureListView(FilteredListView):
 
     def get_base_queryset(self):
         return selectors.feature_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object_list"] = list(context["object_list"])
+        attach_badges("feature", context["object_list"], user=self.request.user)
+        return context
 
 
 class FeatureMixin:
@@ -113,7 +119,9 @@ class FeatureDetailView(FeatureMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         versions = list(selectors.versions_of_feature(feature=self.feature))
+        attach_badges("version", versions, user=self.request.user)
         return {
+            "feature_badges": badges_for("feature", [self.feature.pk], user=self.request.user).get(self.feature.pk, []),
             **super().get_context_data(**kwargs),
             "versions": versions,
             "evaluations": selectors.evaluations_of_feature(feature=self.feature)[:50],
@@ -173,6 +181,7 @@ class VersionDetailView(VersionMixin, TemplateView):
             "children": version.children.select_related("feature").order_by("number"),
             "residency_gaps": _residency_gaps(self.feature, version),
             "panels": panels_for(self.request, self.feature, version),
+            "version_badges": badges_for("version", [version.pk], user=self.request.user).get(version.pk, []),
         }
 
 
@@ -249,6 +258,10 @@ class EvaluationCreateView(VersionMixin, ServiceFormView):
     template_name = "registry/evaluation_form.html"
     edit_required = True
     success_message = "Recorded the evaluation."
+
+    def get_initial(self):
+        kind = self.request.GET.get("kind", "")
+        return {"kind": kind} if kind in EvaluationKind.values else {}
 
     def perform(self, form):
         return services.evaluation_record(actor=self.request.user, version=self.version, **form.cleaned_data)

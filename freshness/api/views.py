@@ -1,0 +1,44 @@
+"""Freshness over the API: findings and sweep runs, and a sweep on demand for governance admins."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from freshness import selectors, services
+from freshness.api import serializers as s
+from freshness.filters import FindingFilter, SweepRunFilter
+
+
+class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Evidence findings of live versions (open ones unless ``status=closed`` or ``status=all``),
+    due soon first. Only findings of features you may see."""
+
+    serializer_class = s.FindingSerializer
+    filterset_class = FindingFilter
+
+    def get_queryset(self):
+        return selectors.findings_visible_to(self.request.user)
+
+    def filter_queryset(self, queryset):
+        # The filters (open findings by default) choose what a list shows; any visible finding, open
+        # or closed, can be read by its id.
+        return queryset if self.action == "retrieve" else super().filter_queryset(queryset)
+
+
+class SweepRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Runs of the evidence freshness sweep, newest first."""
+
+    serializer_class = s.SweepRunSerializer
+    filterset_class = SweepRunFilter
+
+    def get_queryset(self):
+        return selectors.sweep_runs()
+
+    @extend_schema(request=None, responses={202: s.SweepQueuedSerializer})
+    def create(self, request):
+        """Queue a sweep now (governance admins). The run is listed here when it finishes."""
+        task_id = services.sweep_request(actor=request.user)
+        return Response(
+            {"task_id": task_id, "detail": "Sweep queued; its run is listed when it finishes."},
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class FreshnessConfig(AppConfig):
+    name = "freshness"
+    verbose_name = "Evidence freshness"
+
+    def ready(self):
+        from freshness import receivers  # noqa: F401  (connects the signal receivers)
+        from freshness.guards import freshness_badges, freshness_block, freshness_panel
+        from registry import extensions
+
+        for registry, hook in (
+            (extensions.promotion_guards, freshness_block),
+            (extensions.feature_panels, freshness_panel),
+            (extensions.badge_providers, freshness_badges),
+        ):
+            if hook not in registry:
+                registry.append(hook)

@@ -1,0 +1,71 @@
+"""FilterSets shared by the freshness pages and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
+from freshness.models import FreshnessFinding, SweepRun
+from registry.choices import Environment, EvaluationKind, RiskTier
+from registry.filters import SearchFilterSet
+from registry.models import Team
+
+STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
+
+
+class FindingFilter(SearchFilterSet):
+    search_fields = ("feature__name", "feature__slug", "feature__team__name")
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Status",
+        help_text="Open (the default), closed, or both.",
+    )
+    state = django_filters.ChoiceFilter(choices=FindingState.choices, empty_label="All states")
+    team = django_filters.ModelChoiceFilter(
+        field_name="feature__team", queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
+    )
+    tier = django_filters.ChoiceFilter(field_name="feature__risk_tier", choices=RiskTier.choices, empty_label="All tiers")
+    environment = django_filters.ChoiceFilter(choices=Environment.choices, empty_label="All environments")
+    evidence_kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices, empty_label="All evidence")
+    feature = django_filters.CharFilter(method="filter_feature", label="Feature (slug or id)")
+    version = django_filters.NumberFilter(field_name="version_id", label="Version id")
+    blocking = django_filters.BooleanFilter(method="filter_blocking", label="Blocks promotions")
+    close_reason = django_filters.ChoiceFilter(choices=CloseReason.choices, empty_label="Any reason")
+
+    class Meta:
+        model = FreshnessFinding
+        fields = ["q", "status", "state", "team", "tier", "environment", "evidence_kind", "feature", "version",
+                  "blocking", "close_reason"]
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not (self.form.is_bound and self.form.cleaned_data.get("status")):
+            queryset = queryset.filter(closed_at__isnull=True)  # open findings unless asked otherwise
+        return queryset
+
+    def filter_status(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(closed_at__isnull=True)
+        if value == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset
+
+    def filter_feature(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(feature__slug=value) | Q(feature_id=int(value)) if value.isdigit() else Q(feature__slug=value))
+
+    def filter_blocking(self, queryset, name, value):
+        from freshness.choices import BLOCKING_STATES
+
+        blocking = Q(closed_at__isnull=True, environment=Environment.PRODUCTION, state__in=BLOCKING_STATES)
+        return queryset.filter(blocking) if value else queryset.exclude(blocking)
+
+
+class SweepRunFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=SweepStatus.choices, empty_label="All outcomes")
+    trigger = django_filters.ChoiceFilter(choices=SweepTrigger.choices, empty_label="All triggers")
+
+    class Meta:
+        model = SweepRun
+        fields = ["status", "trigger"]

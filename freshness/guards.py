@@ -1,0 +1,97 @@
+"""What freshness contributes to registry pages and rules (registered in FreshnessConfig.ready)."""
+
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+
+from freshness.choices import BLOCKING_STATES, FindingState
+from freshness.models import FreshnessFinding
+from registry.choices import Environment
+from registry.models import Deployment
+from registry.selectors import features_visible_to
+
+
+def _live_here():
+    """The finding's version is still live in the finding's environment (a rollback away clears it at once)."""
+    return Exists(
+        Deployment.objects.filter(version_id=OuterRef("version_id"), environment=OuterRef("environment"))
+    )
+
+
+def blocking_findings(feature_ids):
+    return (
+        FreshnessFinding.objects.filter(
+            feature_id__in=feature_ids, closed_at__isnull=True, environment=Environment.PRODUCTION,
+            state__in=BLOCKING_STATES,
+        )
+        .filter(_live_here())
+    )
+
+
+def freshness_block(feature) -> str | None:
+    """Stale, failing or missing evidence of a live production version blocks new promotions."""
+    finding = blocking_findings([feature.pk]).select_related("version").order_by("state_changed_at", "id").first()
+    if finding is None:
+        return None
+    return (
+        f"Production evidence of v{finding.version.number} is {finding.get_state_display().lower()}: "
+        f"{finding.describe()} Record fresh, passing {finding.get_evidence_kind_display().lower()} evidence "
+        "for it (or roll back)."
+    )
+
+
+def freshness_panel(request, feature, version=None) -> dict | None:
+    findings = (
+        FreshnessFinding.objects.filter(feature=feature, closed_at__isnull=True)
+        .filter(_live_here())
+        .select_related("version", "evaluation")
+        .order_by("environment", "evidence_kind")
+    )
+    if version is not None:
+        findings = findings.filter(version=version)
+    rows = list(findings)
+    return {
+        "title": "Evidence freshness" + (f" of v{version.number}" if version else ""),
+        "template": "freshness/partials/feature_panel.html",
+        "context": {
+            "findings": rows,
+            "blocking": [f for f in rows if f.blocks_promotions],
+            "feature": feature,
+            "version": version,
+            "dashboard_url": reverse("freshness:dashboard") + f"?feature={feature.slug}",
+        },
+    }
+
+
+_TONE = {FindingState.DUE_SOON: "warn", FindingState.STALE: "bad", FindingState.FAILING: "bad",
+         FindingState.MISSING: "bad"}
+
+
+def freshness_badges(kind: str, ids, user) -> dict[int, list[dict]]:
+    """One badge per feature or version with open findings on live versions: the worst state and a count.
+    Nothing about features the user may not see."""
+    column = "feature_id" if kind == "feature" else "version_id"
+    rows = (
+        FreshnessFinding.objects.filter(**{f"{column}__in": list(ids)}, closed_at__isnull=True)
+        .filter(feature__in=features_visible_to(user))
+        .filter(_live_here())
+        .values_list(column, "state", "environment")
+    )
+    worst: dict[int, list] = {}
+    order = [FindingState.MISSING, FindingState.FAILING, FindingState.STALE, FindingState.DUE_SOON]
+    for pk, state, environment in rows:
+        entry = worst.setdefault(pk, [state, 0, False])
+        entry[1] += 1
+        entry[2] |= environment == Environment.PRODUCTION and state in BLOCKING_STATES
+        if order.index(state) < order.index(entry[0]):
+            entry[0] = state
+    badges = {}
+    for pk, (state, count, blocks) in worst.items():
+        label = "Evidence " + FindingState(state).label.lower()
+        if count > 1:
+            label += f" (+{count - 1})"
+        title = f"{count} open evidence finding{'s' if count != 1 else ''}"
+        if blocks:
+            title += "; new production promotions are blocked"
+        badges[pk] = [{"label": label, "tone": _TONE[state], "title": title,
+                       "url": reverse("freshness:dashboard") + f"?{kind}={pk}"}]
+    return badges

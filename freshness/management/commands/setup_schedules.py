@@ -1,0 +1,73 @@
+"""Create the beat schedules Gatehouse ships with, where they are missing.
+
+The migrations create them on the first ``migrate``; this command puts back any that were deleted
+(or lost to a database flush). It never changes a schedule that exists: an admin's edits in
+*Periodic tasks* (crontab, interval, enabled, arguments) are kept. A schedule counts as existing when
+a periodic task has its name, or runs its task under another name (so a renamed one is not doubled).
+"""
+
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    minute: str
+    hour: str
+    description: str = ""
+
+
+# The same as approvals/migrations/0003_schedules.py and freshness/migrations/0002_schedule.py.
+SCHEDULES = [
+    Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
+    Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
+    Schedule(
+        "Evidence freshness sweep", "freshness.tasks.evidence_freshness_sweep", minute="5", hour="*",
+        description="Hourly: flag stale, failing or missing evidence of live versions, tell owners once, "
+        "block promotions and escalate by policy.",
+    ),
+]
+
+
+def schedules_ensure() -> tuple[list[str], list[str]]:
+    """Create the missing schedules. Returns (created, kept) names."""
+    created, kept = [], []
+    with transaction.atomic():
+        for spec in SCHEDULES:
+            existing = (
+                PeriodicTask.objects.filter(name=spec.name).first()
+                or PeriodicTask.objects.filter(task=spec.task).order_by("pk").first()
+            )
+            if existing is not None:
+                kept.append(existing.name)
+                continue
+            crontab, _ = CrontabSchedule.objects.get_or_create(
+                minute=spec.minute, hour=spec.hour, day_of_week="*", day_of_month="*", month_of_year="*",
+                timezone="UTC",
+            )
+            PeriodicTask.objects.create(name=spec.name, task=spec.task, crontab=crontab, description=spec.description)
+            created.append(spec.name)
+    return created, kept
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the shipped beat schedules (sign-off reminders, approval expiry, evidence freshness sweep) "
+        "where missing. Safe to run again; never changes an existing schedule."
+    )
+
+    def handle(self, *args, **options):
+        created, kept = schedules_ensure()
+        for name in created:
+            self.stdout.write(self.style.SUCCESS(f"  created  {name}"))
+        for name in kept:
+            task = PeriodicTask.objects.select_related("crontab", "interval").get(name=name)
+            when = task.crontab or task.interval or task.clocked or task.solar or "no schedule"
+            state = "" if task.enabled else " (disabled)"
+            self.stdout.write(f"  kept     {name}: {when}{state}")
+        self.stdout.write(f"Beat schedules: {len(created)} created, {len(kept)} already present.")

@@ -1,0 +1,52 @@
+"""Reads of the freshness app, restricted to what the user may see."""
+
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from freshness.choices import FindingState
+from freshness.models import FreshnessFinding, SweepRun
+from registry.selectors import features_visible_to
+
+STATE_ORDER = Case(
+    *[When(state=state, then=Value(position)) for position, state in enumerate(FindingState.values)],
+    output_field=IntegerField(),
+)
+
+
+def findings_visible_to(user):
+    """Findings of the features the user may see: due soon first (soonest first), then stale, failing, missing."""
+    return (
+        FreshnessFinding.objects.filter(feature__in=features_visible_to(user))
+        .select_related("feature", "feature__team", "version", "version__feature", "evaluation")
+        .annotate(state_rank=STATE_ORDER)
+        .order_by(F("closed_at").desc(nulls_first=True), "state_rank", Coalesce("stale_at", "opened_at"), "id")
+    )
+
+
+def summary(findings) -> dict:
+    """Open findings counted by team × state and by tier × state (two queries)."""
+    states = FindingState.values
+
+    def table(field, label_field):
+        rows = {}
+        for row in (
+            findings.filter(closed_at__isnull=True).order_by()
+            .values(field, label_field).annotate(**{s: Count("id", filter=Q(state=s)) for s in states},
+                                                 total=Count("id"))
+        ):
+            rows[row[field]] = {"label": row[label_field], "counts": [row[s] for s in states], "total": row["total"]}
+        return sorted(rows.items(), key=lambda item: (-item[1]["counts"][0] - item[1]["total"], str(item[1]["label"])))
+
+    return {
+        "states": [FindingState(s).label for s in states],
+        "by_team": table("feature__team__slug", "feature__team__name"),
+        "by_tier": table("feature__risk_tier", "feature__risk_tier"),
+    }
+
+
+def sweep_runs():
+    return SweepRun.objects.select_related("requested_by").order_by("-started_at", "-id")
+
+
+def last_run():
+    return sweep_runs().first()

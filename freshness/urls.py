@@ -1,0 +1,12 @@
+from django.urls import path
+
+from freshness import views
+
+app_name = "freshness"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("findings/<int:pk>/", views.FindingDetailView.as_view(), name="finding_detail"),
+    path("runs/", views.SweepRunListView.as_view(), name="run_list"),
+    path("runs/new/", views.RunSweepView.as_view(), name="run_sweep"),
+]

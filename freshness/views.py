@@ -1,0 +1,81 @@
+"""Freshness pages: the dashboard of findings, a finding's history, the sweep runs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import DetailView
+
+from freshness import selectors, services
+from freshness.filters import FindingFilter, SweepRunFilter
+from registry.models import AuditEvent, Deployment
+from registry.permissions import can_edit_feature, is_governance
+from registry.views.base import FilteredListView
+
+
+class DashboardView(FilteredListView):
+    """Open findings by team, tier and state, due soon first; the last sweep; a button to run one now."""
+
+    filterset_class = FindingFilter
+    template_name = "freshness/dashboard.html"
+    partial_template_name = "freshness/partials/finding_table.html"
+
+    def get_base_queryset(self):
+        return selectors.findings_visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["summary"] = selectors.summary(selectors.findings_visible_to(self.request.user))
+        context["last_run"] = selectors.last_run()
+        context["can_run_sweep"] = is_governance(self.request.user)
+        return context
+
+
+class FindingDetailView(DetailView):
+    template_name = "freshness/finding_detail.html"
+    context_object_name = "finding"
+
+    def get_object(self, queryset=None):
+        finding = selectors.findings_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
+        if finding is None:
+            raise Http404("No such finding.")
+        return finding
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        finding = self.object
+        context["history"] = list(
+            AuditEvent.objects.filter(object_type="freshnessfinding", object_id=str(finding.pk)).order_by("sequence")
+        )
+        context["can_record"] = finding.is_open and can_edit_feature(self.request.user, finding.feature)
+        context["live_regions"] = list(
+            Deployment.objects.filter(version=finding.version, environment=finding.environment)
+            .select_related("region").order_by("region__code")
+        )
+        return context
+
+
+class SweepRunListView(FilteredListView):
+    filterset_class = SweepRunFilter
+    template_name = "freshness/run_list.html"
+    partial_template_name = "freshness/partials/run_table.html"
+
+    def get_base_queryset(self):
+        return selectors.sweep_runs()
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "can_run_sweep": is_governance(self.request.user)}
+
+
+class RunSweepView(View):
+    """POST: a governance admin queues a sweep now."""
+
+    def post(self, request):
+        if not is_governance(request.user):
+            raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
+        services.sweep_request(actor=request.user)
+        messages.success(request, "Sweep queued. Its run appears below when it finishes.")
+        return redirect("freshness:run_list")
