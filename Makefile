@@ -8,10 +8,13 @@ PORT   ?= 8000
 DEMO_PASSWORD ?= gatehouse-demo
 export DEMO_PASSWORD
 
-# The demo runs with debug on and the embedded defaults (SQLite, Celery in-process).
-DEMO_ENV := DJANGO_DEBUG=1
+# The demo runs with debug on and the embedded defaults: SQLite, and Celery on kombu's filesystem
+# transport (no Redis; messages in var/celery/, or $CELERY_FILESYSTEM_DIR) with a worker and beat
+# beside the web server. Seeding runs its tasks in-process (memory://): its ~100 notices stay quiet.
+DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem://
+SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory://
 
-.PHONY: install demo test test-fast chromium check-deploy screenshot clean
+.PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -24,10 +27,13 @@ install: $(STAMP)
 
 demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(SEED_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py setup_schedules
+	$(DEMO_ENV) $(BIN)/python manage.py run_sweep
 	@echo ""
 	@echo "Gatehouse is starting on http://$(HOST):$(PORT)/  (sign in with a login above; Ctrl-C stops it)"
-	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "A Celery worker with beat runs beside it: emails, reminders, the hourly evidence freshness sweep."
+	$(DEMO_ENV) BIN=$(BIN) exec bash scripts/demo-serve $(HOST):$(PORT)
 
 # Browser journeys need Debian's Chromium; scripts/ensure-chromium installs it when it can.
 chromium:
@@ -46,5 +52,9 @@ check-deploy: install
 screenshot: install chromium
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png
 
+# Needs PostgreSQL (drops and recreates gatehouse_bench; see bench/README.md). BENCH_ARGS passes options.
+bench-freshness: install
+	$(BIN)/python bench/freshness_sweep.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3
+	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var
