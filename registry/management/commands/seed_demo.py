@@ -24,7 +24,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from registry import demo_data, demo_incidents, demo_releases
+from registry import demo_data, demo_freshness, demo_incidents, demo_releases
 from registry.audit_context import audit_context
 from registry.choices import Role, VersionStatus
 from registry.models import (
@@ -171,6 +171,9 @@ class DemoSeeder:
             self.seed_feature(spec)
         self.seed_releases()
         self.seed_incidents()
+        demo_freshness.seed_freshness(
+            created=self.created, engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()}
+        )
 
     # --- People ------------------------------------------------------------------------------
 
