@@ -22,7 +22,7 @@ from registry import selectors as registry_selectors
 from registry.diff import configuration_rows, diff_rows
 from registry.choices import RiskTier
 from registry.exceptions import Conflict
-from registry.extensions import badges_for
+from registry.extensions import badges_for, promotion_blockers
 from registry.models import Deployment, FeatureVersion
 from registry.services import version_configuration
 from registry.views.base import ClampedPaginationMixin, ServiceFormView
@@ -179,6 +179,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
         "evaluations": registry_selectors.evaluations_of_feature(feature=feature).filter(version=version),
         "history": selectors.request_history(request=approval_request),
         "can_promote": can_promote(user, feature) and approval_request.status == RequestStatus.APPROVED,
+        "blockers": promotion_blockers(feature) if approval_request.status == RequestStatus.APPROVED else [],
         "promoted": promoted,
         "can_withdraw": approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED}
         and (user.pk == approval_request.requester_id or can_request_gate(user, feature)),

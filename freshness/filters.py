@@ -1,6 +1,7 @@
 """FilterSets shared by the freshness pages and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
@@ -15,10 +16,10 @@ STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("all", "Open and clos
 class FindingFilter(SearchFilterSet):
     search_fields = ("feature__name", "feature__slug", "feature__team__name")
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Status",
+        choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Open or closed",
         help_text="Open (the default), closed, or both.",
     )
-    state = django_filters.ChoiceFilter(choices=FindingState.choices, empty_label="All states")
+    state = django_filters.ChoiceFilter(choices=FindingState.choices, empty_label="All states", label="Finding state")
     team = django_filters.ModelChoiceFilter(
         field_name="feature__team", queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
     )
@@ -27,7 +28,10 @@ class FindingFilter(SearchFilterSet):
     evidence_kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices, empty_label="All evidence")
     feature = django_filters.CharFilter(method="filter_feature", label="Feature (slug or id)")
     version = django_filters.NumberFilter(field_name="version_id", label="Version id")
-    blocking = django_filters.BooleanFilter(method="filter_blocking", label="Blocks promotions")
+    blocking = django_filters.BooleanFilter(
+        method="filter_blocking", label="Blocks promotions",
+        widget=forms.Select(choices=[("", "Either"), ("true", "Yes"), ("false", "No")]),
+    )
     close_reason = django_filters.ChoiceFilter(choices=CloseReason.choices, empty_label="Any reason")
 
     class Meta:

@@ -32,10 +32,11 @@ def freshness_block(feature) -> str | None:
     finding = blocking_findings([feature.pk]).select_related("version").order_by("state_changed_at", "id").first()
     if finding is None:
         return None
+    kind = finding.get_evidence_kind_display().lower()
+    number = finding.version.number
     return (
-        f"Production evidence of v{finding.version.number} is {finding.get_state_display().lower()}: "
-        f"{finding.describe()} Record fresh, passing {finding.get_evidence_kind_display().lower()} evidence "
-        "for it (or roll back)."
+        f"Production {kind} evidence of v{number} is {finding.get_state_display().lower()} ({finding.describe()}) "
+        f"Record fresh, passing {kind} evidence for v{number}."
     )
 
 

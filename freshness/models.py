@@ -71,6 +71,11 @@ class FreshnessFinding(models.Model):
         return self.closed_at is None
 
     @property
+    def shows_stale_date(self) -> bool:
+        """Only for due-soon and stale evidence does the date it goes stale mean anything."""
+        return self.is_open and self.stale_at is not None and self.state in (FindingState.DUE_SOON, FindingState.STALE)
+
+    @property
     def blocks_promotions(self) -> bool:
         return self.is_open and self.environment == Environment.PRODUCTION and self.state in BLOCKING_STATES
 
@@ -78,17 +83,20 @@ class FreshnessFinding(models.Model):
         """One sentence on what is wrong, from the stored rule and evaluation."""
         kind = self.get_evidence_kind_display()
         evaluation = self.evaluation
+        if self.closed_at is not None:
+            was = self.get_state_display().lower()
+            return f"Was {was}; closed {self.closed_at:%-d %b %Y}: {self.get_close_reason_display().lower()}."
         if self.state == FindingState.MISSING or evaluation is None:
             return f"No {kind.lower()} evaluation recorded for v{self.version.number}; the {self.gate} gate requires one."
         if self.state == FindingState.FAILING:
             if not evaluation.passed:
                 return f"Newest {kind.lower()} result failed its threshold ({evaluation.score:g} vs {evaluation.threshold:g})."
             return f"Newest {kind.lower()} score {evaluation.score:g} is below the gate's minimum {self.min_score:g}."
-        when = f"{self.stale_at:%d %b %Y}" if self.stale_at else "?"
+        when = f"{self.stale_at:%-d %b %Y}" if self.stale_at else "?"
         if self.state == FindingState.STALE:
-            return (f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%d %b %Y}; the gate accepts at most "
+            return (f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%-d %b %Y}; the gate accepts at most "
                     f"{self.max_age_days} days, so it went stale on {when}.")
-        return (f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%d %b %Y}; it goes stale on {when} "
+        return (f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%-d %b %Y}; it goes stale on {when} "
                 f"(the gate accepts at most {self.max_age_days} days).")
 
 

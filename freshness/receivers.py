@@ -15,4 +15,4 @@ def recheck_findings_on_new_evidence(sender, evaluation, actor, **kwargs):
     chain's lock, which must be the last lock taken, and the recheck takes the sweep lock first.
     """
     version_id = evaluation.version_id
-    transaction.on_commit(lambda: findings_recheck(version_ids=[version_id]))
+    transaction.on_commit(lambda: findings_recheck(version_ids=[version_id], actor=actor))

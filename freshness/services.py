@@ -350,7 +350,7 @@ def _email_on_commit(ids: list[int], now) -> None:
     transaction.on_commit(send)
 
 
-def _audit_entries(outcome: Outcome, versions: dict[int, int] | None = None, **extra) -> list[dict]:
+def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
     entries = []
     for action, findings in (
         ("freshness_finding.opened", outcome.opened),
@@ -372,7 +372,7 @@ def _audit_entries(outcome: Outcome, versions: dict[int, int] | None = None, **e
             else:
                 payload["state"] = finding.state
             entries.append({
-                "actor": None, "action": action, "object_type": "freshnessfinding", "object_id": finding.pk,
+                "actor": actor, "action": action, "object_type": "freshnessfinding", "object_id": finding.pk,
                 "object_repr": f"{finding.get_evidence_kind_display()} evidence, {finding.environment}",
                 "feature": AIFeature(pk=finding.feature_id), "payload": payload,
             })
@@ -436,16 +436,17 @@ def freshness_sweep(*, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, 
     return run
 
 
-def findings_recheck(*, version_ids, now=None) -> Outcome:
+def findings_recheck(*, version_ids, actor=None, now=None) -> Outcome:
     """Judge these versions' evidence again now (after an evaluation is recorded): the same rules as
-    the sweep, so the next sweep agrees. Opens, updates or closes their findings and tells owners."""
+    the sweep, so the next sweep agrees. Opens, updates or closes their findings and tells owners.
+    The audit names ``actor``, whose new evidence caused the change."""
     now = now or timezone.now()
     with transaction.atomic():
         _lock_sweep()
         outcome = _reconcile(version_ids=list(version_ids), now=now)
         if outcome.told or outcome.refreshed:
             _email_on_commit(outcome.notices, now)
-            audit_record_many(_audit_entries(outcome, trigger="evaluation"))
+            audit_record_many(_audit_entries(outcome, actor=actor, trigger="evaluation"))
     return outcome
 
 

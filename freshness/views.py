@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -9,7 +11,9 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import DetailView
 
+from approvals.models import GatePolicy
 from freshness import selectors, services
+from freshness.choices import CloseReason, FindingState
 from freshness.filters import FindingFilter, SweepRunFilter
 from registry.models import AuditEvent, Deployment
 from registry.permissions import can_edit_feature, is_governance
@@ -47,8 +51,15 @@ class FindingDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         finding = self.object
-        context["history"] = list(
+        history = list(
             AuditEvent.objects.filter(object_type="freshnessfinding", object_id=str(finding.pk)).order_by("sequence")
+        )
+        for event in history:
+            event.state_text = _state_text(event.payload)
+        context["history"] = history
+        grace = GatePolicy.objects.filter(gate=finding.gate).values_list("escalation_grace_days", flat=True).first()
+        context["escalates_at"] = (
+            finding.blocking_since + timedelta(days=grace) if finding.blocking_since and grace is not None else None
         )
         context["can_record"] = finding.is_open and can_edit_feature(self.request.user, finding.feature)
         context["live_regions"] = list(
@@ -56,6 +67,26 @@ class FindingDetailView(DetailView):
             .select_related("region").order_by("region__code")
         )
         return context
+
+
+def _state_text(payload: dict) -> str:
+    """``["stale", None]`` and ``fresh`` → "Stale → closed (fresh, passing evidence recorded)"."""
+    def label(state):
+        return FindingState(state).label if state in FindingState.values else "closed"
+
+    state = payload.get("state")
+    if isinstance(state, list) and len(state) == 2:
+        text = f"{label(state[0]) if state[0] else '—'} → {label(state[1]) if state[1] else 'closed'}"
+    elif state:
+        text = label(state)
+    else:
+        text = ""
+    reason = payload.get("close_reason")
+    if reason in CloseReason.values:
+        text += f" ({CloseReason(reason).label.lower()})"
+    if payload.get("incident"):
+        text = f"Escalated: {payload['incident']}"
+    return text
 
 
 class SweepRunListView(FilteredListView):

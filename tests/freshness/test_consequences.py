@@ -114,7 +114,7 @@ def test_bad_production_evidence_refuses_promotion_naming_the_evidence(
         promotion_execute(actor=product_owner, request=approval)
 
     message = refused.value.message
-    assert f"Production evidence of v{v1.number} is {state}" in message
+    assert f"Production {kind.lower()} evidence of v{v1.number} is {state}" in message
     assert kind.lower() in message.lower()
     assert "Rollbacks stay allowed" in message
     assert live_numbers(feature) == [("eu", 1), ("us", 1)]
@@ -129,7 +129,7 @@ def test_the_block_is_listed_among_the_features_promotion_blockers(v1_live_v2_ap
     freshness_sweep()
 
     [reason] = promotion_blockers(feature)
-    assert reason.startswith(f"Production evidence of v{v1.number} is stale")
+    assert reason.startswith(f"Production safety evidence of v{v1.number} is stale")
     assert "safety" in reason.lower()
 
 

@@ -233,7 +233,7 @@ def test_a_findings_page_tells_what_is_wrong_and_its_history(client, findings, p
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Benchmark evidence of v1 in production" in page
+    assert "benchmark evidence of v1 in production" in page
     assert "Fresh, passing evidence recorded" in page
     assert [event.action for event in response.context["history"]] == [
         "freshness_finding.opened", "freshness_finding.closed",
