@@ -34,7 +34,7 @@ class ReasonForm(forms.Form):
 
 class PromoteForm(forms.Form):
     reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note (optional)",
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note",
         help_text="Recorded with the deployment, e.g. the change ticket.",
     )
 
