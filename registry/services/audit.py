@@ -62,6 +62,13 @@ def compute_event_hash(
 
 
 def _lock_head() -> AuditChainHead:
+    if connection.vendor == "postgresql":
+        # Foreign keys are checked at commit by default (deferred), and a check locks the row it
+        # points at (FOR KEY SHARE). Checked then, after the chain lock, they would take row locks
+        # after it and deadlock with a writer holding such a row while it waits for the chain: run
+        # the pending checks now, so the chain lock really is the last lock taken.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         AuditChainHead.objects.get_or_create(pk=1)

@@ -2,13 +2,11 @@
 history of each pointer, every sign-off signed once, and a whole audit chain. Needs PostgreSQL: SQLite
 serialises writers and has no row locks."""
 
-import threading
 from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import Count
 
 from approvals.choices import RequestStatus, SignOffStatus
@@ -17,6 +15,7 @@ from approvals.services import promotion_execute, signoff_decide
 from registry.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import audit_verify, deployment_rollback
+from tests.concurrency import run_at_once
 from tests.approvals.conftest import fresh
 from tests.factories import UserFactory
 
@@ -24,29 +23,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
 
-
-def run_at_once(count, work):
-    """Start ``work(index)`` in ``count`` threads released together. Returns each thread's outcome: the
-    result, or the exception it raised."""
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = work(index)
-        except BaseException as error:  # noqa: BLE001 - judged by the test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,), name=f"worker-{index}") for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [thread.name for thread in threads if thread.is_alive()], "workers still running"
-    return outcomes
 
 
 def reload(user):

@@ -86,8 +86,10 @@ def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(as_user, live
     expect(owner.locator(".messages")).to_contain_text(f"Promotions frozen. {incident.reference}")
     owner.goto(f"{live_server.url}{history['third'].get_absolute_url()}")
     owner.get_by_role("link", name="Promote to production").click()
+    # Warned before the click, refused after it.
+    expect(owner.locator(".errorlist[role=status]")).to_contain_text(f"are frozen: {incident.reference}")
     owner.get_by_role("button", name="Promote v3").click()
-    expect(owner.locator(".errorlist")).to_contain_text(f"frozen: {incident.reference}")
+    expect(owner.locator(".errorlist[role=alert]")).to_contain_text(f"frozen: {incident.reference}")
     assert Deployment.objects.get(feature=feature).version == history["v2"]
 
     # The owner rolls back from the incident page; v1 is preselected as the last good version.

@@ -6,39 +6,18 @@ PostgreSQL: SQLite serialises writers and has no row locks."""
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from freshness.choices import FindingState, SweepStatus
 from freshness.models import FreshnessFinding, SweepLock, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import Notification
 from registry.services import audit_verify, evaluation_record
+from tests.concurrency import run_at_once
 from tests.freshness.world import default_gates, evidence, live, days_ago  # noqa: F401  (default_gates: autouse)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-def run_at_once(count, work):
-    """Start ``work(index)`` in ``count`` threads released together; each thread's result or exception."""
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = work(index)
-        except BaseException as error:  # noqa: BLE001 - judged by the test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,), name=f"sweep-{index}") for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [thread.name for thread in threads if thread.is_alive()], "sweeps still running"
-    return outcomes
 
 
 @pytest.fixture
@@ -87,13 +66,6 @@ def test_sweeps_racing_on_a_fresh_database_without_the_lock_row_still_serialise(
     assert len(mailoutbox) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: deadlock. PostgreSQL checks Django's foreign keys (DEFERRABLE INITIALLY DEFERRED) at COMMIT, so "
-    "the sweep takes FOR KEY SHARE on the versions its new findings reference only after audit_record_many "
-    "has locked the audit chain head; evaluation_record holds the version FOR UPDATE and waits for that "
-    "head. Fix: check pending constraints before locking the chain (SET CONSTRAINTS ALL IMMEDIATE in "
-    "_lock_head on PostgreSQL), or lock the referenced versions FOR KEY SHARE before audit_record_many."
-))
 def test_a_sweep_committing_findings_while_evidence_is_recorded_for_that_version_does_not_deadlock(
     live, ml_engineer, monkeypatch
 ):

@@ -1,16 +1,15 @@
 """Concurrent writers still leave one unbroken audit chain, and concurrent drafts of one feature still get
 distinct version numbers. Needs PostgreSQL: SQLite serialises writers and has no row locks."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from registry.models import AuditEvent, Evaluation, FeatureVersion, PromptVersion
 from registry.services import audit_verify, evaluation_record, prompt_version_create, version_create
+from tests.concurrency import run_at_once as shared_run_at_once
 from tests.factories import (
     CatalogModelFactory,
     FeatureFactory,
@@ -26,28 +25,10 @@ WRITES_PER_THREAD = 3
 
 
 def run_at_once(count, work):
-    """Start ``work(index)`` in ``count`` threads released together; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    failures = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            work(index)
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,), name=f"writer-{index}") for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [thread.name for thread in threads if thread.is_alive()], "writers still running"
-    if failures:
-        raise failures[0]
-
+    """Run ``work(index)`` in ``count`` threads released together; re-raise the first failure."""
+    for outcome in shared_run_at_once(count, work, name="writer"):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 def reload(user):
     return get_user_model().objects.get(pk=user.pk)
