@@ -4,7 +4,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from freshness.services import findings_recheck
-from registry.signals import evaluation_recorded
+from registry.signals import deployment_changed, evaluation_recorded
 
 
 @receiver(evaluation_recorded, dispatch_uid="freshness-recheck-on-new-evidence")
@@ -16,3 +16,11 @@ def recheck_findings_on_new_evidence(sender, evaluation, actor, **kwargs):
     """
     version_id = evaluation.version_id
     transaction.on_commit(lambda: findings_recheck(version_ids=[version_id], actor=actor))
+
+
+@receiver(deployment_changed, dispatch_uid="freshness-recheck-on-deployment-change")
+def recheck_findings_on_deployment_change(sender, feature, version_ids, actor, **kwargs):
+    """What went live is judged at once (a rollback to a version with stale evidence blocks promotions
+    now, not at the next sweep); what stopped serving has its findings closed."""
+    version_ids = list(version_ids)
+    transaction.on_commit(lambda: findings_recheck(version_ids=version_ids, actor=actor, trigger="deployment"))

@@ -436,17 +436,18 @@ def freshness_sweep(*, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, 
     return run
 
 
-def findings_recheck(*, version_ids, actor=None, now=None) -> Outcome:
+def findings_recheck(*, version_ids, actor=None, trigger: str = "evaluation", now=None) -> Outcome:
     """Judge these versions' evidence again now (after an evaluation is recorded): the same rules as
     the sweep, so the next sweep agrees. Opens, updates or closes their findings and tells owners.
-    The audit names ``actor``, whose new evidence caused the change."""
+    Also after promotions and rollbacks (``trigger="deployment"``). The audit names ``actor``, whose
+    evidence or deployment caused the change."""
     now = now or timezone.now()
     with transaction.atomic():
         _lock_sweep()
         outcome = _reconcile(version_ids=list(version_ids), now=now)
         if outcome.told or outcome.refreshed:
             _email_on_commit(outcome.notices, now)
-            audit_record_many(_audit_entries(outcome, actor=actor, trigger="evaluation"))
+            audit_record_many(_audit_entries(outcome, actor=actor, trigger=trigger))
     return outcome
 
 

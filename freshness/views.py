@@ -16,7 +16,7 @@ from freshness import selectors, services
 from freshness.choices import CloseReason, FindingState
 from freshness.filters import FindingFilter, SweepRunFilter
 from registry.models import AuditEvent, Deployment
-from registry.permissions import can_edit_feature, is_governance
+from registry.permissions import can_edit_feature, is_governance, sees_everything
 from registry.views.base import FilteredListView
 
 
@@ -32,8 +32,12 @@ class DashboardView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["summary"] = selectors.summary(selectors.findings_visible_to(self.request.user))
+        visible = selectors.findings_visible_to(self.request.user)
+        context["summary"] = selectors.summary(visible)
+        context["open_count"] = visible.filter(closed_at__isnull=True).count()
         context["last_run"] = selectors.last_run()
+        # A run's figures count every feature, restricted ones included: only for those who see them all.
+        context["sees_runs"] = sees_everything(self.request.user)
         context["can_run_sweep"] = is_governance(self.request.user)
         return context
 
@@ -90,7 +94,15 @@ def _state_text(payload: dict) -> str:
 
 
 class SweepRunListView(FilteredListView):
+    """The run history: its figures count restricted features too, so governance admins and auditors only."""
+
     filterset_class = SweepRunFilter
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not sees_everything(request.user):
+            raise PermissionDenied("The sweep's run history is open to governance admins and auditors.")
+        return super().dispatch(request, *args, **kwargs)
+
     template_name = "freshness/run_list.html"
     partial_template_name = "freshness/partials/run_table.html"
 
@@ -108,5 +120,5 @@ class RunSweepView(View):
         if not is_governance(request.user):
             raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
         services.sweep_request(actor=request.user)
-        messages.success(request, "Sweep queued. Its run appears below when it finishes.")
+        messages.success(request, "Sweep queued. Its run is listed here when it finishes.")
         return redirect("freshness:run_list")

@@ -4,9 +4,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from django.core.exceptions import PermissionDenied
+
 from freshness import selectors, services
 from freshness.api import serializers as s
 from freshness.filters import FindingFilter, SweepRunFilter
+from registry.permissions import sees_everything
 
 
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -33,6 +36,13 @@ class SweepRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         return selectors.sweep_runs()
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        # A run's figures count every feature, restricted ones included. Asking for a sweep is
+        # checked by the service (governance admins).
+        if self.action in ("list", "retrieve") and not sees_everything(request.user):
+            raise PermissionDenied("The sweep's run history is open to governance admins and auditors.")
 
     @extend_schema(request=None, responses={202: s.SweepQueuedSerializer})
     def create(self, request):

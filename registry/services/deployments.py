@@ -19,6 +19,7 @@ from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
 from registry.permissions import can_edit_feature, has_role
 from registry.services.audit import audit_record
+from registry.signals import deployment_changed
 
 
 def _event_payload(event: DeploymentEvent) -> dict:
@@ -90,6 +91,8 @@ def deployment_promote(
             events.append(event)
         if not events:
             raise Conflict(f"{version} is already live in {environment} in every region asked for.")
+        changed = {version.pk} | {event.from_version_id for event in events if event.from_version_id}
+        deployment_changed.send(sender=Deployment, feature=feature, version_ids=sorted(changed), actor=actor)
     return events
 
 
@@ -198,4 +201,7 @@ def deployment_rollback(
         )
         audit_record(actor=actor, action="deployment.rolled_back", target=deployment, feature=feature,
                      payload=_event_payload(event))
+        deployment_changed.send(
+            sender=Deployment, feature=feature, version_ids=sorted({previous.pk, to_version.pk}), actor=actor
+        )
     return event

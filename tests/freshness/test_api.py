@@ -148,12 +148,12 @@ def test_the_findings_list_costs_the_same_queries_for_2_findings_as_for_8(
 # --- Sweep runs ------------------------------------------------------------------------------------------
 
 
-def test_runs_are_listed_newest_first_and_read_by_id(findings, product_owner, monkeypatch):
+def test_runs_are_listed_newest_first_and_read_by_id(findings, auditor, monkeypatch):
     with monkeypatch.context() as patched:
         patched.setattr("freshness.services.audit_record_many", lambda entries: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             freshness_sweep()
-    api = as_user(product_owner)
+    api = as_user(auditor)
 
     runs = api.get(RUNS).json()["results"]
     failed = api.get(RUNS, {"status": "failed"}).json()["results"]
@@ -164,6 +164,13 @@ def test_runs_are_listed_newest_first_and_read_by_id(findings, product_owner, mo
     assert [run["error"] for run in failed] == ["ZeroDivisionError: division by zero"]
     one = api.get(f"{RUNS}{runs[1]['id']}/").json()
     assert one["deployments_checked"] == 5 and one["trigger"] == "schedule" and one["duration_seconds"] >= 0
+
+
+def test_run_figures_are_for_governance_and_auditors_only(findings, product_owner, outsider):
+    for person in (product_owner, outsider):
+        api = as_user(person)
+        assert api.get(RUNS).status_code == 403
+        assert api.get(f"{RUNS}{SweepRun.objects.first().pk}/").status_code == 403
 
 
 def test_governance_queues_a_sweep_and_gets_202(live, governance_admin):

@@ -167,6 +167,41 @@ def test_rolling_back_away_from_the_stale_version_everywhere_lifts_the_block(
     assert set(FreshnessFinding.objects.filter(version=v2).values_list("close_reason", flat=True)) == {"not_live"}
 
 
+def test_rolling_back_to_a_version_with_stale_evidence_blocks_at_once_without_a_sweep(
+    releases, feature, ml_engineer, eu, us, django_capture_on_commit_callbacks
+):
+    v1, v2 = releases(2)
+    age(v1, "benchmark", 100)  # v1's evidence went stale while v2 served
+    freshness_sweep()
+    assert promotion_blockers(feature) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_rollback(actor=ml_engineer, feature=feature, environment="production", region=eu,
+                            reason="v2 misroutes claims: back to v1.")
+
+    assert states(v1) == {"benchmark": FindingState.STALE}
+    [reason] = promotion_blockers(feature)
+    assert reason.startswith("Production benchmark evidence of v1 is stale")
+    opened = AuditEvent.objects.filter(action="freshness_finding.opened").latest("sequence")
+    assert (opened.actor, opened.payload["trigger"]) == (ml_engineer, "deployment")
+
+
+def test_a_version_that_stops_serving_has_its_findings_closed_at_once(
+    releases, new_version, approved_request, feature, product_owner, django_capture_on_commit_callbacks
+):
+    v1, = releases(1)
+    age(v1, "benchmark", 80)  # due soon: does not block
+    freshness_sweep()
+    assert states(v1) == {"benchmark": FindingState.DUE_SOON}
+    v2 = new_version(summary="Release 2.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        promotion_execute(actor=product_owner, request=approved_request(v2))
+
+    assert set(FreshnessFinding.objects.filter(version=v1).values_list("close_reason", flat=True)) == {"not_live"}
+    assert not FreshnessFinding.objects.filter(version=v1, closed_at__isnull=True).exists()
+
+
 def test_due_soon_evidence_does_not_block(v1_live_v2_approved, feature, product_owner):
     v1, v2, approval = v1_live_v2_approved
     age(v1, "benchmark", 80)

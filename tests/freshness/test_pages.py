@@ -148,7 +148,7 @@ def test_with_nothing_found_the_dashboard_says_evidence_is_fresh(client, live, g
     page = client.get(DASHBOARD).content.decode()
 
     assert "No open findings: every live version's evidence is fresh and passing under its gate." in page
-    assert "1 deployment checked, 0 opened, 0 closed, 0 open." in page
+    assert "1 deployment checked, 0 opened, 0 closed. 0 open findings now." in page
 
 
 def test_a_filter_matching_nothing_says_so(client, findings, governance_admin):
@@ -263,11 +263,11 @@ def test_an_unknown_finding_is_404(client, governance_admin):
 # --- Sweep runs and the button ----------------------------------------------------------------------------
 
 
-def test_the_run_list_shows_each_run_with_what_it_did(client, findings, product_owner, monkeypatch):
+def test_the_run_list_shows_each_run_with_what_it_did(client, findings, auditor, monkeypatch):
     monkeypatch.setattr("freshness.services.audit_record_many", lambda entries: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         freshness_sweep()
-    client.force_login(product_owner)
+    client.force_login(auditor)
 
     response = client.get(RUNS)
     failed_only = client.get(RUNS, {"status": "failed"})
@@ -277,6 +277,16 @@ def test_the_run_list_shows_each_run_with_what_it_did(client, findings, product_
     assert "ZeroDivisionError: division by zero" in response.content.decode()
     assert [run.status for run in failed_only.context["object_list"]] == [SweepStatus.FAILED]
     assert "Run the sweep now" not in response.content.decode()
+
+
+def test_run_figures_count_restricted_features_so_only_those_who_see_everything_read_them(
+    client, findings, product_owner, outsider
+):
+    for person in (product_owner, outsider):
+        client.force_login(person)
+        assert client.get(RUNS).status_code == 403
+        dashboard = client.get(DASHBOARD).content.decode()
+        assert "deployments checked" not in dashboard and "Sweep runs" not in dashboard
 
 
 def test_governance_runs_the_sweep_from_the_page(client, live, governance_admin):
