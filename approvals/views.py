@@ -179,7 +179,10 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
         "evaluations": registry_selectors.evaluations_of_feature(feature=feature).filter(version=version),
         "history": selectors.request_history(request=approval_request),
         "can_promote": can_promote(user, feature) and approval_request.status == RequestStatus.APPROVED,
-        "blockers": promotion_blockers(feature) if approval_request.status == RequestStatus.APPROVED else [],
+        "blockers": (
+            promotion_blockers(feature, version=version, environment=approval_request.environment)
+            if approval_request.status == RequestStatus.APPROVED else []
+        ),
         "promoted": promoted,
         "can_withdraw": approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED}
         and (user.pk == approval_request.requester_id or can_request_gate(user, feature)),

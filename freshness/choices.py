@@ -18,6 +18,7 @@ class CloseReason(models.TextChoices):
     FRESH = "fresh", "Fresh, passing evidence recorded"
     NOT_LIVE = "not_live", "Version no longer live"
     RULE_REMOVED = "rule_removed", "The gate no longer requires it"
+    RULE_RELAXED = "rule_relaxed", "The gate's rule now accepts the evidence"
 
 
 class SweepTrigger(models.TextChoices):

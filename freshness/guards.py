@@ -1,6 +1,7 @@
 """What freshness contributes to registry pages and rules (registered in FreshnessConfig.ready)."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.urls import reverse
 
 from freshness.choices import BLOCKING_STATES, FindingState
@@ -18,25 +19,32 @@ def _live_here():
 
 
 def blocking_findings(feature_ids):
+    """Open production findings of live versions that block promotions: stale, failing or missing
+    evidence, and due-soon evidence whose stale date has passed since the last sweep."""
     return (
-        FreshnessFinding.objects.filter(
-            feature_id__in=feature_ids, closed_at__isnull=True, environment=Environment.PRODUCTION,
-            state__in=BLOCKING_STATES,
-        )
+        FreshnessFinding.objects.filter(feature_id__in=feature_ids, closed_at__isnull=True,
+                                        environment=Environment.PRODUCTION)
+        .filter(Q(state__in=BLOCKING_STATES) | Q(state=FindingState.DUE_SOON, stale_at__lte=timezone.now()))
         .filter(_live_here())
     )
 
 
-def freshness_block(feature) -> str | None:
-    """Stale, failing or missing evidence of a live production version blocks new promotions."""
-    finding = blocking_findings([feature.pk]).select_related("version").order_by("state_changed_at", "id").first()
+def freshness_block(feature, *, version=None, environment=None) -> str | None:
+    """Stale, failing or missing evidence of a live production version blocks new promotions of the
+    feature, except the fix: promoting another version to production to replace it (its own gate
+    approval has just checked that its evidence is fresh and passing)."""
+    findings = blocking_findings([feature.pk]).select_related("version")
+    if version is not None and environment == Environment.PRODUCTION:
+        findings = findings.filter(version=version)  # only the bad version itself stays blocked
+    finding = findings.order_by("state_changed_at", "id").first()
     if finding is None:
         return None
     kind = finding.get_evidence_kind_display().lower()
     number = finding.version.number
+    state = "stale" if finding.state == FindingState.DUE_SOON else finding.get_state_display().lower()
     return (
-        f"Production {kind} evidence of v{number} is {finding.get_state_display().lower()} ({finding.describe()}) "
-        f"Record fresh, passing {kind} evidence for v{number}."
+        f"Production {kind} evidence of v{number} is {state} ({finding.describe()}) Record fresh, passing "
+        f"{kind} evidence for v{number}, or replace it in production with a version whose evidence passes."
     )
 
 

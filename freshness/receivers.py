@@ -1,26 +1,33 @@
-"""Reactions to registry events."""
+"""Reactions to registry events: new evidence and moved deployments are judged at once.
+
+Through a task queued on commit (run in place when Celery is eager, as in tests): the request that
+recorded the evidence or moved the pointer does not wait for a running sweep's lock, and a failure
+of the recheck cannot turn that committed write into an error. The next sweep heals anything lost.
+"""
 
 from django.db import transaction
 from django.dispatch import receiver
 
-from freshness.services import findings_recheck
 from registry.signals import deployment_changed, evaluation_recorded
+
+
+def _recheck_on_commit(version_ids, actor, trigger: str) -> None:
+    from freshness.tasks import recheck_versions
+
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    transaction.on_commit(
+        lambda: recheck_versions.delay(list(version_ids), actor_id=actor_id, trigger=trigger), robust=True
+    )
 
 
 @receiver(evaluation_recorded, dispatch_uid="freshness-recheck-on-new-evidence")
 def recheck_findings_on_new_evidence(sender, evaluation, actor, **kwargs):
-    """New evidence closes (or changes) the version's findings at once, by the sweep's own rules.
-
-    After commit, in a transaction of its own: the recording transaction already holds the audit
-    chain's lock, which must be the last lock taken, and the recheck takes the sweep lock first.
-    """
-    version_id = evaluation.version_id
-    transaction.on_commit(lambda: findings_recheck(version_ids=[version_id], actor=actor))
+    """New evidence closes (or changes) the version's findings, by the sweep's own rules."""
+    _recheck_on_commit([evaluation.version_id], actor, "evaluation")
 
 
 @receiver(deployment_changed, dispatch_uid="freshness-recheck-on-deployment-change")
 def recheck_findings_on_deployment_change(sender, feature, version_ids, actor, **kwargs):
     """What went live is judged at once (a rollback to a version with stale evidence blocks promotions
     now, not at the next sweep); what stopped serving has its findings closed."""
-    version_ids = list(version_ids)
-    transaction.on_commit(lambda: findings_recheck(version_ids=version_ids, actor=actor, trigger="deployment"))
+    _recheck_on_commit(version_ids, actor, "deployment")

@@ -206,8 +206,10 @@ def _reconcile(*, version_ids=None, now) -> Outcome:
         finding = existing.pop(key, None)
         if assessment.state == "ok":
             if finding is not None:
+                # The same evidence can only turn acceptable because the rule changed.
+                same_evidence = finding.evaluation_id == assessment.evaluation_id
                 _apply(assessment, finding)
-                _close(finding, CloseReason.FRESH, now, outcome)
+                _close(finding, CloseReason.RULE_RELAXED if same_evidence else CloseReason.FRESH, now, outcome)
             continue
         if finding is None:
             finding = FreshnessFinding(
@@ -347,7 +349,7 @@ def _email_on_commit(ids: list[int], now) -> None:
 
         send_notification_emails.delay(sorted(pending))
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)  # unsent notices are retried by the next run
 
 
 def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
@@ -401,10 +403,10 @@ def freshness_sweep(*, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, 
     lock serialises runs and a run that finds nothing changed tells nobody anything.
     """
     started = timezone.now()
-    now = now or started
     try:
         with transaction.atomic():
             _lock_sweep()
+            now = now or timezone.now()  # after the lock: never judge with a clock older than the last writer's
             outcome = _reconcile(now=now)
             escalate = _due_escalations(now)
             open_after = FreshnessFinding.objects.filter(closed_at__isnull=True).count()
@@ -426,7 +428,8 @@ def freshness_sweep(*, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, 
             })
             audit_record_many(entries)
             if escalate:
-                transaction.on_commit(lambda: _queue_escalations(escalate, now))
+                # robust: the sweep has committed; a broker hiccup must not make it look failed.
+                transaction.on_commit(lambda: _queue_escalations(escalate, now), robust=True)
     except Exception as error:
         SweepRun.objects.create(
             trigger=trigger, requested_by=requested_by, task_id=task_id or "", started_at=started,
@@ -441,9 +444,9 @@ def findings_recheck(*, version_ids, actor=None, trigger: str = "evaluation", no
     the sweep, so the next sweep agrees. Opens, updates or closes their findings and tells owners.
     Also after promotions and rollbacks (``trigger="deployment"``). The audit names ``actor``, whose
     evidence or deployment caused the change."""
-    now = now or timezone.now()
     with transaction.atomic():
         _lock_sweep()
+        now = now or timezone.now()
         outcome = _reconcile(version_ids=list(version_ids), now=now)
         if outcome.told or outcome.refreshed:
             _email_on_commit(outcome.notices, now)

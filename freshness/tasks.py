@@ -2,19 +2,21 @@
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.db import OperationalError
 from django.utils.dateparse import parse_datetime
 
 from freshness.choices import SweepTrigger
-from freshness.services import findings_escalate, freshness_sweep
+from freshness.services import findings_escalate, findings_recheck, freshness_sweep
 from registry.audit_context import audit_context
 
 
-@shared_task(bind=True, acks_late=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=900)
 def evidence_freshness_sweep(self, trigger: str = SweepTrigger.SCHEDULE, requested_by_id: int | None = None) -> dict:
     """Scheduled by beat (hourly by default; edit it in the admin under Periodic tasks).
 
-    ``acks_late``: a worker that dies mid-run leaves the message for another; the rerun is safe
-    because the sweep's writes are one transaction and its notices are keyed on finding revisions.
+    ``acks_late`` with ``reject_on_worker_lost``: a worker (or its child process) that dies mid-run
+    leaves the message for another instead of acknowledging it; the rerun is safe because the
+    sweep's writes are one transaction and its notices are keyed on finding revisions.
     """
     requested_by = get_user_model().objects.filter(pk=requested_by_id).first() if requested_by_id else None
     with audit_context(source="task"):
@@ -22,7 +24,7 @@ def evidence_freshness_sweep(self, trigger: str = SweepTrigger.SCHEDULE, request
     return {"run": run.pk, "opened": run.findings_opened, "closed": run.findings_closed, "open": run.open_findings}
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def escalate_findings(feature_ids: list[int], now: str | None = None) -> int:
     """Open governance incidents for features blocked past the grace period (each at most once)."""
     when = parse_datetime(now) if now else None
@@ -31,3 +33,12 @@ def escalate_findings(feature_ids: list[int], now: str | None = None) -> int:
         for feature_id in feature_ids:
             opened += findings_escalate(feature_id=feature_id, now=when) is not None
     return opened
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def recheck_versions(version_ids: list[int], actor_id: int | None = None, trigger: str = "evaluation") -> int:
+    """Judge these versions' evidence again (after new evidence or a promotion or rollback)."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    with audit_context(source="task"):
+        outcome = findings_recheck(version_ids=version_ids, actor=actor, trigger=trigger)
+    return len(outcome.told)

@@ -4,7 +4,7 @@ from incidents.choices import ACTIVE_STATUSES, FREEZING_SEVERITIES, FREEZING_STA
 from incidents.models import Incident
 
 
-def incident_freeze(feature) -> str | None:
+def incident_freeze(feature, **promotion) -> str | None:
     """An open or investigating SEV1/SEV2 freezes new promotions of its feature."""
     incident = (
         Incident.objects.filter(feature=feature, severity__in=FREEZING_SEVERITIES, status__in=FREEZING_STATUSES)

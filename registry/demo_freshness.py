@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from registry.models import AuditEvent, Deployment, Evaluation
@@ -65,5 +66,7 @@ def seed_freshness(*, created: Counter, engineers: dict[str, str]) -> None:
         created["evaluations"] += 1
 
     if not SweepRun.objects.exists():
-        freshness_sweep(trigger=SweepTrigger.COMMAND)
+        # After the seed's transaction commits: it holds the audit chain lock, which must be the last
+        # lock taken, and the sweep takes its own lock first.
+        transaction.on_commit(lambda: freshness_sweep(trigger=SweepTrigger.COMMAND))
         created["freshness sweeps"] += 1

@@ -1,7 +1,10 @@
 """Where the apps built on the registry plug in, without the registry importing them.
 
-- ``promotion_guards``: callables ``(feature) -> str | None``. A string is a reason promotions of the
-  feature are refused right now (e.g. an open SEV1 incident). Rollbacks are never guarded.
+- ``promotion_guards``: callables ``(feature, *, version=None, environment=None) -> str | None``. A
+  string is a reason promotions of the feature are refused right now (e.g. an open SEV1 incident).
+  ``version`` and ``environment`` say which promotion is asked for, when one is (a guard may let a
+  promotion through that fixes what it guards against); without them, the answer is for promotions
+  in general. Rollbacks are never guarded.
 - ``feature_panels``: callables ``(request, feature, version=None) -> dict | None`` returning
   ``{"title": ..., "template": ..., "context": {...}}``: extra sections on the feature and version pages.
 - ``badge_providers``: callables ``(kind, ids, user) -> {id: [badge, ...]}`` where kind is ``"feature"``
@@ -20,9 +23,9 @@ feature_panels: list[Callable] = []
 badge_providers: list[Callable] = []
 
 
-def promotion_blockers(feature) -> list[str]:
-    """Every reason promotions of ``feature`` are refused now (empty: none)."""
-    return [reason for guard in promotion_guards if (reason := guard(feature))]
+def promotion_blockers(feature, *, version=None, environment=None) -> list[str]:
+    """Every reason promotions of ``feature`` (of ``version`` to ``environment``, if given) are refused now."""
+    return [reason for guard in promotion_guards if (reason := guard(feature, version=version, environment=environment))]
 
 
 def panels_for(request, feature, version=None) -> list[dict]:

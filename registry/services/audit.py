@@ -136,7 +136,8 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     if not entries:
         return []
     context = current_audit_context()
-    now = timezone.now()
+    head = _lock_head()
+    now = timezone.now()  # after the lock: times follow the sequence
     rows = []
     for entry in entries:
         fields = _event_fields(
@@ -146,7 +147,6 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
             payload=entry.get("payload"), context=context, at=now,
         )
         rows.append(fields)
-    head = _lock_head()
     sequence, prev_hash = head.last_sequence, head.last_hash
     events = []
     for fields in rows:

@@ -54,7 +54,7 @@ def deployment_promote(
         raise ValidationError({"regions": "Promote to at least one region."})
     with transaction.atomic():
         feature = AIFeature.objects.select_for_update().get(pk=version.feature_id)
-        blockers = promotion_blockers(feature)
+        blockers = promotion_blockers(feature, version=version, environment=environment)
         if blockers:
             raise Conflict("Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.")
         version = FeatureVersion.objects.select_related("feature").get(pk=version.pk)

@@ -1,7 +1,8 @@
 """Evidence freshness end to end in the browser: the sweep finds production benchmark evidence gone stale
 and freezes promotions; governance reads it on the Freshness page, filters, opens the finding and runs the
 sweep on demand; the ML engineer follows the finding to the evaluation form, records fresh evidence, and the
-badge, the freeze and the finding are gone at once, so the approved v2 can be promoted."""
+badge, the freeze and the finding are gone at once. Throughout, the approved v2 may replace v1 (the fix
+forward is never frozen); it is promoted at the end."""
 
 import re
 from datetime import timedelta
@@ -130,11 +131,11 @@ def test_stale_production_evidence_freezes_promotions_until_fresh_evidence_is_re
     expect(panel).to_be_visible()
     expect(ml.locator("main")).to_contain_text("New promotions are blocked: production evidence of v1 (benchmark, stale)")
 
-    # Promoting the approved v2 now is refused, saying why.
+    expect(freeze).to_contain_text("or replace it in production with a version whose evidence passes")
+    # Replacing v1 with the approved v2 is the other way out: its promote page warns of no freeze.
     ml.goto(f"{live_server.url}/approvals/requests/{stale_release['second'].pk}/promote/")
-    ml.get_by_role("button", name="Promote v2").click()
-    expect(ml.locator("main")).to_contain_text("Promotions of this feature are frozen")
-    assert Deployment.objects.get(feature=feature, environment="production").version == v1
+    expect(ml.locator("h1")).to_contain_text("Promote Claims triage v2")
+    expect(ml.locator(".errorlist[role=status]")).to_have_count(0)
 
     # From the finding to the evaluation form, preselected for benchmark on v1.
     ml.goto(f"{live_server.url}{feature.get_absolute_url()}")

@@ -104,9 +104,11 @@ def make_missing(v1, governance_admin, **_):
     [(make_stale, "stale", "Benchmark"), (make_failing, "failing", "Benchmark"), (make_missing, "missing", "Bias")],
 )
 def test_bad_production_evidence_refuses_promotion_naming_the_evidence(
-    v1_live_v2_approved, feature, product_owner, governance_admin, record_evidence, make_bad, state, kind
+    v1_live_v2_approved, feature, product_owner, governance_admin, record_evidence, approved_request,
+    make_bad, state, kind
 ):
-    v1, _v2, approval = v1_live_v2_approved
+    v1, v2, _production = v1_live_v2_approved
+    approval = approved_request(v2, environment="sandbox")  # not a fix of production: blocked
     make_bad(v1, record_evidence=record_evidence, governance_admin=governance_admin)
     freshness_sweep()
 
@@ -119,6 +121,24 @@ def test_bad_production_evidence_refuses_promotion_naming_the_evidence(
     assert "Rollbacks stay allowed" in message
     assert live_numbers(feature) == [("eu", 1), ("us", 1)]
     assert not DeploymentEvent.objects.filter(approval_request_id=approval.pk).exists()
+
+
+def test_the_fix_forward_is_never_blocked_and_closes_the_bad_versions_findings(
+    v1_live_v2_approved, feature, product_owner, django_capture_on_commit_callbacks
+):
+    v1, v2, approval = v1_live_v2_approved
+    age(v1, "safety", 120)
+    freshness_sweep()
+    assert promotion_blockers(feature), "v1's stale evidence blocks promotions in general"
+    assert promotion_blockers(feature, version=v1, environment="production"), "more of v1 stays blocked"
+    assert promotion_blockers(feature, version=v2, environment="production") == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        promotion_execute(actor=product_owner, request=approval)
+
+    assert live_numbers(feature) == [("eu", 2), ("us", 2)]
+    assert promotion_blockers(feature) == []  # at once: v1's findings closed when it stopped serving
+    assert set(FreshnessFinding.objects.filter(version=v1).values_list("close_reason", flat=True)) == {"not_live"}
 
 
 def test_the_block_is_listed_among_the_features_promotion_blockers(v1_live_v2_approved, feature):
@@ -200,6 +220,20 @@ def test_a_version_that_stops_serving_has_its_findings_closed_at_once(
 
     assert set(FreshnessFinding.objects.filter(version=v1).values_list("close_reason", flat=True)) == {"not_live"}
     assert not FreshnessFinding.objects.filter(version=v1, closed_at__isnull=True).exists()
+
+
+def test_due_soon_evidence_blocks_once_its_stale_date_passes_even_before_the_next_sweep(
+    v1_live_v2_approved, feature
+):
+    v1, _v2, _approval = v1_live_v2_approved
+    age(v1, "benchmark", 80)
+    freshness_sweep()
+    assert states(v1) == {"benchmark": FindingState.DUE_SOON} and promotion_blockers(feature) == []
+
+    FreshnessFinding.objects.filter(version=v1).update(stale_at=days_ago(0, hours=1))  # the date passes
+
+    [reason] = promotion_blockers(feature)
+    assert reason.startswith("Production benchmark evidence of v1 is stale")
 
 
 def test_due_soon_evidence_does_not_block(v1_live_v2_approved, feature, product_owner):

@@ -95,7 +95,7 @@ def test_the_sweep_warns_as_early_as_the_gate_says(client, governance_admin, liv
     edit(client, due_soon_days=7)
     freshness_sweep()
     assert states(version) == {}
-    assert FreshnessFinding.objects.get(version=version).close_reason == CloseReason.FRESH
+    assert FreshnessFinding.objects.get(version=version).close_reason == CloseReason.RULE_RELAXED
 
 
 def test_the_sweep_escalates_after_the_gates_grace(

@@ -319,7 +319,7 @@ def test_a_raised_maximum_age_turns_a_stale_finding_fresh(live, governance_admin
     sweep()
 
     assert states(version) == {}
-    assert FreshnessFinding.objects.get(version=version).close_reason == CloseReason.FRESH
+    assert FreshnessFinding.objects.get(version=version).close_reason == CloseReason.RULE_RELAXED
 
 
 # --- The run record -----------------------------------------------------------------------------------
