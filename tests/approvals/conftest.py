@@ -159,3 +159,34 @@ def go_live(approved_request, product_owner):
 
 def pending_signoff(request: ApprovalRequest, role: str, slot: int = 1) -> SignOff:
     return SignOff.objects.get(request=request, role=role, slot=slot)
+
+
+@pytest.fixture
+def releases(new_version, go_live):
+    """Take ``count`` versions live one after the other; returns them in order."""
+
+    def release(count):
+        versions = []
+        for number in range(1, count + 1):
+            version = new_version(summary=f"Release {number}.")
+            go_live(version)
+            versions.append(version)
+        return versions
+
+    return release
+
+
+def policy_post_data(policy, **changes):
+    """What the policy form posts when nothing is touched, with ``changes`` applied."""
+    from approvals.forms import GatePolicyForm
+
+    form = GatePolicyForm(policy=policy)
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return {name: value for name, value in {**data, **changes}.items() if value is not None}

@@ -8,11 +8,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from approvals.choices import RequestStatus, SignOffStatus
-from approvals.forms import GatePolicyForm
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Notification
 from registry.services import version_create, version_submit
-from tests.approvals.conftest import days_ago, fresh, pending_signoff
+from tests.approvals.conftest import days_ago, fresh, pending_signoff, policy_post_data
 from tests.factories import PromptVersionFactory, UserFactory
 
 HTMX = {"HX-Request": "true"}
@@ -452,21 +451,6 @@ def test_a_rollback_without_a_reason_keeps_the_form_with_an_error(client, produc
 
 
 # --- Gate policies and assignments ---------------------------------------------------------------
-
-
-def policy_post_data(policy, **changes):
-    """What the policy form posts when nothing is touched, with ``changes`` applied."""
-    form = GatePolicyForm(policy=policy)
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
-    data.update(changes)
-    return {name: value for name, value in data.items() if value is not None}
 
 
 def test_governance_edits_a_gate_policy_and_the_change_is_audited(client, governance_admin):

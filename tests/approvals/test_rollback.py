@@ -39,21 +39,6 @@ def rollback(product_owner, feature, eu):
     return roll
 
 
-@pytest.fixture
-def releases(new_version, go_live):
-    """Take ``count`` versions live one after the other; returns them in order."""
-
-    def release(count):
-        versions = []
-        for number in range(1, count + 1):
-            version = new_version(summary=f"Release {number}.")
-            go_live(version)
-            versions.append(version)
-        return versions
-
-    return release
-
-
 def test_a_rollback_returns_the_previous_version_and_records_why(product_owner, feature, eu, us, releases, rollback):
     v1, v2 = releases(2)
 

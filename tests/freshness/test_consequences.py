@@ -25,6 +25,7 @@ from tests.approvals.conftest import (  # the approvals world: real gates, sign-
     new_version,
     pins,
     record_evidence,
+    releases,
     request_gate,
     reviewers,
     second_ml_engineer,
@@ -52,19 +53,6 @@ def feature(team, product_owner, on_call, eu, us):
         incident_owner=on_call, rollback_path="Point the flag back at the previous version.",
         monitors="https://grafana.example.test/d/claims-triage", slos="p95 under 2s", regions=[eu, us],
     )
-
-
-@pytest.fixture
-def releases(new_version, go_live):
-    def release(count):
-        versions = []
-        for number in range(1, count + 1):
-            version = new_version(summary=f"Release {number}.")
-            go_live(version)
-            versions.append(version)
-        return versions
-
-    return release
 
 
 def age(version, kind, days):

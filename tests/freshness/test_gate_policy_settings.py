@@ -5,30 +5,16 @@ values); nobody else can; the next sweep judges by them."""
 import pytest
 from django.urls import reverse
 
-from approvals.forms import GatePolicyForm
 from approvals.models import GatePolicy
 from freshness.choices import CloseReason, FindingState
 from freshness.models import FreshnessFinding
 from freshness.services import freshness_sweep
 from incidents.models import Incident
 from registry.models import AuditEvent
+from tests.approvals.conftest import policy_post_data
 from tests.freshness.world import default_gates, evidence, fresh, live, states  # noqa: F401  (default_gates: autouse)
 
 EDIT = reverse("approvals:policy_edit", args=["production"])
-
-
-def policy_post_data(policy, **changes):
-    """What the policy form posts when nothing is touched, with ``changes`` applied."""
-    form = GatePolicyForm(policy=policy)
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
-    return {**data, **changes}
 
 
 def edit(client, **changes):
