@@ -3,9 +3,10 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
 from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
-from freshness.models import FreshnessFinding, SweepRun
+from freshness.models import FreshnessFinding, SweepRun, blocking_condition
 from registry.choices import Environment, EvaluationKind, RiskTier
 from registry.filters import SearchFilterSet
 from registry.models import Team
@@ -60,9 +61,7 @@ class FindingFilter(SearchFilterSet):
         return queryset.filter(Q(feature__slug=value) | Q(feature_id=int(value)) if value.isdigit() else Q(feature__slug=value))
 
     def filter_blocking(self, queryset, name, value):
-        from freshness.choices import BLOCKING_STATES
-
-        blocking = Q(closed_at__isnull=True, environment=Environment.PRODUCTION, state__in=BLOCKING_STATES)
+        blocking = blocking_condition(timezone.now())
         return queryset.filter(blocking) if value else queryset.exclude(blocking)
 
 

@@ -1,11 +1,11 @@
 """What freshness contributes to registry pages and rules (registered in FreshnessConfig.ready)."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.urls import reverse
 
-from freshness.choices import BLOCKING_STATES, FindingState
-from freshness.models import FreshnessFinding
+from freshness.choices import FindingState
+from freshness.models import FreshnessFinding, blocking_condition, blocks
 from registry.choices import Environment
 from registry.models import Deployment
 from registry.selectors import features_visible_to
@@ -22,9 +22,8 @@ def blocking_findings(feature_ids):
     """Open production findings of live versions that block promotions: stale, failing or missing
     evidence, and due-soon evidence whose stale date has passed since the last sweep."""
     return (
-        FreshnessFinding.objects.filter(feature_id__in=feature_ids, closed_at__isnull=True,
-                                        environment=Environment.PRODUCTION)
-        .filter(Q(state__in=BLOCKING_STATES) | Q(state=FindingState.DUE_SOON, stale_at__lte=timezone.now()))
+        FreshnessFinding.objects.filter(feature_id__in=feature_ids)
+        .filter(blocking_condition(timezone.now()))
         .filter(_live_here())
     )
 
@@ -83,23 +82,24 @@ def freshness_badges(kind: str, ids, user) -> dict[int, list[dict]]:
         FreshnessFinding.objects.filter(**{f"{column}__in": list(ids)}, closed_at__isnull=True)
         .filter(feature__in=features_visible_to(user))
         .filter(_live_here())
-        .values_list(column, "state", "environment")
+        .values_list(column, "state", "environment", "stale_at")
     )
+    now = timezone.now()
     worst: dict[int, list] = {}
     order = [FindingState.MISSING, FindingState.FAILING, FindingState.STALE, FindingState.DUE_SOON]
-    for pk, state, environment in rows:
+    for pk, state, environment, stale_at in rows:
         entry = worst.setdefault(pk, [state, 0, False])
         entry[1] += 1
-        entry[2] |= environment == Environment.PRODUCTION and state in BLOCKING_STATES
+        entry[2] |= blocks(environment=environment, state=state, stale_at=stale_at, now=now)
         if order.index(state) < order.index(entry[0]):
             entry[0] = state
     badges = {}
-    for pk, (state, count, blocks) in worst.items():
+    for pk, (state, count, blocking) in worst.items():
         label = "Evidence " + FindingState(state).label.lower()
         if count > 1:
             label += f" (+{count - 1})"
         title = f"{count} open evidence finding{'s' if count != 1 else ''}"
-        if blocks:
+        if blocking:
             title += "; new production promotions are blocked"
         badges[pk] = [{"label": label, "tone": _TONE[state], "title": title,
                        "url": reverse("freshness:dashboard") + f"?{kind}={pk}"}]

@@ -3,10 +3,26 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from approvals.choices import Gate
 from freshness.choices import BLOCKING_STATES, CloseReason, FindingState, SweepStatus, SweepTrigger
 from registry.choices import Environment, EvaluationKind
+
+
+def blocks(*, environment: str, state: str, stale_at, now) -> bool:
+    """Whether an open finding blocks promotions: stale, failing or missing production evidence, and
+    due-soon evidence whose stale date has passed since the last sweep (the gate calls it stale now)."""
+    if environment != Environment.PRODUCTION:
+        return False
+    return state in BLOCKING_STATES or (state == FindingState.DUE_SOON and stale_at is not None and stale_at <= now)
+
+
+def blocking_condition(now) -> models.Q:
+    """``blocks`` as a query: open findings that block promotions."""
+    return models.Q(closed_at__isnull=True, environment=Environment.PRODUCTION) & (
+        models.Q(state__in=BLOCKING_STATES) | models.Q(state=FindingState.DUE_SOON, stale_at__lte=now)
+    )
 
 
 class FreshnessFinding(models.Model):
@@ -77,7 +93,9 @@ class FreshnessFinding(models.Model):
 
     @property
     def blocks_promotions(self) -> bool:
-        return self.is_open and self.environment == Environment.PRODUCTION and self.state in BLOCKING_STATES
+        return self.is_open and blocks(
+            environment=self.environment, state=self.state, stale_at=self.stale_at, now=timezone.now()
+        )
 
     def describe(self) -> str:
         """One sentence on what is wrong, from the stored rule and evaluation."""

@@ -48,7 +48,6 @@ class Rule:
     min_score: float | None
     max_age_days: int | None
     due_soon_days: int
-    grace_days: int
 
 
 @dataclass(frozen=True)
@@ -71,8 +70,7 @@ def _rules_by_tier_and_environment() -> dict[tuple[str, str], list[Rule]]:
         policy = requirement.policy
         policies.setdefault(policy.gate, (policy, []))[1].append(
             Rule(gate=policy.gate, kind=requirement.evidence_kind, min_score=requirement.min_score,
-                 max_age_days=requirement.max_age_days, due_soon_days=policy.due_soon_days,
-                 grace_days=policy.escalation_grace_days)
+                 max_age_days=requirement.max_age_days, due_soon_days=policy.due_soon_days)
         )
     rules = {}
     for tier, environment, gate in GateAssignment.objects.values_list("risk_tier", "environment", "gate"):
@@ -266,7 +264,7 @@ def _line(finding: FreshnessFinding, outcome: Outcome, versions: dict[int, int])
         return f"- {kind} ({where}): resolved ({finding.get_close_reason_display().lower()})."
     was = outcome.previous_state.get(finding.pk)
     change = f"{FindingState(was).label.lower()} → " if was else ""
-    due = f", stale from {finding.stale_at:%d %b %Y}" if finding.state == FindingState.DUE_SOON and finding.stale_at else ""
+    due = f", stale from {finding.stale_at:%-d %b %Y}" if finding.state == FindingState.DUE_SOON and finding.stale_at else ""
     block = " Blocks new promotions until fresh evidence is recorded." if finding.blocks_promotions else ""
     return f"- {kind} ({where}): {change}{finding.get_state_display().lower()}{due}.{block}"
 
@@ -381,9 +379,14 @@ def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
     return entries
 
 
+def grace_days_by_gate() -> dict[str, int]:
+    """How long each gate lets production evidence block before it escalates."""
+    return dict(GatePolicy.objects.values_list("gate", "escalation_grace_days"))
+
+
 def _due_escalations(now) -> list[int]:
     """Features with a production finding blocking longer than its gate's grace period, not yet escalated."""
-    grace = dict(GatePolicy.objects.values_list("gate", "escalation_grace_days"))
+    grace = grace_days_by_gate()
     candidates = FreshnessFinding.objects.filter(
         closed_at__isnull=True, incident_id__isnull=True, blocking_since__isnull=False,
         blocking_since__lte=now - timedelta(days=min(grace.values(), default=0)),
@@ -469,7 +472,7 @@ def findings_escalate(*, feature_id: int, now=None):
     from incidents.services import incident_open_governance
 
     now = now or timezone.now()
-    grace = dict(GatePolicy.objects.values_list("gate", "escalation_grace_days"))
+    grace = grace_days_by_gate()
     with transaction.atomic():
         _lock_sweep()
         due = [

@@ -11,7 +11,6 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import DetailView
 
-from approvals.models import GatePolicy
 from freshness import selectors, services
 from freshness.choices import CloseReason, FindingState
 from freshness.filters import FindingFilter, SweepRunFilter
@@ -61,7 +60,7 @@ class FindingDetailView(DetailView):
         for event in history:
             event.state_text = _state_text(event.payload)
         context["history"] = history
-        grace = GatePolicy.objects.filter(gate=finding.gate).values_list("escalation_grace_days", flat=True).first()
+        grace = services.grace_days_by_gate().get(finding.gate)
         context["escalates_at"] = (
             finding.blocking_since + timedelta(days=grace) if finding.blocking_since and grace is not None else None
         )

@@ -10,14 +10,11 @@ from freshness.choices import SweepStatus
 from freshness.models import SweepRun
 from freshness.services import freshness_sweep
 from registry.services import api_token_create
-from tests.factories import FeatureFactory, TeamFactory, UserFactory
 from tests.freshness.world import (  # noqa: F401  (default_gates: autouse; live, findings: fixtures)
     default_gates,
-    evidence,
     findings,
+    findings_grower,
     live,
-    make_live,
-    submitted_version,
 )
 from tests.query_counts import assert_constant
 
@@ -127,20 +124,7 @@ def test_signing_in_is_required(findings):
 def test_the_findings_list_costs_the_same_queries_for_2_findings_as_for_8(
     client, governance_admin, django_assert_max_num_queries
 ):
-    made = iter(range(1000))
-
-    def grow(n):
-        for _ in range(n):
-            i = next(made)
-            feature = FeatureFactory(slug=f"grow-{i}", team=TeamFactory(slug=f"grow-team-{i}"), risk_tier="medium",
-                                     accountable_owner=UserFactory(username=f"grow-owner-{i}"))
-            version = submitted_version(feature, 1)
-            evidence(version, "benchmark", age_days=500 if i % 2 else 80)
-            evidence(version, "safety")
-            evidence(version, "privacy_review")
-            make_live(version, region=feature.regions.first())
-        freshness_sweep()
-
+    grow = findings_grower()
     client.force_login(governance_admin)
     assert_constant(client, FINDINGS, grow, django_assert_max_num_queries, max_queries=12)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from approvals.services import promotion_execute
 from freshness.choices import FindingState
-from freshness.models import FreshnessFinding
+from freshness.models import FreshnessFinding, blocking_condition
 from freshness.services import findings_escalate, freshness_sweep
 from incidents.choices import IncidentSource
 from incidents.models import Incident
@@ -222,6 +222,9 @@ def test_due_soon_evidence_blocks_once_its_stale_date_passes_even_before_the_nex
 
     [reason] = promotion_blockers(feature)
     assert reason.startswith("Production benchmark evidence of v1 is stale")
+    finding = FreshnessFinding.objects.get(version=v1)
+    assert finding.blocks_promotions  # the pages and the API say so too
+    assert FreshnessFinding.objects.filter(blocking_condition(timezone.now()), pk=finding.pk).exists()
 
 
 def test_due_soon_evidence_does_not_block(v1_live_v2_approved, feature, product_owner):

@@ -13,14 +13,12 @@ from django.utils import timezone
 from freshness.choices import SweepStatus
 from freshness.models import SweepRun
 from freshness.services import findings_escalate, freshness_sweep
-from tests.factories import FeatureFactory, TeamFactory, UserFactory
 from tests.freshness.world import (  # noqa: F401  (default_gates: autouse; live, findings: fixtures)
     default_gates,
     evidence,
     findings,
+    findings_grower,
     live,
-    make_live,
-    submitted_version,
 )
 from tests.query_counts import assert_constant
 
@@ -178,21 +176,7 @@ def test_signing_in_is_required(client, findings):
 def test_the_dashboard_costs_the_same_queries_for_2_findings_as_for_8(
     client, governance_admin, django_assert_max_num_queries
 ):
-    made = iter(range(1000))
-
-    def grow(n):
-        for _ in range(n):
-            i = next(made)
-            team = TeamFactory(slug=f"grow-team-{i}")
-            feature = FeatureFactory(slug=f"grow-{i}", team=team, risk_tier="medium",
-                                     accountable_owner=UserFactory(username=f"grow-owner-{i}"))
-            version = submitted_version(feature, 1)
-            for kind in ("benchmark", "safety"):
-                evidence(version, kind)
-            evidence(version, "privacy_review", age_days=500 if i % 2 else 360)  # stale or due soon
-            make_live(version, region=feature.regions.first())
-        freshness_sweep()
-
+    grow = findings_grower()
     client.force_login(governance_admin)
     assert_constant(client, DASHBOARD, grow, django_assert_max_num_queries, max_queries=25)
 

@@ -136,6 +136,28 @@ def crowd(n, *, prefix="crowd"):
     return versions
 
 
+def findings_grower(prefix="grow"):
+    """A ``grow(n)`` for query-count tests: n more features of their own team, each live in production
+    with one finding (stale and due soon by turns), then a sweep."""
+    from freshness.services import freshness_sweep
+
+    made = itertools.count()
+
+    def grow(n):
+        for _ in range(n):
+            i = next(made)
+            feature = FeatureFactory(slug=f"{prefix}-{i}", team=TeamFactory(slug=f"{prefix}-team-{i}"),
+                                     risk_tier="medium", accountable_owner=UserFactory(username=f"{prefix}-owner-{i}"))
+            version = submitted_version(feature, 1)
+            evidence(version, "benchmark")
+            evidence(version, "safety")
+            evidence(version, "privacy_review", age_days=500 if i % 2 else 360)  # stale or due soon
+            make_live(version, region=feature.regions.first())
+        freshness_sweep()
+
+    return grow
+
+
 def edit_gate(actor, gate, *, drop=(), rules=None, reason="Freshness test.", **settings):
     """Change a gate through ``gate_policy_update``, as the policy page does: drop evidence kinds, change
     evidence rules (``rules={kind: {"min_score": .., "max_age_days": ..}}``) or settings such as due_soon_days."""
