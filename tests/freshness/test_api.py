@@ -203,3 +203,16 @@ def test_the_schema_documents_the_freshness_endpoints(client, outsider):
     assert "202" in paths["/api/v1/freshness/runs/"]["post"]["responses"]
     parameters = {p["name"] for p in paths["/api/v1/freshness/findings/"]["get"]["parameters"]}
     assert {"state", "team", "tier", "status", "blocking", "feature"} <= parameters
+
+
+def test_the_runs_list_costs_the_same_queries_for_2_runs_as_for_8(
+    client, live, governance_admin, auditor, django_assert_max_num_queries
+):
+    live.version()
+
+    def grow(n):
+        for _ in range(n):
+            freshness_sweep(trigger="manual", requested_by=governance_admin)
+
+    client.force_login(auditor)
+    assert_constant(client, RUNS, grow, django_assert_max_num_queries, max_queries=8)

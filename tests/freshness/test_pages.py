@@ -337,3 +337,16 @@ def test_only_the_team_is_offered_to_record_evidence(client, request, findings, 
     page = client.get(finding.get_absolute_url()).content.decode()
 
     assert "Record safety evidence" not in page
+
+
+def test_the_run_list_costs_the_same_queries_for_2_runs_as_for_8(
+    client, live, governance_admin, auditor, django_assert_max_num_queries
+):
+    live.version()
+
+    def grow(n):
+        for _ in range(n):
+            freshness_sweep(trigger="manual", requested_by=governance_admin)
+
+    client.force_login(auditor)
+    assert_constant(client, RUNS, grow, django_assert_max_num_queries, max_queries=10)
