@@ -7,6 +7,11 @@
   in general. Rollbacks are never guarded.
 - ``feature_panels``: callables ``(request, feature, version=None) -> dict | None`` returning
   ``{"title": ..., "template": ..., "context": {...}}``: extra sections on the feature and version pages.
+- ``audit_listeners``: callables ``(events) -> None`` given the ``AuditEvent`` rows just appended, inside
+  the transaction that made the change (after the chain lock: a listener inserts, it never locks).
+  Every audited write passes here, whatever its path (page, API, task, command): the place to derive
+  work that must commit with the change or not at all (an outbox of webhook deliveries) or to
+  schedule work after the commit (cache invalidation, with ``transaction.on_commit``).
 - ``badge_providers``: callables ``(kind, ids, user) -> {id: [badge, ...]}`` where kind is ``"feature"``
   or ``"version"`` (a provider returns nothing about features ``user`` may not see) and a badge is ``{"label", "tone", "title", "url"}`` (tone: ``warn`` or ``bad``). One
   call per page for all its rows, so a list stays a constant number of queries.
@@ -21,6 +26,12 @@ from typing import Callable
 promotion_guards: list[Callable] = []
 feature_panels: list[Callable] = []
 badge_providers: list[Callable] = []
+audit_listeners: list[Callable] = []
+
+
+def audit_appended(events) -> None:
+    for listener in audit_listeners:
+        listener(events)
 
 
 def promotion_blockers(feature, *, version=None, environment=None) -> list[str]:

@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from registry import extensions
 from registry.audit_context import current_audit_context
 from registry.models import AuditChainHead, AuditEvent
 
@@ -160,6 +161,7 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
         # One statement however many events (SQLite, the demo's database, splits it as it must).
         AuditEvent.objects.bulk_create(events)
     AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=prev_hash)
+    extensions.audit_appended(events)
     return events
 
 
