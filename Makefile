@@ -11,8 +11,8 @@ export DEMO_PASSWORD
 # The demo runs with debug on and the embedded defaults: SQLite, and Celery on kombu's filesystem
 # transport (no Redis; messages in var/celery/, or $CELERY_FILESYSTEM_DIR) with a worker and beat
 # beside the web server. Seeding runs its tasks in-process (memory://): its ~100 notices stay quiet.
-DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem://
-SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory://
+DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CURDIR)/var/cache
+SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache
 
 .PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness
 

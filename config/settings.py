@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "approvals",
     "incidents",
     "freshness",
+    "routing",
 ]
 
 MIDDLEWARE = [
@@ -180,13 +181,21 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gatehouse@localhost")
 
 # --- Cache --------------------------------------------------------------------------------
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
-        if os.environ.get("CACHE_URL")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# CACHE_URL: redis://... in production (shared by every process: resolve's invalidation relies on it);
+# file:///path for the demo (the web server and the Celery worker share it without Redis); unset: memory
+# of one process (tests).
+_cache_url = os.environ.get("CACHE_URL", "")
+if _cache_url.startswith("file://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": _cache_url.removeprefix("file://")}}
+elif _cache_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
+# invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
+ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "60"))
 
 # --- Celery -------------------------------------------------------------------------------
 # Three set-ups, chosen by CELERY_BROKER_URL:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("incidents/", include("incidents.urls")),
     path("freshness/", include("freshness.urls")),
+    path("", include("routing.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("approvals.api.urls", namespace="approvals-api")),
     path("api/v1/", include("incidents.api.urls", namespace="incidents-api")),
     path("api/v1/", include("freshness.api.urls", namespace="freshness-api")),
+    path("api/v1/", include("routing.api.urls", namespace="routing-api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

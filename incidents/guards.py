@@ -6,14 +6,20 @@ from incidents.models import Incident
 
 def incident_freeze(feature, **promotion) -> str | None:
     """An open or investigating SEV1/SEV2 freezes new promotions of its feature."""
-    incident = (
-        Incident.objects.filter(feature=feature, severity__in=FREEZING_SEVERITIES, status__in=FREEZING_STATUSES)
-        .order_by("impact_start", "id")
-        .first()
-    )
-    if incident is None:
-        return None
-    return f"{incident.reference} ({incident.get_severity_display()}, {incident.status}) is open: {incident.title}."
+    return incident_freezes([feature.pk]).get(feature.pk)
+
+
+def incident_freezes(feature_ids) -> dict[int, str]:
+    """Why each of these features is frozen (the oldest freezing incident), in one query."""
+    reasons: dict[int, str] = {}
+    for incident in Incident.objects.filter(
+        feature_id__in=list(feature_ids), severity__in=FREEZING_SEVERITIES, status__in=FREEZING_STATUSES
+    ).order_by("impact_start", "id"):
+        reasons.setdefault(
+            incident.feature_id,
+            f"{incident.reference} ({incident.get_severity_display()}, {incident.status}) is open: {incident.title}.",
+        )
+    return reasons
 
 
 def incident_panel(request, feature, version=None) -> dict:

@@ -7,6 +7,8 @@
   in general. Rollbacks are never guarded.
 - ``feature_panels``: callables ``(request, feature, version=None) -> dict | None`` returning
   ``{"title": ..., "template": ..., "context": {...}}``: extra sections on the feature and version pages.
+- ``catalog_panels``: callables ``(request, kind, entry) -> dict | None`` (kind ``"vendor"`` or ``"model"``),
+  returning a panel as ``feature_panels`` do: extra sections on the vendor and model pages.
 - ``audit_listeners``: callables ``(events) -> None`` given the ``AuditEvent`` rows just appended, inside
   the transaction that made the change (after the chain lock: a listener inserts, it never locks).
   Every audited write passes here, whatever its path (page, API, task, command): the place to derive
@@ -27,6 +29,7 @@ promotion_guards: list[Callable] = []
 feature_panels: list[Callable] = []
 badge_providers: list[Callable] = []
 audit_listeners: list[Callable] = []
+catalog_panels: list[Callable] = []
 
 
 def audit_appended(events) -> None:
@@ -41,6 +44,10 @@ def promotion_blockers(feature, *, version=None, environment=None) -> list[str]:
 
 def panels_for(request, feature, version=None) -> list[dict]:
     return [panel for provider in feature_panels if (panel := provider(request, feature, version))]
+
+
+def catalog_panels_for(request, kind: str, entry) -> list[dict]:
+    return [panel for provider in catalog_panels if (panel := provider(request, kind, entry))]
 
 
 def badges_for(kind: str, ids, *, user) -> dict[int, list[dict]]:

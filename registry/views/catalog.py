@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
-from registry import selectors, services
+from registry import extensions, selectors, services
 from registry.filters import CatalogModelFilter, DatasetFilter, PolicyPackFilter, PromptVersionFilter, VendorFilter
 from registry.forms import CatalogModelForm, DatasetForm, PolicyPackForm, PromptVersionForm, VendorForm
 from registry.models import PromptVersion, Vendor
@@ -85,6 +85,7 @@ class VendorDetailView(TemplateView):
             "usage": selectors.versions_using(user=user).filter(
                 Q(model__vendor=vendor) | Q(fallbacks__model__vendor=vendor)
             ),
+            "panels": extensions.catalog_panels_for(self.request, "vendor", vendor),
         }
 
 
@@ -115,6 +116,7 @@ class CatalogModelDetailView(TemplateView):
             **super().get_context_data(**kwargs),
             "model": model,
             "usage": selectors.catalog_model_usage(user=self.request.user, model=model),
+            "panels": extensions.catalog_panels_for(self.request, "model", model),
         }
 
 

@@ -1,0 +1,142 @@
+"""The router's endpoint and support's lookups."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry.choices import Environment
+from registry.models import CatalogModel, Vendor
+from routing import selectors, services, tokens
+from routing.api import serializers as s
+from routing.auth import CachedBearerTokenAuthentication
+from routing.engine import UnknownTarget
+from routing.panels import visible_changes
+
+ENVIRONMENTS = frozenset(Environment.values)
+
+
+class ResolveView(APIView):
+    """Which configuration serves a feature in a region: the hot path of a router.
+
+    200: the live version's configuration, the model that serves (the primary, or the first eligible
+    fallback when the primary may not serve there), the eligible fallbacks after it, each rule applied
+    and its outcome, and a signed ``decision`` token. 409: nothing is eligible; the body says why.
+    404: unknown feature or region.
+    """
+
+    authentication_classes = [CachedBearerTokenAuthentication, SessionAuthentication]
+
+    @extend_schema(
+        parameters=[s.ResolveQuerySerializer],
+        responses={
+            200: s.ResolveSerializer,
+            404: OpenApiResponse(description="Unknown feature or region."),
+            409: OpenApiResponse(s.RefusalSerializer, description="No eligible route; the reasons."),
+        },
+    )
+    def get(self, request):
+        params = request.query_params
+        feature, region = params.get("feature", "").strip(), params.get("region", "").strip()
+        environment = params.get("environment", "").strip() or Environment.PRODUCTION
+        errors = {}
+        if not feature:
+            errors["feature"] = ["Give the feature's slug: ?feature=<slug>."]
+        if not region:
+            errors["region"] = ["Give the region's code: &region=<code>."]
+        if environment not in ENVIRONMENTS:
+            errors["environment"] = [f"Choose one of: {', '.join(sorted(ENVIRONMENTS))}."]
+        if errors:
+            raise ValidationError(errors)
+        try:
+            answer = services.resolve(user=request.user, feature_slug=feature, region_code=region,
+                                      environment=environment, epoch=getattr(request, "routing_epoch", None))
+        except UnknownTarget as unknown:
+            raise NotFound(str(unknown)) from None
+        response = HttpResponse(answer.body, status=answer.status, content_type="application/json")
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class DecisionView(APIView):
+    """What served the request a decision token was given for: the version and model, who approved it
+    on what evidence, and any incident whose impact covered that moment."""
+
+    authentication_classes = [CachedBearerTokenAuthentication, SessionAuthentication]
+
+    @extend_schema(responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Not a decision token."),
+                              404: OpenApiResponse(description="Unknown or hidden feature.")})
+    def get(self, request, token: str):
+        try:
+            claim = tokens.read(token)
+        except tokens.BadToken as bad:
+            raise ValidationError({"token": [str(bad)]}) from None
+        view = selectors.decision_view(claim, user=request.user)
+        if view is None:
+            raise NotFound("The decision names a feature that does not exist or that you may not see.")
+        return Response(s.DecisionSerializer(view).data)
+
+
+class DecisionRecordListView(APIView):
+    """Ledger records for one of your request ids (``?request_id=``)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("request_id", str, required=True, description="Your request id.")],
+        responses=s.DecisionRecordSerializer(many=True),
+    )
+    def get(self, request):
+        request_id = request.query_params.get("request_id", "").strip()
+        if not request_id:
+            raise ValidationError({"request_id": ["Give the request id: ?request_id=<id>."]})
+        records = selectors.ledger_records(user=request.user, request_id=request_id)[:100]
+        return Response(s.DecisionRecordSerializer(records, many=True).data)
+
+
+class LedgerView(APIView):
+    """Record request id → decision token pairs in bulk (up to 10,000 per call, all or none)."""
+
+    @extend_schema(request=s.LedgerInputSerializer, responses={201: s.LedgerResultSerializer})
+    def post(self, request):
+        records = request.data.get("records") if isinstance(request.data, dict) else None
+        if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+            raise ValidationError({"records": ["Send {\"records\": [{\"request_id\": ..., \"decision\": ...}, ...]}."]})
+        result = services.ledger_record(actor=request.user, records=records)
+        return Response(result, status=status.HTTP_201_CREATED)
+
+
+class CatalogRoutesMixin:
+    kind = "vendor"
+
+    def entry(self, key):
+        if self.kind == "vendor":
+            return get_object_or_404(Vendor, slug=key)
+        return get_object_or_404(CatalogModel.objects.select_related("vendor"), pk=key)
+
+
+class CatalogRoutesView(CatalogRoutesMixin, APIView):
+    """The live routes through a vendor's models (or a model), and what suspending it (reinstating it,
+    if suspended) would do to each: keep serving, move to a fallback, or lose its route."""
+
+    @extend_schema(responses=s.RouteChangeSerializer(many=True))
+    def get(self, request, key):
+        return Response(s.RouteChangeSerializer(visible_changes(request.user, self.entry(key), self.kind), many=True).data)
+
+
+class CatalogStatusView(CatalogRoutesMixin, APIView):
+    """Suspend or reinstate (governance admins); audited with the routes it changed."""
+
+    action = "suspend"
+
+    @extend_schema(request=s.StatusChangeInputSerializer, responses=s.StatusChangeResultSerializer)
+    def post(self, request, key):
+        data = s.StatusChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry, changes = services.catalog_status_change(
+            actor=request.user, suspend=self.action == "suspend", reason=data.validated_data["reason"],
+            **{self.kind: self.entry(key)},
+        )
+        return Response(s.StatusChangeResultSerializer({"status": entry.status, "routes_changed": changes}).data)

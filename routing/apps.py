@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    name = "routing"
+    verbose_name = "Routing"
+
+    def ready(self):
+        from registry import extensions
+        from routing import cache
+        from routing.panels import catalog_routes_panel
+
+        if cache.invalidate_on_audit not in extensions.audit_listeners:
+            extensions.audit_listeners.append(cache.invalidate_on_audit)
+        if catalog_routes_panel not in extensions.catalog_panels:
+            extensions.catalog_panels.append(catalog_routes_panel)
+        cache.connect_account_receivers()

@@ -1,0 +1,367 @@
+"""The resolve engine: which configuration serves a feature in a region, which fallbacks may take
+over, and why. The hot path of the registry (see ``routing.cache`` for how it is kept fast).
+
+Two steps, so the same rules can be replayed against a changed world (a drill) without touching it:
+
+- ``load_facts`` reads everything a decision depends on, in a fixed number of queries;
+- ``decide`` applies the rules to those facts and returns a ``Decision``. It reads nothing.
+
+The rules, in order:
+
+1. **feature**: a paused or retired feature serves nothing (the router uses the operational fallback).
+2. **residency**: the version's policy pack must allow the region. It binds every model of the
+   version, so a failure here leaves nothing eligible.
+3. **hosting** and **suspension**, per model (the primary, then each fallback in order): the model
+   must be hosted in the region, and neither it nor its vendor suspended. The first model that
+   passes serves; the remaining eligible fallbacks follow it.
+4. **freeze** (warns): an open SEV1/SEV2 incident freezes promotions; the live version keeps serving.
+5. **evidence** (warns): evidence stale, failing or missing under the gate policy. The route stays
+   (taking a feature off is the incident owner's call, not the clock's): promotions are blocked and
+   the freshness finding escalates.
+
+Nothing eligible is a refusal with the reasons, never a silently wrong route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from approvals.checks import evidence_checks, latest_evaluations, stale_from
+from approvals.models import GateAssignment, GatePolicy
+from approvals.services import requirements_snapshot
+from incidents.guards import incident_freezes
+from registry.choices import Environment, FeatureStatus, ModelStatus, VendorStatus
+from registry.models import AIFeature, CatalogModel, Deployment, PolicyPack, Region, VersionFallback
+
+PASS, FAIL, WARN = "pass", "fail", "warn"
+
+
+class UnknownTarget(LookupError):
+    """The feature or region does not exist (or the caller may not see the feature)."""
+
+
+@dataclass
+class ModelFacts:
+    id: int
+    vendor: str
+    vendor_name: str
+    identifier: str
+    display_name: str
+    context_window: int
+    status: str
+    vendor_status: str
+    regions: frozenset[str]
+    position: int  # 0: the primary; 1..n: fallbacks in order
+
+    @property
+    def label(self) -> str:
+        return f"{self.vendor}/{self.identifier}"
+
+    @property
+    def role(self) -> str:
+        return "primary" if self.position == 0 else f"fallback {self.position}"
+
+    def as_json(self) -> dict:
+        return {"vendor": self.vendor, "identifier": self.identifier, "display_name": self.display_name,
+                "context_window": self.context_window, "position": self.position}
+
+
+@dataclass
+class Facts:
+    """What one (feature, environment, region) decision depends on, as plain data."""
+
+    feature_id: int
+    feature_slug: str
+    feature_name: str
+    feature_status: str
+    restricted: bool
+    team_id: int
+    risk_tier: str
+    operational_fallback: str
+    environment: str
+    region_id: int
+    region: str
+    version_id: int | None = None
+    version_number: int | None = None
+    config_hash: str = ""
+    live_since: datetime | None = None
+    prompt: dict = field(default_factory=dict)
+    policy_pack: dict = field(default_factory=dict)
+    policy_regions: frozenset[str] = frozenset()
+    tools: list = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+    retrieval_index: str = ""
+    models: list[ModelFacts] = field(default_factory=list)
+    freeze: str | None = None
+    gate: str = ""
+    evidence: list[dict] = field(default_factory=list)  # {kind, label, state, detail, stale_at}
+
+
+@dataclass
+class Scenario:
+    """A hypothetical change applied to the facts before deciding (drills); nothing live changes."""
+
+    suspended_vendors: frozenset[str] = frozenset()
+    suspended_models: frozenset[int] = frozenset()
+    lost_regions: frozenset[str] = frozenset()
+
+
+@dataclass
+class Decision:
+    facts: Facts
+    served: ModelFacts | None
+    fallbacks: list[ModelFacts]
+    explanation: list[dict]
+    refusal: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.served is not None
+
+    @property
+    def warnings(self) -> list[str]:
+        return [step["detail"] for step in self.explanation if step["outcome"] == WARN]
+
+    def valid_until(self) -> datetime | None:
+        """The first moment the same facts would give another answer (evidence going stale)."""
+        times = [item["stale_at"] for item in self.facts.evidence if item["stale_at"] and item["state"] == "ok"]
+        return min(times) if times else None
+
+    def as_json(self) -> dict:
+        """The answer, less what is per request (the decision token and the time)."""
+        facts = self.facts
+        body = {
+            "feature": {"slug": facts.feature_slug, "name": facts.feature_name, "risk_tier": facts.risk_tier},
+            "environment": facts.environment,
+            "region": facts.region,
+            "version": None,
+            "explanation": self.explanation,
+            "warnings": self.warnings,
+        }
+        if facts.version_id is not None:
+            body["version"] = {"number": facts.version_number, "config_hash": facts.config_hash,
+                               "live_since": facts.live_since.isoformat() if facts.live_since else None}
+        if self.ok:
+            body.update({
+                "route": self.served.role,
+                "model": self.served.as_json(),
+                "fallbacks": [model.as_json() for model in self.fallbacks],
+                "prompt": facts.prompt,
+                "policy_pack": facts.policy_pack,
+                "tools": facts.tools,
+                "parameters": facts.parameters,
+                "retrieval_index": facts.retrieval_index,
+                "frozen": facts.freeze is not None,
+            })
+        else:
+            body["detail"] = self.refusal
+            if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED) and facts.operational_fallback:
+                body["operational_fallback"] = facts.operational_fallback
+        return body
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def load_facts(*, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION, now: datetime) -> Facts:
+    """Everything one decision needs, in at most nine queries whatever the registry's size."""
+    deployments = Deployment.objects.filter(feature__slug=feature_slug, region__code=region_code, environment=environment)
+    found = load_facts_many(deployments, now=now)
+    if not found:
+        return _facts_without_deployment(feature_slug, region_code, environment)
+    return found[0]
+
+
+def load_facts_many(deployments, *, now: datetime) -> list[Facts]:
+    """The facts of every deployment in a queryset, in eight queries however many there are (the
+    catalog's "which live routes does this change?" and drills decide for many at once)."""
+    deployments = list(
+        deployments.select_related(
+            "feature", "region", "version", "version__model", "version__model__vendor", "version__prompt",
+            "version__policy_pack",
+        ).order_by("feature__name", "environment", "region__code")
+    )
+    if not deployments:
+        return []
+    version_ids = {deployment.version_id for deployment in deployments}
+    fallbacks: dict[int, list] = {}
+    for link in VersionFallback.objects.filter(version_id__in=version_ids).select_related("model__vendor").order_by(
+        "version_id", "position"
+    ):
+        fallbacks.setdefault(link.version_id, []).append(link.model)
+    model_ids = {deployment.version.model_id for deployment in deployments} | {
+        model.pk for models in fallbacks.values() for model in models
+    }
+    hosted: dict[int, set[str]] = {}
+    for model_id, code in CatalogModel.regions.through.objects.filter(catalogmodel_id__in=model_ids).values_list(
+        "catalogmodel_id", "region__code"
+    ):
+        hosted.setdefault(model_id, set()).add(code)
+    allowed: dict[int, set[str]] = {}
+    for policy_id, code in PolicyPack.allowed_regions.through.objects.filter(
+        policypack_id__in={deployment.version.policy_pack_id for deployment in deployments}
+    ).values_list("policypack_id", "region__code"):
+        allowed.setdefault(policy_id, set()).add(code)
+    freezes = incident_freezes({deployment.feature_id for deployment in deployments})
+    gates = _gates()
+    newest = latest_evaluations(version_ids)
+
+    facts_list = []
+    for deployment in deployments:
+        feature, version = deployment.feature, deployment.version
+        policy = version.policy_pack
+        facts = _feature_facts(feature, deployment.region, deployment.environment)
+        facts.version_id, facts.version_number, facts.config_hash = version.pk, version.number, version.config_hash
+        facts.live_since = deployment.updated_at
+        facts.prompt = {"name": version.prompt.name, "version": version.prompt.version,
+                        "content_hash": version.prompt.content_hash}
+        facts.policy_pack = {"name": policy.name, "version": policy.version}
+        facts.tools, facts.parameters = version.tools, version.parameters
+        facts.retrieval_index = version.retrieval_index
+        facts.policy_regions = frozenset(allowed.get(policy.pk, ()))
+        facts.models = [
+            ModelFacts(
+                id=model.pk, vendor=model.vendor.slug, vendor_name=model.vendor.name, identifier=model.identifier,
+                display_name=model.display_name, context_window=model.context_window, status=model.status,
+                vendor_status=model.vendor.status, regions=frozenset(hosted.get(model.pk, ())), position=position,
+            )
+            for position, model in enumerate([version.model, *fallbacks.get(version.pk, [])])
+        ]
+        facts.freeze = freezes.get(feature.pk)
+        requirements = gates.get((feature.risk_tier, deployment.environment))
+        if requirements is not None:
+            facts.gate = requirements["gate"]
+            facts.evidence = _evidence(requirements, newest.get(version.pk, {}), now)
+        facts_list.append(facts)
+    return facts_list
+
+
+def _feature_facts(feature: AIFeature, region: Region, environment: str) -> Facts:
+    return Facts(
+        feature_id=feature.pk, feature_slug=feature.slug, feature_name=feature.name, feature_status=feature.status,
+        restricted=feature.restricted, team_id=feature.team_id, risk_tier=feature.risk_tier,
+        operational_fallback=feature.operational_fallback, environment=environment, region_id=region.pk,
+        region=region.code,
+    )
+
+
+def _facts_without_deployment(feature_slug: str, region_code: str, environment: str) -> Facts:
+    feature = AIFeature.objects.filter(slug=feature_slug).first()
+    if feature is None:
+        raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        raise UnknownTarget(f"No region has the code '{region_code}'.")
+    return _feature_facts(feature, region, environment)
+
+
+def _gates() -> dict[tuple[str, str], dict]:
+    """Each (risk tier, environment)'s gate requirements, in two queries."""
+    policies = {policy.gate: requirements_snapshot(policy) for policy in GatePolicy.objects.prefetch_related("requirements")}
+    return {
+        (tier, environment): policies[gate]
+        for tier, environment, gate in GateAssignment.objects.values_list("risk_tier", "environment", "gate")
+        if gate in policies
+    }
+
+
+def _evidence(requirements: dict, newest_by_kind: dict, now: datetime) -> list[dict]:
+    max_age = {rule["kind"]: rule["max_age_days"] for rule in requirements["evidence"]}
+    return [
+        {"kind": check.key, "label": check.label, "state": check.state, "detail": check.detail,
+         "stale_at": stale_from(check.evaluation.run_at, max_age[check.key]) if check.evaluation else None}
+        for check in evidence_checks(requirements, newest_by_kind, now=now)
+    ]
+
+
+# --- Deciding ---------------------------------------------------------------------------------
+
+
+def _step(rule: str, outcome: str, detail: str, subject: str = "") -> dict:
+    return {"rule": rule, "subject": subject, "outcome": outcome, "detail": detail}
+
+
+def _model_steps(model: ModelFacts, region: str, scenario: Scenario | None) -> tuple[list[dict], bool]:
+    subject = f"{model.label} ({model.role})"
+    steps = []
+    lost = scenario is not None and region in scenario.lost_regions
+    if region in model.regions and not lost:
+        steps.append(_step("hosting", PASS, f"{model.label} is hosted in {region}.", subject))
+    elif lost:
+        steps.append(_step("hosting", FAIL, f"{region} is unavailable (drill).", subject))
+    else:
+        hosted = ", ".join(sorted(model.regions)) or "no region"
+        steps.append(_step("hosting", FAIL, f"{model.label} is not hosted in {region} (hosted in {hosted}).", subject))
+    vendor_suspended = model.vendor_status == VendorStatus.SUSPENDED or (
+        scenario is not None and model.vendor in scenario.suspended_vendors
+    )
+    model_suspended = model.status == ModelStatus.SUSPENDED or (
+        scenario is not None and model.id in scenario.suspended_models
+    )
+    if vendor_suspended:
+        steps.append(_step("suspension", FAIL, f"The vendor {model.vendor_name} is suspended.", subject))
+    elif model_suspended:
+        steps.append(_step("suspension", FAIL, f"{model.label} is suspended in the catalog.", subject))
+    elif model.status == ModelStatus.DEPRECATED:
+        steps.append(_step("suspension", WARN, f"{model.label} is deprecated: plan its replacement.", subject))
+    else:
+        steps.append(_step("suspension", PASS, f"Neither {model.label} nor {model.vendor_name} is suspended.", subject))
+    return steps, all(step["outcome"] != FAIL for step in steps)
+
+
+def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:
+    """Apply the rules to the facts. Pure: the same facts give the same decision."""
+    where = f"{facts.feature_slug} in {facts.region} ({facts.environment})"
+    steps: list[dict] = []
+
+    def refuse(reason: str) -> Decision:
+        return Decision(facts, None, [], steps, f"No eligible route for {where}: {reason}")
+
+    if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED):
+        steps.append(_step("feature", FAIL, f"The feature is {facts.feature_status}: the AI path is off."))
+        return refuse(f"the feature is {facts.feature_status}.")
+    if facts.version_id is None:
+        steps.append(_step("deployment", FAIL, f"No version is live for {where}."))
+        return refuse("no version is live there.")
+    steps.append(_step("deployment", PASS, f"v{facts.version_number} is live for {where}."))
+
+    if facts.region in facts.policy_regions:
+        steps.append(_step("residency", PASS, f"Policy {facts.policy_pack['name']}@{facts.policy_pack['version']} "
+                                              f"allows processing in {facts.region}."))
+    else:
+        allowed = ", ".join(sorted(facts.policy_regions)) or "no region"
+        steps.append(_step("residency", FAIL, f"Policy {facts.policy_pack['name']}@{facts.policy_pack['version']} "
+                                              f"does not allow {facts.region} (allows {allowed})."))
+        return refuse(f"its policy pack does not allow data to be processed in {facts.region}.")
+
+    eligible = []
+    for model in facts.models:
+        model_steps, ok = _model_steps(model, facts.region, scenario)
+        steps.extend(model_steps)
+        if ok:
+            eligible.append(model)
+    if not eligible:
+        return refuse("neither the primary model nor any fallback is eligible there.")
+    served = eligible[0]
+    if served.position == 0:
+        steps.append(_step("route", PASS, f"The primary model {served.label} serves."))
+    else:
+        steps.append(_step("route", WARN, f"The primary model is not eligible: {served.role} {served.label} serves."))
+
+    if facts.freeze:
+        steps.append(_step("freeze", WARN, f"Promotions are frozen: {facts.freeze} The live version keeps serving."))
+    else:
+        steps.append(_step("freeze", PASS, "No open SEV1 or SEV2 incident."))
+
+    for item in facts.evidence:
+        if item["state"] == "ok":
+            steps.append(_step("evidence", PASS, item["detail"], item["label"]))
+        else:
+            steps.append(_step("evidence", WARN, f"{item['label']} evidence is {item['state'].replace('_', ' ')} under "
+                                                 f"the {facts.gate} gate: {item['detail']} Promotions are blocked "
+                                                 f"until fresh evidence is recorded.", item["label"]))
+    if not facts.evidence:
+        steps.append(_step("evidence", PASS, "The gate asks for no evidence." if facts.gate
+                           else "No gate is assigned for this tier and environment."))
+    return Decision(facts, served, eligible[1:], steps)

@@ -1,0 +1,74 @@
+"""Which live routes a catalog change alters: each deployment decided as things are and as they would be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.choices import ModelStatus, VendorStatus
+from registry.models import CatalogModel, Deployment, Vendor
+from routing.engine import Decision, Facts, decide, load_facts_many
+
+
+@dataclass
+class RouteChange:
+    before: Decision
+    after: Decision
+
+    @property
+    def facts(self) -> Facts:
+        return self.before.facts
+
+    @property
+    def changed(self) -> bool:
+        return (self.before.served and self.before.served.id) != (self.after.served and self.after.served.id)
+
+    @property
+    def summary(self) -> str:
+        before, after = self.before.served, self.after.served
+        if not self.changed:
+            return "unchanged: " + (f"{before.role} {before.label} serves" if before else "no eligible route")
+        if after is None:
+            return f"loses its route: {before.role} {before.label} may no longer serve and no fallback is eligible"
+        if before is None:
+            return f"gets a route back: {after.role} {after.label} serves"
+        return f"moves from {before.role} {before.label} to {after.role} {after.label}"
+
+    @property
+    def tone(self) -> str:
+        if not self.changed:
+            return ""
+        return "bad" if self.after.served is None else "warn"
+
+
+def _routes_using(models) -> Deployment:
+    return Deployment.objects.filter(Q(version__model__in=models) | Q(version__fallbacks__model__in=models)).distinct()
+
+
+def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | None, status: str) -> Facts:
+    def changed(model_facts):
+        if vendor is not None and model_facts.vendor == vendor.slug:
+            return replace(model_facts, vendor_status=status)
+        if model is not None and model_facts.id == model.pk:
+            return replace(model_facts, status=status)
+        return model_facts
+
+    return replace(facts, models=[changed(model_facts) for model_facts in facts.models])
+
+
+def route_changes(*, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str) -> list[RouteChange]:
+    """Every live route through ``vendor``'s models (or ``model``), before and after it takes ``status``.
+
+    A fixed number of queries however many routes there are."""
+    models = vendor.models.all() if vendor is not None else CatalogModel.objects.filter(pk=model.pk)
+    changes = []
+    for facts in load_facts_many(_routes_using(models), now=timezone.now()):
+        after = _with_status(facts, vendor=vendor, model=model, status=status)
+        changes.append(RouteChange(decide(facts), decide(after)))
+    return changes
+
+
+SUSPEND = {"vendor": VendorStatus.SUSPENDED, "model": ModelStatus.SUSPENDED}
+REINSTATE = {"vendor": VendorStatus.APPROVED, "model": ModelStatus.APPROVED}

@@ -1,0 +1,192 @@
+"""Resolve, decision lookups and the decision ledger: what the router and support call."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from registry.choices import Environment
+from registry.models import AIFeature
+from registry.services.audit import audit_record, audit_record_many
+from routing import cache, tokens
+from routing.auth import may_see
+from routing.engine import UnknownTarget, decide, load_facts
+from routing.models import DecisionRecord
+
+LEDGER_BATCH_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A decision as the process keeps it: the JSON body less its closing brace, and the token's claims."""
+
+    feature_id: int
+    restricted: bool
+    status: int
+    body_prefix: bytes
+    version_id: int | None
+    region_id: int
+    model_id: int | None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    status: int  # 200 served, 409 refused
+    body: bytes  # JSON
+    token: str
+
+
+def _compute(feature_slug: str, region_code: str, environment: str, now: datetime) -> tuple[Cached, datetime | None]:
+    decision = decide(load_facts(feature_slug=feature_slug, region_code=region_code, environment=environment, now=now))
+    facts = decision.facts
+    body = json.dumps(decision.as_json(), cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    cached = Cached(
+        feature_id=facts.feature_id, restricted=facts.restricted, status=200 if decision.ok else 409,
+        body_prefix=body[:-1].encode(), version_id=facts.version_id, region_id=facts.region_id,
+        model_id=decision.served.id if decision.ok else None,
+    )
+    return cached, decision.valid_until()
+
+
+def resolve(*, user, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION,
+            epoch=None, now: datetime | None = None) -> Resolution:
+    """The configuration that serves ``feature_slug`` in ``region_code`` now, or a refusal with reasons.
+
+    Raises ``UnknownTarget`` for an unknown feature or region, and for a feature the user may not see
+    (the same answer: a restricted feature's existence is not revealed). No query when cached.
+    """
+    if environment not in tokens.ENVIRONMENT_CODES:
+        raise ValidationError({"environment": f"Choose one of: {', '.join(tokens.ENVIRONMENT_CODES)}."})
+    now = now or timezone.now()
+    key = (environment, feature_slug, region_code)
+    clock = time.monotonic()
+    epoch = cache.current_epoch() if epoch is None else epoch
+    cached = cache.decisions.get(epoch, key, clock)
+    if cached is None:
+        try:
+            cached, valid_until = _compute(feature_slug, region_code, environment, now)
+        except UnknownTarget as unknown:
+            cache.decisions.put(epoch, key, unknown, clock + settings.ROUTING_CACHE_SECONDS)
+            raise
+        lifetime = settings.ROUTING_CACHE_SECONDS
+        if valid_until is not None:
+            lifetime = min(lifetime, (valid_until - now).total_seconds())
+        cache.decisions.put(epoch, key, cached, clock + lifetime)
+    if isinstance(cached, UnknownTarget):
+        raise cached
+    if not may_see(user, feature_id=cached.feature_id, restricted=cached.restricted):
+        raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
+    token = tokens.sign(feature_id=cached.feature_id, version_id=cached.version_id, region_id=cached.region_id,
+                        environment=environment, model_id=cached.model_id, at=now)
+    body = cached.body_prefix + f',"decision":"{token}","resolved_at":"{now.isoformat()}"}}'.encode()
+    return Resolution(cached.status, body, token)
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+
+def ledger_record(*, actor, records: list[dict]) -> dict:
+    """Record request id → decision token pairs, up to ``LEDGER_BATCH_LIMIT`` per call, all or none.
+
+    Every token must verify and name a feature the caller may see. A request id already recorded for
+    the feature is skipped (a retried batch is harmless). One audit event per call.
+    """
+    if not records:
+        raise ValidationError({"records": "Send at least one record."})
+    if len(records) > LEDGER_BATCH_LIMIT:
+        raise ValidationError({"records": f"At most {LEDGER_BATCH_LIMIT:,} records per call; got {len(records):,}."})
+    errors, claims = {}, []
+    for index, record in enumerate(records):
+        request_id = str(record.get("request_id", "")).strip()
+        if not request_id or len(request_id) > 200:
+            errors[str(index)] = "request_id must be 1 to 200 characters."
+            continue
+        try:
+            claims.append((request_id, record["decision"].strip(), tokens.read(record["decision"])))
+        except (tokens.BadToken, KeyError, AttributeError):
+            errors[str(index)] = "decision is not a Gatehouse decision token, or it was altered."
+        if len(errors) >= 20:
+            break
+    if errors:
+        raise ValidationError({"records": [f"record {index}: {message}" for index, message in errors.items()]})
+    feature_ids = {claim.feature_id for _, _, claim in claims}
+    features = {feature.pk: feature for feature in AIFeature.objects.filter(pk__in=feature_ids).only("pk", "restricted")}
+    for feature_id in feature_ids:
+        feature = features.get(feature_id)
+        if feature is None or not may_see(actor, feature_id=feature_id, restricted=feature.restricted):
+            raise PermissionDenied("A decision names a feature you may not see; nothing was recorded.")
+    now = timezone.now()
+    unique = {(claim.feature_id, request_id): (request_id, token, claim) for request_id, token, claim in claims}
+    with transaction.atomic():
+        known = set(
+            DecisionRecord.objects.filter(request_id__in={request_id for _, request_id in unique})
+            .values_list("feature_id", "request_id")
+        )
+        rows = [
+            DecisionRecord(
+                request_id=request_id, token=token, feature_id=claim.feature_id, version_id=claim.version_id,
+                region_id=claim.region_id, environment=claim.environment, served=claim.served,
+                decided_at=claim.at, recorded_by=actor, recorded_at=now,
+            )
+            for pair, (request_id, token, claim) in unique.items()
+            if pair not in known
+        ]
+        # 5,000 rows of 11 columns stay under PostgreSQL's 65,535 parameters per statement; a pair
+        # recorded by a concurrent call since the read above is skipped by the unique constraint.
+        DecisionRecord.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+        audit_record_many([{
+            "actor": actor, "action": "decision.ledger_recorded", "object_type": "decisionrecord", "object_id": "batch",
+            "object_repr": f"{len(rows)} decision records", "payload": {"received": len(claims), "recorded": len(rows)},
+        }])
+    return {"received": len(claims), "recorded": len(rows), "duplicates": len(claims) - len(rows)}
+
+
+# --- Catalog suspension -----------------------------------------------------------------------
+
+
+def catalog_status_change(*, actor, suspend: bool, reason: str, vendor=None, model=None):
+    """Suspend or reinstate a vendor or one model (governance admins). Audited with the live routes it
+    changes: a suspension moves them to an eligible fallback or leaves them without a route (409)."""
+    from registry.models import CatalogModel, Vendor
+    from registry.permissions import is_governance
+    from registry.exceptions import Conflict
+    from routing.impact import REINSTATE, SUSPEND, route_changes
+
+    if (vendor is None) == (model is None):
+        raise ValueError("give a vendor or a model")
+    kind = "vendor" if vendor is not None else "model"
+    if not is_governance(actor):
+        raise PermissionDenied(f"Only governance admins suspend or reinstate a {kind}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: owners of the affected features read it."})
+    status = (SUSPEND if suspend else REINSTATE)[kind]
+    with transaction.atomic():
+        target = (Vendor.objects.select_for_update().get(pk=vendor.pk) if vendor is not None
+                  else CatalogModel.objects.select_for_update().get(pk=model.pk))
+        if target.status == status:
+            raise Conflict(f"{target} is already {target.get_status_display().lower()}.")
+        changes = [change for change in route_changes(**{kind: target}, status=status) if change.changed]
+        previous = target.status
+        target.status = status
+        target.save(update_fields=["status"])
+        audit_record(
+            actor=actor, action=f"{kind}.{'suspended' if suspend else 'reinstated'}", target=target,
+            payload={
+                "status": [previous, status], "reason": reason,
+                "routes_changed": [
+                    {"feature": change.facts.feature_slug, "environment": change.facts.environment,
+                     "region": change.facts.region, "change": change.summary}
+                    for change in changes
+                ],
+            },
+        )
+    return target, changes

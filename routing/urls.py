@@ -1,0 +1,12 @@
+from django.urls import path
+
+from routing import views
+
+app_name = "routing"
+urlpatterns = [
+    path("decisions/", views.decision_lookup, name="decision_lookup"),
+    path("routes/vendors/<slug:key>/<str:action>/", views.CatalogStatusView.as_view(), {"kind": "vendor"},
+         name="vendor_status"),
+    path("routes/models/<int:key>/<str:action>/", views.CatalogStatusView.as_view(), {"kind": "model"},
+         name="model_status"),
+]

@@ -1,0 +1,176 @@
+"""Resolve is cached per process and every change that can alter an answer invalidates it: the next
+resolve after a promotion, rollback, suspension, freeze, policy change, new evidence, revoked token or
+lost membership sees the change. These tests commit for real (the invalidation runs on commit)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache as shared_cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from approvals.services import promotion_execute
+from incidents.services import incident_open, incident_transition
+from registry.models import ApiToken, Evaluation
+from registry.services.deployments import deployment_rollback
+from registry.services.tokens import api_token_revoke
+from routing import cache
+from routing.services import catalog_status_change
+from tests.factories import FeatureFactory
+from tests.freshness.world import days_ago, edit_gate
+from tests.routing.conftest import bearer, resolve
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def queries(client, **params):
+    with CaptureQueriesContext(connection) as captured:
+        response = resolve(client, **params)
+    return len(captured.captured_queries), response
+
+
+def test_a_cached_answer_costs_no_query_and_a_miss_a_fixed_number(router, live):
+    miss, first = queries(router)
+    hit, second = queries(router)
+    assert first.status_code == second.status_code == 200
+    assert hit == 0, "a cached resolve (token identity included) must not touch the database"
+    assert 0 < miss <= 14  # the token and the caller's rights (5), the decision (9)
+    us_miss, _ = queries(router, region="us")
+    assert us_miss <= 9, "a decision not yet cached costs its own queries only once the caller is known"
+
+
+def decision_queries(client):
+    """The queries of one uncached decision, for a caller already known."""
+    resolve(client, region="us")
+    cache.decisions.clear()
+    return queries(client)
+
+
+def test_the_miss_costs_the_same_whatever_the_number_of_fallbacks_and_evaluations(
+    router, live, feature, new_version, go_live, pins, record_evidence
+):
+    from tests.factories import CatalogModelFactory
+
+    miss_small, _ = decision_queries(router)
+    many = [CatalogModelFactory(identifier=f"extra-{n}", regions=list(pins["model"].regions.all())) for n in range(6)]
+    version = new_version(summary="More fallbacks.")
+    version.fallbacks.all().delete()
+    for position, model in enumerate([*pins["fallback_models"], *many], start=1):
+        version.fallbacks.create(model=model, position=position)
+    go_live(version)
+    record_evidence(version)
+    record_evidence(version)
+    miss_large, response = decision_queries(router)
+    assert len(response.json()["fallbacks"]) == 8
+    assert miss_large == miss_small
+
+
+def test_a_promotion_is_seen_by_the_next_resolve(router, live, new_version, go_live):
+    assert resolve(router).json()["version"]["number"] == 1
+    go_live(new_version(summary="Second release."))
+    assert resolve(router).json()["version"]["number"] == 2
+
+
+def test_a_rollback_is_seen_by_the_next_resolve(router, live, new_version, go_live, feature, eu, product_owner):
+    go_live(new_version(summary="Second release."))
+    assert resolve(router).json()["version"]["number"] == 2
+    deployment_rollback(actor=product_owner, feature=feature, environment="production", region=eu,
+                        to_version=live, reason="v2 misroutes claims.")
+    assert resolve(router).json()["version"]["number"] == 1
+
+
+def test_suspending_and_reinstating_a_vendor_or_a_model_is_seen_by_the_next_resolve(router, live, pins, governance_admin):
+    assert resolve(router).json()["model"]["identifier"] == "claude-sonnet-4"
+    catalog_status_change(actor=governance_admin, vendor=pins["model"].vendor, suspend=True, reason="Data breach.")
+    assert resolve(router).json()["model"]["identifier"] == "mistral-large"
+    catalog_status_change(actor=governance_admin, model=pins["fallback_models"][0], suspend=True, reason="Outage.")
+    assert resolve(router).status_code == 409
+    catalog_status_change(actor=governance_admin, vendor=pins["model"].vendor, suspend=False, reason="Cleared.")
+    assert resolve(router).json()["model"]["identifier"] == "claude-sonnet-4"
+
+
+def test_a_freeze_and_its_end_are_seen_by_the_next_resolve(router, live, feature, eu, support_agent, product_owner):
+    assert resolve(router).json()["frozen"] is False
+    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu, severity="sev2",
+                             impact_start=timezone.now(), title="Slow answers", description="Timeouts.")
+    assert resolve(router).json()["frozen"] is True
+    incident_transition(actor=product_owner, incident=incident, status="mitigated", note="Rolled the flag back.")
+    assert resolve(router).json()["frozen"] is False
+
+
+def test_a_gate_policy_change_and_new_evidence_are_seen_by_the_next_resolve(
+    router, live, governance_admin, record_evidence
+):
+    Evaluation.objects.filter(version=live, kind="benchmark").update(run_at=days_ago(20))
+    cache.invalidate()  # the update above went behind the services' back
+    assert resolve(router).json()["warnings"] == []
+    edit_gate(governance_admin, "production", rules={"benchmark": {"max_age_days": 10}}, reason="Tighten benchmarks.")
+    assert any("Benchmark evidence is stale" in warning for warning in resolve(router).json()["warnings"])
+    record_evidence(live, kinds=("benchmark",))
+    assert resolve(router).json()["warnings"] == []
+
+
+def test_a_revoked_token_is_refused_on_its_next_request(live, ml_engineer):
+    client = bearer(ml_engineer, name="to-revoke")
+    assert resolve(client).status_code == 200
+    api_token_revoke(actor=ml_engineer, token=ApiToken.objects.get(name="to-revoke"))
+    assert resolve(client).status_code == 401
+
+
+def test_a_deactivated_user_or_lost_membership_is_seen_on_the_next_request(live, feature, ml_engineer, team):
+    type(feature).objects.filter(pk=feature.pk).update(restricted=True)
+    cache.invalidate()
+    client = bearer(ml_engineer)
+    assert resolve(client).status_code == 200
+    ml_engineer.groups.remove(team.group)  # as the admin would: no service, a model signal
+    assert resolve(client).status_code == 404
+    ml_engineer.is_active = False
+    ml_engineer.save()
+    assert resolve(client).status_code == 401
+
+
+def test_an_epoch_changed_by_another_process_is_honoured(router, live):
+    resolve(router)
+    shared_cache.set(cache.EPOCH_KEY, "set-by-another-process")
+    recomputed, _ = queries(router)
+    assert recomputed > 0
+
+
+def test_an_answer_is_kept_no_longer_than_its_evidence_stays_fresh(router, live):
+    # Benchmark evidence 90 days old under a 90-day rule goes stale within the minute.
+    Evaluation.objects.filter(version=live, kind="benchmark").update(
+        run_at=timezone.now() - timedelta(days=91) + timedelta(seconds=30)
+    )
+    cache.invalidate()
+    resolve(router)
+    (expires, _), = cache.decisions._entries.values()
+    import time
+
+    assert expires - time.monotonic() <= 30
+
+
+def test_with_the_shared_cache_down_resolve_keeps_serving_from_the_database(router, live, monkeypatch):
+    resolve(router)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache server unreachable")
+
+    monkeypatch.setattr(shared_cache, "get", down)
+    first, response = queries(router)
+    second, again = queries(router)
+    assert response.status_code == again.status_code == 200
+    assert first > 0 and second > 0, "nothing is served from memory while invalidations cannot be seen"
+
+
+def test_writes_that_cannot_change_an_answer_keep_the_cache(router, live, feature, eu, ml_engineer, support_agent):
+    from incidents.services import incident_comment
+    from registry.services.tokens import api_token_create
+
+    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu, severity="sev4",
+                             impact_start=timezone.now(), title="Odd wording", description="One answer was terse.")
+    resolve(router)
+    api_token_create(actor=ml_engineer, user=ml_engineer, name="another")
+    incident_comment(actor=support_agent, incident=incident, body="Customer satisfied.")
+    hit, _ = queries(router)
+    assert hit == 0
