@@ -105,6 +105,13 @@ class Command(BaseCommand):
         with quiet_notifications(), audit_context(source="cli"), transaction.atomic():
             seeder.run()
         self.print_summary(seeder.created, password, kept_passwords=seeder.kept_passwords, skipped=seeder.skipped)
+        if seeder.router_token:
+            self.stdout.write(
+                "\nA router's token for ml (shown once; revoke it on the API tokens page):\n"
+                f"  curl -H 'Authorization: Bearer {seeder.router_token}' "
+                "'http://127.0.0.1:8000/api/v1/resolve/?feature=claims-triage&region=eu'\n"
+                "Support can look up request id demo-req-0001 on the Look up a decision page."
+            )
 
     def print_summary(self, created: Counter, password: str, *, kept_passwords: int, skipped: list[str]) -> None:
         added = ", ".join(f"{count} {kind}" for kind, count in created.items() if count) or "nothing (all present)"
@@ -157,6 +164,7 @@ class DemoSeeder:
         self.regions: dict[str, Region] = {}
         self.governance = None
         self.skipped: list[str] = []
+        self.router_token = None
 
     def run(self) -> None:
         self.regions = {region.code: region for region in Region.objects.all()}
@@ -174,6 +182,9 @@ class DemoSeeder:
         demo_freshness.seed_freshness(
             created=self.created, engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()}
         )
+        from routing.demo import seed_routing
+
+        self.router_token = seed_routing(created=self.created)
 
     # --- People ------------------------------------------------------------------------------
 
