@@ -33,6 +33,9 @@ class Identity:
     sees_everything: bool
     restricted_visible: frozenset[int]
 
+    def may_see(self, feature_id: int, restricted: bool) -> bool:
+        return not restricted or self.sees_everything or feature_id in self.restricted_visible
+
     def user(self):
         """A fresh, unsaved-looking copy of the user for this request (no query when read)."""
         user = get_user_model()(pk=self.user_id, username=self.username, is_active=True)
@@ -60,7 +63,7 @@ def may_see(user, *, feature_id: int, restricted: bool) -> bool:
     identity = getattr(user, "_routing_identity", None)
     if identity is None:
         identity = user._routing_identity = identity_for(user)
-    return identity.sees_everything or feature_id in identity.restricted_visible
+    return identity.may_see(feature_id, restricted)
 
 
 class CachedBearerTokenAuthentication(BearerTokenAuthentication):

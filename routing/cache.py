@@ -11,7 +11,9 @@ What invalidates: every audited write (``registry.extensions.audit_listeners``) 
 invalidates until someone lists it there: the safe default. Account changes made outside the services
 (the admin: a user deactivated, groups changed) invalidate through model signals.
 
-Reading the epoch first, then the database, then storing under that epoch means a write that commits
+A decision one process computes is also put in the shared cache under the epoch, so the others take
+it from there (one round trip) instead of computing it again: a fleet warms up once, not once per
+process. Reading the epoch first, then the database, then storing under that epoch means a write that commits
 while a decision is computed leaves it under an epoch that is already gone. Entries also expire after
 ``ROUTING_CACHE_SECONDS`` and when the evidence they relied on would go stale, and when the shared
 cache cannot be reached nothing is served from memory.
@@ -19,8 +21,10 @@ cache cannot be reached nothing is served from memory.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 import uuid
 
 from django.conf import settings
@@ -89,6 +93,36 @@ class ProcessCache:
 
 decisions = ProcessCache()
 identities = ProcessCache()
+
+
+def _shared_key(epoch, key) -> str:
+    digest = hashlib.sha1("\0".join(key).encode()).hexdigest()
+    return f"gatehouse:routing:d:{epoch}:{digest}"
+
+
+def shared_get(epoch, key):
+    """A decision another process computed under this epoch: ``(value, seconds left)`` or None."""
+    if epoch is None:
+        return None
+    try:
+        found = cache.get(_shared_key(epoch, key))
+    except Exception:
+        return None
+    if found is None:
+        return None
+    value, expires_at = found
+    left = expires_at - time.time()
+    return (value, left) if left > 0 else None
+
+
+def shared_put(epoch, key, value, lifetime: float) -> None:
+    """Share a decision with the other processes (one computation per epoch, not one per process)."""
+    if epoch is None or lifetime <= 0:
+        return
+    try:
+        cache.set(_shared_key(epoch, key), (value, time.time() + lifetime), timeout=max(1, int(lifetime)))
+    except Exception:
+        log.warning("routing cache unreachable: decision not shared", exc_info=True)
 
 
 def current_epoch():

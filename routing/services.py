@@ -71,23 +71,40 @@ def resolve(*, user, feature_slug: str, region_code: str, environment: str = Env
     epoch = cache.current_epoch() if epoch is None else epoch
     cached = cache.decisions.get(epoch, key, clock)
     if cached is None:
-        try:
-            cached, valid_until = _compute(feature_slug, region_code, environment, now)
-        except UnknownTarget as unknown:
-            cache.decisions.put(epoch, key, unknown, clock + settings.ROUTING_CACHE_SECONDS)
-            raise
-        lifetime = settings.ROUTING_CACHE_SECONDS
-        if valid_until is not None:
-            lifetime = min(lifetime, (valid_until - now).total_seconds())
-        cache.decisions.put(epoch, key, cached, clock + lifetime)
+        shared = cache.shared_get(epoch, key)
+        if shared is not None:
+            cached, left = shared
+        else:
+            try:
+                cached, valid_until = _compute(feature_slug, region_code, environment, now)
+            except UnknownTarget as unknown:
+                cached, valid_until = unknown, None
+            left = settings.ROUTING_CACHE_SECONDS
+            if valid_until is not None:
+                left = min(left, (valid_until - now).total_seconds())
+            cache.shared_put(epoch, key, cached, left)
+        cache.decisions.put(epoch, key, cached, clock + left)
     if isinstance(cached, UnknownTarget):
         raise cached
     if not may_see(user, feature_id=cached.feature_id, restricted=cached.restricted):
         raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
+    return _answer(cached, environment, now)
+
+
+def _answer(cached: Cached, environment: str, now: datetime) -> Resolution:
     token = tokens.sign(feature_id=cached.feature_id, version_id=cached.version_id, region_id=cached.region_id,
                         environment=environment, model_id=cached.model_id, at=now)
     body = cached.body_prefix + f',"decision":"{token}","resolved_at":"{now.isoformat()}"}}'.encode()
     return Resolution(cached.status, body, token)
+
+
+def cached_answer(*, identity, feature_slug: str, region_code: str, environment: str, epoch) -> Resolution | None:
+    """The answer if this process already holds it under ``epoch`` and the caller may see it, else None
+    (the caller then takes the full path). Reads nothing but memory."""
+    cached = cache.decisions.get(epoch, (environment, feature_slug, region_code), time.monotonic())
+    if not isinstance(cached, Cached) or not identity.may_see(cached.feature_id, cached.restricted):
+        return None
+    return _answer(cached, environment, timezone.now())
 
 
 # --- The ledger -------------------------------------------------------------------------------

@@ -27,14 +27,21 @@ from tests.factories import CatalogModelFactory, RegionFactory, VendorFactory
 RESOLVE = "/api/v1/resolve/"
 
 
+def _forget_everything():
+    from django.core.cache import cache as shared
+
+    cache.decisions.clear()
+    cache.identities.clear()
+    shared.clear()
+
+
 @pytest.fixture(autouse=True)
 def empty_routing_cache():
-    """Each test starts with cold process caches (the shared epoch lives in the test cache)."""
-    cache.decisions.clear()
-    cache.identities.clear()
+    """Each test starts cold: a test's rolled-back data must not answer for the next one (in real life
+    the database only moves forward, through writes that invalidate)."""
+    _forget_everything()
     yield
-    cache.decisions.clear()
-    cache.identities.clear()
+    _forget_everything()
 
 
 @pytest.fixture

@@ -1,0 +1,46 @@
+"""The resolve fast path answers from memory only what the full path has already checked and computed."""
+
+from routing import tokens
+from tests.routing.conftest import bearer, resolve
+
+
+def strip_per_request(body):
+    return {key: value for key, value in body.items() if key not in ("decision", "resolved_at")}
+
+
+def test_the_fast_answer_is_the_full_answer_with_the_same_headers(router, live, monkeypatch):
+    from routing import middleware
+
+    full = resolve(router)
+    answered_from_memory = []
+    original = middleware.ResolveFastPathMiddleware.answer_from_memory
+
+    def spy(self, request):
+        response = original(self, request)
+        answered_from_memory.append(response is not None)
+        return response
+
+    monkeypatch.setattr(middleware.ResolveFastPathMiddleware, "answer_from_memory", spy)
+    fast = resolve(router)
+    assert answered_from_memory == [True]
+    assert strip_per_request(fast.json()) == strip_per_request(full.json())
+    assert tokens.read(fast.json()["decision"]).version_id == live.pk
+    for header in ("Cache-Control", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-ID"):
+        assert fast[header], header
+    assert fast["Content-Type"] == full["Content-Type"] == "application/json"
+
+
+def test_a_caller_who_may_not_see_a_cached_restricted_feature_takes_the_full_path_and_gets_404(
+    live, feature, ml_engineer, outsider
+):
+    type(feature).objects.filter(pk=feature.pk).update(restricted=True)
+    assert resolve(bearer(ml_engineer)).status_code == 200  # the decision is now in memory
+    stranger = bearer(outsider)
+    assert resolve(stranger, region="us").status_code == 404  # the stranger's identity is in memory too
+    assert resolve(stranger).status_code == 404
+
+
+def test_a_host_not_allowed_goes_down_the_full_stack_and_is_refused(router, live):
+    resolve(router)
+    response = router.get("/api/v1/resolve/", {"feature": "claims-triage", "region": "eu"}, HTTP_HOST="evil.example")
+    assert response.status_code == 400
