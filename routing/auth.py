@@ -66,12 +66,18 @@ def may_see(user, *, feature_id: int, restricted: bool) -> bool:
     return identity.may_see(feature_id, restricted)
 
 
+_UNREAD = object()
+
+
 class CachedBearerTokenAuthentication(BearerTokenAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
         if len(header) != 2 or header[0].lower() != self.keyword.lower().encode():
             return super().authenticate(request)  # no token, or a malformed header: the usual answers
-        epoch = request.routing_epoch = cache.current_epoch()
+        # The fast-path middleware has read it already unless it stopped before that.
+        epoch = getattr(request, "routing_epoch", _UNREAD)
+        if epoch is _UNREAD:
+            epoch = request.routing_epoch = cache.current_epoch()
         key = ApiToken.hash_key(header[1].decode("ascii", "replace"))
         now = time.monotonic()
         identity = cache.identities.get(epoch, key, now)

@@ -56,10 +56,6 @@ def relevant(action: str) -> bool:
     return action not in IRRELEVANT_ACTIONS
 
 
-class _Local(threading.local):
-    pass
-
-
 class ProcessCache:
     """Entries made under one epoch; a new epoch empties it. Thread-safe enough: a dict per epoch."""
 

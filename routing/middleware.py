@@ -48,7 +48,8 @@ class ResolveFastPathMiddleware:
         environment = params.get("environment", "").strip() or Environment.PRODUCTION
         if not feature or not region or environment not in ENVIRONMENTS:
             return None
-        epoch = cache.current_epoch()
+        # Kept on the request: if this falls through, the full path uses the same epoch (one read).
+        epoch = request.routing_epoch = cache.current_epoch()
         identity = cache.identities.get(epoch, ApiToken.hash_key(header[1]), time.monotonic())
         if identity is None:
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.permissions import is_governance
 from routing.auth import may_see
-from routing.impact import route_changes
+from routing.impact import REINSTATE, SUSPEND, route_changes
 
 ROWS = 200
 
@@ -12,8 +12,7 @@ ROWS = 200
 def visible_changes(user, entry, kind: str) -> list:
     """The routes through ``entry`` as they would change if its suspension flipped, for what ``user`` sees;
     changed routes first."""
-    suspended = entry.status == "suspended"
-    status = {"vendor": "approved", "model": "approved"}[kind] if suspended else "suspended"
+    status = (REINSTATE if entry.status == "suspended" else SUSPEND)[kind]
     changes = route_changes(**{kind: entry}, status=status)
     visible = [change for change in changes
                if may_see(user, feature_id=change.facts.feature_id, restricted=change.facts.restricted)]

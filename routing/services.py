@@ -14,11 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.choices import Environment
-from registry.models import AIFeature
+from registry.exceptions import Conflict
+from registry.models import AIFeature, CatalogModel, Vendor
+from registry.permissions import is_governance
 from registry.services.audit import audit_record, audit_record_many
 from routing import cache, tokens
 from routing.auth import may_see
 from routing.engine import UnknownTarget, decide, load_facts
+from routing.impact import REINSTATE, SUSPEND, route_changes
 from routing.models import DecisionRecord
 
 LEDGER_BATCH_LIMIT = 10_000
@@ -172,11 +175,6 @@ def ledger_record(*, actor, records: list[dict]) -> dict:
 def catalog_status_change(*, actor, suspend: bool, reason: str, vendor=None, model=None):
     """Suspend or reinstate a vendor or one model (governance admins). Audited with the live routes it
     changes: a suspension moves them to an eligible fallback or leaves them without a route (409)."""
-    from registry.models import CatalogModel, Vendor
-    from registry.permissions import is_governance
-    from registry.exceptions import Conflict
-    from routing.impact import REINSTATE, SUSPEND, route_changes
-
     if (vendor is None) == (model is None):
         raise ValueError("give a vendor or a model")
     kind = "vendor" if vendor is not None else "model"

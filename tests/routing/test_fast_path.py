@@ -44,3 +44,18 @@ def test_a_host_not_allowed_goes_down_the_full_stack_and_is_refused(router, live
     resolve(router)
     response = router.get("/api/v1/resolve/", {"feature": "claims-triage", "region": "eu"}, HTTP_HOST="evil.example")
     assert response.status_code == 400
+
+
+def test_a_request_that_falls_through_reads_the_epoch_once(router, live, monkeypatch):
+    from routing import cache
+
+    reads = []
+    original = cache.current_epoch
+
+    def counted():
+        reads.append(1)
+        return original()
+
+    monkeypatch.setattr(cache, "current_epoch", counted)
+    assert resolve(router).status_code == 200  # nothing in memory yet: the full path answers
+    assert len(reads) == 1

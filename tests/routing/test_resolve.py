@@ -42,7 +42,6 @@ def test_the_live_version_is_served_with_its_configuration_fallbacks_and_reasons
 def test_a_region_the_primary_is_not_hosted_in_gets_the_first_eligible_fallback_and_says_why(
     router, live, feature, uk, ml_engineer, product_owner
 ):
-    from django.db import connection  # noqa: F401
     from registry.models import Deployment
 
     # The feature also serves the UK, where only the fallbacks are hosted.
