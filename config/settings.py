@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "approvals",
     "incidents",
     "freshness",
+    "webhooks",
     "routing",
 ]
 
@@ -270,6 +271,9 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "approvals.choices.RequestStatus",
         "FindingStateEnum": "freshness.choices.FindingState",
         "SweepStatusEnum": "freshness.choices.SweepStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+        "WebhookEventEnum": "webhooks.choices.WebhookEvent",
+        "WebhookSubscribableEventEnum": "webhooks.choices.SUBSCRIBABLE_EVENT_CHOICES",
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
     },
 }
@@ -278,6 +282,8 @@ SPECTACULAR_SETTINGS = {
 GATEHOUSE_PAGE_SIZE = int(os.environ.get("GATEHOUSE_PAGE_SIZE", "25"))
 # Links in emails point here, e.g. https://gatehouse.example.com
 GATEHOUSE_BASE_URL = os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000")
+# Outbound webhooks go to https targets only, unless this allows plain http (on by default with debug).
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -47,7 +47,7 @@ IRRELEVANT_ACTIONS = frozenset({
     "freshness.sweep_completed", "freshness_finding.opened", "freshness_finding.changed",
     "freshness_finding.refreshed", "freshness_finding.closed", "freshness_finding.escalated",
     "decision.ledger_recorded",
-    "webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook.redelivered",
+    "webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook_delivery.redelivered",
     "webhook.pinged",
 })
 

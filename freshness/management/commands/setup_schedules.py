@@ -22,7 +22,8 @@ class Schedule:
     description: str = ""
 
 
-# The same as approvals/migrations/0003_schedules.py and freshness/migrations/0002_schedule.py.
+# The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py and
+# webhooks/migrations/0002_schedule.py.
 SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
@@ -30,6 +31,11 @@ SCHEDULES = [
         "Evidence freshness sweep", "freshness.tasks.evidence_freshness_sweep", minute="5", hour="*",
         description="Hourly: flag stale, failing or missing evidence of live versions, tell owners once, "
         "block promotions and escalate by policy.",
+    ),
+    Schedule(
+        "Deliver due webhooks", "webhooks.tasks.deliver_due", minute="*", hour="*",
+        description="Every minute: send webhook deliveries whose time has come (retries, and any whose "
+        "queueing failed after their change committed).",
     ),
 ]
 
@@ -57,7 +63,8 @@ def schedules_ensure() -> tuple[list[str], list[str]]:
 
 class Command(BaseCommand):
     help = (
-        "Create the shipped beat schedules (sign-off reminders, approval expiry, evidence freshness sweep) "
+        "Create the shipped beat schedules (sign-off reminders, approval expiry, evidence freshness sweep, "
+        "webhook delivery sweep) "
         "where missing. Safe to run again; never changes an existing schedule."
     )
 

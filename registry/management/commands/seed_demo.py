@@ -182,6 +182,9 @@ class DemoSeeder:
         demo_freshness.seed_freshness(
             created=self.created, engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()}
         )
+        from webhooks.demo import seed_webhooks  # the registry does not depend on the webhooks app
+
+        seed_webhooks(created=self.created)
         from routing.demo import seed_routing
 
         self.router_token = seed_routing(created=self.created)
