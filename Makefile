@@ -14,7 +14,7 @@ export DEMO_PASSWORD
 DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CURDIR)/var/cache
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache
 
-.PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness
+.PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness bench-resolve
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -55,6 +55,14 @@ screenshot: install chromium
 # Needs PostgreSQL (drops and recreates gatehouse_bench; see bench/README.md). BENCH_ARGS passes options.
 bench-freshness: install
 	$(BIN)/python bench/freshness_sweep.py $(BENCH_ARGS)
+
+# Needs PostgreSQL and Redis (drops and recreates gatehouse_resolve_bench and mlflow_bench, flushes Redis
+# database 5; MLflow gets its own venv in var/bench/). Installs Debian's wrk when missing and run as root.
+bench-resolve: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  echo "Installing Debian's wrk for the benchmark..." && export DEBIAN_FRONTEND=noninteractive && \
+	  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python bench/resolve.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var

@@ -197,7 +197,7 @@ else:
 
 # How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
 # invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
-ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "60"))
+ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "300"))
 
 # --- Celery -------------------------------------------------------------------------------
 # Three set-ups, chosen by CELERY_BROKER_URL:

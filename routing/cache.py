@@ -13,7 +13,8 @@ invalidates until someone lists it there: the safe default. Account changes made
 
 A decision one process computes is also put in the shared cache under the epoch, so the others take
 it from there (one round trip) instead of computing it again: a fleet warms up once, not once per
-process. Reading the epoch first, then the database, then storing under that epoch means a write that commits
+process. A miss computes every route of the feature at once (its regions and environments cost the
+same queries as one), and ``manage.py routing_warm`` fills the shared cache for the whole registry. Reading the epoch first, then the database, then storing under that epoch means a write that commits
 while a decision is computed leaves it under an epoch that is already gone. Entries also expire after
 ``ROUTING_CACHE_SECONDS`` and when the evidence they relied on would go stale, and when the shared
 cache cannot be reached nothing is served from memory.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import threading
 import time
 import uuid
@@ -111,14 +113,27 @@ def shared_get(epoch, key):
     return (value, left) if left > 0 else None
 
 
-def shared_put(epoch, key, value, lifetime: float) -> None:
-    """Share a decision with the other processes (one computation per epoch, not one per process)."""
-    if epoch is None or lifetime <= 0:
+def lifetime(valid_for: float | None = None) -> float:
+    """How long to keep an entry: ``ROUTING_CACHE_SECONDS`` less up to a fifth, so entries made together
+    (a warm-up, a bulk fill) do not all expire in the same second; never past ``valid_for``."""
+    seconds = settings.ROUTING_CACHE_SECONDS * random.uniform(0.8, 1.0)
+    return seconds if valid_for is None else min(seconds, valid_for)
+
+
+def shared_put_many(epoch, entries: dict) -> None:
+    """Share decisions with the other processes (one computation per epoch, not one per process), in one
+    round trip. ``entries``: key -> (value, seconds to keep it)."""
+    entries = {key: entry for key, entry in entries.items() if entry[1] > 0}
+    if epoch is None or not entries:
         return
+    wall = time.time()
     try:
-        cache.set(_shared_key(epoch, key), (value, time.time() + lifetime), timeout=max(1, int(lifetime)))
+        cache.set_many(
+            {_shared_key(epoch, key): (value, wall + left) for key, (value, left) in entries.items()},
+            timeout=max(1, int(max(left for _, left in entries.values())) + 1),
+        )
     except Exception:
-        log.warning("routing cache unreachable: decision not shared", exc_info=True)
+        log.warning("routing cache unreachable: decisions not shared", exc_info=True)
 
 
 def current_epoch():

@@ -169,7 +169,7 @@ def load_facts(*, feature_slug: str, region_code: str, environment: str = Enviro
     deployments = Deployment.objects.filter(feature__slug=feature_slug, region__code=region_code, environment=environment)
     found = load_facts_many(deployments, now=now)
     if not found:
-        return _facts_without_deployment(feature_slug, region_code, environment)
+        return facts_without_deployment(feature_slug, region_code, environment)
     return found[0]
 
 
@@ -246,7 +246,7 @@ def _feature_facts(feature: AIFeature, region: Region, environment: str) -> Fact
     )
 
 
-def _facts_without_deployment(feature_slug: str, region_code: str, environment: str) -> Facts:
+def facts_without_deployment(feature_slug: str, region_code: str, environment: str) -> Facts:
     feature = AIFeature.objects.filter(slug=feature_slug).first()
     if feature is None:
         raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")

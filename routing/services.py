@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -15,12 +14,12 @@ from django.utils import timezone
 
 from registry.choices import Environment
 from registry.exceptions import Conflict
-from registry.models import AIFeature, CatalogModel, Vendor
+from registry.models import AIFeature, CatalogModel, Deployment, Vendor
 from registry.permissions import is_governance
 from registry.services.audit import audit_record, audit_record_many
 from routing import cache, tokens
 from routing.auth import may_see
-from routing.engine import UnknownTarget, decide, load_facts
+from routing.engine import UnknownTarget, decide, facts_without_deployment, load_facts_many
 from routing.impact import REINSTATE, SUSPEND, route_changes
 from routing.models import DecisionRecord
 
@@ -47,8 +46,10 @@ class Resolution:
     token: str
 
 
-def _compute(feature_slug: str, region_code: str, environment: str, now: datetime) -> tuple[Cached, datetime | None]:
-    decision = decide(load_facts(feature_slug=feature_slug, region_code=region_code, environment=environment, now=now))
+Key = tuple[str, str, str]  # (environment, feature slug, region code)
+
+
+def _cached(decision) -> tuple[Key, Cached, datetime | None]:
     facts = decision.facts
     body = json.dumps(decision.as_json(), cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
     cached = Cached(
@@ -56,7 +57,38 @@ def _compute(feature_slug: str, region_code: str, environment: str, now: datetim
         body_prefix=body[:-1].encode(), version_id=facts.version_id, region_id=facts.region_id,
         model_id=decision.served.id if decision.ok else None,
     )
-    return cached, decision.valid_until()
+    return (facts.environment, facts.feature_slug, facts.region), cached, decision.valid_until()
+
+
+def _compute_many(deployments, now: datetime) -> dict[Key, tuple[Cached, float]]:
+    """The decisions of every deployment in a queryset (eight queries), each with how long to keep it."""
+    computed = {}
+    for facts in load_facts_many(deployments, now=now):
+        key, cached, valid_until = _cached(decide(facts))
+        computed[key] = cached, cache.lifetime(None if valid_until is None else (valid_until - now).total_seconds())
+    return computed
+
+
+def _compute(key: Key, now: datetime) -> dict[Key, tuple[Cached | UnknownTarget, float]]:
+    """The decision asked for, with every other route of the feature (its other regions and environments
+    cost the same queries): the router asks for them next. Also an unknown target, kept like a decision."""
+    environment, feature_slug, region_code = key
+    computed = _compute_many(Deployment.objects.filter(feature__slug=feature_slug), now)
+    if key not in computed:  # not deployed there (refused with reasons), or no such feature or region
+        try:
+            _, cached, valid_until = _cached(decide(facts_without_deployment(feature_slug, region_code, environment)))
+            valid_for = None if valid_until is None else (valid_until - now).total_seconds()
+        except UnknownTarget as unknown:
+            cached, valid_for = unknown, None
+        computed[key] = cached, cache.lifetime(valid_for)
+    return computed
+
+
+def _keep(epoch, computed: dict, clock: float) -> None:
+    """Into this process's memory and the shared cache, under the epoch read before computing."""
+    for key, (cached, left) in computed.items():
+        cache.decisions.put(epoch, key, cached, clock + left)
+    cache.shared_put_many(epoch, computed)
 
 
 def resolve(*, user, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION,
@@ -72,26 +104,43 @@ def resolve(*, user, feature_slug: str, region_code: str, environment: str = Env
     key = (environment, feature_slug, region_code)
     clock = time.monotonic()
     epoch = cache.current_epoch() if epoch is None else epoch
-    cached = cache.decisions.get(epoch, key, clock)
+    cached = cache.decisions.get(epoch, key, clock) or _shared(epoch, key, clock)
     if cached is None:
-        shared = cache.shared_get(epoch, key)
-        if shared is not None:
-            cached, left = shared
-        else:
-            try:
-                cached, valid_until = _compute(feature_slug, region_code, environment, now)
-            except UnknownTarget as unknown:
-                cached, valid_until = unknown, None
-            left = settings.ROUTING_CACHE_SECONDS
-            if valid_until is not None:
-                left = min(left, (valid_until - now).total_seconds())
-            cache.shared_put(epoch, key, cached, left)
-        cache.decisions.put(epoch, key, cached, clock + left)
+        computed = _compute(key, now)
+        _keep(epoch, computed, clock)
+        cached = computed[key][0]
     if isinstance(cached, UnknownTarget):
         raise cached
     if not may_see(user, feature_id=cached.feature_id, restricted=cached.restricted):
         raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
     return _answer(cached, environment, now)
+
+
+def _shared(epoch, key: Key, clock: float):
+    """A decision another process computed under this epoch (kept in memory from now on), or None."""
+    shared = cache.shared_get(epoch, key)
+    if shared is None:
+        return None
+    cached, left = shared
+    cache.decisions.put(epoch, key, cached, clock + left)
+    return cached
+
+
+def decisions_warm(*, chunk: int = 1000, now: datetime | None = None) -> int:
+    """Compute every deployment's decision and share them under the current epoch, ``chunk`` deployments
+    at a time (eight queries each): after a deploy or a change, routers find them all ready. Returns how
+    many. Reads only; changes nothing a user sees."""
+    now = now or timezone.now()
+    epoch = cache.current_epoch()  # before reading: a change committed meanwhile starts a new epoch
+    if epoch is None:
+        return 0
+    ids = list(Deployment.objects.order_by("pk").values_list("pk", flat=True))
+    done = 0
+    for start in range(0, len(ids), chunk):
+        computed = _compute_many(Deployment.objects.filter(pk__in=ids[start:start + chunk]), now)
+        cache.shared_put_many(epoch, computed)
+        done += len(computed)
+    return done
 
 
 def _answer(cached: Cached, environment: str, now: datetime) -> Resolution:
@@ -102,9 +151,11 @@ def _answer(cached: Cached, environment: str, now: datetime) -> Resolution:
 
 
 def cached_answer(*, identity, feature_slug: str, region_code: str, environment: str, epoch) -> Resolution | None:
-    """The answer if this process already holds it under ``epoch`` and the caller may see it, else None
-    (the caller then takes the full path). Reads nothing but memory."""
-    cached = cache.decisions.get(epoch, (environment, feature_slug, region_code), time.monotonic())
+    """The answer if this process holds it under ``epoch``, or the shared cache does (one round trip),
+    and the caller may see it; else None (the caller then takes the full path). Never queries the database."""
+    key = (environment, feature_slug, region_code)
+    clock = time.monotonic()
+    cached = cache.decisions.get(epoch, key, clock) or _shared(epoch, key, clock)
     if not isinstance(cached, Cached) or not identity.may_see(cached.feature_id, cached.restricted):
         return None
     return _answer(cached, environment, timezone.now())

@@ -59,3 +59,19 @@ def test_a_request_that_falls_through_reads_the_epoch_once(router, live, monkeyp
     monkeypatch.setattr(cache, "current_epoch", counted)
     assert resolve(router).status_code == 200  # nothing in memory yet: the full path answers
     assert len(reads) == 1
+
+
+def test_a_decision_another_process_shared_is_answered_on_the_fast_path(router, live, monkeypatch,
+                                                                         django_assert_num_queries):
+    from routing import cache, middleware
+
+    resolve(router)
+    cache.decisions.clear()  # this process never computed it; the shared cache holds it
+    answered = []
+    original = middleware.ResolveFastPathMiddleware.answer_from_memory
+    monkeypatch.setattr(middleware.ResolveFastPathMiddleware, "answer_from_memory",
+                        lambda self, request: answered.append(original(self, request)) or answered[-1])
+    with django_assert_num_queries(0):
+        response = resolve(router, region="us")
+    assert response.status_code == 200 and answered[0] is not None
+    assert tokens.read(response.json()["decision"]).version_id == live.pk
