@@ -11,8 +11,12 @@ export DEMO_PASSWORD
 # The demo runs with debug on and the embedded defaults: SQLite, and Celery on kombu's filesystem
 # transport (no Redis; messages in var/celery/, or $CELERY_FILESYSTEM_DIR) with a worker and beat
 # beside the web server. Seeding runs its tasks in-process (memory://): its ~100 notices stay quiet.
-DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CURDIR)/var/cache
-SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache
+# The web server and the worker share a file cache (var/cache), through which resolve's cache is
+# invalidated; links in emails and printed hints point at HOST:PORT.
+DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CURDIR)/var/cache \
+	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
+SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
+	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
 .PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness bench-resolve
 

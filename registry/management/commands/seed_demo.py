@@ -17,6 +17,7 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -109,7 +110,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 "\nA router's token for ml (shown once; revoke it on the API tokens page):\n"
                 f"  curl -H 'Authorization: Bearer {seeder.router_token}' "
-                "'http://127.0.0.1:8000/api/v1/resolve/?feature=claims-triage&region=eu'\n"
+                f"'{settings.GATEHOUSE_BASE_URL.rstrip('/')}/api/v1/resolve/?feature=claims-triage&region=eu'\n"
                 "Support can look up request id demo-req-0001 on the Look up a decision page."
             )
 
