@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "freshness",
     "webhooks",
     "routing",
+    "drills",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "webhooks.choices.WebhookEvent",
         "WebhookSubscribableEventEnum": "webhooks.choices.SUBSCRIBABLE_EVENT_CHOICES",
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
+        "DrillKindEnum": "drills.choices.DrillKind",
     },
 }
 

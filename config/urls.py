@@ -10,6 +10,7 @@ urlpatterns = [
     path("freshness/", include("freshness.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("", include("routing.urls")),
+    path("drills/", include("drills.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("freshness.api.urls", namespace="freshness-api")),
     path("api/v1/", include("webhooks.api.urls", namespace="webhooks-api")),
     path("api/v1/", include("routing.api.urls", namespace="routing-api")),
+    path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

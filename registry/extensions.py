@@ -7,8 +7,9 @@
   in general. Rollbacks are never guarded.
 - ``feature_panels``: callables ``(request, feature, version=None) -> dict | None`` returning
   ``{"title": ..., "template": ..., "context": {...}}``: extra sections on the feature and version pages.
-- ``catalog_panels``: callables ``(request, kind, entry) -> dict | None`` (kind ``"vendor"`` or ``"model"``),
-  returning a panel as ``feature_panels`` do: extra sections on the vendor and model pages.
+- ``catalog_panels``: callables ``(request, kind, entry) -> dict | None`` (kind ``"vendor"``, ``"model"``,
+  ``"prompt"``, ``"policy"`` or ``"dataset"``), returning a panel as ``feature_panels`` do: extra sections
+  on the catalog pages. A provider returns None for kinds it has nothing to say about.
 - ``audit_listeners``: callables ``(events) -> None`` given the ``AuditEvent`` rows just appended, inside
   the transaction that made the change (after the chain lock: a listener inserts, it never locks).
   Every audited write passes here, whatever its path (page, API, task, command): the place to derive

@@ -105,6 +105,19 @@ class Scenario:
     suspended_vendors: frozenset[str] = frozenset()
     suspended_models: frozenset[int] = frozenset()
     lost_regions: frozenset[str] = frozenset()
+    evidence_at: datetime | None = None  # judge evidence as of then (e.g. N days from now): ok items go stale
+
+    def aged(self, evidence: list[dict]) -> list[dict]:
+        """The evidence items as they would stand at ``evidence_at``: passing evidence whose stale date has
+        come by then is stale (the rule of ``approvals.checks.evidence_state``; nothing else changes with time)."""
+        if self.evidence_at is None:
+            return evidence
+        return [
+            {**item, "state": "stale", "detail": f"It goes stale on {item['stale_at']:%d %b %Y} (drill: evidence "
+                                                  f"judged as of {self.evidence_at:%d %b %Y})."}
+            if item["state"] == "ok" and item["stale_at"] and item["stale_at"] <= self.evidence_at else item
+            for item in evidence
+        ]
 
 
 @dataclass
@@ -354,7 +367,8 @@ def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:
     else:
         steps.append(_step("freeze", PASS, "No open SEV1 or SEV2 incident."))
 
-    for item in facts.evidence:
+    evidence = facts.evidence if scenario is None else scenario.aged(facts.evidence)
+    for item in evidence:
         if item["state"] == "ok":
             steps.append(_step("evidence", PASS, item["detail"], item["label"]))
         else:

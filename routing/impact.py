@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from registry.choices import ModelStatus, VendorStatus
 from registry.models import CatalogModel, Deployment, Vendor
-from routing.engine import Decision, Facts, decide, load_facts_many
+from routing.engine import Decision, Facts, Scenario, decide, load_facts_many
 
 
 @dataclass
@@ -68,6 +68,13 @@ def route_changes(*, vendor: Vendor | None = None, model: CatalogModel | None = 
         after = _with_status(facts, vendor=vendor, model=model, status=status)
         changes.append(RouteChange(decide(facts), decide(after)))
     return changes
+
+
+def scenario_changes(deployments, *, scenario: Scenario, now=None) -> list[RouteChange]:
+    """Every deployment in a queryset decided as things are and with ``scenario`` applied (drills):
+    eight queries however many there are. Reads only."""
+    return [RouteChange(decide(facts), decide(facts, scenario=scenario))
+            for facts in load_facts_many(deployments, now=now or timezone.now())]
 
 
 SUSPEND = {"vendor": VendorStatus.SUSPENDED, "model": ModelStatus.SUSPENDED}

@@ -19,7 +19,9 @@ def visible_changes(user, entry, kind: str) -> list:
     return sorted(visible, key=lambda change: (not change.changed, change.facts.feature_name, change.facts.region))
 
 
-def catalog_routes_panel(request, kind: str, entry) -> dict:
+def catalog_routes_panel(request, kind: str, entry) -> dict | None:
+    if kind not in SUSPEND:  # prompts, policy packs and datasets cannot be suspended
+        return None
     changes = visible_changes(request.user, entry, kind)
     suspended = entry.status == "suspended"
     return {

@@ -151,6 +151,7 @@ class PromptDetailView(TemplateView):
             "prompt": prompt,
             "siblings": PromptVersion.objects.filter(name=prompt.name).order_by("-version").only("pk", "name", "version"),
             "usage": selectors.versions_using(user=self.request.user, prompt=prompt),
+            "panels": extensions.catalog_panels_for(self.request, "prompt", prompt),
         }
 
 
@@ -181,6 +182,7 @@ class PolicyPackDetailView(TemplateView):
             **super().get_context_data(**kwargs),
             "pack": pack,
             "usage": selectors.versions_using(user=self.request.user, policy_pack=pack),
+            "panels": extensions.catalog_panels_for(self.request, "policy", pack),
         }
 
 
@@ -211,4 +213,5 @@ class DatasetDetailView(TemplateView):
             **super().get_context_data(**kwargs),
             "dataset": dataset,
             "links": selectors.dataset_usage(user=self.request.user, dataset=dataset),
+            "panels": extensions.catalog_panels_for(self.request, "dataset", dataset),
         }

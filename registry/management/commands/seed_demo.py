@@ -189,6 +189,9 @@ class DemoSeeder:
         from routing.demo import seed_routing
 
         self.router_token = seed_routing(created=self.created)
+        from drills.demo import seed_drills
+
+        seed_drills(created=self.created)
 
     # --- People ------------------------------------------------------------------------------
 

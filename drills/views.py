@@ -1,0 +1,93 @@
+"""Drill pages: saved drills, a new drill with a preview, and the printable report."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import render
+from django.views.generic import TemplateView
+
+from drills import selectors, services
+from drills.filters import DrillRunFilter
+from drills.forms import DrillForm
+from drills.permissions import can_run_drills, require_drill_reader, require_drill_runner
+from registry.views.base import FilteredListView, ServiceFormView, add_service_error
+
+
+class ReaderRequiredMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require_drill_reader(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DrillRunListView(ReaderRequiredMixin, FilteredListView):
+    filterset_class = DrillRunFilter
+    template_name = "drills/drillrun_list.html"
+    partial_template_name = "drills/partials/drillrun_table.html"
+
+    def get_base_queryset(self):
+        return selectors.drill_run_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object_list"] = selectors.attach_visible_figures(context["object_list"], user=self.request.user)
+        context["can_run"] = can_run_drills(self.request.user)
+        return context
+
+
+class DrillCreateView(ServiceFormView):
+    """GET: the form. POST with ``preview``: the report as it would be now, nothing saved (htmx swaps it
+    in; without JavaScript the page comes back with it). POST otherwise: run, save, show the report."""
+
+    form_class = DrillForm
+    template_name = "drills/drillrun_form.html"
+    success_message = "Saved {object}. Nothing live changed."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require_drill_runner(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"kind": self.request.GET.get("kind", "vendor_unavailable"), "days": 30}
+
+    def form_valid(self, form):
+        if "preview" not in self.request.POST:
+            return super().form_valid(form)
+        try:
+            spec, result = services.drill_preview(actor=self.request.user, **form.subject())
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        context = self.get_context_data(
+            form=form, preview_title=spec.title,
+            report=selectors.report_for(None, user=self.request.user, kind=spec.kind, result=result.as_json()),
+        )
+        if getattr(self.request, "htmx", False):
+            return render(self.request, "drills/partials/preview.html", context)
+        return self.render_to_response(context)
+
+    def form_invalid(self, form):
+        if getattr(self.request, "htmx", False) and "preview" in self.request.POST:
+            return render(self.request, "drills/partials/preview.html", {"form": form, "invalid": True})
+        return super().form_invalid(form)
+
+    def perform(self, form):
+        return services.drill_run(actor=self.request.user, note=form.cleaned_data["note"], **form.subject())
+
+
+class DrillRunDetailView(ReaderRequiredMixin, TemplateView):
+    template_name = "drills/drillrun_detail.html"
+
+    def get_context_data(self, **kwargs):
+        run = selectors.drill_runs_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
+        if run is None:
+            raise Http404("No such drill.")
+        return {
+            **super().get_context_data(**kwargs),
+            "run": run,
+            "report": selectors.report_for(run, user=self.request.user),
+            "can_run": can_run_drills(self.request.user),
+        }
+

@@ -1,0 +1,46 @@
+"""A drill in the browser: governance previews and runs "vendor unavailable" and reads which features keep a
+route (moved to another vendor's fallback) and which lose it; nothing live changes."""
+
+import pytest
+from playwright.sync_api import expect
+
+from drills.models import DrillRun
+from registry.models import Deployment, Vendor
+from tests.drills.conftest import empty_routing_cache, gates, world  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_governance_runs_a_vendor_unavailable_drill_and_sees_which_features_keep_a_route(
+    page, sign_in, live_server, world, governance_admin
+):
+    live_before = list(Deployment.objects.values_list("pk", "version_id", "updated_at"))
+    sign_in(governance_admin)
+    page.locator("nav.nav").get_by_role("link", name="Drills", exact=True).click()
+    expect(page.locator(".empty")).to_contain_text("No drill has been run yet")
+    page.get_by_role("link", name="New drill").click()
+    page.get_by_label("Vendor unavailable").check()
+    page.locator("#id_vendor").select_option("acme")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("Preview: Vendor Acme AI unavailable")
+    expect(preview.locator("[data-outcome=moves]")).to_contain_text("Claims triage")
+    assert not DrillRun.objects.exists()
+
+    page.locator("#id_note").fill("Quarterly resilience drill.")
+    page.get_by_role("button", name="Run and save the drill").click()
+    expect(page.locator(".messages")).to_contain_text("Nothing live changed")
+    expect(page.locator("h1")).to_have_text("Vendor Acme AI unavailable")
+    moves = page.locator("[data-outcome=moves]")
+    expect(moves).to_contain_text("Claims triage")
+    expect(moves).to_contain_text("fallback 1 bolt/breeze")
+    loses = page.locator("[data-outcome=loses]")
+    expect(loses).to_contain_text("Fraud scoring")
+    expect(loses).to_contain_text("no route (409)")
+    expect(loses).to_contain_text("Still served in eu")
+    expect(page.locator("main, body").first).not_to_contain_text("Care bot")
+
+    page.locator("nav.nav").get_by_role("link", name="Drills", exact=True).click()
+    expect(page.locator("#results")).to_contain_text("Vendor Acme AI unavailable")
+    assert list(Deployment.objects.values_list("pk", "version_id", "updated_at")) == live_before
+    assert Vendor.objects.get(slug="acme").status == "approved"
