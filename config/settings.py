@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "freshness",
     "webhooks",
     "routing",
+    "readiness",
     "drills",
 ]
 
@@ -276,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "webhooks.choices.WebhookEvent",
         "WebhookSubscribableEventEnum": "webhooks.choices.SUBSCRIBABLE_EVENT_CHOICES",
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
+        "ReadinessCheckEnum": "readiness.choices.ReadinessCheck",
         "DrillKindEnum": "drills.choices.DrillKind",
     },
 }

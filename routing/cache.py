@@ -51,6 +51,7 @@ IRRELEVANT_ACTIONS = frozenset({
     "decision.ledger_recorded",
     "webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook_delivery.redelivered",
     "webhook.pinged",
+    "readiness.snapshot_taken", "readiness.history_seeded",
     "drill.run",
 })
 

@@ -113,23 +113,33 @@ def rollback_candidates(*, feature: AIFeature, environment: str, region: Region)
         .values_list("version_id", flat=True)
         .first()
     )
+    events = _pointer_history(feature, environment, region).order_by("-at", "-id")
+    eligible = rollback_candidate_ids(
+        events.values_list("kind", "from_version_id", "to_version_id", "at"), current_version_id=current
+    )
+    versions = FeatureVersion.objects.in_bulk(eligible)
+    return [versions[pk] for pk in eligible if versions[pk].status == VersionStatus.SUBMITTED]
+
+
+def rollback_candidate_ids(events, *, current_version_id: int | None) -> list[int]:
+    """The rule of ``rollback_candidates`` on one pointer's history, read nothing: ``events`` are
+    ``(kind, from_version_id, to_version_id, at)`` newest first. Returns version ids, most recently live
+    first (the caller keeps those still submitted). Readiness applies it to many pointers at once."""
     last_live: dict[int, object] = {}
     last_abandoned: dict[int, object] = {}
     order: list[int] = []
-    events = _pointer_history(feature, environment, region).order_by("-at", "-id")
-    for kind, from_id, to_id, at in events.values_list("kind", "from_version_id", "to_version_id", "at"):
+    for kind, from_id, to_id, at in events:
         last_live.setdefault(to_id, at)
         if kind == DeploymentEventKind.ROLLED_BACK and from_id:
             last_abandoned.setdefault(from_id, at)
         for version_id in (to_id, from_id):
             if version_id and version_id not in order:
                 order.append(version_id)
-    eligible = [
+    return [
         pk for pk in order
-        if pk != current and pk in last_live and not (pk in last_abandoned and last_abandoned[pk] >= last_live[pk])
+        if pk != current_version_id and pk in last_live
+        and not (pk in last_abandoned and last_abandoned[pk] >= last_live[pk])
     ]
-    versions = FeatureVersion.objects.in_bulk(eligible)
-    return [versions[pk] for pk in eligible if versions[pk].status == VersionStatus.SUBMITTED]
 
 
 def rollback_choices(*, feature: AIFeature, candidates: list[FeatureVersion]):

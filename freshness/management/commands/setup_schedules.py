@@ -37,6 +37,11 @@ SCHEDULES = [
         description="Every minute: send webhook deliveries whose time has come (retries, and any whose "
         "queueing failed after their change committed).",
     ),
+    Schedule(  # the same as readiness/migrations/0002_schedule.py
+        "Daily readiness snapshot", "readiness.tasks.readiness_snapshot", minute="30", hour="0",
+        description="Daily: record every feature's readiness checklist for the readiness charts (rerunning "
+        "replaces the day's snapshot).",
+    ),
 ]
 
 
@@ -64,7 +69,7 @@ def schedules_ensure() -> tuple[list[str], list[str]]:
 class Command(BaseCommand):
     help = (
         "Create the shipped beat schedules (sign-off reminders, approval expiry, evidence freshness sweep, "
-        "webhook delivery sweep) "
+        "webhook delivery sweep, daily readiness snapshot) "
         "where missing. Safe to run again; never changes an existing schedule."
     )
 

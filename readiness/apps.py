@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ReadinessConfig(AppConfig):
+    name = "readiness"
+    verbose_name = "Readiness"
+
+    def ready(self):
+        from readiness.panels import readiness_panel
+        from registry import extensions
+
+        if readiness_panel not in extensions.feature_panels:
+            extensions.feature_panels.append(readiness_panel)

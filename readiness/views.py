@@ -1,0 +1,67 @@
+"""Readiness pages: the inventory dashboard and one feature's readiness with its charts."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views import View
+from django.views.generic import TemplateView
+
+from readiness import selectors
+from readiness.choices import HISTORY_DAYS
+from readiness.charts import evaluation_chart, feature_history_chart, inventory_history_chart
+from readiness.panels import readiness_panel_body
+from registry.models import AIFeature
+from registry.views.base import FilteredListView
+
+
+class DashboardView(FilteredListView):
+    """Gaps per team and tier, readiness over time, and the feature table with its filters."""
+
+    template_name = "readiness/dashboard.html"
+    partial_template_name = "readiness/partials/inventory_table.html"
+
+    def get_queryset(self):
+        self.filterset, self.everything, rows = selectors.inventory(
+            user=self.request.user, data=self.request.GET, request=self.request
+        )
+        return rows
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not (getattr(self.request, "htmx", False) and not self.request.htmx.boosted):
+            context["gaps"] = selectors.gaps(self.everything)
+            context["history_chart"] = inventory_history_chart(selectors.history(user=self.request.user))
+            context["history_label"] = f"Ready features and mean readiness per day, last {HISTORY_DAYS} days"
+        return context
+
+
+class FeatureReadinessView(TemplateView):
+    template_name = "readiness/feature_readiness.html"
+
+    def get_context_data(self, **kwargs):
+        try:
+            readiness = selectors.feature_readiness(user=self.request.user, slug=self.kwargs["slug"])
+        except AIFeature.DoesNotExist:
+            raise Http404("No such feature.") from None
+        feature = readiness.feature
+        return {
+            **super().get_context_data(**kwargs),
+            "feature": feature,
+            "readiness": readiness,
+            "history_chart": feature_history_chart(selectors.feature_history(feature=feature)),
+            "evaluation_chart": evaluation_chart(selectors.evaluation_series(feature=feature)),
+            "history_label": f"Share of the checklist in place per day, last {HISTORY_DAYS} days",
+        }
+
+
+class FeaturePanelView(View):
+    """The body of the feature page's "Readiness" section (htmx loads it)."""
+
+    def get(self, request, slug):
+        try:
+            readiness = selectors.feature_readiness(user=request.user, slug=slug)
+        except AIFeature.DoesNotExist:
+            raise Http404("No such feature.") from None
+        return render(request, "readiness/partials/feature_panel_body.html",
+                      {"panel": readiness_panel_body(readiness)})
