@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@bash scripts/ensure-pdf-libs
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -69,4 +70,4 @@ bench-resolve: install
 	$(BIN)/python bench/resolve.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var
+	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var media

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "webhooks",
     "routing",
     "readiness",
+    "packs",
     "drills",
 ]
 

@@ -52,6 +52,7 @@ IRRELEVANT_ACTIONS = frozenset({
     "webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook_delivery.redelivered",
     "webhook.pinged",
     "readiness.snapshot_taken", "readiness.history_seeded",
+    "evidence_pack.requested", "evidence_pack.built", "evidence_pack.failed", "evidence_pack.downloaded",
     "drill.run",
 })
 

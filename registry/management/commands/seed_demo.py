@@ -192,6 +192,9 @@ class DemoSeeder:
         from drills.demo import seed_drills
 
         seed_drills(created=self.created)
+        from packs.demo import seed_packs
+
+        seed_packs(created=self.created)
         from readiness.demo import seed_readiness  # last: it snapshots the demo as seeded
 
         seed_readiness(created=self.created)
