@@ -1,21 +1,25 @@
 """Keeping resolve fast and right: a per-process cache that every routing-relevant write invalidates.
 
-Each process keeps decisions (and machine-token identities) in memory, keyed by an **epoch**: a value
-in the shared Django cache (Redis in production) that any change able to alter a decision replaces,
-once its transaction commits. A request reads the epoch (one cache round trip, no database query)
-and uses its process's entries only if they were made under that epoch, so the next resolve after a
-promotion, rollback, suspension, freeze or policy change, in any process, recomputes.
+Each process keeps decisions (and machine-token identities) in memory. A decision is current while two
+values in the shared Django cache (Redis in production) are what they were when it was computed: the
+**epoch**, which a change able to alter any decision or who may ask for one replaces (a suspension, a
+gate policy, an account change), and its feature's **stamp**, which a change to that feature alone
+replaces (a promotion, a rollback, an incident, new evidence: ``FEATURE_ACTIONS``). A request reads
+both in one round trip (no database query), so the next resolve after a change, in any process,
+recomputes, and a promotion costs the fleet one feature's decisions, not the registry's.
 
-What invalidates: every audited write (``registry.extensions.audit_listeners``) except the actions in
-``IRRELEVANT_ACTIONS``, which cannot change a decision or who may ask for one. A new audited action
-invalidates until someone lists it there: the safe default. Account changes made outside the services
-(the admin: a user deactivated, groups changed) invalidate through model signals.
+What invalidates, once its transaction commits: every audited write (``registry.extensions.audit_listeners``)
+except the actions in ``IRRELEVANT_ACTIONS``, which cannot change a decision or who may ask for one.
+A new audited action renews the epoch until someone lists it there or in ``FEATURE_ACTIONS``: the safe
+default. Account changes made outside the services (the admin: a user deactivated, groups changed)
+renew the epoch through model signals. Token identities are kept per epoch.
 
-A decision one process computes is also put in the shared cache under the epoch, so the others take
-it from there (one round trip) instead of computing it again: a fleet warms up once, not once per
-process. A miss computes every route of the feature at once (its regions and environments cost the
-same queries as one), and ``manage.py routing_warm`` fills the shared cache for the whole registry. Reading the epoch first, then the database, then storing under that epoch means a write that commits
-while a decision is computed leaves it under an epoch that is already gone. Entries also expire after
+A decision one process computes is also put in the shared cache, so the others take it from there
+(one round trip) instead of computing it again: a fleet warms up once, not once per process. A miss
+computes every route of the feature at once (its regions and environments cost the same queries as
+one), and ``manage.py routing_warm`` fills the shared cache for the whole registry. Reading the epoch
+and stamp first, then the database, then storing under them means a write that commits while a
+decision is computed leaves it under values that are already gone. Entries also expire after
 ``ROUTING_CACHE_SECONDS`` and when the evidence they relied on would go stale, and when the shared
 cache cannot be reached nothing is served from memory.
 """
@@ -36,6 +40,10 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 EPOCH_KEY = "gatehouse:routing:epoch"
+FEATURE_KEY = "gatehouse:routing:feature:"
+# A feature's stamp lapses after a day without change (then a new one is made and its decisions are
+# computed again): stamps made for slugs that name no feature do not pile up in the shared cache.
+STAMP_SECONDS = 24 * 3600
 MAX_ENTRIES = 100_000
 
 # Audited actions that change neither a decision nor who may ask for one.
@@ -57,27 +65,41 @@ IRRELEVANT_ACTIONS = frozenset({
 })
 
 
+# Relevant actions that can change the decisions of the event's feature only: they renew that feature's
+# stamp instead of the epoch, so one promotion does not make the fleet recompute every route. Not here:
+# anything that changes who may see a feature (feature.updated can move it to another team or restrict
+# it: identities are kept per epoch) or many features at once (catalog, gate policy, accounts).
+FEATURE_ACTIONS = frozenset({
+    "deployment.promoted", "deployment.rolled_back",
+    "incident.opened", "incident.status_changed", "incident.rolled_back",
+    "evaluation.recorded", "version.submitted", "version.retired",
+})
+
+
 def relevant(action: str) -> bool:
     return action not in IRRELEVANT_ACTIONS
 
 
 class ProcessCache:
-    """Entries made under one epoch; a new epoch empties it. Thread-safe enough: a dict per epoch."""
+    """Entries made under one epoch; a new epoch empties it. Thread-safe enough: a dict per epoch.
+
+    An entry may also carry a ``stamp`` (a decision: its feature's stamp), and is then returned only
+    to a reader who presents the same stamp."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._epoch = None
         self._entries: dict = {}
 
-    def get(self, epoch, key, now: float):
+    def get(self, epoch, key, now: float, stamp=None):
         if epoch is None or epoch != self._epoch:
             return None
         entry = self._entries.get(key)
-        if entry is None or entry[0] <= now:
+        if entry is None or entry[0] <= now or entry[1] != stamp:
             return None
-        return entry[1]
+        return entry[2]
 
-    def put(self, epoch, key, value, expires: float) -> None:
+    def put(self, epoch, key, value, expires: float, stamp=None) -> None:
         if epoch is None:
             return
         with self._lock:
@@ -85,7 +107,7 @@ class ProcessCache:
                 self._epoch, self._entries = epoch, {}
             elif len(self._entries) >= MAX_ENTRIES:
                 self._entries = {}
-            self._entries[key] = (expires, value)
+            self._entries[key] = (expires, stamp, value)
 
     def clear(self) -> None:
         with self._lock:
@@ -101,8 +123,9 @@ def _shared_key(epoch, key) -> str:
     return f"gatehouse:routing:d:{epoch}:{digest}"
 
 
-def shared_get(epoch, key):
-    """A decision another process computed under this epoch: ``(value, seconds left)`` or None."""
+def shared_get(epoch, key, stamp):
+    """A decision another process computed under this epoch and feature stamp: ``(value, seconds left)``
+    or None."""
     if epoch is None:
         return None
     try:
@@ -111,9 +134,9 @@ def shared_get(epoch, key):
         return None
     if found is None:
         return None
-    value, expires_at = found
+    value, expires_at, made_under = found
     left = expires_at - time.time()
-    return (value, left) if left > 0 else None
+    return (value, left) if left > 0 and made_under == stamp else None
 
 
 def lifetime(valid_for: float | None = None) -> float:
@@ -125,38 +148,75 @@ def lifetime(valid_for: float | None = None) -> float:
 
 def shared_put_many(epoch, entries: dict) -> None:
     """Share decisions with the other processes (one computation per epoch, not one per process), in one
-    round trip. ``entries``: key -> (value, seconds to keep it)."""
+    round trip. ``entries``: key -> (value, seconds to keep it, its feature's stamp)."""
     entries = {key: entry for key, entry in entries.items() if entry[1] > 0}
     if epoch is None or not entries:
         return
     wall = time.time()
     try:
         cache.set_many(
-            {_shared_key(epoch, key): (value, wall + left) for key, (value, left) in entries.items()},
-            timeout=max(1, int(max(left for _, left in entries.values())) + 1),
+            {_shared_key(epoch, key): (value, wall + left, stamp) for key, (value, left, stamp) in entries.items()},
+            timeout=max(1, int(max(entry[1] for entry in entries.values())) + 1),
         )
     except Exception:
         log.warning("routing cache unreachable: decisions not shared", exc_info=True)
 
 
+def _unreachable():
+    log.warning("routing cache unreachable: resolving from the database", exc_info=True)
+    decisions.clear()
+    identities.clear()
+
+
+def _feature_key(slug: str) -> str:
+    return FEATURE_KEY + slug
+
+
+def _stamps(keys: list[str]) -> dict[str, str]:
+    """The values of ``keys``, each made (a new random one) where missing: an evicted or lapsed stamp
+    comes back as a new value, so entries made under the old one are never taken for current."""
+    found = cache.get_many(keys)
+    for key in keys:
+        if found.get(key) is None:
+            fresh = uuid.uuid4().hex
+            timeout = None if key == EPOCH_KEY else STAMP_SECONDS
+            found[key] = fresh if cache.add(key, fresh, timeout=timeout) else cache.get(key)
+    return found
+
+
 def current_epoch():
     """The shared epoch, or None when the shared cache is unreachable (then nothing is served from memory)."""
     try:
-        epoch = cache.get(EPOCH_KEY)
-        if epoch is None:
-            epoch = uuid.uuid4().hex
-            if not cache.add(EPOCH_KEY, epoch, timeout=None):
-                epoch = cache.get(EPOCH_KEY)
-        return epoch
+        return _stamps([EPOCH_KEY])[EPOCH_KEY]
     except Exception:  # the cache server is down: compute from the database, keep serving
-        log.warning("routing cache unreachable: resolving from the database", exc_info=True)
-        decisions.clear()
-        identities.clear()
+        _unreachable()
         return None
 
 
+def current_stamps(feature_slug: str) -> tuple[str | None, str | None]:
+    """The shared epoch and this feature's stamp, in one round trip; (None, None) when the shared cache
+    is unreachable. A decision is current while both are what they were when it was computed."""
+    try:
+        found = _stamps([EPOCH_KEY, _feature_key(feature_slug)])
+    except Exception:
+        _unreachable()
+        return None, None
+    return found[EPOCH_KEY], found[_feature_key(feature_slug)]
+
+
+def feature_stamps(feature_slugs) -> dict[str, str]:
+    """Many features' stamps (bulk warming), ``{}`` when the shared cache is unreachable."""
+    slugs = list(feature_slugs)
+    try:
+        found = _stamps([_feature_key(slug) for slug in slugs])
+    except Exception:
+        _unreachable()
+        return {}
+    return {slug: found[_feature_key(slug)] for slug in slugs}
+
+
 def invalidate() -> None:
-    """Start a new epoch: every process recomputes on its next request."""
+    """Start a new epoch: every process recomputes every decision (and identity) on its next request."""
     decisions.clear()
     identities.clear()
     try:
@@ -166,14 +226,35 @@ def invalidate() -> None:
                   settings.ROUTING_CACHE_SECONDS, exc_info=True)
 
 
+def invalidate_features(feature_slugs) -> None:
+    """New stamps for these features: their decisions are recomputed on the next request, in every
+    process; the rest of the registry's stay."""
+    try:
+        cache.set_many({_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}, timeout=STAMP_SECONDS)
+    except Exception:
+        log.error("routing cache unreachable: could not invalidate %s; entries expire within %ss",
+                  ", ".join(feature_slugs), settings.ROUTING_CACHE_SECONDS, exc_info=True)
+
+
 def invalidate_on_commit() -> None:
     transaction.on_commit(invalidate, robust=True)
 
 
 def invalidate_on_audit(events) -> None:
-    """The audit listener: a relevant write invalidates once its transaction commits."""
-    if any(relevant(event.action) for event in events):
+    """The audit listener: a relevant write invalidates once its transaction commits. Only its
+    features' decisions when every relevant event is one of ``FEATURE_ACTIONS`` naming a feature;
+    everything otherwise."""
+    changed = [event for event in events if relevant(event.action)]
+    if not changed:
+        return
+    if any(event.action not in FEATURE_ACTIONS or event.feature_id is None for event in changed):
         invalidate_on_commit()
+        return
+    from registry.models import AIFeature
+
+    slugs = list(AIFeature.objects.filter(pk__in={event.feature_id for event in changed})
+                 .values_list("slug", flat=True))
+    transaction.on_commit(lambda: invalidate_features(slugs), robust=True)
 
 
 def _account_changed(sender, update_fields=None, **kwargs) -> None:

@@ -1,8 +1,8 @@
 """The hot path's shortcut: a resolve this process can answer from memory skips the middleware stack.
 
-Placed first in ``MIDDLEWARE``. It answers only when everything is already in this process's memory
-under the current epoch: the machine token's identity (verified earlier on the full path) and the
-decision. Anything else (no token, a session, an unknown token, a decision not cached, a host not
+Placed first in ``MIDDLEWARE``. It answers only when everything is already known under the current
+epoch and feature stamp: the machine token's identity (verified earlier on the full path, in this
+process's memory) and the decision (in memory, or shared by another process through the cache). Anything else (no token, a session, an unknown token, a decision not cached, a host not
 allowed, plain http where https is required) goes down the full stack, which checks and computes as
 usual and fills the caches. The security headers the stack would add are added here.
 """
@@ -48,13 +48,14 @@ class ResolveFastPathMiddleware:
         environment = params.get("environment", "").strip() or Environment.PRODUCTION
         if not feature or not region or environment not in ENVIRONMENTS:
             return None
-        # Kept on the request: if this falls through, the full path uses the same epoch (one read).
-        epoch = request.routing_epoch = cache.current_epoch()
+        # Kept on the request: if this falls through, the full path uses the same values (one read).
+        request.routing_stamps = stamps = cache.current_stamps(feature)
+        epoch = request.routing_epoch = stamps[0]
         identity = cache.identities.get(epoch, ApiToken.hash_key(header[1]), time.monotonic())
         if identity is None:
             return None
         answer = services.cached_answer(identity=identity, feature_slug=feature, region_code=region,
-                                        environment=environment, epoch=epoch)
+                                        environment=environment, stamps=stamps)
         if answer is None:
             return None
         response = HttpResponse(answer.body, status=answer.status, content_type="application/json")

@@ -60,53 +60,70 @@ def _cached(decision) -> tuple[Key, Cached, datetime | None]:
     return (facts.environment, facts.feature_slug, facts.region), cached, decision.valid_until()
 
 
-def _compute_many(deployments, now: datetime) -> dict[Key, tuple[Cached, float]]:
-    """The decisions of every deployment in a queryset (eight queries), each with how long to keep it."""
+def _compute_many(deployments, now: datetime, stamps: dict[str, str]) -> dict[Key, tuple[Cached, float, str]]:
+    """The decisions of every deployment in a queryset (eight queries), each with how long to keep it and
+    its feature's stamp (read before the database: ``stamps`` by slug)."""
     computed = {}
     for facts in load_facts_many(deployments, now=now):
         key, cached, valid_until = _cached(decide(facts))
-        computed[key] = cached, cache.lifetime(None if valid_until is None else (valid_until - now).total_seconds())
+        lifetime = cache.lifetime(None if valid_until is None else (valid_until - now).total_seconds())
+        computed[key] = cached, lifetime, stamps.get(facts.feature_slug)
     return computed
 
 
-def _compute(key: Key, now: datetime) -> dict[Key, tuple[Cached | UnknownTarget, float]]:
+def _compute(key: Key, stamp, now: datetime) -> dict[Key, tuple[Cached | UnknownTarget, float, str]]:
     """The decision asked for, with every other route of the feature (its other regions and environments
     cost the same queries): the router asks for them next. Also an unknown target, kept like a decision."""
     environment, feature_slug, region_code = key
-    computed = _compute_many(Deployment.objects.filter(feature__slug=feature_slug), now)
+    computed = _compute_many(Deployment.objects.filter(feature__slug=feature_slug), now, {feature_slug: stamp})
     if key not in computed:  # not deployed there (refused with reasons), or no such feature or region
         try:
             _, cached, valid_until = _cached(decide(facts_without_deployment(feature_slug, region_code, environment)))
             valid_for = None if valid_until is None else (valid_until - now).total_seconds()
         except UnknownTarget as unknown:
             cached, valid_for = unknown, None
-        computed[key] = cached, cache.lifetime(valid_for)
+        computed[key] = cached, cache.lifetime(valid_for), stamp
     return computed
 
 
 def _keep(epoch, computed: dict, clock: float) -> None:
-    """Into this process's memory and the shared cache, under the epoch read before computing."""
-    for key, (cached, left) in computed.items():
-        cache.decisions.put(epoch, key, cached, clock + left)
+    """Into this process's memory and the shared cache, under the epoch and stamps read before computing."""
+    for key, (cached, left, stamp) in computed.items():
+        cache.decisions.put(epoch, key, cached, clock + left, stamp=stamp)
     cache.shared_put_many(epoch, computed)
 
 
+def _known(epoch, stamp, key: Key, clock: float):
+    """The decision if this process holds it, or another process shared it (kept in memory from now on),
+    under this epoch and feature stamp; else None."""
+    cached = cache.decisions.get(epoch, key, clock, stamp=stamp)
+    if cached is not None:
+        return cached
+    shared = cache.shared_get(epoch, key, stamp)
+    if shared is None:
+        return None
+    cached, left = shared
+    cache.decisions.put(epoch, key, cached, clock + left, stamp=stamp)
+    return cached
+
+
 def resolve(*, user, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION,
-            epoch=None, now: datetime | None = None) -> Resolution:
+            stamps: tuple | None = None, now: datetime | None = None) -> Resolution:
     """The configuration that serves ``feature_slug`` in ``region_code`` now, or a refusal with reasons.
 
     Raises ``UnknownTarget`` for an unknown feature or region, and for a feature the user may not see
     (the same answer: a restricted feature's existence is not revealed). No query when cached.
+    ``stamps``: the (epoch, feature stamp) already read for this request, if any.
     """
     if environment not in tokens.ENVIRONMENT_CODES:
         raise ValidationError({"environment": f"Choose one of: {', '.join(tokens.ENVIRONMENT_CODES)}."})
     now = now or timezone.now()
     key = (environment, feature_slug, region_code)
     clock = time.monotonic()
-    epoch = cache.current_epoch() if epoch is None else epoch
-    cached = cache.decisions.get(epoch, key, clock) or _shared(epoch, key, clock)
+    epoch, stamp = stamps if stamps is not None else cache.current_stamps(feature_slug)
+    cached = _known(epoch, stamp, key, clock)
     if cached is None:
-        computed = _compute(key, now)
+        computed = _compute(key, stamp, now)
         _keep(epoch, computed, clock)
         cached = computed[key][0]
     if isinstance(cached, UnknownTarget):
@@ -116,28 +133,23 @@ def resolve(*, user, feature_slug: str, region_code: str, environment: str = Env
     return _answer(cached, environment, now)
 
 
-def _shared(epoch, key: Key, clock: float):
-    """A decision another process computed under this epoch (kept in memory from now on), or None."""
-    shared = cache.shared_get(epoch, key)
-    if shared is None:
-        return None
-    cached, left = shared
-    cache.decisions.put(epoch, key, cached, clock + left)
-    return cached
-
-
-def decisions_warm(*, chunk: int = 1000, now: datetime | None = None) -> int:
-    """Compute every deployment's decision and share them under the current epoch, ``chunk`` deployments
-    at a time (eight queries each): after a deploy or a change, routers find them all ready. Returns how
-    many. Reads only; changes nothing a user sees."""
+def decisions_warm(*, chunk: int = 500, now: datetime | None = None) -> int:
+    """Compute every deployment's decision and share it, ``chunk`` features at a time (eight queries
+    each): after a deploy or a change, routers find them ready. Returns how many. Reads only; changes
+    nothing a user sees."""
     now = now or timezone.now()
     epoch = cache.current_epoch()  # before reading: a change committed meanwhile starts a new epoch
     if epoch is None:
         return 0
-    ids = list(Deployment.objects.order_by("pk").values_list("pk", flat=True))
+    features = list(AIFeature.objects.filter(deployments__isnull=False).distinct().order_by("pk")
+                    .values_list("pk", "slug"))
     done = 0
-    for start in range(0, len(ids), chunk):
-        computed = _compute_many(Deployment.objects.filter(pk__in=ids[start:start + chunk]), now)
+    for start in range(0, len(features), chunk):
+        batch = dict(features[start:start + chunk])
+        stamps = cache.feature_stamps(batch.values())  # before reading, as above
+        if not stamps:
+            break
+        computed = _compute_many(Deployment.objects.filter(feature_id__in=batch), now, stamps)
         cache.shared_put_many(epoch, computed)
         done += len(computed)
     return done
@@ -150,12 +162,12 @@ def _answer(cached: Cached, environment: str, now: datetime) -> Resolution:
     return Resolution(cached.status, body, token)
 
 
-def cached_answer(*, identity, feature_slug: str, region_code: str, environment: str, epoch) -> Resolution | None:
-    """The answer if this process holds it under ``epoch``, or the shared cache does (one round trip),
-    and the caller may see it; else None (the caller then takes the full path). Never queries the database."""
-    key = (environment, feature_slug, region_code)
-    clock = time.monotonic()
-    cached = cache.decisions.get(epoch, key, clock) or _shared(epoch, key, clock)
+def cached_answer(*, identity, feature_slug: str, region_code: str, environment: str, stamps) -> Resolution | None:
+    """The answer if this process holds it under ``stamps`` (epoch, feature stamp), or the shared cache
+    does (one round trip), and the caller may see it; else None (the caller then takes the full path).
+    Never queries the database."""
+    epoch, stamp = stamps
+    cached = _known(epoch, stamp, (environment, feature_slug, region_code), time.monotonic())
     if not isinstance(cached, Cached) or not identity.may_see(cached.feature_id, cached.restricted):
         return None
     return _answer(cached, environment, timezone.now())

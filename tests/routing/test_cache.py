@@ -171,6 +171,44 @@ def test_an_epoch_changed_by_another_process_is_honoured(router, live):
     assert recomputed > 0
 
 
+def test_a_feature_stamp_changed_or_lost_is_honoured(router, live):
+    resolve(router)
+    shared_cache.set(cache.FEATURE_KEY + "claims-triage", "set-by-another-process")
+    recomputed, _ = queries(router)
+    assert recomputed > 0
+    shared_cache.delete(cache.FEATURE_KEY + "claims-triage")  # evicted: never taken for the old value
+    recomputed, _ = queries(router)
+    assert recomputed > 0
+    kept, _ = queries(router)
+    assert kept == 0
+
+
+def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
+    router, live, feature, new_version, go_live, pins, governance_admin
+):
+    from registry.models import Deployment
+
+    other = FeatureFactory(slug="fraud-check", name="Fraud check", team=feature.team, risk_tier=feature.risk_tier)
+    Deployment.objects.create(feature=other, environment="production", region=Deployment.objects.filter(
+        feature=feature).first().region, version=live, updated_at=timezone.now(), updated_by=governance_admin)
+    cache.invalidate()  # created behind the services' back
+    resolve(router)
+    resolve(router, feature="fraud-check")
+    cache.decisions.clear()  # what follows is read from the shared cache: the fleet's view
+
+    go_live(new_version(summary="Second release."))
+
+    untouched, answer = queries(router, feature="fraud-check")
+    assert untouched == 0, "another feature's promotion leaves this feature's decisions in place"
+    assert answer.json()["version"]["number"] == live.number
+    recomputed, answer = queries(router)
+    assert recomputed > 0 and answer.json()["version"]["number"] == 2
+
+    catalog_status_change(actor=governance_admin, model=pins["fallback_models"][0], suspend=True, reason="Outage.")
+    recomputed, _ = queries(router, feature="fraud-check")
+    assert recomputed > 0, "a catalog change can alter any feature's route: everything is recomputed"
+
+
 def test_an_answer_is_kept_no_longer_than_its_evidence_stays_fresh(router, live):
     # Benchmark evidence 90 days old under a 90-day rule goes stale within the minute.
     Evaluation.objects.filter(version=live, kind="benchmark").update(
@@ -178,7 +216,7 @@ def test_an_answer_is_kept_no_longer_than_its_evidence_stays_fresh(router, live)
     )
     cache.invalidate()
     resolve(router)
-    expires, _ = cache.decisions._entries[("production", "claims-triage", "eu")]
+    expires, _, _ = cache.decisions._entries[("production", "claims-triage", "eu")]
     import time
 
     assert expires - time.monotonic() <= 30

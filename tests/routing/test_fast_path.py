@@ -46,19 +46,16 @@ def test_a_host_not_allowed_goes_down_the_full_stack_and_is_refused(router, live
     assert response.status_code == 400
 
 
-def test_a_request_that_falls_through_reads_the_epoch_once(router, live, monkeypatch):
+def test_a_request_that_falls_through_reads_the_epoch_and_stamp_once(router, live, monkeypatch):
     from routing import cache
 
     reads = []
-    original = cache.current_epoch
-
-    def counted():
-        reads.append(1)
-        return original()
-
-    monkeypatch.setattr(cache, "current_epoch", counted)
+    for name in ("current_stamps", "current_epoch"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *args, _name=name, _original=original: reads.append(_name) or
+                            _original(*args))
     assert resolve(router).status_code == 200  # nothing in memory yet: the full path answers
-    assert len(reads) == 1
+    assert reads == ["current_stamps"], "the epoch and the feature's stamp, in one round trip for the request"
 
 
 def test_a_decision_another_process_shared_is_answered_on_the_fast_path(router, live, monkeypatch,

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--chunk", type=int, default=1000, help="deployments per batch of queries (default 1000)")
+        parser.add_argument("--chunk", type=int, default=500, help="features per batch of queries (default 500)")
 
     def handle(self, *args, chunk, **options):
         if chunk < 1:
