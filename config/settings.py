@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "routing.middleware.ResolveFastPathMiddleware",  # first: a resolve answered from memory skips the rest
     "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +133,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in attempts: after LOGIN_FAILURE_LIMIT failures for one username from one address (or
+# LOGIN_FAILURE_LIMIT_PER_ADDRESS from one address, any username) within LOGIN_FAILURE_WINDOW seconds,
+# sign-ins from there are refused until the window has passed. Counted in the shared cache.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "30"))
+LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", str(15 * 60)))
+
+# Scripts from this origin only (vendored, no inline script); inline styles are allowed (style
+# attributes in templates, htmx's indicator style). CONTENT_SECURITY_POLICY="" turns the header off.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "registry:home"

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from registry.views.auth import LoginView
 
 urlpatterns = [
     path("", include("registry.urls")),
@@ -13,7 +15,7 @@ urlpatterns = [
     path("packs/", include("packs.urls")),
     path("", include("routing.urls")),
     path("drills/", include("drills.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("registry.api.urls", namespace="api")),
@@ -26,5 +28,5 @@ urlpatterns = [
     path("api/v1/", include("routing.api.urls", namespace="routing-api")),
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
