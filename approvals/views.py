@@ -252,12 +252,13 @@ class PromoteView(RequestMixin, ServiceFormView):
 
 class WithdrawView(RequestMixin, View):
     def post(self, request, pk):
+        approval_request = self.approval_request  # 404 for a request the user may not see, before reading input
         form = ReasonForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Say why the request is withdrawn.")
         else:
             try:
-                services.approval_request_withdraw(actor=request.user, request=self.approval_request, reason=form.cleaned_data["reason"])
+                services.approval_request_withdraw(actor=request.user, request=approval_request, reason=form.cleaned_data["reason"])
                 messages.success(request, "Withdrew the request.")
             except Conflict as error:
                 messages.error(request, error.message)

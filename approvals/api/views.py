@@ -83,10 +83,11 @@ class SignOffViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Approve or reject (a reason is required to reject). Separation of duties applies."""
+        signoff = self.get_object()  # 404 for a sign-off the user may not see, before reading the body
         serializer = s.DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signed = services.signoff_decide(
-            actor=request.user, signoff=self.get_object(), decision=serializer.validated_data["decision"],
+            actor=request.user, signoff=signoff, decision=serializer.validated_data["decision"],
             reason=serializer.validated_data["reason"],
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=signed.pk)).data)

@@ -32,25 +32,27 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.TransitionSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
+        incident = self.get_object()  # 404 for an incident the user may not see, before reading the body
         serializer = s.TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        incident = services.incident_transition(actor=request.user, incident=self.get_object(), **serializer.validated_data)
+        incident = services.incident_transition(actor=request.user, incident=incident, **serializer.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=incident.pk)).data)
 
     @extend_schema(request=s.CommentSerializer, responses={201: s.IncidentEventSerializer})
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
+        incident = self.get_object()  # 404 for an incident the user may not see, before reading the body
         serializer = s.CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = services.incident_comment(actor=request.user, incident=self.get_object(), body=serializer.validated_data["body"])
+        event = services.incident_comment(actor=request.user, incident=incident, body=serializer.validated_data["body"])
         return Response(s.IncidentEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.IncidentRollbackSerializer, responses={201: DeploymentEventSerializer})
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
+        incident = self.get_object()  # 404 for an incident the user may not see, before reading the body
         serializer = s.IncidentRollbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        incident = self.get_object()
         to_version = None
         if serializer.validated_data.get("to_version"):
             to_version = incident.feature.versions.filter(number=serializer.validated_data["to_version"]).first()

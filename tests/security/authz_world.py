@@ -1,0 +1,118 @@
+"""The world the authorization matrix runs against: a restricted, high-risk feature of the Claims team
+(*Fraud signals*) with every kind of object a URL can name, all made through the services.
+
+Who may see it: the owning team (its ML engineer and product owner), governance admins and auditors.
+Everyone else (an outsider, support, security and legal reviewers, another team's product owner) must
+not learn it exists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from approvals.models import SignOff
+from approvals.services import approval_request_create, promotion_execute, signoff_decide
+from drills.services import drill_run
+from freshness.models import FreshnessFinding, SweepRun
+from freshness.services import freshness_sweep
+from incidents.services import incident_open
+from packs.services import pack_export_request
+from registry.models import AuditEvent
+from registry.services import api_token_create, evaluation_record, notify, version_create, version_submit
+from routing.services import resolve
+from tests.factories import (
+    CatalogModelFactory,
+    DatasetFactory,
+    FeatureFactory,
+    PolicyPackFactory,
+    PromptVersionFactory,
+    UserFactory,
+    VendorFactory,
+)
+from webhooks.models import WebhookDelivery
+from webhooks.services import subscription_create
+
+RESTRICTED_SLUG = "fraud-signals"
+RESTRICTED_NAME = "Fraud signals"
+EVIDENCE = ("benchmark", "safety", "privacy_review")
+
+
+def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, legal_reviewer, governance_admin,
+                **_personas) -> dict:
+    from approvals.defaults import install_default_policies
+    from approvals.models import GateAssignment, GatePolicy, GateRequirement
+
+    install_default_policies(GatePolicy, GateRequirement, GateAssignment)
+    second_ml = UserFactory(username="max-ml", roles=["ml"])
+    second_security = UserFactory(username="sid-security", roles=["security"])
+    signers = {"ml": [second_ml], "security": [security_reviewer, second_security], "legal": [legal_reviewer],
+               "product": [product_owner]}
+
+    vendor = VendorFactory(slug="acme-ai", name="Acme AI")
+    model = CatalogModelFactory(vendor=vendor, identifier="acme-large", regions=[eu])
+    prompt = PromptVersionFactory(name="fraud-prompt")
+    policy = PolicyPackFactory(name="fraud-policy", allowed_regions=[eu])
+    dataset = DatasetFactory(name="fraud-cases", owner=team)
+    feature = FeatureFactory(
+        slug=RESTRICTED_SLUG, name=RESTRICTED_NAME, team=team, restricted=True, risk_tier="high",
+        accountable_owner=product_owner, incident_owner=product_owner, regions=[eu],
+        rollback_path="Flip the flag back.", monitors="https://grafana.example.test/d/fraud",
+        slos="p95 under 2 s",
+    )
+    pins = {"model": model, "prompt": prompt, "policy_pack": policy}
+
+    def submitted(summary):
+        return version_submit(actor=ml_engineer, version=version_create(
+            actor=ml_engineer, feature=feature, change_summary=summary, **pins))
+
+    def evidence(version):
+        for kind in EVIDENCE:
+            evaluation_record(actor=ml_engineer, version=version, kind=kind, suite=f"{kind}-suite", metric="score",
+                              score=0.92, threshold=0.8, run_at=timezone.now() - timedelta(days=1))
+
+    v1 = submitted("First release.")
+    evidence(v1)
+    approved = approval_request_create(actor=ml_engineer, version=v1, environment="production", regions=[eu],
+                                       note="Please review.")
+    for signoff in SignOff.objects.filter(request=approved).order_by("role", "slot"):
+        signoff_decide(actor=signers[signoff.role][signoff.slot - 1], signoff=signoff, decision="approve",
+                       reason="Looks right.")
+    promotion_execute(actor=product_owner, request=approved, reason="First release.")
+
+    v2 = submitted("Tighter thresholds.")
+    evidence(v2)
+    pending = approval_request_create(actor=ml_engineer, version=v2, environment="production", regions=[eu])
+    pending_signoff = SignOff.objects.filter(request=pending, role="security").order_by("slot").first()
+    draft = version_create(actor=ml_engineer, feature=feature, change_summary="Work in progress.", **pins)
+
+    incident = incident_open(
+        actor=product_owner, feature=feature, environment="production", region=eu, severity="sev3",
+        impact_start=timezone.now() - timedelta(minutes=30), title="Fraud signals misfire",
+        description="Fraud signals flagged good payments.",
+    )
+    freshness_sweep(now=timezone.now() + timedelta(days=400))  # everything stale: findings open
+    finding = FreshnessFinding.objects.filter(feature=feature).first()
+    sweep = SweepRun.objects.order_by("-pk").first()
+
+    subscription, _secret = subscription_create(
+        actor=ml_engineer, name="fraud-hook", target_url="https://hooks.example.test/fraud",
+        events=["incident.opened"], team=team,
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event="incident.opened",
+        payload={"feature": {"slug": RESTRICTED_SLUG, "name": RESTRICTED_NAME}},
+        status="failed", attempts=1,
+    )
+    export = pack_export_request(actor=governance_admin, feature=feature, pack_format="json")
+    drill = drill_run(actor=governance_admin, kind="vendor_unavailable", vendor=vendor, note="Quarterly drill.")
+    token, _raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci")
+    notify(users=[ml_engineer, product_owner], subject=f"{RESTRICTED_NAME} needs you", url="/features/")
+    decision = resolve(user=ml_engineer, feature_slug=RESTRICTED_SLUG, region_code="eu").token
+    return {
+        "feature": feature, "v1": v1, "v2": v2, "draft": draft, "approved": approved, "pending": pending,
+        "signoff": pending_signoff, "incident": incident, "finding": finding, "sweep": sweep,
+        "subscription": subscription, "delivery": delivery, "export": export, "drill": drill, "token": token,
+        "decision": decision, "vendor": vendor, "model": model, "prompt": prompt, "policy": policy,
+        "dataset": dataset, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
+    }

@@ -1,0 +1,308 @@
+"""The authorization matrix: every route Django serves, probed as every persona, read and write.
+
+Routes come from Django's resolver (DRF routers included), so a new endpoint without an entry in
+``EXPECTED`` fails ``test_every_route_has_an_expectation``. Each entry says, per method, what each
+signed-in persona gets, in the order of ``COLUMNS``; anonymous users are checked separately (pages
+redirect to the login page, the API answers 401). Writes send an empty body (a minimal one where an
+empty body would stop before the permission check) inside a savepoint that is rolled back.
+
+Outcomes: ``ok`` (2xx, or a redirect that is not to the login page), ``invalid`` (400/409/422: past the
+permission check, the empty body refused), ``403``, ``404``, ``405``, ``login``.
+The restricted feature is *Fraud signals* of the Claims team (see ``authz_world``): only its team (the ML
+engineer here), governance admins and auditors may see it; for everyone else its objects are 404.
+Reviewers (security, legal, product) see the approval requests that need their role (not the feature).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+from routing import cache as routing_cache
+from tests.security.authz_probe import outcome, probe, routes, url_for
+from tests.security.authz_world import build_world
+
+# Skipped on purpose, with the reason: nothing else may be skipped.
+SKIPPED = {
+    "admin:": "Django's admin: staff only (is_staff), guarded by Django itself, not by Gatehouse's permissions",
+    "api-schema": "the OpenAPI schema: no data, IsAuthenticated (SERVE_PERMISSIONS), checked by the schema test",
+    "api-docs": "Swagger UI for the schema: static page, no data",
+}
+
+COLUMNS = ("outsider", "support_agent", "other_product_owner", "ml_engineer", "security_reviewer",
+           "legal_reviewer", "governance_admin", "auditor")
+PERSONAS = ("anonymous", *COLUMNS)
+SEES_RESTRICTED = {"ml_engineer", "governance_admin", "auditor"}
+
+#                outsider support other-po ml  security legal governance auditor
+EVERYONE = "ok ok ok ok ok ok ok ok"
+HIDDEN = "404 404 404 ok 404 404 ok ok"  # an object of the restricted feature: read
+HIDDEN_WRITE = "404 404 404 ok 404 404 ok 403"  # ...and changed (auditors read only)
+GOVERNANCE_ONLY = "403 403 403 403 403 403 ok 403"
+AUDIT_READERS = "403 403 403 403 403 403 ok ok"
+CATALOG_AUTHORS = "403 403 ok ok 403 403 ok 403"  # prompts and datasets: ML and product too
+REVIEWERS_TOO = "404 404 ok ok ok ok ok ok"  # a request that needs product, security and legal sign-offs
+NO_GET = "405 405 405 405 405 405 405 405"
+
+EXPECTED: dict[str, dict[str, str]] = {
+    # --- registry pages ---------------------------------------------------------------------------
+    "registry:home": {"get": EVERYONE},
+    "registry:feature_list": {"get": EVERYONE},
+    "registry:feature_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
+    "registry:feature_detail": {"get": HIDDEN},
+    "registry:feature_edit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "registry:version_diff": {"get": HIDDEN},
+    "registry:version_create": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "registry:version_detail": {"get": HIDDEN},
+    "registry:version_edit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "registry:version_submit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE},
+    "registry:evaluation_create": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "registry:vendor_list": {"get": EVERYONE},
+    "registry:vendor_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "registry:vendor_detail": {"get": EVERYONE},
+    "registry:model_list": {"get": EVERYONE},
+    "registry:model_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "registry:model_detail": {"get": EVERYONE},
+    "registry:prompt_list": {"get": EVERYONE},
+    "registry:prompt_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
+    "registry:prompt_detail": {"get": EVERYONE},
+    "registry:policy_list": {"get": EVERYONE},
+    "registry:policy_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "registry:policy_detail": {"get": EVERYONE},
+    "registry:dataset_list": {"get": EVERYONE},
+    "registry:dataset_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
+    "registry:dataset_detail": {"get": EVERYONE},
+    "registry:rollback": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "registry:live_at": {"get": EVERYONE},
+    "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
+    "registry:audit_list": {"get": AUDIT_READERS},
+    "registry:token_list": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
+    # a token is revoked by its owner only (the ML engineer's CI token here)
+    "registry:token_revoke": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},
+    # --- approvals pages -------------------------------------------------------------------------
+    "approvals:queue": {"get": EVERYONE},
+    "approvals:request_list": {"get": EVERYONE},
+    "approvals:request_create": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "approvals:request_detail": {"get": REVIEWERS_TOO},
+    "approvals:promote": {"get": "404 404 403 ok 403 403 ok 403", "post": "404 404 403 ok 403 403 ok 403",
+                          "put": "404 404 403 ok 403 403 ok 403"},
+    "approvals:withdraw": {"get": NO_GET, "post": "404 404 403 ok 403 403 ok 403"},
+    # reviewers who may not sign this slot get the page back with the reason (a redirect), nothing signed
+    "approvals:signoff_decide": {"get": NO_GET, "post": REVIEWERS_TOO},
+    "approvals:policy_list": {"get": EVERYONE},
+    "approvals:assignment_update": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    "approvals:policy_edit": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    # --- incidents pages -------------------------------------------------------------------------
+    "incidents:incident_list": {"get": EVERYONE},
+    "incidents:incident_create": {"get": "ok ok ok ok ok ok ok 403", "post": "ok ok ok ok ok ok ok 403",
+                                  "put": "ok ok ok ok ok ok ok 403"},
+    "incidents:live_at_preview": {"get": EVERYONE},
+    "incidents:incident_detail": {"get": HIDDEN},
+    "incidents:comment": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    "incidents:transition": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    "incidents:assign": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    "incidents:link": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    "incidents:rollback": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    # --- freshness pages -------------------------------------------------------------------------
+    "freshness:dashboard": {"get": EVERYONE},
+    "freshness:finding_detail": {"get": HIDDEN},
+    "freshness:run_list": {"get": AUDIT_READERS},
+    "freshness:run_sweep": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    # --- webhooks pages (the subscription is the Claims team's) ----------------------------------
+    "webhooks:subscription_list": {"get": EVERYONE},
+    "webhooks:subscription_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
+    "webhooks:subscription_detail": {"get": HIDDEN},
+    "webhooks:subscription_edit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "webhooks:subscription_ping": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE},
+    "webhooks:subscription_rotate": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE},
+    "webhooks:subscription_disable": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE},
+    "webhooks:subscription_enable": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE},
+    "webhooks:subscription_delete": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE},
+    "webhooks:delivery_list": {"get": EVERYONE},
+    "webhooks:delivery_detail": {"get": HIDDEN},
+    "webhooks:delivery_redeliver": {"get": NO_GET, "post": HIDDEN_WRITE},
+    # --- readiness, packs, routing, drills pages ---------------------------------------------------
+    "readiness:dashboard": {"get": EVERYONE},
+    "readiness:feature": {"get": HIDDEN},
+    "readiness:panel": {"get": HIDDEN},
+    "packs:export_list": {"get": EVERYONE},
+    "packs:export_request": {"get": HIDDEN, "post": HIDDEN, "put": HIDDEN},  # auditors download packs
+    "packs:export_request_version": {"get": HIDDEN, "post": HIDDEN, "put": HIDDEN},
+    "packs:panel": {"get": HIDDEN},
+    # an export is its requester's (the governance admin's here): others' are 404
+    "packs:export_detail": {"get": "404 404 404 404 404 404 ok 404"},
+    "packs:export_download": {"get": "404 404 404 404 404 404 ok 404"},
+    "routing:decision_lookup": {"get": EVERYONE, "post": EVERYONE},
+    "routing:vendor_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "routing:model_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "drills:run_list": {"get": "403 403 403 403 ok 403 ok ok"},
+    "drills:run_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "drills:run_detail": {"get": "403 403 403 403 ok 403 ok ok"},
+    # --- sign in and out --------------------------------------------------------------------------
+    "login": {"get": EVERYONE, "post": EVERYONE, "put": EVERYONE},
+    "logout": {"get": NO_GET, "post": "login login login login login login login login"},
+}
+
+ANONYMOUS_PAGES_OPEN = {"login"}
+
+
+def url_values(route_name: str, world: dict) -> dict:
+    """The URL kwargs of a route, taken from the world: the restricted feature's objects first of all."""
+    values = {
+        "slug": world["feature"].slug, "number": world["v1"].number, "environment": "production", "region": "eu",
+        "gate": "production", "token": world["decision"], "sequence": world["audit_event"].sequence,
+        "kind": "vendor", "key": world["vendor"].slug, "action": "suspend",
+    }
+    pk_of = {
+        "registry:model_detail": "model", "registry:prompt_detail": "prompt", "registry:policy_detail": "policy",
+        "registry:dataset_detail": "dataset", "registry:token_revoke": "token", "approvals:request_detail": "pending",
+        "approvals:promote": "approved", "approvals:withdraw": "pending", "approvals:signoff_decide": "signoff",
+        "freshness:finding_detail": "finding", "packs:export_detail": "export", "packs:export_download": "export",
+        "drills:run_detail": "drill", "api:version-detail": "v1", "api:version-submit": "draft",
+        "api:evaluation-detail": "evaluation", "api:model-detail": "model", "api:prompt-detail": "prompt",
+        "api:policy-pack-detail": "policy", "api:dataset-detail": "dataset",
+        "approvals-api:approval-request-promote": "approved",
+    }
+    by_prefix = {"incident": "incident", "subscription": "subscription", "approval-request": "pending",
+                 "signoff": "signoff", "finding": "finding", "sweep-run": "sweep", "delivery": "delivery",
+                 "evidence-pack": "export", "drill": "drill"}
+    by_namespace = {"incidents": "incident", "incidents-api": "incident", "webhooks": "subscription"}
+    key = pk_of.get(route_name)
+    short = route_name.split(":")[-1]
+    for prefix, candidate in by_prefix.items():
+        if key is None and short.startswith((prefix, prefix.replace("-", "_"))):
+            key = candidate
+    key = key or by_namespace.get(route_name.split(":")[0])
+    if key:
+        values["pk"] = world[key].pk
+    if route_name.startswith(("routing:model_status", "routing-api:model")):
+        values["key"] = world["model"].pk
+    if route_name in ("api:vendor-detail", "registry:vendor_detail"):
+        values["slug"] = world["vendor"].slug
+    return values
+
+
+# Where an empty body stops before the permission check, the probe sends the smallest body that gets past it.
+MINIMAL_BODIES = {
+    "approvals:withdraw": {"reason": "Authorization probe."},
+}
+
+
+def _forget_routing_cache():
+    from django.core.cache import cache as shared
+
+    routing_cache.decisions.clear()
+    routing_cache.identities.clear()
+    shared.clear()
+
+
+@pytest.fixture
+def world(request, team, eu, product_owner, ml_engineer, security_reviewer, legal_reviewer, governance_admin,
+          other_product_owner, support_agent, auditor, outsider, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _forget_routing_cache()
+    built = build_world(team=team, eu=eu, product_owner=product_owner, ml_engineer=ml_engineer,
+                        security_reviewer=security_reviewer, legal_reviewer=legal_reviewer,
+                        governance_admin=governance_admin)
+    built["evaluation"] = built["v1"].evaluations.first()
+    built["users"] = {name: request.getfixturevalue(name) for name in COLUMNS}
+    yield built
+    _forget_routing_cache()
+
+
+def test_every_route_has_an_expectation():
+    """A new URL pattern or API route fails here until its row says who may read and change it."""
+    found, unnamed = routes(SKIPPED)
+    assert not unnamed, f"Unnamed URL patterns cannot be checked by name: {unnamed}"
+    missing = sorted(set(found) - set(EXPECTED) - {name for name in found if name in API_EXPECTED})
+    assert not missing, f"Routes without an authorization expectation (add them to EXPECTED): {missing}"
+    stale = sorted((set(EXPECTED) | set(API_EXPECTED)) - set(found))
+    assert not stale, f"Expectations for routes that no longer exist: {stale}"
+    for name, route in found.items():
+        declared = {*EXPECTED.get(name, {}), *API_EXPECTED.get(name, {})}
+        assert declared == {"get", *route.writes}, f"{name}: expectations for {sorted(declared)}, " \
+                                                    f"the view takes {['get', *route.writes]}"
+
+
+from tests.security.authz_api_expectations import API_EXPECTED  # noqa: E402  (the API half of the table)
+
+
+def _expected_row(name: str, method: str) -> dict[str, str]:
+    cells = (EXPECTED.get(name) or API_EXPECTED[name])[method].split()
+    assert len(cells) == len(COLUMNS), f"{name} {method}: {len(cells)} cells for {len(COLUMNS)} personas"
+    return dict(zip(COLUMNS, cells))
+
+
+def _client_for(persona, world):
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world["users"][persona])
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_gets_what_the_matrix_says(persona, world):
+    found, _ = routes(SKIPPED)
+    wrong, table = [], []
+    client = _client_for(persona, world)
+    for name, route in found.items():
+        url = url_for(route, url_values(name, world))
+        api = url.startswith("/api/")
+        for method in ("get", *route.writes):
+            body = MINIMAL_BODIES.get(name) if method != "get" else None
+            got = outcome(probe(client, url, method, api=api, body=body))
+            if persona == "anonymous":
+                expected = "ok" if name in ANONYMOUS_PAGES_OPEN else ("401" if api else "login")
+                if got == "405" and method == "get" and _expected_row(name, "get")["outsider"] == "405":
+                    expected = "405"
+            else:
+                expected = _expected_row(name, method)[persona]
+            table.append(f"{name} {method} {got}")
+            if got != expected:
+                wrong.append(f"{method.upper()} {url} ({name}): expected {expected}, got {got}")
+            if name == "logout" and method == "post" and persona != "anonymous":
+                client = _client_for(persona, world)  # signed out by the probe: sign in again
+    if os.environ.get("AUTHZ_PRINT"):
+        print("\n".join(table))
+    assert not wrong, f"{persona}: {len(wrong)} routes disagree with the matrix:\n" + "\n".join(wrong)
+
+
+# Reviewers holding a role the pending request needs (product, security, legal) read that request, by
+# design (approvals.selectors.requests_visible_to): its queue entry, review page and notices name the feature.
+REVIEWERS = {"other_product_owner", "security_reviewer", "legal_reviewer"}
+REVIEW_ROUTES = {"registry:home", "registry:notification_list", "approvals:queue", "approvals:request_list",
+                 "approvals:request_detail", "approvals-api:approval-request-list",
+                 "approvals-api:approval-request-detail", "approvals-api:queue-list", "approvals-api:signoff-detail"}
+LEAK_QUERIES = ("", "?q=fraud", "?search=fraud", "?feature=fraud-signals", "?format=json", "?format=csv")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", sorted(set(PERSONAS) - SEES_RESTRICTED))
+def test_the_restricted_feature_never_leaks(persona, world):
+    """For those who may not see it, no page, search, filter, export, count or error names the feature."""
+    from tests.security.authz_world import RESTRICTED_NAME, RESTRICTED_SLUG
+
+    found, _ = routes(SKIPPED)
+    client = _client_for(persona, world)
+    leaks = []
+    for name, route in found.items():
+        if name == "logout" or (persona in REVIEWERS and name in REVIEW_ROUTES):
+            continue
+        url = url_for(route, url_values(name, world))
+        for query in LEAK_QUERIES:
+            response = probe(client, url + query, "get", api=url.startswith("/api/"))
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            text = body.decode("utf-8", "replace").lower()
+            echoed = RESTRICTED_SLUG in query  # the page may echo what was asked: compare with an unknown slug
+            if echoed:
+                unknown = probe(client, url + query.replace(RESTRICTED_SLUG, "no-such-feature"), "get",
+                                api=url.startswith("/api/"))
+                if unknown.status_code != response.status_code:
+                    leaks.append(f"{url}{query} ({name}): {response.status_code}, unknown slug {unknown.status_code}")
+            for secret in (RESTRICTED_NAME.lower(), *(() if echoed else (RESTRICTED_SLUG,))):
+                if secret in text:
+                    leaks.append(f"{url}{query} ({name}, {response.status_code}) shows {secret!r}")
+    assert not leaks, f"{persona} learns of the restricted feature:\n" + "\n".join(leaks)
