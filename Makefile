@@ -18,7 +18,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness bench-resolve
+.PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness bench-resolve bench-scale
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -68,6 +68,11 @@ bench-resolve: install
 	  echo "Installing Debian's wrk for the benchmark..." && export DEBIAN_FRONTEND=noninteractive && \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python bench/resolve.py $(BENCH_ARGS)
+
+# Needs PostgreSQL (drops and recreates gatehouse_scale_bench and gatehouse_scale_bench_small). BENCH_ARGS
+# passes options, e.g. BENCH_ARGS="--scale 0.1" for a quicker run.
+bench-scale: install
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var media
