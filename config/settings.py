@@ -282,6 +282,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from static files: works on a closed network
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The error answers every operation can give (400/401/403/404/409), documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DataClassificationEnum": "registry.choices.DataClassification",
         "EvaluationKindEnum": "registry.choices.EvaluationKind",

@@ -30,3 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Under /api/ even a URL no route matches, or a body Django refuses, answers JSON (registry.api.exceptions).
+handler400 = "registry.api.exceptions.bad_request"
+handler404 = "registry.api.exceptions.not_found"

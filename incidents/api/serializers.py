@@ -9,7 +9,7 @@ from registry.models import AIFeature, Region
 
 class IncidentEventSerializer(serializers.ModelSerializer):
     actor = UsernameField(read_only=True)
-    deployment_event = serializers.PrimaryKeyRelatedField(read_only=True)
+    deployment_event = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = IncidentEvent
@@ -24,6 +24,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     live_version = serializers.IntegerField(source="live_version.number", read_only=True, allow_null=True, default=None)
     owner = UsernameField(read_only=True)
     reporter = UsernameField(read_only=True)
+    # Empty until a postmortem is written: a plain string, since "" is not a URI.
+    postmortem_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Incident

@@ -1,6 +1,7 @@
 """API representations. Read serializers render; write serializers only parse input for a service."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
 from registry.choices import DatasetUsage, Environment
@@ -29,6 +30,17 @@ class UsernameField(serializers.SlugRelatedField):
         if not kwargs.get("read_only"):
             kwargs.setdefault("queryset", User.objects.filter(is_active=True))
         super().__init__(**kwargs)
+
+    def bind(self, field_name, parent):
+        """A read-only username of a nullable user (a signer not yet known, a system actor) may be null:
+        say so, so the schema documents ``null`` where the API sends it."""
+        super().bind(field_name, parent)
+        model = getattr(getattr(parent, "Meta", None), "model", None)
+        if self.read_only and model is not None and len(self.source_attrs) == 1:
+            try:
+                self.allow_null = self.allow_null or model._meta.get_field(self.source_attrs[0]).null
+            except FieldDoesNotExist:
+                pass
 
 
 class RegionCodesField(serializers.SlugRelatedField):

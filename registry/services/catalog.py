@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from registry.choices import DataClassification
+from registry.choices import DataClassification, VendorStatus
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
 from registry.locks import lock_name
 from registry.permissions import can_manage_catalog
@@ -31,7 +31,10 @@ def _save_and_audit(*, actor, instance, action: str, payload: dict[str, Any], re
     return instance
 
 
-def vendor_create(*, actor, slug: str, name: str, status: str, website: str = "", notes: str = "") -> Vendor:
+def vendor_create(
+    *, actor, slug: str, name: str, status: str = VendorStatus.UNDER_REVIEW, website: str = "", notes: str = ""
+) -> Vendor:
+    """A new vendor starts under review unless told otherwise (the API's ``status`` is optional)."""
     _require(actor, "vendor", "vendors")
     with transaction.atomic():
         vendor = Vendor(slug=slug, name=name, status=status, website=website, notes=notes)
