@@ -13,6 +13,7 @@ tell anyone twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,12 @@ from registry.choices import Environment
 from registry.models import AIFeature, Deployment, Evaluation, FeatureVersion, Notification
 from registry.permissions import is_governance
 from registry.services import audit_record, audit_record_many
+
+logger = logging.getLogger(__name__)
+
+
+class SweepNotQueued(Exception):
+    """The broker could not take the sweep asked for: nothing was queued, and the person asking is told."""
 
 NOTICE_KEY_PREFIX = "freshness:"
 
@@ -326,16 +333,17 @@ def _tell_owners(outcome: Outcome, now) -> list[int]:
 
 
 def _email_on_commit(ids: list[int], now) -> None:
-    """Email these notices, and any freshness notice a killed run committed but never emailed.
+    """Email these notices, and any notice committed but never emailed.
 
-    Stragglers are notices from earlier runs (over 15 minutes old, under two days) still unsent: a
-    run killed between its commit and queueing the email. The email task claims each notice, so
+    Stragglers are notices (of any kind: the sweep is the retry path of every notice's email) over 15
+    minutes old and under two days still unsent: a run killed between its commit and queueing the email,
+    or a change whose email could not be queued because the broker was down. The email task claims each notice, so
     sending one twice is impossible; the age window keeps a down mail server's backlog from being
     queued again every hour for ever.
     """
     pending = set(ids) | set(
         Notification.objects.filter(
-            key__startswith=NOTICE_KEY_PREFIX, emailed_at__isnull=True,
+            emailed_at__isnull=True,
             created_at__gte=now - timedelta(days=2), created_at__lt=now - timedelta(minutes=15),
         ).exclude(user__email="").values_list("pk", flat=True)[:5000]
     )
@@ -523,5 +531,14 @@ def sweep_request(*, actor) -> str:
         raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
     from freshness.tasks import evidence_freshness_sweep
 
-    result = evidence_freshness_sweep.delay(trigger=SweepTrigger.MANUAL, requested_by_id=actor.pk)
+    try:
+        result = evidence_freshness_sweep.delay(trigger=SweepTrigger.MANUAL, requested_by_id=actor.pk)
+    except Exception as error:
+        if evidence_freshness_sweep.app.conf.task_always_eager:
+            raise  # the sweep itself ran here and failed: its run is recorded as failed
+        logger.exception("Could not queue the sweep %s asked for: the broker is unreachable.", actor)
+        raise SweepNotQueued(
+            "The task queue is unreachable, so the sweep was not queued. Try again in a few minutes; the "
+            "scheduled sweep runs as soon as the queue is back."
+        ) from error
     return result.id or ""

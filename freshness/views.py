@@ -118,6 +118,10 @@ class RunSweepView(View):
     def post(self, request):
         if not is_governance(request.user):
             raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
-        services.sweep_request(actor=request.user)
+        try:
+            services.sweep_request(actor=request.user)
+        except services.SweepNotQueued as error:
+            messages.error(request, str(error))
+            return redirect("freshness:run_list")
         messages.success(request, "Sweep queued. Its run is listed here when it finishes.")
         return redirect("freshness:run_list")

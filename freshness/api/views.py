@@ -1,6 +1,6 @@
 """Freshness over the API: findings and sweep runs, and a sweep on demand for governance admins."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
@@ -44,10 +44,17 @@ class SweepRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if self.action in ("list", "retrieve") and not sees_everything(request.user):
             raise PermissionDenied("The sweep's run history is open to governance admins and auditors.")
 
-    @extend_schema(request=None, responses={202: s.SweepQueuedSerializer})
+    @extend_schema(request=None, responses={
+        202: s.SweepQueuedSerializer,
+        503: OpenApiResponse(description="The task queue is unreachable: nothing was queued; try again later."),
+    })
     def create(self, request):
         """Queue a sweep now (governance admins). The run is listed here when it finishes."""
-        task_id = services.sweep_request(actor=request.user)
+        try:
+            task_id = services.sweep_request(actor=request.user)
+        except services.SweepNotQueued as error:
+            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": "60"})
         return Response(
             {"task_id": task_id, "detail": "Sweep queued; its run is listed when it finishes."},
             status=status.HTTP_202_ACCEPTED,

@@ -1,5 +1,8 @@
+import logging
+
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db import DataError
 from django.http import JsonResponse
 from django.views import defaults
@@ -9,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from registry.exceptions import Conflict
+
+logger = logging.getLogger("django.request")
 
 
 def exception_handler(exc, context):
@@ -24,6 +29,16 @@ def exception_handler(exc, context):
         # A value the database cannot hold, e.g. a NUL byte in a slug or filter (PostgreSQL refuses it).
         exc = ValidationError(detail={"detail": ["The input contains a value that cannot be stored or searched, "
                                                  "such as a NUL character."]})
+    elif isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError:
+        # The database went away mid-request (connection dropped, server restarting): the transaction was
+        # rolled back, so say so in the API's own shape, without the driver's message, and log it loudly.
+        request = context.get("request")
+        logger.error("Database unavailable during %s %s", getattr(request, "method", "?"),
+                     getattr(request, "path", "?"), exc_info=exc)
+        return Response(
+            {"detail": "The database was unavailable; nothing was saved. Try again in a moment."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"},
+        )
     return drf_exception_handler(exc, context)
 
 

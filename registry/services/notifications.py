@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Iterable
 
 from django.db import transaction
 
 from registry.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key: str = "") -> list[Notification]:
@@ -34,7 +37,15 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
     def send() -> None:
         from registry.tasks import send_notification_emails
 
-        send_notification_emails.delay(ids)
+        try:
+            send_notification_emails.delay(ids)
+        except Exception:
+            # The broker is down. The change has committed and the notices are in the app; raising here
+            # would turn the user's successful action into an error page (inviting a second, duplicate
+            # try). Log it loudly instead: the hourly freshness sweep emails every notice left unsent.
+            if send_notification_emails.app.conf.task_always_eager:
+                raise
+            logger.exception("Could not queue the email of notices %s; the next sweep sends them.", ids)
 
     if ids:
         transaction.on_commit(send)
