@@ -151,7 +151,11 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-run_at", "-id"]
-        indexes = [models.Index(fields=["version", "kind", "-run_at"])]
+        indexes = [
+            models.Index(fields=["version", "kind", "-run_at"]),
+            # The evidence lists (page and API) show the newest first: without it, every page sorts them all.
+            models.Index(fields=["-run_at", "-id"], name="evaluation_newest_first"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(passed=True, higher_is_better=True, score__gte=models.F("threshold"))
