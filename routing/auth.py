@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from rest_framework import authentication
 
 from registry.api.authentication import BearerTokenAuthentication, BearerTokenScheme
 from registry.models import ApiToken
@@ -69,16 +68,25 @@ def may_see(user, *, feature_id: int, restricted: bool) -> bool:
 _UNREAD = object()
 
 
+def token_key(request) -> str | None:
+    """The identity cache's key for the request's ``Authorization: Bearer <token>`` (the token's hash),
+    or None for any other header. The fast path and the authentication class both key by it, so an
+    identity one stores is the one the other finds."""
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(parts) != 2 or parts[0].lower() != BearerTokenAuthentication.keyword.lower():
+        return None
+    return ApiToken.hash_key(parts[1])
+
+
 class CachedBearerTokenAuthentication(BearerTokenAuthentication):
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if len(header) != 2 or header[0].lower() != self.keyword.lower().encode():
+        key = token_key(request)
+        if key is None:
             return super().authenticate(request)  # no token, or a malformed header: the usual answers
         # The fast-path middleware has read it already unless it stopped before that.
         epoch = getattr(request, "routing_epoch", _UNREAD)
         if epoch is _UNREAD:
             epoch = request.routing_epoch = cache.current_epoch()
-        key = ApiToken.hash_key(header[1].decode("ascii", "replace"))
         now = time.monotonic()
         identity = cache.identities.get(epoch, key, now)
         if identity is not None:

@@ -15,8 +15,8 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 
 from registry.choices import Environment
-from registry.models import ApiToken
 from routing import cache, services
+from routing.auth import token_key
 
 RESOLVE_PATH = "/api/v1/resolve/"
 ENVIRONMENTS = frozenset(Environment.values)
@@ -34,8 +34,8 @@ class ResolveFastPathMiddleware:
         return self.get_response(request)
 
     def answer_from_memory(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "").split()
-        if len(header) != 2 or header[0].lower() != "bearer":
+        key = token_key(request)
+        if key is None:
             return None
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None
@@ -51,7 +51,7 @@ class ResolveFastPathMiddleware:
         # Kept on the request: if this falls through, the full path uses the same values (one read).
         request.routing_stamps = stamps = cache.current_stamps(feature)
         epoch = request.routing_epoch = stamps[0]
-        identity = cache.identities.get(epoch, ApiToken.hash_key(header[1]), time.monotonic())
+        identity = cache.identities.get(epoch, key, time.monotonic())
         if identity is None:
             return None
         answer = services.cached_answer(identity=identity, feature_slug=feature, region_code=region,

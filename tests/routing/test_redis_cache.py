@@ -1,9 +1,6 @@
 """Resolve's cache on the real shared cache, Redis (the other routing tests use process memory): the
 stamps and shared decisions go through a client of its own, which must see what Django's cache writes."""
 
-import os
-from urllib.parse import urlsplit
-
 import pytest
 from django.core.cache import cache as shared_cache
 from django.db import connection
@@ -11,33 +8,22 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from routing import cache
-from tests.freshness.test_worker_integration import skip_or_fail
+from tests.freshness.test_worker_integration import broker  # noqa: F401  (a fixture: Redis database 7, emptied)
 from tests.routing.conftest import resolve
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REDIS_DB = 8  # a database of its own: flushed before and after
 
 
 @pytest.fixture
-def redis_cache():
-    import redis
-
-    url = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379")._replace(path=f"/{REDIS_DB}").geturl()
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError as error:
-        skip_or_fail(f"Redis is not reachable at {url} ({error}); set REDIS_URL (.ci/run starts Redis)")
-    client.flushdb()
+def redis_cache(broker):
+    """Resolve's shared cache on the Redis database the worker tests use (empty before and after)."""
     with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                               "LOCATION": url}}):
+                                               "LOCATION": broker}}):
         cache.decisions.clear()
         cache.identities.clear()
-        yield client
+        yield
     cache.decisions.clear()
     cache.identities.clear()
-    client.flushdb()
-    client.close()
 
 
 def queries(client, **params):
