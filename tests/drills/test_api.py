@@ -65,3 +65,15 @@ def test_the_schema_documents_drills_and_impact(client, governance_admin):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/drills/" in schema["paths"] and "/api/v1/drills/{id}/" in schema["paths"]
     assert "/api/v1/impact/{kind}/{key}/" in schema["paths"]
+
+
+def test_the_list_costs_the_same_queries_for_2_as_for_8_runs(world, governance_admin, django_assert_max_num_queries):
+    from tests.query_counts import assert_constant
+
+    def grow(count):
+        for _ in range(count):
+            drill_run(actor=governance_admin, kind="vendor_unavailable", vendor=world["acme"])
+
+    client = APIClient()
+    client.force_login(governance_admin)
+    assert_constant(client, DRILLS, grow, django_assert_max_num_queries, 6)

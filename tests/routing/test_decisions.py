@@ -150,3 +150,24 @@ def test_the_page_finds_a_request_id(client, router, live, support_agent):
     assert "Served:" in html  # one match opens at once
     missing = client.get("/decisions/", {"request_id": "nope"}).content.decode()
     assert "No decision is recorded under the request id" in missing
+
+
+def test_a_request_id_lookup_costs_the_same_queries_for_2_as_for_8_records(
+    client, live, feature, eu, governance_admin, django_assert_max_num_queries
+):
+    """One request id recorded for many features (each team's router logs its own calls)."""
+    from tests.factories import FeatureFactory
+    from tests.query_counts import assert_constant
+
+    now = timezone.now()
+
+    def grow(count):
+        for _ in range(count):
+            other = FeatureFactory(team=feature.team)
+            DecisionRecord.objects.create(
+                request_id="req-shared", token="t", feature=other, version=live, region=eu, environment="production",
+                served=True, decided_at=now, recorded_by=governance_admin, recorded_at=now,
+            )
+
+    client.force_login(governance_admin)
+    assert_constant(client, "/api/v1/decisions/?request_id=req-shared", grow, django_assert_max_num_queries, 8)
