@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from django.db import connection
 from django.utils import timezone
 
 from approvals.choices import ReadinessItem
@@ -33,13 +34,19 @@ class Check:
 
 
 def latest_evaluations(version_ids: Iterable[int]) -> dict[int, dict[str, Evaluation]]:
-    """The newest evaluation of each kind for each version, in one query."""
+    """The newest evaluation of each kind for each version, in one query.
+
+    On PostgreSQL the database keeps only the newest of each (``DISTINCT ON``, along the
+    (version, kind, -run_at) index): at scale a live version has a long history, and building a model
+    instance for every older result was most of the time of the readiness inventory and of a cold resolve."""
     newest: dict[int, dict[str, Evaluation]] = {}
     evaluations = (
         Evaluation.objects.filter(version_id__in=list(version_ids))
         .select_related("region")
         .order_by("version_id", "kind", "-run_at", "-id")
     )
+    if connection.features.can_distinct_on_fields:
+        evaluations = evaluations.distinct("version_id", "kind")
     for evaluation in evaluations:
         newest.setdefault(evaluation.version_id, {}).setdefault(evaluation.kind, evaluation)
     return newest

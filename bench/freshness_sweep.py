@@ -82,7 +82,7 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 os.environ["CELERY_RESULT_BACKEND"] = ""
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.pop("CACHE_URL", None)
+os.environ["CACHE_URL"] = os.environ.get("GATEHOUSE_BENCH_CACHE_URL", "")  # process memory unless a bench sets one
 
 import django  # noqa: E402
 

@@ -218,6 +218,9 @@ else:
 # How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
 # invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
 ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "300"))
+# How long the readiness inventory may keep what a feature is missing (seconds). Changes and evidence
+# going stale invalidate at once (readiness.current); this bounds what a change behind the app's back could leave.
+READINESS_CACHE_SECONDS = int(os.environ.get("READINESS_CACHE_SECONDS", "3600"))
 
 # --- Celery -------------------------------------------------------------------------------
 # Three set-ups, chosen by CELERY_BROKER_URL:

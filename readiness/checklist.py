@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from approvals.checks import latest_evaluations, readiness_checks
+from approvals.checks import readiness_checks
 from approvals.choices import ReadinessItem
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding
@@ -26,7 +26,7 @@ from readiness.sentence import join_and as _and, monitor_names, person, sentence
 from registry.choices import DeploymentEventKind, Environment, FeatureStatus, VersionStatus
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion
 from registry.services.deployments import rollback_candidate_ids
-from routing.engine import Decision, decide, load_facts_many
+from routing.engine import Decision, decide, load_facts_and_evaluations
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ def readiness_many(features, *, now: datetime | None = None) -> list[FeatureRead
 
     routes: dict[int, list[Route]] = defaultdict(list)
     sandbox: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for facts in load_facts_many(Deployment.objects.filter(feature_id__in=ids), now=now):
+    facts_list, newest = load_facts_and_evaluations(Deployment.objects.filter(feature_id__in=ids), now=now)
+    for facts in facts_list:
         if facts.environment == Environment.PRODUCTION:
             routes[facts.feature_id].append(Route(facts.region, facts.version_id, facts.version_number, decide(facts)))
         else:
@@ -149,7 +150,6 @@ def readiness_many(features, *, now: datetime | None = None) -> list[FeatureRead
     ) if candidate_ids else {}
 
     live_version_ids = {route.version_id for found in routes.values() for route in found}
-    newest = latest_evaluations(live_version_ids) if live_version_ids else {}
     due_soon: dict[int, list[tuple[int, str]]] = defaultdict(list)
     if live_version_ids:
         for feature_id, version_id, kind in FreshnessFinding.objects.filter(

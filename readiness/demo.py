@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from readiness.choices import LIVE_ITEMS
+from readiness.current import renew_history
 from readiness.models import ReadinessSnapshot
 from readiness.services import readiness_snapshot_take
 from registry.services.audit import audit_record_many
@@ -54,4 +55,5 @@ def seed_readiness(*, created) -> None:
             "object_id": outcome.day.isoformat(), "object_repr": "Demo readiness history",
             "payload": {"days": HISTORY_DAYS - 1, "snapshots": len(rows)},
         }])
+        renew_history()
     created["readiness snapshots"] += len(rows)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from readiness.checklist import FeatureReadiness, readiness_many
 from readiness.choices import HISTORY_DAYS, ReadinessCheck
+from readiness.current import history_key, missing_items
 from readiness.filters import ReadinessFilter, apply_checklist_filters
 from readiness.models import ReadinessSnapshot
 from registry.choices import RiskTier
@@ -25,29 +30,74 @@ def feature_readiness(*, user, slug: str) -> FeatureReadiness:
     return found[0]
 
 
-def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[FeatureReadiness], list[FeatureReadiness]]:
-    """(filterset, every visible feature's readiness, the rows the filters keep), in a constant number of
-    queries: the checklist is computed once for all visible features, the filters pick among them."""
+@dataclass(frozen=True)
+class Summary:
+    """A feature as the inventory's filters and gap tables need it: who, which tier, what is missing."""
+
+    pk: int
+    team_slug: str
+    team_name: str
+    risk_tier: str
+    missing: tuple[str, ...]
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+class InventoryRows(Sequence):
+    """The features the filters keep, in order; a slice (a page) computes those features' full checklists,
+    so a page costs the same queries for 20 features as for 5,000."""
+
+    def __init__(self, ids: list[int], *, now: datetime | None = None):
+        self.ids, self.now = ids, now
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self) -> int:  # the paginators ask this
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index:index + 1 if index != -1 else None][0]
+        ids = self.ids[index]
+        if not ids:
+            return []
+        found = {row.feature.pk: row for row in readiness_many(AIFeature.objects.filter(pk__in=ids), now=self.now)}
+        return [found[pk] for pk in ids if pk in found]
+
+
+def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[Summary], InventoryRows]:
+    """(filterset, a summary of every visible feature, the rows the filters keep).
+
+    The filters and the gap tables judge every visible feature on what it is missing, which comes from
+    the shared cache (``readiness.current``); only the rows a page shows are computed in full."""
     visible = features_visible_to(user).order_by("name", "pk")
     filterset = ReadinessFilter(data or None, queryset=visible, request=request)
-    everything = readiness_many(visible)
+    features = list(visible.values_list("pk", "slug", "team__slug", "team__name", "risk_tier"))
+    missing = missing_items([(pk, slug) for pk, slug, *_rest in features])
+    everything = [Summary(pk, team_slug, team_name, tier, missing[pk])
+                  for pk, _slug, team_slug, team_name, tier in features]
     if filterset.is_bound and not filterset.is_valid():
-        return filterset, everything, []
-    kept = set(filterset.qs.values_list("pk", flat=True))
-    rows = [row for row in everything if row.feature.pk in kept]
-    return filterset, everything, apply_checklist_filters(rows, **filterset.checklist_filters())
+        return filterset, everything, InventoryRows([])
+    kept = set(filterset.qs.values_list("pk", flat=True)) if filterset.is_bound else None
+    rows = [summary for summary in everything if kept is None or summary.pk in kept]
+    rows = apply_checklist_filters(rows, **filterset.checklist_filters())
+    return filterset, everything, InventoryRows([row.pk for row in rows])
 
 
-def gaps(rows: list[FeatureReadiness]) -> dict:
-    """Features missing each item, per team and per risk tier (from rows already computed: no query)."""
+def gaps(rows: list[Summary]) -> dict:
+    """Features missing each item, per team and per risk tier (from summaries: no query)."""
     keys = ReadinessCheck.values
 
     def table(key_of, label_of, order):
         found: dict = {}
         for row in rows:
-            key = key_of(row.feature)
-            entry = found.setdefault(key, {"label": label_of(row.feature), "features": 0, "ready": 0,
-                                           "missing": dict.fromkeys(keys, 0)})
+            key = key_of(row)
+            entry = found.get(key)
+            if entry is None:
+                entry = found[key] = {"label": label_of(row), "features": 0, "ready": 0, "missing": dict.fromkeys(keys, 0)}
             entry["features"] += 1
             entry["ready"] += row.ready
             for item in row.missing:
@@ -60,8 +110,9 @@ def gaps(rows: list[FeatureReadiness]) -> dict:
     tiers = RiskTier.values
     return {
         "items": [(key, ReadinessCheck(key).label) for key in keys],
-        "by_team": table(lambda f: f.team.slug, lambda f: f.team.name, lambda kv: kv[1]["label"]),
-        "by_tier": table(lambda f: f.risk_tier, lambda f: f.get_risk_tier_display(), lambda kv: -tiers.index(kv[0])),
+        "by_team": table(lambda row: row.team_slug, lambda row: row.team_name, lambda kv: kv[1]["label"]),
+        "by_tier": table(lambda row: row.risk_tier, lambda row: RiskTier(row.risk_tier).label,
+                         lambda kv: -tiers.index(kv[0])),
         "features": len(rows),
         "ready": sum(row.ready for row in rows),
         "missing": {key: sum(key in row.missing for row in rows) for key in keys},
@@ -69,14 +120,22 @@ def gaps(rows: list[FeatureReadiness]) -> dict:
 
 
 def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
-    """Per day: how many visible features were snapshotted, how many were ready, their mean score (one query)."""
+    """Per day: how many visible features were snapshotted, how many were ready, their mean score (one query,
+    kept in the shared cache until snapshots are written again: at scale it reads 90 days of every feature)."""
+    key = history_key(user, days)
+    found = cache.get(key) if key else None
+    if found is not None:
+        return found
     since = timezone.localdate() - timedelta(days=days - 1)
-    return list(
+    rows = list(
         ReadinessSnapshot.objects.filter(feature__in=features_visible_to(user), day__gte=since)
         .values("day")
         .annotate(features=Count("id"), ready=Count("id", filter=Q(ready=True)), mean_score=Avg("score"))
         .order_by("day")
     )
+    if key:
+        cache.set(key, rows, timeout=settings.READINESS_CACHE_SECONDS)
+    return rows
 
 
 def feature_history(*, feature: AIFeature, days: int = HISTORY_DAYS):

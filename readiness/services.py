@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from readiness.checklist import readiness_many
+from readiness.current import renew_history
 from readiness.models import ReadinessSnapshot
 from readiness.permissions import can_take_snapshot
 from registry.choices import FeatureStatus
@@ -62,4 +63,5 @@ def readiness_snapshot_take(*, actor=None, day: date | None = None, now: datetim
             "payload": {"day": day.isoformat(), "features": outcome.features, "created": outcome.created,
                         "replaced": outcome.replaced, "ready": outcome.ready},
         }])
+        renew_history()
     return outcome

@@ -13,3 +13,13 @@ def readiness_snapshot() -> dict:
     with audit_context(source="task"):
         outcome = readiness_snapshot_take()
     return {"day": outcome.day.isoformat(), "features": outcome.features, "ready": outcome.ready}
+
+
+@shared_task(soft_time_limit=540, time_limit=600)
+def readiness_warm() -> dict:
+    """Scheduled by beat (every ten minutes): compute the missing-item entries of the features whose
+    entry lapsed or was invalidated, so the Readiness page rarely computes them. Reads only: nothing
+    to audit; safe to run at any time."""
+    from readiness.current import warm
+
+    return warm()

@@ -3,8 +3,9 @@
 Each process keeps decisions (and machine-token identities) in memory. A decision is current while two
 values in the shared Django cache (Redis in production) are what they were when it was computed: the
 **epoch**, which a change able to alter any decision or who may ask for one replaces (a suspension, a
-gate policy, an account change), and its feature's **stamp**, which a change to that feature alone
-replaces (a promotion, a rollback, an incident, new evidence: ``FEATURE_ACTIONS``). A request reads
+gate policy, an account change, a feature moved to another team or restricted), and its feature's
+**stamp**, which a change to that feature alone replaces (a promotion, a rollback, an incident, new
+evidence, an edit of the feature: ``feature_scoped``). A request reads
 both in one round trip (no database query), so the next resolve after a change, in any process,
 recomputes, and a promotion costs the fleet one feature's decisions, not the registry's.
 
@@ -68,17 +69,31 @@ IRRELEVANT_ACTIONS = frozenset({
 
 # Relevant actions that can change the decisions of the event's feature only: they renew that feature's
 # stamp instead of the epoch, so one promotion does not make the fleet recompute every route. Not here:
-# anything that changes who may see a feature (feature.updated can move it to another team or restrict
-# it: identities are kept per epoch) or many features at once (catalog, gate policy, accounts).
+# anything that changes who may see a feature or many features at once (catalog, gate policy, accounts).
 FEATURE_ACTIONS = frozenset({
     "deployment.promoted", "deployment.rolled_back",
     "incident.opened", "incident.status_changed", "incident.rolled_back",
     "evaluation.recorded", "version.submitted", "version.retired",
 })
+# A feature edit is the feature's own business too, unless it moves the feature to another team or changes
+# whether it is restricted: that changes who may see it, and identities are kept per epoch.
+VISIBILITY_FIELDS = frozenset({"team", "restricted"})
 
 
 def relevant(action: str) -> bool:
     return action not in IRRELEVANT_ACTIONS
+
+
+def feature_scoped(event) -> bool:
+    """Whether an audited change can alter only its own feature's decisions (and readiness)."""
+    if event.feature_id is None:
+        return False
+    if event.action in FEATURE_ACTIONS:
+        return True
+    if event.action != "feature.updated":
+        return False
+    changed = (event.payload or {}).get("changes")
+    return isinstance(changed, dict) and not VISIBILITY_FIELDS & set(changed)
 
 
 class ProcessCache:
@@ -131,7 +146,7 @@ def shared_get(epoch, key, stamp):
         return None
     shared_key = _shared_key(epoch, key)
     try:
-        found = _get_many([shared_key]).get(shared_key)
+        found = get_many([shared_key]).get(shared_key)
     except Exception:
         return None
     if found is None:
@@ -187,7 +202,7 @@ def _redis(backend: RedisCache):
     return found
 
 
-def _get_many(keys: list[str]) -> dict:
+def get_many(keys: list[str]) -> dict:
     """``cache.get_many``, without a new client object per call when the cache is Redis."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
@@ -197,10 +212,10 @@ def _get_many(keys: list[str]) -> dict:
     return {key: serializer.loads(value) for key, value in zip(keys, values) if value is not None}
 
 
-def _stamps(keys: list[str]) -> dict[str, str]:
+def stamps(keys: list[str]) -> dict[str, str]:
     """The values of ``keys``, each made (a new random one) where missing: an evicted or lapsed stamp
     comes back as a new value, so entries made under the old one are never taken for current."""
-    found = _get_many(keys)
+    found = get_many(keys)
     for key in keys:
         if found.get(key) is None:
             fresh = uuid.uuid4().hex
@@ -212,7 +227,7 @@ def _stamps(keys: list[str]) -> dict[str, str]:
 def current_epoch():
     """The shared epoch, or None when the shared cache is unreachable (then nothing is served from memory)."""
     try:
-        return _stamps([EPOCH_KEY])[EPOCH_KEY]
+        return stamps([EPOCH_KEY])[EPOCH_KEY]
     except Exception:  # the cache server is down: compute from the database, keep serving
         _unreachable()
         return None
@@ -222,7 +237,7 @@ def current_stamps(feature_slug: str) -> tuple[str | None, str | None]:
     """The shared epoch and this feature's stamp, in one round trip; (None, None) when the shared cache
     is unreachable. A decision is current while both are what they were when it was computed."""
     try:
-        found = _stamps([EPOCH_KEY, _feature_key(feature_slug)])
+        found = stamps([EPOCH_KEY, _feature_key(feature_slug)])
     except Exception:
         _unreachable()
         return None, None
@@ -233,7 +248,7 @@ def feature_stamps(feature_slugs) -> dict[str, str]:
     """Many features' stamps (bulk warming), ``{}`` when the shared cache is unreachable."""
     slugs = list(feature_slugs)
     try:
-        found = _stamps([_feature_key(slug) for slug in slugs])
+        found = stamps([_feature_key(slug) for slug in slugs])
     except Exception:
         _unreachable()
         return {}
@@ -267,12 +282,11 @@ def invalidate_on_commit() -> None:
 
 def invalidate_on_audit(events) -> None:
     """The audit listener: a relevant write invalidates once its transaction commits. Only its
-    features' decisions when every relevant event is one of ``FEATURE_ACTIONS`` naming a feature;
-    everything otherwise."""
+    features' decisions when every relevant event is ``feature_scoped``; everything otherwise."""
     changed = [event for event in events if relevant(event.action)]
     if not changed:
         return
-    if any(event.action not in FEATURE_ACTIONS or event.feature_id is None for event in changed):
+    if not all(feature_scoped(event) for event in changed):
         invalidate_on_commit()
         return
     from registry.models import AIFeature

@@ -186,9 +186,19 @@ def load_facts(*, feature_slug: str, region_code: str, environment: str = Enviro
     return found[0]
 
 
-def load_facts_many(deployments, *, now: datetime) -> list[Facts]:
+def load_facts_many(deployments, *, now: datetime, warnings: bool = True) -> list[Facts]:
     """The facts of every deployment in a queryset, in eight queries however many there are (the
-    catalog's "which live routes does this change?" and drills decide for many at once)."""
+    catalog's "which live routes does this change?" and drills decide for many at once).
+
+    ``warnings=False`` leaves out what only adds warnings to a decision (the freeze, the gate's evidence),
+    in four queries: for callers that ask only which model serves (a suspension's route changes), the
+    newest evaluations of thousands of versions being most of the cost."""
+    return load_facts_and_evaluations(deployments, now=now, warnings=warnings)[0]
+
+
+def load_facts_and_evaluations(deployments, *, now: datetime, warnings: bool = True) -> tuple[list[Facts], dict[int, dict]]:
+    """``load_facts_many``, and the newest evaluation of each kind of each deployed version it judged
+    them by (version id -> kind -> Evaluation), for callers that show them (readiness)."""
     deployments = list(
         deployments.select_related(
             "feature", "region", "version", "version__model", "version__model__vendor", "version__prompt",
@@ -196,7 +206,7 @@ def load_facts_many(deployments, *, now: datetime) -> list[Facts]:
         ).order_by("feature__name", "environment", "region__code")
     )
     if not deployments:
-        return []
+        return [], {}
     version_ids = {deployment.version_id for deployment in deployments}
     fallbacks: dict[int, list] = {}
     for link in VersionFallback.objects.filter(version_id__in=version_ids).select_related("model__vendor").order_by(
@@ -216,9 +226,11 @@ def load_facts_many(deployments, *, now: datetime) -> list[Facts]:
         policypack_id__in={deployment.version.policy_pack_id for deployment in deployments}
     ).values_list("policypack_id", "region__code"):
         allowed.setdefault(policy_id, set()).add(code)
-    freezes = incident_freezes({deployment.feature_id for deployment in deployments})
-    gates = _gates()
-    newest = latest_evaluations(version_ids)
+    freezes, gates, newest = {}, {}, {}
+    if warnings:
+        freezes = incident_freezes({deployment.feature_id for deployment in deployments})
+        gates = _gates()
+        newest = latest_evaluations(version_ids)
 
     facts_list = []
     for deployment in deployments:
@@ -247,7 +259,7 @@ def load_facts_many(deployments, *, now: datetime) -> list[Facts]:
             facts.gate = requirements["gate"]
             facts.evidence = _evidence(requirements, newest.get(version.pk, {}), now)
         facts_list.append(facts)
-    return facts_list
+    return facts_list, newest
 
 
 def _feature_facts(feature: AIFeature, region: Region, environment: str) -> Facts:

@@ -24,6 +24,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def forget_caches():
+    """Empty the shared cache and the per-process routing caches."""
+    from django.core.cache import cache as shared
+
+    from routing import cache
+
+    cache.decisions.clear()
+    cache.identities.clear()
+    shared.clear()
+
+
+@pytest.fixture(autouse=True)
+def empty_caches():
+    """Each test starts cold: a test's rolled-back data must not answer for the next one through a cached
+    decision or readiness entry (in real life the database only moves forward, through writes that
+    invalidate them)."""
+    forget_caches()
+    yield
+    forget_caches()
+
+
 @pytest.fixture
 def password():
     return PASSWORD

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from drills.models import DrillRun
 from registry.models import Deployment, Vendor
-from tests.drills.conftest import empty_routing_cache, gates, world  # noqa: F401  (fixtures)
+from tests.drills.conftest import gates, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,6 @@ from tests.routing.conftest import (  # noqa: F401  (fixtures)
     approved_request,
     backup_vendor,
     default_gates,
-    empty_routing_cache,
     feature,
     go_live,
     live,

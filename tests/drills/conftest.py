@@ -16,7 +16,7 @@ from django.utils import timezone
 from approvals.defaults import install_default_policies
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
 from registry.models import Deployment, VersionFallback
-from routing import cache
+from tests.conftest import forget_caches
 from tests.factories import (
     CatalogModelFactory,
     EvaluationFactory,
@@ -28,21 +28,6 @@ from tests.factories import (
 )
 
 PRODUCTION_EVIDENCE = ("benchmark", "safety", "privacy_review")
-
-
-def _forget_routing_cache():
-    from django.core.cache import cache as shared
-
-    cache.decisions.clear()
-    cache.identities.clear()
-    shared.clear()
-
-
-@pytest.fixture(autouse=True)
-def empty_routing_cache():
-    _forget_routing_cache()
-    yield
-    _forget_routing_cache()
 
 
 @pytest.fixture
@@ -95,7 +80,7 @@ def resolve_answers(user, world):
 
     from routing.services import resolve
 
-    _forget_routing_cache()
+    forget_caches()
     answers = {}
     for slug, region in (("claims-triage", "eu"), ("claims-triage", "us"), ("fraud-scoring", "eu"), ("care-bot", "eu")):
         answer = resolve(user=user, feature_slug=slug, region_code=region)

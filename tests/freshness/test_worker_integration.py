@@ -276,6 +276,7 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
         SWEEP_NAME: (SWEEP_TASK, "5", "*"),
         "Deliver due webhooks": ("webhooks.tasks.deliver_due", "*", "*"),
         "Daily readiness snapshot": ("readiness.tasks.readiness_snapshot", "30", "0"),
+        "Warm the readiness inventory": ("readiness.tasks.readiness_warm", "*/10", "*"),
     }
     # Whether the migrations or the command made them, they agree.
     for name, (task, minute, hour) in expected.items():
@@ -294,10 +295,10 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
     call_command("setup_schedules", stdout=out)
     call_command("setup_schedules", stdout=out)
 
-    assert "Beat schedules: 1 created, 4 already present." in out.getvalue()
-    assert "Beat schedules: 0 created, 5 already present." in out.getvalue()
+    assert "Beat schedules: 1 created, 5 already present." in out.getvalue()
+    assert "Beat schedules: 0 created, 6 already present." in out.getvalue()
     for task in ("approvals.tasks.signoff_reminders", "approvals.tasks.expire_approvals", SWEEP_TASK,
-                 "webhooks.tasks.deliver_due", "readiness.tasks.readiness_snapshot"):
+                 "webhooks.tasks.deliver_due", "readiness.tasks.readiness_snapshot", "readiness.tasks.readiness_warm"):
         assert PeriodicTask.objects.filter(task=task).count() == 1
     sweep.refresh_from_db()
     assert (sweep.crontab.minute, sweep.crontab.hour) == ("30", "*/2")

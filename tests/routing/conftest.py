@@ -6,7 +6,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from registry.services.tokens import api_token_create
-from routing import cache
 from tests.approvals.conftest import (  # noqa: F401  (fixtures)
     approved_request,
     default_gates,
@@ -25,23 +24,6 @@ from tests.approvals.conftest import (  # noqa: F401  (fixtures)
 from tests.factories import CatalogModelFactory, RegionFactory, VendorFactory
 
 RESOLVE = "/api/v1/resolve/"
-
-
-def _forget_everything():
-    from django.core.cache import cache as shared
-
-    cache.decisions.clear()
-    cache.identities.clear()
-    shared.clear()
-
-
-@pytest.fixture(autouse=True)
-def empty_routing_cache():
-    """Each test starts cold: a test's rolled-back data must not answer for the next one (in real life
-    the database only moves forward, through writes that invalidate)."""
-    _forget_everything()
-    yield
-    _forget_everything()
 
 
 @pytest.fixture

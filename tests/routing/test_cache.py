@@ -209,6 +209,35 @@ def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
     assert recomputed > 0, "a catalog change can alter any feature's route: everything is recomputed"
 
 
+@pytest.mark.parametrize("edit, everything", [
+    ({"operational_fallback": "Route to the human queue."}, False),
+    ({"status": "retired"}, False),
+    ({"restricted": True}, True),
+])
+def test_a_feature_edit_renews_that_feature_unless_it_changes_who_may_see_it(
+    router, live, feature, governance_admin, edit, everything
+):
+    from registry.models import Deployment
+    from registry.services import feature_update
+
+    other = FeatureFactory(slug="fraud-check", name="Fraud check", team=feature.team, risk_tier=feature.risk_tier)
+    Deployment.objects.create(feature=other, environment="production", region=Deployment.objects.filter(
+        feature=feature).first().region, version=live, updated_at=timezone.now(), updated_by=governance_admin)
+    cache.invalidate()  # created behind the services' back
+    resolve(router)
+    resolve(router, feature="fraud-check")
+    cache.decisions.clear()  # what follows is read from the shared cache: the fleet's view
+
+    feature_update(actor=governance_admin, feature=feature, reason="Edited for the test.", **edit)
+
+    other_queries, _ = queries(router, feature="fraud-check")
+    assert (other_queries > 0) is everything
+    recomputed, answer = queries(router)
+    assert recomputed > 0
+    if "status" in edit:
+        assert answer.status_code == 409, "a retired feature is refused on the next resolve"
+
+
 def test_an_answer_is_kept_no_longer_than_its_evidence_stays_fresh(router, live):
     # Benchmark evidence 90 days old under a 90-day rule goes stale within the minute.
     Evaluation.objects.filter(version=live, kind="benchmark").update(

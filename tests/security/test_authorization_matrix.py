@@ -20,7 +20,7 @@ import os
 import pytest
 from django.test import Client
 
-from routing import cache as routing_cache
+from tests.conftest import forget_caches
 from tests.security.authz_probe import outcome, probe, routes, url_for
 from tests.security.authz_world import build_world
 
@@ -190,26 +190,18 @@ MINIMAL_BODIES = {
 }
 
 
-def _forget_routing_cache():
-    from django.core.cache import cache as shared
-
-    routing_cache.decisions.clear()
-    routing_cache.identities.clear()
-    shared.clear()
-
-
 @pytest.fixture
 def world(request, team, eu, product_owner, ml_engineer, security_reviewer, legal_reviewer, governance_admin,
           other_product_owner, support_agent, auditor, outsider, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    _forget_routing_cache()
+    forget_caches()
     built = build_world(team=team, eu=eu, product_owner=product_owner, ml_engineer=ml_engineer,
                         security_reviewer=security_reviewer, legal_reviewer=legal_reviewer,
                         governance_admin=governance_admin)
     built["evaluation"] = built["v1"].evaluations.first()
     built["users"] = {name: request.getfixturevalue(name) for name in COLUMNS}
     yield built
-    _forget_routing_cache()
+    forget_caches()
 
 
 def test_every_route_has_an_expectation():

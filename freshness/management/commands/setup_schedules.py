@@ -22,8 +22,8 @@ class Schedule:
     description: str = ""
 
 
-# The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py and
-# webhooks/migrations/0002_schedule.py.
+# The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py,
+# webhooks/migrations/0002_schedule.py and readiness/migrations/0002 and 0003.
 SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
@@ -41,6 +41,11 @@ SCHEDULES = [
         "Daily readiness snapshot", "readiness.tasks.readiness_snapshot", minute="30", hour="0",
         description="Daily: record every feature's readiness checklist for the readiness charts (rerunning "
         "replaces the day's snapshot).",
+    ),
+    Schedule(  # the same as readiness/migrations/0003_warm_schedule.py
+        "Warm the readiness inventory", "readiness.tasks.readiness_warm", minute="*/10", hour="*",
+        description="Every ten minutes: compute what each feature is missing where the cached answer lapsed or "
+        "changed, so the Readiness page stays fast.",
     ),
 ]
 
