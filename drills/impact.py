@@ -1,21 +1,60 @@
 """Impact analysis: which features, versions and live deployments depend on a catalog entry.
 
 From a vendor (its models as primary or fallback), a model (as primary or fallback), a prompt version,
-a policy pack or a dataset (training, evaluation or retrieval). Three queries whatever the number of
-versions, starting from the permission-restricted version selector: restricted features stay hidden
-from those who may not see them.
+a policy pack or a dataset (training, evaluation or retrieval). Starting from the permission-restricted
+selectors: restricted features stay hidden from those who may not see them.
+
+A popular vendor has thousands of dependent features, so the analysis is paged by feature (by name):
+the database counts the features, versions and deployments, and only the page's features have their
+versions (with how each uses the entry) and live deployments loaded. A fixed number of queries
+whatever the number of features.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from registry.models import CatalogModel, Dataset, Deployment, PolicyPack, PromptVersion, Vendor, VersionDataset, VersionFallback
-from registry.selectors import versions_visible_to
+from registry.models import (
+    AIFeature,
+    CatalogModel,
+    Dataset,
+    Deployment,
+    FeatureVersion,
+    PolicyPack,
+    PromptVersion,
+    Vendor,
+    VersionDataset,
+    VersionFallback,
+)
+from drills.choices import IMPACT_KINDS
+from registry.selectors import features_visible_to, versions_visible_to
 
 ENTRY_MODELS = {"vendor": Vendor, "model": CatalogModel, "prompt": PromptVersion, "policy": PolicyPack, "dataset": Dataset}
+API_KINDS = {api_kind: kind for kind, api_kind in IMPACT_KINDS.items()}  # "policy-pack" -> "policy"
+
+
+class UnknownEntry(LookupError):
+    """No such kind of catalog entry, or no entry of that kind has the key."""
+
+
+def find_entry(api_kind: str, key: str) -> tuple[str, object]:
+    """The catalog page's kind and the entry named by an impact URL's kind and key (an id; a vendor's slug
+    too)."""
+    if api_kind not in API_KINDS:
+        raise UnknownEntry(f"Unknown kind '{api_kind}': choose one of {', '.join(API_KINDS)}.")
+    kind = API_KINDS[api_kind]
+    lookup = {"pk": int(key)} if key.isdigit() else ({"slug": key} if kind == "vendor" else None)
+    entry = ENTRY_MODELS[kind].objects.filter(**lookup).first() if lookup is not None else None
+    if entry is None:
+        raise UnknownEntry(f"No {api_kind} has the id '{key}'.")
+    return kind, entry
+
+
+def entry_key(kind: str, entry) -> str:
+    """How impact URLs name ``entry``: a vendor by its slug, the others by id."""
+    return entry.slug if kind == "vendor" else str(entry.pk)
 
 
 @dataclass
@@ -26,22 +65,62 @@ class FeatureImpact:
 
 
 @dataclass
+class ImpactTotals:
+    features: int = 0
+    versions: int = 0
+    deployments: int = 0
+
+
+@dataclass
 class Impact:
+    """The totals over every visible dependent feature; ``features``, ``versions`` and ``deployments`` for
+    one page of those features."""
+
     kind: str
     entry: object
+    totals: ImpactTotals = field(default_factory=ImpactTotals)
+    features: list[FeatureImpact] = field(default_factory=list)
     versions: list = field(default_factory=list)  # each with ``.uses``: how it depends on the entry
     deployments: list = field(default_factory=list)
-    features: list[FeatureImpact] = field(default_factory=list)
 
 
 def _lookup(kind: str, entry) -> Q:
+    """The versions that depend on ``entry``. Fallbacks and datasets by subquery: a join would repeat a
+    version once per matching link and call for DISTINCT."""
+    def fallback_to(**lookup):
+        return Q(pk__in=VersionFallback.objects.filter(**lookup).values("version_id"))
+
     return {
-        "vendor": lambda: Q(model__vendor=entry) | Q(fallbacks__model__vendor=entry),
-        "model": lambda: Q(model=entry) | Q(fallbacks__model=entry),
+        "vendor": lambda: Q(model__vendor=entry) | fallback_to(model__vendor=entry),
+        "model": lambda: Q(model=entry) | fallback_to(model=entry),
         "prompt": lambda: Q(prompt=entry),
         "policy": lambda: Q(policy_pack=entry),
-        "dataset": lambda: Q(dataset_links__dataset=entry),
+        "dataset": lambda: Q(pk__in=VersionDataset.objects.filter(dataset=entry).values("version_id")),
     }[kind]()
+
+
+def dependent_versions(*, user, kind: str, entry) -> QuerySet[FeatureVersion]:
+    """Every version ``user`` may see that depends on ``entry``."""
+    return versions_visible_to(user).filter(_lookup(kind, entry))
+
+
+def impact_features(*, user, kind: str, entry) -> QuerySet[AIFeature]:
+    """The features ``user`` may see with a version that depends on ``entry``, by name: what is paged."""
+    return (
+        features_visible_to(user)
+        .filter(pk__in=dependent_versions(user=user, kind=kind, entry=entry).values("feature_id"))
+        .select_related("team")
+        .order_by("name", "pk")
+    )
+
+
+def impact_totals(*, user, kind: str, entry, features: int) -> ImpactTotals:
+    """The dependent versions and their live deployments, counted in one query (``features``: the count the
+    paginator made already)."""
+    counts = dependent_versions(user=user, kind=kind, entry=entry).aggregate(
+        versions=Count("pk", distinct=True), deployments=Count("deployments", distinct=True)
+    )
+    return ImpactTotals(features=features, versions=counts["versions"], deployments=counts["deployments"])
 
 
 def _uses(kind: str, entry, version) -> list[str]:
@@ -55,13 +134,19 @@ def _uses(kind: str, entry, version) -> list[str]:
     return ["prompt" if kind == "prompt" else "policy pack"]
 
 
-def impact_of(*, user, kind: str, entry) -> Impact:
-    """What depends on ``entry`` among the features ``user`` may see."""
+def impact_of(*, user, kind: str, entry, features, totals: ImpactTotals) -> Impact:
+    """What depends on ``entry`` among ``features`` (one page of ``impact_features``): their dependent
+    versions, newest first, and the live deployments of those versions. Three queries (four with the
+    fallbacks or dataset links that say how a version uses the entry)."""
+    impact = Impact(kind=kind, entry=entry, totals=totals)
+    by_feature = {feature.pk: FeatureImpact(feature) for feature in features}
+    if not by_feature:
+        return impact
     versions = (
-        versions_visible_to(user)
-        .filter(pk__in=versions_visible_to(user).filter(_lookup(kind, entry)).values("pk"))
-        .select_related("feature", "feature__team", "model", "model__vendor")
-        .order_by("feature__name", "-number")
+        dependent_versions(user=user, kind=kind, entry=entry)
+        .filter(feature_id__in=list(by_feature))
+        .select_related("model", "model__vendor")
+        .order_by("-number")
     )
     if kind in ("vendor", "model"):
         versions = versions.prefetch_related(
@@ -71,20 +156,19 @@ def impact_of(*, user, kind: str, entry) -> Impact:
         versions = versions.prefetch_related(
             Prefetch("dataset_links", queryset=VersionDataset.objects.filter(dataset=entry).order_by("usage"))
         )
-    versions = list(versions)
-    impact = Impact(kind=kind, entry=entry, versions=versions)
-    if not versions:
-        return impact
-    impact.deployments = list(
-        Deployment.objects.filter(version__in=[version.pk for version in versions])
-        .select_related("feature", "region", "version")
-        .order_by("feature__name", "-environment", "region__code")
-    )
-    by_feature: dict[int, FeatureImpact] = {}
     for version in versions:
+        version.feature = by_feature[version.feature_id].feature
         version.uses = _uses(kind, entry, version)
-        by_feature.setdefault(version.feature_id, FeatureImpact(version.feature)).versions.append(version)
-    for deployment in impact.deployments:
+        by_feature[version.feature_id].versions.append(version)
+    dependent_ids = [version.pk for item in by_feature.values() for version in item.versions]
+    for deployment in (
+        Deployment.objects.filter(version_id__in=dependent_ids, feature_id__in=list(by_feature))
+        .select_related("region", "version")
+        .order_by("-environment", "region__code")
+    ):
+        deployment.feature = by_feature[deployment.feature_id].feature
         by_feature[deployment.feature_id].live.append(deployment)
-    impact.features = list(by_feature.values())
+    impact.features = list(by_feature.values())  # in the page's order: by name
+    impact.versions = [version for item in impact.features for version in item.versions]
+    impact.deployments = [deployment for item in impact.features for deployment in item.live]
     return impact

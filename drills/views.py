@@ -1,15 +1,21 @@
-"""Drill pages: saved drills, a new drill with a preview, and the printable report."""
+"""Drill pages: saved drills, a new drill with a preview, the printable report, and the catalog pages'
+impact section."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from drills import selectors, services
 from drills.filters import DrillRunFilter
 from drills.forms import DrillForm
+from drills.impact import UnknownEntry, find_entry
+from drills.panels import impact_panel_body
 from drills.permissions import can_run_drills, require_drill_reader, require_drill_runner
 from registry.views.base import FilteredListView, ServiceFormView, add_service_error
 
@@ -91,3 +97,20 @@ class DrillRunDetailView(ReaderRequiredMixin, TemplateView):
             "can_run": can_run_drills(self.request.user),
         }
 
+
+@method_decorator(never_cache, name="dispatch")
+class ImpactView(View):
+    """The body of a catalog page's "Impact" section, a page of features at a time (htmx loads it, and its
+    pager swaps it in place); asked without htmx (a browser without JavaScript follows the section's
+    link), the same as a page of its own. Every signed-in user, as the catalog pages; features they may
+    not see are left out."""
+
+    def get(self, request, kind: str, key: str):
+        try:
+            entry_kind, entry = find_entry(kind, key)
+        except UnknownEntry as unknown:
+            raise Http404(str(unknown)) from None
+        panel = impact_panel_body(user=request.user, kind=entry_kind, entry=entry, page=request.GET.get("page"))
+        partial = getattr(request, "htmx", False) and not request.htmx.boosted
+        return render(request, "drills/partials/impact_panel_body.html" if partial else "drills/impact.html",
+                      {"panel": panel})

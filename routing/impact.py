@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.choices import ModelStatus, VendorStatus
-from registry.models import CatalogModel, Deployment, Vendor
+from registry.models import CatalogModel, Deployment, Vendor, VersionFallback
+from registry.selectors import features_visible_to
 from routing.engine import Decision, Facts, Scenario, decide, load_facts_many
 
 
@@ -44,7 +45,10 @@ class RouteChange:
 
 
 def _routes_using(models) -> Deployment:
-    return Deployment.objects.filter(Q(version__model__in=models) | Q(version__fallbacks__model__in=models)).distinct()
+    """The deployments whose version pins one of ``models`` as primary or fallback (a subquery for the
+    fallbacks: no join that repeats a deployment, so no DISTINCT over thousands of rows)."""
+    with_fallback = VersionFallback.objects.filter(model__in=models).values("version_id")
+    return Deployment.objects.filter(Q(version__model__in=models) | Q(version_id__in=with_fallback))
 
 
 def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | None, status: str) -> Facts:
@@ -58,13 +62,20 @@ def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | N
     return replace(facts, models=[changed(model_facts) for model_facts in facts.models])
 
 
-def route_changes(*, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str) -> list[RouteChange]:
-    """Every live route through ``vendor``'s models (or ``model``), before and after it takes ``status``.
+def route_changes(*, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str,
+                  user=None) -> list[RouteChange]:
+    """Every live route through ``vendor``'s models (or ``model``), before and after it takes ``status``;
+    with ``user``, only the routes of the features they may see.
 
-    A fixed number of queries however many routes there are."""
+    A fixed number of queries however many routes there are. The decisions answer which model serves;
+    the facts leave out what only adds warnings (freeze, evidence), which a change of status never moves
+    and a route change never reads."""
     models = vendor.models.all() if vendor is not None else CatalogModel.objects.filter(pk=model.pk)
+    routes = _routes_using(models)
+    if user is not None:
+        routes = routes.filter(feature__in=features_visible_to(user))
     changes = []
-    for facts in load_facts_many(_routes_using(models), now=timezone.now()):
+    for facts in load_facts_many(routes, now=timezone.now(), warnings=False):
         after = _with_status(facts, vendor=vendor, model=model, status=status)
         changes.append(RouteChange(decide(facts), decide(after)))
     return changes

@@ -1,4 +1,5 @@
-"""Support's decision lookup, and governance's suspension of vendors and models."""
+"""Support's decision lookup, the live routes through a vendor or model, and governance's suspension of
+vendors and models."""
 
 from django import forms
 from django.contrib import messages
@@ -7,12 +8,16 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
 
 from registry.models import CatalogModel, Vendor
 from registry.permissions import is_governance
 from registry.views.base import ServiceFormView
 from routing import selectors, services, tokens
-from routing.panels import visible_changes
+from routing.panels import ROWS, routes_panel_body, visible_changes
 
 
 @login_required
@@ -37,6 +42,31 @@ def decision_lookup(request):
     return render(request, "routing/decision_lookup.html", context)
 
 
+def routes_url_key(kind: str, entry):
+    return entry.slug if kind == "vendor" else entry.pk
+
+
+def catalog_entry(kind: str, key):
+    if kind == "vendor":
+        return get_object_or_404(Vendor, slug=key)
+    return get_object_or_404(CatalogModel.objects.select_related("vendor"), pk=key)
+
+
+@method_decorator(never_cache, name="dispatch")
+class CatalogRoutesView(View):
+    """The body of the vendor and model pages' "Live routes" section (htmx loads it); asked without htmx
+    (a browser without JavaScript follows the section's link), the same as a page of its own. Every
+    signed-in user; the routes of features they may not see are left out."""
+
+    kind = "vendor"
+
+    def get(self, request, key):
+        panel = routes_panel_body(user=request.user, kind=self.kind, entry=catalog_entry(self.kind, key))
+        partial = getattr(request, "htmx", False) and not request.htmx.boosted
+        template = "routing/partials/catalog_routes_body.html" if partial else "routing/catalog_routes.html"
+        return render(request, template, {"panel": panel})
+
+
 class StatusChangeForm(forms.Form):
     reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
                              help_text="Owners of the affected features and auditors read this.")
@@ -52,19 +82,20 @@ class CatalogStatusView(LoginRequiredMixin, ServiceFormView):
         if action not in ("suspend", "reinstate"):
             raise Http404("Unknown action.")
         self.kind, self.suspend = kind, action == "suspend"
-        self.entry = get_object_or_404(Vendor, slug=key) if kind == "vendor" else get_object_or_404(
-            CatalogModel.objects.select_related("vendor"), pk=key
-        )
+        self.entry = catalog_entry(kind, key)
         if request.user.is_authenticated and not is_governance(request.user):
             raise PermissionDenied(f"Only governance admins suspend or reinstate a {kind}.")
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         changes = visible_changes(self.request.user, self.entry, self.kind)
+        changed = [change for change in changes if change.changed]
         return {
             **super().get_context_data(**kwargs), "kind": self.kind, "entry": self.entry, "suspend": self.suspend,
-            "changes": [change for change in changes if change.changed],
-            "unchanged": sum(not change.changed for change in changes), "section": f"{self.kind}_detail",
+            "changes": changed[:ROWS], "changed_total": len(changed),
+            "routes_lost": sum(change.after.served is None for change in changed),
+            "unchanged": len(changes) - len(changed), "section": f"{self.kind}_detail",
+            "api_url": reverse(f"routing-api:{self.kind}-routes", args=[routes_url_key(self.kind, self.entry)]),
         }
 
     def perform(self, form):

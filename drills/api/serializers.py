@@ -4,6 +4,7 @@ from rest_framework import serializers
 from drills import selectors
 from drills.choices import MAX_DAYS, DrillKind, Outcome
 from drills.models import DrillRun
+from registry.api.pagination import PageSerializer
 from registry.models import CatalogModel, Region, Vendor
 
 
@@ -134,10 +135,20 @@ class ImpactEntrySerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ImpactSerializer(serializers.Serializer):
+class ImpactTotalsSerializer(serializers.Serializer):
+    features = serializers.IntegerField(help_text="Features that depend on it (as count).")
+    versions = serializers.IntegerField(help_text="Their versions that depend on it.")
+    deployments = serializers.IntegerField(help_text="The live deployments of those versions.")
+
+
+class ImpactSerializer(PageSerializer):
+    """One page of the features that depend on the entry, by name; the totals over all of them."""
+
+    count = serializers.SerializerMethodField(help_text="Features that depend on it, on every page.")
     entry = serializers.SerializerMethodField()
-    features = ImpactFeatureSerializer(many=True)
-    versions = ImpactVersionSerializer(many=True)
+    totals = ImpactTotalsSerializer()
+    results = ImpactFeatureSerializer(many=True, source="features", help_text="This page's features, by name.")
+    versions = ImpactVersionSerializer(many=True, help_text="The versions of this page's features that depend on it.")
     deployments = ImpactDeploymentSerializer(many=True, help_text="The live deployments of those versions.")
 
     @extend_schema_field(ImpactEntrySerializer)

@@ -1,6 +1,5 @@
 """Drills and impact analysis over the API: the same services and selectors as the pages."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -10,12 +9,10 @@ from rest_framework.views import APIView
 
 from drills import selectors, services
 from drills.api import serializers as s
-from drills.choices import IMPACT_KINDS
 from drills.filters import DrillRunFilter
-from drills.impact import ENTRY_MODELS, impact_of
+from drills.impact import API_KINDS, UnknownEntry, find_entry, impact_features, impact_of, impact_totals
 from drills.permissions import require_drill_reader
-
-API_KINDS = {api_kind: kind for kind, api_kind in IMPACT_KINDS.items()}
+from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 
 
 class DrillRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -50,24 +47,29 @@ class DrillRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 class ImpactView(APIView):
     """What depends on a catalog entry: the features, versions and live deployments (environment, region,
     version) that use a vendor's models, a model (primary or fallback), a prompt version, a policy pack or
-    a dataset. Only features you may see."""
+    a dataset. Only features you may see.
+
+    Paginated by feature, by name, like every list (``?page=``, ``?page_size=``): ``results`` are the
+    page's features, ``versions`` and ``deployments`` those of the page's features only; ``count`` and
+    ``totals`` count every dependent feature, version and live deployment."""
 
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(API_KINDS)),
             OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH,
                              description="The entry's id (a vendor also by its slug)."),
+            *PAGE_PARAMETERS,
         ],
         responses=s.ImpactSerializer,
     )
     def get(self, request, kind: str, key: str):
-        if kind not in API_KINDS:
-            raise NotFound(f"Unknown kind '{kind}': choose one of {', '.join(API_KINDS)}.")
-        entry_kind = API_KINDS[kind]
-        model = ENTRY_MODELS[entry_kind]
-        lookup = {"pk": int(key)} if key.isdigit() else ({"slug": key} if entry_kind == "vendor" else None)
-        if lookup is None:
-            raise NotFound(f"No {kind} has the id '{key}'.")
-        entry = get_object_or_404(model, **lookup)
-        impact = impact_of(user=request.user, kind=entry_kind, entry=entry)
-        return Response(s.ImpactSerializer(impact, context={"api_kind": kind, "key": key}).data)
+        try:
+            entry_kind, entry = find_entry(kind, key)
+        except UnknownEntry as unknown:
+            raise NotFound(str(unknown)) from None
+        lookup = {"user": request.user, "kind": entry_kind, "entry": entry}
+        paginator = PageNumberPagination()
+        features = paginator.paginate_queryset(impact_features(**lookup), request, view=self)
+        totals = impact_totals(**lookup, features=paginator.page.paginator.count)
+        impact = impact_of(**lookup, features=features, totals=totals)
+        return Response(s.ImpactSerializer(impact, context={"api_kind": kind, "key": key, "paginator": paginator}).data)

@@ -3,6 +3,7 @@ the service for speed and matches ``ResolveSerializer``)."""
 
 from rest_framework import serializers
 
+from registry.api.pagination import PageSerializer
 from registry.choices import Environment
 from routing.services import LEDGER_BATCH_LIMIT
 
@@ -191,6 +192,20 @@ class RouteChangeSerializer(serializers.Serializer):
 
     def get_serves_after(self, change) -> str | None:
         return change.after.served.label if change.after.served else None
+
+
+class RouteTotalsSerializer(serializers.Serializer):
+    routes = serializers.IntegerField(help_text="Live routes through it, among the features you may see.")
+    changed = serializers.IntegerField(help_text="How many of them the suspension (or reinstatement) would change.")
+
+
+class RouteChangePageSerializer(PageSerializer):
+    """One page of the route changes (``{"totals": ..., "results": [RouteChange, ...]}``)."""
+
+    count = serializers.SerializerMethodField(help_text="Live routes through it (as totals.routes).")
+    totals = RouteTotalsSerializer()
+    results = RouteChangeSerializer(many=True, help_text="This page's routes: changed first, then by feature name "
+                                                         "and region.")
 
 
 class StatusChangeInputSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.choices import Environment
+from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from registry.models import CatalogModel, Vendor
 from routing import selectors, services, tokens
 from routing.api import serializers as s
@@ -119,11 +120,18 @@ class CatalogRoutesMixin:
 
 class CatalogRoutesView(CatalogRoutesMixin, APIView):
     """The live routes through a vendor's models (or a model), and what suspending it (reinstating it,
-    if suspended) would do to each: keep serving, move to a fallback, or lose its route."""
+    if suspended) would do to each: keep serving, move to a fallback, or lose its route. Paginated like
+    every list, changed routes first; ``totals`` counts the routes and the changed ones (every route is
+    decided for them, so each page costs the whole analysis). Only features you may see."""
 
-    @extend_schema(responses=s.RouteChangeSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=s.RouteChangePageSerializer)
     def get(self, request, key):
-        return Response(s.RouteChangeSerializer(visible_changes(request.user, self.entry(key), self.kind), many=True).data)
+        changes = visible_changes(request.user, self.entry(key), self.kind)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(changes, request, view=self)
+        totals = {"routes": len(changes), "changed": sum(change.changed for change in changes)}
+        return Response(s.RouteChangePageSerializer({"totals": totals, "results": page},
+                                                    context={"paginator": paginator}).data)
 
 
 class CatalogStatusView(CatalogRoutesMixin, APIView):

@@ -1,5 +1,6 @@
 """A drill in the browser: governance previews and runs "vendor unavailable" and reads which features keep a
-route (moved to another vendor's fallback) and which lose it; nothing live changes."""
+route (moved to another vendor's fallback) and which lose it; nothing live changes. Then the vendor's page
+loads its "Impact" section after the page, and its pager turns the page within the section."""
 
 import pytest
 from playwright.sync_api import expect
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_governance_runs_a_vendor_unavailable_drill_and_sees_which_features_keep_a_route(
-    page, sign_in, live_server, world, governance_admin
+    page, sign_in, live_server, world, governance_admin, monkeypatch
 ):
     live_before = list(Deployment.objects.values_list("pk", "version_id", "updated_at"))
     sign_in(governance_admin)
@@ -44,3 +45,17 @@ def test_governance_runs_a_vendor_unavailable_drill_and_sees_which_features_keep
     expect(page.locator("#results")).to_contain_text("Vendor Acme AI unavailable")
     assert list(Deployment.objects.values_list("pk", "version_id", "updated_at")) == live_before
     assert Vendor.objects.get(slug="acme").status == "approved"
+
+    monkeypatch.setattr("drills.panels.PAGE_SIZE", 1)  # the live server runs in this process: one feature a page
+    page.goto(f"{live_server.url}{world['acme'].get_absolute_url()}")
+    impact = page.locator("#impact-panel")
+    expect(impact).to_contain_text("2 features, 2 versions and 3 live deployments depend on it")
+    expect(impact.locator("table")).to_contain_text("Claims triage")
+    expect(impact.locator("table")).not_to_contain_text("Fraud scoring")
+    expect(impact).to_contain_text("Showing 1 of 2 features (1–1, by name)")
+    impact.get_by_role("link", name="Next →").click()
+    expect(impact.locator("table")).to_contain_text("Fraud scoring")
+    expect(impact).to_contain_text("Showing 1 of 2 features (2–2, by name)")
+    expect(impact.locator("table")).to_contain_text("production/eu → v")
+    assert page.url == f"{live_server.url}{world['acme'].get_absolute_url()}"  # still on the vendor's page
+    expect(page.locator("#live-routes table")).to_contain_text("Fraud scoring")  # the other lazy section

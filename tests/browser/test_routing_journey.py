@@ -1,7 +1,7 @@
-"""Routing in the browser: a router resolves claims triage; governance reads on the vendor page which live
-routes a suspension would move, suspends the vendor (a reason is required), and the next resolve serves the
-other vendor's fallback; support pastes the first answer's decision token and reads what served it and who
-approved it."""
+"""Routing in the browser: a router resolves claims triage; governance reads on the vendor page (in its
+"Live routes" section, loaded after the page) which live routes a suspension would move, suspends the
+vendor (a reason is required), and the next resolve serves the other vendor's fallback; support pastes
+the first answer's decision token and reads what served it and who approved it."""
 
 import pytest
 from playwright.sync_api import expect
@@ -49,6 +49,8 @@ def test_suspending_a_vendor_moves_its_routes_and_support_reads_a_decision(
     page.get_by_role("button", name=f"Suspend {vendor.name}").click()
     expect(page.locator(".messages")).to_contain_text("2 live routes changed")
     expect(page.locator(".page-head")).to_contain_text("Suspended")
+    expect(page.locator("#live-routes")).to_contain_text("Reinstating it would change 2 of them")
+    expect(page.get_by_role("link", name="Reinstate this vendor…")).to_be_visible()
 
     second = resolve(router).json()
     assert second["model"]["identifier"] == "mistral-large" and second["route"] == "fallback 1"

@@ -1,14 +1,20 @@
 """Impact analysis: from each kind of catalog entry, the features, versions and live deployments that
-depend on it, on its page and in the API; restricted features hidden."""
+depend on it, in the catalog page's lazily loaded section and in the API, a page of features at a time;
+restricted features hidden."""
 
 import pytest
 from rest_framework.test import APIClient
 
-from registry.models import VersionDataset
+from drills import panels
+from registry import extensions
+from registry.models import FeatureVersion, VersionDataset
 from tests.drills.conftest import add_features
 from tests.factories import DatasetFactory
+from tests.query_counts import assert_constant
 
 pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def api(user):
@@ -45,17 +51,40 @@ EXPECTED = {  # kind: {feature: live deployments}, as governance sees it
 }
 
 
+def panel_url(kind, key):
+    return f"/drills/impact/{kind}/{key}/"
+
+
+def grow(world, dataset, count, *, by, prefix="extra"):
+    """``count`` more features that depend on every entry of ``entries`` (through acme/atlas with
+    bolt/breeze as fallback, and the claims version's prompt, policy pack and dataset)."""
+    claims = world["versions"]["claims"]
+    add_features(world, count, by=by, prefix=prefix)
+    extra = FeatureVersion.objects.filter(feature__slug__startswith=f"{prefix}-")
+    extra.update(prompt=claims.prompt, policy_pack=claims.policy_pack)
+    VersionDataset.objects.bulk_create(
+        VersionDataset(version=version, dataset=dataset, usage="training")
+        for version in extra.exclude(dataset_links__dataset=dataset)
+    )
+
+
+# --- The API -------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("kind", list(EXPECTED))
 def test_the_api_lists_what_depends_on_each_kind_of_entry(world, dataset, governance_admin, kind):
     entry, key = entries(world, dataset)[kind]
     body = api(governance_admin).get(f"/api/v1/impact/{kind}/{key}/").json()
-    assert {feature["slug"]: len(feature["live"]) for feature in body["features"]} == EXPECTED[kind]
+    assert {feature["slug"]: len(feature["live"]) for feature in body["results"]} == EXPECTED[kind]
     assert {(row["feature"], row["environment"], row["region"]) for row in body["deployments"]} == {
         (slug, "production", region)
         for slug, regions in {"claims-triage": ["eu", "us"], "fraud-scoring": ["eu"], "care-bot": ["eu"]}.items()
         if slug in EXPECTED[kind] for region in regions
     }
     assert body["entry"]["kind"] == kind and body["entry"]["name"] == str(entry)
+    assert body["count"] == len(EXPECTED[kind]) and body["next"] is None and body["previous"] is None
+    assert body["totals"] == {"features": len(EXPECTED[kind]), "versions": len(EXPECTED[kind]),
+                              "deployments": sum(EXPECTED[kind].values())}
 
 
 def test_the_api_says_how_each_version_depends_on_it(world, dataset, governance_admin):
@@ -69,48 +98,125 @@ def test_the_api_says_how_each_version_depends_on_it(world, dataset, governance_
     }
 
 
+def test_the_api_pages_by_feature_name_with_the_totals_of_every_page(world, dataset, governance_admin):
+    grow(world, dataset, 3, by=governance_admin)  # Extra 0..2: each one version, live in eu and us
+    client = api(governance_admin)
+    first = client.get("/api/v1/impact/vendor/acme/", {"page_size": 2}).json()
+    assert first["count"] == 5 and first["previous"] is None and "page=2" in first["next"]
+    assert first["totals"] == {"features": 5, "versions": 5, "deployments": 2 + 1 + 3 * 2}
+    assert [feature["name"] for feature in first["results"]] == ["Claims triage", "Extra 0"]
+    assert {row["feature"] for row in first["versions"]} == {"claims-triage", "extra-0"}
+    assert {row["feature"] for row in first["deployments"]} == {"claims-triage", "extra-0"}
+    last = client.get("/api/v1/impact/vendor/acme/", {"page_size": 2, "page": 3}).json()
+    assert [feature["slug"] for feature in last["results"]] == ["fraud-scoring"] and last["next"] is None
+    assert [(row["feature"], row["region"]) for row in last["deployments"]] == [("fraud-scoring", "eu")]
+    assert last["totals"] == first["totals"]
+    assert client.get("/api/v1/impact/vendor/acme/", {"page_size": 2, "page": 4}).status_code == 404
+
+
 def test_restricted_features_are_hidden_from_those_who_may_not_see_them(world, dataset, security_reviewer, auditor):
     body = api(security_reviewer).get("/api/v1/impact/vendor/acme/").json()
-    assert [feature["slug"] for feature in body["features"]] == ["claims-triage"]
+    assert [feature["slug"] for feature in body["results"]] == ["claims-triage"]
     assert {row["feature"] for row in body["deployments"]} == {"claims-triage"}
-    assert "fraud-scoring" in {f["slug"] for f in api(auditor).get("/api/v1/impact/vendor/acme/").json()["features"]}
+    assert body["count"] == 1 and body["totals"] == {"features": 1, "versions": 1, "deployments": 2}
+    assert "fraud-scoring" in {f["slug"] for f in api(auditor).get("/api/v1/impact/vendor/acme/").json()["results"]}
 
 
-def test_unknown_kinds_and_entries_are_404(world, governance_admin):
+def test_unknown_kinds_and_entries_are_404(client, world, governance_admin):
     assert api(governance_admin).get("/api/v1/impact/planet/1/").status_code == 404
     assert api(governance_admin).get("/api/v1/impact/model/999999/").status_code == 404
     assert api(governance_admin).get("/api/v1/impact/prompt/not-a-number/").status_code == 404
-
-
-@pytest.mark.parametrize("kind", list(EXPECTED))
-def test_each_catalog_page_has_an_impact_section(client, world, dataset, governance_admin, outsider, kind):
-    entry, _ = entries(world, dataset)[kind]
     client.force_login(governance_admin)
-    html = client.get(entry.get_absolute_url()).content.decode()
-    assert "<h2>Impact</h2>" in html
-    assert "Claims triage" in html and "production/<code>eu</code> → v" in html
-    client.force_login(outsider)
-    html = client.get(entry.get_absolute_url()).content.decode()
-    assert "<h2>Impact</h2>" in html and "Fraud scoring" not in html
+    assert client.get(panel_url("planet", 1)).status_code == 404
+    assert client.get(panel_url("model", 999999)).status_code == 404
 
 
-@pytest.mark.parametrize("kind", list(EXPECTED))
-def test_the_impact_section_costs_the_same_queries_for_few_or_many_features(
-    client, world, dataset, governance_admin, kind
+def test_the_api_costs_the_same_queries_for_2_as_for_8_features(
+    client, world, dataset, governance_admin, django_assert_max_num_queries
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    entry, _ = entries(world, dataset)[kind]
     client.force_login(governance_admin)
-    client.get(entry.get_absolute_url())
-    with CaptureQueriesContext(connection) as few:
+    assert_constant(client, "/api/v1/impact/vendor/acme/", lambda n: grow(world, dataset, n, by=governance_admin,
+                                                                          prefix=f"grow{n}"),
+                    django_assert_max_num_queries, 12)
+
+
+# --- The catalog pages' section ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_each_catalog_page_loads_its_impact_section_from_its_own_url(
+    client, world, dataset, governance_admin, outsider, kind
+):
+    entry, key = entries(world, dataset)[kind]
+    client.force_login(governance_admin)
+    page = client.get(entry.get_absolute_url()).content.decode()
+    assert "<h2>Impact</h2>" in page
+    assert f'hx-get="{panel_url(kind, key)}"' in page and f'href="{panel_url(kind, key)}"' in page  # without JS: a link
+    assert "production/<code>eu</code> → v" not in page  # the body is not on the page
+    body = client.get(panel_url(kind, key), **HTMX).content.decode()
+    assert body.startswith('<div id="impact-panel">') and "<html" not in body
+    assert "Claims triage" in body and "production/<code>eu</code> → v" in body
+    whole = client.get(panel_url(kind, key)).content.decode()  # followed without JavaScript: a page
+    assert "<html" in whole and "Impact of" in whole and "Claims triage" in whole
+    client.force_login(outsider)
+    assert "Fraud scoring" not in client.get(panel_url(kind, key), **HTMX).content.decode()
+
+
+def test_the_catalog_pages_cost_no_query_for_their_impact_and_routes_sections(
+    client, world, dataset, governance_admin, monkeypatch
+):
+    from tests.query_counts import count_queries
+
+    client.force_login(governance_admin)
+    for entry, _key in entries(world, dataset).values():
         client.get(entry.get_absolute_url())
-    add_features(world, 5, by=governance_admin)
-    extra = type(world["versions"]["claims"]).objects.filter(feature__slug__startswith="extra-")
-    extra.update(prompt=world["versions"]["claims"].prompt, policy_pack=world["versions"]["claims"].policy_pack)
-    VersionDataset.objects.bulk_create(VersionDataset(version=version, dataset=dataset, usage="training") for version in extra)
-    with CaptureQueriesContext(connection) as many:
-        html = client.get(entry.get_absolute_url()).content.decode()
-    assert html.count("Extra ") >= 5
-    assert len(many.captured_queries) == len(few.captured_queries)
+        with_sections, response = count_queries(client, entry.get_absolute_url())
+        assert b'id="impact-panel"' in response.content
+        with monkeypatch.context() as patch:
+            patch.setattr(extensions, "catalog_panels", [])
+            without, response = count_queries(client, entry.get_absolute_url())
+            assert b'id="impact-panel"' not in response.content
+        assert with_sections == without, entry
+
+
+def test_the_section_pages_through_the_features_in_place(client, world, dataset, governance_admin, monkeypatch):
+    monkeypatch.setattr(panels, "PAGE_SIZE", 2)
+    grow(world, dataset, 3, by=governance_admin)
+    client.force_login(governance_admin)
+    first = client.get(panel_url("vendor", "acme"), **HTMX).content.decode()
+    assert "Claims triage" in first and "Extra 0" in first and "Extra 1" not in first
+    assert "5 features, 5 versions and 9 live deployments depend on it" in first
+    assert "Showing 2 of 5 features (1–2, by name)" in first
+    assert (f'href="{panel_url("vendor", "acme")}?page=2" hx-get="{panel_url("vendor", "acme")}?page=2" '
+            'hx-target="#impact-panel" hx-swap="outerHTML"') in first
+    last = client.get(panel_url("vendor", "acme"), {"page": 3}, **HTMX).content.decode()
+    assert "Fraud scoring" in last and "Claims triage" not in last and "Showing 1 of 5 features (5–5, by name)" in last
+    assert "5 features, 5 versions and 9 live deployments depend on it" in last
+    beyond = client.get(panel_url("vendor", "acme"), {"page": 99}, **HTMX).content.decode()
+    assert "Fraud scoring" in beyond  # a bad page number shows the nearest page
+
+
+def test_the_section_hides_restricted_features_from_those_who_may_not_see_them(
+    client, world, dataset, security_reviewer, auditor
+):
+    client.force_login(security_reviewer)
+    body = client.get(panel_url("vendor", "acme"), **HTMX).content.decode()
+    assert "Claims triage" in body and "Fraud scoring" not in body and "fraud-scoring" not in body
+    assert "1 feature, 1 version and 2 live deployments depend on it" in body
+    client.force_login(auditor)
+    assert "Fraud scoring" in client.get(panel_url("vendor", "acme"), **HTMX).content.decode()
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_the_section_costs_the_same_queries_for_2_as_for_8_features(
+    client, world, dataset, governance_admin, kind, django_assert_max_num_queries
+):
+    _entry, key = entries(world, dataset)[kind]
+    client.force_login(governance_admin)
+
+    def rows(response):
+        return response.content.decode().count("<tr>") - 1  # less the header row
+
+    assert_constant(client, panel_url(kind, key), lambda n: grow(world, dataset, n, by=governance_admin,
+                                                                  prefix=f"grow{n}"),
+                    django_assert_max_num_queries, 12, rows=rows)
