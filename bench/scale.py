@@ -497,6 +497,7 @@ PK_SOURCE = {  # URL name (without namespace) -> the reference its pk argument n
     "incident-timeline": "incident", "finding-detail": "finding", "sweep-run-detail": "sweep_run",
     "subscription-detail": "subscription", "delivery-detail": "delivery", "evidence-pack-detail": "export",
     "drill-detail": "drill",
+    "owner_suggestions": "incident",
 }
 
 
@@ -606,8 +607,8 @@ def main() -> int:
         say("")
         say(f"== scale {scale:g} ({dj_database_url.parse(url)['NAME']}) ==")
         prepare(url, scale)
-        started = time.perf_counter()
         cache.clear()  # entries of the other scale's database, or of an earlier run, must not answer
+        started = time.perf_counter()
         measured[scale] = run_pages(ARGS.requests if scale == ARGS.scale else 2)
         say(f"  measured {len(measured[scale]['pages'])} (page, persona) pairs in {time.perf_counter() - started:.0f} s")
         if scale == ARGS.scale and not ARGS.no_verify:

@@ -1,4 +1,5 @@
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from incidents.models import Incident, IncidentEvent
 from registry.selectors import features_visible_to
@@ -13,11 +14,40 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
 
 
 def incident_detail(*, user, pk: int) -> Incident:
-    return incidents_visible_to(user).select_related(
-        "reporter", "live_event", "live_event__actor", "live_version__model", "live_version__model__vendor",
-        "live_version__prompt", "live_version__policy_pack", "feature__incident_owner", "feature__accountable_owner",
-    ).get(pk=pk)
+    """Raises ``Incident.DoesNotExist`` for incidents the user may not see, as for missing ones.
+
+    Read with ``filter()``, not ``get()``: ``get()`` adds ``LIMIT 21``, and under a LIMIT PostgreSQL weighs
+    many more join orders for these sixteen tables (17 ms of planning against 3 ms without; the query runs
+    in 0.3 ms). A primary key matches one row at most anyway.
+    """
+    found = list(
+        incidents_visible_to(user).select_related(
+            "reporter", "live_event", "live_event__actor", "live_version__model", "live_version__model__vendor",
+            "live_version__prompt", "live_version__policy_pack", "feature__incident_owner", "feature__accountable_owner",
+        ).filter(pk=pk).order_by()
+    )
+    if not found:
+        raise Incident.DoesNotExist("No such incident, or it is restricted.")
+    return found[0]
 
 
 def incident_timeline(*, incident: Incident) -> QuerySet[IncidentEvent]:
     return incident.events.select_related("actor", "deployment_event", "deployment_event__to_version").order_by("at", "id")
+
+
+def owner_suggestions(*, typed: str, limit: int = 20) -> list[tuple[str, str]]:
+    """``(username, label)`` of at most ``limit`` active people whose username or name contains ``typed``, by
+    username: whom the incident page's owner box suggests. The same people the owner field accepts;
+    ``incident_assign`` refuses, with the reason, one who cannot see the feature."""
+    people = get_user_model().objects.filter(is_active=True)
+    if typed:
+        people = people.filter(
+            Q(username__icontains=typed) | Q(first_name__icontains=typed) | Q(last_name__icontains=typed)
+        )
+    people = people.order_by("username").only("username", "first_name", "last_name")[:limit]
+    return [(person.username, _person_label(person)) for person in people]
+
+
+def _person_label(person) -> str:
+    full = person.get_full_name()
+    return f"{full} ({person.username})" if full else person.username

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/comment/", views.CommentView.as_view(), name="comment"),
     path("<int:pk>/status/", views.TransitionView.as_view(), name="transition"),
     path("<int:pk>/owner/", views.AssignView.as_view(), name="assign"),
+    path("<int:pk>/owner/suggestions/", views.OwnerSuggestionsView.as_view(), name="owner_suggestions"),
     path("<int:pk>/link/", views.LinkView.as_view(), name="link"),
     path("<int:pk>/rollback/", views.IncidentRollbackView.as_view(), name="rollback"),
 ]

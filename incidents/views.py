@@ -32,7 +32,7 @@ from registry.models import AIFeature, Deployment, Region
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role
 from registry.services import rollback_candidates, rollback_choices
-from registry.views.base import FilteredListView, ServiceFormView, add_service_error
+from registry.views.base import FilteredListView, ServiceFormView, SuggestionsView, add_service_error
 
 
 class IncidentListView(FilteredListView):
@@ -55,7 +55,7 @@ class IncidentCreateView(ServiceFormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "features": registry_selectors.features_visible_to(self.request.user).order_by("name")}
+        return {**super().get_form_kwargs(), "features": registry_selectors.features_visible_to(self.request.user)}
 
     def get_initial(self):
         return {"feature": self.request.GET.get("feature")}
@@ -137,12 +137,24 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
         "may_roll_back": may_roll_back and incident.status != "closed",
         "comment_form": CommentForm(),
         "transition_form": TransitionForm(incident=incident) if incident.status != "closed" else None,
-        "assign_form": AssignForm(initial={"owner": incident.owner.username}),
+        "assign_form": AssignForm(initial={"owner": incident.owner.username}, incident=incident),
         "link_form": LinkForm(),
         "rollback_form": rollback_form,
     }
     context.update(bound_forms)
     return context
+
+
+class OwnerSuggestionsView(IncidentMixin, SuggestionsView):
+    """htmx: people matching what was typed in the incident page's owner box, for those who may reassign it."""
+
+    def get(self, request, *args, **kwargs):
+        if not can_work_incident(request.user, self.incident):
+            raise PermissionDenied("Only the incident owner, the feature's team, support and governance reassign incidents.")
+        return super().get(request, *args, **kwargs)
+
+    def get_suggestions(self, typed, limit):
+        return selectors.owner_suggestions(typed=typed, limit=limit)
 
 
 class IncidentActionView(IncidentMixin, View):
@@ -196,6 +208,9 @@ class TransitionView(IncidentActionView):
 
 class AssignView(IncidentActionView):
     form_class, context_key, success = AssignForm, "assign_form", "Changed the owner."
+
+    def get_form(self):
+        return AssignForm(self.request.POST, incident=self.incident)
 
     def act(self, form):
         services.incident_assign(actor=self.request.user, incident=self.incident, owner=form.cleaned_data["owner"])

@@ -63,6 +63,15 @@ def feature_detail(*, user, slug: str) -> AIFeature:
     )
 
 
+def feature_suggestions(*, user, typed: str, limit: int = 20) -> list[tuple[str, str]]:
+    """``(slug, name)`` of at most ``limit`` features the user may see whose name or slug contains
+    ``typed``, by name (all of them, by name, when nothing is typed): what a feature box suggests."""
+    features = features_visible_to(user)
+    if typed:
+        features = features.filter(Q(name__icontains=typed) | Q(slug__icontains=typed))
+    return list(features.order_by("name", "slug").values_list("slug", "name")[:limit])
+
+
 def _version_related(queryset: QuerySet[FeatureVersion]) -> QuerySet[FeatureVersion]:
     return queryset.select_related(
         "feature", "feature__team", "model", "model__vendor", "prompt", "policy_pack", "parent", "author",

@@ -41,6 +41,7 @@ urlpatterns = [
         name="rollback",
     ),
     path("live-at/", deployments.LiveAtView.as_view(), name="live_at"),
+    path("suggest/features/", deployments.FeatureSuggestionsView.as_view(), name="feature_suggestions"),
     path("notifications/", deployments.NotificationListView.as_view(), name="notification_list"),
     path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
     path("tokens/", tokens.ApiTokenListView.as_view(), name="token_list"),

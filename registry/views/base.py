@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.views import View
 from django.views.generic import FormView, ListView
 
 from registry.exceptions import Conflict
@@ -93,3 +95,23 @@ class ServiceFormView(FormView):
 
     def get_success_url(self):
         return self.object.get_absolute_url()
+
+
+class SuggestionsView(View):
+    """htmx: the ``<option>``s of a ``SuggestionsInput``'s ``<datalist>``, at most ``limit`` matches of what
+    was typed (``registry.widgets``).
+
+    The box sends what was typed under its field's name (htmx includes the element's own value), so the
+    view reads the one parameter it is given, whatever the field is called. Subclasses implement
+    ``get_suggestions(typed, limit)``: ``(value, label)`` pairs, best first, from a selector.
+    """
+
+    limit = 20
+    longest_typed = 100
+
+    def get_suggestions(self, typed: str, limit: int) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        typed = next(iter(request.GET.values()), "").strip()[: self.longest_typed]
+        return render(request, "includes/suggestions.html", {"suggestions": self.get_suggestions(typed, self.limit)})

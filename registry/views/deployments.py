@@ -1,4 +1,4 @@
-"""Rollback from the feature page, and the user's notifications."""
+"""Rollback from the feature page, what was live when, and the user's notifications."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from django.views.generic import ListView, TemplateView
 from registry import selectors, services
 from registry.choices import Environment
 from registry.models import Deployment, Notification, Region
-from registry.views.base import ClampedPaginationMixin, ServiceFormView
+from registry.views.base import ClampedPaginationMixin, ServiceFormView, SuggestionsView
 from registry.views.features import FeatureMixin
+from registry.widgets import FeatureSlugField
 
 
 class RollbackForm(forms.Form):
@@ -97,7 +98,8 @@ class NotificationListView(ClampedPaginationMixin, ListView):
 
 
 class LiveAtForm(forms.Form):
-    feature = forms.ModelChoiceField(queryset=None, to_field_name="slug")
+    # A box with suggestions, not a <select> of every visible feature (5,000 options: 280 kB, 0.25 s a view).
+    feature = FeatureSlugField()
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
     region = forms.ModelChoiceField(queryset=Region.objects.order_by("code"), to_field_name="code")
     at = forms.DateTimeField(
@@ -108,6 +110,13 @@ class LiveAtForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["feature"].queryset = selectors.features_visible_to(user).order_by("name")
+
+
+class FeatureSuggestionsView(SuggestionsView):
+    """htmx: the features the user may see matching what was typed in a feature box (the live-at page's)."""
+
+    def get_suggestions(self, typed, limit):
+        return selectors.feature_suggestions(user=self.request.user, typed=typed, limit=limit)
 
 
 class LiveAtView(TemplateView):

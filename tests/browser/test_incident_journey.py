@@ -59,12 +59,18 @@ def history(team, product_owner, ml_engineer, security_reviewer, legal_reviewer)
 def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(as_user, live_server, history, support_agent, product_owner):
     feature = history["feature"]
     impact = timezone.now() - timedelta(hours=2)  # after v1 went live, before v2 did
+    FeatureFactory(slug="fx-rates", name="Currency rates", team=feature.team)  # the feature box must not suggest it
 
     # Support logs a SEV1 for two hours ago and sees v1 filled in as what was live then.
     support = as_user(support_agent)
     support.goto(f"{live_server.url}/incidents/")
     support.get_by_role("link", name="Log an incident").click()
-    support.select_option("#id_feature", "claims-triage")
+    # The feature box suggests as you type (htmx fills its datalist); support picks the suggestion.
+    support.locator("#id_feature").press_sequentially("claims")
+    support.wait_for_function(
+        "() => [...document.querySelectorAll('#id_feature-suggestions option')].map(o => o.value).join() === 'claims-triage'"
+    )
+    support.fill("#id_feature", support.locator("#id_feature-suggestions option").get_attribute("value"))
     support.select_option("#id_region", "eu")
     support.select_option("#id_severity", "sev1")
     support.fill("#id_impact_start", impact.strftime("%Y-%m-%dT%H:%M"))

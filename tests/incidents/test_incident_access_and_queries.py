@@ -52,7 +52,8 @@ def restricted_incident(open_incident, restricted_feature, ml_engineer):
 
 
 def test_the_incidents_namespace_has_pages_and_actions_to_check():
-    assert set(PAGE_NAMES) == {"incident_list", "incident_create", "live_at_preview", "incident_detail"}
+    assert set(PAGE_NAMES) == {"incident_list", "incident_create", "live_at_preview", "incident_detail",
+                               "owner_suggestions"}
     assert set(ACTION_NAMES) == {"comment", "transition", "assign", "link", "rollback"}
 
 

@@ -77,6 +77,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:rollback": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "registry:live_at": {"get": EVERYONE},
     "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
+    "registry:feature_suggestions": {"get": EVERYONE},  # only the features each may see
     "registry:audit_list": {"get": AUDIT_READERS},
     "registry:token_list": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     # a token is revoked by its owner only (the ML engineer's CI token here)
@@ -104,6 +105,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "incidents:transition": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:assign": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:link": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    "incidents:owner_suggestions": {"get": HIDDEN_WRITE},  # for those who may reassign the incident
     "incidents:rollback": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     # --- freshness pages -------------------------------------------------------------------------
     "freshness:dashboard": {"get": EVERYONE},
