@@ -6,8 +6,17 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Outbound webhooks"
 
     def ready(self):
+        from django.core.exceptions import ImproperlyConfigured
+
         from registry import extensions
+        from webhooks.destinations import SETTING, blocked_networks
         from webhooks.outbox import audit_listener
 
         if audit_listener not in extensions.audit_listeners:
             extensions.audit_listeners.append(audit_listener)
+        try:
+            blocked_networks()  # every process (web, worker, commands) refuses to start on a bad entry
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{SETTING}: {error}. Give comma-separated CIDRs, e.g. 127.0.0.0/8,::1/128."
+            ) from None

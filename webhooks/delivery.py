@@ -15,6 +15,7 @@ import http.client
 import json
 import logging
 import random
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +35,7 @@ from webhooks.choices import (
     DeliveryStatus,
     WebhookEvent,
 )
+from webhooks.destinations import BlockedDestination, CheckedHTTPHandler, CheckedHTTPSHandler
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.outbox import queue_on_commit
 
@@ -72,7 +74,23 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def build_opener(*, tls_context: ssl.SSLContext | None = None) -> urllib.request.OpenerDirector:
+    """http(s) only, through connections that go only where ``webhooks.destinations`` allows, verifying
+    certificates (``tls_context`` is for tests). No proxy from the environment: a proxy would resolve and reach
+    the target itself, past the check. No file:, ftp: or data: handler: any other scheme is an error."""
+    if tls_context is None:
+        tls_context = ssl.create_default_context()
+        tls_context.set_alpn_protocols(["http/1.1"])  # as http.client's own default
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        CheckedHTTPHandler(), CheckedHTTPSHandler(context=tls_context), _NoRedirects(),
+        urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor(), urllib.request.UnknownHandler(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_opener = build_opener()
 
 
 @dataclass(frozen=True)
@@ -95,7 +113,8 @@ def _excerpt(stream) -> str:
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
-    """POST with a timeout (connect and each read), following no redirects. Never raises for the network."""
+    """POST with a timeout (connect and each read), following no redirects, to no blocked network. Never raises
+    for the network."""
     started = time.monotonic()
     status_code, error, excerpt = None, "", ""
     try:
@@ -107,7 +126,11 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
         error = f"HTTP {answer.code}" + (" (redirects are not followed)" if 300 <= answer.code < 400 else "")
     except urllib.error.URLError as failure:  # no answer: refused, unresolvable, timed out, TLS
         reason = failure.reason
-        error = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
+        if isinstance(reason, BlockedDestination):
+            logger.warning("Webhook to %s refused: %s", url, reason)
+            error = f"Refused: {reason}"
+        else:
+            error = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
     except (OSError, http.client.HTTPException, ValueError) as failure:
         error = f"{type(failure).__name__}: {failure}"
     return Response(status_code, error[:ERROR_CHARS], excerpt, int((time.monotonic() - started) * 1000))

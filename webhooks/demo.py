@@ -1,6 +1,7 @@
 """The demo's webhook, for ``seed_demo`` (last, so seeding itself delivers nothing): the Claims team's
-release bot, subscribed to every event of the team's features. Its URL has no receiver behind it, so
-the demo's delivery log shows attempts failing and being retried. Idempotent: made once, by name."""
+release bot, subscribed to every event of the team's features. Its URL has no receiver behind it (a name
+in ``.invalid`` never resolves), so the demo's delivery log shows attempts failing and being retried.
+Idempotent: made once, by name."""
 
 from collections import Counter
 
@@ -12,7 +13,7 @@ from webhooks.models import WebhookSubscription
 from webhooks.services import subscription_create
 
 NAME = "Claims release bot"
-TARGET_URL = "https://127.0.0.1:9/gatehouse-events"  # the discard port: refused at once
+TARGET_URL = "https://claims-release-bot.invalid/gatehouse-events"  # never resolves (loopback is refused)
 
 
 def seed_webhooks(*, created: Counter) -> None:

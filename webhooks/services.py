@@ -19,6 +19,7 @@ from registry.models import Team
 from registry.services import audit_record, audit_record_many
 from registry.services.audit import changes
 from webhooks.choices import OPEN_STATUSES, SUBSCRIBABLE_EVENTS, DeliveryStatus, WebhookEvent
+from webhooks.destinations import literal_host_refusal
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.outbox import new_delivery, queue_on_commit
 from webhooks.permissions import can_manage_webhooks_of, require_manager
@@ -41,6 +42,9 @@ def _clean_target_url(url: str) -> str:
         raise ValidationError({"target_url": "Put no credentials in the URL: every delivery is signed instead."})
     if parts.scheme == "http" and not settings.WEBHOOKS_ALLOW_HTTP:
         raise ValidationError({"target_url": "Use https: plain http would send events and signatures in clear."})
+    # A literal address or localhost only: names are resolved (and checked) at each delivery, not here.
+    if refusal := literal_host_refusal(parts.hostname):
+        raise ValidationError({"target_url": refusal})
     return url
 
 

@@ -1,6 +1,7 @@
 """The webhooks test world: plain http allowed (the receiver is local), a real HTTP receiver on
-127.0.0.1 that records what it gets and answers what it is told, subscriptions made through the service,
-and the approvals world (gates, reviewers, promotions) for events made by the real services."""
+127.0.0.1 that records what it gets and answers what it is told (loopback is unblocked while it runs),
+subscriptions made through the service, and the approvals world (gates, reviewers, promotions) for events
+made by the real services."""
 
 from __future__ import annotations
 
@@ -66,7 +67,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    """The receiver listens on loopback, which WEBHOOKS_BLOCKED_NETWORKS blocks by default: lifted while it runs."""
+    settings.WEBHOOKS_BLOCKED_NETWORKS = []
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):

@@ -41,7 +41,7 @@ def test_deleting_a_webhook_while_a_change_delivers_to_it_neither_deadlocks_nor_
     """The audit listener inserts deliveries after the chain lock, and an insert locks the subscription row
     it points at (a foreign key check). So webhook services lock their subscription in a mode that lets
     those inserts through, and a delete removes rows only once it holds the chain."""
-    hook, _ = subscription_create(actor=governance_admin, name="feed", target_url="https://127.0.0.1:9/x",
+    hook, _ = subscription_create(actor=governance_admin, name="feed", target_url="https://hooks.example.test/x",
                                   events=["incident.opened"])
     monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda *args, **kwargs: None)
     deleting = threading.Event()
