@@ -16,6 +16,7 @@ Reviewers (security, legal, product) see the approval requests that need their r
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.test import Client
@@ -76,8 +77,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:dataset_detail": {"get": EVERYONE},
     "registry:rollback": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "registry:live_at": {"get": EVERYONE},
-    "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
     "registry:feature_suggestions": {"get": EVERYONE},  # only the features each may see
+    "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
     "registry:audit_list": {"get": AUDIT_READERS},
     "registry:token_list": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     # a token is revoked by its owner only (the ML engineer's CI token here)
@@ -104,8 +105,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "incidents:comment": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:transition": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:assign": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
-    "incidents:link": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:owner_suggestions": {"get": HIDDEN_WRITE},  # for those who may reassign the incident
+    "incidents:link": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:rollback": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     # --- freshness pages -------------------------------------------------------------------------
     "freshness:dashboard": {"get": EVERYONE},
@@ -139,14 +140,14 @@ EXPECTED: dict[str, dict[str, str]] = {
     "routing:decision_lookup": {"get": EVERYONE, "post": EVERYONE},
     "routing:vendor_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     "routing:model_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
-    "drills:run_list": {"get": "403 403 403 403 ok 403 ok ok"},
-    "drills:run_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
-    "drills:run_detail": {"get": "403 403 403 403 ok 403 ok ok"},
     # the catalog pages' "Live routes" and "Impact" sections: open as the catalog pages, the restricted
     # feature's routes and versions left out for those who may not see it (test_the_restricted_feature_never_leaks)
     "routing:vendor_routes": {"get": EVERYONE},
     "routing:model_routes": {"get": EVERYONE},
     "drills:impact": {"get": EVERYONE},
+    "drills:run_list": {"get": "403 403 403 403 ok 403 ok ok"},
+    "drills:run_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "drills:run_detail": {"get": "403 403 403 403 ok 403 ok ok"},
     # --- sign in and out --------------------------------------------------------------------------
     "login": {"get": EVERYONE, "post": EVERYONE, "put": EVERYONE},
     "logout": {"get": NO_GET, "post": "login login login login login login login login"},
@@ -305,3 +306,64 @@ def test_the_restricted_feature_never_leaks(persona, world):
                 if secret in text:
                     leaks.append(f"{url}{query} ({name}, {response.status_code}) shows {secret!r}")
     assert not leaks, f"{persona} learns of the restricted feature:\n" + "\n".join(leaks)
+
+
+VOLATILE = [
+    (re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"'), b'name="csrfmiddlewaretoken"'),
+    (re.compile(rb'nonce="[^"]*"'), b"nonce"),
+    (re.compile(rb'"X-CSRFToken": "[^"]*"'), b'"X-CSRFToken"'),
+    # the clock: a form's "now" (datetime-local values), a page's "as of" time; rows that appear still differ
+    (re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), b"<time>"),
+    (re.compile(rb"\d{1,2}:\d{2}( UTC)?"), b"<time>"),
+    (re.compile(rb'"(resolved_at|decision|generated_at)": ?"[^"]*"'), rb'"\1"'),
+]
+
+
+def _shown(client, url):
+    response = probe(client, url, "get", api=url.startswith("/api/"))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    for pattern, replacement in VOLATILE:
+        body = pattern.sub(replacement, body)
+    return response.status_code, body
+
+
+def _another_restricted_feature(world, eu, owner):
+    """A second restricted feature of the same team, on the same catalog entries, live in production with
+    evidence: made directly, so no audit event or notice of it reaches anyone."""
+    from django.utils import timezone
+
+    from registry.models import Deployment
+    from tests.factories import EvaluationFactory, FeatureFactory, VersionFactory
+
+    feature = FeatureFactory(slug="shadow-ledger", name="Shadow ledger", restricted=True, risk_tier="regulated",
+                             team=world["feature"].team, accountable_owner=owner, regions=[eu])
+    pins = {"model": world["model"], "prompt": world["prompt"], "policy_pack": world["policy"], "author": owner}
+    for number, status in ((1, "retired"), (2, "submitted")):
+        version = VersionFactory(feature=feature, number=number, status=status, config_hash=f"{number}" * 64,
+                                 submitted_at=timezone.now(), **pins)
+        EvaluationFactory(version=version, recorded_by=owner)
+    VersionFactory(feature=feature, number=3, **pins)  # a draft
+    Deployment.objects.create(feature=feature, environment="production", region=eu, version=version,
+                              updated_by=owner, updated_at=timezone.now())
+    return feature
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", sorted(set(PERSONAS) - SEES_RESTRICTED - {"anonymous"}))
+def test_another_restricted_feature_changes_nothing_those_who_may_not_see_it_are_shown(persona, world, eu, product_owner):
+    """Counts included: every page and API answer a persona who may not see restricted features gets is
+    the same, byte for byte (less CSRF tokens, nonces and per-request stamps), before and after another
+    restricted feature is registered, versioned, evaluated and taken live. A total, a tally per team or
+    tier, a page count or an empty state that counted it would differ."""
+    found, _ = routes(SKIPPED)
+    client = _client_for(persona, world)
+    urls = [url_for(route, url_values(name, world)) for name, route in sorted(found.items())
+            if name != "logout" and not (persona in REVIEWERS and name in REVIEW_ROUTES)]
+    before = {url: _shown(client, url) for url in urls}
+
+    _another_restricted_feature(world, eu, product_owner)
+    forget_caches()  # nothing cached before it may hide a count that includes it
+
+    changed = [f"{url}: {before[url][0]} then {after[0]}" for url in urls
+               if (after := _shown(client, url)) != before[url]]
+    assert not changed, f"{persona} is shown something else once another restricted feature exists:\n" + "\n".join(changed)
