@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from drills.choices import IMPACT_KINDS
 from registry.models import (
     AIFeature,
     CatalogModel,
@@ -28,7 +29,6 @@ from registry.models import (
     VersionDataset,
     VersionFallback,
 )
-from drills.choices import IMPACT_KINDS
 from registry.selectors import features_visible_to, versions_visible_to
 
 ENTRY_MODELS = {"vendor": Vendor, "model": CatalogModel, "prompt": PromptVersion, "policy": PolicyPack, "dataset": Dataset}

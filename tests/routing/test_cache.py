@@ -183,18 +183,24 @@ def test_a_feature_stamp_changed_or_lost_is_honoured(router, live):
     assert kept == 0
 
 
-def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
-    router, live, feature, new_version, go_live, pins, governance_admin
-):
+def both_cached(router, feature, live, by):
+    """A second feature, fraud-check, live on the same version; both features' answers in the shared cache
+    and none in this process's memory: the fleet's view, in which a change's reach shows."""
     from registry.models import Deployment
 
     other = FeatureFactory(slug="fraud-check", name="Fraud check", team=feature.team, risk_tier=feature.risk_tier)
     Deployment.objects.create(feature=other, environment="production", region=Deployment.objects.filter(
-        feature=feature).first().region, version=live, updated_at=timezone.now(), updated_by=governance_admin)
+        feature=feature).first().region, version=live, updated_at=timezone.now(), updated_by=by)
     cache.invalidate()  # created behind the services' back
     resolve(router)
     resolve(router, feature="fraud-check")
-    cache.decisions.clear()  # what follows is read from the shared cache: the fleet's view
+    cache.decisions.clear()
+
+
+def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
+    router, live, feature, new_version, go_live, pins, governance_admin
+):
+    both_cached(router, feature, live, governance_admin)
 
     go_live(new_version(summary="Second release."))
 
@@ -217,16 +223,9 @@ def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
 def test_a_feature_edit_renews_that_feature_unless_it_changes_who_may_see_it(
     router, live, feature, governance_admin, edit, everything
 ):
-    from registry.models import Deployment
     from registry.services import feature_update
 
-    other = FeatureFactory(slug="fraud-check", name="Fraud check", team=feature.team, risk_tier=feature.risk_tier)
-    Deployment.objects.create(feature=other, environment="production", region=Deployment.objects.filter(
-        feature=feature).first().region, version=live, updated_at=timezone.now(), updated_by=governance_admin)
-    cache.invalidate()  # created behind the services' back
-    resolve(router)
-    resolve(router, feature="fraud-check")
-    cache.decisions.clear()  # what follows is read from the shared cache: the fleet's view
+    both_cached(router, feature, live, governance_admin)
 
     feature_update(actor=governance_admin, feature=feature, reason="Edited for the test.", **edit)
 
