@@ -4,7 +4,7 @@ and the list of your own pack exports. The pages call ``packs.services``; nothin
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
@@ -23,7 +23,7 @@ from packs.permissions import REFUSAL, can_export_packs_of
 from registry.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
-from registry.views.base import FilteredListView, ServiceFormView, add_service_error
+from registry.views.base import FilteredListView, ServiceFormView
 
 
 class ExportListView(FilteredListView):
@@ -39,6 +39,8 @@ class ExportRequestView(ServiceFormView):
     """``/packs/new/<slug>/`` for the feature (all versions), ``/packs/new/<slug>/v<number>/`` for one version."""
 
     form_class = PackRequestForm
+    success_message = ("Building the evidence pack of {object.subject}. This page shows its progress; the download "
+                       "link appears when it is ready.")
     template_name = "packs/export_form.html"
 
     @cached_property
@@ -68,16 +70,6 @@ class ExportRequestView(ServiceFormView):
     def perform(self, form):
         return services.pack_export_request(actor=self.request.user, feature=self.feature, version=self.version,
                                             pack_format=form.cleaned_data["format"])
-
-    def form_valid(self, form):
-        try:
-            self.object = self.perform(form)
-        except (ValidationError, Conflict) as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Building the evidence pack of {self.object.subject}. This page shows its "
-                                       "progress; the download link appears when it is ready.")
-        return redirect(self.object)
 
 
 @method_decorator(never_cache, name="dispatch")

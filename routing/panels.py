@@ -8,16 +8,30 @@ JavaScript the section is a link to the same URL, which then answers as a page o
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from registry.models import CatalogModel, Vendor
 from registry.permissions import is_governance
 from routing.impact import REINSTATE, SUSPEND, route_changes
 
 ROWS = 200
 
 
+def catalog_entry(kind: str, key):
+    """The vendor (by slug) or model (by id) a routes URL names, or 404."""
+    if kind == "vendor":
+        return get_object_or_404(Vendor, slug=key)
+    return get_object_or_404(CatalogModel.objects.select_related("vendor"), pk=key)
+
+
+def catalog_key(kind: str, entry):
+    """How routes URLs name ``entry``: a vendor by its slug, a model by its id."""
+    return entry.slug if kind == "vendor" else entry.pk
+
+
 def routes_url(kind: str, entry) -> str:
-    return reverse(f"routing:{kind}_routes", args=[entry.slug if kind == "vendor" else entry.pk])
+    return reverse(f"routing:{kind}_routes", args=[catalog_key(kind, entry)])
 
 
 def visible_changes(user, entry, kind: str) -> list:

@@ -7,17 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from registry.models import CatalogModel, Vendor
 from registry.permissions import is_governance
 from registry.views.base import ServiceFormView
 from routing import selectors, services, tokens
-from routing.panels import ROWS, routes_panel_body, visible_changes
+from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, visible_changes
 
 
 @login_required
@@ -40,16 +39,6 @@ def decision_lookup(request):
             if context["view"] is None:
                 context["error"] = "The decision names a feature that does not exist or that you may not see."
     return render(request, "routing/decision_lookup.html", context)
-
-
-def routes_url_key(kind: str, entry):
-    return entry.slug if kind == "vendor" else entry.pk
-
-
-def catalog_entry(kind: str, key):
-    if kind == "vendor":
-        return get_object_or_404(Vendor, slug=key)
-    return get_object_or_404(CatalogModel.objects.select_related("vendor"), pk=key)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -95,7 +84,7 @@ class CatalogStatusView(LoginRequiredMixin, ServiceFormView):
             "changes": changed[:ROWS], "changed_total": len(changed),
             "routes_lost": sum(change.after.served is None for change in changed),
             "unchanged": len(changes) - len(changed), "section": f"{self.kind}_detail",
-            "api_url": reverse(f"routing-api:{self.kind}-routes", args=[routes_url_key(self.kind, self.entry)]),
+            "api_url": reverse(f"routing-api:{self.kind}-routes", args=[catalog_key(self.kind, self.entry)]),
         }
 
     def perform(self, form):

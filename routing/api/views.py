@@ -1,7 +1,6 @@
 """The router's endpoint and support's lookups."""
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -11,12 +10,11 @@ from rest_framework.views import APIView
 
 from registry.choices import Environment
 from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
-from registry.models import CatalogModel, Vendor
 from routing import selectors, services, tokens
 from routing.api import serializers as s
 from routing.auth import CachedBearerTokenAuthentication
 from routing.engine import UnknownTarget
-from routing.panels import visible_changes
+from routing.panels import catalog_entry, visible_changes
 
 ENVIRONMENTS = frozenset(Environment.values)
 
@@ -113,9 +111,7 @@ class CatalogRoutesMixin:
     kind = "vendor"
 
     def entry(self, key):
-        if self.kind == "vendor":
-            return get_object_or_404(Vendor, slug=key)
-        return get_object_or_404(CatalogModel.objects.select_related("vendor"), pk=key)
+        return catalog_entry(self.kind, key)
 
 
 class CatalogRoutesView(CatalogRoutesMixin, APIView):
