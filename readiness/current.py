@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from readiness.checklist import readiness_many
 from registry.models import AIFeature
+from registry.permissions import sees_everything
 from routing import cache as routing_cache
 
 KEY = "gatehouse:readiness:missing:{epoch}:{pk}"
@@ -106,8 +107,6 @@ def history_key(user, days: int) -> str | None:
     """Where the inventory's history chart for ``user`` is kept: it changes only when snapshots are
     written (``renew_history``), a day passes or who may see what changes (the epoch). None when the
     shared cache is unreachable."""
-    from registry.permissions import sees_everything
-
     try:
         found = routing_cache.stamps([routing_cache.EPOCH_KEY, HISTORY_STAMP_KEY])
     except Exception:
