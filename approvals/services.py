@@ -27,9 +27,11 @@ from approvals.choices import (
 )
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
+from approvals.selectors import eligible_signers, unstaffed_roles
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
 from registry.models import FeatureVersion, Region
+from registry.selectors import may_see_feature
 from registry.services import audit_record, deployment_promote, notify
 
 User = get_user_model()
@@ -229,12 +231,23 @@ def approval_request_create(
         checks = all_checks(snapshot, locked_version.feature, latest_evaluations([locked_version.pk]).get(locked_version.pk, {}))
         missing = [f"{check.label}: {check.detail}" for check in unmet(checks)]
         url = reverse("approvals:request_detail", args=[request.pk])
+        signers = eligible_signers(request)
         for role in {rule["role"] for rule in snapshot["signoffs"]}:
             notify(
-                users=_role_members(role, exclude=[actor.pk, locked_version.author_id]),
+                users=signers.get(role, []),
                 subject=f"Sign-off needed: {locked_version} to {environment} ({Gate(policy.gate).label})",
                 body=f"{actor.get_full_name() or actor.username} asks for the {Role(role).label.lower()} sign-off.",
                 url=url, key=f"signoff-queued:{request.pk}:{role}",
+            )
+        unstaffed = unstaffed_roles(request, signers=signers)
+        if unstaffed:
+            labels = ", ".join(Role(role).label.lower() for role in unstaffed)
+            notify(
+                users=_role_members(Role.GOVERNANCE),
+                subject=f"Nobody can sign: {locked_version} to {environment}",
+                body=f"No one who may see {locked_version.feature} can sign the {labels} sign-off. "
+                "Grant a reviewer on the feature's page, or the request cannot pass.",
+                url=url, key=f"signoff-unstaffed:{request.pk}",
             )
         # Recorded after the other writes: the audit chain's lock is the last one a transaction takes.
         audit_record(
@@ -242,7 +255,7 @@ def approval_request_create(
             payload={
                 "version": locked_version.number, "gate": policy.gate, "environment": environment,
                 "regions": sorted(region.code for region in regions), "signoffs": [str(s.role) for s in signoffs],
-                "missing": missing, "note": request.note,
+                "missing": missing, "note": request.note, "unstaffed": unstaffed,
             },
         )
         _approve_if_ready(request, actor=actor)
@@ -319,6 +332,8 @@ def signoff_decide(*, actor, signoff: SignOff, decision: str, reason: str = "") 
         )
         locked = SignOff.objects.select_for_update().get(pk=signoff.pk)
         locked.request = request
+        if not may_see_feature(actor, request.version.feature):
+            raise SignOff.DoesNotExist("No such sign-off.")  # no trace of a feature the actor may not see
         refusal = signoff_refusal(actor, locked)
         if refusal:
             raise PermissionDenied(refusal)
@@ -452,14 +467,14 @@ def signoff_reminders_send(*, now=None) -> int:
         SignOff.objects.filter(status=SignOffStatus.PENDING, request__status=RequestStatus.PENDING)
         .select_related("request__version__feature", "request__requester")
     )
-    members: dict[str, list] = {}
+    signers: dict[int, dict[str, list]] = {}
     for signoff in pending:
         request = signoff.request
         if signoff.created_at > now - timedelta(hours=request.requirements.get("review_sla_hours", 48)):
             continue
-        if signoff.role not in members:
-            members[signoff.role] = _role_members(signoff.role)
-        eligible = [user for user in members[signoff.role] if not signoff_refusal(user, signoff)]
+        if request.pk not in signers:
+            signers[request.pk] = eligible_signers(request)
+        eligible = signers[request.pk].get(signoff.role, [])
         with transaction.atomic():
             sent = notify(
                 users=eligible,

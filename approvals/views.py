@@ -20,7 +20,8 @@ from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOf
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from registry import selectors as registry_selectors
 from registry.diff import configuration_rows, diff_rows
-from registry.choices import RiskTier
+from registry.choices import RiskTier, Role
+from registry.permissions import is_governance, user_roles
 from registry.exceptions import Conflict
 from registry.extensions import badges_for, promotion_blockers
 from registry.models import Deployment, FeatureVersion
@@ -156,6 +157,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
     live_version = next((deployment.version for deployment in live if deployment.version_id != version.pk), None)
     signoffs = list(approval_request.signoffs.all())
     signed = {signoff.signer_id: signoff.role for signoff in signoffs if signoff.signer_id}
+    signers = selectors.eligible_signers(approval_request) if approval_request.status == RequestStatus.PENDING else {}
     promoted = feature.deployment_events.filter(approval_request_id=approval_request.pk).exists()
     return {
         "approval_request": approval_request,
@@ -172,10 +174,15 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
             {
                 "signoff": signoff,
                 "refusal": signoff_refusal(user, signoff, signed_roles=signed) if signoff.status == "pending" else None,
+                "holds_role": signoff.role in user_roles(user),
+                "signers": signers.get(signoff.role, []),
                 "form": DecisionForm(),
             }
             for signoff in signoffs
         ],
+        "unstaffed": [Role(role).label.lower() for role in selectors.unstaffed_roles(approval_request, signers=signers)]
+        if approval_request.status == RequestStatus.PENDING else [],
+        "can_grant_reviewers": is_governance(user),
         "evaluations": registry_selectors.evaluations_of_feature(feature=feature).filter(version=version),
         "history": selectors.request_history(request=approval_request),
         "can_promote": can_promote(user, feature) and approval_request.status == RequestStatus.APPROVED,

@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "registry.context_processors.navigation",
                 "approvals.context_processors.queue_badge",
+                "incidents.context_processors.incident_rights",
             ],
         },
     },

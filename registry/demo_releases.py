@@ -27,7 +27,7 @@ from django.utils.text import slugify
 from registry.choices import DeploymentEventKind, VersionStatus
 from registry.exceptions import Conflict
 from registry.models import AIFeature, Deployment, DeploymentEvent, Region
-from registry.services import deployment_rollback, evaluation_record
+from registry.services import deployment_rollback, evaluation_record, reviewer_grant_create
 
 # --- Data ---------------------------------------------------------------------------------------
 
@@ -289,8 +289,25 @@ class ReleaseSeeder:
         signoff = request.signoffs.filter(role=role, status="pending").order_by("slot").first()
         if signoff is None:
             raise RuntimeError(f"Request #{request.pk} has no pending {role} sign-off left for {username}.")
+        self.bring_in(request.version.feature, username, at=request.created_at)
         self.services.signoff_decide(actor=self.users[username], signoff=signoff, decision=decision, reason=reason)
         self.created["sign-offs"] += 1
+
+    def bring_in(self, feature: AIFeature, username: str, *, at) -> None:
+        """A reviewer from outside a restricted feature's team signs through a reviewer grant from
+        governance, as in a real organisation (the grant runs for a month from the request)."""
+        from registry.selectors import may_see_feature
+
+        reviewer = self.users[username]
+        if not feature.restricted or may_see_feature(reviewer, feature):
+            return
+        reviewer_grant_create(
+            actor=self.users["governance"], feature=feature, user=reviewer,
+            reason=f"Organisation-wide {', '.join(sorted(reviewer.groups.values_list('name', flat=True)))} "
+            "review of its releases.",
+            expires_at=max(at, self.now) + timedelta(days=30),
+        )
+        self.created["reviewer grants"] += 1
 
     def record_missing_evidence(self, feature: AIFeature, version, step: dict) -> None:
         """Record the step's evaluations whose kind the gate requires and which do not hold right now."""

@@ -178,8 +178,14 @@ class VersionForm(forms.Form):
         "retrieval_datasets": DatasetUsage.RETRIEVAL,
     }
 
-    def __init__(self, *args, feature: AIFeature, exclude_version: FeatureVersion | None = None, **kwargs):
+    def __init__(self, *args, feature: AIFeature, exclude_version: FeatureVersion | None = None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None:  # no prompt or dataset that only features hidden from the user use
+            from registry.selectors import dataset_list, prompt_list
+
+            self.fields["prompt"].queryset = prompt_list(user=user).select_related(None)
+            for name in self.DATASET_FIELDS:
+                self.fields[name].queryset = dataset_list(user=user).select_related(None).order_by("name")
         parents = feature.versions.order_by("-number")
         if exclude_version is not None:
             parents = parents.filter(number__lt=exclude_version.number)
@@ -315,3 +321,36 @@ class ApiTokenForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewerGrantForm(forms.Form):
+    """Governance brings one person into a restricted feature. The service checks the rest."""
+
+    user = UserChoiceField(
+        queryset=User.objects.none(), label="Person",
+        help_text="Active people who cannot see the feature yet and hold a role that signs gates.",
+    )
+    days = forms.IntegerField(
+        min_value=1, max_value=90, initial=14, label="For how many days",
+        help_text="The grant ends on its own after this; revoke it sooner on the feature's page.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Why this person needs to see it",
+        help_text="Kept in the audit trail and shown on the feature.",
+    )
+
+    def __init__(self, *args, feature, **kwargs):
+        super().__init__(*args, **kwargs)
+        from registry.choices import Role
+        from registry.selectors import users_who_see
+
+        signing_roles = [role for role in Role.values if role not in {Role.GOVERNANCE, Role.AUDITOR}]
+        self.fields["user"].queryset = (
+            User.objects.filter(is_active=True, is_superuser=False, groups__name__in=signing_roles)
+            .exclude(pk__in=users_who_see(feature).values("pk"))
+            .distinct().order_by("username")
+        )
+
+
+class EndReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why the grant ends")

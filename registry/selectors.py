@@ -5,7 +5,7 @@ Selectors own ``select_related``/``prefetch_related`` so lists cost a constant n
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from registry.models import (
     AIFeature,
@@ -20,10 +20,12 @@ from registry.models import (
     FeatureVersion,
     PolicyPack,
     PromptVersion,
+    ReviewerGrant,
     Vendor,
     VersionDataset,
     VersionFallback,
 )
+from registry.choices import Role
 from registry.permissions import can_read_audit_trail, sees_everything
 
 
@@ -40,7 +42,56 @@ def features_visible_to(user) -> QuerySet[AIFeature]:
     by_user = AIFeatureUserObjectPermission.objects.filter(
         user=user, permission__codename="view_aifeature"
     ).values("content_object_id")
-    return features.filter(Q(restricted=False) | Q(pk__in=by_group) | Q(pk__in=by_user))
+    by_grant = ReviewerGrant.objects.active().filter(user=user).values("feature_id")
+    return features.filter(Q(restricted=False) | Q(pk__in=by_group) | Q(pk__in=by_user) | Q(pk__in=by_grant))
+
+
+def may_see_feature(user, feature: AIFeature) -> bool:
+    """Whether ``user`` may see ``feature`` (one query for a restricted feature someone else owns)."""
+    if not feature.restricted:
+        return bool(getattr(user, "is_authenticated", False) and user.is_active)
+    return features_visible_to(user).filter(pk=feature.pk).exists()
+
+
+def users_who_see(feature: AIFeature) -> QuerySet:
+    """Active people who may see ``feature``: everyone for an open feature; for a restricted one its team
+    (and any group or person it is shared with), governance admins, auditors and holders of a reviewer grant
+    in force. The same rule as ``features_visible_to``, read from the feature's side."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True)
+    if not feature.restricted:
+        return users
+    by_group = AIFeatureGroupObjectPermission.objects.filter(
+        content_object=feature, permission__codename="view_aifeature"
+    ).values("group_id")
+    by_user = AIFeatureUserObjectPermission.objects.filter(
+        content_object=feature, permission__codename="view_aifeature"
+    ).values("user_id")
+    by_grant = ReviewerGrant.objects.active().filter(feature=feature).values("user_id")
+    seers = users.filter(
+        Q(is_superuser=True) | Q(groups__name__in=[Role.GOVERNANCE, Role.AUDITOR]) | Q(groups__in=by_group)
+        | Q(pk__in=by_user) | Q(pk__in=by_grant)
+    ).values("pk")
+    return users.filter(pk__in=seers)
+
+
+def reviewer_grants_visible_to(user) -> QuerySet[ReviewerGrant]:
+    """Grants on the features the user may see, newest first."""
+    return (
+        ReviewerGrant.objects.filter(feature__in=features_visible_to(user))
+        .select_related("feature", "user", "granted_by", "ended_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def reviewer_grants_of_feature(*, feature: AIFeature) -> QuerySet[ReviewerGrant]:
+    """The feature's grants, those in force first, then the ended ones newest first."""
+    return (
+        ReviewerGrant.objects.filter(feature=feature)
+        .select_related("user", "granted_by", "ended_by")
+        .order_by(F("ended_at").desc(nulls_first=True), "-expires_at", "-id")
+    )
 
 
 def feature_list(*, user) -> QuerySet[AIFeature]:
@@ -141,16 +192,29 @@ def catalog_model_list() -> QuerySet[CatalogModel]:
     )
 
 
-def prompt_list() -> QuerySet[PromptVersion]:
-    return PromptVersion.objects.select_related("created_by").order_by("name", "-version")
+def _used_only_where_hidden(entries: QuerySet, user, *, used_by: str) -> QuerySet:
+    """Entries minus those that only features the user may not see use: a prompt's text or a dataset's URI
+    says what a restricted feature does. Unused entries, and entries any visible feature uses, stay."""
+    if sees_everything(user):
+        return entries
+    using = FeatureVersion.objects.filter(**{used_by: OuterRef("pk")})
+    return entries.filter(~Exists(using) | Exists(using.filter(feature__in=features_visible_to(user))))
+
+
+def prompt_list(*, user) -> QuerySet[PromptVersion]:
+    return _used_only_where_hidden(
+        PromptVersion.objects.select_related("created_by").order_by("name", "-version"), user, used_by="prompt"
+    )
 
 
 def policy_pack_list() -> QuerySet[PolicyPack]:
     return PolicyPack.objects.prefetch_related("allowed_regions").order_by("name", "-version")
 
 
-def dataset_list() -> QuerySet[Dataset]:
-    return Dataset.objects.select_related("owner").order_by("name", "-created_at")
+def dataset_list(*, user) -> QuerySet[Dataset]:
+    return _used_only_where_hidden(
+        Dataset.objects.select_related("owner").order_by("name", "-created_at"), user, used_by="datasets"
+    )
 
 
 def versions_using(*, user, **lookup) -> QuerySet[FeatureVersion]:

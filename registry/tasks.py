@@ -31,3 +31,10 @@ def send_notification_emails(notification_ids: list[int]) -> int:
             raise
         sent += 1
     return sent
+
+
+@shared_task(acks_late=True)
+def expire_reviewer_grants() -> int:
+    from registry.services import reviewer_grants_expire
+
+    return reviewer_grants_expire()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import audit, catalog, deployments, features, tokens
+from registry.views import audit, catalog, deployments, features, grants, tokens
 
 app_name = "registry"
 
@@ -19,6 +19,11 @@ urlpatterns = [
         "features/<slug:slug>/versions/<int:number>/evaluations/new/",
         features.EvaluationCreateView.as_view(),
         name="evaluation_create",
+    ),
+    path("features/<slug:slug>/reviewers/new/", grants.ReviewerGrantCreateView.as_view(), name="reviewer_grant_create"),
+    path(
+        "features/<slug:slug>/reviewers/<int:pk>/revoke/", grants.ReviewerGrantRevokeView.as_view(),
+        name="reviewer_grant_revoke",
     ),
     path("catalog/vendors/", catalog.VendorListView.as_view(), name="vendor_list"),
     path("catalog/vendors/new/", catalog.VendorCreateView.as_view(), name="vendor_create"),

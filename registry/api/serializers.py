@@ -17,6 +17,7 @@ from registry.models import (
     PolicyPack,
     PromptVersion,
     Region,
+    ReviewerGrant,
     Team,
     Vendor,
 )
@@ -246,6 +247,18 @@ def _visible_features(user):
     return features_visible_to(user)
 
 
+def _visible_prompts(user):
+    from registry.selectors import prompt_list
+
+    return prompt_list(user=user)
+
+
+def _visible_datasets(user):
+    from registry.selectors import dataset_list
+
+    return dataset_list(user=user)
+
+
 def _visible_versions(user):
     from registry.selectors import versions_visible_to
 
@@ -255,7 +268,7 @@ def _visible_versions(user):
 class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
     """Input for creating a draft (``feature`` required) or changing one (every field optional)."""
 
-    visible_querysets = {"feature": _visible_features}
+    visible_querysets = {"feature": _visible_features, "prompt": _visible_prompts}
 
     feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.all(), required=False)
     model = serializers.PrimaryKeyRelatedField(queryset=CatalogModel.objects.select_related("vendor"))
@@ -271,6 +284,20 @@ class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
     parameters = serializers.DictField(required=False)
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="The parent version's number.")
     change_summary = serializers.CharField()
+
+    def validate_datasets(self, links):
+        """A dataset that only features hidden from the caller use answers as a missing one does."""
+        request = self.context.get("request")
+        if request is None or not links:
+            return links
+        visible = set(_visible_datasets(request.user).filter(pk__in=[link["dataset"].pk for link in links])
+                      .values_list("pk", flat=True))
+        for link in links:
+            if link["dataset"].pk not in visible:
+                raise serializers.ValidationError(
+                    [{"dataset": [f'Invalid pk "{link["dataset"].pk}" - object does not exist.']}]
+                )
+        return links
 
 
 class EvaluationSerializer(VisibleOnlyMixin, serializers.ModelSerializer):
@@ -366,3 +393,35 @@ class LiveAtSerializer(serializers.Serializer):
     made_live_by = serializers.CharField(source="actor.username")
     how = serializers.CharField(source="kind")
     approval = serializers.JSONField(source="approval_summary")
+
+
+# --- Reviewer grants -------------------------------------------------------------------------
+
+
+class ReviewerGrantSerializer(serializers.ModelSerializer):
+    feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    user = UsernameField(read_only=True)
+    granted_by = UsernameField(read_only=True)
+    ended_by = UsernameField(read_only=True)
+    active = serializers.SerializerMethodField(help_text="In force now: not ended and not past its expiry.")
+
+    class Meta:
+        model = ReviewerGrant
+        fields = ["id", "feature", "user", "reason", "granted_by", "created_at", "expires_at", "active",
+                  "ended_at", "ended_by", "end_reason"]
+
+    def get_active(self, grant) -> bool:
+        return grant.is_active()
+
+
+class ReviewerGrantCreateSerializer(VisibleOnlyMixin, serializers.Serializer):
+    visible_querysets = {"feature": _visible_features}
+
+    feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.none())
+    user = UsernameField(help_text="The person brought in (username).")
+    reason = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="When the grant ends on its own (at most 90 days ahead).")
+
+
+class ReasonOnlySerializer(serializers.Serializer):
+    reason = serializers.CharField()

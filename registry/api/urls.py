@@ -17,6 +17,7 @@ router.register("regions", views.RegionViewSet, basename="region")
 router.register("deployments", views.DeploymentViewSet, basename="deployment")
 router.register("deployment-events", views.DeploymentEventViewSet, basename="deployment-event")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("reviewer-grants", views.ReviewerGrantViewSet, basename="reviewer-grant")
 
 app_name = "api"
 urlpatterns = [path("live-at/", views.LiveAtView.as_view(), name="live-at"), *router.urls]

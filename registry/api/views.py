@@ -3,6 +3,7 @@ renders the result; lists start from the same selectors and FilterSets as the pa
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -25,7 +26,7 @@ from registry.filters import (
     VendorFilter,
     VersionFilter,
 )
-from registry.models import AIFeature, FeatureVersion, Region, Team
+from registry.models import AIFeature, FeatureVersion, Region, ReviewerGrant, Team
 from registry.permissions import can_read_audit_trail
 
 
@@ -194,7 +195,7 @@ class PromptVersionViewSet(ReadCreateViewSet):
     filterset_class = PromptVersionFilter
 
     def get_queryset(self):
-        return selectors.prompt_list()
+        return selectors.prompt_list(user=self.request.user)
 
     def perform_service_create(self, data):
         return services.prompt_version_create(actor=self.request.user, **data)
@@ -219,7 +220,7 @@ class DatasetViewSet(ReadCreateViewSet):
     filterset_class = DatasetFilter
 
     def get_queryset(self):
-        return selectors.dataset_list()
+        return selectors.dataset_list(user=self.request.user)
 
     def perform_service_create(self, data):
         return services.dataset_create(actor=self.request.user, **data)
@@ -314,3 +315,44 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return selectors.audit_events_visible_to(self.request.user)
+
+
+class ReviewerGrantFilter(django_filters.FilterSet):
+    feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    user = django_filters.CharFilter(field_name="user__username", label="Person (username)")
+
+    class Meta:
+        model = ReviewerGrant
+        fields = ["feature", "user"]
+
+
+class ReviewerGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Who was brought into which restricted feature, why and until when. Governance grants (POST) and
+    ``revoke``s; everyone who may see the feature reads its grants."""
+
+    serializer_class = s.ReviewerGrantSerializer
+    filterset_class = ReviewerGrantFilter
+
+    def get_queryset(self):
+        return selectors.reviewer_grants_visible_to(self.request.user)
+
+    @extend_schema(request=s.ReviewerGrantCreateSerializer, responses={201: s.ReviewerGrantSerializer})
+    def create(self, request):
+        serializer = s.ReviewerGrantCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        grant = services.reviewer_grant_create(
+            actor=request.user, feature=data["feature"], user=data["user"], reason=data["reason"],
+            expires_at=data["expires_at"],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=grant.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonOnlySerializer, responses=s.ReviewerGrantSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """End the grant now (governance). A reason is required."""
+        grant = self.get_object()  # 404 for a grant on a feature the caller may not see, before the body
+        serializer = s.ReasonOnlySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revoked = services.reviewer_grant_revoke(actor=request.user, grant=grant, reason=serializer.validated_data["reason"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=revoked.pk)).data)

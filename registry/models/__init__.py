@@ -1,7 +1,7 @@
 from .audit import AuditChainHead, AuditEvent
 from .deployments import Deployment, DeploymentEvent
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
-from .features import AIFeature, AIFeatureGroupObjectPermission, AIFeatureUserObjectPermission
+from .features import AIFeature, AIFeatureGroupObjectPermission, AIFeatureUserObjectPermission, ReviewerGrant
 from .notifications import Notification
 from .teams import Team
 from .tokens import ApiToken
@@ -24,6 +24,7 @@ __all__ = [
     "PolicyPack",
     "PromptVersion",
     "Region",
+    "ReviewerGrant",
     "Team",
     "Vendor",
     "VersionDataset",

@@ -75,3 +75,52 @@ class AIFeatureUserObjectPermission(UserObjectPermissionBase):
 
 class AIFeatureGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(AIFeature, on_delete=models.CASCADE)
+
+
+class ReviewerGrantQuerySet(models.QuerySet):
+    def active(self, *, now=None):
+        """Grants in force: not ended, and not past their expiry (whether or not the sweep has recorded it)."""
+        from django.utils import timezone
+
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class ReviewerGrant(models.Model):
+    """Governance lets one named person see one restricted feature, for a reason and a period.
+
+    This is how an organisation-wide reviewer (security, legal) is brought in deliberately to review and
+    sign a restricted feature's requests. A grant ends when it expires or is revoked; either is audited.
+    """
+
+    feature = models.ForeignKey(AIFeature, on_delete=models.CASCADE, related_name="reviewer_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_grants")
+    reason = models.TextField()
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When it was revoked or its expiry recorded.")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+
+    objects = ReviewerGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "ended_at", "expires_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feature", "user"], condition=models.Q(ended_at__isnull=True),
+                name="reviewergrant_one_open_per_feature_and_user",
+                violation_error_message="This person already has a reviewer grant on this feature.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reviewer grant for {self.user} on {self.feature}"
+
+    def is_active(self, *, now=None) -> bool:
+        from django.utils import timezone
+
+        return self.ended_at is None and self.expires_at > (now or timezone.now())

@@ -10,6 +10,7 @@ from .deployments import (
     rollback_choices,
 )
 from .features import feature_create, feature_update
+from .grants import reviewer_grant_create, reviewer_grant_revoke, reviewer_grants_expire
 from .notifications import notification_mark_read, notify
 from .system import system_user
 from .teams import role_grant, team_create, team_member_add
@@ -44,6 +45,9 @@ __all__ = [
     "notify",
     "policy_pack_create",
     "prompt_version_create",
+    "reviewer_grant_create",
+    "reviewer_grant_revoke",
+    "reviewer_grants_expire",
     "role_grant",
     "rollback_candidates",
     "rollback_choices",

@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 from registry import extensions, selectors, services
 from registry.filters import CatalogModelFilter, DatasetFilter, PolicyPackFilter, PromptVersionFilter, VendorFilter
 from registry.forms import CatalogModelForm, DatasetForm, PolicyPackForm, PromptVersionForm, VendorForm
-from registry.models import PromptVersion, Vendor
+from registry.models import Vendor
 from registry.permissions import can_manage_catalog
 from registry.views.base import FilteredListView, ServiceFormView
 
@@ -128,7 +128,7 @@ class PromptListView(CatalogListView):
     filterset_class = PromptVersionFilter
 
     def get_base_queryset(self):
-        return selectors.prompt_list()
+        return selectors.prompt_list(user=self.request.user)
 
 
 class PromptCreateView(CatalogCreateView):
@@ -145,13 +145,15 @@ class PromptDetailView(TemplateView):
     template_name = "registry/prompt_detail.html"
 
     def get_context_data(self, **kwargs):
-        prompt = get_object_or_404(selectors.prompt_list(), pk=self.kwargs["pk"])
+        prompt = get_object_or_404(selectors.prompt_list(user=self.request.user), pk=self.kwargs["pk"])
         return {
             **super().get_context_data(**kwargs),
             "prompt": prompt,
-            "siblings": PromptVersion.objects.filter(name=prompt.name).order_by("-version").only("pk", "name", "version"),
+            "siblings": selectors.prompt_list(user=self.request.user).filter(name=prompt.name).order_by("-version")
+            .select_related(None).only("pk", "name", "version"),
             "usage": selectors.versions_using(user=self.request.user, prompt=prompt),
             "panels": extensions.catalog_panels_for(self.request, "prompt", prompt),
+            "can_create": can_manage_catalog(self.request.user, "prompt"),
         }
 
 
@@ -194,7 +196,7 @@ class DatasetListView(CatalogListView):
     filterset_class = DatasetFilter
 
     def get_base_queryset(self):
-        return selectors.dataset_list()
+        return selectors.dataset_list(user=self.request.user)
 
 
 class DatasetCreateView(CatalogCreateView):
@@ -208,7 +210,7 @@ class DatasetDetailView(TemplateView):
     template_name = "registry/dataset_detail.html"
 
     def get_context_data(self, **kwargs):
-        dataset = get_object_or_404(selectors.dataset_list(), pk=self.kwargs["pk"])
+        dataset = get_object_or_404(selectors.dataset_list(user=self.request.user), pk=self.kwargs["pk"])
         return {
             **super().get_context_data(**kwargs),
             "dataset": dataset,

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
@@ -18,7 +19,7 @@ from registry.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
 from registry.models import AIFeature, FeatureVersion
-from registry.permissions import can_edit_feature, can_register_features, has_role, user_team_ids
+from registry.permissions import can_edit_feature, can_register_features, has_role, is_governance, user_team_ids
 from registry.views.base import FilteredListView, ServiceFormView
 
 
@@ -130,7 +131,17 @@ class FeatureDetailView(FeatureMixin, TemplateView):
             "panels": panels_for(self.request, self.feature),
             "deployment_events": selectors.feature_deployment_events(feature=self.feature, limit=25),
             "history": selectors.feature_history(feature=self.feature, limit=25),
+            **self.reviewer_context(),
         }
+
+    def reviewer_context(self) -> dict:
+        if not self.feature.restricted:
+            return {}
+        grants = list(selectors.reviewer_grants_of_feature(feature=self.feature)[:25])
+        now = timezone.now()
+        for grant in grants:
+            grant.active = grant.is_active(now=now)
+        return {"reviewer_grants": grants, "can_grant_reviewers": is_governance(self.request.user)}
 
 
 class FeatureEditView(FeatureMixin, ServiceFormView):
@@ -159,7 +170,7 @@ class VersionCreateView(FeatureMixin, ServiceFormView):
     success_message = "Created {object} as a draft. Attach evidence, then submit it."
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "feature": self.feature}
+        return {**super().get_form_kwargs(), "feature": self.feature, "user": self.request.user}
 
     def get_initial(self):
         latest = selectors.versions_of_feature(feature=self.feature).first()
@@ -215,7 +226,8 @@ class VersionEditView(VersionMixin, ServiceFormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "feature": self.feature, "exclude_version": self.version}
+        return {**super().get_form_kwargs(), "feature": self.feature, "exclude_version": self.version,
+                "user": self.request.user}
 
     def get_initial(self):
         return VersionForm.initial_from(self.version)

@@ -402,14 +402,6 @@ def test_a_restricted_features_requests_and_deployments_do_not_exist_for_an_outs
     assert team_view.get(f"{REQUESTS}{request.pk}/").status_code == 200
 
 
-def test_reviewers_of_a_restricted_features_request_can_read_it(security_reviewer, restricted_release):
-    request = restricted_release
-    client = as_user(security_reviewer)
-
-    assert [item["request"] for item in client.get(QUEUE).json()["results"]] == [request.pk]
-    assert client.get(f"{REQUESTS}{request.pk}/").status_code == 200
-
-
 def test_the_gate_policies_are_listed(product_owner):
     response = as_user(product_owner).get(GATE_POLICIES)
 

@@ -277,6 +277,7 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
         "Deliver due webhooks": ("webhooks.tasks.deliver_due", "*", "*"),
         "Daily readiness snapshot": ("readiness.tasks.readiness_snapshot", "30", "0"),
         "Warm the readiness inventory": ("readiness.tasks.readiness_warm", "*/10", "*"),
+        "Expire reviewer grants": ("registry.tasks.expire_reviewer_grants", "*/15", "*"),
     }
     # Whether the migrations or the command made them, they agree.
     for name, (task, minute, hour) in expected.items():

@@ -2,14 +2,15 @@
 restricted features answer 404 to outsiders (as if they did not exist), edit pages answer 403 to
 people who can see a feature but do not own it, and the audit trail is for governance and auditors."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import get_resolver, reverse
-
 from django.utils import timezone
 
 from registry.models import Deployment, FeatureVersion
-from registry.services import api_token_create
-from tests.factories import DatasetFactory, FeatureFactory, VersionFactory
+from registry.services import api_token_create, reviewer_grant_create
+from tests.factories import DatasetFactory, FeatureFactory, UserFactory, VersionFactory
 
 REGISTRY_ROUTES = get_resolver().namespace_dict["registry"][1].url_patterns
 ALL_NAMES = [route.name for route in REGISTRY_ROUTES]
@@ -42,6 +43,10 @@ class World:
                 updated_at=timezone.now(), updated_by=governance_admin,
             )
         self.token, _ = api_token_create(actor=governance_admin, user=governance_admin, name="ci-pipeline")
+        self.grant = reviewer_grant_create(
+            actor=governance_admin, feature=self.restricted_feature, user=UserFactory(username="rae-reviewer", roles=["security"]),
+            reason="Security review.", expires_at=timezone.now() + timedelta(days=7),
+        )
 
     def url(self, name, *, feature=None, version=None):
         """The URL of a registry route, its arguments filled with real objects of this world."""
@@ -49,6 +54,8 @@ class World:
         version = version or (self.restricted_version if feature == self.restricted_feature else self.version)
         route = next(route for route in REGISTRY_ROUTES if route.name == name)
         kind = name.split("_")[0]
+        if kind == "reviewer" and feature == self.feature:
+            feature = self.restricted_feature  # reviewer grants exist only on restricted features
         kwargs = {}
         for parameter in route.pattern.converters:
             if parameter == "slug":
@@ -66,6 +73,7 @@ class World:
                     "policy": self.version.policy_pack.pk,
                     "dataset": self.dataset.pk,
                     "token": self.token.pk,
+                    "reviewer": self.grant.pk,
                 }[kind]
             else:
                 raise AssertionError(f"registry:{name} takes <{parameter}>, which this test does not know how to fill")
@@ -150,11 +158,16 @@ def test_edit_pages_of_a_visible_feature_are_forbidden_to_non_owners(client, wor
     assert world.feature.versions.count() == 1
 
 
+GOVERNANCE_FEATURE_PAGE_NAMES = ["reviewer_grant_create", "reviewer_grant_revoke"]
+
+
 @pytest.mark.parametrize("name", FEATURE_PAGE_NAMES)
 def test_the_owning_team_opens_its_restricted_features_pages(client, world, product_owner, name):
+    """...all but governance's own: bringing reviewers in (403, the team sees the feature)."""
     client.force_login(product_owner)
 
-    assert client.get(world.url(name, feature=world.restricted_feature)).status_code == 200
+    expected = 403 if name in GOVERNANCE_FEATURE_PAGE_NAMES else 200
+    assert client.get(world.url(name, feature=world.restricted_feature)).status_code == expected
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,15 @@ from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import freshness_sweep
 from incidents.services import incident_open
 from packs.services import pack_export_request
-from registry.models import AuditEvent
-from registry.services import api_token_create, evaluation_record, notify, version_create, version_submit
+from registry.models import AuditEvent, ReviewerGrant
+from registry.services import (
+    api_token_create,
+    evaluation_record,
+    notify,
+    reviewer_grant_create,
+    version_create,
+    version_submit,
+)
 from routing.services import resolve
 from tests.factories import (
     CatalogModelFactory,
@@ -44,9 +51,13 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     from approvals.models import GateAssignment, GatePolicy, GateRequirement
 
     install_default_policies(GatePolicy, GateRequirement, GateAssignment)
+    # Reviewers from outside the team sign through reviewer grants; the personas security_reviewer and
+    # legal_reviewer hold the same roles without one, and must learn nothing.
     second_ml = UserFactory(username="max-ml", roles=["ml"])
     second_security = UserFactory(username="sid-security", roles=["security"])
-    signers = {"ml": [second_ml], "security": [security_reviewer, second_security], "legal": [legal_reviewer],
+    third_security = UserFactory(username="sue-security", roles=["security"])
+    second_legal = UserFactory(username="lou-legal", roles=["legal"])
+    signers = {"ml": [second_ml], "security": [second_security, third_security], "legal": [second_legal],
                "product": [product_owner]}
 
     vendor = VendorFactory(slug="acme-ai", name="Acme AI")
@@ -61,6 +72,9 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
         slos="p95 under 2 s",
     )
     pins = {"model": model, "prompt": prompt, "policy_pack": policy}
+    for reviewer in (second_ml, second_security, third_security, second_legal):
+        reviewer_grant_create(actor=governance_admin, feature=feature, user=reviewer, reason="Release review.",
+                              expires_at=timezone.now() + timedelta(days=30))
 
     def submitted(summary):
         return version_submit(actor=ml_engineer, version=version_create(
@@ -115,4 +129,5 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
         "subscription": subscription, "delivery": delivery, "export": export, "drill": drill, "token": token,
         "decision": decision, "vendor": vendor, "model": model, "prompt": prompt, "policy": policy,
         "dataset": dataset, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
+        "grant": ReviewerGrant.objects.filter(feature=feature).first(),
     }

@@ -23,7 +23,8 @@ class Schedule:
 
 
 # The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py,
-# webhooks/migrations/0002_schedule.py and readiness/migrations/0002 and 0003.
+# webhooks/migrations/0002_schedule.py, readiness/migrations/0002 and 0003, and
+# registry/migrations/0010_reviewer_grant_schedule.py.
 SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
