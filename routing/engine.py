@@ -399,7 +399,8 @@ def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:
         withdrawn = facts.withdrawn
         steps.append(_step("deployment", FAIL, f"v{withdrawn['version']} was withdrawn from {where} on "
                                                f"{withdrawn['at']:%d %b %Y %H:%M} UTC: {withdrawn['reason']}"))
-        return refuse(f"it was withdrawn there ({withdrawn['reason']}); nothing serves until a version is promoted again.")
+        return refuse(f"it was withdrawn there ({withdrawn['reason'].rstrip('.')}); nothing serves until a version is "
+                      "promoted again.")
     if facts.version_id is None:
         steps.append(_step("deployment", FAIL, f"No version is live for {where}."))
         return refuse("no version is live there.")
