@@ -16,11 +16,28 @@ class GateRequestForm(forms.Form):
         help_text="What changed, what to look at, links to anything they need.",
     )
 
-    def __init__(self, *args, feature: AIFeature, **kwargs):
+    def __init__(self, *args, feature: AIFeature, previews: dict[str, dict] | None = None, **kwargs):
+        """``previews``: what resolve would answer per region code were the version live there
+        (``registry.extensions.route_preview``): regions it would refuse are not ticked, and say why."""
         super().__init__(*args, **kwargs)
+        previews = previews or {}
+        refused = {code: answer for code, answer in previews.items() if answer["refusal"]}
+
+        def label(region):
+            answer = refused.get(region.code)
+            if answer is None:
+                return f"{region.code} ({region.name})"
+            why = " ".join(answer["reasons"]) or answer["refusal"]
+            return f"{region.code} ({region.name}): resolve would refuse it. {why}"
+
         self.fields["regions"].queryset = feature.regions.order_by("code")
-        self.fields["regions"].label_from_instance = lambda region: f"{region.code} ({region.name})"
-        self.fields["regions"].initial = list(feature.regions.all())
+        self.fields["regions"].label_from_instance = label
+        self.fields["regions"].initial = [region for region in feature.regions.all() if region.code not in refused]
+        if refused:
+            self.fields["regions"].help_text = (
+                f"Not ticked: {', '.join(sorted(refused))}. This version could not serve there, so a request for "
+                "it is refused; fix the version (policy pack, models) or leave the region out."
+            )
 
 
 class DecisionForm(forms.Form):

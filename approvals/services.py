@@ -30,6 +30,7 @@ from approvals.permissions import can_manage_gates, can_promote, can_request_gat
 from approvals.selectors import eligible_signers, unstaffed_roles
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
+from registry.extensions import route_refusals
 from registry.models import FeatureVersion, Region
 from registry.selectors import may_see_feature
 from registry.services import audit_record, deployment_promote, notify
@@ -208,6 +209,10 @@ def approval_request_create(
     outside = sorted(region.code for region in regions if region.pk not in served)
     if outside:
         raise ValidationError({"regions": f"{feature} does not serve {', '.join(outside)}."})
+    refused = route_refusals(version, environment=environment, regions=regions)
+    if refused:  # resolve would answer 409 there once live: refuse before anyone signs
+        raise ValidationError({"regions": [f"{version.label} could not serve {code}. {reason}"
+                                           for code, reason in sorted(refused.items())]})
     policy = gate_for(risk_tier=feature.risk_tier, environment=environment)
     snapshot = requirements_snapshot(policy)
     with transaction.atomic():
@@ -433,8 +438,16 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
                 "The evidence or readiness no longer holds since the approval: "
                 + "; ".join(f"{check.label}: {check.detail}" for check in failing)
             )
+        regions = list(locked.regions.all())
+        refused = route_refusals(locked.version, environment=locked.environment, regions=regions)
+        if refused:  # a suspension or a policy change since the request: it would go live refused
+            raise Conflict(
+                "Resolve would refuse the version where it would go live: "
+                + " ".join(f"{code}: {reason}" for code, reason in sorted(refused.items()))
+                + " Request the gate again for the regions it can serve."
+            )
         return deployment_promote(
-            actor=actor, version=locked.version, environment=locked.environment, regions=locked.regions.all(),
+            actor=actor, version=locked.version, environment=locked.environment, regions=regions,
             reason=reason.strip() or f"Approved through request #{locked.pk} ({Gate(locked.gate).label.lower()}).",
             approval_request_id=locked.pk, approval_summary=_approval_summary(locked),
         )

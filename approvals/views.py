@@ -20,10 +20,10 @@ from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOf
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from registry import selectors as registry_selectors
 from registry.diff import configuration_rows, diff_rows
-from registry.choices import RiskTier, Role
+from registry.choices import Environment, RiskTier, Role
 from registry.permissions import is_governance, user_roles
 from registry.exceptions import Conflict
-from registry.extensions import badges_for, promotion_blockers
+from registry.extensions import badges_for, promotion_blockers, route_preview
 from registry.models import Deployment, FeatureVersion
 from registry.services import version_configuration
 from registry.views.base import ClampedPaginationMixin, ServiceFormView
@@ -46,8 +46,15 @@ class GateRequestCreateView(ServiceFormView):
             raise PermissionDenied(f"Only the {self.version.feature.team} team and governance admins request gates.")
         return super().dispatch(request, *args, **kwargs)
 
+    @cached_property
+    def previews(self) -> dict[str, dict]:
+        """What resolve would answer per region were the version live there (the refusals do not depend on
+        the environment: residency, hosting and suspensions are the same in both)."""
+        return route_preview(self.version, environment=Environment.PRODUCTION,
+                             regions=self.version.feature.regions.order_by("code"))
+
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "feature": self.version.feature}
+        return {**super().get_form_kwargs(), "feature": self.version.feature, "previews": self.previews}
 
     def get_context_data(self, **kwargs):
         feature = self.version.feature
@@ -60,7 +67,8 @@ class GateRequestCreateView(ServiceFormView):
                 continue
             snapshot = services.requirements_snapshot(policy)
             gates[environment] = {"policy": policy, "snapshot": snapshot, "checks": all_checks(snapshot, feature, newest)}
-        return {**super().get_context_data(**kwargs), "version": self.version, "feature": feature, "gates": gates}
+        return {**super().get_context_data(**kwargs), "version": self.version, "feature": feature, "gates": gates,
+                "previews": sorted(self.previews.items())}
 
     def perform(self, form):
         return services.approval_request_create(
@@ -159,6 +167,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
     signed = {signoff.signer_id: signoff.role for signoff in signoffs if signoff.signer_id}
     signers = selectors.eligible_signers(approval_request) if approval_request.status == RequestStatus.PENDING else {}
     promoted = feature.deployment_events.filter(approval_request_id=approval_request.pk).exists()
+    previews = route_preview(version, environment=approval_request.environment, regions=regions)
     return {
         "approval_request": approval_request,
         "version": version,
@@ -166,6 +175,9 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
         "checks": checks,
         "missing": unmet(checks),
         "regions": regions,
+        "resolve_answers": [(region, previews.get(region.code)) for region in regions],
+        "refused_regions": sorted(code for code, answer in previews.items() if answer["refusal"])
+        if approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED} and not promoted else [],
         "live": live,
         "live_version": live_version,
         "diff": diff_rows(version_configuration(live_version), version_configuration(version)) if live_version else None,

@@ -171,7 +171,7 @@ def _deployment_event_part(event: DeploymentEvent) -> dict:
         "environment": event.environment,
         "region": event.region.code,
         "from_version": event.from_version.number if event.from_version_id else None,
-        "to_version": event.to_version.number,
+        "to_version": event.to_version.number if event.to_version_id else None,
         "actor": _user(event.actor),
         "reason": event.reason,
         "approval_request": event.approval_request_id,

@@ -72,6 +72,14 @@ class FeatureReadiness:
         return bool(self.routes)
 
     @property
+    def refused(self) -> list[tuple[str, str]]:
+        """The live production routes resolve refuses now, as (region, its reason): a suspension or a
+        policy change since they went live (a paused or retired feature is off by its owners' choice)."""
+        if self.feature.status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED):
+            return []
+        return [(route.region, route.decision.refusal) for route in self.routes if not route.decision.ok]
+
+    @property
     def ok_count(self) -> int:
         return sum(item.ok for item in self.items)
 

@@ -108,3 +108,4 @@ class Environment(models.TextChoices):
 class DeploymentEventKind(models.TextChoices):
     PROMOTED = "promoted", "Promoted"
     ROLLED_BACK = "rolled_back", "Rolled back"
+    WITHDRAWN = "withdrawn", "Withdrawn"

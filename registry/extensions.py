@@ -19,6 +19,17 @@
   or ``"version"`` (a provider returns nothing about features ``user`` may not see) and a badge is ``{"label", "tone", "title", "url"}`` (tone: ``warn`` or ``bad``). One
   call per page for all its rows, so a list stays a constant number of queries.
 
+- ``route_previews``: callables ``(version, *, environment, regions) -> {region code: answer}``: what
+  resolve would answer were ``version`` live in ``environment`` in each region, all else as it is now. An
+  answer is ``{"serves": bool, "summary": str, "refusal": str, "reasons": [str], "warnings": [str]}``;
+  ``refusal`` is resolve's reason the version itself could not serve there (its policy pack's residency,
+  no model hosted there, a suspended vendor or model), "" when it could (a paused feature serves nothing,
+  but that is no reason to refuse the version a region). Routing registers the one provider; without it
+  nothing is refused.
+- ``route_checks``: callables ``(deployments) -> {deployment id: refusal}``: the live pointers among
+  ``deployments`` that resolve refuses now for the version live there (a suspension or a policy change
+  since it went live), with resolve's reason.
+
 Apps register in ``AppConfig.ready``.
 """
 
@@ -31,6 +42,8 @@ feature_panels: list[Callable] = []
 badge_providers: list[Callable] = []
 audit_listeners: list[Callable] = []
 catalog_panels: list[Callable] = []
+route_previews: list[Callable] = []
+route_checks: list[Callable] = []
 
 
 def audit_appended(events) -> None:
@@ -69,3 +82,30 @@ def attach_badges(kind: str, objects, *, user, attr: str = "pk") -> None:
     badges = badges_for(kind, [getattr(obj, attr) for obj in objects], user=user)
     for obj in objects:
         obj.badges = badges.get(getattr(obj, attr), [])
+
+
+def route_preview(version, *, environment: str, regions) -> dict[str, dict]:
+    """What resolve would answer, per region code, were ``version`` live there (see ``route_previews``)."""
+    regions = list(regions)
+    found: dict[str, dict] = {}
+    if not regions:
+        return found
+    for provider in route_previews:
+        for code, answer in provider(version, environment=environment, regions=regions).items():
+            found.setdefault(code, answer)
+    return found
+
+
+def route_refusals(version, *, environment: str, regions) -> dict[str, str]:
+    """The regions, by code, where ``version`` could not serve, with resolve's reason (none: {})."""
+    return {code: answer["refusal"] for code, answer in route_preview(version, environment=environment, regions=regions).items()
+            if answer["refusal"]}
+
+
+def refused_routes(deployments) -> dict[int, str]:
+    """The live pointers among ``deployments`` (a queryset) that resolve now refuses, by id, with its reason."""
+    found: dict[int, str] = {}
+    for check in route_checks:
+        for pk, refusal in check(deployments).items():
+            found.setdefault(pk, refusal)
+    return found

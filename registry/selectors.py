@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
+from registry.choices import DeploymentEventKind
 from registry.models import (
     AIFeature,
     AIFeatureGroupObjectPermission,
@@ -280,9 +281,10 @@ def feature_deployment_events(*, feature: AIFeature, limit: int = 50) -> list[De
 def live_at(*, feature: AIFeature, environment: str, region, at) -> DeploymentEvent | None:
     """The deployment event that made the version live at ``at`` (None: nothing was live then).
 
-    "What was live for claims-triage in production/eu at 14:02?" is the newest event at or before then.
+    "What was live for claims-triage in production/eu at 14:02?" is the newest event at or before then,
+    unless that event withdrew the pointer.
     """
-    return (
+    event = (
         DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region, at__lte=at)
         .select_related(
             "to_version", "to_version__feature", "to_version__model", "to_version__model__vendor",
@@ -291,3 +293,4 @@ def live_at(*, feature: AIFeature, environment: str, region, at) -> DeploymentEv
         .order_by("-at", "-id")
         .first()
     )
+    return None if event is not None and event.kind == DeploymentEventKind.WITHDRAWN else event

@@ -45,6 +45,11 @@ urlpatterns = [
         deployments.RollbackView.as_view(),
         name="rollback",
     ),
+    path(
+        "features/<slug:slug>/live/<slug:environment>/<slug:region>/withdraw/",
+        deployments.WithdrawView.as_view(),
+        name="withdraw",
+    ),
     path("live-at/", deployments.LiveAtView.as_view(), name="live_at"),
     path("suggest/features/", deployments.FeatureSuggestionsView.as_view(), name="feature_suggestions"),
     path("notifications/", deployments.NotificationListView.as_view(), name="notification_list"),

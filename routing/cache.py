@@ -71,7 +71,7 @@ IRRELEVANT_ACTIONS = frozenset({
 # stamp instead of the epoch, so one promotion does not make the fleet recompute every route. Not here:
 # anything that changes who may see a feature or many features at once (catalog, gate policy, accounts).
 FEATURE_ACTIONS = frozenset({
-    "deployment.promoted", "deployment.rolled_back",
+    "deployment.promoted", "deployment.rolled_back", "deployment.withdrawn",
     "incident.opened", "incident.status_changed", "incident.rolled_back",
     "evaluation.recorded", "version.submitted", "version.retired",
 })

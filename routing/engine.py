@@ -9,6 +9,7 @@ Two steps, so the same rules can be replayed against a changed world (a drill) w
 The rules, in order:
 
 1. **feature**: a paused or retired feature serves nothing (the router uses the operational fallback).
+   **deployment**: no version live there serves nothing; a pointer the owners withdrew says so, and why.
 2. **residency**: the version's policy pack must allow the region. It binds every model of the
    version, so a failure here leaves nothing eligible.
 3. **hosting** and **suspension**, per model (the primary, then each fallback in order): the model
@@ -31,8 +32,17 @@ from approvals.checks import evidence_checks, latest_evaluations, stale_from
 from approvals.models import GateAssignment, GatePolicy
 from approvals.services import requirements_snapshot
 from incidents.guards import incident_freezes
-from registry.choices import Environment, FeatureStatus, ModelStatus, VendorStatus
-from registry.models import AIFeature, CatalogModel, Deployment, PolicyPack, Region, VersionFallback
+from registry.choices import DeploymentEventKind, Environment, FeatureStatus, ModelStatus, VendorStatus
+from registry.models import (
+    AIFeature,
+    CatalogModel,
+    Deployment,
+    DeploymentEvent,
+    FeatureVersion,
+    PolicyPack,
+    Region,
+    VersionFallback,
+)
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
 
@@ -96,6 +106,8 @@ class Facts:
     freeze: str | None = None
     gate: str = ""
     evidence: list[dict] = field(default_factory=list)  # {kind, label, state, detail, stale_at}
+    withdrawn: dict | None = None  # no version live: the withdrawal that took it down {version, at, reason}
+    deployment_id: int | None = None  # the live pointer decided (None: none, or a what-if)
 
 
 @dataclass
@@ -171,6 +183,9 @@ class Decision:
             body["detail"] = self.refusal
             if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED) and facts.operational_fallback:
                 body["operational_fallback"] = facts.operational_fallback
+            if facts.withdrawn is not None and facts.feature_status not in (FeatureStatus.PAUSED, FeatureStatus.RETIRED):
+                body["withdrawn"] = {"version": facts.withdrawn["version"], "at": facts.withdrawn["at"].isoformat(),
+                                     "reason": facts.withdrawn["reason"]}
         return body
 
 
@@ -205,6 +220,29 @@ def load_facts_and_evaluations(deployments, *, now: datetime, warnings: bool = T
             "version__policy_pack",
         ).order_by("feature__name", "environment", "region__code")
     )
+    return _facts_of(deployments, now=now, warnings=warnings)
+
+
+def facts_if_live(version: FeatureVersion, *, environment: str, regions, now: datetime,
+                  warnings: bool = False) -> list[Facts]:
+    """The facts as they would be were ``version`` live in ``environment`` in each of ``regions`` (in that
+    order), all else as it is: what a gate request, its review and its promotion ask resolve. Reads only;
+    four queries. ``warnings`` as for ``load_facts_many`` (the freeze and the gate's evidence, which the
+    gate's own checks show and enforce anyway)."""
+    version = FeatureVersion.objects.select_related(
+        "feature", "model", "model__vendor", "prompt", "policy_pack"
+    ).get(pk=version.pk)
+    deployments = [
+        Deployment(feature=version.feature, environment=environment, region=region, version=version, updated_at=now)
+        for region in regions
+    ]
+    found = _facts_of(deployments, now=now, warnings=warnings)[0]
+    for facts in found:
+        facts.live_since = None
+    return found
+
+
+def _facts_of(deployments: list[Deployment], *, now: datetime, warnings: bool) -> tuple[list[Facts], dict[int, dict]]:
     if not deployments:
         return [], {}
     version_ids = {deployment.version_id for deployment in deployments}
@@ -237,6 +275,7 @@ def load_facts_and_evaluations(deployments, *, now: datetime, warnings: bool = T
         feature, version = deployment.feature, deployment.version
         policy = version.policy_pack
         facts = _feature_facts(feature, deployment.region, deployment.environment)
+        facts.deployment_id = deployment.pk
         facts.version_id, facts.version_number, facts.config_hash = version.pk, version.number, version.config_hash
         facts.live_since = deployment.updated_at
         facts.prompt = {"name": version.prompt.name, "version": version.prompt.version,
@@ -272,13 +311,23 @@ def _feature_facts(feature: AIFeature, region: Region, environment: str) -> Fact
 
 
 def facts_without_deployment(feature_slug: str, region_code: str, environment: str) -> Facts:
+    """The facts where no version is live: the feature, and the withdrawal that took the pointer down, if
+    the newest event of its history is one."""
     feature = AIFeature.objects.filter(slug=feature_slug).first()
     if feature is None:
         raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise UnknownTarget(f"No region has the code '{region_code}'.")
-    return _feature_facts(feature, region, environment)
+    facts = _feature_facts(feature, region, environment)
+    last = (
+        DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
+        .select_related("from_version").order_by("-at", "-id").first()
+    )
+    if last is not None and last.kind == DeploymentEventKind.WITHDRAWN:
+        facts.withdrawn = {"version": last.from_version.number if last.from_version_id else None,
+                           "at": last.at, "reason": last.reason}
+    return facts
 
 
 def _gates() -> dict[tuple[str, str], dict]:
@@ -346,6 +395,12 @@ def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:
     if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED):
         steps.append(_step("feature", FAIL, f"The feature is {facts.feature_status}: the AI path is off."))
         return refuse(f"the feature is {facts.feature_status}.")
+    if facts.version_id is None and facts.withdrawn is not None:
+        withdrawn = facts.withdrawn
+        steps.append(_step("deployment", FAIL, f"v{withdrawn['version']} was withdrawn from {where} on "
+                                               f"{withdrawn['at']:%d %b %Y %H:%M} UTC: {withdrawn['reason']}"))
+        return refuse(f"it was withdrawn there ({withdrawn['reason'].rstrip('.')}); nothing serves until a version is "
+                      "promoted again.")
     if facts.version_id is None:
         steps.append(_step("deployment", FAIL, f"No version is live for {where}."))
         return refuse("no version is live there.")

@@ -351,7 +351,10 @@ class DeploymentEventSerializer(serializers.ModelSerializer):
     feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     from_version = serializers.IntegerField(source="from_version.number", read_only=True, allow_null=True, default=None)
-    to_version = serializers.IntegerField(source="to_version.number", read_only=True)
+    to_version = serializers.IntegerField(
+        source="to_version.number", read_only=True, allow_null=True, default=None,
+        help_text="The version number live after the event; null for a withdrawal (nothing serves there).",
+    )
     actor = UsernameField(read_only=True)
 
     class Meta:
@@ -373,6 +376,15 @@ class RollbackSerializer(VisibleOnlyMixin, serializers.Serializer):
         help_text="The version number to return to; default: the last good version that served there.",
     )
     reason = serializers.CharField()
+
+
+class WithdrawSerializer(VisibleOnlyMixin, serializers.Serializer):
+    visible_querysets = {"feature": _visible_features}
+
+    feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.none())
+    environment = serializers.ChoiceField(choices=Environment.choices)
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    reason = serializers.CharField(help_text="Why: recorded in the history and given by resolve to callers there.")
 
 
 class LiveAtQuerySerializer(VisibleOnlyMixin, serializers.Serializer):

@@ -270,6 +270,22 @@ class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         event = selectors.deployment_events_visible_to(request.user).get(pk=event.pk)
         return Response(s.DeploymentEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.WithdrawSerializer, responses={201: s.DeploymentEventSerializer})
+    @action(detail=False, methods=["post"])
+    def withdraw(self, request):
+        """Take a live pointer down (owning team or governance admins; a reason is required): nothing serves
+        the feature in that environment and region afterwards, and resolve answers 409 "withdrawn" there
+        until a version is promoted again. Recorded as a ``withdrawn`` deployment event (``to_version`` null)."""
+        serializer = s.WithdrawSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        event = services.deployment_withdraw(
+            actor=request.user, feature=data["feature"], environment=data["environment"], region=data["region"],
+            reason=data["reason"],
+        )
+        event = selectors.deployment_events_visible_to(request.user).get(pk=event.pk)
+        return Response(s.DeploymentEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
 
 class DeploymentEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Every promotion and rollback, newest first."""

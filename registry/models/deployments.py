@@ -31,7 +31,8 @@ class Deployment(models.Model):
 
 
 class DeploymentEvent(models.Model):
-    """One flip of a pointer: promotion or rollback. Never changed or deleted.
+    """One flip of a pointer: promotion, rollback or withdrawal (the pointer removed: ``to_version`` is
+    empty). Never changed or deleted.
 
     ``approval_request_id`` and ``incident_id`` refer to the approvals and incidents apps by id: the
     registry depends on neither.
@@ -44,7 +45,10 @@ class DeploymentEvent(models.Model):
     from_version = models.ForeignKey(
         "registry.FeatureVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    to_version = models.ForeignKey("registry.FeatureVersion", on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(
+        "registry.FeatureVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Empty for a withdrawal: nothing serves there after it.",
+    )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     approval_request_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -67,4 +71,5 @@ class DeploymentEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.feature.slug} {self.environment}/{self.region.code} → v{self.to_version.number}"
+        to = f"v{self.to_version.number}" if self.to_version_id else "nothing"
+        return f"{self.kind} {self.feature.slug} {self.environment}/{self.region.code} → {to}"

@@ -6,6 +6,8 @@ from .deployments import (
     default_rollback_target,
     deployment_promote,
     deployment_rollback,
+    deployment_withdraw,
+    pointers_with_rollback,
     rollback_candidates,
     rollback_choices,
 )
@@ -38,6 +40,8 @@ __all__ = [
     "default_rollback_target",
     "deployment_promote",
     "deployment_rollback",
+    "deployment_withdraw",
+    "pointers_with_rollback",
     "evaluation_record",
     "feature_create",
     "feature_update",

@@ -1,5 +1,6 @@
 """Flipping the live pointers. Approvals decides *whether* a version may go live and then calls
-``deployment_promote``; rollback needs no new approval but only returns to what served before.
+``deployment_promote``; rollback needs no new approval but only returns to what served before;
+withdrawal takes a pointer down (nothing serves there until a new promotion).
 
 Lock order: the feature row first (every pointer change of a feature queues behind it), then its
 deployment rows. Callers that hold other locks (an approval request) take them before calling.
@@ -18,7 +19,7 @@ from registry.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
 from registry.permissions import can_edit_feature, has_role
-from registry.services.audit import audit_record
+from registry.services.audit import audit_record, audit_record_many
 from registry.signals import deployment_changed
 
 
@@ -27,7 +28,7 @@ def _event_payload(event: DeploymentEvent) -> dict:
         "environment": event.environment,
         "region": event.region.code,
         "from_version": event.from_version.number if event.from_version_id else None,
-        "to_version": event.to_version.number,
+        "to_version": event.to_version.number if event.to_version_id else None,
         "reason": event.reason,
         "approval_request": event.approval_request_id,
         "incident": event.incident_id,
@@ -102,7 +103,7 @@ def _pointer_history(feature: AIFeature, environment: str, region: Region):
 
 def rollback_candidates(*, feature: AIFeature, environment: str, region: Region) -> list[FeatureVersion]:
     """Versions a rollback may return to: they served this pointer before (most recently live first),
-    and nobody rolled back away from them since they last served. Not the one live now.
+    and nobody rolled back away from them or withdrew them since they last served. Not the one live now.
 
     Each went live through an approved promotion, so returning to it needs no new approval. A version
     that was rolled back away from, or approved but never served, goes live only by promotion (which
@@ -129,8 +130,9 @@ def rollback_candidate_ids(events, *, current_version_id: int | None) -> list[in
     last_abandoned: dict[int, object] = {}
     order: list[int] = []
     for kind, from_id, to_id, at in events:
-        last_live.setdefault(to_id, at)
-        if kind == DeploymentEventKind.ROLLED_BACK and from_id:
+        if to_id:
+            last_live.setdefault(to_id, at)
+        if kind in (DeploymentEventKind.ROLLED_BACK, DeploymentEventKind.WITHDRAWN) and from_id:
             last_abandoned.setdefault(from_id, at)
         for version_id in (to_id, from_id):
             if version_id and version_id not in order:
@@ -140,6 +142,25 @@ def rollback_candidate_ids(events, *, current_version_id: int | None) -> list[in
         if pk != current_version_id and pk in last_live
         and not (pk in last_abandoned and last_abandoned[pk] >= last_live[pk])
     ]
+
+
+def pointers_with_rollback(*, feature: AIFeature, deployments: Iterable[Deployment]) -> set[tuple[str, int]]:
+    """The live pointers among ``deployments`` (of ``feature``), as (environment, region id), that a
+    rollback may return to an earlier version (``rollback_candidates``' rule for all of them, in two
+    queries). Where it may not, the feature page offers a withdrawal instead of a rollback that leads nowhere."""
+    current = {(deployment.environment, deployment.region_id): deployment.version_id for deployment in deployments}
+    if not current:
+        return set()
+    history: dict[tuple[str, int], list] = {}
+    for environment, region_id, *event in DeploymentEvent.objects.filter(feature=feature).order_by("-at", "-id").values_list(
+        "environment", "region_id", "kind", "from_version_id", "to_version_id", "at"
+    ):
+        history.setdefault((environment, region_id), []).append(tuple(event))
+    candidates = {pointer: rollback_candidate_ids(history.get(pointer, []), current_version_id=version_id)
+                  for pointer, version_id in current.items()}
+    wanted = {pk for found in candidates.values() for pk in found}
+    usable = set(FeatureVersion.objects.filter(pk__in=wanted, status=VersionStatus.SUBMITTED).values_list("pk", flat=True)) if wanted else set()
+    return {pointer for pointer, found in candidates.items() if usable.intersection(found)}
 
 
 def rollback_choices(*, feature: AIFeature, candidates: list[FeatureVersion]):
@@ -214,4 +235,44 @@ def deployment_rollback(
         deployment_changed.send(
             sender=Deployment, feature=feature, version_ids=sorted({previous.pk, to_version.pk}), actor=actor
         )
+    return event
+
+
+def deployment_withdraw(*, actor, feature: AIFeature, environment: str, region: Region, reason: str) -> DeploymentEvent:
+    """Take a pointer down: nothing serves ``feature`` in ``environment``/``region`` afterwards, and resolve
+    answers 409 "withdrawn" there until a version is promoted again (with a valid approval).
+
+    For a route resolve refuses anyway (a later suspension, a policy change), or one that must stop at
+    once where no earlier version may be returned to. The owning team and governance admins; never
+    guarded (like a rollback, it takes something away). The history keeps the withdrawn version.
+    """
+    if not can_edit_feature(actor, feature):
+        raise PermissionDenied(f"Only the {feature.team} team and governance admins may withdraw {feature} from a region.")
+    if environment not in Environment.values:
+        raise ValidationError({"environment": f"Unknown environment {environment!r}."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why you withdraw: callers of resolve and the owners read it."})
+    with transaction.atomic():
+        feature = AIFeature.objects.select_for_update().get(pk=feature.pk)
+        deployment = (
+            Deployment.objects.select_for_update(of=("self",))
+            .select_related("version", "region")
+            .filter(feature=feature, environment=environment, region=region)
+            .first()
+        )
+        if deployment is None:
+            raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to withdraw.")
+        previous = deployment.version
+        deployment_id, deployment_repr = deployment.pk, str(deployment)
+        deployment.delete()
+        event = DeploymentEvent.objects.create(
+            feature=feature, environment=environment, region=region, kind=DeploymentEventKind.WITHDRAWN,
+            from_version=previous, to_version=None, actor=actor, reason=reason, at=timezone.now(),
+        )
+        audit_record_many([{  # the pointer row is gone: named by the id and text it had
+            "actor": actor, "action": "deployment.withdrawn", "object_type": "deployment", "object_id": deployment_id,
+            "object_repr": deployment_repr, "feature": feature, "payload": _event_payload(event),
+        }])
+        deployment_changed.send(sender=Deployment, feature=feature, version_ids=[previous.pk], actor=actor)
     return event

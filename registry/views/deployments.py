@@ -1,4 +1,4 @@
-"""Rollback from the feature page, what was live when, and the user's notifications."""
+"""Rollback and withdrawal from the feature page, what was live when, and the user's notifications."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.views.generic import ListView, TemplateView
 
 from registry import selectors, services
 from registry.choices import Environment
+from registry.extensions import refused_routes
 from registry.models import Deployment, Notification, Region
 from registry.views.base import ClampedPaginationMixin, ServiceFormView, SuggestionsView
 from registry.views.features import FeatureMixin
@@ -29,11 +30,16 @@ class RollbackForm(forms.Form):
         )
 
 
-class RollbackView(FeatureMixin, ServiceFormView):
-    """GET: choose the version to return to (the last good one is preselected). POST: roll back."""
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Why withdraw",
+        help_text="Recorded in the deployment history and the audit trail; resolve gives it to callers there.",
+    )
 
-    form_class = RollbackForm
-    template_name = "registry/rollback_form.html"
+
+class PointerMixin(FeatureMixin):
+    """The live pointer the URL names (environment and region of the feature), or 404."""
+
     edit_required = True
 
     @cached_property
@@ -50,6 +56,23 @@ class RollbackView(FeatureMixin, ServiceFormView):
             raise Http404("The feature is not live there.")
         return deployment
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["deployment"] = self.deployment
+        context["refusal"] = refused_routes(Deployment.objects.filter(pk=self.deployment.pk)).get(self.deployment.pk, "")
+        return context
+
+    def get_success_url(self):
+        return self.feature.get_absolute_url() + "#live"
+
+
+class RollbackView(PointerMixin, ServiceFormView):
+    """GET: choose the version to return to (the last good one is preselected). POST: roll back.
+    Where there is none, the page says so and offers a withdrawal instead."""
+
+    form_class = RollbackForm
+    template_name = "registry/rollback_form.html"
+
     def candidates(self):
         found = services.rollback_candidates(
             feature=self.feature, environment=self.deployment.environment, region=self.deployment.region
@@ -65,9 +88,6 @@ class RollbackView(FeatureMixin, ServiceFormView):
         )
         return {"to_version": target}
 
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "deployment": self.deployment}
-
     def perform(self, form):
         event = services.deployment_rollback(
             actor=self.request.user, feature=self.feature, environment=self.deployment.environment,
@@ -80,8 +100,24 @@ class RollbackView(FeatureMixin, ServiceFormView):
         )
         return self.feature
 
-    def get_success_url(self):
-        return self.feature.get_absolute_url() + "#live"
+
+class WithdrawView(PointerMixin, ServiceFormView):
+    """GET: what withdrawing this region means, and a reason to give. POST: withdraw it."""
+
+    form_class = WithdrawForm
+    template_name = "registry/withdraw_form.html"
+
+    def perform(self, form):
+        event = services.deployment_withdraw(
+            actor=self.request.user, feature=self.feature, environment=self.deployment.environment,
+            region=self.deployment.region, reason=form.cleaned_data["reason"],
+        )
+        messages.success(
+            self.request,
+            f"Withdrew {self.feature} from {event.environment}/{event.region.code} (v{event.from_version.number} no "
+            "longer serves there). Resolve answers 409 there until a version is promoted again.",
+        )
+        return self.feature
 
 
 class NotificationListView(ClampedPaginationMixin, ListView):

@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 from registry import selectors, services
 from registry.choices import EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
-from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers
+from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers, refused_routes
 from registry.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
@@ -42,7 +42,19 @@ class HomeView(TemplateView):
             else [],
             "recent_versions": versions.filter(status=VersionStatus.SUBMITTED).order_by("-submitted_at")[:8],
             "failing_evaluations": selectors.evaluations_visible_to(user).filter(passed=False)[:8],
+            "refused_routes": _refused_routes(selectors.deployments_visible_to(user)),
         }
+
+
+def _refused_routes(deployments) -> list:
+    """The live pointers among ``deployments`` that resolve refuses now, each with ``.refusal`` (its reason)."""
+    refusals = refused_routes(deployments)
+    if not refusals:
+        return []
+    found = list(deployments.filter(pk__in=refusals).select_related("feature", "region", "version"))
+    for deployment in found:
+        deployment.refusal = refusals[deployment.pk]
+    return found
 
 
 class FeatureListView(FilteredListView):
@@ -121,12 +133,19 @@ class FeatureDetailView(FeatureMixin, TemplateView):
     def get_context_data(self, **kwargs):
         versions = list(selectors.versions_of_feature(feature=self.feature))
         attach_badges("version", versions, user=self.request.user)
+        deployments = list(selectors.feature_deployments(feature=self.feature))
+        refusals = refused_routes(self.feature.deployments.all()) if deployments else {}
+        candidates = services.pointers_with_rollback(feature=self.feature, deployments=deployments)
+        for deployment in deployments:
+            deployment.refusal = refusals.get(deployment.pk, "")
+            deployment.can_roll_back = (deployment.environment, deployment.region_id) in candidates
         return {
             "feature_badges": badges_for("feature", [self.feature.pk], user=self.request.user).get(self.feature.pk, []),
             **super().get_context_data(**kwargs),
             "versions": versions,
             "evaluations": selectors.evaluations_of_feature(feature=self.feature)[:50],
-            "deployments": selectors.feature_deployments(feature=self.feature),
+            "deployments": deployments,
+            "refused": [deployment for deployment in deployments if deployment.refusal],
             "blockers": promotion_blockers(self.feature),
             "panels": panels_for(self.request, self.feature),
             "deployment_events": selectors.feature_deployment_events(feature=self.feature, limit=25),

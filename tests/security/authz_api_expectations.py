@@ -26,6 +26,7 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "api:region-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:deployment-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:deployment-rollback": {"get": "405 405 405 405 405 405 405 405", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
+    "api:deployment-withdraw": {"get": "405 405 405 405 405 405 405 405", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "api:deployment-event-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:audit-event-list": {"get": "403 403 403 403 403 403 ok ok"},
     "api:audit-event-detail": {"get": "403 403 403 403 403 403 ok ok"},

@@ -76,6 +76,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:dataset_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
     "registry:dataset_detail": {"get": EVERYONE},
     "registry:rollback": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "registry:withdraw": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "registry:live_at": {"get": EVERYONE},
     "registry:reviewer_grant_create": {"get": "404 404 404 403 404 404 ok 403", "post": "404 404 404 403 404 404 ok 403",
                                        "put": "404 404 404 403 404 404 ok 403"},
