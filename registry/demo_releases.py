@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from registry.choices import DeploymentEventKind, VersionStatus
+from registry.choices import DeploymentEventKind, Role, VersionStatus
 from registry.exceptions import Conflict
 from registry.models import AIFeature, Deployment, DeploymentEvent, Region
 from registry.services import deployment_rollback, evaluation_record, reviewer_grant_create
@@ -289,11 +289,11 @@ class ReleaseSeeder:
         signoff = request.signoffs.filter(role=role, status="pending").order_by("slot").first()
         if signoff is None:
             raise RuntimeError(f"Request #{request.pk} has no pending {role} sign-off left for {username}.")
-        self.bring_in(request.version.feature, username, at=request.created_at)
+        self.bring_in(request.version.feature, username, role, at=request.created_at)
         self.services.signoff_decide(actor=self.users[username], signoff=signoff, decision=decision, reason=reason)
         self.created["sign-offs"] += 1
 
-    def bring_in(self, feature: AIFeature, username: str, *, at) -> None:
+    def bring_in(self, feature: AIFeature, username: str, role: str, *, at) -> None:
         """A reviewer from outside a restricted feature's team signs through a reviewer grant from
         governance, as in a real organisation (the grant runs for a month from the request)."""
         from registry.selectors import may_see_feature
@@ -303,8 +303,7 @@ class ReleaseSeeder:
             return
         reviewer_grant_create(
             actor=self.users["governance"], feature=feature, user=reviewer,
-            reason=f"Organisation-wide {', '.join(sorted(reviewer.groups.values_list('name', flat=True)))} "
-            "review of its releases.",
+            reason=f"Reviews its releases for the organisation as {Role(role).label.lower()}.",
             expires_at=max(at, self.now) + timedelta(days=30),
         )
         self.created["reviewer grants"] += 1

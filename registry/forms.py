@@ -348,8 +348,15 @@ class ReviewerGrantForm(forms.Form):
         self.fields["user"].queryset = (
             User.objects.filter(is_active=True, is_superuser=False, groups__name__in=signing_roles)
             .exclude(pk__in=users_who_see(feature).values("pk"))
-            .distinct().order_by("username")
+            .prefetch_related("groups").distinct().order_by("username")
         )
+
+        def label(user):
+            roles = sorted(Role(group.name).label.lower() for group in user.groups.all() if group.name in signing_roles)
+            name = f"{user.get_full_name()} ({user.username})" if user.get_full_name() else user.username
+            return f"{name}: {', '.join(roles)}"
+
+        self.fields["user"].label_from_instance = label
 
 
 class EndReasonForm(forms.Form):
