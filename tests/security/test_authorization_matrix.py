@@ -332,8 +332,11 @@ def _another_restricted_feature(world, eu, owner):
     evidence: made directly, so no audit event or notice of it reaches anyone."""
     from django.utils import timezone
 
-    from registry.models import Deployment
-    from tests.factories import EvaluationFactory, FeatureFactory, VersionFactory
+    from datetime import timedelta
+
+    from approvals.models import ApprovalRequest, SignOff
+    from registry.models import Deployment, ReviewerGrant, VersionDataset
+    from tests.factories import DatasetFactory, EvaluationFactory, FeatureFactory, PromptVersionFactory, VersionFactory
 
     feature = FeatureFactory(slug="shadow-ledger", name="Shadow ledger", restricted=True, risk_tier="regulated",
                              team=world["feature"].team, accountable_owner=owner, regions=[eu])
@@ -345,6 +348,19 @@ def _another_restricted_feature(world, eu, owner):
     VersionFactory(feature=feature, number=3, **pins)  # a draft
     Deployment.objects.create(feature=feature, environment="production", region=eu, version=version,
                               updated_by=owner, updated_at=timezone.now())
+    # A pending request whose every role each persona holds (queues and badges must not count it), a
+    # reviewer grant to someone else, and a prompt and a dataset only it uses (catalog lists must not).
+    request = ApprovalRequest.objects.create(version=version, gate="regulated", environment="production",
+                                             requester=owner, requirements={"signoffs": [], "evidence": []})
+    request.regions.set([eu])
+    SignOff.objects.bulk_create(SignOff(request=request, role=role) for role in ("ml", "product", "security", "legal"))
+    ReviewerGrant.objects.create(feature=feature, user=world["users"]["governance_admin"], reason="x",
+                                 granted_by=owner, expires_at=timezone.now() + timedelta(days=3))
+    own_prompt = PromptVersionFactory(name="shadow-ledger-prompt")
+    own_dataset = DatasetFactory(name="shadow-ledger-data", owner=world["feature"].team)
+    extra = VersionFactory(feature=feature, number=4, prompt=own_prompt, model=world["model"],
+                           policy_pack=world["policy"], author=owner)
+    VersionDataset.objects.create(version=extra, dataset=own_dataset, usage="training")
     return feature
 
 
