@@ -31,6 +31,7 @@ from approvals.checks import evidence_checks, latest_evaluations, stale_from
 from approvals.models import GateAssignment, GatePolicy
 from approvals.services import requirements_snapshot
 from incidents.guards import incident_freezes
+from registry import error_codes
 from registry.choices import Environment, FeatureStatus, ModelStatus, VendorStatus
 from registry.models import AIFeature, CatalogModel, Deployment, PolicyPack, Region, VersionFallback
 
@@ -169,6 +170,7 @@ class Decision:
             })
         else:
             body["detail"] = self.refusal
+            body["code"] = error_codes.NO_ELIGIBLE_ROUTE
             if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED) and facts.operational_fallback:
                 body["operational_fallback"] = facts.operational_fallback
         return body
