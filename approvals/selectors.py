@@ -8,7 +8,7 @@ from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from registry.models import AuditEvent
 from registry.permissions import user_roles
-from registry.selectors import features_visible_to, users_who_see
+from registry.selectors import features_visible_to, seers_of_restricted, users_who_see
 
 
 def requests_visible_to(user) -> QuerySet[ApprovalRequest]:
@@ -103,3 +103,62 @@ def request_history(*, request: ApprovalRequest) -> QuerySet[AuditEvent]:
 
 def gate_policies() -> QuerySet[GatePolicy]:
     return GatePolicy.objects.prefetch_related("requirements").order_by("gate")
+
+
+def request_states(requests) -> dict[int, dict]:
+    """For each request (with ``signoffs`` prefetched): its requirements as checked now (met or not, and
+    why, as the review page shows them), and for each pending sign-off of a pending request the
+    usernames of who may still sign it (active holders of the role whom separation of duties lets
+    sign). A constant number of queries, whatever the number of requests."""
+    from django.contrib.auth import get_user_model
+
+    from approvals.checks import all_checks, latest_evaluations
+    from approvals.permissions import signoff_refusal
+    from registry.choices import Role
+
+    requests = list(requests)
+    newest = latest_evaluations([request.version_id for request in requests])
+    open_signoffs = [
+        signoff for request in requests if request.status == RequestStatus.PENDING
+        for signoff in request.signoffs.all() if signoff.status == SignOffStatus.PENDING
+    ]
+    roles = {signoff.role for signoff in open_signoffs}
+    members: dict[str, list] = {role: [] for role in roles}
+    if roles:
+        # Every role of each active holder of a role wanted here, in one query.
+        User = get_user_model()
+        holdings = (
+            User.groups.through.objects.filter(
+                group__name__in=Role.values, user__is_active=True,
+                user__in=User.objects.filter(groups__name__in=roles),
+            )
+            .select_related("user", "group")
+            .order_by("user__username", "group__name")
+        )
+        users: dict[int, object] = {}
+        for holding in holdings:
+            user = users.setdefault(holding.user_id, holding.user)
+            user._gatehouse_roles = getattr(user, "_gatehouse_roles", frozenset()) | {holding.group.name}
+        for user in users.values():
+            for role in sorted(user._gatehouse_roles & roles):
+                members[role].append(user)
+    # A restricted feature's sign-offs are for those who may see it (one visibility rule).
+    seers = seers_of_restricted({request.version.feature for request in requests if request.status == RequestStatus.PENDING})
+    states = {}
+    for request in requests:
+        signed_roles = {signoff.signer_id: signoff.role for signoff in request.signoffs.all() if signoff.signer_id}
+        allowed = seers.get(request.version.feature_id)
+        eligible = {}
+        if request.status == RequestStatus.PENDING:
+            for signoff in request.signoffs.all():
+                if signoff.status == SignOffStatus.PENDING:
+                    eligible[signoff.pk] = [
+                        user.username for user in members[signoff.role]
+                        if (allowed is None or user.pk in allowed)
+                        and not signoff_refusal(user, signoff, signed_roles=signed_roles)
+                    ]
+        states[request.pk] = {
+            "checks": all_checks(request.requirements, request.version.feature, newest.get(request.version_id, {})),
+            "eligible": eligible,
+        }
+    return states

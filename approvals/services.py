@@ -29,7 +29,7 @@ from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRe
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from approvals.selectors import eligible_signers, unstaffed_roles
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
-from registry.exceptions import Conflict
+from registry.exceptions import Conflict, Refused
 from registry.extensions import route_refusals
 from registry.models import FeatureVersion, Region
 from registry.selectors import may_see_feature
@@ -44,7 +44,7 @@ User = get_user_model()
 def gate_for(*, risk_tier: str, environment: str) -> GatePolicy:
     assignment = GateAssignment.objects.filter(risk_tier=risk_tier, environment=environment).first()
     if assignment is None:
-        raise Conflict(f"No gate is assigned to {risk_tier}-risk features going to {environment}; ask governance.")
+        raise Conflict(f"No gate is assigned to {risk_tier}-risk features going to {environment}; ask governance.", code="no_gate")
     return GatePolicy.objects.prefetch_related("requirements").get(gate=assignment.gate)
 
 
@@ -188,7 +188,8 @@ def _role_members(role: str, *, exclude: Iterable[int] = ()) -> list:
 
 def _transition(request: ApprovalRequest, new_status: str) -> None:
     if new_status not in REQUEST_TRANSITIONS[request.status]:
-        raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it cannot become {new_status}.")
+        raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it cannot become {new_status}.",
+                       code="invalid_transition")
     request.status = new_status
     request.decided_at = request.decided_at or timezone.now()
 
@@ -208,21 +209,23 @@ def approval_request_create(
     served = set(feature.regions.values_list("pk", flat=True))
     outside = sorted(region.code for region in regions if region.pk not in served)
     if outside:
-        raise ValidationError({"regions": f"{feature} does not serve {', '.join(outside)}."})
+        raise ValidationError({"regions": ValidationError(f"{feature} does not serve {', '.join(outside)}.", code="region_not_allowed")})
     refused = route_refusals(version, environment=environment, regions=regions)
     if refused:  # resolve would answer 409 there once live: refuse before anyone signs
-        raise ValidationError({"regions": [f"{version.label} could not serve {code}. {reason}"
+        raise ValidationError({"regions": [ValidationError(f"{version.label} could not serve {code}. {reason}",
+                                                           code="region_not_allowed")
                                            for code, reason in sorted(refused.items())]})
     policy = gate_for(risk_tier=feature.risk_tier, environment=environment)
     snapshot = requirements_snapshot(policy)
     with transaction.atomic():
         locked_version = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
         if locked_version.status != VersionStatus.SUBMITTED:
-            raise Conflict(f"{locked_version} is {locked_version.get_status_display().lower()}: only submitted versions go through a gate.")
+            raise Conflict(f"{locked_version} is {locked_version.get_status_display().lower()}: only submitted versions go through a gate.",
+                           code="version_not_submitted")
         if ApprovalRequest.objects.filter(
             version=locked_version, environment=environment, status=RequestStatus.PENDING
         ).exists():
-            raise Conflict(f"{locked_version} already has a pending request for {environment}.")
+            raise Conflict(f"{locked_version} already has a pending request for {environment}.", code="already_requested")
         request = ApprovalRequest.objects.create(
             version=locked_version, gate=policy.gate, environment=environment, requester=actor,
             requirements=snapshot, note=note.strip(),
@@ -341,11 +344,12 @@ def signoff_decide(*, actor, signoff: SignOff, decision: str, reason: str = "") 
             raise SignOff.DoesNotExist("No such sign-off.")  # no trace of a feature the actor may not see
         refusal = signoff_refusal(actor, locked)
         if refusal:
-            raise PermissionDenied(refusal)
+            raise Refused(refusal)
         if request.status != RequestStatus.PENDING:
-            raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it takes no more sign-offs.")
+            raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it takes no more sign-offs.",
+                           code="already_decided")
         if locked.status != SignOffStatus.PENDING:
-            raise Conflict(f"This sign-off was already given by {locked.signer.username}.")
+            raise Conflict(f"This sign-off was already given by {locked.signer.username}.", code="already_decided")
         locked.status = SignOffStatus.APPROVED if decision == Decision.APPROVE else SignOffStatus.REJECTED
         locked.signer = actor
         locked.reason = reason
@@ -411,32 +415,38 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
         if not can_promote(actor, feature):
             raise PermissionDenied(f"Only the {feature.team} team (or its CI token) and governance admins promote {feature}.")
         if locked.status == RequestStatus.PENDING:
-            raise Conflict(f"Request #{locked.pk} is still pending: every sign-off and requirement must hold first.")
+            raise Conflict(f"Request #{locked.pk} is still pending: every sign-off and requirement must hold first.",
+                           code="approval_pending")
         if locked.status != RequestStatus.APPROVED:
-            raise Conflict(f"Request #{locked.pk} is {locked.get_status_display().lower()}; request the gate again.")
+            raise Conflict(f"Request #{locked.pk} is {locked.get_status_display().lower()}; request the gate again.",
+                           code="approval_expired" if locked.status == RequestStatus.EXPIRED else "approval_not_approved")
         now = timezone.now()
         if locked.expires_at and locked.expires_at < now:
             raise Conflict(
-                f"The approval expired on {locked.expires_at:%d %b %Y %H:%M} UTC; request the gate again."
+                f"The approval expired on {locked.expires_at:%d %b %Y %H:%M} UTC; request the gate again.",
+                code="approval_expired",
             )
         used = feature.deployment_events.filter(approval_request_id=locked.pk).order_by("at").first()
         if used is not None:
             raise Conflict(
                 f"Request #{locked.pk} was used to promote {locked.version.label} on {used.at:%d %b %Y %H:%M} UTC. "
-                "An approval promotes once: request the gate again."
+                "An approval promotes once: request the gate again.",
+                code="approval_used",
             )
         required = gate_for(risk_tier=feature.risk_tier, environment=locked.environment)
         if required.gate != locked.gate:
             raise Conflict(
                 f"{feature} is now {feature.risk_tier} risk and needs the {Gate(required.gate).label.lower()}; "
-                f"this request passed the {Gate(locked.gate).label.lower()}. Request the gate again."
+                f"this request passed the {Gate(locked.gate).label.lower()}. Request the gate again.",
+                code="gate_changed",
             )
         checks = all_checks(locked.requirements, feature, latest_evaluations([locked.version_id]).get(locked.version_id, {}))
         failing = unmet(checks)
         if failing:
             raise Conflict(
                 "The evidence or readiness no longer holds since the approval: "
-                + "; ".join(f"{check.label}: {check.detail}" for check in failing)
+                + "; ".join(f"{check.label}: {check.detail}" for check in failing),
+                code="evidence_stale" if any(check.kind == "evidence" for check in failing) else "readiness_unmet",
             )
         regions = list(locked.regions.all())
         refused = route_refusals(locked.version, environment=locked.environment, regions=regions)
@@ -444,7 +454,8 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
             raise Conflict(
                 "Resolve would refuse the version where it would go live: "
                 + " ".join(f"{code}: {reason}" for code, reason in sorted(refused.items()))
-                + " Request the gate again for the regions it can serve."
+                + " Request the gate again for the regions it can serve.",
+                code="region_not_allowed",
             )
         return deployment_promote(
             actor=actor, version=locked.version, environment=locked.environment, regions=regions,

@@ -306,6 +306,9 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
         "ReadinessCheckEnum": "readiness.choices.ReadinessCheck",
         "DrillKindEnum": "drills.choices.DrillKind",
+        "SignOffStatusEnum": "approvals.choices.SignOffStatus",
+        "CheckKindEnum": [("evidence", "evidence"), ("readiness", "readiness")],
+        "CheckStateEnum": [(state, state) for state in ("ok", "missing", "failing", "below_minimum", "stale")],
     },
 }
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding, blocking_condition, blocks
 from registry.choices import Environment
+from registry.error_codes import EVIDENCE_STALE, Reason
 from registry.models import Deployment
 from registry.selectors import features_visible_to
 
@@ -41,9 +42,10 @@ def freshness_block(feature, *, version=None, environment=None) -> str | None:
     kind = finding.get_evidence_kind_display().lower()
     number = finding.version.number
     state = "stale" if finding.state == FindingState.DUE_SOON else finding.get_state_display().lower()
-    return (
+    return Reason(
         f"Production {kind} evidence of v{number} is {state} ({finding.describe()}) Record fresh, passing "
-        f"{kind} evidence for v{number}, or replace it in production with a version whose evidence passes."
+        f"{kind} evidence for v{number}, or replace it in production with a version whose evidence passes.",
+        EVIDENCE_STALE,
     )
 
 

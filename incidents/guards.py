@@ -2,6 +2,7 @@
 
 from incidents.choices import ACTIVE_STATUSES, FREEZING_SEVERITIES, FREEZING_STATUSES
 from incidents.models import Incident
+from registry.error_codes import PROMOTION_FROZEN, Reason
 
 
 def incident_freeze(feature, **promotion) -> str | None:
@@ -10,14 +11,16 @@ def incident_freeze(feature, **promotion) -> str | None:
 
 
 def incident_freezes(feature_ids) -> dict[int, str]:
-    """Why each of these features is frozen (the oldest freezing incident), in one query."""
+    """Why each of these features is frozen (the oldest freezing incident), in one query (each reason
+    carries the API code ``promotion_frozen``)."""
     reasons: dict[int, str] = {}
     for incident in Incident.objects.filter(
         feature_id__in=list(feature_ids), severity__in=FREEZING_SEVERITIES, status__in=FREEZING_STATUSES
     ).order_by("impact_start", "id"):
         reasons.setdefault(
             incident.feature_id,
-            f"{incident.reference} ({incident.get_severity_display()}, {incident.status}) is open: {incident.title}.",
+            Reason(f"{incident.reference} ({incident.get_severity_display()}, {incident.status}) is open: "
+                   f"{incident.title}.", PROMOTION_FROZEN),
         )
     return reasons
 

@@ -77,6 +77,36 @@ def users_who_see(feature: AIFeature) -> QuerySet:
     return users.filter(pk__in=seers)
 
 
+def seers_of_restricted(features) -> dict[int, set[int]]:
+    """``{feature id: ids of the people who may see it}`` for the restricted ones among ``features``: the
+    same rule as ``users_who_see``, for a whole page of features in four queries (none if none is
+    restricted). Open features are left out: everyone signed in sees them."""
+    from django.contrib.auth import get_user_model
+
+    ids = [feature.pk for feature in features if feature.restricted]
+    if not ids:
+        return {}
+    everyone = set(
+        get_user_model().objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.GOVERNANCE, Role.AUDITOR]))
+        .values_list("pk", flat=True)
+    )
+    seers: dict[int, set[int]] = {pk: set(everyone) for pk in ids}
+    pairs = [
+        AIFeatureGroupObjectPermission.objects.filter(
+            content_object_id__in=ids, permission__codename="view_aifeature", group__user__isnull=False
+        ).values_list("content_object_id", "group__user"),
+        AIFeatureUserObjectPermission.objects.filter(
+            content_object_id__in=ids, permission__codename="view_aifeature"
+        ).values_list("content_object_id", "user_id"),
+        ReviewerGrant.objects.active().filter(feature_id__in=ids).values_list("feature_id", "user_id"),
+    ]
+    for rows in pairs:
+        for feature_id, user_id in rows:
+            seers[feature_id].add(user_id)
+    return seers
+
+
 def reviewer_grants_visible_to(user) -> QuerySet[ReviewerGrant]:
     """Grants on the features the user may see, newest first."""
     return (

@@ -32,6 +32,7 @@ from approvals.checks import evidence_checks, latest_evaluations, stale_from
 from approvals.models import GateAssignment, GatePolicy
 from approvals.services import requirements_snapshot
 from incidents.guards import incident_freezes
+from registry import error_codes
 from registry.choices import DeploymentEventKind, Environment, FeatureStatus, ModelStatus, VendorStatus
 from registry.models import (
     AIFeature,
@@ -181,9 +182,11 @@ class Decision:
             })
         else:
             body["detail"] = self.refusal
+            body["code"] = error_codes.NO_ELIGIBLE_ROUTE
             if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED) and facts.operational_fallback:
                 body["operational_fallback"] = facts.operational_fallback
             if facts.withdrawn is not None and facts.feature_status not in (FeatureStatus.PAUSED, FeatureStatus.RETIRED):
+                body["code"] = error_codes.WITHDRAWN
                 body["withdrawn"] = {"version": facts.withdrawn["version"], "at": facts.withdrawn["at"].isoformat(),
                                      "reason": facts.withdrawn["reason"]}
         return body

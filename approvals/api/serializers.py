@@ -1,8 +1,16 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from approvals import selectors
 from approvals.choices import Decision
 from approvals.models import ApprovalRequest, GatePolicy, GateRequirement, SignOff
-from registry.api.serializers import UsernameField, VisibleOnlyMixin
+from registry.api.serializers import (
+    UsernameField,
+    VersionByNumberMixin,
+    VersionFeatureField,
+    VersionNumberField,
+    VisibleOnlyMixin,
+)
 from registry.choices import Environment
 from registry.models import FeatureVersion, Region
 
@@ -11,6 +19,12 @@ def _visible_versions(user):
     from registry.selectors import versions_visible_to
 
     return versions_visible_to(user).select_related("feature")
+
+
+def _visible_features(user):
+    from registry.selectors import features_visible_to
+
+    return features_visible_to(user)
 
 
 class SignOffSerializer(serializers.ModelSerializer):
@@ -23,26 +37,85 @@ class SignOffSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+STATES = "approval_states"
+
+
+def _states(serializer, request: ApprovalRequest) -> dict:
+    """The request's checks and eligible signers, computed for a whole list at once when it is one."""
+    states = serializer.context.setdefault(STATES, {})
+    if request.pk not in states:
+        states.update(selectors.request_states([request]))
+    return states[request.pk]
+
+
+class RequestSignOffSerializer(SignOffSerializer):
+    eligible_signers = serializers.SerializerMethodField(
+        help_text="Pending sign-off of a pending request: usernames of who may still sign it (active holders of "
+        "the role whom separation of duties lets sign). Empty otherwise, or when nobody may.",
+    )
+
+    class Meta(SignOffSerializer.Meta):
+        fields = [*SignOffSerializer.Meta.fields, "eligible_signers"]
+        read_only_fields = fields
+
+    def get_eligible_signers(self, signoff) -> list[str]:
+        return _states(self, signoff.request)["eligible"].get(signoff.pk, [])
+
+
+class CheckSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["evidence", "readiness"])
+    key = serializers.CharField(help_text="The evaluation kind or the readiness item.")
+    label = serializers.CharField()
+    met = serializers.BooleanField(source="ok")
+    state = serializers.ChoiceField(choices=["ok", "missing", "failing", "below_minimum", "stale"])
+    detail = serializers.CharField(help_text="Why it is met or not, as the review page says.")
+
+
+class ApprovalRequestListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        requests = list(data.all() if hasattr(data, "all") else data)
+        self.context.setdefault(STATES, {}).update(selectors.request_states(requests))
+        return super().to_representation(requests)
+
+
 class ApprovalRequestSerializer(serializers.ModelSerializer):
     feature = serializers.SlugRelatedField(source="version.feature", slug_field="slug", read_only=True)
-    version_number = serializers.IntegerField(source="version.number", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True,
+                                       help_text="The version's number within its feature.")
+    version_id = serializers.IntegerField(read_only=True, help_text="The version's id.")
+    version_number = serializers.IntegerField(source="version.number", read_only=True,
+                                              help_text="Deprecated: the same as ``version``.")
     regions = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     requester = UsernameField(read_only=True)
-    signoffs = SignOffSerializer(many=True, read_only=True)
+    signoffs = RequestSignOffSerializer(many=True, read_only=True)
+    checks = serializers.SerializerMethodField(
+        help_text="Each evidence and readiness requirement of the request's gate, checked now: met or not, and why.",
+    )
 
     class Meta:
         model = ApprovalRequest
+        list_serializer_class = ApprovalRequestListSerializer
         fields = [
-            "id", "version", "feature", "version_number", "gate", "environment", "regions", "status", "requester",
-            "note", "requirements", "signoffs", "created_at", "decided_at", "expires_at",
+            "id", "version", "version_id", "feature", "version_number", "gate", "environment", "regions", "status",
+            "requester", "note", "requirements", "checks", "signoffs", "created_at", "decided_at", "expires_at",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(CheckSerializer(many=True))
+    def get_checks(self, request) -> list[dict]:
+        return CheckSerializer(_states(self, request)["checks"], many=True).data
 
-class ApprovalRequestCreateSerializer(VisibleOnlyMixin, serializers.Serializer):
-    visible_querysets = {"version": _visible_versions}
 
-    version = serializers.PrimaryKeyRelatedField(queryset=FeatureVersion.objects.none(), help_text="A submitted version's id.")
+class ApprovalRequestCreateSerializer(VersionByNumberMixin, VisibleOnlyMixin, serializers.Serializer):
+    """The submitted version to request a gate for: ``version_id``, or ``feature`` and ``version`` (its number)."""
+
+    visible_querysets = {"version_id": _visible_versions, "feature": _visible_features}
+
+    version_id = serializers.PrimaryKeyRelatedField(
+        source="version", queryset=FeatureVersion.objects.none(), required=False, help_text="A submitted version's id.",
+    )
+    feature = VersionFeatureField(required=False)
+    version = VersionNumberField(required=False)
     environment = serializers.ChoiceField(choices=Environment.choices)
     regions = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), many=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -60,15 +133,19 @@ class ReasonSerializer(serializers.Serializer):
 class QueueItemSerializer(serializers.ModelSerializer):
     feature = serializers.SlugRelatedField(source="request.version.feature", slug_field="slug", read_only=True)
     risk_tier = serializers.CharField(source="request.version.feature.risk_tier", read_only=True)
-    version_number = serializers.IntegerField(source="request.version.number", read_only=True)
+    version = serializers.IntegerField(source="request.version.number", read_only=True,
+                                       help_text="The version's number within its feature.")
+    version_id = serializers.IntegerField(source="request.version_id", read_only=True, help_text="The version's id.")
+    version_number = serializers.IntegerField(source="request.version.number", read_only=True,
+                                              help_text="Deprecated: the same as ``version``.")
     gate = serializers.CharField(source="request.gate", read_only=True)
     environment = serializers.CharField(source="request.environment", read_only=True)
     requester = UsernameField(source="request.requester", read_only=True)
 
     class Meta:
         model = SignOff
-        fields = ["id", "request", "role", "slot", "feature", "risk_tier", "version_number", "gate", "environment",
-                  "requester", "created_at"]
+        fields = ["id", "request", "role", "slot", "feature", "risk_tier", "version", "version_id", "version_number",
+                  "gate", "environment", "requester", "created_at"]
         read_only_fields = fields
 
 

@@ -31,7 +31,11 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     filterset_class = ApprovalRequestFilter
 
     def get_queryset(self):
-        return selectors.requests_visible_to(self.request.user).prefetch_related("signoffs__signer")
+        return (
+            selectors.requests_visible_to(self.request.user)
+            .select_related("version__feature__incident_owner")
+            .prefetch_related("signoffs__signer")
+        )
 
     @extend_schema(request=s.ApprovalRequestCreateSerializer, responses={201: s.ApprovalRequestSerializer})
     def create(self, request):
@@ -45,7 +49,7 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return Response(self.get_serializer(self.get_queryset().get(pk=created.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReasonSerializer, responses={201: DeploymentEventSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_class=None)
     def promote(self, request, pk=None):
         """Make the approved version live in the request's environment and regions (owner or CI token)."""
         serializer = s.ReasonSerializer(data=request.data)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from freshness.choices import CloseReason
 from freshness.models import FreshnessFinding, SweepRun
 from registry.api.serializers import UsernameField
 
@@ -15,6 +16,10 @@ class FindingSerializer(serializers.ModelSerializer):
     blocks_promotions = serializers.BooleanField(read_only=True)
     detail = serializers.CharField(source="describe", read_only=True)
     url = serializers.SerializerMethodField()
+    close_reason = serializers.ChoiceField(
+        choices=CloseReason.choices, allow_blank=True, read_only=True,
+        help_text="Why the finding closed; empty while it is open.",
+    )
 
     class Meta:
         model = FreshnessFinding

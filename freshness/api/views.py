@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from freshness import selectors, services
 from freshness.api import serializers as s
 from freshness.filters import FindingFilter, SweepRunFilter
+from registry import error_codes
 from registry.permissions import sees_everything
 
 
@@ -53,7 +54,7 @@ class SweepRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         try:
             task_id = services.sweep_request(actor=request.user)
         except services.SweepNotQueued as error:
-            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            return Response({"detail": str(error), "code": error_codes.UNAVAILABLE}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
                             headers={"Retry-After": "60"})
         return Response(
             {"task_id": task_id, "detail": "Sweep queued; its run is listed when it finishes."},

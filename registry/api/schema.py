@@ -3,23 +3,38 @@
 Every endpoint is behind authentication and a permission check, so each may answer 401 or 403; what
 parses input (a body or query parameters) may answer 400 with field errors; what names an object in
 its path or body, or pages a list, may answer 404 (what the user may not see is "not found"); every write may answer 409 when a rule of the domain forbids
-it (``registry.api.exceptions``). Fuzzing the schema (tests/fuzz) holds the API to this.
+it (``registry.api.exceptions``); any operation may answer 503 when the database is unavailable.
+Every error body carries a machine ``code`` from ``registry.error_codes`` (the ``ErrorCode`` enum).
+Fuzzing the schema (tests/fuzz) holds the API to this.
 """
 
 from __future__ import annotations
 
+from registry import error_codes
+
 ERROR_COMPONENT = "ErrorDetail"
 VALIDATION_COMPONENT = "ValidationErrorDetail"
+CODE_COMPONENT = "ErrorCode"
 
+CODE_SCHEMA = {
+    "type": "string",
+    "enum": list(error_codes.CODES),
+    "description": "What kind of refusal this is; stable, for machines to branch on (the detail is for people).\n\n"
+    + "\n".join(f"* `{code}` - {description}" for code, description in error_codes.CODES.items()),
+}
+CODE_REF = {"$ref": f"#/components/schemas/{CODE_COMPONENT}"}
 ERROR_SCHEMA = {
     "type": "object",
     "description": "Why the request was refused.",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
+    "properties": {"detail": {"type": "string"}, "code": CODE_REF},
+    "required": ["detail", "code"],
 }
 VALIDATION_SCHEMA = {
     "type": "object",
-    "description": "Field name (or ``detail``/``non_field_errors``) → what is wrong with it.",
+    "description": "Field name (or ``detail``/``non_field_errors``) → what is wrong with it, and the ``code`` "
+    "(``invalid``, or a specific one such as ``region_not_allowed``).",
+    "properties": {"code": CODE_REF},
+    "required": ["code"],
     "additionalProperties": {},
 }
 
@@ -34,8 +49,10 @@ def _response(description: str, component: str) -> dict:
 
 
 def document_error_responses(result, generator, request, public):
-    """Add the 400/401/403/404/409 answers an operation can give, unless it documents its own."""
+    """Add the 400/401/403/404/409/503 answers an operation can give, unless it documents its own; an
+    error answer an operation documents without a body gets the error body it sends."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(CODE_COMPONENT, CODE_SCHEMA)
     schemas.setdefault(ERROR_COMPONENT, ERROR_SCHEMA)
     schemas.setdefault(VALIDATION_COMPONENT, VALIDATION_SCHEMA)
     for path_item in result.get("paths", {}).values():
@@ -56,6 +73,12 @@ def document_error_responses(result, generator, request, public):
             if method in WRITE_METHODS:
                 errors["409"] = _response("A rule of the domain forbids this now; the detail says which.",
                                           ERROR_COMPONENT)
+            errors["503"] = _response("The database or the task queue was unavailable; nothing was saved. "
+                                      "Retry after the Retry-After header's seconds.", ERROR_COMPONENT)
             for status, response in errors.items():
                 operation["responses"].setdefault(status, response)
+            for status, response in operation["responses"].items():
+                if status[0] in "45" and "content" not in response:
+                    component = VALIDATION_COMPONENT if status == "400" else ERROR_COMPONENT
+                    response["content"] = _response("", component)["content"]
     return result

@@ -300,18 +300,81 @@ class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
         return links
 
 
-class EvaluationSerializer(VisibleOnlyMixin, serializers.ModelSerializer):
-    visible_querysets = {"version": _visible_versions}
-    version = serializers.PrimaryKeyRelatedField(queryset=FeatureVersion.objects.none())
-    feature = serializers.SlugRelatedField(source="version.feature", slug_field="slug", read_only=True)
-    version_number = serializers.IntegerField(source="version.number", read_only=True)
+VERSION_NAMING = (
+    "Across the API ``version`` is a version's number within its feature (1, 2, ...) and ``version_id`` its "
+    "id; ``from_version``/``to_version``/``live_version`` are numbers too."
+)
+
+
+class VersionNumberField(serializers.IntegerField):
+    """``version``: answers the version's number; as input, a number resolved with ``feature`` by
+    ``VersionByNumberMixin`` (kept apart from ``version_id`` under ``version_number``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "version_number")
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("help_text", "The version's number within its feature (send ``feature`` with it).")
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return instance.version.number
+
+
+class VersionFeatureField(serializers.SlugRelatedField):
+    """``feature``: answers the version's feature slug; as input, the feature a ``version`` number is in."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "version_feature")
+        kwargs.setdefault("slug_field", "slug")
+        kwargs.setdefault("queryset", AIFeature.objects.none())
+        kwargs.setdefault("help_text", "The feature's slug (with ``version``, the version's number).")
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return instance.version.feature
+
+
+class VersionByNumberMixin:
+    """A version named by ``version_id``, or by ``feature`` and ``version`` (its number), only among those
+    the user may see: a hidden version and a missing one get the same error."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        number, feature = attrs.pop("version_number", None), attrs.pop("version_feature", None)
+        version = attrs.get("version")
+        if version is None:
+            if number is None:
+                raise serializers.ValidationError({"version_id": [
+                    "Name the version: its id (version_id), or its feature (feature) and number (version)."]})
+            if feature is None:
+                raise serializers.ValidationError({"feature": [
+                    "``version`` is a version's number within its feature: name the feature too, or send version_id."]})
+            version = _visible_versions(self.context["request"].user).filter(feature=feature, number=number).first()
+            if version is None:
+                raise serializers.ValidationError({"version": [f"{feature.slug} has no version {number}."]})
+            attrs["version"] = version
+        elif (number is not None and number != version.number) or (feature is not None and feature.pk != version.feature_id):
+            raise serializers.ValidationError({"version_id": ["version_id and feature/version name different versions."]})
+        return attrs
+
+
+class EvaluationSerializer(VersionByNumberMixin, VisibleOnlyMixin, serializers.ModelSerializer):
+    visible_querysets = {"version_id": _visible_versions, "feature": _visible_features}
+    version_id = serializers.PrimaryKeyRelatedField(
+        source="version", queryset=FeatureVersion.objects.none(), required=False, help_text="The version's id.",
+    )
+    feature = VersionFeatureField(required=False)
+    version = VersionNumberField(required=False)
+    version_number = serializers.IntegerField(
+        source="version.number", read_only=True, help_text="Deprecated: the same as ``version``.",
+    )
     region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True)
     recorded_by = UsernameField(read_only=True)
 
     class Meta:
         model = Evaluation
         fields = [
-            "id", "version", "feature", "version_number", "kind", "suite", "metric", "score", "threshold",
+            "id", "version", "version_id", "feature", "version_number", "kind", "suite", "metric", "score", "threshold",
             "higher_is_better", "passed", "region", "language", "run_at", "artifact_url", "notes", "recorded_by",
             "recorded_at",
         ]

@@ -4,7 +4,7 @@ renders the result; lists start from the same selectors and FilterSets as the pa
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -250,7 +250,7 @@ class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.deployments_visible_to(self.request.user)
 
-    @extend_schema(request=s.RollbackSerializer, responses=s.DeploymentEventSerializer)
+    @extend_schema(request=s.RollbackSerializer, responses={201: s.DeploymentEventSerializer})
     @action(detail=False, methods=["post"])
     def rollback(self, request):
         """Return a pointer to a version that served it before. Needs a reason, not a new approval."""
@@ -300,7 +300,10 @@ class DeploymentEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class LiveAtView(APIView):
     """What was live for a feature, environment and region at a moment, and who approved it."""
 
-    @extend_schema(parameters=[s.LiveAtQuerySerializer], responses=s.LiveAtSerializer)
+    @extend_schema(parameters=[s.LiveAtQuerySerializer], responses={
+        200: s.LiveAtSerializer,
+        404: OpenApiResponse(description="Nothing was live for that feature, environment and region at that moment."),
+    })
     def get(self, request):
         query = s.LiveAtQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)

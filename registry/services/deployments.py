@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.choices import DeploymentEventKind, Environment, Role, VersionStatus
+from registry import error_codes
 from registry.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
@@ -57,10 +58,15 @@ def deployment_promote(
         feature = AIFeature.objects.select_for_update().get(pk=version.feature_id)
         blockers = promotion_blockers(feature, version=version, environment=environment)
         if blockers:
-            raise Conflict("Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.")
+            # Stale evidence alone says so; an incident's freeze (or any other guard's) is a freeze.
+            codes = {error_codes.code_of(blocker, error_codes.PROMOTION_FROZEN) for blocker in blockers}
+            raise Conflict("Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.",
+                           code=error_codes.EVIDENCE_STALE if codes == {error_codes.EVIDENCE_STALE}
+                           else error_codes.PROMOTION_FROZEN)
         version = FeatureVersion.objects.select_related("feature").get(pk=version.pk)
         if version.status != VersionStatus.SUBMITTED:
-            raise Conflict(f"{version} is {version.get_status_display().lower()}; only submitted versions go live.")
+            raise Conflict(f"{version} is {version.get_status_display().lower()}; only submitted versions go live.",
+                           code=error_codes.VERSION_NOT_SUBMITTED)
         served = set(feature.regions.values_list("pk", flat=True))
         outside = [region.code for region in regions if region.pk not in served]
         if outside:
@@ -91,7 +97,8 @@ def deployment_promote(
                          payload=_event_payload(event))
             events.append(event)
         if not events:
-            raise Conflict(f"{version} is already live in {environment} in every region asked for.")
+            raise Conflict(f"{version} is already live in {environment} in every region asked for.",
+                           code=error_codes.ALREADY_LIVE)
         changed = {version.pk} | {event.from_version_id for event in events if event.from_version_id}
         deployment_changed.send(sender=Deployment, feature=feature, version_ids=sorted(changed), actor=actor)
     return events
@@ -204,12 +211,14 @@ def deployment_rollback(
             .first()
         )
         if deployment is None:
-            raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to roll back.")
+            raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to roll back.",
+                           code=error_codes.NOT_LIVE)
         candidates = rollback_candidates(feature=feature, environment=environment, region=region)
         if not candidates:
             raise Conflict(
                 f"No earlier version of {feature} may be returned to in {environment} in {region.code}: none served "
-                "there, or each was rolled back away from. Promote an approved version instead."
+                "there, or each was rolled back away from. Promote an approved version instead.",
+                code=error_codes.NO_ROLLBACK_TARGET,
             )
         if to_version is None:
             to_version = candidates[0]

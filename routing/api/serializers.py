@@ -3,6 +3,7 @@ the service for speed and matches ``ResolveSerializer``)."""
 
 from rest_framework import serializers
 
+from registry import error_codes
 from registry.api.pagination import PageSerializer
 from registry.choices import Environment
 from routing.services import LEDGER_BATCH_LIMIT
@@ -61,6 +62,7 @@ class RefusalSerializer(serializers.Serializer):
     explanation = RuleStepSerializer(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
     detail = serializers.CharField(help_text="Why nothing is eligible.")
+    code = serializers.CharField(help_text=f"Always ``{error_codes.NO_ELIGIBLE_ROUTE}`` (see ``ErrorCode``).")
     operational_fallback = serializers.CharField(required=False)
     decision = serializers.CharField(help_text="A signed token for this answer; look it up at /api/v1/decisions/<token>/.")
     resolved_at = serializers.DateTimeField()

@@ -61,7 +61,8 @@ def test_the_author_cannot_sign_through_the_api(ml_engineer, product_owner, vers
     response = as_user(ml_engineer).post(decide_url(ml), {"decision": "approve"}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You wrote this version, so someone else must review it (separation of duties)."}
+    assert response.json() == {"detail": "You wrote this version, so someone else must review it (separation of duties).",
+                               "code": "separation_of_duties"}
     assert_still_pending(ml)
 
 
@@ -108,7 +109,7 @@ def test_rejecting_without_a_reason_is_400_through_the_api(legal_reviewer, versi
     response = as_user(legal_reviewer).post(decide_url(legal), {"decision": "reject", "reason": " "}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"reason": ["Say why you reject: the requester needs to know what to fix."]}
+    assert response.json() == {"reason": ["Say why you reject: the requester needs to know what to fix."], "code": "invalid"}
     assert_still_pending(legal)
 
 
@@ -127,7 +128,8 @@ def test_one_rejection_rejects_the_request_and_later_decisions_are_409(
     security = pending_signoff(request, "security")
     late = as_user(security_reviewer).post(decide_url(security), {"decision": "approve"}, format="json")
     assert late.status_code == 409
-    assert late.json() == {"detail": f"Request #{request.pk} is rejected; it takes no more sign-offs."}
+    assert late.json() == {"detail": f"Request #{request.pk} is rejected; it takes no more sign-offs.",
+                           "code": "already_decided"}
     assert_still_pending(security)
 
 
@@ -145,7 +147,7 @@ def test_signing_through_the_api_is_audited_as_coming_from_the_api(security_revi
 
 def test_requesting_a_gate_through_the_api(ml_engineer, version):
     response = as_user(ml_engineer).post(
-        REQUESTS, {"version": version.pk, "environment": "production", "regions": ["eu", "us"], "note": "Tuned."},
+        REQUESTS, {"version_id": version.pk, "environment": "production", "regions": ["eu", "us"], "note": "Tuned."},
         format="json",
     )
 
@@ -173,13 +175,15 @@ def test_a_hidden_version_and_a_missing_one_get_the_same_400(other_product_owner
     client = as_user(other_product_owner)
 
     def error_for(pk):
-        response = client.post(REQUESTS, {"version": pk, "environment": "production", "regions": ["eu"]},
+        response = client.post(REQUESTS, {"version_id": pk, "environment": "production", "regions": ["eu"]},
                                format="json")
         assert response.status_code == 400
-        return {field: [message.replace(str(pk), "<pk>") for message in messages]
+        return {field: messages if field == "code" else [message.replace(str(pk), "<pk>") for message in messages]
                 for field, messages in response.json().items()}
 
-    assert error_for(hidden.pk) == error_for(missing_pk) == {"version": ['Invalid pk "<pk>" - object does not exist.']}
+    assert error_for(hidden.pk) == error_for(missing_pk) == {
+        "version_id": ['Invalid pk "<pk>" - object does not exist.'], "code": "invalid",
+    }
     assert not ApprovalRequest.objects.exists()
 
 
@@ -232,7 +236,8 @@ def test_promoting_a_pending_request_is_409(product_owner, version, request_gate
 
     assert response.status_code == 409
     assert response.json() == {
-        "detail": f"Request #{request.pk} is still pending: every sign-off and requirement must hold first."
+        "detail": f"Request #{request.pk} is still pending: every sign-off and requirement must hold first.",
+        "code": "approval_pending",
     }
     assert not Deployment.objects.exists()
 
@@ -244,7 +249,8 @@ def test_promoting_an_expired_request_is_409(product_owner, version, approved_re
     response = as_user(product_owner).post(promote_url(request), {}, format="json")
 
     assert response.status_code == 409
-    assert response.json() == {"detail": f"Request #{request.pk} is expired; request the gate again."}
+    assert response.json() == {"detail": f"Request #{request.pk} is expired; request the gate again.",
+                               "code": "approval_expired"}
     assert not Deployment.objects.exists()
 
 
@@ -256,6 +262,7 @@ def test_promoting_an_approval_past_its_expiry_is_409_before_the_sweep_runs(prod
 
     assert response.status_code == 409
     assert response.json()["detail"].startswith("The approval expired on ")
+    assert response.json()["code"] == "approval_expired"
     assert not Deployment.objects.exists()
 
 
@@ -326,7 +333,7 @@ def test_rolling_back_without_a_reason_is_400(product_owner, two_releases):
     response = rollback(as_user(product_owner), reason="")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["reason"]
+    assert list(response.json()) == ["reason", "code"]
     assert not DeploymentEvent.objects.filter(kind="rolled_back").exists()
 
 
@@ -335,7 +342,8 @@ def test_rolling_back_where_nothing_is_live_is_409(product_owner, version):
 
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "Claims Triage is not live in production in eu: there is nothing to roll back."
+        "detail": "Claims Triage is not live in production in eu: there is nothing to roll back.",
+        "code": "not_live",
     }
 
 

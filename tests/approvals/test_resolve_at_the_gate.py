@@ -77,11 +77,12 @@ def test_the_api_refuses_the_region_with_the_reason(ml_engineer, new_version):
     version = new_version()
 
     response = as_user(ml_engineer).post(
-        REQUESTS, {"version": version.pk, "environment": "production", "regions": ["eu", "ca"]}, format="json"
+        REQUESTS, {"version_id": version.pk, "environment": "production", "regions": ["eu", "ca"]}, format="json"
     )
 
     assert response.status_code == 400
     assert POLICY_REFUSAL in " ".join(response.json()["regions"])
+    assert response.json()["code"] == "region_not_allowed"
     assert not ApprovalRequest.objects.exists()
 
 

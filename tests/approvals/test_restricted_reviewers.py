@@ -247,3 +247,17 @@ def test_governance_grants_and_revokes_on_the_features_pages(
     assert admin.post(revoke, {"reason": "Review done."}).status_code == 302
     assert fresh(granted).ended_by == governance_admin
     assert "revoked" in admin.get("/features/fraud-signals/").content.decode()
+
+
+def test_the_api_names_who_may_still_sign_and_leaves_out_who_may_not_see_the_feature(
+    security_reviewer, governance_admin, ml_engineer, restricted_request
+):
+    url = f"{REQUESTS}{restricted_request.pk}/"
+
+    def security_signers():
+        body = as_user(ml_engineer).get(url).json()
+        return [signoff["eligible_signers"] for signoff in body["signoffs"] if signoff["role"] == "security"]
+
+    assert security_signers() == [[]]
+    grant(governance_admin, restricted_request, security_reviewer)
+    assert security_signers() == [[security_reviewer.username]]

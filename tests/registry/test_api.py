@@ -327,7 +327,7 @@ def test_creating_a_version_for_a_hidden_feature_answers_exactly_as_for_a_missin
 
     assert hidden.status_code == missing.status_code == 400
     assert hidden.json() == {"feature": [message.replace("no-such-feature", "fraud-signals")
-                                         for message in missing.json()["feature"]]}
+                                         for message in missing.json()["feature"]], "code": "invalid"}
 
 
 def test_a_draft_can_be_changed(feature, catalog, ml_engineer):
@@ -383,7 +383,7 @@ def test_versions_of_restricted_features_do_not_exist_for_an_outsider(restricted
 
 def evaluation_payload(version, **overrides):
     data = {
-        "version": version.pk,
+        "version_id": version.pk,
         "kind": "safety",
         "suite": "harmful-output-v1",
         "metric": "harmful_rate",
@@ -460,11 +460,11 @@ def test_attaching_evidence_to_a_hidden_version_answers_exactly_as_for_a_missing
     missing_pk = version.pk + 1000
 
     hidden = client.post(EVALUATIONS, evaluation_payload(version), format="json")
-    missing = client.post(EVALUATIONS, {**evaluation_payload(version), "version": missing_pk}, format="json")
+    missing = client.post(EVALUATIONS, {**evaluation_payload(version), "version_id": missing_pk}, format="json")
 
     assert hidden.status_code == missing.status_code
     assert hidden.json() == {
-        key: [message.replace(str(missing_pk), str(version.pk)) for message in messages]
+        key: messages if key == "code" else [message.replace(str(missing_pk), str(version.pk)) for message in messages]
         for key, messages in missing.json().items()
     }
 

@@ -275,7 +275,7 @@ def test_with_the_broker_down_notices_are_kept_logged_and_emailed_by_the_next_sw
 
     with caplog.at_level(logging.ERROR):
         response = client.post("/api/v1/approval-requests/",
-                               {"version": version.pk, "environment": "production", "regions": ["eu", "us"],
+                               {"version_id": version.pk, "environment": "production", "regions": ["eu", "us"],
                                 "note": "Please review."}, content_type="application/json")
 
     # The request was made and the answer says so: a broker outage is not the user's failure.

@@ -19,6 +19,7 @@ def test_resolve_answers_409_withdrawn_with_the_reason_at_once(router, live, fea
     assert response.status_code == 409
     body = response.json()
     assert "withdrawn there (Policy no longer allows EU processing);" in body["detail"]
+    assert body["code"] == "withdrawn"
     assert body["withdrawn"]["version"] == live.number
     assert body["withdrawn"]["reason"] == "Policy no longer allows EU processing."
     assert body["explanation"] == [{

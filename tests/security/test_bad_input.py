@@ -66,7 +66,7 @@ def test_a_json_body_over_the_upload_limit_is_refused_with_a_json_400_and_stores
     response = api.post(FEATURES, body, content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "The request body is too large."}
+    assert response.json() == {"detail": "The request body is too large.", "code": "request_too_large"}
     assert counts() == before
 
 
