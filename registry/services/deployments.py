@@ -185,6 +185,21 @@ def default_rollback_target(*, feature: AIFeature, environment: str, region: Reg
     return candidates[0] if candidates else None
 
 
+def _lock_live(feature: AIFeature, environment: str, region: Region, *, nothing_to: str):
+    """Lock the feature, then its live pointer there (the services' lock order); Conflict when nothing is live."""
+    feature = AIFeature.objects.select_for_update().get(pk=feature.pk)
+    deployment = (
+        Deployment.objects.select_for_update(of=("self",))
+        .select_related("version", "region")
+        .filter(feature=feature, environment=environment, region=region)
+        .first()
+    )
+    if deployment is None:
+        raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to {nothing_to}.",
+                       code=error_codes.NOT_LIVE)
+    return feature, deployment
+
+
 def deployment_rollback(
     *,
     actor,
@@ -203,16 +218,7 @@ def deployment_rollback(
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why you are rolling back."})
     with transaction.atomic():
-        feature = AIFeature.objects.select_for_update().get(pk=feature.pk)
-        deployment = (
-            Deployment.objects.select_for_update(of=("self",))
-            .select_related("version", "region")
-            .filter(feature=feature, environment=environment, region=region)
-            .first()
-        )
-        if deployment is None:
-            raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to roll back.",
-                           code=error_codes.NOT_LIVE)
+        feature, deployment = _lock_live(feature, environment, region, nothing_to="roll back")
         candidates = rollback_candidates(feature=feature, environment=environment, region=region)
         if not candidates:
             raise Conflict(
@@ -263,15 +269,7 @@ def deployment_withdraw(*, actor, feature: AIFeature, environment: str, region: 
     if not reason:
         raise ValidationError({"reason": "Say why you withdraw: callers of resolve and the owners read it."})
     with transaction.atomic():
-        feature = AIFeature.objects.select_for_update().get(pk=feature.pk)
-        deployment = (
-            Deployment.objects.select_for_update(of=("self",))
-            .select_related("version", "region")
-            .filter(feature=feature, environment=environment, region=region)
-            .first()
-        )
-        if deployment is None:
-            raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to withdraw.")
+        feature, deployment = _lock_live(feature, environment, region, nothing_to="withdraw")
         previous = deployment.version
         deployment_id, deployment_repr = deployment.pk, str(deployment)
         deployment.delete()
