@@ -72,8 +72,10 @@ class GatePolicyForm(forms.Form):
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why this change",
                              help_text="Recorded in the audit trail with the old and new policy.")
+    previewed = forms.CharField(required=False, widget=forms.HiddenInput,
+                                help_text="Names the requirements whose preview was shown: saving confirms them.")
 
-    def __init__(self, *args, policy: GatePolicy, **kwargs):
+    def __init__(self, *args, policy: GatePolicy, previewing: bool = False, **kwargs):
         requirements = list(policy.requirements.all())
         initial = {
             "description": policy.description,
@@ -108,6 +110,8 @@ class GatePolicyForm(forms.Form):
             )
         for item in ReadinessItem:
             self.fields[f"readiness_{item}"] = forms.BooleanField(required=False, label=item.label)
+        if previewing:  # a preview changes nothing: the reason is asked for when saving
+            self.fields["reason"].required = False
 
     def freshness_fields(self):
         return [self["due_soon_days"], self["escalation_grace_days"]]

@@ -48,9 +48,13 @@ def gate_for(*, risk_tier: str, environment: str) -> GatePolicy:
     return GatePolicy.objects.prefetch_related("requirements").get(gate=assignment.gate)
 
 
-def requirements_snapshot(policy: GatePolicy) -> dict:
-    """The policy as a request keeps it: plain data, independent of later edits."""
-    requirements = list(policy.requirements.all())
+def requirements_snapshot(policy: GatePolicy, requirements: Iterable[GateRequirement] | None = None) -> dict:
+    """The policy as a request keeps it: plain data, independent of later edits. With ``requirements``
+    (unsaved, from ``gate_requirements_clean``): the policy as a proposed change would make it."""
+    if requirements is None:
+        requirements = list(policy.requirements.all())
+    else:  # in the stored order (``GateRequirement.Meta.ordering``), so equal policies make equal snapshots
+        requirements = sorted(requirements, key=lambda r: (r.kind, r.role, r.evidence_kind, r.readiness_item))
     return {
         "gate": policy.gate,
         "review_sla_hours": policy.review_sla_hours,
@@ -106,6 +110,17 @@ def _clean_requirements(requirements: Iterable[dict]) -> list[GateRequirement]:
     return cleaned
 
 
+def gate_requirements_clean(requirements: Iterable[dict]) -> list[GateRequirement]:
+    """A gate's requirements as given, checked (unsaved): what saving and previewing a change both accept."""
+    requirements = list(requirements or [])
+    if not requirements:
+        raise ValidationError({"requirements": "A gate needs at least one requirement."})
+    cleaned = _clean_requirements(requirements)
+    if not any(requirement.kind == RequirementKind.SIGNOFF for requirement in cleaned):
+        raise ValidationError({"requirements": "A gate needs at least one sign-off: nothing goes live unreviewed."})
+    return cleaned
+
+
 def _freshness_settings(policy: GatePolicy) -> dict:
     return {"due_soon_days": policy.due_soon_days, "escalation_grace_days": policy.escalation_grace_days}
 
@@ -122,16 +137,16 @@ def gate_policy_update(
     due_soon_days: int | None = None,
     escalation_grace_days: int | None = None,
 ) -> GatePolicy:
-    """Replace a gate's requirements and settings. Requests already open keep their snapshot."""
+    """Replace a gate's requirements and settings. Requests already open keep their snapshot.
+
+    Once it commits, what the gate decides elsewhere follows at once, through the audit event: resolve's
+    decisions and readiness (the routing epoch, ``routing.cache``), and the freshness findings that block
+    promotions (``freshness.receivers``). ``approvals.impact.gate_policy_preview`` shows it beforehand."""
     if not can_manage_gates(actor):
         raise PermissionDenied("Only governance admins change gate policies.")
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the gate changes."})
-    if not requirements:
-        raise ValidationError({"requirements": "A gate needs at least one requirement."})
-    cleaned = _clean_requirements(requirements)
-    if not any(requirement.kind == RequirementKind.SIGNOFF for requirement in cleaned):
-        raise ValidationError({"requirements": "A gate needs at least one sign-off: nothing goes live unreviewed."})
+    cleaned = gate_requirements_clean(requirements)
     with transaction.atomic():
         locked = GatePolicy.objects.select_for_update().get(pk=policy.pk)
         before = {**requirements_snapshot(locked), **_freshness_settings(locked)}

@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from approvals import selectors, services
+from approvals import impact, selectors, services
 from approvals.checks import all_checks, latest_evaluations, unmet
 from approvals.choices import Gate, RequestStatus
 from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
@@ -26,7 +26,7 @@ from registry.exceptions import Conflict
 from registry.extensions import badges_for, promotion_blockers, route_preview
 from registry.models import Deployment, FeatureVersion
 from registry.services import version_configuration
-from registry.views.base import ClampedPaginationMixin, ServiceFormView
+from registry.views.base import ClampedPaginationMixin, ServiceFormView, add_service_error
 
 
 class GateRequestCreateView(ServiceFormView):
@@ -317,11 +317,38 @@ class GatePolicyEditView(ServiceFormView):
             raise PermissionDenied("Only governance admins change gate policies.")
         return super().dispatch(request, *args, **kwargs)
 
+    @property
+    def previewing(self) -> bool:
+        return self.request.method == "POST" and "preview" in self.request.POST
+
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "policy": self.policy}
+        return {**super().get_form_kwargs(), "policy": self.policy, "previewing": self.previewing}
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "policy": self.policy}
+
+    def form_valid(self, form):
+        """Preview: show what the change would do and save nothing. Save: a change of the requirements is
+        saved only once its preview was shown (the form carries the digest of what was previewed); otherwise
+        the preview is shown first, to be confirmed with Save. Settings alone (SLA, validity, freshness
+        timings) save at once."""
+        try:
+            proposed = impact.proposed_snapshot(self.policy, requirements=form.requirements(),
+                                                due_soon_days=form.cleaned_data["due_soon_days"])
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        current = {**services.requirements_snapshot(self.policy), "due_soon_days": self.policy.due_soon_days}
+        confirmed = form.cleaned_data["previewed"] == impact.proposal_digest(proposed)
+        if self.previewing or (impact.requirements_differ(current, proposed) and not confirmed):
+            preview = impact.gate_policy_preview(
+                user=self.request.user, policy=self.policy, requirements=form.requirements(),
+                due_soon_days=form.cleaned_data["due_soon_days"],
+            )
+            return self.render_to_response(self.get_context_data(
+                form=form, preview=preview, confirm_first=not self.previewing,
+            ))
+        return super().form_valid(form)
 
     def perform(self, form):
         return services.gate_policy_update(

@@ -8,12 +8,14 @@ class FreshnessConfig(AppConfig):
     def ready(self):
         from freshness import receivers  # noqa: F401  (connects the signal receivers)
         from freshness.guards import freshness_badges, freshness_block, freshness_panel
+        from freshness.receivers import recheck_findings_on_gate_change
         from registry import extensions
 
         for registry, hook in (
             (extensions.promotion_guards, freshness_block),
             (extensions.feature_panels, freshness_panel),
             (extensions.badge_providers, freshness_badges),
+            (extensions.audit_listeners, recheck_findings_on_gate_change),
         ):
             if hook not in registry:
                 registry.append(hook)

@@ -29,14 +29,24 @@ def blocking_findings(feature_ids):
     )
 
 
+def blocks_promotion(blocking_version_ids, *, version_id=None, environment=None) -> bool:
+    """The rule of ``freshness_block``, given the feature's versions with blocking findings: any blocks
+    promotions in general and to sandbox; a promotion to production is blocked only by the version's
+    own (another version replacing the bad one is the fix)."""
+    if version_id is not None and environment == Environment.PRODUCTION:
+        return version_id in blocking_version_ids
+    return bool(blocking_version_ids)
+
+
 def freshness_block(feature, *, version=None, environment=None) -> str | None:
     """Stale, failing or missing evidence of a live production version blocks new promotions of the
     feature, except the fix: promoting another version to production to replace it (its own gate
     approval has just checked that its evidence is fresh and passing)."""
-    findings = blocking_findings([feature.pk]).select_related("version")
-    if version is not None and environment == Environment.PRODUCTION:
-        findings = findings.filter(version=version)  # only the bad version itself stays blocked
-    finding = findings.order_by("state_changed_at", "id").first()
+    findings = blocking_findings([feature.pk]).select_related("version").order_by("state_changed_at", "id")
+    version_id = version.pk if version is not None else None
+    finding = next(
+        (f for f in findings if blocks_promotion({f.version_id}, version_id=version_id, environment=environment)), None
+    )
     if finding is None:
         return None
     kind = finding.get_evidence_kind_display().lower()

@@ -68,8 +68,11 @@ class Assessment:
     stale_at: datetime | None
 
 
-def _rules_by_tier_and_environment() -> dict[tuple[str, str], list[Rule]]:
-    """Each (risk tier, environment)'s gate and its evidence rules, in two queries."""
+def _rules_by_tier_and_environment(proposed: dict[str, dict] | None = None) -> dict[tuple[str, str], list[Rule]]:
+    """Each (risk tier, environment)'s gate and its evidence rules, in two queries.
+
+    ``proposed`` (gate -> requirements snapshot with ``due_soon_days``) replaces those gates' stored
+    evidence rules: what a gate change would do (``approvals.impact``)."""
     policies = {}
     for policy in GatePolicy.objects.all():
         policies[policy.gate] = (policy, [])
@@ -79,6 +82,12 @@ def _rules_by_tier_and_environment() -> dict[tuple[str, str], list[Rule]]:
             Rule(gate=policy.gate, kind=requirement.evidence_kind, min_score=requirement.min_score,
                  max_age_days=requirement.max_age_days, due_soon_days=policy.due_soon_days)
         )
+    for gate, snapshot in (proposed or {}).items():
+        policies[gate] = (None, [
+            Rule(gate=gate, kind=rule["kind"], min_score=rule.get("min_score"), max_age_days=rule.get("max_age_days"),
+                 due_soon_days=snapshot["due_soon_days"])
+            for rule in snapshot["evidence"]
+        ])
     rules = {}
     for tier, environment, gate in GateAssignment.objects.values_list("risk_tier", "environment", "gate"):
         if gate in policies:
@@ -123,11 +132,12 @@ def _assess(rule: Rule, evaluation: Evaluation | None, *, feature_id, version_id
     )
 
 
-def assess_live(*, version_ids=None, now=None) -> tuple[dict[tuple[int, str, str], Assessment], int, int]:
+def assess_live(*, version_ids=None, now=None, policies=None) -> tuple[dict[tuple[int, str, str], Assessment], int, int]:
     """What every live version's evidence is now, keyed (version, environment, kind).
 
     Returns the assessments, the number of deployments and the number of (version, environment)
-    pairs checked. Pure reads, a fixed number of queries.
+    pairs checked. Pure reads, a fixed number of queries. ``policies``: proposed gate requirements
+    (``_rules_by_tier_and_environment``).
     """
     now = now or timezone.now()
     deployments = Deployment.objects.all()
@@ -138,7 +148,7 @@ def assess_live(*, version_ids=None, now=None) -> tuple[dict[tuple[int, str, str
         .annotate(regions=Count("id"))
         .order_by()
     )
-    rules = _rules_by_tier_and_environment()
+    rules = _rules_by_tier_and_environment(policies)
     kinds = {rule.kind for group in live for rule in rules.get((group["feature__risk_tier"], group["environment"]), [])}
     newest = _newest_evaluations(kinds, deployments.values("version_id")) if live and kinds else {}
     assessments = {}
@@ -192,9 +202,10 @@ def _apply(assessment: Assessment, finding: FreshnessFinding) -> None:
     finding.stale_at = assessment.stale_at
 
 
-def _reconcile(*, version_ids=None, now) -> Outcome:
-    """Open, update and close findings so they say what ``assess_live`` says. Inside the sweep lock."""
-    assessments, deployments_checked, versions_checked = assess_live(version_ids=version_ids, now=now)
+def _plan(*, version_ids=None, now, policies=None) -> Outcome:
+    """Which findings to open, update and close so they say what ``assess_live`` says; writes nothing
+    (the unsaved findings are changed in memory). ``policies``: proposed gate requirements."""
+    assessments, deployments_checked, versions_checked = assess_live(version_ids=version_ids, now=now, policies=policies)
     open_findings = FreshnessFinding.objects.filter(closed_at__isnull=True)
     if version_ids is not None:
         open_findings = open_findings.filter(version_id__in=list(version_ids))
@@ -241,7 +252,12 @@ def _reconcile(*, version_ids=None, now) -> Outcome:
     for (version_id, environment, _kind), finding in existing.items():
         reason = CloseReason.RULE_REMOVED if (version_id, environment) in live_pairs else CloseReason.NOT_LIVE
         _close(finding, reason, now, outcome)
+    return outcome
 
+
+def _reconcile(*, version_ids=None, now) -> Outcome:
+    """Open, update and close findings so they say what ``assess_live`` says. Inside the sweep lock."""
+    outcome = _plan(version_ids=version_ids, now=now)
     FreshnessFinding.objects.bulk_create(outcome.opened)
     updated = outcome.changed + outcome.refreshed + outcome.closed
     if updated:
@@ -463,6 +479,39 @@ def findings_recheck(*, version_ids, actor=None, trigger: str = "evaluation", no
             _email_on_commit(outcome.notices, now)
             audit_record_many(_audit_entries(outcome, actor=actor, trigger=trigger))
     return outcome
+
+
+def findings_preview(*, version_ids, policies: dict[str, dict], now=None) -> Outcome:
+    """Which findings of these versions a gate change would open, change or close (``policies``: gate ->
+    proposed requirements snapshot with ``due_soon_days``), by the sweep's own rules. Writes nothing,
+    takes no lock, tells nobody. The findings in the outcome are unsaved (changed in memory)."""
+    return _plan(version_ids=list(version_ids), now=now or timezone.now(), policies=policies)
+
+
+RECHECK_CHUNK = 1000  # versions judged per transaction after a gate change: the sweep lock is held briefly
+
+
+def live_versions_under(*, gates=(), risk_tiers=()) -> list[int]:
+    """The live versions of the features that ``gates`` (through their assignments) or ``risk_tiers`` govern."""
+    tiers = set(risk_tiers) | set(
+        GateAssignment.objects.filter(gate__in=list(gates)).values_list("risk_tier", flat=True)
+    )
+    live = Deployment.objects.filter(feature__risk_tier__in=tiers).values_list("version_id", flat=True)
+    return sorted(set(live.distinct().order_by()))
+
+
+def findings_recheck_gates(*, gates=(), risk_tiers=(), actor=None, now=None) -> int:
+    """After a gate policy or assignment change commits: judge the live versions it governs by the new
+    rules at once (the sweep's rules, so the next sweep agrees), in chunks of ``RECHECK_CHUNK`` versions
+    each in its own transaction. Returns how many findings were opened, changed or closed."""
+    version_ids = live_versions_under(gates=gates, risk_tiers=risk_tiers)
+    told = 0
+    for start in range(0, len(version_ids), RECHECK_CHUNK):
+        outcome = findings_recheck(
+            version_ids=version_ids[start:start + RECHECK_CHUNK], actor=actor, trigger="gate_policy", now=now
+        )
+        told += len(outcome.told)
+    return told
 
 
 def _queue_escalations(feature_ids: list[int], now) -> None:

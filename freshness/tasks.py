@@ -6,7 +6,7 @@ from django.db import OperationalError
 from django.utils.dateparse import parse_datetime
 
 from freshness.choices import SweepTrigger
-from freshness.services import findings_escalate, findings_recheck, freshness_sweep
+from freshness.services import findings_escalate, findings_recheck, findings_recheck_gates, freshness_sweep
 from registry.audit_context import audit_context
 
 
@@ -42,3 +42,11 @@ def recheck_versions(version_ids: list[int], actor_id: int | None = None, trigge
     with audit_context(source="task"):
         outcome = findings_recheck(version_ids=version_ids, actor=actor, trigger=trigger)
     return len(outcome.told)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def recheck_gate_change(gates: list[str], risk_tiers: list[str], actor_id: int | None = None) -> int:
+    """Judge the live versions a gate policy or assignment change governs by the new rules."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    with audit_context(source="task"):
+        return findings_recheck_gates(gates=gates, risk_tiers=risk_tiers, actor=actor)

@@ -113,9 +113,14 @@ class FeatureReadiness:
 # --- Computing -----------------------------------------------------------------------------------
 
 
-def readiness_many(features, *, now: datetime | None = None) -> list[FeatureReadiness]:
+def readiness_many(
+    features, *, now: datetime | None = None, policies: dict[str, dict] | None = None
+) -> list[FeatureReadiness]:
     """The readiness of every feature of a queryset, in its order, in a constant number of queries
-    (about fifteen, however many features, deployments and evaluations there are)."""
+    (about fifteen, however many features, deployments and evaluations there are).
+
+    ``policies`` (gate -> requirements snapshot) judges evidence by a proposed gate policy instead of the
+    stored one (``routing.engine.load_facts_and_evaluations``): what a gate change would do."""
     now = now or timezone.now()
     if isinstance(features, (list, tuple)):  # instances already loaded with their team and owners (a page's)
         features = list(features)
@@ -127,7 +132,9 @@ def readiness_many(features, *, now: datetime | None = None) -> list[FeatureRead
 
     routes: dict[int, list[Route]] = defaultdict(list)
     sandbox: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    facts_list, newest = load_facts_and_evaluations(Deployment.objects.filter(feature_id__in=ids), now=now)
+    facts_list, newest = load_facts_and_evaluations(
+        Deployment.objects.filter(feature_id__in=ids), now=now, policies=policies
+    )
     for facts in facts_list:
         if facts.environment == Environment.PRODUCTION:
             routes[facts.feature_id].append(Route(facts.region, facts.version_id, facts.version_number, decide(facts)))

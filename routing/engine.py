@@ -214,16 +214,21 @@ def load_facts_many(deployments, *, now: datetime, warnings: bool = True) -> lis
     return load_facts_and_evaluations(deployments, now=now, warnings=warnings)[0]
 
 
-def load_facts_and_evaluations(deployments, *, now: datetime, warnings: bool = True) -> tuple[list[Facts], dict[int, dict]]:
+def load_facts_and_evaluations(
+    deployments, *, now: datetime, warnings: bool = True, policies: dict[str, dict] | None = None
+) -> tuple[list[Facts], dict[int, dict]]:
     """``load_facts_many``, and the newest evaluation of each kind of each deployed version it judged
-    them by (version id -> kind -> Evaluation), for callers that show them (readiness)."""
+    them by (version id -> kind -> Evaluation), for callers that show them (readiness).
+
+    ``policies`` (gate -> requirements as ``approvals.services.requirements_snapshot`` makes them) judges
+    the evidence by those requirements instead of the stored ones: a gate change's preview."""
     deployments = list(
         deployments.select_related(
             "feature", "region", "version", "version__model", "version__model__vendor", "version__prompt",
             "version__policy_pack",
         ).order_by("feature__name", "environment", "region__code")
     )
-    return _facts_of(deployments, now=now, warnings=warnings)
+    return _facts_of(deployments, now=now, warnings=warnings, policies=policies)
 
 
 def facts_if_live(version: FeatureVersion, *, environment: str, regions, now: datetime,
@@ -245,7 +250,9 @@ def facts_if_live(version: FeatureVersion, *, environment: str, regions, now: da
     return found
 
 
-def _facts_of(deployments: list[Deployment], *, now: datetime, warnings: bool) -> tuple[list[Facts], dict[int, dict]]:
+def _facts_of(
+    deployments: list[Deployment], *, now: datetime, warnings: bool, policies: dict[str, dict] | None = None
+) -> tuple[list[Facts], dict[int, dict]]:
     if not deployments:
         return [], {}
     version_ids = {deployment.version_id for deployment in deployments}
@@ -270,7 +277,7 @@ def _facts_of(deployments: list[Deployment], *, now: datetime, warnings: bool) -
     freezes, gates, newest = {}, {}, {}
     if warnings:
         freezes = incident_freezes({deployment.feature_id for deployment in deployments})
-        gates = _gates()
+        gates = _gates(policies)
         newest = latest_evaluations(version_ids)
 
     facts_list = []
@@ -333,9 +340,10 @@ def facts_without_deployment(feature_slug: str, region_code: str, environment: s
     return facts
 
 
-def _gates() -> dict[tuple[str, str], dict]:
-    """Each (risk tier, environment)'s gate requirements, in two queries."""
+def _gates(proposed: dict[str, dict] | None = None) -> dict[tuple[str, str], dict]:
+    """Each (risk tier, environment)'s gate requirements, in two queries; ``proposed`` replaces some."""
     policies = {policy.gate: requirements_snapshot(policy) for policy in GatePolicy.objects.prefetch_related("requirements")}
+    policies.update(proposed or {})
     return {
         (tier, environment): policies[gate]
         for tier, environment, gate in GateAssignment.objects.values_list("risk_tier", "environment", "gate")

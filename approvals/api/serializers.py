@@ -162,3 +162,41 @@ class GatePolicySerializer(serializers.ModelSerializer):
         model = GatePolicy
         fields = ["gate", "description", "review_sla_hours", "approval_valid_days", "due_soon_days",
                   "escalation_grace_days", "requirements", "updated_at"]
+
+
+class GatePolicyPreviewRequestSerializer(serializers.Serializer):
+    requirements = GateRequirementSerializer(many=True, help_text="The whole proposed list, as the policy lists it.")
+    due_soon_days = serializers.IntegerField(min_value=0, max_value=365, required=False,
+                                             help_text="The proposed due-soon setting; the current one if left out.")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10,
+                                     help_text="How many entries of each list to name (each also has its count).")
+
+    def validate_requirements(self, value):
+        return [{key: item for key, item in spec.items() if item not in ("", None)} for spec in value]
+
+
+class PreviewEntrySerializer(serializers.Serializer):
+    label = serializers.CharField()
+    detail = serializers.CharField()
+    url = serializers.CharField()
+
+
+class PreviewListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    first = PreviewEntrySerializer(many=True)
+
+
+class GatePolicyPreviewSerializer(serializers.Serializer):
+    """What saving the proposed requirements would change (``approvals.impact.gate_policy_preview``)."""
+
+    gate = serializers.CharField()
+    governs = serializers.ListField(child=serializers.CharField())
+    changes = serializers.ListField(child=serializers.CharField())
+    digest = serializers.CharField()
+    readiness_lost = PreviewListSerializer()
+    readiness_gained = PreviewListSerializer()
+    findings_opened = PreviewListSerializer()
+    findings_closed = PreviewListSerializer()
+    promotions_blocked = PreviewListSerializer()
+    versions_held = PreviewListSerializer()
+    open_requests = serializers.IntegerField(help_text="Pending and usable approved requests: they keep their rules.")

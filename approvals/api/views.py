@@ -1,15 +1,17 @@
 """API of the gates: the same services as the pages, so every rule holds for machines too."""
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from approvals import selectors, services
+from approvals import impact, selectors, services
 from approvals.api import serializers as s
 from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest, SignOff
+from approvals.permissions import can_manage_gates
 from registry.api.serializers import DeploymentEventSerializer
 from registry.choices import Environment
 
@@ -104,3 +106,20 @@ class GatePolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return selectors.gate_policies()
+
+    @extend_schema(request=s.GatePolicyPreviewRequestSerializer, responses=s.GatePolicyPreviewSerializer)
+    @action(detail=True, methods=["post"])
+    def preview(self, request, gate=None):
+        """What replacing this gate's requirements would do, saving nothing (governance admins): features whose
+        readiness changes, live deployments that would get findings, approved promotions that would be
+        blocked, versions that would need more evidence. Each list is a count and its first ``limit`` entries."""
+        policy = self.get_object()
+        if not can_manage_gates(request.user):
+            raise PermissionDenied("Only governance admins change gate policies.")
+        serializer = s.GatePolicyPreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        found = impact.gate_policy_preview(
+            user=request.user, policy=policy, requirements=serializer.validated_data["requirements"],
+            due_soon_days=serializer.validated_data.get("due_soon_days"), limit=serializer.validated_data["limit"],
+        )
+        return Response(s.GatePolicyPreviewSerializer(found).data)

@@ -457,8 +457,14 @@ def test_governance_edits_a_gate_policy_and_the_change_is_audited(client, govern
     client.force_login(governance_admin)
     assert client.get(url).status_code == 200
 
-    response = client.post(url, policy_post_data(policy, review_sla_hours=24, signoff_security=2,
-                                                 reason="Two security reviewers from now on."), follow=True)
+    data = policy_post_data(policy, review_sla_hours=24, signoff_security=2,
+                            reason="Two security reviewers from now on.")
+    shown = client.post(url, {**data, "save": "1"})  # a change of requirements is shown before it is saved
+    assert shown.status_code == 200 and shown.context["confirm_first"]
+    assert shown.context["preview"].changes == ["Asks for 2 Security reviewer sign-offs instead of 1."]
+    assert fresh(policy).requirements.get(kind="signoff", role="security").count == 1
+
+    response = client.post(url, {**data, "save": "1", "previewed": shown.context["preview"].digest}, follow=True)
 
     assert response.redirect_chain == [(reverse("approvals:policy_list"), 302)]
     assert messages_of(response) == ["Saved the Production gate. Open requests keep the rules they were made under."]

@@ -43,6 +43,7 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "approvals-api:signoff-decide": {"get": "405 405 405 405 405 405 405 405", "post": "404 404 404 invalid 404 404 invalid invalid"},
     "approvals-api:gate-policy-list": {"get": "ok ok ok ok ok ok ok ok"},
     "approvals-api:gate-policy-detail": {"get": "ok ok ok ok ok ok ok ok"},
+    "approvals-api:gate-policy-preview": {"get": "405 405 405 405 405 405 405 405", "post": "403 403 403 403 403 403 invalid 403"},
     "incidents-api:alertmanager": {"get": "405 405 405 405 405 405 405 405", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "incidents-api:incident-list": {"get": "ok ok ok ok ok ok ok ok", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "incidents-api:incident-detail": {"get": "404 404 404 ok 404 404 ok ok"},
