@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
         "ReadinessCheckEnum": "readiness.choices.ReadinessCheck",
         "DrillKindEnum": "drills.choices.DrillKind",
+        "ChangeRequestStatusEnum": "registry.choices.ChangeRequestStatus",
     },
 }
 

@@ -1,7 +1,7 @@
 from .audit import AuditChainHead, AuditEvent
 from .deployments import Deployment, DeploymentEvent
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
-from .features import AIFeature, AIFeatureGroupObjectPermission, AIFeatureUserObjectPermission
+from .features import AIFeature, AIFeatureGroupObjectPermission, AIFeatureUserObjectPermission, FeatureChangeRequest
 from .notifications import Notification
 from .teams import Team
 from .tokens import ApiToken
@@ -19,6 +19,7 @@ __all__ = [
     "Deployment",
     "DeploymentEvent",
     "Evaluation",
+    "FeatureChangeRequest",
     "FeatureVersion",
     "Notification",
     "PolicyPack",

@@ -9,7 +9,13 @@ from .deployments import (
     rollback_candidates,
     rollback_choices,
 )
-from .features import feature_create, feature_update
+from .features import (
+    feature_change_approve,
+    feature_change_reject,
+    feature_create,
+    feature_update,
+    feature_update_needs_governance,
+)
 from .notifications import notification_mark_read, notify
 from .system import system_user
 from .teams import role_grant, team_create, team_member_add
@@ -38,8 +44,11 @@ __all__ = [
     "deployment_promote",
     "deployment_rollback",
     "evaluation_record",
+    "feature_change_approve",
+    "feature_change_reject",
     "feature_create",
     "feature_update",
+    "feature_update_needs_governance",
     "notification_mark_read",
     "notify",
     "policy_pack_create",

@@ -19,7 +19,7 @@ from freshness.services import freshness_sweep
 from incidents.services import incident_open
 from packs.services import pack_export_request
 from registry.models import AuditEvent
-from registry.services import api_token_create, evaluation_record, notify, version_create, version_submit
+from registry.services import api_token_create, evaluation_record, feature_update, notify, version_create, version_submit
 from routing.services import resolve
 from tests.factories import (
     CatalogModelFactory,
@@ -106,6 +106,8 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     )
     export = pack_export_request(actor=governance_admin, feature=feature, pack_format="json")
     drill = drill_run(actor=governance_admin, kind="vendor_unavailable", vendor=vendor, note="Quarterly drill.")
+    # The team asks to lower the tier: a change waiting for governance.
+    feature_change = feature_update(actor=ml_engineer, feature=feature, reason="Scores only.", risk_tier="medium").change_request
     token, _raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci")
     notify(users=[ml_engineer, product_owner], subject=f"{RESTRICTED_NAME} needs you", url="/features/")
     decision = resolve(user=ml_engineer, feature_slug=RESTRICTED_SLUG, region_code="eu").token
@@ -114,5 +116,5 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
         "signoff": pending_signoff, "incident": incident, "finding": finding, "sweep": sweep,
         "subscription": subscription, "delivery": delivery, "export": export, "drill": drill, "token": token,
         "decision": decision, "vendor": vendor, "model": model, "prompt": prompt, "policy": policy,
-        "dataset": dataset, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
+        "dataset": dataset, "feature_change": feature_change, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
     }
