@@ -174,7 +174,7 @@ class FeatureEditView(FeatureMixin, ServiceFormView):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "governed_edit": services.feature_update_needs_governance(self.request.user, self.feature),
+            "governed_edit": _governed_changes(self.request.user, self.feature),
             **pending_change_context(self.request.user, self.feature, can_edit=True),
         }
 
@@ -190,10 +190,23 @@ class FeatureEditView(FeatureMixin, ServiceFormView):
             messages.warning(
                 self.request,
                 f"These changes need governance approval and were sent as a request: {asked}. "
-                f"Nothing of them applies until a governance admin approves.",
+                f"None of it applies until a governance admin approves it.",
             )
             self.success_message = "Saved the other changes to {object}." if feature.applied_changes else ""
         return feature
+
+
+def _governed_changes(user, feature: AIFeature) -> str:
+    """The changes of ``feature`` that would wait for governance if ``user`` made them, as a phrase ("" if none)."""
+    if not services.feature_update_needs_governance(user, feature):
+        return ""
+    parts = ["lowering the risk tier"]
+    if feature.restricted:
+        parts.append("lifting the restriction")
+    if feature.restricted or feature.risk_tier == RiskTier.REGULATED:
+        parts.append("adding regions")
+    phrase = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+    return phrase[0].upper() + phrase[1:]
 
 
 class FeatureChangeDecideView(FeatureMixin, View):
