@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
         "SignOffStatusEnum": "approvals.choices.SignOffStatus",
         "CheckKindEnum": [("evidence", "evidence"), ("readiness", "readiness")],
         "CheckStateEnum": [(state, state) for state in ("ok", "missing", "failing", "below_minimum", "stale")],
+        "ChangeRequestStatusEnum": "registry.choices.ChangeRequestStatus",
     },
 }
 

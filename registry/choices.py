@@ -109,3 +109,15 @@ class DeploymentEventKind(models.TextChoices):
     PROMOTED = "promoted", "Promoted"
     ROLLED_BACK = "rolled_back", "Rolled back"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ChangeRequestStatus(models.TextChoices):
+    """A feature change that weakens governance waits for governance: pending, then approved or rejected."""
+
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+# Lowest first: a change to an earlier tier lowers the risk tier.
+RISK_TIER_ORDER = (RiskTier.LOW, RiskTier.MEDIUM, RiskTier.HIGH, RiskTier.REGULATED)

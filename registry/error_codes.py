@@ -48,6 +48,7 @@ NOT_LIVE = "not_live"
 NO_ROLLBACK_TARGET = "no_rollback_target"
 NO_ELIGIBLE_ROUTE = "no_eligible_route"
 WITHDRAWN = "withdrawn"
+CHANGE_PENDING = "change_pending"
 
 CODES: dict[str, str] = {
     INVALID: "400: the input is invalid; the other keys name each field and what is wrong with it.",
@@ -85,6 +86,8 @@ CODES: dict[str, str] = {
     NOT_LIVE: "409: nothing is live there to roll back.",
     NO_ROLLBACK_TARGET: "409: no earlier version may be returned to there; promote an approved one instead.",
     NO_ELIGIBLE_ROUTE: "409 (resolve): no version or model may serve the feature there; the explanation says why.",
+    CHANGE_PENDING: "409: the feature already has a change waiting for governance (a lower risk tier, a lifted "
+    "restriction or wider regions); it must be decided first.",
     WITHDRAWN: "409 (resolve): the owning team or governance withdrew the feature from this region; the "
     "``withdrawn`` object says when and why.",
     UNAVAILABLE: "503: the database or the task queue was unavailable; nothing was saved or queued. Retry after the "

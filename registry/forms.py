@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from registry.choices import FEATURE_TRANSITIONS, DataClassification, DatasetUsage, FeatureStatus
@@ -21,7 +22,7 @@ from registry.models import (
     Team,
     Vendor,
 )
-from registry.permissions import is_governance, user_team_ids
+from registry.permissions import dataset_owner_choices, feature_owner_candidates, is_governance, user_team_ids
 
 User = get_user_model()
 
@@ -89,8 +90,12 @@ def _regions_field(**kwargs):
 
 class FeatureForm(forms.ModelForm):
     regions = _regions_field(help_text="Where the feature serves users.")
-    accountable_owner = UserChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
-    incident_owner = UserChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
+    accountable_owner = UserChoiceField(
+        queryset=User.objects.none(), help_text="Someone with a team or a role; not an auditor."
+    )
+    incident_owner = UserChoiceField(
+        queryset=User.objects.none(), help_text="Who is called when it breaks; someone with a team or a role, not an auditor."
+    )
 
     class Meta:
         model = AIFeature
@@ -137,6 +142,13 @@ class FeatureForm(forms.ModelForm):
         if not is_governance(user):
             teams = teams.filter(pk__in=user_team_ids(user))
         self.fields["team"].queryset = teams
+        # People who can hold the job; an existing owner stays choosable so unrelated edits still save.
+        current = [pk for pk in (self.instance.accountable_owner_id, self.instance.incident_owner_id) if pk]
+        owners = User.objects.filter(
+            Q(pk__in=feature_owner_candidates().values("pk")) | Q(pk__in=current)
+        ).order_by("username")
+        self.fields["accountable_owner"].queryset = owners
+        self.fields["incident_owner"].queryset = owners
         if teams.count() == 1 and not self.instance.pk:
             self.fields["team"].initial = teams.first()
         if self.instance.pk:
@@ -313,6 +325,12 @@ class DatasetForm(forms.ModelForm):
         fields = ["name", "version", "uri", "classification", "owner", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"uri": "URI"}
+        help_texts = {"owner": "One of your teams (governance admins may name any team)."}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["owner"].queryset = dataset_owner_choices(user)
 
 
 class ApiTokenForm(forms.Form):

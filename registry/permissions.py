@@ -88,6 +88,35 @@ def can_edit_feature(user, feature: AIFeature) -> bool:
     return user.has_perm("registry.change_aifeature", feature)
 
 
+def feature_owner_candidates():
+    """Who can hold a feature's accountable or incident ownership: active people with a team or a role,
+    auditors excepted (they oversee, they do not own)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    users = get_user_model().objects.filter(is_active=True)
+    holders = users.filter(Q(is_superuser=True) | Q(groups__name__in=Role.values) | Q(groups__team__isnull=False))
+    return users.filter(pk__in=holders.values("pk")).exclude(groups__name=Role.AUDITOR)
+
+
+def owner_refusal(user, label: str) -> str | None:
+    """Why ``user`` cannot be a feature's ``label`` (e.g. "accountable owner"), or None when they can."""
+    name = user.get_username()
+    if not user.is_active:
+        return f"{name} is deactivated, so cannot be its {label}."
+    if has_role(user, Role.AUDITOR):
+        return f"{name} is an auditor: auditors oversee features and cannot be their {label}."
+    if not feature_owner_candidates().filter(pk=user.pk).exists():
+        return f"{name} has no team and no role in Gatehouse, so cannot be its {label}."
+    return None
+
+
+def dataset_owner_choices(user):
+    """The teams ``user`` may name as a dataset's owner: their own teams; any team for governance."""
+    teams = Team.objects.order_by("name")
+    return teams if is_governance(user) else teams.filter(pk__in=user_team_ids(user))
+
+
 def can_manage_catalog(user, entry: str) -> bool:
     """Vendors, models and policy packs are governance's; prompts and datasets also ML and product."""
     if is_governance(user):

@@ -10,6 +10,16 @@ urlpatterns = [
     path("features/new/", features.FeatureCreateView.as_view(), name="feature_create"),
     path("features/<slug:slug>/", features.FeatureDetailView.as_view(), name="feature_detail"),
     path("features/<slug:slug>/edit/", features.FeatureEditView.as_view(), name="feature_edit"),
+    path(
+        "features/<slug:slug>/changes/<int:pk>/approve/",
+        features.FeatureChangeDecideView.as_view(decision="approve"),
+        name="feature_change_approve",
+    ),
+    path(
+        "features/<slug:slug>/changes/<int:pk>/reject/",
+        features.FeatureChangeDecideView.as_view(decision="reject"),
+        name="feature_change_reject",
+    ),
     path("features/<slug:slug>/diff/", features.VersionDiffView.as_view(), name="version_diff"),
     path("features/<slug:slug>/versions/new/", features.VersionCreateView.as_view(), name="version_create"),
     path("features/<slug:slug>/versions/<int:number>/", features.VersionDetailView.as_view(), name="version_detail"),

@@ -49,7 +49,29 @@ PASS, FAIL, WARN = "pass", "fail", "warn"
 
 
 class UnknownTarget(LookupError):
-    """The feature or region does not exist (or the caller may not see the feature)."""
+    """The feature or region does not exist (or the caller may not see the feature).
+
+    An unknown region of an existing feature names the feature (``feature_id``, ``restricted``, ``slug``):
+    whoever may not see it must get the answer for a feature that does not exist, not "no such region".
+    """
+
+    def __init__(self, message: str, *, feature_id: int | None = None, restricted: bool = False, slug: str = ""):
+        super().__init__(message)
+        self.feature_id = feature_id
+        self.restricted = restricted
+        self.slug = slug
+
+    def __reduce__(self):  # kept in the shared cache: its feature must survive pickling
+        return (_unknown_target, (str(self), self.feature_id, self.restricted, self.slug))
+
+
+def _unknown_target(message, feature_id, restricted, slug):
+    return UnknownTarget(message, feature_id=feature_id, restricted=restricted, slug=slug)
+
+
+def unknown_feature(feature_slug: str) -> UnknownTarget:
+    """The one answer for a feature that does not exist, or that the caller may not see."""
+    return UnknownTarget(f"No feature has the slug '{feature_slug}'.")
 
 
 @dataclass
@@ -325,10 +347,12 @@ def facts_without_deployment(feature_slug: str, region_code: str, environment: s
     the newest event of its history is one."""
     feature = AIFeature.objects.filter(slug=feature_slug).first()
     if feature is None:
-        raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
-    region = Region.objects.filter(code=region_code).first()
+        raise unknown_feature(feature_slug)
+    # A NUL cannot be in a code, and some databases refuse to compare with one: unknown, not an error.
+    region = None if "\x00" in region_code else Region.objects.filter(code=region_code).first()
     if region is None:
-        raise UnknownTarget(f"No region has the code '{region_code}'.")
+        raise UnknownTarget(f"No region has the code '{region_code}'.", feature_id=feature.pk,
+                            restricted=feature.restricted, slug=feature_slug)
     facts = _feature_facts(feature, region, environment)
     last = (
         DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)

@@ -19,7 +19,7 @@ from registry.permissions import is_governance
 from registry.services.audit import audit_record, audit_record_many
 from routing import cache, tokens
 from routing.auth import may_see
-from routing.engine import UnknownTarget, decide, facts_without_deployment, load_facts_many
+from routing.engine import UnknownTarget, decide, facts_without_deployment, load_facts_many, unknown_feature
 from routing.impact import REINSTATE, SUSPEND, route_changes
 from routing.models import DecisionRecord
 
@@ -126,10 +126,11 @@ def resolve(*, user, feature_slug: str, region_code: str, environment: str = Env
         computed = _compute(key, stamp, now)
         _keep(epoch, computed, clock)
         cached = computed[key][0]
+    if not may_see(user, feature_id=cached.feature_id, restricted=cached.restricted):
+        # Whatever else was asked (an unknown region too): the answer for a feature that does not exist.
+        raise unknown_feature(feature_slug)
     if isinstance(cached, UnknownTarget):
         raise cached
-    if not may_see(user, feature_id=cached.feature_id, restricted=cached.restricted):
-        raise UnknownTarget(f"No feature has the slug '{feature_slug}'.")
     return _answer(cached, environment, now)
 
 

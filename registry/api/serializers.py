@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
-from registry.choices import DatasetUsage, Environment
+from registry.choices import DatasetUsage, Environment, RiskTier
 from registry.models import (
     AIFeature,
     AuditEvent,
@@ -13,6 +13,7 @@ from registry.models import (
     Deployment,
     DeploymentEvent,
     Evaluation,
+    FeatureChangeRequest,
     FeatureVersion,
     PolicyPack,
     PromptVersion,
@@ -153,6 +154,50 @@ class FeatureSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_by", "created_at", "updated_at"]
         # Uniqueness is checked by the service (and the database), not twice here.
         extra_kwargs = {"slug": {"validators": []}}
+
+
+class FeatureChangeSerializer(serializers.Serializer):
+    """What a change waiting for governance asks; only the parts asked are present."""
+
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False)
+    restricted = serializers.BooleanField(required=False)
+    regions_added = serializers.ListField(child=serializers.CharField(), required=False)
+    regions_removed = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class FeatureBeforeSerializer(serializers.Serializer):
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
+    restricted = serializers.BooleanField()
+    regions = serializers.ListField(child=serializers.CharField())
+
+
+class FeatureChangeRequestSerializer(serializers.ModelSerializer):
+    """A change that weakens a feature's governance, waiting for (or decided by) governance."""
+
+    feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    changes = FeatureChangeSerializer(read_only=True)
+    before = FeatureBeforeSerializer(read_only=True, help_text="The feature's values when the change was asked.")
+    requested_by = UsernameField(read_only=True)
+    decided_by = UsernameField(read_only=True)
+
+    class Meta:
+        model = FeatureChangeRequest
+        fields = ["id", "feature", "status", "changes", "before", "reason", "requested_by", "requested_at",
+                  "decided_by", "decided_at", "decision_reason"]
+        read_only_fields = fields
+
+
+class FeatureChangeDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                   help_text="Why (required to reject; optional to approve).")
+
+
+class FeatureUpdateAcceptedSerializer(serializers.Serializer):
+    """202: part of the edit weakens governance and waits for it; the rest, if any, applied."""
+
+    detail = serializers.CharField()
+    change_request = FeatureChangeRequestSerializer()
+    feature = FeatureSerializer(help_text="The feature as it is now: other changes of the edit applied.")
 
 
 # --- Versions and evidence ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from registry.api import views
 
 router = DefaultRouter()
 router.register("features", views.FeatureViewSet, basename="feature")
+router.register("feature-changes", views.FeatureChangeRequestViewSet, basename="feature-change")
 router.register("versions", views.VersionViewSet, basename="version")
 router.register("evaluations", views.EvaluationViewSet, basename="evaluation")
 router.register("vendors", views.VendorViewSet, basename="vendor")

@@ -4,7 +4,7 @@ renders the result; lists start from the same selectors and FilterSets as the pa
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -26,8 +26,8 @@ from registry.filters import (
     VendorFilter,
     VersionFilter,
 )
-from registry.models import AIFeature, FeatureVersion, Region, ReviewerGrant, Team
-from registry.permissions import can_read_audit_trail
+from registry.models import AIFeature, FeatureChangeRequest, FeatureVersion, Region, ReviewerGrant, Team
+from registry.permissions import can_read_audit_trail, sees_everything, user_team_ids
 
 
 class ServiceCreateMixin:
@@ -52,6 +52,19 @@ class ReadCreateViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.Retrie
 # --- Features --------------------------------------------------------------------------------
 
 
+@extend_schema_view(
+    partial_update=extend_schema(
+        responses={
+            200: s.FeatureSerializer,
+            202: OpenApiResponse(
+                s.FeatureUpdateAcceptedSerializer,
+                description="Part of the edit weakens governance (a lower risk tier, the restriction lifted, more "
+                            "regions for a restricted or regulated feature): it waits for governance as the "
+                            "returned change request; the rest of the edit applied.",
+            ),
+        }
+    )
+)
 class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
     """AI features. Restricted features are visible only to their team, governance and auditors."""
 
@@ -77,8 +90,49 @@ class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
             raise ValidationError({"slug": ["A feature's slug cannot change; routers depend on it."]})
         reason = data.pop("change_reason", "")
         regions = data.pop("regions", None)
-        services.feature_update(actor=request.user, feature=feature, reason=reason, regions=regions, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=feature.pk)).data)
+        updated = services.feature_update(actor=request.user, feature=feature, reason=reason, regions=regions, **data)
+        current = self.get_serializer(self.get_queryset().get(pk=feature.pk)).data
+        if updated.change_request is None:
+            return Response(current)
+        body = {
+            "detail": "These changes need governance approval and were sent as a request; the rest of the edit applied.",
+            "change_request": s.FeatureChangeRequestSerializer(updated.change_request).data,
+            "feature": current,
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class FeatureChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Changes that weaken a feature's governance, asked by its team: governance approves or rejects them.
+    Listed for governance and auditors (every one) and for a feature's team (their features')."""
+
+    serializer_class = s.FeatureChangeRequestSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        changes = FeatureChangeRequest.objects.select_related("feature", "requested_by", "decided_by")
+        if sees_everything(user):
+            return changes
+        return changes.filter(feature__in=selectors.features_visible_to(user), feature__team__in=user_team_ids(user))
+
+    @extend_schema(request=s.FeatureChangeDecisionSerializer, responses=s.FeatureChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Governance applies the change (not the person who asked: separation of duties)."""
+        return self._decide(services.feature_change_approve)
+
+    @extend_schema(request=s.FeatureChangeDecisionSerializer, responses=s.FeatureChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Governance keeps the feature as it is, saying why."""
+        return self._decide(services.feature_change_reject)
+
+    def _decide(self, decide):
+        change = self.get_object()
+        serializer = s.FeatureChangeDecisionSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        decided = decide(actor=self.request.user, change=change, reason=serializer.validated_data.get("reason", ""))
+        return Response(s.FeatureChangeRequestSerializer(self.get_queryset().get(pk=decided.pk)).data)
 
 
 # --- Versions and evidence ---------------------------------------------------------------------

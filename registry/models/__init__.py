@@ -1,7 +1,13 @@
 from .audit import AuditChainHead, AuditEvent
 from .deployments import Deployment, DeploymentEvent
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
-from .features import AIFeature, AIFeatureGroupObjectPermission, AIFeatureUserObjectPermission, ReviewerGrant
+from .features import (
+    AIFeature,
+    AIFeatureGroupObjectPermission,
+    AIFeatureUserObjectPermission,
+    FeatureChangeRequest,
+    ReviewerGrant,
+)
 from .notifications import Notification
 from .teams import Team
 from .tokens import ApiToken
@@ -19,6 +25,7 @@ __all__ = [
     "Deployment",
     "DeploymentEvent",
     "Evaluation",
+    "FeatureChangeRequest",
     "FeatureVersion",
     "Notification",
     "PolicyPack",

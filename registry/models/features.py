@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from registry.choices import DataClassification, FeatureStatus, RiskTier
+from registry.choices import ChangeRequestStatus, DataClassification, FeatureStatus, RiskTier
 
 
 class AIFeature(models.Model):
@@ -65,6 +65,62 @@ class AIFeature(models.Model):
     @property
     def slo_lines(self) -> list[str]:
         return [line.strip() for line in self.slos.splitlines() if line.strip()]
+
+
+class FeatureChangeRequest(models.Model):
+    """A change to a feature that weakens governance (a lower risk tier, the restriction lifted, more regions
+    for a restricted or regulated feature), asked by its team: nothing changes until governance approves.
+
+    ``changes`` holds what was asked (``risk_tier``, ``restricted``, ``regions_added``, ``regions_removed``);
+    ``before`` what the feature had then, for the page that shows the request.
+    """
+
+    feature = models.ForeignKey(AIFeature, on_delete=models.CASCADE, related_name="change_requests")
+    status = models.CharField(max_length=20, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.PENDING)
+    changes = models.JSONField()
+    before = models.JSONField()
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feature"], condition=models.Q(status="pending"), name="one_pending_change_per_feature"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Change request #{self.pk} for {self.feature}"
+
+    def get_absolute_url(self) -> str:
+        return self.feature.get_absolute_url() + "#pending-change"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ChangeRequestStatus.PENDING
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(what, now, asked) for each part of the change, as people read it."""
+        rows = []
+        if "risk_tier" in self.changes:
+            rows.append(("Risk tier", RiskTier(self.before["risk_tier"]).label, RiskTier(self.changes["risk_tier"]).label))
+        if "restricted" in self.changes:
+            rows.append(("Restricted", "Yes" if self.before["restricted"] else "No",
+                         "Yes" if self.changes["restricted"] else "No"))
+        if self.changes.get("regions_added"):
+            before = self.before.get("regions", [])
+            asked = sorted((set(before) | set(self.changes["regions_added"])) - set(self.changes.get("regions_removed", [])))
+            rows.append(("Regions", ", ".join(before) or "none",
+                         ", ".join(asked) + " (adds " + ", ".join(self.changes["regions_added"]) + ")"))
+        return rows
 
 
 class AIFeatureUserObjectPermission(UserObjectPermissionBase):

@@ -11,7 +11,13 @@ from .deployments import (
     rollback_candidates,
     rollback_choices,
 )
-from .features import feature_create, feature_update
+from .features import (
+    feature_change_approve,
+    feature_change_reject,
+    feature_create,
+    feature_update,
+    feature_update_needs_governance,
+)
 from .grants import reviewer_grant_create, reviewer_grant_revoke, reviewer_grants_expire
 from .notifications import notification_mark_read, notify
 from .system import system_user
@@ -43,8 +49,11 @@ __all__ = [
     "deployment_withdraw",
     "pointers_with_rollback",
     "evaluation_record",
+    "feature_change_approve",
+    "feature_change_reject",
     "feature_create",
     "feature_update",
+    "feature_update_needs_governance",
     "notification_mark_read",
     "notify",
     "policy_pack_create",

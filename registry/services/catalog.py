@@ -11,7 +11,7 @@ from django.db.models import Max
 from registry.choices import DataClassification, VendorStatus
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
 from registry.locks import lock_name
-from registry.permissions import can_manage_catalog
+from registry.permissions import can_manage_catalog, dataset_owner_choices
 from registry.services.audit import audit_record
 
 
@@ -160,6 +160,8 @@ def dataset_create(
     *, actor, name: str, version: str, uri: str, classification: str, owner: Team, description: str = ""
 ) -> Dataset:
     _require(actor, "dataset", "datasets")
+    if not dataset_owner_choices(actor).filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": f"You are not a member of {owner}: a dataset is owned by one of your teams."})
     with transaction.atomic():
         dataset = Dataset(
             name=name, version=version.strip(), uri=uri.strip(), classification=classification, owner=owner,

@@ -202,6 +202,9 @@ class DatasetListView(CatalogListView):
 class DatasetCreateView(CatalogCreateView):
     entry, title, form_class = "dataset", "Datasets", DatasetForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
     def perform(self, form):
         return services.dataset_create(actor=self.request.user, **form.cleaned_data)
 

@@ -9,17 +9,25 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.views import View
 from django.views.generic import TemplateView
 
 from registry import selectors, services
-from registry.choices import EvaluationKind, RiskTier, Role, VersionStatus
+from registry.choices import ChangeRequestStatus, EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict
 from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers, refused_routes
 from registry.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
-from registry.models import AIFeature, FeatureVersion
-from registry.permissions import can_edit_feature, can_register_features, has_role, is_governance, user_team_ids
+from registry.models import AIFeature, FeatureChangeRequest, FeatureVersion
+from registry.permissions import (
+    can_edit_feature,
+    can_register_features,
+    has_role,
+    is_governance,
+    sees_everything,
+    user_team_ids,
+)
 from registry.views.base import FilteredListView, ServiceFormView
 
 
@@ -139,7 +147,7 @@ class FeatureDetailView(FeatureMixin, TemplateView):
         for deployment in deployments:
             deployment.refusal = refusals.get(deployment.pk, "")
             deployment.can_roll_back = (deployment.environment, deployment.region_id) in candidates
-        return {
+        context = {
             "feature_badges": badges_for("feature", [self.feature.pk], user=self.request.user).get(self.feature.pk, []),
             **super().get_context_data(**kwargs),
             "versions": versions,
@@ -152,6 +160,34 @@ class FeatureDetailView(FeatureMixin, TemplateView):
             "history": selectors.feature_history(feature=self.feature, limit=25),
             **self.reviewer_context(),
         }
+        return {**context, **pending_change_context(self.request.user, self.feature, can_edit=context["can_edit"])}
+
+    def reviewer_context(self) -> dict:
+        if not self.feature.restricted:
+            return {}
+        grants = list(selectors.reviewer_grants_of_feature(feature=self.feature)[:25])
+        now = timezone.now()
+        for grant in grants:
+            grant.active = grant.is_active(now=now)
+        return {"reviewer_grants": grants, "can_grant_reviewers": is_governance(self.request.user)}
+
+
+def pending_change_context(user, feature: AIFeature, *, can_edit: bool) -> dict:
+    """The feature's change waiting for governance, for its team and oversight; who may decide it."""
+    if not (can_edit or sees_everything(user)):
+        return {}
+    change = (
+        FeatureChangeRequest.objects.filter(feature=feature, status=ChangeRequestStatus.PENDING)
+        .select_related("requested_by").first()
+    )
+    if change is None:
+        return {}
+    governance = is_governance(user)
+    return {
+        "pending_change": change,
+        "can_decide_change": governance,
+        "can_approve_change": governance and change.requested_by_id != user.pk,
+    }
 
     def reviewer_context(self) -> dict:
         if not self.feature.restricted:
@@ -174,12 +210,69 @@ class FeatureEditView(FeatureMixin, ServiceFormView):
         instance = AIFeature.objects.get(pk=self.feature.pk)
         return {**super().get_form_kwargs(), "user": self.request.user, "instance": instance}
 
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "governed_edit": _governed_changes(self.request.user, self.feature),
+            **pending_change_context(self.request.user, self.feature, can_edit=True),
+        }
+
     def perform(self, form):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name not in {"reason"}}
         regions = data.pop("regions", None)
-        return services.feature_update(
+        feature = services.feature_update(
             actor=self.request.user, feature=self.feature, reason=form.cleaned_data["reason"], regions=regions, **data
         )
+        change = feature.change_request
+        if change is not None:
+            asked = "; ".join(f"{what}: {now} → {wanted}" for what, now, wanted in change.rows)
+            messages.warning(
+                self.request,
+                f"These changes need governance approval and were sent as a request: {asked}. "
+                f"None of it applies until a governance admin approves it.",
+            )
+            self.success_message = "Saved the other changes to {object}." if feature.applied_changes else ""
+        return feature
+
+
+def _governed_changes(user, feature: AIFeature) -> str:
+    """The changes of ``feature`` that would wait for governance if ``user`` made them, as a phrase ("" if none)."""
+    if not services.feature_update_needs_governance(user, feature):
+        return ""
+    parts = ["lowering the risk tier"]
+    if feature.restricted:
+        parts.append("lifting the restriction")
+    if feature.restricted or feature.risk_tier == RiskTier.REGULATED:
+        parts.append("adding regions")
+    phrase = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+    return phrase[0].upper() + phrase[1:]
+
+
+class FeatureChangeDecideView(FeatureMixin, View):
+    """POST: a governance admin approves or rejects the feature's change waiting for governance."""
+
+    decision = "approve"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            change = FeatureChangeRequest.objects.get(pk=self.kwargs["pk"], feature=self.feature)
+        except FeatureChangeRequest.DoesNotExist:
+            raise Http404("No such change request.") from None
+        if not is_governance(request.user):
+            raise PermissionDenied("Only governance admins approve or reject changes that weaken a feature's governance.")
+        reason = request.POST.get("reason", "")
+        try:
+            if self.decision == "approve":
+                services.feature_change_approve(actor=request.user, change=change, reason=reason)
+                messages.success(request, f"Approved: the change to {self.feature} now applies.")
+            else:
+                services.feature_change_reject(actor=request.user, change=change, reason=reason)
+                messages.success(request, f"Rejected: {self.feature} stays as it was; the requester is told why.")
+        except Conflict as error:
+            messages.error(request, error.message)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", None) or [str(error)]))
+        return redirect(self.feature.get_absolute_url() + "#pending-change")
 
 
 class VersionCreateView(FeatureMixin, ServiceFormView):

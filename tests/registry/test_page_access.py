@@ -8,7 +8,7 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from registry.models import Deployment, FeatureVersion
+from registry.models import Deployment, FeatureChangeRequest, FeatureVersion
 from registry.services import api_token_create, reviewer_grant_create
 from tests.factories import DatasetFactory, FeatureFactory, UserFactory, VersionFactory
 
@@ -20,7 +20,12 @@ ACTION_NAMES = [name for name in ALL_NAMES if name not in PAGE_NAMES]
 # Pages about one feature: the URL carries the feature's slug.
 FEATURE_PAGE_NAMES = [
     route.name for route in REGISTRY_ROUTES
-    if "slug" in route.pattern.converters and not route.name.startswith("vendor_")
+    if "slug" in route.pattern.converters and not route.name.startswith("vendor_") and route.name in PAGE_NAMES
+]
+# Actions on one feature (POST-only): governance's decision on a change waiting for it.
+FEATURE_ACTION_NAMES = [
+    route.name for route in REGISTRY_ROUTES
+    if "slug" in route.pattern.converters and not route.name.startswith("vendor_") and route.name in ACTION_NAMES
 ]
 FEATURE_EDIT_PAGE_NAMES = [
     "feature_edit", "version_create", "version_edit", "version_submit", "evaluation_create", "rollback",
@@ -47,6 +52,13 @@ class World:
             actor=governance_admin, feature=self.restricted_feature, user=UserFactory(username="rae-reviewer", roles=["security"]),
             reason="Security review.", expires_at=timezone.now() + timedelta(days=7),
         )
+        self.changes = {
+            feature: FeatureChangeRequest.objects.create(
+                feature=feature, changes={"risk_tier": "low"}, reason="Lower.", requested_by=governance_admin,
+                before={"risk_tier": feature.risk_tier, "restricted": feature.restricted, "regions": ["eu"]},
+            )
+            for feature in (self.feature, self.restricted_feature)
+        }
 
     def url(self, name, *, feature=None, version=None):
         """The URL of a registry route, its arguments filled with real objects of this world."""
@@ -74,6 +86,7 @@ class World:
                     "dataset": self.dataset.pk,
                     "token": self.token.pk,
                     "reviewer": self.grant.pk,
+                    "feature": self.changes[feature].pk,
                 }[kind]
             else:
                 raise AssertionError(f"registry:{name} takes <{parameter}>, which this test does not know how to fill")
@@ -131,6 +144,17 @@ def test_a_restricted_features_pages_do_not_exist_for_an_outsider(client, world,
 
     assert response.status_code == 404
     assert b"Fraud signals" not in response.content
+
+
+@pytest.mark.parametrize("name", FEATURE_ACTION_NAMES)
+def test_a_restricted_features_actions_do_not_exist_for_an_outsider(client, world, outsider, name):
+    client.force_login(outsider)
+
+    response = client.post(world.url(name, feature=world.restricted_feature), {"reason": "x"})
+
+    assert response.status_code == 404
+    assert b"Fraud signals" not in response.content
+    assert FeatureChangeRequest.objects.get(feature=world.restricted_feature).is_pending
 
 
 @pytest.mark.parametrize("name", FEATURE_EDIT_PAGE_NAMES)

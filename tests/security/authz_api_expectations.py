@@ -7,6 +7,11 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "api:live-at": {"get": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "api:feature-list": {"get": "ok ok ok ok ok ok ok ok", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "api:feature-detail": {"get": "404 404 404 ok 404 404 ok ok", "put": "405 405 405 405 405 405 405 405", "patch": "404 404 404 invalid 404 404 invalid invalid"},
+    # a change waiting for governance (the team's, on the restricted feature): governance decides it
+    "api:feature-change-list": {"get": "ok ok ok ok ok ok ok ok"},
+    "api:feature-change-detail": {"get": "404 404 404 ok 404 404 ok ok"},
+    "api:feature-change-approve": {"get": "405 405 405 405 405 405 405 405", "post": "404 404 404 403 404 404 ok 403"},
+    "api:feature-change-reject": {"get": "405 405 405 405 405 405 405 405", "post": "404 404 404 403 404 404 invalid 403"},
     "api:version-list": {"get": "ok ok ok ok ok ok ok ok", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "api:version-detail": {"get": "404 404 404 ok 404 404 ok ok", "put": "405 405 405 405 405 405 405 405", "patch": "404 404 404 invalid 404 404 invalid 403"},
     "api:version-submit": {"get": "405 405 405 405 405 405 405 405", "post": "404 404 404 ok 404 404 ok 403"},

@@ -22,6 +22,7 @@ from registry.models import AuditEvent, ReviewerGrant
 from registry.services import (
     api_token_create,
     evaluation_record,
+    feature_update,
     notify,
     reviewer_grant_create,
     version_create,
@@ -120,6 +121,8 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     )
     export = pack_export_request(actor=governance_admin, feature=feature, pack_format="json")
     drill = drill_run(actor=governance_admin, kind="vendor_unavailable", vendor=vendor, note="Quarterly drill.")
+    # The team asks to lower the tier: a change waiting for governance.
+    feature_change = feature_update(actor=ml_engineer, feature=feature, reason="Scores only.", risk_tier="medium").change_request
     token, _raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci")
     notify(users=[ml_engineer, product_owner], subject=f"{RESTRICTED_NAME} needs you", url="/features/")
     decision = resolve(user=ml_engineer, feature_slug=RESTRICTED_SLUG, region_code="eu").token
@@ -128,6 +131,6 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
         "signoff": pending_signoff, "incident": incident, "finding": finding, "sweep": sweep,
         "subscription": subscription, "delivery": delivery, "export": export, "drill": drill, "token": token,
         "decision": decision, "vendor": vendor, "model": model, "prompt": prompt, "policy": policy,
-        "dataset": dataset, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
+        "dataset": dataset, "feature_change": feature_change, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
         "grant": ReviewerGrant.objects.filter(feature=feature).first(),
     }

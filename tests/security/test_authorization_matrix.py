@@ -54,6 +54,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:feature_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
     "registry:feature_detail": {"get": HIDDEN},
     "registry:feature_edit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    # a change waiting for governance: governance decides it; the team and auditors see it, cannot decide it
+    "registry:feature_change_approve": {"get": NO_GET, "post": "404 404 404 403 404 404 ok 403"},
+    "registry:feature_change_reject": {"get": NO_GET, "post": "404 404 404 403 404 404 ok 403"},
     "registry:version_diff": {"get": HIDDEN},
     "registry:version_create": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "registry:version_detail": {"get": HIDDEN},
@@ -178,10 +181,12 @@ def url_values(route_name: str, world: dict) -> dict:
         "api:policy-pack-detail": "policy", "api:dataset-detail": "dataset",
         "approvals-api:approval-request-promote": "approved", "registry:reviewer_grant_revoke": "grant", "api:reviewer-grant-detail": "grant",
         "api:reviewer-grant-revoke": "grant",
+        "registry:feature_change_approve": "feature_change", "registry:feature_change_reject": "feature_change",
     }
     by_prefix = {"incident": "incident", "subscription": "subscription", "approval-request": "pending",
                  "signoff": "signoff", "finding": "finding", "sweep-run": "sweep", "delivery": "delivery",
-                 "evidence-pack": "export", "drill": "drill"}
+                 "evidence-pack": "export", "drill": "drill",
+                 "feature-change": "feature_change"}
     by_namespace = {"incidents": "incident", "incidents-api": "incident", "webhooks": "subscription"}
     key = pk_of.get(route_name)
     short = route_name.split(":")[-1]
