@@ -97,6 +97,14 @@ def unstaffed_roles(request: ApprovalRequest, *, signers: dict[str, list] | None
     return sorted(role for role, count in open_slots.items() if len(signers.get(role, [])) < count)
 
 
+def roles_in_words(roles) -> str:
+    """``["legal", "ml"]`` → "Legal reviewer and ML engineer": the roles' labels, as a sentence would list them."""
+    from registry.choices import Role
+
+    labels = [str(Role(role).label) for role in roles]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1] if labels else ""
+
+
 def request_history(*, request: ApprovalRequest) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(object_type="approvalrequest", object_id=str(request.pk)).order_by("sequence")
 

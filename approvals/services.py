@@ -27,7 +27,7 @@ from approvals.choices import (
 )
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
-from approvals.selectors import eligible_signers, unstaffed_roles
+from approvals.selectors import eligible_signers, roles_in_words, unstaffed_roles
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
 from registry.exceptions import Conflict, Refused
 from registry.extensions import route_refusals
@@ -264,11 +264,11 @@ def approval_request_create(
             )
         unstaffed = unstaffed_roles(request, signers=signers)
         if unstaffed:
-            labels = ", ".join(Role(role).label.lower() for role in unstaffed)
+            labels = roles_in_words(unstaffed)
             notify(
                 users=_role_members(Role.GOVERNANCE),
                 subject=f"Nobody can sign: {locked_version} to {environment}",
-                body=f"No one who may see {locked_version.feature} can sign the {labels} sign-off. "
+                body=f"No one who may see {locked_version.feature} can give the {labels} sign-off. "
                 "Grant a reviewer on the feature's page, or the request cannot pass.",
                 url=url, key=f"signoff-unstaffed:{request.pk}",
             )

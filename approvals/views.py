@@ -192,7 +192,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
             }
             for signoff in signoffs
         ],
-        "unstaffed": [Role(role).label.lower() for role in selectors.unstaffed_roles(approval_request, signers=signers)]
+        "unstaffed": selectors.roles_in_words(selectors.unstaffed_roles(approval_request, signers=signers))
         if approval_request.status == RequestStatus.PENDING else [],
         "can_grant_reviewers": is_governance(user),
         "evaluations": registry_selectors.evaluations_of_feature(feature=feature).filter(version=version),

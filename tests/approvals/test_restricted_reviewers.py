@@ -97,7 +97,7 @@ def test_a_request_nobody_eligible_can_sign_says_so_and_governance_is_told(
     assert "Grant a reviewer" in told.body
 
     page = signed_in(governance_admin, password).get(f"/approvals/requests/{request.pk}/").content.decode()
-    assert "Nobody who may see this feature can sign the" in page
+    assert "Nobody who may see this feature can give the Legal reviewer" in page
     assert "/features/fraud-signals/reviewers/new/" in page
 
 

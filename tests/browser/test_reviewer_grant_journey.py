@@ -62,7 +62,7 @@ def test_governance_grants_a_reviewer_who_signs_and_the_grant_expires(
     # The request says nobody eligible can sign for security; governance follows its link.
     admin = as_user(governance_admin)
     admin.goto(f"{live_server.url}{request.get_absolute_url()}")
-    expect(admin.locator("#unstaffed")).to_contain_text("security")
+    expect(admin.locator("#unstaffed")).to_contain_text("Security reviewer")
     admin.locator("#unstaffed").get_by_role("link", name="Grant a reviewer").click()
     admin.get_by_label("Person", exact=True).select_option(value=str(security_reviewer.pk))
     admin.get_by_label("For how many days").fill("7")
