@@ -8,6 +8,7 @@ class WebhookEvent(models.TextChoices):
     APPROVAL_DECIDED = "approval.decided", "Approval decided"
     DEPLOYMENT_PROMOTED = "deployment.promoted", "Deployment promoted"
     DEPLOYMENT_ROLLED_BACK = "deployment.rolled_back", "Deployment rolled back"
+    DEPLOYMENT_WITHDRAWN = "deployment.withdrawn", "Deployment withdrawn"
     INCIDENT_OPENED = "incident.opened", "Incident opened"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
     FINDING_OPENED = "finding.opened", "Freshness finding opened"
@@ -26,6 +27,8 @@ EVENT_DESCRIPTIONS = {
     WebhookEvent.DEPLOYMENT_PROMOTED: "A version went live in an environment and region (one event per region).",
     WebhookEvent.DEPLOYMENT_ROLLED_BACK: "A live pointer returned to an earlier version, from the feature page, the "
     "API or an incident (data.incident names it).",
+    WebhookEvent.DEPLOYMENT_WITHDRAWN: "A live pointer was taken down with a reason: nothing serves the feature in "
+    "that environment and region, and resolve answers 409 withdrawn there.",
     WebhookEvent.INCIDENT_OPENED: "An incident was logged against a feature, by a person or an alert.",
     WebhookEvent.INCIDENT_RESOLVED: "An incident moved to resolved.",
     WebhookEvent.FINDING_OPENED: "The evidence freshness sweep found a live version's evidence missing, failing, due "

@@ -47,6 +47,7 @@ ACTION_EVENTS: dict[str, Mapping] = {
     "approval.rejected": Mapping(WebhookEvent.APPROVAL_DECIDED),
     "deployment.promoted": Mapping(WebhookEvent.DEPLOYMENT_PROMOTED),
     "deployment.rolled_back": Mapping(WebhookEvent.DEPLOYMENT_ROLLED_BACK),
+    "deployment.withdrawn": Mapping(WebhookEvent.DEPLOYMENT_WITHDRAWN),
     "incident.opened": Mapping(WebhookEvent.INCIDENT_OPENED),
     "incident.status_changed": Mapping(WebhookEvent.INCIDENT_RESOLVED, _becomes_resolved),
     "freshness_finding.opened": Mapping(WebhookEvent.FINDING_OPENED),

@@ -1,7 +1,7 @@
 """Each mapped audit action is really appended by the services (so a rename cannot silently stop a webhook),
 and each becomes exactly one delivery per matching subscription: a journey through submit, approve,
 reject, promote, roll back (from the feature and from an incident: one event each), open and resolve an
-incident, and a freshness sweep that opens findings."""
+incident, a freshness sweep that opens findings, and a withdrawal."""
 
 from datetime import timedelta
 
@@ -13,7 +13,7 @@ from freshness.models import SweepLock
 from freshness.services import freshness_sweep
 from incidents.services import incident_open, incident_rollback, incident_transition
 from registry.models import AuditEvent, Evaluation
-from registry.services import deployment_rollback
+from registry.services import deployment_rollback, deployment_withdraw
 from webhooks.choices import SUBSCRIBABLE_EVENTS, WebhookEvent
 from webhooks.models import WebhookDelivery
 from webhooks.outbox import ACTION_EVENTS, webhook_event_for
@@ -41,6 +41,8 @@ def journey(*, feature, eu, new_version, go_live, request_gate, product_owner, s
     SweepLock.objects.get_or_create(pk=1)
     Evaluation.objects.filter(version=v1, kind="benchmark").update(run_at=timezone.now() - timedelta(days=200))
     freshness_sweep()
+    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu,
+                        reason="The EU policy no longer allows it.")
     return incident
 
 
