@@ -189,15 +189,6 @@ def pending_change_context(user, feature: AIFeature, *, can_edit: bool) -> dict:
         "can_approve_change": governance and change.requested_by_id != user.pk,
     }
 
-    def reviewer_context(self) -> dict:
-        if not self.feature.restricted:
-            return {}
-        grants = list(selectors.reviewer_grants_of_feature(feature=self.feature)[:25])
-        now = timezone.now()
-        for grant in grants:
-            grant.active = grant.is_active(now=now)
-        return {"reviewer_grants": grants, "can_grant_reviewers": is_governance(self.request.user)}
-
 
 class FeatureEditView(FeatureMixin, ServiceFormView):
     form_class = FeatureEditForm
