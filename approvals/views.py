@@ -20,7 +20,7 @@ from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOf
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from registry import selectors as registry_selectors
 from registry.diff import configuration_rows, diff_rows
-from registry.choices import Environment, RiskTier, Role
+from registry.choices import Environment, RiskTier
 from registry.permissions import is_governance, user_roles
 from registry.exceptions import Conflict
 from registry.extensions import badges_for, promotion_blockers, route_preview
