@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from registry.models import AuditEvent
 from registry.permissions import user_roles
-from registry.selectors import features_visible_to, seers_of_restricted, users_who_see
+from registry.selectors import features_visible_to, seers_of_restricted
 
 
 def requests_visible_to(user) -> QuerySet[ApprovalRequest]:
@@ -61,79 +61,28 @@ def queue_count(user) -> int:
     return queue_for(user).count()
 
 
-def eligible_signers(request: ApprovalRequest, *, roles=None) -> dict[str, list]:
-    """Who may still sign each role of ``request``: active holders of the role who may see the feature, did
-    not write, submit or request it, and have not signed another of its roles. ``{role: [users]}`` for the
-    roles asked (default: every role of a pending slot). One query (with the request's sign-offs loaded)."""
-    version = request.version
-    signoffs = list(request.signoffs.all())
-    if roles is None:
-        roles = {signoff.role for signoff in signoffs if signoff.status == SignOffStatus.PENDING}
-    roles = set(roles)
-    if not roles:
-        return {}
-    excluded = {version.author_id, version.submitted_by_id, request.requester_id}
-    excluded |= {signoff.signer_id for signoff in signoffs}
-    found: dict[str, list] = {role: [] for role in roles}
-    users = (
-        users_who_see(version.feature).filter(groups__name__in=roles).exclude(pk__in=[pk for pk in excluded if pk])
-        .annotate(held_role=F("groups__name")).order_by("username")
-    )
-    for user in users:  # a row per (person, role held)
-        found[user.held_role].append(user)
-    return found
+def signers_for(requests) -> dict[int, dict[str, list]]:
+    """Who may still sign each role of each pending request's open slots: ``{request id: {role: [users]}}``.
 
-
-def unstaffed_roles(request: ApprovalRequest, *, signers: dict[str, list] | None = None) -> list[str]:
-    """Roles with more open slots than people who may still sign them: the request cannot pass until
-    governance grants a reviewer (or someone joins the team or role). Pass ``signers`` (from
-    ``eligible_signers``) when it is at hand."""
-    open_slots: dict[str, int] = {}
-    for signoff in request.signoffs.all():
-        if signoff.status == SignOffStatus.PENDING:
-            open_slots[signoff.role] = open_slots.get(signoff.role, 0) + 1
-    if signers is None:
-        signers = eligible_signers(request, roles=open_slots)
-    return sorted(role for role, count in open_slots.items() if len(signers.get(role, [])) < count)
-
-
-def roles_in_words(roles) -> str:
-    """``["legal", "ml"]`` → "Legal reviewer and ML engineer": the roles' labels, as a sentence would list them."""
-    from registry.choices import Role
-
-    labels = [str(Role(role).label) for role in roles]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1] if labels else ""
-
-
-def request_history(*, request: ApprovalRequest) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type="approvalrequest", object_id=str(request.pk)).order_by("sequence")
-
-
-def gate_policies() -> QuerySet[GatePolicy]:
-    return GatePolicy.objects.prefetch_related("requirements").order_by("gate")
-
-
-def request_states(requests) -> dict[int, dict]:
-    """For each request (with ``signoffs`` prefetched): its requirements as checked now (met or not, and
-    why, as the review page shows them), and for each pending sign-off of a pending request the
-    usernames of who may still sign it (active holders of the role whom separation of duties lets
-    sign). A constant number of queries, whatever the number of requests."""
+    One rule for queues, notices, reminders, the review page and the API: active holders of the role who may
+    see the feature and whom separation of duties lets sign (``approvals.permissions.signoff_refusal``).
+    Requests need ``signoffs`` loaded (else a query each); the rest costs one query, and four more when a
+    restricted feature is among them, whatever the number of requests."""
     from django.contrib.auth import get_user_model
 
-    from approvals.checks import all_checks, latest_evaluations
     from approvals.permissions import signoff_refusal
     from registry.choices import Role
 
-    requests = list(requests)
-    newest = latest_evaluations([request.version_id for request in requests])
-    open_signoffs = [
-        signoff for request in requests if request.status == RequestStatus.PENDING
-        for signoff in request.signoffs.all() if signoff.status == SignOffStatus.PENDING
-    ]
-    roles = {signoff.role for signoff in open_signoffs}
-    members: dict[str, list] = {role: [] for role in roles}
+    pending = [request for request in requests if request.status == RequestStatus.PENDING]
+    open_slots = {
+        request.pk: {signoff.role: signoff for signoff in request.signoffs.all() if signoff.status == SignOffStatus.PENDING}
+        for request in pending
+    }
+    roles = {role for slots in open_slots.values() for role in slots}
+    holders: dict[str, list] = {role: [] for role in roles}
     if roles:
-        # Every role of each active holder of a role wanted here, in one query.
+        # Every role of each active holder of a role wanted here, in one query; kept as the user's role
+        # cache, so signoff_refusal asks nothing more.
         User = get_user_model()
         holdings = (
             User.groups.through.objects.filter(
@@ -149,24 +98,79 @@ def request_states(requests) -> dict[int, dict]:
             user._gatehouse_roles = getattr(user, "_gatehouse_roles", frozenset()) | {holding.group.name}
         for user in users.values():
             for role in sorted(user._gatehouse_roles & roles):
-                members[role].append(user)
-    # A restricted feature's sign-offs are for those who may see it (one visibility rule).
-    seers = seers_of_restricted({request.version.feature for request in requests if request.status == RequestStatus.PENDING})
+                holders[role].append(user)
+    seers = seers_of_restricted({request.version.feature for request in pending}) if roles else {}
+    found = {}
+    for request in pending:
+        signed_roles = {signoff.signer_id: signoff.role for signoff in request.signoffs.all() if signoff.signer_id}
+        allowed = seers.get(request.version.feature_id)  # None: an open feature, seen by all
+        found[request.pk] = {
+            role: [
+                user for user in holders[role]
+                if (allowed is None or user.pk in allowed)
+                and not signoff_refusal(user, signoff, signed_roles=signed_roles)
+            ]
+            for role, signoff in open_slots[request.pk].items()
+        }
+    return found
+
+
+def eligible_signers(request: ApprovalRequest) -> dict[str, list]:
+    """``signers_for`` one request: ``{role: [users]}`` for its open slots (empty unless pending)."""
+    return signers_for([request]).get(request.pk, {})
+
+
+def unstaffed_roles(request: ApprovalRequest, *, signers: dict[str, list] | None = None) -> list[str]:
+    """Roles with more open slots than people who may still sign them: the request cannot pass until
+    governance grants a reviewer (or someone joins the team or role). Pass ``signers`` (from
+    ``eligible_signers``) when it is at hand. A decided request has none."""
+    if request.status != RequestStatus.PENDING:
+        return []
+    open_slots: dict[str, int] = {}
+    for signoff in request.signoffs.all():
+        if signoff.status == SignOffStatus.PENDING:
+            open_slots[signoff.role] = open_slots.get(signoff.role, 0) + 1
+    if signers is None:
+        signers = eligible_signers(request)
+    return sorted(role for role, count in open_slots.items() if len(signers.get(role, [])) < count)
+
+
+def roles_in_words(roles) -> str:
+    """``["legal", "ml"]`` → "Legal reviewer and ML engineer": the roles' labels, as a sentence would list them."""
+    from registry.choices import Role
+
+    labels = [str(Role(role).label) for role in roles]
+    if len(labels) < 2:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def request_history(*, request: ApprovalRequest) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(object_type="approvalrequest", object_id=str(request.pk)).order_by("sequence")
+
+
+def gate_policies() -> QuerySet[GatePolicy]:
+    return GatePolicy.objects.prefetch_related("requirements").order_by("gate")
+
+
+def request_states(requests) -> dict[int, dict]:
+    """For each request (with ``signoffs`` prefetched): its requirements as checked now (met or not, and
+    why, as the review page shows them), and for each pending sign-off of a pending request the
+    usernames of who may still sign it (``signers_for``). A constant number of queries, whatever the
+    number of requests."""
+    from approvals.checks import all_checks, latest_evaluations
+
+    requests = list(requests)
+    newest = latest_evaluations([request.version_id for request in requests])
+    signers = signers_for(requests)
     states = {}
     for request in requests:
-        signed_roles = {signoff.signer_id: signoff.role for signoff in request.signoffs.all() if signoff.signer_id}
-        allowed = seers.get(request.version.feature_id)
-        eligible = {}
-        if request.status == RequestStatus.PENDING:
-            for signoff in request.signoffs.all():
-                if signoff.status == SignOffStatus.PENDING:
-                    eligible[signoff.pk] = [
-                        user.username for user in members[signoff.role]
-                        if (allowed is None or user.pk in allowed)
-                        and not signoff_refusal(user, signoff, signed_roles=signed_roles)
-                    ]
+        roles = signers.get(request.pk, {})
         states[request.pk] = {
             "checks": all_checks(request.requirements, request.version.feature, newest.get(request.version_id, {})),
-            "eligible": eligible,
+            "eligible": {
+                signoff.pk: [user.username for user in roles[signoff.role]]
+                for signoff in request.signoffs.all() if signoff.role in roles and signoff.status == SignOffStatus.PENDING
+            },
         }
     return states

@@ -165,7 +165,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
     live_version = next((deployment.version for deployment in live if deployment.version_id != version.pk), None)
     signoffs = list(approval_request.signoffs.all())
     signed = {signoff.signer_id: signoff.role for signoff in signoffs if signoff.signer_id}
-    signers = selectors.eligible_signers(approval_request) if approval_request.status == RequestStatus.PENDING else {}
+    signers = selectors.eligible_signers(approval_request)  # empty unless pending
     promoted = feature.deployment_events.filter(approval_request_id=approval_request.pk).exists()
     previews = route_preview(version, environment=approval_request.environment, regions=regions)
     return {
@@ -192,8 +192,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
             }
             for signoff in signoffs
         ],
-        "unstaffed": selectors.roles_in_words(selectors.unstaffed_roles(approval_request, signers=signers))
-        if approval_request.status == RequestStatus.PENDING else [],
+        "unstaffed": selectors.roles_in_words(selectors.unstaffed_roles(approval_request, signers=signers)),
         "can_grant_reviewers": is_governance(user),
         "evaluations": registry_selectors.evaluations_of_feature(feature=feature).filter(version=version),
         "history": selectors.request_history(request=approval_request),

@@ -360,14 +360,14 @@ class ReviewerGrantForm(forms.Form):
     def __init__(self, *args, feature, **kwargs):
         super().__init__(*args, **kwargs)
         from registry.choices import Role
-        from registry.selectors import users_who_see
+        from registry.selectors import seers_of_restricted
 
         signing_roles = [role for role in Role.values if role not in {Role.GOVERNANCE, Role.AUDITOR}]
         self.fields["user"].queryset = (
             User.objects.filter(is_active=True, is_superuser=False, groups__name__in=signing_roles)
-            .exclude(pk__in=users_who_see(feature).values("pk"))
+            .exclude(pk__in=seers_of_restricted([feature]).get(feature.pk, ()))
             .prefetch_related("groups").distinct().order_by("username")
-        )
+        ) if feature.restricted else User.objects.none()  # everyone already sees an open feature
 
         def label(user):
             roles = sorted(Role(group.name).label.lower() for group in user.groups.all() if group.name in signing_roles)

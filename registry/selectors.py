@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from registry.choices import DeploymentEventKind
+from registry.choices import DeploymentEventKind, Role
 from registry.models import (
     AIFeature,
     AIFeatureGroupObjectPermission,
@@ -26,7 +26,6 @@ from registry.models import (
     VersionDataset,
     VersionFallback,
 )
-from registry.choices import Role
 from registry.permissions import can_read_audit_trail, sees_everything
 
 
@@ -54,33 +53,11 @@ def may_see_feature(user, feature: AIFeature) -> bool:
     return features_visible_to(user).filter(pk=feature.pk).exists()
 
 
-def users_who_see(feature: AIFeature) -> QuerySet:
-    """Active people who may see ``feature``: everyone for an open feature; for a restricted one its team
-    (and any group or person it is shared with), governance admins, auditors and holders of a reviewer grant
-    in force. The same rule as ``features_visible_to``, read from the feature's side."""
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(is_active=True)
-    if not feature.restricted:
-        return users
-    by_group = AIFeatureGroupObjectPermission.objects.filter(
-        content_object=feature, permission__codename="view_aifeature"
-    ).values("group_id")
-    by_user = AIFeatureUserObjectPermission.objects.filter(
-        content_object=feature, permission__codename="view_aifeature"
-    ).values("user_id")
-    by_grant = ReviewerGrant.objects.active().filter(feature=feature).values("user_id")
-    seers = users.filter(
-        Q(is_superuser=True) | Q(groups__name__in=[Role.GOVERNANCE, Role.AUDITOR]) | Q(groups__in=by_group)
-        | Q(pk__in=by_user) | Q(pk__in=by_grant)
-    ).values("pk")
-    return users.filter(pk__in=seers)
-
-
 def seers_of_restricted(features) -> dict[int, set[int]]:
     """``{feature id: ids of the people who may see it}`` for the restricted ones among ``features``: the
-    same rule as ``users_who_see``, for a whole page of features in four queries (none if none is
-    restricted). Open features are left out: everyone signed in sees them."""
+    rule of ``features_visible_to`` read from the features' side (their team and anyone they are shared
+    with, governance admins, auditors, holders of a reviewer grant in force), for a whole page of features
+    in four queries (none if none is restricted). Open features are left out: everyone signed in sees them."""
     from django.contrib.auth import get_user_model
 
     ids = [feature.pk for feature in features if feature.restricted]

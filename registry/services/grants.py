@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from registry.exceptions import Conflict
 from registry.models import AIFeature, ReviewerGrant
 from registry.permissions import is_governance, sees_everything
 from registry.services.audit import audit_record
@@ -44,7 +45,7 @@ def reviewer_grant_create(*, actor, feature: AIFeature, user, reason: str, expir
         locked = AIFeature.objects.select_for_update().get(pk=feature.pk)
         if not locked.restricted:
             raise ValidationError({"user": f"{locked} is not restricted: everyone signed in may already see it."})
-        if ReviewerGrant.objects.filter(feature=locked, user=user, ended_at__isnull=True, expires_at__gt=now).exists():
+        if ReviewerGrant.objects.active(now=now).filter(feature=locked, user=user).exists():
             raise ValidationError({"user": f"{user.get_username()} already has a reviewer grant on {locked}."})
         if may_see_feature(user, locked):
             raise ValidationError({"user": f"{user.get_username()} already sees {locked} through their team."})
@@ -80,8 +81,6 @@ def reviewer_grant_revoke(*, actor, grant: ReviewerGrant, reason: str) -> Review
         AIFeature.objects.select_for_update().filter(pk=grant.feature_id).first()
         locked = ReviewerGrant.objects.select_for_update().select_related("feature", "user").get(pk=grant.pk)
         if not locked.is_active():
-            from registry.exceptions import Conflict
-
             raise Conflict(f"The grant for {locked.user.get_username()} has already ended.")
         locked.ended_at = timezone.now()
         locked.ended_by = actor

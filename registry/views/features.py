@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
@@ -165,11 +164,10 @@ class FeatureDetailView(FeatureMixin, TemplateView):
     def reviewer_context(self) -> dict:
         if not self.feature.restricted:
             return {}
-        grants = list(selectors.reviewer_grants_of_feature(feature=self.feature)[:25])
-        now = timezone.now()
-        for grant in grants:
-            grant.active = grant.is_active(now=now)
-        return {"reviewer_grants": grants, "can_grant_reviewers": is_governance(self.request.user)}
+        return {
+            "reviewer_grants": selectors.reviewer_grants_of_feature(feature=self.feature)[:25],
+            "can_grant_reviewers": is_governance(self.request.user),
+        }
 
 
 def pending_change_context(user, feature: AIFeature, *, can_edit: bool) -> dict:
