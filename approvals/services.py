@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Iterable
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -32,10 +31,8 @@ from registry.choices import Environment, EvaluationKind, RiskTier, Role, Versio
 from registry.exceptions import Conflict, Refused
 from registry.extensions import route_refusals
 from registry.models import FeatureVersion, Region
-from registry.selectors import may_see_feature
+from registry.selectors import may_see_feature, role_holders
 from registry.services import audit_record, deployment_promote, notify
-
-User = get_user_model()
 
 
 # --- Policies ---------------------------------------------------------------------------------
@@ -197,10 +194,6 @@ def gate_assignment_update(*, actor, risk_tier: str, environment: str, gate: str
 # --- Requests --------------------------------------------------------------------------------
 
 
-def _role_members(role: str, *, exclude: Iterable[int] = ()) -> list:
-    return list(User.objects.filter(groups__name=role, is_active=True).exclude(pk__in=list(exclude)).distinct())
-
-
 def _transition(request: ApprovalRequest, new_status: str) -> None:
     if new_status not in REQUEST_TRANSITIONS[request.status]:
         raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it cannot become {new_status}.",
@@ -266,7 +259,7 @@ def approval_request_create(
         if unstaffed:
             labels = roles_in_words(unstaffed)
             notify(
-                users=_role_members(Role.GOVERNANCE),
+                users=role_holders(Role.GOVERNANCE),
                 subject=f"Nobody can sign: {locked_version} to {environment}",
                 body=f"No one who may see {locked_version.feature} can give the {labels} sign-off. "
                 "Grant a reviewer on the feature's page, or the request cannot pass.",

@@ -5,6 +5,8 @@ Selectors own ``select_related``/``prefetch_related`` so lists cost a constant n
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from registry.choices import DeploymentEventKind, Role
@@ -51,6 +53,15 @@ def may_see_feature(user, feature: AIFeature) -> bool:
     if not feature.restricted:
         return bool(getattr(user, "is_authenticated", False) and user.is_active)
     return features_visible_to(user).filter(pk=feature.pk).exists()
+
+
+def role_holders(role: str, *, exclude: Iterable[int] = ()) -> list:
+    """Active holders of ``role`` (e.g. every governance admin, to be told), less the ids in ``exclude``."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model().objects.filter(groups__name=role, is_active=True).exclude(pk__in=list(exclude)).distinct()
+    )
 
 
 def seers_of_restricted(features) -> dict[int, set[int]]:

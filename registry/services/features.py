@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -245,18 +244,15 @@ def _apply_update(*, actor, locked: AIFeature, reason: str, regions, fields: dic
     return locked
 
 
-def _governance_admins(*, exclude: Iterable[int] = ()) -> list:
-    User = get_user_model()
-    return list(User.objects.filter(groups__name=Role.GOVERNANCE, is_active=True).exclude(pk__in=list(exclude)).distinct())
-
-
 def _change_request_create(*, actor, feature: AIFeature, changes: dict, before: dict, reason: str) -> FeatureChangeRequest:
     change = FeatureChangeRequest.objects.create(
         feature=feature, changes=changes, before=before, reason=reason, requested_by=actor
     )
+    from registry.selectors import role_holders
+
     asked = "; ".join(f"{what}: {now} → {wanted}" for what, now, wanted in change.rows)
     notify(
-        users=_governance_admins(exclude=[actor.pk]),
+        users=role_holders(Role.GOVERNANCE, exclude=[actor.pk]),
         subject=f"Governance approval needed: {feature} ({asked})"[:200],
         body=f"{actor.get_username()} asks to change {feature}: {asked}.\nWhy: {reason}\n"
              "Nothing changes until a governance admin approves it.",
