@@ -28,7 +28,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
+INSECURE_KEY = not SECRET_KEY  # checked against the production settings below, once they are known
+if INSECURE_KEY:
     if not DEBUG and not env_bool("GATEHOUSE_ALLOW_INSECURE_KEY", False):
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it in the environment (or DJANGO_DEBUG=1 for local work)."
@@ -70,11 +71,13 @@ MIDDLEWARE = [
     "routing.middleware.ResolveFastPathMiddleware",  # first: a resolve answered from memory skips the rest
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.ContentSecurityPolicyMiddleware",
+    "registry.middleware.ApiNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registry.middleware.RejectNulMiddleware",  # after auth: the 400 page shows the signed-in navigation
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -194,6 +197,19 @@ if not DEBUG:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# GATEHOUSE_ALLOW_INSECURE_KEY is for tests and benchmarks on this machine. With production's settings (any
+# secure cookie, https redirect or HSTS, or a host name beyond loopback) a known key would let anyone forge
+# sessions and decision tokens: refuse to start instead.
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
+if INSECURE_KEY and not DEBUG and (
+    SESSION_COOKIE_SECURE or CSRF_COOKIE_SECURE or SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS
+    or set(ALLOWED_HOSTS) - _LOOPBACK_HOSTS
+):
+    raise ImproperlyConfigured(
+        "GATEHOUSE_ALLOW_INSECURE_KEY cannot be combined with production settings (secure cookies, https "
+        "redirect, HSTS or a public host name). Set SECRET_KEY."
+    )
+
 # --- Email --------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -269,6 +285,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

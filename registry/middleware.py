@@ -52,3 +52,45 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+NUL_REFUSED = "The address contains a NUL character (%00), which no search, name or id can hold. Remove it and try again."
+
+
+class RejectNulMiddleware:
+    """A NUL byte in the path or query string is answered 400 before any view runs.
+
+    PostgreSQL cannot hold or compare a string with NUL in it, so one in ``?q=`` or ``?feature=`` reached
+    the database as an error (a 500) on any page that filters by it. One rule here instead of a check in
+    every view that reads the query: nothing legitimate ever sends one. (Form and JSON fields are checked
+    by their fields' own validators.) The check is a substring test: cheap enough to run first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path_info:
+            if request.path_info.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse({"detail": NUL_REFUSED, "code": "invalid"}, status=400)
+            from django.shortcuts import render
+
+            return render(request, "400.html", {"message": NUL_REFUSED}, status=400)
+        return self.get_response(request)
+
+
+class ApiNoStoreMiddleware:
+    """Every API answer carries ``Cache-Control: no-store`` unless its view chose otherwise.
+
+    API answers are per caller (what their roles and teams may see), so no browser, proxy or CDN may
+    keep one for anyone else, or on disk; error answers included, since they can say what exists."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/") and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

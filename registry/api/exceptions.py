@@ -3,7 +3,7 @@ import logging
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
@@ -16,6 +16,10 @@ from registry import error_codes
 from registry.exceptions import Conflict, Refused
 
 logger = logging.getLogger("django.request")
+
+
+CONCURRENT_WRITE = ("Another request created or changed the same thing at the same moment, so nothing was saved. "
+                    "Reload it and try again.")
 
 
 def _details(errors) -> list[ErrorDetail]:
@@ -74,6 +78,10 @@ def exception_handler(exc, context):
         # A value the database cannot hold, e.g. a NUL byte in a slug or filter (PostgreSQL refuses it).
         exc = ValidationError(detail={"detail": ["The input contains a value that cannot be stored or searched, "
                                                  "such as a NUL character."]})
+    elif isinstance(exc, IntegrityError):
+        # A unique value taken by a request that committed first (services turn the races they expect into
+        # field errors; this is the net for the rest): nothing was saved, and saying so is the whole answer.
+        return Response({"detail": CONCURRENT_WRITE, "code": error_codes.CONFLICT}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError:
         # The database went away mid-request (connection dropped, server restarting): the transaction was
         # rolled back, so say so in the API's own shape, without the driver's message, and log it loudly.

@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from registry.choices import DataClassification, VendorStatus
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
-from registry.locks import lock_name
+from registry.locks import lock_name, save_unique
 from registry.permissions import can_manage_catalog, dataset_owner_choices
 from registry.services.audit import audit_record
 
@@ -23,7 +23,7 @@ def _require(actor, entry: str, label: str) -> None:
 def _save_and_audit(*, actor, instance, action: str, payload: dict[str, Any], regions: Iterable[Region] | None = None,
                     region_field: str = "regions"):
     instance.full_clean()
-    instance.save()
+    save_unique(instance)
     if regions is not None:
         getattr(instance, region_field).set(regions)
         payload = {**payload, region_field: sorted(region.code for region in regions)}

@@ -12,6 +12,7 @@ from django.utils import timezone
 from registry.choices import FEATURE_TRANSITIONS, RISK_TIER_ORDER, ChangeRequestStatus, RiskTier, Role
 from registry import error_codes
 from registry.exceptions import Conflict, Refused
+from registry.locks import save_unique
 from registry.models import AIFeature, FeatureChangeRequest, Region, Team
 from registry.permissions import (
     can_create_feature_for,
@@ -109,7 +110,7 @@ def feature_create(*, actor, regions: Iterable[Region], **fields: Any) -> AIFeat
     _check_owners_can_hold(feature)
     _check_monitors(feature)
     with transaction.atomic():
-        feature.save()
+        save_unique(feature)
         feature.regions.set(regions)
         feature_grant_to_team(feature=feature, team=team)
         _check_owners_can_see(feature)

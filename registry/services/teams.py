@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from registry.choices import Role
+from registry.locks import save_unique
 from registry.models import Team
 from registry.permissions import forget_cached_rights, is_governance
 from registry.services.audit import audit_record
@@ -19,7 +20,7 @@ def team_create(*, actor, slug: str, name: str, description: str = "") -> Team:
         group, _ = Group.objects.get_or_create(name=f"team:{slug}")
         team = Team(slug=slug, name=name, description=description, group=group)
         team.full_clean()
-        team.save()
+        save_unique(team)
         audit_record(actor=actor, action="team.created", target=team, payload={"new": {"slug": slug, "name": name}})
     return team
 
