@@ -77,6 +77,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["DJANGO_DEBUG"] = "0"  # no query log outside the measured call
 if not os.environ.get("SECRET_KEY"):
     os.environ["GATEHOUSE_ALLOW_INSECURE_KEY"] = "1"  # a throwaway database on this machine
+    # ... which the settings accept only without production's https settings (plain http on loopback).
+    for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"):
+        os.environ.setdefault(_name, "0")
 os.environ["CELERY_BROKER_URL"] = "memory://localhost/"  # follow-up tasks are queued, not run in the measurement
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 os.environ["CELERY_RESULT_BACKEND"] = ""

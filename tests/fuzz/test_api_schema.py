@@ -132,7 +132,8 @@ def fuzz_world(django_db_setup, django_db_blocker):
     request_finished.disconnect(close_old_connections)
     with django_db_blocker.unblock(), override_settings(ALLOWED_HOSTS=["localhost", "testserver"]):
         with transaction.atomic():
-            call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+            with override_settings(DEBUG=True):  # seed_demo refuses to run without debug
+                call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
             admin = get_user_model().objects.get(username="governance")
             _, raw = api_token_create(actor=admin, user=admin, name="schema-fuzzing")
             WORLD.clear()

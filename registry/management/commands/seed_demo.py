@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -100,6 +100,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, password=None, reset_passwords=False, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates people with a known password and a router token: it runs only with debug on "
+                "(DJANGO_DEBUG=1), never against a production database."
+            )
         password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         seeder = DemoSeeder(password=password, reset_passwords=reset_passwords)
         # One transaction: a failure half-way leaves nothing behind, so a rerun starts clean.
