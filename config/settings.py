@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "registry.middleware.AuditContextMiddleware",
     "registry.middleware.LoginRequiredMiddleware",
+    "registry.middleware.ConcurrentWriteMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -234,6 +235,9 @@ else:
 
 # How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
 # invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
+# Reads of restricted features are recorded once per person, thing and this many seconds (reloads and
+# htmx panels do not each add a record).
+READ_RECORD_DEDUP_SECONDS = int(os.environ.get("READ_RECORD_DEDUP_SECONDS", "300"))
 ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "300"))
 # How long the readiness inventory may keep what a feature is missing (seconds). Changes and evidence
 # going stale invalidate at once (readiness.current); this bounds what a change behind the app's back could leave.

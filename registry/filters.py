@@ -27,6 +27,7 @@ from registry.models import (
     FeatureVersion,
     PolicyPack,
     PromptVersion,
+    ReadRecord,
     Region,
     Team,
     Vendor,
@@ -117,6 +118,23 @@ class AuditEventFilter(SearchFilterSet):
     class Meta:
         model = AuditEvent
         fields = ["q", "action", "object_type", "actor", "source", "feature", "since", "until"]
+
+
+class ReadRecordFilter(SearchFilterSet):
+    search_fields = ("username", "feature__slug", "feature__name", "request_id")
+    feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    user = django_filters.CharFilter(field_name="username", label="Person (username)")
+    source = django_filters.ChoiceFilter(choices=AuditSource.choices, empty_label="All sources")
+    since = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = ReadRecord
+        fields = ["q", "feature", "user", "source", "since", "until"]
 
 
 class VendorFilter(SearchFilterSet):

@@ -94,3 +94,25 @@ class ApiNoStoreMiddleware:
         if request.path_info.startswith("/api/") and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class ConcurrentWriteMiddleware:
+    """A page whose write lost a race on a unique value (two people creating the same thing at the same
+    moment) answers 409 with a page that says so, instead of a 500. Services turn the races they expect
+    into field errors (``registry.locks.save_unique``); this is the net for the rest. The API has its own
+    (``registry.api.exceptions``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import IntegrityError
+
+        if not isinstance(exception, IntegrityError) or request.path_info.startswith("/api/"):
+            return None
+        from django.shortcuts import render
+
+        return render(request, "409.html", status=409)

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from registry.choices import DeploymentEventKind, Role
 from registry.models import (
+    ReadRecord,
     AIFeature,
     AIFeatureGroupObjectPermission,
     AIFeatureUserObjectPermission,
@@ -191,6 +192,13 @@ def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
     if not can_read_audit_trail(user):
         return AuditEvent.objects.none()
     return AuditEvent.objects.select_related("actor").order_by("-sequence")
+
+
+def read_records_visible_to(user) -> QuerySet[ReadRecord]:
+    """Who read which restricted feature, newest first: for governance admins and auditors only."""
+    if not can_read_audit_trail(user):
+        return ReadRecord.objects.none()
+    return ReadRecord.objects.select_related("feature").order_by("-at", "-id")
 
 
 def feature_history(*, feature: AIFeature, limit: int = 50) -> list[AuditEvent]:

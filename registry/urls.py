@@ -64,6 +64,7 @@ urlpatterns = [
     path("suggest/features/", deployments.FeatureSuggestionsView.as_view(), name="feature_suggestions"),
     path("notifications/", deployments.NotificationListView.as_view(), name="notification_list"),
     path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
+    path("audit/reads/", audit.ReadRecordListView.as_view(), name="read_list"),
     path("tokens/", tokens.ApiTokenListView.as_view(), name="token_list"),
     path("tokens/<int:pk>/revoke/", tokens.ApiTokenRevokeView.as_view(), name="token_revoke"),
 ]

@@ -17,6 +17,7 @@ from registry.models import (
     FeatureVersion,
     PolicyPack,
     PromptVersion,
+    ReadRecord,
     Region,
     ReviewerGrant,
     Team,
@@ -433,6 +434,14 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "sequence", "at", "actor_name", "source", "request_id", "action", "object_type", "object_id", "object_repr",
             "payload", "prev_hash", "hash",
         ]
+
+
+class ReadRecordSerializer(serializers.ModelSerializer):
+    feature = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ReadRecord
+        fields = ["id", "at", "username", "feature", "what", "object_id", "source", "request_id"]
 
 
 # --- Deployments ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from registry import selectors, services
 from registry.api import serializers as s
 from registry.filters import (
+    ReadRecordFilter,
     AuditEventFilter,
     CatalogModelFilter,
     DatasetFilter,
@@ -75,6 +76,11 @@ class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
 
     def get_queryset(self):
         return selectors.feature_list(user=self.request.user).select_related("incident_owner", "created_by")
+
+    def retrieve(self, request, *args, **kwargs):
+        feature = self.get_object()
+        services.read_record(user=request.user, feature=feature, what="feature")
+        return Response(self.get_serializer(feature).data)
 
     def perform_service_create(self, data):
         data.pop("change_reason", None)
@@ -168,6 +174,11 @@ class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
     def get_queryset(self):
         return selectors.version_list(user=self.request.user)
 
+    def retrieve(self, request, *args, **kwargs):
+        version = self.get_object()
+        services.read_record(user=request.user, feature=version.feature, what="version", object_id=version.number)
+        return Response(self.get_serializer(version).data)
+
     def get_serializer_class(self):
         if self.action in {"create", "partial_update"} and self.request.method != "GET":
             return s.VersionWriteSerializer
@@ -210,6 +221,19 @@ class EvaluationViewSet(ReadCreateViewSet):
 
     def get_queryset(self):
         return selectors.evaluations_visible_to(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        shown = page if page is not None else queryset
+        services.read_record_many(user=self.request.user, features=[e.version.feature for e in shown
+                                                                     if e.version.feature.restricted], what="evidence")
+        return page
+
+    def retrieve(self, request, *args, **kwargs):
+        evaluation = self.get_object()
+        services.read_record(user=request.user, feature=evaluation.version.feature, what="evidence",
+                             object_id=evaluation.pk)
+        return Response(self.get_serializer(evaluation).data)
 
     def perform_service_create(self, data):
         version = data.pop("version")  # the serializer only accepts versions the user may see
@@ -388,6 +412,17 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return selectors.audit_events_visible_to(self.request.user)
+
+
+class ReadRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Who read which restricted feature, version or evidence, and when (governance admins and auditors)."""
+
+    serializer_class = s.ReadRecordSerializer
+    filterset_class = ReadRecordFilter
+    permission_classes = [permissions.IsAuthenticated, CanReadAuditTrail]
+
+    def get_queryset(self):
+        return selectors.read_records_visible_to(self.request.user)
 
 
 class ReviewerGrantFilter(django_filters.FilterSet):

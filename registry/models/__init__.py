@@ -9,6 +9,7 @@ from .features import (
     ReviewerGrant,
 )
 from .notifications import Notification
+from .reads import ReadRecord
 from .teams import Team
 from .tokens import ApiToken
 from .versions import Evaluation, FeatureVersion, VersionDataset, VersionFallback
@@ -30,6 +31,7 @@ __all__ = [
     "Notification",
     "PolicyPack",
     "PromptVersion",
+    "ReadRecord",
     "Region",
     "ReviewerGrant",
     "Team",

@@ -20,6 +20,7 @@ from .features import (
 )
 from .grants import reviewer_grant_create, reviewer_grant_revoke, reviewer_grants_expire
 from .notifications import notification_mark_read, notify
+from .reads import read_record, read_record_many
 from .system import system_user
 from .teams import role_grant, team_create, team_member_add
 from .tokens import api_token_create, api_token_revoke
@@ -56,6 +57,8 @@ __all__ = [
     "feature_update_needs_governance",
     "notification_mark_read",
     "notify",
+    "read_record",
+    "read_record_many",
     "policy_pack_create",
     "prompt_version_create",
     "reviewer_grant_create",

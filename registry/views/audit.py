@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from registry import selectors
-from registry.filters import AuditEventFilter
+from registry.filters import AuditEventFilter, ReadRecordFilter
 from registry.permissions import can_read_audit_trail
 from registry.views.base import FilteredListView
 
@@ -21,3 +22,17 @@ class AuditEventListView(FilteredListView):
 
     def get_base_queryset(self):
         return selectors.audit_events_visible_to(self.request.user)
+
+
+class ReadRecordListView(AuditEventListView):
+    """Who read which restricted feature, version or evidence, and when: for governance admins and auditors."""
+
+    filterset_class = ReadRecordFilter
+    template_name = "registry/read_list.html"
+    partial_template_name = "registry/partials/read_table.html"
+
+    def get_base_queryset(self):
+        return selectors.read_records_visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "dedup_minutes": max(1, settings.READ_RECORD_DEDUP_SECONDS // 60)}

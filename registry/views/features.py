@@ -138,6 +138,7 @@ class FeatureDetailView(FeatureMixin, TemplateView):
     template_name = "registry/feature_detail.html"
 
     def get_context_data(self, **kwargs):
+        services.read_record(user=self.request.user, feature=self.feature, what="feature")
         versions = list(selectors.versions_of_feature(feature=self.feature))
         attach_badges("version", versions, user=self.request.user)
         deployments = list(selectors.feature_deployments(feature=self.feature))
@@ -286,6 +287,7 @@ class VersionDetailView(VersionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         version = self.version
+        services.read_record(user=self.request.user, feature=self.feature, what="version", object_id=version.number)
         return {
             **super().get_context_data(**kwargs),
             "rows": configuration_rows(services.version_configuration(version)),
@@ -388,6 +390,7 @@ class VersionDiffView(FeatureMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        services.read_record(user=self.request.user, feature=self.feature, what="versions compared")
         versions = list(selectors.versions_of_feature(feature=self.feature))
         by_number = {version.number: version for version in versions}
         context["versions"] = versions

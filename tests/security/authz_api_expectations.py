@@ -35,6 +35,7 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "api:deployment-event-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:audit-event-list": {"get": "403 403 403 403 403 403 ok ok"},
     "api:audit-event-detail": {"get": "403 403 403 403 403 403 ok ok"},
+    "api:read-record-list": {"get": "403 403 403 403 403 403 ok ok"},
     "api:api-root": {"get": "ok ok ok ok ok ok ok ok"},
     "api:reviewer-grant-list": {"get": "ok ok ok ok ok ok ok ok", "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     "api:reviewer-grant-detail": {"get": "404 404 404 ok 404 404 ok ok"},

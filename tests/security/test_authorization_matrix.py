@@ -88,6 +88,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:feature_suggestions": {"get": EVERYONE},  # only the features each may see
     "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
     "registry:audit_list": {"get": AUDIT_READERS},
+    "registry:read_list": {"get": AUDIT_READERS},
     "registry:token_list": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     # a token is revoked by its owner only (the ML engineer's CI token here)
     "registry:token_revoke": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},

@@ -133,3 +133,20 @@ def test_any_other_unique_race_is_a_409_with_nothing_saved_not_a_500():
     assert response.status_code == 409
     assert response.data["code"] == "conflict"
     assert "same moment" in response.data["detail"]
+
+
+def test_a_page_whose_write_loses_a_unique_race_is_a_409_page(client, governance_admin, monkeypatch):
+    """The page-side net: a form that passed validation but lost the insert to a concurrent request."""
+    from registry.views import catalog
+
+    def collide(**kwargs):
+        raise IntegrityError('duplicate key value violates unique constraint "registry_vendor_slug_key"')
+
+    monkeypatch.setattr(catalog.services, "vendor_create", collide)
+    client.force_login(governance_admin)
+    client.raise_request_exception = False
+
+    response = client.post("/catalog/vendors/new/", {"slug": "acme", "name": "Acme", "status": "approved"})
+
+    assert response.status_code == 409
+    assert b"Someone else got there first" in response.content
