@@ -39,6 +39,8 @@ NUL_PAGES = [
     "/incidents/new/?feature=claims%00",
     "/incidents/live-at/?feature=claims%00&region=eu&environment=production&at=2026-01-01T00:00",
     "/audit/?q=%00",
+    "/suggest/features/?q=cla%00ims",
+    "/live-at/?feature=claims%00&region=eu&environment=production&at=2026-01-01T00:00",
 ]
 
 
