@@ -10,7 +10,7 @@ from .features import (
 )
 from .notifications import Notification
 from .teams import Team
-from .tokens import ApiToken
+from .tokens import ApiToken, TokenScope
 from .versions import Evaluation, FeatureVersion, VersionDataset, VersionFallback
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "AIFeatureGroupObjectPermission",
     "AIFeatureUserObjectPermission",
     "ApiToken",
+    "TokenScope",
     "AuditChainHead",
     "AuditEvent",
     "CatalogModel",
