@@ -355,3 +355,66 @@ def test_an_alert_intake_token_reads_nothing_else(client, history, alertmanager,
     for url in ("/api/v1/incidents/", "/api/v1/features/", "/api/v1/resolve/?feature=claims-triage&region=eu"):
         response = client.get(url, **headers)
         assert response.status_code == 403 and response.json()["code"] == "insufficient_scope", url
+
+
+def test_a_critical_alert_on_a_fingerprint_filed_as_sev4_escalates_it_and_freezes_promotions(
+    deliver, history, feature
+):
+    from registry.extensions import promotion_blockers
+
+    first = deliver(alertmanager_payload(severity="info")).json()[0]
+    assert first["result"] == "opened" and not promotion_blockers(feature)
+
+    second = deliver(alertmanager_payload(severity="critical")).json()[0]
+
+    incident = Incident.objects.get()
+    assert second == {"fingerprint": FINGERPRINT, "result": "escalated", "incident": incident.pk}
+    assert incident.severity == "sev1"
+    assert incident.reference in promotion_blockers(feature)[0]
+    escalation = AuditEvent.objects.get(action="incident.escalated")
+    assert escalation.payload["severity"] == ["sev4", "sev1"]
+    # Delivered again: nothing more to raise.
+    assert deliver(alertmanager_payload(severity="critical")).json()[0]["result"] == "unchanged"
+    assert AuditEvent.objects.filter(action="incident.escalated").count() == 1
+
+
+def test_a_lower_severity_never_lowers_an_incident(deliver, history):
+    deliver(alertmanager_payload(severity="critical"))
+
+    assert deliver(alertmanager_payload(severity="info")).json()[0]["result"] == "unchanged"
+    assert Incident.objects.get().severity == "sev1"
+
+
+def test_a_critical_alert_reopens_a_mitigated_sev4_so_the_freeze_applies(deliver, history, feature, on_call):
+    from incidents.services import incident_transition
+    from registry.extensions import promotion_blockers
+
+    deliver(alertmanager_payload(severity="info"))
+    incident_transition(actor=on_call, incident=Incident.objects.get(), status="mitigated")
+
+    assert deliver(alertmanager_payload(severity="critical")).json()[0]["result"] == "escalated"
+
+    incident = Incident.objects.get()
+    assert (incident.severity, incident.status, incident.mitigated_at) == ("sev1", "investigating", None)
+    assert incident.reference in promotion_blockers(feature)[0]
+
+
+def test_an_open_incident_of_a_feature_the_intake_user_cannot_see_is_not_revealed(
+    deliver, history, restricted_feature, product_owner, eu
+):
+    """The fingerprint is already taken by an incident of a restricted feature the intake account may not
+    see: the answer says neither that it exists nor which it is."""
+    from incidents.services import incident_open
+
+    hidden = incident_open(actor=product_owner, feature=restricted_feature, environment="production", region=eu,
+                           severity="sev3", impact_start=timezone.now() - timedelta(minutes=5),
+                           title="Fraud scores drift", description="Drift.", alert_fingerprint=FINGERPRINT)
+
+    response = deliver(alertmanager_payload(severity="critical"))
+
+    assert response.status_code == 200
+    assert response.json() == [{"fingerprint": FINGERPRINT, "result": "accepted"}]
+    text = response.content.decode()
+    assert "already open" not in text and str(hidden.pk) not in text.replace(FINGERPRINT, "")
+    hidden.refresh_from_db()
+    assert hidden.severity == "sev3"  # nothing done to what the caller may not see
