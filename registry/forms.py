@@ -344,7 +344,7 @@ class ApiTokenForm(forms.Form):
 
     name = forms.CharField(max_length=80, help_text="What will use it, e.g. ci-pipeline or claims-router.")
     scopes = forms.MultipleChoiceField(
-        choices=[(scope.value, f"{scope.label}: {SCOPE_HELP[scope]}") for scope in TokenScope],
+        choices=[(scope.value, f"{scope.label} — {SCOPE_HELP[scope]}") for scope in TokenScope],
         widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ],
         help_text="Choose the least it needs. A token never does more than you may.",
         error_messages={"required": "Choose at least one scope: what will the token be used for?"},

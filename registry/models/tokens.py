@@ -19,12 +19,12 @@ class TokenScope(models.TextChoices):
 
 
 SCOPE_HELP = {
-    TokenScope.READ: "Read anything you may see (every GET), resolve included.",
-    TokenScope.RESOLVE: "Resolve routes and look decisions up; record the decision ledger. For routers.",
-    TokenScope.CI_WRITE: "What a pipeline does: register prompts, datasets and versions, record evaluations, "
-    "submit, request gates, promote, withdraw a request, roll back.",
-    TokenScope.ALERT_INTAKE: "Post Alertmanager alerts, and nothing else. For Alertmanager.",
-    TokenScope.FULL: "Every API operation you may do (not alert intake). Tokens made before scopes have it.",
+    TokenScope.READ: "every GET of anything you may see, resolve included.",
+    TokenScope.RESOLVE: "resolve routes, look decisions up, record the decision ledger. For routers.",
+    TokenScope.CI_WRITE: "what a pipeline does: register prompts, datasets and versions, record evaluations, "
+    "submit, request gates, promote, withdraw a request, roll back. Add Read to poll.",
+    TokenScope.ALERT_INTAKE: "post Alertmanager alerts, and nothing else. For Alertmanager.",
+    TokenScope.FULL: "every API operation you may do (not alert intake). Tokens made before scopes have it.",
 }
 
 
