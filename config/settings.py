@@ -288,7 +288,10 @@ REST_FRAMEWORK = {
         "registry.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint checks the token's scopes (registry.api.scopes); a view that sets its own
+    # permission_classes keeps TokenScopePermission (tests/security/test_token_scopes checks it).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "registry.api.scopes.TokenScopePermission"],
     "DEFAULT_PARSER_CLASSES": [
         "registry.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from incidents.choices import (
+    FREEZING_SEVERITIES,
+    FREEZING_STATUSES,
     INCIDENT_TRANSITIONS,
     SEVERITIES_NEEDING_ROOT_CAUSE,
     EventKind,
@@ -312,10 +314,14 @@ def _active_for_fingerprint(actor, fingerprint: str) -> Incident | None:
     )
 
 
+def _alert_severity(labels: dict) -> str:
+    return ALERT_SEVERITY.get(str(labels.get("severity", "")).lower(), Severity.SEV3)
+
+
 def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str) -> dict:
     existing = _active_for_fingerprint(actor, fingerprint)
     if existing is not None:
-        return _alert_update(actor, existing, alert, status)
+        return _alert_update(actor, existing, alert, status, severity=_alert_severity(labels))
     if status != "firing":
         return {"result": "ignored", "detail": "resolved alert with no open incident"}
     try:
@@ -335,7 +341,7 @@ def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str)
         with transaction.atomic():
             incident = incident_open(
                 actor=actor, feature=feature, environment=labels.get("environment", Environment.PRODUCTION),
-                region=region, severity=ALERT_SEVERITY.get(str(labels.get("severity", "")).lower(), Severity.SEV3),
+                region=region, severity=_alert_severity(labels),
                 impact_start=min(starts_at, now), detected_at=now,
                 title=(annotations.get("summary") or labels.get("alertname") or "Alert")[:200],
                 description=annotations.get("description") or f"Alert {labels.get('alertname', '')} fired.",
@@ -348,14 +354,23 @@ def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str)
         # refuses ours, at validation or at insert): then this one is a repeat. Otherwise, a real error.
         existing = _active_for_fingerprint(actor, fingerprint)
         if existing is None:
+            if Incident.objects.filter(alert_fingerprint=fingerprint).exclude(status=IncidentStatus.CLOSED).exists():
+                # Open on a feature the caller may not see: say nothing of it (not even "already open").
+                return {"result": "accepted"}
             raise
-        return _alert_update(actor, existing, alert, status)
+        return _alert_update(actor, existing, alert, status, severity=_alert_severity(labels))
     return {"result": "opened", "incident": incident.pk}
 
 
-def _alert_update(actor, incident: Incident, alert: dict, status: str) -> dict:
+SEVERITY_ORDER = [Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4]  # most severe first
+
+
+def _alert_update(actor, incident: Incident, alert: dict, status: str, *, severity: str) -> dict:
     with transaction.atomic():
         locked = _lock(incident)
+        if status == "firing" and SEVERITY_ORDER.index(severity) < SEVERITY_ORDER.index(locked.severity):
+            # Never "unchanged": a SEV4 filed first must not swallow the critical alert that follows.
+            return _alert_escalate(actor, locked, severity, labels=alert.get("labels") or {})
         if _last_alert_state(locked) == status:
             return {"result": "unchanged", "incident": locked.pk}
         body = "Alert resolved." if status == "resolved" else "Alert firing again."
@@ -363,3 +378,37 @@ def _alert_update(actor, incident: Incident, alert: dict, status: str) -> dict:
         audit_record(actor=actor, action=f"incident.alert_{status}", target=locked, feature=locked.feature,
                      payload={"fingerprint": locked.alert_fingerprint, "status": status})
     return {"result": f"alert_{status}", "incident": locked.pk}
+
+
+def _alert_escalate(actor, locked: Incident, severity: str, *, labels: dict) -> dict:
+    """Raise the incident to the alert's severity, as opening it at that severity would have: the same
+    permission (a SEV1/SEV2 freezes promotions), and a freezing severity on a mitigated or resolved
+    incident reopens it (investigating), so the freeze applies (``incidents.guards``). Audited; the owners
+    are told."""
+    if not can_open_severity(actor, locked.feature, severity):
+        raise PermissionDenied(
+            "A SEV1 or SEV2 freezes the feature's promotions: support, the owning team or governance raise one."
+        )
+    previous, previous_status = locked.severity, locked.status
+    locked.severity = severity
+    reopened = severity in FREEZING_SEVERITIES and locked.status not in FREEZING_STATUSES
+    if reopened:
+        locked.status = IncidentStatus.INVESTIGATING
+        locked.mitigated_at = locked.resolved_at = None
+    locked.save()
+    payload = {"severity": [previous, severity], "fingerprint": locked.alert_fingerprint}
+    if reopened:
+        payload["status"] = [previous_status, locked.status]
+    _event(locked, kind=EventKind.ALERT, actor=actor, payload={"status": "firing", "severity": [previous, severity]},
+           body=f"Alert {labels.get('alertname', '')} firing at {locked.get_severity_display()}: raised from "
+                f"{Severity(previous).label}.")
+    audit_record(actor=actor, action="incident.escalated", target=locked, feature=locked.feature, payload=payload)
+    notify(
+        users=[locked.owner, locked.feature.accountable_owner],
+        subject=f"{locked.get_severity_display()} on {locked.feature}: {locked.title} (raised from "
+                f"{Severity(previous).label})",
+        body=f"An alert raised {locked.reference} from {Severity(previous).label} to {locked.get_severity_display()}."
+        + (" Promotions of the feature are frozen while it is open." if severity in FREEZING_SEVERITIES else ""),
+        url=locked.get_absolute_url(), key=f"incident-escalated:{locked.pk}:{severity}",
+    )
+    return {"result": "escalated", "incident": locked.pk}

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry"
+
+    def ready(self):
+        from registry import receivers
+
+        receivers.connect()

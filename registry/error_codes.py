@@ -49,6 +49,8 @@ NO_ROLLBACK_TARGET = "no_rollback_target"
 NO_ELIGIBLE_ROUTE = "no_eligible_route"
 WITHDRAWN = "withdrawn"
 CHANGE_PENDING = "change_pending"
+TOKEN_EXPIRED = "token_expired"
+INSUFFICIENT_SCOPE = "insufficient_scope"
 
 CODES: dict[str, str] = {
     INVALID: "400: the input is invalid; the other keys name each field and what is wrong with it.",
@@ -56,7 +58,10 @@ CODES: dict[str, str] = {
     REQUEST_TOO_LARGE: "400: the body is too large, or has too many fields.",
     NOT_AUTHENTICATED: "401: not signed in and no API token sent.",
     AUTHENTICATION_FAILED: "401: the API token is unknown, revoked or malformed.",
+    TOKEN_EXPIRED: "401: the API token expired; create a new one on the API tokens page.",
     PERMISSION_DENIED: "403: signed in, but your roles or teams do not allow this.",
+    INSUFFICIENT_SCOPE: "403: the API token's scopes do not cover this operation (or it takes no token, "
+    "e.g. alert intake without the alert_intake scope); the detail names the scopes that would.",
     SEPARATION_OF_DUTIES: "403: you wrote, submitted or requested this, or already signed another role of "
     "the request; someone else must review it.",
     NOT_ELIGIBLE: "403: you may not sign this (you do not hold the role, or may not see the feature).",
@@ -106,6 +111,8 @@ DRF_CODES = {
     "not_acceptable": NOT_ACCEPTABLE,
     "unsupported_media_type": UNSUPPORTED_MEDIA_TYPE,
     "throttled": THROTTLED,
+    "token_expired": TOKEN_EXPIRED,
+    "insufficient_scope": INSUFFICIENT_SCOPE,
 }
 
 # The generic code of each status, for an answer no code was chosen for.

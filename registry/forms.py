@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -10,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.choices import FEATURE_TRANSITIONS, DataClassification, DatasetUsage, FeatureStatus
+from registry.models.tokens import SCOPE_HELP, TokenScope
 from registry.models import (
     AIFeature,
     CatalogModel,
@@ -334,7 +336,32 @@ class DatasetForm(forms.ModelForm):
 
 
 class ApiTokenForm(forms.Form):
+    """Name, scopes and expiry of a new token; "never" is offered to governance admins only (the service
+    refuses it for anyone else too)."""
+
+    EXPIRY_CHOICES = [("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("180", "In 180 days"),
+                      ("365", "In a year")]
+
     name = forms.CharField(max_length=80, help_text="What will use it, e.g. ci-pipeline or claims-router.")
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope.value, f"{scope.label} — {SCOPE_HELP[scope]}") for scope in TokenScope],
+        widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ],
+        help_text="Choose the least it needs. A token never does more than you may.",
+        error_messages={"required": "Choose at least one scope: what will the token be used for?"},
+    )
+    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", label="Expires",
+                                help_text="Anything using it gets 401 token_expired from then on.")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None and is_governance(user):
+            self.fields["expires"].choices = [*self.EXPIRY_CHOICES, ("never", "Never (governance only)")]
+
+    def expires_at(self):
+        choice = self.cleaned_data["expires"]
+        if choice == "never":
+            return "never"
+        return timezone.now() + timedelta(days=int(choice))
 
 
 class ReasonForm(forms.Form):

@@ -6,6 +6,10 @@ process's memory under the routing epoch (``routing.cache``): revoking a token, 
 or changing their groups starts a new epoch, so the next request authenticates from the database
 again. Safe because resolve and decision lookups only read; every write endpoint keeps the plain
 per-request lookup.
+
+The identity keeps the token's scopes and expiry too: an expired token is refused even while its
+identity is cached (the fast path falls through to the full path, which answers 401 ``token_expired``),
+and a token without a scope that covers resolve (an alert-intake token) never resolves.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from registry.api.authentication import BearerTokenAuthentication, BearerTokenScheme
+from registry.api.scopes import FULL, READ, RESOLVE
 from registry.models import ApiToken
 from registry.permissions import sees_everything, user_roles, user_team_ids
 from registry.selectors import features_visible_to
@@ -31,6 +36,16 @@ class Identity:
     team_ids: frozenset[int]
     sees_everything: bool
     restricted_visible: frozenset[int]
+    # The token's, when the identity is a token's (None: a session user's identity, not scoped).
+    scopes: frozenset[str] | None = None
+    expires_at: float | None = None  # wall-clock seconds (time.time()); None: never
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and (time.time() if now is None else now) >= self.expires_at
+
+    def may_resolve(self, now: float | None = None) -> bool:
+        """Whether the fast path may answer a resolve for this token from memory."""
+        return not self.expired(now) and bool(self.scopes and self.scopes & RESOLVING_SCOPES)
 
     def may_see(self, feature_id: int, restricted: bool) -> bool:
         return not restricted or self.sees_everything or feature_id in self.restricted_visible
@@ -44,8 +59,13 @@ class Identity:
         return user
 
 
-def identity_for(user) -> Identity:
+RESOLVING_SCOPES = frozenset({READ, RESOLVE, FULL})
+
+
+def identity_for(user, token: ApiToken | None = None) -> Identity:
     return Identity(
+        scopes=frozenset(token.scopes) if token is not None else None,
+        expires_at=token.expires_at.timestamp() if token is not None and token.expires_at else None,
         user_id=user.pk, username=user.get_username(), roles=user_roles(user), team_ids=user_team_ids(user),
         sees_everything=sees_everything(user),
         restricted_visible=frozenset(
@@ -89,12 +109,15 @@ class CachedBearerTokenAuthentication(BearerTokenAuthentication):
             epoch = request.routing_epoch = cache.current_epoch()
         now = time.monotonic()
         identity = cache.identities.get(epoch, key, now)
-        if identity is not None:
-            return identity.user(), None
+        if identity is not None and not identity.expired():
+            # The identity stands in for the token: TokenScopePermission reads its scopes.
+            return identity.user(), identity
+        # Unknown here, or expired (then the database lookup answers 401 token_expired).
         user, token = super().authenticate(request)
-        identity = identity_for(user)
-        cache.identities.put(epoch, key, identity, now + settings.ROUTING_CACHE_SECONDS)
-        return identity.user(), token
+        identity = identity_for(user, token)
+        expires = now + settings.ROUTING_CACHE_SECONDS
+        cache.identities.put(epoch, key, identity, expires)
+        return identity.user(), identity
 
 
 class CachedBearerTokenScheme(BearerTokenScheme):
@@ -103,4 +126,6 @@ class CachedBearerTokenScheme(BearerTokenScheme):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer",
-                "description": "A Gatehouse API token (the same tokens as bearerAuth; checked from memory on the hot path)."}
+                "description": "A Gatehouse API token (the same tokens as bearerAuth, with the same scopes and expiry; "
+                               "checked from memory on the hot path). Resolve and decision lookups take the "
+                               "`resolve`, `read` or `full` scope."}

@@ -72,7 +72,7 @@ IRRELEVANT_ACTIONS = frozenset({
 # anything that changes who may see a feature or many features at once (catalog, gate policy, accounts).
 FEATURE_ACTIONS = frozenset({
     "deployment.promoted", "deployment.rolled_back", "deployment.withdrawn",
-    "incident.opened", "incident.status_changed", "incident.rolled_back",
+    "incident.opened", "incident.status_changed", "incident.rolled_back", "incident.escalated",
     "evaluation.recorded", "version.submitted", "version.retired",
 })
 # A feature edit is the feature's own business too, unless it moves the feature to another team or changes

@@ -52,8 +52,8 @@ class ResolveFastPathMiddleware:
         request.routing_stamps = stamps = cache.current_stamps(feature)
         epoch = request.routing_epoch = stamps[0]
         identity = cache.identities.get(epoch, key, time.monotonic())
-        if identity is None:
-            return None
+        if identity is None or not identity.may_resolve():
+            return None  # the full path answers: 401 for an expired token, 403 for one without the scope
         answer = services.cached_answer(identity=identity, feature_slug=feature, region_code=region,
                                         environment=environment, stamps=stamps)
         if answer is None:

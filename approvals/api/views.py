@@ -12,6 +12,7 @@ from approvals.api import serializers as s
 from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest, SignOff
 from approvals.permissions import can_manage_gates
+from registry.api.scopes import CI_WRITE
 from registry.api.serializers import DeploymentEventSerializer
 from registry.choices import Environment
 
@@ -28,6 +29,8 @@ class ApprovalRequestFilter(django_filters.FilterSet):
 
 class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Gate requests. POST to request a gate; ``promote`` and ``withdraw`` act on one."""
+
+    token_scopes = {"create": {CI_WRITE}, "promote": {CI_WRITE}, "withdraw": {CI_WRITE}}
 
     serializer_class = s.ApprovalRequestSerializer
     filterset_class = ApprovalRequestFilter

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.filters import IncidentFilter
+from registry.api.scopes import ALERT_INTAKE
 from registry.api.serializers import DeploymentEventSerializer
 
 
@@ -72,9 +73,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 class AlertmanagerWebhookView(APIView):
     """Prometheus Alertmanager webhook. Authenticate with a Bearer token (Alertmanager's
     ``authorization`` setting). Labels ``feature``, ``region`` (and ``environment``, ``severity``)
-    name what is affected; one incident per alert fingerprint, however often it is delivered."""
+    name what is affected; one incident per alert fingerprint, however often it is delivered.
 
-    @extend_schema(request=s.AlertmanagerPayloadSerializer, responses=s.AlertOutcomeSerializer(many=True))
+    Only a token with the ``alert_intake`` scope posts here (no session, no other scope): an alert can
+    open a SEV1 and freeze promotions, so the right to raise one is given to Alertmanager on purpose."""
+
+    token_scopes = {"post": {ALERT_INTAKE}}
+    token_scopes_exclusive = True
+
+    @extend_schema(request=s.AlertmanagerPayloadSerializer, responses=s.AlertOutcomeSerializer(many=True),
+                   auth=[{"bearerAuth": []}])  # an alert_intake token; a session is refused
     def post(self, request):
         serializer = s.AlertmanagerPayloadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -33,6 +33,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
+        if token.expires_at is not None and token.expires_at <= now:
+            raise exceptions.AuthenticationFailed(
+                f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new one on the API tokens "
+                "page (or with create_api_token).", code="token_expired",
+            )
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             # A conditional update: at most one write per token every few minutes, whatever the traffic.
             ApiToken.objects.filter(pk=token.pk).filter(
@@ -44,9 +49,26 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+SCOPES_DESCRIPTION = (
+    "A Gatehouse API token (`Authorization: Bearer gh_...`), made on the API tokens page or with "
+    "`manage.py create_api_token`. A token acts as its user (never more) and only within its scopes; "
+    "anything else answers 403 with code `insufficient_scope`. An expired token answers 401 with code "
+    "`token_expired`; tokens expire after 90 days unless chosen otherwise, and are revoked when their "
+    "user's password changes or the user is deactivated.\n\n"
+    "Scopes:\n"
+    "- `read`: every GET (resolve and decision lookups included).\n"
+    "- `resolve`: `GET /resolve/`, `GET /decisions/`, `GET /decisions/{token}/`, `POST /decisions/ledger/`.\n"
+    "- `ci_write`: what a pipeline does: `POST /prompts/`, `/datasets/`, `/versions/`, `PATCH /versions/{id}/`, "
+    "`POST /versions/{id}/submit/`, `POST /evaluations/`, `POST /approval-requests/`, "
+    "`POST /approval-requests/{id}/promote/` and `/withdraw/`, `POST /deployments/rollback/`.\n"
+    "- `alert_intake`: `POST /alerts/alertmanager/` only; that endpoint takes no other scope and no session.\n"
+    "- `full`: every operation the user may do, except alert intake (tokens made before scopes have it)."
+)
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "registry.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A Gatehouse API token."}
+        return {"type": "http", "scheme": "bearer", "description": SCOPES_DESCRIPTION}

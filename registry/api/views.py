@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from registry import selectors, services
 from registry.api import serializers as s
+from registry.api.scopes import CI_WRITE, TokenScopePermission
 from registry.filters import (
     ReadRecordFilter,
     AuditEventFilter,
@@ -167,6 +168,7 @@ def _version_arguments(feature: AIFeature, data: dict) -> dict:
 @extend_schema(request=s.VersionWriteSerializer, responses=s.VersionSerializer, methods=["POST", "PATCH"])
 class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
     """Feature versions. Drafts may change (PATCH); ``submit`` locks and hashes one."""
+    token_scopes = {"create": {CI_WRITE}, "partial_update": {CI_WRITE}, "submit": {CI_WRITE}}
 
     filterset_class = VersionFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -215,6 +217,7 @@ class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
 
 class EvaluationViewSet(ReadCreateViewSet):
     """Evidence attached to versions."""
+    token_scopes = {"create": {CI_WRITE}}
 
     serializer_class = s.EvaluationSerializer
     filterset_class = EvaluationFilter
@@ -268,6 +271,7 @@ class CatalogModelViewSet(ReadCreateViewSet):
 
 class PromptVersionViewSet(ReadCreateViewSet):
     """Prompt versions. POST with an existing name adds its next version."""
+    token_scopes = {"create": {CI_WRITE}}
 
     serializer_class = s.PromptVersionSerializer
     filterset_class = PromptVersionFilter
@@ -294,6 +298,7 @@ class PolicyPackViewSet(ReadCreateViewSet):
 
 
 class DatasetViewSet(ReadCreateViewSet):
+    token_scopes = {"create": {CI_WRITE}}
     serializer_class = s.DatasetSerializer
     filterset_class = DatasetFilter
 
@@ -321,6 +326,7 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """What is live where: one row per feature, environment and region."""
+    token_scopes = {"rollback": {CI_WRITE}}  # a pipeline rolls back a failed canary; withdraw is a person's call
 
     serializer_class = s.DeploymentSerializer
     filterset_class = DeploymentFilter
@@ -407,7 +413,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     serializer_class = s.AuditEventSerializer
     filterset_class = AuditEventFilter
-    permission_classes = [permissions.IsAuthenticated, CanReadAuditTrail]
+    permission_classes = [permissions.IsAuthenticated, TokenScopePermission, CanReadAuditTrail]
     lookup_field = "sequence"
 
     def get_queryset(self):
@@ -419,7 +425,7 @@ class ReadRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.ReadRecordSerializer
     filterset_class = ReadRecordFilter
-    permission_classes = [permissions.IsAuthenticated, CanReadAuditTrail]
+    permission_classes = [permissions.IsAuthenticated, TokenScopePermission, CanReadAuditTrail]
 
     def get_queryset(self):
         return selectors.read_records_visible_to(self.request.user)

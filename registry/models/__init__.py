@@ -11,7 +11,7 @@ from .features import (
 from .notifications import Notification
 from .reads import ReadRecord
 from .teams import Team
-from .tokens import ApiToken
+from .tokens import ApiToken, TokenScope
 from .versions import Evaluation, FeatureVersion, VersionDataset, VersionFallback
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "AIFeatureGroupObjectPermission",
     "AIFeatureUserObjectPermission",
     "ApiToken",
+    "TokenScope",
     "AuditChainHead",
     "AuditEvent",
     "CatalogModel",

@@ -2,6 +2,30 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do, besides what its user may do (a token never does more than its user).
+
+    ``registry.api.scopes`` enforces them on every API endpoint; the README's "API token scopes" lists
+    precisely which operations each covers."""
+
+    READ = "read", "Read"
+    RESOLVE = "resolve", "Resolve"
+    CI_WRITE = "ci_write", "CI write"
+    ALERT_INTAKE = "alert_intake", "Alert intake"
+    FULL = "full", "Full access"
+
+
+SCOPE_HELP = {
+    TokenScope.READ: "every GET of anything you may see, resolve included.",
+    TokenScope.RESOLVE: "resolve routes, look decisions up, record the decision ledger. For routers.",
+    TokenScope.CI_WRITE: "what a pipeline does: register prompts, datasets and versions, record evaluations, "
+    "submit, request gates, promote, withdraw a request, roll back. Add Read to poll.",
+    TokenScope.ALERT_INTAKE: "post Alertmanager alerts, and nothing else. For Alertmanager.",
+    TokenScope.FULL: "every API operation you may do (not alert intake). Tokens made before scopes have it.",
+}
 
 
 class ApiToken(models.Model):
@@ -11,6 +35,8 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=80, help_text="What uses it, e.g. ci-pipeline.")
     prefix = models.CharField(max_length=12, help_text="The first characters, shown to tell tokens apart.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list, help_text="TokenScope values: what the token may be used for.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Refused from then on; empty: never.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -23,7 +49,15 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [TokenScope(scope).label if scope in TokenScope.values else scope for scope in self.scopes]
 
     @staticmethod
     def hash_key(raw: str) -> str:

@@ -23,7 +23,7 @@ from .notifications import notification_mark_read, notify
 from .reads import read_record, read_record_many
 from .system import system_user
 from .teams import role_grant, team_create, team_member_add
-from .tokens import api_token_create, api_token_revoke
+from .tokens import api_token_create, api_token_revoke, api_tokens_revoke_all
 from .versions import (
     configuration_hash,
     evaluation_record,
@@ -38,6 +38,7 @@ __all__ = [
     "system_user",
     "api_token_create",
     "api_token_revoke",
+    "api_tokens_revoke_all",
     "audit_record",
     "audit_record_many",
     "audit_verify",

@@ -1,6 +1,7 @@
 """The signed-in user's API tokens. A new token is shown once, on the response to the POST."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -18,17 +19,28 @@ class ApiTokenListView(View):
 
     def render_page(self, request, form, new_token=None, status=200):
         tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
-        return render(request, self.template_name, {"form": form, "tokens": tokens, "new_token": new_token}, status=status)
+        legacy = any(token.scopes == ["full"] and token.expires_at is None and token.revoked_at is None
+                     for token in tokens)
+        return render(request, self.template_name,
+                      {"form": form, "tokens": tokens, "new_token": new_token, "legacy": legacy}, status=status)
 
     def get(self, request):
-        return self.render_page(request, ApiTokenForm())
+        return self.render_page(request, ApiTokenForm(user=request.user))
 
     def post(self, request):
-        form = ApiTokenForm(request.POST)
+        form = ApiTokenForm(request.POST, user=request.user)
         if not form.is_valid():
             return self.render_page(request, form, status=400)
-        token, raw = services.api_token_create(actor=request.user, user=request.user, name=form.cleaned_data["name"])
-        return self.render_page(request, ApiTokenForm(), new_token={"token": token, "raw": raw})
+        try:
+            token, raw = services.api_token_create(
+                actor=request.user, user=request.user, name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(),
+            )
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages_)
+            return self.render_page(request, form, status=400)
+        return self.render_page(request, ApiTokenForm(user=request.user), new_token={"token": token, "raw": raw})
 
 
 class ApiTokenRevokeView(View):

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from registry.choices import Environment
 from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from registry.api.scopes import RESOLVE
 from routing import selectors, services, tokens
 from routing.api import serializers as s
 from routing.auth import CachedBearerTokenAuthentication
@@ -29,6 +30,7 @@ class ResolveView(APIView):
     """
 
     authentication_classes = [CachedBearerTokenAuthentication, SessionAuthentication]
+    token_scopes = {"get": {RESOLVE}}
 
     @extend_schema(
         parameters=[s.ResolveQuerySerializer],
@@ -66,6 +68,7 @@ class DecisionView(APIView):
     on what evidence, and any incident whose impact covered that moment."""
 
     authentication_classes = [CachedBearerTokenAuthentication, SessionAuthentication]
+    token_scopes = {"get": {RESOLVE}}
 
     @extend_schema(responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Not a decision token."),
                               404: OpenApiResponse(description="Unknown or hidden feature.")})
@@ -83,6 +86,8 @@ class DecisionView(APIView):
 class DecisionRecordListView(APIView):
     """Ledger records for one of your request ids (``?request_id=``)."""
 
+    token_scopes = {"get": {RESOLVE}}
+
     @extend_schema(
         parameters=[OpenApiParameter("request_id", str, required=True, description="Your request id.")],
         responses=s.DecisionRecordSerializer(many=True),
@@ -97,6 +102,8 @@ class DecisionRecordListView(APIView):
 
 class LedgerView(APIView):
     """Record request id → decision token pairs in bulk (up to 10,000 per call, all or none)."""
+
+    token_scopes = {"post": {RESOLVE}}  # the router records which decision served which request
 
     @extend_schema(request=s.LedgerInputSerializer, responses={201: s.LedgerResultSerializer})
     def post(self, request):

@@ -112,10 +112,10 @@ def open_incident(support_agent, feature, eu):
 
 @pytest.fixture
 def bearer():
-    """The Authorization header of a fresh API token of ``user``."""
+    """The Authorization header of a fresh API token of ``user`` (full access unless ``scopes`` say)."""
 
-    def header(user, name="alertmanager"):
-        _token, raw = api_token_create(actor=user, user=user, name=name)
+    def header(user, name="alertmanager", scopes=("full",)):
+        _token, raw = api_token_create(actor=user, user=user, name=name, scopes=scopes)
         return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return header

@@ -64,7 +64,7 @@ def alertmanager(db):
 
 @pytest.fixture
 def deliver(client, alertmanager, bearer):
-    headers = bearer(alertmanager)
+    headers = bearer(alertmanager, scopes=["alert_intake"])
 
     def post(payload):
         return client.post(URL, payload, content_type="application/json", **headers)
@@ -260,7 +260,7 @@ def test_a_delivery_that_loses_the_race_to_open_the_incident_is_answered_as_a_re
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_deliveries_of_a_new_alert_open_exactly_one_incident(history, alertmanager, bearer):
-    headers = bearer(alertmanager)
+    headers = bearer(alertmanager, scopes=["alert_intake"])
     payload = alertmanager_payload()
     count = 10
     barrier = threading.Barrier(count)
@@ -298,7 +298,7 @@ def test_a_caller_without_support_or_the_team_cannot_freeze_promotions_with_a_cr
 ):
     """A SEV1 freezes a team's releases: a token of someone with no say cannot raise one."""
     response = client.post(URL, alertmanager_payload(severity="critical"), content_type="application/json",
-                           **bearer(outsider))
+                           **bearer(outsider, scopes=["alert_intake"]))
 
     assert response.status_code == 200
     assert response.json()[0]["result"] == "error" and "SEV1 or SEV2" in response.json()[0]["detail"]
@@ -324,3 +324,97 @@ def test_a_start_time_without_a_time_zone_is_read_as_utc(deliver, history):
     response = deliver(payload)
 
     assert response.status_code == 200 and response.json()[0]["result"] == "opened"
+
+
+# --- Who may post, escalation, and what the answers reveal (issue 16) ----------------------------------
+
+
+def test_a_signed_in_session_cannot_post_alerts(client, history, support_agent):
+    """A session is not Alertmanager: signed-in people could pre-empt a fingerprint with a SEV4."""
+    client.force_login(support_agent)
+
+    response = client.post(URL, alertmanager_payload(severity="info"), content_type="application/json")
+
+    assert response.status_code == 403 and response.json()["code"] == "insufficient_scope"
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("scopes", [["read"], ["full"], ["ci_write", "resolve"]])
+def test_a_token_without_the_alert_intake_scope_cannot_post_alerts(client, history, alertmanager, bearer, scopes):
+    response = client.post(URL, alertmanager_payload(), content_type="application/json",
+                           **bearer(alertmanager, scopes=scopes))
+
+    assert response.status_code == 403 and response.json()["code"] == "insufficient_scope"
+    assert "alert_intake" in response.json()["detail"]
+    assert not Incident.objects.exists()
+
+
+def test_an_alert_intake_token_reads_nothing_else(client, history, alertmanager, bearer):
+    headers = bearer(alertmanager, scopes=["alert_intake"])
+
+    for url in ("/api/v1/incidents/", "/api/v1/features/", "/api/v1/resolve/?feature=claims-triage&region=eu"):
+        response = client.get(url, **headers)
+        assert response.status_code == 403 and response.json()["code"] == "insufficient_scope", url
+
+
+def test_a_critical_alert_on_a_fingerprint_filed_as_sev4_escalates_it_and_freezes_promotions(
+    deliver, history, feature
+):
+    from registry.extensions import promotion_blockers
+
+    first = deliver(alertmanager_payload(severity="info")).json()[0]
+    assert first["result"] == "opened" and not promotion_blockers(feature)
+
+    second = deliver(alertmanager_payload(severity="critical")).json()[0]
+
+    incident = Incident.objects.get()
+    assert second == {"fingerprint": FINGERPRINT, "result": "escalated", "incident": incident.pk}
+    assert incident.severity == "sev1"
+    assert incident.reference in promotion_blockers(feature)[0]
+    escalation = AuditEvent.objects.get(action="incident.escalated")
+    assert escalation.payload["severity"] == ["sev4", "sev1"]
+    # Delivered again: nothing more to raise.
+    assert deliver(alertmanager_payload(severity="critical")).json()[0]["result"] == "unchanged"
+    assert AuditEvent.objects.filter(action="incident.escalated").count() == 1
+
+
+def test_a_lower_severity_never_lowers_an_incident(deliver, history):
+    deliver(alertmanager_payload(severity="critical"))
+
+    assert deliver(alertmanager_payload(severity="info")).json()[0]["result"] == "unchanged"
+    assert Incident.objects.get().severity == "sev1"
+
+
+def test_a_critical_alert_reopens_a_mitigated_sev4_so_the_freeze_applies(deliver, history, feature, on_call):
+    from incidents.services import incident_transition
+    from registry.extensions import promotion_blockers
+
+    deliver(alertmanager_payload(severity="info"))
+    incident_transition(actor=on_call, incident=Incident.objects.get(), status="mitigated")
+
+    assert deliver(alertmanager_payload(severity="critical")).json()[0]["result"] == "escalated"
+
+    incident = Incident.objects.get()
+    assert (incident.severity, incident.status, incident.mitigated_at) == ("sev1", "investigating", None)
+    assert incident.reference in promotion_blockers(feature)[0]
+
+
+def test_an_open_incident_of_a_feature_the_intake_user_cannot_see_is_not_revealed(
+    deliver, history, restricted_feature, product_owner, eu
+):
+    """The fingerprint is already taken by an incident of a restricted feature the intake account may not
+    see: the answer says neither that it exists nor which it is."""
+    from incidents.services import incident_open
+
+    hidden = incident_open(actor=product_owner, feature=restricted_feature, environment="production", region=eu,
+                           severity="sev3", impact_start=timezone.now() - timedelta(minutes=5),
+                           title="Fraud scores drift", description="Drift.", alert_fingerprint=FINGERPRINT)
+
+    response = deliver(alertmanager_payload(severity="critical"))
+
+    assert response.status_code == 200
+    assert response.json() == [{"fingerprint": FINGERPRINT, "result": "accepted"}]
+    text = response.content.decode()
+    assert "already open" not in text and str(hidden.pk) not in text.replace(FINGERPRINT, "")
+    hidden.refresh_from_db()
+    assert hidden.severity == "sev3"  # nothing done to what the caller may not see

@@ -54,8 +54,8 @@ def pins(eu, us, uk, backup_vendor):  # noqa: F811  (the approvals pins, with fa
     }
 
 
-def bearer(user, name="router"):
-    _, raw = api_token_create(actor=user, user=user, name=name)
+def bearer(user, name="router", **options):
+    _, raw = api_token_create(actor=user, user=user, name=name, **options)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client

@@ -72,3 +72,50 @@ def test_a_decision_another_process_shared_is_answered_on_the_fast_path(router, 
         response = resolve(router, region="us")
     assert response.status_code == 200 and answered[0] is not None
     assert tokens.read(response.json()["decision"]).version_id == live.pk
+
+
+def test_a_resolve_token_is_answered_from_memory_and_an_alert_intake_token_never(router, live, ml_engineer,
+                                                                                  monkeypatch):
+    """The identity in memory carries the token's scopes: the fast path answers only tokens that may resolve."""
+    from routing import middleware
+
+    resolver = bearer(ml_engineer, name="resolver", scopes=["resolve"])
+    intake = bearer(ml_engineer, name="intake", scopes=["alert_intake"])
+    assert resolve(router).status_code == 200  # the decision is now in memory
+    assert resolve(resolver).status_code == 200 and resolve(intake).status_code == 403  # identities too
+    answered_from_memory = []
+    original = middleware.ResolveFastPathMiddleware.answer_from_memory
+
+    def spy(self, request):
+        response = original(self, request)
+        answered_from_memory.append(response is not None)
+        return response
+
+    monkeypatch.setattr(middleware.ResolveFastPathMiddleware, "answer_from_memory", spy)
+
+    assert resolve(resolver).status_code == 200
+    refused = resolve(intake)
+    assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+    assert answered_from_memory == [True, False]
+
+
+def test_a_token_that_expires_while_its_identity_is_in_memory_is_refused_on_the_fast_path(live, ml_engineer,
+                                                                                          monkeypatch):
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.models import ApiToken
+    from routing import auth
+
+    client = bearer(ml_engineer, name="soon", scopes=["resolve"], expires_at=timezone.now() + timedelta(hours=1))
+    assert resolve(client).status_code == 200
+    assert resolve(client).status_code == 200  # answered from memory
+    later = time.time() + 2 * 3600
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    ApiToken.objects.filter(name="soon").update(expires_at=timezone.now() - timedelta(seconds=1))  # the clock passed
+
+    response = resolve(client)
+
+    assert response.status_code == 401 and response.json()["code"] == "token_expired"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0012_feature_change_requests'),
+        ('registry', '0013_api_token_scopes_and_expiry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
