@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 
 from registry.models import ApiToken
+from registry.models.tokens import TokenScope
 from registry.services.tokens import api_token_create
 from routing.models import DecisionRecord
 from routing.services import ledger_record, resolve
@@ -17,7 +18,8 @@ def seed_routing(*, created) -> str | None:
     engineer = get_user_model().objects.get(username="ml")
     raw = None
     if not ApiToken.objects.filter(user=engineer, name=ROUTER_TOKEN_NAME, revoked_at__isnull=True).exists():
-        _, raw = api_token_create(actor=engineer, user=engineer, name=ROUTER_TOKEN_NAME)
+        # A router needs resolve and the decision ledger, nothing more.
+        _, raw = api_token_create(actor=engineer, user=engineer, name=ROUTER_TOKEN_NAME, scopes=(TokenScope.RESOLVE,))
         created["api tokens"] += 1
     if not DecisionRecord.objects.filter(request_id=DEMO_REQUEST_ID).exists():
         answer = resolve(user=engineer, feature_slug="claims-triage", region_code="eu")
