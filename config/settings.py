@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "registry.middleware.RejectNulMiddleware",  # after auth: the 400 page shows the signed-in navigation
     "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.middleware.IdleSessionMiddleware",  # after messages: it says why you were signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "registry.middleware.AuditContextMiddleware",
@@ -183,6 +184,8 @@ MEDIA_URL = "media/"
 # --- Security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
+# Signed out after this many seconds without a request (besides SESSION_COOKIE_AGE from sign-in); 0: never.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from the page (hx-headers), not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -229,15 +232,20 @@ if _cache_url.startswith("file://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": _cache_url.removeprefix("file://")}}
 elif _cache_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+    # Every cache call gives up after CACHE_TIMEOUT_SECONDS: a Redis that is down or hangs costs a request
+    # that long, and each caller falls back (sign-in counts in memory, resolve reads the database).
+    CACHE_TIMEOUT_SECONDS = float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5"))
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
+                          "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                                      "socket_timeout": CACHE_TIMEOUT_SECONDS}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
-# invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
 # Reads of restricted features are recorded once per person, thing and this many seconds (reloads and
 # htmx panels do not each add a record).
 READ_RECORD_DEDUP_SECONDS = int(os.environ.get("READ_RECORD_DEDUP_SECONDS", "300"))
+# How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
+# invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
 ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "300"))
 # How long the readiness inventory may keep what a feature is missing (seconds). Changes and evidence
 # going stale invalidate at once (readiness.current); this bounds what a change behind the app's back could leave.

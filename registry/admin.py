@@ -6,6 +6,8 @@ app's pages and API, which call the services and audit them; here those models a
 
 from django.contrib import admin
 
+from registry.views.auth import RateLimitedAdminAuthenticationForm
+
 from registry.models import (
     AIFeature,
     ApiToken,
@@ -20,6 +22,10 @@ from registry.models import (
     Team,
     Vendor,
 )
+
+
+# /admin/login/ counts failed sign-ins with the app's sign-in page: one limit, whichever door is tried.
+admin.site.login_form = RateLimitedAdminAuthenticationForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,4 +1,5 @@
 import re
+import time
 import uuid
 
 from django.conf import settings
@@ -116,3 +117,34 @@ class ConcurrentWriteMiddleware:
         from django.shortcuts import render
 
         return render(request, "409.html", status=409)
+
+
+SEEN_KEY = "gatehouse_seen"
+SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute to remember activity
+
+
+class IdleSessionMiddleware:
+    """Signs a person out after ``SESSION_IDLE_TIMEOUT`` seconds without a request, besides the absolute
+    ``SESSION_COOKIE_AGE`` counted from sign-in: an unlocked screen left for the night is not a session
+    anyone may use. The last activity is kept in the session to the minute, so an active person's session
+    is saved once a minute, not on every request. Machine tokens are not sessions and are not affected."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timeout = settings.SESSION_IDLE_TIMEOUT
+        user = getattr(request, "user", None)
+        if timeout and user is not None and user.is_authenticated:
+            now = int(time.time())
+            seen = request.session.get(SEEN_KEY)
+            if isinstance(seen, int) and now - seen > timeout:
+                from django.contrib import messages
+                from django.contrib.auth import logout
+
+                logout(request)
+                messages.info(request, f"You were signed out after {max(1, timeout // 60)} minutes without activity. "
+                                       "Sign in again to go on.")
+            elif not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION:
+                request.session[SEEN_KEY] = now
+        return self.get_response(request)
