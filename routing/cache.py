@@ -179,7 +179,14 @@ def shared_put_many(epoch, entries: dict) -> None:
         log.warning("routing cache unreachable: decisions not shared", exc_info=True)
 
 
+# Set when this process saw the shared cache unreachable (a read failed, or an invalidation could not be
+# written): its first successful read afterwards publishes what was recorded meanwhile (routing.pending).
+_outage_seen = False
+
+
 def _unreachable():
+    global _outage_seen
+    _outage_seen = True
     log.warning("routing cache unreachable: resolving from the database", exc_info=True)
     decisions.clear()
     identities.clear()
@@ -215,7 +222,16 @@ def get_many(keys: list[str]) -> dict:
 def stamps(keys: list[str]) -> dict[str, str]:
     """The values of ``keys``, each made (a new random one) where missing: an evicted or lapsed stamp
     comes back as a new value, so entries made under the old one are never taken for current."""
+    global _outage_seen
     found = get_many(keys)
+    if _outage_seen:  # the cache is back: publish any invalidation it missed before trusting memory again
+        _outage_seen = False
+        from routing import pending
+
+        if pending.publish():
+            decisions.clear()
+            identities.clear()
+            found = get_many(keys)
     for key in keys:
         if found.get(key) is None:
             fresh = uuid.uuid4().hex
@@ -255,15 +271,32 @@ def feature_stamps(feature_slugs) -> dict[str, str]:
     return {slug: found[_feature_key(slug)] for slug in slugs}
 
 
+def renew_epoch() -> bool:
+    """A new epoch in the shared cache; False when it cannot be reached."""
+    try:
+        cache.set(EPOCH_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        return False
+    return True
+
+
+def _not_published(what: str) -> None:
+    """An invalidation the shared cache did not take: recorded, and published when it is back."""
+    global _outage_seen
+    from routing import pending
+
+    _outage_seen = True
+    log.error("routing cache unreachable: could not invalidate %s; recorded, to be published when it is back",
+              what, exc_info=True)
+    pending.remember(what)
+
+
 def invalidate() -> None:
     """Start a new epoch: every process recomputes every decision (and identity) on its next request."""
     decisions.clear()
     identities.clear()
-    try:
-        cache.set(EPOCH_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:
-        log.error("routing cache unreachable: could not invalidate; entries expire within %ss",
-                  settings.ROUTING_CACHE_SECONDS, exc_info=True)
+    if not renew_epoch():
+        _not_published("the epoch")
 
 
 def invalidate_features(feature_slugs) -> None:
@@ -272,8 +305,7 @@ def invalidate_features(feature_slugs) -> None:
     try:
         cache.set_many({_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}, timeout=STAMP_SECONDS)
     except Exception:
-        log.error("routing cache unreachable: could not invalidate %s; entries expire within %ss",
-                  ", ".join(feature_slugs), settings.ROUTING_CACHE_SECONDS, exc_info=True)
+        _not_published("features " + ", ".join(feature_slugs))
 
 
 def invalidate_on_commit() -> None:

@@ -34,3 +34,20 @@ class DecisionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} → {self.feature_id}/{self.region_id} at {self.decided_at:%Y-%m-%d %H:%M:%S}"
+
+
+class UnpublishedInvalidation(models.Model):
+    """A change that should have invalidated resolve's caches when the shared cache could not be reached.
+
+    Kept in the database until it is published (``routing.pending``): a token revoked, or a promotion
+    made, while Redis was down must not keep answering from a process's memory once Redis is back.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    what = models.CharField(max_length=200, help_text="The epoch, or the features whose stamps were to change.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"unpublished invalidation of {self.what} since {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -24,7 +24,7 @@ class Schedule:
 
 # The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py,
 # webhooks/migrations/0002_schedule.py, readiness/migrations/0002 and 0003, and
-# registry/migrations/0010_reviewer_grant_schedule.py.
+# registry/migrations/0010_reviewer_grant_schedule.py and routing/migrations/0003_publish_schedule.py.
 SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
@@ -47,6 +47,16 @@ SCHEDULES = [
         "Warm the readiness inventory", "readiness.tasks.readiness_warm", minute="*/10", hour="*",
         description="Every ten minutes: compute what each feature is missing where the cached answer lapsed or "
         "changed, so the Readiness page stays fast.",
+    ),
+    Schedule(  # the same as registry/migrations/0010_reviewer_grant_schedule.py
+        "Expire reviewer grants", "registry.tasks.expire_reviewer_grants", minute="*/15", hour="*",
+        description="Every quarter hour: record the end of reviewer grants past their expiry (access ends at the "
+        "expiry anyway).",
+    ),
+    Schedule(  # the same as routing/migrations/0003_publish_schedule.py
+        "Publish missed cache invalidations", "routing.tasks.publish_pending_invalidations", minute="*", hour="*",
+        description="Every minute: publish resolve-cache invalidations recorded while the shared cache was "
+        "unreachable, so nothing revoked or rolled back is answered from memory once it is back.",
     ),
 ]
 
