@@ -111,7 +111,12 @@ def totp_device_confirm(*, user, key: str, code: str, name: str = "") -> tuple[T
 
 
 def passkey_added(*, user, credential) -> None:
-    """Audits a passkey django-otp-webauthn has just saved; called inside the transaction that saved it."""
+    """Names and audits a passkey django-otp-webauthn has just saved; called inside the transaction that
+    saved it. Browsers send no name: "Passkey 2" tells a user's passkeys apart until they are removed."""
+    if not credential.name:
+        count = WebAuthnCredential.objects.devices_for_user(user, confirmed=True).count()
+        credential.name = "Passkey" if count <= 1 else f"Passkey {count}"
+        credential.save(update_fields=["name"])
     audit_record(
         actor=user, action="two_factor.device_added", target=credential,
         payload={"user": user.get_username(), "kind": "passkey", "name": credential.name},

@@ -64,3 +64,39 @@ def test_a_break_glass_account_sets_up_an_app_then_signs_in_with_a_code(page, li
     page.goto(f"{live_server.url}/features/")
     expect(page).to_have_url(re.compile(r"/features/$"))
     assert not [error for error in errors if "Content Security Policy" in error], errors
+
+
+def test_a_passkey_added_on_the_security_page_is_the_second_step_next_time(browser, live_server, password, settings):
+    """With Chromium's virtual authenticator standing in for a security key."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from registry.models import AuditEvent
+
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    user = UserFactory(username="keyholder")
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    try:
+        password_step(page, live_server, user, password)
+        page.goto(f"{live_server.url}/account/security/")
+        page.locator("#passkey-register-button").click()
+        expect(page.locator("table")).to_contain_text("Passkey", timeout=15_000)  # the page reloads with it
+        assert WebAuthnCredential.objects.filter(user=user, confirmed=True).count() == 1
+        assert AuditEvent.objects.filter(action="two_factor.device_added", payload__kind="passkey").exists()
+
+        page.get_by_role("button", name="Sign out").click()
+        password_step(page, live_server, user, password)
+        expect(page).to_have_url(re.compile(r"/accounts/verify/"))
+        page.locator("#passkey-verification-button").click()
+        expect(page.locator("header.topbar")).to_be_visible()
+        page.goto(f"{live_server.url}/features/")
+        expect(page).to_have_url(re.compile(r"/features/$"))
+    finally:
+        context.close()
