@@ -287,3 +287,34 @@ def test_the_security_page_serves_passkey_script_from_here(client, product_owner
     body = client.get(SECURITY).content.decode()
     assert "/static/django_otp_webauthn/otp_webauthn_register.js" in body
     assert "https://" not in body.split("<main>", 1)[1]  # nothing fetched from elsewhere
+
+
+class _CacheDown:
+    """A cache whose server cannot be reached: every call fails."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache unreachable")
+        return fail
+
+
+def test_the_second_step_works_while_the_cache_is_down(client, enrolled, monkeypatch):
+    user, key, _ = enrolled
+    sign_in(client, user)
+    monkeypatch.setattr("registry.views.two_factor.cache", _CacheDown())
+    wrong = "123456" if code_for(key, 1) != "123456" else "654321"
+    refused = client.post(VERIFY, {"code": wrong})
+    assert refused.status_code == 400 and "That code is not right" in refused.content.decode()
+    # the device's own delay after the failure (kept in the database) is what still holds; past it:
+    TOTPDevice.objects.filter(user=user).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    done = client.post(VERIFY, {"code": code_for(key, 1)})
+    assert done.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_the_audit_trail_page_shows_device_changes(client, product_owner, governance_admin):
+    client.force_login(product_owner)
+    add_app(client, product_owner)
+    client.force_login(governance_admin)
+    page = client.get(reverse("registry:audit_list"))
+    assert page.status_code == 200 and "two_factor.device_added" in page.content.decode()
