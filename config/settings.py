@@ -7,6 +7,7 @@ asked). Production sets ``DJANGO_DEBUG=0``, ``SECRET_KEY``, ``DATABASE_URL`` (Po
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -56,6 +57,10 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "registry",
     "approvals",
     "incidents",
@@ -77,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor given this session
     "registry.middleware.RejectNulMiddleware",  # after auth: the 400 page shows the signed-in navigation
     "django.contrib.messages.middleware.MessageMiddleware",
     "registry.middleware.IdleSessionMiddleware",  # after messages: it says why you were signed out
@@ -84,6 +90,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "registry.middleware.AuditContextMiddleware",
     "registry.middleware.LoginRequiredMiddleware",
+    "registry.middleware.SecondFactorMiddleware",
     "registry.middleware.ConcurrentWriteMiddleware",
 ]
 
@@ -146,6 +153,34 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "30"))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", str(15 * 60)))
+
+# --- Second factor (optional, for local accounts) -----------------------------------------
+# A user with a confirmed device (authenticator app, passkey, backup codes) gives it after the password,
+# on /accounts/verify/, before anything else counts as signed in. GATEHOUSE_REQUIRE_2FA_FOR makes it
+# compulsory: a comma list of usernames and/or "staff" and "superusers"; such a user without a device
+# is sent to /account/security/ to add one first. Wrong codes: at most SECOND_FACTOR_FAILURE_LIMIT per
+# account within LOGIN_FAILURE_WINDOW, on top of each device's own growing delay (kept in the database).
+GATEHOUSE_REQUIRE_2FA_FOR = env_list("GATEHOUSE_REQUIRE_2FA_FOR")
+SECOND_FACTOR_FAILURE_LIMIT = int(os.environ.get("SECOND_FACTOR_FAILURE_LIMIT", "5"))
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Gatehouse")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # Django admin never shows a device's secret or backup codes
+# Passkeys (django-otp-webauthn, its browser script served from static/): the relying party is the host
+# name users reach Gatehouse by: GATEHOUSE_WEBAUTHN_RP_ID, else GATEHOUSE_BASE_URL's host (a domain name:
+# browsers refuse passkeys for an IP address, so an IP address there means localhost, for local work).
+# Origins allowed: GATEHOUSE_BASE_URL's when it is https (or localhost), plus GATEHOUSE_WEBAUTHN_ORIGINS.
+# Passkeys are a second factor only: the password always comes first.
+_base_url = urlsplit(os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000"))
+_base_host = _base_url.hostname or "localhost"
+if _base_host.replace(".", "").isdigit() or ":" in _base_host:
+    _base_host = "localhost"
+OTP_WEBAUTHN_RP_ID = os.environ.get("GATEHOUSE_WEBAUTHN_RP_ID") or _base_host
+OTP_WEBAUTHN_RP_NAME = "Gatehouse"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"{_base_url.scheme}://{_base_host}" + (f":{_base_url.port}" if _base_url.port else "")
+    if _base_url.scheme == "https" else f"http://localhost:{_base_url.port or 80}",
+    *env_list("GATEHOUSE_WEBAUTHN_ORIGINS"),
+]
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Scripts from this origin only (vendored, no inline script); inline styles are allowed (style
 # attributes in templates, htmx's indicator style). CONTENT_SECURITY_POLICY="" turns the header off.

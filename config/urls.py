@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from registry.urls_two_factor import passkey_patterns
 from registry.views.auth import LoginView
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("registry.urls_two_factor")),
+    path("account/passkeys/", include(passkey_patterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("registry.api.urls", namespace="api")),
     path("api/v1/", include("approvals.api.urls", namespace="approvals-api")),

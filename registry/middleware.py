@@ -3,7 +3,15 @@ import time
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.contrib.auth import REDIRECT_FIELD_NAME, user_logged_in
+from django.contrib.auth.middleware import (
+    LoginRequiredMiddleware as DjangoLoginRequiredMiddleware,
+)
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from registry.audit_context import audit_context
 from registry.choices import AuditSource
@@ -148,3 +156,71 @@ class IdleSessionMiddleware:
             elif not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION:
                 request.session[SEEN_KEY] = now
         return self.get_response(request)
+
+
+# --- Second factor ------------------------------------------------------------------------------------
+
+HAS_DEVICE_SESSION_KEY = "gatehouse_has_second_factor"
+
+
+def _forget_device_answer(sender, request, user, **kwargs):
+    """A new sign-in asks again whether the user has a device (it may have been added elsewhere)."""
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(HAS_DEVICE_SESSION_KEY, None)
+
+
+user_logged_in.connect(_forget_device_answer, dispatch_uid="gatehouse-second-factor-login")
+
+
+def remember_has_device(request, has_device: bool) -> None:
+    request.session[HAS_DEVICE_SESSION_KEY] = has_device
+
+
+class SecondFactorMiddleware:
+    """A password alone is half a sign-in for a user with a second factor, or one who must have one.
+
+    Such a session reaches only the second step (/accounts/verify/), or, for a user GATEHOUSE_REQUIRE_2FA_FOR
+    names who has no device yet, the security page to add one; every other page redirects there, Django
+    admin included. The API does not see such a session at all (it answers as to an anonymous caller);
+    API tokens are unaffected. Whether the user has a device is looked up once per sign-in and kept in
+    the session, so pages of users without one cost no extra query."""
+
+    VERIFY_OPEN = ("two_factor:verify", "login", "logout")
+    SETUP_OPEN = ("login", "logout")
+    VERIFY_PREFIXES = ("/account/passkeys/authentication/", "/account/passkeys/jsi18n/")
+    SETUP_PREFIXES = ("/account/security/", "/account/passkeys/registration/", "/account/passkeys/jsi18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self._check(request)
+        return response if response is not None else self.get_response(request)
+
+    def _check(self, request):
+        user = request.user
+        if not user.is_authenticated or request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return None
+        if DEVICE_ID_SESSION_KEY in request.session and user.is_verified():
+            return None
+        from registry.services.two_factor import has_second_factor, two_factor_required
+
+        has_device = request.session.get(HAS_DEVICE_SESSION_KEY)
+        if has_device is None:
+            has_device = has_second_factor(user)
+            remember_has_device(request, has_device)
+        if has_device:
+            target, names, prefixes = "two_factor:verify", self.VERIFY_OPEN, self.VERIFY_PREFIXES
+        elif two_factor_required(user):
+            target, names, prefixes = "two_factor:security", self.SETUP_OPEN, self.SETUP_PREFIXES
+        else:
+            return None
+        if request.path_info.startswith("/api/"):
+            request.user = AnonymousUser()  # half signed in is not signed in
+            return None
+        path = request.path_info
+        if path.startswith(prefixes) or any(path == reverse(name) for name in names):
+            return None
+        if request.method in ("GET", "HEAD"):
+            return redirect_to_login(request.get_full_path(), reverse(target), REDIRECT_FIELD_NAME)
+        return redirect(target)

@@ -4,3 +4,9 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// A passkey just added on the Account security page: show it in the list (django-otp-webauthn's script
+// only announces it).
+document.addEventListener("otp_webauthn.register_complete", function () {
+  window.location.reload();
+});

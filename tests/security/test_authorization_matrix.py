@@ -22,7 +22,10 @@ import re
 import pytest
 from django.test import Client
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from tests.conftest import forget_caches
+from tests.factories import UserFactory
 from tests.security.authz_probe import outcome, probe, routes, url_for
 from tests.security.authz_world import build_world
 
@@ -46,6 +49,8 @@ GOVERNANCE_ONLY = "403 403 403 403 403 403 ok 403"
 AUDIT_READERS = "403 403 403 403 403 403 ok ok"
 CATALOG_AUTHORS = "403 403 ok ok 403 403 ok 403"  # prompts and datasets: ML and product too
 NO_GET = "405 405 405 405 405 405 405 405"
+NOBODY = "404 404 404 404 404 404 404 404"
+NOT_BEGUN = "invalid invalid invalid invalid invalid invalid invalid invalid"  # a passkey step with no start
 
 EXPECTED: dict[str, dict[str, str]] = {
     # --- registry pages ---------------------------------------------------------------------------
@@ -160,6 +165,17 @@ EXPECTED: dict[str, dict[str, str]] = {
     # --- sign in and out --------------------------------------------------------------------------
     "login": {"get": EVERYONE, "post": EVERYONE, "put": EVERYONE},
     "logout": {"get": NO_GET, "post": "login login login login login login login login"},
+    # --- second factor: each user's own devices (the personas have none; the world's device is a stranger's)
+    "two_factor:verify": {"get": EVERYONE, "post": EVERYONE},  # nothing to verify: on to the next page
+    "two_factor:security": {"get": EVERYONE},
+    "two_factor:totp_setup": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
+    "two_factor:backup_codes": {"get": NO_GET, "post": EVERYONE},  # refused (no app yet): back to the page
+    "two_factor:device_remove": {"get": NOBODY, "post": NOBODY},
+    "otp_webauthn:credential-registration-begin": {"get": NO_GET, "post": EVERYONE},
+    "otp_webauthn:credential-registration-complete": {"get": NO_GET, "post": NOT_BEGUN},
+    "otp_webauthn:credential-authentication-begin": {"get": NO_GET, "post": EVERYONE},
+    "otp_webauthn:credential-authentication-complete": {"get": NO_GET, "post": NOT_BEGUN},
+    "otp_webauthn:js-i18n-catalog": {"get": EVERYONE},
 }
 
 ANONYMOUS_PAGES_OPEN = {"login"}
@@ -199,6 +215,8 @@ def url_values(route_name: str, world: dict) -> dict:
         values["pk"] = world[key].pk
     if route_name.startswith(("routing:model_status", "routing:model_routes", "routing-api:model")):
         values["key"] = world["model"].pk
+    if route_name == "two_factor:device_remove":
+        values.update(kind="totp", pk=world["stranger_device"].pk)
     if route_name in ("api:vendor-detail", "registry:vendor_detail"):
         values["slug"] = world["vendor"].slug
     return values
@@ -220,6 +238,7 @@ def world(request, team, eu, product_owner, ml_engineer, security_reviewer, lega
                         governance_admin=governance_admin)
     built["evaluation"] = built["v1"].evaluations.first()
     built["users"] = {name: request.getfixturevalue(name) for name in COLUMNS}
+    built["stranger_device"] = TOTPDevice.objects.create(user=UserFactory(username="stranger"), name="Phone")
     yield built
     forget_caches()
 
@@ -318,6 +337,11 @@ VOLATILE = [
     (re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"'), b'name="csrfmiddlewaretoken"'),
     (re.compile(rb'nonce="[^"]*"'), b"nonce"),
     (re.compile(rb'"X-CSRFToken": "[^"]*"'), b'"X-CSRFToken"'),
+    (re.compile(rb'"csrfToken": "[^"]*"'), b'"csrfToken"'),  # the passkey script's configuration
+    # a new authenticator-app secret each time the setup page is shown in a new session (QR code and text)
+    (re.compile(rb"<svg.*?</svg>", re.S), b"<svg>"),
+    (re.compile(rb"secret=[A-Z2-7]+"), b"secret="),
+    (re.compile(rb'id="totp-secret"([^>]*)>[^<]*'), rb'id="totp-secret"\1>'),
     # the clock: a form's "now" (datetime-local values), a page's "as of" time; rows that appear still differ
     (re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), b"<time>"),
     (re.compile(rb"\d{1,2}:\d{2}( UTC)?"), b"<time>"),
