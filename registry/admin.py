@@ -13,6 +13,7 @@ from django.urls import reverse
 from registry.models import (
     AIFeature,
     ApiToken,
+    AuditCheckpoint,
     AuditEvent,
     CatalogModel,
     Dataset,
@@ -117,6 +118,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["sequence", "at", "actor_name", "source", "action", "object_type", "object_id"]
     list_filter = ["source", "object_type"]
     search_fields = ["action", "actor_name", "object_repr", "request_id"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    """For display: verification relies on the anchor file (GATEHOUSE_AUDIT_ANCHOR_FILE), not on this table."""
+
+    list_display = ["at", "sequence", "head_hash", "key_id", "anchored"]
+    list_filter = ["anchored", "key_id"]
 
 
 User = get_user_model()

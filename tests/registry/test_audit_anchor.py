@@ -175,3 +175,14 @@ def test_the_checkpoint_command_says_what_it_anchored(ml_engineer, anchor_file):
 
     assert "Checkpoint at #1" in out.getvalue() and str(anchor_file) in out.getvalue()
     assert len(lines(anchor_file)) == 1
+
+
+def test_checkpoints_are_listed_read_only_in_the_admin(admin_client, ml_engineer):
+    prompt_write(ml_engineer)
+    checkpoint, _ = audit_checkpoint_take()
+
+    response = admin_client.get("/admin/registry/auditcheckpoint/")
+
+    assert response.status_code == 200
+    assert checkpoint.head_hash in response.content.decode()
+    assert admin_client.get("/admin/registry/auditcheckpoint/add/").status_code == 403
