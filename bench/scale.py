@@ -114,7 +114,13 @@ from registry.models import (  # noqa: E402
     Team,
     Vendor,
 )
-from registry.services.audit import GENESIS_HASH, audit_verify, compute_event_hash  # noqa: E402
+from registry.services.audit import (  # noqa: E402
+    GENESIS_HASH,
+    SCHEME_KEYED,
+    audit_keys,
+    audit_verify,
+    compute_event_hash,
+)
 
 User = get_user_model()
 say = fs.say
@@ -354,6 +360,8 @@ def generate(scale: float, seed: int) -> dict:
     step = (400 * 86400) / n_audit
     state = {"hash": GENESIS_HASH}
 
+    keys = audit_keys()
+
     def audit_rows():
         prev = GENESIS_HASH
         for sequence in range(1, n_audit + 1):
@@ -367,16 +375,16 @@ def generate(scale: float, seed: int) -> dict:
                 "object_repr": f"{object_type} #{sequence}", "feature_id": rng.choice(feature_ids),
                 "payload": {"note": "benchmark", "n": sequence % 97}, "prev_hash": prev,
             }
-            digest = compute_event_hash(**fields)
+            digest = compute_event_hash(**fields, scheme=SCHEME_KEYED, key_id=keys.current_id, keys=keys)
             yield (sequence, at.isoformat(), actor_id, fields["actor_name"], fields["source"], fields["request_id"],
                    action, object_type, fields["object_id"], fields["object_repr"], fields["feature_id"],
-                   json.dumps(fields["payload"]), prev, digest)
+                   json.dumps(fields["payload"]), prev, SCHEME_KEYED, keys.current_id, digest)
             prev = digest
         state["hash"] = prev
 
     _copy("registry_auditevent", ("sequence", "at", "actor_id", "actor_name", "source", "request_id", "action",
                                   "object_type", "object_id", "object_repr", "feature_id", "payload", "prev_hash",
-                                  "hash"), audit_rows())
+                                  "scheme", "key_id", "hash"), audit_rows())
     AuditChainHead.objects.update_or_create(pk=1, defaults={"last_sequence": n_audit, "last_hash": state["hash"]})
     lap("audit events (hash + COPY)")
 

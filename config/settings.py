@@ -363,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "registry.api.schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "AuditSourceEnum": "registry.choices.AuditSource",
         "DataClassificationEnum": "registry.choices.DataClassification",
         "EvaluationKindEnum": "registry.choices.EvaluationKind",
         "DeploymentEventKindEnum": "registry.choices.DeploymentEventKind",
@@ -398,6 +399,17 @@ WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 WEBHOOKS_BLOCKED_NETWORKS = env_list(
     "WEBHOOKS_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128"
 )
+
+# The audit chain is keyed (HMAC-SHA256). GATEHOUSE_AUDIT_KEY is the key new events are made with, recorded on
+# each event under GATEHOUSE_AUDIT_KEY_ID (by default a fingerprint of the key); keys retired by a rotation stay
+# in GATEHOUSE_AUDIT_OLD_KEYS ("id:key,id:key") so their events still verify. Unset, a key is derived from
+# SECRET_KEY (fine on a laptop; in production set GATEHOUSE_AUDIT_KEY, or a SECRET_KEY change orphans the trail).
+GATEHOUSE_AUDIT_KEY = os.environ.get("GATEHOUSE_AUDIT_KEY", "")
+GATEHOUSE_AUDIT_KEY_ID = os.environ.get("GATEHOUSE_AUDIT_KEY_ID", "").strip()
+GATEHOUSE_AUDIT_OLD_KEYS = os.environ.get("GATEHOUSE_AUDIT_OLD_KEYS", "")
+# Where signed checkpoints of the chain are appended (JSON lines), outside the database: put it on write-once
+# storage (an object-lock bucket mount, a WORM volume, chattr +a). Verification checks the chain against it.
+GATEHOUSE_AUDIT_ANCHOR_FILE = os.environ.get("GATEHOUSE_AUDIT_ANCHOR_FILE", "")
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,9 @@ from registry.models import (
     VersionFallback,
 )
 from registry.services import audit_verify
+from registry.services.audit_checkpoint import audit_checkpoint_take
+
+PACK_PROBLEMS_LISTED = 20
 
 Progress = Callable[[int, str], None]
 
@@ -228,16 +231,27 @@ def _version_audit_filter(version: FeatureVersion, request_ids, signoff_ids, eva
 
 
 def verification_part() -> dict:
-    """Verify the whole chain now and say which range was checked and whether it holds."""
+    """Anchor the chain now, verify the whole of it, and say which range holds and what does not.
+
+    A fresh signed checkpoint is taken first (and published like beat's: anchor file, webhook stream), so
+    every pack carries a signed statement of the chain it was made from. ``last_sequence`` is the end of
+    the range that holds: up to the first bad event, or the newest event when all hold.
+    """
+    checkpoint, anchored = audit_checkpoint_take()
     result = audit_verify()
-    last_verified = result.checked  # sequences start at 1 and have no gaps up to where the walk stopped
+    bad = [problem.sequence for problem in result.problems if problem.sequence is not None]
+    last_verified = (min(bad) - 1) if bad else (result.last_sequence or 0)
     return {
         "holds": result.ok,
         "message": result.message,
         "checked": result.checked,
-        "first_sequence": 1 if result.checked else None,
+        "first_sequence": 1 if last_verified else None,
         "last_sequence": last_verified or None,
-        "broken_sequence": result.broken_sequence,
+        "broken_sequence": min(bad) if bad else None,
+        "problem_count": result.problem_count,
+        "problems": [problem.message for problem in result.problems[:PACK_PROBLEMS_LISTED]],
+        "checkpoints_checked": result.checkpoints,
+        "checkpoint": {**checkpoint.as_dict(), "anchored": anchored},
         "verified_at": _when(timezone.now()),
     }
 

@@ -4,13 +4,18 @@ Writes that carry business rules (features, versions, evaluations, catalog entri
 app's pages and API, which call the services and audit them; here those models are read-only.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from registry.views.auth import RateLimitedAdminAuthenticationForm
 
 from registry.models import (
     AIFeature,
     ApiToken,
+    AuditCheckpoint,
     AuditEvent,
     CatalogModel,
     Dataset,
@@ -119,3 +124,56 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["sequence", "at", "actor_name", "source", "action", "object_type", "object_id"]
     list_filter = ["source", "object_type"]
     search_fields = ["action", "actor_name", "object_repr", "request_id"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    """For display: verification relies on the anchor file (GATEHOUSE_AUDIT_ANCHOR_FILE), not on this table."""
+
+    list_display = ["at", "sequence", "head_hash", "key_id", "anchored"]
+    list_filter = ["anchored", "key_id"]
+
+
+User = get_user_model()
+
+
+def _actors_in_trail(users) -> dict[int, int]:
+    """How many audit events each of these users made, for those who made any."""
+    from django.db.models import Count
+
+    rows = AuditEvent.objects.filter(actor__in=users).values("actor").annotate(events=Count("id"))
+    return {row["actor"]: row["events"] for row in rows}
+
+
+def _keep_instead(user, events: int) -> str:
+    return (f"The account {user.get_username()} has acted in the audit trail ({events} event{'s' if events != 1 else ''}), "
+            "which must keep who did what: deactivate the account instead (untick \u201cActive\u201d). "
+            "Only accounts that never acted can be deleted.")
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, except that a person who appears as an actor in the audit trail is never
+    deleted (the trail's hashes cover their id; the database protects it too): they are deactivated."""
+
+    def delete_view(self, request, object_id, extra_context=None):
+        user = self.get_object(request, object_id)
+        if user is not None:
+            events = _actors_in_trail([user]).get(user.pk)
+            if events:
+                self.message_user(request, _keep_instead(user, events), messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:auth_user_change", args=[user.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        """For the bulk delete action: users in the trail are listed as protected, with what to do instead."""
+        objs = list(objs)
+        in_trail = _actors_in_trail(objs)
+        if in_trail:
+            kept = [_keep_instead(user, in_trail[user.pk]) for user in objs if user.pk in in_trail]
+            return [], {}, set(), kept
+        return super().get_deleted_objects(objs, request)

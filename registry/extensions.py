@@ -15,6 +15,9 @@
   Every audited write passes here, whatever its path (page, API, task, command): the place to derive
   work that must commit with the change or not at all (an outbox of webhook deliveries) or to
   schedule work after the commit (cache invalidation, with ``transaction.on_commit``).
+- ``checkpoint_listeners``: callables ``(checkpoint) -> None`` given each signed audit checkpoint
+  (``registry.services.audit.Checkpoint``) inside the transaction that stores it: the place to publish it
+  further (the webhook stream).
 - ``badge_providers``: callables ``(kind, ids, user) -> {id: [badge, ...]}`` where kind is ``"feature"``
   or ``"version"`` (a provider returns nothing about features ``user`` may not see) and a badge is ``{"label", "tone", "title", "url"}`` (tone: ``warn`` or ``bad``). One
   call per page for all its rows, so a list stays a constant number of queries.
@@ -41,6 +44,7 @@ promotion_guards: list[Callable] = []
 feature_panels: list[Callable] = []
 badge_providers: list[Callable] = []
 audit_listeners: list[Callable] = []
+checkpoint_listeners: list[Callable] = []
 catalog_panels: list[Callable] = []
 route_previews: list[Callable] = []
 route_checks: list[Callable] = []
@@ -49,6 +53,11 @@ route_checks: list[Callable] = []
 def audit_appended(events) -> None:
     for listener in audit_listeners:
         listener(events)
+
+
+def audit_checkpointed(checkpoint) -> None:
+    for listener in checkpoint_listeners:
+        listener(checkpoint)
 
 
 def promotion_blockers(feature, *, version=None, environment=None) -> list[str]:

@@ -38,3 +38,12 @@ def expire_reviewer_grants() -> int:
     from registry.services import reviewer_grants_expire
 
     return reviewer_grants_expire()
+
+
+@shared_task(acks_late=True)
+def audit_checkpoint() -> int:
+    """Sign the audit chain's head and publish it outside the database (anchor file, webhook stream)."""
+    from registry.services.audit_checkpoint import audit_checkpoint_take
+
+    checkpoint, _anchored = audit_checkpoint_take()
+    return checkpoint.sequence

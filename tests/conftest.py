@@ -118,3 +118,17 @@ def outsider(db):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def tamper(db):
+    """Lets a test alter the audit trail as an attacker with database superuser rights could, to prove it is
+    detected: on PostgreSQL the append-only triggers are off for this session only (``session_replication_role``
+    is a superuser setting; the test role is one, the application's role in production is not)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    yield
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")

@@ -10,10 +10,12 @@ class WebhooksConfig(AppConfig):
 
         from registry import extensions
         from webhooks.destinations import SETTING, blocked_networks
-        from webhooks.outbox import audit_listener
+        from webhooks.outbox import audit_listener, checkpoint_listener
 
         if audit_listener not in extensions.audit_listeners:
             extensions.audit_listeners.append(audit_listener)
+        if checkpoint_listener not in extensions.checkpoint_listeners:
+            extensions.checkpoint_listeners.append(checkpoint_listener)
         try:
             blocked_networks()  # every process (web, worker, commands) refuses to start on a bad entry
         except ValueError as error:

@@ -12,6 +12,7 @@ class WebhookEvent(models.TextChoices):
     INCIDENT_OPENED = "incident.opened", "Incident opened"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
     FINDING_OPENED = "finding.opened", "Freshness finding opened"
+    AUDIT_CHECKPOINT = "audit.checkpoint", "Audit chain checkpoint"
     PING = "ping", "Test ping"
 
 
@@ -33,6 +34,8 @@ EVENT_DESCRIPTIONS = {
     WebhookEvent.INCIDENT_RESOLVED: "An incident moved to resolved.",
     WebhookEvent.FINDING_OPENED: "The evidence freshness sweep found a live version's evidence missing, failing, due "
     "soon or stale.",
+    WebhookEvent.AUDIT_CHECKPOINT: "A signed checkpoint of the audit chain (sequence, head hash, time, key id, "
+    "signature), every 15 minutes: keep them, and the chain can be proved against them. Global subscriptions only.",
     WebhookEvent.PING: "A test delivery sent from the subscription's page or the API.",
 }
 

@@ -143,3 +143,41 @@ def queue_on_commit(delivery_ids) -> None:
                 logger.exception("Could not queue webhook delivery %s; the deliver_due sweep will send it.", pk)
 
     transaction.on_commit(send)
+
+
+def checkpoint_payload(*, delivery_id, checkpoint) -> dict:
+    """The body of an ``audit.checkpoint`` delivery: the signed checkpoint, as the anchor file has it."""
+    return {
+        "id": str(delivery_id),
+        "event": WebhookEvent.AUDIT_CHECKPOINT,
+        "occurred_at": checkpoint.at,
+        "feature": None,
+        "object": {"type": "auditcheckpoint", "id": str(checkpoint.sequence), "repr": f"checkpoint at #{checkpoint.sequence}"},
+        "actor": "system",
+        "data": checkpoint.as_dict(),
+        "audit": {"sequence": checkpoint.sequence, "hash": checkpoint.head_hash, "action": "audit.checkpoint"},
+    }
+
+
+def checkpoint_listener(checkpoint) -> None:
+    """Registered in ``WebhooksConfig.ready`` as a ``registry.extensions.checkpoint_listeners`` hook: one
+    delivery per active global subscription that asked for ``audit.checkpoint`` (a team's subscription
+    gets its team's features only; the chain is everybody's)."""
+    subscriptions = [
+        subscription.pk
+        for subscription in WebhookSubscription.objects.filter(active=True, team__isnull=True).only("id", "events")
+        if WebhookEvent.AUDIT_CHECKPOINT in subscription.events
+    ]
+    if not subscriptions:
+        return
+    now = timezone.now()
+    rows = []
+    for subscription_id in subscriptions:
+        delivery_id = uuid.uuid4()
+        rows.append(WebhookDelivery(
+            id=delivery_id, subscription_id=subscription_id, event=WebhookEvent.AUDIT_CHECKPOINT,
+            status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now,
+            payload=checkpoint_payload(delivery_id=delivery_id, checkpoint=checkpoint),
+        ))
+    WebhookDelivery.objects.bulk_create(rows)
+    queue_on_commit([row.pk for row in rows])

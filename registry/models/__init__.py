@@ -1,4 +1,4 @@
-from .audit import AuditChainHead, AuditEvent
+from .audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from .deployments import Deployment, DeploymentEvent
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
 from .features import (
@@ -21,6 +21,7 @@ __all__ = [
     "ApiToken",
     "TokenScope",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "CatalogModel",
     "Dataset",

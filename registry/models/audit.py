@@ -7,13 +7,15 @@ from registry.choices import AuditSource
 class AuditEvent(models.Model):
     """One recorded write. Append-only and hash-chained: each row's hash covers the previous hash.
 
-    Rows are written only by ``registry.services.audit.audit_record``; nothing updates or deletes them.
+    Rows are written only by ``registry.services.audit.audit_record``; nothing updates or deletes them (on
+    PostgreSQL a trigger refuses it). The actor is protected: a person who acted is deactivated, never
+    deleted, so the id the hash covers keeps pointing at them.
     """
 
     sequence = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor_name = models.CharField(max_length=150)
     source = models.CharField(max_length=10, choices=AuditSource.choices)
@@ -34,6 +36,10 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # How the hash was made: 1, plain SHA-256 (events recorded before the chain was keyed, verified as they
+    # were made); 2, HMAC-SHA256 over numbers in canonical form with the key named by key_id.
+    scheme = models.PositiveSmallIntegerField(default=1)
+    key_id = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-sequence"]
@@ -61,3 +67,24 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head at #{self.last_sequence}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had reached #sequence with this hash at this time", kept here for display.
+
+    The copy verification relies on is the one published outside the database (the anchor file, the
+    webhook stream, evidence packs): this table could be rewritten along with the trail.
+    """
+
+    sequence = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key_id = models.CharField(max_length=40)
+    signature = models.CharField(max_length=64)
+    anchored = models.BooleanField(default=False, help_text="Appended to the anchor file.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.sequence}"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import math
 from dataclasses import dataclass
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
@@ -18,10 +21,88 @@ from registry.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
 
+# How an event's hash is made, recorded per event so a chain made before a change still verifies as made.
+SCHEME_LEGACY = 1  # SHA-256 of the fields as given (events recorded before the chain was keyed)
+SCHEME_KEYED = 2  # HMAC-SHA256 with the key named by key_id, over numbers in canonical form (see canonical_json)
+
+
+# --- Keys ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    current_id: str
+    keys: dict[str, bytes]  # every key verification may meet: the current one, retired ones, the derived one
+    derived: bool  # the current key is derived from SECRET_KEY (no GATEHOUSE_AUDIT_KEY set)
+
+
+def _fingerprint(prefix: str, key: bytes) -> str:
+    return f"{prefix}-{hashlib.sha256(key).hexdigest()[:10]}"
+
+
+def audit_keys() -> AuditKeys:
+    """The keys from the environment (read each time, so a test or a rotation needs no restart of this module).
+
+    GATEHOUSE_AUDIT_KEY makes new events, named by GATEHOUSE_AUDIT_KEY_ID (by default a fingerprint);
+    GATEHOUSE_AUDIT_OLD_KEYS ("id:key,id:key") keeps retired keys for verification. The key derived from
+    SECRET_KEY is always known too, under a fingerprinted id: a trail begun without a key of its own still
+    verifies once one is set, and a changed SECRET_KEY shows up as an unknown key id, not as tampering.
+    """
+    derived_key = hmac.new(settings.SECRET_KEY.encode("utf-8"), b"gatehouse.audit-chain", hashlib.sha256).digest()
+    derived_id = _fingerprint("derived", derived_key)
+    keys = {derived_id: derived_key}
+    for item in settings.GATEHOUSE_AUDIT_OLD_KEYS.split(","):
+        key_id, sep, key = item.strip().partition(":")
+        if sep and key_id.strip() and key:
+            keys[key_id.strip()] = key.encode("utf-8")
+    if settings.GATEHOUSE_AUDIT_KEY:
+        key = settings.GATEHOUSE_AUDIT_KEY.encode("utf-8")
+        current_id = settings.GATEHOUSE_AUDIT_KEY_ID or _fingerprint("key", key)
+        keys[current_id] = key
+        return AuditKeys(current_id, keys, derived=False)
+    return AuditKeys(derived_id, keys, derived=True)
+
+
+# --- Canonical form --------------------------------------------------------------------------------------
+
+
+class NotCanonical(ValueError):
+    """A value the trail cannot keep exactly (NaN, infinity)."""
+
+
+def canonical(value: Any) -> Any:
+    """The JSON value in the one form every store gives back unchanged.
+
+    PostgreSQL's jsonb keeps numbers as decimals: -0.0 comes back as 0.0, and a float written with an
+    exponent (any integral float of 1e16 or more, e.g. 12345678901234567890.0) comes back as an integer.
+    So zero is 0.0 and such floats are their exact integers; NaN and infinity cannot be stored at all.
+    Applying it again changes nothing, so the verifier applies it to what it reads.
+    """
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotCanonical("audit payloads take finite numbers only (no NaN or Infinity)")
+        if value == 0:
+            return 0.0
+        if value.is_integer() and abs(value) >= 1e16:
+            return int(value)
+        return value
+    if isinstance(value, dict):
+        return {str(key): canonical(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    return value
+
 
 def _normalise(payload: dict[str, Any]) -> dict[str, Any]:
-    """What the database will give back: JSON types only (dates, decimals and UUIDs as strings)."""
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    """What the database will give back: JSON types only (dates, decimals and UUIDs as strings), in canonical form."""
+    try:
+        return canonical(json.loads(json.dumps(payload, cls=DjangoJSONEncoder, allow_nan=False)))
+    except ValueError as error:
+        raise NotCanonical(str(error)) from None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def compute_event_hash(
@@ -39,27 +120,33 @@ def compute_event_hash(
     feature_id: int | None,
     payload: dict[str, Any],
     prev_hash: str,
+    scheme: int = SCHEME_LEGACY,
+    key_id: str = "",
+    keys: AuditKeys | None = None,
 ) -> str:
-    body = json.dumps(
-        {
-            "sequence": sequence,
-            "at": at.astimezone(dt_timezone.utc).isoformat(),
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "source": str(source),
-            "request_id": request_id,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "object_repr": object_repr,
-            "feature_id": feature_id,
-            "payload": payload,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    """The event's hash under its scheme. Keyed: raises KeyError when key_id is not a configured key."""
+    fields = {
+        "sequence": sequence,
+        "at": at.astimezone(dt_timezone.utc).isoformat(),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "source": str(source),
+        "request_id": request_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_repr": object_repr,
+        "feature_id": feature_id,
+        "payload": payload,
+    }
+    if scheme == SCHEME_LEGACY:
+        body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    if scheme != SCHEME_KEYED:
+        raise KeyError(f"scheme {scheme}")
+    key = (keys or audit_keys()).keys[key_id]
+    body = canonical_json({**fields, "scheme": scheme, "key_id": key_id})
+    return hmac.new(key, (prev_hash + body).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _lock_head() -> AuditChainHead:
@@ -148,12 +235,14 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
             payload=entry.get("payload"), context=context, at=now,
         )
         rows.append(fields)
+    keys = audit_keys()
     sequence, prev_hash = head.last_sequence, head.last_hash
     events = []
     for fields in rows:
         sequence += 1
-        fields = {**fields, "sequence": sequence, "prev_hash": prev_hash}
-        prev_hash = compute_event_hash(**fields)
+        fields = {**fields, "sequence": sequence, "prev_hash": prev_hash, "scheme": SCHEME_KEYED,
+                  "key_id": keys.current_id}
+        prev_hash = compute_event_hash(**fields, keys=keys)
         events.append(AuditEvent(**fields, hash=prev_hash))
     if len(events) == 1:
         events[0].save(force_insert=True)
@@ -165,12 +254,91 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     return events
 
 
+# --- Verification ----------------------------------------------------------------------------------------
+
+PROBLEMS_KEPT = 1000  # problems kept in full; the count goes on
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    sequence: int | None
+    message: str
+
+
 @dataclass(frozen=True)
 class ChainVerification:
     ok: bool
-    checked: int
-    broken_sequence: int | None = None
+    checked: int  # events read and judged
+    problems: tuple[ChainProblem, ...] = ()  # the first PROBLEMS_KEPT, in the order found
+    problem_count: int = 0
     message: str = ""
+    last_sequence: int | None = None  # the newest event read
+    checkpoints: int = 0  # signed checkpoints the chain was held against
+    notes: tuple[str, ...] = ()  # what weakens the proof without being a fault (no anchor yet, derived key)
+
+    @property
+    def broken_sequence(self) -> int | None:
+        """The first bad event (where the chain first stops holding), or None."""
+        return self.problems[0].sequence if self.problems else None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    sequence: int
+    head_hash: str
+    at: str
+    key_id: str
+    signature: str
+
+    def signed_fields(self) -> dict[str, Any]:
+        return {"sequence": self.sequence, "head_hash": self.head_hash, "at": self.at, "key_id": self.key_id}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.signed_fields(), "signature": self.signature}
+
+
+def checkpoint_signature(fields: dict[str, Any], *, key: bytes) -> str:
+    return hmac.new(key, canonical_json(fields).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def read_anchor_lines(lines, *, keys: AuditKeys, source: str = "the anchor file"):
+    """Parse JSON lines of checkpoints. Returns (checkpoints whose signature holds, problems with the rest)."""
+    checkpoints, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            checkpoint = Checkpoint(
+                sequence=int(data["sequence"]), head_hash=str(data["head_hash"]), at=str(data["at"]),
+                key_id=str(data["key_id"]), signature=str(data["signature"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            problems.append(ChainProblem(None, f"line {number} of {source} is not a checkpoint"))
+            continue
+        key = keys.keys.get(checkpoint.key_id)
+        if key is None:
+            problems.append(ChainProblem(None, f"the checkpoint on line {number} of {source} was signed with key "
+                                               f"{checkpoint.key_id!r}, which is not configured (GATEHOUSE_AUDIT_OLD_KEYS)"))
+            continue
+        if not hmac.compare_digest(checkpoint_signature(checkpoint.signed_fields(), key=key), checkpoint.signature):
+            problems.append(ChainProblem(None, f"the checkpoint on line {number} of {source} has a bad signature "
+                                               "(forged or altered)"))
+            continue
+        checkpoints.append(checkpoint)
+    return checkpoints, problems
+
+
+def read_anchor_file(path: str, *, keys: AuditKeys):
+    """The checkpoints of the anchor file. A configured file that is missing is itself a problem once the
+    chain has events (it is where the chain's history is vouched for); the caller decides."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return read_anchor_lines(handle, keys=keys)
+    except FileNotFoundError:
+        return None, []
+    except OSError as error:
+        return [], [ChainProblem(None, f"the anchor file cannot be read: {error.strerror or error}")]
 
 
 _VERIFY_FIELDS = (
@@ -187,55 +355,149 @@ _VERIFY_FIELDS = (
     "feature_id",
     "payload",
     "prev_hash",
+    "scheme",
+    "key_id",
     "hash",
 )
 
 
-def audit_verify(*, chunk_size: int = 5000) -> ChainVerification:
-    """Walk the chain from the first event: every sequence present, every link and hash intact."""
-    # The head first: events appended while we read are beyond it and are not judged this time.
+class _Findings:
+    def __init__(self):
+        self.kept: list[ChainProblem] = []
+        self.count = 0
+
+    def add(self, sequence: int | None, message: str) -> None:
+        self.count += 1
+        if len(self.kept) < PROBLEMS_KEPT:
+            self.kept.append(ChainProblem(sequence, message))
+
+
+def _span(first: int, last: int) -> str:
+    return f"event #{first}" if first == last else f"events #{first} to #{last}"
+
+
+def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) -> ChainVerification:
+    """Walk the whole chain and report every bad event, not just the first.
+
+    Each event must follow the one before (no gap), link to its hash, and hash to what it records under
+    its scheme and key; the chain head must be the newest event; no event may lie beyond the head; and
+    every signed checkpoint published outside the database must still hold: the event it names exists
+    with the hash it names. ``anchors`` are the checkpoint lines to hold it against (JSON lines); by
+    default the file GATEHOUSE_AUDIT_ANCHOR_FILE, if set.
+    """
+    keys = audit_keys()
+    findings = _Findings()
+    if anchors is not None:
+        checkpoints, anchor_problems = read_anchor_lines(anchors, keys=keys, source="the checkpoints given")
+    elif settings.GATEHOUSE_AUDIT_ANCHOR_FILE:
+        checkpoints, anchor_problems = read_anchor_file(settings.GATEHOUSE_AUDIT_ANCHOR_FILE, keys=keys)
+    else:
+        checkpoints, anchor_problems = [], []
+    anchor_file_missing = checkpoints is None
+    checkpoints = checkpoints or []
+    for problem in anchor_problems:
+        findings.add(problem.sequence, problem.message)
+    vouched: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        if checkpoint.sequence > 0:
+            vouched.setdefault(checkpoint.sequence, []).append(checkpoint)
+
+    # The head first: events committed while we read carry a head at least as far, read again at the end.
     head = AuditChainHead.objects.filter(pk=1).first()
+    head_sequence = head.last_sequence if head is not None else None
+    head_event_hash = None
     expected_sequence = 1
     previous_hash = GENESIS_HASH
+    keyed_seen = False
     checked = 0
-    rows = AuditEvent.objects.order_by("sequence")
-    if head is not None:
-        rows = rows.filter(sequence__lte=head.last_sequence)
-    rows = rows.values_list(*_VERIFY_FIELDS).iterator(chunk_size=chunk_size)
+    last_sequence = 0
+    beyond_head: list[int] = []
+    rows = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_FIELDS).iterator(chunk_size=chunk_size)
     for row in rows:
         fields = dict(zip(_VERIFY_FIELDS, row))
         sequence = fields["sequence"]
         if sequence != expected_sequence:
-            return ChainVerification(
-                False, checked, expected_sequence, f"event #{expected_sequence} is missing (the next is #{sequence})"
-            )
-        if fields["prev_hash"] != previous_hash:
-            return ChainVerification(
-                False, checked, sequence, f"event #{sequence} does not link to event #{sequence - 1}"
-            )
-        recomputed = compute_event_hash(
-            **{name: fields[name] for name in _VERIFY_FIELDS if name not in {"hash"}}
-        )
-        if recomputed != fields["hash"]:
-            return ChainVerification(False, checked, sequence, f"event #{sequence} was altered")
+            gap = _span(expected_sequence, sequence - 1)
+            findings.add(expected_sequence, f"{gap} {'is' if gap.startswith('event ') else 'are'} missing "
+                                            f"(the next is #{sequence})")
+        elif fields["prev_hash"] != previous_hash:  # (after a gap the event it links to is the missing one)
+            findings.add(sequence, f"event #{sequence} does not link to event #{sequence - 1}")
+        scheme, key_id = fields["scheme"], fields["key_id"]
+        if scheme == SCHEME_LEGACY and keyed_seen:
+            # Made without the key after keyed events: someone rewrote it without the key.
+            findings.add(sequence, f"event #{sequence} is unkeyed but follows keyed events (forged)")
+        else:
+            keyed_seen = keyed_seen or scheme == SCHEME_KEYED
+            hashed = {name: fields[name] for name in _VERIFY_FIELDS if name != "hash"}
+            if scheme == SCHEME_KEYED:
+                hashed["payload"] = canonical(hashed["payload"])
+            try:
+                recomputed = compute_event_hash(**hashed, keys=keys)
+            except KeyError:
+                findings.add(sequence, f"event #{sequence} was made with key {key_id!r}, which is not configured "
+                                       "(keep retired keys in GATEHOUSE_AUDIT_OLD_KEYS)")
+            except NotCanonical:
+                findings.add(sequence, f"event #{sequence} was altered (its payload holds a value no store keeps)")
+            else:
+                if not hmac.compare_digest(recomputed, fields["hash"]):
+                    findings.add(sequence, f"event #{sequence} was altered")
+        for checkpoint in vouched.get(sequence, ()):
+            if checkpoint.head_hash != fields["hash"]:
+                findings.add(sequence, f"event #{sequence} is not the one the checkpoint of {checkpoint.at} vouches "
+                                       "for: the trail was rewritten from there on")
+        if head_sequence is not None:
+            if sequence == head_sequence:
+                head_event_hash = fields["hash"]
+            elif sequence > head_sequence:
+                beyond_head.append(sequence)
         previous_hash = fields["hash"]
-        expected_sequence += 1
+        expected_sequence = sequence + 1
+        last_sequence = sequence
         checked += 1
-    last_sequence = expected_sequence - 1
+
     if head is None:
-        if checked:
-            return ChainVerification(False, checked, last_sequence, "the chain head is missing")
-        return ChainVerification(True, 0, None, "no events recorded yet")
-    if head.last_sequence != last_sequence or head.last_hash != previous_hash:
+        findings.add(last_sequence or None, "the chain head is missing" + (
+            "" if checked else " (the migrations create it; an empty trail without it was emptied)"))
+    else:
         if head.last_sequence > last_sequence:
-            return ChainVerification(
-                False,
-                checked,
-                last_sequence + 1,
-                f"events #{last_sequence + 1} to #{head.last_sequence} were removed",
-            )
-        return ChainVerification(False, checked, head.last_sequence, "the chain head does not match the last event")
-    return ChainVerification(True, checked, None, f"{checked} events verified")
+            findings.add(last_sequence + 1, f"{_span(last_sequence + 1, head.last_sequence)} "
+                                            f"{'was' if last_sequence + 1 == head.last_sequence else 'were'} removed "
+                                            f"(the chain head is at #{head.last_sequence})")
+        elif head.last_sequence and head_event_hash != head.last_hash:
+            findings.add(head.last_sequence, f"the chain head does not match event #{head.last_sequence}")
+        elif head.last_sequence == 0 and head.last_hash != GENESIS_HASH:
+            findings.add(None, "the chain head does not match the empty trail")
+        if beyond_head:
+            # Committed appends move the head in the same transaction: one still beyond it now was forged.
+            head_now = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first()
+            for sequence in beyond_head:
+                if head_now is None or sequence > head_now:
+                    findings.add(sequence, f"event #{sequence} lies beyond the chain head (written without it: forged)")
+    vouched_beyond = [checkpoint for checkpoint in checkpoints if checkpoint.sequence > last_sequence]
+    if vouched_beyond:
+        newest = max(vouched_beyond, key=lambda checkpoint: checkpoint.sequence)
+        findings.add(last_sequence + 1, f"{_span(last_sequence + 1, newest.sequence)} "
+                                        f"{'was' if last_sequence + 1 == newest.sequence else 'were'} removed: the "
+                                        f"checkpoint of {newest.at} vouches for the chain up to #{newest.sequence}")
+    notes = []
+    if anchor_file_missing:
+        notes.append("The anchor file GATEHOUSE_AUDIT_ANCHOR_FILE does not exist yet: nothing outside the database "
+                     "vouches for the chain until a checkpoint is taken (manage.py audit_checkpoint).")
+    elif anchors is None and not settings.GATEHOUSE_AUDIT_ANCHOR_FILE:
+        notes.append("No anchor file is set (GATEHOUSE_AUDIT_ANCHOR_FILE): the newest events could be removed "
+                     "together with the chain head without trace.")
+    if keys.derived:
+        notes.append("The chain is keyed with a key derived from SECRET_KEY: set GATEHOUSE_AUDIT_KEY in production.")
+
+    against = f" against {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''}" if checkpoints else ""
+    if findings.count:
+        first = findings.kept[0].message
+        message = (first if findings.count == 1
+                   else f"{findings.count} problems; the first: {first}")
+        return ChainVerification(False, checked, tuple(findings.kept), findings.count, message,
+                                 last_sequence or None, len(checkpoints), tuple(notes))
+    message = f"{checked} events verified{against}" if checked else f"no events recorded yet{against}"
+    return ChainVerification(True, checked, (), 0, message, last_sequence or None, len(checkpoints), tuple(notes))
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -34,7 +34,7 @@ from registry.models import (
     VersionFallback,
 )
 from registry.permissions import can_edit_feature
-from registry.services.audit import audit_record, changes
+from registry.services.audit import NotCanonical, audit_record, canonical, changes
 from registry.signals import evaluation_recorded
 
 DatasetLink = tuple[Dataset, str]
@@ -119,9 +119,11 @@ def _clean_parameters(parameters: Any) -> dict[str, Any]:
         raise ValidationError({"parameters": 'Parameters must be an object such as {"temperature": 0.2}.'})
     try:
         json.dumps(parameters, allow_nan=False)
+        # Kept as the database gives them back (-0.0 as 0.0, 1e16 and beyond as integers), so the
+        # configuration hash and the audit trail see the same numbers before and after storing.
+        return canonical(parameters)
     except ValueError:
         raise ValidationError({"parameters": "Parameters must be finite numbers (no NaN or Infinity)."}) from None
-    return parameters
 
 
 def _check_model_usable(model: CatalogModel, *, field: str) -> None:
@@ -381,6 +383,11 @@ def evaluation_record(
     _require_editor(actor, version.feature)
     if run_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"run_at": "An evaluation cannot have run in the future."})
+    try:
+        # As the database and the audit trail keep them: -0.0 is 0.0; NaN and infinity are no scores.
+        score, threshold = canonical(float(score)), canonical(float(threshold))
+    except (NotCanonical, TypeError, ValueError):
+        raise ValidationError({"score": "Score and threshold must be finite numbers."}) from None
     with transaction.atomic():
         locked = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
         if locked.status == VersionStatus.RETIRED:

@@ -105,7 +105,7 @@ def test_the_chain_verifies_after_bulk_sweeps_between_ordinary_writes(live, ml_e
     assert AuditEvent.objects.filter(action__startswith="freshness_finding.").count() == 12 + 2  # opened, closed
 
 
-def test_tampering_with_a_bulk_appended_event_is_detected(live):
+def test_tampering_with_a_bulk_appended_event_is_detected(live, tamper):
     live.version(kinds=())
     freshness_sweep()
     victim = AuditEvent.objects.filter(action="freshness_finding.opened").order_by("sequence")[1]

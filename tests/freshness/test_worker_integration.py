@@ -278,6 +278,7 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
         "Daily readiness snapshot": ("readiness.tasks.readiness_snapshot", "30", "0"),
         "Warm the readiness inventory": ("readiness.tasks.readiness_warm", "*/10", "*"),
         "Expire reviewer grants": ("registry.tasks.expire_reviewer_grants", "*/15", "*"),
+        "Audit chain checkpoint": ("registry.tasks.audit_checkpoint", "*/15", "*"),
     }
     # Whether the migrations or the command made them, they agree.
     for name, (task, minute, hour) in expected.items():
@@ -296,8 +297,8 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
     call_command("setup_schedules", stdout=out)
     call_command("setup_schedules", stdout=out)
 
-    assert "Beat schedules: 1 created, 7 already present." in out.getvalue()
-    assert "Beat schedules: 0 created, 8 already present." in out.getvalue()
+    assert "Beat schedules: 1 created, 8 already present." in out.getvalue()
+    assert "Beat schedules: 0 created, 9 already present." in out.getvalue()
     for task in ("approvals.tasks.signoff_reminders", "approvals.tasks.expire_approvals", SWEEP_TASK,
                  "webhooks.tasks.deliver_due", "readiness.tasks.readiness_snapshot", "readiness.tasks.readiness_warm"):
         assert PeriodicTask.objects.filter(task=task).count() == 1

@@ -78,7 +78,7 @@ def test_a_version_pack_covers_that_version_and_its_lineage_only(regulated):
     assert f"approvalrequest:{regulated['sandbox'].pk}" not in objects
 
 
-def test_a_tampered_audit_trail_is_reported_not_vouched_for(regulated):
+def test_a_tampered_audit_trail_is_reported_not_vouched_for(regulated, tamper):
     event = AuditEvent.objects.filter(feature=regulated["feature"], action="signoff.rejected").get()
     AuditEvent.objects.filter(pk=event.pk).update(payload={"reason": "Looks fine."})
 
@@ -98,3 +98,18 @@ def test_a_feature_with_no_history_still_makes_a_pack(team, eu):
 
     assert pack["versions"] == [] and pack["deployment_history"] == [] and pack["incidents"] == []
     assert pack["audit"]["verification"]["holds"] is True
+
+
+def test_every_pack_embeds_a_signed_checkpoint_of_the_chain_it_was_made_from(regulated, settings, tmp_path):
+    from registry.models import AuditChainHead
+
+    settings.GATEHOUSE_AUDIT_ANCHOR_FILE = str(tmp_path / "anchor.jsonl")
+    head = AuditChainHead.objects.get(pk=1)
+
+    verification = evidence_pack_content(feature=regulated["feature"])["audit"]["verification"]
+
+    checkpoint = verification["checkpoint"]
+    assert (checkpoint["sequence"], checkpoint["head_hash"]) == (head.last_sequence, head.last_hash)
+    assert checkpoint["anchored"] is True
+    assert json.loads((tmp_path / "anchor.jsonl").read_text())["signature"] == checkpoint["signature"]
+    assert verification["holds"] and verification["checkpoints_checked"] == 1

@@ -33,7 +33,7 @@ from registry.services import (
     version_submit,
     version_update,
 )
-from registry.services.audit import GENESIS_HASH, compute_event_hash
+from registry.services.audit import GENESIS_HASH, SCHEME_LEGACY, compute_event_hash
 from tests.factories import (
     FeatureFactory,
     UserFactory,
@@ -255,8 +255,8 @@ def test_recording_an_event_outside_a_transaction_is_refused():
 
 
 @pytest.fixture
-def chain(ml_engineer):
-    """Five events, sequences 1 to 5."""
+def chain(ml_engineer, tamper):
+    """Five events, sequences 1 to 5 (and the trail open to tampering, on PostgreSQL too)."""
     for name in ("alpha", "bravo", "charlie", "delta", "echo"):
         prompt_write(ml_engineer, name=name)
     return list(AuditEvent.objects.order_by("sequence"))
@@ -299,7 +299,19 @@ def test_altering_a_recorded_field_is_detected_at_that_event(chain, changes):
 
     assert not result.ok
     assert result.broken_sequence == 3
-    assert result.checked == 2
+    assert result.checked == 5
+    assert [(problem.sequence, problem.message) for problem in result.problems] == [(3, "event #3 was altered")]
+
+
+def test_rewriting_an_event_with_an_unkeyed_hash_is_detected_at_that_event(chain):
+    """Without the key, a recomputed hash is just wrong: the chain is keyed."""
+    _rewrite_with_valid_hash(sequence=3, payload={"forged": True}, keyed=False)
+
+    result = audit_verify()
+
+    assert not result.ok
+    assert result.broken_sequence == 3
+    assert "event #3" in result.problems[0].message
 
 
 def test_rewriting_an_event_with_a_recomputed_hash_breaks_the_link_to_the_next(chain):
@@ -338,7 +350,7 @@ def test_deleting_the_newest_events_is_detected_through_the_chain_head(chain, re
 
     assert not result.ok
     assert result.broken_sequence == removed[0]
-    assert f"#{removed[0]} to #5 were removed" in result.message
+    assert (f"#{removed[0]} to #5 were removed" if len(removed) > 1 else "event #5 was removed") in result.message
 
 
 def test_deleting_the_newest_events_and_the_chain_head_is_detected(chain):
@@ -348,15 +360,17 @@ def test_deleting_the_newest_events_and_the_chain_head_is_detected(chain):
     assert not audit_verify().ok
 
 
-def _rewrite_with_valid_hash(*, sequence, payload):
+def _rewrite_with_valid_hash(*, sequence, payload, keyed=True):
+    """Rewrite an event and recompute its hash: with the key (an insider holding it), or without."""
     event = AuditEvent.objects.get(sequence=sequence)
     forged_hash = compute_event_hash(
         sequence=event.sequence, at=event.at, actor_id=event.actor_id, actor_name=event.actor_name,
         source=event.source, request_id=event.request_id, action=event.action, object_type=event.object_type,
         object_id=event.object_id, object_repr=event.object_repr, feature_id=event.feature_id, payload=payload,
-            prev_hash=event.prev_hash,
+        prev_hash=event.prev_hash, scheme=event.scheme if keyed else SCHEME_LEGACY, key_id=event.key_id,
     )
-    AuditEvent.objects.filter(pk=event.pk).update(payload=payload, hash=forged_hash)
+    AuditEvent.objects.filter(pk=event.pk).update(payload=payload, hash=forged_hash,
+                                                  scheme=event.scheme if keyed else SCHEME_LEGACY)
 
 
 # --- The audit_verify command ---------------------------------------------------------------------------
@@ -381,13 +395,77 @@ def test_the_verify_command_fails_naming_the_broken_event(chain):
     assert "BROKEN" in str(failure.value)
 
 
-def test_events_appended_after_the_head_was_read_are_not_taken_for_tampering(chain):
-    """audit_verify reads the head first; a write committed meanwhile is beyond it, not a removal."""
-    head = AuditChainHead.objects.get()
-    fifth = AuditEvent.objects.get(sequence=5)
-    AuditChainHead.objects.filter(pk=1).update(last_sequence=4, last_hash=AuditEvent.objects.get(sequence=4).hash)
+def test_events_appended_after_the_head_was_read_are_not_taken_for_tampering(chain, ml_engineer, monkeypatch):
+    """audit_verify reads the head first; a write committed meanwhile is beyond it, not a removal nor a forgery
+    (it moved the head in its own transaction)."""
+    walk = AuditEvent.objects.order_by
+
+    def append_then_walk(*args):
+        prompt_write(ml_engineer, name="meanwhile")
+        return walk(*args)
+
+    monkeypatch.setattr(AuditEvent.objects, "order_by", append_then_walk)
 
     result = audit_verify()
 
-    assert result.ok and result.checked == 4
-    AuditChainHead.objects.filter(pk=1).update(last_sequence=head.last_sequence, last_hash=fifth.hash)
+    assert result.ok, result.problems
+    assert result.checked == 6
+
+
+# --- Every bad event, not only the first ---------------------------------------------------------------
+
+
+def test_every_bad_event_is_reported_with_a_count(chain):
+    """One harmless oddity must not hide real tampering later on: the walk goes on to the end."""
+    AuditEvent.objects.filter(sequence=2).update(payload={"tampered": True})
+    AuditEvent.objects.filter(sequence=4).delete()
+    AuditEvent.objects.filter(sequence=5).update(actor_name="somebody-else")
+
+    result = audit_verify()
+
+    assert not result.ok
+    assert result.problem_count == 3
+    assert [(problem.sequence, problem.message) for problem in result.problems] == [
+        (2, "event #2 was altered"),
+        (4, "event #4 is missing (the next is #5)"),
+        (5, "event #5 was altered"),
+    ]
+    assert result.broken_sequence == 2
+    assert result.message.startswith("3 problems; the first: event #2 was altered")
+
+
+def test_a_row_forged_beyond_the_chain_head_is_reported(chain):
+    fifth = chain[-1]
+    AuditEvent.objects.create(
+        sequence=6, at=timezone.now(), actor_name="mallory", source="cli", action="feature.updated",
+        object_type="aifeature", object_id="1", prev_hash=fifth.hash, hash="f" * 64, scheme=2, key_id=fifth.key_id,
+    )
+
+    result = audit_verify()
+
+    assert not result.ok
+    assert "event #6 lies beyond the chain head" in " ".join(problem.message for problem in result.problems)
+
+
+def test_an_empty_trail_whose_head_was_deleted_is_reported(chain):
+    AuditEvent.objects.all().delete()
+    AuditChainHead.objects.all().delete()
+
+    result = audit_verify()
+
+    assert not result.ok
+    assert "the chain head is missing" in result.message
+
+
+def test_the_verify_command_lists_every_problem_up_to_a_limit_with_the_total(chain):
+    for sequence in (1, 2, 3, 4, 5):
+        AuditEvent.objects.filter(sequence=sequence).update(object_repr=f"tampered {sequence}")
+    out = StringIO()
+
+    with pytest.raises(CommandError) as failure:
+        call_command("audit_verify", "--limit", "3", stdout=out)
+
+    listed = [line for line in out.getvalue().splitlines() if line.startswith("  - ")]
+    assert listed == ["  - event #1 was altered", "  - event #2 was altered", "  - event #3 was altered"]
+    assert "… and 2 more." in out.getvalue()
+    assert "5 problems found in 5 events" in str(failure.value)

@@ -24,7 +24,8 @@ class Schedule:
 
 # The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py,
 # webhooks/migrations/0002_schedule.py, readiness/migrations/0002 and 0003, and
-# registry/migrations/0010_reviewer_grant_schedule.py and routing/migrations/0003_publish_schedule.py.
+# registry/migrations/0010_reviewer_grant_schedule.py and 0016_audit_checkpoint_schedule.py, and
+# routing/migrations/0003_publish_schedule.py.
 SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
@@ -42,6 +43,11 @@ SCHEDULES = [
         "Daily readiness snapshot", "readiness.tasks.readiness_snapshot", minute="30", hour="0",
         description="Daily: record every feature's readiness checklist for the readiness charts (rerunning "
         "replaces the day's snapshot).",
+    ),
+    Schedule(  # the same as registry/migrations/0016_audit_checkpoint_schedule.py
+        "Audit chain checkpoint", "registry.tasks.audit_checkpoint", minute="*/15", hour="*",
+        description="Every 15 minutes: sign the audit chain's head and publish it outside the database (the "
+        "anchor file, the audit.checkpoint webhook), so removing the newest events shows.",
     ),
     Schedule(  # the same as readiness/migrations/0003_warm_schedule.py
         "Warm the readiness inventory", "readiness.tasks.readiness_warm", minute="*/10", hour="*",
