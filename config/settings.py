@@ -254,6 +254,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "processed", "control"):
         (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A connect to a host that drops packets waits this long, not the OS's two minutes.
+        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1")),
+        # A message a worker took and never acknowledged (killed mid-task) goes back to the queue after this
+        # long, not Redis's default hour. Long work (the freshness sweep) runs as short tasks, each well under
+        # it; a task still running when it lapses may run twice, and every task is safe to run twice.
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+    }
+# Also what a request waits, at most, to queue a task after its commit (``registry.queueing.enqueue``):
+# one attempt, then the write answers anyway and a sweep sends what was not queued.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL.startswith("memory://"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -579,15 +580,14 @@ def sweep_request(*, actor) -> str:
     if not is_governance(actor):
         raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
     from freshness.tasks import evidence_freshness_sweep
+    from registry.queueing import enqueue
 
-    try:
-        result = evidence_freshness_sweep.delay(trigger=SweepTrigger.MANUAL, requested_by_id=actor.pk)
-    except Exception as error:
-        if evidence_freshness_sweep.app.conf.task_always_eager:
-            raise  # the sweep itself ran here and failed: its run is recorded as failed
-        logger.exception("Could not queue the sweep %s asked for: the broker is unreachable.", actor)
+    # One attempt, never a wait on a down broker (eager: the sweep runs here, and its failure is recorded).
+    task_id = str(uuid.uuid4())
+    if not enqueue(evidence_freshness_sweep, (), {"trigger": SweepTrigger.MANUAL, "requested_by_id": actor.pk},
+                   task_id=task_id, what=f"the sweep {actor} asked for"):
         raise SweepNotQueued(
             "The task queue is unreachable, so the sweep was not queued. Try again in a few minutes; the "
             "scheduled sweep runs as soon as the queue is back."
-        ) from error
-    return result.id or ""
+        )
+    return task_id

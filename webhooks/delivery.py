@@ -216,13 +216,12 @@ def _tell_owner(delivery: WebhookDelivery, response: Response, now) -> None:
 
 
 def _queue_retry(delivery_id, wait) -> None:
+    from registry.queueing import enqueue
     from webhooks.tasks import deliver_webhook
 
-    try:
-        # Eager Celery (tests, the demo's seeding) runs this at once: too early, it finds nothing due.
-        deliver_webhook.apply_async((str(delivery_id),), countdown=max(1, int(wait.total_seconds())))
-    except Exception:
-        logger.exception("Could not queue the retry of webhook delivery %s; the deliver_due sweep will.", delivery_id)
+    # Eager Celery (tests, the demo's seeding) runs this at once: too early, it finds nothing due.
+    enqueue(deliver_webhook, (str(delivery_id),), countdown=max(1, int(wait.total_seconds())),
+            what=f"the retry of webhook delivery {delivery_id} (the deliver_due sweep sends it)")
 
 
 def deliveries_queue_due(*, limit: int = 500) -> int:

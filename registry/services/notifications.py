@@ -35,17 +35,14 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
     ids = [notice.pk for notice in notices]
 
     def send() -> None:
+        from registry.queueing import enqueue
         from registry.tasks import send_notification_emails
 
-        try:
-            send_notification_emails.delay(ids)
-        except Exception:
-            # The broker is down. The change has committed and the notices are in the app; raising here
-            # would turn the user's successful action into an error page (inviting a second, duplicate
-            # try). Log it loudly instead: the hourly freshness sweep emails every notice left unsent.
-            if send_notification_emails.app.conf.task_always_eager:
-                raise
-            logger.exception("Could not queue the email of notices %s; the next sweep sends them.", ids)
+        # The broker may be down. The change has committed and the notices are in the app; waiting or
+        # raising here would turn the user's successful action into a slow or error page (inviting a
+        # second, duplicate try). ``enqueue`` tries once and logs: the notices are the outbox, and the
+        # hourly freshness sweep emails every notice left unsent (``freshness.services``).
+        enqueue(send_notification_emails, (ids,), what=f"the email of notices {ids} (the next sweep sends them)")
 
     if ids:
         transaction.on_commit(send)
