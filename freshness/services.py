@@ -360,7 +360,7 @@ def _email_on_commit(ids: list[int], now) -> None:
     """
     pending = set(ids) | set(
         Notification.objects.filter(
-            emailed_at__isnull=True,
+            emailed_at__isnull=True, email_failed_at__isnull=True,  # given up (and reported): never queued again
             created_at__gte=now - timedelta(days=2), created_at__lt=now - timedelta(minutes=15),
         ).exclude(user__email="").values_list("pk", flat=True)[:5000]
     )

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from django.db import transaction
 
+from registry.mail import clean_subject
 from registry.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
             Notification.objects.filter(key=key, user_id__in=recipients).values_list("user_id", flat=True)
         )
         recipients = {pk: user for pk, user in recipients.items() if pk not in already}
-    rows = [Notification(user=user, subject=subject[:200], body=body, url=url, key=key) for user in recipients.values()]
+    subject = clean_subject(subject)  # one line: a title typed with a newline must not break every email about it
+    rows = [Notification(user=user, subject=subject, body=body, url=url, key=key) for user in recipients.values()]
     if key:
         # A concurrent sender may have just created some: the unique (user, key) keeps one of each.
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
