@@ -334,11 +334,13 @@ GATEHOUSE_BASE_URL = os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000
 WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 # Networks (comma-separated CIDRs) deliveries never reach, checked on every address the target resolves to:
 # loopback, link-local (the cloud metadata address 169.254.169.254) and "this network"; IPv4-mapped IPv6
-# addresses count as their IPv4 address. Private ranges stay allowed (receivers are internal services): add
-# 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7 to block them too. Empty blocks nothing: development only.
+# addresses count as their IPv4 address. Empty blocks nothing: development only.
 WEBHOOKS_BLOCKED_NETWORKS = env_list(
     "WEBHOOKS_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128"
 )
+# Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) and this server's own addresses are refused
+# too, at creation and after resolving at delivery, unless this is on (default: on with DJANGO_DEBUG only).
+GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = env_bool("GATEHOUSE_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 
 LOGGING = {
     "version": 1,
