@@ -327,6 +327,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Gatehouse ----------------------------------------------------------------------------
+# Fernet key(s), comma-separated, newest first, encrypting secrets at rest (webhook secrets): see
+# registry/encryption.py. Unset: derived from SECRET_KEY (encrypted, but the key is in the settings).
+GATEHOUSE_ENCRYPTION_KEY = os.environ.get("GATEHOUSE_ENCRYPTION_KEY", "")
 GATEHOUSE_PAGE_SIZE = int(os.environ.get("GATEHOUSE_PAGE_SIZE", "25"))
 # Links in emails point here, e.g. https://gatehouse.example.com
 GATEHOUSE_BASE_URL = os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000")
