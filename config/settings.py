@@ -254,14 +254,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "processed", "control"):
         (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
+# A message a worker took and never acknowledged (killed mid-task) goes back to the queue after this long,
+# not Redis's default hour. Every task's time limit is shorter (tests/resilience/test_task_limits.py), so a
+# task still running is never handed to a second worker, and every task is safe to run twice.
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A connect to a host that drops packets waits this long, not the OS's two minutes.
         "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1")),
-        # A message a worker took and never acknowledged (killed mid-task) goes back to the queue after this
-        # long, not Redis's default hour. Long work (the freshness sweep) runs as short tasks, each well under
-        # it; a task still running when it lapses may run twice, and every task is safe to run twice.
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     }
 # Also what a request waits, at most, to queue a task after its commit (``registry.queueing.enqueue``):
 # one attempt, then the write answers anyway and a sweep sends what was not queued.
@@ -271,6 +272,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task ends well before the visibility timeout (10 min) unless it sets shorter limits of its own.
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -29,7 +29,8 @@ def _give_up(notice: Notification, error: BaseException, reason: str) -> None:
     )
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=MAX_EMAIL_ATTEMPTS)
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300,
+             max_retries=MAX_EMAIL_ATTEMPTS)
 def send_notification_emails(notification_ids: list[int]) -> int:
     """Email each notice at most once, even when the task is retried or runs twice at the same time.
 

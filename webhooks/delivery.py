@@ -231,8 +231,8 @@ def delivery_attempt(*, delivery_id) -> str:
         )
         if status == DeliveryStatus.FAILED:
             _tell_owner(delivery, response, now)
-    if status == DeliveryStatus.RETRYING:
-        _queue_retry(delivery.pk, next_attempt_at - now)
+    # A retry is sent by the every-minute ``deliver_due`` sweep once it is due, not by a delayed message: a
+    # countdown of hours would outlive the broker's visibility timeout and be redelivered again and again.
     return status
 
 
@@ -246,15 +246,6 @@ def _tell_owner(delivery: WebhookDelivery, response: Response, now) -> None:
         "Fix the receiver, then redeliver from the delivery log.",
         url=delivery.get_absolute_url(), key=f"webhook-failed:{subscription.pk}:{now:%Y-%m-%d}",
     )
-
-
-def _queue_retry(delivery_id, wait) -> None:
-    from registry.queueing import enqueue
-    from webhooks.tasks import deliver_webhook
-
-    # Eager Celery (tests, the demo's seeding) runs this at once: too early, it finds nothing due.
-    enqueue(deliver_webhook, (str(delivery_id),), countdown=max(1, int(wait.total_seconds())),
-            what=f"the retry of webhook delivery {delivery_id} (the deliver_due sweep sends it)")
 
 
 def deliveries_queue_due(*, limit: int = 500) -> int:
