@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
     # The error answers every operation can give (400/401/403/404/409), documented once.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.document_idempotency",
         "registry.api.schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {

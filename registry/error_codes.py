@@ -49,6 +49,7 @@ NO_ROLLBACK_TARGET = "no_rollback_target"
 NO_ELIGIBLE_ROUTE = "no_eligible_route"
 WITHDRAWN = "withdrawn"
 CHANGE_PENDING = "change_pending"
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 CODES: dict[str, str] = {
     INVALID: "400: the input is invalid; the other keys name each field and what is wrong with it.",
@@ -90,6 +91,8 @@ CODES: dict[str, str] = {
     "restriction or wider regions); it must be decided first.",
     WITHDRAWN: "409 (resolve): the owning team or governance withdrew the feature from this region; the "
     "``withdrawn`` object says when and why.",
+    IDEMPOTENCY_KEY_REUSED: "422: the Idempotency-Key was already used (in the last 24 hours) for another request "
+    "(another endpoint or body); use a new key for a new request.",
     UNAVAILABLE: "503: the database or the task queue was unavailable; nothing was saved or queued. Retry after the "
     "time given.",
 }

@@ -12,6 +12,7 @@ from approvals.api import serializers as s
 from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest, SignOff
 from approvals.permissions import can_manage_gates
+from registry.api.idempotency import IdempotentPostMixin
 from registry.api.serializers import DeploymentEventSerializer
 from registry.choices import Environment
 
@@ -26,7 +27,7 @@ class ApprovalRequestFilter(django_filters.FilterSet):
         fields = ["feature", "status", "environment"]
 
 
-class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApprovalRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Gate requests. POST to request a gate; ``promote`` and ``withdraw`` act on one."""
 
     serializer_class = s.ApprovalRequestSerializer
@@ -78,7 +79,7 @@ class QueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.queue_for(self.request.user)
 
 
-class SignOffViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SignOffViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.SignOffSerializer
     filterset_class = None
 
@@ -99,7 +100,7 @@ class SignOffViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=signed.pk)).data)
 
 
-class GatePolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class GatePolicyViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.GatePolicySerializer
     filterset_class = None
     lookup_field = "gate"

@@ -8,6 +8,7 @@ from .features import (
     FeatureChangeRequest,
     ReviewerGrant,
 )
+from .idempotency import IdempotencyKey
 from .notifications import Notification
 from .teams import Team
 from .tokens import ApiToken
@@ -27,6 +28,7 @@ __all__ = [
     "Evaluation",
     "FeatureChangeRequest",
     "FeatureVersion",
+    "IdempotencyKey",
     "Notification",
     "PolicyPack",
     "PromptVersion",

@@ -404,3 +404,32 @@ def test_with_the_broker_down_a_rollback_and_an_incident_answer_without_retrying
     assert set(deliveries.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
     assert sorted(request.json["event"] for request in receiver.requests) == ["deployment.rolled_back",
                                                                              "incident.opened"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_a_retried_incident_with_the_same_key_is_created_once(
+    broker_down, broker_connects, subscribe, receiver, support_agent, feature, caplog
+):
+    """The client whose first answer was lost retries with the same ``Idempotency-Key``: one incident, one
+    webhook, and the retry does not touch the broker at all."""
+    subscribe(events=["incident.opened"])
+    client = Client(raise_request_exception=False)
+    client.force_login(support_agent)
+    body = {"feature": feature.slug, "region": "eu", "severity": "sev1",
+            "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(), "title": "Wrong queue",
+            "description": "Motor claims in the travel queue."}
+
+    with caplog.at_level(logging.ERROR):
+        first = client.post("/api/v1/incidents/", body, content_type="application/json",
+                            HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident")
+        connects = len(broker_connects)
+        retry = client.post("/api/v1/incidents/", body, content_type="application/json",
+                            HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident")
+
+    assert (first.status_code, retry.status_code) == (201, 201), first.content[:1000]
+    assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"
+    assert connects == 1 and len(broker_connects) == connects
+    from incidents.models import Incident
+
+    assert Incident.objects.filter(feature=feature).count() == 1
+    assert WebhookDelivery.objects.filter(event="incident.opened").count() == 1
