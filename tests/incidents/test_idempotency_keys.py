@@ -110,3 +110,25 @@ def test_every_api_view_that_takes_a_post_honours_the_key_and_the_schema_documen
     for operation in posts:
         assert "Idempotency-Key" in [parameter["name"] for parameter in operation.get("parameters", [])]
         assert "422" in operation["responses"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_retries_racing_the_first_request_with_one_key_create_once(history, support_agent, bearer):
+    """The retry arrives while the first request still runs: it waits on the key's row, then replays."""
+    from django.test import Client
+
+    from tests.concurrency import run_at_once
+
+    auth = bearer(support_agent)
+    body = incident_body()
+
+    def attempt(index):
+        response = Client().post(API, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="race-1", **auth)
+        return response.status_code, response.json()
+
+    outcomes = run_at_once(4, attempt, name="client")
+
+    assert [status for status, _ in outcomes] == [201] * 4, outcomes
+    assert len({answer["id"] for _, answer in outcomes}) == 1
+    assert Incident.objects.count() == 1
