@@ -44,6 +44,7 @@ class SweepNotQueued(Exception):
     """The broker could not take the sweep asked for: nothing was queued, and the person asking is told."""
 
 NOTICE_KEY_PREFIX = "freshness:"
+EMAIL_CHUNK = 100  # notices emailed per task
 
 
 # --- Reading what should be -------------------------------------------------------------------
@@ -368,9 +369,15 @@ def _email_on_commit(ids: list[int], now) -> None:
         return
 
     def send() -> None:
+        from registry.queueing import enqueue
         from registry.tasks import send_notification_emails
 
-        send_notification_emails.delay(sorted(pending))
+        # In pieces, each its own task: a worker killed mid-way leaves one short message to redeliver, not
+        # thousands of emails to start over (each notice is claimed, so none is sent twice).
+        ordered = sorted(pending)
+        for start in range(0, len(ordered), EMAIL_CHUNK):
+            chunk = ordered[start:start + EMAIL_CHUNK]
+            enqueue(send_notification_emails, (chunk,), what=f"the email of {len(chunk)} notices (the next sweep)")
 
     transaction.on_commit(send, robust=True)  # unsent notices are retried by the next run
 

@@ -127,3 +127,25 @@ def test_the_notices_page_says_when_an_email_was_given_up(client, product_owner,
     page = client.get("/notifications/").content.decode()
 
     assert "Email not sent" in page and "Not retried: BadHeaderError: newline" in page
+
+
+def test_the_sweep_emails_a_backlog_in_pieces_each_its_own_task(product_owner, ml_engineer, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    """Issue 16: long work is acknowledged in pieces, so a worker killed mid-way redoes one short task."""
+    from freshness import services as freshness_services
+
+    monkeypatch.setattr(freshness_services, "EMAIL_CHUNK", 2)
+    with django_capture_on_commit_callbacks(execute=False):
+        for number in range(5):
+            notify(users=[product_owner], subject=f"Backlog {number}")
+    Notification.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    mail.outbox.clear()
+    calls = []
+    real_run = send_notification_emails.run
+    monkeypatch.setattr(send_notification_emails, "run", lambda ids: calls.append(list(ids)) or real_run(ids))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        freshness_sweep()
+
+    assert [len(ids) for ids in calls] == [2, 2, 1]
+    assert len(mail.outbox) == 5
