@@ -149,3 +149,17 @@ def test_the_sweep_emails_a_backlog_in_pieces_each_its_own_task(product_owner, m
 
     assert [len(ids) for ids in calls] == [2, 2, 1]
     assert len(mail.outbox) == 5
+
+
+def test_staff_find_the_emails_given_up_in_the_admin(client, product_owner, django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    with django_capture_on_commit_callbacks(execute=False):
+        failed, = notify(users=[product_owner], subject="SEV1 on claims")
+        notify(users=[product_owner], subject="All good")
+    Notification.objects.filter(pk=failed.pk).update(email_failed_at=timezone.now(), email_error="Not retried: x")
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.test", "pw"))
+
+    page = client.get("/admin/registry/notification/", {"email_failed_at__isnull": "False"}).content.decode()
+
+    assert "SEV1 on claims" in page and "All good" not in page and "Not retried: x" in page
