@@ -61,15 +61,13 @@ def blocking_network(address: str | Address) -> Network | None:
 
 @lru_cache(maxsize=1)
 def own_addresses() -> frozenset[Address]:
-    """The addresses this server's own names resolve to (read once: ``WebhooksConfig.ready``). Loopback is
-    in ``WEBHOOKS_BLOCKED_NETWORKS`` already; these catch the host's other addresses (its LAN or public IP)."""
-    found: set[Address] = set()
-    for name in {socket.gethostname(), socket.getfqdn()}:
-        try:
-            found.update(normalised(sockaddr[0]) for *_, sockaddr in socket.getaddrinfo(name, None))
-        except (OSError, ValueError):
-            continue
-    return frozenset(found)
+    """The addresses this server's host name resolves to (read once: ``WebhooksConfig.ready``; no reverse
+    lookup, which could stall start-up). Loopback is in ``WEBHOOKS_BLOCKED_NETWORKS`` already; these catch the
+    host's other addresses (its LAN or public IP)."""
+    try:
+        return frozenset(normalised(sockaddr[0]) for *_, sockaddr in socket.getaddrinfo(socket.gethostname(), None))
+    except (OSError, ValueError):
+        return frozenset()
 
 
 def refusal(address: str | Address) -> str:
