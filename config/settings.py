@@ -317,11 +317,27 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "processed", "control"):
         (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
+# A message a worker took and never acknowledged (killed mid-task) goes back to the queue after this long,
+# not Redis's default hour. Every task's time limit is shorter (tests/resilience/test_task_limits.py), so a
+# task still running is never handed to a second worker, and every task is safe to run twice.
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A connect to a host that drops packets waits this long, not the OS's two minutes.
+        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1")),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    }
+# Also what a request waits, at most, to queue a task after its commit (``registry.queueing.enqueue``):
+# one attempt, then the write answers anyway and a sweep sends what was not queued.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL.startswith("memory://"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task ends well before the visibility timeout (10 min) unless it sets shorter limits of its own.
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -360,6 +376,7 @@ SPECTACULAR_SETTINGS = {
     # The error answers every operation can give (400/401/403/404/409), documented once.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.document_idempotency",
         "registry.api.schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
@@ -387,6 +404,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Gatehouse ----------------------------------------------------------------------------
+# Fernet key(s), comma-separated, newest first, encrypting secrets at rest (webhook secrets): see
+# registry/encryption.py. Unset: derived from SECRET_KEY (encrypted, but the key is in the settings).
+GATEHOUSE_ENCRYPTION_KEY = os.environ.get("GATEHOUSE_ENCRYPTION_KEY", "")
 GATEHOUSE_PAGE_SIZE = int(os.environ.get("GATEHOUSE_PAGE_SIZE", "25"))
 # Links in emails point here, e.g. https://gatehouse.example.com
 GATEHOUSE_BASE_URL = os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000")
@@ -394,11 +414,13 @@ GATEHOUSE_BASE_URL = os.environ.get("GATEHOUSE_BASE_URL", "http://127.0.0.1:8000
 WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 # Networks (comma-separated CIDRs) deliveries never reach, checked on every address the target resolves to:
 # loopback, link-local (the cloud metadata address 169.254.169.254) and "this network"; IPv4-mapped IPv6
-# addresses count as their IPv4 address. Private ranges stay allowed (receivers are internal services): add
-# 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7 to block them too. Empty blocks nothing: development only.
+# addresses count as their IPv4 address. Empty blocks nothing: development only.
 WEBHOOKS_BLOCKED_NETWORKS = env_list(
     "WEBHOOKS_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128"
 )
+# Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) and this server's own addresses are refused
+# too, at creation and after resolving at delivery, unless this is on (default: on with DJANGO_DEBUG only).
+GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = env_bool("GATEHOUSE_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 
 # The audit chain is keyed (HMAC-SHA256). GATEHOUSE_AUDIT_KEY is the key new events are made with, recorded on
 # each event under GATEHOUSE_AUDIT_KEY_ID (by default a fingerprint of the key); keys retired by a rotation stay

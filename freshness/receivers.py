@@ -13,10 +13,13 @@ from registry.signals import deployment_changed, evaluation_recorded
 
 def _recheck_on_commit(version_ids, actor, trigger: str) -> None:
     from freshness.tasks import recheck_versions
+    from registry.queueing import enqueue
 
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     transaction.on_commit(
-        lambda: recheck_versions.delay(list(version_ids), actor_id=actor_id, trigger=trigger), robust=True
+        lambda: enqueue(recheck_versions, (list(version_ids),), {"actor_id": actor_id, "trigger": trigger},
+                        what="a findings recheck (the next sweep does it)"),
+        robust=True,
     )
 
 
@@ -45,10 +48,13 @@ def recheck_findings_on_gate_change(events) -> None:
     if not changes:
         return
     from freshness.tasks import recheck_gate_change
+    from registry.queueing import enqueue
 
     gates = sorted({(event.payload.get("new") or {}).get("gate") for event in changes} - {None})
     tiers = sorted({event.payload.get("risk_tier") for event in changes} - {None})
     actor_id = changes[-1].actor_id
     transaction.on_commit(
-        lambda: recheck_gate_change.delay(gates, tiers, actor_id=actor_id), robust=True
+        lambda: enqueue(recheck_gate_change, (gates, tiers), {"actor_id": actor_id},
+                        what="a recheck after a gate change (the next sweep does it)"),
+        robust=True,
     )

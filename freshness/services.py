@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ class SweepNotQueued(Exception):
     """The broker could not take the sweep asked for: nothing was queued, and the person asking is told."""
 
 NOTICE_KEY_PREFIX = "freshness:"
+EMAIL_CHUNK = 100  # notices emailed per task
 
 
 # --- Reading what should be -------------------------------------------------------------------
@@ -359,7 +361,7 @@ def _email_on_commit(ids: list[int], now) -> None:
     """
     pending = set(ids) | set(
         Notification.objects.filter(
-            emailed_at__isnull=True,
+            emailed_at__isnull=True, email_failed_at__isnull=True,  # given up (and reported): never queued again
             created_at__gte=now - timedelta(days=2), created_at__lt=now - timedelta(minutes=15),
         ).exclude(user__email="").values_list("pk", flat=True)[:5000]
     )
@@ -367,9 +369,15 @@ def _email_on_commit(ids: list[int], now) -> None:
         return
 
     def send() -> None:
+        from registry.queueing import enqueue
         from registry.tasks import send_notification_emails
 
-        send_notification_emails.delay(sorted(pending))
+        # In pieces, each its own task: a worker killed mid-way leaves one short message to redeliver, not
+        # thousands of emails to start over (each notice is claimed, so none is sent twice).
+        ordered = sorted(pending)
+        for start in range(0, len(ordered), EMAIL_CHUNK):
+            chunk = ordered[start:start + EMAIL_CHUNK]
+            enqueue(send_notification_emails, (chunk,), what=f"the email of {len(chunk)} notices (the next sweep)")
 
     transaction.on_commit(send, robust=True)  # unsent notices are retried by the next run
 
@@ -579,15 +587,14 @@ def sweep_request(*, actor) -> str:
     if not is_governance(actor):
         raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
     from freshness.tasks import evidence_freshness_sweep
+    from registry.queueing import enqueue
 
-    try:
-        result = evidence_freshness_sweep.delay(trigger=SweepTrigger.MANUAL, requested_by_id=actor.pk)
-    except Exception as error:
-        if evidence_freshness_sweep.app.conf.task_always_eager:
-            raise  # the sweep itself ran here and failed: its run is recorded as failed
-        logger.exception("Could not queue the sweep %s asked for: the broker is unreachable.", actor)
+    # One attempt, never a wait on a down broker (eager: the sweep runs here, and its failure is recorded).
+    task_id = str(uuid.uuid4())
+    if not enqueue(evidence_freshness_sweep, (), {"trigger": SweepTrigger.MANUAL, "requested_by_id": actor.pk},
+                   task_id=task_id, what=f"the sweep {actor} asked for"):
         raise SweepNotQueued(
             "The task queue is unreachable, so the sweep was not queued. Try again in a few minutes; the "
             "scheduled sweep runs as soon as the queue is back."
-        ) from error
-    return result.id or ""
+        )
+    return task_id

@@ -56,13 +56,10 @@ def pack_export_request(*, actor, feature: AIFeature, version: FeatureVersion | 
 
 def _queue_build(export_id: int) -> None:
     from packs.tasks import build_evidence_pack
+    from registry.queueing import enqueue
 
-    try:
-        build_evidence_pack.delay(export_id)
-    except Exception:  # the broker is down: the export stays queued, and asking again queues it again
-        if build_evidence_pack.app.conf.task_always_eager:
-            raise
-        log.exception("Could not queue the build of evidence pack %s", export_id)
+    # The broker may be down: never waited on; the export stays queued, and asking again queues it again.
+    enqueue(build_evidence_pack, (export_id,), what=f"the build of evidence pack {export_id}")
 
 
 def _report(export_id: int, percent: int, step: str) -> None:

@@ -6,7 +6,8 @@ from packs.services import pack_export_build
 from registry.audit_context import audit_context
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=900)
+# Time limits under the broker's visibility timeout (10 min): see freshness/tasks.py.
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=420, time_limit=480)
 def build_evidence_pack(export_id: int) -> str | None:
     """Build one evidence pack. Safe to run twice: only one run claims the export."""
     with audit_context(source="task"):

@@ -6,7 +6,8 @@ from readiness.services import readiness_snapshot_take
 from registry.audit_context import audit_context
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=900)
+# Time limits under the broker's visibility timeout (10 min): see freshness/tasks.py.
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=240, time_limit=300)
 def readiness_snapshot() -> dict:
     """Scheduled by beat (daily by default; edit it in the admin under Periodic tasks). Safe to rerun:
     the day's snapshot is replaced, never doubled."""
@@ -15,7 +16,7 @@ def readiness_snapshot() -> dict:
     return {"day": outcome.day.isoformat(), "features": outcome.features, "ready": outcome.ready}
 
 
-@shared_task(soft_time_limit=540, time_limit=600)
+@shared_task(soft_time_limit=420, time_limit=480)
 def readiness_warm() -> dict:
     """Scheduled by beat (every ten minutes): compute the missing-item entries of the features whose
     entry lapsed or was invalidated, so the Readiness page rarely computes them. Reads only: nothing

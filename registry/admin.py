@@ -21,6 +21,7 @@ from registry.models import (
     Dataset,
     Evaluation,
     FeatureVersion,
+    Notification,
     PolicyPack,
     PromptVersion,
     Region,
@@ -44,6 +45,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Where an operator finds emails given up (``email_failed_at``): filter on *email failed at*."""
+
+    list_display = ["user", "subject", "created_at", "emailed_at", "email_failed_at", "email_error"]
+    list_filter = [("email_failed_at", admin.EmptyFieldListFilter), "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["subject", "user__username"]
 
 
 @admin.register(Region)

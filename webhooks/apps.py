@@ -9,7 +9,7 @@ class WebhooksConfig(AppConfig):
         from django.core.exceptions import ImproperlyConfigured
 
         from registry import extensions
-        from webhooks.destinations import SETTING, blocked_networks
+        from webhooks.destinations import SETTING, blocked_networks, own_addresses
         from webhooks.outbox import audit_listener, checkpoint_listener
 
         if audit_listener not in extensions.audit_listeners:
@@ -22,3 +22,4 @@ class WebhooksConfig(AppConfig):
             raise ImproperlyConfigured(
                 f"{SETTING}: {error}. Give comma-separated CIDRs, e.g. 127.0.0.0/8,::1/128."
             ) from None
+        own_addresses()  # resolved once, now, not in the middle of a delivery

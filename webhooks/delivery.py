@@ -9,12 +9,14 @@ leaves the delivery to the sweep once the lease lapses.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import http.client
 import json
 import logging
 import random
+import socket
 import ssl
 import time
 import urllib.error
@@ -25,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from registry.mail import clean_subject
 from registry.services import notify
 from webhooks.choices import (
     CLAIM_LEASE,
@@ -42,7 +45,10 @@ from webhooks.outbox import queue_on_commit
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Gatehouse-Webhooks/1"
-EXCERPT_CHARS = 500
+# What is kept of a receiver's answer: enough to recognise it ("ok", "invalid signature"), too little to read
+# an internal service's pages back through a subscription aimed at it. One line, no control characters; the
+# pages escape it (never rendered as HTML).
+EXCERPT_CHARS = 120
 ERROR_CHARS = 500
 
 
@@ -105,11 +111,40 @@ class Response:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def sanitised_excerpt(text: str) -> str:
+    """One line of at most ``EXCERPT_CHARS`` printable characters."""
+    return clean_subject(text, limit=EXCERPT_CHARS)
+
+
 def _excerpt(stream) -> str:
     try:
-        return stream.read(EXCERPT_CHARS * 4).decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+        return sanitised_excerpt(stream.read(EXCERPT_CHARS * 4).decode("utf-8", errors="replace"))
     except (OSError, http.client.HTTPException):
         return ""
+
+
+def human_error(failure: BaseException) -> str:
+    """What went wrong, in words, for the delivery log: not ``gaierror: [Errno -2] Name or service not known``."""
+    if isinstance(failure, BlockedDestination):
+        return f"Refused: {failure}"
+    if isinstance(failure, socket.gaierror):
+        return "The receiver's host name could not be resolved (DNS lookup failed)."
+    if isinstance(failure, (TimeoutError, socket.timeout)):
+        return f"The receiver did not answer within {TIMEOUT_SECONDS} seconds."
+    if isinstance(failure, ConnectionRefusedError):
+        return "The receiver refused the connection (nothing listens on that port)."
+    if isinstance(failure, (ConnectionResetError, http.client.RemoteDisconnected, ConnectionAbortedError)):
+        return "The receiver closed the connection without answering."
+    if isinstance(failure, ssl.SSLCertVerificationError):
+        detail = getattr(failure, "verify_message", "") or "not trusted"
+        return f"The receiver's TLS certificate could not be verified (CERTIFICATE_VERIFY_FAILED: {detail})."
+    if isinstance(failure, ssl.SSLError):
+        return f"The TLS handshake with the receiver failed ({getattr(failure, 'reason', None) or 'SSL error'})."
+    if isinstance(failure, OSError) and failure.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "The receiver's network is unreachable from this server."
+    if isinstance(failure, ValueError) or "unknown url type" in str(failure):
+        return f"The target URL cannot be used: {failure}."
+    return f"Could not reach the receiver ({type(failure).__name__}: {failure})."
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
@@ -128,11 +163,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
         reason = failure.reason
         if isinstance(reason, BlockedDestination):
             logger.warning("Webhook to %s refused: %s", url, reason)
-            error = f"Refused: {reason}"
-        else:
-            error = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
+        error = human_error(reason) if isinstance(reason, BaseException) else f"The target URL cannot be used: {reason}."
     except (OSError, http.client.HTTPException, ValueError) as failure:
-        error = f"{type(failure).__name__}: {failure}"
+        error = human_error(failure)
     return Response(status_code, error[:ERROR_CHARS], excerpt, int((time.monotonic() - started) * 1000))
 
 
@@ -198,8 +231,8 @@ def delivery_attempt(*, delivery_id) -> str:
         )
         if status == DeliveryStatus.FAILED:
             _tell_owner(delivery, response, now)
-    if status == DeliveryStatus.RETRYING:
-        _queue_retry(delivery.pk, next_attempt_at - now)
+    # A retry is sent by the every-minute ``deliver_due`` sweep once it is due, not by a delayed message: a
+    # countdown of hours would outlive the broker's visibility timeout and be redelivered again and again.
     return status
 
 
@@ -213,16 +246,6 @@ def _tell_owner(delivery: WebhookDelivery, response: Response, now) -> None:
         "Fix the receiver, then redeliver from the delivery log.",
         url=delivery.get_absolute_url(), key=f"webhook-failed:{subscription.pk}:{now:%Y-%m-%d}",
     )
-
-
-def _queue_retry(delivery_id, wait) -> None:
-    from webhooks.tasks import deliver_webhook
-
-    try:
-        # Eager Celery (tests, the demo's seeding) runs this at once: too early, it finds nothing due.
-        deliver_webhook.apply_async((str(delivery_id),), countdown=max(1, int(wait.total_seconds())))
-    except Exception:
-        logger.exception("Could not queue the retry of webhook delivery %s; the deliver_due sweep will.", delivery_id)
 
 
 def deliveries_queue_due(*, limit: int = 500) -> int:

@@ -22,6 +22,10 @@ from functools import lru_cache
 from django.conf import settings
 
 SETTING = "WEBHOOKS_BLOCKED_NETWORKS"
+PRIVATE_SETTING = "GATEHOUSE_WEBHOOK_ALLOW_PRIVATE"
+# Refused as well unless GATEHOUSE_WEBHOOK_ALLOW_PRIVATE (default: on with DJANGO_DEBUG, off in production):
+# RFC 1918, carrier-grade NAT and IPv6 unique local ranges, and this server's own addresses.
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,6 +59,30 @@ def blocking_network(address: str | Address) -> Network | None:
     return next((network for network in blocked_networks() if ip in network), None)
 
 
+@lru_cache(maxsize=1)
+def own_addresses() -> frozenset[Address]:
+    """The addresses this server's host name resolves to (read once: ``WebhooksConfig.ready``; no reverse
+    lookup, which could stall start-up). Loopback is in ``WEBHOOKS_BLOCKED_NETWORKS`` already; these catch the
+    host's other addresses (its LAN or public IP)."""
+    try:
+        return frozenset(normalised(sockaddr[0]) for *_, sockaddr in socket.getaddrinfo(socket.gethostname(), None))
+    except (OSError, ValueError):
+        return frozenset()
+
+
+def refusal(address: str | Address) -> str:
+    """Why a connection to this address is refused ("is in ..."), or "" when it is allowed."""
+    ip = normalised(address)
+    if (network := blocking_network(ip)) is not None:
+        return f"is in a blocked network ({SETTING})"
+    if not settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE:
+        if (network := next((network for network in _parsed(PRIVATE_NETWORKS) if ip in network), None)):
+            return f"is in {network}, a private network ({PRIVATE_SETTING} is off)"
+        if ip in own_addresses():
+            return f"is this server's own address ({PRIVATE_SETTING} is off)"
+    return ""
+
+
 def _is_localhost(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost")  # RFC 6761: always the loopback interface
 
@@ -69,9 +97,12 @@ def literal_host_refusal(host: str | None) -> str:
         return f"Webhooks are not sent to {host}: it is this server, in {loopback}, a blocked network ({SETTING})."
     try:
         network = blocking_network(host)
+        reason = refusal(host)
     except ValueError:  # not an address: a name
         return ""
-    return f"Webhooks are not sent to {host}: it is in {network}, a blocked network ({SETTING})." if network else ""
+    if network is not None:
+        return f"Webhooks are not sent to {host}: it is in {network}, a blocked network ({SETTING})."
+    return f"Webhooks are not sent to {host}: it {reason}." if reason else ""
 
 
 def checked_addresses(host: str, port: int) -> list[tuple]:
@@ -79,9 +110,9 @@ def checked_addresses(host: str, port: int) -> list[tuple]:
     with one good and one blocked address is refused, whichever the connection would have tried first)."""
     found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for *_, sockaddr in found:
-        if blocking_network(sockaddr[0]) is not None:
+        if reason := refusal(sockaddr[0]):
             named = "" if _is_address(host) else f" ({host})"
-            raise BlockedDestination(f"{sockaddr[0]}{named} is in a blocked network ({SETTING})")
+            raise BlockedDestination(f"{sockaddr[0]}{named} {reason}")
     return found
 
 

@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from registry.encryption import EncryptedTextField
+
 from webhooks.choices import FINISHED_STATUSES, OPEN_STATUSES, DeliveryStatus, WebhookEvent
 
 SECRET_PREFIX_LENGTH = 6
@@ -23,9 +25,10 @@ class WebhookSubscription(models.Model):
         "registry.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="webhook_subscriptions"
     )
     active = models.BooleanField(default=True)
-    # Kept in clear, unlike API tokens: signing each delivery (HMAC) needs the secret itself, not a hash of
-    # it. Shown once, when created or rotated; pages, API and admin show only its first characters.
-    secret = models.CharField(max_length=100)
+    # Not hashed, unlike API tokens: signing each delivery (HMAC) needs the secret itself. Encrypted at rest
+    # (registry.encryption, GATEHOUSE_ENCRYPTION_KEY). Shown once, when created or rotated; pages, API and
+    # admin show only its first characters.
+    secret = EncryptedTextField()
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

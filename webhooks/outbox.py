@@ -129,18 +129,18 @@ def audit_listener(events: list[AuditEvent]) -> None:
 
 
 def queue_on_commit(delivery_ids) -> None:
-    """After the commit, queue a send of each delivery. A failure to queue is logged, never raised: the
-    row stays due and the ``deliver_due`` sweep sends it. (Outside a transaction: at once.)"""
+    """After the commit, queue a send of each delivery, without waiting on the broker
+    (``registry.queueing``). A failure to queue is logged, never raised: the row stays due and the
+    ``deliver_due`` sweep sends it. (Outside a transaction: at once.)"""
     delivery_ids = [str(pk) for pk in delivery_ids]
 
     def send() -> None:
+        from registry.queueing import enqueue
         from webhooks.tasks import deliver_webhook
 
         for pk in delivery_ids:
-            try:
-                deliver_webhook.delay(pk)
-            except Exception:
-                logger.exception("Could not queue webhook delivery %s; the deliver_due sweep will send it.", pk)
+            # Never waits on a down broker (one attempt, then the rest are skipped for a while).
+            enqueue(deliver_webhook, (pk,), what=f"webhook delivery {pk} (the deliver_due sweep sends it)")
 
     transaction.on_commit(send)
 

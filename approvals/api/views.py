@@ -13,6 +13,7 @@ from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest, SignOff
 from approvals.permissions import can_manage_gates
 from registry.api.scopes import CI_WRITE
+from registry.api.idempotency import IdempotentPostMixin
 from registry.api.serializers import DeploymentEventSerializer
 from registry.choices import Environment
 
@@ -27,7 +28,7 @@ class ApprovalRequestFilter(django_filters.FilterSet):
         fields = ["feature", "status", "environment"]
 
 
-class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApprovalRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Gate requests. POST to request a gate; ``promote`` and ``withdraw`` act on one."""
 
     token_scopes = {"create": {CI_WRITE}, "promote": {CI_WRITE}, "withdraw": {CI_WRITE}}
@@ -81,7 +82,7 @@ class QueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.queue_for(self.request.user)
 
 
-class SignOffViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SignOffViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.SignOffSerializer
     filterset_class = None
 
@@ -102,7 +103,7 @@ class SignOffViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=signed.pk)).data)
 
 
-class GatePolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class GatePolicyViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.GatePolicySerializer
     filterset_class = None
     lookup_field = "gate"

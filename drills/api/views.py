@@ -12,10 +12,11 @@ from drills.api import serializers as s
 from drills.filters import DrillRunFilter
 from drills.impact import API_KINDS, UnknownEntry, find_entry, impact_features, impact_of, impact_totals
 from drills.permissions import require_drill_reader
+from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 
 
-class DrillRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DrillRunViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Saved drills, newest first (governance admins, security reviewers and auditors). Each report lists
     only the features you may see. ``POST`` runs a drill against every live route and saves it
     (governance admins): nothing live changes."""

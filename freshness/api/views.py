@@ -10,6 +10,7 @@ from freshness import selectors, services
 from freshness.api import serializers as s
 from freshness.filters import FindingFilter, SweepRunFilter
 from registry import error_codes
+from registry.api.idempotency import IdempotentPostMixin
 from registry.permissions import sees_everything
 
 
@@ -29,7 +30,7 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return queryset if self.action == "retrieve" else super().filter_queryset(queryset)
 
 
-class SweepRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SweepRunViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs of the evidence freshness sweep, newest first."""
 
     serializer_class = s.SweepRunSerializer

@@ -11,10 +11,11 @@ from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.filters import IncidentFilter
 from registry.api.scopes import ALERT_INTAKE
+from registry.api.idempotency import IdempotentPostMixin
 from registry.api.serializers import DeploymentEventSerializer
 
 
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Incidents, each with the version that was live when it began."""
 
     serializer_class = s.IncidentSerializer
@@ -70,7 +71,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(s.IncidentEventSerializer(selectors.incident_timeline(incident=self.get_object()), many=True).data)
 
 
-class AlertmanagerWebhookView(APIView):
+class AlertmanagerWebhookView(IdempotentPostMixin, APIView):
     """Prometheus Alertmanager webhook. Authenticate with a Bearer token (Alertmanager's
     ``authorization`` setting). Labels ``feature``, ``region`` (and ``environment``, ``severity``)
     name what is affected; one incident per alert fingerprint, however often it is delivered.

@@ -11,11 +11,12 @@ from packs import selectors, services
 from packs.api import serializers as s
 from packs.choices import CONTENT_TYPES
 from packs.filters import PackExportFilter
+from registry.api.idempotency import IdempotentPostMixin
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
 
 
-class PackExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PackExportViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your evidence pack exports, newest first. Governance admins and auditors may ask for a pack of any
     feature; members of the owning team for their team's features. Restricted features others may not see
     answer 404."""

@@ -48,6 +48,31 @@ def _response(description: str, component: str) -> dict:
     }
 
 
+def document_idempotency(result, generator, request, public):
+    """Every POST takes an optional ``Idempotency-Key`` header (``registry.api.idempotency``) and may answer 422
+    when the key was used for another request."""
+    from registry.api.idempotency import HEADER, KEPT, REPLAYED_HEADER
+
+    parameter = {
+        "in": "header", "name": HEADER, "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+        "description": f"Makes a retry safe: the same key (yours, within {int(KEPT.total_seconds() // 3600)} hours) "
+        "with the same body answers the first answer again (status and body, with the header "
+        f"`{REPLAYED_HEADER}: true`) and writes nothing; with another body or endpoint, 422 "
+        f"`{error_codes.IDEMPOTENCY_KEY_REUSED}`. Only successful answers are kept. Use a new UUID per request.",
+    }
+    for path_item in result.get("paths", {}).values():
+        operation = path_item.get("post")
+        if not isinstance(operation, dict):
+            continue
+        operation.setdefault("parameters", []).append(parameter)
+        responses = operation.setdefault("responses", {})
+        responses.setdefault("422", _response(f"The {HEADER} was already used for another request.", ERROR_COMPONENT))
+        responses.setdefault("400", _response(f"The input (or the {HEADER} header) is invalid; each field says why.",
+                                              VALIDATION_COMPONENT))
+    return result
+
+
 def document_error_responses(result, generator, request, public):
     """Add the 400/401/403/404/409/503 answers an operation can give, unless it documents its own; an
     error answer an operation documents without a body gets the error body it sends."""

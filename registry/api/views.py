@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from registry import selectors, services
 from registry.api import serializers as s
+from registry.api.idempotency import IdempotentPostMixin
 from registry.api.scopes import CI_WRITE, TokenScopePermission
 from registry.filters import (
     ReadRecordFilter,
@@ -46,7 +47,7 @@ class ServiceCreateMixin:
         raise NotImplementedError
 
 
-class ReadCreateViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class ReadCreateViewSet(IdempotentPostMixin, ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         viewsets.GenericViewSet):
     pass
 
@@ -109,7 +110,7 @@ class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class FeatureChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FeatureChangeRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Changes that weaken a feature's governance, asked by its team: governance approves or rejects them.
     Listed for governance and auditors (every one) and for a feature's team (their features')."""
 
@@ -324,7 +325,7 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- Deployments --------------------------------------------------------------------------------
 
 
-class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class DeploymentViewSet(IdempotentPostMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """What is live where: one row per feature, environment and region."""
     token_scopes = {"rollback": {CI_WRITE}}  # a pipeline rolls back a failed canary; withdraw is a person's call
 
@@ -440,7 +441,7 @@ class ReviewerGrantFilter(django_filters.FilterSet):
         fields = ["feature", "user"]
 
 
-class ReviewerGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReviewerGrantViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Who was brought into which restricted feature, why and until when. Governance grants (POST) and
     ``revoke``s; everyone who may see the feature reads its grants."""
 

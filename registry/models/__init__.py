@@ -8,6 +8,7 @@ from .features import (
     FeatureChangeRequest,
     ReviewerGrant,
 )
+from .idempotency import IdempotencyKey
 from .notifications import Notification
 from .reads import ReadRecord
 from .teams import Team
@@ -30,6 +31,7 @@ __all__ = [
     "Evaluation",
     "FeatureChangeRequest",
     "FeatureVersion",
+    "IdempotencyKey",
     "Notification",
     "PolicyPack",
     "PromptVersion",

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from django.db import transaction
 
+from registry.mail import clean_subject
 from registry.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
             Notification.objects.filter(key=key, user_id__in=recipients).values_list("user_id", flat=True)
         )
         recipients = {pk: user for pk, user in recipients.items() if pk not in already}
-    rows = [Notification(user=user, subject=subject[:200], body=body, url=url, key=key) for user in recipients.values()]
+    subject = clean_subject(subject)  # one line: a title typed with a newline must not break every email about it
+    rows = [Notification(user=user, subject=subject, body=body, url=url, key=key) for user in recipients.values()]
     if key:
         # A concurrent sender may have just created some: the unique (user, key) keeps one of each.
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -35,17 +37,14 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
     ids = [notice.pk for notice in notices]
 
     def send() -> None:
+        from registry.queueing import enqueue
         from registry.tasks import send_notification_emails
 
-        try:
-            send_notification_emails.delay(ids)
-        except Exception:
-            # The broker is down. The change has committed and the notices are in the app; raising here
-            # would turn the user's successful action into an error page (inviting a second, duplicate
-            # try). Log it loudly instead: the hourly freshness sweep emails every notice left unsent.
-            if send_notification_emails.app.conf.task_always_eager:
-                raise
-            logger.exception("Could not queue the email of notices %s; the next sweep sends them.", ids)
+        # The broker may be down. The change has committed and the notices are in the app; waiting or
+        # raising here would turn the user's successful action into a slow or error page (inviting a
+        # second, duplicate try). ``enqueue`` tries once and logs: the notices are the outbox, and the
+        # hourly freshness sweep emails every notice left unsent (``freshness.services``).
+        enqueue(send_notification_emails, (ids,), what=f"the email of notices {ids} (the next sweep sends them)")
 
     if ids:
         transaction.on_commit(send)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.choices import Environment
+from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from registry.api.scopes import RESOLVE
 from routing import selectors, services, tokens
@@ -100,7 +101,7 @@ class DecisionRecordListView(APIView):
         return Response(s.DecisionRecordSerializer(records, many=True).data)
 
 
-class LedgerView(APIView):
+class LedgerView(IdempotentPostMixin, APIView):
     """Record request id → decision token pairs in bulk (up to 10,000 per call, all or none)."""
 
     token_scopes = {"post": {RESOLVE}}  # the router records which decision served which request
@@ -137,7 +138,7 @@ class CatalogRoutesView(CatalogRoutesMixin, APIView):
                                                     context={"paginator": paginator}).data)
 
 
-class CatalogStatusView(CatalogRoutesMixin, APIView):
+class CatalogStatusView(IdempotentPostMixin, CatalogRoutesMixin, APIView):
     """Suspend or reinstate (governance admins); audited with the routes it changed."""
 
     action = "suspend"

@@ -129,7 +129,7 @@ def test_the_document_describes_promote_rollback_live_at_and_findings_as_they_an
     raw, _ = openapi()
     promote = raw["paths"]["/api/v1/approval-requests/{id}/promote/"]["post"]
     assert promote["responses"]["201"]["content"]["application/json"]["schema"]["type"] == "array"
-    assert [parameter["name"] for parameter in promote["parameters"]] == ["id"]  # no list filters, no paging
+    assert [parameter["name"] for parameter in promote["parameters"]] == ["id", "Idempotency-Key"]  # no filters, no paging
     assert "201" in raw["paths"]["/api/v1/deployments/rollback/"]["post"]["responses"]
     assert "200" not in raw["paths"]["/api/v1/deployments/rollback/"]["post"]["responses"]
     assert "404" in raw["paths"]["/api/v1/live-at/"]["get"]["responses"]

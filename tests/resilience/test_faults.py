@@ -24,6 +24,7 @@ from freshness.choices import SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Notification
+from registry import queueing
 from registry.services import audit_verify
 from routing import cache as routing_cache
 from tests.freshness.test_worker_integration import (  # noqa: F401 - fixtures
@@ -231,10 +232,12 @@ def broker_down():
     app.conf.update(changes)
     app._pool = None
     app.amqp._producer_pool = None
+    queueing.reset()
     yield app
     app.conf.update(saved)
     app._pool = None
     app.amqp._producer_pool = None
+    queueing.reset()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -338,3 +341,95 @@ def test_with_the_broker_down_a_sweep_asked_for_is_refused_with_the_reason_not_l
     assert_no_leak(api)
     assert not SweepRun.objects.exists()
     assert sum("Could not queue the sweep" in record.getMessage() for record in caplog.records) == 2
+
+
+@pytest.fixture
+def broker_connects(monkeypatch):
+    """Every attempt to open a connection to the (down) broker, counted."""
+    import redis.connection
+
+    attempts = []
+    original = redis.connection.AbstractConnection.connect
+
+    def counted(self, *args, **kwargs):
+        attempts.append((self.host, self.port))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "connect", counted)
+    return attempts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_a_rollback_and_an_incident_answer_without_retrying_and_beat_sends_them(
+    broker_down, broker_connects, subscribe, receiver, product_owner, support_agent, feature, new_version, go_live,
+    live, caplog
+):
+    """Issue 16: each ``.delay()`` retried the broker for ~19 s, so a rollback took 38 s and an incident
+    creation passed the worker timeout and answered 500 after committing. Now a write tries the broker once."""
+    go_live(new_version(summary="Second release."))
+    subscription = subscribe(events=["deployment.rolled_back", "incident.opened"])
+    client = Client(raise_request_exception=False)
+    client.force_login(product_owner)
+
+    with caplog.at_level(logging.ERROR):
+        rolled_back = client.post("/api/v1/deployments/rollback/", {
+            "feature": feature.slug, "environment": "production", "region": "eu", "reason": "Errors after release.",
+        }, content_type="application/json")
+    # One connect, no retry loop: the webhook, the findings recheck and the owners' emails share it.
+    assert rolled_back.status_code == 201, rolled_back.content[:1000]
+    assert len(broker_connects) == 1, broker_connects
+
+    queueing.reset()  # as if the broker-down memo had lapsed: the incident pays for one attempt of its own
+    client.force_login(support_agent)
+    with caplog.at_level(logging.ERROR):
+        opened = client.post("/api/v1/incidents/", {
+            "feature": feature.slug, "region": "eu", "severity": "sev2",
+            "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(), "title": "Wrong queue",
+            "description": "Motor claims in the travel queue.",
+        }, content_type="application/json")
+    assert opened.status_code == 201, opened.content[:1000]
+    assert len(broker_connects) == 2, broker_connects
+    assert any("Could not queue webhook delivery" in record.getMessage() for record in caplog.records)
+
+    deliveries = WebhookDelivery.objects.filter(subscription=subscription)
+    assert sorted(deliveries.values_list("event", "status")) == [
+        ("deployment.rolled_back", DeliveryStatus.PENDING), ("incident.opened", DeliveryStatus.PENDING)]
+    assert not receiver.requests
+
+    # The broker is back: beat's every-minute ``deliver_due`` sends both, once each.
+    broker_down.conf.task_always_eager = True
+    from webhooks.tasks import deliver_due
+
+    deliver_due.delay()
+    assert set(deliveries.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
+    assert sorted(request.json["event"] for request in receiver.requests) == ["deployment.rolled_back",
+                                                                             "incident.opened"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_a_retried_incident_with_the_same_key_is_created_once(
+    broker_down, broker_connects, subscribe, receiver, support_agent, feature, caplog
+):
+    """The client whose first answer was lost retries with the same ``Idempotency-Key``: one incident, one
+    webhook, and the retry does not touch the broker at all."""
+    subscribe(events=["incident.opened"])
+    client = Client(raise_request_exception=False)
+    client.force_login(support_agent)
+    body = {"feature": feature.slug, "region": "eu", "severity": "sev1",
+            "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(), "title": "Wrong queue",
+            "description": "Motor claims in the travel queue."}
+
+    with caplog.at_level(logging.ERROR):
+        first = client.post("/api/v1/incidents/", body, content_type="application/json",
+                            HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident")
+        connects = len(broker_connects)
+        retry = client.post("/api/v1/incidents/", body, content_type="application/json",
+                            HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident")
+
+    assert (first.status_code, retry.status_code) == (201, 201), first.content[:1000]
+    assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"
+    assert connects == 1 and len(broker_connects) == connects
+    from incidents.models import Incident
+
+    assert Incident.objects.filter(feature=feature).count() == 1
+    assert WebhookDelivery.objects.filter(event="incident.opened").count() == 1

@@ -3,7 +3,8 @@
 by the service, the API and the form, naming WEBHOOKS_BLOCKED_NETWORKS; names are not resolved then. At
 delivery the name is resolved once, refused (a failed attempt, in the log) when any address is blocked, and
 the connection goes to the address checked, never to a second answer; TLS keeps the name for SNI and the
-certificate. Private ranges are allowed unless the operator blocks them; an empty setting blocks nothing."""
+certificate. Private ranges and this server's own addresses are refused the same way unless
+GATEHOUSE_WEBHOOK_ALLOW_PRIVATE (on with debug only); an empty WEBHOOKS_BLOCKED_NETWORKS blocks nothing else."""
 
 import os
 import shutil
@@ -46,6 +47,7 @@ FORBIDDEN = [
 def default_blocks(settings):
     """What ships, whatever the environment says (the receiver fixture, asked for after this, lifts it)."""
     settings.WEBHOOKS_BLOCKED_NETWORKS = DEFAULT_BLOCKS
+    settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = False
 
 
 def create(actor, url, **overrides):
@@ -111,15 +113,64 @@ def test_changing_a_target_to_the_metadata_address_is_refused(governance_admin):
     assert WebhookSubscription.objects.get().target_url == "https://hooks.example.test/in"
 
 
-@pytest.mark.parametrize("url", ["https://10.0.0.5/hooks", "http://192.168.1.20:8080/in", "https://[fd00::5]/in",
-                                 "https://hooks.internal.example/in"])
-def test_a_private_address_or_an_internal_name_is_accepted(governance_admin, url):
+PRIVATE = ["https://10.0.0.5/hooks", "http://192.168.1.20:8080/in", "https://[fd00::5]/in", "http://172.16.3.4/in",
+           "http://100.64.0.9/in", "http://[::ffff:10.1.2.3]/in"]
+
+
+@pytest.mark.parametrize("url", PRIVATE)
+def test_a_private_address_is_refused_when_saved_naming_the_setting(governance_admin, url):
+    with pytest.raises(ValidationError) as refused:
+        create(governance_admin, url)
+
+    assert "GATEHOUSE_WEBHOOK_ALLOW_PRIVATE is off" in refused.value.message_dict["target_url"][0]
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("url", [*PRIVATE, "https://hooks.internal.example/in"])
+def test_a_private_address_or_an_internal_name_is_accepted_when_private_targets_are_allowed(
+    governance_admin, url, settings
+):
+    settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = True
     hook, _ = create(governance_admin, url)
 
     assert hook.target_url == url
 
 
+def test_an_internal_name_is_accepted_when_saved_and_checked_at_delivery(governance_admin):
+    assert create(governance_admin, "https://hooks.internal.example/in")[0].pk
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(named_ping, receiver, resolve, settings):
+    ping = named_ping()
+    settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = False
+    resolve({"receiver.test": [["10.20.30.40"]]})
+
+    send(ping)
+
+    assert receiver.requests == []
+    assert WebhookDelivery.objects.get(pk=ping.pk).last_error == (
+        "Refused: 10.20.30.40 (receiver.test) is in 10.0.0.0/8, a private network "
+        "(GATEHOUSE_WEBHOOK_ALLOW_PRIVATE is off)")
+
+
+def test_a_name_resolving_to_this_servers_own_address_is_refused_at_delivery(
+    named_ping, receiver, resolve, settings, monkeypatch
+):
+    from webhooks import destinations
+
+    ping = named_ping()
+    settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(destinations, "own_addresses", lambda: frozenset({destinations.normalised("203.0.113.7")}))
+    resolve({"receiver.test": [["203.0.113.7"]]})
+
+    send(ping)
+
+    assert receiver.requests == []
+    assert "203.0.113.7 (receiver.test) is this server's own address" in WebhookDelivery.objects.get(pk=ping.pk).last_error
+
+
 def test_the_operator_may_block_private_ranges_or_nothing_at_all(governance_admin, settings):
+    settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = True
     settings.WEBHOOKS_BLOCKED_NETWORKS = [*DEFAULT_BLOCKS, "10.0.0.0/8"]
     with pytest.raises(ValidationError):
         create(governance_admin, "https://10.0.0.5/hooks")
@@ -317,6 +368,7 @@ def tls_receiver(tmp_path):
 def test_https_to_a_name_verifies_the_certificate_against_that_name(tls_receiver, resolve, settings, monkeypatch):
     port, cert = tls_receiver
     settings.WEBHOOKS_BLOCKED_NETWORKS = []
+    settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE = True
     resolve({"receiver.test": [["127.0.0.1"]], "impostor.test": [["127.0.0.1"]]})
     monkeypatch.setattr(sender, "_opener", sender.build_opener(tls_context=ssl.create_default_context(cafile=cert)))
 

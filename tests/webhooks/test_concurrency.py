@@ -43,7 +43,7 @@ def test_deleting_a_webhook_while_a_change_delivers_to_it_neither_deadlocks_nor_
     those inserts through, and a delete removes rows only once it holds the chain."""
     hook, _ = subscription_create(actor=governance_admin, name="feed", target_url="https://hooks.example.test/x",
                                   events=["incident.opened"])
-    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *args, **kwargs: None)
     deleting = threading.Event()
     real_audit = services.audit_record_many
 

@@ -218,3 +218,32 @@ def test_a_lapsed_claim_is_picked_up_again_by_the_sweep(ping, receiver, django_c
     delivery = WebhookDelivery.objects.get(pk=ping.pk)
     assert (delivery.status, delivery.attempts, len(receiver.requests)) == ("succeeded", 2, 1)
     assert json.loads(receiver.requests[0].body)["id"] == str(ping.pk)
+
+
+def test_the_log_keeps_only_a_short_one_line_excerpt_of_the_answer(ping, receiver, client, governance_admin):
+    """Issue 16: 500 characters of the answer were a read-back channel into internal services."""
+    receiver.answer((500, "<html><script>alert(1)</script>\r\n\x1b[31mSECRET-ROW-1\x00\t" + "z" * 1000 + "TAIL"))
+
+    send(ping)
+
+    delivery = WebhookDelivery.objects.get(pk=ping.pk)
+    excerpt = delivery.last_response_excerpt
+    assert len(excerpt) <= 120 and "TAIL" not in excerpt
+    assert not [char for char in excerpt if ord(char) < 32 or ord(char) == 127], repr(excerpt)
+    assert excerpt.startswith("<html><script>alert(1)</script> [31mSECRET-ROW-1 zzz")
+    assert delivery.attempt_log.get().response_excerpt == excerpt
+    client.force_login(governance_admin)
+    page = client.get(delivery.get_absolute_url()).content.decode()
+    assert "HTTP 500" in page and "&lt;script&gt;alert(1)" in page and "<script>alert(1)" not in page
+
+
+def test_a_name_that_does_not_resolve_reads_as_words_not_an_errno(governance_admin, receiver, settings):
+    subscription, _ = subscription_create(actor=governance_admin, name="typo", events=["incident.opened"],
+                                          target_url="http://no-such-receiver.invalid/x")
+    delivery = subscription_ping(actor=governance_admin, subscription=subscription)
+
+    send(delivery)
+
+    error = WebhookDelivery.objects.get(pk=delivery.pk).last_error
+    assert error == "The receiver's host name could not be resolved (DNS lookup failed)."
+    assert "Errno" not in error and "gaierror" not in error

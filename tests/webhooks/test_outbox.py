@@ -11,7 +11,7 @@ from approvals.defaults import install_default_policies
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
 from freshness.models import SweepLock
 from freshness.services import freshness_sweep
-from registry import extensions
+from registry import extensions, queueing
 from registry.services import audit_record, team_create
 from tests.freshness.world import crowd
 from tests.webhooks.conftest import events_delivered
@@ -58,10 +58,16 @@ def test_when_queueing_fails_the_change_commits_and_the_sweep_sends_the_delivery
     subscribe, receiver, new_version, monkeypatch, django_capture_on_commit_callbacks,
 ):
     subscribe()
+    conf = tasks.deliver_webhook.app.conf
     with monkeypatch.context() as patched:
-        patched.setattr(tasks.deliver_webhook, "delay", broker_down)
-        with django_capture_on_commit_callbacks(execute=True):
-            version = new_version()
+        patched.setattr(tasks.deliver_webhook, "apply_async", broker_down)
+        conf.task_always_eager = False  # sent to the broker, which refuses
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                version = new_version()
+        finally:
+            conf.task_always_eager = True
+            queueing.reset()
 
     assert version.status == "submitted"
     delivery = WebhookDelivery.objects.get()

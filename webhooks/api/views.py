@@ -5,6 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from registry.api.idempotency import IdempotentPostMixin
 from webhooks import selectors, services
 from webhooks.api import serializers as s
 from webhooks.filters import DeliveryFilter, SubscriptionFilter
@@ -16,7 +17,7 @@ def _accepted(request, delivery):
     return Response(s.DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SubscriptionViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Webhook subscriptions you may see: governance admins and auditors all, product owners and ML
     engineers their teams'. Changing one needs governance, or a product or ML role in its team."""
 
@@ -64,7 +65,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return _accepted(request, services.subscription_ping(actor=request.user, subscription=self.get_object()))
 
 
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeliveryViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Deliveries of the subscriptions you may see, newest first; a delivery's payload and every attempt."""
 
     serializer_class = s.DeliverySerializer
