@@ -33,6 +33,7 @@ import random
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,13 @@ def parse_args():
                              "first computed by a request (a miss: the feature's routes, eight queries)")
     parser.add_argument("--cache-seconds", type=int, default=0,
                         help="ROUTING_CACHE_SECONDS for the server (default: the app's own, 300 s)")
+    parser.add_argument("--soak", type=int, default=0, metavar="SECONDS",
+                        help="Gatehouse only: after one warm-up, wrk for SECONDS in windows of --window seconds at "
+                             "the highest --concurrency (keep-alive), each window's throughput and the lowest as a "
+                             "share of the steady one (the median window); target: no window below 80%%")
+    parser.add_argument("--window", type=int, default=30, help="seconds per soak window (default 30)")
+    parser.add_argument("--cache-url", default=CACHE_URL,
+                        help=f"the server's Redis, flushed before the run (default {CACHE_URL})")
     parser.add_argument("--mlflow-workers", type=int, default=4, help="mlflow server --workers (default 4)")
     parser.add_argument("--mlflow-venv", default=str(ROOT / "var" / "bench" / "mlflow-venv"),
                         help="MLflow's virtualenv, created with pip when missing (default var/bench/mlflow-venv)")
@@ -108,6 +116,7 @@ def parse_args():
 
 
 ARGS = parse_args()
+CACHE_URL = ARGS.cache_url
 
 # Settings for this process (data generation), before Django starts. bench/freshness_sweep.py sets up
 # Django the same way when imported (debug off, throwaway key, in-memory broker); its database helpers
@@ -686,6 +695,41 @@ def measure(server: Server, target: str, regions: list[str], token: str | None, 
     return rows
 
 
+def soak(server: Server, regions: list[str], token: str) -> list[dict]:
+    """One warm-up has run; wrk for ``--soak`` seconds in windows of ``--window`` seconds (one wrk run each,
+    back to back), so a dip (every cached answer expiring together) shows in the window it happens in."""
+    connections = max(int(c) for c in ARGS.concurrency.split(",") if c.strip())
+    script = lua_script("gatehouse", regions, token, close=False, connections=connections)
+    windows = []
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < ARGS.soak:
+            at = time.monotonic() - started
+            seconds = max(1, min(ARGS.window, round(ARGS.soak - at)))
+            figures = wrk(server.port, script, connections, seconds)
+            window = {"at": at, "rps": figures["requests"] / (figures["duration_us"] / 1e6),
+                      "p99": figures["p99_us"] / 1000, "errors": figures["non2xx"] + figures["connect"]
+                      + figures["read"] + figures["write"] + figures["timeout"]}
+            windows.append(window)
+            say(f"  {at:6.0f} s  {window['rps']:8.1f} req/s  p99 {window['p99']:7.2f} ms  errors {window['errors']}")
+    finally:
+        script.unlink(missing_ok=True)
+    return windows
+
+
+def soak_verdict(windows: list[dict]) -> bool:
+    if not windows:
+        return False
+    steady = statistics.median(window["rps"] for window in windows)
+    lowest = min(windows, key=lambda window: window["rps"])
+    share = lowest["rps"] / steady
+    say(f"{'PASS' if share >= 0.8 else 'MISS'}  soak over {ARGS.soak} s in {ARGS.window} s windows: lowest "
+        f"{lowest['rps']:.0f} req/s (at {lowest['at']:.0f} s) = {100 * share:.0f}% of the steady {steady:.0f} req/s "
+        f"(the median window; target >= 80%), highest p99 {max(window['p99'] for window in windows):.1f} ms, "
+        f"errors {sum(window['errors'] for window in windows)}")
+    return share >= 0.8
+
+
 def warm_up(server: Server, target: str, regions: list[str], token: str | None, passes: int, limit: int) -> None:
     """Walks every key ``passes`` times at concurrency 16 (or for ``limit`` seconds, whichever ends first)."""
     done_file = VAR / f"wrk-{target}-warm-up.done"
@@ -906,6 +950,7 @@ def main() -> int:
     servers: list[Server] = []
     rows: list[dict] = []
     descriptions: dict[str, str] = {}
+    windows: list[dict] = []
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -932,7 +977,7 @@ def main() -> int:
         else:
             regions = ["-"]
         python = None
-        if ARGS.only != "gatehouse":
+        if ARGS.only != "gatehouse" and not ARGS.soak:
             python = mlflow_python()
             version = subprocess.run([str(python), "-c", "import mlflow; print(mlflow.__version__)"],
                                      capture_output=True, text=True, env=mlflow_env()).stdout.strip()
@@ -954,10 +999,15 @@ def main() -> int:
             if not ARGS.cold:
                 prewarm(server)
             warm_up(server, "gatehouse", regions, token, ARGS.warmup_passes or 1, ARGS.warmup_limit)
-            rows += measure(server, "gatehouse", regions, token, DB)
+            if ARGS.soak:
+                say(f"  soak: {ARGS.soak} s at concurrency {max(int(c) for c in ARGS.concurrency.split(',') if c.strip())}"
+                    f" (keep-alive) in {ARGS.window} s windows, starting {ARGS.warmup_limit} s at most after routing_warm")
+                windows = soak(server, regions, token)
+            else:
+                rows += measure(server, "gatehouse", regions, token, DB)
             server.stop()
 
-        if ARGS.only != "gatehouse":
+        if ARGS.only != "gatehouse" and not ARGS.soak:
             say("")
             say("== MLflow ==")
             server = mlflow_server(python)
@@ -974,8 +1024,12 @@ def main() -> int:
         for server in servers:
             server.stop()
 
-    print_table(rows, descriptions)
-    ok = verdict(rows)
+    if ARGS.soak:
+        say("")
+        ok = soak_verdict(windows)
+    else:
+        print_table(rows, descriptions)
+        ok = verdict(rows)
     if ARGS.profile and ARGS.only != "mlflow":
         say("")
         say("== Profile ==")

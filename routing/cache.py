@@ -23,6 +23,26 @@ and stamp first, then the database, then storing under them means a write that c
 decision is computed leaves it under values that are already gone. Entries also expire after
 ``ROUTING_CACHE_SECONDS`` and when the evidence they relied on would go stale, and when the shared
 cache cannot be reached nothing is served from memory.
+
+**Renewed ahead, not left to expire together.** A warm-up stores the whole registry at once, so without
+renewal every answer expired within the same minute, and requests recomputed 15,000 decisions while the
+router waited (throughput fell to a fifth). So each entry also carries a moment to renew it, drawn at
+random between half and nine tenths of its life: the first request past it that wins a short lock in
+the shared cache (``claim_renewal``: ``cache.add``, one request in the fleet) recomputes the feature's
+routes and stores them again, while every other request keeps being served the current answer (and
+takes the renewed one from the shared cache when it looks again). The random moment spreads the
+renewals of a warm-up over minutes. We chose this over answers that live until a stamp changes
+because the bounded life is what limits a change made behind the app's back, or an invalidation lost
+while the shared cache was down. An entry whose life is cut short by its evidence going stale is not
+renewed ahead: recomputing it earlier would give the same answer with the same end, so it expires at
+that moment and the next request computes what stale evidence means; no answer outlives its evidence.
+
+**Slugs that name nothing leave nothing behind.** A feature's stamp is made when its decisions are
+computed (or warmed), not when someone asks: a request reads the stamp and, when the feature has none,
+the one stamp shared by every unknown target (``UNKNOWN_KEY``). An answer for an unknown feature or
+region is kept in this process's memory only, under that shared stamp (a new feature renews the epoch,
+a renamed one renews it too: ``invalidate_features``), and a stamp made for a slug that turned out to
+name no feature is deleted again. Random slugs and regions cost the shared cache no key of their own.
 """
 
 from __future__ import annotations
@@ -43,10 +63,21 @@ log = logging.getLogger(__name__)
 
 EPOCH_KEY = "gatehouse:routing:epoch"
 FEATURE_KEY = "gatehouse:routing:feature:"
+# The stamp of every target that names no feature (or no region): one key, whatever is asked.
+UNKNOWN_KEY = "gatehouse:routing:unknown"
+# What a reader gets instead of a feature's stamp when the feature has none: this prefix and the unknown
+# stamp. No feature's decision is ever stored under it (those are stored under the feature's own stamp).
+NO_STAMP = "?"
+RENEW_KEY = "gatehouse:routing:renew:"
 # A feature's stamp lapses after a day without change (then a new one is made and its decisions are
-# computed again): stamps made for slugs that name no feature do not pile up in the shared cache.
+# computed again).
 STAMP_SECONDS = 24 * 3600
 MAX_ENTRIES = 100_000
+# Entries are renewed at a random moment in this part of their life (see the module's docstring).
+RENEW_FROM, RENEW_TO = 0.5, 0.9
+# How long one request holds the right to renew an entry; others serve the current answer meanwhile and
+# look in the shared cache again after this long.
+RENEW_LOCK_SECONDS = 10
 
 # Audited actions that change neither a decision nor who may ask for one.
 IRRELEVANT_ACTIONS = frozenset({
@@ -100,7 +131,7 @@ class ProcessCache:
     """Entries made under one epoch; a new epoch empties it. Thread-safe enough: a dict per epoch.
 
     An entry may also carry a ``stamp`` (a decision: its feature's stamp), and is then returned only
-    to a reader who presents the same stamp."""
+    to a reader who presents the same stamp, and a ``renew_at`` (when to renew it ahead of expiry)."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -108,14 +139,19 @@ class ProcessCache:
         self._entries: dict = {}
 
     def get(self, epoch, key, now: float, stamp=None):
+        entry = self.entry(epoch, key, now, stamp)
+        return None if entry is None else entry[2]
+
+    def entry(self, epoch, key, now: float, stamp=None):
+        """``(expires, renew_at, value)`` if current for this epoch and stamp, else None."""
         if epoch is None or epoch != self._epoch:
             return None
         entry = self._entries.get(key)
         if entry is None or entry[0] <= now or entry[1] != stamp:
             return None
-        return entry[2]
+        return entry[0], entry[3], entry[2]
 
-    def put(self, epoch, key, value, expires: float, stamp=None) -> None:
+    def put(self, epoch, key, value, expires: float, stamp=None, renew_at: float | None = None) -> None:
         if epoch is None:
             return
         with self._lock:
@@ -123,7 +159,7 @@ class ProcessCache:
                 self._epoch, self._entries = epoch, {}
             elif len(self._entries) >= MAX_ENTRIES:
                 self._entries = {}
-            self._entries[key] = (expires, stamp, value)
+            self._entries[key] = (expires, stamp, value, renew_at)
 
     def clear(self) -> None:
         with self._lock:
@@ -140,8 +176,8 @@ def _shared_key(epoch, key) -> str:
 
 
 def shared_get(epoch, key, stamp):
-    """A decision another process computed under this epoch and feature stamp: ``(value, seconds left)``
-    or None."""
+    """A decision another process computed under this epoch and feature stamp: ``(value, seconds left,
+    seconds until it is due for renewal or None)``, or None."""
     if epoch is None:
         return None
     shared_key = _shared_key(epoch, key)
@@ -151,28 +187,48 @@ def shared_get(epoch, key, stamp):
         return None
     if found is None:
         return None
-    value, expires_at, made_under = found
-    left = expires_at - time.time()
-    return (value, left) if left > 0 and made_under == stamp else None
+    value, expires_at, made_under, *renew = found  # (entries shared before renewal had no renew_at)
+    wall = time.time()
+    left = expires_at - wall
+    renew_in = renew[0] - wall if renew and renew[0] is not None else None
+    return (value, left, renew_in) if left > 0 and made_under == stamp else None
 
 
-def lifetime(valid_for: float | None = None) -> float:
-    """How long to keep an entry: ``ROUTING_CACHE_SECONDS`` less up to a fifth, so entries made together
-    (a warm-up, a bulk fill) do not all expire in the same second; never past ``valid_for``."""
+def lifetime(valid_for: float | None = None) -> tuple[float, float | None]:
+    """How long to keep an entry, and after how long to renew it (None: never ahead of expiry).
+
+    ``ROUTING_CACHE_SECONDS`` less up to a fifth, so entries made together (a warm-up, a bulk fill) do not
+    all expire in the same second, renewed at a random moment between ``RENEW_FROM`` and ``RENEW_TO`` of
+    that. Never past ``valid_for`` (when the evidence goes stale): such an entry is not renewed ahead,
+    since recomputing it earlier would end at the same moment."""
     seconds = settings.ROUTING_CACHE_SECONDS * random.uniform(0.8, 1.0)
-    return seconds if valid_for is None else min(seconds, valid_for)
+    if valid_for is not None and valid_for <= seconds:
+        return valid_for, None
+    return seconds, seconds * random.uniform(RENEW_FROM, RENEW_TO)
+
+
+def claim_renewal(epoch, key) -> bool:
+    """Whether this request renews the entry: true for one request in the fleet per
+    ``RENEW_LOCK_SECONDS`` (a lock in the shared cache that lapses by itself)."""
+    try:
+        return bool(cache.add(RENEW_KEY + _shared_key(epoch, key).rsplit(":", 1)[1], 1, timeout=RENEW_LOCK_SECONDS))
+    except Exception:
+        return False  # the shared cache is failing: keep serving the current answer
 
 
 def shared_put_many(epoch, entries: dict) -> None:
     """Share decisions with the other processes (one computation per epoch, not one per process), in one
-    round trip. ``entries``: key -> (value, seconds to keep it, its feature's stamp)."""
-    entries = {key: entry for key, entry in entries.items() if entry[1] > 0}
+    round trip. ``entries``: key -> (value, seconds to keep it, its feature's stamp, seconds until it is
+    due for renewal or None). Answers for unknown targets are not shared (random slugs and regions must
+    not grow the shared cache): each process keeps its own."""
+    entries = {key: entry for key, entry in entries.items() if entry[1] > 0 and not is_unknown(entry[0])}
     if epoch is None or not entries:
         return
     wall = time.time()
     try:
         cache.set_many(
-            {_shared_key(epoch, key): (value, wall + left, stamp) for key, (value, left, stamp) in entries.items()},
+            {_shared_key(epoch, key): (value, wall + left, stamp, None if renew_in is None else wall + renew_in)
+             for key, (value, left, stamp, renew_in) in entries.items()},
             timeout=max(1, int(max(entry[1] for entry in entries.values())) + 1),
         )
     except Exception:
@@ -182,6 +238,12 @@ def shared_put_many(epoch, entries: dict) -> None:
 # Set when this process saw the shared cache unreachable (a read failed, or an invalidation could not be
 # written): its first successful read afterwards publishes what was recorded meanwhile (routing.pending).
 _outage_seen = False
+
+
+def is_unknown(value) -> bool:
+    from routing.engine import UnknownTarget
+
+    return isinstance(value, UnknownTarget)
 
 
 def _unreachable():
@@ -210,7 +272,23 @@ def _redis(backend: RedisCache):
 
 
 def get_many(keys: list[str]) -> dict:
-    """``cache.get_many``, without a new client object per call when the cache is Redis."""
+    """``cache.get_many``, without a new client object per call when the cache is Redis. The first
+    successful read after this process saw the cache unreachable publishes, before anything is taken
+    from memory again, the invalidations recorded meanwhile (``routing.pending``)."""
+    global _outage_seen
+    found = _get_many(keys)
+    if _outage_seen:
+        _outage_seen = False
+        from routing import pending
+
+        if pending.publish():
+            decisions.clear()
+            identities.clear()
+            found = _get_many(keys)
+    return found
+
+
+def _get_many(keys: list[str]) -> dict:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return backend.get_many(keys)
@@ -219,23 +297,15 @@ def get_many(keys: list[str]) -> dict:
     return {key: serializer.loads(value) for key, value in zip(keys, values) if value is not None}
 
 
-def stamps(keys: list[str]) -> dict[str, str]:
+def stamps(keys: list[str], found: dict | None = None) -> dict[str, str]:
     """The values of ``keys``, each made (a new random one) where missing: an evicted or lapsed stamp
-    comes back as a new value, so entries made under the old one are never taken for current."""
-    global _outage_seen
-    found = get_many(keys)
-    if _outage_seen:  # the cache is back: publish any invalidation it missed before trusting memory again
-        _outage_seen = False
-        from routing import pending
-
-        if pending.publish():
-            decisions.clear()
-            identities.clear()
-            found = get_many(keys)
+    comes back as a new value, so entries made under the old one are never taken for current.
+    ``found``: the values already read, if any."""
+    found = get_many(keys) if found is None else found
     for key in keys:
         if found.get(key) is None:
             fresh = uuid.uuid4().hex
-            timeout = None if key == EPOCH_KEY else STAMP_SECONDS
+            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY) else STAMP_SECONDS
             found[key] = fresh if cache.add(key, fresh, timeout=timeout) else cache.get(key)
     return found
 
@@ -251,13 +321,41 @@ def current_epoch():
 
 def current_stamps(feature_slug: str) -> tuple[str | None, str | None]:
     """The shared epoch and this feature's stamp, in one round trip; (None, None) when the shared cache
-    is unreachable. A decision is current while both are what they were when it was computed."""
+    is unreachable. A decision is current while both are what they were when it was computed.
+
+    A slug without a stamp (no such feature, or one not computed for a day) gets ``NO_STAMP`` and the
+    stamp shared by unknown targets: nothing is made for it here (``feature_stamp`` makes one when its
+    decisions are computed)."""
+    feature_key = _feature_key(feature_slug)
     try:
-        found = stamps([EPOCH_KEY, _feature_key(feature_slug)])
+        found = get_many([EPOCH_KEY, feature_key, UNKNOWN_KEY])
+        if found.get(feature_key) is not None:
+            return stamps([EPOCH_KEY], found)[EPOCH_KEY], found[feature_key]
+        found = stamps([EPOCH_KEY, UNKNOWN_KEY], found)
     except Exception:
         _unreachable()
         return None, None
-    return found[EPOCH_KEY], found[_feature_key(feature_slug)]
+    return found[EPOCH_KEY], NO_STAMP + found[UNKNOWN_KEY]
+
+
+def feature_stamp(feature_slug: str, stamp: str | None) -> str | None:
+    """The stamp to compute this feature's decisions under: ``stamp`` as read, or when it had none, a new
+    one made now (before the database is read, so a change committed meanwhile replaces it)."""
+    if stamp is None or not stamp.startswith(NO_STAMP):
+        return stamp
+    try:
+        return stamps([_feature_key(feature_slug)])[_feature_key(feature_slug)]
+    except Exception:
+        _unreachable()
+        return None
+
+
+def forget_stamp(feature_slug: str) -> None:
+    """The slug named no feature: drop the stamp made to compute it (dropping a stamp only invalidates)."""
+    try:
+        cache.delete(_feature_key(feature_slug))
+    except Exception:
+        log.warning("routing cache unreachable: stamp of %r not dropped", feature_slug, exc_info=True)
 
 
 def feature_stamps(feature_slugs) -> dict[str, str]:
@@ -302,8 +400,11 @@ def invalidate() -> None:
 def invalidate_features(feature_slugs) -> None:
     """New stamps for these features: their decisions are recomputed on the next request, in every
     process; the rest of the registry's stay."""
+    stamps = {_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}
     try:
-        cache.set_many({_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}, timeout=STAMP_SECONDS)
+        cache.set_many(stamps, timeout=STAMP_SECONDS)
+        # A renamed feature's new slug was unknown a moment ago: answers kept for unknown targets go too.
+        cache.set(UNKNOWN_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:
         _not_published("features " + ", ".join(feature_slugs))
 
