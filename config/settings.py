@@ -269,9 +269,13 @@ if _cache_url.startswith("file://"):
 elif _cache_url:
     # Every cache call gives up after CACHE_TIMEOUT_SECONDS: a Redis that is down or hangs costs a request
     # that long, and each caller falls back (sign-in counts in memory, resolve reads the database).
+    # After a failure, calls to that Redis fail at once for CACHE_RETRY_SECONDS (config.cache): one request
+    # per process pays the timeout, the others fall back straight away.
     CACHE_TIMEOUT_SECONDS = float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5"))
+    CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
-                          "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                          "OPTIONS": {"pool_class": "config.cache.FailFastConnectionPool",
+                                      "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
                                       "socket_timeout": CACHE_TIMEOUT_SECONDS}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -123,7 +123,10 @@ def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
     """Per day: how many visible features were snapshotted, how many were ready, their mean score (one query,
     kept in the shared cache until snapshots are written again: at scale it reads 90 days of every feature)."""
     key = history_key(user, days)
-    found = cache.get(key) if key else None
+    try:
+        found = cache.get(key) if key else None
+    except Exception:  # the shared cache stopped answering since the key was read: compute, keep nothing
+        found = key = None
     if found is not None:
         return found
     since = timezone.localdate() - timedelta(days=days - 1)
@@ -134,7 +137,10 @@ def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
         .order_by("day")
     )
     if key:
-        cache.set(key, rows, timeout=settings.READINESS_CACHE_SECONDS)
+        try:
+            cache.set(key, rows, timeout=settings.READINESS_CACHE_SECONDS)
+        except Exception:
+            pass  # unreachable: computed again next time
     return rows
 
 

@@ -28,10 +28,15 @@ def forget_caches():
     """Empty the shared cache and the per-process routing caches."""
     from django.core.cache import cache as shared
 
+    from config.cache import forget as forget_unreachable_servers
+    from registry.views.auth import local_counts
     from routing import cache
 
     cache.decisions.clear()
     cache.identities.clear()
+    cache._outage_seen = False
+    local_counts.clear()  # sign-in failures counted in memory while a test's cache was down
+    forget_unreachable_servers()
     shared.clear()
 
 
