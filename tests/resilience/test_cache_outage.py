@@ -13,16 +13,11 @@ from django.urls import reverse
 
 from config.cache import forget
 from routing import cache as routing_cache
+from tests.faults import closed_port
 from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"
 
-
-def closed_port() -> int:
-    """A local port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Silent:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import time
 from datetime import timedelta
 
@@ -27,6 +26,7 @@ from registry.models import AuditEvent, Deployment, DeploymentEvent, Notificatio
 from registry import queueing
 from registry.services import audit_verify
 from routing import cache as routing_cache
+from tests.faults import closed_port
 from tests.freshness.test_worker_integration import (  # noqa: F401 - fixtures
     broker,
     database_url,
@@ -57,12 +57,6 @@ def assert_no_leak(response):
     text = response.content.decode(errors="replace")
     assert not [marker for marker in LEAK_MARKERS if marker in text], text[:2000]
 
-
-def closed_port() -> int:
-    """A local port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- (a) the database connection drops mid-request -----------------------------------------------

@@ -7,7 +7,6 @@ process that saw the outage. These run against a real Redis (a database of its o
 is that the old epoch is still there when it comes back."""
 
 import os
-import socket
 
 import pytest
 from django.core.cache import cache as shared
@@ -18,17 +17,13 @@ from registry.services import api_token_revoke
 from routing import cache as routing_cache
 from routing.models import UnpublishedInvalidation
 from routing.tasks import publish_pending_invalidations
+from tests.faults import closed_port
 from tests.routing.conftest import backup_vendor, bearer, live, pins, resolve, uk  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REDIS = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/8"
 
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis(url):

@@ -14,17 +14,13 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from registry.views.auth import local_counts
+from tests.faults import closed_port
 from tests.factories import PASSWORD, UserFactory
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
 WRONG = "wrong-password-123"
 
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -5,21 +5,14 @@ import json
 
 import pytest
 from django.db import IntegrityError
-from rest_framework.test import APIClient
 
 from registry.models import AIFeature, AuditEvent
 from registry.services import api_token_create
 from tests.concurrency import run_at_once
+from tests.security.test_bad_input import api_as
 from tests.factories import FeatureFactory
 
 FEATURES = "/api/v1/features/"
-
-
-def api_as(user):
-    _, raw = api_token_create(actor=user, user=user, name="no-500s")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def feature_body(team, owner, **changes):
