@@ -3,16 +3,20 @@ import time
 import uuid
 
 from django.conf import settings
-from django.contrib.auth import REDIRECT_FIELD_NAME, user_logged_in
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout, user_logged_in
 from django.contrib.auth.middleware import (
     LoginRequiredMiddleware as DjangoLoginRequiredMiddleware,
 )
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect
+from django.db import IntegrityError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from registry import error_codes
 from registry.audit_context import audit_context
 from registry.choices import AuditSource
 
@@ -72,7 +76,7 @@ class RejectNulMiddleware:
     PostgreSQL cannot hold or compare a string with NUL in it, so one in ``?q=`` or ``?feature=`` reached
     the database as an error (a 500) on any page that filters by it. One rule here instead of a check in
     every view that reads the query: nothing legitimate ever sends one. (Form and JSON fields are checked
-    by their fields' own validators.) The check is a substring test: cheap enough to run first."""
+    by their fields' own validators.) The check is a substring test, cheap on every request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -80,11 +84,7 @@ class RejectNulMiddleware:
     def __call__(self, request):
         if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path_info:
             if request.path_info.startswith("/api/"):
-                from django.http import JsonResponse
-
-                return JsonResponse({"detail": NUL_REFUSED, "code": "invalid"}, status=400)
-            from django.shortcuts import render
-
+                return JsonResponse({"detail": NUL_REFUSED, "code": error_codes.INVALID}, status=400)
             return render(request, "400.html", {"message": NUL_REFUSED}, status=400)
         return self.get_response(request)
 
@@ -118,12 +118,8 @@ class ConcurrentWriteMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.db import IntegrityError
-
         if not isinstance(exception, IntegrityError) or request.path_info.startswith("/api/"):
             return None
-        from django.shortcuts import render
-
         return render(request, "409.html", status=409)
 
 
@@ -147,9 +143,6 @@ class IdleSessionMiddleware:
             now = int(time.time())
             seen = request.session.get(SEEN_KEY)
             if isinstance(seen, int) and now - seen > timeout:
-                from django.contrib import messages
-                from django.contrib.auth import logout
-
                 logout(request)
                 messages.info(request, f"You were signed out after {max(1, timeout // 60)} minutes without activity. "
                                        "Sign in again to go on.")
