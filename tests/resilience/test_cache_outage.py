@@ -3,8 +3,6 @@ load, and an invalidation that could not be published during the outage is not l
 
 from __future__ import annotations
 
-import socket
-import threading
 
 import pytest
 from django.conf import settings
@@ -13,45 +11,11 @@ from django.urls import reverse
 
 from config.cache import forget
 from routing import cache as routing_cache
-from tests.faults import closed_port
+from tests.faults import Silent, closed_port, redis_caches
 from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"
 
-
-
-class Silent:
-    """A server that accepts connections and never answers: a Redis that hangs."""
-
-    def __init__(self):
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
-        self.held: list[socket.socket] = []
-        self.thread = threading.Thread(target=self.accept, daemon=True)
-        self.thread.start()
-
-    def accept(self):
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            self.held.append(connection)
-
-    def close(self):
-        self.server.close()
-        for connection in self.held:
-            connection.close()
-
-
-def redis_caches(url: str) -> dict:
-    """The production cache settings (config.settings) on ``url``."""
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                        "OPTIONS": {"pool_class": "config.cache.FailFastConnectionPool",
-                                    "socket_connect_timeout": getattr(settings, "CACHE_TIMEOUT_SECONDS", 0.2),
-                                    "socket_timeout": getattr(settings, "CACHE_TIMEOUT_SECONDS", 0.2)}}}
 
 
 @pytest.fixture(params=["down", "hanging"])

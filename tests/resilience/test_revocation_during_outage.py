@@ -17,7 +17,7 @@ from registry.services import api_token_revoke
 from routing import cache as routing_cache
 from routing.models import UnpublishedInvalidation
 from routing.tasks import publish_pending_invalidations
-from tests.faults import closed_port
+from tests.faults import closed_port, redis_caches
 from tests.routing.conftest import backup_vendor, bearer, live, pins, resolve, uk  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,10 +27,7 @@ REDIS = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 
 
 
 def redis(url):
-    return override_settings(CACHES={"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
-    }})
+    return override_settings(CACHES=redis_caches(url, timeout=0.3))
 
 
 @pytest.fixture

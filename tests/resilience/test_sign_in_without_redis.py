@@ -2,10 +2,8 @@
 still limited (in the process's memory), and nothing waits longer than the cache timeout. Also: Django
 admin's sign-in shares the limit, and an idle session ends."""
 
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from registry.views.auth import local_counts
-from tests.faults import closed_port
+from tests.faults import Silent, closed_port, redis_caches
 from tests.factories import PASSWORD, UserFactory
 
 LOGIN = "/accounts/login/"
@@ -33,10 +31,7 @@ def fresh_counts():
 
 
 def redis_at(url):
-    return override_settings(CACHES={"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
-    }})
+    return override_settings(CACHES=redis_caches(url, timeout=0.3))
 
 
 @pytest.fixture
@@ -48,29 +43,10 @@ def redis_down():
 @pytest.fixture
 def redis_hanging():
     """A server that accepts connections and never answers: Redis stuck, or a black-holed network."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(50)
-    held = []
-    stop = threading.Event()
-
-    def accept():
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    with redis_at(f"redis://127.0.0.1:{listener.getsockname()[1]}/0"):
+    silent = Silent()
+    with redis_at(f"redis://127.0.0.1:{silent.port}/0"):
         yield
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    listener.close()
+    silent.close()
 
 
 def sign_in(client, username, password, path=LOGIN, address="10.0.0.7"):
