@@ -136,3 +136,30 @@ def test_a_page_of_evidence_from_many_restricted_features_costs_one_insert(ml_en
     inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "registry_readrecord"')]
     assert len(inserts) == 1
     assert ReadRecord.objects.filter(what="evidence").count() == 5
+
+
+@pytest.mark.parametrize("url", ["/audit/reads/", "/api/v1/read-records/"])
+def test_the_read_log_costs_the_same_queries_for_2_or_12_records(client, governance_admin, team, eu, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    def add(count):
+        start = ReadRecord.objects.count()
+        for n in range(start, start + count):
+            feature = FeatureFactory(slug=f"secret-{n}", team=team, restricted=True, regions=[eu])
+            ReadRecord.objects.create(at=timezone.now(), user_id=governance_admin.pk, username="gia-governance",
+                                      feature=feature, what="feature", source="web")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    client.force_login(governance_admin)
+    client.get("/")  # the session's once-per-sign-in work
+    add(2)
+    few = queries()
+    add(10)
+
+    assert queries() == few
