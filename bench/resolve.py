@@ -92,7 +92,8 @@ def parse_args():
                         help="skip 'manage.py routing_warm' before the request warm-up: every decision is then "
                              "first computed by a request (a miss: the feature's routes, eight queries)")
     parser.add_argument("--cache-seconds", type=int, default=0,
-                        help="ROUTING_CACHE_SECONDS for the server (default: the app's own, 300 s)")
+                        help="ROUTING_CACHE_SECONDS for the server (default: the app's own, 300 s): how long the "
+                             "shared cache offers a decision to other processes")
     parser.add_argument("--soak", type=int, default=0, metavar="SECONDS",
                         help="Gatehouse only: after one warm-up, wrk for SECONDS in windows of --window seconds at "
                              "the highest --concurrency (keep-alive), each window's throughput and the lowest as a "

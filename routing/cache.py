@@ -20,22 +20,24 @@ A decision one process computes is also put in the shared cache, so the others t
 computes every route of the feature at once (its regions and environments cost the same queries as
 one), and ``manage.py routing_warm`` fills the shared cache for the whole registry. Reading the epoch
 and stamp first, then the database, then storing under them means a write that commits while a
-decision is computed leaves it under values that are already gone. Entries also expire after
-``ROUTING_CACHE_SECONDS`` and when the evidence they relied on would go stale, and when the shared
-cache cannot be reached nothing is served from memory.
+decision is computed leaves it under values that are already gone. When the shared cache cannot be
+reached nothing is served from memory.
 
-**Renewed ahead, not left to expire together.** A warm-up stores the whole registry at once, so without
-renewal every answer expired within the same minute, and requests recomputed 15,000 decisions while the
-router waited (throughput fell to a fifth). So each entry also carries a moment to renew it, drawn at
-random between half and nine tenths of its life: the first request past it that wins a short lock in
-the shared cache (``claim_renewal``: ``cache.add``, one request in the fleet) recomputes the feature's
-routes and stores them again, while every other request keeps being served the current answer (and
-takes the renewed one from the shared cache when it looks again). The random moment spreads the
-renewals of a warm-up over minutes. We chose this over answers that live until a stamp changes
-because the bounded life is what limits a change made behind the app's back, or an invalidation lost
-while the shared cache was down. An entry whose life is cut short by its evidence going stale is not
-renewed ahead: recomputing it earlier would give the same answer with the same end, so it expires at
-that moment and the next request computes what stale evidence means; no answer outlives its evidence.
+**Kept until something changes, not for a fixed time.** A decision lives as long as its epoch and its
+feature's stamp, and never past the moment the evidence it relied on goes stale (then the next request
+computes what stale evidence means). It has no shorter life: an earlier design kept every answer five
+minutes and renewed it ahead of expiry, and still recomputed the whole registry once per life on the
+request path, so throughput dipped to a third of its steady figure every few minutes after a warm-up
+(``bench/resolve.py --soak``). A fixed life guarded against two things, both handled without it: an
+invalidation lost while the shared cache was down is recorded and published when it is back
+(``routing.pending``), and nothing changes routing facts behind the services' back (the admin is
+read-only for them; after a change made in SQL, ``manage.py routing_warm --invalidate``). The outer
+bound is the stamp itself: it lapses after ``STAMP_SECONDS`` (a day, less up to half, drawn for each
+stamp, so the stamps of a warm-up do not lapse together), and a feature whose stamp lapsed is computed
+again on its next request. Answers for unknown targets and token identities, cheap and made on
+demand, keep the short ``ROUTING_CACHE_SECONDS`` life, and so do decisions in the shared cache: a
+process keeps in its own memory what it took from there, and the shared cache need not hold every
+epoch's decisions for a day.
 
 **Slugs that name nothing leave nothing behind.** A feature's stamp is made when its decisions are
 computed (or warmed), not when someone asks: a request reads the stamp and, when the feature has none,
@@ -68,16 +70,11 @@ UNKNOWN_KEY = "gatehouse:routing:unknown"
 # What a reader gets instead of a feature's stamp when the feature has none: this prefix and the unknown
 # stamp. No feature's decision is ever stored under it (those are stored under the feature's own stamp).
 NO_STAMP = "?"
-RENEW_KEY = "gatehouse:routing:renew:"
-# A feature's stamp lapses after a day without change (then a new one is made and its decisions are
-# computed again).
+# A feature's stamp lapses after a day without change, less up to half (drawn for each stamp, so stamps
+# made together lapse apart); then a new one is made and its decisions are computed again.
 STAMP_SECONDS = 24 * 3600
+STAMP_SPREAD = 0.5
 MAX_ENTRIES = 100_000
-# Entries are renewed at a random moment in this part of their life (see the module's docstring).
-RENEW_FROM, RENEW_TO = 0.5, 0.9
-# How long one request holds the right to renew an entry; others serve the current answer meanwhile and
-# look in the shared cache again after this long.
-RENEW_LOCK_SECONDS = 10
 
 # Audited actions that change neither a decision nor who may ask for one.
 IRRELEVANT_ACTIONS = frozenset({
@@ -131,7 +128,7 @@ class ProcessCache:
     """Entries made under one epoch; a new epoch empties it. Thread-safe enough: a dict per epoch.
 
     An entry may also carry a ``stamp`` (a decision: its feature's stamp), and is then returned only
-    to a reader who presents the same stamp, and a ``renew_at`` (when to renew it ahead of expiry)."""
+    to a reader who presents the same stamp."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -139,19 +136,15 @@ class ProcessCache:
         self._entries: dict = {}
 
     def get(self, epoch, key, now: float, stamp=None):
-        entry = self.entry(epoch, key, now, stamp)
-        return None if entry is None else entry[2]
-
-    def entry(self, epoch, key, now: float, stamp=None):
-        """``(expires, renew_at, value)`` if current for this epoch and stamp, else None."""
+        """The value if current for this epoch and stamp, else None."""
         if epoch is None or epoch != self._epoch:
             return None
         entry = self._entries.get(key)
         if entry is None or entry[0] <= now or entry[1] != stamp:
             return None
-        return entry[0], entry[3], entry[2]
+        return entry[2]
 
-    def put(self, epoch, key, value, expires: float, stamp=None, renew_at: float | None = None) -> None:
+    def put(self, epoch, key, value, expires: float, stamp=None) -> None:
         if epoch is None:
             return
         with self._lock:
@@ -159,7 +152,7 @@ class ProcessCache:
                 self._epoch, self._entries = epoch, {}
             elif len(self._entries) >= MAX_ENTRIES:
                 self._entries = {}
-            self._entries[key] = (expires, stamp, value, renew_at)
+            self._entries[key] = (expires, stamp, value)
 
     def clear(self) -> None:
         with self._lock:
@@ -176,8 +169,8 @@ def _shared_key(epoch, key) -> str:
 
 
 def shared_get(epoch, key, stamp):
-    """A decision another process computed under this epoch and feature stamp: ``(value, seconds left,
-    seconds until it is due for renewal or None)``, or None."""
+    """A decision another process computed under this epoch and feature stamp: ``(value, seconds left)``,
+    or None."""
     if epoch is None:
         return None
     shared_key = _shared_key(epoch, key)
@@ -187,49 +180,35 @@ def shared_get(epoch, key, stamp):
         return None
     if found is None:
         return None
-    value, expires_at, made_under, *renew = found  # (entries shared before renewal had no renew_at)
-    wall = time.time()
-    left = expires_at - wall
-    renew_in = renew[0] - wall if renew and renew[0] is not None else None
-    return (value, left, renew_in) if left > 0 and made_under == stamp else None
+    value, expires_at, made_under = found[:3]
+    left = expires_at - time.time()
+    return (value, left) if left > 0 and made_under == stamp else None
 
 
-def lifetime(valid_for: float | None = None) -> tuple[float, float | None]:
-    """How long to keep an entry, and after how long to renew it (None: never ahead of expiry).
-
-    ``ROUTING_CACHE_SECONDS`` less up to a fifth, so entries made together (a warm-up, a bulk fill) do not
-    all expire in the same second, renewed at a random moment between ``RENEW_FROM`` and ``RENEW_TO`` of
-    that. Never past ``valid_for`` (when the evidence goes stale): such an entry is not renewed ahead,
-    since recomputing it earlier would end at the same moment."""
-    seconds = settings.ROUTING_CACHE_SECONDS * random.uniform(0.8, 1.0)
-    if valid_for is not None and valid_for <= seconds:
-        return valid_for, None
-    return seconds, seconds * random.uniform(RENEW_FROM, RENEW_TO)
-
-
-def claim_renewal(epoch, key) -> bool:
-    """Whether this request renews the entry: true for one request in the fleet per
-    ``RENEW_LOCK_SECONDS`` (a lock in the shared cache that lapses by itself)."""
-    try:
-        return bool(cache.add(RENEW_KEY + _shared_key(epoch, key).rsplit(":", 1)[1], 1, timeout=RENEW_LOCK_SECONDS))
-    except Exception:
-        return False  # the shared cache is failing: keep serving the current answer
+def lifetime(valid_for: float | None = None, *, unknown: bool = False) -> float:
+    """How long to keep an entry: a decision until its stamp lapses (the stamp and the epoch end it
+    sooner when something changes), never past ``valid_for`` (when its evidence goes stale); an answer
+    for an unknown target ``ROUTING_CACHE_SECONDS``."""
+    seconds = settings.ROUTING_CACHE_SECONDS if unknown else STAMP_SECONDS
+    return seconds if valid_for is None else min(valid_for, seconds)
 
 
 def shared_put_many(epoch, entries: dict) -> None:
     """Share decisions with the other processes (one computation per epoch, not one per process), in one
-    round trip. ``entries``: key -> (value, seconds to keep it, its feature's stamp, seconds until it is
-    due for renewal or None). Answers for unknown targets are not shared (random slugs and regions must
-    not grow the shared cache): each process keeps its own."""
+    round trip, for ``ROUTING_CACHE_SECONDS``: a process keeps what it takes in its own memory (with the
+    entry's own end). ``entries``: key -> (value, seconds to keep it, its feature's stamp). Answers for unknown
+    targets are not shared (random slugs and regions must not grow the shared cache): each process keeps
+    its own."""
     entries = {key: entry for key, entry in entries.items() if entry[1] > 0 and not is_unknown(entry[0])}
     if epoch is None or not entries:
         return
     wall = time.time()
     try:
         cache.set_many(
-            {_shared_key(epoch, key): (value, wall + left, stamp, None if renew_in is None else wall + renew_in)
-             for key, (value, left, stamp, renew_in) in entries.items()},
-            timeout=max(1, int(max(entry[1] for entry in entries.values())) + 1),
+            {_shared_key(epoch, key): (value, wall + left, stamp) for key, (value, left, stamp) in entries.items()},
+            # Shared briefly: a process keeps what it took in its own memory, and the shared cache must not
+            # hold every epoch's decisions for a day.
+            timeout=max(1, int(min(settings.ROUTING_CACHE_SECONDS, max(entry[1] for entry in entries.values()))) + 1),
         )
     except Exception:
         log.warning("routing cache unreachable: decisions not shared", exc_info=True)
@@ -305,9 +284,14 @@ def stamps(keys: list[str], found: dict | None = None) -> dict[str, str]:
     for key in keys:
         if found.get(key) is None:
             fresh = uuid.uuid4().hex
-            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY) else STAMP_SECONDS
+            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY) else stamp_seconds()
             found[key] = fresh if cache.add(key, fresh, timeout=timeout) else cache.get(key)
     return found
+
+
+def stamp_seconds() -> int:
+    """A new stamp's life: ``STAMP_SECONDS`` less up to ``STAMP_SPREAD`` of it, drawn for each stamp."""
+    return int(STAMP_SECONDS * random.uniform(1 - STAMP_SPREAD, 1.0))
 
 
 def current_epoch():
@@ -402,7 +386,7 @@ def invalidate_features(feature_slugs) -> None:
     process; the rest of the registry's stay."""
     stamps = {_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}
     try:
-        cache.set_many(stamps, timeout=STAMP_SECONDS)
+        cache.set_many(stamps, timeout=stamp_seconds())
         # A renamed feature's new slug was unknown a moment ago: answers kept for unknown targets go too.
         cache.set(UNKNOWN_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:

@@ -56,9 +56,6 @@ class ResolveFastPathMiddleware:
             return None  # the full path answers: 401 for an expired token, 403 for one without the scope
         answer = services.cached_answer(identity=identity, feature_slug=feature, region_code=region,
                                         environment=environment, stamps=stamps)
-        if answer is services.RENEW:
-            request.routing_renew = True  # this request renews the decision: the full path recomputes it
-            return None
         if answer is None:
             return None
         response = HttpResponse(answer.body, status=answer.status, content_type="application/json")

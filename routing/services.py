@@ -60,17 +60,17 @@ def _cached(decision) -> tuple[Key, Cached, datetime | None]:
     return (facts.environment, facts.feature_slug, facts.region), cached, decision.valid_until()
 
 
-Computed = dict[Key, tuple[Cached | UnknownTarget, float, str, float | None]]
+Computed = dict[Key, tuple[Cached | UnknownTarget, float, str]]
 
 
 def _compute_many(deployments, now: datetime, stamps: dict[str, str]) -> Computed:
     """The decisions of every deployment in a queryset (eight queries), each with how long to keep it, its
-    feature's stamp (read before the database: ``stamps`` by slug) and when to renew it (``cache.lifetime``)."""
+    feature's stamp (read before the database: ``stamps`` by slug)."""
     computed = {}
     for facts in load_facts_many(deployments, now=now):
         key, cached, valid_until = _cached(decide(facts))
-        left, renew_in = cache.lifetime(None if valid_until is None else (valid_until - now).total_seconds())
-        computed[key] = cached, left, stamps.get(facts.feature_slug), renew_in
+        left = cache.lifetime(None if valid_until is None else (valid_until - now).total_seconds())
+        computed[key] = cached, left, stamps.get(facts.feature_slug)
     return computed
 
 
@@ -90,65 +90,44 @@ def _compute(key: Key, stamp, now: datetime) -> Computed:
             valid_for = None if valid_until is None else (valid_until - now).total_seconds()
         except UnknownTarget as unknown:
             cached, valid_for = unknown, None
-        left, renew_in = cache.lifetime(valid_for)
+        left = cache.lifetime(valid_for, unknown=isinstance(cached, UnknownTarget))
         if isinstance(cached, UnknownTarget) and cached.feature_id is None:
             if feature_stamp != stamp:
                 cache.forget_stamp(feature_slug)
-            computed[key] = cached, left, stamp, None
+            computed[key] = cached, left, stamp
         else:
-            computed[key] = cached, left, feature_stamp, renew_in
+            computed[key] = cached, left, feature_stamp
     return computed
 
 
 def _keep(epoch, computed: Computed, clock: float) -> None:
     """Into this process's memory and the shared cache, under the epoch and stamps read before computing."""
-    for key, (cached, left, stamp, renew_in) in computed.items():
-        cache.decisions.put(epoch, key, cached, clock + left, stamp=stamp,
-                            renew_at=None if renew_in is None else clock + renew_in)
+    for key, (cached, left, stamp) in computed.items():
+        cache.decisions.put(epoch, key, cached, clock + left, stamp=stamp)
     cache.shared_put_many(epoch, computed)
-
-
-# What ``_known`` returns to the one request that is to renew a decision due for renewal.
-RENEW = object()
 
 
 def _known(epoch, stamp, key: Key, clock: float):
     """The decision if this process holds it, or another process shared it (kept in memory from now on),
-    under this epoch and feature stamp; else None.
-
-    A decision due for renewal (``cache.lifetime``) is looked for in the shared cache (another process may
-    have renewed it); if it is not there, ``RENEW`` for the one request in the fleet that wins
-    ``cache.claim_renewal`` (it recomputes), and the current decision for every other request (this process
-    looks again ``RENEW_LOCK_SECONDS`` later)."""
-    entry = cache.decisions.entry(epoch, key, clock, stamp=stamp)
-    if entry is not None and (entry[1] is None or clock < entry[1]):
-        return entry[2]
+    under this epoch and feature stamp; else None."""
+    cached = cache.decisions.get(epoch, key, clock, stamp=stamp)
+    if cached is not None:
+        return cached
     shared = cache.shared_get(epoch, key, stamp)
-    if shared is not None:
-        cached, left, renew_in = shared
-        if renew_in is None or renew_in > 0:
-            cache.decisions.put(epoch, key, cached, clock + left, stamp=stamp,
-                                renew_at=None if renew_in is None else clock + renew_in)
-            return cached
-        entry = clock + left, None, cached
-    if entry is None:
+    if shared is None:
         return None
-    if cache.claim_renewal(epoch, key):
-        return RENEW
-    expires, _, cached = entry
-    cache.decisions.put(epoch, key, cached, expires, stamp=stamp,
-                        renew_at=min(expires, clock + cache.RENEW_LOCK_SECONDS))
+    cached, left = shared
+    cache.decisions.put(epoch, key, cached, clock + left, stamp=stamp)
     return cached
 
 
 def resolve(*, user, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION,
-            stamps: tuple | None = None, renew: bool = False, now: datetime | None = None) -> Resolution:
+            stamps: tuple | None = None, now: datetime | None = None) -> Resolution:
     """The configuration that serves ``feature_slug`` in ``region_code`` now, or a refusal with reasons.
 
     Raises ``UnknownTarget`` for an unknown feature or region, and for a feature the user may not see
     (the same answer: a restricted feature's existence is not revealed). No query when cached.
-    ``stamps``: the (epoch, feature stamp) already read for this request, if any. ``renew``: this request
-    won the renewal of its decision on the fast path (``cached_answer`` answered ``RENEW``): recompute it.
+    ``stamps``: the (epoch, feature stamp) already read for this request, if any.
     """
     if environment not in tokens.ENVIRONMENT_CODES:
         raise ValidationError({"environment": f"Choose one of: {', '.join(tokens.ENVIRONMENT_CODES)}."})
@@ -156,8 +135,8 @@ def resolve(*, user, feature_slug: str, region_code: str, environment: str = Env
     key = (environment, feature_slug, region_code)
     clock = time.monotonic()
     epoch, stamp = stamps if stamps is not None else cache.current_stamps(feature_slug)
-    cached = None if renew else _known(epoch, stamp, key, clock)
-    if cached is None or cached is RENEW:
+    cached = _known(epoch, stamp, key, clock)
+    if cached is None:
         computed = _compute(key, stamp, now)
         _keep(epoch, computed, clock)
         cached = computed[key][0]
@@ -200,13 +179,10 @@ def _answer(cached: Cached, environment: str, now: datetime) -> Resolution:
 
 def cached_answer(*, identity, feature_slug: str, region_code: str, environment: str, stamps):
     """The answer if this process holds it under ``stamps`` (epoch, feature stamp), or the shared cache
-    does (one round trip), and the caller may see it; else None (the caller then takes the full path);
-    ``RENEW`` when this request is the one to renew it (the full path then recomputes it: ``resolve(renew=True)``).
+    does (one round trip), and the caller may see it; else None (the caller then takes the full path).
     Never queries the database."""
     epoch, stamp = stamps
     cached = _known(epoch, stamp, (environment, feature_slug, region_code), time.monotonic())
-    if cached is RENEW:
-        return RENEW
     if not isinstance(cached, Cached) or not identity.may_see(cached.feature_id, cached.restricted):
         return None
     return _answer(cached, environment, timezone.now())

@@ -56,8 +56,7 @@ class ResolveView(APIView):
             raise ValidationError(errors)
         try:
             answer = services.resolve(user=request.user, feature_slug=feature, region_code=region,
-                                      environment=environment, stamps=getattr(request, "routing_stamps", None),
-                                      renew=getattr(request, "routing_renew", False))
+                                      environment=environment, stamps=getattr(request, "routing_stamps", None))
         except UnknownTarget as unknown:
             raise NotFound(str(unknown)) from None
         response = HttpResponse(answer.body, status=answer.status, content_type="application/json")

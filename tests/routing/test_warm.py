@@ -36,3 +36,17 @@ def test_warming_decides_every_deployment_so_the_first_resolve_costs_no_decision
 def test_warming_is_refused_when_the_cache_is_this_process_alone(db):
     with pytest.raises(CommandError, match="CACHE_URL is unset"):
         call_command("routing_warm", stdout=StringIO())
+
+
+def test_invalidating_makes_every_process_compute_again_what_it_kept(file_cache, router, live):
+    """After routing data was changed in SQL (nothing audited, so nothing invalidated), ``--invalidate``
+    is how an operator makes the fleet see it: decisions are otherwise kept until something changes."""
+    assert resolve(router).json()["version"]["number"] == live.number
+    live.feature.deployments.filter(region__code="eu").delete()  # behind the services' back
+    assert resolve(router).status_code == 200, "kept: nothing told the processes"
+
+    out = StringIO()
+    call_command("routing_warm", "--invalidate", stdout=out)
+    assert "Started a new epoch" in out.getvalue()
+    answer = resolve(router)
+    assert answer.status_code == 409, answer.content  # not deployed there any more: refused with reasons

@@ -1,6 +1,7 @@
-"""No expiry cliff and no unbounded growth (issue 16): answers are renewed ahead of expiry by one request
-while the others keep being served, an answer never outlives its evidence, and slugs or regions that name
-nothing add no key of their own to the shared cache. Time is a mocked clock: nothing sleeps."""
+"""No expiry cliff and no unbounded growth (issue 16): a decision is kept until its feature or the
+registry changes (or its evidence goes stale), not for a fixed time, so nothing is recomputed in waves
+after a warm-up; stamps made together lapse apart; and slugs or regions that name nothing add no key of
+their own to the shared cache. Time is a mocked clock: nothing sleeps."""
 
 import time
 import uuid
@@ -12,6 +13,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from registry.models import Evaluation
+from django.core.cache.backends import locmem
+
 from routing import cache, middleware, services
 from routing.engine import UnknownTarget
 from tests.routing.conftest import resolve
@@ -43,21 +46,12 @@ class Clock:
         self.offset += seconds
 
 
-class Highest:
-    """``random.uniform`` at its upper bound: a life of exactly ``ROUTING_CACHE_SECONDS``, renewed at 90 %."""
-
-    @staticmethod
-    def uniform(low, high):
-        return high
-
-
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    for module in (cache, services, middleware):
+    for module in (cache, services, middleware, locmem):  # locmem: the shared cache's expiry too
         monkeypatch.setattr(module, "time", clock)
     monkeypatch.setattr(services, "timezone", clock)  # services calls timezone.now()
-    monkeypatch.setattr(cache, "random", Highest)
     with override_settings(ROUTING_CACHE_SECONDS=300):
         yield clock
 
@@ -76,41 +70,60 @@ def computations(monkeypatch):
     return calls
 
 
-def test_an_answer_near_expiry_is_served_and_renewed_by_one_request(router, live, clock, computations):
+def test_an_answer_is_served_from_memory_for_hours_when_nothing_changes(router, live, clock, computations):
     assert resolve(router).status_code == 200
     assert len(computations) == 1
-
-    clock.advance(280)  # past the renewal point (270 s), before expiry (300 s)
-    answers = [resolve(router) for _ in range(5)]
-    assert [answer.status_code for answer in answers] == [200] * 5
-    assert len(computations) == 2, "one request renews the answer; the others are served from memory"
-
-    clock.advance(100)  # past the first answer's expiry: the renewed one is served, nothing is computed
-    cost, answer = queries(router)
-    assert (cost, answer.status_code) == (0, 200)
-    assert len(computations) == 2
-
-
-def test_while_another_process_renews_an_answer_every_request_is_served_the_current_one(
-    router, live, clock, computations
-):
-    resolve(router)
-    epoch, _ = cache.current_stamps("claims-triage")
-    clock.advance(280)
-    assert cache.claim_renewal(epoch, KEY), "another process takes the renewal"
-    for _ in range(5):
+    for _ in range(12):  # six hours, far past ROUTING_CACHE_SECONDS: no wave of recomputation ever comes
+        clock.advance(1800)
         cost, answer = queries(router)
         assert (cost, answer.status_code) == (0, 200)
     assert len(computations) == 1
 
-    services.decisions_warm(now=clock.now())  # the other process renews and shares the decisions
-    clock.advance(cache.RENEW_LOCK_SECONDS + 1)  # this process looks in the shared cache again
+
+def test_a_change_to_the_feature_is_seen_at_once_however_long_the_answer_was_kept(
+    router, live, clock, computations
+):
+    resolve(router)
+    clock.advance(3600)
+    cache.invalidate_features(["claims-triage"])  # what a promotion, rollback or incident publishes
+    assert resolve(router).status_code == 200
+    assert len(computations) == 2
+
+
+def test_a_process_keeps_what_it_took_from_the_shared_cache_after_the_shared_copy_is_gone(
+    router, live, clock, computations
+):
+    resolve(router)  # computed here and shared
+    cache.decisions.clear()  # another process, which computed nothing itself
     cost, answer = queries(router)
-    assert (cost, answer.status_code) == (0, 200)
-    clock.advance(100)  # past the first answer's expiry: the one the other process renewed is served
+    assert (cost, answer.status_code) == (0, 200), "taken from the shared cache"
+
+    clock.advance(301)  # the shared copy lapsed (ROUTING_CACHE_SECONDS): this process still has its own
+    epoch, stamp = cache.current_stamps("claims-triage")
+    assert cache.shared_get(epoch, KEY, stamp) is None
     cost, answer = queries(router)
     assert (cost, answer.status_code) == (0, 200)
     assert len(computations) == 1
+
+
+def test_an_answer_for_an_unknown_feature_keeps_a_short_life(router, live, clock, computations):
+    assert resolve(router, feature="no-such-feature").status_code == 404
+    clock.advance(299)
+    assert resolve(router, feature="no-such-feature").status_code == 404
+    assert len(computations) == 1, "answered from memory"
+    clock.advance(2)
+    assert resolve(router, feature="no-such-feature").status_code == 404
+    assert len(computations) == 2, "a region or feature made behind the app's back is seen within minutes"
+
+
+def test_stamps_made_together_lapse_hours_apart(db):
+    stamps = cache.feature_stamps([f"feature-{number}" for number in range(200)])
+    assert len(stamps) == 200
+    store = shared_cache._expire_info
+    ends = [store[shared_cache.make_key(cache.FEATURE_KEY + slug)] for slug in stamps]
+    spread = max(ends) - min(ends)
+    assert spread > 6 * 3600, f"a warm-up's stamps lapse {spread / 3600:.1f} h apart: a wave of recomputation"
+    assert max(ends) - time.time() <= cache.STAMP_SECONDS + 1
 
 
 def test_an_answer_is_never_served_past_the_moment_its_evidence_goes_stale(router, live, clock, computations):
@@ -121,7 +134,7 @@ def test_an_answer_is_never_served_past_the_moment_its_evidence_goes_stale(route
     cache.invalidate()
     assert resolve(router).json()["warnings"] == []
 
-    clock.advance(25)  # in the last part of its life, but renewing it early would change nothing
+    clock.advance(25)
     assert resolve(router).json()["warnings"] == []
     assert len(computations) == 1
 
