@@ -18,7 +18,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo test test-fast chromium check-deploy screenshot clean bench-freshness bench-resolve bench-scale
+.PHONY: install demo test test-fast lint format chromium check-deploy screenshot clean bench-freshness bench-resolve bench-scale
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -49,6 +49,17 @@ test: install chromium
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Lint and format (ruff) and the layers of docs/architecture.md (import-linter). `make format` fixes what
+# ruff can fix by itself.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 check-deploy: install
 	DJANGO_DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \

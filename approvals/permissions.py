@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from approvals.models import SignOff
 from registry.choices import Role
-from registry.error_codes import NOT_ELIGIBLE, SEPARATION_OF_DUTIES, Reason
+from core.error_codes import NOT_ELIGIBLE, SEPARATION_OF_DUTIES, Reason
 from registry.permissions import can_edit_feature, has_role, is_governance
 
 

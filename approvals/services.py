@@ -28,7 +28,7 @@ from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRe
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from approvals.selectors import eligible_signers, roles_in_words, unstaffed_roles
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
-from registry.exceptions import Conflict, Refused
+from core.exceptions import Conflict, Refused
 from registry.extensions import route_refusals
 from registry.models import FeatureVersion, Region
 from registry.selectors import may_see_feature, role_holders

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from approvals.services import approvals_expire, signoff_reminders_send
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 
 
 @shared_task(acks_late=True)

@@ -19,14 +19,14 @@ from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, Ga
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from registry import selectors as registry_selectors
-from registry.diff import configuration_rows, diff_rows
+from core.diff import configuration_rows, diff_rows
 from registry.choices import Environment, RiskTier
 from registry.permissions import is_governance, user_roles
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.extensions import badges_for, promotion_blockers, route_preview
 from registry.models import Deployment, FeatureVersion
 from registry.services import version_configuration
-from registry.views.base import ClampedPaginationMixin, ServiceFormView, add_service_error
+from core.views import ClampedPaginationMixin, ServiceFormView, add_service_error
 
 
 class GateRequestCreateView(ServiceFormView):

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
+    "core",
     "registry",
     "approvals",
     "incidents",
@@ -75,23 +76,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "routing.middleware.ResolveFastPathMiddleware",  # first: a resolve answered from memory skips the rest
     "django.middleware.security.SecurityMiddleware",
-    "registry.middleware.ContentSecurityPolicyMiddleware",
-    "registry.middleware.ApiNoStoreMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ApiNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor given this session
-    "registry.middleware.RejectNulMiddleware",  # after auth: the 400 page shows the signed-in navigation
+    "core.middleware.RejectNulMiddleware",  # after auth: the 400 page shows the signed-in navigation
     "django.contrib.messages.middleware.MessageMiddleware",
-    "registry.middleware.IdleSessionMiddleware",  # after messages: it says why you were signed out
+    "core.middleware.IdleSessionMiddleware",  # after messages: it says why you were signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "registry.middleware.AuditContextMiddleware",
-    "registry.middleware.LoginRequiredMiddleware",
+    "core.middleware.AuditContextMiddleware",
+    "core.middleware.LoginRequiredMiddleware",
     "registry.middleware.SecondFactorMiddleware",
-    "registry.middleware.ConcurrentWriteMiddleware",
+    "core.middleware.ConcurrentWriteMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -331,7 +332,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1")),
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     }
-# Also what a request waits, at most, to queue a task after its commit (``registry.queueing.enqueue``):
+# Also what a request waits, at most, to queue a task after its commit (``core.queueing.enqueue``):
 # one attempt, then the write answers anyway and a sweep sends what was not queued.
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL.startswith("memory://"))
@@ -356,14 +357,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
                                    "registry.api.scopes.TokenScopePermission"],
     "DEFAULT_PARSER_CLASSES": [
-        "registry.api.parsers.BoundedJSONParser",
+        "core.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -380,11 +381,11 @@ SPECTACULAR_SETTINGS = {
     # The error answers every operation can give (400/401/403/404/409), documented once.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "registry.api.schema.document_idempotency",
-        "registry.api.schema.document_error_responses",
+        "core.api.schema.document_idempotency",
+        "core.api.schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
-        "AuditSourceEnum": "registry.choices.AuditSource",
+        "AuditSourceEnum": "core.audit_context.AuditSource",
         "DataClassificationEnum": "registry.choices.DataClassification",
         "EvaluationKindEnum": "registry.choices.EvaluationKind",
         "DeploymentEventKindEnum": "registry.choices.DeploymentEventKind",
@@ -409,7 +410,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Gatehouse ----------------------------------------------------------------------------
 # Fernet key(s), comma-separated, newest first, encrypting secrets at rest (webhook secrets): see
-# registry/encryption.py. Unset: derived from SECRET_KEY (encrypted, but the key is in the settings).
+# core/encryption.py. Unset: derived from SECRET_KEY (encrypted, but the key is in the settings).
 GATEHOUSE_ENCRYPTION_KEY = os.environ.get("GATEHOUSE_ENCRYPTION_KEY", "")
 GATEHOUSE_PAGE_SIZE = int(os.environ.get("GATEHOUSE_PAGE_SIZE", "25"))
 # Links in emails point here, e.g. https://gatehouse.example.com

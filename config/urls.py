@@ -34,6 +34,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-# Under /api/ even a URL no route matches, or a body Django refuses, answers JSON (registry.api.exceptions).
-handler400 = "registry.api.exceptions.bad_request"
-handler404 = "registry.api.exceptions.not_found"
+# Under /api/ even a URL no route matches, or a body Django refuses, answers JSON (core.api.exceptions).
+handler400 = "core.api.exceptions.bad_request"
+handler404 = "core.api.exceptions.not_found"

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from drills.choices import DrillKind
 from drills.models import DrillRun
-from registry.filters import SearchFilterSet
+from core.filters import SearchFilterSet
 
 RESULTS = [("loses", "Some routes lose their route"), ("moves", "Some routes move to a fallback"),
            ("clean", "No route lost or moved")]

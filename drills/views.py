@@ -17,7 +17,7 @@ from drills.forms import DrillForm
 from drills.impact import UnknownEntry, find_entry
 from drills.panels import impact_panel_body
 from drills.permissions import can_run_drills, require_drill_reader, require_drill_runner
-from registry.views.base import FilteredListView, ServiceFormView, add_service_error
+from core.views import FilteredListView, ServiceFormView, add_service_error
 
 
 class ReaderRequiredMixin:

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from freshness.models import FreshnessFinding, SweepRun
-from registry.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(FreshnessFinding)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun, blocking_condition
 from registry.choices import Environment, EvaluationKind, RiskTier
-from registry.filters import SearchFilterSet
+from core.filters import SearchFilterSet
 from registry.models import Team
 
 STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]

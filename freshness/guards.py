@@ -7,7 +7,7 @@ from django.urls import reverse
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding, blocking_condition, blocks
 from registry.choices import Environment
-from registry.error_codes import EVIDENCE_STALE, Reason
+from core.error_codes import EVIDENCE_STALE, Reason
 from registry.models import Deployment
 from registry.selectors import features_visible_to
 

@@ -13,7 +13,7 @@ from registry.signals import deployment_changed, evaluation_recorded
 
 def _recheck_on_commit(version_ids, actor, trigger: str) -> None:
     from freshness.tasks import recheck_versions
-    from registry.queueing import enqueue
+    from core.queueing import enqueue
 
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     transaction.on_commit(
@@ -48,7 +48,7 @@ def recheck_findings_on_gate_change(events) -> None:
     if not changes:
         return
     from freshness.tasks import recheck_gate_change
-    from registry.queueing import enqueue
+    from core.queueing import enqueue
 
     gates = sorted({(event.payload.get("new") or {}).get("gate") for event in changes} - {None})
     tiers = sorted({event.payload.get("risk_tier") for event in changes} - {None})

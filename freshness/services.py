@@ -31,7 +31,7 @@ from approvals.choices import RequirementKind
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
 from freshness.choices import BLOCKING_STATES, CloseReason, FindingState, SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepLock, SweepRun
-from registry.bulk import bulk_update_rows
+from core.bulk import bulk_update_rows
 from registry.choices import Environment
 from registry.models import AIFeature, Deployment, Evaluation, FeatureVersion, Notification
 from registry.permissions import is_governance
@@ -369,7 +369,7 @@ def _email_on_commit(ids: list[int], now) -> None:
         return
 
     def send() -> None:
-        from registry.queueing import enqueue
+        from core.queueing import enqueue
         from registry.tasks import send_notification_emails
 
         # In pieces, each its own task: a worker killed mid-way leaves one short message to redeliver, not
@@ -587,7 +587,7 @@ def sweep_request(*, actor) -> str:
     if not is_governance(actor):
         raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
     from freshness.tasks import evidence_freshness_sweep
-    from registry.queueing import enqueue
+    from core.queueing import enqueue
 
     # One attempt, never a wait on a down broker (eager: the sweep runs here, and its failure is recorded).
     task_id = str(uuid.uuid4())

@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_datetime
 
 from freshness.choices import SweepTrigger
 from freshness.services import findings_escalate, findings_recheck, findings_recheck_gates, freshness_sweep
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 
 
 # Time limits stay under the broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT, 10 min): a message is

@@ -16,7 +16,7 @@ from freshness.choices import CloseReason, FindingState
 from freshness.filters import FindingFilter, SweepRunFilter
 from registry.models import AuditEvent, Deployment
 from registry.permissions import can_edit_feature, is_governance, sees_everything
-from registry.views.base import FilteredListView
+from core.views import FilteredListView
 
 
 class DashboardView(FilteredListView):

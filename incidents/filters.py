@@ -3,7 +3,7 @@ from django import forms
 
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
-from registry.filters import SearchFilterSet
+from core.filters import SearchFilterSet
 from registry.models import Team
 
 

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
 from registry.choices import Environment
 from registry.models import Region
-from registry.widgets import FeatureSlugField, SuggestionsInput
+from core.widgets import SuggestionsInput
+from registry.widgets import FeatureSlugField
 
 DATETIME_INPUT = {"widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
                   "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]}

@@ -2,7 +2,7 @@
 
 from incidents.choices import ACTIVE_STATUSES, FREEZING_SEVERITIES, FREEZING_STATUSES
 from incidents.models import Incident
-from registry.error_codes import PROMOTION_FROZEN, Reason
+from core.error_codes import PROMOTION_FROZEN, Reason
 
 
 def incident_freeze(feature, **promotion) -> str | None:

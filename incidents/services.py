@@ -25,7 +25,7 @@ from incidents.choices import (
 from incidents.models import Incident, IncidentEvent
 from incidents.permissions import can_open_incident, can_open_severity, can_work_incident
 from registry.choices import Environment
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion, Region
 from registry.selectors import features_visible_to, live_at
 from registry.services import audit_record, deployment_rollback, notify, system_user

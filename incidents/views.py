@@ -27,12 +27,12 @@ from incidents.forms import (
 from incidents.models import Incident
 from incidents.permissions import can_open_incident, can_work_incident
 from registry import selectors as registry_selectors
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, Deployment, Region
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role
 from registry.services import rollback_candidates, rollback_choices
-from registry.views.base import FilteredListView, ServiceFormView, SuggestionsView, add_service_error
+from core.views import FilteredListView, ServiceFormView, SuggestionsView, add_service_error
 
 
 class IncidentListView(FilteredListView):

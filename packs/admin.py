@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from packs.models import PackExport
-from registry.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(PackExport)

@@ -4,7 +4,7 @@ import django_filters
 
 from packs.choices import ExportStatus, PackFormat
 from packs.models import PackExport
-from registry.filters import SearchFilterSet
+from core.filters import SearchFilterSet
 
 
 class PackExportFilter(SearchFilterSet):

@@ -23,7 +23,7 @@ from packs.content import evidence_pack_content
 from packs.models import PackExport
 from packs.permissions import can_open_export, require_pack_exporter
 from packs.render import render_pack
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion
 from registry.services import audit_record
 
@@ -56,7 +56,7 @@ def pack_export_request(*, actor, feature: AIFeature, version: FeatureVersion | 
 
 def _queue_build(export_id: int) -> None:
     from packs.tasks import build_evidence_pack
-    from registry.queueing import enqueue
+    from core.queueing import enqueue
 
     # The broker may be down: never waited on; the export stays queued, and asking again queues it again.
     enqueue(build_evidence_pack, (export_id,), what=f"the build of evidence pack {export_id}")

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from packs.services import pack_export_build
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 
 
 # Time limits under the broker's visibility timeout (10 min): see freshness/tasks.py.

@@ -20,10 +20,10 @@ from packs.forms import PackRequestForm
 from packs.models import PackExport
 from packs.panels import pack_panel_body
 from packs.permissions import REFUSAL, can_export_packs_of
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
-from registry.views.base import FilteredListView, ServiceFormView
+from core.views import FilteredListView, ServiceFormView
 
 
 class ExportListView(FilteredListView):

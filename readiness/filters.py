@@ -10,7 +10,7 @@ import django_filters
 
 from readiness.choices import ReadinessCheck, ReadinessState
 from registry.choices import FeatureStatus, RiskTier
-from registry.filters import SearchFilterSet
+from core.filters import SearchFilterSet
 from registry.models import AIFeature, Team
 
 

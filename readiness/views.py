@@ -12,7 +12,7 @@ from readiness.choices import HISTORY_DAYS
 from readiness.charts import evaluation_chart, feature_history_chart, inventory_history_chart
 from readiness.panels import readiness_panel_body
 from registry.models import AIFeature
-from registry.views.base import FilteredListView
+from core.views import FilteredListView
 
 
 class DashboardView(FilteredListView):

@@ -10,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from core.admin import ReadOnlyAdmin
 from registry.views.auth import RateLimitedAdminAuthenticationForm
 
 from registry.models import (
@@ -32,19 +33,6 @@ from registry.models import (
 
 # /admin/login/ counts failed sign-ins with the app's sign-in page: one limit, whichever door is tried.
 admin.site.login_form = RateLimitedAdminAuthenticationForm
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visible to staff for reference; changes go through the app so they are checked and audited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)

@@ -93,13 +93,6 @@ class EvaluationKind(models.TextChoices):
     LOAD_TEST = "load_test", "Load test"
 
 
-class AuditSource(models.TextChoices):
-    WEB = "web", "Web"
-    API = "api", "API"
-    TASK = "task", "Task"
-    CLI = "cli", "Command line"
-
-
 class Environment(models.TextChoices):
     SANDBOX = "sandbox", "Sandbox"
     PRODUCTION = "production", "Production"

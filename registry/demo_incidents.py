@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry import demo_releases
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, Deployment, Region
 
 # --- Data ---------------------------------------------------------------------------------------

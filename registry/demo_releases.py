@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from registry.choices import DeploymentEventKind, Role, VersionStatus
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, Deployment, DeploymentEvent, Region
 from registry.services import deployment_rollback, evaluation_record, reviewer_grant_create
 

@@ -9,7 +9,7 @@ from django.core.mail import BadHeaderError, send_mail
 from django.db.models import F
 from django.utils import timezone
 
-from registry.mail import clean_subject
+from core.mail import clean_subject
 from registry.models import Notification
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from approvals.checks import evidence_checks, latest_evaluations, stale_from
 from approvals.models import GateAssignment, GatePolicy
 from approvals.services import requirements_snapshot
 from incidents.guards import incident_freezes
-from registry import error_codes
+from core import error_codes
 from registry.choices import DeploymentEventKind, Environment, FeatureStatus, ModelStatus, VendorStatus
 from registry.models import (
     AIFeature,

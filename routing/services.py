@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.choices import Environment
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, CatalogModel, Deployment, Vendor
 from registry.permissions import is_governance
 from registry.services.audit import audit_record, audit_record_many

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from registry.permissions import is_governance
-from registry.views.base import ServiceFormView
+from core.views import ServiceFormView
 from routing import selectors, services, tokens
 from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, visible_changes
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from registry.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from registry.mail import clean_subject
+from core.mail import clean_subject
 from registry.services import notify
 from webhooks.choices import (
     CLAIM_LEASE,

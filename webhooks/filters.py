@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 
-from registry.filters import SearchFilterSet
+from core.filters import SearchFilterSet
 from registry.models import Team
 from webhooks.choices import DeliveryStatus, WebhookEvent
 from webhooks.models import WebhookDelivery, WebhookSubscription

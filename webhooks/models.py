@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.encryption import EncryptedTextField
+from core.encryption import EncryptedTextField
 
 from webhooks.choices import FINISHED_STATUSES, OPEN_STATUSES, DeliveryStatus, WebhookEvent
 
@@ -26,7 +26,7 @@ class WebhookSubscription(models.Model):
     )
     active = models.BooleanField(default=True)
     # Not hashed, unlike API tokens: signing each delivery (HMAC) needs the secret itself. Encrypted at rest
-    # (registry.encryption, GATEHOUSE_ENCRYPTION_KEY). Shown once, when created or rotated; pages, API and
+    # (core.encryption, GATEHOUSE_ENCRYPTION_KEY). Shown once, when created or rotated; pages, API and
     # admin show only its first characters.
     secret = EncryptedTextField()
     secret_rotated_at = models.DateTimeField(null=True, blank=True)

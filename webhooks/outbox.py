@@ -130,12 +130,12 @@ def audit_listener(events: list[AuditEvent]) -> None:
 
 def queue_on_commit(delivery_ids) -> None:
     """After the commit, queue a send of each delivery, without waiting on the broker
-    (``registry.queueing``). A failure to queue is logged, never raised: the row stays due and the
+    (``core.queueing``). A failure to queue is logged, never raised: the row stays due and the
     ``deliver_due`` sweep sends it. (Outside a transaction: at once.)"""
     delivery_ids = [str(pk) for pk in delivery_ids]
 
     def send() -> None:
-        from registry.queueing import enqueue
+        from core.queueing import enqueue
         from webhooks.tasks import deliver_webhook
 
         for pk in delivery_ids:

@@ -14,7 +14,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import Team
 from registry.services import audit_record, audit_record_many
 from registry.services.audit import changes

@@ -16,8 +16,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from registry.exceptions import Conflict
-from registry.views.base import FilteredListView, ServiceFormView
+from core.exceptions import Conflict
+from core.views import FilteredListView, ServiceFormView
 from webhooks import selectors, services
 from webhooks.choices import EVENT_DESCRIPTIONS, MAX_ATTEMPTS, RETRY_SCHEDULE, TIMEOUT_SECONDS, WebhookEvent
 from webhooks.filters import DeliveryFilter, SubscriptionFilter

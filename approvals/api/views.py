@@ -13,7 +13,7 @@ from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest, SignOff
 from approvals.permissions import can_manage_gates
 from registry.api.scopes import CI_WRITE
-from registry.api.idempotency import IdempotentPostMixin
+from core.api.idempotency import IdempotentPostMixin
 from registry.api.serializers import DeploymentEventSerializer
 from registry.choices import Environment
 

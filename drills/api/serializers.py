@@ -4,7 +4,7 @@ from rest_framework import serializers
 from drills import selectors
 from drills.choices import MAX_DAYS, DrillKind, Outcome
 from drills.models import DrillRun
-from registry.api.pagination import PageSerializer
+from core.api.pagination import PageSerializer
 from registry.models import CatalogModel, Region, Vendor
 
 

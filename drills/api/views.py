@@ -12,8 +12,8 @@ from drills.api import serializers as s
 from drills.filters import DrillRunFilter
 from drills.impact import API_KINDS, UnknownEntry, find_entry, impact_features, impact_of, impact_totals
 from drills.permissions import require_drill_reader
-from registry.api.idempotency import IdempotentPostMixin
-from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from core.api.idempotency import IdempotentPostMixin
+from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 
 
 class DrillRunViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied
 from freshness import selectors, services
 from freshness.api import serializers as s
 from freshness.filters import FindingFilter, SweepRunFilter
-from registry import error_codes
-from registry.api.idempotency import IdempotentPostMixin
+from core import error_codes
+from core.api.idempotency import IdempotentPostMixin
 from registry.permissions import sees_everything
 
 

@@ -11,7 +11,7 @@ from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.filters import IncidentFilter
 from registry.api.scopes import ALERT_INTAKE
-from registry.api.idempotency import IdempotentPostMixin
+from core.api.idempotency import IdempotentPostMixin
 from registry.api.serializers import DeploymentEventSerializer
 
 

@@ -11,7 +11,7 @@ from packs import selectors, services
 from packs.api import serializers as s
 from packs.choices import CONTENT_TYPES
 from packs.filters import PackExportFilter
-from registry.api.idempotency import IdempotentPostMixin
+from core.api.idempotency import IdempotentPostMixin
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
 

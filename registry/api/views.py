@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from registry import selectors, services
 from registry.api import serializers as s
-from registry.api.idempotency import IdempotentPostMixin
+from core.api.idempotency import IdempotentPostMixin
 from registry.api.scopes import CI_WRITE, TokenScopePermission
 from registry.filters import (
     ReadRecordFilter,

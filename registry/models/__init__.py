@@ -8,7 +8,6 @@ from .features import (
     FeatureChangeRequest,
     ReviewerGrant,
 )
-from .idempotency import IdempotencyKey
 from .notifications import Notification
 from .reads import ReadRecord
 from .teams import Team
@@ -31,7 +30,6 @@ __all__ = [
     "Evaluation",
     "FeatureChangeRequest",
     "FeatureVersion",
-    "IdempotencyKey",
     "Notification",
     "PolicyPack",
     "PromptVersion",

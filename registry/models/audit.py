@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from registry.choices import AuditSource
+from core.audit_context import AuditSource
 
 
 class AuditEvent(models.Model):

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from registry import extensions
-from registry.audit_context import current_audit_context
+from core.audit_context import current_audit_context
 from registry.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64

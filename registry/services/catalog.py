@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from registry.choices import DataClassification, VendorStatus
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
-from registry.locks import lock_name, save_unique
+from core.locks import lock_name, save_unique
 from registry.permissions import can_manage_catalog, dataset_owner_choices
 from registry.services.audit import audit_record
 

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.choices import DeploymentEventKind, Environment, Role, VersionStatus
-from registry import error_codes
-from registry.exceptions import Conflict
+from core import error_codes
+from core.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
 from registry.permissions import can_edit_feature, has_role

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.choices import FEATURE_TRANSITIONS, RISK_TIER_ORDER, ChangeRequestStatus, RiskTier, Role
-from registry import error_codes
-from registry.exceptions import Conflict, Refused
-from registry.locks import save_unique
+from core import error_codes
+from core.exceptions import Conflict, Refused
+from core.locks import save_unique
 from registry.models import AIFeature, FeatureChangeRequest, Region, Team
 from registry.permissions import (
     can_create_feature_for,

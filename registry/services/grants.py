@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, ReviewerGrant
 from registry.permissions import is_governance, sees_everything
 from registry.services.audit import audit_record

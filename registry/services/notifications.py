@@ -7,7 +7,7 @@ from typing import Iterable
 
 from django.db import transaction
 
-from registry.mail import clean_subject
+from core.mail import clean_subject
 from registry.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
     ids = [notice.pk for notice in notices]
 
     def send() -> None:
-        from registry.queueing import enqueue
+        from core.queueing import enqueue
         from registry.tasks import send_notification_emails
 
         # The broker may be down. The change has committed and the notices are in the app; waiting or

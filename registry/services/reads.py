@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 
-from registry.audit_context import current_audit_context
+from core.audit_context import current_audit_context
 from registry.models import ReadRecord
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from registry.choices import Role
-from registry.locks import save_unique
+from core.locks import save_unique
 from registry.models import Team
 from registry.permissions import forget_cached_rights, is_governance
 from registry.services.audit import audit_record

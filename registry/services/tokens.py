@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import ApiToken, TokenScope
 from registry.permissions import is_governance
 from registry.services.audit import audit_record

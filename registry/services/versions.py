@@ -20,7 +20,7 @@ from registry.choices import (
     VendorStatus,
     VersionStatus,
 )
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import (
     AIFeature,
     CatalogModel,

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from registry import selectors
 from registry.filters import AuditEventFilter, ReadRecordFilter
 from registry.permissions import can_read_audit_trail
-from registry.views.base import FilteredListView
+from core.views import FilteredListView
 
 
 class AuditEventListView(FilteredListView):

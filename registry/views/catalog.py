@@ -12,7 +12,7 @@ from registry.filters import CatalogModelFilter, DatasetFilter, PolicyPackFilter
 from registry.forms import CatalogModelForm, DatasetForm, PolicyPackForm, PromptVersionForm, VendorForm
 from registry.models import Vendor
 from registry.permissions import can_manage_catalog
-from registry.views.base import FilteredListView, ServiceFormView
+from core.views import FilteredListView, ServiceFormView
 
 
 class CatalogListView(FilteredListView):

@@ -13,7 +13,7 @@ from registry import selectors, services
 from registry.choices import Environment
 from registry.extensions import refused_routes
 from registry.models import Deployment, Notification, Region
-from registry.views.base import ClampedPaginationMixin, ServiceFormView, SuggestionsView
+from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView
 from registry.views.features import FeatureMixin
 from registry.widgets import FeatureSlugField
 

@@ -13,9 +13,9 @@ from django.views.generic import TemplateView
 
 from registry import selectors, services
 from registry.choices import ChangeRequestStatus, EvaluationKind, RiskTier, Role, VersionStatus
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers, refused_routes
-from registry.diff import configuration_rows, diff_rows
+from core.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
 from registry.models import AIFeature, FeatureChangeRequest, FeatureVersion
@@ -27,7 +27,7 @@ from registry.permissions import (
     sees_everything,
     user_team_ids,
 )
-from registry.views.base import FilteredListView, ServiceFormView
+from core.views import FilteredListView, ServiceFormView
 
 
 class HomeView(TemplateView):

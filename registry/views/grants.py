@@ -15,7 +15,7 @@ from registry import selectors, services
 from registry.forms import EndReasonForm, ReviewerGrantForm
 from registry.models import ReviewerGrant
 from registry.permissions import is_governance
-from registry.views.base import ServiceFormView
+from core.views import ServiceFormView
 from registry.views.features import FeatureMixin
 
 

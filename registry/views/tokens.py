@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.utils.decorators import method_decorator
 
 from registry import services
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.forms import ApiTokenForm
 from registry.models import ApiToken
 

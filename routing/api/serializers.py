@@ -3,8 +3,8 @@ the service for speed and matches ``ResolveSerializer``)."""
 
 from rest_framework import serializers
 
-from registry import error_codes
-from registry.api.pagination import PageSerializer
+from core import error_codes
+from core.api.pagination import PageSerializer
 from registry.choices import Environment
 from routing.services import LEDGER_BATCH_LIMIT
 

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.choices import Environment
-from registry.api.idempotency import IdempotentPostMixin
-from registry.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from core.api.idempotency import IdempotentPostMixin
+from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from registry.api.scopes import RESOLVE
 from routing import selectors, services, tokens
 from routing.api import serializers as s

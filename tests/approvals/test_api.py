@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest
 from approvals.services import approvals_expire
-from registry.choices import AuditSource, VersionStatus
+from core.audit_context import AuditSource
+from registry.choices import VersionStatus
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import api_token_create, version_create, version_submit
 from tests.approvals.conftest import fresh, pending_signoff

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from approvals.models import ApprovalRequest
 from incidents.services import incident_open
 from registry import extensions
-from registry.error_codes import EVIDENCE_STALE, Reason
+from core.error_codes import EVIDENCE_STALE, Reason
 from registry.models import Deployment, Evaluation
 from registry.services import evaluation_record
 from tests.approvals.conftest import days_ago, pending_signoff

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from approvals.choices import RequestStatus
 from approvals.services import approval_request_recheck, approvals_expire, promotion_execute, signoff_decide
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Evaluation
 from registry.services import audit_verify, feature_update
 from tests.approvals.conftest import days_ago, fresh, pending_signoff

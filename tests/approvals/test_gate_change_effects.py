@@ -11,7 +11,7 @@ from approvals.impact import gate_policy_preview
 from approvals.models import GatePolicy
 from approvals.services import gate_assignment_update, promotion_execute, requirements_snapshot
 from freshness.models import FreshnessFinding, SweepRun
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent
 from registry.services import version_create, version_submit
 from tests.approvals.conftest import fresh, policy_post_data

@@ -8,7 +8,7 @@ from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from approvals.selectors import queue_for, requests_visible_to
 from approvals.services import gate_policy_update
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Notification
 from registry.selectors import features_visible_to
 from tests.approvals.conftest import REGULATED_EVIDENCE, fresh

@@ -12,7 +12,7 @@ from django.db.models import Count
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, SignOff
 from approvals.services import promotion_execute, signoff_decide
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import audit_verify, deployment_rollback
 from tests.concurrency import run_at_once

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from approvals.models import ApprovalRequest
 from approvals.services import promotion_execute
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import Deployment, DeploymentEvent
 from registry.services import version_create, version_submit
 from routing.services import catalog_status_change

@@ -11,7 +11,7 @@ from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest
 from approvals.services import approvals_expire, promotion_execute
 from registry.choices import DeploymentEventKind
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import default_rollback_target, deployment_rollback
 

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import SignOff
 from approvals.services import signoff_decide
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Notification
 from tests.approvals.conftest import fresh, pending_signoff
 from tests.factories import FeatureFactory, UserFactory

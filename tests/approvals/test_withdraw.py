@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry.choices import DeploymentEventKind
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.selectors import live_at
 from registry.services import deployment_withdraw, rollback_candidates

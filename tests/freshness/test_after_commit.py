@@ -36,7 +36,7 @@ def test_recording_evidence_succeeds_even_when_its_recheck_cannot_be_queued(live
     version = live.version(kinds=("safety", "privacy_review"))
     evidence(version, "benchmark", age_days=120)
     freshness_sweep()
-    monkeypatch.setattr(tasks.recheck_versions, "apply_async", broker_down)  # registry.queueing.enqueue
+    monkeypatch.setattr(tasks.recheck_versions, "apply_async", broker_down)  # core.queueing.enqueue
 
     evaluation = evaluation_record(
         actor=live.product_owner, version=version, kind="benchmark", suite="gold", metric="accuracy",

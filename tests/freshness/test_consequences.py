@@ -15,7 +15,7 @@ from freshness.models import FreshnessFinding, blocking_condition
 from freshness.services import findings_escalate, freshness_sweep
 from incidents.choices import IncidentSource
 from incidents.models import Incident
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Evaluation, Notification
 from registry.services import audit_verify, deployment_rollback

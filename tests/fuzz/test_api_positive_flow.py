@@ -112,7 +112,7 @@ def test_refusals_on_the_way_answer_as_documented(feature, pins, ml_engineer, pr
 
 
 def test_the_document_lists_every_error_code_once_and_every_error_answer_carries_one():
-    from registry.error_codes import CODES
+    from core.error_codes import CODES
 
     raw, _ = openapi()
     schemas = raw["components"]["schemas"]

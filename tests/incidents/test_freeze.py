@@ -5,7 +5,7 @@ import pytest
 
 from approvals.services import promotion_execute
 from incidents.services import incident_transition
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import Deployment, DeploymentEvent
 from registry.services import deployment_rollback

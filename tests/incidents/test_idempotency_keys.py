@@ -1,5 +1,5 @@
 """Issue 16: API creates take an ``Idempotency-Key``, so a client that lost the answer (a timeout after the
-commit) retries without creating twice. One implementation (``registry.api.idempotency``) on every POST."""
+commit) retries without creating twice. One implementation (``core.api.idempotency``) on every POST."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from incidents.models import Incident
-from registry.api.idempotency import IdempotentPostMixin
-from registry.models import IdempotencyKey
+from core.api.idempotency import IdempotentPostMixin
+from core.models import IdempotencyKey
 from tests.incidents.conftest import hours_ago
 
 API = "/api/v1/incidents/"

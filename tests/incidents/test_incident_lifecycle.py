@@ -12,7 +12,7 @@ from incidents.services import (
     incident_comment,
     incident_transition,
 )
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Notification
 from tests.factories import UserFactory
 from tests.incidents.conftest import fresh

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from incidents.choices import EventKind
 from incidents.services import incident_rollback, incident_transition
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from tests.incidents.conftest import fresh
 

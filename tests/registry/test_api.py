@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from registry.choices import AuditSource, DatasetUsage, FeatureStatus, RiskTier, VersionStatus
+from core.audit_context import AuditSource
+from registry.choices import DatasetUsage, FeatureStatus, RiskTier, VersionStatus
 from registry.models import AIFeature, AuditEvent, Evaluation, FeatureVersion, Region
 from registry.services import api_token_create, api_token_revoke, version_create, version_submit
 from tests.factories import (

@@ -11,7 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIRequestFactory
 
 from registry.api.authentication import BearerTokenAuthentication
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import ApiToken, AuditEvent
 from registry.services import api_token_create, api_token_revoke
 

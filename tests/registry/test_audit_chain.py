@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 from registry.models import ApiToken, AuditChainHead, AuditEvent, PromptVersion
 from registry.services import (
     api_token_create,

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from registry.choices import ModelStatus, VendorStatus
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import CatalogModel, Dataset, Evaluation, FeatureVersion, PolicyPack, PromptVersion, Vendor
 from registry.services import (
     catalog_model_create,

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework.test import APIClient
 
 from registry.choices import ChangeRequestStatus, RiskTier
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AIFeature, AuditEvent, FeatureChangeRequest, Notification
 from registry.services import (
     api_token_create,

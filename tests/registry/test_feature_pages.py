@@ -7,7 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 
-from registry.choices import AuditSource, DatasetUsage, FeatureStatus, RiskTier
+from core.audit_context import AuditSource
+from registry.choices import DatasetUsage, FeatureStatus, RiskTier
 from registry.models import AIFeature, AuditEvent, Region, VersionDataset, VersionFallback
 from registry.permissions import can_edit_feature
 from tests.factories import (

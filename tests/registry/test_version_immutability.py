@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from registry.choices import VersionStatus
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, FeatureVersion
 from registry.services import (
     configuration_hash,

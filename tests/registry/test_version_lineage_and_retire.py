@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import Deployment
 from registry.services import version_create, version_retire, version_submit
 from tests.factories import CatalogModelFactory, FeatureFactory, PolicyPackFactory, PromptVersionFactory

@@ -14,7 +14,7 @@ from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import SignOff
 from approvals.services import promotion_execute, signoff_decide
 from registry.choices import DeploymentEventKind
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import audit_verify, deployment_rollback
 from tests.approvals.conftest import fresh

@@ -23,7 +23,7 @@ from freshness.choices import SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Notification
-from registry import queueing
+from core import queueing
 from registry.services import audit_verify
 from routing import cache as routing_cache
 from tests.faults import closed_port

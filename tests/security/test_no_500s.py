@@ -121,7 +121,7 @@ def test_twenty_concurrent_creates_of_one_slug_make_one_feature_and_nineteen_cle
 def test_any_other_unique_race_is_a_409_with_nothing_saved_not_a_500():
     """The safety net for a race no service turns into a field error: the database's refusal becomes a
     conflict answer in the API's shape."""
-    from registry.api.exceptions import exception_handler
+    from core.api.exceptions import exception_handler
 
     response = exception_handler(IntegrityError('duplicate key value violates unique constraint "x"'), {})
 

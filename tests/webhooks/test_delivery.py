@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 from registry.models import Notification
 from tests.webhooks.conftest import make_due, open_incident
 from webhooks.choices import MAX_ATTEMPTS, RETRY_DELAYS

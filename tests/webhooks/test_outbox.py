@@ -11,7 +11,8 @@ from approvals.defaults import install_default_policies
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
 from freshness.models import SweepLock
 from freshness.services import freshness_sweep
-from registry import extensions, queueing
+from core import queueing
+from registry import extensions
 from registry.services import audit_record, team_create
 from tests.freshness.world import crowd
 from tests.webhooks.conftest import events_delivered

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from django.apps import apps as django_apps
 from django.db import connection
 
-from registry import encryption
+from core import encryption
 from tests.webhooks.test_delivery import expected_signature, hook, ping, send  # noqa: F401 - fixtures
 from webhooks.models import WebhookSubscription
 

@@ -5,7 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from registry.api.idempotency import IdempotentPostMixin
+from core.api.idempotency import IdempotentPostMixin
 from webhooks import selectors, services
 from webhooks.api import serializers as s
 from webhooks.filters import DeliveryFilter, SubscriptionFilter

@@ -3,7 +3,7 @@ stored to the short, one-line excerpt new attempts keep."""
 
 from django.db import migrations
 
-from registry.mail import clean_subject
+from core.mail import clean_subject
 
 EXCERPT_CHARS = 120  # webhooks.delivery.EXCERPT_CHARS when this was written
 

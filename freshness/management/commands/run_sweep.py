@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from freshness.choices import SweepTrigger
 from freshness.services import freshness_sweep
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from readiness.services import readiness_snapshot_take
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 
 
 class Command(BaseCommand):

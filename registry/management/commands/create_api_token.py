@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 from registry.models import TokenScope
 from registry.services import api_token_create
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from registry.encryption import reencrypt_all
+from core.encryption import reencrypt_all
 
 
 class Command(BaseCommand):

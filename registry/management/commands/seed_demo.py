@@ -26,7 +26,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from registry import demo_data, demo_freshness, demo_incidents, demo_releases
-from registry.audit_context import audit_context
+from core.audit_context import audit_context
 from registry.choices import Role, VersionStatus
 from registry.models import (
     AIFeature,

@@ -3,12 +3,12 @@
 Invalid input raises Django's ``ValidationError``; a missing right raises Django's
 ``PermissionDenied`` (or ``Refused``, one that says which rule refused); a request the current
 state forbids raises ``Conflict``. Each may carry a machine ``code`` listed in
-``registry.error_codes``: the API sends it beside the human ``detail``.
+``core.error_codes``: the API sends it beside the human ``detail``.
 """
 
 from django.core.exceptions import PermissionDenied
 
-from registry import error_codes
+from core import error_codes
 
 
 class Conflict(Exception):
@@ -35,5 +35,5 @@ class Refused(PermissionDenied):
 
 def _checked(code: str | None) -> str | None:
     if code is not None and code not in error_codes.CODES:
-        raise ValueError(f"{code!r} is not a listed error code (registry.error_codes)")
+        raise ValueError(f"{code!r} is not a listed error code (core.error_codes)")
     return code

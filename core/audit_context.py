@@ -11,7 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from registry.choices import AuditSource
+from django.db import models
+
+
+class AuditSource(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    TASK = "task", "Task"
+    CLI = "cli", "Command line"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from registry import error_codes
-from registry.exceptions import Conflict, Refused
+from core import error_codes
+from core.exceptions import Conflict, Refused
 
 logger = logging.getLogger("django.request")
 
@@ -62,7 +62,7 @@ def with_code(data, code: str):
 def exception_handler(exc, context):
     """Service errors become HTTP answers: invalid input 400, refused 403, forbidden state 409, missing 404.
 
-    Every error body carries a machine ``code`` (``registry.error_codes``) beside the human ``detail``.
+    Every error body carries a machine ``code`` (``core.error_codes``) beside the human ``detail``.
     """
     code = None
     if isinstance(exc, DjangoValidationError):

@@ -1,11 +1,11 @@
 """The machine-readable ``code`` every API error answer carries beside its human ``detail``.
 
-One place lists them: the exception handler (``registry.api.exceptions``) only sends codes listed
-here, the OpenAPI schema documents them as an enum (``registry.api.schema``), and the README points
+One place lists them: the exception handler (``core.api.exceptions``) only sends codes listed
+here, the OpenAPI schema documents them as an enum (``core.api.schema``), and the README points
 here. Codes are stable: a client may branch on them; the ``detail`` text may change.
 
-Services choose a specific code by raising ``registry.exceptions.Conflict(message, code=...)``,
-``registry.exceptions.Refused(message, code=...)`` (a ``PermissionDenied``), or Django's
+Services choose a specific code by raising ``core.exceptions.Conflict(message, code=...)``,
+``core.exceptions.Refused(message, code=...)`` (a ``PermissionDenied``), or Django's
 ``ValidationError`` with one of these codes; anything else gets the generic code of its status.
 """
 

@@ -3,14 +3,14 @@
 Every endpoint is behind authentication and a permission check, so each may answer 401 or 403; what
 parses input (a body or query parameters) may answer 400 with field errors; what names an object in
 its path or body, or pages a list, may answer 404 (what the user may not see is "not found"); every write may answer 409 when a rule of the domain forbids
-it (``registry.api.exceptions``); any operation may answer 503 when the database is unavailable.
-Every error body carries a machine ``code`` from ``registry.error_codes`` (the ``ErrorCode`` enum).
+it (``core.api.exceptions``); any operation may answer 503 when the database is unavailable.
+Every error body carries a machine ``code`` from ``core.error_codes`` (the ``ErrorCode`` enum).
 Fuzzing the schema (tests/fuzz) holds the API to this.
 """
 
 from __future__ import annotations
 
-from registry import error_codes
+from core import error_codes
 
 ERROR_COMPONENT = "ErrorDetail"
 VALIDATION_COMPONENT = "ValidationErrorDetail"
@@ -49,9 +49,9 @@ def _response(description: str, component: str) -> dict:
 
 
 def document_idempotency(result, generator, request, public):
-    """Every POST takes an optional ``Idempotency-Key`` header (``registry.api.idempotency``) and may answer 422
+    """Every POST takes an optional ``Idempotency-Key`` header (``core.api.idempotency``) and may answer 422
     when the key was used for another request."""
-    from registry.api.idempotency import HEADER, KEPT, REPLAYED_HEADER
+    from core.api.idempotency import HEADER, KEPT, REPLAYED_HEADER
 
     parameter = {
         "in": "header", "name": HEADER, "required": False,

@@ -29,8 +29,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from registry import error_codes
-from registry.models import IdempotencyKey
+from core import error_codes
+from core.models import IdempotencyKey
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def idempotent(handler):
 
 class IdempotentPostMixin:
     """Honours ``Idempotency-Key`` on the view's POSTs (see the module). Documented on every POST of the
-    schema (``registry.api.schema.document_idempotency``)."""
+    schema (``core.api.schema.document_idempotency``)."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticated and permitted first: keys are per user

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views import View
 from django.views.generic import FormView, ListView
 
-from registry.exceptions import Conflict
+from core.exceptions import Conflict
 
 
 class ClampedPaginationMixin:
@@ -99,7 +99,7 @@ class ServiceFormView(FormView):
 
 class SuggestionsView(View):
     """htmx: the ``<option>``s of a ``SuggestionsInput``'s ``<datalist>``, at most ``limit`` matches of what
-    was typed (``registry.widgets``).
+    was typed (``core.widgets``).
 
     The box sends what was typed under its field's name (htmx includes the element's own value), so the
     view reads the one parameter it is given, whatever the field is called. Subclasses implement

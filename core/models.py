@@ -5,7 +5,7 @@ from django.db import models
 class IdempotencyKey(models.Model):
     """An API write made with an ``Idempotency-Key`` header, and its answer: a retry with the same key (same
     user) gets this answer again instead of a second write. Kept ``IDEMPOTENCY_KEY_HOURS`` (24 h); in the
-    database, not the cache, so it holds when Redis is down. See ``registry.api.idempotency``."""
+    database, not the cache, so it holds when Redis is down. See ``core.api.idempotency``."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
@@ -17,6 +17,7 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        db_table = "registry_idempotencykey"  # made by the registry app, whose model this was
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
 
     def __str__(self) -> str:
