@@ -520,6 +520,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def machine_ticks() -> dict[str, int]:
+    """The machine's CPU time so far, from /proc/stat: all, idle (with I/O wait) and steal (taken by the
+    host for other guests), in clock ticks."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return {"all": sum(fields[:8]), "idle": fields[3] + fields[4], "steal": fields[7] if len(fields) > 7 else 0}
+
+
+def redis_commands() -> int:
+    """Commands the Redis server has processed so far (all its databases: keep others off it while soaking)."""
+    return int(redis.Redis.from_url(CACHE_URL).info("stats")["total_commands_processed"])
+
+
 def database_counters(db: dict) -> tuple[int, int]:
     """Transactions (committed and rolled back) and sessions opened so far in a database, from
     pg_stat_database. Backends report theirs when idle, at most ~10 s late: read it after a pause."""
@@ -696,9 +708,13 @@ def measure(server: Server, target: str, regions: list[str], token: str | None, 
     return rows
 
 
-def soak(server: Server, regions: list[str], token: str) -> list[dict]:
+def soak(server: Server, regions: list[str], token: str, db: dict) -> list[dict]:
     """One warm-up has run; wrk for ``--soak`` seconds in windows of ``--window`` seconds (one wrk run each,
-    back to back), so a dip (every cached answer expiring together) shows in the window it happens in."""
+    back to back), so a dip shows in the window it happens in. Each window also shows the server's work
+    per request (CPU, database transactions from pg_stat_database, up to ~1 s late, and Redis commands)
+    and the machine's CPU: busy and stolen by the host. A dip in which the server did no more database
+    or Redis work per request is not the server recomputing answers: its CPU per request then tells
+    whether the same work simply ran slower (the machine) or the server did more of it."""
     connections = max(int(c) for c in ARGS.concurrency.split(",") if c.strip())
     script = lua_script("gatehouse", regions, token, close=False, connections=connections)
     windows = []
@@ -707,12 +723,24 @@ def soak(server: Server, regions: list[str], token: str) -> list[dict]:
         while time.monotonic() - started < ARGS.soak:
             at = time.monotonic() - started
             seconds = max(1, min(ARGS.window, round(ARGS.soak - at)))
+            cpu_before, ticks_before = cpu_seconds(server.pids()), machine_ticks()
+            transactions_before, commands_before = database_counters(db)[0], redis_commands()
             figures = wrk(server.port, script, connections, seconds)
+            cpu, ticks = cpu_seconds(server.pids()) - cpu_before, machine_ticks()
+            transactions, commands = database_counters(db)[0] - transactions_before, redis_commands() - commands_before
+            spent = {key: ticks[key] - ticks_before[key] for key in ticks}
+            requests = max(figures["requests"], 1)
             window = {"at": at, "rps": figures["requests"] / (figures["duration_us"] / 1e6),
                       "p99": figures["p99_us"] / 1000, "errors": figures["non2xx"] + figures["connect"]
-                      + figures["read"] + figures["write"] + figures["timeout"]}
+                      + figures["read"] + figures["write"] + figures["timeout"],
+                      "cpu_ms": 1000 * cpu / requests, "db": transactions / requests, "redis": commands / requests,
+                      "busy": 100 * (spent["all"] - spent["idle"]) / max(spent["all"], 1),
+                      "steal": 100 * spent["steal"] / max(spent["all"], 1)}
             windows.append(window)
-            say(f"  {at:6.0f} s  {window['rps']:8.1f} req/s  p99 {window['p99']:7.2f} ms  errors {window['errors']}")
+            say(f"  {at:6.0f} s  {window['rps']:8.1f} req/s  p99 {window['p99']:7.2f} ms  errors {window['errors']}  "
+                f"server CPU {window['cpu_ms']:.3f} ms/req  {window['db']:.4f} db transactions/req  "
+                f"{window['redis']:.3f} Redis commands/req  "
+                f"machine busy {window['busy']:.0f}%  stolen {window['steal']:.1f}%")
     finally:
         script.unlink(missing_ok=True)
     return windows
@@ -728,6 +756,11 @@ def soak_verdict(windows: list[dict]) -> bool:
         f"{lowest['rps']:.0f} req/s (at {lowest['at']:.0f} s) = {100 * share:.0f}% of the steady {steady:.0f} req/s "
         f"(the median window; target >= 80%), highest p99 {max(window['p99'] for window in windows):.1f} ms, "
         f"errors {sum(window['errors'] for window in windows)}")
+    worked = [window for window in windows
+              if window["db"] > 0.001 or window["redis"] > 1.1 * statistics.median(w["redis"] for w in windows)]
+    moments = ", ".join(f"{window['at']:.0f} s" for window in worked) or "none"
+    say(f"      windows in which the server did more work per request (any database transactions, or 10% more "
+        f"Redis commands than the median window): {moments}")
     return share >= 0.8
 
 
@@ -1003,7 +1036,7 @@ def main() -> int:
             if ARGS.soak:
                 say(f"  soak: {ARGS.soak} s at concurrency {max(int(c) for c in ARGS.concurrency.split(',') if c.strip())}"
                     f" (keep-alive) in {ARGS.window} s windows, starting {ARGS.warmup_limit} s at most after routing_warm")
-                windows = soak(server, regions, token)
+                windows = soak(server, regions, token, DB)
             else:
                 rows += measure(server, "gatehouse", regions, token, DB)
             server.stop()
