@@ -527,6 +527,13 @@ def machine_ticks() -> dict[str, int]:
     return {"all": sum(fields[:8]), "idle": fields[3] + fields[4], "steal": fields[7] if len(fields) > 7 else 0}
 
 
+def page_faults() -> int:
+    """Pages this machine had to read back from disk so far: major page faults plus refaults of file pages
+    evicted from the page cache (code and libraries dropped by memory reclaim, then needed again)."""
+    counters = dict(line.split() for line in Path("/proc/vmstat").read_text().splitlines())
+    return int(counters.get("pgmajfault", 0)) + int(counters.get("workingset_refault_file", 0))
+
+
 def redis_commands() -> int:
     """Commands the Redis server has processed so far (all its databases: keep others off it while soaking)."""
     return int(redis.Redis.from_url(CACHE_URL).info("stats")["total_commands_processed"])
@@ -712,7 +719,8 @@ def soak(server: Server, regions: list[str], token: str, db: dict) -> list[dict]
     """One warm-up has run; wrk for ``--soak`` seconds in windows of ``--window`` seconds (one wrk run each,
     back to back), so a dip shows in the window it happens in. Each window also shows the server's work
     per request (CPU, database transactions from pg_stat_database, up to ~1 s late, and Redis commands)
-    and the machine's CPU: busy and stolen by the host. A dip in which the server did no more database
+    and the machine's: CPU busy and stolen by the host, and pages read back from disk (major faults and
+    refaults of evicted page cache: what memory reclaim outside the server costs it). A dip in which the server did no more database
     or Redis work per request is not the server recomputing answers: its CPU per request then tells
     whether the same work simply ran slower (the machine) or the server did more of it."""
     connections = max(int(c) for c in ARGS.concurrency.split(",") if c.strip())
@@ -723,10 +731,11 @@ def soak(server: Server, regions: list[str], token: str, db: dict) -> list[dict]
         while time.monotonic() - started < ARGS.soak:
             at = time.monotonic() - started
             seconds = max(1, min(ARGS.window, round(ARGS.soak - at)))
-            cpu_before, ticks_before = cpu_seconds(server.pids()), machine_ticks()
+            cpu_before, ticks_before, faults_before = cpu_seconds(server.pids()), machine_ticks(), page_faults()
             transactions_before, commands_before = database_counters(db)[0], redis_commands()
             figures = wrk(server.port, script, connections, seconds)
             cpu, ticks = cpu_seconds(server.pids()) - cpu_before, machine_ticks()
+            faults = page_faults() - faults_before
             transactions, commands = database_counters(db)[0] - transactions_before, redis_commands() - commands_before
             spent = {key: ticks[key] - ticks_before[key] for key in ticks}
             requests = max(figures["requests"], 1)
@@ -735,12 +744,12 @@ def soak(server: Server, regions: list[str], token: str, db: dict) -> list[dict]
                       + figures["read"] + figures["write"] + figures["timeout"],
                       "cpu_ms": 1000 * cpu / requests, "db": transactions / requests, "redis": commands / requests,
                       "busy": 100 * (spent["all"] - spent["idle"]) / max(spent["all"], 1),
-                      "steal": 100 * spent["steal"] / max(spent["all"], 1)}
+                      "steal": 100 * spent["steal"] / max(spent["all"], 1), "faults": faults}
             windows.append(window)
             say(f"  {at:6.0f} s  {window['rps']:8.1f} req/s  p99 {window['p99']:7.2f} ms  errors {window['errors']}  "
                 f"server CPU {window['cpu_ms']:.3f} ms/req  {window['db']:.4f} db transactions/req  "
                 f"{window['redis']:.3f} Redis commands/req  "
-                f"machine busy {window['busy']:.0f}%  stolen {window['steal']:.1f}%")
+                f"machine busy {window['busy']:.0f}%  stolen {window['steal']:.1f}%  pages read back {faults:,}")
     finally:
         script.unlink(missing_ok=True)
     return windows
