@@ -18,13 +18,13 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo test test-fast lint format chromium check-deploy screenshot clean bench-freshness bench-resolve bench-scale
+.PHONY: install demo test test-fast lint format chromium check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@bash scripts/ensure-pdf-libs
 	touch $(STAMP)
 
@@ -68,6 +68,14 @@ check-deploy: install
 screenshot: install chromium
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png
 
+# The documentation site, from docs/ into site/ (git-ignored). Strict: a broken link or page fails it.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# The guides' screenshots: seeds a throwaway demo, serves it and signs in as each persona (docs/images/).
+docs-screenshots: install chromium
+	$(BIN)/python scripts/docs_screenshots.py --out docs/images
+
 # Needs PostgreSQL (drops and recreates gatehouse_bench; see bench/README.md). BENCH_ARGS passes options.
 bench-freshness: install
 	$(BIN)/python bench/freshness_sweep.py $(BENCH_ARGS)
@@ -86,4 +94,4 @@ bench-scale: install
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var media
+	rm -rf $(VENV) staticfiles .pytest_cache gatehouse.sqlite3 var media site

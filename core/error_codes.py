@@ -1,8 +1,8 @@
 """The machine-readable ``code`` every API error answer carries beside its human ``detail``.
 
 One place lists them: the exception handler (``core.api.exceptions``) only sends codes listed
-here, the OpenAPI schema documents them as an enum (``core.api.schema``), and the README points
-here. Codes are stable: a client may branch on them; the ``detail`` text may change.
+here, the OpenAPI schema documents them as an enum (``core.api.schema``), and the API guide (docs/api.md) lists
+them. Codes are stable: a client may branch on them; the ``detail`` text may change.
 
 Services choose a specific code by raising ``core.exceptions.Conflict(message, code=...)``,
 ``core.exceptions.Refused(message, code=...)`` (a ``PermissionDenied``), or Django's

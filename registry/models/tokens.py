@@ -8,7 +8,7 @@ from django.utils import timezone
 class TokenScope(models.TextChoices):
     """What an API token may do, besides what its user may do (a token never does more than its user).
 
-    ``registry.api.scopes`` enforces them on every API endpoint; the README's "API token scopes" lists
+    ``registry.api.scopes`` enforces them on every API endpoint; the API guide's "Tokens and scopes" (docs/api.md) lists
     precisely which operations each covers."""
 
     READ = "read", "Read"
