@@ -235,7 +235,7 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
         [Team(slug=f"team-{i:04d}", name=f"Team {i:04d}", group=group) for i, group in enumerate(groups)]
     )
     users, membership = [], []
-    for i, team in enumerate(teams):
+    for i, _team in enumerate(teams):
         for j in range(rng.randint(4, 8)):
             users.append(User(username=f"t{i:04d}-m{j}", email=f"t{i:04d}-m{j}@bench.invalid", password="!",
                               is_active=rng.random() > 0.03))
@@ -531,7 +531,7 @@ def main() -> int:
     say("Gatehouse benchmark: the evidence freshness sweep")
     say(f"  database {DB.get('HOST')}:{DB.get('PORT')}/{name}; {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; "
         f"Django {django.get_version()}; psycopg {psycopg.__version__}")
-    say("  load average at start %.2f %.2f %.2f (other processes on the machine add noise to wall times)" % os.getloadavg())
+    say("  load average at start {:.2f} {:.2f} {:.2f} (other processes on the machine add noise to wall times)".format(*os.getloadavg()))
 
     results, figures = {}, {}
     for scale in scales:

@@ -246,7 +246,7 @@ def generate(features_wanted: int, seed: int) -> list[str]:
         for i, feature in enumerate(features)
     ], batch_size=2000)
     fallbacks = []
-    for i, version in enumerate(versions):
+    for version in versions:
         others = [model for model in models if model.pk != version.model_id]
         for position, model in enumerate(rng.sample(others, rng.choice((1, 2))), start=1):
             fallbacks.append(VersionFallback(version=version, model=model, position=position))
@@ -985,8 +985,8 @@ def main() -> int:
     say("Gatehouse benchmark: resolve under gunicorn vs MLflow's alias lookup, with wrk")
     say(f"  {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; Django {django.get_version()}; "
         f"{subprocess.run(['wrk', '--version'], capture_output=True, text=True).stdout.split(' [')[0]}")
-    say("  load average at start %.2f %.2f %.2f (other processes on the machine add noise; wrk shares the cores "
-        "with the servers)" % os.getloadavg())
+    say("  load average at start {:.2f} {:.2f} {:.2f} (other processes on the machine add noise; wrk shares the cores "
+        "with the servers)".format(*os.getloadavg()))
     say(f"  {ARGS.features:,} features x {ARGS.regions} regions; {ARGS.duration} s per measurement at concurrency "
         f"{ARGS.concurrency}; modes {ARGS.modes}")
 

@@ -621,7 +621,7 @@ def main() -> int:
         say(f"  measured {len(measured[scale]['pages'])} (page, persona) pairs in {time.perf_counter() - started:.0f} s")
         if scale == ARGS.scale and not ARGS.no_verify:
             verify = time_verify()
-    say("  load average at end %.2f %.2f %.2f" % os.getloadavg())
+    say("  load average at end {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     main_run = measured[ARGS.scale]
     small = measured.get(ARGS.compare_scale) if ARGS.compare_scale != ARGS.scale else None

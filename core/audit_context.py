@@ -28,7 +28,7 @@ class AuditContext:
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "gatehouse_audit_context", default=AuditContext()
+    "gatehouse_audit_context", default=AuditContext()  # noqa: B039 (a frozen dataclass: immutable)
 )
 
 

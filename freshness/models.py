@@ -157,3 +157,6 @@ class SweepLock(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="sweeplock_single_row")]
+
+    def __str__(self) -> str:
+        return "Sweep lock"

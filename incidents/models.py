@@ -59,12 +59,12 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:incident_detail", args=[self.pk])
+
     @property
     def reference(self) -> str:
         return f"INC-{self.pk}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("incidents:incident_detail", args=[self.pk])
 
 
 class IncidentEvent(models.Model):

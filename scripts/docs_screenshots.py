@@ -98,9 +98,9 @@ def wait_for(url: str, seconds: float = 60) -> None:
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except OSError:
+        except OSError as error:
             if time.monotonic() > deadline:
-                raise SystemExit(f"The demo server did not answer at {url}")
+                raise SystemExit(f"The demo server did not answer at {url}") from error
             time.sleep(0.5)
 
 

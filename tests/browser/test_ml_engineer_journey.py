@@ -27,7 +27,7 @@ def test_ml_engineer_registers_versions_evidences_and_submits(page, live_server,
     page.fill("#id_slug", "claims-triage")
     page.fill("#id_purpose", "Sorts incoming claims by urgency.")
     page.select_option("#id_risk_tier", "high")
-    page.check("input[name=regions][value='%d']" % catalog["region"].pk)
+    page.check(f"input[name=regions][value='{catalog['region'].pk}']")
     page.fill("#id_intended_uses", "Ordering the claims queue for human handlers.")
     page.fill("#id_disallowed_uses", "Rejecting a claim.")
     page.select_option("#id_data_classification", "personal")

@@ -52,8 +52,8 @@ def test_owner_incident_owner_and_team_members_each_get_one_notice_for_the_chang
     assert told() == EVERYONE  # not the outsider, nor the inactive member
     notice = freshness_notices(user__username="pat-product").get()
     assert notice.subject == "Evidence blocks promotions of Claims triage"
-    assert "Privacy review (v%d in production): missing." % version.number in notice.body
-    assert "Safety (v%d in production): stale." % version.number in notice.body
+    assert f"Privacy review (v{version.number} in production): missing." in notice.body
+    assert f"Safety (v{version.number} in production): stale." in notice.body
     assert "Blocks new promotions" in notice.body
     assert notice.url == f"/freshness/?feature={feature.slug}&status=all"
 
@@ -78,7 +78,7 @@ def test_a_new_change_is_a_new_notice(claims):
 
     assert told() == {username: 2 for username in EVERYONE}
     newest = freshness_notices(user__username="mel-ml").order_by("-pk").first()
-    assert "Privacy review (v%d in production): due soon" % version.number in newest.body
+    assert f"Privacy review (v{version.number} in production): due soon" in newest.body
     assert "Safety" not in newest.body  # unchanged findings are not repeated
 
 

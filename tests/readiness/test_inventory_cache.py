@@ -48,7 +48,7 @@ def test_an_edit_shows_on_the_next_request_not_after_the_cache_lapses(
 
 def test_new_evidence_renews_only_its_features_entry(client, claims_live, governance_admin, ml_engineer,
                                                      django_capture_on_commit_callbacks):
-    feature, v2 = claims_live["feature"], claims_live["v2"]
+    v2 = claims_live["v2"]
     Evaluation.objects.filter(version=v2, kind="safety").update(run_at=timezone.now() - timedelta(days=120))
     client.force_login(governance_admin)
     assert _missing(client, "claims-triage")[0] == ["evidence"]
