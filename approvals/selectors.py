@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.choices import RequestStatus, SignOffStatus
-from approvals.models import ApprovalRequest, GatePolicy, SignOff
-from registry.models import AuditEvent
+from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
+from registry.models import AuditEvent, Deployment
 from registry.permissions import user_roles
 from registry.selectors import features_visible_to, seers_of_restricted
 
@@ -54,6 +54,35 @@ def queue_for(user) -> QuerySet[SignOff]:
             "request__version__feature__incident_owner", "request__requester", "request__version__author",
         )
         .order_by("created_at", "id")
+    )
+
+
+def signoffs_visible_to(user) -> QuerySet[SignOff]:
+    """Sign-offs of the requests the user may see, with their signer."""
+    return SignOff.objects.filter(request__in=requests_visible_to(user)).select_related("signer")
+
+
+def signoff_detail(*, user, pk: int) -> SignOff:
+    """One sign-off of a request the user may see, with its request; raises ``SignOff.DoesNotExist`` otherwise."""
+    return SignOff.objects.select_related("request").get(pk=pk, request__in=requests_visible_to(user))
+
+
+def signed_roles(request_ids) -> dict[int, dict[int, str]]:
+    """``{request id: {signer id: role signed}}`` for the requests ``request_ids``, in one query."""
+    signed: dict[int, dict[int, str]] = {}
+    for request_id, signer_id, role in SignOff.objects.filter(
+        request_id__in=list(request_ids), signer__isnull=False
+    ).values_list("request_id", "signer_id", "role"):
+        signed.setdefault(request_id, {})[signer_id] = role
+    return signed
+
+
+def live_for_request(request: ApprovalRequest, *, regions) -> QuerySet[Deployment]:
+    """What serves the request's feature now in its environment and ``regions`` (its regions), by region."""
+    return (
+        Deployment.objects.filter(feature=request.version.feature, environment=request.environment, region__in=regions)
+        .select_related("version", "region")
+        .order_by("region__code")
     )
 
 
@@ -151,6 +180,11 @@ def request_history(*, request: ApprovalRequest) -> QuerySet[AuditEvent]:
 
 def gate_policies() -> QuerySet[GatePolicy]:
     return GatePolicy.objects.prefetch_related("requirements").order_by("gate")
+
+
+def gate_assignments() -> dict[tuple[str, str], str]:
+    """``{(risk tier, environment): gate}``: which gate each tier needs in each environment."""
+    return {(a.risk_tier, a.environment): a.gate for a in GateAssignment.objects.all()}
 
 
 def request_states(requests) -> dict[int, dict]:

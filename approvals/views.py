@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -16,7 +15,7 @@ from approvals import impact, selectors, services
 from approvals.checks import all_checks, latest_evaluations, unmet
 from approvals.choices import Gate, RequestStatus
 from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
-from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
+from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from registry import selectors as registry_selectors
 from core.diff import configuration_rows, diff_rows
@@ -24,27 +23,28 @@ from registry.choices import Environment, RiskTier
 from registry.permissions import is_governance, user_roles
 from core.exceptions import Conflict
 from registry.extensions import badges_for, promotion_blockers, route_preview
-from registry.models import Deployment, FeatureVersion
+from registry.models import FeatureVersion
 from registry.services import version_configuration
-from core.views import ClampedPaginationMixin, ServiceFormView, add_service_error
+from core.views import (
+    ClampedPaginationMixin,
+    PermissionRuleMixin,
+    ServiceFormView,
+    add_service_error,
+    found_or_404,
+)
 
 
-class GateRequestCreateView(ServiceFormView):
+class GateRequestCreateView(PermissionRuleMixin, ServiceFormView):
     form_class = GateRequestForm
     template_name = "approvals/request_form.html"
     success_message = "Requested the gate. The reviewers have been told; missing evidence is listed below."
+    permission_object = "version"
+    permission_required = staticmethod(lambda user, version: can_request_gate(user, version.feature))
+    permission_denied_message = "Only the {view.version.feature.team} team and governance admins request gates."
 
-    @cached_property
+    @found_or_404("No such version.")
     def version(self) -> FeatureVersion:
-        try:
-            return registry_selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
-        except FeatureVersion.DoesNotExist:
-            raise Http404("No such version.") from None
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_request_gate(request.user, self.version.feature):
-            raise PermissionDenied(f"Only the {self.version.feature.team} team and governance admins request gates.")
-        return super().dispatch(request, *args, **kwargs)
+        return registry_selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
 
     @cached_property
     def previews(self) -> dict[str, dict]:
@@ -88,7 +88,7 @@ class QueueView(ClampedPaginationMixin, ListView):
         context = super().get_context_data(**kwargs)
         signoffs = list(context["object_list"])
         newest = latest_evaluations({signoff.request.version_id for signoff in signoffs})
-        signed = _signed_roles({signoff.request_id for signoff in signoffs})
+        signed = selectors.signed_roles({signoff.request_id for signoff in signoffs})
         rows = []
         for signoff in signoffs:
             request = signoff.request
@@ -105,15 +105,6 @@ class QueueView(ClampedPaginationMixin, ListView):
             row["badges"] = feature_badges.get(row["signoff"].request.version.feature_id, [])
         context["rows"] = rows
         return context
-
-
-def _signed_roles(request_ids) -> dict[int, dict[int, str]]:
-    signed: dict[int, dict[int, str]] = {}
-    for request_id, signer_id, role in SignOff.objects.filter(
-        request_id__in=list(request_ids), signer__isnull=False
-    ).values_list("request_id", "signer_id", "role"):
-        signed.setdefault(request_id, {})[signer_id] = role
-    return signed
 
 
 class RequestListView(ClampedPaginationMixin, ListView):
@@ -133,13 +124,14 @@ class RequestListView(ClampedPaginationMixin, ListView):
                 "querystring": f"status={status}" if status in RequestStatus.values else ""}
 
 
-class RequestMixin:
-    @cached_property
+class RequestMixin(PermissionRuleMixin):
+    """The gate request the URL names (``pk``), found among those the user may see; 404 otherwise."""
+
+    permission_object = "approval_request"
+
+    @found_or_404("No such request, or it is restricted.")
     def approval_request(self) -> ApprovalRequest:
-        try:
-            return selectors.request_detail(user=self.request.user, pk=self.kwargs["pk"])
-        except ApprovalRequest.DoesNotExist:
-            raise Http404("No such request, or it is restricted.") from None
+        return selectors.request_detail(user=self.request.user, pk=self.kwargs["pk"])
 
 
 class RequestDetailView(RequestMixin, TemplateView):
@@ -157,11 +149,7 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
     feature = version.feature
     checks = all_checks(approval_request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {}))
     regions = list(approval_request.regions.all())
-    live = (
-        Deployment.objects.filter(feature=feature, environment=approval_request.environment, region__in=regions)
-        .select_related("version", "region")
-        .order_by("region__code")
-    )
+    live = selectors.live_for_request(approval_request, regions=regions)
     live_version = next((deployment.version for deployment in live if deployment.version_id != version.pk), None)
     signoffs = list(approval_request.signoffs.all())
     signed = {signoff.signer_id: signoff.role for signoff in signoffs if signoff.signer_id}
@@ -210,13 +198,12 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
 class SignOffDecideView(View):
     """POST approve/reject. With htmx, answers with the sign-off panel; otherwise redirects back."""
 
+    @found_or_404("No such sign-off, or it is restricted.")
+    def signoff(self) -> SignOff:
+        return selectors.signoff_detail(user=self.request.user, pk=self.kwargs["pk"])
+
     def post(self, request, pk):
-        try:
-            signoff = SignOff.objects.select_related("request").get(
-                pk=pk, request__in=selectors.requests_visible_to(request.user)
-            )
-        except SignOff.DoesNotExist:
-            raise Http404("No such sign-off, or it is restricted.") from None
+        signoff = self.signoff
         form = DecisionForm(request.POST)
         error = None
         if form.is_valid():
@@ -249,11 +236,8 @@ class SignOffDecideView(View):
 class PromoteView(RequestMixin, ServiceFormView):
     form_class = PromoteForm
     template_name = "approvals/promote_confirm.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_promote(request.user, self.approval_request.version.feature):
-            raise PermissionDenied("Only the owning team (or its CI token) and governance admins promote.")
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = staticmethod(lambda user, approval_request: can_promote(user, approval_request.version.feature))
+    permission_denied_message = "Only the owning team (or its CI token) and governance admins promote."
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **review_context(self.request, self.approval_request)}
@@ -289,7 +273,7 @@ class GatePolicyListView(TemplateView):
     def get_context_data(self, **kwargs):
         order = {gate: index for index, gate in enumerate(Gate.values)}
         policies = sorted(selectors.gate_policies(), key=lambda policy: order[policy.gate])
-        assignments = {(a.risk_tier, a.environment): a.gate for a in GateAssignment.objects.all()}
+        assignments = selectors.gate_assignments()
         return {
             **super().get_context_data(**kwargs),
             "policies": policies,
@@ -299,22 +283,16 @@ class GatePolicyListView(TemplateView):
         }
 
 
-class GatePolicyEditView(ServiceFormView):
+class GatePolicyEditView(PermissionRuleMixin, ServiceFormView):
     form_class = GatePolicyForm
     template_name = "approvals/policy_form.html"
     success_message = "Saved the {object}. Open requests keep the rules they were made under."
+    permission_required = can_manage_gates
+    permission_denied_message = "Only governance admins change gate policies."
 
-    @cached_property
+    @found_or_404("No such gate.")
     def policy(self) -> GatePolicy:
-        try:
-            return selectors.gate_policies().get(gate=self.kwargs["gate"])
-        except GatePolicy.DoesNotExist:
-            raise Http404("No such gate.") from None
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_manage_gates(request.user):
-            raise PermissionDenied("Only governance admins change gate policies.")
-        return super().dispatch(request, *args, **kwargs)
+        return selectors.gate_policies().get(gate=self.kwargs["gate"])
 
     @property
     def previewing(self) -> bool:
@@ -362,12 +340,12 @@ class GatePolicyEditView(ServiceFormView):
         return reverse("approvals:policy_list")
 
 
-class GateAssignmentUpdateView(View):
+class GateAssignmentUpdateView(PermissionRuleMixin, View):
+    permission_required = can_manage_gates
+    permission_denied_message = "Only governance admins change which gate a tier needs."
+
     def post(self, request):
-        if not can_manage_gates(request.user):
-            raise PermissionDenied("Only governance admins change which gate a tier needs.")
-        assignments = {(a.risk_tier, a.environment): a.gate for a in GateAssignment.objects.all()}
-        form = GateAssignmentForm(request.POST, assignments=assignments)
+        form = GateAssignmentForm(request.POST, assignments=selectors.gate_assignments())
         if form.is_valid():
             changed = list(form.changed_assignments())
             with transaction.atomic():

@@ -11,6 +11,10 @@ from registry.choices import Role
 from registry.permissions import has_role, is_governance
 
 
+RUNNER_REFUSAL = "Only governance admins run drills."
+READER_REFUSAL = "Drill reports are open to governance admins, security reviewers and auditors."
+
+
 def can_run_drills(user) -> bool:
     return is_governance(user)
 
@@ -21,9 +25,9 @@ def can_read_drills(user) -> bool:
 
 def require_drill_runner(user) -> None:
     if not can_run_drills(user):
-        raise PermissionDenied("Only governance admins run drills.")
+        raise PermissionDenied(RUNNER_REFUSAL)
 
 
 def require_drill_reader(user) -> None:
     if not can_read_drills(user):
-        raise PermissionDenied("Drill reports are open to governance admins, security reviewers and auditors.")
+        raise PermissionDenied(READER_REFUSAL)

@@ -16,15 +16,13 @@ from drills.filters import DrillRunFilter
 from drills.forms import DrillForm
 from drills.impact import UnknownEntry, find_entry
 from drills.panels import impact_panel_body
-from drills.permissions import can_run_drills, require_drill_reader, require_drill_runner
-from core.views import FilteredListView, ServiceFormView, add_service_error
+from drills.permissions import READER_REFUSAL, RUNNER_REFUSAL, can_read_drills, can_run_drills
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, add_service_error, found_or_404
 
 
-class ReaderRequiredMixin:
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            require_drill_reader(request.user)
-        return super().dispatch(request, *args, **kwargs)
+class ReaderRequiredMixin(PermissionRuleMixin):
+    permission_required = can_read_drills
+    permission_denied_message = READER_REFUSAL
 
 
 class DrillRunListView(ReaderRequiredMixin, FilteredListView):
@@ -42,18 +40,15 @@ class DrillRunListView(ReaderRequiredMixin, FilteredListView):
         return context
 
 
-class DrillCreateView(ServiceFormView):
+class DrillCreateView(PermissionRuleMixin, ServiceFormView):
     """GET: the form. POST with ``preview``: the report as it would be now, nothing saved (htmx swaps it
     in; without JavaScript the page comes back with it). POST otherwise: run, save, show the report."""
 
     form_class = DrillForm
     template_name = "drills/drillrun_form.html"
     success_message = "Saved {object}. Nothing live changed."
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            require_drill_runner(request.user)
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = can_run_drills
+    permission_denied_message = RUNNER_REFUSAL
 
     def get_initial(self):
         return {"kind": self.request.GET.get("kind", "vendor_unavailable"), "days": 30}
@@ -86,14 +81,15 @@ class DrillCreateView(ServiceFormView):
 class DrillRunDetailView(ReaderRequiredMixin, TemplateView):
     template_name = "drills/drillrun_detail.html"
 
+    @found_or_404("No such drill.")
+    def run(self):
+        return selectors.drill_runs_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
+
     def get_context_data(self, **kwargs):
-        run = selectors.drill_runs_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
-        if run is None:
-            raise Http404("No such drill.")
         return {
             **super().get_context_data(**kwargs),
-            "run": run,
-            "report": selectors.report_for(run, user=self.request.user),
+            "run": self.run,
+            "report": selectors.report_for(self.run, user=self.request.user),
             "can_run": can_run_drills(self.request.user),
         }
 

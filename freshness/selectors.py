@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding, SweepRun
+from registry.models import AuditEvent, Deployment
 from registry.selectors import features_visible_to
 
 STATE_ORDER = Case(
@@ -50,3 +51,16 @@ def sweep_runs():
 
 def last_run():
     return sweep_runs().first()
+
+
+def finding_history(finding: FreshnessFinding) -> list[AuditEvent]:
+    """The audit events of ``finding`` (opened, state changes, escalation, closing), oldest first."""
+    return list(AuditEvent.objects.filter(object_type="freshnessfinding", object_id=str(finding.pk)).order_by("sequence"))
+
+
+def finding_live_deployments(finding: FreshnessFinding) -> list[Deployment]:
+    """Where the finding's version serves now in its environment, by region."""
+    return list(
+        Deployment.objects.filter(version=finding.version, environment=finding.environment)
+        .select_related("region").order_by("region__code")
+    )

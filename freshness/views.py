@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import DetailView
@@ -14,9 +12,8 @@ from django.views.generic import DetailView
 from freshness import selectors, services
 from freshness.choices import CloseReason, FindingState
 from freshness.filters import FindingFilter, SweepRunFilter
-from registry.models import AuditEvent, Deployment
 from registry.permissions import can_edit_feature, is_governance, sees_everything
-from core.views import FilteredListView
+from core.views import FilteredListView, PermissionRuleMixin, found_or_404
 
 
 class DashboardView(FilteredListView):
@@ -45,18 +42,17 @@ class FindingDetailView(DetailView):
     template_name = "freshness/finding_detail.html"
     context_object_name = "finding"
 
+    @found_or_404("No such finding.")
+    def finding(self):
+        return selectors.findings_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
+
     def get_object(self, queryset=None):
-        finding = selectors.findings_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
-        if finding is None:
-            raise Http404("No such finding.")
-        return finding
+        return self.finding
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         finding = self.object
-        history = list(
-            AuditEvent.objects.filter(object_type="freshnessfinding", object_id=str(finding.pk)).order_by("sequence")
-        )
+        history = selectors.finding_history(finding)
         for event in history:
             event.state_text = _state_text(event.payload)
         context["history"] = history
@@ -65,10 +61,7 @@ class FindingDetailView(DetailView):
             finding.blocking_since + timedelta(days=grace) if finding.blocking_since and grace is not None else None
         )
         context["can_record"] = finding.is_open and can_edit_feature(self.request.user, finding.feature)
-        context["live_regions"] = list(
-            Deployment.objects.filter(version=finding.version, environment=finding.environment)
-            .select_related("region").order_by("region__code")
-        )
+        context["live_regions"] = selectors.finding_live_deployments(finding)
         return context
 
 
@@ -92,16 +85,12 @@ def _state_text(payload: dict) -> str:
     return text
 
 
-class SweepRunListView(FilteredListView):
+class SweepRunListView(PermissionRuleMixin, FilteredListView):
     """The run history: its figures count restricted features too, so governance admins and auditors only."""
 
     filterset_class = SweepRunFilter
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not sees_everything(request.user):
-            raise PermissionDenied("The sweep's run history is open to governance admins and auditors.")
-        return super().dispatch(request, *args, **kwargs)
-
+    permission_required = sees_everything
+    permission_denied_message = "The sweep's run history is open to governance admins and auditors."
     template_name = "freshness/run_list.html"
     partial_template_name = "freshness/partials/run_table.html"
 
@@ -112,12 +101,13 @@ class SweepRunListView(FilteredListView):
         return {**super().get_context_data(**kwargs), "can_run_sweep": is_governance(self.request.user)}
 
 
-class RunSweepView(View):
+class RunSweepView(PermissionRuleMixin, View):
     """POST: a governance admin queues a sweep now."""
 
+    permission_required = is_governance
+    permission_denied_message = "Only governance admins run the freshness sweep on demand."
+
     def post(self, request):
-        if not is_governance(request.user):
-            raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
         try:
             services.sweep_request(actor=request.user)
         except services.SweepNotQueued as error:

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from incidents.models import Incident, IncidentEvent
+from registry.models import Deployment
 from registry.selectors import features_visible_to
 
 
@@ -29,6 +30,15 @@ def incident_detail(*, user, pk: int) -> Incident:
     if not found:
         raise Incident.DoesNotExist("No such incident, or it is restricted.")
     return found[0]
+
+
+def incident_deployment(*, incident: Incident) -> Deployment | None:
+    """What serves the incident's feature now where it happened (its environment and region), if anything."""
+    return (
+        Deployment.objects.filter(feature=incident.feature, environment=incident.environment, region=incident.region)
+        .select_related("version")
+        .first()
+    )
 
 
 def incident_timeline(*, incident: Incident) -> QuerySet[IncidentEvent]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import timezone as dt_timezone
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -28,11 +26,18 @@ from incidents.models import Incident
 from incidents.permissions import can_open_incident, can_work_incident
 from registry import selectors as registry_selectors
 from core.exceptions import Conflict
-from registry.models import AIFeature, Deployment, Region
+from registry.models import AIFeature, Region
 from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role
 from registry.services import rollback_candidates, rollback_choices
-from core.views import FilteredListView, ServiceFormView, SuggestionsView, add_service_error
+from core.views import (
+    FilteredListView,
+    PermissionRuleMixin,
+    ServiceFormView,
+    SuggestionsView,
+    add_service_error,
+    found_or_404,
+)
 
 
 class IncidentListView(FilteredListView):
@@ -44,15 +49,12 @@ class IncidentListView(FilteredListView):
         return selectors.incidents_visible_to(self.request.user)
 
 
-class IncidentCreateView(ServiceFormView):
+class IncidentCreateView(PermissionRuleMixin, ServiceFormView):
     form_class = IncidentForm
     template_name = "incidents/incident_form.html"
     success_message = "Logged {object}. Its owner has been told."
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_open_incident(request.user):
-            raise PermissionDenied("Auditors have read-only access: you cannot log incidents.")
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = can_open_incident
+    permission_denied_message = "Auditors have read-only access: you cannot log incidents."
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "features": registry_selectors.features_visible_to(self.request.user)}
@@ -87,20 +89,21 @@ def _live_at_from_query(request):
         moment = timezone.make_aware(moment, dt_timezone.utc)  # the form asks for UTC
     try:
         feature = registry_selectors.features_visible_to(request.user).get(slug=request.GET.get("feature", ""))
-        region = Region.objects.get(code=request.GET.get("region", ""))
+        region = registry_selectors.region_by_code(request.GET.get("region", ""))
     except (AIFeature.DoesNotExist, Region.DoesNotExist):
         return False
     return registry_selectors.live_at(feature=feature, environment=request.GET.get("environment", "production"),
                                       region=region, at=moment)
 
 
-class IncidentMixin:
-    @cached_property
+class IncidentMixin(PermissionRuleMixin):
+    """The incident the URL names (``pk``), found among those the user may see; 404 otherwise."""
+
+    permission_object = "incident"
+
+    @found_or_404("No such incident, or it is restricted.")
     def incident(self) -> Incident:
-        try:
-            return selectors.incident_detail(user=self.request.user, pk=self.kwargs["pk"])
-        except Incident.DoesNotExist:
-            raise Http404("No such incident, or it is restricted.") from None
+        return selectors.incident_detail(user=self.request.user, pk=self.kwargs["pk"])
 
 
 class IncidentDetailView(IncidentMixin, TemplateView):
@@ -113,11 +116,7 @@ class IncidentDetailView(IncidentMixin, TemplateView):
 def incident_context(request, incident: Incident, **bound_forms) -> dict:
     """Everything the incident page shows; ``bound_forms`` replace the empty forms (to show errors)."""
     user = request.user
-    deployment = (
-        Deployment.objects.filter(feature=incident.feature, environment=incident.environment, region=incident.region)
-        .select_related("version")
-        .first()
-    )
+    deployment = selectors.incident_deployment(incident=incident)
     may_roll_back = can_edit_feature(user, incident.feature) or has_role(user, Role.SUPPORT)
     rollback_form = None
     if deployment and may_roll_back and incident.status != "closed":
@@ -148,10 +147,8 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
 class OwnerSuggestionsView(IncidentMixin, SuggestionsView):
     """htmx: people matching what was typed in the incident page's owner box, for those who may reassign it."""
 
-    def get(self, request, *args, **kwargs):
-        if not can_work_incident(request.user, self.incident):
-            raise PermissionDenied("Only the incident owner, the feature's team, support and governance reassign incidents.")
-        return super().get(request, *args, **kwargs)
+    permission_required = can_work_incident
+    permission_denied_message = "Only the incident owner, the feature's team, support and governance reassign incidents."
 
     def get_suggestions(self, typed, limit):
         return selectors.owner_suggestions(typed=typed, limit=limit)

@@ -4,8 +4,7 @@ and the list of your own pack exports. The pages call ``packs.services``; nothin
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -23,7 +22,8 @@ from packs.permissions import REFUSAL, can_export_packs_of
 from core.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
-from core.views import FilteredListView, ServiceFormView
+from core.views import FilteredListView, ServiceFormView, found_or_404
+from registry.views.features import FeatureLookupMixin
 
 
 class ExportListView(FilteredListView):
@@ -35,34 +35,23 @@ class ExportListView(FilteredListView):
         return selectors.export_list(user=self.request.user)
 
 
-class ExportRequestView(ServiceFormView):
+class ExportRequestView(FeatureLookupMixin, ServiceFormView):
     """``/packs/new/<slug>/`` for the feature (all versions), ``/packs/new/<slug>/v<number>/`` for one version."""
 
     form_class = PackRequestForm
     success_message = ("Building the evidence pack of {object.subject}. This page shows its progress; the download "
                        "link appears when it is ready.")
     template_name = "packs/export_form.html"
-
-    @cached_property
-    def feature(self) -> AIFeature:
-        try:
-            return feature_detail(user=self.request.user, slug=self.kwargs["slug"])
-        except AIFeature.DoesNotExist:
-            raise Http404("No such feature, or it is restricted.") from None
+    permission_required = can_export_packs_of
+    permission_denied_message = REFUSAL
 
     @cached_property
     def version(self) -> FeatureVersion | None:
-        if "number" not in self.kwargs:
-            return None
-        try:
-            return version_detail(user=self.request.user, slug=self.feature.slug, number=self.kwargs["number"])
-        except FeatureVersion.DoesNotExist:
-            raise Http404("No such version.") from None
+        return self.named_version if "number" in self.kwargs else None
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_export_packs_of(request.user, self.feature):
-            raise PermissionDenied(REFUSAL)
-        return super().dispatch(request, *args, **kwargs)
+    @found_or_404("No such version.")
+    def named_version(self) -> FeatureVersion:
+        return version_detail(user=self.request.user, slug=self.feature.slug, number=self.kwargs["number"])
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "feature": self.feature, "version": self.version}
@@ -76,24 +65,27 @@ class ExportRequestView(ServiceFormView):
 class PackPanelView(View):
     """The body of the "Evidence pack" section of a feature or version page (htmx loads it)."""
 
-    def get(self, request, slug):
+    @found_or_404("No such feature or version, or it is restricted.")
+    def subject(self) -> tuple[AIFeature, FeatureVersion | None] | None:
+        """The feature in the URL and the version its ``?version=`` names (None without one)."""
+        slug, number = self.kwargs["slug"], self.request.GET.get("version")
+        feature = feature_detail(user=self.request.user, slug=slug)
         try:
-            feature = feature_detail(user=request.user, slug=slug)
-            number = request.GET.get("version")
-            version = version_detail(user=request.user, slug=slug, number=int(number)) if number else None
-        except (AIFeature.DoesNotExist, FeatureVersion.DoesNotExist, ValueError):
-            raise Http404("No such feature or version, or it is restricted.") from None
+            version = version_detail(user=self.request.user, slug=slug, number=int(number)) if number else None
+        except ValueError:
+            return None
+        return feature, version
+
+    def get(self, request, slug):
+        feature, version = self.subject
         body = pack_panel_body(user=request.user, feature=feature, version=version)
         return render(request, "packs/partials/panel_body.html", {"panel": body})
 
 
 class ExportMixin:
-    @cached_property
+    @found_or_404("No such evidence pack, or not one you asked for.")
     def export(self) -> PackExport:
-        try:
-            return selectors.export_detail(user=self.request.user, pk=self.kwargs["pk"])
-        except PackExport.DoesNotExist:
-            raise Http404("No such evidence pack, or not one you asked for.") from None
+        return selectors.export_detail(user=self.request.user, pk=self.kwargs["pk"])
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import render
 from django.views import View
 from django.views.generic import TemplateView
@@ -11,8 +10,7 @@ from readiness import selectors
 from readiness.choices import HISTORY_DAYS
 from readiness.charts import evaluation_chart, feature_history_chart, inventory_history_chart
 from readiness.panels import readiness_panel_body
-from registry.models import AIFeature
-from core.views import FilteredListView
+from core.views import FilteredListView, found_or_404
 
 
 class DashboardView(FilteredListView):
@@ -36,14 +34,19 @@ class DashboardView(FilteredListView):
         return context
 
 
-class FeatureReadinessView(TemplateView):
+class ReadinessMixin:
+    """The readiness of the feature the URL names (``slug``), among those the user may see; 404 otherwise."""
+
+    @found_or_404("No such feature.")
+    def readiness(self):
+        return selectors.feature_readiness(user=self.request.user, slug=self.kwargs["slug"])
+
+
+class FeatureReadinessView(ReadinessMixin, TemplateView):
     template_name = "readiness/feature_readiness.html"
 
     def get_context_data(self, **kwargs):
-        try:
-            readiness = selectors.feature_readiness(user=self.request.user, slug=self.kwargs["slug"])
-        except AIFeature.DoesNotExist:
-            raise Http404("No such feature.") from None
+        readiness = self.readiness
         feature = readiness.feature
         return {
             **super().get_context_data(**kwargs),
@@ -55,13 +58,9 @@ class FeatureReadinessView(TemplateView):
         }
 
 
-class FeaturePanelView(View):
+class FeaturePanelView(ReadinessMixin, View):
     """The body of the feature page's "Readiness" section (htmx loads it)."""
 
     def get(self, request, slug):
-        try:
-            readiness = selectors.feature_readiness(user=request.user, slug=slug)
-        except AIFeature.DoesNotExist:
-            raise Http404("No such feature.") from None
         return render(request, "readiness/partials/feature_panel_body.html",
-                      {"panel": readiness_panel_body(readiness)})
+                      {"panel": readiness_panel_body(self.readiness)})

@@ -8,28 +8,34 @@ from __future__ import annotations
 from typing import Iterable
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django_otp_webauthn.models import WebAuthnCredential
 
-from registry.choices import DeploymentEventKind, Role
+from registry.choices import ChangeRequestStatus, DeploymentEventKind, Role
 from registry.models import (
     ReadRecord,
     AIFeature,
     AIFeatureGroupObjectPermission,
     AIFeatureUserObjectPermission,
+    ApiToken,
     AuditEvent,
     CatalogModel,
     Dataset,
     Deployment,
     DeploymentEvent,
     Evaluation,
+    FeatureChangeRequest,
     FeatureVersion,
+    Notification,
     PolicyPack,
     PromptVersion,
+    Region,
     ReviewerGrant,
+    Team,
     Vendor,
     VersionDataset,
     VersionFallback,
 )
-from registry.permissions import can_read_audit_trail, sees_everything
+from registry.permissions import can_read_audit_trail, sees_everything, user_team_ids
 
 
 def features_visible_to(user) -> QuerySet[AIFeature]:
@@ -134,6 +140,11 @@ def feature_detail(*, user, slug: str) -> AIFeature:
     )
 
 
+def feature_fresh_copy(*, feature: AIFeature) -> AIFeature:
+    """A new instance of ``feature`` read again, for a form to type into (a failed save leaves ``feature`` as it was)."""
+    return AIFeature.objects.get(pk=feature.pk)
+
+
 def feature_suggestions(*, user, typed: str, limit: int = 20) -> list[tuple[str, str]]:
     """``(slug, name)`` of at most ``limit`` features the user may see whose name or slug contains
     ``typed``, by name (all of them, by name, when nothing is typed): what a feature box suggests."""
@@ -141,6 +152,29 @@ def feature_suggestions(*, user, typed: str, limit: int = 20) -> list[tuple[str,
     if typed:
         features = features.filter(Q(name__icontains=typed) | Q(slug__icontains=typed))
     return list(features.order_by("name", "slug").values_list("slug", "name")[:limit])
+
+
+def feature_change_requests_visible_to(user) -> QuerySet[FeatureChangeRequest]:
+    """Changes waiting for (or decided by) governance: every one for governance admins and auditors, those
+    of the features a team member may see and their team owns for everyone else."""
+    changes = FeatureChangeRequest.objects.select_related("feature", "requested_by", "decided_by")
+    if sees_everything(user):
+        return changes
+    return changes.filter(feature__in=features_visible_to(user), feature__team__in=user_team_ids(user))
+
+
+def feature_change_request(*, feature: AIFeature, pk: int) -> FeatureChangeRequest:
+    """One change request of ``feature`` (the caller found the feature among those the user may see);
+    raises ``FeatureChangeRequest.DoesNotExist``."""
+    return FeatureChangeRequest.objects.get(pk=pk, feature=feature)
+
+
+def pending_change_request(*, feature: AIFeature) -> FeatureChangeRequest | None:
+    """The feature's change waiting for governance, if any."""
+    return (
+        FeatureChangeRequest.objects.filter(feature=feature, status=ChangeRequestStatus.PENDING)
+        .select_related("requested_by").first()
+    )
 
 
 def _version_related(queryset: QuerySet[FeatureVersion]) -> QuerySet[FeatureVersion]:
@@ -207,6 +241,11 @@ def feature_history(*, feature: AIFeature, limit: int = 50) -> list[AuditEvent]:
 
 
 # --- Catalog ------------------------------------------------------------------------------
+
+
+def vendors() -> QuerySet[Vendor]:
+    """Every vendor (the catalog is open to everyone signed in), unordered and without figures."""
+    return Vendor.objects.all()
 
 
 def vendor_list() -> QuerySet[Vendor]:
@@ -290,6 +329,20 @@ def deployment_events_visible_to(user) -> QuerySet[DeploymentEvent]:
     )
 
 
+def live_pointer(*, feature: AIFeature, environment: str, region_code: str) -> Deployment | None:
+    """What serves ``feature`` in ``environment`` and the region with code ``region_code`` (None: nothing)."""
+    return (
+        Deployment.objects.filter(feature=feature, environment=environment, region__code=region_code)
+        .select_related("region", "version", "version__model", "version__prompt")
+        .first()
+    )
+
+
+def deployment_as_queryset(deployment: Deployment) -> QuerySet[Deployment]:
+    """``deployment`` as a queryset of one, for what takes deployments (the resolve refusals)."""
+    return Deployment.objects.filter(pk=deployment.pk)
+
+
 def feature_deployments(*, feature: AIFeature) -> QuerySet[Deployment]:
     return feature.deployments.select_related("region", "version", "version__feature", "version__model", "updated_by").order_by(
         "-environment", "region__code"
@@ -320,3 +373,52 @@ def live_at(*, feature: AIFeature, environment: str, region, at) -> DeploymentEv
         .first()
     )
     return None if event is not None and event.kind == DeploymentEventKind.WITHDRAWN else event
+
+
+# --- People, places and the signed-in user's own records -----------------------------------------
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.order_by("name")
+
+
+def region_list() -> QuerySet[Region]:
+    return Region.objects.order_by("code")
+
+
+def region_by_code(code: str) -> Region:
+    """Raises ``Region.DoesNotExist`` for an unknown code."""
+    return Region.objects.get(code=code)
+
+
+def notifications_of(user) -> QuerySet[Notification]:
+    """The user's own notices, newest first."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def api_tokens_of(user) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def api_token_of(user, pk: int) -> ApiToken:
+    """One of the user's own API tokens; raises ``ApiToken.DoesNotExist`` for anyone else's."""
+    return ApiToken.objects.get(pk=pk, user=user)
+
+
+# --- Second factor ------------------------------------------------------------------------------
+
+
+def confirmed_devices_of(user, model) -> QuerySet:
+    """The user's confirmed devices of one kind (``model``: an authenticator app, passkey...), oldest first."""
+    return model.objects.devices_for_user(user, confirmed=True).order_by("created_at", "pk")
+
+
+def device_of(*, user, model, pk):
+    """The user's own device of kind ``model`` with id ``pk``; None for anyone else's or a missing one."""
+    return model.objects.filter(pk=pk, user=user).first()
+
+
+def passkey(pk: int):
+    """The passkey with id ``pk`` (raises ``DoesNotExist``)."""
+    return WebAuthnCredential.objects.get(pk=pk)

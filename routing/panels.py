@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from registry.models import CatalogModel, Vendor
 from registry.permissions import is_governance
+from routing import selectors
 from routing.impact import REINSTATE, SUSPEND, route_changes
 
 ROWS = 200
@@ -20,9 +20,7 @@ ROWS = 200
 
 def catalog_entry(kind: str, key):
     """The vendor (by slug) or model (by id) a routes URL names, or 404."""
-    if kind == "vendor":
-        return get_object_or_404(Vendor, slug=key)
-    return get_object_or_404(CatalogModel.objects.select_related("vendor"), pk=key)
+    return get_object_or_404(selectors.catalog_entries(kind), **{"slug" if kind == "vendor" else "pk": key})
 
 
 def catalog_key(kind: str, entry):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from approvals.models import ApprovalRequest, SignOff
 from incidents.models import Incident
-from registry.models import AIFeature, CatalogModel, DeploymentEvent, Evaluation, FeatureVersion, Region
+from registry.models import AIFeature, CatalogModel, DeploymentEvent, Evaluation, FeatureVersion, Region, Vendor
 from registry.selectors import features_visible_to, live_at
 from routing.models import DecisionRecord
 from routing.tokens import DecisionClaim
@@ -88,3 +88,11 @@ def ledger_records(*, user, request_id: str):
         .select_related("feature", "region", "version")
         .order_by("-decided_at")
     )
+
+
+def catalog_entries(kind: str) -> QuerySet:
+    """The vendors (``kind`` "vendor") or the models (with their vendor) whose routes can be suspended:
+    the catalog is open to everyone signed in."""
+    if kind == "vendor":
+        return Vendor.objects.all()
+    return CatalogModel.objects.select_related("vendor")

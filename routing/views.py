@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,7 +13,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from registry.permissions import is_governance
-from core.views import ServiceFormView
+from core.views import PermissionRuleMixin, ServiceFormView
 from routing import selectors, services, tokens
 from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, visible_changes
 
@@ -61,19 +60,19 @@ class StatusChangeForm(forms.Form):
                              help_text="Owners of the affected features and auditors read this.")
 
 
-class CatalogStatusView(LoginRequiredMixin, ServiceFormView):
+class CatalogStatusView(LoginRequiredMixin, PermissionRuleMixin, ServiceFormView):
     """Suspend or reinstate a vendor or a model: the routes it changes first, then the reason."""
 
     form_class = StatusChangeForm
     template_name = "routing/catalog_status.html"
+    permission_required = is_governance
+    permission_denied_message = "Only governance admins suspend or reinstate a {view.kind}."
 
     def dispatch(self, request, *args, kind, key, action, **kwargs):
         if action not in ("suspend", "reinstate"):
             raise Http404("Unknown action.")
         self.kind, self.suspend = kind, action == "suspend"
-        self.entry = catalog_entry(kind, key)
-        if request.user.is_authenticated and not is_governance(request.user):
-            raise PermissionDenied(f"Only governance admins suspend or reinstate a {kind}.")
+        self.entry = catalog_entry(kind, key)  # 404 before the permission check
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

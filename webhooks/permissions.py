@@ -11,6 +11,8 @@ from registry.choices import Role
 from registry.permissions import has_role, is_governance, user_team_ids
 
 MANAGER_ROLES = (Role.PRODUCT, Role.ML)
+MANAGER_REFUSAL = "Only governance admins and the team's product owners and ML engineers manage this webhook."
+CREATOR_REFUSAL = "Governance admins and teams' product owners and ML engineers create webhooks."
 
 
 def managed_team_ids(user) -> frozenset[int]:
@@ -31,9 +33,7 @@ def can_manage_subscription(user, subscription) -> bool:
 
 def require_manager(user, subscription) -> None:
     if not can_manage_subscription(user, subscription):
-        raise PermissionDenied(
-            "Only governance admins and the team's product owners and ML engineers manage this webhook."
-        )
+        raise PermissionDenied(MANAGER_REFUSAL)
 
 
 def can_create_webhooks(user) -> bool:

@@ -32,3 +32,13 @@ def deliveries_visible_to(user) -> QuerySet[WebhookDelivery]:
         .select_related("subscription", "subscription__team")
         .order_by("-created_at", "-id")
     )
+
+
+def recent_deliveries(subscription: WebhookSubscription, *, limit: int) -> list[WebhookDelivery]:
+    """The subscription's newest ``limit`` deliveries, newest first."""
+    return list(subscription.deliveries.order_by("-created_at", "-id")[:limit])
+
+
+def delivery_attempts(delivery: WebhookDelivery) -> list:
+    """Every attempt at ``delivery``, newest first."""
+    return list(delivery.attempt_log.order_by("-at", "-id"))

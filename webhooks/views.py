@@ -6,34 +6,25 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.functional import cached_property
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from core.exceptions import Conflict
-from core.views import FilteredListView, ServiceFormView
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, found_or_404
 from webhooks import selectors, services
 from webhooks.choices import EVENT_DESCRIPTIONS, MAX_ATTEMPTS, RETRY_SCHEDULE, TIMEOUT_SECONDS, WebhookEvent
 from webhooks.filters import DeliveryFilter, SubscriptionFilter
 from webhooks.forms import SubscriptionForm
 from webhooks.models import WebhookDelivery, WebhookSubscription
-from webhooks.permissions import can_create_webhooks, can_manage_subscription, require_manager
+from webhooks.permissions import CREATOR_REFUSAL, MANAGER_REFUSAL, can_create_webhooks, can_manage_subscription
 
 SECRET_SESSION_KEY = "webhooks:new-secret:{pk}"
 RECENT_DELIVERIES = 10
-
-
-def _visible_or_404(queryset, pk, what: str):
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404(f"No such {what}, or not one you may see.")
-    return found
 
 
 def _keep_secret_for_next_page(request, subscription: WebhookSubscription, secret: str) -> None:
@@ -53,16 +44,21 @@ class SubscriptionListView(FilteredListView):
         return {**super().get_context_data(**kwargs), "can_create": can_create_webhooks(self.request.user)}
 
 
-class SubscriptionMixin:
-    """The subscription in the URL, if the user may see it (404 otherwise); ``manage()`` demands more."""
+class SubscriptionMixin(PermissionRuleMixin):
+    """The subscription in the URL, if the user may see it (404 otherwise)."""
 
-    @cached_property
+    permission_object = "subscription"
+
+    @found_or_404("No such webhook, or not one you may see.")
     def subscription(self) -> WebhookSubscription:
-        return _visible_or_404(selectors.subscription_list(user=self.request.user), self.kwargs["pk"], "webhook")
+        return selectors.subscription_list(user=self.request.user).filter(pk=self.kwargs["pk"]).first()
 
-    def manage(self) -> WebhookSubscription:
-        require_manager(self.request.user, self.subscription)
-        return self.subscription
+
+class ManagedSubscriptionMixin(SubscriptionMixin):
+    """...and only for those who manage it (found first: 404 before 403)."""
+
+    permission_required = can_manage_subscription
+    permission_denied_message = MANAGER_REFUSAL
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -77,20 +73,17 @@ class SubscriptionDetailView(SubscriptionMixin, TemplateView):
             "new_secret": self.request.session.pop(SECRET_SESSION_KEY.format(pk=subscription.pk), None),
             "can_manage": can_manage_subscription(self.request.user, subscription),
             "events": [(WebhookEvent(event), EVENT_DESCRIPTIONS[event]) for event in subscription.events],
-            "deliveries": list(subscription.deliveries.order_by("-created_at", "-id")[:RECENT_DELIVERIES]),
+            "deliveries": selectors.recent_deliveries(subscription, limit=RECENT_DELIVERIES),
             "retry_schedule": RETRY_SCHEDULE, "max_attempts": MAX_ATTEMPTS, "timeout": TIMEOUT_SECONDS,
         }
 
 
-class SubscriptionCreateView(ServiceFormView):
+class SubscriptionCreateView(PermissionRuleMixin, ServiceFormView):
     form_class = SubscriptionForm
     template_name = "webhooks/subscription_form.html"
     success_message = "Created {object}. Copy its secret now: it is not shown again."
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_create_webhooks(request.user):
-            raise PermissionDenied("Governance admins and teams' product owners and ML engineers create webhooks.")
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = can_create_webhooks
+    permission_denied_message = CREATOR_REFUSAL
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
@@ -101,15 +94,10 @@ class SubscriptionCreateView(ServiceFormView):
         return subscription
 
 
-class SubscriptionEditView(SubscriptionMixin, ServiceFormView):
+class SubscriptionEditView(ManagedSubscriptionMixin, ServiceFormView):
     form_class = SubscriptionForm
     template_name = "webhooks/subscription_form.html"
     success_message = "Saved {object}."
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.manage()
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "subscription": self.subscription}
@@ -122,20 +110,20 @@ class SubscriptionEditView(SubscriptionMixin, ServiceFormView):
                                             **form.cleaned_data)
 
 
-class SubscriptionActionView(SubscriptionMixin, View):
+class SubscriptionActionView(ManagedSubscriptionMixin, View):
     """POST does it. With a ``confirm`` text, GET first asks (for what cannot be undone or stops deliveries)."""
 
     confirm: dict | None = None
 
     def get(self, request, pk):
-        subscription = self.manage()
+        subscription = self.subscription
         if self.confirm is None:
             return redirect(subscription)
         texts = {key: text.format(s=subscription) for key, text in self.confirm.items()}
         return render(request, "webhooks/subscription_confirm.html", {"subscription": subscription, **texts})
 
     def post(self, request, pk):
-        subscription = self.manage()
+        subscription = self.subscription
         try:
             return self.act(subscription)
         except (ValidationError, Conflict) as error:
@@ -213,10 +201,14 @@ class DeliveryListView(FilteredListView):
         return selectors.deliveries_visible_to(self.request.user)
 
 
-class DeliveryMixin:
-    @cached_property
+class DeliveryMixin(PermissionRuleMixin):
+    """The delivery in the URL, if the user may see its subscription (404 otherwise)."""
+
+    permission_object = "delivery"
+
+    @found_or_404("No such delivery, or not one you may see.")
     def delivery(self) -> WebhookDelivery:
-        return _visible_or_404(selectors.deliveries_visible_to(self.request.user), self.kwargs["pk"], "delivery")
+        return selectors.deliveries_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
 
 
 class DeliveryDetailView(DeliveryMixin, TemplateView):
@@ -228,14 +220,16 @@ class DeliveryDetailView(DeliveryMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "delivery": delivery,
             "payload": json.dumps(delivery.payload, indent=2, ensure_ascii=False),
-            "attempts": list(delivery.attempt_log.order_by("-at", "-id")),
+            "attempts": selectors.delivery_attempts(delivery),
             "can_manage": can_manage_subscription(self.request.user, delivery.subscription),
         }
 
 
 class DeliveryRedeliverView(DeliveryMixin, View):
+    permission_required = staticmethod(lambda user, delivery: can_manage_subscription(user, delivery.subscription))
+    permission_denied_message = MANAGER_REFUSAL
+
     def post(self, request, pk):
-        require_manager(request.user, self.delivery.subscription)
         try:
             services.delivery_redeliver(actor=request.user, delivery=self.delivery)
         except Conflict as error:

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from approvals import impact, selectors, services
 from approvals.api import serializers as s
 from approvals.choices import RequestStatus
-from approvals.models import ApprovalRequest, SignOff
+from approvals.models import ApprovalRequest
 from approvals.permissions import can_manage_gates
 from registry.api.scopes import CI_WRITE
 from core.api.idempotency import IdempotentPostMixin
@@ -87,7 +87,7 @@ class SignOffViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_class = None
 
     def get_queryset(self):
-        return SignOff.objects.filter(request__in=selectors.requests_visible_to(self.request.user)).select_related("signer")
+        return selectors.signoffs_visible_to(self.request.user)
 
     @extend_schema(request=s.DecisionSerializer, responses=s.SignOffSerializer)
     @action(detail=True, methods=["post"])

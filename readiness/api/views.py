@@ -1,6 +1,5 @@
 """Readiness over the API: the inventory, one feature's checklist, and history. Features you may see only."""
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
@@ -10,8 +9,9 @@ from readiness import selectors
 from readiness.api import serializers as s
 from readiness.choices import HISTORY_DAYS
 from readiness.filters import ReadinessFilter
-from registry.models import AIFeature
+from readiness.views import ReadinessMixin
 from registry.selectors import features_visible_to
+from core.views import found_or_404
 
 
 class InventoryView(generics.ListAPIView):
@@ -34,7 +34,7 @@ class InventoryView(generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class FeatureReadinessView(generics.GenericAPIView):
+class FeatureReadinessView(ReadinessMixin, generics.GenericAPIView):
     serializer_class = s.FeatureReadinessSerializer
     filter_backends = []
     pagination_class = None
@@ -42,23 +42,21 @@ class FeatureReadinessView(generics.GenericAPIView):
     @extend_schema(responses=s.FeatureReadinessSerializer)
     def get(self, request, slug: str):
         """One feature's readiness checklist now and the sentence that states it."""
-        try:
-            readiness = selectors.feature_readiness(user=request.user, slug=slug)
-        except AIFeature.DoesNotExist:
-            raise Http404("No such feature.") from None
-        return Response(self.get_serializer(readiness).data)
+        return Response(self.get_serializer(self.readiness).data)
 
 
 class FeatureHistoryView(APIView):
+    @found_or_404("No such feature.")
+    def feature(self):
+        return features_visible_to(self.request.user).filter(slug=self.kwargs["slug"]).first()
+
     @extend_schema(
         responses=s.FeatureHistorySerializer,
         parameters=[OpenApiParameter("days", int, description=f"How many days back (default {HISTORY_DAYS}, at most 730).")],
     )
     def get(self, request, slug: str):
         """A feature's daily readiness snapshots and its evaluation scores over time, per kind."""
-        feature = features_visible_to(request.user).filter(slug=slug).first()
-        if feature is None:
-            raise Http404("No such feature.")
+        feature = self.feature
         days = _days(request)
         body = {
             "feature": feature.slug,

@@ -29,8 +29,8 @@ from registry.filters import (
     VendorFilter,
     VersionFilter,
 )
-from registry.models import AIFeature, FeatureChangeRequest, FeatureVersion, Region, ReviewerGrant, Team
-from registry.permissions import can_read_audit_trail, sees_everything, user_team_ids
+from registry.models import AIFeature, FeatureVersion, ReviewerGrant
+from registry.permissions import can_read_audit_trail
 
 
 class ServiceCreateMixin:
@@ -117,11 +117,7 @@ class FeatureChangeRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mi
     serializer_class = s.FeatureChangeRequestSerializer
 
     def get_queryset(self):
-        user = self.request.user
-        changes = FeatureChangeRequest.objects.select_related("feature", "requested_by", "decided_by")
-        if sees_everything(user):
-            return changes
-        return changes.filter(feature__in=selectors.features_visible_to(user), feature__team__in=user_team_ids(user))
+        return selectors.feature_change_requests_visible_to(self.request.user)
 
     @extend_schema(request=s.FeatureChangeDecisionSerializer, responses=s.FeatureChangeRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -312,13 +308,15 @@ class DatasetViewSet(ReadCreateViewSet):
 
 class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TeamSerializer
-    queryset = Team.objects.order_by("name")
+    def get_queryset(self):
+        return selectors.team_list()
     filterset_class = None
 
 
 class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.RegionSerializer
-    queryset = Region.objects.order_by("code")
+    def get_queryset(self):
+        return selectors.region_list()
     filterset_class = None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
@@ -10,9 +9,8 @@ from django.views.generic import TemplateView
 from registry import extensions, selectors, services
 from registry.filters import CatalogModelFilter, DatasetFilter, PolicyPackFilter, PromptVersionFilter, VendorFilter
 from registry.forms import CatalogModelForm, DatasetForm, PolicyPackForm, PromptVersionForm, VendorForm
-from registry.models import Vendor
 from registry.permissions import can_manage_catalog
-from core.views import FilteredListView, ServiceFormView
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView
 
 
 class CatalogListView(FilteredListView):
@@ -39,16 +37,16 @@ class CatalogListView(FilteredListView):
         }
 
 
-class CatalogCreateView(ServiceFormView):
+class CatalogCreateView(PermissionRuleMixin, ServiceFormView):
     entry = ""
     title = ""
     template_name = "registry/catalog_form.html"
     success_message = "Added {object} to the catalog."
+    permission_required = can_manage_catalog
+    permission_object = "entry"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_manage_catalog(request.user, self.entry):
-            raise PermissionDenied(f"You may not add {self.title.lower()} to the catalog.")
-        return super().dispatch(request, *args, **kwargs)
+    def get_permission_denied_message(self):
+        return f"You may not add {self.title.lower()} to the catalog."
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "title": self.title}
@@ -76,7 +74,7 @@ class VendorDetailView(TemplateView):
     template_name = "registry/vendor_detail.html"
 
     def get_context_data(self, **kwargs):
-        vendor = get_object_or_404(Vendor, slug=self.kwargs["slug"])
+        vendor = get_object_or_404(selectors.vendors(), slug=self.kwargs["slug"])
         user = self.request.user
         return {
             **super().get_context_data(**kwargs),

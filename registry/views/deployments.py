@@ -12,8 +12,9 @@ from django.views.generic import ListView, TemplateView
 from registry import selectors, services
 from registry.choices import Environment
 from registry.extensions import refused_routes
-from registry.models import Deployment, Notification, Region
-from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView
+from registry.models import Deployment
+from registry.permissions import can_edit_feature
+from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView, found_or_404
 from registry.views.features import FeatureMixin
 from registry.widgets import FeatureSlugField
 
@@ -40,26 +41,23 @@ class WithdrawForm(forms.Form):
 class PointerMixin(FeatureMixin):
     """The live pointer the URL names (environment and region of the feature), or 404."""
 
-    edit_required = True
+    permission_required = can_edit_feature
 
     @cached_property
     def deployment(self) -> Deployment:
-        environment = self.kwargs["environment"]
-        if environment not in Environment.values:
+        if self.kwargs["environment"] not in Environment.values:
             raise Http404("No such environment.")
-        deployment = (
-            Deployment.objects.filter(feature=self.feature, environment=environment, region__code=self.kwargs["region"])
-            .select_related("region", "version", "version__model", "version__prompt")
-            .first()
-        )
-        if deployment is None:
-            raise Http404("The feature is not live there.")
-        return deployment
+        return self.live_pointer
+
+    @found_or_404("The feature is not live there.")
+    def live_pointer(self) -> Deployment | None:
+        return selectors.live_pointer(feature=self.feature, environment=self.kwargs["environment"],
+                                      region_code=self.kwargs["region"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["deployment"] = self.deployment
-        context["refusal"] = refused_routes(Deployment.objects.filter(pk=self.deployment.pk)).get(self.deployment.pk, "")
+        context["refusal"] = refused_routes(selectors.deployment_as_queryset(self.deployment)).get(self.deployment.pk, "")
         return context
 
     def get_success_url(self):
@@ -125,7 +123,7 @@ class NotificationListView(ClampedPaginationMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+        return selectors.notifications_of(self.request.user)
 
     def post(self, request):
         count = services.notification_mark_read(user=request.user)
@@ -137,7 +135,7 @@ class LiveAtForm(forms.Form):
     # A box with suggestions, not a <select> of every visible feature (5,000 options: 280 kB, 0.25 s a view).
     feature = FeatureSlugField()
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
-    region = forms.ModelChoiceField(queryset=Region.objects.order_by("code"), to_field_name="code")
+    region = forms.ModelChoiceField(queryset=selectors.region_list(), to_field_name="code")
     at = forms.DateTimeField(
         label="At (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],

@@ -5,14 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import redirect
-from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
 from registry import selectors, services
-from registry.choices import ChangeRequestStatus, EvaluationKind, RiskTier, Role, VersionStatus
+from registry.choices import EvaluationKind, RiskTier, Role, VersionStatus
 from core.exceptions import Conflict
 from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers, refused_routes
 from core.diff import configuration_rows, diff_rows
@@ -27,7 +25,7 @@ from registry.permissions import (
     sees_everything,
     user_team_ids,
 )
-from core.views import FilteredListView, ServiceFormView
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, found_or_404
 
 
 class HomeView(TemplateView):
@@ -79,22 +77,21 @@ class FeatureListView(FilteredListView):
         return context
 
 
-class FeatureMixin:
-    """Finds the feature in the URL among those the user may see (404 otherwise: no leaks)."""
+class FeatureLookupMixin(PermissionRuleMixin):
+    """The feature the URL names (``slug``), found among those the user may see: a 404 otherwise, so a
+    restricted feature leaves no trace for those who may not see it. A view that changes the feature
+    declares ``permission_required = can_edit_feature`` (checked after the lookup: 404 before 403)."""
 
-    edit_required = False
+    permission_object = "feature"
+    permission_denied_message = "Only the {view.feature.team} team and governance admins may change {view.feature}."
 
-    @cached_property
+    @found_or_404("No such feature, or it is restricted.")
     def feature(self) -> AIFeature:
-        try:
-            return selectors.feature_detail(user=self.request.user, slug=self.kwargs["slug"])
-        except AIFeature.DoesNotExist:
-            raise Http404("No such feature, or it is restricted.") from None
+        return selectors.feature_detail(user=self.request.user, slug=self.kwargs["slug"])
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.edit_required and not can_edit_feature(request.user, self.feature):
-            raise PermissionDenied(f"Only the {self.feature.team} team and governance admins may change {self.feature}.")
-        return super().dispatch(request, *args, **kwargs)
+
+class FeatureMixin(FeatureLookupMixin):
+    """A page of the feature: the lookup, and the feature with whether the user may change it in the context."""
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "feature": self.feature,
@@ -102,28 +99,26 @@ class FeatureMixin:
 
 
 class VersionMixin(FeatureMixin):
-    @cached_property
+    """A page of one version (``slug`` and ``number``) of a feature the user may see; 404 otherwise."""
+
+    @found_or_404("No such version.")
     def version(self) -> FeatureVersion:
-        try:
-            return selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
-        except FeatureVersion.DoesNotExist:
-            raise Http404("No such version.") from None
+        return selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "version": self.version}
 
 
-class FeatureCreateView(ServiceFormView):
+class FeatureCreateView(PermissionRuleMixin, ServiceFormView):
     form_class = FeatureForm
     template_name = "registry/feature_form.html"
     success_message = "Registered {object}. Next: create its first version."
+    permission_required = can_register_features
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_register_features(request.user):
-            if has_role(request.user, Role.AUDITOR):
-                raise PermissionDenied("Auditors have read-only access: you cannot register features.")
-            raise PermissionDenied("You are not a member of any team, so you cannot register features.")
-        return super().dispatch(request, *args, **kwargs)
+    def get_permission_denied_message(self):
+        if has_role(self.request.user, Role.AUDITOR):
+            return "Auditors have read-only access: you cannot register features."
+        return "You are not a member of any team, so you cannot register features."
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
@@ -175,10 +170,7 @@ def pending_change_context(user, feature: AIFeature, *, can_edit: bool) -> dict:
     """The feature's change waiting for governance, for its team and oversight; who may decide it."""
     if not (can_edit or sees_everything(user)):
         return {}
-    change = (
-        FeatureChangeRequest.objects.filter(feature=feature, status=ChangeRequestStatus.PENDING)
-        .select_related("requested_by").first()
-    )
+    change = selectors.pending_change_request(feature=feature)
     if change is None:
         return {}
     governance = is_governance(user)
@@ -192,12 +184,12 @@ def pending_change_context(user, feature: AIFeature, *, can_edit: bool) -> dict:
 class FeatureEditView(FeatureMixin, ServiceFormView):
     form_class = FeatureEditForm
     template_name = "registry/feature_form.html"
-    edit_required = True
+    permission_required = can_edit_feature
     success_message = "Saved the changes to {object}."
 
     def get_form_kwargs(self):
         # A fresh instance: the form writes typed values into it, and a failed save must not show them as saved.
-        instance = AIFeature.objects.get(pk=self.feature.pk)
+        instance = selectors.feature_fresh_copy(feature=self.feature)
         return {**super().get_form_kwargs(), "user": self.request.user, "instance": instance}
 
     def get_context_data(self, **kwargs):
@@ -242,14 +234,16 @@ class FeatureChangeDecideView(FeatureMixin, View):
     """POST: a governance admin approves or rejects the feature's change waiting for governance."""
 
     decision = "approve"
+    permission_object = "change"
+    permission_required = staticmethod(lambda user, change: is_governance(user))
+    permission_denied_message = "Only governance admins approve or reject changes that weaken a feature's governance."
+
+    @found_or_404("No such change request.")
+    def change(self) -> FeatureChangeRequest:
+        return selectors.feature_change_request(feature=self.feature, pk=self.kwargs["pk"])
 
     def post(self, request, *args, **kwargs):
-        try:
-            change = FeatureChangeRequest.objects.get(pk=self.kwargs["pk"], feature=self.feature)
-        except FeatureChangeRequest.DoesNotExist:
-            raise Http404("No such change request.") from None
-        if not is_governance(request.user):
-            raise PermissionDenied("Only governance admins approve or reject changes that weaken a feature's governance.")
+        change = self.change
         reason = request.POST.get("reason", "")
         try:
             if self.decision == "approve":
@@ -268,7 +262,7 @@ class FeatureChangeDecideView(FeatureMixin, View):
 class VersionCreateView(FeatureMixin, ServiceFormView):
     form_class = VersionForm
     template_name = "registry/version_form.html"
-    edit_required = True
+    permission_required = can_edit_feature
     success_message = "Created {object} as a draft. Attach evidence, then submit it."
 
     def get_form_kwargs(self):
@@ -315,7 +309,7 @@ def _residency_gaps(feature: AIFeature, version: FeatureVersion) -> list[str]:
 class VersionEditView(VersionMixin, ServiceFormView):
     form_class = VersionForm
     template_name = "registry/version_form.html"
-    edit_required = True
+    permission_required = can_edit_feature
     success_message = "Saved {object}."
 
     def dispatch(self, request, *args, **kwargs):
@@ -344,7 +338,7 @@ class VersionSubmitView(VersionMixin, TemplateView):
     """GET asks for confirmation (submitting locks the version); POST submits."""
 
     template_name = "registry/version_submit.html"
-    edit_required = True
+    permission_required = can_edit_feature
 
     def get(self, request, *args, **kwargs):
         if not self.version.is_draft:
@@ -371,7 +365,7 @@ class VersionSubmitView(VersionMixin, TemplateView):
 class EvaluationCreateView(VersionMixin, ServiceFormView):
     form_class = EvaluationForm
     template_name = "registry/evaluation_form.html"
-    edit_required = True
+    permission_required = can_edit_feature
     success_message = "Recorded the evaluation."
 
     def get_initial(self):

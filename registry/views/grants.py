@@ -6,26 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from registry import selectors, services
 from registry.forms import EndReasonForm, ReviewerGrantForm
 from registry.models import ReviewerGrant
 from registry.permissions import is_governance
-from core.views import ServiceFormView
+from core.views import ServiceFormView, found_or_404
 from registry.views.features import FeatureMixin
 
 
 class GovernanceOnlyMixin(FeatureMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.feature  # 404 first for a feature the user may not see
-            if not is_governance(request.user):
-                raise PermissionDenied("Only governance admins grant and revoke reviewer access.")
-        return super().dispatch(request, *args, **kwargs)
+    """Governance admins only, on a feature they may see (found first: 404 before 403)."""
+
+    permission_required = staticmethod(lambda user, feature: is_governance(user))
+    permission_denied_message = "Only governance admins grant and revoke reviewer access."
 
 
 class ReviewerGrantCreateView(GovernanceOnlyMixin, ServiceFormView):
@@ -57,12 +53,9 @@ class ReviewerGrantRevokeView(GovernanceOnlyMixin, ServiceFormView):
     form_class = EndReasonForm
     template_name = "registry/reviewer_grant_revoke.html"
 
-    @cached_property
+    @found_or_404("No such grant.")
     def grant(self) -> ReviewerGrant:
-        try:
-            return selectors.reviewer_grants_of_feature(feature=self.feature).get(pk=self.kwargs["pk"])
-        except ReviewerGrant.DoesNotExist:
-            raise Http404("No such grant.") from None
+        return selectors.reviewer_grants_of_feature(feature=self.feature).get(pk=self.kwargs["pk"])
 
     def get(self, request, *args, **kwargs):
         if not self.grant.is_active():

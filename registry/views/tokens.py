@@ -2,15 +2,16 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.utils.decorators import method_decorator
 
-from registry import services
+from registry import selectors, services
 from core.exceptions import Conflict
 from registry.forms import ApiTokenForm
 from registry.models import ApiToken
+from core.views import found_or_404
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -18,7 +19,7 @@ class ApiTokenListView(View):
     template_name = "registry/token_list.html"
 
     def render_page(self, request, form, new_token=None, status=200):
-        tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+        tokens = selectors.api_tokens_of(request.user)
         legacy = any(token.scopes == ["full"] and token.expires_at is None and token.revoked_at is None
                      for token in tokens)
         return render(request, self.template_name,
@@ -44,8 +45,14 @@ class ApiTokenListView(View):
 
 
 class ApiTokenRevokeView(View):
+    """POST: revoke one of one's own tokens; anyone else's is a 404."""
+
+    @found_or_404("No ApiToken matches the given query.")
+    def token(self) -> ApiToken:
+        return selectors.api_token_of(self.request.user, self.kwargs["pk"])
+
     def post(self, request, pk):
-        token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+        token = self.token
         try:
             services.api_token_revoke(actor=request.user, token=token)
         except Conflict as error:

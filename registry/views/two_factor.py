@@ -22,7 +22,6 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -34,9 +33,11 @@ from django_otp import login as otp_login
 from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.models import WebAuthnCredential
 
+from registry import selectors
 from registry.middleware import remember_has_device
 from registry.services import two_factor as service
 from registry.views.auth import client_address
+from core.views import found_or_404
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class VerifyView(View):
         return render(request, self.template_name, {
             "form": form,
             "next": _safe_next(request, settings.LOGIN_REDIRECT_URL),
-            "has_passkey": WebAuthnCredential.objects.devices_for_user(user, confirmed=True).exists(),
+            "has_passkey": selectors.confirmed_devices_of(user, WebAuthnCredential).exists(),
             "hide_nav": True,
         }, status=status)
 
@@ -187,8 +188,8 @@ class SecurityView(View):
     def get(self, request):
         user = request.user
         return render(request, self.template_name, {
-            "apps": service.TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("created_at", "pk"),
-            "passkeys": WebAuthnCredential.objects.devices_for_user(user, confirmed=True).order_by("created_at", "pk"),
+            "apps": selectors.confirmed_devices_of(user, service.TOTPDevice),
+            "passkeys": selectors.confirmed_devices_of(user, WebAuthnCredential),
             "backup_left": service.backup_codes_left(user),
             "required": service.two_factor_required(user),
             "has_device": service.has_second_factor(user),
@@ -277,12 +278,10 @@ class DeviceRemoveView(View):
 
     template_name = "registry/device_remove.html"
 
-    def get_device(self, request, kind, pk):
-        model = service.DEVICE_KINDS.get(kind)
-        device = model.objects.filter(pk=pk, user=request.user).first() if model else None
-        if device is None:
-            raise Http404("No such device on your account.")
-        return device
+    @found_or_404("No such device on your account.")
+    def device(self):
+        model = service.DEVICE_KINDS.get(self.kwargs["kind"])
+        return selectors.device_of(user=self.request.user, model=model, pk=self.kwargs["pk"]) if model else None
 
     def render_page(self, request, device, form, status=200):
         last = not isinstance(device, service.StaticDevice) and len(service.primary_devices(request.user)) == 1
@@ -292,10 +291,10 @@ class DeviceRemoveView(View):
         }, status=status)
 
     def get(self, request, kind, pk):
-        return self.render_page(request, self.get_device(request, kind, pk), RemoveForm())
+        return self.render_page(request, self.device, RemoveForm())
 
     def post(self, request, kind, pk):
-        device = self.get_device(request, kind, pk)
+        device = self.device
         form = RemoveForm(request.POST)
         if form.is_valid():
             proof = form.cleaned_data["proof"]
@@ -323,7 +322,7 @@ class PasskeyRegistrationCompleteView(webauthn_views.CompleteCredentialRegistrat
     def post(self, *args, **kwargs):
         with transaction.atomic():
             response = super().post(*args, **kwargs)
-            credential = WebAuthnCredential.objects.get(pk=json.loads(response.content)["id"])
+            credential = selectors.passkey(json.loads(response.content)["id"])
             service.passkey_added(user=self.request.user, credential=credential)
         remember_has_device(self.request, True)
         return response
