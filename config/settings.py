@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "routing",
     "readiness",
     "packs",
+    "demo",
     "drills",
 ]
 
