@@ -2,8 +2,9 @@
 would give findings, the approved promotions it would block and the versions it would hold back.
 
 Reads only, and judged by the rules of the apps that decide: readiness's checklist and freshness's
-sweep run with the proposed requirements in place of the stored ones (``policies``), the promotion
-rule is freshness's ``blocks_promotion``, and a version's evidence is ``approvals.checks``'. Bounded
+sweep run with the proposed requirements in place of the stored ones (``policies``), through what they
+register in ``approvals.extensions`` (they sit above approvals), and a version's evidence is
+``approvals.checks``'. Bounded
 whatever the registry's size: each list is a count and its first ``limit`` entries. Only features the
 user may see are looked at, counted or named.
 """
@@ -20,16 +21,16 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals import extensions
 from approvals.checks import evidence_checks, latest_evaluations, unmet
 from approvals.choices import Gate, RequestStatus
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy
 from approvals.permissions import can_manage_gates
 from approvals.services import gate_requirements_clean, requirements_snapshot
 from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
-from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion
+from registry.models import Deployment, DeploymentEvent, FeatureVersion
 from registry.selectors import features_visible_to
 
-READINESS_CHUNK = 1000  # features whose proposed checklist is computed per batch (readiness.current's bound)
 
 
 @dataclass
@@ -155,12 +156,6 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
 
     Raises ``PermissionDenied`` for anyone but governance and ``ValidationError`` for requirements that
     saving would refuse."""
-    from freshness.guards import blocking_findings, blocks_promotion
-    from freshness.models import blocks
-    from freshness.services import findings_preview
-    from readiness.checklist import readiness_many
-    from readiness.current import missing_items
-
     if not can_manage_gates(user):
         raise PermissionDenied("Only governance admins change gate policies.")
     now = now or timezone.now()
@@ -187,35 +182,18 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
         .order_by("pk").values_list("pk", "slug")
     )
     if live_in_production:
-        before = missing_items(live_in_production, now=now)
-        ids = [pk for pk, _slug in live_in_production]
-        for start in range(0, len(ids), READINESS_CHUNK):
-            chunk = AIFeature.objects.filter(pk__in=ids[start:start + READINESS_CHUNK])
-            for readiness in readiness_many(chunk, now=now, policies=policies):
-                pk = readiness.feature.pk
-                was_ready = not before.get(pk)
-                if was_ready and not readiness.ready:
-                    gaps = [item.detail for item in readiness.items if not item.ok]
-                    readiness_lost.append(Entry(names[pk], "; ".join(gaps), feature_url(pk)))
-                elif readiness.ready and not was_ready:
-                    readiness_gained.append(
-                        Entry(names[pk], "Every checklist item would be in place.", feature_url(pk)))
+        readiness = extensions.readiness_effect(live_in_production, now=now, policies=policies)
+        readiness_lost = [Entry(names[pk], gaps, feature_url(pk)) for pk, gaps in readiness.lost]
+        readiness_gained = [Entry(names[pk], "Every checklist item would be in place.", feature_url(pk))
+                            for pk in readiness.gained]
 
     # Findings: the sweep's own reconciliation of the governed live versions, with the proposed rules.
     live_versions = Deployment.objects.filter(feature__in=governed).values_list("version_id", flat=True)
-    outcome = findings_preview(version_ids=set(live_versions), policies=policies, now=now)
+    findings = extensions.findings_effect(feature_ids=list(names), version_ids=set(live_versions), now=now,
+                                          policies=policies)
     numbers = dict(FeatureVersion.objects.filter(
-        pk__in={f.version_id for f in outcome.told}).values_list("pk", "number"))
-    opened: dict[tuple, list[str]] = defaultdict(list)
-    closed: dict[tuple, list[str]] = defaultdict(list)
-    for finding in outcome.opened + outcome.changed:
-        opened[(finding.feature_id, finding.version_id, finding.environment)].append(
-            f"{finding.get_evidence_kind_display()} evidence {finding.get_state_display().lower()}"
-        )
-    for finding in outcome.closed:
-        closed[(finding.feature_id, finding.version_id, finding.environment)].append(
-            f"{finding.get_evidence_kind_display()} evidence ({finding.get_close_reason_display().lower()})"
-        )
+        pk__in={version_id for _feature, version_id, _env in [*findings.opened, *findings.closed]})
+        .values_list("pk", "number"))
 
     def deployment_entries(found):
         return [Entry(f"{names[feature_id]} v{numbers.get(version_id, '?')} in {environment}",
@@ -223,18 +201,6 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
                 for (feature_id, version_id, environment), details in found.items()]
 
     # Promotions: approved, unexpired, unused requests that freshness would refuse once the findings change.
-    blocking_now: dict[int, dict[tuple, bool]] = defaultdict(dict)
-    for finding in blocking_findings(list(names)):
-        blocking_now[finding.feature_id][(finding.version_id, finding.environment, finding.evidence_kind)] = True
-    blocking_after = {feature_id: dict(found) for feature_id, found in blocking_now.items()}
-    for finding in outcome.opened + outcome.changed + outcome.refreshed + outcome.closed:
-        key = (finding.version_id, finding.environment, finding.evidence_kind)
-        blocking_after.setdefault(finding.feature_id, {})[key] = not finding.closed_at and blocks(
-            environment=finding.environment, state=finding.state, stale_at=finding.stale_at, now=now)
-
-    def blocking_versions(found: dict, feature_id: int) -> set[int]:
-        return {version_id for (version_id, _env, _kind), on in found.get(feature_id, {}).items() if on}
-
     used = DeploymentEvent.objects.filter(approval_request_id=OuterRef("pk"))
     approved = (
         ApprovalRequest.objects.filter(
@@ -244,9 +210,7 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
     )
     promotions_blocked = []
     for pk, feature_id, version_id, number, environment in approved:
-        rule = {"version_id": version_id, "environment": environment}
-        if (blocks_promotion(blocking_versions(blocking_after, feature_id), **rule)
-                and not blocks_promotion(blocking_versions(blocking_now, feature_id), **rule)):
+        if findings.newly_blocked(feature_id, version_id, environment):
             promotions_blocked.append(Entry(
                 f"Request #{pk}: {names[feature_id]} v{number} → {environment}",
                 "Approved, but promotions would be blocked until fresh evidence is recorded.",
@@ -290,8 +254,8 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
         digest=proposal_digest(proposed),
         readiness_lost=_bounded(readiness_lost, limit),
         readiness_gained=_bounded(readiness_gained, limit),
-        findings_opened=_bounded(deployment_entries(opened), limit),
-        findings_closed=_bounded(deployment_entries(closed), limit),
+        findings_opened=_bounded(deployment_entries(findings.opened), limit),
+        findings_closed=_bounded(deployment_entries(findings.closed), limit),
         promotions_blocked=_bounded(promotions_blocked, limit),
         versions_held=_bounded(versions_held, limit),
         open_requests=open_requests,

@@ -19,3 +19,8 @@ class FreshnessConfig(AppConfig):
         ):
             if hook not in registry:
                 registry.append(hook)
+
+        from approvals import extensions as approvals_extensions
+        from freshness.gate_preview import findings_effect
+
+        approvals_extensions.register(approvals_extensions.findings_effects, findings_effect)

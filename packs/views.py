@@ -12,6 +12,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from core.exceptions import Conflict
+from core.views import FilteredListView, ServiceFormView, found_or_404
 from packs import selectors, services
 from packs.choices import CONTENT_TYPES
 from packs.filters import PackExportFilter
@@ -19,11 +21,9 @@ from packs.forms import PackRequestForm
 from packs.models import PackExport
 from packs.panels import pack_panel_body
 from packs.permissions import REFUSAL, can_export_packs_of
-from core.exceptions import Conflict
+from registry.mixins import FeatureLookupMixin
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
-from core.views import FilteredListView, ServiceFormView, found_or_404
-from registry.views.features import FeatureLookupMixin
 
 
 class ExportListView(FilteredListView):

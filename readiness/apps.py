@@ -11,3 +11,8 @@ class ReadinessConfig(AppConfig):
 
         if readiness_panel not in extensions.feature_panels:
             extensions.feature_panels.append(readiness_panel)
+
+        from approvals import extensions as approvals_extensions
+        from readiness.gate_preview import readiness_effect
+
+        approvals_extensions.register(approvals_extensions.readiness_effects, readiness_effect)

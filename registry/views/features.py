@@ -9,13 +9,15 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.diff import configuration_rows, diff_rows
+from core.exceptions import Conflict
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, found_or_404
 from registry import selectors, services
 from registry.choices import EvaluationKind, RiskTier, Role, VersionStatus
-from core.exceptions import Conflict
 from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers, refused_routes
-from core.diff import configuration_rows, diff_rows
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
+from registry.mixins import FeatureLookupMixin
 from registry.models import AIFeature, FeatureChangeRequest, FeatureVersion
 from registry.permissions import (
     can_edit_feature,
@@ -25,7 +27,6 @@ from registry.permissions import (
     sees_everything,
     user_team_ids,
 )
-from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, found_or_404
 
 
 class HomeView(TemplateView):
@@ -75,19 +76,6 @@ class FeatureListView(FilteredListView):
         context["object_list"] = list(context["object_list"])
         attach_badges("feature", context["object_list"], user=self.request.user)
         return context
-
-
-class FeatureLookupMixin(PermissionRuleMixin):
-    """The feature the URL names (``slug``), found among those the user may see: a 404 otherwise, so a
-    restricted feature leaves no trace for those who may not see it. A view that changes the feature
-    declares ``permission_required = can_edit_feature`` (checked after the lookup: 404 before 403)."""
-
-    permission_object = "feature"
-    permission_denied_message = "Only the {view.feature.team} team and governance admins may change {view.feature}."
-
-    @found_or_404("No such feature, or it is restricted.")
-    def feature(self) -> AIFeature:
-        return selectors.feature_detail(user=self.request.user, slug=self.kwargs["slug"])
 
 
 class FeatureMixin(FeatureLookupMixin):

@@ -1,0 +1,55 @@
+"""How the apps above approvals take part in a gate policy preview (``approvals.impact``).
+
+A gate change moves readiness (readiness's checklist) and evidence findings (freshness's sweep), which
+approvals does not know: those apps register here, in their ``AppConfig.ready``, what the proposed
+requirements would do by their own rules. Without them, the preview shows no readiness or findings
+changes (what approvals alone can tell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class ReadinessEffect:
+    lost: list[tuple[int, str]] = field(default_factory=list)  # (feature id, the checklist items it would miss)
+    gained: list[int] = field(default_factory=list)  # feature ids that would become ready
+
+
+@dataclass
+class FindingsEffect:
+    # (feature id, version id, environment) -> what would open or change, and what would close
+    opened: dict[tuple, list[str]] = field(default_factory=dict)
+    closed: dict[tuple, list[str]] = field(default_factory=dict)
+    # (feature id, version id, environment) -> would a promotion now allowed be refused after the change?
+    newly_blocked: Callable[[int, int, str], bool] = lambda feature_id, version_id, environment: False
+
+
+# readiness: (live production features as (pk, slug), now=, policies=) -> ReadinessEffect
+readiness_effects: list[Callable[..., ReadinessEffect]] = []
+# freshness: (feature_ids=, version_ids=, now=, policies=) -> FindingsEffect
+findings_effects: list[Callable[..., FindingsEffect]] = []
+
+
+def readiness_effect(features: list[tuple[int, str]], *, now: datetime, policies: dict) -> ReadinessEffect:
+    effect = ReadinessEffect()
+    for provider in readiness_effects:
+        found = provider(features, now=now, policies=policies)
+        effect.lost += found.lost
+        effect.gained += found.gained
+    return effect
+
+
+def findings_effect(*, feature_ids: list[int], version_ids: set[int], now: datetime, policies: dict) -> FindingsEffect:
+    effect = FindingsEffect()
+    for provider in findings_effects:
+        return provider(feature_ids=feature_ids, version_ids=version_ids, now=now, policies=policies)
+    return effect
+
+
+def register(hooks: list, hook) -> None:
+    if hook not in hooks:
+        hooks.append(hook)
