@@ -211,6 +211,7 @@ def told_once_and_emailed(expected_users):
     return all(notice.emailed_at is not None for notice in notices)
 
 
+@pytest.mark.slow  # a real Celery worker
 @pytest.mark.django_db(transaction=True)
 def test_beat_runs_the_sweep_in_a_real_worker_and_owners_are_told_once(
     start_worker, broker, live_with_stale_benchmark, product_owner, ml_engineer, security_reviewer
