@@ -52,7 +52,7 @@ TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --maxprocesses 8 --dist loadgroup
 
 # `make test` runs everything; `make test-fast` leaves out the slow tests (fuzzing, the authorization
-# matrix, real workers...) and the browser journeys: a first answer in about two minutes.
+# matrix, real workers...) and the browser journeys: a first answer in well under half the time.
 test: install chromium
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
