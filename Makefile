@@ -1,4 +1,5 @@
-# Gatehouse. `make demo` serves the seeded app; `make test` runs the suite. Both install what they need.
+# Gatehouse. `make demo` serves the seeded app; `make test` runs the suite, `make test-fast` its quick part.
+# All install what they need.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -44,11 +45,19 @@ demo: install
 chromium:
 	@bash scripts/ensure-chromium
 
+# The suite runs in parallel (pytest-xdist): one process per core, 8 at most (TEST_WORKERS=0: one process).
+# Each has its own test database and Redis database (tests/workers.py). loadgroup keeps the tests that
+# share a module-wide fixture (xdist_group) on one worker. PYTEST_ARGS passes options, e.g. a path or -x.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --maxprocesses 8 --dist loadgroup
+
+# `make test` runs everything; `make test-fast` leaves out the slow tests (fuzzing, the authorization
+# matrix, real workers...) and the browser journeys: a first answer in well under half the time.
 test: install chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Lint and format (ruff) and the layers of docs/architecture.md (import-linter). `make format` fixes what
 # ruff can fix by itself.

@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -34,18 +34,12 @@ from freshness.services import NOTICE_KEY_PREFIX
 from registry.choices import VersionStatus
 from registry.models import Deployment, Notification
 from tests.factories import EvaluationFactory, FeatureFactory, UserFactory, VersionFactory
+from tests.workers import redis_test_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP_NAME = "Evidence freshness sweep"
 SWEEP_TASK = "freshness.tasks.evidence_freshness_sweep"
-REDIS_DB = 7  # a database of its own: flushed before and after
 TIMEOUT = 60  # seconds; a run normally appears within 5
-
-
-def redis_url() -> str:
-    """``$REDIS_URL`` (``.ci/run`` exports it) with the database number replaced by ours."""
-    parts = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379")
-    return parts._replace(path=f"/{REDIS_DB}").geturl()
 
 
 def database_url() -> str:
@@ -78,10 +72,10 @@ def worker_database(transactional_db):
 
 @pytest.fixture
 def broker():
-    """Redis database 7, empty, and emptied again afterwards."""
+    """This test process's Redis database (tests.workers), empty, and emptied again afterwards."""
     import redis
 
-    url = redis_url()
+    url = redis_test_url()
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     try:
         client.ping()
@@ -217,6 +211,7 @@ def told_once_and_emailed(expected_users):
     return all(notice.emailed_at is not None for notice in notices)
 
 
+@pytest.mark.slow  # a real Celery worker
 @pytest.mark.django_db(transaction=True)
 def test_beat_runs_the_sweep_in_a_real_worker_and_owners_are_told_once(
     start_worker, broker, live_with_stale_benchmark, product_owner, ml_engineer, security_reviewer

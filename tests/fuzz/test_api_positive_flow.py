@@ -20,7 +20,7 @@ from tests.approvals.conftest import (  # noqa: F401  (fixtures)
 from tests.approvals.test_api import as_user
 from tests.fuzz.documented import call, openapi
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # the fuzzing suite: left out of `make test-fast`
 
 
 def release(author, owner, *, catalog, number):

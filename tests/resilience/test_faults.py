@@ -146,6 +146,7 @@ def waiting_on_a_lock() -> list[int]:
         ).fetchall()]
 
 
+@pytest.mark.slow  # real Celery workers
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_sweep_leaves_nothing_and_the_rerun_tells_owners_once(
     start_worker, live_with_stale_benchmark, product_owner, ml_engineer

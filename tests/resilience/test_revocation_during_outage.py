@@ -6,8 +6,6 @@ recorded in the database and published when the cache can take it: by beat, or b
 process that saw the outage. These run against a real Redis (a database of its own), since what matters
 is that the old epoch is still there when it comes back."""
 
-import os
-
 import pytest
 from django.core.cache import cache as shared
 from django.test import override_settings
@@ -19,11 +17,9 @@ from routing.models import UnpublishedInvalidation
 from routing.tasks import publish_pending_invalidations
 from tests.faults import closed_port, redis_caches
 from tests.routing.conftest import backup_vendor, bearer, live, pins, resolve, uk  # noqa: F401 - fixtures
+from tests.workers import redis_test_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-REDIS = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/8"
-
 
 
 def redis(url):
@@ -32,7 +28,7 @@ def redis(url):
 
 @pytest.fixture
 def real_redis():
-    with redis(REDIS):
+    with redis(redis_test_url()):  # this test process's own database
         shared.clear()
         routing_cache.decisions.clear()
         routing_cache.identities.clear()

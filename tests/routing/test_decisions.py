@@ -89,6 +89,7 @@ def test_the_page_needs_a_sign_in(client):
 # --- The ledger ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ten_thousand_records_in_one_call_then_lookup_by_request_id(router, live, is_postgres):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

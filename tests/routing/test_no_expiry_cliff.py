@@ -148,6 +148,7 @@ def keys_in_shared_cache() -> int:
     return len(shared_cache._cache)  # LocMemCache: every key, expired or not
 
 
+@pytest.mark.slow
 def test_random_slugs_and_regions_add_a_bounded_number_of_keys_to_the_shared_cache(router, live, ml_engineer):
     resolve(router)
     resolve(router, feature="no-such-feature")  # the shared stamp of unknown targets is made once

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from routing import cache
-from tests.freshness.test_worker_integration import broker  # noqa: F401  (a fixture: Redis database 7, emptied)
+from tests.freshness.test_worker_integration import broker  # noqa: F401  (a fixture: our Redis database, emptied)
 from tests.routing.conftest import resolve
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def redis_cache(broker):
-    """Resolve's shared cache on the Redis database the worker tests use (empty before and after)."""
+    """Resolve's shared cache on this process's Redis database, the one the worker tests use (empty before
+    and after)."""
     with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                                "LOCATION": broker}}):
         cache.decisions.clear()

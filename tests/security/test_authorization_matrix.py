@@ -273,6 +273,7 @@ def _client_for(persona, world):
     return client
 
 
+@pytest.mark.slow  # every route as every persona: minutes in all
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_gets_what_the_matrix_says(persona, world):
@@ -304,6 +305,7 @@ def test_each_persona_gets_what_the_matrix_says(persona, world):
 LEAK_QUERIES = ("", "?q=fraud", "?search=fraud", "?feature=fraud-signals", "?format=json", "?format=csv")
 
 
+@pytest.mark.slow  # every route as every persona: minutes in all
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", sorted(set(PERSONAS) - SEES_RESTRICTED))
 def test_the_restricted_feature_never_leaks(persona, world):
@@ -394,6 +396,7 @@ def _another_restricted_feature(world, eu, owner):
     return feature
 
 
+@pytest.mark.slow  # every route as every persona: minutes in all
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", sorted(set(PERSONAS) - SEES_RESTRICTED - {"anonymous"}))
 def test_another_restricted_feature_changes_nothing_those_who_may_not_see_it_are_shown(persona, world, eu, product_owner):

@@ -62,6 +62,7 @@ def _local(url: str, page: str) -> str | None:
     return url
 
 
+@pytest.mark.slow  # follows every link and form of every page, as every persona
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", COLUMNS)
 def test_no_link_or_form_a_persona_is_shown_leads_to_403_or_404(persona, world):  # noqa: F811
