@@ -14,12 +14,13 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from packs import selectors, services
-from packs.choices import CONTENT_TYPES
+from packs.choices import CONTENT_TYPES, PackFormat
 from packs.filters import PackExportFilter
 from packs.forms import PackRequestForm
 from packs.models import PackExport
 from packs.panels import pack_panel_body
 from packs.permissions import REFUSAL, can_export_packs_of
+from packs.render import HTML_DOCUMENT_POLICY
 from registry.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
@@ -120,5 +121,8 @@ class ExportDownloadView(ExportMixin, View):
         except Conflict as error:
             messages.error(request, error.message)
             return redirect(export)
-        return FileResponse(handle, as_attachment=True, filename=export.download_name,
-                            content_type=CONTENT_TYPES[export.format])
+        response = FileResponse(handle, as_attachment=True, filename=export.download_name,
+                                content_type=CONTENT_TYPES[export.format])
+        if export.format == PackFormat.HTML:
+            response["Content-Security-Policy"] = HTML_DOCUMENT_POLICY
+        return response

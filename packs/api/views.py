@@ -9,8 +9,9 @@ from rest_framework.response import Response
 
 from packs import selectors, services
 from packs.api import serializers as s
-from packs.choices import CONTENT_TYPES
+from packs.choices import CONTENT_TYPES, PackFormat
 from packs.filters import PackExportFilter
+from packs.render import HTML_DOCUMENT_POLICY
 from registry.api.idempotency import IdempotentPostMixin
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
@@ -57,4 +58,6 @@ class PackExportViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retri
         response = FileResponse(handle, as_attachment=True, filename=export.download_name,
                                 content_type=CONTENT_TYPES[export.format])
         response["X-Content-SHA256"] = export.sha256
+        if export.format == PackFormat.HTML:
+            response["Content-Security-Policy"] = HTML_DOCUMENT_POLICY
         return response
