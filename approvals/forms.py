@@ -98,15 +98,15 @@ class GatePolicyForm(forms.Form):
         for role in SIGNING_ROLES:
             self.fields[f"signoff_{role}"] = forms.IntegerField(
                 min_value=0, max_value=5, required=False, label=role.label,
-                widget=forms.NumberInput(attrs={"style": "width:5rem"}),
+                widget=forms.NumberInput(attrs={"class": "input-5rem"}),
             )
         for kind in EvaluationKind:
             self.fields[f"evidence_{kind}"] = forms.BooleanField(required=False, label=kind.label)
             self.fields[f"evidence_{kind}_max_age_days"] = forms.IntegerField(
-                min_value=1, required=False, label="max age (days)", widget=forms.NumberInput(attrs={"style": "width:6rem"})
+                min_value=1, required=False, label="max age (days)", widget=forms.NumberInput(attrs={"class": "input-6rem"})
             )
             self.fields[f"evidence_{kind}_min_score"] = forms.FloatField(
-                required=False, label="min score", widget=forms.NumberInput(attrs={"style": "width:6rem", "step": "any"})
+                required=False, label="min score", widget=forms.NumberInput(attrs={"class": "input-6rem", "step": "any"})
             )
         for item in ReadinessItem:
             self.fields[f"readiness_{item}"] = forms.BooleanField(required=False, label=item.label)

@@ -32,6 +32,13 @@ def _refuse_fetch(url, *args, **kwargs):
     raise ValueError(f"An evidence pack fetches nothing: {url}")
 
 
+# The Content Security Policy sent with the HTML file (in place of the app's, which allows no inline
+# style): its stylesheet is inline so the file stands alone, and it has nothing else to load or run.
+HTML_DOCUMENT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
 RENDERERS = {PackFormat.JSON: render_json, PackFormat.HTML: render_html, PackFormat.PDF: render_pdf}
 
 

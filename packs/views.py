@@ -15,12 +15,13 @@ from django.views.generic import TemplateView
 from core.exceptions import Conflict
 from core.views import FilteredListView, ServiceFormView, found_or_404
 from packs import selectors, services
-from packs.choices import CONTENT_TYPES
+from packs.choices import CONTENT_TYPES, PackFormat
 from packs.filters import PackExportFilter
 from packs.forms import PackRequestForm
 from packs.models import PackExport
 from packs.panels import pack_panel_body
 from packs.permissions import REFUSAL, can_export_packs_of
+from packs.render import HTML_DOCUMENT_POLICY
 from registry.mixins import FeatureLookupMixin
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
@@ -112,5 +113,8 @@ class ExportDownloadView(ExportMixin, View):
         except Conflict as error:
             messages.error(request, error.message)
             return redirect(export)
-        return FileResponse(handle, as_attachment=True, filename=export.download_name,
-                            content_type=CONTENT_TYPES[export.format])
+        response = FileResponse(handle, as_attachment=True, filename=export.download_name,
+                                content_type=CONTENT_TYPES[export.format])
+        if export.format == PackFormat.HTML:
+            response["Content-Security-Policy"] = HTML_DOCUMENT_POLICY
+        return response

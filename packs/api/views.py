@@ -7,11 +7,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.idempotency import IdempotentPostMixin
 from packs import selectors, services
 from packs.api import serializers as s
-from packs.choices import CONTENT_TYPES
+from packs.choices import CONTENT_TYPES, PackFormat
 from packs.filters import PackExportFilter
-from core.api.idempotency import IdempotentPostMixin
+from packs.render import HTML_DOCUMENT_POLICY
 from registry.models import AIFeature, FeatureVersion
 from registry.selectors import feature_detail, version_detail
 
@@ -57,4 +58,6 @@ class PackExportViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retri
         response = FileResponse(handle, as_attachment=True, filename=export.download_name,
                                 content_type=CONTENT_TYPES[export.format])
         response["X-Content-SHA256"] = export.sha256
+        if export.format == PackFormat.HTML:
+            response["Content-Security-Policy"] = HTML_DOCUMENT_POLICY
         return response

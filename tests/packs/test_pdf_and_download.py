@@ -73,3 +73,22 @@ def test_a_pack_not_ready_is_not_downloaded_nor_audited(regulated, auditor, clie
     assert response.redirect_chain[-1][0] == export.get_absolute_url()
     assert "not ready to download" in response.content.decode()
     assert not AuditEvent.objects.filter(action="evidence_pack.downloaded").exists()
+
+
+def test_the_html_file_is_sent_with_a_policy_of_its_own_and_the_others_with_the_apps(regulated, governance_admin,
+                                                                                     client, settings):
+    """The HTML file's stylesheet is inline (it stands alone), which the app's policy refuses: its download
+    carries a policy that allows inline style and nothing else, over the pages and the API alike."""
+    html = built(governance_admin, regulated["feature"], "html", version=regulated["v2"])
+    pdf = built(governance_admin, regulated["feature"], "pdf", version=regulated["v2"])
+    client.force_login(governance_admin)
+
+    for url in (reverse("packs:export_download", args=[html.pk]),
+                reverse("packs-api:evidence-pack-download", args=[html.pk])):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        policy = {part.split()[0]: part.split()[1:] for part in response["Content-Security-Policy"].split(";")}
+        assert policy["default-src"] == ["'none'"] and policy["style-src"] == ["'unsafe-inline'"], url
+        assert "script-src" not in policy and policy["frame-ancestors"] == ["'none'"], url
+    response = client.get(reverse("packs:export_download", args=[pdf.pk]))
+    assert response["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
