@@ -6,9 +6,9 @@ the rules it was opened under.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from django.db import connection
 from django.utils import timezone
@@ -90,8 +90,12 @@ def evidence_checks(
         max_age = rule.get("max_age_days")
         min_score = rule.get("min_score")
         state = evidence_state(
-            passed=evaluation.passed, score=evaluation.score, run_at=evaluation.run_at,
-            min_score=min_score, max_age_days=max_age, now=now,
+            passed=evaluation.passed,
+            score=evaluation.score,
+            run_at=evaluation.run_at,
+            min_score=min_score,
+            max_age_days=max_age,
+            now=now,
         )
         if state == "failing":
             detail = f"Newest result failed its threshold ({evaluation.score:g} vs {evaluation.threshold:g})."

@@ -9,10 +9,14 @@ SIGNING_ROLES = [role for role in Role if role != Role.AUDITOR]
 
 
 class GateRequestForm(forms.Form):
-    environment = forms.ChoiceField(choices=Environment.choices, widget=forms.RadioSelect, initial=Environment.PRODUCTION)
+    environment = forms.ChoiceField(
+        choices=Environment.choices, widget=forms.RadioSelect, initial=Environment.PRODUCTION
+    )
     regions = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
     note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Note for the reviewers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Note for the reviewers",
         help_text="What changed, what to look at, links to anything they need.",
     )
 
@@ -51,7 +55,9 @@ class ReasonForm(forms.Form):
 
 class PromoteForm(forms.Form):
     reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note",
         help_text="Recorded with the deployment, e.g. the change ticket.",
     )
 
@@ -63,17 +69,27 @@ class GatePolicyForm(forms.Form):
     review_sla_hours = forms.IntegerField(min_value=1, max_value=24 * 30, label="Review SLA (hours)")
     approval_valid_days = forms.IntegerField(min_value=1, max_value=365, label="Approval valid for (days)")
     due_soon_days = forms.IntegerField(
-        min_value=0, max_value=365, label="Evidence due soon (days before its maximum age)",
+        min_value=0,
+        max_value=365,
+        label="Evidence due soon (days before its maximum age)",
         help_text="The freshness sweep warns owners this long before evidence goes stale.",
     )
     escalation_grace_days = forms.IntegerField(
-        min_value=0, max_value=365, label="Escalate after (days)",
+        min_value=0,
+        max_value=365,
+        label="Escalate after (days)",
         help_text="Stale, failing or missing production evidence opens a governance incident after this long.",
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why this change",
-                             help_text="Recorded in the audit trail with the old and new policy.")
-    previewed = forms.CharField(required=False, widget=forms.HiddenInput,
-                                help_text="Names the requirements whose preview was shown: saving confirms them.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this change",
+        help_text="Recorded in the audit trail with the old and new policy.",
+    )
+    previewed = forms.CharField(
+        required=False,
+        widget=forms.HiddenInput,
+        help_text="Names the requirements whose preview was shown: saving confirms them.",
+    )
 
     def __init__(self, *args, policy: GatePolicy, previewing: bool = False, **kwargs):
         requirements = list(policy.requirements.all())
@@ -97,16 +113,24 @@ class GatePolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for role in SIGNING_ROLES:
             self.fields[f"signoff_{role}"] = forms.IntegerField(
-                min_value=0, max_value=5, required=False, label=role.label,
+                min_value=0,
+                max_value=5,
+                required=False,
+                label=role.label,
                 widget=forms.NumberInput(attrs={"class": "input-5rem"}),
             )
         for kind in EvaluationKind:
             self.fields[f"evidence_{kind}"] = forms.BooleanField(required=False, label=kind.label)
             self.fields[f"evidence_{kind}_max_age_days"] = forms.IntegerField(
-                min_value=1, required=False, label="max age (days)", widget=forms.NumberInput(attrs={"class": "input-6rem"})
+                min_value=1,
+                required=False,
+                label="max age (days)",
+                widget=forms.NumberInput(attrs={"class": "input-6rem"}),
             )
             self.fields[f"evidence_{kind}_min_score"] = forms.FloatField(
-                required=False, label="min score", widget=forms.NumberInput(attrs={"class": "input-6rem", "step": "any"})
+                required=False,
+                label="min score",
+                widget=forms.NumberInput(attrs={"class": "input-6rem", "step": "any"}),
             )
         for item in ReadinessItem:
             self.fields[f"readiness_{item}"] = forms.BooleanField(required=False, label=item.label)
@@ -137,7 +161,8 @@ class GatePolicyForm(forms.Form):
         ]
         found += [
             {
-                "kind": RequirementKind.EVIDENCE, "evidence_kind": kind.value,
+                "kind": RequirementKind.EVIDENCE,
+                "evidence_kind": kind.value,
                 "max_age_days": data.get(f"evidence_{kind}_max_age_days"),
                 "min_score": data.get(f"evidence_{kind}_min_score"),
             }
@@ -162,14 +187,13 @@ class GateAssignmentForm(forms.Form):
         for environment in Environment:
             for tier in RiskTier:
                 self.fields[f"{environment}__{tier}"] = forms.ChoiceField(
-                    choices=Gate.choices, initial=assignments.get((tier.value, environment.value)),
+                    choices=Gate.choices,
+                    initial=assignments.get((tier.value, environment.value)),
                     label=f"{tier.label} → {environment.label}",
                 )
 
     def grid(self):
-        return [
-            (environment, [self[f"{environment}__{tier}"] for tier in RiskTier]) for environment in Environment
-        ]
+        return [(environment, [self[f"{environment}__{tier}"] for tier in RiskTier]) for environment in Environment]
 
     def changed_assignments(self):
         for name in self.changed_data:

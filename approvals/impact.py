@@ -32,7 +32,6 @@ from registry.models import Deployment, DeploymentEvent, FeatureVersion
 from registry.selectors import features_visible_to
 
 
-
 @dataclass
 class Entry:
     label: str
@@ -77,12 +76,21 @@ class GatePreview:
 
     @property
     def quiet(self) -> bool:
-        return not any(b.count for b in (self.readiness_lost, self.readiness_gained, self.findings_opened,
-                                         self.findings_closed, self.promotions_blocked, self.versions_held))
+        return not any(
+            b.count
+            for b in (
+                self.readiness_lost,
+                self.readiness_gained,
+                self.findings_opened,
+                self.findings_closed,
+                self.promotions_blocked,
+                self.versions_held,
+            )
+        )
 
 
 def _governs(assignments) -> list[str]:
-    """"low, medium and high risk features going to production", one line per environment."""
+    """ "low, medium and high risk features going to production", one line per environment."""
     tiers: dict[str, list[str]] = defaultdict(list)
     for tier, environment in assignments:
         tiers[environment].append(tier)
@@ -133,13 +141,16 @@ def requirement_changes(before: dict, after: dict) -> list[str]:
             if old[name] == new[name]:
                 continue
             if kind == "signoffs":
-                lines.append(f"Asks for {new[name]['count']} {Role(name).label} sign-offs "
-                             f"instead of {old[name]['count']}.")
+                lines.append(
+                    f"Asks for {new[name]['count']} {Role(name).label} sign-offs instead of {old[name]['count']}."
+                )
             else:
                 lines.append(f"Changes {_describe(kind, old[name])} to {_describe(kind, new[name])}.")
     if before.get("due_soon_days") != after.get("due_soon_days"):
-        lines.append(f"Evidence is due soon {after['due_soon_days']} days before its maximum age "
-                     f"(was {before['due_soon_days']}).")
+        lines.append(
+            f"Evidence is due soon {after['due_soon_days']} days before its maximum age "
+            f"(was {before['due_soon_days']})."
+        )
     return lines
 
 
@@ -150,8 +161,9 @@ def proposed_snapshot(policy: GatePolicy, *, requirements, due_soon_days: int | 
     return snapshot
 
 
-def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days: int | None = None,
-                        limit: int = 10, now=None) -> GatePreview:
+def gate_policy_preview(
+    *, user, policy: GatePolicy, requirements, due_soon_days: int | None = None, limit: int = 10, now=None
+) -> GatePreview:
     """What saving these requirements on ``policy`` would change, as ``user`` may see it. Writes nothing.
 
     Raises ``PermissionDenied`` for anyone but governance and ``ValidationError`` for requirements that
@@ -179,43 +191,56 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
     live_in_production = list(
         governed.filter(risk_tier__in=production_tiers)
         .filter(Exists(Deployment.objects.filter(feature=OuterRef("pk"), environment=Environment.PRODUCTION)))
-        .order_by("pk").values_list("pk", "slug")
+        .order_by("pk")
+        .values_list("pk", "slug")
     )
     if live_in_production:
         readiness = extensions.readiness_effect(live_in_production, now=now, policies=policies)
         readiness_lost = [Entry(names[pk], gaps, feature_url(pk)) for pk, gaps in readiness.lost]
-        readiness_gained = [Entry(names[pk], "Every checklist item would be in place.", feature_url(pk))
-                            for pk in readiness.gained]
+        readiness_gained = [
+            Entry(names[pk], "Every checklist item would be in place.", feature_url(pk)) for pk in readiness.gained
+        ]
 
     # Findings: the sweep's own reconciliation of the governed live versions, with the proposed rules.
     live_versions = Deployment.objects.filter(feature__in=governed).values_list("version_id", flat=True)
-    findings = extensions.findings_effect(feature_ids=list(names), version_ids=set(live_versions), now=now,
-                                          policies=policies)
-    numbers = dict(FeatureVersion.objects.filter(
-        pk__in={version_id for _feature, version_id, _env in [*findings.opened, *findings.closed]})
-        .values_list("pk", "number"))
+    findings = extensions.findings_effect(
+        feature_ids=list(names), version_ids=set(live_versions), now=now, policies=policies
+    )
+    numbers = dict(
+        FeatureVersion.objects.filter(
+            pk__in={version_id for _feature, version_id, _env in [*findings.opened, *findings.closed]}
+        ).values_list("pk", "number")
+    )
 
     def deployment_entries(found):
-        return [Entry(f"{names[feature_id]} v{numbers.get(version_id, '?')} in {environment}",
-                      "; ".join(sorted(details)), feature_url(feature_id))
-                for (feature_id, version_id, environment), details in found.items()]
+        return [
+            Entry(
+                f"{names[feature_id]} v{numbers.get(version_id, '?')} in {environment}",
+                "; ".join(sorted(details)),
+                feature_url(feature_id),
+            )
+            for (feature_id, version_id, environment), details in found.items()
+        ]
 
     # Promotions: approved, unexpired, unused requests that freshness would refuse once the findings change.
     used = DeploymentEvent.objects.filter(approval_request_id=OuterRef("pk"))
     approved = (
         ApprovalRequest.objects.filter(
-            version__feature__in=governed, status=RequestStatus.APPROVED, expires_at__gte=now)
+            version__feature__in=governed, status=RequestStatus.APPROVED, expires_at__gte=now
+        )
         .exclude(Exists(used))
         .values_list("pk", "version__feature_id", "version_id", "version__number", "environment")
     )
     promotions_blocked = []
     for pk, feature_id, version_id, number, environment in approved:
         if findings.newly_blocked(feature_id, version_id, environment):
-            promotions_blocked.append(Entry(
-                f"Request #{pk}: {names[feature_id]} v{number} → {environment}",
-                "Approved, but promotions would be blocked until fresh evidence is recorded.",
-                reverse("approvals:request_detail", args=[pk]),
-            ))
+            promotions_blocked.append(
+                Entry(
+                    f"Request #{pk}: {names[feature_id]} v{number} → {environment}",
+                    "Approved, but promotions would be blocked until fresh evidence is recorded.",
+                    reverse("approvals:request_detail", args=[pk]),
+                )
+            )
 
     # Versions waiting to go live (submitted, not live anywhere, no open request) whose evidence meets the
     # gate today and would not under the change: a new request would stay pending.
@@ -236,10 +261,13 @@ def gate_policy_preview(*, user, policy: GatePolicy, requirements, due_soon_days
             continue
         short = unmet(evidence_checks(proposed, evaluations, now=now))
         if short:
-            versions_held.append(Entry(
-                f"{names[feature_id]} v{number}", "; ".join(f"{check.label}: {check.detail}" for check in short),
-                reverse("registry:version_detail", args=[slugs[feature_id], number]),
-            ))
+            versions_held.append(
+                Entry(
+                    f"{names[feature_id]} v{number}",
+                    "; ".join(f"{check.label}: {check.detail}" for check in short),
+                    reverse("registry:version_detail", args=[slugs[feature_id], number]),
+                )
+            )
 
     still_usable = Q(status=RequestStatus.PENDING) | Q(
         Q(status=RequestStatus.APPROVED, expires_at__gte=now) & ~Exists(used)

@@ -65,16 +65,20 @@ class GateRequirement(models.Model):
                 violation_error_message="A sign-off names a role, evidence an evaluation kind, readiness an item.",
             ),
             models.UniqueConstraint(
-                fields=["policy", "role"], condition=models.Q(kind="signoff"), name="gaterequirement_role_once",
+                fields=["policy", "role"],
+                condition=models.Q(kind="signoff"),
+                name="gaterequirement_role_once",
                 violation_error_message="This role is already required by the gate.",
             ),
             models.UniqueConstraint(
-                fields=["policy", "evidence_kind"], condition=models.Q(kind="evidence"),
+                fields=["policy", "evidence_kind"],
+                condition=models.Q(kind="evidence"),
                 name="gaterequirement_evidence_once",
                 violation_error_message="This evidence kind is already required by the gate.",
             ),
             models.UniqueConstraint(
-                fields=["policy", "readiness_item"], condition=models.Q(kind="readiness"),
+                fields=["policy", "readiness_item"],
+                condition=models.Q(kind="readiness"),
                 name="gaterequirement_readiness_once",
                 violation_error_message="This readiness item is already required by the gate.",
             ),
@@ -104,7 +108,8 @@ class GateAssignment(models.Model):
         ordering = ["environment", "risk_tier"]
         constraints = [
             models.UniqueConstraint(
-                fields=["risk_tier", "environment"], name="gateassignment_one_gate_per_tier_and_environment",
+                fields=["risk_tier", "environment"],
+                name="gateassignment_one_gate_per_tier_and_environment",
                 violation_error_message="This tier already has a gate for that environment.",
             )
         ]
@@ -176,11 +181,13 @@ class SignOff(models.Model):
         indexes = [models.Index(fields=["status", "role", "created_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "role", "slot"], name="signoff_role_slot_once_per_request",
+                fields=["request", "role", "slot"],
+                name="signoff_role_slot_once_per_request",
                 violation_error_message="This role's slot already exists on the request.",
             ),
             models.UniqueConstraint(
-                fields=["request", "signer"], condition=models.Q(signer__isnull=False),
+                fields=["request", "signer"],
+                condition=models.Q(signer__isnull=False),
                 name="signoff_one_signature_per_person_per_request",
                 violation_error_message="A person signs at most one role of a request.",
             ),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from approvals.models import SignOff
-from registry.choices import Role
 from core.error_codes import NOT_ELIGIBLE, SEPARATION_OF_DUTIES, Reason
+from registry.choices import Role
 from registry.permissions import can_edit_feature, has_role, is_governance
 
 
@@ -22,19 +22,25 @@ def signoff_refusal(user, signoff: SignOff, *, signed_roles: dict[int, str] | No
     if not has_role(user, signoff.role):
         return Reason(f"Only holders of the {Role(signoff.role).label.lower()} role sign for it.", NOT_ELIGIBLE)
     if version.author_id == user.pk:
-        return Reason("You wrote this version, so someone else must review it (separation of duties).", SEPARATION_OF_DUTIES)
-    if version.submitted_by_id == user.pk:
-        return Reason("You submitted this version, so someone else must review it (separation of duties).", SEPARATION_OF_DUTIES)
-    if request.requester_id == user.pk:
-        return Reason("You requested this gate, so someone else must review it (separation of duties).", SEPARATION_OF_DUTIES)
-    if signed_roles is None:
-        signed_roles = dict(
-            request.signoffs.filter(signer__isnull=False).values_list("signer_id", "role")
+        return Reason(
+            "You wrote this version, so someone else must review it (separation of duties).", SEPARATION_OF_DUTIES
         )
+    if version.submitted_by_id == user.pk:
+        return Reason(
+            "You submitted this version, so someone else must review it (separation of duties).", SEPARATION_OF_DUTIES
+        )
+    if request.requester_id == user.pk:
+        return Reason(
+            "You requested this gate, so someone else must review it (separation of duties).", SEPARATION_OF_DUTIES
+        )
+    if signed_roles is None:
+        signed_roles = dict(request.signoffs.filter(signer__isnull=False).values_list("signer_id", "role"))
     if user.pk in signed_roles:
         role = Role(signed_roles[user.pk]).label.lower()
-        return Reason(f"You already signed this request as {role}; a person signs at most one role of a request.",
-                      SEPARATION_OF_DUTIES)
+        return Reason(
+            f"You already signed this request as {role}; a person signs at most one role of a request.",
+            SEPARATION_OF_DUTIES,
+        )
     return None
 
 

@@ -25,8 +25,14 @@ def requests_visible_to(user) -> QuerySet[ApprovalRequest]:
 def request_detail(*, user, pk: int) -> ApprovalRequest:
     return (
         requests_visible_to(user)
-        .select_related("version__model__vendor", "version__prompt", "version__policy_pack", "version__parent",
-                        "version__feature__accountable_owner", "version__feature__incident_owner")
+        .select_related(
+            "version__model__vendor",
+            "version__prompt",
+            "version__policy_pack",
+            "version__parent",
+            "version__feature__accountable_owner",
+            "version__feature__incident_owner",
+        )
         .prefetch_related("signoffs__signer")
         .get(pk=pk)
     )
@@ -50,8 +56,13 @@ def queue_for(user) -> QuerySet[SignOff]:
         .exclude(Q(request__version__author=user) | Q(request__version__submitted_by=user) | Q(request__requester=user))
         .exclude(Exists(already_signed))
         .select_related(
-            "request", "request__version", "request__version__feature", "request__version__feature__team",
-            "request__version__feature__incident_owner", "request__requester", "request__version__author",
+            "request",
+            "request__version",
+            "request__version__feature",
+            "request__version__feature__team",
+            "request__version__feature__incident_owner",
+            "request__requester",
+            "request__version__author",
         )
         .order_by("created_at", "id")
     )
@@ -104,7 +115,9 @@ def signers_for(requests) -> dict[int, dict[str, list]]:
 
     pending = [request for request in requests if request.status == RequestStatus.PENDING]
     open_slots = {
-        request.pk: {signoff.role: signoff for signoff in request.signoffs.all() if signoff.status == SignOffStatus.PENDING}
+        request.pk: {
+            signoff.role: signoff for signoff in request.signoffs.all() if signoff.status == SignOffStatus.PENDING
+        }
         for request in pending
     }
     roles = {role for slots in open_slots.values() for role in slots}
@@ -115,7 +128,8 @@ def signers_for(requests) -> dict[int, dict[str, list]]:
         User = get_user_model()
         holdings = (
             User.groups.through.objects.filter(
-                group__name__in=Role.values, user__is_active=True,
+                group__name__in=Role.values,
+                user__is_active=True,
                 user__in=User.objects.filter(groups__name__in=roles),
             )
             .select_related("user", "group")
@@ -135,7 +149,8 @@ def signers_for(requests) -> dict[int, dict[str, list]]:
         allowed = seers.get(request.version.feature_id)  # None: an open feature, seen by all
         found[request.pk] = {
             role: [
-                user for user in holders[role]
+                user
+                for user in holders[role]
                 if (allowed is None or user.pk in allowed)
                 and not signoff_refusal(user, signoff, signed_roles=signed_roles)
             ]
@@ -204,7 +219,8 @@ def request_states(requests) -> dict[int, dict]:
             "checks": all_checks(request.requirements, request.version.feature, newest.get(request.version_id, {})),
             "eligible": {
                 signoff.pk: [user.username for user in roles[signoff.role]]
-                for signoff in request.signoffs.all() if signoff.role in roles and signoff.status == SignOffStatus.PENDING
+                for signoff in request.signoffs.all()
+                if signoff.role in roles and signoff.status == SignOffStatus.PENDING
             },
         }
     return states

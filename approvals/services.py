@@ -6,8 +6,8 @@ then its deployment rows. Nothing here locks a feature before a request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,13 +27,12 @@ from approvals.choices import (
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from approvals.selectors import eligible_signers, roles_in_words, unstaffed_roles
-from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
 from core.exceptions import Conflict, Refused
+from registry.choices import Environment, EvaluationKind, RiskTier, Role, VersionStatus
 from registry.extensions import route_refusals
 from registry.models import FeatureVersion, Region
 from registry.selectors import may_see_feature, role_holders
 from registry.services import audit_record, deployment_promote, notify
-
 
 # --- Policies ---------------------------------------------------------------------------------
 
@@ -41,7 +40,9 @@ from registry.services import audit_record, deployment_promote, notify
 def gate_for(*, risk_tier: str, environment: str) -> GatePolicy:
     assignment = GateAssignment.objects.filter(risk_tier=risk_tier, environment=environment).first()
     if assignment is None:
-        raise Conflict(f"No gate is assigned to {risk_tier}-risk features going to {environment}; ask governance.", code="no_gate")
+        raise Conflict(
+            f"No gate is assigned to {risk_tier}-risk features going to {environment}; ask governance.", code="no_gate"
+        )
     return GatePolicy.objects.prefetch_related("requirements").get(gate=assignment.gate)
 
 
@@ -56,9 +57,7 @@ def requirements_snapshot(policy: GatePolicy, requirements: Iterable[GateRequire
         "gate": policy.gate,
         "review_sla_hours": policy.review_sla_hours,
         "approval_valid_days": policy.approval_valid_days,
-        "signoffs": [
-            {"role": r.role, "count": r.count} for r in requirements if r.kind == RequirementKind.SIGNOFF
-        ],
+        "signoffs": [{"role": r.role, "count": r.count} for r in requirements if r.kind == RequirementKind.SIGNOFF],
         "evidence": [
             {"kind": r.evidence_kind, "min_score": r.min_score, "max_age_days": r.max_age_days}
             for r in requirements
@@ -88,7 +87,9 @@ def _clean_requirements(requirements: Iterable[dict]) -> list[GateRequirement]:
             if max_age is not None and int(max_age) < 1:
                 raise ValidationError({"requirements": "A maximum age is at least one day."})
             requirement = GateRequirement(
-                kind=kind, evidence_kind=evidence_kind, min_score=spec.get("min_score"),
+                kind=kind,
+                evidence_kind=evidence_kind,
+                min_score=spec.get("min_score"),
                 max_age_days=int(max_age) if max_age is not None else None,
             )
             key = (kind, evidence_kind)
@@ -164,7 +165,9 @@ def gate_policy_update(
         after = requirements_snapshot(GatePolicy.objects.prefetch_related("requirements").get(pk=locked.pk))
         after.update(_freshness_settings(locked))
         audit_record(
-            actor=actor, action="gate_policy.updated", target=locked,
+            actor=actor,
+            action="gate_policy.updated",
+            target=locked,
             payload={"old": before, "new": after, "reason": reason.strip()},
         )
     return locked
@@ -185,7 +188,9 @@ def gate_assignment_update(*, actor, risk_tier: str, environment: str, gate: str
         assignment.gate = gate
         assignment.save()
         audit_record(
-            actor=actor, action="gate_assignment.updated", target=assignment,
+            actor=actor,
+            action="gate_assignment.updated",
+            target=assignment,
             payload={"risk_tier": risk_tier, "environment": environment, "gate": [old, gate], "reason": reason.strip()},
         )
     return assignment
@@ -196,8 +201,10 @@ def gate_assignment_update(*, actor, risk_tier: str, environment: str, gate: str
 
 def _transition(request: ApprovalRequest, new_status: str) -> None:
     if new_status not in REQUEST_TRANSITIONS[request.status]:
-        raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it cannot become {new_status}.",
-                       code="invalid_transition")
+        raise Conflict(
+            f"Request #{request.pk} is {request.get_status_display().lower()}; it cannot become {new_status}.",
+            code="invalid_transition",
+        )
     request.status = new_status
     request.decided_at = request.decided_at or timezone.now()
 
@@ -217,26 +224,43 @@ def approval_request_create(
     served = set(feature.regions.values_list("pk", flat=True))
     outside = sorted(region.code for region in regions if region.pk not in served)
     if outside:
-        raise ValidationError({"regions": ValidationError(f"{feature} does not serve {', '.join(outside)}.", code="region_not_allowed")})
+        raise ValidationError(
+            {"regions": ValidationError(f"{feature} does not serve {', '.join(outside)}.", code="region_not_allowed")}
+        )
     refused = route_refusals(version, environment=environment, regions=regions)
     if refused:  # resolve would answer 409 there once live: refuse before anyone signs
-        raise ValidationError({"regions": [ValidationError(f"{version.label} could not serve {code}. {reason}",
-                                                           code="region_not_allowed")
-                                           for code, reason in sorted(refused.items())]})
+        raise ValidationError(
+            {
+                "regions": [
+                    ValidationError(f"{version.label} could not serve {code}. {reason}", code="region_not_allowed")
+                    for code, reason in sorted(refused.items())
+                ]
+            }
+        )
     policy = gate_for(risk_tier=feature.risk_tier, environment=environment)
     snapshot = requirements_snapshot(policy)
     with transaction.atomic():
-        locked_version = FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
+        locked_version = (
+            FeatureVersion.objects.select_for_update(of=("self",)).select_related("feature").get(pk=version.pk)
+        )
         if locked_version.status != VersionStatus.SUBMITTED:
-            raise Conflict(f"{locked_version} is {locked_version.get_status_display().lower()}: only submitted versions go through a gate.",
-                           code="version_not_submitted")
+            raise Conflict(
+                f"{locked_version} is {locked_version.get_status_display().lower()}: only submitted versions go through a gate.",
+                code="version_not_submitted",
+            )
         if ApprovalRequest.objects.filter(
             version=locked_version, environment=environment, status=RequestStatus.PENDING
         ).exists():
-            raise Conflict(f"{locked_version} already has a pending request for {environment}.", code="already_requested")
+            raise Conflict(
+                f"{locked_version} already has a pending request for {environment}.", code="already_requested"
+            )
         request = ApprovalRequest.objects.create(
-            version=locked_version, gate=policy.gate, environment=environment, requester=actor,
-            requirements=snapshot, note=note.strip(),
+            version=locked_version,
+            gate=policy.gate,
+            environment=environment,
+            requester=actor,
+            requirements=snapshot,
+            note=note.strip(),
         )
         request.regions.set(regions)
         signoffs = SignOff.objects.bulk_create(
@@ -244,7 +268,9 @@ def approval_request_create(
             for rule in snapshot["signoffs"]
             for slot in range(1, rule["count"] + 1)
         )
-        checks = all_checks(snapshot, locked_version.feature, latest_evaluations([locked_version.pk]).get(locked_version.pk, {}))
+        checks = all_checks(
+            snapshot, locked_version.feature, latest_evaluations([locked_version.pk]).get(locked_version.pk, {})
+        )
         missing = [f"{check.label}: {check.detail}" for check in unmet(checks)]
         url = reverse("approvals:request_detail", args=[request.pk])
         signers = eligible_signers(request)
@@ -253,7 +279,8 @@ def approval_request_create(
                 users=signers.get(role, []),
                 subject=f"Sign-off needed: {locked_version} to {environment} ({Gate(policy.gate).label})",
                 body=f"{actor.get_full_name() or actor.username} asks for the {Role(role).label.lower()} sign-off.",
-                url=url, key=f"signoff-queued:{request.pk}:{role}",
+                url=url,
+                key=f"signoff-queued:{request.pk}:{role}",
             )
         unstaffed = unstaffed_roles(request, signers=signers)
         if unstaffed:
@@ -263,15 +290,24 @@ def approval_request_create(
                 subject=f"Nobody can sign: {locked_version} to {environment}",
                 body=f"No one who may see {locked_version.feature} can give the {labels} sign-off. "
                 "Grant a reviewer on the feature's page, or the request cannot pass.",
-                url=url, key=f"signoff-unstaffed:{request.pk}",
+                url=url,
+                key=f"signoff-unstaffed:{request.pk}",
             )
         # Recorded after the other writes: the audit chain's lock is the last one a transaction takes.
         audit_record(
-            actor=actor, action="approval.requested", target=request, feature=locked_version.feature,
+            actor=actor,
+            action="approval.requested",
+            target=request,
+            feature=locked_version.feature,
             payload={
-                "version": locked_version.number, "gate": policy.gate, "environment": environment,
-                "regions": sorted(region.code for region in regions), "signoffs": [str(s.role) for s in signoffs],
-                "missing": missing, "note": request.note, "unstaffed": unstaffed,
+                "version": locked_version.number,
+                "gate": policy.gate,
+                "environment": environment,
+                "regions": sorted(region.code for region in regions),
+                "signoffs": [str(s.role) for s in signoffs],
+                "missing": missing,
+                "note": request.note,
+                "unstaffed": unstaffed,
             },
         )
         _approve_if_ready(request, actor=actor)
@@ -284,12 +320,21 @@ def approval_request_withdraw(*, actor, request: ApprovalRequest, reason: str) -
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the request is withdrawn."})
     with transaction.atomic():
-        locked = ApprovalRequest.objects.select_for_update(of=("self",)).select_related("version__feature").get(pk=request.pk)
+        locked = (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("version__feature")
+            .get(pk=request.pk)
+        )
         previous = locked.status
         _transition(locked, RequestStatus.WITHDRAWN)
         locked.save(update_fields=["status", "decided_at"])
-        audit_record(actor=actor, action="approval.withdrawn", target=locked, feature=locked.version.feature,
-                     payload={"status": [previous, locked.status], "reason": reason.strip()})
+        audit_record(
+            actor=actor,
+            action="approval.withdrawn",
+            target=locked,
+            feature=locked.version.feature,
+            payload={"status": [previous, locked.status], "reason": reason.strip()},
+        )
     return locked
 
 
@@ -310,16 +355,23 @@ def _approve_if_ready(request: ApprovalRequest, *, actor) -> bool:
     request.expires_at = request.decided_at + timedelta(days=request.requirements["approval_valid_days"])
     request.save(update_fields=["status", "decided_at", "expires_at"])
     audit_record(
-        actor=actor, action="approval.approved", target=request, feature=version.feature,
-        payload={"status": [RequestStatus.PENDING, RequestStatus.APPROVED], "expires_at": request.expires_at,
-                 "evidence": {check.key: check.detail for check in checks if check.kind == "evidence"}},
+        actor=actor,
+        action="approval.approved",
+        target=request,
+        feature=version.feature,
+        payload={
+            "status": [RequestStatus.PENDING, RequestStatus.APPROVED],
+            "expires_at": request.expires_at,
+            "evidence": {check.key: check.detail for check in checks if check.kind == "evidence"},
+        },
     )
     notify(
         users=[request.requester, version.feature.accountable_owner],
         subject=f"Approved: {version} may go to {request.environment}",
         body=f"Every sign-off and requirement of the {Gate(request.gate).label.lower()} holds. "
         f"Promote before {request.expires_at:%d %b %Y %H:%M} UTC.",
-        url=request.get_absolute_url(), key=f"approval-approved:{request.pk}",
+        url=request.get_absolute_url(),
+        key=f"approval-approved:{request.pk}",
     )
     return True
 
@@ -327,9 +379,11 @@ def _approve_if_ready(request: ApprovalRequest, *, actor) -> bool:
 def approval_request_recheck(*, request: ApprovalRequest, actor=None) -> bool:
     """Look again at a pending request (e.g. after new evidence): approve it if everything holds now."""
     with transaction.atomic():
-        locked = ApprovalRequest.objects.select_for_update(of=("self",)).select_related(
-            "version__feature", "requester"
-        ).get(pk=request.pk)
+        locked = (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("version__feature", "requester")
+            .get(pk=request.pk)
+        )
         return _approve_if_ready(locked, actor=actor)
 
 
@@ -354,8 +408,10 @@ def signoff_decide(*, actor, signoff: SignOff, decision: str, reason: str = "") 
         if refusal:
             raise Refused(refusal)
         if request.status != RequestStatus.PENDING:
-            raise Conflict(f"Request #{request.pk} is {request.get_status_display().lower()}; it takes no more sign-offs.",
-                           code="already_decided")
+            raise Conflict(
+                f"Request #{request.pk} is {request.get_status_display().lower()}; it takes no more sign-offs.",
+                code="already_decided",
+            )
         if locked.status != SignOffStatus.PENDING:
             raise Conflict(f"This sign-off was already given by {locked.signer.username}.", code="already_decided")
         locked.status = SignOffStatus.APPROVED if decision == Decision.APPROVE else SignOffStatus.REJECTED
@@ -365,22 +421,38 @@ def signoff_decide(*, actor, signoff: SignOff, decision: str, reason: str = "") 
         locked.save(update_fields=["status", "signer", "reason", "decided_at"])
         feature = request.version.feature
         audit_record(
-            actor=actor, action=f"signoff.{locked.status}", target=request, feature=feature,
-            payload={"signoff": locked.pk, "role": locked.role, "slot": locked.slot, "reason": reason,
-                     "version": request.version.number},
+            actor=actor,
+            action=f"signoff.{locked.status}",
+            target=request,
+            feature=feature,
+            payload={
+                "signoff": locked.pk,
+                "role": locked.role,
+                "slot": locked.slot,
+                "reason": reason,
+                "version": request.version.number,
+            },
         )
         if locked.status == SignOffStatus.REJECTED:
             _transition(request, RequestStatus.REJECTED)
             request.save(update_fields=["status", "decided_at"])
             audit_record(
-                actor=actor, action="approval.rejected", target=request, feature=feature,
-                payload={"status": [RequestStatus.PENDING, RequestStatus.REJECTED], "role": locked.role, "reason": reason},
+                actor=actor,
+                action="approval.rejected",
+                target=request,
+                feature=feature,
+                payload={
+                    "status": [RequestStatus.PENDING, RequestStatus.REJECTED],
+                    "role": locked.role,
+                    "reason": reason,
+                },
             )
             notify(
                 users=[request.requester, feature.accountable_owner],
                 subject=f"Rejected: {request.version} to {request.environment}",
                 body=f"{actor.get_full_name() or actor.username} ({Role(locked.role).label.lower()}) rejected it: {reason}",
-                url=request.get_absolute_url(), key=f"approval-rejected:{request.pk}",
+                url=request.get_absolute_url(),
+                key=f"approval-rejected:{request.pk}",
             )
         else:
             _approve_if_ready(request, actor=actor)
@@ -391,15 +463,26 @@ def approvals_expire(*, now=None) -> int:
     """Approved requests past their expiry become expired (a scheduled task calls this)."""
     now = now or timezone.now()
     expired = 0
-    for request_id in ApprovalRequest.objects.filter(status=RequestStatus.APPROVED, expires_at__lt=now).values_list("pk", flat=True):
+    for request_id in ApprovalRequest.objects.filter(status=RequestStatus.APPROVED, expires_at__lt=now).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
-            request = ApprovalRequest.objects.select_for_update(of=("self",)).select_related("version__feature").get(pk=request_id)
+            request = (
+                ApprovalRequest.objects.select_for_update(of=("self",))
+                .select_related("version__feature")
+                .get(pk=request_id)
+            )
             if request.status != RequestStatus.APPROVED or request.expires_at >= now:
                 continue  # another worker got there first
             request.status = RequestStatus.EXPIRED
             request.save(update_fields=["status"])
-            audit_record(actor=None, action="approval.expired", target=request, feature=request.version.feature,
-                         payload={"status": [RequestStatus.APPROVED, RequestStatus.EXPIRED], "expires_at": request.expires_at})
+            audit_record(
+                actor=None,
+                action="approval.expired",
+                target=request,
+                feature=request.version.feature,
+                payload={"status": [RequestStatus.APPROVED, RequestStatus.EXPIRED], "expires_at": request.expires_at},
+            )
             expired += 1
     return expired
 
@@ -421,13 +504,19 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
         )
         feature = locked.version.feature
         if not can_promote(actor, feature):
-            raise PermissionDenied(f"Only the {feature.team} team (or its CI token) and governance admins promote {feature}.")
+            raise PermissionDenied(
+                f"Only the {feature.team} team (or its CI token) and governance admins promote {feature}."
+            )
         if locked.status == RequestStatus.PENDING:
-            raise Conflict(f"Request #{locked.pk} is still pending: every sign-off and requirement must hold first.",
-                           code="approval_pending")
+            raise Conflict(
+                f"Request #{locked.pk} is still pending: every sign-off and requirement must hold first.",
+                code="approval_pending",
+            )
         if locked.status != RequestStatus.APPROVED:
-            raise Conflict(f"Request #{locked.pk} is {locked.get_status_display().lower()}; request the gate again.",
-                           code="approval_expired" if locked.status == RequestStatus.EXPIRED else "approval_not_approved")
+            raise Conflict(
+                f"Request #{locked.pk} is {locked.get_status_display().lower()}; request the gate again.",
+                code="approval_expired" if locked.status == RequestStatus.EXPIRED else "approval_not_approved",
+            )
         now = timezone.now()
         if locked.expires_at and locked.expires_at < now:
             raise Conflict(
@@ -448,7 +537,9 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
                 f"this request passed the {Gate(locked.gate).label.lower()}. Request the gate again.",
                 code="gate_changed",
             )
-        checks = all_checks(locked.requirements, feature, latest_evaluations([locked.version_id]).get(locked.version_id, {}))
+        checks = all_checks(
+            locked.requirements, feature, latest_evaluations([locked.version_id]).get(locked.version_id, {})
+        )
         failing = unmet(checks)
         if failing:
             raise Conflict(
@@ -466,9 +557,13 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
                 code="region_not_allowed",
             )
         return deployment_promote(
-            actor=actor, version=locked.version, environment=locked.environment, regions=regions,
+            actor=actor,
+            version=locked.version,
+            environment=locked.environment,
+            regions=regions,
             reason=reason.strip() or f"Approved through request #{locked.pk} ({Gate(locked.gate).label.lower()}).",
-            approval_request_id=locked.pk, approval_summary=_approval_summary(locked),
+            approval_request_id=locked.pk,
+            approval_summary=_approval_summary(locked),
         )
 
 
@@ -480,8 +575,12 @@ def _approval_summary(request: ApprovalRequest) -> dict:
         "requested_by": request.requester.username,
         "approved_at": request.decided_at.isoformat() if request.decided_at else None,
         "signoffs": [
-            {"role": signoff.role, "signer": signoff.signer.username, "at": signoff.decided_at.isoformat(),
-             "reason": signoff.reason}
+            {
+                "role": signoff.role,
+                "signer": signoff.signer.username,
+                "at": signoff.decided_at.isoformat(),
+                "reason": signoff.reason,
+            }
             for signoff in request.signoffs.select_related("signer").order_by("role", "slot")
             if signoff.signer_id
         ],
@@ -495,10 +594,9 @@ def signoff_reminders_send(*, now=None) -> int:
     """Remind each role about sign-offs older than their gate's review SLA: at most once a day each."""
     now = now or timezone.now()
     reminded = 0
-    pending = (
-        SignOff.objects.filter(status=SignOffStatus.PENDING, request__status=RequestStatus.PENDING)
-        .select_related("request__version__feature", "request__requester")
-    )
+    pending = SignOff.objects.filter(
+        status=SignOffStatus.PENDING, request__status=RequestStatus.PENDING
+    ).select_related("request__version__feature", "request__requester")
     signers: dict[int, dict[str, list]] = {}
     for signoff in pending:
         request = signoff.request
@@ -513,7 +611,8 @@ def signoff_reminders_send(*, now=None) -> int:
                 subject=f"Waiting for you: {Role(signoff.role).label} sign-off on {request.version}",
                 body=f"Requested {(now - request.created_at).days} days ago; the gate's review SLA is "
                 f"{request.requirements.get('review_sla_hours', 48)} hours.",
-                url=request.get_absolute_url(), key=f"signoff-reminder:{request.pk}:{signoff.role}:{now:%Y-%m-%d}",
+                url=request.get_absolute_url(),
+                key=f"signoff-reminder:{request.pk}:{signoff.role}:{now:%Y-%m-%d}",
             )
         reminded += len(sent)
     return reminded

@@ -17,14 +17,8 @@ from approvals.choices import Gate, RequestStatus
 from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
-from registry import selectors as registry_selectors
 from core.diff import configuration_rows, diff_rows
-from registry.choices import Environment, RiskTier
-from registry.permissions import is_governance, user_roles
 from core.exceptions import Conflict
-from registry.extensions import badges_for, promotion_blockers, route_preview
-from registry.models import FeatureVersion
-from registry.services import version_configuration
 from core.views import (
     ClampedPaginationMixin,
     PermissionRuleMixin,
@@ -32,6 +26,12 @@ from core.views import (
     add_service_error,
     found_or_404,
 )
+from registry import selectors as registry_selectors
+from registry.choices import Environment, RiskTier
+from registry.extensions import badges_for, promotion_blockers, route_preview
+from registry.models import FeatureVersion
+from registry.permissions import is_governance, user_roles
+from registry.services import version_configuration
 
 
 class GateRequestCreateView(PermissionRuleMixin, ServiceFormView):
@@ -44,14 +44,17 @@ class GateRequestCreateView(PermissionRuleMixin, ServiceFormView):
 
     @found_or_404("No such version.")
     def version(self) -> FeatureVersion:
-        return registry_selectors.version_detail(user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"])
+        return registry_selectors.version_detail(
+            user=self.request.user, slug=self.kwargs["slug"], number=self.kwargs["number"]
+        )
 
     @cached_property
     def previews(self) -> dict[str, dict]:
         """What resolve would answer per region were the version live there (the refusals do not depend on
         the environment: residency, hosting and suspensions are the same in both)."""
-        return route_preview(self.version, environment=Environment.PRODUCTION,
-                             regions=self.version.feature.regions.order_by("code"))
+        return route_preview(
+            self.version, environment=Environment.PRODUCTION, regions=self.version.feature.regions.order_by("code")
+        )
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "feature": self.version.feature, "previews": self.previews}
@@ -66,14 +69,26 @@ class GateRequestCreateView(PermissionRuleMixin, ServiceFormView):
             except Conflict:
                 continue
             snapshot = services.requirements_snapshot(policy)
-            gates[environment] = {"policy": policy, "snapshot": snapshot, "checks": all_checks(snapshot, feature, newest)}
-        return {**super().get_context_data(**kwargs), "version": self.version, "feature": feature, "gates": gates,
-                "previews": sorted(self.previews.items())}
+            gates[environment] = {
+                "policy": policy,
+                "snapshot": snapshot,
+                "checks": all_checks(snapshot, feature, newest),
+            }
+        return {
+            **super().get_context_data(**kwargs),
+            "version": self.version,
+            "feature": feature,
+            "gates": gates,
+            "previews": sorted(self.previews.items()),
+        }
 
     def perform(self, form):
         return services.approval_request_create(
-            actor=self.request.user, version=self.version, environment=form.cleaned_data["environment"],
-            regions=form.cleaned_data["regions"], note=form.cleaned_data["note"],
+            actor=self.request.user,
+            version=self.version,
+            environment=form.cleaned_data["environment"],
+            regions=form.cleaned_data["regions"],
+            note=form.cleaned_data["note"],
         )
 
 
@@ -93,11 +108,13 @@ class QueueView(ClampedPaginationMixin, ListView):
         for signoff in signoffs:
             request = signoff.request
             checks = all_checks(request.requirements, request.version.feature, newest.get(request.version_id, {}))
-            rows.append({
-                "signoff": signoff,
-                "missing": unmet(checks),
-                "refusal": signoff_refusal(self.request.user, signoff, signed_roles=signed.get(request.pk, {})),
-            })
+            rows.append(
+                {
+                    "signoff": signoff,
+                    "missing": unmet(checks),
+                    "refusal": signoff_refusal(self.request.user, signoff, signed_roles=signed.get(request.pk, {})),
+                }
+            )
         feature_badges = badges_for(
             "feature", {signoff.request.version.feature_id for signoff in signoffs}, user=self.request.user
         )
@@ -120,8 +137,12 @@ class RequestListView(ClampedPaginationMixin, ListView):
 
     def get_context_data(self, **kwargs):
         status = self.request.GET.get("status", "")
-        return {**super().get_context_data(**kwargs), "statuses": RequestStatus.choices, "status": status,
-                "querystring": f"status={status}" if status in RequestStatus.values else ""}
+        return {
+            **super().get_context_data(**kwargs),
+            "statuses": RequestStatus.choices,
+            "status": status,
+            "querystring": f"status={status}" if status in RequestStatus.values else "",
+        }
 
 
 class RequestMixin(PermissionRuleMixin):
@@ -165,10 +186,13 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
         "regions": regions,
         "resolve_answers": [(region, previews.get(region.code)) for region in regions],
         "refused_regions": sorted(code for code, answer in previews.items() if answer["refusal"])
-        if approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED} and not promoted else [],
+        if approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED} and not promoted
+        else [],
         "live": live,
         "live_version": live_version,
-        "diff": diff_rows(version_configuration(live_version), version_configuration(version)) if live_version else None,
+        "diff": diff_rows(version_configuration(live_version), version_configuration(version))
+        if live_version
+        else None,
         "configuration": configuration_rows(version_configuration(version)),
         "signoffs": [
             {
@@ -187,7 +211,8 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
         "can_promote": can_promote(user, feature) and approval_request.status == RequestStatus.APPROVED,
         "blockers": (
             promotion_blockers(feature, version=version, environment=approval_request.environment)
-            if approval_request.status == RequestStatus.APPROVED else []
+            if approval_request.status == RequestStatus.APPROVED
+            else []
         ),
         "promoted": promoted,
         "can_withdraw": approval_request.status in {RequestStatus.PENDING, RequestStatus.APPROVED}
@@ -209,12 +234,16 @@ class SignOffDecideView(View):
         if form.is_valid():
             try:
                 services.signoff_decide(
-                    actor=request.user, signoff=signoff, decision=form.cleaned_data["decision"],
+                    actor=request.user,
+                    signoff=signoff,
+                    decision=form.cleaned_data["decision"],
                     reason=form.cleaned_data["reason"],
                 )
             except (ValidationError, Conflict, PermissionDenied) as failure:
-                error = failure.message if isinstance(failure, Conflict) else " ".join(
-                    getattr(failure, "messages", None) or [str(failure)]
+                error = (
+                    failure.message
+                    if isinstance(failure, Conflict)
+                    else " ".join(getattr(failure, "messages", None) or [str(failure)])
                 )
         else:
             error = "Choose approve or reject."
@@ -236,16 +265,22 @@ class SignOffDecideView(View):
 class PromoteView(RequestMixin, ServiceFormView):
     form_class = PromoteForm
     template_name = "approvals/promote_confirm.html"
-    permission_required = staticmethod(lambda user, approval_request: can_promote(user, approval_request.version.feature))
+    permission_required = staticmethod(
+        lambda user, approval_request: can_promote(user, approval_request.version.feature)
+    )
     permission_denied_message = "Only the owning team (or its CI token) and governance admins promote."
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **review_context(self.request, self.approval_request)}
 
     def perform(self, form):
-        events = services.promotion_execute(actor=self.request.user, request=self.approval_request, reason=form.cleaned_data["reason"])
+        events = services.promotion_execute(
+            actor=self.request.user, request=self.approval_request, reason=form.cleaned_data["reason"]
+        )
         regions = ", ".join(event.region.code for event in events)
-        messages.success(self.request, f"{self.approval_request.version} is live in {self.approval_request.environment} ({regions}).")
+        messages.success(
+            self.request, f"{self.approval_request.version} is live in {self.approval_request.environment} ({regions})."
+        )
         return self.approval_request.version.feature
 
     def get_success_url(self):
@@ -260,7 +295,9 @@ class WithdrawView(RequestMixin, View):
             messages.error(request, "Say why the request is withdrawn.")
         else:
             try:
-                services.approval_request_withdraw(actor=request.user, request=approval_request, reason=form.cleaned_data["reason"])
+                services.approval_request_withdraw(
+                    actor=request.user, request=approval_request, reason=form.cleaned_data["reason"]
+                )
                 messages.success(request, "Withdrew the request.")
             except Conflict as error:
                 messages.error(request, error.message)
@@ -310,8 +347,9 @@ class GatePolicyEditView(PermissionRuleMixin, ServiceFormView):
         the preview is shown first, to be confirmed with Save. Settings alone (SLA, validity, freshness
         timings) save at once."""
         try:
-            proposed = impact.proposed_snapshot(self.policy, requirements=form.requirements(),
-                                                due_soon_days=form.cleaned_data["due_soon_days"])
+            proposed = impact.proposed_snapshot(
+                self.policy, requirements=form.requirements(), due_soon_days=form.cleaned_data["due_soon_days"]
+            )
         except ValidationError as error:
             add_service_error(form, error)
             return self.form_invalid(form)
@@ -319,19 +357,29 @@ class GatePolicyEditView(PermissionRuleMixin, ServiceFormView):
         confirmed = form.cleaned_data["previewed"] == impact.proposal_digest(proposed)
         if self.previewing or (impact.requirements_differ(current, proposed) and not confirmed):
             preview = impact.gate_policy_preview(
-                user=self.request.user, policy=self.policy, requirements=form.requirements(),
+                user=self.request.user,
+                policy=self.policy,
+                requirements=form.requirements(),
                 due_soon_days=form.cleaned_data["due_soon_days"],
             )
-            return self.render_to_response(self.get_context_data(
-                form=form, preview=preview, confirm_first=not self.previewing,
-            ))
+            return self.render_to_response(
+                self.get_context_data(
+                    form=form,
+                    preview=preview,
+                    confirm_first=not self.previewing,
+                )
+            )
         return super().form_valid(form)
 
     def perform(self, form):
         return services.gate_policy_update(
-            actor=self.request.user, policy=self.policy, reason=form.cleaned_data["reason"],
-            requirements=form.requirements(), review_sla_hours=form.cleaned_data["review_sla_hours"],
-            approval_valid_days=form.cleaned_data["approval_valid_days"], description=form.cleaned_data["description"],
+            actor=self.request.user,
+            policy=self.policy,
+            reason=form.cleaned_data["reason"],
+            requirements=form.requirements(),
+            review_sla_hours=form.cleaned_data["review_sla_hours"],
+            approval_valid_days=form.cleaned_data["approval_valid_days"],
+            description=form.cleaned_data["description"],
             due_soon_days=form.cleaned_data["due_soon_days"],
             escalation_grace_days=form.cleaned_data["escalation_grace_days"],
         )
@@ -351,10 +399,15 @@ class GateAssignmentUpdateView(PermissionRuleMixin, View):
             with transaction.atomic():
                 for tier, environment, gate in changed:
                     services.gate_assignment_update(
-                        actor=request.user, risk_tier=tier, environment=environment, gate=gate,
+                        actor=request.user,
+                        risk_tier=tier,
+                        environment=environment,
+                        gate=gate,
                         reason=form.cleaned_data["reason"],
                     )
-            messages.success(request, f"Saved {len(changed)} change{'s' if len(changed) != 1 else ''} to the gate assignments.")
+            messages.success(
+                request, f"Saved {len(changed)} change{'s' if len(changed) != 1 else ''} to the gate assignments."
+            )
             return redirect("approvals:policy_list")
         messages.error(request, "Say why the assignments change." if "reason" in form.errors else "Fix the form.")
         return redirect("approvals:policy_list")

@@ -46,25 +46,49 @@ TARGET_SECONDS = 10.0
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get(URL_ENV, DEFAULT_URL),
-                        help=f"PostgreSQL database to (re)create and use (env {URL_ENV}; default {DEFAULT_URL})")
-    parser.add_argument("--scales", default="1000,10000",
-                        help="comma-separated numbers of live deployments (default 1000,10000)")
-    parser.add_argument("--evaluations-per-deployment", type=int, default=100,
-                        help="evaluations generated per live deployment (default 100: 1,000,000 at 10,000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(URL_ENV, DEFAULT_URL),
+        help=f"PostgreSQL database to (re)create and use (env {URL_ENV}; default {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--scales", default="1000,10000", help="comma-separated numbers of live deployments (default 1000,10000)"
+    )
+    parser.add_argument(
+        "--evaluations-per-deployment",
+        type=int,
+        default=100,
+        help="evaluations generated per live deployment (default 100: 1,000,000 at 10,000)",
+    )
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database if it already holds this scale's dataset (only the sweep's "
-                             "findings, notices, audit events and runs are cleared): for profiling")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database if it already holds this scale's dataset (only the sweep's "
+        "findings, notices, audit events and runs are cleared): for profiling",
+    )
     parser.add_argument("--queries", action="store_true", help="list every captured query with its time")
-    parser.add_argument("--explain", type=int, default=0, metavar="N",
-                        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest read queries of each run at the largest scale")
-    parser.add_argument("--profile", action="store_true",
-                        help="after measuring, clear the sweep state and run the sweeps again at the "
-                             "largest scale under cProfile (separately: profiling distorts timings)")
-    parser.add_argument("--no-gate-edit", action="store_true",
-                        help="skip the extra fourth run (a gate's maximum age shortened, every finding refreshed)")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="N",
+        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest read queries of each run at the largest scale",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after measuring, clear the sweep state and run the sweeps again at the "
+        "largest scale under cProfile (separately: profiling distorts timings)",
+    )
+    parser.add_argument(
+        "--no-gate-edit",
+        action="store_true",
+        help="skip the extra fourth run (a gate's maximum age shortened, every finding refreshed)",
+    )
     parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
     return parser.parse_args()
 
@@ -93,7 +117,6 @@ django.setup()
 
 import dj_database_url  # noqa: E402
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 from celery.signals import before_task_publish  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
@@ -103,6 +126,7 @@ from django.db.models import Count  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from approvals.models import GateAssignment, GateRequirement  # noqa: E402
 from freshness.choices import SweepTrigger  # noqa: E402
@@ -136,8 +160,12 @@ def say(message: str = "") -> None:
 
 def _admin_connection():
     return psycopg.connect(
-        dbname="postgres", host=DB.get("HOST") or None, port=DB.get("PORT") or None,
-        user=DB.get("USER") or None, password=DB.get("PASSWORD") or None, autocommit=True,
+        dbname="postgres",
+        host=DB.get("HOST") or None,
+        port=DB.get("PORT") or None,
+        user=DB.get("USER") or None,
+        password=DB.get("PASSWORD") or None,
+        autocommit=True,
     )
 
 
@@ -237,8 +265,14 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
     users, membership = [], []
     for i, _team in enumerate(teams):
         for j in range(rng.randint(4, 8)):
-            users.append(User(username=f"t{i:04d}-m{j}", email=f"t{i:04d}-m{j}@bench.invalid", password="!",
-                              is_active=rng.random() > 0.03))
+            users.append(
+                User(
+                    username=f"t{i:04d}-m{j}",
+                    email=f"t{i:04d}-m{j}@bench.invalid",
+                    password="!",
+                    is_active=rng.random() > 0.03,
+                )
+            )
             membership.append(i)
     users = User.objects.bulk_create(users, batch_size=5000)
     members = defaultdict(list)
@@ -249,9 +283,18 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
     User.groups.through.objects.bulk_create(links, batch_size=5000)
 
     vendor = Vendor.objects.create(slug="bench-vendor", name="Bench Vendor", status="approved")
-    models = [CatalogModel.objects.create(vendor=vendor, identifier=f"model-{i}", context_window=128000) for i in range(3)]
-    prompts = [PromptVersion.objects.create(name="bench-prompt", version=i + 1, template=f"Prompt {i}",
-                                            content_hash=PromptVersion.hash_template(f"Prompt {i}")) for i in range(3)]
+    models = [
+        CatalogModel.objects.create(vendor=vendor, identifier=f"model-{i}", context_window=128000) for i in range(3)
+    ]
+    prompts = [
+        PromptVersion.objects.create(
+            name="bench-prompt",
+            version=i + 1,
+            template=f"Prompt {i}",
+            content_hash=PromptVersion.hash_template(f"Prompt {i}"),
+        )
+        for i in range(3)
+    ]
     packs = [PolicyPack.objects.create(name="bench-pack", version=i + 1) for i in range(2)]
     lap("people, teams, catalog")
 
@@ -267,29 +310,52 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
         n_versions = _weighted(rng, [(1, 10), (2, 20), (3, 25), (4, 20), (5, 15), (6, 10)])
         has_draft = n_versions >= 2 and rng.random() < 0.10
         newest_submitted = n_versions - 1 if has_draft else n_versions
-        production_number = newest_submitted - 1 if newest_submitted >= 2 and sandbox and rng.random() < 0.5 \
-            else newest_submitted
-        specs.append({
-            "tier": tier, "production": production, "sandbox": sandbox, "versions": n_versions,
-            "draft": has_draft, "production_number": production_number, "sandbox_number": newest_submitted,
-        })
+        production_number = (
+            newest_submitted - 1 if newest_submitted >= 2 and sandbox and rng.random() < 0.5 else newest_submitted
+        )
+        specs.append(
+            {
+                "tier": tier,
+                "production": production,
+                "sandbox": sandbox,
+                "versions": n_versions,
+                "draft": has_draft,
+                "production_number": production_number,
+                "sandbox_number": newest_submitted,
+            }
+        )
         total += len(production) + len(sandbox)
 
     features = []
     for i, spec in enumerate(specs):
         team = rng.randrange(n_teams)
         people = members[team]
-        features.append(AIFeature(
-            slug=f"feature-{i:05d}", name=f"Feature {i:05d}", purpose="Benchmark feature.", team=teams[team],
-            accountable_owner_id=rng.choice(people), incident_owner_id=rng.choice(people), risk_tier=spec["tier"],
-            intended_uses="Benchmarking.", disallowed_uses="Anything else.", data_classification="internal",
-            status="active", rollback_path="Roll back to the previous version.", monitors="https://example.invalid/m",
-            slos="p95 < 2 s", created_by=system,
-        ))
+        features.append(
+            AIFeature(
+                slug=f"feature-{i:05d}",
+                name=f"Feature {i:05d}",
+                purpose="Benchmark feature.",
+                team=teams[team],
+                accountable_owner_id=rng.choice(people),
+                incident_owner_id=rng.choice(people),
+                risk_tier=spec["tier"],
+                intended_uses="Benchmarking.",
+                disallowed_uses="Anything else.",
+                data_classification="internal",
+                status="active",
+                rollback_path="Roll back to the previous version.",
+                monitors="https://example.invalid/m",
+                slos="p95 < 2 s",
+                created_by=system,
+            )
+        )
     features = AIFeature.objects.bulk_create(features, batch_size=2000)
     AIFeature.regions.through.objects.bulk_create(
-        [AIFeature.regions.through(aifeature_id=feature.pk, region_id=region)
-         for feature, spec in zip(features, specs) for region in sorted(set(spec["production"]) | set(spec["sandbox"]))],
+        [
+            AIFeature.regions.through(aifeature_id=feature.pk, region_id=region)
+            for feature, spec in zip(features, specs)
+            for region in sorted(set(spec["production"]) | set(spec["sandbox"]))
+        ],
         batch_size=5000,
     )
     lap("features")
@@ -301,13 +367,22 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
             draft = spec["draft"] and number == spec["versions"]
             created = now - timedelta(days=HORIZON_DAYS * (spec["versions"] - number + 1) / (spec["versions"] + 1))
             status = "draft" if draft else ("submitted" if number in live or rng.random() < 0.4 else "retired")
-            versions.append(FeatureVersion(
-                feature=feature, number=number, status=status, model=models[number % 3], prompt=prompts[number % 3],
-                policy_pack=packs[number % 2], change_summary=f"Version {number}.", author=system,
-                submitted_at=None if draft else created, submitted_by=None if draft else system,
-                config_hash="" if draft else hashlib.sha256(f"{feature.slug}:{number}".encode()).hexdigest(),
-                parameters={"temperature": 0.2},
-            ))
+            versions.append(
+                FeatureVersion(
+                    feature=feature,
+                    number=number,
+                    status=status,
+                    model=models[number % 3],
+                    prompt=prompts[number % 3],
+                    policy_pack=packs[number % 2],
+                    change_summary=f"Version {number}.",
+                    author=system,
+                    submitted_at=None if draft else created,
+                    submitted_by=None if draft else system,
+                    config_hash="" if draft else hashlib.sha256(f"{feature.slug}:{number}".encode()).hexdigest(),
+                    parameters={"temperature": 0.2},
+                )
+            )
     versions = FeatureVersion.objects.bulk_create(versions, batch_size=2000)
     with connection.cursor() as cursor:  # lineage: each version's parent is the previous number
         cursor.execute(
@@ -323,11 +398,28 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
             version = by_number[(feature.pk, spec[f"{key}_number"])]
             for region in spec[key]:
                 at = now - timedelta(days=rng.uniform(1, 120))
-                deployments.append(Deployment(feature=feature, environment=environment, region_id=region,
-                                              version=version, updated_at=at, updated_by=system))
-                events.append(DeploymentEvent(feature=feature, environment=environment, region_id=region,
-                                              kind="promoted", to_version=version, actor=system,
-                                              reason="Benchmark promotion.", at=at))
+                deployments.append(
+                    Deployment(
+                        feature=feature,
+                        environment=environment,
+                        region_id=region,
+                        version=version,
+                        updated_at=at,
+                        updated_by=system,
+                    )
+                )
+                events.append(
+                    DeploymentEvent(
+                        feature=feature,
+                        environment=environment,
+                        region_id=region,
+                        kind="promoted",
+                        to_version=version,
+                        actor=system,
+                        reason="Benchmark promotion.",
+                        at=at,
+                    )
+                )
     Deployment.objects.bulk_create(deployments, batch_size=5000)
     DeploymentEvent.objects.bulk_create(events, batch_size=5000)
     assert len(deployments) == deployments_wanted, (len(deployments), deployments_wanted)
@@ -358,8 +450,23 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
             difference += 1
 
     recorder = system.pk
-    columns = ("version_id", "kind", "suite", "metric", "score", "threshold", "higher_is_better", "passed",
-               "region_id", "language", "run_at", "artifact_url", "notes", "recorded_by_id", "recorded_at")
+    columns = (
+        "version_id",
+        "kind",
+        "suite",
+        "metric",
+        "score",
+        "threshold",
+        "higher_is_better",
+        "passed",
+        "region_id",
+        "language",
+        "run_at",
+        "artifact_url",
+        "notes",
+        "recorded_by_id",
+        "recorded_at",
+    )
     horizon = HORIZON_DAYS * 86400.0
     written = 0
     with connection.cursor() as cursor:
@@ -383,10 +490,28 @@ def generate(deployments_wanted: int, evaluations_wanted: int, seed: int) -> dic
                         passed = rng.random() < 0.88
                     score, threshold, higher = _score(rng, kind, passed)
                     run_at = now - timedelta(seconds=age)
-                    buffer.append("\t".join(_copy_text(v) for v in (
-                        version_id, kind, suite, metric, score, threshold, higher, passed, None, "",
-                        run_at.isoformat(), "", "", recorder, (run_at + timedelta(minutes=5)).isoformat(),
-                    )))
+                    buffer.append(
+                        "\t".join(
+                            _copy_text(v)
+                            for v in (
+                                version_id,
+                                kind,
+                                suite,
+                                metric,
+                                score,
+                                threshold,
+                                higher,
+                                passed,
+                                None,
+                                "",
+                                run_at.isoformat(),
+                                "",
+                                "",
+                                recorder,
+                                (run_at + timedelta(minutes=5)).isoformat(),
+                            )
+                        )
+                    )
                     written += 1
                 if len(buffer) >= 20000:
                     copy.write("\n".join(buffer) + "\n")
@@ -474,11 +599,20 @@ def measure(label: str, now) -> dict:
     )
     tasks = Counter(name for name, _size in QUEUED)
     return {
-        "label": label, "wall": wall, "db": sum(float(q["time"]) for q in queries), "queries": len(queries),
-        "captured": queries, "deployments": run.deployments_checked, "opened": run.findings_opened,
-        "updated": run.findings_updated, "closed": run.findings_closed, "open": run.open_findings,
-        "notifications": run.notifications, "new_notifications": Notification.objects.count() - notices_before,
-        "escalations": run.escalations, "states": states,
+        "label": label,
+        "wall": wall,
+        "db": sum(float(q["time"]) for q in queries),
+        "queries": len(queries),
+        "captured": queries,
+        "deployments": run.deployments_checked,
+        "opened": run.findings_opened,
+        "updated": run.findings_updated,
+        "closed": run.findings_closed,
+        "open": run.open_findings,
+        "notifications": run.notifications,
+        "new_notifications": Notification.objects.count() - notices_before,
+        "escalations": run.escalations,
+        "states": states,
         "tasks": ", ".join(f"{n}×{name}" for name, n in sorted(tasks.items())) or "-",
         "emails_queued": sum(size for name, size in QUEUED if name == "send_notification_emails"),
     }
@@ -529,9 +663,15 @@ def main() -> int:
         sys.exit(f"Refusing to drop and recreate database {name!r}: its name lacks 'bench' (use --force).")
     scales = [int(s) for s in ARGS.scales.split(",") if s.strip()]
     say("Gatehouse benchmark: the evidence freshness sweep")
-    say(f"  database {DB.get('HOST')}:{DB.get('PORT')}/{name}; {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; "
-        f"Django {django.get_version()}; psycopg {psycopg.__version__}")
-    say("  load average at start {:.2f} {:.2f} {:.2f} (other processes on the machine add noise to wall times)".format(*os.getloadavg()))
+    say(
+        f"  database {DB.get('HOST')}:{DB.get('PORT')}/{name}; {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; "
+        f"Django {django.get_version()}; psycopg {psycopg.__version__}"
+    )
+    say(
+        "  load average at start {:.2f} {:.2f} {:.2f} (other processes on the machine add noise to wall times)".format(
+            *os.getloadavg()
+        )
+    )
 
     results, figures = {}, {}
     for scale in scales:
@@ -566,18 +706,24 @@ def main() -> int:
             pg_version += f", work_mem {cursor.fetchone()[0]}"
         say(f"  {pg_version}")
         figures[scale] = dataset_figures()
-        say("  dataset: " + "; ".join(
-            f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}" for key, value in figures[scale].items()
-        ))
+        say(
+            "  dataset: "
+            + "; ".join(
+                f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
+                for key, value in figures[scale].items()
+            )
+        )
         warm_up()
         runs = [measure("first", now), measure("steady", now), measure("+30d", now + timedelta(days=30))]
         if not ARGS.no_gate_edit:
             with gate_edited():
                 runs.append(measure("edit", now + timedelta(days=30)))
         for result in runs:
-            say(f"  {result['label']:<7} {result['wall']:7.2f} s wall ({result['db']:.2f} s in the database), "
+            say(
+                f"  {result['label']:<7} {result['wall']:7.2f} s wall ({result['db']:.2f} s in the database), "
                 f"{result['queries']} queries, open findings by state {result['states']}, "
-                f"queued tasks: {result['tasks']} ({result['emails_queued']:,} notices to email)")
+                f"queued tasks: {result['tasks']} ({result['emails_queued']:,} notices to email)"
+            )
             if ARGS.queries:
                 show_queries(result)
         results[scale] = runs
@@ -589,15 +735,19 @@ def main() -> int:
 
     say("")
     say("== Results ==")
-    header = (f"{'deployments':>11} {'run':<7} {'wall s':>7} {'db s':>6} {'queries':>7} {'checked':>7} {'opened':>7} "
-              f"{'updated':>7} {'closed':>7} {'open':>7} {'notices':>7} {'escal.':>6}  tasks queued")
+    header = (
+        f"{'deployments':>11} {'run':<7} {'wall s':>7} {'db s':>6} {'queries':>7} {'checked':>7} {'opened':>7} "
+        f"{'updated':>7} {'closed':>7} {'open':>7} {'notices':>7} {'escal.':>6}  tasks queued"
+    )
     say(header)
     say("-" * len(header))
     for scale, runs in results.items():
         for r in runs:
-            say(f"{scale:>11,} {r['label']:<7} {r['wall']:7.2f} {r['db']:6.2f} {r['queries']:7d} {r['deployments']:7,d} "
+            say(
+                f"{scale:>11,} {r['label']:<7} {r['wall']:7.2f} {r['db']:6.2f} {r['queries']:7d} {r['deployments']:7,d} "
                 f"{r['opened']:7,d} {r['updated']:7,d} {r['closed']:7,d} {r['open']:7,d} {r['notifications']:7,d} "
-                f"{r['escalations']:6,d}  {r['tasks']}")
+                f"{r['escalations']:6,d}  {r['tasks']}"
+            )
 
     say("")
     say("== Verdict ==")
@@ -607,17 +757,21 @@ def main() -> int:
         passed = r["wall"] <= TARGET_SECONDS
         extra = r["label"] == "edit"
         ok &= passed or extra
-        say(f"  {'PASS' if passed else 'FAIL'}  {r['label']:<7} at {largest:,} deployments: {r['wall']:.2f} s "
-            f"(target ≤ {TARGET_SECONDS:g} s){'  [extra run, not counted in the overall verdict]' if extra else ''}")
+        say(
+            f"  {'PASS' if passed else 'FAIL'}  {r['label']:<7} at {largest:,} deployments: {r['wall']:.2f} s "
+            f"(target ≤ {TARGET_SECONDS:g} s){'  [extra run, not counted in the overall verdict]' if extra else ''}"
+        )
     if len(results) > 1:
         smallest = min(results)
         for small, large in zip(results[smallest], results[largest]):
             same = small["queries"] == large["queries"]
             extra = small["label"] == "edit"
             ok &= same or extra
-            say(f"  {'PASS' if same else 'FAIL'}  {small['label']:<7} query count: {small['queries']} at {smallest:,}, "
+            say(
+                f"  {'PASS' if same else 'FAIL'}  {small['label']:<7} query count: {small['queries']} at {smallest:,}, "
                 f"{large['queries']} at {largest:,} deployments (target: equal)"
-                f"{'  [extra run, not counted]' if extra else ''}")
+                f"{'  [extra run, not counted]' if extra else ''}"
+            )
     else:
         say("  (one scale only: query counts not compared)")
     say(f"  overall (first, steady, +30d): {'PASS' if ok else 'FAIL'}")

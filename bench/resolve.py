@@ -64,53 +64,104 @@ TARGET_P99_MS = 50.0
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get(URL_ENV, DEFAULT_URL),
-                        help=f"Gatehouse's PostgreSQL database to (re)create (env {URL_ENV}; default {DEFAULT_URL})")
-    parser.add_argument("--mlflow-database-url", default=DEFAULT_MLFLOW_URL,
-                        help=f"MLflow's backend store, (re)created (default {DEFAULT_MLFLOW_URL})")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(URL_ENV, DEFAULT_URL),
+        help=f"Gatehouse's PostgreSQL database to (re)create (env {URL_ENV}; default {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--mlflow-database-url",
+        default=DEFAULT_MLFLOW_URL,
+        help=f"MLflow's backend store, (re)created (default {DEFAULT_MLFLOW_URL})",
+    )
     parser.add_argument("--features", type=int, default=5000, help="features (and MLflow models); default 5000")
     parser.add_argument("--regions", type=int, default=3, help="production regions per feature (default 3)")
     parser.add_argument("--duration", type=int, default=20, help="seconds per measurement (default 20)")
     parser.add_argument("--concurrency", default="1,16", help="comma-separated wrk connection counts (default 1,16)")
-    parser.add_argument("--modes", default="keepalive,close",
-                        help="keepalive (reuse connections) and/or close (Connection: close, a new connection "
-                             "per request); default both")
+    parser.add_argument(
+        "--modes",
+        default="keepalive,close",
+        help="keepalive (reuse connections) and/or close (Connection: close, a new connection "
+        "per request); default both",
+    )
     parser.add_argument("--only", choices=["gatehouse", "mlflow"], help="measure one server only")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="gunicorn workers (default: one per core with gthread; 2 x cores + 1 with sync)")
-    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
-                        help="gunicorn worker class (default gthread: keeps connections alive, and fewer "
-                             "processes keep fewer separate decision caches; sync closes every connection)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="gunicorn workers (default: one per core with gthread; 2 x cores + 1 with sync)",
+    )
+    parser.add_argument(
+        "--worker-class",
+        choices=["gthread", "sync"],
+        default="gthread",
+        help="gunicorn worker class (default gthread: keeps connections alive, and fewer "
+        "processes keep fewer separate decision caches; sync closes every connection)",
+    )
     parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker (default 8)")
-    parser.add_argument("--warmup-passes", type=int, default=0,
-                        help="passes over every (feature, region) before measuring (default 1: a decision one "
-                             "worker computed is shared with the others through Redis)")
-    parser.add_argument("--warmup-limit", type=int, default=60,
-                        help="at most this many seconds of request warm-up (default 60; MLflow: at most 30)")
-    parser.add_argument("--cold", action="store_true",
-                        help="skip 'manage.py routing_warm' before the request warm-up: every decision is then "
-                             "first computed by a request (a miss: the feature's routes, eight queries)")
-    parser.add_argument("--cache-seconds", type=int, default=0,
-                        help="ROUTING_CACHE_SECONDS for the server (default: the app's own, 300 s): how long the "
-                             "shared cache offers a decision to other processes")
-    parser.add_argument("--soak", type=int, default=0, metavar="SECONDS",
-                        help="Gatehouse only: after one warm-up, wrk for SECONDS in windows of --window seconds at "
-                             "the highest --concurrency (keep-alive), each window's throughput and the lowest as a "
-                             "share of the steady one (the median window); target: no window below 80%%")
+    parser.add_argument(
+        "--warmup-passes",
+        type=int,
+        default=0,
+        help="passes over every (feature, region) before measuring (default 1: a decision one "
+        "worker computed is shared with the others through Redis)",
+    )
+    parser.add_argument(
+        "--warmup-limit",
+        type=int,
+        default=60,
+        help="at most this many seconds of request warm-up (default 60; MLflow: at most 30)",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="skip 'manage.py routing_warm' before the request warm-up: every decision is then "
+        "first computed by a request (a miss: the feature's routes, eight queries)",
+    )
+    parser.add_argument(
+        "--cache-seconds",
+        type=int,
+        default=0,
+        help="ROUTING_CACHE_SECONDS for the server (default: the app's own, 300 s): how long the "
+        "shared cache offers a decision to other processes",
+    )
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="Gatehouse only: after one warm-up, wrk for SECONDS in windows of --window seconds at "
+        "the highest --concurrency (keep-alive), each window's throughput and the lowest as a "
+        "share of the steady one (the median window); target: no window below 80%%",
+    )
     parser.add_argument("--window", type=int, default=30, help="seconds per soak window (default 30)")
-    parser.add_argument("--cache-url", default=CACHE_URL,
-                        help=f"the server's Redis, flushed before the run (default {CACHE_URL})")
+    parser.add_argument(
+        "--cache-url", default=CACHE_URL, help=f"the server's Redis, flushed before the run (default {CACHE_URL})"
+    )
     parser.add_argument("--mlflow-workers", type=int, default=4, help="mlflow server --workers (default 4)")
-    parser.add_argument("--mlflow-venv", default=str(ROOT / "var" / "bench" / "mlflow-venv"),
-                        help="MLflow's virtualenv, created with pip when missing (default var/bench/mlflow-venv)")
+    parser.add_argument(
+        "--mlflow-venv",
+        default=str(ROOT / "var" / "bench" / "mlflow-venv"),
+        help="MLflow's virtualenv, created with pip when missing (default var/bench/mlflow-venv)",
+    )
     parser.add_argument("--port", type=int, default=8731, help="Gatehouse's port (MLflow's is the next one)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep databases that already hold this many features / models (seconds instead "
-                             "of minutes; a new API token is made)")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="after measuring, N resolves in this process through Django's test client under "
-                             "cProfile (from memory, from the shared cache, computed), to see where the time goes")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep databases that already hold this many features / models (seconds instead "
+        "of minutes; a new API token is made)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after measuring, N resolves in this process through Django's test client under "
+        "cProfile (from memory, from the shared cache, computed), to see where the time goes",
+    )
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--force", action="store_true", help="allow database names that lack 'bench'")
     return parser.parse_args()
@@ -128,15 +179,15 @@ import freshness_sweep as fs  # noqa: E402  (runs django.setup())
 
 sys.argv = _argv
 
-import django  # noqa: E402
 import dj_database_url  # noqa: E402
+import django  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
-from psycopg import sql  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from registry.models import (  # noqa: E402
     AIFeature,
@@ -189,8 +240,12 @@ def generate(features_wanted: int, seed: int) -> list[str]:
         [Team(slug=f"team-{i:04d}", name=f"Team {i:04d}", group=group) for i, group in enumerate(groups)]
     )
     people = User.objects.bulk_create(
-        [User(username=f"t{i:04d}-m{j}", email=f"t{i:04d}-m{j}@bench.invalid", password="!")
-         for i in range(n_teams) for j in range(4)], batch_size=5000,
+        [
+            User(username=f"t{i:04d}-m{j}", email=f"t{i:04d}-m{j}@bench.invalid", password="!")
+            for i in range(n_teams)
+            for j in range(4)
+        ],
+        batch_size=5000,
     )
     User.groups.through.objects.bulk_create(
         [User.groups.through(user_id=person.pk, group_id=groups[k // 4].pk) for k, person in enumerate(people)],
@@ -198,53 +253,87 @@ def generate(features_wanted: int, seed: int) -> list[str]:
     )
 
     # The catalog: a few vendors' models, all hosted in the live regions (some elsewhere too).
-    vendors = [Vendor.objects.create(slug=f"bench-vendor-{i}", name=f"Bench Vendor {i}", status="approved")
-               for i in range(3)]
+    vendors = [
+        Vendor.objects.create(slug=f"bench-vendor-{i}", name=f"Bench Vendor {i}", status="approved") for i in range(3)
+    ]
     models = []
     for i in range(8):
-        model = CatalogModel.objects.create(vendor=vendors[i % 3], identifier=f"model-{i}",
-                                            display_name=f"Model {i}", context_window=128000)
-        model.regions.set(live + rng.sample(regions[ARGS.regions:], min(i % 3, len(regions) - ARGS.regions)))
+        model = CatalogModel.objects.create(
+            vendor=vendors[i % 3], identifier=f"model-{i}", display_name=f"Model {i}", context_window=128000
+        )
+        model.regions.set(live + rng.sample(regions[ARGS.regions :], min(i % 3, len(regions) - ARGS.regions)))
         models.append(model)
-    prompts = [PromptVersion.objects.create(name=f"bench-prompt-{i % 10}", version=i // 10 + 1,
-                                            template=f"Prompt {i}", content_hash=PromptVersion.hash_template(f"Prompt {i}"))
-               for i in range(40)]
+    prompts = [
+        PromptVersion.objects.create(
+            name=f"bench-prompt-{i % 10}",
+            version=i // 10 + 1,
+            template=f"Prompt {i}",
+            content_hash=PromptVersion.hash_template(f"Prompt {i}"),
+        )
+        for i in range(40)
+    ]
     packs = []
     for i in range(6):
         pack = PolicyPack.objects.create(name="bench-pack", version=i + 1, data_classifications=["internal"])
-        pack.allowed_regions.set(live + regions[ARGS.regions: ARGS.regions + i % 2])
+        pack.allowed_regions.set(live + regions[ARGS.regions : ARGS.regions + i % 2])
         packs.append(pack)
 
     features = []
     for i in range(features_wanted):
         team = rng.randrange(n_teams)
-        owners = people[team * 4: team * 4 + 4]
-        features.append(AIFeature(
-            slug=SLUG.format(i), name=f"Feature {i:05d}", purpose="Benchmark feature.", team=teams[team],
-            accountable_owner=rng.choice(owners), incident_owner=rng.choice(owners),
-            risk_tier=fs._weighted(rng, fs.TIERS), intended_uses="Benchmarking.", disallowed_uses="Anything else.",
-            data_classification="internal", status="active", operational_fallback="Answer without AI.",
-            rollback_path="Roll back to the previous version.", monitors="https://example.invalid/m",
-            slos="p95 < 2 s", created_by=system,
-        ))
+        owners = people[team * 4 : team * 4 + 4]
+        features.append(
+            AIFeature(
+                slug=SLUG.format(i),
+                name=f"Feature {i:05d}",
+                purpose="Benchmark feature.",
+                team=teams[team],
+                accountable_owner=rng.choice(owners),
+                incident_owner=rng.choice(owners),
+                risk_tier=fs._weighted(rng, fs.TIERS),
+                intended_uses="Benchmarking.",
+                disallowed_uses="Anything else.",
+                data_classification="internal",
+                status="active",
+                operational_fallback="Answer without AI.",
+                rollback_path="Roll back to the previous version.",
+                monitors="https://example.invalid/m",
+                slos="p95 < 2 s",
+                created_by=system,
+            )
+        )
     features = AIFeature.objects.bulk_create(features, batch_size=2000)
     AIFeature.regions.through.objects.bulk_create(
-        [AIFeature.regions.through(aifeature_id=feature.pk, region_id=region.pk)
-         for feature in features for region in live], batch_size=5000,
+        [
+            AIFeature.regions.through(aifeature_id=feature.pk, region_id=region.pk)
+            for feature in features
+            for region in live
+        ],
+        batch_size=5000,
     )
 
     submitted = now - timedelta(days=30)
-    versions = FeatureVersion.objects.bulk_create([
-        FeatureVersion(
-            feature=feature, number=1, status="submitted", model=models[i % len(models)],
-            prompt=prompts[i % len(prompts)], policy_pack=packs[i % len(packs)], change_summary="First version.",
-            author=system, submitted_at=submitted, submitted_by=system,
-            config_hash=hashlib.sha256(f"{feature.slug}:1".encode()).hexdigest(),
-            parameters={"temperature": 0.2, "max_tokens": 1024},
-            tools=[{"name": "crm.lookup", "scopes": ["read"]}] if i % 4 == 0 else [],
-        )
-        for i, feature in enumerate(features)
-    ], batch_size=2000)
+    versions = FeatureVersion.objects.bulk_create(
+        [
+            FeatureVersion(
+                feature=feature,
+                number=1,
+                status="submitted",
+                model=models[i % len(models)],
+                prompt=prompts[i % len(prompts)],
+                policy_pack=packs[i % len(packs)],
+                change_summary="First version.",
+                author=system,
+                submitted_at=submitted,
+                submitted_by=system,
+                config_hash=hashlib.sha256(f"{feature.slug}:1".encode()).hexdigest(),
+                parameters={"temperature": 0.2, "max_tokens": 1024},
+                tools=[{"name": "crm.lookup", "scopes": ["read"]}] if i % 4 == 0 else [],
+            )
+            for i, feature in enumerate(features)
+        ],
+        batch_size=2000,
+    )
     fallbacks = []
     for version in versions:
         others = [model for model in models if model.pk != version.model_id]
@@ -256,10 +345,28 @@ def generate(features_wanted: int, seed: int) -> list[str]:
     for feature, version in zip(features, versions):
         for region in live:
             at = now - timedelta(days=rng.uniform(1, 29))
-            deployments.append(Deployment(feature=feature, environment="production", region=region, version=version,
-                                          updated_at=at, updated_by=system))
-            events.append(DeploymentEvent(feature=feature, environment="production", region=region, kind="promoted",
-                                          to_version=version, actor=system, reason="Benchmark promotion.", at=at))
+            deployments.append(
+                Deployment(
+                    feature=feature,
+                    environment="production",
+                    region=region,
+                    version=version,
+                    updated_at=at,
+                    updated_by=system,
+                )
+            )
+            events.append(
+                DeploymentEvent(
+                    feature=feature,
+                    environment="production",
+                    region=region,
+                    kind="promoted",
+                    to_version=version,
+                    actor=system,
+                    reason="Benchmark promotion.",
+                    at=at,
+                )
+            )
     Deployment.objects.bulk_create(deployments, batch_size=5000)
     DeploymentEvent.objects.bulk_create(events, batch_size=5000)
     with connection.cursor() as cursor:
@@ -314,7 +421,9 @@ if __name__ == "__main__":
 
 
 def sqlalchemy_url(db: dict) -> str:
-    return f"postgresql+psycopg://{_credentials(db)}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgresql+psycopg://{_credentials(db)}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 def _credentials(db: dict) -> str:
@@ -341,9 +450,14 @@ def mlflow_python() -> Path:
 
 def mlflow_admin(query, params=()) -> list:
     """A statement on the server's maintenance database (autocommit: CREATE/DROP DATABASE)."""
-    with psycopg.connect(dbname="postgres", host=MLFLOW_DB.get("HOST") or None, port=MLFLOW_DB.get("PORT") or None,
-                         user=MLFLOW_DB.get("USER") or None, password=MLFLOW_DB.get("PASSWORD") or None,
-                         autocommit=True) as admin:
+    with psycopg.connect(
+        dbname="postgres",
+        host=MLFLOW_DB.get("HOST") or None,
+        port=MLFLOW_DB.get("PORT") or None,
+        user=MLFLOW_DB.get("USER") or None,
+        password=MLFLOW_DB.get("PASSWORD") or None,
+        autocommit=True,
+    ) as admin:
         cursor = admin.execute(query, params)
         return cursor.fetchall() if cursor.description else []
 
@@ -352,9 +466,13 @@ def mlflow_models_registered() -> int:
     if not mlflow_admin("SELECT 1 FROM pg_database WHERE datname = %s", [MLFLOW_DB["NAME"]]):
         return -1
     try:
-        with psycopg.connect(dbname=MLFLOW_DB["NAME"], host=MLFLOW_DB.get("HOST") or None,
-                             port=MLFLOW_DB.get("PORT") or None, user=MLFLOW_DB.get("USER") or None,
-                             password=MLFLOW_DB.get("PASSWORD") or None) as db:
+        with psycopg.connect(
+            dbname=MLFLOW_DB["NAME"],
+            host=MLFLOW_DB.get("HOST") or None,
+            port=MLFLOW_DB.get("PORT") or None,
+            user=MLFLOW_DB.get("USER") or None,
+            password=MLFLOW_DB.get("PASSWORD") or None,
+        ) as db:
             return db.execute("SELECT count(*) FROM registered_model_aliases WHERE alias = 'champion'").fetchone()[0]
     except psycopg.Error:
         return -1
@@ -372,14 +490,18 @@ def mlflow_dataset(python: Path, features: int) -> None:
     processes, threads = max(2, os.cpu_count() or 2), 2
     result = subprocess.run(
         [str(python), str(script), sqlalchemy_url(MLFLOW_DB), str(features), str(processes), str(threads), SLUG],
-        capture_output=True, text=True, env=mlflow_env(),
+        capture_output=True,
+        text=True,
+        env=mlflow_env(),
     )
     if result.returncode != 0:
         sys.exit(f"registering MLflow's models failed:\n{result.stderr[-4000:]}")
     done, schema, total = result.stdout.split()[-3:]
-    say(f"  MLflow: created {MLFLOW_DB['NAME']} (schema {schema} s) and registered {int(done):,} models with one "
+    say(
+        f"  MLflow: created {MLFLOW_DB['NAME']} (schema {schema} s) and registered {int(done):,} models with one "
         f"version and alias 'champion' in {float(total):.1f} s ({processes} processes x {threads} threads calling "
-        f"MLflow's registry store directly: 3 writes per model; ~{int(done) / max(float(total), 0.1):.0f} models/s)")
+        f"MLflow's registry store directly: 3 writes per model; ~{int(done) / max(float(total), 0.1):.0f} models/s)"
+    )
 
 
 def mlflow_env() -> dict:
@@ -404,16 +526,19 @@ class Server:
             sys.exit(f"port {self.port} is already in use: pass another --port")
         self.log.parent.mkdir(parents=True, exist_ok=True)
         out = self.log.open("w")
-        self.process = subprocess.Popen(self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                        cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
 
     def wait_ready(self, path: str, headers: dict, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                sys.exit(f"{self.name} exited with {self.process.returncode}; its log ({self.log}):\n"
-                         + self.log.read_text()[-3000:])
+                sys.exit(
+                    f"{self.name} exited with {self.process.returncode}; its log ({self.log}):\n"
+                    + self.log.read_text()[-3000:]
+                )
             try:
                 request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
                 with urllib.request.urlopen(request, timeout=10) as response:
@@ -469,6 +594,7 @@ class Server:
 
 def port_open(port: int) -> bool:
     import socket
+
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -542,10 +668,17 @@ def redis_commands() -> int:
 def database_counters(db: dict) -> tuple[int, int]:
     """Transactions (committed and rolled back) and sessions opened so far in a database, from
     pg_stat_database. Backends report theirs when idle, at most ~10 s late: read it after a pause."""
-    with psycopg.connect(dbname="postgres", host=db.get("HOST") or None, port=db.get("PORT") or None,
-                         user=db.get("USER") or None, password=db.get("PASSWORD") or None, autocommit=True) as admin:
-        row = admin.execute("SELECT xact_commit + xact_rollback, sessions FROM pg_stat_database WHERE datname = %s",
-                            [db["NAME"]]).fetchone()
+    with psycopg.connect(
+        dbname="postgres",
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        autocommit=True,
+    ) as admin:
+        row = admin.execute(
+            "SELECT xact_commit + xact_rollback, sessions FROM pg_stat_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone()
     return (row[0], row[1]) if row else (0, 0)
 
 
@@ -623,17 +756,28 @@ def wrk_threads(connections: int) -> int:
     return min(connections, max(1, os.cpu_count() or 1))
 
 
-def lua_script(target: str, regions: list[str], token: str | None, close: bool, connections: int,
-               passes: int = 0, done_file: Path | None = None) -> Path:
+def lua_script(
+    target: str,
+    regions: list[str],
+    token: str | None,
+    close: bool,
+    connections: int,
+    passes: int = 0,
+    done_file: Path | None = None,
+) -> Path:
     template = RESOLVE_PATH if target == "gatehouse" else MLFLOW_PATH
     # The path template becomes a Lua concatenation: "/api/..?feature=" .. feature .. "&region=" .. region
     parts = template.replace("{feature}", "\x00feature\x00").replace("{region}", "\x00region\x00").split("\x00")
     expression = " .. ".join(part if part in ("feature", "region") else json.dumps(part) for part in parts if part)
     text = LUA.format(
-        features=ARGS.features, regions=", ".join(json.dumps(code) for code in regions), passes=passes,
-        nthreads=wrk_threads(connections), done_file=json.dumps(str(done_file or "")),
+        features=ARGS.features,
+        regions=", ".join(json.dumps(code) for code in regions),
+        passes=passes,
+        nthreads=wrk_threads(connections),
+        done_file=json.dumps(str(done_file or "")),
         authorization=json.dumps(f"Bearer {token}" if token else ""),
-        close='wrk.headers["Connection"] = "close"' if close else "", path=expression,
+        close='wrk.headers["Connection"] = "close"' if close else "",
+        path=expression,
         slug=SLUG.replace("{:05d}", "%05d"),
     )
     if not token:
@@ -647,8 +791,21 @@ def lua_script(target: str, regions: list[str], token: str | None, close: bool, 
 def wrk(port: int, script: Path, connections: int, seconds: int, done_file: Path | None = None) -> dict:
     """Runs wrk; with ``done_file``, stops it (SIGINT: it still reports) once every thread wrote its line."""
     threads = wrk_threads(connections)
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-               "--latency", "-s", str(script), f"http://127.0.0.1:{port}/"]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if done_file is not None:
@@ -694,20 +851,31 @@ def measure(server: Server, target: str, regions: list[str], token: str | None, 
                 transactions -= transactions_before
                 accepted -= sessions - sessions_before  # the server's own new PostgreSQL connections
                 row = {
-                    "server": server.name, "mode": mode, "c": connections, "requests": requests,
-                    "rps": requests / seconds, "p50": figures["p50_us"] / 1000, "p90": figures["p90_us"] / 1000,
-                    "p99": figures["p99_us"] / 1000, "max": figures["max_us"] / 1000,
+                    "server": server.name,
+                    "mode": mode,
+                    "c": connections,
+                    "requests": requests,
+                    "rps": requests / seconds,
+                    "p50": figures["p50_us"] / 1000,
+                    "p90": figures["p90_us"] / 1000,
+                    "p99": figures["p99_us"] / 1000,
+                    "max": figures["max_us"] / 1000,
                     "non2xx": figures["non2xx"],
                     "socket": figures["connect"] + figures["read"] + figures["write"] + figures["timeout"],
-                    "accepted": accepted, "cpu_ms": 1000 * cpu / max(requests, 1), "rss": rss, "pss": pss,
+                    "accepted": accepted,
+                    "cpu_ms": 1000 * cpu / max(requests, 1),
+                    "rss": rss,
+                    "pss": pss,
                     "db": transactions / max(requests, 1),
                     "processes": len(server.pids()),
                 }
                 row["errors"] = row["non2xx"] + row["socket"]
                 rows.append(row)
-                say(f"  {server.name:<9} {mode:<9} c={connections:<3} {row['rps']:9.1f} req/s  p50 {row['p50']:7.2f} ms  "
+                say(
+                    f"  {server.name:<9} {mode:<9} c={connections:<3} {row['rps']:9.1f} req/s  p50 {row['p50']:7.2f} ms  "
                     f"p99 {row['p99']:7.2f} ms  errors {row['errors']}  accepted {accepted:,} connections  "
-                    f"server CPU {row['cpu_ms']:.2f} ms/req  {row['db']:.2f} db transactions/req  RSS {rss:.0f} MB")
+                    f"server CPU {row['cpu_ms']:.2f} ms/req  {row['db']:.2f} db transactions/req  RSS {rss:.0f} MB"
+                )
                 if figures["stderr"]:
                     say("    wrk: " + figures["stderr"].replace("\n", "\n    wrk: ")[:1500])
             finally:
@@ -739,17 +907,29 @@ def soak(server: Server, regions: list[str], token: str, db: dict) -> list[dict]
             transactions, commands = database_counters(db)[0] - transactions_before, redis_commands() - commands_before
             spent = {key: ticks[key] - ticks_before[key] for key in ticks}
             requests = max(figures["requests"], 1)
-            window = {"at": at, "rps": figures["requests"] / (figures["duration_us"] / 1e6),
-                      "p99": figures["p99_us"] / 1000, "errors": figures["non2xx"] + figures["connect"]
-                      + figures["read"] + figures["write"] + figures["timeout"],
-                      "cpu_ms": 1000 * cpu / requests, "db": transactions / requests, "redis": commands / requests,
-                      "busy": 100 * (spent["all"] - spent["idle"]) / max(spent["all"], 1),
-                      "steal": 100 * spent["steal"] / max(spent["all"], 1), "faults": faults}
+            window = {
+                "at": at,
+                "rps": figures["requests"] / (figures["duration_us"] / 1e6),
+                "p99": figures["p99_us"] / 1000,
+                "errors": figures["non2xx"]
+                + figures["connect"]
+                + figures["read"]
+                + figures["write"]
+                + figures["timeout"],
+                "cpu_ms": 1000 * cpu / requests,
+                "db": transactions / requests,
+                "redis": commands / requests,
+                "busy": 100 * (spent["all"] - spent["idle"]) / max(spent["all"], 1),
+                "steal": 100 * spent["steal"] / max(spent["all"], 1),
+                "faults": faults,
+            }
             windows.append(window)
-            say(f"  {at:6.0f} s  {window['rps']:8.1f} req/s  p99 {window['p99']:7.2f} ms  errors {window['errors']}  "
+            say(
+                f"  {at:6.0f} s  {window['rps']:8.1f} req/s  p99 {window['p99']:7.2f} ms  errors {window['errors']}  "
                 f"server CPU {window['cpu_ms']:.3f} ms/req  {window['db']:.4f} db transactions/req  "
                 f"{window['redis']:.3f} Redis commands/req  "
-                f"machine busy {window['busy']:.0f}%  stolen {window['steal']:.1f}%  pages read back {faults:,}")
+                f"machine busy {window['busy']:.0f}%  stolen {window['steal']:.1f}%  pages read back {faults:,}"
+            )
     finally:
         script.unlink(missing_ok=True)
     return windows
@@ -761,15 +941,22 @@ def soak_verdict(windows: list[dict]) -> bool:
     steady = statistics.median(window["rps"] for window in windows)
     lowest = min(windows, key=lambda window: window["rps"])
     share = lowest["rps"] / steady
-    say(f"{'PASS' if share >= 0.8 else 'MISS'}  soak over {ARGS.soak} s in {ARGS.window} s windows: lowest "
+    say(
+        f"{'PASS' if share >= 0.8 else 'MISS'}  soak over {ARGS.soak} s in {ARGS.window} s windows: lowest "
         f"{lowest['rps']:.0f} req/s (at {lowest['at']:.0f} s) = {100 * share:.0f}% of the steady {steady:.0f} req/s "
         f"(the median window; target >= 80%), highest p99 {max(window['p99'] for window in windows):.1f} ms, "
-        f"errors {sum(window['errors'] for window in windows)}")
-    worked = [window for window in windows
-              if window["db"] > 0.001 or window["redis"] > 1.1 * statistics.median(w["redis"] for w in windows)]
+        f"errors {sum(window['errors'] for window in windows)}"
+    )
+    worked = [
+        window
+        for window in windows
+        if window["db"] > 0.001 or window["redis"] > 1.1 * statistics.median(w["redis"] for w in windows)
+    ]
     moments = ", ".join(f"{window['at']:.0f} s" for window in worked) or "none"
-    say(f"      windows in which the server did more work per request (any database transactions, or 10% more "
-        f"Redis commands than the median window): {moments}")
+    say(
+        f"      windows in which the server did more work per request (any database transactions, or 10% more "
+        f"Redis commands than the median window): {moments}"
+    )
     return share >= 0.8
 
 
@@ -781,9 +968,11 @@ def warm_up(server: Server, target: str, regions: list[str], token: str | None, 
     try:
         started = time.perf_counter()
         figures = wrk(server.port, script, 16, limit, done_file=done_file)
-        say(f"  warmed up {server.name}: {figures['requests']:,} requests in {time.perf_counter() - started:.1f} s "
+        say(
+            f"  warmed up {server.name}: {figures['requests']:,} requests in {time.perf_counter() - started:.1f} s "
             f"({passes} pass(es) over {ARGS.features * len(regions):,} keys wanted, at most {limit} s)"
-            + (f", {figures['non2xx']} non-2xx" if figures["non2xx"] else ""))
+            + (f", {figures['non2xx']} non-2xx" if figures["non2xx"] else "")
+        )
         if figures["stderr"]:
             say("    wrk: " + figures["stderr"][:1500])
     finally:
@@ -795,8 +984,9 @@ def prewarm(server: Server) -> None:
     """``manage.py routing_warm`` with the server's settings: every decision computed and put in its Redis,
     as a deploy would do before taking traffic. The request warm-up then fills each worker's memory."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "manage.py", "routing_warm"], env=server.env, cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "routing_warm"], env=server.env, cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode:
         sys.exit(f"routing_warm failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     say(f"  {done.stdout.strip()} (routing_warm, {time.perf_counter() - started:.1f} s with start-up)")
@@ -816,31 +1006,66 @@ def gatehouse_server() -> Server:
     env = dict(os.environ)
     for key in ("GATEHOUSE_ALLOW_INSECURE_KEY", "CELERY_TASK_ALWAYS_EAGER", "CELERY_RESULT_BACKEND", "EMAIL_BACKEND"):
         env.pop(key, None)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": ARGS.database_url, "CACHE_URL": CACHE_URL,
-        # Plain http on loopback: no redirect to https, no secure-only cookies, no HSTS.
-        "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0",
-        "GATEHOUSE_MANIFEST_STATIC": "0",  # no collectstatic for an API benchmark
-        "CELERY_BROKER_URL": "memory://localhost/", "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": ARGS.database_url,
+            "CACHE_URL": CACHE_URL,
+            # Plain http on loopback: no redirect to https, no secure-only cookies, no HSTS.
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "GATEHOUSE_MANIFEST_STATIC": "0",  # no collectstatic for an API benchmark
+            "CELERY_BROKER_URL": "memory://localhost/",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     if ARGS.cache_seconds:
         env["ROUTING_CACHE_SECONDS"] = str(ARGS.cache_seconds)
-    command = [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{ARGS.port}",
-               "--workers", str(workers), *worker_args, "--backlog", "2048", "--keep-alive", "5",
-               "--log-level", "warning"]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{ARGS.port}",
+        "--workers",
+        str(workers),
+        *worker_args,
+        "--backlog",
+        "2048",
+        "--keep-alive",
+        "5",
+        "--log-level",
+        "warning",
+    ]
     server = Server("gatehouse", command, env, ARGS.port, VAR / "gatehouse-gunicorn.log")
-    server.description = f"gunicorn {workers} {ARGS.worker_class} workers" + (
-        f" x {ARGS.threads} threads" if ARGS.worker_class == "gthread" else "") + (
-        f", ROUTING_CACHE_SECONDS={ARGS.cache_seconds}" if ARGS.cache_seconds else "")
+    server.description = (
+        f"gunicorn {workers} {ARGS.worker_class} workers"
+        + (f" x {ARGS.threads} threads" if ARGS.worker_class == "gthread" else "")
+        + (f", ROUTING_CACHE_SECONDS={ARGS.cache_seconds}" if ARGS.cache_seconds else "")
+    )
     return server
 
 
 def mlflow_server(python: Path) -> Server:
     port = ARGS.port + 1
-    command = [str(python.parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(ARGS.mlflow_workers), "--backend-store-uri", sqlalchemy_url(MLFLOW_DB),
-               "--default-artifact-root", str(VAR / "mlflow-artifacts")]
+    command = [
+        str(python.parent / "mlflow"),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(ARGS.mlflow_workers),
+        "--backend-store-uri",
+        sqlalchemy_url(MLFLOW_DB),
+        "--default-artifact-root",
+        str(VAR / "mlflow-artifacts"),
+    ]
     server = Server("mlflow", command, mlflow_env(), port, VAR / "mlflow-server.log")
     server.description = f"mlflow server --workers {ARGS.mlflow_workers} (uvicorn), PostgreSQL backend store"
     return server
@@ -872,14 +1097,20 @@ def profile_requests(regions: list[str], token: str, count: int) -> None:
     rng = random.Random(ARGS.seed)
     keys = [(SLUG.format(rng.randrange(ARGS.features)), rng.choice(regions)) for _ in range(count)]
     redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-    bypass_shared = (mock.patch.object(routing_cache, "shared_get", return_value=None)
-                     if hasattr(routing_cache, "shared_get") else nullcontext())
+    bypass_shared = (
+        mock.patch.object(routing_cache, "shared_get", return_value=None)
+        if hasattr(routing_cache, "shared_get")
+        else nullcontext()
+    )
     with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, CACHES=redis_cache):
         caches["default"].clear()
         for feature, region in keys:  # fill the caches
             client.get(RESOLVE_PATH.format(feature=feature, region=region))
-        for label, clear, context in (("from memory", False, nullcontext()), ("from the shared cache", True, nullcontext()),
-                                      ("computed", True, bypass_shared)):
+        for label, clear, context in (
+            ("from memory", False, nullcontext()),
+            ("from the shared cache", True, nullcontext()),
+            ("computed", True, bypass_shared),
+        ):
             profiler = cProfile.Profile()
             queries = 0
             started = time.perf_counter()
@@ -894,8 +1125,10 @@ def profile_requests(regions: list[str], token: str, count: int) -> None:
                     queries += len(captured.captured_queries)
                     assert response.status_code == 200, response.content[:300]
             wall = time.perf_counter() - started
-            say(f"  cProfile of {count} resolves {label}, through Django's test client: {1000 * wall / count:.2f} ms "
-                f"per request with the profiler's overhead, {queries / count:.1f} queries per request")
+            say(
+                f"  cProfile of {count} resolves {label}, through Django's test client: {1000 * wall / count:.2f} ms "
+                f"per request with the profiler's overhead, {queries / count:.1f} queries per request"
+            )
             for order, lines in (("cumulative", 40), ("tottime", 20)):
                 out = io.StringIO()
                 pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(lines)
@@ -907,13 +1140,17 @@ def profile_requests(regions: list[str], token: str, count: int) -> None:
 
 def check_tools() -> None:
     if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: `apt-get install -y wrk` (Debian's package; `make bench-resolve` installs "
-                 "it when run as root).")
+        sys.exit(
+            "wrk is not installed: `apt-get install -y wrk` (Debian's package; `make bench-resolve` installs "
+            "it when run as root)."
+        )
     for db in (DB, MLFLOW_DB):
         if db.get("ENGINE") != "django.db.backends.postgresql":
             sys.exit(f"{db.get('NAME')}: the benchmark needs PostgreSQL")
         if "bench" not in (db.get("NAME") or "") and not ARGS.force:
-            sys.exit(f"Refusing to drop and recreate database {db.get('NAME')!r}: its name lacks 'bench' (use --force).")
+            sys.exit(
+                f"Refusing to drop and recreate database {db.get('NAME')!r}: its name lacks 'bench' (use --force)."
+            )
     if DB["NAME"] == MLFLOW_DB["NAME"]:
         sys.exit("Gatehouse and MLflow need two different databases.")
     try:
@@ -927,18 +1164,26 @@ def print_table(rows: list[dict], descriptions: dict[str, str]) -> None:
     say("== Results ==")
     for name, description in descriptions.items():
         say(f"  {name}: {description}")
-    header = (f"{'server':<9} {'mode':<9} {'conc':>4} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-              f"{'errors':>6} {'accepted':>9} {'CPU ms/req':>10} {'db tx/req':>9} {'RSS MB':>7} {'PSS MB':>7}")
+    header = (
+        f"{'server':<9} {'mode':<9} {'conc':>4} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'errors':>6} {'accepted':>9} {'CPU ms/req':>10} {'db tx/req':>9} {'RSS MB':>7} {'PSS MB':>7}"
+    )
     say(header)
     say("-" * len(header))
     for r in rows:
-        say(f"{r['server']:<9} {r['mode']:<9} {r['c']:>4} {r['rps']:>10.1f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+        say(
+            f"{r['server']:<9} {r['mode']:<9} {r['c']:>4} {r['rps']:>10.1f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
             f"{r['max']:>7.1f} {r['errors']:>6,d} {r['accepted']:>9,d} {r['cpu_ms']:>10.2f} {r['db']:>9.2f} {r['rss']:>7.0f} "
-            f"{r['pss']:>7.0f}")
-    say("  errors: non-2xx answers plus wrk's socket errors; accepted: TCP connections the machine accepted during "
-        "the run, less the server's new PostgreSQL sessions (one per request in close mode);")
-    say("  CPU ms/req: the server's process tree's CPU time over the run / requests; db tx/req: transactions in its "
-        "database (pg_stat_database) / requests;")
+            f"{r['pss']:>7.0f}"
+        )
+    say(
+        "  errors: non-2xx answers plus wrk's socket errors; accepted: TCP connections the machine accepted during "
+        "the run, less the server's new PostgreSQL sessions (one per request in close mode);"
+    )
+    say(
+        "  CPU ms/req: the server's process tree's CPU time over the run / requests; db tx/req: transactions in its "
+        "database (pg_stat_database) / requests;"
+    )
     say("  RSS: summed over the process tree after the run (PSS splits shared pages).")
 
 
@@ -955,21 +1200,27 @@ def verdict(rows: list[dict]) -> bool:
         ratio = best_ours["rps"] / max(best_theirs["rps"], 1e-9)
         passed = ratio >= TARGET_RATIO
         ok &= passed
-        say(f"  {'PASS' if passed else 'MISS'}  throughput at concurrency {top}: Gatehouse {best_ours['rps']:.0f} req/s "
+        say(
+            f"  {'PASS' if passed else 'MISS'}  throughput at concurrency {top}: Gatehouse {best_ours['rps']:.0f} req/s "
             f"({best_ours['mode']}) / MLflow {best_theirs['rps']:.0f} req/s (its better mode, {best_theirs['mode']}) "
-            f"= {ratio:.1f}x (target >= {TARGET_RATIO:g}x)")
+            f"= {ratio:.1f}x (target >= {TARGET_RATIO:g}x)"
+        )
         for r in ours:
             other = next((t for t in theirs if t["mode"] == r["mode"]), None)
             if other and other is not best_theirs:
-                say(f"        (same mode, {r['mode']}: {r['rps']:.0f} / {other['rps']:.0f} = "
-                    f"{r['rps'] / max(other['rps'], 1e-9):.1f}x)")
+                say(
+                    f"        (same mode, {r['mode']}: {r['rps']:.0f} / {other['rps']:.0f} = "
+                    f"{r['rps'] / max(other['rps'], 1e-9):.1f}x)"
+                )
     else:
         say("  (one server measured: no ratio)")
     for r in ours:
         passed = r["p99"] <= TARGET_P99_MS
         ok &= passed
-        say(f"  {'PASS' if passed else 'MISS'}  Gatehouse p99 at concurrency {top} ({r['mode']}): {r['p99']:.1f} ms "
-            f"(target <= {TARGET_P99_MS:g} ms)")
+        say(
+            f"  {'PASS' if passed else 'MISS'}  Gatehouse p99 at concurrency {top} ({r['mode']}): {r['p99']:.1f} ms "
+            f"(target <= {TARGET_P99_MS:g} ms)"
+        )
     errors = sum(r["errors"] for r in rows if r["server"] == "gatehouse")
     if errors:
         ok = False
@@ -983,12 +1234,18 @@ def main() -> int:
     started = time.perf_counter()
     VAR.mkdir(parents=True, exist_ok=True)
     say("Gatehouse benchmark: resolve under gunicorn vs MLflow's alias lookup, with wrk")
-    say(f"  {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; Django {django.get_version()}; "
-        f"{subprocess.run(['wrk', '--version'], capture_output=True, text=True).stdout.split(' [')[0]}")
-    say("  load average at start {:.2f} {:.2f} {:.2f} (other processes on the machine add noise; wrk shares the cores "
-        "with the servers)".format(*os.getloadavg()))
-    say(f"  {ARGS.features:,} features x {ARGS.regions} regions; {ARGS.duration} s per measurement at concurrency "
-        f"{ARGS.concurrency}; modes {ARGS.modes}")
+    say(
+        f"  {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}; Django {django.get_version()}; "
+        f"{subprocess.run(['wrk', '--version'], capture_output=True, text=True).stdout.split(' [')[0]}"
+    )
+    say(
+        "  load average at start {:.2f} {:.2f} {:.2f} (other processes on the machine add noise; wrk shares the cores "
+        "with the servers)".format(*os.getloadavg())
+    )
+    say(
+        f"  {ARGS.features:,} features x {ARGS.regions} regions; {ARGS.duration} s per measurement at concurrency "
+        f"{ARGS.concurrency}; modes {ARGS.modes}"
+    )
 
     servers: list[Server] = []
     rows: list[dict] = []
@@ -1011,9 +1268,11 @@ def main() -> int:
             else:
                 fs.recreate_database()
                 generate(ARGS.features, ARGS.seed)
-                say(f"  Gatehouse: generated {AIFeature.objects.count():,} features, {FeatureVersion.objects.count():,} "
+                say(
+                    f"  Gatehouse: generated {AIFeature.objects.count():,} features, {FeatureVersion.objects.count():,} "
                     f"versions, {VersionFallback.objects.count():,} fallbacks, {Deployment.objects.count():,} "
-                    f"production deployments in {time.perf_counter() - step:.1f} s")
+                    f"production deployments in {time.perf_counter() - step:.1f} s"
+                )
             regions = list(Region.objects.order_by("code").values_list("code", flat=True)[: ARGS.regions])
             token = bench_token()
             connection.close()
@@ -1022,8 +1281,12 @@ def main() -> int:
         python = None
         if ARGS.only != "gatehouse" and not ARGS.soak:
             python = mlflow_python()
-            version = subprocess.run([str(python), "-c", "import mlflow; print(mlflow.__version__)"],
-                                     capture_output=True, text=True, env=mlflow_env()).stdout.strip()
+            version = subprocess.run(
+                [str(python), "-c", "import mlflow; print(mlflow.__version__)"],
+                capture_output=True,
+                text=True,
+                env=mlflow_env(),
+            ).stdout.strip()
             say(f"  MLflow {version} in {ARGS.mlflow_venv}")
             mlflow_dataset(python, ARGS.features)
 
@@ -1043,8 +1306,10 @@ def main() -> int:
                 prewarm(server)
             warm_up(server, "gatehouse", regions, token, ARGS.warmup_passes or 1, ARGS.warmup_limit)
             if ARGS.soak:
-                say(f"  soak: {ARGS.soak} s at concurrency {max(int(c) for c in ARGS.concurrency.split(',') if c.strip())}"
-                    f" (keep-alive) in {ARGS.window} s windows, starting {ARGS.warmup_limit} s at most after routing_warm")
+                say(
+                    f"  soak: {ARGS.soak} s at concurrency {max(int(c) for c in ARGS.concurrency.split(',') if c.strip())}"
+                    f" (keep-alive) in {ARGS.window} s windows, starting {ARGS.warmup_limit} s at most after routing_warm"
+                )
                 windows = soak(server, regions, token, DB)
             else:
                 rows += measure(server, "gatehouse", regions, token, DB)
@@ -1077,7 +1342,10 @@ def main() -> int:
         say("")
         say("== Profile ==")
         profile_requests(regions, token, ARGS.profile)
-    say(f"\n  total time {time.perf_counter() - started:.0f} s; load average at the end %.2f %.2f %.2f" % os.getloadavg())
+    say(
+        f"\n  total time {time.perf_counter() - started:.0f} s; load average at the end %.2f %.2f %.2f"
+        % os.getloadavg()
+    )
     return 0 if ok else 1
 
 

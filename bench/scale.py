@@ -29,7 +29,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import timedelta, timezone as dt_timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,24 +47,40 @@ TARGET_PAGES = ["registry:feature_list", "approvals:queue", "registry:audit_list
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get(URL_ENV, DEFAULT_URL),
-                        help=f"PostgreSQL database to (re)create (env {URL_ENV}; default {DEFAULT_URL})")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the full dataset (default 1: 5,000 features, 1,000,000 audit events); "
-                             "0.01 for a smoke run")
-    parser.add_argument("--compare-scale", type=float, default=0.01,
-                        help="also run this small scale first (database <name>_small) and compare query counts "
-                             "(default 0.01; 0 to skip)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(URL_ENV, DEFAULT_URL),
+        help=f"PostgreSQL database to (re)create (env {URL_ENV}; default {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the full dataset (default 1: 5,000 features, 1,000,000 audit events); 0.01 for a smoke run",
+    )
+    parser.add_argument(
+        "--compare-scale",
+        type=float,
+        default=0.01,
+        help="also run this small scale first (database <name>_small) and compare query counts "
+        "(default 0.01; 0 to skip)",
+    )
     parser.add_argument("--requests", type=int, default=10, help="timed requests per page and persona (default 10)")
     parser.add_argument("--only", default="", help="measure only URL names containing this text")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep a database that already holds the dataset of this scale")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a database that already holds the dataset of this scale"
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip timing audit_verify")
     parser.add_argument("--queries", action="store_true", help="print the queries of the target pages")
-    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/6",
-                        help="the shared cache, as in production (flushed at the start; default: Redis database 6); "
-                             "'' for process memory")
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/6",
+        help="the shared cache, as in production (flushed at the start; default: Redis database 6); "
+        "'' for process memory",
+    )
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
     return parser.parse_args()
@@ -126,11 +142,16 @@ User = get_user_model()
 say = fs.say
 
 ACTIONS = [  # (action, object type, weight): what a busy registry's trail is made of
-    ("evaluation.recorded", "evaluation", 40), ("version.created", "featureversion", 8),
-    ("version.submitted", "featureversion", 8), ("signoff.decided", "signoff", 12),
-    ("approval.requested", "approvalrequest", 6), ("deployment.promoted", "deployment", 6),
-    ("deployment.rolled_back", "deployment", 1), ("feature.updated", "aifeature", 6),
-    ("freshness.finding_opened", "freshnessfinding", 8), ("incident.commented", "incident", 3),
+    ("evaluation.recorded", "evaluation", 40),
+    ("version.created", "featureversion", 8),
+    ("version.submitted", "featureversion", 8),
+    ("signoff.decided", "signoff", 12),
+    ("approval.requested", "approvalrequest", 6),
+    ("deployment.promoted", "deployment", 6),
+    ("deployment.rolled_back", "deployment", 1),
+    ("feature.updated", "aifeature", 6),
+    ("freshness.finding_opened", "freshnessfinding", 8),
+    ("incident.commented", "incident", 3),
     ("notification.sent", "notification", 2),
 ]
 
@@ -176,12 +197,17 @@ def generate(scale: float, seed: int) -> dict:
         clock = time.perf_counter()
 
     regions = list(Region.objects.order_by("code"))
-    roles = {g.name: g for g in Group.objects.filter(name__in=["governance", "ml", "product", "security", "legal",
-                                                                "auditor", "support"])}
+    roles = {
+        g.name: g
+        for g in Group.objects.filter(
+            name__in=["governance", "ml", "product", "security", "legal", "auditor", "support"]
+        )
+    }
     system = User.objects.create(username="bench-ci", email="ci@bench.invalid", password="!")
     groups = Group.objects.bulk_create([Group(name=f"team:team-{i:04d}") for i in range(n_teams)])
-    teams = Team.objects.bulk_create([Team(slug=f"team-{i:04d}", name=f"Team {i:04d}", group=g)
-                                      for i, g in enumerate(groups)])
+    teams = Team.objects.bulk_create(
+        [Team(slug=f"team-{i:04d}", name=f"Team {i:04d}", group=g) for i, g in enumerate(groups)]
+    )
     users, links, members = [], [], {}
     for i in range(n_teams):
         for j in range(6):
@@ -202,44 +228,83 @@ def generate(scale: float, seed: int) -> dict:
             links.append(User.groups.through(user_id=user.pk, group_id=roles[name.rsplit("-", 1)[0]].pk))
     User.groups.through.objects.bulk_create(links, batch_size=5000)
     vendors = [Vendor.objects.create(slug=f"vendor-{i}", name=f"Vendor {i}", status="approved") for i in range(4)]
-    models = [CatalogModel.objects.create(vendor=vendors[i % 4], identifier=f"model-{i}", context_window=128000)
-              for i in range(12)]
-    prompts = [PromptVersion.objects.create(name=f"prompt-{i % 10}", version=i // 10 + 1, template=f"Prompt {i}",
-                                            content_hash=PromptVersion.hash_template(f"Prompt {i}")) for i in range(40)]
+    models = [
+        CatalogModel.objects.create(vendor=vendors[i % 4], identifier=f"model-{i}", context_window=128000)
+        for i in range(12)
+    ]
+    prompts = [
+        PromptVersion.objects.create(
+            name=f"prompt-{i % 10}",
+            version=i // 10 + 1,
+            template=f"Prompt {i}",
+            content_hash=PromptVersion.hash_template(f"Prompt {i}"),
+        )
+        for i in range(40)
+    ]
     packs = [PolicyPack.objects.create(name="pack", version=i + 1) for i in range(6)]
     lap("people, catalog")
 
-    tiers = [rng.choices(["low", "medium", "high", "regulated"], weights=[30, 35, 20, 15])[0] for _ in range(n_features)]
-    features = AIFeature.objects.bulk_create([
-        AIFeature(
-            slug=f"feature-{i:05d}", name=f"Feature {i:05d}", purpose="Benchmark feature.", team=teams[i % n_teams],
-            accountable_owner_id=members[i % n_teams][0], incident_owner_id=members[i % n_teams][1],
-            risk_tier=tiers[i], intended_uses="Benchmarking.", disallowed_uses="Anything else.",
-            data_classification="internal", status="active", restricted=(i % 10 == 9),
-            rollback_path="Roll back.", monitors="https://example.invalid/m", slos="p95 < 2 s", created_by=system,
-        ) for i in range(n_features)
-    ], batch_size=2000)
+    tiers = [
+        rng.choices(["low", "medium", "high", "regulated"], weights=[30, 35, 20, 15])[0] for _ in range(n_features)
+    ]
+    features = AIFeature.objects.bulk_create(
+        [
+            AIFeature(
+                slug=f"feature-{i:05d}",
+                name=f"Feature {i:05d}",
+                purpose="Benchmark feature.",
+                team=teams[i % n_teams],
+                accountable_owner_id=members[i % n_teams][0],
+                incident_owner_id=members[i % n_teams][1],
+                risk_tier=tiers[i],
+                intended_uses="Benchmarking.",
+                disallowed_uses="Anything else.",
+                data_classification="internal",
+                status="active",
+                restricted=(i % 10 == 9),
+                rollback_path="Roll back.",
+                monitors="https://example.invalid/m",
+                slos="p95 < 2 s",
+                created_by=system,
+            )
+            for i in range(n_features)
+        ],
+        batch_size=2000,
+    )
     feature_regions = {f.pk: rng.sample(regions, rng.choice([1, 1, 2, 2, 3])) for f in features}
     AIFeature.regions.through.objects.bulk_create(
         [AIFeature.regions.through(aifeature_id=f, region_id=r.pk) for f, rs in feature_regions.items() for r in rs],
-        batch_size=5000)
+        batch_size=5000,
+    )
     lap("features")
 
     per = FULL["versions_per_feature"]
-    versions = FeatureVersion.objects.bulk_create([
-        FeatureVersion(
-            feature=f, number=n, status="draft" if n == per else ("submitted" if n >= per - 2 else "retired"),
-            model=models[(f.pk + n) % 12], prompt=prompts[(f.pk + n) % 40], policy_pack=packs[n % 6],
-            change_summary=f"Version {n}.", author_id=members[k % n_teams][2],
-            submitted_at=None if n == per else now - timedelta(days=(per - n) * 30),
-            submitted_by=None if n == per else system,
-            config_hash="" if n == per else hashlib.sha256(f"{f.slug}:{n}".encode()).hexdigest(),
-            parameters={"temperature": 0.2},
-        ) for k, f in enumerate(features) for n in range(1, per + 1)
-    ], batch_size=2000)
+    versions = FeatureVersion.objects.bulk_create(
+        [
+            FeatureVersion(
+                feature=f,
+                number=n,
+                status="draft" if n == per else ("submitted" if n >= per - 2 else "retired"),
+                model=models[(f.pk + n) % 12],
+                prompt=prompts[(f.pk + n) % 40],
+                policy_pack=packs[n % 6],
+                change_summary=f"Version {n}.",
+                author_id=members[k % n_teams][2],
+                submitted_at=None if n == per else now - timedelta(days=(per - n) * 30),
+                submitted_by=None if n == per else system,
+                config_hash="" if n == per else hashlib.sha256(f"{f.slug}:{n}".encode()).hexdigest(),
+                parameters={"temperature": 0.2},
+            )
+            for k, f in enumerate(features)
+            for n in range(1, per + 1)
+        ],
+        batch_size=2000,
+    )
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE registry_featureversion v SET parent_id = p.id FROM registry_featureversion p "
-                       "WHERE p.feature_id = v.feature_id AND p.number = v.number - 1")
+        cursor.execute(
+            "UPDATE registry_featureversion v SET parent_id = p.id FROM registry_featureversion p "
+            "WHERE p.feature_id = v.feature_id AND p.number = v.number - 1"
+        )
     by_number = {(v.feature_id, v.number): v for v in versions}
     lap("versions")
 
@@ -248,12 +313,24 @@ def generate(scale: float, seed: int) -> dict:
         live = by_number[(f.pk, per - 1)]
         for region in feature_regions[f.pk]:
             at = now - timedelta(days=rng.uniform(1, 60))
-            deployments.append(Deployment(feature=f, environment="production", region=region, version=live,
-                                          updated_at=at, updated_by=system))
+            deployments.append(
+                Deployment(
+                    feature=f, environment="production", region=region, version=live, updated_at=at, updated_by=system
+                )
+            )
             for n, back in ((per - 2, 90), (per - 1, 0)):
-                events.append(DeploymentEvent(feature=f, environment="production", region=region, kind="promoted",
-                                              to_version=by_number[(f.pk, n)], actor=system, reason="Benchmark.",
-                                              at=at - timedelta(days=back)))
+                events.append(
+                    DeploymentEvent(
+                        feature=f,
+                        environment="production",
+                        region=region,
+                        kind="promoted",
+                        to_version=by_number[(f.pk, n)],
+                        actor=system,
+                        reason="Benchmark.",
+                        at=at - timedelta(days=back),
+                    )
+                )
     Deployment.objects.bulk_create(deployments, batch_size=5000)
     events = DeploymentEvent.objects.bulk_create(events, batch_size=5000)
     lap("deployments")
@@ -270,36 +347,84 @@ def generate(scale: float, seed: int) -> dict:
             passed = rng.random() < 0.9
             score, threshold, higher = fs._score(rng, kind, passed)
             run_at = now - timedelta(seconds=rng.uniform(0, 400 * 86400))
-            yield (v.pk, kind, f"{kind}-suite", fs.KINDS[kind][0], score, threshold, higher, passed, None, "",
-                   run_at.isoformat(), "", "", system.pk, (run_at + timedelta(minutes=5)).isoformat())
+            yield (
+                v.pk,
+                kind,
+                f"{kind}-suite",
+                fs.KINDS[kind][0],
+                score,
+                threshold,
+                higher,
+                passed,
+                None,
+                "",
+                run_at.isoformat(),
+                "",
+                "",
+                system.pk,
+                (run_at + timedelta(minutes=5)).isoformat(),
+            )
 
-    _copy("registry_evaluation", ("version_id", "kind", "suite", "metric", "score", "threshold", "higher_is_better",
-                                  "passed", "region_id", "language", "run_at", "artifact_url", "notes",
-                                  "recorded_by_id", "recorded_at"), evaluation_rows())
+    _copy(
+        "registry_evaluation",
+        (
+            "version_id",
+            "kind",
+            "suite",
+            "metric",
+            "score",
+            "threshold",
+            "higher_is_better",
+            "passed",
+            "region_id",
+            "language",
+            "run_at",
+            "artifact_url",
+            "notes",
+            "recorded_by_id",
+            "recorded_at",
+        ),
+        evaluation_rows(),
+    )
     lap("evaluations (COPY)")
 
     # Approval requests: every submitted version went through production's gate; a third still pending.
-    snapshots = {t: requirements_snapshot(gate_for(risk_tier=t, environment="production"))
-                 for t in ("low", "medium", "high", "regulated")}
-    reviewers = {role: [u.pk for n, u in by_name.items() if n.startswith(role + "-")]
-                 for role in ("governance", "security", "legal", "auditor", "support")}
+    snapshots = {
+        t: requirements_snapshot(gate_for(risk_tier=t, environment="production"))
+        for t in ("low", "medium", "high", "regulated")
+    }
+    reviewers = {
+        role: [u.pk for n, u in by_name.items() if n.startswith(role + "-")]
+        for role in ("governance", "security", "legal", "auditor", "support")
+    }
     actor_pool = [u.pk for u in users]
     requests, plan = [], []
     for k, f in enumerate(features):
         for n in (per - 2, per - 1):
             pending = n == per - 1 and k % 3 == 0
             created = now - timedelta(days=(per - n) * 20 + rng.uniform(0, 5))
-            requests.append(ApprovalRequest(
-                version=by_number[(f.pk, n)], gate=gate_for(risk_tier=tier_of[f.pk], environment="production").gate,
-                environment="production", requester_id=members[k % n_teams][0],
-                status="pending" if pending else "approved", requirements=snapshots[tier_of[f.pk]],
-                note="Benchmark request.", decided_at=None if pending else created + timedelta(days=2),
-            ))
+            requests.append(
+                ApprovalRequest(
+                    version=by_number[(f.pk, n)],
+                    gate=gate_for(risk_tier=tier_of[f.pk], environment="production").gate,
+                    environment="production",
+                    requester_id=members[k % n_teams][0],
+                    status="pending" if pending else "approved",
+                    requirements=snapshots[tier_of[f.pk]],
+                    note="Benchmark request.",
+                    decided_at=None if pending else created + timedelta(days=2),
+                )
+            )
             plan.append((pending, created, f.pk))
     requests = ApprovalRequest.objects.bulk_create(requests, batch_size=2000)
     ApprovalRequest.regions.through.objects.bulk_create(
-        [ApprovalRequest.regions.through(approvalrequest_id=r.pk, region_id=region.pk)
-         for r, (_, _, fid) in zip(requests, plan) for region in feature_regions[fid]], batch_size=5000)
+        [
+            ApprovalRequest.regions.through(approvalrequest_id=r.pk, region_id=region.pk)
+            for r, (_, _, fid) in zip(requests, plan)
+            for region in feature_regions[fid]
+        ],
+        batch_size=5000,
+    )
     signoffs = []
     team_of = {f.pk: k % n_teams for k, f in enumerate(features)}
     for r, (pending, created, fid) in zip(requests, plan):
@@ -312,9 +437,17 @@ def generate(scale: float, seed: int) -> dict:
                 pool = reviewers.get(rule["role"]) or members[team_of[fid]]
                 signer = next(pk for pk in pool + actor_pool if pk not in used)
                 used.add(signer)
-                signoffs.append(SignOff(request=r, role=rule["role"], slot=slot, status="approved",
-                                        signer_id=signer, reason="Looks fine.",
-                                        decided_at=created + timedelta(days=1)))
+                signoffs.append(
+                    SignOff(
+                        request=r,
+                        role=rule["role"],
+                        slot=slot,
+                        status="approved",
+                        signer_id=signer,
+                        reason="Looks fine.",
+                        decided_at=created + timedelta(days=1),
+                    )
+                )
     SignOff.objects.bulk_create(signoffs, batch_size=5000)
     with connection.cursor() as cursor:  # created_at is auto_now_add: spread it like real requests
         cursor.execute("UPDATE approvals_approvalrequest SET created_at = created_at - (id % 200) * interval '1 day'")
@@ -325,19 +458,39 @@ def generate(scale: float, seed: int) -> dict:
         f = features[(i * 7) % n_features]
         detected = now - timedelta(days=rng.uniform(0, 300))
         status = rng.choice(["open", "investigating", "mitigated", "resolved", "closed", "closed"])
-        incidents.append(Incident(
-            title=f"Incident {i}", feature=f, environment="production", region=feature_regions[f.pk][0],
-            severity=rng.choice(["sev1", "sev2", "sev3", "sev4"]), status=status,
-            impact_start=detected - timedelta(minutes=30), detected_at=detected, live_version=by_number[(f.pk, per - 1)],
-            owner_id=f.incident_owner_id, reporter_id=f.accountable_owner_id, description="Benchmark incident.",
-            resolved_at=detected + timedelta(hours=4) if status in ("resolved", "closed") else None,
-            closed_at=detected + timedelta(days=2) if status == "closed" else None,
-        ))
+        incidents.append(
+            Incident(
+                title=f"Incident {i}",
+                feature=f,
+                environment="production",
+                region=feature_regions[f.pk][0],
+                severity=rng.choice(["sev1", "sev2", "sev3", "sev4"]),
+                status=status,
+                impact_start=detected - timedelta(minutes=30),
+                detected_at=detected,
+                live_version=by_number[(f.pk, per - 1)],
+                owner_id=f.incident_owner_id,
+                reporter_id=f.accountable_owner_id,
+                description="Benchmark incident.",
+                resolved_at=detected + timedelta(hours=4) if status in ("resolved", "closed") else None,
+                closed_at=detected + timedelta(days=2) if status == "closed" else None,
+            )
+        )
     incidents = Incident.objects.bulk_create(incidents, batch_size=2000)
-    IncidentEvent.objects.bulk_create([
-        IncidentEvent(incident=inc, kind=kind, actor_id=inc.owner_id, body=f"{kind} entry", at=inc.detected_at + timedelta(minutes=m))
-        for inc in incidents for m, kind in ((0, "opened"), (10, "comment"), (20, "status"), (40, "comment"))
-    ], batch_size=5000)
+    IncidentEvent.objects.bulk_create(
+        [
+            IncidentEvent(
+                incident=inc,
+                kind=kind,
+                actor_id=inc.owner_id,
+                body=f"{kind} entry",
+                at=inc.detected_at + timedelta(minutes=m),
+            )
+            for inc in incidents
+            for m, kind in ((0, "opened"), (10, "comment"), (20, "status"), (40, "comment"))
+        ],
+        batch_size=5000,
+    )
     lap("incidents")
 
     # 90 days of daily readiness snapshots of every feature (what the daily task leaves): the history charts.
@@ -367,24 +520,66 @@ def generate(scale: float, seed: int) -> dict:
         for sequence in range(1, n_audit + 1):
             action, object_type, _ = rng.choices(ACTIONS, weights=weights)[0]
             actor_id = rng.choice(actor_ids)
-            at = (start + timedelta(seconds=sequence * step)).astimezone(dt_timezone.utc)
+            at = (start + timedelta(seconds=sequence * step)).astimezone(UTC)
             fields = {
-                "sequence": sequence, "at": at, "actor_id": actor_id, "actor_name": f"user-{actor_id}",
-                "source": "web" if sequence % 3 else "api", "request_id": f"{sequence:032x}", "action": action,
-                "object_type": object_type, "object_id": str(rng.randrange(1, 100000)),
-                "object_repr": f"{object_type} #{sequence}", "feature_id": rng.choice(feature_ids),
-                "payload": {"note": "benchmark", "n": sequence % 97}, "prev_hash": prev,
+                "sequence": sequence,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_name": f"user-{actor_id}",
+                "source": "web" if sequence % 3 else "api",
+                "request_id": f"{sequence:032x}",
+                "action": action,
+                "object_type": object_type,
+                "object_id": str(rng.randrange(1, 100000)),
+                "object_repr": f"{object_type} #{sequence}",
+                "feature_id": rng.choice(feature_ids),
+                "payload": {"note": "benchmark", "n": sequence % 97},
+                "prev_hash": prev,
             }
             digest = compute_event_hash(**fields, scheme=SCHEME_KEYED, key_id=keys.current_id, keys=keys)
-            yield (sequence, at.isoformat(), actor_id, fields["actor_name"], fields["source"], fields["request_id"],
-                   action, object_type, fields["object_id"], fields["object_repr"], fields["feature_id"],
-                   json.dumps(fields["payload"]), prev, SCHEME_KEYED, keys.current_id, digest)
+            yield (
+                sequence,
+                at.isoformat(),
+                actor_id,
+                fields["actor_name"],
+                fields["source"],
+                fields["request_id"],
+                action,
+                object_type,
+                fields["object_id"],
+                fields["object_repr"],
+                fields["feature_id"],
+                json.dumps(fields["payload"]),
+                prev,
+                SCHEME_KEYED,
+                keys.current_id,
+                digest,
+            )
             prev = digest
         state["hash"] = prev
 
-    _copy("registry_auditevent", ("sequence", "at", "actor_id", "actor_name", "source", "request_id", "action",
-                                  "object_type", "object_id", "object_repr", "feature_id", "payload", "prev_hash",
-                                  "scheme", "key_id", "hash"), audit_rows())
+    _copy(
+        "registry_auditevent",
+        (
+            "sequence",
+            "at",
+            "actor_id",
+            "actor_name",
+            "source",
+            "request_id",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "feature_id",
+            "payload",
+            "prev_hash",
+            "scheme",
+            "key_id",
+            "hash",
+        ),
+        audit_rows(),
+    )
     AuditChainHead.objects.update_or_create(pk=1, defaults={"last_sequence": n_audit, "last_hash": state["hash"]})
     lap("audit events (hash + COPY)")
 
@@ -420,18 +615,58 @@ def prepare(url: str, scale: float) -> None:
         made = generate(scale, ARGS.seed)
         steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in made["timings"].items())
         say(f"  generated in {time.perf_counter() - started:.1f} s ({steps})")
-    say("  dataset: " + "; ".join(f"{label} {model.objects.count():,}" for label, model in (
-        ("features", AIFeature), ("versions", FeatureVersion), ("evaluations", Evaluation),
-        ("audit events", AuditEvent), ("deployments", Deployment), ("approval requests", ApprovalRequest),
-        ("sign-offs", SignOff), ("incidents", Incident), ("users", User))))
+    say(
+        "  dataset: "
+        + "; ".join(
+            f"{label} {model.objects.count():,}"
+            for label, model in (
+                ("features", AIFeature),
+                ("versions", FeatureVersion),
+                ("evaluations", Evaluation),
+                ("audit events", AuditEvent),
+                ("deployments", Deployment),
+                ("approval requests", ApprovalRequest),
+                ("sign-offs", SignOff),
+                ("incidents", Incident),
+                ("users", User),
+            )
+        )
+    )
 
 
 # --- The pages ---------------------------------------------------------------------------------
 
-SKIP_WORDS = ("create", "edit", "submit", "promote", "withdraw", "decide", "rollback", "revoke", "comment",
-              "transition", "assign", "link", "ping", "rotate", "disable", "enable", "delete", "redeliver",
-              "download", "suspend", "reinstate", "run_sweep", "status", "export_request", "panel", "diff",
-              "alertmanager", "live_at_preview", "decision_lookup")
+SKIP_WORDS = (
+    "create",
+    "edit",
+    "submit",
+    "promote",
+    "withdraw",
+    "decide",
+    "rollback",
+    "revoke",
+    "comment",
+    "transition",
+    "assign",
+    "link",
+    "ping",
+    "rotate",
+    "disable",
+    "enable",
+    "delete",
+    "redeliver",
+    "download",
+    "suspend",
+    "reinstate",
+    "run_sweep",
+    "status",
+    "export_request",
+    "panel",
+    "diff",
+    "alertmanager",
+    "live_at_preview",
+    "decision_lookup",
+)
 
 
 def url_patterns():
@@ -463,11 +698,15 @@ def references(member) -> dict:
     """Objects to fill path arguments with: the member's team's first feature and what hangs off it."""
     feature = AIFeature.objects.filter(team__group__user=member, restricted=False).order_by("pk").first()
     version = feature.versions.order_by("-number").first()
-    request = ApprovalRequest.objects.filter(version__feature=feature, status="pending").first() \
+    request = (
+        ApprovalRequest.objects.filter(version__feature=feature, status="pending").first()
         or ApprovalRequest.objects.filter(version__feature=feature).first()
+    )
     incident = Incident.objects.filter(feature=feature).first() or Incident.objects.order_by("pk").first()
     refs = {
-        "feature": feature.slug, "number": version.number, "version": version.pk,
+        "feature": feature.slug,
+        "number": version.number,
+        "version": version.pk,
         "evaluation": Evaluation.objects.filter(version__feature=feature).values_list("pk", flat=True).first(),
         "vendor": Vendor.objects.order_by("pk").values_list("slug", flat=True).first(),
         "model": CatalogModel.objects.order_by("pk").values_list("pk", flat=True).first(),
@@ -481,29 +720,54 @@ def references(member) -> dict:
         "region": Deployment.objects.filter(feature=feature).values_list("region__code", flat=True).first(),
     }
     optional = [  # apps whose objects the dataset does not make: measured when present
-        ("dataset", "registry.models", "Dataset"), ("finding", "freshness.models", "FreshnessFinding"),
-        ("sweep_run", "freshness.models", "SweepRun"), ("subscription", "webhooks.models", "WebhookSubscription"),
-        ("delivery", "webhooks.models", "WebhookDelivery"), ("export", "packs.models", "PackExport"),
+        ("dataset", "registry.models", "Dataset"),
+        ("finding", "freshness.models", "FreshnessFinding"),
+        ("sweep_run", "freshness.models", "SweepRun"),
+        ("subscription", "webhooks.models", "WebhookSubscription"),
+        ("delivery", "webhooks.models", "WebhookDelivery"),
+        ("export", "packs.models", "PackExport"),
         ("drill", "drills.models", "DrillRun"),
     ]
     for key, module, model in optional:
         try:
-            refs[key] = getattr(__import__(module, fromlist=[model]), model).objects.order_by("pk") \
-                .values_list("pk", flat=True).first()
+            refs[key] = (
+                getattr(__import__(module, fromlist=[model]), model)
+                .objects.order_by("pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
         except (ImportError, AttributeError):
             refs[key] = None
     return refs
 
 
 PK_SOURCE = {  # URL name (without namespace) -> the reference its pk argument names
-    "model_detail": "model", "prompt_detail": "prompt", "policy_detail": "policy", "dataset_detail": "dataset",
-    "request_detail": "request", "incident_detail": "incident", "finding_detail": "finding",
-    "subscription_detail": "subscription", "delivery_detail": "delivery", "export_detail": "export",
-    "run_detail": "drill", "version-detail": "version", "evaluation-detail": "evaluation", "model-detail": "model",
-    "prompt-detail": "prompt", "policy-pack-detail": "policy", "dataset-detail": "dataset",
-    "approval-request-detail": "request", "signoff-detail": "signoff", "incident-detail": "incident",
-    "incident-timeline": "incident", "finding-detail": "finding", "sweep-run-detail": "sweep_run",
-    "subscription-detail": "subscription", "delivery-detail": "delivery", "evidence-pack-detail": "export",
+    "model_detail": "model",
+    "prompt_detail": "prompt",
+    "policy_detail": "policy",
+    "dataset_detail": "dataset",
+    "request_detail": "request",
+    "incident_detail": "incident",
+    "finding_detail": "finding",
+    "subscription_detail": "subscription",
+    "delivery_detail": "delivery",
+    "export_detail": "export",
+    "run_detail": "drill",
+    "version-detail": "version",
+    "evaluation-detail": "evaluation",
+    "model-detail": "model",
+    "prompt-detail": "prompt",
+    "policy-pack-detail": "policy",
+    "dataset-detail": "dataset",
+    "approval-request-detail": "request",
+    "signoff-detail": "signoff",
+    "incident-detail": "incident",
+    "incident-timeline": "incident",
+    "finding-detail": "finding",
+    "sweep-run-detail": "sweep_run",
+    "subscription-detail": "subscription",
+    "delivery-detail": "delivery",
+    "evidence-pack-detail": "export",
     "drill-detail": "drill",
     "owner_suggestions": "incident",
 }
@@ -560,9 +824,15 @@ def measure(client: Client, path: str, n: int) -> dict:
         counts.append(len(queries.captured_queries))
         status = response.status_code
     times.sort()
-    return {"first": first, "p50": statistics.median(times), "p90": times[min(len(times) - 1, int(len(times) * 0.9))],
-            "queries": max(counts), "min_queries": min(counts), "status": status,
-            "sql": queries.captured_queries}
+    return {
+        "first": first,
+        "p50": statistics.median(times),
+        "p90": times[min(len(times) - 1, int(len(times) * 0.9))],
+        "queries": max(counts),
+        "min_queries": min(counts),
+        "status": status,
+        "sql": queries.captured_queries,
+    }
 
 
 def run_pages(n: int) -> dict:
@@ -602,8 +872,10 @@ def main() -> int:
     if fs.DB.get("ENGINE") != "django.db.backends.postgresql":
         sys.exit(f"{ARGS.database_url}: the benchmark needs PostgreSQL")
     say("Gatehouse benchmark: pages, API lists and audit_verify at scale")
-    say(f"  {os.cpu_count()} CPU cores; load average at start %.2f %.2f %.2f "
-        "(other processes on the machine add noise to wall times)" % os.getloadavg())
+    say(
+        f"  {os.cpu_count()} CPU cores; load average at start %.2f %.2f %.2f "
+        "(other processes on the machine add noise to wall times)" % os.getloadavg()
+    )
     runs = []
     if ARGS.compare_scale and ARGS.compare_scale != ARGS.scale:
         base = ARGS.database_url.rsplit("/", 1)
@@ -618,7 +890,9 @@ def main() -> int:
         cache.clear()  # entries of the other scale's database, or of an earlier run, must not answer
         started = time.perf_counter()
         measured[scale] = run_pages(ARGS.requests if scale == ARGS.scale else 2)
-        say(f"  measured {len(measured[scale]['pages'])} (page, persona) pairs in {time.perf_counter() - started:.0f} s")
+        say(
+            f"  measured {len(measured[scale]['pages'])} (page, persona) pairs in {time.perf_counter() - started:.0f} s"
+        )
         if scale == ARGS.scale and not ARGS.no_verify:
             verify = time_verify()
     say("  load average at end {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
@@ -626,9 +900,13 @@ def main() -> int:
     main_run = measured[ARGS.scale]
     small = measured.get(ARGS.compare_scale) if ARGS.compare_scale != ARGS.scale else None
     say("")
-    say(f"== Results at scale {ARGS.scale:g} ({ARGS.requests} requests each; wall times are noisy on a shared machine) ==")
-    header = (f"{'page':<42} {'persona':<10} {'status':>6} {'first ms':>8} {'p50 ms':>8} {'p90 ms':>8} "
-              f"{'queries':>7} {'small':>6}")
+    say(
+        f"== Results at scale {ARGS.scale:g} ({ARGS.requests} requests each; wall times are noisy on a shared machine) =="
+    )
+    header = (
+        f"{'page':<42} {'persona':<10} {'status':>6} {'first ms':>8} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'queries':>7} {'small':>6}"
+    )
     say(header)
     say("-" * len(header))
     grown = []
@@ -639,8 +917,10 @@ def main() -> int:
         if base_q is not None and r["queries"] > base_q:  # fewer can be a different object's page, not growth
             flag = "  <- query count grew"
             grown.append((name, persona, base_q, r["queries"]))
-        say(f"{name:<42} {persona:<10} {r['status']:>6} {r['first']:8.1f} {r['p50']:8.1f} {r['p90']:8.1f} {r['queries']:7d} "
-            f"{base_q if base_q is not None else '-':>6}{flag}")
+        say(
+            f"{name:<42} {persona:<10} {r['status']:>6} {r['first']:8.1f} {r['p50']:8.1f} {r['p90']:8.1f} {r['queries']:7d} "
+            f"{base_q if base_q is not None else '-':>6}{flag}"
+        )
         if ARGS.queries and name in TARGET_PAGES:
             for q in r["sql"]:
                 say(f"      {q['time']}  {' '.join(q['sql'].split())[:300]}")
@@ -663,21 +943,27 @@ def main() -> int:
                 continue
             passed = r["p50"] <= TARGET_MS and r["status"] == 200
             ok &= passed
-            say(f"  {'PASS' if passed else 'FAIL'}  {name} ({persona}): p50 {r['p50']:.1f} ms (target <= {TARGET_MS:g} ms), "
-                f"status {r['status']}")
+            say(
+                f"  {'PASS' if passed else 'FAIL'}  {name} ({persona}): p50 {r['p50']:.1f} ms (target <= {TARGET_MS:g} ms), "
+                f"status {r['status']}"
+            )
             if small:
                 base = small["pages"].get((name, persona))
                 same = base is not None and base["queries"] == r["queries"]
                 ok &= same
-                say(f"  {'PASS' if same else 'FAIL'}  {name} ({persona}): {r['queries']} queries at scale {ARGS.scale:g}, "
-                    f"{base['queries'] if base else '-'} at {ARGS.compare_scale:g} (target: equal)")
+                say(
+                    f"  {'PASS' if same else 'FAIL'}  {name} ({persona}): {r['queries']} queries at scale {ARGS.scale:g}, "
+                    f"{base['queries'] if base else '-'} at {ARGS.compare_scale:g} (target: equal)"
+                )
     if not small:
         say("  (no comparison scale: query counts not compared)")
     others = [g for g in grown if g[0] not in TARGET_PAGES]
     if others:
         ok = False
         for name, persona, a, b in others:
-            say(f"  FAIL  {name} ({persona}): {a} queries at {ARGS.compare_scale:g}, {b} at {ARGS.scale:g} (grows with the data)")
+            say(
+                f"  FAIL  {name} ({persona}): {a} queries at {ARGS.compare_scale:g}, {b} at {ARGS.scale:g} (grows with the data)"
+            )
     for name, persona, status in errors:
         ok = False
         say(f"  FAIL  {name} ({persona}): server error {status}")
@@ -687,9 +973,11 @@ def main() -> int:
         target = TARGET_VERIFY_S * max(n_events, 1) / FULL["audit_events"]
         passed = result.ok and seconds <= max(target, 0.001) if ARGS.scale >= 1 else result.ok
         ok &= passed
-        say(f"  {'PASS' if passed else 'FAIL'}  audit_verify: {result.message} in {seconds:.1f} s "
+        say(
+            f"  {'PASS' if passed else 'FAIL'}  audit_verify: {result.message} in {seconds:.1f} s "
             f"({n_events / max(seconds, 1e-9):,.0f} events/s; target <= {TARGET_VERIFY_S:g} s for 1,000,000"
-            f"{'' if ARGS.scale >= 1 else ', judged at scale 1 only'})")
+            f"{'' if ARGS.scale >= 1 else ', judged at scale 1 only'})"
+        )
     say(f"  overall: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

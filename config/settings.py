@@ -179,7 +179,8 @@ OTP_WEBAUTHN_RP_ID = os.environ.get("GATEHOUSE_WEBAUTHN_RP_ID") or _base_host
 OTP_WEBAUTHN_RP_NAME = "Gatehouse"
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [
     f"{_base_url.scheme}://{_base_host}" + (f":{_base_url.port}" if _base_url.port else "")
-    if _base_url.scheme == "https" else f"http://localhost:{_base_url.port or 80}",
+    if _base_url.scheme == "https"
+    else f"http://localhost:{_base_url.port or 80}",
     *env_list("GATEHOUSE_WEBAUTHN_ORIGINS"),
 ]
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
@@ -243,9 +244,16 @@ if not DEBUG:
 # secure cookie, https redirect or HSTS, or a host name beyond loopback) a known key would let anyone forge
 # sessions and decision tokens: refuse to start instead.
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
-if INSECURE_KEY and not DEBUG and (
-    SESSION_COOKIE_SECURE or CSRF_COOKIE_SECURE or SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS
-    or set(ALLOWED_HOSTS) - _LOOPBACK_HOSTS
+if (
+    INSECURE_KEY
+    and not DEBUG
+    and (
+        SESSION_COOKIE_SECURE
+        or CSRF_COOKIE_SECURE
+        or SECURE_SSL_REDIRECT
+        or SECURE_HSTS_SECONDS
+        or set(ALLOWED_HOSTS) - _LOOPBACK_HOSTS
+    )
 ):
     raise ImproperlyConfigured(
         "GATEHOUSE_ALLOW_INSECURE_KEY cannot be combined with production settings (secure cookies, https "
@@ -267,8 +275,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gatehouse@localhost")
 # of one process (tests).
 _cache_url = os.environ.get("CACHE_URL", "")
 if _cache_url.startswith("file://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": _cache_url.removeprefix("file://")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": _cache_url.removeprefix("file://"),
+        }
+    }
 elif _cache_url:
     # Every cache call gives up after CACHE_TIMEOUT_SECONDS: a Redis that is down or hangs costs a request
     # that long, and each caller falls back (sign-in counts in memory, resolve reads the database).
@@ -276,10 +288,17 @@ elif _cache_url:
     # per process pays the timeout, the others fall back straight away.
     CACHE_TIMEOUT_SECONDS = float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5"))
     CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
-                          "OPTIONS": {"pool_class": "config.cache.FailFastConnectionPool",
-                                      "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
-                                      "socket_timeout": CACHE_TIMEOUT_SECONDS}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "OPTIONS": {
+                "pool_class": "config.cache.FailFastConnectionPool",
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -356,8 +375,10 @@ REST_FRAMEWORK = {
     ],
     # Every endpoint checks the token's scopes (registry.api.scopes); a view that sets its own
     # permission_classes keeps TokenScopePermission (tests/security/test_token_scopes checks it).
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
-                                   "registry.api.scopes.TokenScopePermission"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "registry.api.scopes.TokenScopePermission",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",

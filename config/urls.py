@@ -32,8 +32,11 @@ urlpatterns = [
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Its page rules in static/css/api-docs.css, not an inline style element (the policy refuses inline style).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
-         name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
 ]
 
 # Under /api/ even a URL no route matches, or a body Django refuses, answers JSON (core.api.exceptions).

@@ -7,9 +7,9 @@ not need the request passed down to them.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from django.db import models
 
@@ -28,7 +28,8 @@ class AuditContext:
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "gatehouse_audit_context", default=AuditContext()  # noqa: B039 (a frozen dataclass: immutable)
+    "gatehouse_audit_context",
+    default=AuditContext(),  # noqa: B039 (a frozen dataclass: immutable)
 )
 
 

@@ -26,9 +26,7 @@ def bulk_update_rows(model, objects: list, fields: list[str]) -> int:
         arrays.append([field.get_db_prep_value(getattr(obj, field.attname), connection) for obj in objects])
     quote = connection.ops.quote_name
     aliases = ["pk"] + [f"c{index}" for index in range(len(columns))]
-    unnest = ", ".join(
-        f"%s::{field.db_type(connection)}[]" for field in [pk, *columns]
-    )
+    unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [pk, *columns])
     assignments = ", ".join(f"{quote(field.column)} = v.{alias}" for field, alias in zip(columns, aliases[1:]))
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "

@@ -24,7 +24,9 @@ def _display(key: str, value: Any) -> str:
     if key == "model":
         return f"{value['vendor']} · {value['identifier']}"
     if key == "fallback_models":
-        return "\n".join(f"{position}. {item['vendor']} · {item['identifier']}" for position, item in enumerate(value, 1))
+        return "\n".join(
+            f"{position}. {item['vendor']} · {item['identifier']}" for position, item in enumerate(value, 1)
+        )
     if key == "prompt":
         return f"{value['name']}@{value['version']} (sha256 {value['content_hash'][:12]}…)"
     if key == "policy_pack":

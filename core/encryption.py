@@ -69,7 +69,7 @@ def decrypt(stored: str) -> str:
     from cryptography.fernet import InvalidToken
 
     try:
-        return fernet().decrypt(stored[len(PREFIX):].encode()).decode()
+        return fernet().decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken:
         raise DecryptionFailed(
             "A stored secret cannot be decrypted with GATEHOUSE_ENCRYPTION_KEY: keep the key it was encrypted "

@@ -73,8 +73,7 @@ CODES: dict[str, str] = {
     THROTTLED: "429: too many requests; retry after the time given.",
     CONFLICT: "409: a rule of the domain forbids this now; the detail says which.",
     REGION_NOT_ALLOWED: "400 or 409: a region asked for is one the feature or version may not serve there.",
-    PROMOTION_FROZEN: "409: promotions of the feature are frozen (an open SEV1/SEV2 incident); rollbacks "
-    "stay allowed.",
+    PROMOTION_FROZEN: "409: promotions of the feature are frozen (an open SEV1/SEV2 incident); rollbacks stay allowed.",
     EVIDENCE_STALE: "409: evidence the gate or the freshness rules require is stale, failing or missing now.",
     READINESS_UNMET: "409: a readiness item the gate requires (rollback path, monitor, incident owner, SLOs) "
     "is no longer in place.",
@@ -120,8 +119,16 @@ DRF_CODES = {
 
 # The generic code of each status, for an answer no code was chosen for.
 BY_STATUS = {
-    400: INVALID, 401: NOT_AUTHENTICATED, 403: PERMISSION_DENIED, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED,
-    406: NOT_ACCEPTABLE, 409: CONFLICT, 415: UNSUPPORTED_MEDIA_TYPE, 429: THROTTLED, 503: UNAVAILABLE,
+    400: INVALID,
+    401: NOT_AUTHENTICATED,
+    403: PERMISSION_DENIED,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    406: NOT_ACCEPTABLE,
+    409: CONFLICT,
+    415: UNSUPPORTED_MEDIA_TYPE,
+    429: THROTTLED,
+    503: UNAVAILABLE,
 }
 
 

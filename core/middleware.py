@@ -80,7 +80,9 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-NUL_REFUSED = "The address contains a NUL character (%00), which no search, name or id can hold. Remove it and try again."
+NUL_REFUSED = (
+    "The address contains a NUL character (%00), which no search, name or id can hold. Remove it and try again."
+)
 
 
 class RejectNulMiddleware:
@@ -157,8 +159,11 @@ class IdleSessionMiddleware:
             seen = request.session.get(SEEN_KEY)
             if isinstance(seen, int) and now - seen > timeout:
                 logout(request)
-                messages.info(request, f"You were signed out after {max(1, timeout // 60)} minutes without activity. "
-                                       "Sign in again to go on.")
+                messages.info(
+                    request,
+                    f"You were signed out after {max(1, timeout // 60)} minutes without activity. "
+                    "Sign in again to go on.",
+                )
             elif not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION:
                 request.session[SEEN_KEY] = now
         return self.get_response(request)

@@ -27,11 +27,13 @@ class SuggestionsInput(forms.TextInput):
             return super().render(name, value, attrs, renderer)
         attrs = dict(attrs or {})
         list_id = f"{attrs.get('id') or 'id_' + name}-suggestions"
-        attrs.update({
-            "list": list_id,
-            "hx-get": str(self.suggestions_url),
-            "hx-trigger": "focus once, input changed delay:200ms",
-            "hx-target": f"#{list_id}",
-            "hx-sync": "this:replace",
-        })
+        attrs.update(
+            {
+                "list": list_id,
+                "hx-get": str(self.suggestions_url),
+                "hx-trigger": "focus once, input changed delay:200ms",
+                "hx-target": f"#{list_id}",
+                "hx-sync": "this:replace",
+            }
+        )
         return format_html('{}<datalist id="{}"></datalist>', super().render(name, value, attrs, renderer), list_id)

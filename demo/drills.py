@@ -19,7 +19,9 @@ def seed_drills(*, created: Counter) -> None:
     if vendor is None or DrillRun.objects.filter(kind=DrillKind.VENDOR_UNAVAILABLE).exists():
         return
     drill_run(
-        actor=get_user_model().objects.get(username="governance"), kind=DrillKind.VENDOR_UNAVAILABLE, vendor=vendor,
+        actor=get_user_model().objects.get(username="governance"),
+        kind=DrillKind.VENDOR_UNAVAILABLE,
+        vendor=vendor,
         note="Quarterly resilience drill: which features keep serving if our main vendor goes down?",
     )
     created["drills"] += 1

@@ -39,28 +39,45 @@ def seed_freshness(*, created: Counter, engineers: dict[str, str]) -> None:
     if not AuditEvent.objects.filter(action="gate_policy.updated", payload__reason=POLICY_REASON).exists():
         requirements = []
         for requirement in policy.requirements.all():
-            spec = {"kind": requirement.kind, "role": requirement.role, "count": requirement.count,
-                    "evidence_kind": requirement.evidence_kind, "min_score": requirement.min_score,
-                    "max_age_days": requirement.max_age_days, "readiness_item": requirement.readiness_item}
+            spec = {
+                "kind": requirement.kind,
+                "role": requirement.role,
+                "count": requirement.count,
+                "evidence_kind": requirement.evidence_kind,
+                "min_score": requirement.min_score,
+                "max_age_days": requirement.max_age_days,
+                "readiness_item": requirement.readiness_item,
+            }
             if requirement.evidence_kind == "benchmark":
                 spec["max_age_days"] = 60
             requirements.append({key: value for key, value in spec.items() if value not in ("", None)})
         gate_policy_update(
-            actor=governance, policy=policy, reason=POLICY_REASON, requirements=requirements,
-            review_sla_hours=policy.review_sla_hours, approval_valid_days=policy.approval_valid_days,
+            actor=governance,
+            policy=policy,
+            reason=POLICY_REASON,
+            requirements=requirements,
+            review_sla_hours=policy.review_sla_hours,
+            approval_valid_days=policy.approval_valid_days,
             description=policy.description,
         )
         created["gate policy changes"] += 1
 
     live = (
         Deployment.objects.filter(feature__slug="contract-summariser", environment="production")
-        .select_related("version", "feature__team").first()
+        .select_related("version", "feature__team")
+        .first()
     )
     if live and not Evaluation.objects.filter(version=live.version, suite=REGRESSION_SUITE).exists():
         engineer = User.objects.get(username=engineers[live.feature.team.slug])
         evaluation_record(
-            actor=engineer, version=live.version, kind="safety", suite=REGRESSION_SUITE, metric="pass_rate",
-            score=0.962, threshold=0.98, run_at=timezone.now() - timedelta(hours=2),
+            actor=engineer,
+            version=live.version,
+            kind="safety",
+            suite=REGRESSION_SUITE,
+            metric="pass_rate",
+            score=0.962,
+            threshold=0.98,
+            run_at=timezone.now() - timedelta(hours=2),
             notes="Three new jailbreak prompts from the shared red-team corpus get clause text out of the summary.",
         )
         created["evaluations"] += 1

@@ -29,21 +29,28 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from demo import releases as demo_releases
 from core.exceptions import Conflict
+from demo import releases as demo_releases
 from registry.models import AIFeature, Deployment, Region
 
 # --- Data ---------------------------------------------------------------------------------------
 
 # Put live before its incident (a gate step in demo_releases' format): the reranker's June index.
 RERANKER_V2_TO_PRODUCTION = {
-    "feature": "search-reranker", "version": 2, "environment": "production", "regions": ["eu"],
-    "requester": "product3", "outcome": "live", "promoter": "ml3",
+    "feature": "search-reranker",
+    "version": 2,
+    "environment": "production",
+    "regions": ["eu"],
+    "requester": "product3",
+    "outcome": "live",
+    "promoter": "ml3",
     "signers": {"ml": ["ml2"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
     "note": "EU first: the June index adds the policy library and the Japanese glossary.",
-    "evidence": [("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.76, 0.7, 2),
-                 ("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 2),
-                 ("privacy_review", "Intranet click-log review (June index)", "review_passed", 1, 1, 2)],
+    "evidence": [
+        ("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.76, 0.7, 2),
+        ("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 2),
+        ("privacy_review", "Intranet click-log review (June index)", "review_passed", 1, 1, 2),
+    ],
 }
 
 # Steps, in order, each (kind, username, ...):
@@ -53,11 +60,14 @@ RERANKER_V2_TO_PRODUCTION = {
 # ``live``: the version number that must be live at the incident's pointer when it opens (else skipped).
 INCIDENTS = [
     {
-        "feature": "customer-support-chatbot", "environment": "production", "region": "uk", "severity": "sev2",
+        "feature": "customer-support-chatbot",
+        "environment": "production",
+        "region": "uk",
+        "severity": "sev2",
         "reporter": "support",
         "title": "Role-play prompt got the chatbot to give medical advice",
         "description": (
-            "A customer posted a screenshot on social media: asked to \"pretend to be my GP\", the chatbot "
+            'A customer posted a screenshot on social media: asked to "pretend to be my GP", the chatbot '
             "suggested a dose of a prescription painkiller. Reproduced in the UK web chat with the same wording."
         ),
         "customer_impact": (
@@ -65,31 +75,55 @@ INCIDENTS = [
             "harm. Medical advice is a disallowed use."
         ),
         "steps": [
-            ("status", "ml", "investigating",
-             ("Reproduced on v2 with role-play framings: once in character, the model ignores the prompt's "
-              "no-medical-advice rule.")),
-            ("status", "ml", "mitigated",
-             ("Guardrail rule in the chat service: role-play requests about health, legal or money topics are "
-              "handed over to an agent.")),
-            ("comment", "product4",
-             "Comms replied to the post and to the customer; the complaints team is contacting the 14 customers."),
+            (
+                "status",
+                "ml",
+                "investigating",
+                (
+                    "Reproduced on v2 with role-play framings: once in character, the model ignores the prompt's "
+                    "no-medical-advice rule."
+                ),
+            ),
+            (
+                "status",
+                "ml",
+                "mitigated",
+                (
+                    "Guardrail rule in the chat service: role-play requests about health, legal or money topics are "
+                    "handed over to an agent."
+                ),
+            ),
+            (
+                "comment",
+                "product4",
+                "Comms replied to the post and to the customer; the complaints team is contacting the 14 customers.",
+            ),
             ("status", "ml", "resolved", "No bypass in 2,000 red-team role-play attempts against the guardrail."),
-            ("status", "product4", "closed", "Postmortem reviewed with Customer Care and Legal.", {
-                "root_cause": (
-                    "The v2 system prompt puts its refusal rules after the persona instructions, and the "
-                    "support-harmful-requests suite had no role-play cases, so the gap passed the gate."
-                ),
-                "follow_ups": (
-                    "v3 prompt: refusal rules before the persona, restated after the passages (ml)\n"
-                    "Add 200 role-play cases to support-harmful-requests (ml)\n"
-                    "Keep the chat-service guardrail until v3 is live in production (product4)"
-                ),
-                "postmortem_url": "https://wiki.internal.example/postmortems/support-chatbot-roleplay-medical-advice",
-            }),
+            (
+                "status",
+                "product4",
+                "closed",
+                "Postmortem reviewed with Customer Care and Legal.",
+                {
+                    "root_cause": (
+                        "The v2 system prompt puts its refusal rules after the persona instructions, and the "
+                        "support-harmful-requests suite had no role-play cases, so the gap passed the gate."
+                    ),
+                    "follow_ups": (
+                        "v3 prompt: refusal rules before the persona, restated after the passages (ml)\n"
+                        "Add 200 role-play cases to support-harmful-requests (ml)\n"
+                        "Keep the chat-service guardrail until v3 is live in production (product4)"
+                    ),
+                    "postmortem_url": "https://wiki.internal.example/postmortems/support-chatbot-roleplay-medical-advice",
+                },
+            ),
         ],
     },
     {
-        "feature": "claims-triage", "environment": "production", "region": "eu", "severity": "sev2",
+        "feature": "claims-triage",
+        "environment": "production",
+        "region": "eu",
+        "severity": "sev2",
         "reporter": "support",
         "title": "Urgent claims queued as routine while the model endpoint was overloaded",
         "description": (
@@ -101,35 +135,67 @@ INCIDENTS = [
             "About 140 new EU claims were triaged without urgency; 9 needed same-day contact and got it late."
         ),
         "steps": [
-            ("status", "ml", "investigating",
-             "62% of triage calls since the errors began were served by the fallback, all without urgency."),
-            ("comment", "ml",
-             ("No rollback: v1 is the in-house model alone (no urgency for any claim) and v3 was rolled back "
-              "for its own reasons. Fixing the routing of fallback results instead.")),
-            ("comment", "product",
-             ("Claims operations are re-triaging today's fallback claims by hand; the Leeds and Dublin team "
-              "leads know.")),
-            ("link", "ml", "https://grafana.internal.example/d/claims-triage?viewPanel=fallback-rate",
-             "Fallback rate (claims triage)"),
-            ("status", "ml", "mitigated",
-             "The router now sends fallback results to the general intake queue for manual triage."),
-            ("status", "ml", "resolved",
-             "Endpoint healthy for two hours; every affected claim re-triaged and its customer contacted.", {
-                 "root_cause": (
-                     "Vendor overload in the EU region. The in-house fallback returns no urgency, and the router "
-                     "read a missing urgency as 4 (lowest) instead of sending the claim to manual triage."
-                 ),
-                 "follow_ups": (
-                     "Router: a missing urgency goes to manual triage (ml)\n"
-                     "Add urgency to the fallback's output and evaluate it on triage-gold-v3 (ml)\n"
-                     "Alert when the fallback serves more than 10% of triage calls (ml)"
-                 ),
-             }),
+            (
+                "status",
+                "ml",
+                "investigating",
+                "62% of triage calls since the errors began were served by the fallback, all without urgency.",
+            ),
+            (
+                "comment",
+                "ml",
+                (
+                    "No rollback: v1 is the in-house model alone (no urgency for any claim) and v3 was rolled back "
+                    "for its own reasons. Fixing the routing of fallback results instead."
+                ),
+            ),
+            (
+                "comment",
+                "product",
+                (
+                    "Claims operations are re-triaging today's fallback claims by hand; the Leeds and Dublin team "
+                    "leads know."
+                ),
+            ),
+            (
+                "link",
+                "ml",
+                "https://grafana.internal.example/d/claims-triage?viewPanel=fallback-rate",
+                "Fallback rate (claims triage)",
+            ),
+            (
+                "status",
+                "ml",
+                "mitigated",
+                "The router now sends fallback results to the general intake queue for manual triage.",
+            ),
+            (
+                "status",
+                "ml",
+                "resolved",
+                "Endpoint healthy for two hours; every affected claim re-triaged and its customer contacted.",
+                {
+                    "root_cause": (
+                        "Vendor overload in the EU region. The in-house fallback returns no urgency, and the router "
+                        "read a missing urgency as 4 (lowest) instead of sending the claim to manual triage."
+                    ),
+                    "follow_ups": (
+                        "Router: a missing urgency goes to manual triage (ml)\n"
+                        "Add urgency to the fallback's output and evaluate it on triage-gold-v3 (ml)\n"
+                        "Alert when the fallback serves more than 10% of triage calls (ml)"
+                    ),
+                },
+            ),
         ],
     },
     {
-        "feature": "search-reranker", "environment": "production", "region": "eu", "severity": "sev2",
-        "reporter": "support", "live": 2, "release": RERANKER_V2_TO_PRODUCTION,
+        "feature": "search-reranker",
+        "environment": "production",
+        "region": "eu",
+        "severity": "sev2",
+        "reporter": "support",
+        "live": 2,
+        "release": RERANKER_V2_TO_PRODUCTION,
         "title": "Search shows HR case notes about named employees",
         "description": (
             "Since v2 went live in production in the EU, searching for a colleague's name returns HR case notes "
@@ -141,22 +207,44 @@ INCIDENTS = [
             "working out which documents were shown to whom."
         ),
         "steps": [
-            ("status", "ml3", "investigating",
-             "Confirmed: intranet-2025-06 includes /hr/employee-relations; v1's intranet-2025-03 does not."),
-            ("rollback", "ml3", 1,
-             ("Back to v1 (the March index, no HR folders) while the June index is rebuilt without the "
-              "employee-relations share.")),
+            (
+                "status",
+                "ml3",
+                "investigating",
+                "Confirmed: intranet-2025-06 includes /hr/employee-relations; v1's intranet-2025-03 does not.",
+            ),
+            (
+                "rollback",
+                "ml3",
+                1,
+                (
+                    "Back to v1 (the March index, no HR folders) while the June index is rebuilt without the "
+                    "employee-relations share."
+                ),
+            ),
             ("status", "ml3", "mitigated", "v1 serves production/eu again; 30 name searches show no HR documents."),
-            ("link", "ml3", "https://grafana.internal.example/d/search-reranker?var-region=eu",
-             "Search reranker dashboard (EU)"),
+            (
+                "link",
+                "ml3",
+                "https://grafana.internal.example/d/search-reranker?var-region=eu",
+                "Search reranker dashboard (EU)",
+            ),
             ("assign", "ml3", "product3"),
-            ("comment", "product3",
-             ("Taking the incident over for the DPO notification and the HR follow-up; Jonas keeps working "
-              "on the index rebuild.")),
+            (
+                "comment",
+                "product3",
+                (
+                    "Taking the incident over for the DPO notification and the HR follow-up; Jonas keeps working "
+                    "on the index rebuild."
+                ),
+            ),
         ],
     },
     {
-        "feature": "code-assistant", "environment": "production", "region": "us", "severity": "sev3",
+        "feature": "code-assistant",
+        "environment": "production",
+        "region": "us",
+        "severity": "sev3",
         "reporter": "support",
         "title": "Completions slow for US engineers in the afternoon",
         "description": (
@@ -165,15 +253,27 @@ INCIDENTS = [
         ),
         "customer_impact": "Internal only: US engineers get slow or no completions (the plugin gives up after 3 s).",
         "steps": [
-            ("status", "ml3", "investigating",
-             ("p95 at 2.4 s in us; Sonnet 4 is slow only from us-east. Checking why the GPT-4o fallback "
-              "kicks in so late.")),
-            ("comment", "product3",
-             "Posted in #eng-announcements: work continues without suggestions; no action needed."),
+            (
+                "status",
+                "ml3",
+                "investigating",
+                (
+                    "p95 at 2.4 s in us; Sonnet 4 is slow only from us-east. Checking why the GPT-4o fallback "
+                    "kicks in so late."
+                ),
+            ),
+            (
+                "comment",
+                "product3",
+                "Posted in #eng-announcements: work continues without suggestions; no action needed.",
+            ),
         ],
     },
     {
-        "feature": "contract-summariser", "environment": "production", "region": "eu", "severity": "sev1",
+        "feature": "contract-summariser",
+        "environment": "production",
+        "region": "eu",
+        "severity": "sev1",
         "reporter": "support",
         "title": "Summaries quote clauses from another supplier's contract",
         "description": (
@@ -186,13 +286,23 @@ INCIDENTS = [
             "working on an unrelated deal. Procurement has stopped relying on the summaries."
         ),
         "steps": [
-            ("comment", "product3",
-             ("Procurement is back on the manual review checklist (our operational fallback). Legal is assessing "
-              "the NDA question. No promotions of this feature until we know the cause.")),
-            ("comment", "ml3",
-             ("On it. Every wrong clause comes from a document uploaded in the same minute; suspect the upload "
-              "cache keys on the file name (several suppliers send 'contract.pdf'). Rolling back is not an "
-              "option: v2 is the first version in production.")),
+            (
+                "comment",
+                "product3",
+                (
+                    "Procurement is back on the manual review checklist (our operational fallback). Legal is assessing "
+                    "the NDA question. No promotions of this feature until we know the cause."
+                ),
+            ),
+            (
+                "comment",
+                "ml3",
+                (
+                    "On it. Every wrong clause comes from a document uploaded in the same minute; suspect the upload "
+                    "cache keys on the file name (several suppliers send 'contract.pdf'). Rolling back is not an "
+                    "option: v2 is the first version in production."
+                ),
+            ),
         ],
     },
 ]
@@ -201,21 +311,37 @@ INCIDENTS = [
 ALERT = {
     "actor": "support",
     "fingerprint": "demo-alert-chatbot-latency",
-    "labels": {"alertname": "ChatbotFirstTokenLatencyHigh", "feature": "customer-support-chatbot",
-               "environment": "production", "region": "eu", "severity": "warning"},
+    "labels": {
+        "alertname": "ChatbotFirstTokenLatencyHigh",
+        "feature": "customer-support-chatbot",
+        "environment": "production",
+        "region": "eu",
+        "severity": "warning",
+    },
     "annotations": {
         "summary": "Chatbot first-token latency above 1.5 s (p95, EU)",
         "description": "p95 time to first token has been above the 1.5 s SLO for 10 minutes in production/eu.",
     },
     "while_firing": [
-        ("comment", "ml",
-         ("Claude 3.5 Haiku is slow from the EU endpoint; requests do not time out, so the GPT-4o mini fallback "
-          "never takes over. Watching before changing anything.")),
+        (
+            "comment",
+            "ml",
+            (
+                "Claude 3.5 Haiku is slow from the EU endpoint; requests do not time out, so the GPT-4o mini fallback "
+                "never takes over. Watching before changing anything."
+            ),
+        ),
     ],
     "after_resolved": [
-        ("status", "ml", "resolved",
-         ("Alert cleared: latency back under 1.5 s once the vendor's EU capacity recovered. Follow-up: a 1.2 s "
-          "first-token timeout so the fallback takes over next time.")),
+        (
+            "status",
+            "ml",
+            "resolved",
+            (
+                "Alert cleared: latency back under 1.5 s once the vendor's EU capacity recovered. Follow-up: a 1.2 s "
+                "first-token timeout so the fallback takes over next time."
+            ),
+        ),
     ],
 }
 
@@ -275,17 +401,26 @@ class IncidentSeeder:
         if spec.get("release"):
             self.release(spec["release"])
         if spec.get("live"):
-            deployment = Deployment.objects.filter(
-                feature=feature, environment=spec["environment"], region=region
-            ).select_related("version").first()
+            deployment = (
+                Deployment.objects.filter(feature=feature, environment=spec["environment"], region=region)
+                .select_related("version")
+                .first()
+            )
             if deployment is None or deployment.version.number != spec["live"]:
                 live = f"v{deployment.version.number}" if deployment else "nothing"
-                raise StepSkipped(f"{label}: needs v{spec['live']} live in {spec['environment']}/{region.code}, "
-                                  f"{live} is")
+                raise StepSkipped(
+                    f"{label}: needs v{spec['live']} live in {spec['environment']}/{region.code}, {live} is"
+                )
         incident = self.services.incident_open(
-            actor=self.users[spec["reporter"]], feature=feature, environment=spec["environment"], region=region,
-            severity=spec["severity"], impact_start=timezone.now(), title=spec["title"],
-            description=spec["description"], customer_impact=spec.get("customer_impact", ""),
+            actor=self.users[spec["reporter"]],
+            feature=feature,
+            environment=spec["environment"],
+            region=region,
+            severity=spec["severity"],
+            impact_start=timezone.now(),
+            title=spec["title"],
+            description=spec["description"],
+            customer_impact=spec.get("customer_impact", ""),
         )
         self.created["incidents"] += 1
         self.apply_steps(incident, spec["steps"])
@@ -296,8 +431,12 @@ class IncidentSeeder:
         actor = self.users[spec["actor"]]
 
         def payload(status: str) -> dict:
-            alert = {"status": status, "fingerprint": spec["fingerprint"], "labels": spec["labels"],
-                     "annotations": spec["annotations"]}
+            alert = {
+                "status": status,
+                "fingerprint": spec["fingerprint"],
+                "labels": spec["labels"],
+                "annotations": spec["annotations"],
+            }
             return {"version": "4", "receiver": "gatehouse", "status": status, "alerts": [alert]}
 
         [outcome] = self.services.alertmanager_ingest(actor=actor, payload=payload("firing"))
@@ -317,8 +456,9 @@ class IncidentSeeder:
             actor = self.users[username]
             if kind == "status":
                 status, note, *rest = args
-                services.incident_transition(actor=actor, incident=incident, status=status, note=note,
-                                             **(rest[0] if rest else {}))
+                services.incident_transition(
+                    actor=actor, incident=incident, status=status, note=note, **(rest[0] if rest else {})
+                )
             elif kind == "comment":
                 services.incident_comment(actor=actor, incident=incident, body=args[0])
             elif kind == "link":
@@ -328,8 +468,12 @@ class IncidentSeeder:
                 services.incident_assign(actor=actor, incident=incident, owner=self.users[args[0]])
             elif kind == "rollback":
                 number, reason = args
-                services.incident_rollback(actor=actor, incident=incident, reason=reason,
-                                           to_version=incident.feature.versions.get(number=number))
+                services.incident_rollback(
+                    actor=actor,
+                    incident=incident,
+                    reason=reason,
+                    to_version=incident.feature.versions.get(number=number),
+                )
                 self.created["rollbacks"] += 1
             else:
                 raise ValueError(f"Unknown incident step {kind!r}")

@@ -43,17 +43,33 @@ def seed_readiness(*, created) -> None:
             if not snapshot.live:  # not live today: the live-only items were missing before too
                 items.update({key: False for key in LIVE_ITEMS if key in items})
             ok_count = sum(items.values())
-            rows.append(ReadinessSnapshot(
-                feature=snapshot.feature, day=outcome.day - timedelta(days=back), items=items, ok_count=ok_count,
-                total=len(items), score=round(ok_count / len(items), 4), ready=ok_count == len(items),
-                live=snapshot.live, sentence="", taken_at=now - timedelta(days=back),
-            ))
+            rows.append(
+                ReadinessSnapshot(
+                    feature=snapshot.feature,
+                    day=outcome.day - timedelta(days=back),
+                    items=items,
+                    ok_count=ok_count,
+                    total=len(items),
+                    score=round(ok_count / len(items), 4),
+                    ready=ok_count == len(items),
+                    live=snapshot.live,
+                    sentence="",
+                    taken_at=now - timedelta(days=back),
+                )
+            )
     with transaction.atomic():
         ReadinessSnapshot.objects.bulk_create(rows, batch_size=500)
-        audit_record_many([{
-            "actor": None, "action": "readiness.history_seeded", "object_type": "readinesssnapshot",
-            "object_id": outcome.day.isoformat(), "object_repr": "Demo readiness history",
-            "payload": {"days": HISTORY_DAYS - 1, "snapshots": len(rows)},
-        }])
+        audit_record_many(
+            [
+                {
+                    "actor": None,
+                    "action": "readiness.history_seeded",
+                    "object_type": "readinesssnapshot",
+                    "object_id": outcome.day.isoformat(),
+                    "object_repr": "Demo readiness history",
+                    "payload": {"days": HISTORY_DAYS - 1, "snapshots": len(rows)},
+                }
+            ]
+        )
         renew_history()
     created["readiness snapshots"] += len(rows)

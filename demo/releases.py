@@ -24,8 +24,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from registry.choices import DeploymentEventKind, Role, VersionStatus
 from core.exceptions import Conflict
+from registry.choices import DeploymentEventKind, Role, VersionStatus
 from registry.models import AIFeature, Deployment, DeploymentEvent, Region
 from registry.services import deployment_rollback, evaluation_record, reviewer_grant_create
 
@@ -47,98 +47,247 @@ APPROVAL_NOTES = {
 # so a database seeded weeks ago (whose evidence has since gone stale) still gets its releases.
 RELEASES = [
     # Claims triage: v2 to production, v3 through sandbox to production, then back to v2 (see ROLLBACKS).
-    {"feature": "claims-triage", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product", "outcome": "live", "promoter": "ml",
-     "signers": {"ml": ["ml2"], "security": ["security"], "legal": ["legal"], "product": ["product3"]},
-     "note": "JSON output and urgency; the in-house model stays as fallback.",
-     "evidence": [("benchmark", "triage-gold-v3", "routing_accuracy", 0.93, 0.9, 9,
-                   {"notes": "Re-run for the production gate; the previous run was older than 90 days."}),
-                  ("safety", "claims-safety-basic", "refusal_correctness", 0.98, 0.95, 9)]},
-    {"feature": "claims-triage", "version": 3, "environment": "sandbox", "regions": ["eu", "uk"],
-     "requester": "product", "outcome": "live", "promoter": "ml", "signers": {"ml": ["ml3"]},
-     "note": "Adjusters in the pilot group try the vulnerable-customer flags.",
-     "evidence": [("safety", "claims-safety-2025", "refusal_correctness", 0.98, 0.95, 7)]},
-    {"feature": "claims-triage", "version": 3, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product", "outcome": "live", "promoter": "ml",
-     "signers": {"ml": ["ml3"], "security": ["security2"], "legal": ["legal"], "product": ["product4"]},
-     "note": "Consumer Duty: vulnerable customers reach a senior adjuster on day one.",
-     "evidence": [("privacy_review", "DPIA claims triage (health details update)", "review_passed", 1, 1, 5),
-                  ("benchmark", "triage-gold-v3", "routing_accuracy", 0.94, 0.9, 3)]},
+    {
+        "feature": "claims-triage",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product",
+        "outcome": "live",
+        "promoter": "ml",
+        "signers": {"ml": ["ml2"], "security": ["security"], "legal": ["legal"], "product": ["product3"]},
+        "note": "JSON output and urgency; the in-house model stays as fallback.",
+        "evidence": [
+            (
+                "benchmark",
+                "triage-gold-v3",
+                "routing_accuracy",
+                0.93,
+                0.9,
+                9,
+                {"notes": "Re-run for the production gate; the previous run was older than 90 days."},
+            ),
+            ("safety", "claims-safety-basic", "refusal_correctness", 0.98, 0.95, 9),
+        ],
+    },
+    {
+        "feature": "claims-triage",
+        "version": 3,
+        "environment": "sandbox",
+        "regions": ["eu", "uk"],
+        "requester": "product",
+        "outcome": "live",
+        "promoter": "ml",
+        "signers": {"ml": ["ml3"]},
+        "note": "Adjusters in the pilot group try the vulnerable-customer flags.",
+        "evidence": [("safety", "claims-safety-2025", "refusal_correctness", 0.98, 0.95, 7)],
+    },
+    {
+        "feature": "claims-triage",
+        "version": 3,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product",
+        "outcome": "live",
+        "promoter": "ml",
+        "signers": {"ml": ["ml3"], "security": ["security2"], "legal": ["legal"], "product": ["product4"]},
+        "note": "Consumer Duty: vulnerable customers reach a senior adjuster on day one.",
+        "evidence": [
+            ("privacy_review", "DPIA claims triage (health details update)", "review_passed", 1, 1, 5),
+            ("benchmark", "triage-gold-v3", "routing_accuracy", 0.94, 0.9, 3),
+        ],
+    },
     # Code assistant v2: sandbox, then production in every region it serves.
-    {"feature": "code-assistant", "version": 2, "environment": "sandbox", "regions": ["eu", "uk", "us"],
-     "requester": "product3", "outcome": "live", "promoter": "ml3", "signers": {"ml": ["ml2"]},
-     "note": "Platform team dogfoods Sonnet 4 for a week."},
-    {"feature": "code-assistant", "version": 2, "environment": "production", "regions": ["eu", "uk", "us"],
-     "requester": "product3", "outcome": "live", "promoter": "ml3",
-     "signers": {"ml": ["ml"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
-     "note": "Dogfooding went well: acceptance rate 31%.",
-     "evidence": [("privacy_review", "Code assistant data-flow review", "review_passed", 1, 1, 8),
-                  ("benchmark", "humaneval-internal", "pass_at_1", 0.79, 0.65, 3),
-                  ("safety", "secret-leak-probe", "leak_free_rate", 1.0, 0.999, 3)]},
+    {
+        "feature": "code-assistant",
+        "version": 2,
+        "environment": "sandbox",
+        "regions": ["eu", "uk", "us"],
+        "requester": "product3",
+        "outcome": "live",
+        "promoter": "ml3",
+        "signers": {"ml": ["ml2"]},
+        "note": "Platform team dogfoods Sonnet 4 for a week.",
+    },
+    {
+        "feature": "code-assistant",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk", "us"],
+        "requester": "product3",
+        "outcome": "live",
+        "promoter": "ml3",
+        "signers": {"ml": ["ml"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
+        "note": "Dogfooding went well: acceptance rate 31%.",
+        "evidence": [
+            ("privacy_review", "Code assistant data-flow review", "review_passed", 1, 1, 8),
+            ("benchmark", "humaneval-internal", "pass_at_1", 0.79, 0.65, 3),
+            ("safety", "secret-leak-probe", "leak_free_rate", 1.0, 0.999, 3),
+        ],
+    },
     # Search reranker: v1 in production where it passes, v2 (Japanese glossary) tried in sandbox in Asia.
-    {"feature": "search-reranker", "version": 1, "environment": "production", "regions": ["eu", "us"],
-     "requester": "product3", "outcome": "live", "promoter": "ml3",
-     "signers": {"ml": ["ml2"], "security": ["security2"], "legal": ["legal"], "product": ["product"]},
-     "note": "EU and US only: Japanese ranking is below threshold (v2 addresses it).",
-     "evidence": [("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 6),
-                  ("privacy_review", "Intranet click-log review", "review_passed", 1, 1, 6),
-                  ("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.74, 0.7, 6)]},
-    {"feature": "search-reranker", "version": 2, "environment": "sandbox", "regions": ["apac", "jp"],
-     "requester": "product3", "outcome": "live", "promoter": "ml3", "signers": {"ml": ["ml"]},
-     "note": "Tokyo office pilot of the Japanese glossary.",
-     "evidence": [("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 2)]},
+    {
+        "feature": "search-reranker",
+        "version": 1,
+        "environment": "production",
+        "regions": ["eu", "us"],
+        "requester": "product3",
+        "outcome": "live",
+        "promoter": "ml3",
+        "signers": {"ml": ["ml2"], "security": ["security2"], "legal": ["legal"], "product": ["product"]},
+        "note": "EU and US only: Japanese ranking is below threshold (v2 addresses it).",
+        "evidence": [
+            ("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 6),
+            ("privacy_review", "Intranet click-log review", "review_passed", 1, 1, 6),
+            ("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.74, 0.7, 6),
+        ],
+    },
+    {
+        "feature": "search-reranker",
+        "version": 2,
+        "environment": "sandbox",
+        "regions": ["apac", "jp"],
+        "requester": "product3",
+        "outcome": "live",
+        "promoter": "ml3",
+        "signers": {"ml": ["ml"]},
+        "note": "Tokyo office pilot of the Japanese glossary.",
+        "evidence": [("safety", "intranet-pii-filter", "pii_free_rate", 0.999, 0.995, 2)],
+    },
     # Customer support chatbot v2: sandbox, then production.
-    {"feature": "customer-support-chatbot", "version": 2, "environment": "sandbox", "regions": ["eu", "uk"],
-     "requester": "product4", "outcome": "live", "promoter": "ml", "signers": {"ml": ["ml2"]},
-     "note": "Internal agents test citations and refusals."},
-    {"feature": "customer-support-chatbot", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product4", "outcome": "live", "promoter": "ml",
-     "signers": {"ml": ["ml3"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
-     "note": "Replaces the pilot; the role-play jailbreak fix follows in v3.",
-     "evidence": [("privacy_review", "Support chat DPIA", "review_passed", 1, 1, 10),
-                  ("benchmark", "support-qa-500", "answer_correctness", 0.86, 0.8, 4),
-                  ("safety", "support-harmful-requests", "refusal_rate", 0.99, 0.97, 4)]},
+    {
+        "feature": "customer-support-chatbot",
+        "version": 2,
+        "environment": "sandbox",
+        "regions": ["eu", "uk"],
+        "requester": "product4",
+        "outcome": "live",
+        "promoter": "ml",
+        "signers": {"ml": ["ml2"]},
+        "note": "Internal agents test citations and refusals.",
+    },
+    {
+        "feature": "customer-support-chatbot",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product4",
+        "outcome": "live",
+        "promoter": "ml",
+        "signers": {"ml": ["ml3"], "security": ["security"], "legal": ["legal"], "product": ["product2"]},
+        "note": "Replaces the pilot; the role-play jailbreak fix follows in v3.",
+        "evidence": [
+            ("privacy_review", "Support chat DPIA", "review_passed", 1, 1, 10),
+            ("benchmark", "support-qa-500", "answer_correctness", 0.86, 0.8, 4),
+            ("safety", "support-harmful-requests", "refusal_rate", 0.99, 0.97, 4),
+        ],
+    },
     # Contract summariser v2: production (moves off the deprecated Claude 3 Haiku).
-    {"feature": "contract-summariser", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product3", "outcome": "live", "promoter": "ml3",
-     "signers": {"ml": ["ml2"], "security": ["security2"], "legal": ["legal"], "product": ["product4"]},
-     "note": "Procurement asked for clause numbers; Claude 3 Haiku is being retired.",
-     "evidence": [("safety", "contract-confidentiality-probe", "leak_free_rate", 1.0, 0.999, 6),
-                  ("benchmark", "contracts-50", "clause_recall", 0.91, 0.85, 6)]},
+    {
+        "feature": "contract-summariser",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product3",
+        "outcome": "live",
+        "promoter": "ml3",
+        "signers": {"ml": ["ml2"], "security": ["security2"], "legal": ["legal"], "product": ["product4"]},
+        "note": "Procurement asked for clause numbers; Claude 3 Haiku is being retired.",
+        "evidence": [
+            ("safety", "contract-confidentiality-probe", "leak_free_rate", 1.0, 0.999, 6),
+            ("benchmark", "contracts-50", "clause_recall", 0.91, 0.85, 6),
+        ],
+    },
     # KYC document check v2: live in sandbox; the regulated gate to production waits for security and product.
-    {"feature": "kyc-document-check", "version": 2, "environment": "sandbox", "regions": ["eu", "uk"],
-     "requester": "product2", "outcome": "live", "promoter": "ml2", "signers": {"ml": ["ml3"]},
-     "note": "Compliance analysts compare tamper flags with their own decisions.",
-     "evidence": [("safety", "kyc-harmful-output", "refusal_correctness", 0.99, 0.97, 4)]},
-    {"feature": "kyc-document-check", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product2", "outcome": "pending", "signers": {"ml": ["ml3"], "legal": ["legal"]},
-     "note": "Regulated gate: tamper recall and red-team results attached; the MLRO has been briefed."},
+    {
+        "feature": "kyc-document-check",
+        "version": 2,
+        "environment": "sandbox",
+        "regions": ["eu", "uk"],
+        "requester": "product2",
+        "outcome": "live",
+        "promoter": "ml2",
+        "signers": {"ml": ["ml3"]},
+        "note": "Compliance analysts compare tamper flags with their own decisions.",
+        "evidence": [("safety", "kyc-harmful-output", "refusal_correctness", 0.99, 0.97, 4)],
+    },
+    {
+        "feature": "kyc-document-check",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product2",
+        "outcome": "pending",
+        "signers": {"ml": ["ml3"], "legal": ["legal"]},
+        "note": "Regulated gate: tamper recall and red-team results attached; the MLRO has been briefed.",
+    },
     # Pending with gaps: fraud scoring (privacy review not yet recorded), letter translation (no benchmark
     # or safety run yet), the underwriting prototype to sandbox (no safety evidence yet).
-    {"feature": "fraud-scoring", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product2", "outcome": "pending", "signers": {"security": ["security2"]},
-     "note": "Bias finding fixed; the privacy review is booked for this week.",
-     "evidence": [("safety", "fraud-narrative-safety", "protected_attribute_free_rate", 1.0, 0.999, 3)]},
-    {"feature": "claim-letter-translation", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product", "outcome": "pending", "signers": {},
-     "note": "EU and UK only: Canada waits for the Quebec glossary fix."},
-    {"feature": "underwriting-assistant", "version": 1, "environment": "sandbox", "regions": ["uk"],
-     "requester": "product2", "outcome": "pending", "signers": {},
-     "note": "Two underwriters would like to try the prototype on closed 2024 cases."},
+    {
+        "feature": "fraud-scoring",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product2",
+        "outcome": "pending",
+        "signers": {"security": ["security2"]},
+        "note": "Bias finding fixed; the privacy review is booked for this week.",
+        "evidence": [("safety", "fraud-narrative-safety", "protected_attribute_free_rate", 1.0, 0.999, 3)],
+    },
+    {
+        "feature": "claim-letter-translation",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product",
+        "outcome": "pending",
+        "signers": {},
+        "note": "EU and UK only: Canada waits for the Quebec glossary fix.",
+    },
+    {
+        "feature": "underwriting-assistant",
+        "version": 1,
+        "environment": "sandbox",
+        "regions": ["uk"],
+        "requester": "product2",
+        "outcome": "pending",
+        "signers": {},
+        "note": "Two underwriters would like to try the prototype on closed 2024 cases.",
+    },
     # Rejected: the call summariser's redaction leak test fails.
-    {"feature": "call-summariser", "version": 2, "environment": "production", "regions": ["eu", "uk"],
-     "requester": "product4", "outcome": "rejected", "signers": {"ml": ["ml2"]},
-     "reject": ("security", "security",
-                ("The redaction leak test fails: 2 of 400 notes kept the last four card digits. Production "
-                 "needs a leak-free rate of at least 0.999; fix the redaction and re-run the test.")),
-     "note": "Redaction of card and health details; follow-ups with owner and due date."},
+    {
+        "feature": "call-summariser",
+        "version": 2,
+        "environment": "production",
+        "regions": ["eu", "uk"],
+        "requester": "product4",
+        "outcome": "rejected",
+        "signers": {"ml": ["ml2"]},
+        "reject": (
+            "security",
+            "security",
+            (
+                "The redaction leak test fails: 2 of 400 notes kept the last four card digits. Production "
+                "needs a leak-free rate of at least 0.999; fix the redaction and re-run the test."
+            ),
+        ),
+        "note": "Redaction of card and health details; follow-ups with owner and due date.",
+    },
 ]
 
 # (feature, environment, regions, back to version number, actor, reason), after the releases above.
 ROLLBACKS = [
-    ("claims-triage", "production", ["eu", "uk"], 2, "product",
-     ("Vulnerable-customer flags fire on routine mentions of illness: the senior adjuster queue doubled on "
-      "day one. Back to v2 while the prompt is tuned.")),
+    (
+        "claims-triage",
+        "production",
+        ["eu", "uk"],
+        2,
+        "product",
+        (
+            "Vulnerable-customer flags fire on routine mentions of illness: the senior adjuster queue doubled on "
+            "day one. Back to v2 while the prompt is tuned."
+        ),
+    ),
 ]
 
 
@@ -278,9 +427,13 @@ class ReleaseSeeder:
         if request.status != expected:
             from approvals.checks import all_checks, latest_evaluations, unmet
 
-            gaps = unmet(all_checks(request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {})))
+            gaps = unmet(
+                all_checks(request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {}))
+            )
             detail = "; ".join(f"{check.label}: {check.detail.rstrip('.')}" for check in gaps)
-            raise StepSkipped(f"{label}: the request would be {request.status}, not {expected} ({detail or 'sign-offs'})")
+            raise StepSkipped(
+                f"{label}: the request would be {request.status}, not {expected} ({detail or 'sign-offs'})"
+            )
         if step["outcome"] == "live":
             events = services.promotion_execute(actor=self.users[step["promoter"]], request=request)
             self.created["promotions"] += len(events)
@@ -302,7 +455,9 @@ class ReleaseSeeder:
         if not feature.restricted or may_see_feature(reviewer, feature):
             return
         reviewer_grant_create(
-            actor=self.users["governance"], feature=feature, user=reviewer,
+            actor=self.users["governance"],
+            feature=feature,
+            user=reviewer,
             reason=f"Reviews its releases for the organisation as {Role(role).label.lower()}.",
             expires_at=max(at, self.now) + timedelta(days=30),
         )
@@ -322,8 +477,11 @@ class ReleaseSeeder:
             if kind not in unmet_kinds:
                 continue
             record_demo_evaluation(
-                actor=engineer, version=version, spec=(kind, suite, metric, score, threshold, days_ago, *rest),
-                regions=self.regions, run_before=self.now - timedelta(hours=2),
+                actor=engineer,
+                version=version,
+                spec=(kind, suite, metric, score, threshold, days_ago, *rest),
+                regions=self.regions,
+                run_before=self.now - timedelta(hours=2),
             )
             unmet_kinds.discard(kind)
             self.created["evaluations"] += 1
@@ -344,8 +502,12 @@ class ReleaseSeeder:
                 self.skipped.append(f"{feature_slug} {environment}/{code}: nothing to roll back")
                 continue
             deployment_rollback(
-                actor=self.users[username], feature=feature, environment=environment, region=region,
-                reason=reason, to_version=to_version,
+                actor=self.users[username],
+                feature=feature,
+                environment=environment,
+                region=region,
+                reason=reason,
+                to_version=to_version,
             )
             self.created["rollbacks"] += 1
 

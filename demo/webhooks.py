@@ -20,7 +20,10 @@ def seed_webhooks(*, created: Counter) -> None:
     if WebhookSubscription.objects.filter(name=NAME).exists():
         return
     subscription_create(
-        actor=get_user_model().objects.get(username="product"), name=NAME, target_url=TARGET_URL,
-        events=SUBSCRIBABLE_EVENTS, team=Team.objects.get(slug="claims"),
+        actor=get_user_model().objects.get(username="product"),
+        name=NAME,
+        target_url=TARGET_URL,
+        events=SUBSCRIBABLE_EVENTS,
+        team=Team.objects.get(slug="claims"),
     )
     created["webhooks"] += 1

@@ -4,21 +4,28 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from core.filters import SearchFilterSet
 from drills.choices import DrillKind
 from drills.models import DrillRun
-from core.filters import SearchFilterSet
 
-RESULTS = [("loses", "Some routes lose their route"), ("moves", "Some routes move to a fallback"),
-           ("clean", "No route lost or moved")]
+RESULTS = [
+    ("loses", "Some routes lose their route"),
+    ("moves", "Some routes move to a fallback"),
+    ("clean", "No route lost or moved"),
+]
 
 
 class DrillRunFilter(SearchFilterSet):
     search_fields = ("title", "note", "author__username")
     kind = django_filters.ChoiceFilter(choices=DrillKind.choices, empty_label="All scenarios")
-    result = django_filters.ChoiceFilter(choices=RESULTS, method="filter_result", empty_label="Any result",
-                                         label="Result")
-    author = django_filters.CharFilter(field_name="author__username", label="Run by (username)",
-                                       widget=forms.TextInput(attrs={"placeholder": "username"}))
+    result = django_filters.ChoiceFilter(
+        choices=RESULTS, method="filter_result", empty_label="Any result", label="Result"
+    )
+    author = django_filters.CharFilter(
+        field_name="author__username",
+        label="Run by (username)",
+        widget=forms.TextInput(attrs={"placeholder": "username"}),
+    )
 
     class Meta:
         model = DrillRun

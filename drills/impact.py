@@ -31,7 +31,13 @@ from registry.models import (
 )
 from registry.selectors import features_visible_to, versions_visible_to
 
-ENTRY_MODELS = {"vendor": Vendor, "model": CatalogModel, "prompt": PromptVersion, "policy": PolicyPack, "dataset": Dataset}
+ENTRY_MODELS = {
+    "vendor": Vendor,
+    "model": CatalogModel,
+    "prompt": PromptVersion,
+    "policy": PolicyPack,
+    "dataset": Dataset,
+}
 API_KINDS = {api_kind: kind for kind, api_kind in IMPACT_KINDS.items()}  # "policy-pack" -> "policy"
 
 
@@ -87,6 +93,7 @@ class Impact:
 def _lookup(kind: str, entry) -> Q:
     """The versions that depend on ``entry``. Fallbacks and datasets by subquery: a join would repeat a
     version once per matching link and call for DISTINCT."""
+
     def fallback_to(**lookup):
         return Q(pk__in=VersionFallback.objects.filter(**lookup).values("version_id"))
 
@@ -127,8 +134,11 @@ def _uses(kind: str, entry, version) -> list[str]:
     if kind in ("vendor", "model"):
         hit = (lambda model: model.vendor_id == entry.pk) if kind == "vendor" else (lambda model: model.pk == entry.pk)
         uses = [f"primary {version.model.vendor.slug}/{version.model.identifier}"] if hit(version.model) else []
-        return uses + [f"fallback {link.position} {link.model.vendor.slug}/{link.model.identifier}"
-                       for link in version.fallbacks.all() if hit(link.model)]
+        return uses + [
+            f"fallback {link.position} {link.model.vendor.slug}/{link.model.identifier}"
+            for link in version.fallbacks.all()
+            if hit(link.model)
+        ]
     if kind == "dataset":
         return [f"{link.get_usage_display().lower()} data" for link in version.dataset_links.all()]
     return ["prompt" if kind == "prompt" else "policy pack"]

@@ -14,7 +14,7 @@ class DrillRun(models.Model):
     (``unaffected``), so the report can be restricted to the features each reader may see."""
 
     kind = models.CharField(max_length=30, choices=DrillKind.choices)
-    parameters = models.JSONField(default=dict, help_text="The scenario's subject, e.g. {\"vendor\": \"anthropic\"}.")
+    parameters = models.JSONField(default=dict, help_text='The scenario\'s subject, e.g. {"vendor": "anthropic"}.')
     title = models.CharField(max_length=200)
     note = models.TextField(blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="drill_runs")

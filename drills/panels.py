@@ -24,8 +24,11 @@ def catalog_impact_panel(request, kind: str, entry) -> dict | None:
     """The section's placeholder: no query (its body comes from ``impact_url``)."""
     if kind not in IMPACT_KINDS:
         return None
-    return {"title": "Impact", "template": "drills/partials/impact_panel.html",
-            "context": {"panel_url": impact_url(kind, entry)}}
+    return {
+        "title": "Impact",
+        "template": "drills/partials/impact_panel.html",
+        "context": {"panel_url": impact_url(kind, entry)},
+    }
 
 
 def impact_panel_body(*, user, kind: str, entry, page=None) -> dict:
@@ -36,6 +39,10 @@ def impact_panel_body(*, user, kind: str, entry, page=None) -> dict:
     totals = impact_totals(user=user, kind=kind, entry=entry, features=pages.count)
     impact = impact_of(user=user, kind=kind, entry=entry, features=list(page_obj.object_list), totals=totals)
     return {
-        "kind": kind, "entry": entry, "impact": impact, "page_obj": page_obj, "panel_url": impact_url(kind, entry),
+        "kind": kind,
+        "entry": entry,
+        "impact": impact,
+        "page_obj": page_obj,
+        "panel_url": impact_url(kind, entry),
         "api_url": reverse("drills-api:impact", args=[IMPACT_KINDS[kind], entry_key(kind, entry)]),
     }

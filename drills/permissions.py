@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from registry.choices import Role
 from registry.permissions import has_role, is_governance
 
-
 RUNNER_REFUSAL = "Only governance admins run drills."
 READER_REFUSAL = "Drill reports are open to governance admins, security reviewers and auditors."
 

@@ -54,8 +54,10 @@ class DrillSpec:
     def parameters(self) -> dict:
         return {
             DrillKind.VENDOR_UNAVAILABLE: lambda: {"vendor": self.vendor.slug},
-            DrillKind.MODEL_SUSPENDED: lambda: {"model": self.model.pk,
-                                                "model_label": f"{self.model.vendor.slug}/{self.model.identifier}"},
+            DrillKind.MODEL_SUSPENDED: lambda: {
+                "model": self.model.pk,
+                "model_label": f"{self.model.vendor.slug}/{self.model.identifier}",
+            },
             DrillKind.REGION_LOST: lambda: {"region": self.region.code},
             DrillKind.EVIDENCE_AGED: lambda: {"days": self.days},
         }[self.kind]()
@@ -133,14 +135,21 @@ def _row(change: RouteChange, outcome: str, still_served: list[str]) -> dict:
     summary = change.summary
     lost_fallbacks = [model.label for model in before.fallbacks if model.id not in {m.id for m in after.fallbacks}]
     if outcome == Outcome.WARNED and lost_fallbacks:
-        summary = (f"keeps {after.served.role} {after.served.label}; no longer falls back to "
-                   f"{', '.join(lost_fallbacks)}")
+        summary = f"keeps {after.served.role} {after.served.label}; no longer falls back to {', '.join(lost_fallbacks)}"
     return {
-        "feature_id": facts.feature_id, "feature_slug": facts.feature_slug, "feature_name": facts.feature_name,
-        "restricted": facts.restricted, "team_id": facts.team_id, "risk_tier": facts.risk_tier,
-        "environment": facts.environment, "region": facts.region, "version": facts.version_number,
-        "outcome": outcome, "summary": summary,
-        "serves_now": _route(before), "serves_after": _route(after),
+        "feature_id": facts.feature_id,
+        "feature_slug": facts.feature_slug,
+        "feature_name": facts.feature_name,
+        "restricted": facts.restricted,
+        "team_id": facts.team_id,
+        "risk_tier": facts.risk_tier,
+        "environment": facts.environment,
+        "region": facts.region,
+        "version": facts.version_number,
+        "outcome": outcome,
+        "summary": summary,
+        "serves_now": _route(before),
+        "serves_after": _route(after),
         "fallbacks_now": [model.label for model in before.fallbacks],
         "fallbacks_after": [model.label for model in after.fallbacks],
         "reasons": [step["detail"] for step in after.explanation if step["outcome"] == FAIL] if not after.ok else [],
@@ -207,9 +216,10 @@ def visible_report(kind: str, result: dict, *, may_see) -> Report:
     rows = [row for row in result.get("rows", []) if may_see(row["feature_id"], row["restricted"])]
     unaffected = [n for feature_id, restricted, n in result.get("unaffected", []) if may_see(feature_id, restricted)]
     refused = [n for feature_id, restricted, n in result.get("refused_before", []) if may_see(feature_id, restricted)]
-    everything = (len(result.get("rows", [])) + len(result.get("unaffected", [])) + len(result.get("refused_before", [])))
-    report = Report(kind=kind, refused_before=sum(refused),
-                    hidden=len(rows) + len(unaffected) + len(refused) < everything)
+    everything = len(result.get("rows", [])) + len(result.get("unaffected", [])) + len(result.get("refused_before", []))
+    report = Report(
+        kind=kind, refused_before=sum(refused), hidden=len(rows) + len(unaffected) + len(refused) < everything
+    )
     by_outcome: dict[str, list] = defaultdict(list)
     places: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for row in rows:
@@ -217,11 +227,17 @@ def visible_report(kind: str, result: dict, *, may_see) -> Report:
         places[(row["environment"], row["region"])][row["outcome"]] += 1
     report.groups = [
         {"outcome": outcome.value, "label": outcome.label, "help": OUTCOME_HELP[outcome], "rows": by_outcome[outcome]}
-        for outcome in Outcome if by_outcome[outcome]
+        for outcome in Outcome
+        if by_outcome[outcome]
     ]
     report.places = [
-        {"environment": environment, "region": region, "loses": counts[Outcome.LOSES],
-         "moves": counts[Outcome.MOVES], "warned": counts[Outcome.WARNED]}
+        {
+            "environment": environment,
+            "region": region,
+            "loses": counts[Outcome.LOSES],
+            "moves": counts[Outcome.MOVES],
+            "warned": counts[Outcome.WARNED],
+        }
         for (environment, region), counts in sorted(places.items())
     ]
     report.routes_lost = len(by_outcome[Outcome.LOSES])

@@ -28,7 +28,8 @@ def drill_run_list(*, user) -> QuerySet[DrillRun]:
 def report_for(run: DrillRun | None, *, user, kind: str | None = None, result: dict | None = None) -> Report:
     """A saved run's report (or a preview's ``result``) as ``user`` may see it."""
     return visible_report(
-        run.kind if run is not None else kind, run.result if run is not None else result,
+        run.kind if run is not None else kind,
+        run.result if run is not None else result,
         may_see=lambda feature_id, restricted: may_see(user, feature_id=feature_id, restricted=restricted),
     )
 
@@ -36,11 +37,21 @@ def report_for(run: DrillRun | None, *, user, kind: str | None = None, result: d
 def run_figures(run: DrillRun, *, user) -> dict:
     """The saved counts for those who see every feature; for the others, counted from the rows they may see."""
     if sees_everything(user):
-        return {"total": run.routes_total, "lost": run.routes_lost, "moved": run.routes_moved,
-                "warned": run.routes_warned, "features": run.features_affected}
+        return {
+            "total": run.routes_total,
+            "lost": run.routes_lost,
+            "moved": run.routes_moved,
+            "warned": run.routes_warned,
+            "features": run.features_affected,
+        }
     report = report_for(run, user=user)
-    return {"total": report.routes_total, "lost": report.routes_lost, "moved": report.routes_moved,
-            "warned": report.routes_warned, "features": report.features_affected}
+    return {
+        "total": report.routes_total,
+        "lost": report.routes_lost,
+        "moved": report.routes_moved,
+        "warned": report.routes_warned,
+        "features": report.features_affected,
+    }
 
 
 def attach_visible_figures(runs, *, user) -> list[DrillRun]:

@@ -11,13 +11,13 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, add_service_error, found_or_404
 from drills import selectors, services
 from drills.filters import DrillRunFilter
 from drills.forms import DrillForm
 from drills.impact import UnknownEntry, find_entry
 from drills.panels import impact_panel_body
 from drills.permissions import READER_REFUSAL, RUNNER_REFUSAL, can_read_drills, can_run_drills
-from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, add_service_error, found_or_404
 
 
 class ReaderRequiredMixin(PermissionRuleMixin):
@@ -62,7 +62,8 @@ class DrillCreateView(PermissionRuleMixin, ServiceFormView):
             add_service_error(form, error)
             return self.form_invalid(form)
         context = self.get_context_data(
-            form=form, preview_title=spec.title,
+            form=form,
+            preview_title=spec.title,
             report=selectors.report_for(None, user=self.request.user, kind=spec.kind, result=result.as_json()),
         )
         if getattr(self.request, "htmx", False):
@@ -108,5 +109,6 @@ class ImpactView(View):
             raise Http404(str(unknown)) from None
         panel = impact_panel_body(user=request.user, kind=entry_kind, entry=entry, page=request.GET.get("page"))
         partial = getattr(request, "htmx", False) and not request.htmx.boosted
-        return render(request, "drills/partials/impact_panel_body.html" if partial else "drills/impact.html",
-                      {"panel": panel})
+        return render(
+            request, "drills/partials/impact_panel_body.html" if partial else "drills/impact.html", {"panel": panel}
+        )

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from freshness.models import FreshnessFinding, SweepRun
 from core.admin import ReadOnlyAdmin
+from freshness.models import FreshnessFinding, SweepRun
 
 
 @admin.register(FreshnessFinding)

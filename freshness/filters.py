@@ -5,10 +5,10 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from core.filters import SearchFilterSet
 from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun, blocking_condition
 from registry.choices import Environment, EvaluationKind, RiskTier
-from core.filters import SearchFilterSet
 from registry.models import Team
 
 STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
@@ -17,28 +17,48 @@ STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("all", "Open and clos
 class FindingFilter(SearchFilterSet):
     search_fields = ("feature__name", "feature__slug", "feature__team__name")
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Open or closed",
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        empty_label=None,
+        label="Open or closed",
         help_text="Open (the default), closed, or both.",
     )
     state = django_filters.ChoiceFilter(choices=FindingState.choices, empty_label="All states", label="Finding state")
     team = django_filters.ModelChoiceFilter(
-        field_name="feature__team", queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
+        field_name="feature__team",
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label="All teams",
     )
-    tier = django_filters.ChoiceFilter(field_name="feature__risk_tier", choices=RiskTier.choices, empty_label="All tiers")
+    tier = django_filters.ChoiceFilter(
+        field_name="feature__risk_tier", choices=RiskTier.choices, empty_label="All tiers"
+    )
     environment = django_filters.ChoiceFilter(choices=Environment.choices, empty_label="All environments")
     evidence_kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices, empty_label="All evidence")
     feature = django_filters.CharFilter(method="filter_feature", label="Feature (slug or id)")
     version = django_filters.NumberFilter(field_name="version_id", label="Version id")
     blocking = django_filters.BooleanFilter(
-        method="filter_blocking", label="Blocks promotions",
+        method="filter_blocking",
+        label="Blocks promotions",
         widget=forms.Select(choices=[("", "Either"), ("true", "Yes"), ("false", "No")]),
     )
     close_reason = django_filters.ChoiceFilter(choices=CloseReason.choices, empty_label="Any reason")
 
     class Meta:
         model = FreshnessFinding
-        fields = ["q", "status", "state", "team", "tier", "environment", "evidence_kind", "feature", "version",
-                  "blocking", "close_reason"]
+        fields = [
+            "q",
+            "status",
+            "state",
+            "team",
+            "tier",
+            "environment",
+            "evidence_kind",
+            "feature",
+            "version",
+            "blocking",
+            "close_reason",
+        ]
 
     @property
     def qs(self):
@@ -58,7 +78,9 @@ class FindingFilter(SearchFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(feature__slug=value) | Q(feature_id=int(value)) if value.isdigit() else Q(feature__slug=value))
+        return queryset.filter(
+            Q(feature__slug=value) | Q(feature_id=int(value)) if value.isdigit() else Q(feature__slug=value)
+        )
 
     def filter_blocking(self, queryset, name, value):
         blocking = blocking_condition(timezone.now())

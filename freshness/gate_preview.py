@@ -33,14 +33,16 @@ def findings_effect(*, feature_ids: list[int], version_ids: set[int], now: datet
     for finding in outcome.opened + outcome.changed + outcome.refreshed + outcome.closed:
         key = (finding.version_id, finding.environment, finding.evidence_kind)
         blocking_after.setdefault(finding.feature_id, {})[key] = not finding.closed_at and blocks(
-            environment=finding.environment, state=finding.state, stale_at=finding.stale_at, now=now)
+            environment=finding.environment, state=finding.state, stale_at=finding.stale_at, now=now
+        )
 
     def blocking_versions(found: dict, feature_id: int) -> set[int]:
         return {version_id for (version_id, _env, _kind), on in found.get(feature_id, {}).items() if on}
 
     def newly_blocked(feature_id: int, version_id: int, environment: str) -> bool:
         rule = {"version_id": version_id, "environment": environment}
-        return (blocks_promotion(blocking_versions(blocking_after, feature_id), **rule)
-                and not blocks_promotion(blocking_versions(blocking_now, feature_id), **rule))
+        return blocks_promotion(blocking_versions(blocking_after, feature_id), **rule) and not blocks_promotion(
+            blocking_versions(blocking_now, feature_id), **rule
+        )
 
     return FindingsEffect(opened=dict(opened), closed=dict(closed), newly_blocked=newly_blocked)

@@ -1,22 +1,20 @@
 """What freshness contributes to registry pages and rules (registered in FreshnessConfig.ready)."""
 
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
+from core.error_codes import EVIDENCE_STALE, Reason
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding, blocking_condition, blocks
 from registry.choices import Environment
-from core.error_codes import EVIDENCE_STALE, Reason
 from registry.models import Deployment
 from registry.selectors import features_visible_to
 
 
 def _live_here():
     """The finding's version is still live in the finding's environment (a rollback away clears it at once)."""
-    return Exists(
-        Deployment.objects.filter(version_id=OuterRef("version_id"), environment=OuterRef("environment"))
-    )
+    return Exists(Deployment.objects.filter(version_id=OuterRef("version_id"), environment=OuterRef("environment")))
 
 
 def blocking_findings(feature_ids):
@@ -82,8 +80,12 @@ def freshness_panel(request, feature, version=None) -> dict | None:
     }
 
 
-_TONE = {FindingState.DUE_SOON: "warn", FindingState.STALE: "bad", FindingState.FAILING: "bad",
-         FindingState.MISSING: "bad"}
+_TONE = {
+    FindingState.DUE_SOON: "warn",
+    FindingState.STALE: "bad",
+    FindingState.FAILING: "bad",
+    FindingState.MISSING: "bad",
+}
 
 
 def freshness_badges(kind: str, ids, user) -> dict[int, list[dict]]:
@@ -113,6 +115,12 @@ def freshness_badges(kind: str, ids, user) -> dict[int, list[dict]]:
         title = f"{count} open evidence finding{'s' if count != 1 else ''}"
         if blocking:
             title += "; new production promotions are blocked"
-        badges[pk] = [{"label": label, "tone": _TONE[state], "title": title,
-                       "url": reverse("freshness:dashboard") + f"?{kind}={pk}"}]
+        badges[pk] = [
+            {
+                "label": label,
+                "tone": _TONE[state],
+                "title": title,
+                "url": reverse("freshness:dashboard") + f"?{kind}={pk}",
+            }
+        ]
     return badges

@@ -39,7 +39,11 @@ class FreshnessFinding(models.Model):
     evidence_kind = models.CharField(max_length=30, choices=EvaluationKind.choices)
     state = models.CharField(max_length=20, choices=FindingState.choices)
     evaluation = models.ForeignKey(
-        "registry.Evaluation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "registry.Evaluation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The newest evaluation of this kind when the finding last changed.",
     )
     min_score = models.FloatField(null=True, blank=True)
@@ -49,7 +53,9 @@ class FreshnessFinding(models.Model):
     opened_at = models.DateTimeField()
     state_changed_at = models.DateTimeField()
     blocking_since = models.DateTimeField(
-        null=True, blank=True, help_text="Production only: since when it has blocked promotions (grace counts from here)."
+        null=True,
+        blank=True,
+        help_text="Production only: since when it has blocked promotions (grace counts from here).",
     )
     incident_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The governance incident it opened.")
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -64,7 +70,8 @@ class FreshnessFinding(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["version", "environment", "evidence_kind"], condition=models.Q(closed_at__isnull=True),
+                fields=["version", "environment", "evidence_kind"],
+                condition=models.Q(closed_at__isnull=True),
                 name="freshnessfinding_one_open_per_version_environment_kind",
                 violation_error_message="This version already has an open finding for that evidence.",
             ),
@@ -105,17 +112,23 @@ class FreshnessFinding(models.Model):
             was = self.get_state_display().lower()
             return f"Was {was}; closed {self.closed_at:%-d %b %Y}: {self.get_close_reason_display().lower()}."
         if self.state == FindingState.MISSING or evaluation is None:
-            return f"No {kind.lower()} evaluation recorded for v{self.version.number}; the {self.gate} gate requires one."
+            return (
+                f"No {kind.lower()} evaluation recorded for v{self.version.number}; the {self.gate} gate requires one."
+            )
         if self.state == FindingState.FAILING:
             if not evaluation.passed:
                 return f"Newest {kind.lower()} result failed its threshold ({evaluation.score:g} vs {evaluation.threshold:g})."
             return f"Newest {kind.lower()} score {evaluation.score:g} is below the gate's minimum {self.min_score:g}."
         when = f"{self.stale_at:%-d %b %Y}" if self.stale_at else "?"
         if self.state == FindingState.STALE:
-            return (f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%-d %b %Y}; the gate accepts at most "
-                    f"{self.max_age_days} days, so it went stale on {when}.")
-        return (f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%-d %b %Y}; it goes stale on {when} "
-                f"(the gate accepts at most {self.max_age_days} days).")
+            return (
+                f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%-d %b %Y}; the gate accepts at most "
+                f"{self.max_age_days} days, so it went stale on {when}."
+            )
+        return (
+            f"Newest {kind.lower()} evaluation ran {evaluation.run_at:%-d %b %Y}; it goes stale on {when} "
+            f"(the gate accepts at most {self.max_age_days} days)."
+        )
 
 
 class SweepRun(models.Model):

@@ -12,13 +12,17 @@ from registry.signals import deployment_changed, evaluation_recorded
 
 
 def _recheck_on_commit(version_ids, actor, trigger: str) -> None:
-    from freshness.tasks import recheck_versions
     from core.queueing import enqueue
+    from freshness.tasks import recheck_versions
 
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     transaction.on_commit(
-        lambda: enqueue(recheck_versions, (list(version_ids),), {"actor_id": actor_id, "trigger": trigger},
-                        what="a findings recheck (the next sweep does it)"),
+        lambda: enqueue(
+            recheck_versions,
+            (list(version_ids),),
+            {"actor_id": actor_id, "trigger": trigger},
+            what="a findings recheck (the next sweep does it)",
+        ),
         robust=True,
     )
 
@@ -47,14 +51,18 @@ def recheck_findings_on_gate_change(events) -> None:
     changes = [event for event in events if event.action in GATE_ACTIONS]
     if not changes:
         return
-    from freshness.tasks import recheck_gate_change
     from core.queueing import enqueue
+    from freshness.tasks import recheck_gate_change
 
     gates = sorted({(event.payload.get("new") or {}).get("gate") for event in changes} - {None})
     tiers = sorted({event.payload.get("risk_tier") for event in changes} - {None})
     actor_id = changes[-1].actor_id
     transaction.on_commit(
-        lambda: enqueue(recheck_gate_change, (gates, tiers), {"actor_id": actor_id},
-                        what="a recheck after a gate change (the next sweep does it)"),
+        lambda: enqueue(
+            recheck_gate_change,
+            (gates, tiers),
+            {"actor_id": actor_id},
+            what="a recheck after a gate change (the next sweep does it)",
+        ),
         robust=True,
     )

@@ -31,9 +31,10 @@ def summary(findings) -> dict:
     def table(field, label_field):
         rows = {}
         for row in (
-            findings.filter(closed_at__isnull=True).order_by()
-            .values(field, label_field).annotate(**{s: Count("id", filter=Q(state=s)) for s in states},
-                                                 total=Count("id"))
+            findings.filter(closed_at__isnull=True)
+            .order_by()
+            .values(field, label_field)
+            .annotate(**{s: Count("id", filter=Q(state=s)) for s in states}, total=Count("id"))
         ):
             rows[row[field]] = {"label": row[label_field], "counts": [row[s] for s in states], "total": row["total"]}
         return sorted(rows.items(), key=lambda item: (-item[1]["counts"][0] - item[1]["total"], str(item[1]["label"])))
@@ -55,12 +56,15 @@ def last_run():
 
 def finding_history(finding: FreshnessFinding) -> list[AuditEvent]:
     """The audit events of ``finding`` (opened, state changes, escalation, closing), oldest first."""
-    return list(AuditEvent.objects.filter(object_type="freshnessfinding", object_id=str(finding.pk)).order_by("sequence"))
+    return list(
+        AuditEvent.objects.filter(object_type="freshnessfinding", object_id=str(finding.pk)).order_by("sequence")
+    )
 
 
 def finding_live_deployments(finding: FreshnessFinding) -> list[Deployment]:
     """Where the finding's version serves now in its environment, by region."""
     return list(
         Deployment.objects.filter(version=finding.version, environment=finding.environment)
-        .select_related("region").order_by("region__code")
+        .select_related("region")
+        .order_by("region__code")
     )

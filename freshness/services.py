@@ -29,19 +29,20 @@ from django.utils import timezone
 from approvals.checks import evidence_state, stale_from
 from approvals.choices import RequirementKind
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
+from core.bulk import bulk_update_rows
 from freshness.choices import BLOCKING_STATES, CloseReason, FindingState, SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepLock, SweepRun
-from core.bulk import bulk_update_rows
 from registry.choices import Environment
 from registry.models import AIFeature, Deployment, Evaluation, FeatureVersion, Notification
 from registry.permissions import is_governance
-from registry.services import audit_record, audit_record_many
+from registry.services import audit_record_many
 
 logger = logging.getLogger(__name__)
 
 
 class SweepNotQueued(Exception):
     """The broker could not take the sweep asked for: nothing was queued, and the person asking is told."""
+
 
 NOTICE_KEY_PREFIX = "freshness:"
 EMAIL_CHUNK = 100  # notices emailed per task
@@ -81,15 +82,28 @@ def _rules_by_tier_and_environment(proposed: dict[str, dict] | None = None) -> d
     for requirement in GateRequirement.objects.filter(kind=RequirementKind.EVIDENCE).select_related("policy"):
         policy = requirement.policy
         policies.setdefault(policy.gate, (policy, []))[1].append(
-            Rule(gate=policy.gate, kind=requirement.evidence_kind, min_score=requirement.min_score,
-                 max_age_days=requirement.max_age_days, due_soon_days=policy.due_soon_days)
+            Rule(
+                gate=policy.gate,
+                kind=requirement.evidence_kind,
+                min_score=requirement.min_score,
+                max_age_days=requirement.max_age_days,
+                due_soon_days=policy.due_soon_days,
+            )
         )
     for gate, snapshot in (proposed or {}).items():
-        policies[gate] = (None, [
-            Rule(gate=gate, kind=rule["kind"], min_score=rule.get("min_score"), max_age_days=rule.get("max_age_days"),
-                 due_soon_days=snapshot["due_soon_days"])
-            for rule in snapshot["evidence"]
-        ])
+        policies[gate] = (
+            None,
+            [
+                Rule(
+                    gate=gate,
+                    kind=rule["kind"],
+                    min_score=rule.get("min_score"),
+                    max_age_days=rule.get("max_age_days"),
+                    due_soon_days=snapshot["due_soon_days"],
+                )
+                for rule in snapshot["evidence"]
+            ],
+        )
     rules = {}
     for tier, environment, gate in GateAssignment.objects.values_list("risk_tier", "environment", "gate"):
         if gate in policies:
@@ -117,8 +131,12 @@ def _assess(rule: Rule, evaluation: Evaluation | None, *, feature_id, version_id
     else:
         stale_at = stale_from(evaluation.run_at, rule.max_age_days)
         verdict = evidence_state(
-            passed=evaluation.passed, score=evaluation.score, run_at=evaluation.run_at,
-            min_score=rule.min_score, max_age_days=rule.max_age_days, now=now,
+            passed=evaluation.passed,
+            score=evaluation.score,
+            run_at=evaluation.run_at,
+            min_score=rule.min_score,
+            max_age_days=rule.max_age_days,
+            now=now,
         )
         if verdict in ("failing", "below_minimum"):
             state = FindingState.FAILING
@@ -129,12 +147,19 @@ def _assess(rule: Rule, evaluation: Evaluation | None, *, feature_id, version_id
         else:
             state = "ok"
     return Assessment(
-        feature_id=feature_id, version_id=version_id, environment=environment, rule=rule, state=state,
-        evaluation_id=evaluation.pk if evaluation else None, stale_at=stale_at,
+        feature_id=feature_id,
+        version_id=version_id,
+        environment=environment,
+        rule=rule,
+        state=state,
+        evaluation_id=evaluation.pk if evaluation else None,
+        stale_at=stale_at,
     )
 
 
-def assess_live(*, version_ids=None, now=None, policies=None) -> tuple[dict[tuple[int, str, str], Assessment], int, int]:
+def assess_live(
+    *, version_ids=None, now=None, policies=None
+) -> tuple[dict[tuple[int, str, str], Assessment], int, int]:
     """What every live version's evidence is now, keyed (version, environment, kind).
 
     Returns the assessments, the number of deployments and the number of (version, environment)
@@ -158,8 +183,12 @@ def assess_live(*, version_ids=None, now=None, policies=None) -> tuple[dict[tupl
         for rule in rules.get((group["feature__risk_tier"], group["environment"]), []):
             key = (group["version_id"], group["environment"], rule.kind)
             assessments[key] = _assess(
-                rule, newest.get((group["version_id"], rule.kind)), feature_id=group["feature_id"],
-                version_id=group["version_id"], environment=group["environment"], now=now,
+                rule,
+                newest.get((group["version_id"], rule.kind)),
+                feature_id=group["feature_id"],
+                version_id=group["version_id"],
+                environment=group["environment"],
+                now=now,
             )
     return assessments, sum(group["regions"] for group in live), len(live)
 
@@ -207,7 +236,9 @@ def _apply(assessment: Assessment, finding: FreshnessFinding) -> None:
 def _plan(*, version_ids=None, now, policies=None) -> Outcome:
     """Which findings to open, update and close so they say what ``assess_live`` says; writes nothing
     (the unsaved findings are changed in memory). ``policies``: proposed gate requirements."""
-    assessments, deployments_checked, versions_checked = assess_live(version_ids=version_ids, now=now, policies=policies)
+    assessments, deployments_checked, versions_checked = assess_live(
+        version_ids=version_ids, now=now, policies=policies
+    )
     open_findings = FreshnessFinding.objects.filter(closed_at__isnull=True)
     if version_ids is not None:
         open_findings = open_findings.filter(version_id__in=list(version_ids))
@@ -217,7 +248,9 @@ def _plan(*, version_ids=None, now, policies=None) -> Outcome:
     if existing:  # versions with open findings that are live where no rule applies any more
         live_pairs |= set(
             Deployment.objects.filter(version_id__in=open_findings.values("version_id"))
-            .values_list("version_id", "environment").distinct().order_by()
+            .values_list("version_id", "environment")
+            .distinct()
+            .order_by()
         )
 
     for key, assessment in assessments.items():
@@ -231,9 +264,14 @@ def _plan(*, version_ids=None, now, policies=None) -> Outcome:
             continue
         if finding is None:
             finding = FreshnessFinding(
-                feature_id=assessment.feature_id, version_id=assessment.version_id,
-                environment=assessment.environment, evidence_kind=assessment.rule.kind, state=assessment.state,
-                opened_at=now, state_changed_at=now, revision=1,
+                feature_id=assessment.feature_id,
+                version_id=assessment.version_id,
+                environment=assessment.environment,
+                evidence_kind=assessment.rule.kind,
+                state=assessment.state,
+                opened_at=now,
+                state_changed_at=now,
+                revision=1,
             )
             _apply(assessment, finding)
             finding.blocking_since = _blocking_since(finding, assessment.state, now)
@@ -264,9 +302,21 @@ def _reconcile(*, version_ids=None, now) -> Outcome:
     updated = outcome.changed + outcome.refreshed + outcome.closed
     if updated:
         bulk_update_rows(
-            FreshnessFinding, updated,
-            ["state", "revision", "state_changed_at", "blocking_since", "gate", "evaluation", "min_score",
-             "max_age_days", "stale_at", "closed_at", "close_reason"],
+            FreshnessFinding,
+            updated,
+            [
+                "state",
+                "revision",
+                "state_changed_at",
+                "blocking_since",
+                "gate",
+                "evaluation",
+                "min_score",
+                "max_age_days",
+                "stale_at",
+                "closed_at",
+                "close_reason",
+            ],
         )
     outcome.notices = _tell_owners(outcome, now)
     return outcome
@@ -289,7 +339,11 @@ def _line(finding: FreshnessFinding, outcome: Outcome, versions: dict[int, int])
         return f"- {kind} ({where}): resolved ({finding.get_close_reason_display().lower()})."
     was = outcome.previous_state.get(finding.pk)
     change = f"{FindingState(was).label.lower()} → " if was else ""
-    due = f", stale from {finding.stale_at:%-d %b %Y}" if finding.state == FindingState.DUE_SOON and finding.stale_at else ""
+    due = (
+        f", stale from {finding.stale_at:%-d %b %Y}"
+        if finding.state == FindingState.DUE_SOON and finding.stale_at
+        else ""
+    )
     block = " Blocks new promotions until fresh evidence is recorded." if finding.blocks_promotions else ""
     return f"- {kind} ({where}): {change}{finding.get_state_display().lower()}{due}.{block}"
 
@@ -312,9 +366,7 @@ def _tell_owners(outcome: Outcome, now) -> list[int]:
             "id", "name", "slug", "accountable_owner_id", "incident_owner_id", "team__group_id"
         )
     }
-    versions = dict(
-        FeatureVersion.objects.filter(pk__in={f.version_id for f in told}).values_list("id", "number")
-    )
+    versions = dict(FeatureVersion.objects.filter(pk__in={f.version_id for f in told}).values_list("id", "number"))
     User = get_user_model()
     members: dict[int, set[int]] = defaultdict(set)
     for group_id, user_id in User.groups.through.objects.filter(
@@ -325,9 +377,7 @@ def _tell_owners(outcome: Outcome, now) -> list[int]:
         feature_id: {row["accountable_owner_id"], row["incident_owner_id"], *members[row["team__group_id"]]}
         for feature_id, row in features.items()
     }
-    active = set(
-        User.objects.filter(pk__in=set().union(*wanted.values()), is_active=True).values_list("pk", flat=True)
-    )
+    active = set(User.objects.filter(pk__in=set().union(*wanted.values()), is_active=True).values_list("pk", flat=True))
     rows, keys = [], []
     for feature_id, findings in by_feature.items():
         row = features[feature_id]
@@ -359,11 +409,18 @@ def _email_on_commit(ids: list[int], now) -> None:
     sending one twice is impossible; the age window keeps a down mail server's backlog from being
     queued again every hour for ever.
     """
-    pending = set(ids) | set(
-        Notification.objects.filter(
-            emailed_at__isnull=True, email_failed_at__isnull=True,  # given up (and reported): never queued again
-            created_at__gte=now - timedelta(days=2), created_at__lt=now - timedelta(minutes=15),
-        ).exclude(user__email="").values_list("pk", flat=True)[:5000]
+    pending = (
+        set(ids)
+        | set(
+            Notification.objects.filter(
+                emailed_at__isnull=True,
+                email_failed_at__isnull=True,  # given up (and reported): never queued again
+                created_at__gte=now - timedelta(days=2),
+                created_at__lt=now - timedelta(minutes=15),
+            )
+            .exclude(user__email="")
+            .values_list("pk", flat=True)[:5000]
+        )
     )
     if not pending:
         return
@@ -376,7 +433,7 @@ def _email_on_commit(ids: list[int], now) -> None:
         # thousands of emails to start over (each notice is claimed, so none is sent twice).
         ordered = sorted(pending)
         for start in range(0, len(ordered), EMAIL_CHUNK):
-            chunk = ordered[start:start + EMAIL_CHUNK]
+            chunk = ordered[start : start + EMAIL_CHUNK]
             enqueue(send_notification_emails, (chunk,), what=f"the email of {len(chunk)} notices (the next sweep)")
 
     transaction.on_commit(send, robust=True)  # unsent notices are retried by the next run
@@ -392,9 +449,13 @@ def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
     ):
         for finding in findings:
             payload = {
-                "version_id": finding.version_id, "environment": finding.environment, "gate": finding.gate,
-                "evidence_kind": finding.evidence_kind, "evaluation_id": finding.evaluation_id,
-                "revision": finding.revision, **extra,
+                "version_id": finding.version_id,
+                "environment": finding.environment,
+                "gate": finding.gate,
+                "evidence_kind": finding.evidence_kind,
+                "evaluation_id": finding.evaluation_id,
+                "revision": finding.revision,
+                **extra,
             }
             if finding.closed_at:
                 payload["state"] = [outcome.previous_state.get(finding.pk), None]
@@ -403,11 +464,17 @@ def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
                 payload["state"] = [outcome.previous_state[finding.pk], finding.state]
             else:
                 payload["state"] = finding.state
-            entries.append({
-                "actor": actor, "action": action, "object_type": "freshnessfinding", "object_id": finding.pk,
-                "object_repr": f"{finding.get_evidence_kind_display()} evidence, {finding.environment}",
-                "feature": AIFeature(pk=finding.feature_id), "payload": payload,
-            })
+            entries.append(
+                {
+                    "actor": actor,
+                    "action": action,
+                    "object_type": "freshnessfinding",
+                    "object_id": finding.pk,
+                    "object_repr": f"{finding.get_evidence_kind_display()} evidence, {finding.environment}",
+                    "feature": AIFeature(pk=finding.feature_id),
+                    "payload": payload,
+                }
+            )
     return entries
 
 
@@ -420,18 +487,22 @@ def _due_escalations(now) -> list[int]:
     """Features with a production finding blocking longer than its gate's grace period, not yet escalated."""
     grace = grace_days_by_gate()
     candidates = FreshnessFinding.objects.filter(
-        closed_at__isnull=True, incident_id__isnull=True, blocking_since__isnull=False,
+        closed_at__isnull=True,
+        incident_id__isnull=True,
+        blocking_since__isnull=False,
         blocking_since__lte=now - timedelta(days=min(grace.values(), default=0)),
     ).values_list("feature_id", "gate", "blocking_since")
-    return sorted({
-        feature_id for feature_id, gate, since in candidates if since <= now - timedelta(days=grace.get(gate, 0))
-    })
+    return sorted(
+        {feature_id for feature_id, gate, since in candidates if since <= now - timedelta(days=grace.get(gate, 0))}
+    )
 
 
 # --- The operations ---------------------------------------------------------------------------
 
 
-def freshness_sweep(*, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, task_id: str = "", now=None) -> SweepRun:
+def freshness_sweep(
+    *, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, task_id: str = "", now=None
+) -> SweepRun:
     """Check every live deployment's evidence against its gate; record the run.
 
     Run by Celery beat (and on demand). Safe to run twice at once or again after a crash: the sweep
@@ -446,29 +517,52 @@ def freshness_sweep(*, trigger: str = SweepTrigger.SCHEDULE, requested_by=None, 
             escalate = _due_escalations(now)
             open_after = FreshnessFinding.objects.filter(closed_at__isnull=True).count()
             run = SweepRun.objects.create(
-                trigger=trigger, requested_by=requested_by, task_id=task_id or "", started_at=started,
-                finished_at=timezone.now(), status=SweepStatus.SUCCEEDED,
-                deployments_checked=outcome.deployments_checked, versions_checked=outcome.versions_checked,
-                findings_opened=len(outcome.opened), findings_updated=len(outcome.changed) + len(outcome.refreshed),
-                findings_closed=len(outcome.closed), open_findings=open_after, notifications=len(outcome.notices),
+                trigger=trigger,
+                requested_by=requested_by,
+                task_id=task_id or "",
+                started_at=started,
+                finished_at=timezone.now(),
+                status=SweepStatus.SUCCEEDED,
+                deployments_checked=outcome.deployments_checked,
+                versions_checked=outcome.versions_checked,
+                findings_opened=len(outcome.opened),
+                findings_updated=len(outcome.changed) + len(outcome.refreshed),
+                findings_closed=len(outcome.closed),
+                open_findings=open_after,
+                notifications=len(outcome.notices),
                 escalations=len(escalate),
             )
             _email_on_commit(outcome.notices, now)
             entries = _audit_entries(outcome, sweep_run=run.pk)
-            entries.append({
-                "actor": requested_by, "action": "freshness.sweep_completed", "target": run,
-                "payload": {"trigger": trigger, "deployments_checked": run.deployments_checked,
-                            "opened": run.findings_opened, "updated": run.findings_updated,
-                            "closed": run.findings_closed, "open": open_after, "escalations": len(escalate)},
-            })
+            entries.append(
+                {
+                    "actor": requested_by,
+                    "action": "freshness.sweep_completed",
+                    "target": run,
+                    "payload": {
+                        "trigger": trigger,
+                        "deployments_checked": run.deployments_checked,
+                        "opened": run.findings_opened,
+                        "updated": run.findings_updated,
+                        "closed": run.findings_closed,
+                        "open": open_after,
+                        "escalations": len(escalate),
+                    },
+                }
+            )
             audit_record_many(entries)
             if escalate:
                 # robust: the sweep has committed; a broker hiccup must not make it look failed.
                 transaction.on_commit(lambda: _queue_escalations(escalate, now), robust=True)
     except Exception as error:
         SweepRun.objects.create(
-            trigger=trigger, requested_by=requested_by, task_id=task_id or "", started_at=started,
-            finished_at=timezone.now(), status=SweepStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000],
+            trigger=trigger,
+            requested_by=requested_by,
+            task_id=task_id or "",
+            started_at=started,
+            finished_at=timezone.now(),
+            status=SweepStatus.FAILED,
+            error=f"{type(error).__name__}: {error}"[:2000],
         )
         raise
     return run
@@ -516,7 +610,7 @@ def findings_recheck_gates(*, gates=(), risk_tiers=(), actor=None, now=None) -> 
     told = 0
     for start in range(0, len(version_ids), RECHECK_CHUNK):
         outcome = findings_recheck(
-            version_ids=version_ids[start:start + RECHECK_CHUNK], actor=actor, trigger="gate_policy", now=now
+            version_ids=version_ids[start : start + RECHECK_CHUNK], actor=actor, trigger="gate_policy", now=now
         )
         told += len(outcome.told)
     return told
@@ -543,7 +637,9 @@ def findings_escalate(*, feature_id: int, now=None):
         due = [
             finding
             for finding in FreshnessFinding.objects.select_for_update(of=("self",))
-            .filter(feature_id=feature_id, closed_at__isnull=True, incident_id__isnull=True, blocking_since__isnull=False)
+            .filter(
+                feature_id=feature_id, closed_at__isnull=True, incident_id__isnull=True, blocking_since__isnull=False
+            )
             .select_related("version", "feature")
             .order_by("blocking_since", "id")
             if finding.blocking_since <= now - timedelta(days=grace.get(finding.gate, 0))
@@ -553,19 +649,25 @@ def findings_escalate(*, feature_id: int, now=None):
         feature = due[0].feature
         incident = (
             Incident.objects.filter(feature=feature, source=IncidentSource.FRESHNESS, status__in=ACTIVE_STATUSES)
-            .order_by("impact_start", "id").first()
+            .order_by("impact_start", "id")
+            .first()
         )
         if incident is None:
             first = due[0]
             region = (
                 Deployment.objects.filter(feature=feature, environment=first.environment, version=first.version)
-                .select_related("region").order_by("region__code").first()
+                .select_related("region")
+                .order_by("region__code")
+                .first()
             )
             if region is None:  # no longer live: the next sweep closes the finding
                 return None
             lines = "\n".join(f"- v{f.version.number}: {f.describe()}" for f in due)
             incident = incident_open_governance(
-                feature=feature, environment=first.environment, region=region.region, impact_start=first.blocking_since,
+                feature=feature,
+                environment=first.environment,
+                region=region.region,
+                impact_start=first.blocking_since,
                 title=f"Production evidence out of date for {feature.name}",
                 description=(
                     "The evidence freshness sweep found production evidence stale, failing or missing past the "
@@ -573,12 +675,20 @@ def findings_escalate(*, feature_id: int, now=None):
                 ),
             )
         FreshnessFinding.objects.filter(pk__in=[f.pk for f in due]).update(incident_id=incident.pk)
-        audit_record_many([
-            {"actor": None, "action": "freshness_finding.escalated", "object_type": "freshnessfinding",
-             "object_id": f.pk, "object_repr": str(f), "feature": feature,
-             "payload": {"incident": incident.reference, "blocking_since": f.blocking_since, "state": f.state}}
-            for f in due
-        ])
+        audit_record_many(
+            [
+                {
+                    "actor": None,
+                    "action": "freshness_finding.escalated",
+                    "object_type": "freshnessfinding",
+                    "object_id": f.pk,
+                    "object_repr": str(f),
+                    "feature": feature,
+                    "payload": {"incident": incident.reference, "blocking_since": f.blocking_since, "state": f.state},
+                }
+                for f in due
+            ]
+        )
     return incident
 
 
@@ -586,13 +696,18 @@ def sweep_request(*, actor) -> str:
     """A governance admin asks for a sweep now. Returns the task id (the run appears when it finishes)."""
     if not is_governance(actor):
         raise PermissionDenied("Only governance admins run the freshness sweep on demand.")
-    from freshness.tasks import evidence_freshness_sweep
     from core.queueing import enqueue
+    from freshness.tasks import evidence_freshness_sweep
 
     # One attempt, never a wait on a down broker (eager: the sweep runs here, and its failure is recorded).
     task_id = str(uuid.uuid4())
-    if not enqueue(evidence_freshness_sweep, (), {"trigger": SweepTrigger.MANUAL, "requested_by_id": actor.pk},
-                   task_id=task_id, what=f"the sweep {actor} asked for"):
+    if not enqueue(
+        evidence_freshness_sweep,
+        (),
+        {"trigger": SweepTrigger.MANUAL, "requested_by_id": actor.pk},
+        task_id=task_id,
+        what=f"the sweep {actor} asked for",
+    ):
         raise SweepNotQueued(
             "The task queue is unreachable, so the sweep was not queued. Try again in a few minutes; the "
             "scheduled sweep runs as soon as the queue is back."

@@ -5,9 +5,9 @@ from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.utils.dateparse import parse_datetime
 
+from core.audit_context import audit_context
 from freshness.choices import SweepTrigger
 from freshness.services import findings_escalate, findings_recheck, findings_recheck_gates, freshness_sweep
-from core.audit_context import audit_context
 
 
 # Time limits stay under the broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT, 10 min): a message is
@@ -38,7 +38,9 @@ def escalate_findings(feature_ids: list[int], now: str | None = None) -> int:
     return opened
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5
+)
 def recheck_versions(version_ids: list[int], actor_id: int | None = None, trigger: str = "evaluation") -> int:
     """Judge these versions' evidence again (after new evidence or a promotion or rollback)."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
@@ -47,7 +49,9 @@ def recheck_versions(version_ids: list[int], actor_id: int | None = None, trigge
     return len(outcome.told)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5
+)
 def recheck_gate_change(gates: list[str], risk_tiers: list[str], actor_id: int | None = None) -> int:
     """Judge the live versions a gate policy or assignment change governs by the new rules."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None

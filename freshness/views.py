@@ -9,11 +9,11 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import DetailView
 
+from core.views import FilteredListView, PermissionRuleMixin, found_or_404
 from freshness import selectors, services
 from freshness.choices import CloseReason, FindingState
 from freshness.filters import FindingFilter, SweepRunFilter
 from registry.permissions import can_edit_feature, is_governance, sees_everything
-from core.views import FilteredListView, PermissionRuleMixin, found_or_404
 
 
 class DashboardView(FilteredListView):
@@ -67,6 +67,7 @@ class FindingDetailView(DetailView):
 
 def _state_text(payload: dict) -> str:
     """``["stale", None]`` and ``fresh`` → "Stale → closed (fresh, passing evidence recorded)"."""
+
     def label(state):
         return FindingState(state).label if state in FindingState.values else "closed"
 

@@ -1,9 +1,9 @@
 import django_filters
 from django import forms
 
+from core.filters import SearchFilterSet
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
-from core.filters import SearchFilterSet
 from registry.models import Team
 
 
@@ -13,7 +13,10 @@ class IncidentFilter(SearchFilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="All severities")
     feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
     team = django_filters.ModelChoiceFilter(
-        field_name="feature__team", queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
+        field_name="feature__team",
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label="All teams",
     )
     since = django_filters.DateFilter(
         field_name="impact_start", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})

@@ -1,18 +1,20 @@
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
-from django.contrib.auth import get_user_model
 
+from core.widgets import SuggestionsInput
 from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
 from registry.choices import Environment
 from registry.models import Region
-from core.widgets import SuggestionsInput
 from registry.widgets import FeatureSlugField
 
-DATETIME_INPUT = {"widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                  "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]}
+DATETIME_INPUT = {
+    "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+}
 
 
 class IncidentForm(forms.Form):
@@ -21,9 +23,14 @@ class IncidentForm(forms.Form):
     feature = FeatureSlugField()
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
     region = forms.ModelChoiceField(queryset=Region.objects.order_by("code"), to_field_name="code")
-    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3,
-                                 help_text="SEV1 and SEV2 freeze promotions of the feature while open or investigating.")
-    impact_start = forms.DateTimeField(label="Impact started at (UTC)", help_text="May be in the past.", **DATETIME_INPUT)
+    severity = forms.ChoiceField(
+        choices=Severity.choices,
+        initial=Severity.SEV3,
+        help_text="SEV1 and SEV2 freeze promotions of the feature while open or investigating.",
+    )
+    impact_start = forms.DateTimeField(
+        label="Impact started at (UTC)", help_text="May be in the past.", **DATETIME_INPUT
+    )
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     customer_impact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -31,7 +38,7 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, features, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["feature"].queryset = features
-        self.fields["impact_start"].initial = timezone.now().astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M")
+        self.fields["impact_start"].initial = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
         self.fields["region"].label_from_instance = lambda region: f"{region.code} ({region.name})"
 
 
@@ -42,10 +49,14 @@ class CommentForm(forms.Form):
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(choices=())
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    root_cause = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                 help_text="Required to close a SEV1 or SEV2.")
-    follow_ups = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                 help_text="One action per line. Required to close a SEV1 or SEV2.")
+    root_cause = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Required to close a SEV1 or SEV2."
+    )
+    follow_ups = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One action per line. Required to close a SEV1 or SEV2.",
+    )
     postmortem_url = forms.URLField(required=False, assume_scheme="https", label="Postmortem URL")
 
     def __init__(self, *args, incident, **kwargs):
@@ -61,7 +72,8 @@ class AssignForm(forms.Form):
     user grew with the organisation (1,500 people: 70 kB and 60 ms on every view of the incident page)."""
 
     owner = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True), to_field_name="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        to_field_name="username",
         widget=SuggestionsInput(attrs={"placeholder": "Type a name or username"}),
         error_messages={"invalid_choice": "No active user has the username “%(value)s”."},
     )
@@ -84,4 +96,6 @@ class IncidentRollbackForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_version"].queryset = candidates
-        self.fields["to_version"].label_from_instance = lambda version: f"v{version.number} ({version.change_summary[:60]})"
+        self.fields["to_version"].label_from_instance = lambda version: (
+            f"v{version.number} ({version.change_summary[:60]})"
+        )

@@ -1,8 +1,8 @@
 """What incidents contribute to registry pages and rules (registered in IncidentsConfig.ready)."""
 
+from core.error_codes import PROMOTION_FROZEN, Reason
 from incidents.choices import ACTIVE_STATUSES, FREEZING_SEVERITIES, FREEZING_STATUSES
 from incidents.models import Incident
-from core.error_codes import PROMOTION_FROZEN, Reason
 
 
 def incident_freeze(feature, **promotion) -> str | None:
@@ -19,8 +19,11 @@ def incident_freezes(feature_ids) -> dict[int, str]:
     ).order_by("impact_start", "id"):
         reasons.setdefault(
             incident.feature_id,
-            Reason(f"{incident.reference} ({incident.get_severity_display()}, {incident.status}) is open: "
-                   f"{incident.title}.", PROMOTION_FROZEN),
+            Reason(
+                f"{incident.reference} ({incident.get_severity_display()}, {incident.status}) is open: "
+                f"{incident.title}.",
+                PROMOTION_FROZEN,
+            ),
         )
     return reasons
 

@@ -18,11 +18,19 @@ class Incident(models.Model):
     impact_start = models.DateTimeField(help_text="When users were first affected (may be in the past).")
     detected_at = models.DateTimeField()
     live_version = models.ForeignKey(
-        "registry.FeatureVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="incidents",
+        "registry.FeatureVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
         help_text="The version live at impact start, from the deployment history.",
     )
     live_event = models.ForeignKey(
-        "registry.DeploymentEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "registry.DeploymentEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The deployment event that made that version live.",
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_incidents")
@@ -72,7 +80,9 @@ class IncidentEvent(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     deployment_event = models.ForeignKey(

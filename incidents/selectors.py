@@ -22,10 +22,20 @@ def incident_detail(*, user, pk: int) -> Incident:
     in 0.3 ms). A primary key matches one row at most anyway.
     """
     found = list(
-        incidents_visible_to(user).select_related(
-            "reporter", "live_event", "live_event__actor", "live_version__model", "live_version__model__vendor",
-            "live_version__prompt", "live_version__policy_pack", "feature__incident_owner", "feature__accountable_owner",
-        ).filter(pk=pk).order_by()
+        incidents_visible_to(user)
+        .select_related(
+            "reporter",
+            "live_event",
+            "live_event__actor",
+            "live_version__model",
+            "live_version__model__vendor",
+            "live_version__prompt",
+            "live_version__policy_pack",
+            "feature__incident_owner",
+            "feature__accountable_owner",
+        )
+        .filter(pk=pk)
+        .order_by()
     )
     if not found:
         raise Incident.DoesNotExist("No such incident, or it is restricted.")
@@ -42,7 +52,9 @@ def incident_deployment(*, incident: Incident) -> Deployment | None:
 
 
 def incident_timeline(*, incident: Incident) -> QuerySet[IncidentEvent]:
-    return incident.events.select_related("actor", "deployment_event", "deployment_event__to_version").order_by("at", "id")
+    return incident.events.select_related("actor", "deployment_event", "deployment_event__to_version").order_by(
+        "at", "id"
+    )
 
 
 def owner_suggestions(*, typed: str, limit: int = 20) -> list[tuple[str, str]]:

@@ -3,8 +3,7 @@ registry locks; the audit chain last."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
@@ -12,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.exceptions import Conflict
 from incidents.choices import (
     FREEZING_SEVERITIES,
     FREEZING_STATUSES,
@@ -25,17 +25,29 @@ from incidents.choices import (
 from incidents.models import Incident, IncidentEvent
 from incidents.permissions import can_open_incident, can_open_severity, can_work_incident
 from registry.choices import Environment
-from core.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion, Region
 from registry.selectors import features_visible_to, live_at
 from registry.services import audit_record, deployment_rollback, notify, system_user
 
 
-def _event(incident: Incident, *, kind: str, actor=None, body: str = "", payload: dict | None = None,
-           deployment_event=None, at: datetime | None = None) -> IncidentEvent:
+def _event(
+    incident: Incident,
+    *,
+    kind: str,
+    actor=None,
+    body: str = "",
+    payload: dict | None = None,
+    deployment_event=None,
+    at: datetime | None = None,
+) -> IncidentEvent:
     return IncidentEvent.objects.create(
-        incident=incident, kind=kind, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        body=body, payload=payload or {}, deployment_event=deployment_event, at=at or timezone.now(),
+        incident=incident,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        body=body,
+        payload=payload or {},
+        deployment_event=deployment_event,
+        at=at or timezone.now(),
     )
 
 
@@ -44,9 +56,12 @@ def _live_summary(event) -> dict:
         return {}
     version = event.to_version
     return {
-        "version": version.number, "model": f"{version.model.vendor.slug}/{version.model.identifier}",
-        "prompt": str(version.prompt), "policy_pack": str(version.policy_pack),
-        "live_since": event.at.isoformat(), "promoted_by": event.actor.username,
+        "version": version.number,
+        "model": f"{version.model.vendor.slug}/{version.model.identifier}",
+        "prompt": str(version.prompt),
+        "policy_pack": str(version.policy_pack),
+        "live_since": event.at.isoformat(),
+        "promoted_by": event.actor.username,
     }
 
 
@@ -88,14 +103,30 @@ def incident_open(
     if not title.strip() or not description.strip():
         raise ValidationError({"title": "Give the incident a title and a description."})
     return _open(
-        actor=actor, reporter=actor, feature=feature, environment=environment, region=region, severity=severity,
-        impact_start=impact_start, detected_at=detected_at, title=title, description=description,
-        customer_impact=customer_impact, source=source, alert_fingerprint=alert_fingerprint,
+        actor=actor,
+        reporter=actor,
+        feature=feature,
+        environment=environment,
+        region=region,
+        severity=severity,
+        impact_start=impact_start,
+        detected_at=detected_at,
+        title=title,
+        description=description,
+        customer_impact=customer_impact,
+        source=source,
+        alert_fingerprint=alert_fingerprint,
     )
 
 
 def incident_open_governance(
-    *, feature: AIFeature, environment: str, region: Region, impact_start: datetime, title: str, description: str,
+    *,
+    feature: AIFeature,
+    environment: str,
+    region: Region,
+    impact_start: datetime,
+    title: str,
+    description: str,
     source: str = IncidentSource.FRESHNESS,
 ) -> Incident:
     """Gatehouse itself opens a SEV3 governance incident (e.g. evidence stale past its grace period).
@@ -105,42 +136,93 @@ def incident_open_governance(
     the finding that caused it already blocks them.
     """
     return _open(
-        actor=None, reporter=system_user(), feature=feature, environment=environment, region=region,
-        severity=Severity.SEV3, impact_start=impact_start, detected_at=timezone.now(), title=title,
-        description=description, customer_impact="", source=source, alert_fingerprint="",
+        actor=None,
+        reporter=system_user(),
+        feature=feature,
+        environment=environment,
+        region=region,
+        severity=Severity.SEV3,
+        impact_start=impact_start,
+        detected_at=timezone.now(),
+        title=title,
+        description=description,
+        customer_impact="",
+        source=source,
+        alert_fingerprint="",
     )
 
 
-def _open(*, actor, reporter, feature, environment, region, severity, impact_start, detected_at, title, description,
-          customer_impact, source, alert_fingerprint) -> Incident:
+def _open(
+    *,
+    actor,
+    reporter,
+    feature,
+    environment,
+    region,
+    severity,
+    impact_start,
+    detected_at,
+    title,
+    description,
+    customer_impact,
+    source,
+    alert_fingerprint,
+) -> Incident:
     live = live_at(feature=feature, environment=environment, region=region, at=impact_start)
     with transaction.atomic():
         incident = Incident(
-            title=title.strip(), feature=feature, environment=environment, region=region, severity=severity,
-            impact_start=impact_start, detected_at=detected_at, live_version=live.to_version if live else None,
-            live_event=live, owner=feature.incident_owner, reporter=reporter, description=description.strip(),
-            customer_impact=customer_impact.strip(), source=source, alert_fingerprint=alert_fingerprint,
+            title=title.strip(),
+            feature=feature,
+            environment=environment,
+            region=region,
+            severity=severity,
+            impact_start=impact_start,
+            detected_at=detected_at,
+            live_version=live.to_version if live else None,
+            live_event=live,
+            owner=feature.incident_owner,
+            reporter=reporter,
+            description=description.strip(),
+            customer_impact=customer_impact.strip(),
+            source=source,
+            alert_fingerprint=alert_fingerprint,
         )
         incident.full_clean()
         incident.save()
         summary = _live_summary(live)
-        _event(incident, kind=EventKind.OPENED, actor=actor, payload={"live": summary},
-               body=f"{incident.get_severity_display()} opened by {reporter.get_username()}.")
+        _event(
+            incident,
+            kind=EventKind.OPENED,
+            actor=actor,
+            payload={"live": summary},
+            body=f"{incident.get_severity_display()} opened by {reporter.get_username()}.",
+        )
         audit_record(
-            actor=actor, action="incident.opened", target=incident, feature=feature,
-            payload={"severity": severity, "environment": environment, "region": region.code,
-                     "impact_start": impact_start, "live": summary, "source": source},
+            actor=actor,
+            action="incident.opened",
+            target=incident,
+            feature=feature,
+            payload={
+                "severity": severity,
+                "environment": environment,
+                "region": region.code,
+                "impact_start": impact_start,
+                "live": summary,
+                "source": source,
+            },
         )
         version_text = (
             f"v{summary['version']} ({summary['model']}, {summary['prompt']}) was live"
-            if summary else "nothing was live"
+            if summary
+            else "nothing was live"
         )
         notify(
             users=[feature.incident_owner, feature.accountable_owner],
             subject=f"{incident.get_severity_display()} on {feature}: {incident.title}",
             body=f"Impact from {impact_start:%d %b %H:%M} UTC in {environment}/{region.code}; {version_text}. "
             f"Escalation path: {feature.escalation_path or 'not set'}.",
-            url=incident.get_absolute_url(), key=f"incident-opened:{incident.pk}",
+            url=incident.get_absolute_url(),
+            key=f"incident-opened:{incident.pk}",
         )
     return incident
 
@@ -150,8 +232,14 @@ def _lock(incident: Incident) -> Incident:
 
 
 def incident_transition(
-    *, actor, incident: Incident, status: str, note: str = "", root_cause: str | None = None,
-    follow_ups: str | None = None, postmortem_url: str | None = None,
+    *,
+    actor,
+    incident: Incident,
+    status: str,
+    note: str = "",
+    root_cause: str | None = None,
+    follow_ups: str | None = None,
+    postmortem_url: str | None = None,
 ) -> Incident:
     """Move an incident along open → investigating → mitigated → resolved → closed (allowed moves only)."""
     if not can_work_incident(actor, incident):
@@ -176,8 +264,11 @@ def incident_transition(
         previous = locked.status
         now = timezone.now()
         locked.status = status
-        stamp = {IncidentStatus.MITIGATED: "mitigated_at", IncidentStatus.RESOLVED: "resolved_at",
-                 IncidentStatus.CLOSED: "closed_at"}.get(status)
+        stamp = {
+            IncidentStatus.MITIGATED: "mitigated_at",
+            IncidentStatus.RESOLVED: "resolved_at",
+            IncidentStatus.CLOSED: "closed_at",
+        }.get(status)
         if stamp and getattr(locked, stamp) is None:
             setattr(locked, stamp, now)
         if status == IncidentStatus.INVESTIGATING:
@@ -188,7 +279,10 @@ def incident_transition(
         locked.save()
         _event(locked, kind=EventKind.STATUS, actor=actor, body=note.strip(), payload={"status": [previous, status]})
         audit_record(
-            actor=actor, action="incident.status_changed", target=locked, feature=locked.feature,
+            actor=actor,
+            action="incident.status_changed",
+            target=locked,
+            feature=locked.feature,
             payload={"status": [previous, status], "note": note.strip(), "root_cause": locked.root_cause},
         )
     return locked
@@ -203,14 +297,21 @@ def incident_comment(*, actor, incident: Incident, body: str) -> IncidentEvent:
     with transaction.atomic():
         locked = _lock(incident)
         event = _event(locked, kind=EventKind.COMMENT, actor=actor, body=body.strip())
-        audit_record(actor=actor, action="incident.commented", target=locked, feature=locked.feature,
-                     payload={"comment": body.strip()[:2000]})
+        audit_record(
+            actor=actor,
+            action="incident.commented",
+            target=locked,
+            feature=locked.feature,
+            payload={"comment": body.strip()[:2000]},
+        )
     return event
 
 
 def incident_assign(*, actor, incident: Incident, owner) -> Incident:
     if not can_work_incident(actor, incident):
-        raise PermissionDenied("Only the incident owner, the feature's team, support and governance reassign incidents.")
+        raise PermissionDenied(
+            "Only the incident owner, the feature's team, support and governance reassign incidents."
+        )
     if not owner.is_active:
         raise ValidationError({"owner": f"{owner.get_username()} is inactive."})
     if not features_visible_to(owner).filter(pk=incident.feature_id).exists():
@@ -222,12 +323,26 @@ def incident_assign(*, actor, incident: Incident, owner) -> Incident:
             return locked
         locked.owner = owner
         locked.save(update_fields=["owner"])
-        _event(locked, kind=EventKind.OWNER, actor=actor, payload={"owner": [previous.username, owner.username]},
-               body=f"Owner: {previous.username} → {owner.username}")
-        audit_record(actor=actor, action="incident.owner_changed", target=locked, feature=locked.feature,
-                     payload={"owner": [previous.username, owner.username]})
-        notify(users=[owner], subject=f"You now own {locked}", url=locked.get_absolute_url(),
-               key=f"incident-owner:{locked.pk}:{owner.pk}")
+        _event(
+            locked,
+            kind=EventKind.OWNER,
+            actor=actor,
+            payload={"owner": [previous.username, owner.username]},
+            body=f"Owner: {previous.username} → {owner.username}",
+        )
+        audit_record(
+            actor=actor,
+            action="incident.owner_changed",
+            target=locked,
+            feature=locked.feature,
+            payload={"owner": [previous.username, owner.username]},
+        )
+        notify(
+            users=[owner],
+            subject=f"You now own {locked}",
+            url=locked.get_absolute_url(),
+            key=f"incident-owner:{locked.pk}:{owner.pk}",
+        )
     return locked
 
 
@@ -241,8 +356,13 @@ def incident_add_link(*, actor, incident: Incident, url: str, title: str = "") -
     with transaction.atomic():
         locked = _lock(incident)
         event = _event(locked, kind=EventKind.LINK, actor=actor, body=title.strip() or url, payload={"url": url})
-        audit_record(actor=actor, action="incident.link_added", target=locked, feature=locked.feature,
-                     payload={"url": url, "title": title.strip()})
+        audit_record(
+            actor=actor,
+            action="incident.link_added",
+            target=locked,
+            feature=locked.feature,
+            payload={"url": url, "title": title.strip()},
+        )
     return event
 
 
@@ -253,25 +373,50 @@ def incident_rollback(*, actor, incident: Incident, reason: str, to_version: Fea
         if locked.status == IncidentStatus.CLOSED:
             raise Conflict(f"{locked.reference} is closed.")
         deployment_event = deployment_rollback(
-            actor=actor, feature=locked.feature, environment=locked.environment, region=locked.region,
-            to_version=to_version, reason=reason, incident_id=locked.pk,
+            actor=actor,
+            feature=locked.feature,
+            environment=locked.environment,
+            region=locked.region,
+            to_version=to_version,
+            reason=reason,
+            incident_id=locked.pk,
         )
         _event(
-            locked, kind=EventKind.ROLLBACK, actor=actor, deployment_event=deployment_event, body=reason.strip(),
-            payload={"from_version": deployment_event.from_version.number, "to_version": deployment_event.to_version.number},
+            locked,
+            kind=EventKind.ROLLBACK,
+            actor=actor,
+            deployment_event=deployment_event,
+            body=reason.strip(),
+            payload={
+                "from_version": deployment_event.from_version.number,
+                "to_version": deployment_event.to_version.number,
+            },
         )
         audit_record(
-            actor=actor, action="incident.rolled_back", target=locked, feature=locked.feature,
-            payload={"deployment_event": deployment_event.pk, "from_version": deployment_event.from_version.number,
-                     "to_version": deployment_event.to_version.number, "reason": reason.strip()},
+            actor=actor,
+            action="incident.rolled_back",
+            target=locked,
+            feature=locked.feature,
+            payload={
+                "deployment_event": deployment_event.pk,
+                "from_version": deployment_event.from_version.number,
+                "to_version": deployment_event.to_version.number,
+                "reason": reason.strip(),
+            },
         )
     return deployment_event
 
 
 # --- Alert intake (Prometheus Alertmanager webhook) ----------------------------------------------
 
-ALERT_SEVERITY = {"critical": Severity.SEV1, "page": Severity.SEV2, "error": Severity.SEV2, "warning": Severity.SEV3,
-                  "info": Severity.SEV4, **{value: value for value in Severity.values}}
+ALERT_SEVERITY = {
+    "critical": Severity.SEV1,
+    "page": Severity.SEV2,
+    "error": Severity.SEV2,
+    "warning": Severity.SEV3,
+    "info": Severity.SEV4,
+    **{value: value for value in Severity.values},
+}
 
 
 def _last_alert_state(incident: Incident) -> str | None:
@@ -335,20 +480,30 @@ def _ingest_one(actor, labels: dict, alert: dict, fingerprint: str, status: str)
     annotations = alert.get("annotations") or {}
     starts_at = parse_datetime(str(alert.get("startsAt", ""))) or timezone.now()
     if timezone.is_naive(starts_at):
-        starts_at = timezone.make_aware(starts_at, dt_timezone.utc)  # Alertmanager sends UTC
+        starts_at = timezone.make_aware(starts_at, UTC)  # Alertmanager sends UTC
     now = timezone.now()
     try:
         with transaction.atomic():
             incident = incident_open(
-                actor=actor, feature=feature, environment=labels.get("environment", Environment.PRODUCTION),
-                region=region, severity=_alert_severity(labels),
-                impact_start=min(starts_at, now), detected_at=now,
+                actor=actor,
+                feature=feature,
+                environment=labels.get("environment", Environment.PRODUCTION),
+                region=region,
+                severity=_alert_severity(labels),
+                impact_start=min(starts_at, now),
+                detected_at=now,
                 title=(annotations.get("summary") or labels.get("alertname") or "Alert")[:200],
                 description=annotations.get("description") or f"Alert {labels.get('alertname', '')} fired.",
-                source=IncidentSource.ALERT, alert_fingerprint=fingerprint,
+                source=IncidentSource.ALERT,
+                alert_fingerprint=fingerprint,
             )
-            _event(incident, kind=EventKind.ALERT, actor=actor, payload={"status": "firing", "labels": labels},
-                   body=f"Alert {labels.get('alertname', '')} firing.")
+            _event(
+                incident,
+                kind=EventKind.ALERT,
+                actor=actor,
+                payload={"status": "firing", "labels": labels},
+                body=f"Alert {labels.get('alertname', '')} firing.",
+            )
     except (IntegrityError, ValidationError):
         # A concurrent delivery of the same alert may have opened it first (the unique fingerprint
         # refuses ours, at validation or at insert): then this one is a repeat. Otherwise, a real error.
@@ -375,8 +530,13 @@ def _alert_update(actor, incident: Incident, alert: dict, status: str, *, severi
             return {"result": "unchanged", "incident": locked.pk}
         body = "Alert resolved." if status == "resolved" else "Alert firing again."
         _event(locked, kind=EventKind.ALERT, actor=actor, body=body, payload={"status": status})
-        audit_record(actor=actor, action=f"incident.alert_{status}", target=locked, feature=locked.feature,
-                     payload={"fingerprint": locked.alert_fingerprint, "status": status})
+        audit_record(
+            actor=actor,
+            action=f"incident.alert_{status}",
+            target=locked,
+            feature=locked.feature,
+            payload={"fingerprint": locked.alert_fingerprint, "status": status},
+        )
     return {"result": f"alert_{status}", "incident": locked.pk}
 
 
@@ -399,16 +559,22 @@ def _alert_escalate(actor, locked: Incident, severity: str, *, labels: dict) -> 
     payload = {"severity": [previous, severity], "fingerprint": locked.alert_fingerprint}
     if reopened:
         payload["status"] = [previous_status, locked.status]
-    _event(locked, kind=EventKind.ALERT, actor=actor, payload={"status": "firing", "severity": [previous, severity]},
-           body=f"Alert {labels.get('alertname', '')} firing at {locked.get_severity_display()}: raised from "
-                f"{Severity(previous).label}.")
+    _event(
+        locked,
+        kind=EventKind.ALERT,
+        actor=actor,
+        payload={"status": "firing", "severity": [previous, severity]},
+        body=f"Alert {labels.get('alertname', '')} firing at {locked.get_severity_display()}: raised from "
+        f"{Severity(previous).label}.",
+    )
     audit_record(actor=actor, action="incident.escalated", target=locked, feature=locked.feature, payload=payload)
     notify(
         users=[locked.owner, locked.feature.accountable_owner],
         subject=f"{locked.get_severity_display()} on {locked.feature}: {locked.title} (raised from "
-                f"{Severity(previous).label})",
+        f"{Severity(previous).label})",
         body=f"An alert raised {locked.reference} from {Severity(previous).label} to {locked.get_severity_display()}."
         + (" Promotions of the feature are frozen while it is open." if severity in FREEZING_SEVERITIES else ""),
-        url=locked.get_absolute_url(), key=f"incident-escalated:{locked.pk}:{severity}",
+        url=locked.get_absolute_url(),
+        key=f"incident-escalated:{locked.pk}:{severity}",
     )
     return {"result": "escalated", "incident": locked.pk}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,6 +12,15 @@ from django.utils.dateparse import parse_datetime
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.exceptions import Conflict
+from core.views import (
+    FilteredListView,
+    PermissionRuleMixin,
+    ServiceFormView,
+    SuggestionsView,
+    add_service_error,
+    found_or_404,
+)
 from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.forms import (
@@ -25,19 +34,10 @@ from incidents.forms import (
 from incidents.models import Incident
 from incidents.permissions import can_open_incident, can_work_incident
 from registry import selectors as registry_selectors
-from core.exceptions import Conflict
-from registry.models import AIFeature, Region
 from registry.choices import Role
+from registry.models import AIFeature, Region
 from registry.permissions import can_edit_feature, has_role
 from registry.services import rollback_candidates, rollback_choices
-from core.views import (
-    FilteredListView,
-    PermissionRuleMixin,
-    ServiceFormView,
-    SuggestionsView,
-    add_service_error,
-    found_or_404,
-)
 
 
 class IncidentListView(FilteredListView):
@@ -86,14 +86,15 @@ def _live_at_from_query(request):
     if moment is None:
         return False
     if moment.tzinfo is None:
-        moment = timezone.make_aware(moment, dt_timezone.utc)  # the form asks for UTC
+        moment = timezone.make_aware(moment, UTC)  # the form asks for UTC
     try:
         feature = registry_selectors.features_visible_to(request.user).get(slug=request.GET.get("feature", ""))
         region = registry_selectors.region_by_code(request.GET.get("region", ""))
     except (AIFeature.DoesNotExist, Region.DoesNotExist):
         return False
-    return registry_selectors.live_at(feature=feature, environment=request.GET.get("environment", "production"),
-                                      region=region, at=moment)
+    return registry_selectors.live_at(
+        feature=feature, environment=request.GET.get("environment", "production"), region=region, at=moment
+    )
 
 
 class IncidentMixin(PermissionRuleMixin):
@@ -120,7 +121,9 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
     may_roll_back = can_edit_feature(user, incident.feature) or has_role(user, Role.SUPPORT)
     rollback_form = None
     if deployment and may_roll_back and incident.status != "closed":
-        candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
+        candidates = rollback_candidates(
+            feature=incident.feature, environment=incident.environment, region=incident.region
+        )
         if candidates:
             rollback_form = IncidentRollbackForm(
                 candidates=rollback_choices(feature=incident.feature, candidates=candidates),
@@ -148,7 +151,9 @@ class OwnerSuggestionsView(IncidentMixin, SuggestionsView):
     """htmx: people matching what was typed in the incident page's owner box, for those who may reassign it."""
 
     permission_required = can_work_incident
-    permission_denied_message = "Only the incident owner, the feature's team, support and governance reassign incidents."
+    permission_denied_message = (
+        "Only the incident owner, the feature's team, support and governance reassign incidents."
+    )
 
     def get_suggestions(self, typed, limit):
         return selectors.owner_suggestions(typed=typed, limit=limit)
@@ -198,8 +203,13 @@ class TransitionView(IncidentActionView):
     def act(self, form):
         data = form.cleaned_data
         services.incident_transition(
-            actor=self.request.user, incident=self.incident, status=data["status"], note=data["note"],
-            root_cause=data["root_cause"], follow_ups=data["follow_ups"], postmortem_url=data["postmortem_url"] or None,
+            actor=self.request.user,
+            incident=self.incident,
+            status=data["status"],
+            note=data["note"],
+            root_cause=data["root_cause"],
+            follow_ups=data["follow_ups"],
+            postmortem_url=data["postmortem_url"] or None,
         )
 
 
@@ -225,13 +235,21 @@ class IncidentRollbackView(IncidentActionView):
 
     def get_form(self):
         incident = self.incident
-        candidates = rollback_candidates(feature=incident.feature, environment=incident.environment, region=incident.region)
-        return IncidentRollbackForm(self.request.POST, candidates=rollback_choices(feature=incident.feature, candidates=candidates))
+        candidates = rollback_candidates(
+            feature=incident.feature, environment=incident.environment, region=incident.region
+        )
+        return IncidentRollbackForm(
+            self.request.POST, candidates=rollback_choices(feature=incident.feature, candidates=candidates)
+        )
 
     def act(self, form):
         event = services.incident_rollback(
-            actor=self.request.user, incident=self.incident, to_version=form.cleaned_data["to_version"],
+            actor=self.request.user,
+            incident=self.incident,
+            to_version=form.cleaned_data["to_version"],
             reason=form.cleaned_data["reason"],
         )
-        self.success = (f"Rolled back {self.incident.feature} in {event.environment}/{event.region.code} "
-                        f"from v{event.from_version.number} to v{event.to_version.number}.")
+        self.success = (
+            f"Rolled back {self.incident.feature} in {event.environment}/{event.region.code} "
+            f"from v{event.from_version.number} to v{event.to_version.number}."
+        )

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from packs.models import PackExport
 from core.admin import ReadOnlyAdmin
+from packs.models import PackExport
 
 
 @admin.register(PackExport)

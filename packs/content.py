@@ -10,7 +10,7 @@ Every part is read with a fixed number of queries, whatever the number of versio
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -89,7 +89,9 @@ def _lineage(version: FeatureVersion, by_id: dict[int, FeatureVersion]) -> list[
     chain, seen, parent_id = [], {version.pk}, version.parent_id
     while parent_id and parent_id not in seen and parent_id in by_id:
         parent = by_id[parent_id]
-        chain.append({"number": parent.number, "config_hash": parent.config_hash, "change_summary": parent.change_summary})
+        chain.append(
+            {"number": parent.number, "config_hash": parent.config_hash, "change_summary": parent.change_summary}
+        )
         seen.add(parent_id)
         parent_id = parent.parent_id
     return chain
@@ -107,22 +109,36 @@ def _version_part(version: FeatureVersion, by_id: dict[int, FeatureVersion]) -> 
         "created_at": _when(version.created_at),
         "submitted_at": _when(version.submitted_at),
         "submitted_by": _user(version.submitted_by),
-        "model": {"vendor": version.model.vendor.name, "identifier": version.model.identifier,
-                  "status": version.model.status},
+        "model": {
+            "vendor": version.model.vendor.name,
+            "identifier": version.model.identifier,
+            "status": version.model.status,
+        },
         "fallback_models": [
             {"position": link.position, "vendor": link.model.vendor.name, "identifier": link.model.identifier}
             for link in sorted(version.fallbacks.all(), key=lambda link: link.position)
         ],
-        "prompt": {"name": version.prompt.name, "version": version.prompt.version,
-                   "content_hash": version.prompt.content_hash},
-        "policy_pack": {"name": version.policy_pack.name, "version": version.policy_pack.version,
-                        "allowed_regions": sorted(region.code for region in version.policy_pack.allowed_regions.all())},
+        "prompt": {
+            "name": version.prompt.name,
+            "version": version.prompt.version,
+            "content_hash": version.prompt.content_hash,
+        },
+        "policy_pack": {
+            "name": version.policy_pack.name,
+            "version": version.policy_pack.version,
+            "allowed_regions": sorted(region.code for region in version.policy_pack.allowed_regions.all()),
+        },
         "retrieval_index": version.retrieval_index,
         "tools": version.tools,
         "parameters": version.parameters,
         "datasets": [
-            {"name": link.dataset.name, "version": link.dataset.version, "usage": link.usage,
-             "classification": link.dataset.classification, "uri": link.dataset.uri}
+            {
+                "name": link.dataset.name,
+                "version": link.dataset.version,
+                "usage": link.usage,
+                "classification": link.dataset.classification,
+                "uri": link.dataset.uri,
+            }
             for link in version.dataset_links.all()
         ],
         "evaluations": [],
@@ -160,8 +176,14 @@ def _request_part(request: ApprovalRequest) -> dict:
         "decided_at": _when(request.decided_at),
         "expires_at": _when(request.expires_at),
         "signoffs": [
-            {"role": signoff.role, "slot": signoff.slot, "decision": signoff.status, "signer": _user(signoff.signer),
-             "reason": signoff.reason, "decided_at": _when(signoff.decided_at)}
+            {
+                "role": signoff.role,
+                "slot": signoff.slot,
+                "decision": signoff.status,
+                "signer": _user(signoff.signer),
+                "reason": signoff.reason,
+                "decided_at": _when(signoff.decided_at),
+            }
             for signoff in request.signoffs.all()
         ],
     }
@@ -256,14 +278,18 @@ def verification_part() -> dict:
     }
 
 
-def evidence_pack_content(*, feature: AIFeature, version: FeatureVersion | None = None, generated_by=None,
-                          progress: Progress | None = None) -> dict:
+def evidence_pack_content(
+    *, feature: AIFeature, version: FeatureVersion | None = None, generated_by=None, progress: Progress | None = None
+) -> dict:
     """The pack as one JSON-ready dict. ``progress(percent, step)`` hears how far it is."""
     report = progress or (lambda percent, step: None)
 
     report(5, "Reading the feature and its versions")
-    feature = AIFeature.objects.select_related("team", "accountable_owner", "incident_owner").prefetch_related(
-        "regions").get(pk=feature.pk)
+    feature = (
+        AIFeature.objects.select_related("team", "accountable_owner", "incident_owner")
+        .prefetch_related("regions")
+        .get(pk=feature.pk)
+    )
     all_versions = _versions(feature)
     by_id = {item.pk: item for item in all_versions}
     chosen = [by_id[version.pk]] if version is not None else all_versions
@@ -272,7 +298,8 @@ def evidence_pack_content(*, feature: AIFeature, version: FeatureVersion | None 
 
     report(20, "Collecting evaluations")
     evaluations = list(
-        Evaluation.objects.filter(version_id__in=version_ids).select_related("region", "recorded_by")
+        Evaluation.objects.filter(version_id__in=version_ids)
+        .select_related("region", "recorded_by")
         .order_by("run_at", "id")
     )
     for evaluation in evaluations:
@@ -280,35 +307,46 @@ def evidence_pack_content(*, feature: AIFeature, version: FeatureVersion | None 
 
     report(35, "Collecting gate requests and sign-offs")
     requests = list(
-        ApprovalRequest.objects.filter(version_id__in=version_ids).select_related("requester")
-        .prefetch_related("regions", Prefetch(
-            "signoffs", queryset=SignOff.objects.select_related("signer").order_by("role", "slot", "id")))
+        ApprovalRequest.objects.filter(version_id__in=version_ids)
+        .select_related("requester")
+        .prefetch_related(
+            "regions",
+            Prefetch("signoffs", queryset=SignOff.objects.select_related("signer").order_by("role", "slot", "id")),
+        )
         .order_by("created_at", "id")
     )
     for request in requests:
         parts[request.version_id]["gate_requests"].append(_request_part(request))
 
     report(50, "Collecting the deployment history")
-    events = DeploymentEvent.objects.filter(feature=feature).select_related(
-        "region", "from_version", "to_version", "actor").order_by("at", "id")
+    events = (
+        DeploymentEvent.objects.filter(feature=feature)
+        .select_related("region", "from_version", "to_version", "actor")
+        .order_by("at", "id")
+    )
     if version is not None:
         events = events.filter(Q(to_version=version) | Q(from_version=version))
     deployments = [_deployment_event_part(event) for event in events]
 
     report(60, "Collecting incidents")
     incidents = [
-        _incident_part(incident) for incident in Incident.objects.filter(feature=feature)
-        .select_related("region", "live_version", "owner").order_by("impact_start", "id")
+        _incident_part(incident)
+        for incident in Incident.objects.filter(feature=feature)
+        .select_related("region", "live_version", "owner")
+        .order_by("impact_start", "id")
     ]
 
     report(70, "Collecting the audit excerpt")
     audit_events = AuditEvent.objects.filter(feature=feature).order_by("sequence")
     if version is not None:
-        audit_events = audit_events.filter(_version_audit_filter(
-            version, [request.pk for request in requests],
-            [signoff.pk for request in requests for signoff in request.signoffs.all()],
-            [evaluation.pk for evaluation in evaluations],
-        ))
+        audit_events = audit_events.filter(
+            _version_audit_filter(
+                version,
+                [request.pk for request in requests],
+                [signoff.pk for request in requests for signoff in request.signoffs.all()],
+                [evaluation.pk for evaluation in evaluations],
+            )
+        )
     excerpt = [_audit_part(event) for event in audit_events.iterator(chunk_size=2000)]
 
     report(80, "Verifying the audit chain")

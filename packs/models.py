@@ -20,7 +20,11 @@ class PackExport(models.Model):
 
     feature = models.ForeignKey("registry.AIFeature", on_delete=models.PROTECT, related_name="pack_exports")
     version = models.ForeignKey(
-        "registry.FeatureVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="pack_exports",
+        "registry.FeatureVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pack_exports",
         help_text="Empty: the pack covers the feature and every version of it.",
     )
     format = models.CharField(max_length=10, choices=PackFormat.choices)
@@ -41,7 +45,8 @@ class PackExport(models.Model):
         indexes = [models.Index(fields=["requested_by", "-created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(progress__lte=100), name="packexport_progress_percent",
+                condition=models.Q(progress__lte=100),
+                name="packexport_progress_percent",
                 violation_error_message="Progress is a percentage.",
             ),
             models.CheckConstraint(

@@ -24,8 +24,12 @@ def pack_panel(request, feature, version=None) -> dict:
     return {
         "title": "Evidence pack",
         "template": "packs/partials/feature_panel.html",
-        "context": {"feature": feature, "version": version, "panel_url": panel_url,
-                    "request_url": request_url(feature, version)},
+        "context": {
+            "feature": feature,
+            "version": version,
+            "panel_url": panel_url,
+            "request_url": request_url(feature, version),
+        },
     }
 
 

@@ -21,11 +21,7 @@ def exports_visible_to(user) -> QuerySet[PackExport]:
 
 
 def export_list(*, user) -> QuerySet[PackExport]:
-    return (
-        exports_visible_to(user)
-        .select_related("feature", "version", "requested_by")
-        .order_by("-created_at", "-id")
-    )
+    return exports_visible_to(user).select_related("feature", "version", "requested_by").order_by("-created_at", "-id")
 
 
 def export_detail(*, user, pk: int) -> PackExport:

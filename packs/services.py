@@ -18,12 +18,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.exceptions import Conflict
 from packs.choices import STALE_BUILD_MINUTES, ExportStatus, PackFormat
 from packs.content import evidence_pack_content
 from packs.models import PackExport
 from packs.permissions import can_open_export, require_pack_exporter
 from packs.render import render_pack
-from core.exceptions import Conflict
 from registry.models import AIFeature, FeatureVersion
 from registry.services import audit_record
 
@@ -31,12 +31,17 @@ log = logging.getLogger(__name__)
 
 
 def _audit_payload(export: PackExport, **extra) -> dict:
-    return {"format": export.format, "version": export.version.number if export.version_id else None,
-            "scope": "version" if export.version_id else "feature", **extra}
+    return {
+        "format": export.format,
+        "version": export.version.number if export.version_id else None,
+        "scope": "version" if export.version_id else "feature",
+        **extra,
+    }
 
 
-def pack_export_request(*, actor, feature: AIFeature, version: FeatureVersion | None = None,
-                        pack_format: str = PackFormat.PDF) -> PackExport:
+def pack_export_request(
+    *, actor, feature: AIFeature, version: FeatureVersion | None = None, pack_format: str = PackFormat.PDF
+) -> PackExport:
     """Queue a pack of ``feature`` (every version) or of one ``version``; the build starts after the commit."""
     require_pack_exporter(actor, feature)
     if pack_format not in PackFormat.values:
@@ -44,19 +49,25 @@ def pack_export_request(*, actor, feature: AIFeature, version: FeatureVersion | 
     if version is not None and version.feature_id != feature.pk:
         raise ValidationError({"version": f"Version v{version.number} is not a version of {feature.slug}."})
     with transaction.atomic():
-        export = PackExport(feature=feature, version=version, format=pack_format, requested_by=actor,
-                            step="Waiting for a worker")
+        export = PackExport(
+            feature=feature, version=version, format=pack_format, requested_by=actor, step="Waiting for a worker"
+        )
         export.full_clean(exclude=["file"])
         export.save()
-        audit_record(actor=actor, action="evidence_pack.requested", target=export, feature=feature,
-                     payload=_audit_payload(export))
+        audit_record(
+            actor=actor,
+            action="evidence_pack.requested",
+            target=export,
+            feature=feature,
+            payload=_audit_payload(export),
+        )
         transaction.on_commit(lambda: _queue_build(export.pk))
     return export
 
 
 def _queue_build(export_id: int) -> None:
-    from packs.tasks import build_evidence_pack
     from core.queueing import enqueue
+    from packs.tasks import build_evidence_pack
 
     # The broker may be down: never waited on; the export stays queued, and asking again queues it again.
     enqueue(build_evidence_pack, (export_id,), what=f"the build of evidence pack {export_id}")
@@ -83,7 +94,9 @@ def pack_export_build(*, export_id: int) -> PackExport | None:
     export = PackExport.objects.select_related("feature", "version", "requested_by").get(pk=export_id)
     try:
         content = evidence_pack_content(
-            feature=export.feature, version=export.version, generated_by=export.requested_by,
+            feature=export.feature,
+            version=export.version,
+            generated_by=export.requested_by,
             progress=lambda percent, step: _report(export_id, percent, step),
         )
         _report(export_id, 90, f"Rendering the {export.get_format_display()}")
@@ -94,7 +107,9 @@ def pack_export_build(*, export_id: int) -> PackExport | None:
     _report(export_id, 97, "Storing the file")
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        locked = PackExport.objects.select_for_update(of=("self",)).select_related("feature", "version").get(pk=export_id)
+        locked = (
+            PackExport.objects.select_for_update(of=("self",)).select_related("feature", "version").get(pk=export_id)
+        )
         if locked.status != ExportStatus.BUILDING:
             return locked
         locked.file.save(locked.download_name, ContentFile(data), save=False)
@@ -102,22 +117,35 @@ def pack_export_build(*, export_id: int) -> PackExport | None:
         locked.status, locked.progress, locked.step = ExportStatus.READY, 100, "Ready"
         locked.finished_at = timezone.now()
         locked.save(update_fields=["file", "size", "sha256", "status", "progress", "step", "finished_at"])
-        audit_record(actor=locked.requested_by, action="evidence_pack.built", target=locked, feature=locked.feature,
-                     payload=_audit_payload(locked, sha256=digest, size=len(data),
-                                            chain_holds=content["audit"]["verification"]["holds"]))
+        audit_record(
+            actor=locked.requested_by,
+            action="evidence_pack.built",
+            target=locked,
+            feature=locked.feature,
+            payload=_audit_payload(
+                locked, sha256=digest, size=len(data), chain_holds=content["audit"]["verification"]["holds"]
+            ),
+        )
     return locked
 
 
 def _finish_failed(export: PackExport, error: str) -> PackExport:
     with transaction.atomic():
-        locked = PackExport.objects.select_for_update(of=("self",)).select_related("feature", "version").get(pk=export.pk)
+        locked = (
+            PackExport.objects.select_for_update(of=("self",)).select_related("feature", "version").get(pk=export.pk)
+        )
         if locked.status != ExportStatus.BUILDING:
             return locked
         locked.status, locked.step, locked.error = ExportStatus.FAILED, "Failed", error[:2000]
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "step", "error", "finished_at"])
-        audit_record(actor=locked.requested_by, action="evidence_pack.failed", target=locked, feature=locked.feature,
-                     payload=_audit_payload(locked, error=error[:200]))
+        audit_record(
+            actor=locked.requested_by,
+            action="evidence_pack.failed",
+            target=locked,
+            feature=locked.feature,
+            payload=_audit_payload(locked, error=error[:200]),
+        )
     return locked
 
 
@@ -133,6 +161,11 @@ def pack_export_download(*, actor, export: PackExport):
     except FileNotFoundError:
         raise Conflict("This pack's file is no longer stored; ask for a new pack.") from None
     with transaction.atomic():
-        audit_record(actor=actor, action="evidence_pack.downloaded", target=export, feature=export.feature,
-                     payload=_audit_payload(export, sha256=export.sha256, size=export.size))
+        audit_record(
+            actor=actor,
+            action="evidence_pack.downloaded",
+            target=export,
+            feature=export.feature,
+            payload=_audit_payload(export, sha256=export.sha256, size=export.size),
+        )
     return handle

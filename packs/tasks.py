@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from packs.services import pack_export_build
 from core.audit_context import audit_context
+from packs.services import pack_export_build
 
 
 # Time limits under the broker's visibility timeout (10 min): see freshness/tasks.py.

@@ -40,8 +40,10 @@ class ExportRequestView(FeatureLookupMixin, ServiceFormView):
     """``/packs/new/<slug>/`` for the feature (all versions), ``/packs/new/<slug>/v<number>/`` for one version."""
 
     form_class = PackRequestForm
-    success_message = ("Building the evidence pack of {object.subject}. This page shows its progress; the download "
-                       "link appears when it is ready.")
+    success_message = (
+        "Building the evidence pack of {object.subject}. This page shows its progress; the download "
+        "link appears when it is ready."
+    )
     template_name = "packs/export_form.html"
     permission_required = can_export_packs_of
     permission_denied_message = REFUSAL
@@ -58,8 +60,9 @@ class ExportRequestView(FeatureLookupMixin, ServiceFormView):
         return {**super().get_context_data(**kwargs), "feature": self.feature, "version": self.version}
 
     def perform(self, form):
-        return services.pack_export_request(actor=self.request.user, feature=self.feature, version=self.version,
-                                            pack_format=form.cleaned_data["format"])
+        return services.pack_export_request(
+            actor=self.request.user, feature=self.feature, version=self.version, pack_format=form.cleaned_data["format"]
+        )
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -113,8 +116,9 @@ class ExportDownloadView(ExportMixin, View):
         except Conflict as error:
             messages.error(request, error.message)
             return redirect(export)
-        response = FileResponse(handle, as_attachment=True, filename=export.download_name,
-                                content_type=CONTENT_TYPES[export.format])
+        response = FileResponse(
+            handle, as_attachment=True, filename=export.download_name, content_type=CONTENT_TYPES[export.format]
+        )
         if export.format == PackFormat.HTML:
             response["Content-Security-Policy"] = HTML_DOCUMENT_POLICY
         return response

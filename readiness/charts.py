@@ -11,8 +11,12 @@ PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4
 
 def inventory_history_chart(days: list[dict]) -> dict:
     rows = [
-        {"day": row["day"].isoformat(), "features": row["features"], "ready": row["ready"],
-         "mean_percent": round((row["mean_score"] or 0) * 100)}
+        {
+            "day": row["day"].isoformat(),
+            "features": row["features"],
+            "ready": row["ready"],
+            "mean_percent": round((row["mean_score"] or 0) * 100),
+        }
         for row in days
     ]
     return {
@@ -28,9 +32,14 @@ def inventory_history_chart(days: list[dict]) -> dict:
 def feature_history_chart(snapshots) -> dict:
     labels = dict(ReadinessCheck.choices)
     rows = [
-        {"day": snapshot.day.isoformat(), "ok": snapshot.ok_count, "total": snapshot.total,
-         "percent": round(snapshot.score * 100), "ready": snapshot.ready,
-         "missing": [labels.get(key, key) for key in snapshot.missing]}
+        {
+            "day": snapshot.day.isoformat(),
+            "ok": snapshot.ok_count,
+            "total": snapshot.total,
+            "percent": round(snapshot.score * 100),
+            "ready": snapshot.ready,
+            "missing": [labels.get(key, key) for key in snapshot.missing],
+        }
         for snapshot in snapshots
     ]
     return {
@@ -45,15 +54,34 @@ def evaluation_chart(series: dict[str, list[dict]]) -> dict:
     labels = dict(EvaluationKind.choices)
     datasets, rows = [], []
     for index, (kind, points) in enumerate(sorted(series.items())):
-        datasets.append({
-            "label": labels.get(kind, kind),
-            "color": PALETTE[index % len(PALETTE)],
-            "points": [{"x": int(point["at"].timestamp() * 1000), "y": point["score"], "version": point["version"],
-                        "threshold": point["threshold"], "passed": point["passed"]} for point in points],
-        })
-        rows.extend({"at": point["at"].strftime("%Y-%m-%d %H:%M"), "kind": labels.get(kind, kind),
-                     "version": point["version"], "suite": point["suite"], "metric": point["metric"],
-                     "score": point["score"], "threshold": point["threshold"], "passed": point["passed"]}
-                    for point in points)
+        datasets.append(
+            {
+                "label": labels.get(kind, kind),
+                "color": PALETTE[index % len(PALETTE)],
+                "points": [
+                    {
+                        "x": int(point["at"].timestamp() * 1000),
+                        "y": point["score"],
+                        "version": point["version"],
+                        "threshold": point["threshold"],
+                        "passed": point["passed"],
+                    }
+                    for point in points
+                ],
+            }
+        )
+        rows.extend(
+            {
+                "at": point["at"].strftime("%Y-%m-%d %H:%M"),
+                "kind": labels.get(kind, kind),
+                "version": point["version"],
+                "suite": point["suite"],
+                "metric": point["metric"],
+                "score": point["score"],
+                "threshold": point["threshold"],
+                "passed": point["passed"],
+            }
+            for point in points
+        )
     rows.sort(key=lambda row: row["at"], reverse=True)
     return {"kind": "evaluations", "datasets": datasets, "rows": rows}

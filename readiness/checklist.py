@@ -22,7 +22,8 @@ from approvals.choices import ReadinessItem
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding
 from readiness.choices import LIVE_ITEMS, ReadinessCheck
-from readiness.sentence import join_and as _and, monitor_names, person, sentence_for, where
+from readiness.sentence import join_and as _and
+from readiness.sentence import monitor_names, person, sentence_for, where
 from registry.choices import DeploymentEventKind, Environment, FeatureStatus, VersionStatus
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion
 from registry.services.deployments import rollback_candidate_ids
@@ -147,7 +148,9 @@ def readiness_many(
     for feature_id, region, kind, from_id, to_id, at, approval_id in (
         DeploymentEvent.objects.filter(feature_id__in=live_ids, environment=Environment.PRODUCTION)
         .order_by("-at", "-id")
-        .values_list("feature_id", "region__code", "kind", "from_version_id", "to_version_id", "at", "approval_request_id")
+        .values_list(
+            "feature_id", "region__code", "kind", "from_version_id", "to_version_id", "at", "approval_request_id"
+        )
     ):
         history[(feature_id, region)].append((kind, from_id, to_id, at))
         if kind == DeploymentEventKind.PROMOTED and approval_id is not None:
@@ -160,15 +163,23 @@ def readiness_many(
                 history.get((feature_id, route.region), []), current_version_id=route.version_id
             )
     candidate_ids = {pk for found in candidates.values() for pk in found}
-    usable = dict(
-        FeatureVersion.objects.filter(pk__in=candidate_ids, status=VersionStatus.SUBMITTED).values_list("pk", "number")
-    ) if candidate_ids else {}
+    usable = (
+        dict(
+            FeatureVersion.objects.filter(pk__in=candidate_ids, status=VersionStatus.SUBMITTED).values_list(
+                "pk", "number"
+            )
+        )
+        if candidate_ids
+        else {}
+    )
 
     live_version_ids = {route.version_id for found in routes.values() for route in found}
     due_soon: dict[int, list[tuple[int, str]]] = defaultdict(list)
     if live_version_ids:
         for feature_id, version_id, kind in FreshnessFinding.objects.filter(
-            version_id__in=live_version_ids, environment=Environment.PRODUCTION, closed_at__isnull=True,
+            version_id__in=live_version_ids,
+            environment=Environment.PRODUCTION,
+            closed_at__isnull=True,
             state=FindingState.DUE_SOON,
         ).values_list("feature_id", "version_id", "evidence_kind"):
             due_soon[feature_id].append((version_id, kind))
@@ -181,10 +192,14 @@ def readiness_many(
             numbers = [usable[pk] for pk in candidates.get((feature.pk, route.region), []) if pk in usable]
             if numbers:
                 rollback_to[route.region] = numbers[0]
-        evaluations = [evaluation for route in feature_routes
-                       for evaluation in newest.get(route.version_id, {}).values()]
+        evaluations = [
+            evaluation for route in feature_routes for evaluation in newest.get(route.version_id, {}).values()
+        ]
         readiness = FeatureReadiness(
-            feature=feature, items=[], routes=feature_routes, sandbox=sorted(sandbox.get(feature.pk, [])),
+            feature=feature,
+            items=[],
+            routes=feature_routes,
+            sandbox=sorted(sandbox.get(feature.pk, [])),
             rollback_to=rollback_to,
             newest_evaluation=_headline(evaluations),
         )
@@ -232,16 +247,24 @@ def _accountable_owner(feature) -> Item:
     owner = feature.accountable_owner
     if owner.is_active:
         return Item(ReadinessCheck.ACCOUNTABLE_OWNER, True, person(owner))
-    return Item(ReadinessCheck.ACCOUNTABLE_OWNER, False, f"{person(owner)}'s account is deactivated.",
-                f"its accountable owner {person(owner)} is no longer active")
+    return Item(
+        ReadinessCheck.ACCOUNTABLE_OWNER,
+        False,
+        f"{person(owner)}'s account is deactivated.",
+        f"its accountable owner {person(owner)} is no longer active",
+    )
 
 
 def _incident_owner(feature, ok: bool) -> Item:
     owner = feature.incident_owner
     if ok:
         return Item(ReadinessCheck.INCIDENT_OWNER, True, person(owner))
-    return Item(ReadinessCheck.INCIDENT_OWNER, False, f"{person(owner)}'s account is deactivated: nobody is paged.",
-                "no active incident owner is named")
+    return Item(
+        ReadinessCheck.INCIDENT_OWNER,
+        False,
+        f"{person(owner)}'s account is deactivated: nobody is paged.",
+        "no active incident owner is named",
+    )
 
 
 def _monitor(feature, ok: bool) -> Item:
@@ -272,12 +295,18 @@ def _rollback(readiness: FeatureReadiness, *, documented: bool) -> Item:
             detail += f" (no earlier approved version to return to in {where(without)})"
         return Item(ReadinessCheck.ROLLBACK_PATH, True, detail)
     if without and parts:
-        return Item(ReadinessCheck.ROLLBACK_PATH, False,
-                    f"No earlier approved version to return to in {where(without)}, and no documented rollback path.",
-                    f"nothing to roll back to in {where(without)}")
-    return Item(ReadinessCheck.ROLLBACK_PATH, False,
-                "No earlier approved version to return to, and no documented rollback path.",
-                "there is no rollback path")
+        return Item(
+            ReadinessCheck.ROLLBACK_PATH,
+            False,
+            f"No earlier approved version to return to in {where(without)}, and no documented rollback path.",
+            f"nothing to roll back to in {where(without)}",
+        )
+    return Item(
+        ReadinessCheck.ROLLBACK_PATH,
+        False,
+        "No earlier approved version to return to, and no documented rollback path.",
+        "there is no rollback path",
+    )
 
 
 def _evidence(readiness: FeatureReadiness, due_soon) -> Item:
@@ -299,8 +328,9 @@ def _evidence(readiness: FeatureReadiness, due_soon) -> Item:
         return Item(ReadinessCheck.EVIDENCE, True, "No gate is assigned to this tier in production.")
     gate_text = " and ".join(sorted(gates))
     if bad:
-        detail = "; ".join(f"{e['label']} of v{number} is {e['state'].replace('_', ' ')}: {e['detail']}"
-                           for number, e in bad)
+        detail = "; ".join(
+            f"{e['label']} of v{number} is {e['state'].replace('_', ' ')}: {e['detail']}" for number, e in bad
+        )
         kinds = []
         for _number, e in bad:
             phrase = f"{e['label'].lower()} evidence is {e['state'].replace('_', ' ')}"
@@ -310,7 +340,9 @@ def _evidence(readiness: FeatureReadiness, due_soon) -> Item:
     detail = f"Every kind the {gate_text} gate requires is fresh and passing ({judged} checked)."
     if due_soon:
         numbers = {route.version_id: route.version_number for route in readiness.routes}
-        soon = ", ".join(f"{kind.replace('_', ' ')} of v{numbers.get(version_id, '?')}" for version_id, kind in due_soon)
+        soon = ", ".join(
+            f"{kind.replace('_', ' ')} of v{numbers.get(version_id, '?')}" for version_id, kind in due_soon
+        )
         detail += f" Due soon: {soon}."
     return Item(ReadinessCheck.EVIDENCE, True, detail)
 
@@ -326,8 +358,10 @@ def _fallback(readiness: FeatureReadiness) -> Item:
         if not decision.ok:
             parts.append(f"{route.region.upper()}: nothing is eligible to serve ({decision.refusal})")
         elif decision.fallbacks:
-            parts.append(f"{route.region.upper()}: {decision.fallbacks[0].identifier}"
-                         + (f" (+{len(decision.fallbacks) - 1})" if len(decision.fallbacks) > 1 else ""))
+            parts.append(
+                f"{route.region.upper()}: {decision.fallbacks[0].identifier}"
+                + (f" (+{len(decision.fallbacks) - 1})" if len(decision.fallbacks) > 1 else "")
+            )
         else:
             parts.append(f"{route.region.upper()}: none eligible beyond {decision.served.identifier}")
     detail = "; ".join(parts) + "."
@@ -349,11 +383,18 @@ def _approved(readiness: FeatureReadiness, approved_versions) -> Item:
         target = approved if (feature_id, route.version_id) in approved_versions else unapproved
         target[route.version_number].append(route.region)
     if not unapproved:
-        detail = "; ".join(f"v{number} went live in {where(regions)} through an approved request"
-                           for number, regions in sorted(approved.items())) + "."
+        detail = (
+            "; ".join(
+                f"v{number} went live in {where(regions)} through an approved request"
+                for number, regions in sorted(approved.items())
+            )
+            + "."
+        )
         return Item(ReadinessCheck.APPROVED_PRODUCTION, True, detail)
-    gaps = [f"v{number} went live in {where(regions)} without an approved request"
-            for number, regions in sorted(unapproved.items())]
+    gaps = [
+        f"v{number} went live in {where(regions)} without an approved request"
+        for number, regions in sorted(unapproved.items())
+    ]
     detail = "; ".join(gaps) + "."
     return Item(ReadinessCheck.APPROVED_PRODUCTION, False, detail[0].upper() + detail[1:], _and(gaps))
 

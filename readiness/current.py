@@ -50,7 +50,7 @@ def _compute(ids: list[int], now: datetime) -> dict[int, tuple[tuple[str, ...], 
     """pk -> (the missing items' keys, seconds the answer holds), in batches of ``CHUNK`` features."""
     computed = {}
     for start in range(0, len(ids), CHUNK):
-        for readiness in readiness_many(AIFeature.objects.filter(pk__in=ids[start:start + CHUNK]), now=now):
+        for readiness in readiness_many(AIFeature.objects.filter(pk__in=ids[start : start + CHUNK]), now=now):
             until = [moment for route in readiness.routes if (moment := route.decision.valid_until()) is not None]
             missing = tuple(str(key) for key in readiness.missing)  # plain strings: quick to unpickle
             computed[readiness.feature.pk] = (missing, _lifetime(min(until, default=None), now))
@@ -83,8 +83,11 @@ def missing_items(features: list[tuple[int, str]], *, now: datetime | None = Non
     if stale:
         slug_of = dict(features)
         computed = _compute(stale, now)
-        entries = {keys[pk]: (stamps[slug_of[pk]], missing, wall + left)
-                   for pk, (missing, left) in computed.items() if left > 0}
+        entries = {
+            keys[pk]: (stamps[slug_of[pk]], missing, wall + left)
+            for pk, (missing, left) in computed.items()
+            if left > 0
+        }
         if entries:
             try:
                 cache.set_many(entries, timeout=int(settings.READINESS_CACHE_SECONDS) + 1)
@@ -99,8 +102,11 @@ def warm() -> dict:
     features = list(AIFeature.objects.order_by("pk").values_list("pk", "slug"))
     started = time.monotonic()
     found = missing_items(features)
-    return {"features": len(found), "ready": sum(not missing for missing in found.values()),
-            "seconds": round(time.monotonic() - started, 2)}
+    return {
+        "features": len(found),
+        "ready": sum(not missing for missing in found.values()),
+        "seconds": round(time.monotonic() - started, 2),
+    }
 
 
 def history_key(user, days: int) -> str | None:
@@ -112,12 +118,15 @@ def history_key(user, days: int) -> str | None:
     except Exception:
         return None
     viewer = "all" if sees_everything(user) else f"user-{user.pk}"
-    return (f"gatehouse:readiness:history:{found[routing_cache.EPOCH_KEY]}:{found[HISTORY_STAMP_KEY]}:"
-            f"{timezone.localdate().isoformat()}:{days}:{viewer}")
+    return (
+        f"gatehouse:readiness:history:{found[routing_cache.EPOCH_KEY]}:{found[HISTORY_STAMP_KEY]}:"
+        f"{timezone.localdate().isoformat()}:{days}:{viewer}"
+    )
 
 
 def renew_history() -> None:
     """Snapshots were written (once their transaction commits): history charts are computed again."""
+
     def renew():
         try:
             cache.set(HISTORY_STAMP_KEY, uuid.uuid4().hex, timeout=routing_cache.STAMP_SECONDS)

@@ -8,9 +8,9 @@ them like the others.
 
 import django_filters
 
+from core.filters import SearchFilterSet
 from readiness.choices import ReadinessCheck, ReadinessState
 from registry.choices import FeatureStatus, RiskTier
-from core.filters import SearchFilterSet
 from registry.models import AIFeature, Team
 
 
@@ -22,12 +22,18 @@ class ReadinessFilter(SearchFilterSet):
     tier = django_filters.ChoiceFilter(field_name="risk_tier", choices=RiskTier.choices, empty_label="All tiers")
     status = django_filters.ChoiceFilter(choices=FeatureStatus.choices, empty_label="All statuses")
     state = django_filters.ChoiceFilter(
-        choices=ReadinessState.choices, method="filter_on_checklist", empty_label="Ready or not",
-        label="Readiness", help_text="not_ready: only features missing at least one item.",
+        choices=ReadinessState.choices,
+        method="filter_on_checklist",
+        empty_label="Ready or not",
+        label="Readiness",
+        help_text="not_ready: only features missing at least one item.",
     )
     missing = django_filters.ChoiceFilter(
-        choices=ReadinessCheck.choices, method="filter_on_checklist", empty_label="Any item",
-        label="Missing item", help_text="Only features missing this checklist item.",
+        choices=ReadinessCheck.choices,
+        method="filter_on_checklist",
+        empty_label="Any item",
+        label="Missing item",
+        help_text="Only features missing this checklist item.",
     )
 
     class Meta:

@@ -18,7 +18,7 @@ def readiness_effect(features: list[tuple[int, str]], *, now: datetime, policies
     before = missing_items(features, now=now)
     ids = [pk for pk, _slug in features]
     for start in range(0, len(ids), CHUNK):
-        chunk = AIFeature.objects.filter(pk__in=ids[start:start + CHUNK])
+        chunk = AIFeature.objects.filter(pk__in=ids[start : start + CHUNK])
         for readiness in readiness_many(chunk, now=now, policies=policies):
             pk = readiness.feature.pk
             was_ready = not before.get(pk)

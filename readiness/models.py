@@ -22,7 +22,8 @@ class ReadinessSnapshot(models.Model):
         indexes = [models.Index(fields=["day", "feature"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["feature", "day"], name="readinesssnapshot_one_per_feature_and_day",
+                fields=["feature", "day"],
+                name="readinesssnapshot_one_per_feature_and_day",
                 violation_error_message="This feature already has a readiness snapshot for that day.",
             ),
             models.CheckConstraint(

@@ -60,7 +60,7 @@ class InventoryRows(Sequence):
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
-            return self[index:index + 1 if index != -1 else None][0]
+            return self[index : index + 1 if index != -1 else None][0]
         ids = self.ids[index]
         if not ids:
             return []
@@ -77,8 +77,9 @@ def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[S
     filterset = ReadinessFilter(data or None, queryset=visible, request=request)
     features = list(visible.values_list("pk", "slug", "team__slug", "team__name", "risk_tier"))
     missing = missing_items([(pk, slug) for pk, slug, *_rest in features])
-    everything = [Summary(pk, team_slug, team_name, tier, missing[pk])
-                  for pk, _slug, team_slug, team_name, tier in features]
+    everything = [
+        Summary(pk, team_slug, team_name, tier, missing[pk]) for pk, _slug, team_slug, team_name, tier in features
+    ]
     if filterset.is_bound and not filterset.is_valid():
         return filterset, everything, InventoryRows([])
     kept = set(filterset.qs.values_list("pk", flat=True)) if filterset.is_bound else None
@@ -97,7 +98,12 @@ def gaps(rows: list[Summary]) -> dict:
             key = key_of(row)
             entry = found.get(key)
             if entry is None:
-                entry = found[key] = {"label": label_of(row), "features": 0, "ready": 0, "missing": dict.fromkeys(keys, 0)}
+                entry = found[key] = {
+                    "label": label_of(row),
+                    "features": 0,
+                    "ready": 0,
+                    "missing": dict.fromkeys(keys, 0),
+                }
             entry["features"] += 1
             entry["ready"] += row.ready
             for item in row.missing:
@@ -111,8 +117,9 @@ def gaps(rows: list[Summary]) -> dict:
     return {
         "items": [(key, ReadinessCheck(key).label) for key in keys],
         "by_team": table(lambda row: row.team_slug, lambda row: row.team_name, lambda kv: kv[1]["label"]),
-        "by_tier": table(lambda row: row.risk_tier, lambda row: RiskTier(row.risk_tier).label,
-                         lambda kv: -tiers.index(kv[0])),
+        "by_tier": table(
+            lambda row: row.risk_tier, lambda row: RiskTier(row.risk_tier).label, lambda kv: -tiers.index(kv[0])
+        ),
         "features": len(rows),
         "ready": sum(row.ready for row in rows),
         "missing": {key: sum(key in row.missing for row in rows) for key in keys},
@@ -158,8 +165,15 @@ def evaluation_series(*, feature: AIFeature, limit: int = 500) -> dict[str, list
         .values("kind", "score", "threshold", "passed", "run_at", "version__number", "suite", "metric")[:limit]
     )
     for row in reversed(list(rows)):
-        series.setdefault(row["kind"], []).append({
-            "at": row["run_at"], "score": row["score"], "threshold": row["threshold"], "passed": row["passed"],
-            "version": row["version__number"], "suite": row["suite"], "metric": row["metric"],
-        })
+        series.setdefault(row["kind"], []).append(
+            {
+                "at": row["run_at"],
+                "score": row["score"],
+                "threshold": row["threshold"],
+                "passed": row["passed"],
+                "version": row["version__number"],
+                "suite": row["suite"],
+                "metric": row["metric"],
+            }
+        )
     return series

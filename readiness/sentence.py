@@ -49,15 +49,21 @@ def ago(moment: datetime, now: datetime) -> str:
 
 
 def _runs(routes) -> str:
-    """"claude-sonnet-4 (EU, US) with prompt triage@7 and policy eu-strict@3", one part per model and version."""
+    """ "claude-sonnet-4 (EU, US) with prompt triage@7 and policy eu-strict@3", one part per model and version."""
     groups: dict[tuple, list[str]] = {}
     for route in routes:
         decision = route.decision
         if not decision.ok:
             continue
         facts = decision.facts
-        key = (decision.served.identifier, route.version_id, facts.prompt.get("name"), facts.prompt.get("version"),
-               facts.policy_pack.get("name"), facts.policy_pack.get("version"))
+        key = (
+            decision.served.identifier,
+            route.version_id,
+            facts.prompt.get("name"),
+            facts.prompt.get("version"),
+            facts.policy_pack.get("name"),
+            facts.policy_pack.get("version"),
+        )
         groups.setdefault(key, []).append(route.region.upper())
     parts = [
         f"{model} ({', '.join(regions)}) with prompt {prompt}@{prompt_version} and policy {policy}@{policy_version}"
@@ -74,8 +80,10 @@ def _evaluated(evaluation, now: datetime) -> str:
     else:
         relation = "≤" if evaluation.passed else ">"
     outcome = "" if evaluation.passed else ", failing"
-    return (f"last evaluated {ago(evaluation.run_at, now)} "
-            f"({evaluation.score:g} {relation} {evaluation.threshold:g}{outcome})")
+    return (
+        f"last evaluated {ago(evaluation.run_at, now)} "
+        f"({evaluation.score:g} {relation} {evaluation.threshold:g}{outcome})"
+    )
 
 
 def _rolls_back(readiness) -> str:

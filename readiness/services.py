@@ -43,25 +43,53 @@ def readiness_snapshot_take(*, actor=None, day: date | None = None, now: datetim
     rows = readiness_many(AIFeature.objects.exclude(status=FeatureStatus.RETIRED).order_by("pk"), now=now)
     snapshots = [
         ReadinessSnapshot(
-            feature=row.feature, day=day, items=row.as_items_map(), ok_count=row.ok_count, total=row.total,
-            score=round(row.score, 4), ready=row.ready, live=row.live, sentence=row.sentence, taken_at=now,
+            feature=row.feature,
+            day=day,
+            items=row.as_items_map(),
+            ok_count=row.ok_count,
+            total=row.total,
+            score=round(row.score, 4),
+            ready=row.ready,
+            live=row.live,
+            sentence=row.sentence,
+            taken_at=now,
         )
         for row in rows
     ]
     with transaction.atomic():
         existing = set(ReadinessSnapshot.objects.filter(day=day).values_list("feature_id", flat=True))
         ReadinessSnapshot.objects.bulk_create(
-            snapshots, batch_size=500, update_conflicts=True, unique_fields=["feature", "day"],
+            snapshots,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["feature", "day"],
             update_fields=SNAPSHOT_FIELDS,
         )
         replaced = sum(snapshot.feature_id in existing for snapshot in snapshots)
-        outcome = SnapshotOutcome(day=day, features=len(snapshots), created=len(snapshots) - replaced,
-                                  replaced=replaced, ready=sum(snapshot.ready for snapshot in snapshots))
-        audit_record_many([{
-            "actor": actor, "action": "readiness.snapshot_taken", "object_type": "readinesssnapshot",
-            "object_id": day.isoformat(), "object_repr": f"Readiness on {day.isoformat()}",
-            "payload": {"day": day.isoformat(), "features": outcome.features, "created": outcome.created,
-                        "replaced": outcome.replaced, "ready": outcome.ready},
-        }])
+        outcome = SnapshotOutcome(
+            day=day,
+            features=len(snapshots),
+            created=len(snapshots) - replaced,
+            replaced=replaced,
+            ready=sum(snapshot.ready for snapshot in snapshots),
+        )
+        audit_record_many(
+            [
+                {
+                    "actor": actor,
+                    "action": "readiness.snapshot_taken",
+                    "object_type": "readinesssnapshot",
+                    "object_id": day.isoformat(),
+                    "object_repr": f"Readiness on {day.isoformat()}",
+                    "payload": {
+                        "day": day.isoformat(),
+                        "features": outcome.features,
+                        "created": outcome.created,
+                        "replaced": outcome.replaced,
+                        "ready": outcome.ready,
+                    },
+                }
+            ]
+        )
         renew_history()
     return outcome

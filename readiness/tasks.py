@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from readiness.services import readiness_snapshot_take
 from core.audit_context import audit_context
+from readiness.services import readiness_snapshot_take
 
 
 # Time limits under the broker's visibility timeout (10 min): see freshness/tasks.py.

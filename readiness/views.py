@@ -6,11 +6,11 @@ from django.shortcuts import render
 from django.views import View
 from django.views.generic import TemplateView
 
-from readiness import selectors
-from readiness.choices import HISTORY_DAYS
-from readiness.charts import evaluation_chart, feature_history_chart, inventory_history_chart
-from readiness.panels import readiness_panel_body
 from core.views import FilteredListView, found_or_404
+from readiness import selectors
+from readiness.charts import evaluation_chart, feature_history_chart, inventory_history_chart
+from readiness.choices import HISTORY_DAYS
+from readiness.panels import readiness_panel_body
 
 
 class DashboardView(FilteredListView):
@@ -62,5 +62,6 @@ class FeaturePanelView(ReadinessMixin, View):
     """The body of the feature page's "Readiness" section (htmx loads it)."""
 
     def get(self, request, slug):
-        return render(request, "readiness/partials/feature_panel_body.html",
-                      {"panel": readiness_panel_body(self.readiness)})
+        return render(
+            request, "readiness/partials/feature_panel_body.html", {"panel": readiness_panel_body(self.readiness)}
+        )

@@ -11,8 +11,6 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from core.admin import ReadOnlyAdmin
-from registry.views.auth import RateLimitedAdminAuthenticationForm
-
 from registry.models import (
     AIFeature,
     ApiToken,
@@ -29,7 +27,7 @@ from registry.models import (
     Team,
     Vendor,
 )
-
+from registry.views.auth import RateLimitedAdminAuthenticationForm
 
 # /admin/login/ counts failed sign-ins with the app's sign-in page: one limit, whichever door is tried.
 admin.site.login_form = RateLimitedAdminAuthenticationForm
@@ -145,9 +143,11 @@ def _actors_in_trail(users) -> dict[int, int]:
 
 
 def _keep_instead(user, events: int) -> str:
-    return (f"The account {user.get_username()} has acted in the audit trail ({events} event{'s' if events != 1 else ''}), "
-            "which must keep who did what: deactivate the account instead (untick \u201cActive\u201d). "
-            "Only accounts that never acted can be deleted.")
+    return (
+        f"The account {user.get_username()} has acted in the audit trail ({events} event{'s' if events != 1 else ''}), "
+        "which must keep who did what: deactivate the account instead (untick \u201cActive\u201d). "
+        "Only accounts that never acted can be deleted."
+    )
 
 
 if admin.site.is_registered(User):

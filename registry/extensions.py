@@ -38,7 +38,7 @@ Apps register in ``AppConfig.ready``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 promotion_guards: list[Callable] = []
 feature_panels: list[Callable] = []
@@ -62,7 +62,9 @@ def audit_checkpointed(checkpoint) -> None:
 
 def promotion_blockers(feature, *, version=None, environment=None) -> list[str]:
     """Every reason promotions of ``feature`` (of ``version`` to ``environment``, if given) are refused now."""
-    return [reason for guard in promotion_guards if (reason := guard(feature, version=version, environment=environment))]
+    return [
+        reason for guard in promotion_guards if (reason := guard(feature, version=version, environment=environment))
+    ]
 
 
 def panels_for(request, feature, version=None) -> list[dict]:
@@ -107,8 +109,11 @@ def route_preview(version, *, environment: str, regions) -> dict[str, dict]:
 
 def route_refusals(version, *, environment: str, regions) -> dict[str, str]:
     """The regions, by code, where ``version`` could not serve, with resolve's reason (none: {})."""
-    return {code: answer["refusal"] for code, answer in route_preview(version, environment=environment, regions=regions).items()
-            if answer["refusal"]}
+    return {
+        code: answer["refusal"]
+        for code, answer in route_preview(version, environment=environment, regions=regions).items()
+        if answer["refusal"]
+    }
 
 
 def refused_routes(deployments) -> dict[int, str]:

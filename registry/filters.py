@@ -36,7 +36,9 @@ from registry.models import (
 
 class FeatureFilter(SearchFilterSet):
     search_fields = ("name", "slug", "purpose", "team__name")
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams")
+    team = django_filters.ModelChoiceFilter(
+        queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
+    )
     risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, empty_label="All tiers")
     region = django_filters.ModelChoiceFilter(
         field_name="regions", queryset=Region.objects.order_by("code"), to_field_name="code", empty_label="All regions"
@@ -69,7 +71,8 @@ class EvaluationFilter(SearchFilterSet):
     version = django_filters.NumberFilter(field_name="version_id", label="Version id")
     kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices)
     passed = django_filters.TypedChoiceFilter(
-        choices=[("true", "Passed"), ("false", "Failed")], coerce=lambda value: value == "true",
+        choices=[("true", "Passed"), ("false", "Failed")],
+        coerce=lambda value: value == "true",
         help_text="true or false; anything else is an error, not 'everything'.",
     )
 
@@ -125,7 +128,9 @@ class VendorFilter(SearchFilterSet):
 
 class CatalogModelFilter(SearchFilterSet):
     search_fields = ("identifier", "display_name", "vendor__name")
-    vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.order_by("name"), to_field_name="slug", empty_label="All vendors")
+    vendor = django_filters.ModelChoiceFilter(
+        queryset=Vendor.objects.order_by("name"), to_field_name="slug", empty_label="All vendors"
+    )
     status = django_filters.ChoiceFilter(choices=ModelStatus.choices, empty_label="All statuses")
     region = django_filters.ModelChoiceFilter(
         field_name="regions", queryset=Region.objects.order_by("code"), to_field_name="code", empty_label="All regions"
@@ -148,7 +153,9 @@ class PromptVersionFilter(SearchFilterSet):
 class PolicyPackFilter(SearchFilterSet):
     search_fields = ("name", "description")
     region = django_filters.ModelChoiceFilter(
-        field_name="allowed_regions", queryset=Region.objects.order_by("code"), to_field_name="code",
+        field_name="allowed_regions",
+        queryset=Region.objects.order_by("code"),
+        to_field_name="code",
         empty_label="All regions",
     )
 
@@ -160,7 +167,9 @@ class PolicyPackFilter(SearchFilterSet):
 class DatasetFilter(SearchFilterSet):
     search_fields = ("name", "uri", "description")
     classification = django_filters.ChoiceFilter(choices=DataClassification.choices, empty_label="All classifications")
-    owner = django_filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
+    )
 
     class Meta:
         model = Dataset

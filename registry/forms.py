@@ -11,7 +11,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.choices import FEATURE_TRANSITIONS, DataClassification, DatasetUsage, FeatureStatus
-from registry.models.tokens import SCOPE_HELP, TokenScope
 from registry.models import (
     AIFeature,
     CatalogModel,
@@ -24,6 +23,7 @@ from registry.models import (
     Team,
     Vendor,
 )
+from registry.models.tokens import SCOPE_HELP, TokenScope
 from registry.permissions import dataset_owner_choices, feature_owner_candidates, is_governance, user_team_ids
 
 User = get_user_model()
@@ -63,9 +63,13 @@ class JSONTextField(forms.CharField):
         except ValueError as error:
             if not isinstance(error, json.JSONDecodeError):
                 raise forms.ValidationError(str(error)) from error
-            raise forms.ValidationError(f"This is not valid JSON ({error.msg} at line {error.lineno}). Example: {self.example}") from error
+            raise forms.ValidationError(
+                f"This is not valid JSON ({error.msg} at line {error.lineno}). Example: {self.example}"
+            ) from error
         if not isinstance(parsed, self.expect):
-            raise forms.ValidationError(f"Expected {'a list' if self.expect is list else 'an object'}, e.g. {self.example}")
+            raise forms.ValidationError(
+                f"Expected {'a list' if self.expect is list else 'an object'}, e.g. {self.example}"
+            )
         return parsed
 
 
@@ -96,7 +100,8 @@ class FeatureForm(forms.ModelForm):
         queryset=User.objects.none(), help_text="Someone with a team or a role; not an auditor."
     )
     incident_owner = UserChoiceField(
-        queryset=User.objects.none(), help_text="Who is called when it breaks; someone with a team or a role, not an auditor."
+        queryset=User.objects.none(),
+        help_text="Who is called when it breaks; someone with a team or a role, not an auditor.",
     )
 
     class Meta:
@@ -136,7 +141,9 @@ class FeatureForm(forms.ModelForm):
                 "stop_expansion_criteria",
             )
         }
-        help_texts = {"slug": "Lower-case letters, digits and hyphens; used in URLs and by routers. Cannot change later."}
+        help_texts = {
+            "slug": "Lower-case letters, digits and hyphens; used in URLs and by routers. Cannot change later."
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,9 +153,9 @@ class FeatureForm(forms.ModelForm):
         self.fields["team"].queryset = teams
         # People who can hold the job; an existing owner stays choosable so unrelated edits still save.
         current = [pk for pk in (self.instance.accountable_owner_id, self.instance.incident_owner_id) if pk]
-        owners = User.objects.filter(
-            Q(pk__in=feature_owner_candidates().values("pk")) | Q(pk__in=current)
-        ).order_by("username")
+        owners = User.objects.filter(Q(pk__in=feature_owner_candidates().values("pk")) | Q(pk__in=current)).order_by(
+            "username"
+        )
         self.fields["accountable_owner"].queryset = owners
         self.fields["incident_owner"].queryset = owners
         if teams.count() == 1 and not self.instance.pk:
@@ -157,7 +164,9 @@ class FeatureForm(forms.ModelForm):
             del self.fields["slug"]
             current = self.instance.status
             allowed = {current, *FEATURE_TRANSITIONS[current]}
-            self.fields["status"].choices = [(value, label) for value, label in FeatureStatus.choices if value in allowed]
+            self.fields["status"].choices = [
+                (value, label) for value, label in FeatureStatus.choices if value in allowed
+            ]
         elif not self.initial.get("accountable_owner"):
             self.initial["accountable_owner"] = user.pk
             self.initial["incident_owner"] = user.pk
@@ -165,25 +174,51 @@ class FeatureForm(forms.ModelForm):
 
 class FeatureEditForm(FeatureForm):
     reason = forms.CharField(
-        label="Why this change", widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this change",
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Recorded in the audit trail with the change.",
     )
 
 
 class VersionForm(forms.Form):
-    model = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), help_text="The primary model.")
-    fallback_1 = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), required=False, label="First fallback")
-    fallback_2 = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Second fallback")
-    fallback_3 = forms.ModelChoiceField(queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Third fallback")
+    model = forms.ModelChoiceField(
+        queryset=CatalogModel.objects.select_related("vendor"), help_text="The primary model."
+    )
+    fallback_1 = forms.ModelChoiceField(
+        queryset=CatalogModel.objects.select_related("vendor"), required=False, label="First fallback"
+    )
+    fallback_2 = forms.ModelChoiceField(
+        queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Second fallback"
+    )
+    fallback_3 = forms.ModelChoiceField(
+        queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Third fallback"
+    )
     prompt = forms.ModelChoiceField(queryset=PromptVersion.objects.order_by("name", "-version"), label="Prompt version")
     policy_pack = forms.ModelChoiceField(queryset=PolicyPack.objects.order_by("name", "-version"))
-    retrieval_index = forms.CharField(required=False, max_length=200, help_text="e.g. claims-kb-2026-10 (blank if none).")
-    tools = JSONTextField(expect=list, example='[{"name": "crm.lookup", "scopes": ["read"]}]', help_text="Tools with scopes, as JSON.")
-    parameters = JSONTextField(expect=dict, example='{"temperature": 0.2, "max_tokens": 800}', help_text="Model parameters, as JSON.")
-    training_datasets = forms.ModelMultipleChoiceField(queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
-    evaluation_datasets = forms.ModelMultipleChoiceField(queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
-    retrieval_datasets = forms.ModelMultipleChoiceField(queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
-    parent = forms.ModelChoiceField(queryset=FeatureVersion.objects.none(), required=False, label="Parent version", help_text="Lineage: the version this one derives from.")
+    retrieval_index = forms.CharField(
+        required=False, max_length=200, help_text="e.g. claims-kb-2026-10 (blank if none)."
+    )
+    tools = JSONTextField(
+        expect=list, example='[{"name": "crm.lookup", "scopes": ["read"]}]', help_text="Tools with scopes, as JSON."
+    )
+    parameters = JSONTextField(
+        expect=dict, example='{"temperature": 0.2, "max_tokens": 800}', help_text="Model parameters, as JSON."
+    )
+    training_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    evaluation_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    retrieval_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    parent = forms.ModelChoiceField(
+        queryset=FeatureVersion.objects.none(),
+        required=False,
+        label="Parent version",
+        help_text="Lineage: the version this one derives from.",
+    )
     change_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="What changed and why.")
 
     DATASET_FIELDS = {
@@ -204,9 +239,13 @@ class VersionForm(forms.Form):
         if exclude_version is not None:
             parents = parents.filter(number__lt=exclude_version.number)
         self.fields["parent"].queryset = parents
-        self.fields["parent"].label_from_instance = lambda version: f"v{version.number} ({version.get_status_display().lower()})"
+        self.fields["parent"].label_from_instance = lambda version: (
+            f"v{version.number} ({version.get_status_display().lower()})"
+        )
         for name in ("model", "fallback_1", "fallback_2", "fallback_3"):
-            self.fields[name].label_from_instance = lambda model: f"{model.vendor.name} · {model.identifier} ({model.get_status_display().lower()})"
+            self.fields[name].label_from_instance = lambda model: (
+                f"{model.vendor.name} · {model.identifier} ({model.get_status_display().lower()})"
+            )
 
     @classmethod
     def initial_from(cls, version: FeatureVersion, *, derive: bool = False) -> dict:
@@ -232,14 +271,18 @@ class VersionForm(forms.Form):
         data = super().clean()
         chosen = [data.get(f"fallback_{position}") for position in (1, 2, 3)]
         if any(chosen[later] and not chosen[earlier] for earlier in range(3) for later in range(earlier + 1, 3)):
-            raise forms.ValidationError("Fill the fallbacks in order: the first before the second, the second before the third.")
+            raise forms.ValidationError(
+                "Fill the fallbacks in order: the first before the second, the second before the third."
+            )
         return data
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
         return {
             "model": data["model"],
-            "fallback_models": [data[f"fallback_{position}"] for position in (1, 2, 3) if data.get(f"fallback_{position}")],
+            "fallback_models": [
+                data[f"fallback_{position}"] for position in (1, 2, 3) if data.get(f"fallback_{position}")
+            ],
             "prompt": data["prompt"],
             "policy_pack": data["policy_pack"],
             "retrieval_index": data.get("retrieval_index", ""),
@@ -300,8 +343,21 @@ class CatalogModelForm(forms.ModelForm):
 
     class Meta:
         model = CatalogModel
-        fields = ["vendor", "identifier", "display_name", "regions", "context_window", "modality", "status", "deprecation_date", "notes"]
-        widgets = {"deprecation_date": forms.DateInput(attrs={"type": "date"}), "notes": forms.Textarea(attrs={"rows": 3})}
+        fields = [
+            "vendor",
+            "identifier",
+            "display_name",
+            "regions",
+            "context_window",
+            "modality",
+            "status",
+            "deprecation_date",
+            "notes",
+        ]
+        widgets = {
+            "deprecation_date": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 class PromptVersionForm(forms.Form):
@@ -339,18 +395,28 @@ class ApiTokenForm(forms.Form):
     """Name, scopes and expiry of a new token; "never" is offered to governance admins only (the service
     refuses it for anyone else too)."""
 
-    EXPIRY_CHOICES = [("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("180", "In 180 days"),
-                      ("365", "In a year")]
+    EXPIRY_CHOICES = [
+        ("7", "In 7 days"),
+        ("30", "In 30 days"),
+        ("90", "In 90 days"),
+        ("180", "In 180 days"),
+        ("365", "In a year"),
+    ]
 
     name = forms.CharField(max_length=80, help_text="What will use it, e.g. ci-pipeline or claims-router.")
     scopes = forms.MultipleChoiceField(
         choices=[(scope.value, f"{scope.label} — {SCOPE_HELP[scope]}") for scope in TokenScope],
-        widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[TokenScope.READ],
         help_text="Choose the least it needs. A token never does more than you may.",
         error_messages={"required": "Choose at least one scope: what will the token be used for?"},
     )
-    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", label="Expires",
-                                help_text="Anything using it gets 401 token_expired from then on.")
+    expires = forms.ChoiceField(
+        choices=EXPIRY_CHOICES,
+        initial="90",
+        label="Expires",
+        help_text="Anything using it gets 401 token_expired from then on.",
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -372,15 +438,20 @@ class ReviewerGrantForm(forms.Form):
     """Governance brings one person into a restricted feature. The service checks the rest."""
 
     user = UserChoiceField(
-        queryset=User.objects.none(), label="Person",
+        queryset=User.objects.none(),
+        label="Person",
         help_text="Active people who cannot see the feature yet and hold a role that signs gates.",
     )
     days = forms.IntegerField(
-        min_value=1, max_value=90, initial=14, label="For how many days",
+        min_value=1,
+        max_value=90,
+        initial=14,
+        label="For how many days",
         help_text="The grant ends on its own after this; revoke it sooner on the feature's page.",
     )
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Why this person needs to see it",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why this person needs to see it",
         help_text="Kept in the audit trail and shown on the feature.",
     )
 
@@ -391,10 +462,16 @@ class ReviewerGrantForm(forms.Form):
 
         signing_roles = [role for role in Role.values if role not in {Role.GOVERNANCE, Role.AUDITOR}]
         self.fields["user"].queryset = (
-            User.objects.filter(is_active=True, is_superuser=False, groups__name__in=signing_roles)
-            .exclude(pk__in=seers_of_restricted([feature]).get(feature.pk, ()))
-            .prefetch_related("groups").distinct().order_by("username")
-        ) if feature.restricted else User.objects.none()  # everyone already sees an open feature
+            (
+                User.objects.filter(is_active=True, is_superuser=False, groups__name__in=signing_roles)
+                .exclude(pk__in=seers_of_restricted([feature]).get(feature.pk, ()))
+                .prefetch_related("groups")
+                .distinct()
+                .order_by("username")
+            )
+            if feature.restricted
+            else User.objects.none()
+        )  # everyone already sees an open feature
 
         def label(user):
             roles = sorted(Role(group.name).label.lower() for group in user.groups.all() if group.name in signing_roles)

@@ -21,9 +21,7 @@ def user_roles(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_gatehouse_roles", None)
     if cached is None:
-        cached = frozenset(
-            user.groups.filter(name__in=Role.values).values_list("name", flat=True)
-        )
+        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
         user._gatehouse_roles = cached
     return cached
 

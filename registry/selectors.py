@@ -5,14 +5,13 @@ Selectors own ``select_related``/``prefetch_related`` so lists cost a constant n
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django_otp_webauthn.models import WebAuthnCredential
 
 from registry.choices import ChangeRequestStatus, DeploymentEventKind, Role
 from registry.models import (
-    ReadRecord,
     AIFeature,
     AIFeatureGroupObjectPermission,
     AIFeatureUserObjectPermission,
@@ -28,6 +27,7 @@ from registry.models import (
     Notification,
     PolicyPack,
     PromptVersion,
+    ReadRecord,
     Region,
     ReviewerGrant,
     Team,
@@ -48,9 +48,9 @@ def features_visible_to(user) -> QuerySet[AIFeature]:
     by_group = AIFeatureGroupObjectPermission.objects.filter(
         group__user=user, permission__codename="view_aifeature"
     ).values("content_object_id")
-    by_user = AIFeatureUserObjectPermission.objects.filter(
-        user=user, permission__codename="view_aifeature"
-    ).values("content_object_id")
+    by_user = AIFeatureUserObjectPermission.objects.filter(user=user, permission__codename="view_aifeature").values(
+        "content_object_id"
+    )
     by_grant = ReviewerGrant.objects.active().filter(user=user).values("feature_id")
     return features.filter(Q(restricted=False) | Q(pk__in=by_group) | Q(pk__in=by_user) | Q(pk__in=by_grant))
 
@@ -82,7 +82,8 @@ def seers_of_restricted(features) -> dict[int, set[int]]:
     if not ids:
         return {}
     everyone = set(
-        get_user_model().objects.filter(is_active=True)
+        get_user_model()
+        .objects.filter(is_active=True)
         .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.GOVERNANCE, Role.AUDITOR]))
         .values_list("pk", flat=True)
     )
@@ -173,13 +174,21 @@ def pending_change_request(*, feature: AIFeature) -> FeatureChangeRequest | None
     """The feature's change waiting for governance, if any."""
     return (
         FeatureChangeRequest.objects.filter(feature=feature, status=ChangeRequestStatus.PENDING)
-        .select_related("requested_by").first()
+        .select_related("requested_by")
+        .first()
     )
 
 
 def _version_related(queryset: QuerySet[FeatureVersion]) -> QuerySet[FeatureVersion]:
     return queryset.select_related(
-        "feature", "feature__team", "model", "model__vendor", "prompt", "policy_pack", "parent", "author",
+        "feature",
+        "feature__team",
+        "model",
+        "model__vendor",
+        "prompt",
+        "policy_pack",
+        "parent",
+        "author",
         "submitted_by",
     ).prefetch_related(
         Prefetch("fallbacks", queryset=VersionFallback.objects.select_related("model", "model__vendor")),
@@ -197,9 +206,11 @@ def version_list(*, user) -> QuerySet[FeatureVersion]:
 
 
 def versions_of_feature(*, feature: AIFeature) -> QuerySet[FeatureVersion]:
-    return _version_related(feature.versions.all()).annotate(
-        evaluation_count=Count("evaluations", distinct=True)
-    ).order_by("-number")
+    return (
+        _version_related(feature.versions.all())
+        .annotate(evaluation_count=Count("evaluations", distinct=True))
+        .order_by("-number")
+    )
 
 
 def version_detail(*, user, slug: str, number: int) -> FeatureVersion:
@@ -253,8 +264,8 @@ def vendor_list() -> QuerySet[Vendor]:
 
 
 def catalog_model_list() -> QuerySet[CatalogModel]:
-    return CatalogModel.objects.select_related("vendor").prefetch_related("regions").order_by(
-        "vendor__name", "identifier"
+    return (
+        CatalogModel.objects.select_related("vendor").prefetch_related("regions").order_by("vendor__name", "identifier")
     )
 
 
@@ -344,16 +355,16 @@ def deployment_as_queryset(deployment: Deployment) -> QuerySet[Deployment]:
 
 
 def feature_deployments(*, feature: AIFeature) -> QuerySet[Deployment]:
-    return feature.deployments.select_related("region", "version", "version__feature", "version__model", "updated_by").order_by(
-        "-environment", "region__code"
-    )
+    return feature.deployments.select_related(
+        "region", "version", "version__feature", "version__model", "updated_by"
+    ).order_by("-environment", "region__code")
 
 
 def feature_deployment_events(*, feature: AIFeature, limit: int = 50) -> list[DeploymentEvent]:
     return list(
-        feature.deployment_events.select_related("region", "from_version", "to_version", "actor").order_by("-at", "-id")[
-            :limit
-        ]
+        feature.deployment_events.select_related("region", "from_version", "to_version", "actor").order_by(
+            "-at", "-id"
+        )[:limit]
     )
 
 
@@ -366,8 +377,14 @@ def live_at(*, feature: AIFeature, environment: str, region, at) -> DeploymentEv
     event = (
         DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region, at__lte=at)
         .select_related(
-            "to_version", "to_version__feature", "to_version__model", "to_version__model__vendor",
-            "to_version__prompt", "to_version__policy_pack", "actor", "region",
+            "to_version",
+            "to_version__feature",
+            "to_version__model",
+            "to_version__model__vendor",
+            "to_version__prompt",
+            "to_version__policy_pack",
+            "actor",
+            "region",
         )
         .order_by("-at", "-id")
         .first()

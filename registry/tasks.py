@@ -29,8 +29,9 @@ def _give_up(notice: Notification, error: BaseException, reason: str) -> None:
     )
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300,
-             max_retries=MAX_EMAIL_ATTEMPTS)
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=MAX_EMAIL_ATTEMPTS
+)
 def send_notification_emails(notification_ids: list[int]) -> int:
     """Email each notice at most once, even when the task is retried or runs twice at the same time.
 
@@ -42,7 +43,9 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     sent = 0
     transient = None
     base = settings.GATEHOUSE_BASE_URL.rstrip("/")
-    pending = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True, email_failed_at__isnull=True)
+    pending = Notification.objects.filter(
+        pk__in=notification_ids, emailed_at__isnull=True, email_failed_at__isnull=True
+    )
     for notice in pending.select_related("user"):
         if not notice.user.email:
             continue
@@ -52,8 +55,9 @@ def send_notification_emails(notification_ids: list[int]) -> int:
         link = f"\n\n{base}{notice.url}" if notice.url else ""
         try:
             # Cleaned again: notices stored before subjects were cleaned in ``notify``.
-            send_mail(clean_subject(notice.subject), f"{notice.body}{link}", None, [notice.user.email],
-                      fail_silently=False)
+            send_mail(
+                clean_subject(notice.subject), f"{notice.body}{link}", None, [notice.user.email], fail_silently=False
+            )
         except PERMANENT_EMAIL_ERRORS as error:
             _give_up(notice, error, "Not retried")
             continue

@@ -24,7 +24,11 @@ urlpatterns = [
     path("features/<slug:slug>/versions/new/", features.VersionCreateView.as_view(), name="version_create"),
     path("features/<slug:slug>/versions/<int:number>/", features.VersionDetailView.as_view(), name="version_detail"),
     path("features/<slug:slug>/versions/<int:number>/edit/", features.VersionEditView.as_view(), name="version_edit"),
-    path("features/<slug:slug>/versions/<int:number>/submit/", features.VersionSubmitView.as_view(), name="version_submit"),
+    path(
+        "features/<slug:slug>/versions/<int:number>/submit/",
+        features.VersionSubmitView.as_view(),
+        name="version_submit",
+    ),
     path(
         "features/<slug:slug>/versions/<int:number>/evaluations/new/",
         features.EvaluationCreateView.as_view(),
@@ -32,7 +36,8 @@ urlpatterns = [
     ),
     path("features/<slug:slug>/reviewers/new/", grants.ReviewerGrantCreateView.as_view(), name="reviewer_grant_create"),
     path(
-        "features/<slug:slug>/reviewers/<int:pk>/revoke/", grants.ReviewerGrantRevokeView.as_view(),
+        "features/<slug:slug>/reviewers/<int:pk>/revoke/",
+        grants.ReviewerGrantRevokeView.as_view(),
         name="reviewer_grant_revoke",
     ),
     path("catalog/vendors/", catalog.VendorListView.as_view(), name="vendor_list"),

@@ -18,14 +18,29 @@ urlpatterns = [
 ]
 
 # django-otp-webauthn's browser script reverses these names in the "otp_webauthn" namespace.
-passkey_patterns = ([
-    path("registration/begin/", webauthn_views.BeginCredentialRegistrationView.as_view(),
-         name="credential-registration-begin"),
-    path("registration/complete/", two_factor.PasskeyRegistrationCompleteView.as_view(),
-         name="credential-registration-complete"),
-    path("authentication/begin/", webauthn_views.BeginCredentialAuthenticationView.as_view(),
-         name="credential-authentication-begin"),
-    path("authentication/complete/", two_factor.PasskeyAuthenticationCompleteView.as_view(),
-         name="credential-authentication-complete"),
-    path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]), name="js-i18n-catalog"),
-], "otp_webauthn")
+passkey_patterns = (
+    [
+        path(
+            "registration/begin/",
+            webauthn_views.BeginCredentialRegistrationView.as_view(),
+            name="credential-registration-begin",
+        ),
+        path(
+            "registration/complete/",
+            two_factor.PasskeyRegistrationCompleteView.as_view(),
+            name="credential-registration-complete",
+        ),
+        path(
+            "authentication/begin/",
+            webauthn_views.BeginCredentialAuthenticationView.as_view(),
+            name="credential-authentication-begin",
+        ),
+        path(
+            "authentication/complete/",
+            two_factor.PasskeyAuthenticationCompleteView.as_view(),
+            name="credential-authentication-complete",
+        ),
+        path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]), name="js-i18n-catalog"),
+    ],
+    "otp_webauthn",
+)

@@ -20,8 +20,11 @@ class FeatureSlugField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         # "hx-include: this": suggestions are asked with the box's value alone, not with a surrounding form's
         # hx-include (a preview's).
-        kwargs.setdefault("widget", SuggestionsInput(
-            attrs={"placeholder": "Type a name or slug", "hx-include": "this"},
-            suggestions_url=reverse_lazy("registry:feature_suggestions"),
-        ))
+        kwargs.setdefault(
+            "widget",
+            SuggestionsInput(
+                attrs={"placeholder": "Type a name or slug", "hx-include": "this"},
+                suggestions_url=reverse_lazy("registry:feature_suggestions"),
+            ),
+        )
         super().__init__(queryset=None, to_field_name="slug", **kwargs)

@@ -66,10 +66,14 @@ def identity_for(user, token: ApiToken | None = None) -> Identity:
     return Identity(
         scopes=frozenset(token.scopes) if token is not None else None,
         expires_at=token.expires_at.timestamp() if token is not None and token.expires_at else None,
-        user_id=user.pk, username=user.get_username(), roles=user_roles(user), team_ids=user_team_ids(user),
+        user_id=user.pk,
+        username=user.get_username(),
+        roles=user_roles(user),
+        team_ids=user_team_ids(user),
         sees_everything=sees_everything(user),
         restricted_visible=frozenset(
-            () if sees_everything(user)
+            ()
+            if sees_everything(user)
             else features_visible_to(user).filter(restricted=True).values_list("pk", flat=True)
         ),
     )
@@ -125,7 +129,10 @@ class CachedBearerTokenScheme(BearerTokenScheme):
     name = "routerBearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer",
-                "description": "A Gatehouse API token (the same tokens as bearerAuth, with the same scopes and expiry; "
-                               "checked from memory on the hot path). Resolve and decision lookups take the "
-                               "`resolve`, `read` or `full` scope."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A Gatehouse API token (the same tokens as bearerAuth, with the same scopes and expiry; "
+            "checked from memory on the hot path). Resolve and decision lookups take the "
+            "`resolve`, `read` or `full` scope.",
+        }

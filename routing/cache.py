@@ -77,32 +77,67 @@ STAMP_SPREAD = 0.5
 MAX_ENTRIES = 100_000
 
 # Audited actions that change neither a decision nor who may ask for one.
-IRRELEVANT_ACTIONS = frozenset({
-    "api_token.created",
-    "approval.requested", "approval.withdrawn", "approval.approved", "approval.rejected", "approval.expired",
-    "signoff.approved", "signoff.rejected",
-    "dataset.created", "prompt.created", "policy_pack.created", "vendor.created", "model.created",
-    "version.created", "version.updated",
-    "incident.commented", "incident.link_added", "incident.owner_changed",
-    "freshness.sweep_completed", "freshness_finding.opened", "freshness_finding.changed",
-    "freshness_finding.refreshed", "freshness_finding.closed", "freshness_finding.escalated",
-    "decision.ledger_recorded",
-    "webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook_delivery.redelivered",
-    "webhook.pinged",
-    "readiness.snapshot_taken", "readiness.history_seeded",
-    "evidence_pack.requested", "evidence_pack.built", "evidence_pack.failed", "evidence_pack.downloaded",
-    "drill.run",
-})
+IRRELEVANT_ACTIONS = frozenset(
+    {
+        "api_token.created",
+        "approval.requested",
+        "approval.withdrawn",
+        "approval.approved",
+        "approval.rejected",
+        "approval.expired",
+        "signoff.approved",
+        "signoff.rejected",
+        "dataset.created",
+        "prompt.created",
+        "policy_pack.created",
+        "vendor.created",
+        "model.created",
+        "version.created",
+        "version.updated",
+        "incident.commented",
+        "incident.link_added",
+        "incident.owner_changed",
+        "freshness.sweep_completed",
+        "freshness_finding.opened",
+        "freshness_finding.changed",
+        "freshness_finding.refreshed",
+        "freshness_finding.closed",
+        "freshness_finding.escalated",
+        "decision.ledger_recorded",
+        "webhook.created",
+        "webhook.updated",
+        "webhook.deleted",
+        "webhook.secret_rotated",
+        "webhook_delivery.redelivered",
+        "webhook.pinged",
+        "readiness.snapshot_taken",
+        "readiness.history_seeded",
+        "evidence_pack.requested",
+        "evidence_pack.built",
+        "evidence_pack.failed",
+        "evidence_pack.downloaded",
+        "drill.run",
+    }
+)
 
 
 # Relevant actions that can change the decisions of the event's feature only: they renew that feature's
 # stamp instead of the epoch, so one promotion does not make the fleet recompute every route. Not here:
 # anything that changes who may see a feature or many features at once (catalog, gate policy, accounts).
-FEATURE_ACTIONS = frozenset({
-    "deployment.promoted", "deployment.rolled_back", "deployment.withdrawn",
-    "incident.opened", "incident.status_changed", "incident.rolled_back", "incident.escalated",
-    "evaluation.recorded", "version.submitted", "version.retired",
-})
+FEATURE_ACTIONS = frozenset(
+    {
+        "deployment.promoted",
+        "deployment.rolled_back",
+        "deployment.withdrawn",
+        "incident.opened",
+        "incident.status_changed",
+        "incident.rolled_back",
+        "incident.escalated",
+        "evaluation.recorded",
+        "version.submitted",
+        "version.retired",
+    }
+)
 # A feature edit is the feature's own business too, unless it moves the feature to another team or changes
 # whether it is restricted: that changes who may see it, and identities are kept per epoch.
 VISIBILITY_FIELDS = frozenset({"team", "restricted"})
@@ -245,7 +280,8 @@ def _redis(backend: RedisCache):
     if found is None:
         inner = backend._cache
         found = backend.__dict__["_routing_client"] = (
-            inner._client(connection_pool=inner._get_connection_pool(write=True)), inner._serializer
+            inner._client(connection_pool=inner._get_connection_pool(write=True)),
+            inner._serializer,
         )
     return found
 
@@ -368,8 +404,11 @@ def _not_published(what: str) -> None:
     from routing import pending
 
     _outage_seen = True
-    log.error("routing cache unreachable: could not invalidate %s; recorded, to be published when it is back",
-              what, exc_info=True)
+    log.error(
+        "routing cache unreachable: could not invalidate %s; recorded, to be published when it is back",
+        what,
+        exc_info=True,
+    )
     pending.remember(what)
 
 
@@ -408,8 +447,9 @@ def invalidate_on_audit(events) -> None:
         return
     from registry.models import AIFeature
 
-    slugs = list(AIFeature.objects.filter(pk__in={event.feature_id for event in changed})
-                 .values_list("slug", flat=True))
+    slugs = list(
+        AIFeature.objects.filter(pk__in={event.feature_id for event in changed}).values_list("slug", flat=True)
+    )
     transaction.on_commit(lambda: invalidate_features(slugs), robust=True)
 
 

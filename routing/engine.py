@@ -31,8 +31,8 @@ from datetime import datetime
 from approvals.checks import evidence_checks, latest_evaluations, stale_from
 from approvals.models import GateAssignment, GatePolicy
 from approvals.services import requirements_snapshot
-from incidents.guards import incident_freezes
 from core import error_codes
+from incidents.guards import incident_freezes
 from registry.choices import DeploymentEventKind, Environment, FeatureStatus, ModelStatus, VendorStatus
 from registry.models import (
     AIFeature,
@@ -96,8 +96,13 @@ class ModelFacts:
         return "primary" if self.position == 0 else f"fallback {self.position}"
 
     def as_json(self) -> dict:
-        return {"vendor": self.vendor, "identifier": self.identifier, "display_name": self.display_name,
-                "context_window": self.context_window, "position": self.position}
+        return {
+            "vendor": self.vendor,
+            "identifier": self.identifier,
+            "display_name": self.display_name,
+            "context_window": self.context_window,
+            "position": self.position,
+        }
 
 
 @dataclass
@@ -148,9 +153,14 @@ class Scenario:
         if self.evidence_at is None:
             return evidence
         return [
-            {**item, "state": "stale", "detail": f"It goes stale on {item['stale_at']:%d %b %Y} (drill: evidence "
-                                                  f"judged as of {self.evidence_at:%d %b %Y})."}
-            if item["state"] == "ok" and item["stale_at"] and item["stale_at"] <= self.evidence_at else item
+            {
+                **item,
+                "state": "stale",
+                "detail": f"It goes stale on {item['stale_at']:%d %b %Y} (drill: evidence "
+                f"judged as of {self.evidence_at:%d %b %Y}).",
+            }
+            if item["state"] == "ok" and item["stale_at"] and item["stale_at"] <= self.evidence_at
+            else item
             for item in evidence
         ]
 
@@ -188,38 +198,53 @@ class Decision:
             "warnings": self.warnings,
         }
         if facts.version_id is not None:
-            body["version"] = {"number": facts.version_number, "config_hash": facts.config_hash,
-                               "live_since": facts.live_since.isoformat() if facts.live_since else None}
+            body["version"] = {
+                "number": facts.version_number,
+                "config_hash": facts.config_hash,
+                "live_since": facts.live_since.isoformat() if facts.live_since else None,
+            }
         if self.ok:
-            body.update({
-                "route": self.served.role,
-                "model": self.served.as_json(),
-                "fallbacks": [model.as_json() for model in self.fallbacks],
-                "prompt": facts.prompt,
-                "policy_pack": facts.policy_pack,
-                "tools": facts.tools,
-                "parameters": facts.parameters,
-                "retrieval_index": facts.retrieval_index,
-                "frozen": facts.freeze is not None,
-            })
+            body.update(
+                {
+                    "route": self.served.role,
+                    "model": self.served.as_json(),
+                    "fallbacks": [model.as_json() for model in self.fallbacks],
+                    "prompt": facts.prompt,
+                    "policy_pack": facts.policy_pack,
+                    "tools": facts.tools,
+                    "parameters": facts.parameters,
+                    "retrieval_index": facts.retrieval_index,
+                    "frozen": facts.freeze is not None,
+                }
+            )
         else:
             body["detail"] = self.refusal
             body["code"] = error_codes.NO_ELIGIBLE_ROUTE
             if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED) and facts.operational_fallback:
                 body["operational_fallback"] = facts.operational_fallback
-            if facts.withdrawn is not None and facts.feature_status not in (FeatureStatus.PAUSED, FeatureStatus.RETIRED):
+            if facts.withdrawn is not None and facts.feature_status not in (
+                FeatureStatus.PAUSED,
+                FeatureStatus.RETIRED,
+            ):
                 body["code"] = error_codes.WITHDRAWN
-                body["withdrawn"] = {"version": facts.withdrawn["version"], "at": facts.withdrawn["at"].isoformat(),
-                                     "reason": facts.withdrawn["reason"]}
+                body["withdrawn"] = {
+                    "version": facts.withdrawn["version"],
+                    "at": facts.withdrawn["at"].isoformat(),
+                    "reason": facts.withdrawn["reason"],
+                }
         return body
 
 
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def load_facts(*, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION, now: datetime) -> Facts:
+def load_facts(
+    *, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION, now: datetime
+) -> Facts:
     """Everything one decision needs, in at most nine queries whatever the registry's size."""
-    deployments = Deployment.objects.filter(feature__slug=feature_slug, region__code=region_code, environment=environment)
+    deployments = Deployment.objects.filter(
+        feature__slug=feature_slug, region__code=region_code, environment=environment
+    )
     found = load_facts_many(deployments, now=now)
     if not found:
         return facts_without_deployment(feature_slug, region_code, environment)
@@ -246,22 +271,28 @@ def load_facts_and_evaluations(
     the evidence by those requirements instead of the stored ones: a gate change's preview."""
     deployments = list(
         deployments.select_related(
-            "feature", "region", "version", "version__model", "version__model__vendor", "version__prompt",
+            "feature",
+            "region",
+            "version",
+            "version__model",
+            "version__model__vendor",
+            "version__prompt",
             "version__policy_pack",
         ).order_by("feature__name", "environment", "region__code")
     )
     return _facts_of(deployments, now=now, warnings=warnings, policies=policies)
 
 
-def facts_if_live(version: FeatureVersion, *, environment: str, regions, now: datetime,
-                  warnings: bool = False) -> list[Facts]:
+def facts_if_live(
+    version: FeatureVersion, *, environment: str, regions, now: datetime, warnings: bool = False
+) -> list[Facts]:
     """The facts as they would be were ``version`` live in ``environment`` in each of ``regions`` (in that
     order), all else as it is: what a gate request, its review and its promotion ask resolve. Reads only;
     four queries. ``warnings`` as for ``load_facts_many`` (the freeze and the gate's evidence, which the
     gate's own checks show and enforce anyway)."""
-    version = FeatureVersion.objects.select_related(
-        "feature", "model", "model__vendor", "prompt", "policy_pack"
-    ).get(pk=version.pk)
+    version = FeatureVersion.objects.select_related("feature", "model", "model__vendor", "prompt", "policy_pack").get(
+        pk=version.pk
+    )
     deployments = [
         Deployment(feature=version.feature, environment=environment, region=region, version=version, updated_at=now)
         for region in regions
@@ -279,8 +310,10 @@ def _facts_of(
         return [], {}
     version_ids = {deployment.version_id for deployment in deployments}
     fallbacks: dict[int, list] = {}
-    for link in VersionFallback.objects.filter(version_id__in=version_ids).select_related("model__vendor").order_by(
-        "version_id", "position"
+    for link in (
+        VersionFallback.objects.filter(version_id__in=version_ids)
+        .select_related("model__vendor")
+        .order_by("version_id", "position")
     ):
         fallbacks.setdefault(link.version_id, []).append(link.model)
     model_ids = {deployment.version.model_id for deployment in deployments} | {
@@ -310,17 +343,27 @@ def _facts_of(
         facts.deployment_id = deployment.pk
         facts.version_id, facts.version_number, facts.config_hash = version.pk, version.number, version.config_hash
         facts.live_since = deployment.updated_at
-        facts.prompt = {"name": version.prompt.name, "version": version.prompt.version,
-                        "content_hash": version.prompt.content_hash}
+        facts.prompt = {
+            "name": version.prompt.name,
+            "version": version.prompt.version,
+            "content_hash": version.prompt.content_hash,
+        }
         facts.policy_pack = {"name": policy.name, "version": policy.version}
         facts.tools, facts.parameters = version.tools, version.parameters
         facts.retrieval_index = version.retrieval_index
         facts.policy_regions = frozenset(allowed.get(policy.pk, ()))
         facts.models = [
             ModelFacts(
-                id=model.pk, vendor=model.vendor.slug, vendor_name=model.vendor.name, identifier=model.identifier,
-                display_name=model.display_name, context_window=model.context_window, status=model.status,
-                vendor_status=model.vendor.status, regions=frozenset(hosted.get(model.pk, ())), position=position,
+                id=model.pk,
+                vendor=model.vendor.slug,
+                vendor_name=model.vendor.name,
+                identifier=model.identifier,
+                display_name=model.display_name,
+                context_window=model.context_window,
+                status=model.status,
+                vendor_status=model.vendor.status,
+                regions=frozenset(hosted.get(model.pk, ())),
+                position=position,
             )
             for position, model in enumerate([version.model, *fallbacks.get(version.pk, [])])
         ]
@@ -335,9 +378,16 @@ def _facts_of(
 
 def _feature_facts(feature: AIFeature, region: Region, environment: str) -> Facts:
     return Facts(
-        feature_id=feature.pk, feature_slug=feature.slug, feature_name=feature.name, feature_status=feature.status,
-        restricted=feature.restricted, team_id=feature.team_id, risk_tier=feature.risk_tier,
-        operational_fallback=feature.operational_fallback, environment=environment, region_id=region.pk,
+        feature_id=feature.pk,
+        feature_slug=feature.slug,
+        feature_name=feature.name,
+        feature_status=feature.status,
+        restricted=feature.restricted,
+        team_id=feature.team_id,
+        risk_tier=feature.risk_tier,
+        operational_fallback=feature.operational_fallback,
+        environment=environment,
+        region_id=region.pk,
         region=region.code,
     )
 
@@ -351,22 +401,33 @@ def facts_without_deployment(feature_slug: str, region_code: str, environment: s
     # A NUL cannot be in a code, and some databases refuse to compare with one: unknown, not an error.
     region = None if "\x00" in region_code else Region.objects.filter(code=region_code).first()
     if region is None:
-        raise UnknownTarget(f"No region has the code '{region_code}'.", feature_id=feature.pk,
-                            restricted=feature.restricted, slug=feature_slug)
+        raise UnknownTarget(
+            f"No region has the code '{region_code}'.",
+            feature_id=feature.pk,
+            restricted=feature.restricted,
+            slug=feature_slug,
+        )
     facts = _feature_facts(feature, region, environment)
     last = (
         DeploymentEvent.objects.filter(feature=feature, environment=environment, region=region)
-        .select_related("from_version").order_by("-at", "-id").first()
+        .select_related("from_version")
+        .order_by("-at", "-id")
+        .first()
     )
     if last is not None and last.kind == DeploymentEventKind.WITHDRAWN:
-        facts.withdrawn = {"version": last.from_version.number if last.from_version_id else None,
-                           "at": last.at, "reason": last.reason}
+        facts.withdrawn = {
+            "version": last.from_version.number if last.from_version_id else None,
+            "at": last.at,
+            "reason": last.reason,
+        }
     return facts
 
 
 def _gates(proposed: dict[str, dict] | None = None) -> dict[tuple[str, str], dict]:
     """Each (risk tier, environment)'s gate requirements, in two queries; ``proposed`` replaces some."""
-    policies = {policy.gate: requirements_snapshot(policy) for policy in GatePolicy.objects.prefetch_related("requirements")}
+    policies = {
+        policy.gate: requirements_snapshot(policy) for policy in GatePolicy.objects.prefetch_related("requirements")
+    }
     policies.update(proposed or {})
     return {
         (tier, environment): policies[gate]
@@ -378,8 +439,13 @@ def _gates(proposed: dict[str, dict] | None = None) -> dict[tuple[str, str], dic
 def _evidence(requirements: dict, newest_by_kind: dict, now: datetime) -> list[dict]:
     max_age = {rule["kind"]: rule["max_age_days"] for rule in requirements["evidence"]}
     return [
-        {"kind": check.key, "label": check.label, "state": check.state, "detail": check.detail,
-         "stale_at": stale_from(check.evaluation.run_at, max_age[check.key]) if check.evaluation else None}
+        {
+            "kind": check.key,
+            "label": check.label,
+            "state": check.state,
+            "detail": check.detail,
+            "stale_at": stale_from(check.evaluation.run_at, max_age[check.key]) if check.evaluation else None,
+        }
         for check in evidence_checks(requirements, newest_by_kind, now=now)
     ]
 
@@ -432,22 +498,42 @@ def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:
         return refuse(f"the feature is {facts.feature_status}.")
     if facts.version_id is None and facts.withdrawn is not None:
         withdrawn = facts.withdrawn
-        steps.append(_step("deployment", FAIL, f"v{withdrawn['version']} was withdrawn from {where} on "
-                                               f"{withdrawn['at']:%d %b %Y %H:%M} UTC: {withdrawn['reason']}"))
-        return refuse(f"it was withdrawn there ({withdrawn['reason'].rstrip('.')}); nothing serves until a version is "
-                      "promoted again.")
+        steps.append(
+            _step(
+                "deployment",
+                FAIL,
+                f"v{withdrawn['version']} was withdrawn from {where} on "
+                f"{withdrawn['at']:%d %b %Y %H:%M} UTC: {withdrawn['reason']}",
+            )
+        )
+        return refuse(
+            f"it was withdrawn there ({withdrawn['reason'].rstrip('.')}); nothing serves until a version is "
+            "promoted again."
+        )
     if facts.version_id is None:
         steps.append(_step("deployment", FAIL, f"No version is live for {where}."))
         return refuse("no version is live there.")
     steps.append(_step("deployment", PASS, f"v{facts.version_number} is live for {where}."))
 
     if facts.region in facts.policy_regions:
-        steps.append(_step("residency", PASS, f"Policy {facts.policy_pack['name']}@{facts.policy_pack['version']} "
-                                              f"allows processing in {facts.region}."))
+        steps.append(
+            _step(
+                "residency",
+                PASS,
+                f"Policy {facts.policy_pack['name']}@{facts.policy_pack['version']} "
+                f"allows processing in {facts.region}.",
+            )
+        )
     else:
         allowed = ", ".join(sorted(facts.policy_regions)) or "no region"
-        steps.append(_step("residency", FAIL, f"Policy {facts.policy_pack['name']}@{facts.policy_pack['version']} "
-                                              f"does not allow {facts.region} (allows {allowed})."))
+        steps.append(
+            _step(
+                "residency",
+                FAIL,
+                f"Policy {facts.policy_pack['name']}@{facts.policy_pack['version']} "
+                f"does not allow {facts.region} (allows {allowed}).",
+            )
+        )
         return refuse(f"its policy pack does not allow data to be processed in {facts.region}.")
 
     eligible = []
@@ -474,10 +560,24 @@ def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:
         if item["state"] == "ok":
             steps.append(_step("evidence", PASS, item["detail"], item["label"]))
         else:
-            steps.append(_step("evidence", WARN, f"{item['label']} evidence is {item['state'].replace('_', ' ')} under "
-                                                 f"the {facts.gate} gate: {item['detail']} Promotions are blocked "
-                                                 f"until fresh evidence is recorded.", item["label"]))
+            steps.append(
+                _step(
+                    "evidence",
+                    WARN,
+                    f"{item['label']} evidence is {item['state'].replace('_', ' ')} under "
+                    f"the {facts.gate} gate: {item['detail']} Promotions are blocked "
+                    f"until fresh evidence is recorded.",
+                    item["label"],
+                )
+            )
     if not facts.evidence:
-        steps.append(_step("evidence", PASS, "The gate asks for no evidence." if facts.gate
-                           else "No gate is assigned for this tier and environment."))
+        steps.append(
+            _step(
+                "evidence",
+                PASS,
+                "The gate asks for no evidence."
+                if facts.gate
+                else "No gate is assigned for this tier and environment.",
+            )
+        )
     return Decision(facts, served, eligible[1:], steps)

@@ -62,8 +62,9 @@ def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | N
     return replace(facts, models=[changed(model_facts) for model_facts in facts.models])
 
 
-def route_changes(*, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str,
-                  user=None) -> list[RouteChange]:
+def route_changes(
+    *, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str, user=None
+) -> list[RouteChange]:
     """Every live route through ``vendor``'s models (or ``model``), before and after it takes ``status``;
     with ``user``, only the routes of the features they may see.
 
@@ -84,8 +85,10 @@ def route_changes(*, vendor: Vendor | None = None, model: CatalogModel | None = 
 def scenario_changes(deployments, *, scenario: Scenario, now=None) -> list[RouteChange]:
     """Every deployment in a queryset decided as things are and with ``scenario`` applied (drills):
     eight queries however many there are. Reads only."""
-    return [RouteChange(decide(facts), decide(facts, scenario=scenario))
-            for facts in load_facts_many(deployments, now=now or timezone.now())]
+    return [
+        RouteChange(decide(facts), decide(facts, scenario=scenario))
+        for facts in load_facts_many(deployments, now=now or timezone.now())
+    ]
 
 
 SUSPEND = {"vendor": VendorStatus.SUSPENDED, "model": ModelStatus.SUSPENDED}

@@ -54,8 +54,9 @@ class ResolveFastPathMiddleware:
         identity = cache.identities.get(epoch, key, time.monotonic())
         if identity is None or not identity.may_resolve():
             return None  # the full path answers: 401 for an expired token, 403 for one without the scope
-        answer = services.cached_answer(identity=identity, feature_slug=feature, region_code=region,
-                                        environment=environment, stamps=stamps)
+        answer = services.cached_answer(
+            identity=identity, feature_slug=feature, region_code=region, environment=environment, stamps=stamps
+        )
         if answer is None:
             return None
         response = HttpResponse(answer.body, status=answer.status, content_type="application/json")

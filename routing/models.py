@@ -28,8 +28,11 @@ class DecisionRecord(models.Model):
         ordering = ["-decided_at", "-id"]
         indexes = [models.Index(fields=["request_id"]), models.Index(fields=["feature", "-decided_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["feature", "request_id"], name="decisionrecord_unique_request_per_feature",
-                                    violation_error_message="This request id is already recorded for the feature."),
+            models.UniqueConstraint(
+                fields=["feature", "request_id"],
+                name="decisionrecord_unique_request_per_feature",
+                violation_error_message="This request id is already recorded for the feature.",
+            ),
         ]
 
     def __str__(self) -> str:

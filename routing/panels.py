@@ -47,8 +47,12 @@ def catalog_routes_panel(request, kind: str, entry) -> dict | None:
     return {
         "title": "Live routes",
         "template": "routing/partials/catalog_routes.html",
-        "context": {"kind": kind, "entry": entry, "suspended": entry.status == "suspended",
-                    "panel_url": routes_url(kind, entry)},
+        "context": {
+            "kind": kind,
+            "entry": entry,
+            "suspended": entry.status == "suspended",
+            "panel_url": routes_url(kind, entry),
+        },
     }
 
 
@@ -56,7 +60,12 @@ def routes_panel_body(*, user, kind: str, entry) -> dict:
     """What the section shows ``user``: every visible route decided, the first ``ROWS`` listed (changed first)."""
     changes = visible_changes(user, entry, kind)
     return {
-        "kind": kind, "entry": entry, "suspended": entry.status == "suspended", "changes": changes[:ROWS],
-        "total": len(changes), "changed": sum(change.changed for change in changes),
-        "can_change": is_governance(user), "panel_url": routes_url(kind, entry),
+        "kind": kind,
+        "entry": entry,
+        "suspended": entry.status == "suspended",
+        "changes": changes[:ROWS],
+        "total": len(changes),
+        "changed": sum(change.changed for change in changes),
+        "can_change": is_governance(user),
+        "panel_url": routes_url(kind, entry),
     }

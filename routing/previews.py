@@ -41,8 +41,9 @@ def _answer(decision: Decision) -> dict:
         "serves": decision.ok,
         "summary": summary,
         "refusal": "" if as_if_on.ok else as_if_on.refusal,
-        "reasons": [step["detail"] for step in as_if_on.explanation
-                    if step["outcome"] == FAIL and step["rule"] in VERSION_RULES],
+        "reasons": [
+            step["detail"] for step in as_if_on.explanation if step["outcome"] == FAIL and step["rule"] in VERSION_RULES
+        ],
         "warnings": decision.warnings,
     }
 
@@ -50,8 +51,10 @@ def _answer(decision: Decision) -> dict:
 def route_preview(version, *, environment: str, regions) -> dict[str, dict]:
     """``registry.extensions.route_previews``: resolve's answer per region code were ``version`` live there."""
     regions = sorted(regions, key=lambda region: region.code)
-    return {facts.region: _answer(decide(facts))
-            for facts in facts_if_live(version, environment=environment, regions=regions, now=timezone.now())}
+    return {
+        facts.region: _answer(decide(facts))
+        for facts in facts_if_live(version, environment=environment, regions=regions, now=timezone.now())
+    }
 
 
 def route_check(deployments) -> dict[int, str]:

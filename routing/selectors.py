@@ -36,9 +36,12 @@ class DecisionView:
 
 def decision_view(claim: DecisionClaim, *, user) -> DecisionView | None:
     """The decision as the record shows it, or None if the feature is unknown or hidden from ``user``."""
-    feature = features_visible_to(user).select_related("team", "accountable_owner", "incident_owner").filter(
-        pk=claim.feature_id
-    ).first()
+    feature = (
+        features_visible_to(user)
+        .select_related("team", "accountable_owner", "incident_owner")
+        .filter(pk=claim.feature_id)
+        .first()
+    )
     region = Region.objects.filter(pk=claim.region_id).first()
     if feature is None or region is None:
         return None
@@ -53,20 +56,29 @@ def decision_view(claim: DecisionClaim, *, user) -> DecisionView | None:
     model = CatalogModel.objects.select_related("vendor").filter(pk=claim.model_id).first() if claim.model_id else None
     event = live_at(feature=feature, environment=claim.environment, region=region, at=claim.at)
     view = DecisionView(
-        claim=claim, feature=feature, region=region, version=version, model=model, live_event=event,
+        claim=claim,
+        feature=feature,
+        region=region,
+        version=version,
+        model=model,
+        live_event=event,
         matches_history=(event.to_version_id if event else None) == claim.version_id,
     )
     if version is not None:
         view.approvals = list(
             ApprovalRequest.objects.filter(version=version, created_at__lte=claim.at)
             .select_related("requester")
-            .prefetch_related(Prefetch("signoffs", queryset=SignOff.objects.select_related("signer").order_by("role", "slot")))
+            .prefetch_related(
+                Prefetch("signoffs", queryset=SignOff.objects.select_related("signer").order_by("role", "slot"))
+            )
             .order_by("-created_at")
         )
         newest: dict[str, Evaluation] = {}
-        for evaluation in Evaluation.objects.filter(
-            version=version, run_at__lte=claim.at, recorded_at__lte=claim.at
-        ).select_related("recorded_by").order_by("kind", "-run_at", "-id"):
+        for evaluation in (
+            Evaluation.objects.filter(version=version, run_at__lte=claim.at, recorded_at__lte=claim.at)
+            .select_related("recorded_by")
+            .order_by("kind", "-run_at", "-id")
+        ):
             newest.setdefault(evaluation.kind, evaluation)
         view.evidence = sorted(newest.values(), key=lambda evaluation: evaluation.kind)
         view.still_live = feature.deployments.filter(

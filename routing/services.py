@@ -12,8 +12,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from registry.choices import Environment
 from core.exceptions import Conflict
+from registry.choices import Environment
 from registry.models import AIFeature, CatalogModel, Deployment, Vendor
 from registry.permissions import is_governance
 from registry.services.audit import audit_record, audit_record_many
@@ -53,8 +53,12 @@ def _cached(decision) -> tuple[Key, Cached, datetime | None]:
     facts = decision.facts
     body = json.dumps(decision.as_json(), cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
     cached = Cached(
-        feature_id=facts.feature_id, restricted=facts.restricted, status=200 if decision.ok else 409,
-        body_prefix=body[:-1].encode(), version_id=facts.version_id, region_id=facts.region_id,
+        feature_id=facts.feature_id,
+        restricted=facts.restricted,
+        status=200 if decision.ok else 409,
+        body_prefix=body[:-1].encode(),
+        version_id=facts.version_id,
+        region_id=facts.region_id,
         model_id=decision.served.id if decision.ok else None,
     )
     return (facts.environment, facts.feature_slug, facts.region), cached, decision.valid_until()
@@ -121,8 +125,15 @@ def _known(epoch, stamp, key: Key, clock: float):
     return cached
 
 
-def resolve(*, user, feature_slug: str, region_code: str, environment: str = Environment.PRODUCTION,
-            stamps: tuple | None = None, now: datetime | None = None) -> Resolution:
+def resolve(
+    *,
+    user,
+    feature_slug: str,
+    region_code: str,
+    environment: str = Environment.PRODUCTION,
+    stamps: tuple | None = None,
+    now: datetime | None = None,
+) -> Resolution:
     """The configuration that serves ``feature_slug`` in ``region_code`` now, or a refusal with reasons.
 
     Raises ``UnknownTarget`` for an unknown feature or region, and for a feature the user may not see
@@ -156,11 +167,12 @@ def decisions_warm(*, chunk: int = 500, now: datetime | None = None) -> int:
     epoch = cache.current_epoch()  # before reading: a change committed meanwhile starts a new epoch
     if epoch is None:
         return 0
-    features = list(AIFeature.objects.filter(deployments__isnull=False).distinct().order_by("pk")
-                    .values_list("pk", "slug"))
+    features = list(
+        AIFeature.objects.filter(deployments__isnull=False).distinct().order_by("pk").values_list("pk", "slug")
+    )
     done = 0
     for start in range(0, len(features), chunk):
-        batch = dict(features[start:start + chunk])
+        batch = dict(features[start : start + chunk])
         stamps = cache.feature_stamps(batch.values())  # before reading, as above
         if not stamps:
             break
@@ -171,8 +183,14 @@ def decisions_warm(*, chunk: int = 500, now: datetime | None = None) -> int:
 
 
 def _answer(cached: Cached, environment: str, now: datetime) -> Resolution:
-    token = tokens.sign(feature_id=cached.feature_id, version_id=cached.version_id, region_id=cached.region_id,
-                        environment=environment, model_id=cached.model_id, at=now)
+    token = tokens.sign(
+        feature_id=cached.feature_id,
+        version_id=cached.version_id,
+        region_id=cached.region_id,
+        environment=environment,
+        model_id=cached.model_id,
+        at=now,
+    )
     body = cached.body_prefix + f',"decision":"{token}","resolved_at":"{now.isoformat()}"}}'.encode()
     return Resolution(cached.status, body, token)
 
@@ -216,7 +234,9 @@ def ledger_record(*, actor, records: list[dict]) -> dict:
     if errors:
         raise ValidationError({"records": [f"record {index}: {message}" for index, message in errors.items()]})
     feature_ids = {claim.feature_id for _, _, claim in claims}
-    features = {feature.pk: feature for feature in AIFeature.objects.filter(pk__in=feature_ids).only("pk", "restricted")}
+    features = {
+        feature.pk: feature for feature in AIFeature.objects.filter(pk__in=feature_ids).only("pk", "restricted")
+    }
     for feature_id in feature_ids:
         feature = features.get(feature_id)
         if feature is None or not may_see(actor, feature_id=feature_id, restricted=feature.restricted):
@@ -225,14 +245,22 @@ def ledger_record(*, actor, records: list[dict]) -> dict:
     unique = {(claim.feature_id, request_id): (request_id, token, claim) for request_id, token, claim in claims}
     with transaction.atomic():
         known = set(
-            DecisionRecord.objects.filter(request_id__in={request_id for _, request_id in unique})
-            .values_list("feature_id", "request_id")
+            DecisionRecord.objects.filter(request_id__in={request_id for _, request_id in unique}).values_list(
+                "feature_id", "request_id"
+            )
         )
         rows = [
             DecisionRecord(
-                request_id=request_id, token=token, feature_id=claim.feature_id, version_id=claim.version_id,
-                region_id=claim.region_id, environment=claim.environment, served=claim.served,
-                decided_at=claim.at, recorded_by=actor, recorded_at=now,
+                request_id=request_id,
+                token=token,
+                feature_id=claim.feature_id,
+                version_id=claim.version_id,
+                region_id=claim.region_id,
+                environment=claim.environment,
+                served=claim.served,
+                decided_at=claim.at,
+                recorded_by=actor,
+                recorded_at=now,
             )
             for pair, (request_id, token, claim) in unique.items()
             if pair not in known
@@ -240,10 +268,18 @@ def ledger_record(*, actor, records: list[dict]) -> dict:
         # 5,000 rows of 11 columns stay under PostgreSQL's 65,535 parameters per statement; a pair
         # recorded by a concurrent call since the read above is skipped by the unique constraint.
         DecisionRecord.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
-        audit_record_many([{
-            "actor": actor, "action": "decision.ledger_recorded", "object_type": "decisionrecord", "object_id": "batch",
-            "object_repr": f"{len(rows)} decision records", "payload": {"received": len(claims), "recorded": len(rows)},
-        }])
+        audit_record_many(
+            [
+                {
+                    "actor": actor,
+                    "action": "decision.ledger_recorded",
+                    "object_type": "decisionrecord",
+                    "object_id": "batch",
+                    "object_repr": f"{len(rows)} decision records",
+                    "payload": {"received": len(claims), "recorded": len(rows)},
+                }
+            ]
+        )
     return {"received": len(claims), "recorded": len(rows), "duplicates": len(claims) - len(rows)}
 
 
@@ -263,8 +299,11 @@ def catalog_status_change(*, actor, suspend: bool, reason: str, vendor=None, mod
         raise ValidationError({"reason": "Say why: owners of the affected features read it."})
     status = (SUSPEND if suspend else REINSTATE)[kind]
     with transaction.atomic():
-        target = (Vendor.objects.select_for_update().get(pk=vendor.pk) if vendor is not None
-                  else CatalogModel.objects.select_for_update().get(pk=model.pk))
+        target = (
+            Vendor.objects.select_for_update().get(pk=vendor.pk)
+            if vendor is not None
+            else CatalogModel.objects.select_for_update().get(pk=model.pk)
+        )
         if target.status == status:
             raise Conflict(f"{target} is already {target.get_status_display().lower()}.")
         changes = [change for change in route_changes(**{kind: target}, status=status) if change.changed]
@@ -272,12 +311,19 @@ def catalog_status_change(*, actor, suspend: bool, reason: str, vendor=None, mod
         target.status = status
         target.save(update_fields=["status"])
         audit_record(
-            actor=actor, action=f"{kind}.{'suspended' if suspend else 'reinstated'}", target=target,
+            actor=actor,
+            action=f"{kind}.{'suspended' if suspend else 'reinstated'}",
+            target=target,
             payload={
-                "status": [previous, status], "reason": reason,
+                "status": [previous, status],
+                "reason": reason,
                 "routes_changed": [
-                    {"feature": change.facts.feature_slug, "environment": change.facts.environment,
-                     "region": change.facts.region, "change": change.summary}
+                    {
+                        "feature": change.facts.feature_slug,
+                        "environment": change.facts.environment,
+                        "region": change.facts.region,
+                        "change": change.summary,
+                    }
                     for change in changes
                 ],
             },

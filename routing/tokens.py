@@ -8,7 +8,7 @@ guessed, and it reveals nothing a caller of resolve did not already get (ids, no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.core import signing
 
@@ -35,8 +35,9 @@ class DecisionClaim:
         return self.model_id is not None
 
 
-def sign(*, feature_id: int, version_id: int | None, region_id: int, environment: str, model_id: int | None,
-         at: datetime) -> str:
+def sign(
+    *, feature_id: int, version_id: int | None, region_id: int, environment: str, model_id: int | None, at: datetime
+) -> str:
     millis = int(at.timestamp() * 1000)
     return signing.dumps(
         [feature_id, version_id, region_id, ENVIRONMENT_CODES[environment], model_id, millis], salt=SALT
@@ -47,9 +48,12 @@ def read(token: str) -> DecisionClaim:
     try:
         feature_id, version_id, region_id, environment, model_id, millis = signing.loads(token.strip(), salt=SALT)
         return DecisionClaim(
-            feature_id=int(feature_id), version_id=version_id, region_id=int(region_id),
-            environment=ENVIRONMENTS[environment], model_id=model_id,
-            at=datetime.fromtimestamp(millis / 1000, tz=timezone.utc),
+            feature_id=int(feature_id),
+            version_id=version_id,
+            region_id=int(region_id),
+            environment=ENVIRONMENTS[environment],
+            model_id=model_id,
+            at=datetime.fromtimestamp(millis / 1000, tz=UTC),
         )
     except (signing.BadSignature, ValueError, TypeError, KeyError, OverflowError):
         raise BadToken("This is not a Gatehouse decision token, or it was altered.") from None

@@ -7,8 +7,16 @@ urlpatterns = [
     path("decisions/", views.decision_lookup, name="decision_lookup"),
     path("routes/vendors/<slug:key>/", views.CatalogRoutesView.as_view(kind="vendor"), name="vendor_routes"),
     path("routes/models/<int:key>/", views.CatalogRoutesView.as_view(kind="model"), name="model_routes"),
-    path("routes/vendors/<slug:key>/<str:action>/", views.CatalogStatusView.as_view(), {"kind": "vendor"},
-         name="vendor_status"),
-    path("routes/models/<int:key>/<str:action>/", views.CatalogStatusView.as_view(), {"kind": "model"},
-         name="model_status"),
+    path(
+        "routes/vendors/<slug:key>/<str:action>/",
+        views.CatalogStatusView.as_view(),
+        {"kind": "vendor"},
+        name="vendor_status",
+    ),
+    path(
+        "routes/models/<int:key>/<str:action>/",
+        views.CatalogStatusView.as_view(),
+        {"kind": "model"},
+        name="model_status",
+    ),
 ]

@@ -12,8 +12,8 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from registry.permissions import is_governance
 from core.views import PermissionRuleMixin, ServiceFormView
+from registry.permissions import is_governance
 from routing import selectors, services, tokens
 from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, visible_changes
 
@@ -22,8 +22,14 @@ from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, 
 def decision_lookup(request):
     token = request.GET.get("token", "").strip()
     request_id = request.GET.get("request_id", "").strip()
-    context = {"section": "decisions", "token": token, "request_id": request_id, "error": "", "view": None,
-               "records": None}
+    context = {
+        "section": "decisions",
+        "token": token,
+        "request_id": request_id,
+        "error": "",
+        "view": None,
+        "records": None,
+    }
     if request_id and not token:
         context["records"] = list(selectors.ledger_records(user=request.user, request_id=request_id)[:50])
         if len(context["records"]) == 1:
@@ -56,8 +62,12 @@ class CatalogRoutesView(View):
 
 
 class StatusChangeForm(forms.Form):
-    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-                             help_text="Owners of the affected features and auditors read this.")
+    reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Owners of the affected features and auditors read this.",
+    )
 
 
 class CatalogStatusView(LoginRequiredMixin, PermissionRuleMixin, ServiceFormView):
@@ -79,10 +89,15 @@ class CatalogStatusView(LoginRequiredMixin, PermissionRuleMixin, ServiceFormView
         changes = visible_changes(self.request.user, self.entry, self.kind)
         changed = [change for change in changes if change.changed]
         return {
-            **super().get_context_data(**kwargs), "kind": self.kind, "entry": self.entry, "suspend": self.suspend,
-            "changes": changed[:ROWS], "changed_total": len(changed),
+            **super().get_context_data(**kwargs),
+            "kind": self.kind,
+            "entry": self.entry,
+            "suspend": self.suspend,
+            "changes": changed[:ROWS],
+            "changed_total": len(changed),
             "routes_lost": sum(change.after.served is None for change in changed),
-            "unchanged": len(changes) - len(changed), "section": f"{self.kind}_detail",
+            "unchanged": len(changes) - len(changed),
+            "section": f"{self.kind}_detail",
             "api_url": reverse(f"routing-api:{self.kind}-routes", args=[catalog_key(self.kind, self.entry)]),
         }
 
@@ -91,6 +106,9 @@ class CatalogStatusView(LoginRequiredMixin, PermissionRuleMixin, ServiceFormView
             actor=self.request.user, suspend=self.suspend, reason=form.cleaned_data["reason"], **{self.kind: self.entry}
         )
         verb = "suspended" if self.suspend else "reinstated"
-        messages.success(self.request, f"{entry} {verb}. {len(changes)} live route{'s' if len(changes) != 1 else ''} "
-                                       "changed; resolve answers accordingly from now on.")
+        messages.success(
+            self.request,
+            f"{entry} {verb}. {len(changes)} live route{'s' if len(changes) != 1 else ''} "
+            "changed; resolve answers accordingly from now on.",
+        )
         return entry

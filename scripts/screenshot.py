@@ -12,11 +12,31 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-TOUR = ["/", "/features/", "/features/claims-triage/", "/features/claims-triage/versions/1/",
-        "/features/claims-triage/diff/", "/catalog/models/", "/catalog/prompts/", "/catalog/policies/",
-        "/catalog/datasets/", "/catalog/vendors/", "/audit/", "/tokens/", "/features/new/"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TOUR = [
+    "/",
+    "/features/",
+    "/features/claims-triage/",
+    "/features/claims-triage/versions/1/",
+    "/features/claims-triage/diff/",
+    "/catalog/models/",
+    "/catalog/prompts/",
+    "/catalog/policies/",
+    "/catalog/datasets/",
+    "/catalog/vendors/",
+    "/audit/",
+    "/tokens/",
+    "/features/new/",
+]
 
 
 def main() -> None:

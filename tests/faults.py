@@ -40,7 +40,14 @@ class Silent:
 
 def redis_caches(url: str, timeout: float = 0.2) -> dict:
     """The production cache settings (config.settings) on ``url``."""
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                        "OPTIONS": {"pool_class": "config.cache.FailFastConnectionPool",
-                                    "socket_connect_timeout": timeout,
-                                    "socket_timeout": timeout}}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {
+                "pool_class": "config.cache.FailFastConnectionPool",
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+            },
+        }
+    }

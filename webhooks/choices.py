@@ -53,8 +53,13 @@ OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.DELIVERING, DeliveryStat
 FINISHED_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
 
 # The wait before attempts 2 to 6 (a little jitter is added); after the sixth failure a delivery has failed.
-RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1),
-                timedelta(hours=6))
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=6),
+)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 

@@ -89,8 +89,12 @@ def build_opener(*, tls_context: ssl.SSLContext | None = None) -> urllib.request
         tls_context.set_alpn_protocols(["http/1.1"])  # as http.client's own default
     opener = urllib.request.OpenerDirector()
     for handler in (
-        CheckedHTTPHandler(), CheckedHTTPSHandler(context=tls_context), _NoRedirects(),
-        urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor(), urllib.request.UnknownHandler(),
+        CheckedHTTPHandler(),
+        CheckedHTTPSHandler(context=tls_context),
+        _NoRedirects(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),
     ):
         opener.add_handler(handler)
     return opener
@@ -153,8 +157,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
     started = time.monotonic()
     status_code, error, excerpt = None, "", ""
     try:
-        with _opener.open(urllib.request.Request(url, data=body, headers=headers, method="POST"),
-                          timeout=TIMEOUT_SECONDS) as response:
+        with _opener.open(
+            urllib.request.Request(url, data=body, headers=headers, method="POST"), timeout=TIMEOUT_SECONDS
+        ) as response:
             status_code, excerpt = response.status, _excerpt(response)
     except urllib.error.HTTPError as answer:  # a non-2xx answer
         status_code, excerpt = answer.code, _excerpt(answer)
@@ -163,7 +168,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
         reason = failure.reason
         if isinstance(reason, BlockedDestination):
             logger.warning("Webhook to %s refused: %s", url, reason)
-        error = human_error(reason) if isinstance(reason, BaseException) else f"The target URL cannot be used: {reason}."
+        error = (
+            human_error(reason) if isinstance(reason, BaseException) else f"The target URL cannot be used: {reason}."
+        )
     except (OSError, http.client.HTTPException, ValueError) as failure:
         error = human_error(failure)
     return Response(status_code, error[:ERROR_CHARS], excerpt, int((time.monotonic() - started) * 1000))
@@ -181,8 +188,11 @@ def _claim(delivery_id) -> WebhookDelivery | None:
     now = timezone.now()
     with transaction.atomic():
         delivery = (
-            due(now).select_for_update(skip_locked=True, of=("self",)).select_related("subscription")
-            .filter(pk=delivery_id).first()
+            due(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscription")
+            .filter(pk=delivery_id)
+            .first()
         )
         if delivery is None:
             return None  # finished, not due yet, claimed by another worker, or gone with its subscription
@@ -214,9 +224,15 @@ def delivery_attempt(*, delivery_id) -> str:
         status, next_attempt_at = DeliveryStatus.FAILED, None
     else:
         status, next_attempt_at = DeliveryStatus.RETRYING, now + retry_delay(delivery.attempts)
-    outcome = {"status": status, "next_attempt_at": next_attempt_at, "last_status_code": response.status_code,
-               "last_error": response.error, "last_response_excerpt": response.excerpt,
-               "duration_ms": response.duration_ms, **({"delivered_at": now} if response.succeeded else {})}
+    outcome = {
+        "status": status,
+        "next_attempt_at": next_attempt_at,
+        "last_status_code": response.status_code,
+        "last_error": response.error,
+        "last_response_excerpt": response.excerpt,
+        "duration_ms": response.duration_ms,
+        **({"delivered_at": now} if response.succeeded else {}),
+    }
     with transaction.atomic():
         recorded = WebhookDelivery.objects.filter(
             pk=delivery.pk, status=DeliveryStatus.DELIVERING, attempts=delivery.attempts
@@ -225,8 +241,13 @@ def delivery_attempt(*, delivery_id) -> str:
             logger.warning("Webhook delivery %s changed hands while it was being sent.", delivery.pk)
             return ""
         WebhookAttempt.objects.create(
-            delivery=delivery, at=now, request_headers=headers, status_code=response.status_code,
-            error=response.error, response_excerpt=response.excerpt, duration_ms=response.duration_ms,
+            delivery=delivery,
+            at=now,
+            request_headers=headers,
+            status_code=response.status_code,
+            error=response.error,
+            response_excerpt=response.excerpt,
+            duration_ms=response.duration_ms,
             succeeded=response.succeeded,
         )
         if status == DeliveryStatus.FAILED:
@@ -244,7 +265,8 @@ def _tell_owner(delivery: WebhookDelivery, response: Response, now) -> None:
         subject=f"Webhook {subscription.name} gave up delivering {delivery.event}",
         body=f"{MAX_ATTEMPTS} attempts failed; the last: {response.error or response.status_code}. "
         "Fix the receiver, then redeliver from the delivery log.",
-        url=delivery.get_absolute_url(), key=f"webhook-failed:{subscription.pk}:{now:%Y-%m-%d}",
+        url=delivery.get_absolute_url(),
+        key=f"webhook-failed:{subscription.pk}:{now:%Y-%m-%d}",
     )
 
 

@@ -76,7 +76,7 @@ def refusal(address: str | Address) -> str:
     if (network := blocking_network(ip)) is not None:
         return f"is in a blocked network ({SETTING})"
     if not settings.GATEHOUSE_WEBHOOK_ALLOW_PRIVATE:
-        if (network := next((network for network in _parsed(PRIVATE_NETWORKS) if ip in network), None)):
+        if network := next((network for network in _parsed(PRIVATE_NETWORKS) if ip in network), None):
             return f"is in {network}, a private network ({PRIVATE_SETTING} is off)"
         if ip in own_addresses():
             return f"is this server's own address ({PRIVATE_SETTING} is off)"

@@ -11,22 +11,31 @@ class SubscriptionForm(forms.Form):
 
     name = forms.CharField(max_length=120, help_text="After its receiver, e.g. release-bot or pagerduty-bridge.")
     target_url = forms.URLField(
-        label="Target URL", max_length=500, assume_scheme="https",
+        label="Target URL",
+        max_length=500,
+        assume_scheme="https",
         help_text="Gatehouse POSTs each event here as signed JSON. Redirects are not followed.",
     )
     events = forms.MultipleChoiceField(
-        choices=SUBSCRIBABLE_EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
+        choices=SUBSCRIBABLE_EVENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, to_field_name="slug",
+        queryset=Team.objects.none(),
+        required=False,
+        to_field_name="slug",
         help_text="Only events of this team's features are delivered.",
     )
     active = forms.BooleanField(required=False, initial=True, label="Active: deliver events as they happen")
 
     def __init__(self, *args, user, subscription=None, **kwargs):
         if subscription is not None:
-            current = {"name": subscription.name, "target_url": subscription.target_url,
-                       "events": subscription.events, "active": subscription.active}
+            current = {
+                "name": subscription.name,
+                "target_url": subscription.target_url,
+                "events": subscription.events,
+                "active": subscription.active,
+            }
             kwargs["initial"] = {**current, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.event_descriptions = [

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.encryption import EncryptedTextField
-
 from webhooks.choices import FINISHED_STATUSES, OPEN_STATUSES, DeliveryStatus, WebhookEvent
 
 SECRET_PREFIX_LENGTH = 6

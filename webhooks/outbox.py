@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timezone as dt_timezone
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from datetime import UTC
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -70,9 +71,11 @@ def event_payload(*, delivery_id, event_type: str, audit_event: AuditEvent, feat
     return {
         "id": str(delivery_id),
         "event": event_type,
-        "occurred_at": audit_event.at.astimezone(dt_timezone.utc).isoformat(),
-        "feature": feature and {
-            "slug": feature["slug"], "name": feature["name"],
+        "occurred_at": audit_event.at.astimezone(UTC).isoformat(),
+        "feature": feature
+        and {
+            "slug": feature["slug"],
+            "name": feature["name"],
             "url": absolute_url(reverse("registry:feature_detail", args=[feature["slug"]])),
         },
         "object": {"type": audit_event.object_type, "id": audit_event.object_id, "repr": audit_event.object_repr},
@@ -83,12 +86,17 @@ def event_payload(*, delivery_id, event_type: str, audit_event: AuditEvent, feat
     }
 
 
-def new_delivery(*, subscription_id: int, event_type: str, audit_event: AuditEvent, feature: dict | None,
-                 now) -> WebhookDelivery:
+def new_delivery(
+    *, subscription_id: int, event_type: str, audit_event: AuditEvent, feature: dict | None, now
+) -> WebhookDelivery:
     delivery_id = uuid.uuid4()
     return WebhookDelivery(
-        id=delivery_id, subscription_id=subscription_id, event=event_type, status=DeliveryStatus.PENDING,
-        next_attempt_at=now, created_at=now,
+        id=delivery_id,
+        subscription_id=subscription_id,
+        event=event_type,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now,
+        created_at=now,
         payload=event_payload(delivery_id=delivery_id, event_type=event_type, audit_event=audit_event, feature=feature),
     )
 
@@ -100,15 +108,17 @@ def audit_listener(events: list[AuditEvent]) -> None:
         return
     wanted = {event_type for _, event_type in mapped}
     subscriptions = [
-        subscription for subscription in WebhookSubscription.objects.filter(active=True).only("id", "team_id", "events")
+        subscription
+        for subscription in WebhookSubscription.objects.filter(active=True).only("id", "team_id", "events")
         if wanted.intersection(subscription.events)
     ]
     if not subscriptions:
         return
     features = {
         row["id"]: row
-        for row in AIFeature.objects.filter(pk__in={event.feature_id for event, _ in mapped if event.feature_id})
-        .values("id", "slug", "name", "team_id")
+        for row in AIFeature.objects.filter(
+            pk__in={event.feature_id for event, _ in mapped if event.feature_id}
+        ).values("id", "slug", "name", "team_id")
     }
     now = timezone.now()
     rows = []
@@ -121,8 +131,15 @@ def audit_listener(events: list[AuditEvent]) -> None:
                 feature is not None and feature["team_id"] == subscription.team_id
             )
             if event_type in subscription.events and in_scope:
-                rows.append(new_delivery(subscription_id=subscription.pk, event_type=event_type, audit_event=event,
-                                         feature=feature, now=now))
+                rows.append(
+                    new_delivery(
+                        subscription_id=subscription.pk,
+                        event_type=event_type,
+                        audit_event=event,
+                        feature=feature,
+                        now=now,
+                    )
+                )
     if rows:
         WebhookDelivery.objects.bulk_create(rows)
         queue_on_commit([row.pk for row in rows])
@@ -152,7 +169,11 @@ def checkpoint_payload(*, delivery_id, checkpoint) -> dict:
         "event": WebhookEvent.AUDIT_CHECKPOINT,
         "occurred_at": checkpoint.at,
         "feature": None,
-        "object": {"type": "auditcheckpoint", "id": str(checkpoint.sequence), "repr": f"checkpoint at #{checkpoint.sequence}"},
+        "object": {
+            "type": "auditcheckpoint",
+            "id": str(checkpoint.sequence),
+            "repr": f"checkpoint at #{checkpoint.sequence}",
+        },
         "actor": "system",
         "data": checkpoint.as_dict(),
         "audit": {"sequence": checkpoint.sequence, "hash": checkpoint.head_hash, "action": "audit.checkpoint"},
@@ -174,10 +195,16 @@ def checkpoint_listener(checkpoint) -> None:
     rows = []
     for subscription_id in subscriptions:
         delivery_id = uuid.uuid4()
-        rows.append(WebhookDelivery(
-            id=delivery_id, subscription_id=subscription_id, event=WebhookEvent.AUDIT_CHECKPOINT,
-            status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now,
-            payload=checkpoint_payload(delivery_id=delivery_id, checkpoint=checkpoint),
-        ))
+        rows.append(
+            WebhookDelivery(
+                id=delivery_id,
+                subscription_id=subscription_id,
+                event=WebhookEvent.AUDIT_CHECKPOINT,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+                payload=checkpoint_payload(delivery_id=delivery_id, checkpoint=checkpoint),
+            )
+        )
     WebhookDelivery.objects.bulk_create(rows)
     queue_on_commit([row.pk for row in rows])

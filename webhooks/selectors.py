@@ -20,8 +20,10 @@ def subscription_list(*, user) -> QuerySet[WebhookSubscription]:
     return (
         subscriptions_visible_to(user)
         .select_related("team", "created_by")
-        .annotate(last_status=Subquery(newest.values("status")[:1]),
-                  last_delivery_at=Subquery(newest.values("created_at")[:1]))
+        .annotate(
+            last_status=Subquery(newest.values("status")[:1]),
+            last_delivery_at=Subquery(newest.values("created_at")[:1]),
+        )
         .order_by("name", "id")
     )
 

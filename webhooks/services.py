@@ -86,20 +86,27 @@ def _lock(subscription: WebhookSubscription) -> WebhookSubscription:
     chain lock, and each insert takes a key-share lock on it (the foreign key check); a full FOR UPDATE here,
     then the wait for the chain, would deadlock with it. Every webhook write locks its subscription first."""
     return (
-        WebhookSubscription.objects.select_for_update(no_key=True, of=("self",)).select_related("team")
+        WebhookSubscription.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("team")
         .get(pk=subscription.pk)
     )
 
 
 def _settings(subscription: WebhookSubscription) -> dict:
     """What the audit trail records of a subscription (never the secret: only its first characters)."""
-    return {"name": subscription.name, "target_url": subscription.target_url, "events": subscription.events,
-            "team": subscription.team.slug if subscription.team_id else None, "active": subscription.active,
-            "secret_prefix": subscription.secret_prefix}
+    return {
+        "name": subscription.name,
+        "target_url": subscription.target_url,
+        "events": subscription.events,
+        "team": subscription.team.slug if subscription.team_id else None,
+        "active": subscription.active,
+        "secret_prefix": subscription.secret_prefix,
+    }
 
 
-def subscription_create(*, actor, name: str, target_url: str, events, team: Team | None = None,
-                        active: bool = True) -> tuple[WebhookSubscription, str]:
+def subscription_create(
+    *, actor, name: str, target_url: str, events, team: Team | None = None, active: bool = True
+) -> tuple[WebhookSubscription, str]:
     """Returns the subscription and its secret, to show once."""
     if not can_manage_webhooks_of(actor, team.pk if team else None):
         raise PermissionDenied(
@@ -107,7 +114,10 @@ def subscription_create(*, actor, name: str, target_url: str, events, team: Team
             "create them for their own teams."
         )
     subscription = WebhookSubscription(
-        **_cleaned(name=name, target_url=target_url, events=events), team=team, active=active, secret=new_secret(),
+        **_cleaned(name=name, target_url=target_url, events=events),
+        team=team,
+        active=active,
+        secret=new_secret(),
         created_by=actor,
     )
     with transaction.atomic():
@@ -117,8 +127,9 @@ def subscription_create(*, actor, name: str, target_url: str, events, team: Team
     return subscription, subscription.secret
 
 
-def subscription_update(*, actor, subscription: WebhookSubscription, name=UNSET, target_url=UNSET, events=UNSET,
-                        active=UNSET) -> WebhookSubscription:
+def subscription_update(
+    *, actor, subscription: WebhookSubscription, name=UNSET, target_url=UNSET, events=UNSET, active=UNSET
+) -> WebhookSubscription:
     """Change what is given (disable or enable with ``active``). The team never changes: create another."""
     require_manager(actor, subscription)
     given = {"name": name, "target_url": target_url, "events": events}
@@ -148,8 +159,12 @@ def subscription_rotate_secret(*, actor, subscription: WebhookSubscription) -> t
         locked.secret = new_secret()
         locked.secret_rotated_at = timezone.now()
         locked.save(update_fields=["secret", "secret_rotated_at", "updated_at"])
-        audit_record(actor=actor, action="webhook.secret_rotated", target=locked,
-                     payload={"secret_prefix": [previous, locked.secret_prefix]})
+        audit_record(
+            actor=actor,
+            action="webhook.secret_rotated",
+            target=locked,
+            payload={"secret_prefix": [previous, locked.secret_prefix]},
+        )
     return locked, locked.secret
 
 
@@ -164,10 +179,18 @@ def subscription_delete(*, actor, subscription: WebhookSubscription) -> None:
     require_manager(actor, subscription)
     with transaction.atomic():
         locked = _lock(subscription)
-        audit_record_many([{
-            "actor": actor, "action": "webhook.deleted", "object_type": "webhooksubscription", "object_id": locked.pk,
-            "object_repr": str(locked), "payload": {**_settings(locked), "deliveries": locked.deliveries.count()},
-        }])
+        audit_record_many(
+            [
+                {
+                    "actor": actor,
+                    "action": "webhook.deleted",
+                    "object_type": "webhooksubscription",
+                    "object_id": locked.pk,
+                    "object_repr": str(locked),
+                    "payload": {**_settings(locked), "deliveries": locked.deliveries.count()},
+                }
+            ]
+        )
         locked.delete()
 
 
@@ -176,10 +199,12 @@ def subscription_ping(*, actor, subscription: WebhookSubscription) -> WebhookDel
     require_manager(actor, subscription)
     with transaction.atomic():
         locked = _lock(subscription)
-        event = audit_record(actor=actor, action="webhook.pinged", target=locked,
-                             payload={"target_url": locked.target_url})
-        delivery = new_delivery(subscription_id=locked.pk, event_type=WebhookEvent.PING, audit_event=event,
-                                feature=None, now=timezone.now())
+        event = audit_record(
+            actor=actor, action="webhook.pinged", target=locked, payload={"target_url": locked.target_url}
+        )
+        delivery = new_delivery(
+            subscription_id=locked.pk, event_type=WebhookEvent.PING, audit_event=event, feature=None, now=timezone.now()
+        )
         delivery.save(force_insert=True)
         queue_on_commit([delivery.pk])
     return delivery
@@ -199,11 +224,21 @@ def delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
             locked.status, locked.attempts, locked.delivered_at = DeliveryStatus.PENDING, 0, None
         locked.next_attempt_at = timezone.now()
         locked.save(update_fields=["status", "attempts", "delivered_at", "next_attempt_at"])
-        audit_record_many([{
-            "actor": actor, "action": "webhook_delivery.redelivered", "object_type": "webhookdelivery",
-            "object_id": locked.pk, "object_repr": f"{locked.event} to {delivery.subscription}",
-            "payload": {"subscription": locked.subscription_id, "event": locked.event,
-                        "status": [previous, locked.status]},
-        }])
+        audit_record_many(
+            [
+                {
+                    "actor": actor,
+                    "action": "webhook_delivery.redelivered",
+                    "object_type": "webhookdelivery",
+                    "object_id": locked.pk,
+                    "object_repr": f"{locked.event} to {delivery.subscription}",
+                    "payload": {
+                        "subscription": locked.subscription_id,
+                        "event": locked.event,
+                        "status": [previous, locked.status],
+                    },
+                }
+            ]
+        )
         queue_on_commit([locked.pk])
     return locked

@@ -74,7 +74,9 @@ class SubscriptionDetailView(SubscriptionMixin, TemplateView):
             "can_manage": can_manage_subscription(self.request.user, subscription),
             "events": [(WebhookEvent(event), EVENT_DESCRIPTIONS[event]) for event in subscription.events],
             "deliveries": selectors.recent_deliveries(subscription, limit=RECENT_DELIVERIES),
-            "retry_schedule": RETRY_SCHEDULE, "max_attempts": MAX_ATTEMPTS, "timeout": TIMEOUT_SECONDS,
+            "retry_schedule": RETRY_SCHEDULE,
+            "max_attempts": MAX_ATTEMPTS,
+            "timeout": TIMEOUT_SECONDS,
         }
 
 
@@ -106,8 +108,9 @@ class SubscriptionEditView(ManagedSubscriptionMixin, ServiceFormView):
         return {**super().get_context_data(**kwargs), "subscription": self.subscription}
 
     def perform(self, form):
-        return services.subscription_update(actor=self.request.user, subscription=self.subscription,
-                                            **form.cleaned_data)
+        return services.subscription_update(
+            actor=self.request.user, subscription=self.subscription, **form.cleaned_data
+        )
 
 
 class SubscriptionActionView(ManagedSubscriptionMixin, View):

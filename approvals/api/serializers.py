@@ -80,11 +80,13 @@ class ApprovalRequestListSerializer(serializers.ListSerializer):
 
 class ApprovalRequestSerializer(serializers.ModelSerializer):
     feature = serializers.SlugRelatedField(source="version.feature", slug_field="slug", read_only=True)
-    version = serializers.IntegerField(source="version.number", read_only=True,
-                                       help_text="The version's number within its feature.")
+    version = serializers.IntegerField(
+        source="version.number", read_only=True, help_text="The version's number within its feature."
+    )
     version_id = serializers.IntegerField(read_only=True, help_text="The version's id.")
-    version_number = serializers.IntegerField(source="version.number", read_only=True,
-                                              help_text="Deprecated: the same as ``version``.")
+    version_number = serializers.IntegerField(
+        source="version.number", read_only=True, help_text="Deprecated: the same as ``version``."
+    )
     regions = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     requester = UsernameField(read_only=True)
     signoffs = RequestSignOffSerializer(many=True, read_only=True)
@@ -96,8 +98,23 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
         model = ApprovalRequest
         list_serializer_class = ApprovalRequestListSerializer
         fields = [
-            "id", "version", "version_id", "feature", "version_number", "gate", "environment", "regions", "status",
-            "requester", "note", "requirements", "checks", "signoffs", "created_at", "decided_at", "expires_at",
+            "id",
+            "version",
+            "version_id",
+            "feature",
+            "version_number",
+            "gate",
+            "environment",
+            "regions",
+            "status",
+            "requester",
+            "note",
+            "requirements",
+            "checks",
+            "signoffs",
+            "created_at",
+            "decided_at",
+            "expires_at",
         ]
         read_only_fields = fields
 
@@ -112,7 +129,10 @@ class ApprovalRequestCreateSerializer(VersionByNumberMixin, VisibleOnlyMixin, se
     visible_querysets = {"version_id": _visible_versions, "feature": _visible_features}
 
     version_id = serializers.PrimaryKeyRelatedField(
-        source="version", queryset=FeatureVersion.objects.none(), required=False, help_text="A submitted version's id.",
+        source="version",
+        queryset=FeatureVersion.objects.none(),
+        required=False,
+        help_text="A submitted version's id.",
     )
     feature = VersionFeatureField(required=False)
     version = VersionNumberField(required=False)
@@ -133,19 +153,34 @@ class ReasonSerializer(serializers.Serializer):
 class QueueItemSerializer(serializers.ModelSerializer):
     feature = serializers.SlugRelatedField(source="request.version.feature", slug_field="slug", read_only=True)
     risk_tier = serializers.CharField(source="request.version.feature.risk_tier", read_only=True)
-    version = serializers.IntegerField(source="request.version.number", read_only=True,
-                                       help_text="The version's number within its feature.")
+    version = serializers.IntegerField(
+        source="request.version.number", read_only=True, help_text="The version's number within its feature."
+    )
     version_id = serializers.IntegerField(source="request.version_id", read_only=True, help_text="The version's id.")
-    version_number = serializers.IntegerField(source="request.version.number", read_only=True,
-                                              help_text="Deprecated: the same as ``version``.")
+    version_number = serializers.IntegerField(
+        source="request.version.number", read_only=True, help_text="Deprecated: the same as ``version``."
+    )
     gate = serializers.CharField(source="request.gate", read_only=True)
     environment = serializers.CharField(source="request.environment", read_only=True)
     requester = UsernameField(source="request.requester", read_only=True)
 
     class Meta:
         model = SignOff
-        fields = ["id", "request", "role", "slot", "feature", "risk_tier", "version", "version_id", "version_number",
-                  "gate", "environment", "requester", "created_at"]
+        fields = [
+            "id",
+            "request",
+            "role",
+            "slot",
+            "feature",
+            "risk_tier",
+            "version",
+            "version_id",
+            "version_number",
+            "gate",
+            "environment",
+            "requester",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -160,16 +195,32 @@ class GatePolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GatePolicy
-        fields = ["gate", "description", "review_sla_hours", "approval_valid_days", "due_soon_days",
-                  "escalation_grace_days", "requirements", "updated_at"]
+        fields = [
+            "gate",
+            "description",
+            "review_sla_hours",
+            "approval_valid_days",
+            "due_soon_days",
+            "escalation_grace_days",
+            "requirements",
+            "updated_at",
+        ]
 
 
 class GatePolicyPreviewRequestSerializer(serializers.Serializer):
     requirements = GateRequirementSerializer(many=True, help_text="The whole proposed list, as the policy lists it.")
-    due_soon_days = serializers.IntegerField(min_value=0, max_value=365, required=False,
-                                             help_text="The proposed due-soon setting; the current one if left out.")
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=10,
-                                     help_text="How many entries of each list to name (each also has its count).")
+    due_soon_days = serializers.IntegerField(
+        min_value=0,
+        max_value=365,
+        required=False,
+        help_text="The proposed due-soon setting; the current one if left out.",
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        default=10,
+        help_text="How many entries of each list to name (each also has its count).",
+    )
 
     def validate_requirements(self, value):
         return [{key: item for key, item in spec.items() if item not in ("", None)} for spec in value]

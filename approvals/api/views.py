@@ -12,8 +12,8 @@ from approvals.api import serializers as s
 from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest
 from approvals.permissions import can_manage_gates
-from registry.api.scopes import CI_WRITE
 from core.api.idempotency import IdempotentPostMixin
+from registry.api.scopes import CI_WRITE
 from registry.api.serializers import DeploymentEventSerializer
 from registry.choices import Environment
 
@@ -28,7 +28,9 @@ class ApprovalRequestFilter(django_filters.FilterSet):
         fields = ["feature", "status", "environment"]
 
 
-class ApprovalRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApprovalRequestViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Gate requests. POST to request a gate; ``promote`` and ``withdraw`` act on one."""
 
     token_scopes = {"create": {CI_WRITE}, "promote": {CI_WRITE}, "withdraw": {CI_WRITE}}
@@ -49,10 +51,15 @@ class ApprovalRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         created = services.approval_request_create(
-            actor=request.user, version=data["version"], environment=data["environment"], regions=data["regions"],
+            actor=request.user,
+            version=data["version"],
+            environment=data["environment"],
+            regions=data["regions"],
             note=data["note"],
         )
-        return Response(self.get_serializer(self.get_queryset().get(pk=created.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=created.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=s.ReasonSerializer, responses={201: DeploymentEventSerializer(many=True)})
     @action(detail=True, methods=["post"], pagination_class=None, filterset_class=None)
@@ -60,7 +67,9 @@ class ApprovalRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.
         """Make the approved version live in the request's environment and regions (owner or CI token)."""
         serializer = s.ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        events = services.promotion_execute(actor=request.user, request=self.get_object(), reason=serializer.validated_data["reason"])
+        events = services.promotion_execute(
+            actor=request.user, request=self.get_object(), reason=serializer.validated_data["reason"]
+        )
         return Response(DeploymentEventSerializer(events, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ApprovalRequestSerializer)
@@ -68,7 +77,9 @@ class ApprovalRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.
     def withdraw(self, request, pk=None):
         serializer = s.ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        withdrawn = services.approval_request_withdraw(actor=request.user, request=self.get_object(), reason=serializer.validated_data["reason"])
+        withdrawn = services.approval_request_withdraw(
+            actor=request.user, request=self.get_object(), reason=serializer.validated_data["reason"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=withdrawn.pk)).data)
 
 
@@ -97,7 +108,9 @@ class SignOffViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = s.DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signed = services.signoff_decide(
-            actor=request.user, signoff=signoff, decision=serializer.validated_data["decision"],
+            actor=request.user,
+            signoff=signoff,
+            decision=serializer.validated_data["decision"],
             reason=serializer.validated_data["reason"],
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=signed.pk)).data)
@@ -123,7 +136,10 @@ class GatePolicyViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retri
         serializer = s.GatePolicyPreviewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         found = impact.gate_policy_preview(
-            user=request.user, policy=policy, requirements=serializer.validated_data["requirements"],
-            due_soon_days=serializer.validated_data.get("due_soon_days"), limit=serializer.validated_data["limit"],
+            user=request.user,
+            policy=policy,
+            requirements=serializer.validated_data["requirements"],
+            due_soon_days=serializer.validated_data.get("due_soon_days"),
+            limit=serializer.validated_data["limit"],
         )
         return Response(s.GatePolicyPreviewSerializer(found).data)

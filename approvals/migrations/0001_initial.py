@@ -6,139 +6,397 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0003_deployments_notifications'),
+        ("registry", "0003_deployments_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GatePolicy',
+            name="GatePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gate', models.CharField(choices=[('sandbox', 'Sandbox gate'), ('production', 'Production gate'), ('regulated', 'Regulated gate')], max_length=20, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('review_sla_hours', models.PositiveIntegerField(default=48, help_text='Sign-offs older than this are chased by the daily reminder.')),
-                ('approval_valid_days', models.PositiveIntegerField(default=14, help_text='An approval may be used to promote for this many days.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "gate",
+                    models.CharField(
+                        choices=[
+                            ("sandbox", "Sandbox gate"),
+                            ("production", "Production gate"),
+                            ("regulated", "Regulated gate"),
+                        ],
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "review_sla_hours",
+                    models.PositiveIntegerField(
+                        default=48, help_text="Sign-offs older than this are chased by the daily reminder."
+                    ),
+                ),
+                (
+                    "approval_valid_days",
+                    models.PositiveIntegerField(
+                        default=14, help_text="An approval may be used to promote for this many days."
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'gate policies',
-                'ordering': ['gate'],
+                "verbose_name_plural": "gate policies",
+                "ordering": ["gate"],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalRequest',
+            name="ApprovalRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gate', models.CharField(choices=[('sandbox', 'Sandbox gate'), ('production', 'Production gate'), ('regulated', 'Regulated gate')], max_length=20)),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn'), ('expired', 'Expired')], default='pending', max_length=20)),
-                ('requirements', models.JSONField()),
-                ('note', models.TextField(blank=True, help_text='Context for the reviewers.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('regions', models.ManyToManyField(related_name='+', to='registry.region')),
-                ('requester', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='approval_requests', to='registry.featureversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "gate",
+                    models.CharField(
+                        choices=[
+                            ("sandbox", "Sandbox gate"),
+                            ("production", "Production gate"),
+                            ("regulated", "Regulated gate"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "environment",
+                    models.CharField(choices=[("sandbox", "Sandbox"), ("production", "Production")], max_length=20),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("requirements", models.JSONField()),
+                ("note", models.TextField(blank=True, help_text="Context for the reviewers.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("regions", models.ManyToManyField(related_name="+", to="registry.region")),
+                (
+                    "requester",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approval_requests",
+                        to="registry.featureversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='GateAssignment',
+            name="GateAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('risk_tier', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('regulated', 'Regulated')], max_length=20)),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], max_length=20)),
-                ('gate', models.CharField(choices=[('sandbox', 'Sandbox gate'), ('production', 'Production gate'), ('regulated', 'Regulated gate')], max_length=20)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "risk_tier",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High"), ("regulated", "Regulated")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "environment",
+                    models.CharField(choices=[("sandbox", "Sandbox"), ("production", "Production")], max_length=20),
+                ),
+                (
+                    "gate",
+                    models.CharField(
+                        choices=[
+                            ("sandbox", "Sandbox gate"),
+                            ("production", "Production gate"),
+                            ("regulated", "Regulated gate"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['environment', 'risk_tier'],
-                'constraints': [models.UniqueConstraint(fields=('risk_tier', 'environment'), name='gateassignment_one_gate_per_tier_and_environment', violation_error_message='This tier already has a gate for that environment.')],
+                "ordering": ["environment", "risk_tier"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("risk_tier", "environment"),
+                        name="gateassignment_one_gate_per_tier_and_environment",
+                        violation_error_message="This tier already has a gate for that environment.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='GateRequirement',
+            name="GateRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('signoff', 'Sign-off'), ('evidence', 'Evidence'), ('readiness', 'Readiness')], max_length=20)),
-                ('role', models.CharField(blank=True, choices=[('product', 'Product owner'), ('ml', 'ML engineer'), ('security', 'Security reviewer'), ('legal', 'Legal reviewer'), ('support', 'Support'), ('governance', 'Governance admin'), ('auditor', 'Auditor')], max_length=20)),
-                ('count', models.PositiveSmallIntegerField(default=1, help_text='Sign-offs: how many different people.')),
-                ('evidence_kind', models.CharField(blank=True, choices=[('benchmark', 'Benchmark'), ('safety', 'Safety'), ('red_team', 'Red team'), ('privacy_review', 'Privacy review'), ('regional_language', 'Regional language'), ('bias', 'Bias'), ('load_test', 'Load test')], max_length=30)),
-                ('min_score', models.FloatField(blank=True, help_text='Evidence: the newest result must reach this.', null=True)),
-                ('max_age_days', models.PositiveIntegerField(blank=True, help_text='Evidence: older is stale.', null=True)),
-                ('readiness_item', models.CharField(blank=True, choices=[('rollback_path', 'Rollback path'), ('monitor', 'Monitor'), ('incident_owner', 'Incident owner'), ('slos', 'SLOs')], max_length=30)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='approvals.gatepolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("signoff", "Sign-off"), ("evidence", "Evidence"), ("readiness", "Readiness")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("product", "Product owner"),
+                            ("ml", "ML engineer"),
+                            ("security", "Security reviewer"),
+                            ("legal", "Legal reviewer"),
+                            ("support", "Support"),
+                            ("governance", "Governance admin"),
+                            ("auditor", "Auditor"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "count",
+                    models.PositiveSmallIntegerField(default=1, help_text="Sign-offs: how many different people."),
+                ),
+                (
+                    "evidence_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("benchmark", "Benchmark"),
+                            ("safety", "Safety"),
+                            ("red_team", "Red team"),
+                            ("privacy_review", "Privacy review"),
+                            ("regional_language", "Regional language"),
+                            ("bias", "Bias"),
+                            ("load_test", "Load test"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "min_score",
+                    models.FloatField(blank=True, help_text="Evidence: the newest result must reach this.", null=True),
+                ),
+                (
+                    "max_age_days",
+                    models.PositiveIntegerField(blank=True, help_text="Evidence: older is stale.", null=True),
+                ),
+                (
+                    "readiness_item",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("rollback_path", "Rollback path"),
+                            ("monitor", "Monitor"),
+                            ("incident_owner", "Incident owner"),
+                            ("slos", "SLOs"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="approvals.gatepolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['policy', 'kind', 'role', 'evidence_kind', 'readiness_item'],
+                "ordering": ["policy", "kind", "role", "evidence_kind", "readiness_item"],
             },
         ),
         migrations.CreateModel(
-            name='SignOff',
+            name="SignOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('product', 'Product owner'), ('ml', 'ML engineer'), ('security', 'Security reviewer'), ('legal', 'Legal reviewer'), ('support', 'Support'), ('governance', 'Governance admin'), ('auditor', 'Auditor')], max_length=20)),
-                ('slot', models.PositiveSmallIntegerField(default=1)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signoffs', to='approvals.approvalrequest')),
-                ('signer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='signoffs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("product", "Product owner"),
+                            ("ml", "ML engineer"),
+                            ("security", "Security reviewer"),
+                            ("legal", "Legal reviewer"),
+                            ("support", "Support"),
+                            ("governance", "Governance admin"),
+                            ("auditor", "Auditor"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("slot", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected")],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signoffs",
+                        to="approvals.approvalrequest",
+                    ),
+                ),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signoffs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['request', 'role', 'slot'],
+                "ordering": ["request", "role", "slot"],
             },
         ),
         migrations.AddIndex(
-            model_name='approvalrequest',
-            index=models.Index(fields=['status', 'created_at'], name='approvals_a_status_dd1e4e_idx'),
+            model_name="approvalrequest",
+            index=models.Index(fields=["status", "created_at"], name="approvals_a_status_dd1e4e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='approvalrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('version', 'environment'), name='approvalrequest_one_pending_per_version_and_environment', violation_error_message='This version already has a pending request for that environment.'),
+            model_name="approvalrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("version", "environment"),
+                name="approvalrequest_one_pending_per_version_and_environment",
+                violation_error_message="This version already has a pending request for that environment.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approvalrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('status', 'pending')), models.Q(models.Q(('status', 'pending'), _negated=True), ('decided_at__isnull', False)), _connector='OR'), name='approvalrequest_decided_when_not_pending', violation_error_message='A decided request records when it was decided.'),
+            model_name="approvalrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decided_at__isnull", True), ("status", "pending")),
+                    models.Q(models.Q(("status", "pending"), _negated=True), ("decided_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="approvalrequest_decided_when_not_pending",
+                violation_error_message="A decided request records when it was decided.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gaterequirement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('count__gte', 1), ('evidence_kind', ''), ('kind', 'signoff'), ('readiness_item', ''), models.Q(('role', ''), _negated=True)), models.Q(('kind', 'evidence'), ('readiness_item', ''), ('role', ''), models.Q(('evidence_kind', ''), _negated=True)), models.Q(('evidence_kind', ''), ('kind', 'readiness'), ('role', ''), models.Q(('readiness_item', ''), _negated=True)), _connector='OR'), name='gaterequirement_fields_match_kind', violation_error_message='A sign-off names a role, evidence an evaluation kind, readiness an item.'),
+            model_name="gaterequirement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("count__gte", 1),
+                        ("evidence_kind", ""),
+                        ("kind", "signoff"),
+                        ("readiness_item", ""),
+                        models.Q(("role", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("kind", "evidence"),
+                        ("readiness_item", ""),
+                        ("role", ""),
+                        models.Q(("evidence_kind", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("evidence_kind", ""),
+                        ("kind", "readiness"),
+                        ("role", ""),
+                        models.Q(("readiness_item", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="gaterequirement_fields_match_kind",
+                violation_error_message="A sign-off names a role, evidence an evaluation kind, readiness an item.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gaterequirement',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'signoff')), fields=('policy', 'role'), name='gaterequirement_role_once', violation_error_message='This role is already required by the gate.'),
+            model_name="gaterequirement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "signoff")),
+                fields=("policy", "role"),
+                name="gaterequirement_role_once",
+                violation_error_message="This role is already required by the gate.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gaterequirement',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'evidence')), fields=('policy', 'evidence_kind'), name='gaterequirement_evidence_once', violation_error_message='This evidence kind is already required by the gate.'),
+            model_name="gaterequirement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "evidence")),
+                fields=("policy", "evidence_kind"),
+                name="gaterequirement_evidence_once",
+                violation_error_message="This evidence kind is already required by the gate.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gaterequirement',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'readiness')), fields=('policy', 'readiness_item'), name='gaterequirement_readiness_once', violation_error_message='This readiness item is already required by the gate.'),
+            model_name="gaterequirement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "readiness")),
+                fields=("policy", "readiness_item"),
+                name="gaterequirement_readiness_once",
+                violation_error_message="This readiness item is already required by the gate.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='signoff',
-            index=models.Index(fields=['status', 'role', 'created_at'], name='approvals_s_status_75ccb4_idx'),
+            model_name="signoff",
+            index=models.Index(fields=["status", "role", "created_at"], name="approvals_s_status_75ccb4_idx"),
         ),
         migrations.AddConstraint(
-            model_name='signoff',
-            constraint=models.UniqueConstraint(fields=('request', 'role', 'slot'), name='signoff_role_slot_once_per_request', violation_error_message="This role's slot already exists on the request."),
+            model_name="signoff",
+            constraint=models.UniqueConstraint(
+                fields=("request", "role", "slot"),
+                name="signoff_role_slot_once_per_request",
+                violation_error_message="This role's slot already exists on the request.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signoff',
-            constraint=models.UniqueConstraint(condition=models.Q(('signer__isnull', False)), fields=('request', 'signer'), name='signoff_one_signature_per_person_per_request', violation_error_message='A person signs at most one role of a request.'),
+            model_name="signoff",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("signer__isnull", False)),
+                fields=("request", "signer"),
+                name="signoff_one_signature_per_person_per_request",
+                violation_error_message="A person signs at most one role of a request.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signoff',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('signer__isnull', True), ('status', 'pending')), models.Q(models.Q(('status', 'pending'), _negated=True), ('decided_at__isnull', False), ('signer__isnull', False)), _connector='OR'), name='signoff_signed_when_decided', violation_error_message='A decided sign-off records who signed and when.'),
+            model_name="signoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decided_at__isnull", True), ("signer__isnull", True), ("status", "pending")),
+                    models.Q(
+                        models.Q(("status", "pending"), _negated=True),
+                        ("decided_at__isnull", False),
+                        ("signer__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="signoff_signed_when_decided",
+                violation_error_message="A decided sign-off records who signed and when.",
+            ),
         ),
     ]

@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0003_schedules'),
+        ("approvals", "0003_schedules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gatepolicy',
-            name='due_soon_days',
-            field=models.PositiveIntegerField(default=14, help_text='Freshness: evidence this many days from its maximum age is flagged due soon.'),
+            model_name="gatepolicy",
+            name="due_soon_days",
+            field=models.PositiveIntegerField(
+                default=14, help_text="Freshness: evidence this many days from its maximum age is flagged due soon."
+            ),
         ),
         migrations.AddField(
-            model_name='gatepolicy',
-            name='escalation_grace_days',
-            field=models.PositiveIntegerField(default=7, help_text='Freshness: stale, failing or missing production evidence opens a governance incident after this many days.'),
+            model_name="gatepolicy",
+            name="escalation_grace_days",
+            field=models.PositiveIntegerField(
+                default=7,
+                help_text="Freshness: stale, failing or missing production evidence opens a governance incident after this many days.",
+            ),
         ),
     ]

@@ -2,8 +2,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
-from django.db import DataError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
@@ -18,8 +17,10 @@ from core.exceptions import Conflict, Refused
 logger = logging.getLogger("django.request")
 
 
-CONCURRENT_WRITE = ("Another request created or changed the same thing at the same moment, so nothing was saved. "
-                    "Reload it and try again.")
+CONCURRENT_WRITE = (
+    "Another request created or changed the same thing at the same moment, so nothing was saved. "
+    "Reload it and try again."
+)
 
 
 def _details(errors) -> list[ErrorDetail]:
@@ -76,8 +77,11 @@ def exception_handler(exc, context):
         exc = NotFound()
     elif isinstance(exc, DataError):
         # A value the database cannot hold, e.g. a NUL byte in a slug or filter (PostgreSQL refuses it).
-        exc = ValidationError(detail={"detail": ["The input contains a value that cannot be stored or searched, "
-                                                 "such as a NUL character."]})
+        exc = ValidationError(
+            detail={
+                "detail": ["The input contains a value that cannot be stored or searched, such as a NUL character."]
+            }
+        )
     elif isinstance(exc, IntegrityError):
         # A unique value taken by a request that committed first (services turn the races they expect into
         # field errors; this is the net for the rest): nothing was saved, and saying so is the whole answer.
@@ -86,12 +90,19 @@ def exception_handler(exc, context):
         # The database went away mid-request (connection dropped, server restarting): the transaction was
         # rolled back, so say so in the API's own shape, without the driver's message, and log it loudly.
         request = context.get("request")
-        logger.error("Database unavailable during %s %s", getattr(request, "method", "?"),
-                     getattr(request, "path", "?"), exc_info=exc)
+        logger.error(
+            "Database unavailable during %s %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc_info=exc,
+        )
         return Response(
-            {"detail": "The database was unavailable; nothing was saved. Try again in a moment.",
-             "code": error_codes.UNAVAILABLE},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"},
+            {
+                "detail": "The database was unavailable; nothing was saved. Try again in a moment.",
+                "code": error_codes.UNAVAILABLE,
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
         )
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -44,8 +44,13 @@ def fingerprint(request) -> str:
     """SHA-256 of the method, the path and the parsed body (JSON key order and spacing do not matter)."""
     data = request.data
     if hasattr(data, "lists"):  # a form or multipart body: every value of every field, files by name and size
-        data = {name: [getattr(value, "name", value) if not hasattr(value, "size") else [value.name, value.size]
-                       for value in values] for name, values in data.lists()}
+        data = {
+            name: [
+                getattr(value, "name", value) if not hasattr(value, "size") else [value.name, value.size]
+                for value in values
+            ]
+            for name, values in data.lists()
+        }
     body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
@@ -63,9 +68,11 @@ def _key_of(request) -> str | None:
 def _replay(record: IdempotencyKey, print_: str) -> Response:
     if record.fingerprint != print_:
         return Response(
-            {"detail": f"This {HEADER} was already used, within the last 24 hours, for a different request "
-                       f"({record.method} {record.path} with another body). Use a new key for a new request.",
-             "code": error_codes.IDEMPOTENCY_KEY_REUSED},
+            {
+                "detail": f"This {HEADER} was already used, within the last 24 hours, for a different request "
+                f"({record.method} {record.path} with another body). Use a new key for a new request.",
+                "code": error_codes.IDEMPOTENCY_KEY_REUSED,
+            },
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     return Response(record.response, status=record.status_code, headers={REPLAYED_HEADER: "true"})
@@ -90,8 +97,13 @@ def idempotent(handler):
             try:
                 with transaction.atomic():  # waits for a concurrent request with the key to commit or roll back
                     record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, fingerprint=print_, method=request.method,
-                        path=request.path[:500], status_code=0, created_at=now,
+                        user=request.user,
+                        key=key,
+                        fingerprint=print_,
+                        method=request.method,
+                        path=request.path[:500],
+                        status_code=0,
+                        created_at=now,
                     )
             except IntegrityError:
                 return _replay(IdempotencyKey.objects.get(user=request.user, key=key), print_)

@@ -54,7 +54,9 @@ def document_idempotency(result, generator, request, public):
     from core.api.idempotency import HEADER, KEPT, REPLAYED_HEADER
 
     parameter = {
-        "in": "header", "name": HEADER, "required": False,
+        "in": "header",
+        "name": HEADER,
+        "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
         "description": f"Makes a retry safe: the same key (yours, within {int(KEPT.total_seconds() // 3600)} hours) "
         "with the same body answers the first answer again (status and body, with the header "
@@ -68,8 +70,10 @@ def document_idempotency(result, generator, request, public):
         operation.setdefault("parameters", []).append(parameter)
         responses = operation.setdefault("responses", {})
         responses.setdefault("422", _response(f"The {HEADER} was already used for another request.", ERROR_COMPONENT))
-        responses.setdefault("400", _response(f"The input (or the {HEADER} header) is invalid; each field says why.",
-                                              VALIDATION_COMPONENT))
+        responses.setdefault(
+            "400",
+            _response(f"The input (or the {HEADER} header) is invalid; each field says why.", VALIDATION_COMPONENT),
+        )
     return result
 
 
@@ -94,12 +98,18 @@ def document_error_responses(result, generator, request, public):
             if "requestBody" in operation or "query" in locations:
                 errors["400"] = _response("The input is invalid; each field says why.", VALIDATION_COMPONENT)
             if "path" in locations or "page" in names or "requestBody" in operation:
-                errors["404"] = _response("No such object visible to you (in the path or the body), or no such page.", ERROR_COMPONENT)
+                errors["404"] = _response(
+                    "No such object visible to you (in the path or the body), or no such page.", ERROR_COMPONENT
+                )
             if method in WRITE_METHODS:
-                errors["409"] = _response("A rule of the domain forbids this now; the detail says which.",
-                                          ERROR_COMPONENT)
-            errors["503"] = _response("The database or the task queue was unavailable; nothing was saved. "
-                                      "Retry after the Retry-After header's seconds.", ERROR_COMPONENT)
+                errors["409"] = _response(
+                    "A rule of the domain forbids this now; the detail says which.", ERROR_COMPONENT
+                )
+            errors["503"] = _response(
+                "The database or the task queue was unavailable; nothing was saved. "
+                "Retry after the Retry-After header's seconds.",
+                ERROR_COMPONENT,
+            )
             for status, response in errors.items():
                 operation["responses"].setdefault(status, response)
             for status, response in operation["responses"].items():

@@ -6,9 +6,18 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 _STATUS_STYLE = {
-    "active": "ok", "approved": "ok", "submitted": "info", "passed": "ok",
-    "draft": "muted", "proposed": "muted", "under_review": "warn", "paused": "warn", "deprecated": "warn",
-    "retired": "muted", "suspended": "bad", "failed": "bad",
+    "active": "ok",
+    "approved": "ok",
+    "submitted": "info",
+    "passed": "ok",
+    "draft": "muted",
+    "proposed": "muted",
+    "under_review": "warn",
+    "paused": "warn",
+    "deprecated": "warn",
+    "retired": "muted",
+    "suspended": "bad",
+    "failed": "bad",
 }
 
 
@@ -40,7 +49,11 @@ def age_days(moment) -> int | None:
 @register.filter
 def comparison(evaluation) -> str:
     sign = "≥" if evaluation.higher_is_better else "≤"
-    return f"{evaluation.score:g} {sign} {evaluation.threshold:g}" if evaluation.passed else f"{evaluation.score:g} vs {sign} {evaluation.threshold:g}"
+    return (
+        f"{evaluation.score:g} {sign} {evaluation.threshold:g}"
+        if evaluation.passed
+        else f"{evaluation.score:g} vs {sign} {evaluation.threshold:g}"
+    )
 
 
 @register.filter

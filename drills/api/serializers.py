@@ -1,10 +1,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.pagination import PageSerializer
 from drills import selectors
 from drills.choices import MAX_DAYS, DrillKind, Outcome
 from drills.models import DrillRun
-from core.api.pagination import PageSerializer
 from registry.models import CatalogModel, Region, Vendor
 
 
@@ -13,10 +13,15 @@ class DrillInputSerializer(serializers.Serializer):
     model_suspended, ``region`` (code) for region_lost, ``days`` for evidence_aged."""
 
     kind = serializers.ChoiceField(choices=DrillKind.choices)
-    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all(), required=False, allow_null=True)
-    model = serializers.PrimaryKeyRelatedField(queryset=CatalogModel.objects.select_related("vendor"), required=False,
-                                               allow_null=True)
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True)
+    vendor = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Vendor.objects.all(), required=False, allow_null=True
+    )
+    model = serializers.PrimaryKeyRelatedField(
+        queryset=CatalogModel.objects.select_related("vendor"), required=False, allow_null=True
+    )
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True
+    )
     days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
@@ -48,8 +53,9 @@ class RowSerializer(serializers.Serializer):
     fallbacks_after = serializers.ListField(child=serializers.CharField())
     reasons = serializers.ListField(child=serializers.CharField(), help_text="Why no route is left (when lost).")
     warnings = serializers.ListField(child=serializers.CharField(), help_text="Warnings resolve would add.")
-    still_served_in = serializers.ListField(child=serializers.CharField(),
-                                            help_text="Other regions where the feature keeps a route (same environment).")
+    still_served_in = serializers.ListField(
+        child=serializers.CharField(), help_text="Other regions where the feature keeps a route (same environment)."
+    )
 
 
 class PlaceSerializer(serializers.Serializer):
@@ -71,7 +77,9 @@ class ReportSerializer(serializers.Serializer):
         return {
             "routes": RowSerializer([row for group in report.groups for row in group["rows"]], many=True).data,
             "places": PlaceSerializer(report.places, many=True).data,
-            "refused_before": report.refused_before, "note": report.evidence_note, "hidden": report.hidden,
+            "refused_before": report.refused_before,
+            "note": report.evidence_note,
+            "hidden": report.hidden,
         }
 
 

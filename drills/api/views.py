@@ -7,13 +7,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.idempotency import IdempotentPostMixin
+from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from drills import selectors, services
 from drills.api import serializers as s
 from drills.filters import DrillRunFilter
 from drills.impact import API_KINDS, UnknownEntry, find_entry, impact_features, impact_of, impact_totals
 from drills.permissions import require_drill_reader
-from core.api.idempotency import IdempotentPostMixin
-from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 
 
 class DrillRunViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -41,8 +41,9 @@ class DrillRunViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retriev
         data = s.DrillInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         run = services.drill_run(actor=request.user, **data.validated_data)
-        return Response(s.DrillRunDetailSerializer(run, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            s.DrillRunDetailSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ImpactView(APIView):
@@ -57,8 +58,12 @@ class ImpactView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(API_KINDS)),
-            OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH,
-                             description="The entry's id (a vendor also by its slug)."),
+            OpenApiParameter(
+                "key",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The entry's id (a vendor also by its slug).",
+            ),
             *PAGE_PARAMETERS,
         ],
         responses=s.ImpactSerializer,

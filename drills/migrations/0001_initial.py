@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,25 +14,46 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DrillRun',
+            name="DrillRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('vendor_unavailable', 'Vendor unavailable'), ('model_suspended', 'Model suspended'), ('region_lost', 'Region lost'), ('evidence_aged', 'Evidence older by N days')], max_length=30)),
-                ('parameters', models.JSONField(default=dict, help_text='The scenario\'s subject, e.g. {"vendor": "anthropic"}.')),
-                ('title', models.CharField(max_length=200)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('routes_total', models.PositiveIntegerField(default=0)),
-                ('routes_lost', models.PositiveIntegerField(default=0)),
-                ('routes_moved', models.PositiveIntegerField(default=0)),
-                ('routes_warned', models.PositiveIntegerField(default=0)),
-                ('features_affected', models.PositiveIntegerField(default=0)),
-                ('result', models.JSONField(default=dict)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drill_runs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("vendor_unavailable", "Vendor unavailable"),
+                            ("model_suspended", "Model suspended"),
+                            ("region_lost", "Region lost"),
+                            ("evidence_aged", "Evidence older by N days"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "parameters",
+                    models.JSONField(default=dict, help_text='The scenario\'s subject, e.g. {"vendor": "anthropic"}.'),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                ("routes_total", models.PositiveIntegerField(default=0)),
+                ("routes_lost", models.PositiveIntegerField(default=0)),
+                ("routes_moved", models.PositiveIntegerField(default=0)),
+                ("routes_warned", models.PositiveIntegerField(default=0)),
+                ("features_affected", models.PositiveIntegerField(default=0)),
+                ("result", models.JSONField(default=dict)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="drill_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['kind', '-created_at'], name='drill_kind_created_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["kind", "-created_at"], name="drill_kind_created_idx")],
             },
         ),
     ]

@@ -17,17 +17,40 @@ class FindingSerializer(serializers.ModelSerializer):
     detail = serializers.CharField(source="describe", read_only=True)
     url = serializers.SerializerMethodField()
     close_reason = serializers.ChoiceField(
-        choices=CloseReason.choices, allow_blank=True, read_only=True,
+        choices=CloseReason.choices,
+        allow_blank=True,
+        read_only=True,
         help_text="Why the finding closed; empty while it is open.",
     )
 
     class Meta:
         model = FreshnessFinding
         fields = [
-            "id", "feature", "team", "risk_tier", "version", "version_id", "environment", "gate", "evidence_kind",
-            "state", "open", "blocks_promotions", "detail", "evaluation_id", "min_score", "max_age_days",
-            "stale_at", "revision", "opened_at", "state_changed_at", "blocking_since", "incident_id", "closed_at",
-            "close_reason", "url",
+            "id",
+            "feature",
+            "team",
+            "risk_tier",
+            "version",
+            "version_id",
+            "environment",
+            "gate",
+            "evidence_kind",
+            "state",
+            "open",
+            "blocks_promotions",
+            "detail",
+            "evaluation_id",
+            "min_score",
+            "max_age_days",
+            "stale_at",
+            "revision",
+            "opened_at",
+            "state_changed_at",
+            "blocking_since",
+            "incident_id",
+            "closed_at",
+            "close_reason",
+            "url",
         ]
         read_only_fields = fields
 
@@ -42,9 +65,23 @@ class SweepRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = SweepRun
         fields = [
-            "id", "trigger", "requested_by", "task_id", "status", "started_at", "finished_at", "duration_seconds",
-            "deployments_checked", "versions_checked", "findings_opened", "findings_updated", "findings_closed",
-            "open_findings", "notifications", "escalations", "error",
+            "id",
+            "trigger",
+            "requested_by",
+            "task_id",
+            "status",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "deployments_checked",
+            "versions_checked",
+            "findings_opened",
+            "findings_updated",
+            "findings_closed",
+            "open_findings",
+            "notifications",
+            "escalations",
+            "error",
         ]
         read_only_fields = fields
 

@@ -1,16 +1,15 @@
 """Freshness over the API: findings and sweep runs, and a sweep on demand for governance admins."""
 
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from django.core.exceptions import PermissionDenied
-
+from core import error_codes
+from core.api.idempotency import IdempotentPostMixin
 from freshness import selectors, services
 from freshness.api import serializers as s
 from freshness.filters import FindingFilter, SweepRunFilter
-from core import error_codes
-from core.api.idempotency import IdempotentPostMixin
 from registry.permissions import sees_everything
 
 
@@ -46,17 +45,23 @@ class SweepRunViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retriev
         if self.action in ("list", "retrieve") and not sees_everything(request.user):
             raise PermissionDenied("The sweep's run history is open to governance admins and auditors.")
 
-    @extend_schema(request=None, responses={
-        202: s.SweepQueuedSerializer,
-        503: OpenApiResponse(description="The task queue is unreachable: nothing was queued; try again later."),
-    })
+    @extend_schema(
+        request=None,
+        responses={
+            202: s.SweepQueuedSerializer,
+            503: OpenApiResponse(description="The task queue is unreachable: nothing was queued; try again later."),
+        },
+    )
     def create(self, request):
         """Queue a sweep now (governance admins). The run is listed here when it finishes."""
         try:
             task_id = services.sweep_request(actor=request.user)
         except services.SweepNotQueued as error:
-            return Response({"detail": str(error), "code": error_codes.UNAVAILABLE}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                            headers={"Retry-After": "60"})
+            return Response(
+                {"detail": str(error), "code": error_codes.UNAVAILABLE},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "60"},
+            )
         return Response(
             {"task_id": task_id, "detail": "Sweep queued; its run is listed when it finishes."},
             status=status.HTTP_202_ACCEPTED,

@@ -6,74 +6,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0006_notification_key_index'),
+        ("registry", "0006_notification_key_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SweepLock',
+            name="SweepLock",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='sweeplock_single_row')],
+                "constraints": [models.CheckConstraint(condition=models.Q(("id", 1)), name="sweeplock_single_row")],
             },
         ),
         migrations.CreateModel(
-            name='SweepRun',
+            name="SweepRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Run by a person'), ('command', 'Command line')], max_length=20)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('succeeded', 'Succeeded'), ('failed', 'Failed')], max_length=20)),
-                ('deployments_checked', models.PositiveIntegerField(default=0)),
-                ('versions_checked', models.PositiveIntegerField(default=0)),
-                ('findings_opened', models.PositiveIntegerField(default=0)),
-                ('findings_updated', models.PositiveIntegerField(default=0)),
-                ('findings_closed', models.PositiveIntegerField(default=0)),
-                ('open_findings', models.PositiveIntegerField(default=0, help_text='Open findings after the run.')),
-                ('notifications', models.PositiveIntegerField(default=0)),
-                ('escalations', models.PositiveIntegerField(default=0, help_text='Governance incidents queued.')),
-                ('error', models.TextField(blank=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("schedule", "Schedule"), ("manual", "Run by a person"), ("command", "Command line")],
+                        max_length=20,
+                    ),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                ("status", models.CharField(choices=[("succeeded", "Succeeded"), ("failed", "Failed")], max_length=20)),
+                ("deployments_checked", models.PositiveIntegerField(default=0)),
+                ("versions_checked", models.PositiveIntegerField(default=0)),
+                ("findings_opened", models.PositiveIntegerField(default=0)),
+                ("findings_updated", models.PositiveIntegerField(default=0)),
+                ("findings_closed", models.PositiveIntegerField(default=0)),
+                ("open_findings", models.PositiveIntegerField(default=0, help_text="Open findings after the run.")),
+                ("notifications", models.PositiveIntegerField(default=0)),
+                ("escalations", models.PositiveIntegerField(default=0, help_text="Governance incidents queued.")),
+                ("error", models.TextField(blank=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='FreshnessFinding',
+            name="FreshnessFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], max_length=20)),
-                ('gate', models.CharField(choices=[('sandbox', 'Sandbox gate'), ('production', 'Production gate'), ('regulated', 'Regulated gate')], max_length=20)),
-                ('evidence_kind', models.CharField(choices=[('benchmark', 'Benchmark'), ('safety', 'Safety'), ('red_team', 'Red team'), ('privacy_review', 'Privacy review'), ('regional_language', 'Regional language'), ('bias', 'Bias'), ('load_test', 'Load test')], max_length=30)),
-                ('state', models.CharField(choices=[('due_soon', 'Due soon'), ('stale', 'Stale'), ('failing', 'Failing'), ('missing', 'Missing')], max_length=20)),
-                ('min_score', models.FloatField(blank=True, null=True)),
-                ('max_age_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('stale_at', models.DateTimeField(blank=True, help_text='When the newest evidence is (or was) too old.', null=True)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('opened_at', models.DateTimeField()),
-                ('state_changed_at', models.DateTimeField()),
-                ('blocking_since', models.DateTimeField(blank=True, help_text='Production only: since when it has blocked promotions (grace counts from here).', null=True)),
-                ('incident_id', models.PositiveBigIntegerField(blank=True, help_text='The governance incident it opened.', null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('close_reason', models.CharField(blank=True, choices=[('fresh', 'Fresh, passing evidence recorded'), ('not_live', 'Version no longer live'), ('rule_removed', 'The gate no longer requires it')], max_length=20)),
-                ('evaluation', models.ForeignKey(blank=True, help_text='The newest evaluation of this kind when the finding last changed.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.evaluation')),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='freshness_findings', to='registry.aifeature')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='freshness_findings', to='registry.featureversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "environment",
+                    models.CharField(choices=[("sandbox", "Sandbox"), ("production", "Production")], max_length=20),
+                ),
+                (
+                    "gate",
+                    models.CharField(
+                        choices=[
+                            ("sandbox", "Sandbox gate"),
+                            ("production", "Production gate"),
+                            ("regulated", "Regulated gate"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "evidence_kind",
+                    models.CharField(
+                        choices=[
+                            ("benchmark", "Benchmark"),
+                            ("safety", "Safety"),
+                            ("red_team", "Red team"),
+                            ("privacy_review", "Privacy review"),
+                            ("regional_language", "Regional language"),
+                            ("bias", "Bias"),
+                            ("load_test", "Load test"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("due_soon", "Due soon"),
+                            ("stale", "Stale"),
+                            ("failing", "Failing"),
+                            ("missing", "Missing"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("min_score", models.FloatField(blank=True, null=True)),
+                ("max_age_days", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "stale_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When the newest evidence is (or was) too old.", null=True
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(default=1)),
+                ("opened_at", models.DateTimeField()),
+                ("state_changed_at", models.DateTimeField()),
+                (
+                    "blocking_since",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Production only: since when it has blocked promotions (grace counts from here).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "incident_id",
+                    models.PositiveBigIntegerField(
+                        blank=True, help_text="The governance incident it opened.", null=True
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "close_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("fresh", "Fresh, passing evidence recorded"),
+                            ("not_live", "Version no longer live"),
+                            ("rule_removed", "The gate no longer requires it"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The newest evaluation of this kind when the finding last changed.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.evaluation",
+                    ),
+                ),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="freshness_findings",
+                        to="registry.aifeature",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="freshness_findings",
+                        to="registry.featureversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
-                'indexes': [models.Index(fields=['closed_at', 'state'], name='freshness_f_closed__1d43ff_idx'), models.Index(fields=['feature', 'closed_at'], name='freshness_f_feature_075d59_idx'), models.Index(fields=['version', 'closed_at'], name='freshness_f_version_c96420_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('version', 'environment', 'evidence_kind'), name='freshnessfinding_one_open_per_version_environment_kind', violation_error_message='This version already has an open finding for that evidence.'), models.CheckConstraint(condition=models.Q(models.Q(('close_reason', ''), ('closed_at__isnull', True)), models.Q(('closed_at__isnull', False), models.Q(('close_reason', ''), _negated=True)), _connector='OR'), name='freshnessfinding_closed_with_reason', violation_error_message='A closed finding says why it closed.')],
+                "ordering": ["-opened_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["closed_at", "state"], name="freshness_f_closed__1d43ff_idx"),
+                    models.Index(fields=["feature", "closed_at"], name="freshness_f_feature_075d59_idx"),
+                    models.Index(fields=["version", "closed_at"], name="freshness_f_version_c96420_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("closed_at__isnull", True)),
+                        fields=("version", "environment", "evidence_kind"),
+                        name="freshnessfinding_one_open_per_version_environment_kind",
+                        violation_error_message="This version already has an open finding for that evidence.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("close_reason", ""), ("closed_at__isnull", True)),
+                            models.Q(("closed_at__isnull", False), models.Q(("close_reason", ""), _negated=True)),
+                            _connector="OR",
+                        ),
+                        name="freshnessfinding_closed_with_reason",
+                        violation_error_message="A closed finding says why it closed.",
+                    ),
+                ],
             },
         ),
     ]

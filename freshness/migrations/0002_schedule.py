@@ -15,8 +15,12 @@ def create(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name=NAME,
-        defaults={"task": TASK, "crontab": crontab, "description": "Hourly: flag stale, failing or missing evidence "
-                  "of live versions, tell owners once, block promotions and escalate by policy."},
+        defaults={
+            "task": TASK,
+            "crontab": crontab,
+            "description": "Hourly: flag stale, failing or missing evidence "
+            "of live versions, tell owners once, block promotions and escalate by policy.",
+        },
     )
 
 

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('freshness', '0002_schedule'),
+        ("freshness", "0002_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='freshnessfinding',
-            name='close_reason',
-            field=models.CharField(blank=True, choices=[('fresh', 'Fresh, passing evidence recorded'), ('not_live', 'Version no longer live'), ('rule_removed', 'The gate no longer requires it'), ('rule_relaxed', "The gate's rule now accepts the evidence")], max_length=20),
+            model_name="freshnessfinding",
+            name="close_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("fresh", "Fresh, passing evidence recorded"),
+                    ("not_live", "Version no longer live"),
+                    ("rule_removed", "The gate no longer requires it"),
+                    ("rule_relaxed", "The gate's rule now accepts the evidence"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -30,9 +30,29 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "reference", "title", "feature", "environment", "region", "severity", "status", "impact_start",
-            "detected_at", "live_version", "owner", "reporter", "description", "customer_impact", "root_cause",
-            "follow_ups", "postmortem_url", "source", "mitigated_at", "resolved_at", "closed_at", "created_at",
+            "id",
+            "reference",
+            "title",
+            "feature",
+            "environment",
+            "region",
+            "severity",
+            "status",
+            "impact_start",
+            "detected_at",
+            "live_version",
+            "owner",
+            "reporter",
+            "description",
+            "customer_impact",
+            "root_cause",
+            "follow_ups",
+            "postmortem_url",
+            "source",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -63,8 +83,9 @@ class CommentSerializer(serializers.Serializer):
 
 
 class IncidentRollbackSerializer(serializers.Serializer):
-    to_version = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                          help_text="Version number; default: the last good version.")
+    to_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Version number; default: the last good version."
+    )
     reason = serializers.CharField()
 
 

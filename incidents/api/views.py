@@ -7,11 +7,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.idempotency import IdempotentPostMixin
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.filters import IncidentFilter
 from registry.api.scopes import ALERT_INTAKE
-from core.api.idempotency import IdempotentPostMixin
 from registry.api.serializers import DeploymentEventSerializer
 
 
@@ -29,7 +29,9 @@ class IncidentViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retriev
         serializer = s.IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         incident = services.incident_open(actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=incident.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=incident.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=s.TransitionSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
@@ -68,7 +70,9 @@ class IncidentViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retriev
     @extend_schema(responses=s.IncidentEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def timeline(self, request, pk=None):
-        return Response(s.IncidentEventSerializer(selectors.incident_timeline(incident=self.get_object()), many=True).data)
+        return Response(
+            s.IncidentEventSerializer(selectors.incident_timeline(incident=self.get_object()), many=True).data
+        )
 
 
 class AlertmanagerWebhookView(IdempotentPostMixin, APIView):
@@ -82,8 +86,11 @@ class AlertmanagerWebhookView(IdempotentPostMixin, APIView):
     token_scopes = {"post": {ALERT_INTAKE}}
     token_scopes_exclusive = True
 
-    @extend_schema(request=s.AlertmanagerPayloadSerializer, responses=s.AlertOutcomeSerializer(many=True),
-                   auth=[{"bearerAuth": []}])  # an alert_intake token; a session is refused
+    @extend_schema(
+        request=s.AlertmanagerPayloadSerializer,
+        responses=s.AlertOutcomeSerializer(many=True),
+        auth=[{"bearerAuth": []}],
+    )  # an alert_intake token; a session is refused
     def post(self, request):
         serializer = s.AlertmanagerPayloadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -6,73 +6,199 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0005_deployment_approval_summary'),
+        ("registry", "0005_deployment_approval_summary"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], default='production', max_length=20)),
-                ('severity', models.CharField(choices=[('sev1', 'SEV1'), ('sev2', 'SEV2'), ('sev3', 'SEV3'), ('sev4', 'SEV4')], max_length=10)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('investigating', 'Investigating'), ('mitigated', 'Mitigated'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=20)),
-                ('impact_start', models.DateTimeField(help_text='When users were first affected (may be in the past).')),
-                ('detected_at', models.DateTimeField()),
-                ('description', models.TextField()),
-                ('customer_impact', models.TextField(blank=True)),
-                ('root_cause', models.TextField(blank=True)),
-                ('follow_ups', models.TextField(blank=True, help_text='Actions agreed, one per line.')),
-                ('postmortem_url', models.URLField(blank=True, max_length=500)),
-                ('source', models.CharField(choices=[('manual', 'Logged by a person'), ('alert', 'Alertmanager')], default='manual', max_length=20)),
-                ('alert_fingerprint', models.CharField(blank=True, max_length=120)),
-                ('mitigated_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='registry.aifeature')),
-                ('live_event', models.ForeignKey(blank=True, help_text='The deployment event that made that version live.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.deploymentevent')),
-                ('live_version', models.ForeignKey(blank=True, help_text='The version live at impact start, from the deployment history.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='registry.featureversion')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_incidents', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.region')),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reported_incidents', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "environment",
+                    models.CharField(
+                        choices=[("sandbox", "Sandbox"), ("production", "Production")],
+                        default="production",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("sev1", "SEV1"), ("sev2", "SEV2"), ("sev3", "SEV3"), ("sev4", "SEV4")], max_length=10
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("investigating", "Investigating"),
+                            ("mitigated", "Mitigated"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "impact_start",
+                    models.DateTimeField(help_text="When users were first affected (may be in the past)."),
+                ),
+                ("detected_at", models.DateTimeField()),
+                ("description", models.TextField()),
+                ("customer_impact", models.TextField(blank=True)),
+                ("root_cause", models.TextField(blank=True)),
+                ("follow_ups", models.TextField(blank=True, help_text="Actions agreed, one per line.")),
+                ("postmortem_url", models.URLField(blank=True, max_length=500)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("manual", "Logged by a person"), ("alert", "Alertmanager")],
+                        default="manual",
+                        max_length=20,
+                    ),
+                ),
+                ("alert_fingerprint", models.CharField(blank=True, max_length=120)),
+                ("mitigated_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="incidents", to="registry.aifeature"
+                    ),
+                ),
+                (
+                    "live_event",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The deployment event that made that version live.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.deploymentevent",
+                    ),
+                ),
+                (
+                    "live_version",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The version live at impact start, from the deployment history.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="registry.featureversion",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.region"
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reported_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-impact_start', '-id'],
+                "ordering": ["-impact_start", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentEvent',
+            name="IncidentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('opened', 'Opened'), ('comment', 'Comment'), ('status', 'Status change'), ('owner', 'Owner change'), ('rollback', 'Rollback'), ('link', 'Link'), ('alert', 'Alert')], max_length=20)),
-                ('body', models.TextField(blank=True)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deployment_event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incident_events', to='registry.deploymentevent')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opened", "Opened"),
+                            ("comment", "Comment"),
+                            ("status", "Status change"),
+                            ("owner", "Owner change"),
+                            ("rollback", "Rollback"),
+                            ("link", "Link"),
+                            ("alert", "Alert"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("body", models.TextField(blank=True)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("at", models.DateTimeField(db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deployment_event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incident_events",
+                        to="registry.deploymentevent",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="incidents.incident"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['feature', 'status', 'severity'], name='incidents_i_feature_914590_idx'),
+            model_name="incident",
+            index=models.Index(fields=["feature", "status", "severity"], name="incidents_i_feature_914590_idx"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('alert_fingerprint', ''), _negated=True), models.Q(('status', 'closed'), _negated=True)), fields=('alert_fingerprint',), name='incident_one_active_per_alert_fingerprint', violation_error_message='An incident for this alert is already open.'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    models.Q(("alert_fingerprint", ""), _negated=True), models.Q(("status", "closed"), _negated=True)
+                ),
+                fields=("alert_fingerprint",),
+                name="incident_one_active_per_alert_fingerprint",
+                violation_error_message="An incident for this alert is already open.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('detected_at__gte', models.F('impact_start'))), name='incident_detected_after_impact', violation_error_message='An incident cannot be detected before its impact started.'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("detected_at__gte", models.F("impact_start"))),
+                name="incident_detected_after_impact",
+                violation_error_message="An incident cannot be detected before its impact started.",
+            ),
         ),
     ]

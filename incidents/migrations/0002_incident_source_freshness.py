@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0001_initial'),
+        ("incidents", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incident',
-            name='source',
-            field=models.CharField(choices=[('manual', 'Logged by a person'), ('alert', 'Alertmanager'), ('freshness', 'Evidence freshness sweep')], default='manual', max_length=20),
+            model_name="incident",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Logged by a person"),
+                    ("alert", "Alertmanager"),
+                    ("freshness", "Evidence freshness sweep"),
+                ],
+                default="manual",
+                max_length=20,
+            ),
         ),
     ]

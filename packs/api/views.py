@@ -37,26 +37,34 @@ class PackExportViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retri
         data = serializer.validated_data
         try:
             feature = feature_detail(user=request.user, slug=data["feature"])
-            version = (version_detail(user=request.user, slug=feature.slug, number=data["version"])
-                       if data.get("version") else None)
+            version = (
+                version_detail(user=request.user, slug=feature.slug, number=data["version"])
+                if data.get("version")
+                else None
+            )
         except (AIFeature.DoesNotExist, FeatureVersion.DoesNotExist):
             raise Http404("No such feature or version, or it is restricted.") from None
-        export = services.pack_export_request(actor=request.user, feature=feature, version=version,
-                                              pack_format=data["format"])
+        export = services.pack_export_request(
+            actor=request.user, feature=feature, version=version, pack_format=data["format"]
+        )
         export = self.get_queryset().get(pk=export.pk)  # as it is after the commit (built already when eager)
         return Response(self.get_serializer(export).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiResponse(
-            OpenApiTypes.BINARY, description="The pack's file (PDF, HTML or JSON); its SHA-256 is in the status.")},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The pack's file (PDF, HTML or JSON); its SHA-256 is in the status."
+            )
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The pack's file, once ready (409 before). Each download is recorded in the audit trail with its SHA-256."""
         export = self.get_object()
         handle = services.pack_export_download(actor=request.user, export=export)
-        response = FileResponse(handle, as_attachment=True, filename=export.download_name,
-                                content_type=CONTENT_TYPES[export.format])
+        response = FileResponse(
+            handle, as_attachment=True, filename=export.download_name, content_type=CONTENT_TYPES[export.format]
+        )
         response["X-Content-SHA256"] = export.sha256
         if export.format == PackFormat.HTML:
             response["Content-Security-Policy"] = HTML_DOCUMENT_POLICY

@@ -7,38 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0006_notification_key_index'),
+        ("registry", "0006_notification_key_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PackExport',
+            name="PackExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('format', models.CharField(choices=[('pdf', 'PDF'), ('html', 'Printable HTML'), ('json', 'JSON')], max_length=10)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('building', 'Building'), ('ready', 'Ready'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done.')),
-                ('step', models.CharField(blank=True, help_text='What the build is doing now.', max_length=120)),
-                ('error', models.TextField(blank=True)),
-                ('file', models.FileField(blank=True, max_length=300, upload_to=packs.models.pack_upload_to)),
-                ('size', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pack_exports', to='registry.aifeature')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(blank=True, help_text='Empty: the pack covers the feature and every version of it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='pack_exports', to='registry.featureversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("pdf", "PDF"), ("html", "Printable HTML"), ("json", "JSON")], max_length=10
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("building", "Building"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="Percent done.")),
+                ("step", models.CharField(blank=True, help_text="What the build is doing now.", max_length=120)),
+                ("error", models.TextField(blank=True)),
+                ("file", models.FileField(blank=True, max_length=300, upload_to=packs.models.pack_upload_to)),
+                ("size", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pack_exports",
+                        to="registry.aifeature",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the pack covers the feature and every version of it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pack_exports",
+                        to="registry.featureversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['requested_by', '-created_at'], name='packs_packe_request_5494cb_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='packexport_progress_percent', violation_error_message='Progress is a percentage.'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'ready'), _negated=True), models.Q(models.Q(('file', ''), _negated=True), models.Q(('sha256', ''), _negated=True)), _connector='OR'), name='packexport_ready_has_file', violation_error_message='A ready pack carries its file and its SHA-256.')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["requested_by", "-created_at"], name="packs_packe_request_5494cb_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)),
+                        name="packexport_progress_percent",
+                        violation_error_message="Progress is a percentage.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "ready"), _negated=True),
+                            models.Q(models.Q(("file", ""), _negated=True), models.Q(("sha256", ""), _negated=True)),
+                            _connector="OR",
+                        ),
+                        name="packexport_ready_has_file",
+                        violation_error_message="A ready pack carries its file and its SHA-256.",
+                    ),
+                ],
             },
         ),
     ]

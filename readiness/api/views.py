@@ -5,13 +5,13 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.views import found_or_404
 from readiness import selectors
 from readiness.api import serializers as s
 from readiness.choices import HISTORY_DAYS
 from readiness.filters import ReadinessFilter
 from readiness.views import ReadinessMixin
 from registry.selectors import features_visible_to
-from core.views import found_or_404
 
 
 class InventoryView(generics.ListAPIView):
@@ -25,7 +25,9 @@ class InventoryView(generics.ListAPIView):
         return features_visible_to(self.request.user).order_by("name")
 
     def list(self, request, *args, **kwargs):
-        filterset, _everything, rows = selectors.inventory(user=request.user, data=request.query_params, request=request)
+        filterset, _everything, rows = selectors.inventory(
+            user=request.user, data=request.query_params, request=request
+        )
         if filterset.is_bound and not filterset.is_valid():
             from rest_framework.exceptions import ValidationError
 
@@ -52,7 +54,9 @@ class FeatureHistoryView(APIView):
 
     @extend_schema(
         responses=s.FeatureHistorySerializer,
-        parameters=[OpenApiParameter("days", int, description=f"How many days back (default {HISTORY_DAYS}, at most 730).")],
+        parameters=[
+            OpenApiParameter("days", int, description=f"How many days back (default {HISTORY_DAYS}, at most 730).")
+        ],
     )
     def get(self, request, slug: str):
         """A feature's daily readiness snapshots and its evaluation scores over time, per kind."""
@@ -69,11 +73,15 @@ class FeatureHistoryView(APIView):
 class InventoryHistoryView(APIView):
     @extend_schema(
         responses=s.InventoryDaySerializer(many=True),
-        parameters=[OpenApiParameter("days", int, description=f"How many days back (default {HISTORY_DAYS}, at most 730).")],
+        parameters=[
+            OpenApiParameter("days", int, description=f"How many days back (default {HISTORY_DAYS}, at most 730).")
+        ],
     )
     def get(self, request):
         """Per day: how many of the features you may see were ready, and their mean readiness."""
-        return Response(s.InventoryDaySerializer(selectors.history(user=request.user, days=_days(request)), many=True).data)
+        return Response(
+            s.InventoryDaySerializer(selectors.history(user=request.user, days=_days(request)), many=True).data
+        )
 
 
 def _days(request) -> int:

@@ -5,33 +5,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0006_notification_key_index'),
+        ("registry", "0006_notification_key_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReadinessSnapshot',
+            name="ReadinessSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('items', models.JSONField(default=dict, help_text='Checklist item → true (in place) or false (missing).')),
-                ('ok_count', models.PositiveSmallIntegerField()),
-                ('total', models.PositiveSmallIntegerField()),
-                ('score', models.FloatField(help_text='Share of the checklist in place, 0 to 1.')),
-                ('ready', models.BooleanField()),
-                ('live', models.BooleanField(help_text='Live in production that day.')),
-                ('sentence', models.TextField(blank=True)),
-                ('taken_at', models.DateTimeField()),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='readiness_snapshots', to='registry.aifeature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                (
+                    "items",
+                    models.JSONField(default=dict, help_text="Checklist item → true (in place) or false (missing)."),
+                ),
+                ("ok_count", models.PositiveSmallIntegerField()),
+                ("total", models.PositiveSmallIntegerField()),
+                ("score", models.FloatField(help_text="Share of the checklist in place, 0 to 1.")),
+                ("ready", models.BooleanField()),
+                ("live", models.BooleanField(help_text="Live in production that day.")),
+                ("sentence", models.TextField(blank=True)),
+                ("taken_at", models.DateTimeField()),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="readiness_snapshots",
+                        to="registry.aifeature",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'feature'],
-                'indexes': [models.Index(fields=['day', 'feature'], name='readiness_r_day_98092b_idx')],
-                'constraints': [models.UniqueConstraint(fields=('feature', 'day'), name='readinesssnapshot_one_per_feature_and_day', violation_error_message='This feature already has a readiness snapshot for that day.'), models.CheckConstraint(condition=models.Q(('ok_count__lte', models.F('total')), ('score__gte', 0), ('score__lte', 1)), name='readinesssnapshot_score_in_range', violation_error_message="A snapshot's score is between 0 and 1 and its count at most the total.")],
+                "ordering": ["-day", "feature"],
+                "indexes": [models.Index(fields=["day", "feature"], name="readiness_r_day_98092b_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("feature", "day"),
+                        name="readinesssnapshot_one_per_feature_and_day",
+                        violation_error_message="This feature already has a readiness snapshot for that day.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ok_count__lte", models.F("total")), ("score__gte", 0), ("score__lte", 1)),
+                        name="readinesssnapshot_score_in_range",
+                        violation_error_message="A snapshot's score is between 0 and 1 and its count at most the total.",
+                    ),
+                ],
             },
         ),
     ]

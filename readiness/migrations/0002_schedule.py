@@ -14,8 +14,12 @@ def create(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name=NAME,
-        defaults={"task": TASK, "crontab": crontab, "description": "Daily: record every feature's readiness "
-                  "checklist for the readiness charts (rerunning replaces the day's snapshot)."},
+        defaults={
+            "task": TASK,
+            "crontab": crontab,
+            "description": "Daily: record every feature's readiness "
+            "checklist for the readiness charts (rerunning replaces the day's snapshot).",
+        },
     )
 
 

@@ -14,8 +14,12 @@ def create(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name=NAME,
-        defaults={"task": TASK, "crontab": crontab, "description": "Every ten minutes: compute what each feature "
-                  "is missing where the cached answer lapsed or changed, so the Readiness page stays fast."},
+        defaults={
+            "task": TASK,
+            "crontab": crontab,
+            "description": "Every ten minutes: compute what each feature "
+            "is missing where the cached answer lapsed or changed, so the Readiness page stays fast.",
+        },
     )
 
 

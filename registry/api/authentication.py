@@ -36,7 +36,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token.expires_at is not None and token.expires_at <= now:
             raise exceptions.AuthenticationFailed(
                 f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new one on the API tokens "
-                "page (or with create_api_token).", code="token_expired",
+                "page (or with create_api_token).",
+                code="token_expired",
             )
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             # A conditional update: at most one write per token every few minutes, whatever the traffic.

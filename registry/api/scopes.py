@@ -21,9 +21,13 @@ from rest_framework import exceptions, permissions
 
 from registry.models import TokenScope
 
-READ, RESOLVE, CI_WRITE, ALERT_INTAKE, FULL = (TokenScope.READ.value, TokenScope.RESOLVE.value,
-                                                TokenScope.CI_WRITE.value, TokenScope.ALERT_INTAKE.value,
-                                                TokenScope.FULL.value)
+READ, RESOLVE, CI_WRITE, ALERT_INTAKE, FULL = (
+    TokenScope.READ.value,
+    TokenScope.RESOLVE.value,
+    TokenScope.CI_WRITE.value,
+    TokenScope.ALERT_INTAKE.value,
+    TokenScope.FULL.value,
+)
 
 
 def operation_key(view, method: str) -> str:
@@ -54,9 +58,11 @@ class TokenScopePermission(permissions.BasePermission):
         scopes = getattr(request.auth, "scopes", None)
         if scopes is None:  # a session (or no credential: IsAuthenticated answers that)
             if getattr(view, "token_scopes_exclusive", False) and request.user.is_authenticated:
-                raise InsufficientScope("This endpoint takes an API token with a scope for it, not a session: "
-                                        f"use a token with the {self._names(accepted_scopes(view, request.method))} "
-                                        "scope.")
+                raise InsufficientScope(
+                    "This endpoint takes an API token with a scope for it, not a session: "
+                    f"use a token with the {self._names(accepted_scopes(view, request.method))} "
+                    "scope."
+                )
             return True
         accepted = accepted_scopes(view, request.method)
         if accepted & set(scopes):

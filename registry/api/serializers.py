@@ -87,8 +87,17 @@ class CatalogModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = CatalogModel
         fields = [
-            "id", "vendor", "identifier", "display_name", "regions", "context_window", "modality", "status",
-            "deprecation_date", "notes", "created_at",
+            "id",
+            "vendor",
+            "identifier",
+            "display_name",
+            "regions",
+            "context_window",
+            "modality",
+            "status",
+            "deprecation_date",
+            "notes",
+            "created_at",
         ]
         read_only_fields = ["id", "created_at"]
 
@@ -116,8 +125,15 @@ class PolicyPackSerializer(serializers.ModelSerializer):
     class Meta:
         model = PolicyPack
         fields = [
-            "id", "name", "version", "description", "allowed_regions", "safety_requirements", "allowed_tools",
-            "data_classifications", "created_at",
+            "id",
+            "name",
+            "version",
+            "description",
+            "allowed_regions",
+            "safety_requirements",
+            "allowed_tools",
+            "data_classifications",
+            "created_at",
         ]
         read_only_fields = ["id", "version", "created_at"]
 
@@ -147,10 +163,29 @@ class FeatureSerializer(serializers.ModelSerializer):
     class Meta:
         model = AIFeature
         fields = [
-            "slug", "name", "purpose", "team", "accountable_owner", "incident_owner", "escalation_path", "risk_tier",
-            "regions", "intended_uses", "disallowed_uses", "data_classification", "slos", "monitors",
-            "operational_fallback", "rollback_path", "stop_expansion_criteria", "status", "restricted",
-            "created_by", "created_at", "updated_at", "change_reason",
+            "slug",
+            "name",
+            "purpose",
+            "team",
+            "accountable_owner",
+            "incident_owner",
+            "escalation_path",
+            "risk_tier",
+            "regions",
+            "intended_uses",
+            "disallowed_uses",
+            "data_classification",
+            "slos",
+            "monitors",
+            "operational_fallback",
+            "rollback_path",
+            "stop_expansion_criteria",
+            "status",
+            "restricted",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "change_reason",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at"]
         # Uniqueness is checked by the service (and the database), not twice here.
@@ -183,14 +218,26 @@ class FeatureChangeRequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FeatureChangeRequest
-        fields = ["id", "feature", "status", "changes", "before", "reason", "requested_by", "requested_at",
-                  "decided_by", "decided_at", "decision_reason"]
+        fields = [
+            "id",
+            "feature",
+            "status",
+            "changes",
+            "before",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+        ]
         read_only_fields = fields
 
 
 class FeatureChangeDecisionSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
-                                   help_text="Why (required to reject; optional to approve).")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Why (required to reject; optional to approve)."
+    )
 
 
 class FeatureUpdateAcceptedSerializer(serializers.Serializer):
@@ -264,9 +311,25 @@ class VersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = FeatureVersion
         fields = [
-            "id", "feature", "number", "status", "model", "fallback_models", "prompt", "policy_pack",
-            "retrieval_index", "tools", "datasets", "parameters", "parent", "change_summary", "author", "created_at",
-            "submitted_at", "submitted_by", "config_hash",
+            "id",
+            "feature",
+            "number",
+            "status",
+            "model",
+            "fallback_models",
+            "prompt",
+            "policy_pack",
+            "retrieval_index",
+            "tools",
+            "datasets",
+            "parameters",
+            "parent",
+            "change_summary",
+            "author",
+            "created_at",
+            "submitted_at",
+            "submitted_by",
+            "config_hash",
         ]
         read_only_fields = fields
 
@@ -319,7 +382,9 @@ class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
     feature = serializers.SlugRelatedField(slug_field="slug", queryset=AIFeature.objects.all(), required=False)
     model = serializers.PrimaryKeyRelatedField(queryset=CatalogModel.objects.select_related("vendor"))
     fallback_models = serializers.PrimaryKeyRelatedField(
-        queryset=CatalogModel.objects.select_related("vendor"), many=True, required=False,
+        queryset=CatalogModel.objects.select_related("vendor"),
+        many=True,
+        required=False,
         help_text="Catalog model ids, in order: the first is tried first.",
     )
     prompt = serializers.PrimaryKeyRelatedField(queryset=PromptVersion.objects.all())
@@ -328,7 +393,9 @@ class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
     tools = ToolSerializer(many=True, required=False)
     datasets = DatasetLinkSerializer(many=True, required=False)
     parameters = serializers.DictField(required=False)
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="The parent version's number.")
+    parent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="The parent version's number."
+    )
     change_summary = serializers.CharField()
 
     def validate_datasets(self, links):
@@ -336,8 +403,11 @@ class VersionWriteSerializer(VisibleOnlyMixin, serializers.Serializer):
         request = self.context.get("request")
         if request is None or not links:
             return links
-        visible = set(_visible_datasets(request.user).filter(pk__in=[link["dataset"].pk for link in links])
-                      .values_list("pk", flat=True))
+        visible = set(
+            _visible_datasets(request.user)
+            .filter(pk__in=[link["dataset"].pk for link in links])
+            .values_list("pk", flat=True)
+        )
         for link in links:
             if link["dataset"].pk not in visible:
                 raise serializers.ValidationError(
@@ -390,38 +460,75 @@ class VersionByNumberMixin:
         version = attrs.get("version")
         if version is None:
             if number is None:
-                raise serializers.ValidationError({"version_id": [
-                    "Name the version: its id (version_id), or its feature (feature) and number (version)."]})
+                raise serializers.ValidationError(
+                    {
+                        "version_id": [
+                            "Name the version: its id (version_id), or its feature (feature) and number (version)."
+                        ]
+                    }
+                )
             if feature is None:
-                raise serializers.ValidationError({"feature": [
-                    "``version`` is a version's number within its feature: name the feature too, or send version_id."]})
+                raise serializers.ValidationError(
+                    {
+                        "feature": [
+                            "``version`` is a version's number within its feature: name the feature too, or send version_id."
+                        ]
+                    }
+                )
             version = _visible_versions(self.context["request"].user).filter(feature=feature, number=number).first()
             if version is None:
                 raise serializers.ValidationError({"version": [f"{feature.slug} has no version {number}."]})
             attrs["version"] = version
-        elif (number is not None and number != version.number) or (feature is not None and feature.pk != version.feature_id):
-            raise serializers.ValidationError({"version_id": ["version_id and feature/version name different versions."]})
+        elif (number is not None and number != version.number) or (
+            feature is not None and feature.pk != version.feature_id
+        ):
+            raise serializers.ValidationError(
+                {"version_id": ["version_id and feature/version name different versions."]}
+            )
         return attrs
 
 
 class EvaluationSerializer(VersionByNumberMixin, VisibleOnlyMixin, serializers.ModelSerializer):
     visible_querysets = {"version_id": _visible_versions, "feature": _visible_features}
     version_id = serializers.PrimaryKeyRelatedField(
-        source="version", queryset=FeatureVersion.objects.none(), required=False, help_text="The version's id.",
+        source="version",
+        queryset=FeatureVersion.objects.none(),
+        required=False,
+        help_text="The version's id.",
     )
     feature = VersionFeatureField(required=False)
     version = VersionNumberField(required=False)
     version_number = serializers.IntegerField(
-        source="version.number", read_only=True, help_text="Deprecated: the same as ``version``.",
+        source="version.number",
+        read_only=True,
+        help_text="Deprecated: the same as ``version``.",
     )
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True)
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True
+    )
     recorded_by = UsernameField(read_only=True)
 
     class Meta:
         model = Evaluation
         fields = [
-            "id", "version", "version_id", "feature", "version_number", "kind", "suite", "metric", "score", "threshold",
-            "higher_is_better", "passed", "region", "language", "run_at", "artifact_url", "notes", "recorded_by",
+            "id",
+            "version",
+            "version_id",
+            "feature",
+            "version_number",
+            "kind",
+            "suite",
+            "metric",
+            "score",
+            "threshold",
+            "higher_is_better",
+            "passed",
+            "region",
+            "language",
+            "run_at",
+            "artifact_url",
+            "notes",
+            "recorded_by",
             "recorded_at",
         ]
         read_only_fields = ["id", "passed", "recorded_by", "recorded_at"]
@@ -431,8 +538,18 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "sequence", "at", "actor_name", "source", "request_id", "action", "object_type", "object_id", "object_repr",
-            "payload", "prev_hash", "hash",
+            "sequence",
+            "at",
+            "actor_name",
+            "source",
+            "request_id",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "payload",
+            "prev_hash",
+            "hash",
         ]
 
 
@@ -469,7 +586,10 @@ class DeploymentEventSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     from_version = serializers.IntegerField(source="from_version.number", read_only=True, allow_null=True, default=None)
     to_version = serializers.IntegerField(
-        source="to_version.number", read_only=True, allow_null=True, default=None,
+        source="to_version.number",
+        read_only=True,
+        allow_null=True,
+        default=None,
         help_text="The version number live after the event; null for a withdrawal (nothing serves there).",
     )
     actor = UsernameField(read_only=True)
@@ -477,8 +597,18 @@ class DeploymentEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeploymentEvent
         fields = [
-            "id", "feature", "environment", "region", "kind", "from_version", "to_version", "actor", "reason",
-            "approval_request_id", "incident_id", "at",
+            "id",
+            "feature",
+            "environment",
+            "region",
+            "kind",
+            "from_version",
+            "to_version",
+            "actor",
+            "reason",
+            "approval_request_id",
+            "incident_id",
+            "at",
         ]
 
 
@@ -489,7 +619,9 @@ class RollbackSerializer(VisibleOnlyMixin, serializers.Serializer):
     environment = serializers.ChoiceField(choices=Environment.choices)
     region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
     to_version = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1,
+        required=False,
+        allow_null=True,
+        min_value=1,
         help_text="The version number to return to; default: the last good version that served there.",
     )
     reason = serializers.CharField()
@@ -536,8 +668,19 @@ class ReviewerGrantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReviewerGrant
-        fields = ["id", "feature", "user", "reason", "granted_by", "created_at", "expires_at", "active",
-                  "ended_at", "ended_by", "end_reason"]
+        fields = [
+            "id",
+            "feature",
+            "user",
+            "reason",
+            "granted_by",
+            "created_at",
+            "expires_at",
+            "active",
+            "ended_at",
+            "ended_by",
+            "end_reason",
+        ]
 
     def get_active(self, grant) -> bool:
         return grant.is_active()

@@ -11,12 +11,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.idempotency import IdempotentPostMixin
 from registry import selectors, services
 from registry.api import serializers as s
-from core.api.idempotency import IdempotentPostMixin
 from registry.api.scopes import CI_WRITE, TokenScopePermission
 from registry.filters import (
-    ReadRecordFilter,
     AuditEventFilter,
     CatalogModelFilter,
     DatasetFilter,
@@ -26,6 +25,7 @@ from registry.filters import (
     FeatureFilter,
     PolicyPackFilter,
     PromptVersionFilter,
+    ReadRecordFilter,
     VendorFilter,
     VersionFilter,
 )
@@ -47,8 +47,14 @@ class ServiceCreateMixin:
         raise NotImplementedError
 
 
-class ReadCreateViewSet(IdempotentPostMixin, ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class ReadCreateViewSet(
+    IdempotentPostMixin,
+    ServiceCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     pass
 
 
@@ -62,8 +68,8 @@ class ReadCreateViewSet(IdempotentPostMixin, ServiceCreateMixin, mixins.ListMode
             202: OpenApiResponse(
                 s.FeatureUpdateAcceptedSerializer,
                 description="Part of the edit weakens governance (a lower risk tier, the restriction lifted, more "
-                            "regions for a restricted or regulated feature): it waits for governance as the "
-                            "returned change request; the rest of the edit applied.",
+                "regions for a restricted or regulated feature): it waits for governance as the "
+                "returned change request; the rest of the edit applied.",
             ),
         }
     )
@@ -110,7 +116,9 @@ class FeatureViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class FeatureChangeRequestViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FeatureChangeRequestViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Changes that weaken a feature's governance, asked by its team: governance approves or rejects them.
     Listed for governance and auditors (every one) and for a feature's team (their features')."""
 
@@ -165,6 +173,7 @@ def _version_arguments(feature: AIFeature, data: dict) -> dict:
 @extend_schema(request=s.VersionWriteSerializer, responses=s.VersionSerializer, methods=["POST", "PATCH"])
 class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
     """Feature versions. Drafts may change (PATCH); ``submit`` locks and hashes one."""
+
     token_scopes = {"create": {CI_WRITE}, "partial_update": {CI_WRITE}, "submit": {CI_WRITE}}
 
     filterset_class = VersionFilter
@@ -191,7 +200,9 @@ class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
         if feature is None:
             raise ValidationError({"feature": ["Name the feature (its slug)."]})
         version = services.version_create(actor=request.user, feature=feature, **_version_arguments(feature, data))
-        return Response(s.VersionSerializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.VersionSerializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     def partial_update(self, request, *args, **kwargs):
         version = self.get_object()
@@ -214,6 +225,7 @@ class VersionViewSet(ReadCreateViewSet, mixins.UpdateModelMixin):
 
 class EvaluationViewSet(ReadCreateViewSet):
     """Evidence attached to versions."""
+
     token_scopes = {"create": {CI_WRITE}}
 
     serializer_class = s.EvaluationSerializer
@@ -225,14 +237,18 @@ class EvaluationViewSet(ReadCreateViewSet):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         shown = page if page is not None else queryset
-        services.read_record_many(user=self.request.user, features=[e.version.feature for e in shown
-                                                                     if e.version.feature.restricted], what="evidence")
+        services.read_record_many(
+            user=self.request.user,
+            features=[e.version.feature for e in shown if e.version.feature.restricted],
+            what="evidence",
+        )
         return page
 
     def retrieve(self, request, *args, **kwargs):
         evaluation = self.get_object()
-        services.read_record(user=request.user, feature=evaluation.version.feature, what="evidence",
-                             object_id=evaluation.pk)
+        services.read_record(
+            user=request.user, feature=evaluation.version.feature, what="evidence", object_id=evaluation.pk
+        )
         return Response(self.get_serializer(evaluation).data)
 
     def perform_service_create(self, data):
@@ -268,6 +284,7 @@ class CatalogModelViewSet(ReadCreateViewSet):
 
 class PromptVersionViewSet(ReadCreateViewSet):
     """Prompt versions. POST with an existing name adds its next version."""
+
     token_scopes = {"create": {CI_WRITE}}
 
     serializer_class = s.PromptVersionSerializer
@@ -308,15 +325,19 @@ class DatasetViewSet(ReadCreateViewSet):
 
 class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TeamSerializer
+
     def get_queryset(self):
         return selectors.team_list()
+
     filterset_class = None
 
 
 class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.RegionSerializer
+
     def get_queryset(self):
         return selectors.region_list()
+
     filterset_class = None
 
 
@@ -325,6 +346,7 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 class DeploymentViewSet(IdempotentPostMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """What is live where: one row per feature, environment and region."""
+
     token_scopes = {"rollback": {CI_WRITE}}  # a pipeline rolls back a failed canary; withdraw is a person's call
 
     serializer_class = s.DeploymentSerializer
@@ -347,8 +369,12 @@ class DeploymentViewSet(IdempotentPostMixin, mixins.ListModelMixin, viewsets.Gen
             if to_version is None:
                 raise ValidationError({"to_version": [f"{feature.slug} has no version {data['to_version']}."]})
         event = services.deployment_rollback(
-            actor=request.user, feature=feature, environment=data["environment"], region=data["region"],
-            to_version=to_version, reason=data["reason"],
+            actor=request.user,
+            feature=feature,
+            environment=data["environment"],
+            region=data["region"],
+            to_version=to_version,
+            reason=data["reason"],
         )
         event = selectors.deployment_events_visible_to(request.user).get(pk=event.pk)
         return Response(s.DeploymentEventSerializer(event).data, status=status.HTTP_201_CREATED)
@@ -363,7 +389,10 @@ class DeploymentViewSet(IdempotentPostMixin, mixins.ListModelMixin, viewsets.Gen
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         event = services.deployment_withdraw(
-            actor=request.user, feature=data["feature"], environment=data["environment"], region=data["region"],
+            actor=request.user,
+            feature=data["feature"],
+            environment=data["environment"],
+            region=data["region"],
             reason=data["reason"],
         )
         event = selectors.deployment_events_visible_to(request.user).get(pk=event.pk)
@@ -383,17 +412,26 @@ class DeploymentEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class LiveAtView(APIView):
     """What was live for a feature, environment and region at a moment, and who approved it."""
 
-    @extend_schema(parameters=[s.LiveAtQuerySerializer], responses={
-        200: s.LiveAtSerializer,
-        404: OpenApiResponse(description="Nothing was live for that feature, environment and region at that moment."),
-    })
+    @extend_schema(
+        parameters=[s.LiveAtQuerySerializer],
+        responses={
+            200: s.LiveAtSerializer,
+            404: OpenApiResponse(
+                description="Nothing was live for that feature, environment and region at that moment."
+            ),
+        },
+    )
     def get(self, request):
         query = s.LiveAtQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        event = selectors.live_at(feature=data["feature"], environment=data["environment"], region=data["region"], at=data["at"])
+        event = selectors.live_at(
+            feature=data["feature"], environment=data["environment"], region=data["region"], at=data["at"]
+        )
         if event is None:
-            raise NotFound(f"Nothing was live for {data['feature'].slug} in {data['environment']}/{data['region'].code} then.")
+            raise NotFound(
+                f"Nothing was live for {data['feature'].slug} in {data['environment']}/{data['region'].code} then."
+            )
         return Response(s.LiveAtSerializer(event).data)
 
 
@@ -439,7 +477,9 @@ class ReviewerGrantFilter(django_filters.FilterSet):
         fields = ["feature", "user"]
 
 
-class ReviewerGrantViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReviewerGrantViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Who was brought into which restricted feature, why and until when. Governance grants (POST) and
     ``revoke``s; everyone who may see the feature reads its grants."""
 
@@ -455,7 +495,10 @@ class ReviewerGrantViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Re
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         grant = services.reviewer_grant_create(
-            actor=request.user, feature=data["feature"], user=data["user"], reason=data["reason"],
+            actor=request.user,
+            feature=data["feature"],
+            user=data["user"],
+            reason=data["reason"],
             expires_at=data["expires_at"],
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=grant.pk)).data, status=status.HTTP_201_CREATED)
@@ -467,5 +510,7 @@ class ReviewerGrantViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Re
         grant = self.get_object()  # 404 for a grant on a feature the caller may not see, before the body
         serializer = s.ReasonOnlySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        revoked = services.reviewer_grant_revoke(actor=request.user, grant=grant, reason=serializer.validated_data["reason"])
+        revoked = services.reviewer_grant_revoke(
+            actor=request.user, grant=grant, reason=serializer.validated_data["reason"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=revoked.pk)).data)

@@ -6,391 +6,809 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CatalogModel',
+            name="CatalogModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identifier', models.CharField(help_text="The vendor's model identifier, e.g. claude-sonnet-4.", max_length=120)),
-                ('display_name', models.CharField(blank=True, max_length=120)),
-                ('context_window', models.PositiveIntegerField(help_text='Tokens.')),
-                ('modality', models.CharField(choices=[('text', 'Text'), ('multimodal', 'Text and images'), ('embedding', 'Embedding'), ('speech', 'Speech')], default='text', max_length=20)),
-                ('status', models.CharField(choices=[('approved', 'Approved'), ('deprecated', 'Deprecated'), ('suspended', 'Suspended')], default='approved', max_length=20)),
-                ('deprecation_date', models.DateField(blank=True, null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "identifier",
+                    models.CharField(help_text="The vendor's model identifier, e.g. claude-sonnet-4.", max_length=120),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=120)),
+                ("context_window", models.PositiveIntegerField(help_text="Tokens.")),
+                (
+                    "modality",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("multimodal", "Text and images"),
+                            ("embedding", "Embedding"),
+                            ("speech", "Speech"),
+                        ],
+                        default="text",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("approved", "Approved"), ("deprecated", "Deprecated"), ("suspended", "Suspended")],
+                        default="approved",
+                        max_length=20,
+                    ),
+                ),
+                ("deprecation_date", models.DateField(blank=True, null=True)),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['vendor__name', 'identifier'],
+                "ordering": ["vendor__name", "identifier"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=80)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=80)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Vendor',
+            name="Vendor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('status', models.CharField(choices=[('approved', 'Approved'), ('under_review', 'Under review'), ('suspended', 'Suspended')], default='under_review', max_length=20)),
-                ('website', models.URLField(blank=True)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("under_review", "Under review"),
+                            ("suspended", "Suspended"),
+                        ],
+                        default="under_review",
+                        max_length=20,
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='AIFeature',
+            name="AIFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('name', models.CharField(max_length=160)),
-                ('purpose', models.TextField()),
-                ('escalation_path', models.TextField(blank=True, help_text='Who is called next, in order.')),
-                ('risk_tier', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('regulated', 'Regulated')], max_length=20)),
-                ('intended_uses', models.TextField()),
-                ('disallowed_uses', models.TextField()),
-                ('data_classification', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal'), ('confidential', 'Confidential'), ('personal', 'Personal data'), ('special', 'Special-category personal data')], max_length=20)),
-                ('slos', models.TextField(blank=True, help_text='Service-level objectives, one per line.', verbose_name='SLOs')),
-                ('monitors', models.TextField(blank=True, help_text='Links to dashboards and alerts, one per line.')),
-                ('operational_fallback', models.TextField(blank=True, help_text='What happens when the AI path is off.')),
-                ('rollback_path', models.TextField(blank=True, help_text='How to return to the last good configuration.')),
-                ('stop_expansion_criteria', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('active', 'Active'), ('paused', 'Paused'), ('retired', 'Retired')], default='proposed', max_length=20)),
-                ('restricted', models.BooleanField(default=False, help_text='Visible only to the owning team, governance admins and auditors.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('accountable_owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accountable_features', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident_owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incident_owned_features', to=settings.AUTH_USER_MODEL)),
-                ('regions', models.ManyToManyField(related_name='features', to='registry.region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("name", models.CharField(max_length=160)),
+                ("purpose", models.TextField()),
+                ("escalation_path", models.TextField(blank=True, help_text="Who is called next, in order.")),
+                (
+                    "risk_tier",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High"), ("regulated", "Regulated")],
+                        max_length=20,
+                    ),
+                ),
+                ("intended_uses", models.TextField()),
+                ("disallowed_uses", models.TextField()),
+                (
+                    "data_classification",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("internal", "Internal"),
+                            ("confidential", "Confidential"),
+                            ("personal", "Personal data"),
+                            ("special", "Special-category personal data"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "slos",
+                    models.TextField(
+                        blank=True, help_text="Service-level objectives, one per line.", verbose_name="SLOs"
+                    ),
+                ),
+                ("monitors", models.TextField(blank=True, help_text="Links to dashboards and alerts, one per line.")),
+                (
+                    "operational_fallback",
+                    models.TextField(blank=True, help_text="What happens when the AI path is off."),
+                ),
+                (
+                    "rollback_path",
+                    models.TextField(blank=True, help_text="How to return to the last good configuration."),
+                ),
+                ("stop_expansion_criteria", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("retired", "Retired"),
+                        ],
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "restricted",
+                    models.BooleanField(
+                        default=False, help_text="Visible only to the owning team, governance admins and auditors."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "accountable_owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accountable_features",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "incident_owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incident_owned_features",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("regions", models.ManyToManyField(related_name="features", to="registry.region")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='What uses it, e.g. ci-pipeline.', max_length=80)),
-                ('prefix', models.CharField(help_text='The first characters, shown to tell tokens apart.', max_length=12)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text="What uses it, e.g. ci-pipeline.", max_length=80)),
+                (
+                    "prefix",
+                    models.CharField(help_text="The first characters, shown to tell tokens apart.", max_length=12),
+                ),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_sequence', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_sequence", models.PositiveBigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='auditchainhead_singleton')],
+                "constraints": [models.CheckConstraint(condition=models.Q(("id", 1)), name="auditchainhead_singleton")],
             },
         ),
         migrations.CreateModel(
-            name='PolicyPack',
+            name="PolicyPack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=80)),
-                ('version', models.PositiveIntegerField()),
-                ('description', models.TextField(blank=True)),
-                ('safety_requirements', models.JSONField(blank=True, default=list, help_text='Safety rules that apply, one per line.')),
-                ('allowed_tools', models.JSONField(blank=True, default=list, help_text='Tools the feature may call and how each is authorised, e.g. [{"tool": "crm.lookup", "authorisation": "user-delegated"}].')),
-                ('data_classifications', models.JSONField(blank=True, default=list, help_text='Data classifications allowed.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('allowed_regions', models.ManyToManyField(help_text='Data residency: regions where data may be processed.', related_name='policy_packs', to='registry.region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=80)),
+                ("version", models.PositiveIntegerField()),
+                ("description", models.TextField(blank=True)),
+                (
+                    "safety_requirements",
+                    models.JSONField(blank=True, default=list, help_text="Safety rules that apply, one per line."),
+                ),
+                (
+                    "allowed_tools",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Tools the feature may call and how each is authorised, e.g. [{"tool": "crm.lookup", "authorisation": "user-delegated"}].',
+                    ),
+                ),
+                (
+                    "data_classifications",
+                    models.JSONField(blank=True, default=list, help_text="Data classifications allowed."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "allowed_regions",
+                    models.ManyToManyField(
+                        help_text="Data residency: regions where data may be processed.",
+                        related_name="policy_packs",
+                        to="registry.region",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-version'],
-                'abstract': False,
+                "ordering": ["name", "-version"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PromptVersion',
+            name="PromptVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=80)),
-                ('version', models.PositiveIntegerField()),
-                ('template', models.TextField()),
-                ('content_hash', models.CharField(editable=False, max_length=64)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=80)),
+                ("version", models.PositiveIntegerField()),
+                ("template", models.TextField()),
+                ("content_hash", models.CharField(editable=False, max_length=64)),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-version'],
-                'abstract': False,
+                "ordering": ["name", "-version"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='FeatureVersion',
+            name="FeatureVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('retired', 'Retired')], default='draft', max_length=20)),
-                ('retrieval_index', models.CharField(blank=True, max_length=200)),
-                ('tools', models.JSONField(blank=True, default=list, help_text='Tools with scopes, e.g. [{"name": "crm.lookup", "scopes": ["read"]}].')),
-                ('parameters', models.JSONField(blank=True, default=dict, help_text='Model parameters, e.g. {"temperature": 0.2}.')),
-                ('change_summary', models.TextField(help_text='What changed and why.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('config_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authored_versions', to=settings.AUTH_USER_MODEL)),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='registry.aifeature')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='primary_versions', to='registry.catalogmodel')),
-                ('parent', models.ForeignKey(blank=True, help_text='Lineage.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='registry.featureversion')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('policy_pack', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='feature_versions', to='registry.policypack')),
-                ('prompt', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='feature_versions', to='registry.promptversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("submitted", "Submitted"), ("retired", "Retired")],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("retrieval_index", models.CharField(blank=True, max_length=200)),
+                (
+                    "tools",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Tools with scopes, e.g. [{"name": "crm.lookup", "scopes": ["read"]}].',
+                    ),
+                ),
+                (
+                    "parameters",
+                    models.JSONField(
+                        blank=True, default=dict, help_text='Model parameters, e.g. {"temperature": 0.2}.'
+                    ),
+                ),
+                ("change_summary", models.TextField(help_text="What changed and why.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("config_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authored_versions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="registry.aifeature"
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="primary_versions",
+                        to="registry.catalogmodel",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Lineage.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="registry.featureversion",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policy_pack",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feature_versions",
+                        to="registry.policypack",
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feature_versions",
+                        to="registry.promptversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['feature', '-number'],
+                "ordering": ["feature", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('benchmark', 'Benchmark'), ('safety', 'Safety'), ('red_team', 'Red team'), ('privacy_review', 'Privacy review'), ('regional_language', 'Regional language'), ('bias', 'Bias'), ('load_test', 'Load test')], max_length=30)),
-                ('suite', models.CharField(help_text='The evaluation suite or review name.', max_length=120)),
-                ('metric', models.CharField(max_length=80)),
-                ('score', models.FloatField()),
-                ('threshold', models.FloatField()),
-                ('higher_is_better', models.BooleanField(default=True)),
-                ('passed', models.BooleanField(editable=False)),
-                ('language', models.CharField(blank=True, help_text='BCP 47 tag, e.g. de-DE.', max_length=20)),
-                ('run_at', models.DateTimeField(help_text='When the evaluation ran.')),
-                ('artifact_url', models.URLField(blank=True, max_length=500)),
-                ('notes', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='registry.featureversion')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='registry.region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("benchmark", "Benchmark"),
+                            ("safety", "Safety"),
+                            ("red_team", "Red team"),
+                            ("privacy_review", "Privacy review"),
+                            ("regional_language", "Regional language"),
+                            ("bias", "Bias"),
+                            ("load_test", "Load test"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("suite", models.CharField(help_text="The evaluation suite or review name.", max_length=120)),
+                ("metric", models.CharField(max_length=80)),
+                ("score", models.FloatField()),
+                ("threshold", models.FloatField()),
+                ("higher_is_better", models.BooleanField(default=True)),
+                ("passed", models.BooleanField(editable=False)),
+                ("language", models.CharField(blank=True, help_text="BCP 47 tag, e.g. de-DE.", max_length=20)),
+                ("run_at", models.DateTimeField(help_text="When the evaluation ran.")),
+                ("artifact_url", models.URLField(blank=True, max_length=500)),
+                ("notes", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="registry.featureversion",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="registry.region",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-run_at', '-id'],
+                "ordering": ["-run_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='catalogmodel',
-            name='regions',
-            field=models.ManyToManyField(blank=True, related_name='hosted_models', to='registry.region'),
+            model_name="catalogmodel",
+            name="regions",
+            field=models.ManyToManyField(blank=True, related_name="hosted_models", to="registry.region"),
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='team', to='auth.group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="team", to="auth.group"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=80)),
-                ('version', models.CharField(max_length=40)),
-                ('uri', models.CharField(help_text='Where the data lives, e.g. s3://bucket/path.', max_length=500)),
-                ('classification', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal'), ('confidential', 'Confidential'), ('personal', 'Personal data'), ('special', 'Special-category personal data')], max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='datasets', to='registry.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=80)),
+                ("version", models.CharField(max_length=40)),
+                ("uri", models.CharField(help_text="Where the data lives, e.g. s3://bucket/path.", max_length=500)),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("internal", "Internal"),
+                            ("confidential", "Confidential"),
+                            ("personal", "Personal data"),
+                            ("special", "Special-category personal data"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="datasets", to="registry.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-created_at'],
-            },
-        ),
-        migrations.AddField(
-            model_name='aifeature',
-            name='team',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='features', to='registry.team'),
-        ),
-        migrations.AddField(
-            model_name='catalogmodel',
-            name='vendor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='models', to='registry.vendor'),
-        ),
-        migrations.CreateModel(
-            name='VersionDataset',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('usage', models.CharField(choices=[('training', 'Training'), ('evaluation', 'Evaluation'), ('retrieval', 'Retrieval')], max_length=20)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='version_links', to='registry.dataset')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dataset_links', to='registry.featureversion')),
-            ],
-            options={
-                'ordering': ['version', 'usage', 'dataset__name'],
-            },
-        ),
-        migrations.AddField(
-            model_name='featureversion',
-            name='datasets',
-            field=models.ManyToManyField(blank=True, related_name='feature_versions', through='registry.VersionDataset', to='registry.dataset'),
-        ),
-        migrations.CreateModel(
-            name='VersionFallback',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.catalogmodel')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fallbacks', to='registry.featureversion')),
-            ],
-            options={
-                'ordering': ['version', 'position'],
+                "ordering": ["name", "-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='featureversion',
-            name='fallback_models',
-            field=models.ManyToManyField(blank=True, related_name='fallback_versions', through='registry.VersionFallback', to='registry.catalogmodel'),
+            model_name="aifeature",
+            name="team",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="features", to="registry.team"
+            ),
+        ),
+        migrations.AddField(
+            model_name="catalogmodel",
+            name="vendor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="models", to="registry.vendor"
+            ),
         ),
         migrations.CreateModel(
-            name='AIFeatureGroupObjectPermission',
+            name="VersionDataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='registry.aifeature')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "usage",
+                    models.CharField(
+                        choices=[("training", "Training"), ("evaluation", "Evaluation"), ("retrieval", "Retrieval")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="version_links", to="registry.dataset"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dataset_links",
+                        to="registry.featureversion",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'unique_together': {('group', 'permission', 'content_object')},
+                "ordering": ["version", "usage", "dataset__name"],
+            },
+        ),
+        migrations.AddField(
+            model_name="featureversion",
+            name="datasets",
+            field=models.ManyToManyField(
+                blank=True, related_name="feature_versions", through="registry.VersionDataset", to="registry.dataset"
+            ),
+        ),
+        migrations.CreateModel(
+            name="VersionFallback",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.catalogmodel"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fallbacks",
+                        to="registry.featureversion",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["version", "position"],
+            },
+        ),
+        migrations.AddField(
+            model_name="featureversion",
+            name="fallback_models",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="fallback_versions",
+                through="registry.VersionFallback",
+                to="registry.catalogmodel",
+            ),
+        ),
+        migrations.CreateModel(
+            name="AIFeatureGroupObjectPermission",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="registry.aifeature"),
+                ),
+                ("group", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.group")),
+                ("permission", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission")),
+            ],
+            options={
+                "abstract": False,
+                "unique_together": {("group", "permission", "content_object")},
             },
         ),
         migrations.CreateModel(
-            name='AIFeatureUserObjectPermission',
+            name="AIFeatureUserObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='registry.aifeature')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="registry.aifeature"),
+                ),
+                ("permission", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'abstract': False,
-                'unique_together': {('user', 'permission', 'content_object')},
+                "abstract": False,
+                "unique_together": {("user", "permission", "content_object")},
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveBigIntegerField(unique=True)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor_name', models.CharField(max_length=150)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('task', 'Task'), ('cli', 'Command line')], max_length=10)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('action', models.CharField(db_index=True, max_length=60)),
-                ('object_type', models.CharField(max_length=60)),
-                ('object_id', models.CharField(max_length=64)),
-                ('object_repr', models.CharField(blank=True, max_length=200)),
-                ('payload', models.JSONField(default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('feature', models.ForeignKey(blank=True, db_constraint=False, help_text="The feature the event concerns, if any: for the feature's history and for visibility.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.aifeature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.PositiveBigIntegerField(unique=True)),
+                ("at", models.DateTimeField(db_index=True)),
+                ("actor_name", models.CharField(max_length=150)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("web", "Web"), ("api", "API"), ("task", "Task"), ("cli", "Command line")],
+                        max_length=10,
+                    ),
+                ),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("action", models.CharField(db_index=True, max_length=60)),
+                ("object_type", models.CharField(max_length=60)),
+                ("object_id", models.CharField(max_length=64)),
+                ("object_repr", models.CharField(blank=True, max_length=200)),
+                ("payload", models.JSONField(default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The feature the event concerns, if any: for the feature's history and for visibility.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.aifeature",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sequence'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='registry_au_object__49c75b_idx'), models.Index(fields=['feature', '-sequence'], name='registry_au_feature_19b180_idx')],
+                "ordering": ["-sequence"],
+                "indexes": [
+                    models.Index(fields=["object_type", "object_id"], name="registry_au_object__49c75b_idx"),
+                    models.Index(fields=["feature", "-sequence"], name="registry_au_feature_19b180_idx"),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='promptversion',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='promptversion_unique_name_version', violation_error_message='An entry with this name and version already exists.'),
+            model_name="promptversion",
+            constraint=models.UniqueConstraint(
+                fields=("name", "version"),
+                name="promptversion_unique_name_version",
+                violation_error_message="An entry with this name and version already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promptversion',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='promptversion_version_positive', violation_error_message='Versions start at 1.'),
+            model_name="promptversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)),
+                name="promptversion_version_positive",
+                violation_error_message="Versions start at 1.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policypack',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='policypack_unique_name_version', violation_error_message='An entry with this name and version already exists.'),
+            model_name="policypack",
+            constraint=models.UniqueConstraint(
+                fields=("name", "version"),
+                name="policypack_unique_name_version",
+                violation_error_message="An entry with this name and version already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policypack',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='policypack_version_positive', violation_error_message='Versions start at 1.'),
+            model_name="policypack",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)),
+                name="policypack_version_positive",
+                violation_error_message="Versions start at 1.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='evaluation',
-            index=models.Index(fields=['version', 'kind', '-run_at'], name='registry_ev_version_19ac56_idx'),
+            model_name="evaluation",
+            index=models.Index(fields=["version", "kind", "-run_at"], name="registry_ev_version_19ac56_idx"),
         ),
         migrations.AddConstraint(
-            model_name='evaluation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('higher_is_better', True), ('passed', True), ('score__gte', models.F('threshold'))), models.Q(('higher_is_better', False), ('passed', True), ('score__lte', models.F('threshold'))), models.Q(('higher_is_better', True), ('passed', False), ('score__lt', models.F('threshold'))), models.Q(('higher_is_better', False), ('passed', False), ('score__gt', models.F('threshold'))), _connector='OR'), name='evaluation_passed_matches_score', violation_error_message='Passed must agree with the score and threshold.'),
+            model_name="evaluation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("higher_is_better", True), ("passed", True), ("score__gte", models.F("threshold"))),
+                    models.Q(("higher_is_better", False), ("passed", True), ("score__lte", models.F("threshold"))),
+                    models.Q(("higher_is_better", True), ("passed", False), ("score__lt", models.F("threshold"))),
+                    models.Q(("higher_is_better", False), ("passed", False), ("score__gt", models.F("threshold"))),
+                    _connector="OR",
+                ),
+                name="evaluation_passed_matches_score",
+                violation_error_message="Passed must agree with the score and threshold.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dataset',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='dataset_unique_name_version', violation_error_message='A dataset with this name and version already exists.'),
+            model_name="dataset",
+            constraint=models.UniqueConstraint(
+                fields=("name", "version"),
+                name="dataset_unique_name_version",
+                violation_error_message="A dataset with this name and version already exists.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='aifeature',
-            index=models.Index(fields=['risk_tier', 'status'], name='registry_ai_risk_ti_ba6589_idx'),
+            model_name="aifeature",
+            index=models.Index(fields=["risk_tier", "status"], name="registry_ai_risk_ti_ba6589_idx"),
         ),
         migrations.AddConstraint(
-            model_name='catalogmodel',
-            constraint=models.UniqueConstraint(fields=('vendor', 'identifier'), name='catalogmodel_unique_identifier_per_vendor', violation_error_message='This vendor already has a model with that identifier.'),
+            model_name="catalogmodel",
+            constraint=models.UniqueConstraint(
+                fields=("vendor", "identifier"),
+                name="catalogmodel_unique_identifier_per_vendor",
+                violation_error_message="This vendor already has a model with that identifier.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='versiondataset',
-            constraint=models.UniqueConstraint(fields=('version', 'dataset', 'usage'), name='versiondataset_unique_usage', violation_error_message='This dataset is already linked to the version for that use.'),
+            model_name="versiondataset",
+            constraint=models.UniqueConstraint(
+                fields=("version", "dataset", "usage"),
+                name="versiondataset_unique_usage",
+                violation_error_message="This dataset is already linked to the version for that use.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='versionfallback',
-            constraint=models.UniqueConstraint(fields=('version', 'position'), name='versionfallback_unique_position', violation_error_message='Two fallbacks cannot share a position.'),
+            model_name="versionfallback",
+            constraint=models.UniqueConstraint(
+                fields=("version", "position"),
+                name="versionfallback_unique_position",
+                violation_error_message="Two fallbacks cannot share a position.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='versionfallback',
-            constraint=models.UniqueConstraint(fields=('version', 'model'), name='versionfallback_unique_model', violation_error_message='A model is listed as a fallback only once.'),
+            model_name="versionfallback",
+            constraint=models.UniqueConstraint(
+                fields=("version", "model"),
+                name="versionfallback_unique_model",
+                violation_error_message="A model is listed as a fallback only once.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='featureversion',
-            constraint=models.UniqueConstraint(fields=('feature', 'number'), name='featureversion_unique_number_per_feature', violation_error_message='This feature already has a version with that number.'),
+            model_name="featureversion",
+            constraint=models.UniqueConstraint(
+                fields=("feature", "number"),
+                name="featureversion_unique_number_per_feature",
+                violation_error_message="This feature already has a version with that number.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='featureversion',
-            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='featureversion_number_positive', violation_error_message='Version numbers start at 1.'),
+            model_name="featureversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("number__gte", 1)),
+                name="featureversion_number_positive",
+                violation_error_message="Version numbers start at 1.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='featureversion',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(models.Q(('config_hash', ''), _negated=True), ('submitted_at__isnull', False)), _connector='OR'), name='featureversion_submitted_has_hash', violation_error_message='A submitted version must carry its configuration hash.'),
+            model_name="featureversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"),
+                    models.Q(models.Q(("config_hash", ""), _negated=True), ("submitted_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="featureversion_submitted_has_hash",
+                violation_error_message="A submitted version must carry its configuration hash.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='featureversion',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='featureversion_not_own_parent', violation_error_message='A version cannot be its own parent.'),
+            model_name="featureversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True),
+                name="featureversion_not_own_parent",
+                violation_error_message="A version cannot be its own parent.",
+            ),
         ),
     ]

@@ -6,67 +6,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0002_roles_regions_audit_head'),
+        ("registry", "0002_roles_regions_audit_head"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], max_length=20)),
-                ('updated_at', models.DateTimeField()),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='registry.aifeature')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='registry.region')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='registry.featureversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "environment",
+                    models.CharField(choices=[("sandbox", "Sandbox"), ("production", "Production")], max_length=20),
+                ),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deployments", to="registry.aifeature"
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deployments", to="registry.region"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="registry.featureversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['feature', 'environment', 'region__code'],
-                'constraints': [models.UniqueConstraint(fields=('feature', 'environment', 'region'), name='deployment_one_live_version_per_feature_environment_region', violation_error_message='A feature has one live version per environment and region.')],
+                "ordering": ["feature", "environment", "region__code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("feature", "environment", "region"),
+                        name="deployment_one_live_version_per_feature_environment_region",
+                        violation_error_message="A feature has one live version per environment and region.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeploymentEvent',
+            name="DeploymentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], max_length=20)),
-                ('kind', models.CharField(choices=[('promoted', 'Promoted'), ('rolled_back', 'Rolled back')], max_length=20)),
-                ('reason', models.TextField()),
-                ('approval_request_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('incident_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployment_events', to='registry.aifeature')),
-                ('from_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureversion')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.region')),
-                ('to_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "environment",
+                    models.CharField(choices=[("sandbox", "Sandbox"), ("production", "Production")], max_length=20),
+                ),
+                (
+                    "kind",
+                    models.CharField(choices=[("promoted", "Promoted"), ("rolled_back", "Rolled back")], max_length=20),
+                ),
+                ("reason", models.TextField()),
+                ("approval_request_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("incident_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("at", models.DateTimeField(db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployment_events",
+                        to="registry.aifeature",
+                    ),
+                ),
+                (
+                    "from_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.featureversion",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.region"
+                    ),
+                ),
+                (
+                    "to_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.featureversion"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['feature', 'environment', 'region', '-at'], name='registry_de_feature_e8191e_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('from_version', models.F('to_version')), _negated=True), name='deploymentevent_changes_the_version', violation_error_message='A deployment event must change the live version.')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["feature", "environment", "region", "-at"], name="registry_de_feature_e8191e_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("from_version", models.F("to_version")), _negated=True),
+                        name="deploymentevent_changes_the_version",
+                        violation_error_message="A deployment event must change the live version.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=300)),
-                ('key', models.CharField(blank=True, help_text='Idempotency key: the same key is never sent twice to the same user.', max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=300)),
+                (
+                    "key",
+                    models.CharField(
+                        blank=True,
+                        help_text="Idempotency key: the same key is never sent twice to the same user.",
+                        max_length=120,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'read_at'], name='registry_no_user_id_51ffa3_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('key', ''), _negated=True), fields=('user', 'key'), name='notification_once_per_user_and_key')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["user", "read_at"], name="registry_no_user_id_51ffa3_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("key", ""), _negated=True),
+                        fields=("user", "key"),
+                        name="notification_once_per_user_and_key",
+                    )
+                ],
             },
         ),
     ]

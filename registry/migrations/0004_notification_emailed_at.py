@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0003_deployments_notifications'),
+        ("registry", "0003_deployments_notifications"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='emailed_at',
-            field=models.DateTimeField(blank=True, help_text='Set when the email went out: never twice.', null=True),
+            model_name="notification",
+            name="emailed_at",
+            field=models.DateTimeField(blank=True, help_text="Set when the email went out: never twice.", null=True),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0004_notification_emailed_at'),
+        ("registry", "0004_notification_emailed_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deploymentevent',
-            name='approval_summary',
-            field=models.JSONField(blank=True, default=dict, help_text='Who approved the promotion and when (gate, sign-offs), as it was at that moment.'),
+            model_name="deploymentevent",
+            name="approval_summary",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Who approved the promotion and when (gate, sign-offs), as it was at that moment.",
+            ),
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0005_deployment_approval_summary'),
+        ("registry", "0005_deployment_approval_summary"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['key'], name='registry_no_key_684f3c_idx'),
+            model_name="notification",
+            index=models.Index(fields=["key"], name="registry_no_key_684f3c_idx"),
         ),
     ]

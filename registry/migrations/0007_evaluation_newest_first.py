@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_notification_key_index'),
+        ("registry", "0006_notification_key_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='evaluation',
-            index=models.Index(fields=['-run_at', '-id'], name='evaluation_newest_first'),
+            model_name="evaluation",
+            index=models.Index(fields=["-run_at", "-id"], name="evaluation_newest_first"),
         ),
     ]

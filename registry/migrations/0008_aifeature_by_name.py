@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0007_evaluation_newest_first'),
+        ("registry", "0007_evaluation_newest_first"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='aifeature',
-            index=models.Index(fields=['name'], name='aifeature_by_name'),
+            model_name="aifeature",
+            index=models.Index(fields=["name"], name="aifeature_by_name"),
         ),
     ]

@@ -11,7 +11,9 @@ def create_schedule(apps, schema_editor):
     crontab, _ = CrontabSchedule.objects.get_or_create(
         minute="*/15", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
     )
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": "registry.tasks.expire_reviewer_grants", "crontab": crontab})
+    PeriodicTask.objects.get_or_create(
+        name=NAME, defaults={"task": "registry.tasks.expire_reviewer_grants", "crontab": crontab}
+    )
 
 
 def remove_schedule(apps, schema_editor):

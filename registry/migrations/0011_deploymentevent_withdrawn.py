@@ -5,20 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0010_reviewer_grant_schedule'),
+        ("registry", "0010_reviewer_grant_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deploymentevent',
-            name='kind',
-            field=models.CharField(choices=[('promoted', 'Promoted'), ('rolled_back', 'Rolled back'), ('withdrawn', 'Withdrawn')], max_length=20),
+            model_name="deploymentevent",
+            name="kind",
+            field=models.CharField(
+                choices=[("promoted", "Promoted"), ("rolled_back", "Rolled back"), ("withdrawn", "Withdrawn")],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='deploymentevent',
-            name='to_version',
-            field=models.ForeignKey(blank=True, help_text='Empty for a withdrawal: nothing serves there after it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureversion'),
+            model_name="deploymentevent",
+            name="to_version",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for a withdrawal: nothing serves there after it.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="registry.featureversion",
+            ),
         ),
     ]

@@ -12,21 +12,20 @@ def existing_tokens_keep_working(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0012_feature_change_requests'),
+        ("registry", "0012_feature_change_requests"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, help_text='Refused from then on; empty: never.', null=True),
+            model_name="apitoken",
+            name="expires_at",
+            field=models.DateTimeField(blank=True, help_text="Refused from then on; empty: never.", null=True),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='scopes',
-            field=models.JSONField(default=list, help_text='TokenScope values: what the token may be used for.'),
+            model_name="apitoken",
+            name="scopes",
+            field=models.JSONField(default=list, help_text="TokenScope values: what the token may be used for."),
         ),
         migrations.RunPython(existing_tokens_keep_working, migrations.RunPython.noop),
     ]

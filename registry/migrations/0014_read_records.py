@@ -6,29 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0013_api_token_scopes_and_expiry'),
+        ("registry", "0013_api_token_scopes_and_expiry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReadRecord',
+            name="ReadRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('username', models.CharField(max_length=150)),
-                ('what', models.CharField(help_text='feature, version, versions compared, evidence', max_length=30)),
-                ('object_id', models.CharField(blank=True, help_text='The version number or evidence id, if any.', max_length=64)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('task', 'Task'), ('cli', 'Command line')], max_length=10)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('feature', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.aifeature')),
-                ('user', models.ForeignKey(db_constraint=False, help_text='Kept as an id (and the name below): a record outlives any change to the account.', on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True)),
+                ("username", models.CharField(max_length=150)),
+                ("what", models.CharField(help_text="feature, version, versions compared, evidence", max_length=30)),
+                (
+                    "object_id",
+                    models.CharField(blank=True, help_text="The version number or evidence id, if any.", max_length=64),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("web", "Web"), ("api", "API"), ("task", "Task"), ("cli", "Command line")],
+                        max_length=10,
+                    ),
+                ),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.aifeature",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        help_text="Kept as an id (and the name below): a record outlives any change to the account.",
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['feature', '-at'], name='registry_re_feature_8c8850_idx'), models.Index(fields=['user', '-at'], name='registry_re_user_id_d443f5_idx')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["feature", "-at"], name="registry_re_feature_8c8850_idx"),
+                    models.Index(fields=["user", "-at"], name="registry_re_user_id_d443f5_idx"),
+                ],
             },
         ),
     ]

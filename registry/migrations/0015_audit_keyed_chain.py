@@ -6,41 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0014_read_records'),
+        ("registry", "0014_read_records"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('head_hash', models.CharField(max_length=64)),
-                ('at', models.DateTimeField()),
-                ('key_id', models.CharField(max_length=40)),
-                ('signature', models.CharField(max_length=64)),
-                ('anchored', models.BooleanField(default=False, help_text='Appended to the anchor file.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.PositiveBigIntegerField()),
+                ("head_hash", models.CharField(max_length=64)),
+                ("at", models.DateTimeField()),
+                ("key_id", models.CharField(max_length=40)),
+                ("signature", models.CharField(max_length=64)),
+                ("anchored", models.BooleanField(default=False, help_text="Appended to the anchor file.")),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='key_id',
+            model_name="auditevent",
+            name="key_id",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='scheme',
+            model_name="auditevent",
+            name="scheme",
             field=models.PositiveSmallIntegerField(default=1),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="auditevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -14,9 +14,13 @@ def create_schedule(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name=NAME,
-        defaults={"task": TASK, "crontab": crontab, "description": "Every 15 minutes: sign the audit chain's head "
-                  "and publish it outside the database (the anchor file, the audit.checkpoint webhook), so "
-                  "removing the newest events shows."},
+        defaults={
+            "task": TASK,
+            "crontab": crontab,
+            "description": "Every 15 minutes: sign the audit chain's head "
+            "and publish it outside the database (the anchor file, the audit.checkpoint webhook), so "
+            "removing the newest events shows.",
+        },
     )
 
 

@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0017_audit_append_only_triggers'),
+        ("registry", "0017_audit_append_only_triggers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='email_attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Failed attempts to email it.'),
+            model_name="notification",
+            name="email_attempts",
+            field=models.PositiveSmallIntegerField(default=0, help_text="Failed attempts to email it."),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='email_error',
-            field=models.CharField(blank=True, help_text='Why the email could not be sent.', max_length=300),
+            model_name="notification",
+            name="email_error",
+            field=models.CharField(blank=True, help_text="Why the email could not be sent.", max_length=300),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='email_failed_at',
-            field=models.DateTimeField(blank=True, help_text='Set when emailing it was given up: an error no retry fixes, or too many tries.', null=True),
+            model_name="notification",
+            name="email_failed_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when emailing it was given up: an error no retry fixes, or too many tries.",
+                null=True,
+            ),
         ),
     ]

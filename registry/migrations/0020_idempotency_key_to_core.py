@@ -4,7 +4,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("registry", "0019_idempotency_keys"),
         ("core", "0001_idempotency_key_from_registry"),

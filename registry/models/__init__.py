@@ -1,6 +1,6 @@
 from .audit import AuditChainHead, AuditCheckpoint, AuditEvent
-from .deployments import Deployment, DeploymentEvent
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
+from .deployments import Deployment, DeploymentEvent
 from .features import (
     AIFeature,
     AIFeatureGroupObjectPermission,

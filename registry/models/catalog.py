@@ -121,9 +121,7 @@ class PolicyPack(NamedVersion):
     allowed_regions = models.ManyToManyField(
         Region, related_name="policy_packs", help_text="Data residency: regions where data may be processed."
     )
-    safety_requirements = models.JSONField(
-        default=list, blank=True, help_text="Safety rules that apply, one per line."
-    )
+    safety_requirements = models.JSONField(default=list, blank=True, help_text="Safety rules that apply, one per line.")
     allowed_tools = models.JSONField(
         default=list,
         blank=True,

@@ -46,14 +46,19 @@ class DeploymentEvent(models.Model):
         "registry.FeatureVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     to_version = models.ForeignKey(
-        "registry.FeatureVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "registry.FeatureVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Empty for a withdrawal: nothing serves there after it.",
     )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     approval_request_id = models.PositiveBigIntegerField(null=True, blank=True)
     approval_summary = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="Who approved the promotion and when (gate, sign-offs), as it was at that moment.",
     )
     incident_id = models.PositiveBigIntegerField(null=True, blank=True)

@@ -111,15 +111,29 @@ class FeatureChangeRequest(models.Model):
         """(what, now, asked) for each part of the change, as people read it."""
         rows = []
         if "risk_tier" in self.changes:
-            rows.append(("Risk tier", RiskTier(self.before["risk_tier"]).label, RiskTier(self.changes["risk_tier"]).label))
+            rows.append(
+                ("Risk tier", RiskTier(self.before["risk_tier"]).label, RiskTier(self.changes["risk_tier"]).label)
+            )
         if "restricted" in self.changes:
-            rows.append(("Restricted", "Yes" if self.before["restricted"] else "No",
-                         "Yes" if self.changes["restricted"] else "No"))
+            rows.append(
+                (
+                    "Restricted",
+                    "Yes" if self.before["restricted"] else "No",
+                    "Yes" if self.changes["restricted"] else "No",
+                )
+            )
         if self.changes.get("regions_added"):
             before = self.before.get("regions", [])
-            asked = sorted((set(before) | set(self.changes["regions_added"])) - set(self.changes.get("regions_removed", [])))
-            rows.append(("Regions", ", ".join(before) or "none",
-                         ", ".join(asked) + " (adds " + ", ".join(self.changes["regions_added"]) + ")"))
+            asked = sorted(
+                (set(before) | set(self.changes["regions_added"])) - set(self.changes.get("regions_removed", []))
+            )
+            rows.append(
+                (
+                    "Regions",
+                    ", ".join(before) or "none",
+                    ", ".join(asked) + " (adds " + ", ".join(self.changes["regions_added"]) + ")",
+                )
+            )
         return rows
 
 
@@ -167,7 +181,8 @@ class ReviewerGrant(models.Model):
         indexes = [models.Index(fields=["user", "ended_at", "expires_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["feature", "user"], condition=models.Q(ended_at__isnull=True),
+                fields=["feature", "user"],
+                condition=models.Q(ended_at__isnull=True),
                 name="reviewergrant_one_open_per_feature_and_user",
                 violation_error_message="This person already has a reviewer grant on this feature.",
             ),

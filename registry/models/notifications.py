@@ -16,7 +16,9 @@ class Notification(models.Model):
     emailed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the email went out: never twice.")
     email_attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed attempts to email it.")
     email_failed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when emailing it was given up: an error no retry fixes, or too many tries."
+        null=True,
+        blank=True,
+        help_text="Set when emailing it was given up: an error no retry fixes, or too many tries.",
     )
     email_error = models.CharField(max_length=300, blank=True, help_text="Why the email could not be sent.")
     read_at = models.DateTimeField(null=True, blank=True)

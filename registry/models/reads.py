@@ -14,12 +14,16 @@ class ReadRecord(models.Model):
 
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
         help_text="Kept as an id (and the name below): a record outlives any change to the account.",
     )
     username = models.CharField(max_length=150)
-    feature = models.ForeignKey("registry.AIFeature", on_delete=models.DO_NOTHING, db_constraint=False,
-                                related_name="+")
+    feature = models.ForeignKey(
+        "registry.AIFeature", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     what = models.CharField(max_length=30, help_text="feature, version, versions compared, evidence")
     object_id = models.CharField(max_length=64, blank=True, help_text="The version number or evidence id, if any.")
     source = models.CharField(max_length=10, choices=AuditSource.choices)

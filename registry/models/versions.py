@@ -18,9 +18,7 @@ class FeatureVersion(models.Model):
         "registry.CatalogModel", through="registry.VersionFallback", related_name="fallback_versions", blank=True
     )
     prompt = models.ForeignKey("registry.PromptVersion", on_delete=models.PROTECT, related_name="feature_versions")
-    policy_pack = models.ForeignKey(
-        "registry.PolicyPack", on_delete=models.PROTECT, related_name="feature_versions"
-    )
+    policy_pack = models.ForeignKey("registry.PolicyPack", on_delete=models.PROTECT, related_name="feature_versions")
     retrieval_index = models.CharField(max_length=200, blank=True)
     tools = models.JSONField(
         default=list, blank=True, help_text='Tools with scopes, e.g. [{"name": "crm.lookup", "scopes": ["read"]}].'

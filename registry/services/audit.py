@@ -7,7 +7,7 @@ import hmac
 import json
 import math
 from dataclasses import dataclass
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +15,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
-from registry import extensions
 from core.audit_context import current_audit_context
+from registry import extensions
 from registry.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -127,7 +127,7 @@ def compute_event_hash(
     """The event's hash under its scheme. Keyed: raises KeyError when key_id is not a configured key."""
     fields = {
         "sequence": sequence,
-        "at": at.astimezone(dt_timezone.utc).isoformat(),
+        "at": at.astimezone(UTC).isoformat(),
         "actor_id": actor_id,
         "actor_name": actor_name,
         "source": str(source),
@@ -211,8 +211,17 @@ def audit_record(
     takes this lock, take it last: lock the rows you change first, then record.
     """
     return audit_record_many(
-        [dict(actor=actor, action=action, target=target, object_type=object_type, object_id=object_id,
-              feature=feature, payload=payload)]
+        [
+            dict(
+                actor=actor,
+                action=action,
+                target=target,
+                object_type=object_type,
+                object_id=object_id,
+                feature=feature,
+                payload=payload,
+            )
+        ]
     )[0]
 
 
@@ -229,10 +238,16 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     rows = []
     for entry in entries:
         fields = _event_fields(
-            actor=entry.get("actor"), action=entry["action"], target=entry.get("target"),
-            object_type=entry.get("object_type"), object_id=entry.get("object_id"),
-            object_repr=entry.get("object_repr"), feature=entry.get("feature"),
-            payload=entry.get("payload"), context=context, at=now,
+            actor=entry.get("actor"),
+            action=entry["action"],
+            target=entry.get("target"),
+            object_type=entry.get("object_type"),
+            object_id=entry.get("object_id"),
+            object_repr=entry.get("object_repr"),
+            feature=entry.get("feature"),
+            payload=entry.get("payload"),
+            context=context,
+            at=now,
         )
         rows.append(fields)
     keys = audit_keys()
@@ -240,8 +255,13 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     events = []
     for fields in rows:
         sequence += 1
-        fields = {**fields, "sequence": sequence, "prev_hash": prev_hash, "scheme": SCHEME_KEYED,
-                  "key_id": keys.current_id}
+        fields = {
+            **fields,
+            "sequence": sequence,
+            "prev_hash": prev_hash,
+            "scheme": SCHEME_KEYED,
+            "key_id": keys.current_id,
+        }
         prev_hash = compute_event_hash(**fields, keys=keys)
         events.append(AuditEvent(**fields, hash=prev_hash))
     if len(events) == 1:
@@ -310,20 +330,31 @@ def read_anchor_lines(lines, *, keys: AuditKeys, source: str = "the anchor file"
         try:
             data = json.loads(line)
             checkpoint = Checkpoint(
-                sequence=int(data["sequence"]), head_hash=str(data["head_hash"]), at=str(data["at"]),
-                key_id=str(data["key_id"]), signature=str(data["signature"]),
+                sequence=int(data["sequence"]),
+                head_hash=str(data["head_hash"]),
+                at=str(data["at"]),
+                key_id=str(data["key_id"]),
+                signature=str(data["signature"]),
             )
         except (ValueError, KeyError, TypeError):
             problems.append(ChainProblem(None, f"line {number} of {source} is not a checkpoint"))
             continue
         key = keys.keys.get(checkpoint.key_id)
         if key is None:
-            problems.append(ChainProblem(None, f"the checkpoint on line {number} of {source} was signed with key "
-                                               f"{checkpoint.key_id!r}, which is not configured (GATEHOUSE_AUDIT_OLD_KEYS)"))
+            problems.append(
+                ChainProblem(
+                    None,
+                    f"the checkpoint on line {number} of {source} was signed with key "
+                    f"{checkpoint.key_id!r}, which is not configured (GATEHOUSE_AUDIT_OLD_KEYS)",
+                )
+            )
             continue
         if not hmac.compare_digest(checkpoint_signature(checkpoint.signed_fields(), key=key), checkpoint.signature):
-            problems.append(ChainProblem(None, f"the checkpoint on line {number} of {source} has a bad signature "
-                                               "(forged or altered)"))
+            problems.append(
+                ChainProblem(
+                    None, f"the checkpoint on line {number} of {source} has a bad signature (forged or altered)"
+                )
+            )
             continue
         checkpoints.append(checkpoint)
     return checkpoints, problems
@@ -418,8 +449,10 @@ def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) ->
         sequence = fields["sequence"]
         if sequence != expected_sequence:
             gap = _span(expected_sequence, sequence - 1)
-            findings.add(expected_sequence, f"{gap} {'is' if gap.startswith('event ') else 'are'} missing "
-                                            f"(the next is #{sequence})")
+            findings.add(
+                expected_sequence,
+                f"{gap} {'is' if gap.startswith('event ') else 'are'} missing (the next is #{sequence})",
+            )
         elif fields["prev_hash"] != previous_hash:  # (after a gap the event it links to is the missing one)
             findings.add(sequence, f"event #{sequence} does not link to event #{sequence - 1}")
         scheme, key_id = fields["scheme"], fields["key_id"]
@@ -434,8 +467,11 @@ def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) ->
             try:
                 recomputed = compute_event_hash(**hashed, keys=keys)
             except KeyError:
-                findings.add(sequence, f"event #{sequence} was made with key {key_id!r}, which is not configured "
-                                       "(keep retired keys in GATEHOUSE_AUDIT_OLD_KEYS)")
+                findings.add(
+                    sequence,
+                    f"event #{sequence} was made with key {key_id!r}, which is not configured "
+                    "(keep retired keys in GATEHOUSE_AUDIT_OLD_KEYS)",
+                )
             except NotCanonical:
                 findings.add(sequence, f"event #{sequence} was altered (its payload holds a value no store keeps)")
             else:
@@ -443,8 +479,11 @@ def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) ->
                     findings.add(sequence, f"event #{sequence} was altered")
         for checkpoint in vouched.get(sequence, ()):
             if checkpoint.head_hash != fields["hash"]:
-                findings.add(sequence, f"event #{sequence} is not the one the checkpoint of {checkpoint.at} vouches "
-                                       "for: the trail was rewritten from there on")
+                findings.add(
+                    sequence,
+                    f"event #{sequence} is not the one the checkpoint of {checkpoint.at} vouches "
+                    "for: the trail was rewritten from there on",
+                )
         if head_sequence is not None:
             if sequence == head_sequence:
                 head_event_hash = fields["hash"]
@@ -456,13 +495,19 @@ def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) ->
         checked += 1
 
     if head is None:
-        findings.add(last_sequence or None, "the chain head is missing" + (
-            "" if checked else " (the migrations create it; an empty trail without it was emptied)"))
+        findings.add(
+            last_sequence or None,
+            "the chain head is missing"
+            + ("" if checked else " (the migrations create it; an empty trail without it was emptied)"),
+        )
     else:
         if head.last_sequence > last_sequence:
-            findings.add(last_sequence + 1, f"{_span(last_sequence + 1, head.last_sequence)} "
-                                            f"{'was' if last_sequence + 1 == head.last_sequence else 'were'} removed "
-                                            f"(the chain head is at #{head.last_sequence})")
+            findings.add(
+                last_sequence + 1,
+                f"{_span(last_sequence + 1, head.last_sequence)} "
+                f"{'was' if last_sequence + 1 == head.last_sequence else 'were'} removed "
+                f"(the chain head is at #{head.last_sequence})",
+            )
         elif head.last_sequence and head_event_hash != head.last_hash:
             findings.add(head.last_sequence, f"the chain head does not match event #{head.last_sequence}")
         elif head.last_sequence == 0 and head.last_hash != GENESIS_HASH:
@@ -476,26 +521,40 @@ def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) ->
     vouched_beyond = [checkpoint for checkpoint in checkpoints if checkpoint.sequence > last_sequence]
     if vouched_beyond:
         newest = max(vouched_beyond, key=lambda checkpoint: checkpoint.sequence)
-        findings.add(last_sequence + 1, f"{_span(last_sequence + 1, newest.sequence)} "
-                                        f"{'was' if last_sequence + 1 == newest.sequence else 'were'} removed: the "
-                                        f"checkpoint of {newest.at} vouches for the chain up to #{newest.sequence}")
+        findings.add(
+            last_sequence + 1,
+            f"{_span(last_sequence + 1, newest.sequence)} "
+            f"{'was' if last_sequence + 1 == newest.sequence else 'were'} removed: the "
+            f"checkpoint of {newest.at} vouches for the chain up to #{newest.sequence}",
+        )
     notes = []
     if anchor_file_missing:
-        notes.append("The anchor file GATEHOUSE_AUDIT_ANCHOR_FILE does not exist yet: nothing outside the database "
-                     "vouches for the chain until a checkpoint is taken (manage.py audit_checkpoint).")
+        notes.append(
+            "The anchor file GATEHOUSE_AUDIT_ANCHOR_FILE does not exist yet: nothing outside the database "
+            "vouches for the chain until a checkpoint is taken (manage.py audit_checkpoint)."
+        )
     elif anchors is None and not settings.GATEHOUSE_AUDIT_ANCHOR_FILE:
-        notes.append("No anchor file is set (GATEHOUSE_AUDIT_ANCHOR_FILE): the newest events could be removed "
-                     "together with the chain head without trace.")
+        notes.append(
+            "No anchor file is set (GATEHOUSE_AUDIT_ANCHOR_FILE): the newest events could be removed "
+            "together with the chain head without trace."
+        )
     if keys.derived:
         notes.append("The chain is keyed with a key derived from SECRET_KEY: set GATEHOUSE_AUDIT_KEY in production.")
 
     against = f" against {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''}" if checkpoints else ""
     if findings.count:
         first = findings.kept[0].message
-        message = (first if findings.count == 1
-                   else f"{findings.count} problems; the first: {first}")
-        return ChainVerification(False, checked, tuple(findings.kept), findings.count, message,
-                                 last_sequence or None, len(checkpoints), tuple(notes))
+        message = first if findings.count == 1 else f"{findings.count} problems; the first: {first}"
+        return ChainVerification(
+            False,
+            checked,
+            tuple(findings.kept),
+            findings.count,
+            message,
+            last_sequence or None,
+            len(checkpoints),
+            tuple(notes),
+        )
     message = f"{checked} events verified{against}" if checked else f"no events recorded yet{against}"
     return ChainVerification(True, checked, (), 0, message, last_sequence or None, len(checkpoints), tuple(notes))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.conf import settings
 from django.db import transaction
@@ -56,8 +56,12 @@ def audit_checkpoint_take() -> tuple[Checkpoint, bool]:
     head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
     sequence, head_hash = head if head is not None else (0, GENESIS_HASH)
     at = timezone.now()
-    fields = {"sequence": sequence, "head_hash": head_hash, "at": at.astimezone(dt_timezone.utc).isoformat(),
-              "key_id": keys.current_id}
+    fields = {
+        "sequence": sequence,
+        "head_hash": head_hash,
+        "at": at.astimezone(UTC).isoformat(),
+        "key_id": keys.current_id,
+    }
     checkpoint = Checkpoint(**fields, signature=checkpoint_signature(fields, key=keys.keys[keys.current_id]))
     anchored = False
     path = settings.GATEHOUSE_AUDIT_ANCHOR_FILE
@@ -69,8 +73,12 @@ def audit_checkpoint_take() -> tuple[Checkpoint, bool]:
             logger.exception("Audit checkpoint at #%s not anchored", sequence)
     with transaction.atomic():
         AuditCheckpoint.objects.create(
-            sequence=sequence, head_hash=head_hash, at=at, key_id=checkpoint.key_id,
-            signature=checkpoint.signature, anchored=anchored,
+            sequence=sequence,
+            head_hash=head_hash,
+            at=at,
+            key_id=checkpoint.key_id,
+            signature=checkpoint.signature,
+            anchored=anchored,
         )
         extensions.audit_checkpointed(checkpoint)
     return checkpoint, anchored

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from core.locks import lock_name, save_unique
 from registry.choices import DataClassification, VendorStatus
 from registry.models import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Team, Vendor
-from core.locks import lock_name, save_unique
 from registry.permissions import can_manage_catalog, dataset_owner_choices
 from registry.services.audit import audit_record
 
@@ -20,8 +21,15 @@ def _require(actor, entry: str, label: str) -> None:
         raise PermissionDenied(f"You may not add {label} to the catalog.")
 
 
-def _save_and_audit(*, actor, instance, action: str, payload: dict[str, Any], regions: Iterable[Region] | None = None,
-                    region_field: str = "regions"):
+def _save_and_audit(
+    *,
+    actor,
+    instance,
+    action: str,
+    payload: dict[str, Any],
+    regions: Iterable[Region] | None = None,
+    region_field: str = "regions",
+):
     instance.full_clean()
     save_unique(instance)
     if regions is not None:
@@ -39,7 +47,10 @@ def vendor_create(
     with transaction.atomic():
         vendor = Vendor(slug=slug, name=name, status=status, website=website, notes=notes)
         return _save_and_audit(
-            actor=actor, instance=vendor, action="vendor.created", payload={"slug": slug, "name": name, "status": status}
+            actor=actor,
+            instance=vendor,
+            action="vendor.created",
+            payload={"slug": slug, "name": name, "status": status},
         )
 
 
@@ -75,8 +86,12 @@ def catalog_model_create(
             actor=actor,
             instance=model,
             action="model.created",
-            payload={"vendor": vendor.slug, "identifier": model.identifier, "status": status,
-                     "context_window": context_window},
+            payload={
+                "vendor": vendor.slug,
+                "identifier": model.identifier,
+                "status": status,
+                "context_window": context_window,
+            },
             regions=regions,
         )
 
@@ -127,7 +142,11 @@ def policy_pack_create(
         raise ValidationError({"safety_requirements": "Each safety requirement is a line of text."})
     for tool in allowed_tools or []:
         if not isinstance(tool, dict) or not tool.get("tool"):
-            raise ValidationError({"allowed_tools": 'Each tool needs a name, e.g. {"tool": "crm.lookup", "authorisation": "user-delegated"}.'})
+            raise ValidationError(
+                {
+                    "allowed_tools": 'Each tool needs a name, e.g. {"tool": "crm.lookup", "authorisation": "user-delegated"}.'
+                }
+            )
     with transaction.atomic():
         lock_name("policy_pack", name)
         number = (PolicyPack.objects.filter(name=name).aggregate(top=Max("version"))["top"] or 0) + 1
@@ -164,13 +183,22 @@ def dataset_create(
         raise ValidationError({"owner": f"You are not a member of {owner}: a dataset is owned by one of your teams."})
     with transaction.atomic():
         dataset = Dataset(
-            name=name, version=version.strip(), uri=uri.strip(), classification=classification, owner=owner,
+            name=name,
+            version=version.strip(),
+            uri=uri.strip(),
+            classification=classification,
+            owner=owner,
             description=description,
         )
         return _save_and_audit(
             actor=actor,
             instance=dataset,
             action="dataset.created",
-            payload={"name": name, "version": dataset.version, "uri": dataset.uri, "classification": classification,
-                     "owner": owner.slug},
+            payload={
+                "name": name,
+                "version": dataset.version,
+                "uri": dataset.uri,
+                "classification": classification,
+                "owner": owner.slug,
+            },
         )

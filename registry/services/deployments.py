@@ -8,15 +8,15 @@ deployment rows. Callers that hold other locks (an approval request) take them b
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registry.choices import DeploymentEventKind, Environment, Role, VersionStatus
 from core import error_codes
 from core.exceptions import Conflict
+from registry.choices import DeploymentEventKind, Environment, Role, VersionStatus
 from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
 from registry.permissions import can_edit_feature, has_role
@@ -60,13 +60,18 @@ def deployment_promote(
         if blockers:
             # Stale evidence alone says so; an incident's freeze (or any other guard's) is a freeze.
             codes = {error_codes.code_of(blocker, error_codes.PROMOTION_FROZEN) for blocker in blockers}
-            raise Conflict("Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.",
-                           code=error_codes.EVIDENCE_STALE if codes == {error_codes.EVIDENCE_STALE}
-                           else error_codes.PROMOTION_FROZEN)
+            raise Conflict(
+                "Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.",
+                code=error_codes.EVIDENCE_STALE
+                if codes == {error_codes.EVIDENCE_STALE}
+                else error_codes.PROMOTION_FROZEN,
+            )
         version = FeatureVersion.objects.select_related("feature").get(pk=version.pk)
         if version.status != VersionStatus.SUBMITTED:
-            raise Conflict(f"{version} is {version.get_status_display().lower()}; only submitted versions go live.",
-                           code=error_codes.VERSION_NOT_SUBMITTED)
+            raise Conflict(
+                f"{version} is {version.get_status_display().lower()}; only submitted versions go live.",
+                code=error_codes.VERSION_NOT_SUBMITTED,
+            )
         served = set(feature.regions.values_list("pk", flat=True))
         outside = [region.code for region in regions if region.pk not in served]
         if outside:
@@ -89,16 +94,30 @@ def deployment_promote(
             deployment.updated_by = actor
             deployment.save()
             event = DeploymentEvent.objects.create(
-                feature=feature, environment=environment, region=region, kind=DeploymentEventKind.PROMOTED,
-                from_version=previous, to_version=version, actor=actor, reason=reason,
-                approval_request_id=approval_request_id, approval_summary=approval_summary or {}, at=now,
+                feature=feature,
+                environment=environment,
+                region=region,
+                kind=DeploymentEventKind.PROMOTED,
+                from_version=previous,
+                to_version=version,
+                actor=actor,
+                reason=reason,
+                approval_request_id=approval_request_id,
+                approval_summary=approval_summary or {},
+                at=now,
             )
-            audit_record(actor=actor, action="deployment.promoted", target=deployment, feature=feature,
-                         payload=_event_payload(event))
+            audit_record(
+                actor=actor,
+                action="deployment.promoted",
+                target=deployment,
+                feature=feature,
+                payload=_event_payload(event),
+            )
             events.append(event)
         if not events:
-            raise Conflict(f"{version} is already live in {environment} in every region asked for.",
-                           code=error_codes.ALREADY_LIVE)
+            raise Conflict(
+                f"{version} is already live in {environment} in every region asked for.", code=error_codes.ALREADY_LIVE
+            )
         changed = {version.pk} | {event.from_version_id for event in events if event.from_version_id}
         deployment_changed.send(sender=Deployment, feature=feature, version_ids=sorted(changed), actor=actor)
     return events
@@ -145,8 +164,10 @@ def rollback_candidate_ids(events, *, current_version_id: int | None) -> list[in
             if version_id and version_id not in order:
                 order.append(version_id)
     return [
-        pk for pk in order
-        if pk != current_version_id and pk in last_live
+        pk
+        for pk in order
+        if pk != current_version_id
+        and pk in last_live
         and not (pk in last_abandoned and last_abandoned[pk] >= last_live[pk])
     ]
 
@@ -159,14 +180,22 @@ def pointers_with_rollback(*, feature: AIFeature, deployments: Iterable[Deployme
     if not current:
         return set()
     history: dict[tuple[str, int], list] = {}
-    for environment, region_id, *event in DeploymentEvent.objects.filter(feature=feature).order_by("-at", "-id").values_list(
-        "environment", "region_id", "kind", "from_version_id", "to_version_id", "at"
+    for environment, region_id, *event in (
+        DeploymentEvent.objects.filter(feature=feature)
+        .order_by("-at", "-id")
+        .values_list("environment", "region_id", "kind", "from_version_id", "to_version_id", "at")
     ):
         history.setdefault((environment, region_id), []).append(tuple(event))
-    candidates = {pointer: rollback_candidate_ids(history.get(pointer, []), current_version_id=version_id)
-                  for pointer, version_id in current.items()}
+    candidates = {
+        pointer: rollback_candidate_ids(history.get(pointer, []), current_version_id=version_id)
+        for pointer, version_id in current.items()
+    }
     wanted = {pk for found in candidates.values() for pk in found}
-    usable = set(FeatureVersion.objects.filter(pk__in=wanted, status=VersionStatus.SUBMITTED).values_list("pk", flat=True)) if wanted else set()
+    usable = (
+        set(FeatureVersion.objects.filter(pk__in=wanted, status=VersionStatus.SUBMITTED).values_list("pk", flat=True))
+        if wanted
+        else set()
+    )
     return {pointer for pointer, found in candidates.items() if usable.intersection(found)}
 
 
@@ -195,8 +224,10 @@ def _lock_live(feature: AIFeature, environment: str, region: Region, *, nothing_
         .first()
     )
     if deployment is None:
-        raise Conflict(f"{feature} is not live in {environment} in {region.code}: there is nothing to {nothing_to}.",
-                       code=error_codes.NOT_LIVE)
+        raise Conflict(
+            f"{feature} is not live in {environment} in {region.code}: there is nothing to {nothing_to}.",
+            code=error_codes.NOT_LIVE,
+        )
     return feature, deployment
 
 
@@ -231,8 +262,10 @@ def deployment_rollback(
         elif to_version.pk not in {candidate.pk for candidate in candidates}:
             choices = ", ".join(f"v{candidate.number}" for candidate in candidates)
             raise ValidationError(
-                {"to_version": f"A rollback to v{to_version.number} is not possible in {environment}/{region.code} "
-                 f"(it never served there, or was rolled back away from); choose {choices}."}
+                {
+                    "to_version": f"A rollback to v{to_version.number} is not possible in {environment}/{region.code} "
+                    f"(it never served there, or was rolled back away from); choose {choices}."
+                }
             )
         previous = deployment.version
         now = timezone.now()
@@ -241,12 +274,24 @@ def deployment_rollback(
         deployment.updated_by = actor
         deployment.save(update_fields=["version", "updated_at", "updated_by"])
         event = DeploymentEvent.objects.create(
-            feature=feature, environment=environment, region=region, kind=DeploymentEventKind.ROLLED_BACK,
-            from_version=previous, to_version=to_version, actor=actor, reason=reason.strip(),
-            incident_id=incident_id, at=now,
+            feature=feature,
+            environment=environment,
+            region=region,
+            kind=DeploymentEventKind.ROLLED_BACK,
+            from_version=previous,
+            to_version=to_version,
+            actor=actor,
+            reason=reason.strip(),
+            incident_id=incident_id,
+            at=now,
         )
-        audit_record(actor=actor, action="deployment.rolled_back", target=deployment, feature=feature,
-                     payload=_event_payload(event))
+        audit_record(
+            actor=actor,
+            action="deployment.rolled_back",
+            target=deployment,
+            feature=feature,
+            payload=_event_payload(event),
+        )
         deployment_changed.send(
             sender=Deployment, feature=feature, version_ids=sorted({previous.pk, to_version.pk}), actor=actor
         )
@@ -262,7 +307,9 @@ def deployment_withdraw(*, actor, feature: AIFeature, environment: str, region: 
     guarded (like a rollback, it takes something away). The history keeps the withdrawn version.
     """
     if not can_edit_feature(actor, feature):
-        raise PermissionDenied(f"Only the {feature.team} team and governance admins may withdraw {feature} from a region.")
+        raise PermissionDenied(
+            f"Only the {feature.team} team and governance admins may withdraw {feature} from a region."
+        )
     if environment not in Environment.values:
         raise ValidationError({"environment": f"Unknown environment {environment!r}."})
     reason = (reason or "").strip()
@@ -274,12 +321,28 @@ def deployment_withdraw(*, actor, feature: AIFeature, environment: str, region: 
         deployment_id, deployment_repr = deployment.pk, str(deployment)
         deployment.delete()
         event = DeploymentEvent.objects.create(
-            feature=feature, environment=environment, region=region, kind=DeploymentEventKind.WITHDRAWN,
-            from_version=previous, to_version=None, actor=actor, reason=reason, at=timezone.now(),
+            feature=feature,
+            environment=environment,
+            region=region,
+            kind=DeploymentEventKind.WITHDRAWN,
+            from_version=previous,
+            to_version=None,
+            actor=actor,
+            reason=reason,
+            at=timezone.now(),
         )
-        audit_record_many([{  # the pointer row is gone: named by the id and text it had
-            "actor": actor, "action": "deployment.withdrawn", "object_type": "deployment", "object_id": deployment_id,
-            "object_repr": deployment_repr, "feature": feature, "payload": _event_payload(event),
-        }])
+        audit_record_many(
+            [
+                {  # the pointer row is gone: named by the id and text it had
+                    "actor": actor,
+                    "action": "deployment.withdrawn",
+                    "object_type": "deployment",
+                    "object_id": deployment_id,
+                    "object_repr": deployment_repr,
+                    "feature": feature,
+                    "payload": _event_payload(event),
+                }
+            ]
+        )
         deployment_changed.send(sender=Deployment, feature=feature, version_ids=[previous.pk], actor=actor)
     return event

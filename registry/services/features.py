@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from registry.choices import FEATURE_TRANSITIONS, RISK_TIER_ORDER, ChangeRequestStatus, RiskTier, Role
 from core import error_codes
 from core.exceptions import Conflict, Refused
 from core.locks import save_unique
+from registry.choices import FEATURE_TRANSITIONS, RISK_TIER_ORDER, ChangeRequestStatus, RiskTier, Role
 from registry.models import AIFeature, FeatureChangeRequest, Region, Team
 from registry.permissions import (
     can_create_feature_for,
@@ -82,7 +83,9 @@ def _check_owners_can_see(feature: AIFeature) -> None:
         owner = getattr(feature, field)
         if not features_visible_to(owner).filter(pk=feature.pk).exists():
             label = AIFeature._meta.get_field(field).verbose_name
-            raise ValidationError({field: f"{owner.get_username()} cannot see this restricted feature, so cannot be its {label}."})
+            raise ValidationError(
+                {field: f"{owner.get_username()} cannot see this restricted feature, so cannot be its {label}."}
+            )
 
 
 def feature_snapshot(feature: AIFeature) -> dict[str, Any]:
@@ -152,7 +155,8 @@ def feature_update(
         if weakening and locked.change_requests.filter(status=ChangeRequestStatus.PENDING).exists():
             raise Conflict(
                 f"{locked} already has a change waiting for governance; it must be approved or rejected "
-                "before another change of its risk tier, restriction or regions.", code=error_codes.CHANGE_PENDING
+                "before another change of its risk tier, restriction or regions.",
+                code=error_codes.CHANGE_PENDING,
             )
         before_weakening = {
             "risk_tier": locked.risk_tier,
@@ -188,7 +192,8 @@ def _split_weakening(locked: AIFeature, fields: dict, regions) -> tuple[dict, di
     if regions is not None:
         regions = list(regions)
         guarded = (
-            locked.restricted or fields.get("restricted") is True
+            locked.restricted
+            or fields.get("restricted") is True
             or RiskTier.REGULATED in (locked.risk_tier, fields.get("risk_tier"))
         )
         current = {region.code: region for region in locked.regions.all()}
@@ -203,7 +208,9 @@ def _split_weakening(locked: AIFeature, fields: dict, regions) -> tuple[dict, di
     return weakening, fields, regions
 
 
-def _apply_update(*, actor, locked: AIFeature, reason: str, regions, fields: dict, extra: dict | None = None) -> AIFeature:
+def _apply_update(
+    *, actor, locked: AIFeature, reason: str, regions, fields: dict, extra: dict | None = None
+) -> AIFeature:
     """Apply a change to a feature already locked by the caller, in the caller's transaction; audit it."""
     before = feature_snapshot(locked)
     previous_team = locked.team
@@ -214,7 +221,9 @@ def _apply_update(*, actor, locked: AIFeature, reason: str, regions, fields: dic
     if new_status != locked.status and new_status not in FEATURE_TRANSITIONS[locked.status]:
         allowed = " or ".join(sorted(FEATURE_TRANSITIONS[locked.status])) or "nothing else"
         raise ValidationError(
-            {"status": f"The feature is {locked.get_status_display().lower()}: it can become {allowed}, not {new_status}."}
+            {
+                "status": f"The feature is {locked.get_status_display().lower()}: it can become {allowed}, not {new_status}."
+            }
         )
     for name, value in fields.items():
         setattr(locked, name, value)
@@ -245,7 +254,9 @@ def _apply_update(*, actor, locked: AIFeature, reason: str, regions, fields: dic
     return locked
 
 
-def _change_request_create(*, actor, feature: AIFeature, changes: dict, before: dict, reason: str) -> FeatureChangeRequest:
+def _change_request_create(
+    *, actor, feature: AIFeature, changes: dict, before: dict, reason: str
+) -> FeatureChangeRequest:
     change = FeatureChangeRequest.objects.create(
         feature=feature, changes=changes, before=before, reason=reason, requested_by=actor
     )
@@ -256,7 +267,7 @@ def _change_request_create(*, actor, feature: AIFeature, changes: dict, before: 
         users=role_holders(Role.GOVERNANCE, exclude=[actor.pk]),
         subject=f"Governance approval needed: {feature} ({asked})"[:200],
         body=f"{actor.get_username()} asks to change {feature}: {asked}.\nWhy: {reason}\n"
-             "Nothing changes until a governance admin approves it.",
+        "Nothing changes until a governance admin approves it.",
         url=change.get_absolute_url(),
         key=f"feature-change-{change.pk}-requested",
     )
@@ -273,8 +284,10 @@ def _change_request_create(*, actor, feature: AIFeature, changes: dict, before: 
 def _lock_pending(change: FeatureChangeRequest) -> FeatureChangeRequest:
     locked = FeatureChangeRequest.objects.select_for_update().get(pk=change.pk)
     if locked.status != ChangeRequestStatus.PENDING:
-        raise Conflict(f"Change request #{locked.pk} is already {locked.get_status_display().lower()}.",
-                       code=error_codes.ALREADY_DECIDED)
+        raise Conflict(
+            f"Change request #{locked.pk} is already {locked.get_status_display().lower()}.",
+            code=error_codes.ALREADY_DECIDED,
+        )
     return locked
 
 
@@ -287,8 +300,10 @@ def feature_change_approve(*, actor, change: FeatureChangeRequest, reason: str =
         feature = AIFeature.objects.select_for_update().get(pk=change.feature_id)
         locked = _lock_pending(change)
         if locked.requested_by_id == actor.pk:
-            raise Refused("You asked for this change, so another governance admin must approve it (separation of duties).",
-                          code=error_codes.SEPARATION_OF_DUTIES)
+            raise Refused(
+                "You asked for this change, so another governance admin must approve it (separation of duties).",
+                code=error_codes.SEPARATION_OF_DUTIES,
+            )
         asked = locked.changes
         fields = {name: asked[name] for name in ("risk_tier", "restricted") if name in asked}
         regions = None
@@ -303,13 +318,23 @@ def feature_change_approve(*, actor, change: FeatureChangeRequest, reason: str =
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
         _notify_decision(locked)
         _apply_update(
-            actor=actor, locked=feature, reason=f"Approved change request #{locked.pk}: {locked.reason}",
-            regions=regions, fields=fields,
+            actor=actor,
+            locked=feature,
+            reason=f"Approved change request #{locked.pk}: {locked.reason}",
+            regions=regions,
+            fields=fields,
             extra={"change_request": locked.pk, "requested_by": locked.requested_by.get_username()},
         )
         audit_record(
-            actor=actor, action="feature.change_approved", target=locked, feature=feature,
-            payload={"changes": asked, "requested_by": locked.requested_by.get_username(), "reason": locked.decision_reason},
+            actor=actor,
+            action="feature.change_approved",
+            target=locked,
+            feature=feature,
+            payload={
+                "changes": asked,
+                "requested_by": locked.requested_by.get_username(),
+                "reason": locked.decision_reason,
+            },
         )
     return locked
 
@@ -331,9 +356,15 @@ def feature_change_reject(*, actor, change: FeatureChangeRequest, reason: str) -
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
         _notify_decision(locked)
         audit_record(
-            actor=actor, action="feature.change_rejected", target=locked, feature=feature,
-            payload={"changes": locked.changes, "requested_by": locked.requested_by.get_username(),
-                     "reason": locked.decision_reason},
+            actor=actor,
+            action="feature.change_rejected",
+            target=locked,
+            feature=feature,
+            payload={
+                "changes": locked.changes,
+                "requested_by": locked.requested_by.get_username(),
+                "reason": locked.decision_reason,
+            },
         )
     return locked
 
@@ -343,7 +374,8 @@ def _notify_decision(change: FeatureChangeRequest) -> None:
     notify(
         users=[change.requested_by],
         subject=f"Your change to {change.feature} was {verb}",
-        body=f"{change.decided_by.get_username()} {verb} it." + (f"\nWhy: {change.decision_reason}" if change.decision_reason else ""),
+        body=f"{change.decided_by.get_username()} {verb} it."
+        + (f"\nWhy: {change.decision_reason}" if change.decision_reason else ""),
         url=change.get_absolute_url(),
         key=f"feature-change-{change.pk}-{change.status}",
     )

@@ -61,10 +61,14 @@ def reviewer_grant_create(*, actor, feature: AIFeature, user, reason: str, expir
             subject=f"You may now review {locked}",
             body=f"{actor.get_full_name() or actor.get_username()} gave you access until "
             f"{expires_at:%d %b %Y %H:%M} UTC: {reason}",
-            url=locked.get_absolute_url(), key=f"reviewer-grant:{grant.pk}",
+            url=locked.get_absolute_url(),
+            key=f"reviewer-grant:{grant.pk}",
         )
         audit_record(
-            actor=actor, action="reviewer_grant.created", target=grant, feature=locked,
+            actor=actor,
+            action="reviewer_grant.created",
+            target=grant,
+            feature=locked,
             payload={"user": user.get_username(), "expires_at": expires_at, "reason": reason},
         )
     return grant
@@ -87,7 +91,10 @@ def reviewer_grant_revoke(*, actor, grant: ReviewerGrant, reason: str) -> Review
         locked.end_reason = reason
         locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
         audit_record(
-            actor=actor, action="reviewer_grant.revoked", target=locked, feature=locked.feature,
+            actor=actor,
+            action="reviewer_grant.revoked",
+            target=locked,
+            feature=locked.feature,
             payload={"user": locked.user.get_username(), "reason": reason},
         )
     return locked
@@ -98,11 +105,15 @@ def reviewer_grants_expire(*, now=None) -> int:
     expiry, since every read checks it; this keeps the trail and renews cached answers."""
     now = now or timezone.now()
     ended = 0
-    for grant_id in ReviewerGrant.objects.filter(ended_at__isnull=True, expires_at__lte=now).values_list("pk", flat=True):
+    for grant_id in ReviewerGrant.objects.filter(ended_at__isnull=True, expires_at__lte=now).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
             grant = (
-                ReviewerGrant.objects.select_for_update(of=("self",)).select_related("feature", "user")
-                .filter(pk=grant_id, ended_at__isnull=True).first()
+                ReviewerGrant.objects.select_for_update(of=("self",))
+                .select_related("feature", "user")
+                .filter(pk=grant_id, ended_at__isnull=True)
+                .first()
             )
             if grant is None:
                 continue  # revoked meanwhile, or another worker got there first
@@ -110,7 +121,10 @@ def reviewer_grants_expire(*, now=None) -> int:
             grant.end_reason = "Expired."
             grant.save(update_fields=["ended_at", "end_reason"])
             audit_record(
-                actor=None, action="reviewer_grant.expired", target=grant, feature=grant.feature,
+                actor=None,
+                action="reviewer_grant.expired",
+                target=grant,
+                feature=grant.feature,
                 payload={"user": grant.user.get_username(), "expires_at": grant.expires_at},
             )
             ended += 1

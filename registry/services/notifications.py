@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -22,9 +22,7 @@ def notify(*, users: Iterable, subject: str, body: str = "", url: str = "", key:
     if not recipients:
         return []
     if key:
-        already = set(
-            Notification.objects.filter(key=key, user_id__in=recipients).values_list("user_id", flat=True)
-        )
+        already = set(Notification.objects.filter(key=key, user_id__in=recipients).values_list("user_id", flat=True))
         recipients = {pk: user for pk, user in recipients.items() if pk not in already}
     subject = clean_subject(subject)  # one line: a title typed with a newline must not break every email about it
     rows = [Notification(user=user, subject=subject, body=body, url=url, key=key) for user in recipients.values()]

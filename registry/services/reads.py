@@ -35,8 +35,16 @@ def _first_in_window(user, feature, what: str, object_id: str) -> bool:
 
 def _new(user, feature, what: str, object_id: str) -> ReadRecord:
     context = current_audit_context()
-    return ReadRecord(at=timezone.now(), user_id=user.pk, username=user.get_username(), feature_id=feature.pk,
-                      what=what, object_id=object_id, source=context.source, request_id=context.request_id)
+    return ReadRecord(
+        at=timezone.now(),
+        user_id=user.pk,
+        username=user.get_username(),
+        feature_id=feature.pk,
+        what=what,
+        object_id=object_id,
+        source=context.source,
+        request_id=context.request_id,
+    )
 
 
 def read_record(*, user, feature, what: str, object_id: str | int = "") -> ReadRecord | None:
@@ -51,8 +59,9 @@ def read_record(*, user, feature, what: str, object_id: str | int = "") -> ReadR
         record.save(force_insert=True)
         return record
     except DatabaseError:
-        log.error("could not record that %s read %s of feature %s", user.get_username(), what, feature.pk,
-                  exc_info=True)
+        log.error(
+            "could not record that %s read %s of feature %s", user.get_username(), what, feature.pk, exc_info=True
+        )
         return None
 
 
@@ -74,5 +83,6 @@ def read_record_many(*, user, features, what: str) -> None:
     try:
         ReadRecord.objects.bulk_create(fresh)
     except DatabaseError:
-        log.error("could not record that %s read %s of %d features", user.get_username(), what, len(fresh),
-                  exc_info=True)
+        log.error(
+            "could not record that %s read %s of %d features", user.get_username(), what, len(fresh), exc_info=True
+        )

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from registry.choices import Role
 from core.locks import save_unique
+from registry.choices import Role
 from registry.models import Team
 from registry.permissions import forget_cached_rights, is_governance
 from registry.services.audit import audit_record
@@ -47,7 +47,10 @@ def role_grant(*, actor, user, role: str) -> None:
             return
         group.user_set.add(user)
         audit_record(
-            actor=actor, action="role.granted", object_type="user", object_id=user.pk,
+            actor=actor,
+            action="role.granted",
+            object_type="user",
+            object_id=user.pk,
             payload={"user": user.get_username(), "role": role},
         )
     forget_cached_rights(user)

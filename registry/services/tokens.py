@@ -47,8 +47,9 @@ def _clean_expiry(actor, expires_at, *, operator: bool) -> datetime | None:
     return expires_at
 
 
-def api_token_create(*, actor, user, name: str, scopes=(TokenScope.FULL,), expires_at=None,
-                     operator: bool = False) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, actor, user, name: str, scopes=(TokenScope.FULL,), expires_at=None, operator: bool = False
+) -> tuple[ApiToken, str]:
     """Returns the token row and the raw token, which is never stored and cannot be shown again.
 
     ``expires_at``: a time, ``"never"``, or None for the default (90 days). The page and the command pass
@@ -64,14 +65,27 @@ def api_token_create(*, actor, user, name: str, scopes=(TokenScope.FULL,), expir
     expires_at = _clean_expiry(actor, expires_at, operator=operator)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        token = ApiToken(user=user, name=name[:80], prefix=raw[:10], key_hash=ApiToken.hash_key(raw),
-                         scopes=scopes, expires_at=expires_at)
+        token = ApiToken(
+            user=user,
+            name=name[:80],
+            prefix=raw[:10],
+            key_hash=ApiToken.hash_key(raw),
+            scopes=scopes,
+            expires_at=expires_at,
+        )
         token.full_clean()
         token.save()
         audit_record(
-            actor=actor, action="api_token.created", target=token,
-            payload={"user": user.get_username(), "name": token.name, "prefix": token.prefix, "scopes": scopes,
-                     "expires_at": expires_at.isoformat() if expires_at else None},
+            actor=actor,
+            action="api_token.created",
+            target=token,
+            payload={
+                "user": user.get_username(),
+                "name": token.name,
+                "prefix": token.prefix,
+                "scopes": scopes,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
         )
     return token, raw
 
@@ -103,8 +117,12 @@ def api_tokens_revoke_all(*, user, reason: str, actor=None) -> int:
     Called by Gatehouse itself (``registry.receivers``), so no permission applies; ``actor`` is who did
     it when known, else the audit names the system. Returns how many were revoked."""
     with transaction.atomic():
-        tokens = list(ApiToken.objects.select_for_update().select_related("user")
-                      .filter(user=user, revoked_at__isnull=True).order_by("pk"))
+        tokens = list(
+            ApiToken.objects.select_for_update()
+            .select_related("user")
+            .filter(user=user, revoked_at__isnull=True)
+            .order_by("pk")
+        )
         for token in tokens:
             _revoke(actor, token, reason=reason)
     return len(tokens)

@@ -94,15 +94,15 @@ def totp_device_confirm(*, user, key: str, code: str, name: str = "") -> tuple[T
     code = normalise_code(code)
     step = _totp_matches(key, code)
     if step is None:
-        raise ValidationError(
-            {"code": "That code does not match. Type the 6 digits your app shows now for Gatehouse."}
-        )
+        raise ValidationError({"code": "That code does not match. Type the 6 digits your app shows now for Gatehouse."})
     name = (name or "").strip()[:64] or DEFAULT_TOTP_NAME
     with transaction.atomic():
         device = TOTPDevice.objects.create(user=user, key=key, name=name, confirmed=True, last_t=step)
         codes = _write_backup_codes(user) if backup_codes_left(user) is None else None
         audit_record(
-            actor=user, action="two_factor.device_added", target=device,
+            actor=user,
+            action="two_factor.device_added",
+            target=device,
             payload={"user": user.get_username(), "kind": "authenticator app", "name": name},
         )
         if codes:
@@ -118,7 +118,9 @@ def passkey_added(*, user, credential) -> None:
         credential.name = "Passkey" if count <= 1 else f"Passkey {count}"
         credential.save(update_fields=["name"])
     audit_record(
-        actor=user, action="two_factor.device_added", target=credential,
+        actor=user,
+        action="two_factor.device_added",
+        target=credential,
         payload={"user": user.get_username(), "kind": "passkey", "name": credential.name},
     )
 
@@ -134,7 +136,9 @@ def _write_backup_codes(user) -> list[str]:
 def _audit_backup_codes(user, codes) -> None:
     device = StaticDevice.objects.get(user=user, name=BACKUP_DEVICE_NAME)
     audit_record(
-        actor=user, action="two_factor.backup_codes_generated", target=device,
+        actor=user,
+        action="two_factor.backup_codes_generated",
+        target=device,
         payload={"user": user.get_username(), "count": len(codes)},
     )
 
@@ -165,7 +169,9 @@ def code_verify(*, user, code: str):
             if device.verify_token(code):
                 if kind is StaticDevice:
                     audit_record(
-                        actor=user, action="two_factor.backup_code_used", target=device,
+                        actor=user,
+                        action="two_factor.backup_code_used",
+                        target=device,
                         payload={"user": user.get_username(), "left": device.token_set.count()},
                     )
                 return device
@@ -197,10 +203,15 @@ def device_remove(*, user, device) -> None:
             gone += list(StaticDevice.objects.filter(user=user).select_for_update())
         entries = []
         for each in gone:  # rows first, the audit chain's lock last
-            entries.append(dict(
-                actor=user, action="two_factor.device_removed", object_type=type(each)._meta.model_name,
-                object_id=each.pk, object_repr=str(each),
-                payload={"user": user.get_username(), "kind": KIND_WORDS[type(each)], "name": each.name},
-            ))
+            entries.append(
+                dict(
+                    actor=user,
+                    action="two_factor.device_removed",
+                    object_type=type(each)._meta.model_name,
+                    object_id=each.pk,
+                    object_repr=str(each),
+                    payload={"user": user.get_username(), "kind": KIND_WORDS[type(each)], "name": each.name},
+                )
+            )
             each.delete()
         audit_record_many(entries)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.exceptions import Conflict
 from registry.choices import (
     VERSION_TRANSITIONS,
     DatasetUsage,
@@ -20,7 +22,6 @@ from registry.choices import (
     VendorStatus,
     VersionStatus,
 )
-from core.exceptions import Conflict
 from registry.models import (
     AIFeature,
     CatalogModel,

@@ -1,9 +1,9 @@
 from django.conf import settings
 
+from core.views import FilteredListView, PermissionRuleMixin
 from registry import selectors
 from registry.filters import AuditEventFilter, ReadRecordFilter
 from registry.permissions import can_read_audit_trail
-from core.views import FilteredListView, PermissionRuleMixin
 
 
 class AuditEventListView(PermissionRuleMixin, FilteredListView):

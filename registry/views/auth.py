@@ -82,8 +82,7 @@ local_counts = LocalCounts()
 
 
 def _unreachable(what: str) -> None:
-    log.warning("sign-in limiter: the shared cache is unreachable (%s); counting in this process", what,
-                exc_info=True)
+    log.warning("sign-in limiter: the shared cache is unreachable (%s); counting in this process", what, exc_info=True)
 
 
 def _blocked(keys) -> bool:
@@ -127,7 +126,8 @@ class RateLimitedMixin:
         if _blocked(keys):
             log.warning("sign-in refused: too many failures for %r from %s", username, client_address(self.request))
             raise ValidationError(
-                TOO_MANY.format(minutes=max(1, settings.LOGIN_FAILURE_WINDOW // 60)), code="too_many_attempts",
+                TOO_MANY.format(minutes=max(1, settings.LOGIN_FAILURE_WINDOW // 60)),
+                code="too_many_attempts",
             )
         try:
             cleaned = super().clean()

@@ -6,11 +6,11 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
+from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView
 from registry import extensions, selectors, services
 from registry.filters import CatalogModelFilter, DatasetFilter, PolicyPackFilter, PromptVersionFilter, VendorFilter
 from registry.forms import CatalogModelForm, DatasetForm, PolicyPackForm, PromptVersionForm, VendorForm
 from registry.permissions import can_manage_catalog
-from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView
 
 
 class CatalogListView(FilteredListView):
@@ -147,8 +147,11 @@ class PromptDetailView(TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "prompt": prompt,
-            "siblings": selectors.prompt_list(user=self.request.user).filter(name=prompt.name).order_by("-version")
-            .select_related(None).only("pk", "name", "version"),
+            "siblings": selectors.prompt_list(user=self.request.user)
+            .filter(name=prompt.name)
+            .order_by("-version")
+            .select_related(None)
+            .only("pk", "name", "version"),
             "usage": selectors.versions_using(user=self.request.user, prompt=prompt),
             "panels": extensions.catalog_panels_for(self.request, "prompt", prompt),
             "can_create": can_manage_catalog(self.request.user, "prompt"),

@@ -9,12 +9,12 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
+from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView, found_or_404
 from registry import selectors, services
 from registry.choices import Environment
 from registry.extensions import refused_routes
 from registry.models import Deployment
 from registry.permissions import can_edit_feature
-from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView, found_or_404
 from registry.views.features import FeatureMixin
 from registry.widgets import FeatureSlugField
 
@@ -26,14 +26,15 @@ class RollbackForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_version"].queryset = candidates
-        self.fields["to_version"].label_from_instance = (
-            lambda version: f"v{version.number}: {version.model.identifier}, {version.prompt} ({version.change_summary[:60]})"
+        self.fields["to_version"].label_from_instance = lambda version: (
+            f"v{version.number}: {version.model.identifier}, {version.prompt} ({version.change_summary[:60]})"
         )
 
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Why withdraw",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why withdraw",
         help_text="Recorded in the deployment history and the audit trail; resolve gives it to callers there.",
     )
 
@@ -51,13 +52,16 @@ class PointerMixin(FeatureMixin):
 
     @found_or_404("The feature is not live there.")
     def live_pointer(self) -> Deployment | None:
-        return selectors.live_pointer(feature=self.feature, environment=self.kwargs["environment"],
-                                      region_code=self.kwargs["region"])
+        return selectors.live_pointer(
+            feature=self.feature, environment=self.kwargs["environment"], region_code=self.kwargs["region"]
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["deployment"] = self.deployment
-        context["refusal"] = refused_routes(selectors.deployment_as_queryset(self.deployment)).get(self.deployment.pk, "")
+        context["refusal"] = refused_routes(selectors.deployment_as_queryset(self.deployment)).get(
+            self.deployment.pk, ""
+        )
         return context
 
     def get_success_url(self):
@@ -88,8 +92,12 @@ class RollbackView(PointerMixin, ServiceFormView):
 
     def perform(self, form):
         event = services.deployment_rollback(
-            actor=self.request.user, feature=self.feature, environment=self.deployment.environment,
-            region=self.deployment.region, to_version=form.cleaned_data["to_version"], reason=form.cleaned_data["reason"],
+            actor=self.request.user,
+            feature=self.feature,
+            environment=self.deployment.environment,
+            region=self.deployment.region,
+            to_version=form.cleaned_data["to_version"],
+            reason=form.cleaned_data["reason"],
         )
         messages.success(
             self.request,
@@ -107,8 +115,11 @@ class WithdrawView(PointerMixin, ServiceFormView):
 
     def perform(self, form):
         event = services.deployment_withdraw(
-            actor=self.request.user, feature=self.feature, environment=self.deployment.environment,
-            region=self.deployment.region, reason=form.cleaned_data["reason"],
+            actor=self.request.user,
+            feature=self.feature,
+            environment=self.deployment.environment,
+            region=self.deployment.region,
+            reason=form.cleaned_data["reason"],
         )
         messages.success(
             self.request,
@@ -137,7 +148,8 @@ class LiveAtForm(forms.Form):
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
     region = forms.ModelChoiceField(queryset=selectors.region_list(), to_field_name="code")
     at = forms.DateTimeField(
-        label="At (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="At (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
     )
 
@@ -154,7 +166,7 @@ class FeatureSuggestionsView(SuggestionsView):
 
 
 class LiveAtView(TemplateView):
-    """"What was live for feature F in environment E, region R at time T?" — with who approved it."""
+    """ "What was live for feature F in environment E, region R at time T?" — with who approved it."""
 
     template_name = "registry/live_at.html"
 
@@ -163,5 +175,7 @@ class LiveAtView(TemplateView):
         event = False
         if form.is_valid():
             data = form.cleaned_data
-            event = selectors.live_at(feature=data["feature"], environment=data["environment"], region=data["region"], at=data["at"])
+            event = selectors.live_at(
+                feature=data["feature"], environment=data["environment"], region=data["region"], at=data["at"]
+            )
         return {**super().get_context_data(**kwargs), "form": form, "event": event}

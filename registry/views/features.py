@@ -43,7 +43,9 @@ class HomeView(TemplateView):
             "tiers": [(tier, counts.get(tier.value, 0)) for tier in RiskTier],
             "feature_total": sum(counts.values()),
             "my_features": selectors.feature_list(user=user).filter(team__in=team_ids)[:8] if team_ids else [],
-            "drafts": versions.filter(status=VersionStatus.DRAFT, feature__team__in=team_ids).order_by("-created_at")[:8]
+            "drafts": versions.filter(status=VersionStatus.DRAFT, feature__team__in=team_ids).order_by("-created_at")[
+                :8
+            ]
             if team_ids
             else [],
             "recent_versions": versions.filter(status=VersionStatus.SUBMITTED).order_by("-submitted_at")[:8],
@@ -82,8 +84,11 @@ class FeatureMixin(FeatureLookupMixin):
     """A page of the feature: the lookup, and the feature with whether the user may change it in the context."""
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "feature": self.feature,
-                "can_edit": can_edit_feature(self.request.user, self.feature)}
+        return {
+            **super().get_context_data(**kwargs),
+            "feature": self.feature,
+            "can_edit": can_edit_feature(self.request.user, self.feature),
+        }
 
 
 class VersionMixin(FeatureMixin):
@@ -301,18 +306,21 @@ class VersionEditView(VersionMixin, ServiceFormView):
     success_message = "Saved {object}."
 
     def dispatch(self, request, *args, **kwargs):
-        if (
-            request.user.is_authenticated
-            and can_edit_feature(request.user, self.feature)
-            and not self.version.is_draft
-        ):
-            messages.error(request, f"{self.version} is {self.version.get_status_display().lower()} and can no longer change. Create a new version instead.")
+        if request.user.is_authenticated and can_edit_feature(request.user, self.feature) and not self.version.is_draft:
+            messages.error(
+                request,
+                f"{self.version} is {self.version.get_status_display().lower()} and can no longer change. Create a new version instead.",
+            )
             return redirect(self.version.get_absolute_url())
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "feature": self.feature, "exclude_version": self.version,
-                "user": self.request.user}
+        return {
+            **super().get_form_kwargs(),
+            "feature": self.feature,
+            "exclude_version": self.version,
+            "user": self.request.user,
+        }
 
     def get_initial(self):
         return VersionForm.initial_from(self.version)
@@ -335,7 +343,10 @@ class VersionSubmitView(VersionMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "rows": configuration_rows(services.version_configuration(self.version))}
+        return {
+            **super().get_context_data(**kwargs),
+            "rows": configuration_rows(services.version_configuration(self.version)),
+        }
 
     def post(self, request, *args, **kwargs):
         try:
@@ -346,7 +357,9 @@ class VersionSubmitView(VersionMixin, TemplateView):
         except ValidationError as error:
             messages.error(request, "Cannot submit: " + " ".join(error.messages))
             return redirect(self.version.get_absolute_url())
-        messages.success(request, f"Submitted {version}. It is now locked; its configuration hash is {version.config_hash[:12]}….")
+        messages.success(
+            request, f"Submitted {version}. It is now locked; its configuration hash is {version.config_hash[:12]}…."
+        )
         return redirect(version.get_absolute_url())
 
 

@@ -9,11 +9,11 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
+from core.views import ServiceFormView, found_or_404
 from registry import selectors, services
 from registry.forms import EndReasonForm, ReviewerGrantForm
 from registry.models import ReviewerGrant
 from registry.permissions import is_governance
-from core.views import ServiceFormView, found_or_404
 from registry.views.features import FeatureMixin
 
 
@@ -33,8 +33,11 @@ class ReviewerGrantCreateView(GovernanceOnlyMixin, ServiceFormView):
 
     def perform(self, form):
         grant = services.reviewer_grant_create(
-            actor=self.request.user, feature=self.feature, user=form.cleaned_data["user"],
-            reason=form.cleaned_data["reason"], expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
+            actor=self.request.user,
+            feature=self.feature,
+            user=form.cleaned_data["user"],
+            reason=form.cleaned_data["reason"],
+            expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
         )
         messages.success(
             self.request,
@@ -67,8 +70,12 @@ class ReviewerGrantRevokeView(GovernanceOnlyMixin, ServiceFormView):
         return {**super().get_context_data(**kwargs), "grant": self.grant}
 
     def perform(self, form):
-        grant = services.reviewer_grant_revoke(actor=self.request.user, grant=self.grant, reason=form.cleaned_data["reason"])
-        messages.success(self.request, f"Revoked {grant.user.get_full_name() or grant.user.username}'s access to {self.feature}.")
+        grant = services.reviewer_grant_revoke(
+            actor=self.request.user, grant=self.grant, reason=form.cleaned_data["reason"]
+        )
+        messages.success(
+            self.request, f"Revoked {grant.user.get_full_name() or grant.user.username}'s access to {self.feature}."
+        )
         return grant
 
     def get_success_url(self):

@@ -3,15 +3,15 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.utils.decorators import method_decorator
 
-from registry import selectors, services
 from core.exceptions import Conflict
+from core.views import found_or_404
+from registry import selectors, services
 from registry.forms import ApiTokenForm
 from registry.models import ApiToken
-from core.views import found_or_404
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -20,10 +20,15 @@ class ApiTokenListView(View):
 
     def render_page(self, request, form, new_token=None, status=200):
         tokens = selectors.api_tokens_of(request.user)
-        legacy = any(token.scopes == ["full"] and token.expires_at is None and token.revoked_at is None
-                     for token in tokens)
-        return render(request, self.template_name,
-                      {"form": form, "tokens": tokens, "new_token": new_token, "legacy": legacy}, status=status)
+        legacy = any(
+            token.scopes == ["full"] and token.expires_at is None and token.revoked_at is None for token in tokens
+        )
+        return render(
+            request,
+            self.template_name,
+            {"form": form, "tokens": tokens, "new_token": new_token, "legacy": legacy},
+            status=status,
+        )
 
     def get(self, request):
         return self.render_page(request, ApiTokenForm(user=request.user))
@@ -34,8 +39,11 @@ class ApiTokenListView(View):
             return self.render_page(request, form, status=400)
         try:
             token, raw = services.api_token_create(
-                actor=request.user, user=request.user, name=form.cleaned_data["name"],
-                scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(),
+                actor=request.user,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.expires_at(),
             )
         except ValidationError as error:
             for field, messages_ in error.message_dict.items():

@@ -33,11 +33,11 @@ from django_otp import login as otp_login
 from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.models import WebAuthnCredential
 
+from core.views import found_or_404
 from registry import selectors
 from registry.middleware import remember_has_device
 from registry.services import two_factor as service
 from registry.views.auth import client_address
-from core.views import found_or_404
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ WAIT = "Too many wrong codes in a row: wait a few seconds, then type the code yo
 
 
 # --- the per-account limit on wrong codes ------------------------------------------------------------
+
 
 def _failure_key(user) -> str:
     return f"gatehouse:second-factor-failures:{user.pk}"
@@ -103,15 +104,18 @@ def _check_code(request, code: str):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code", max_length=40, strip=True,
+        label="Code",
+        max_length=40,
+        strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
     )
 
 
 def _safe_next(request, default: str) -> str:
     target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return resolve_url(default)
 
@@ -125,18 +129,24 @@ def _verified(request, device) -> None:
 
 # --- the second step ----------------------------------------------------------------------------------
 
+
 @method_decorator(never_cache, name="dispatch")
 class VerifyView(View):
     template_name = "registration/verify.html"
 
     def render_page(self, request, form, status=200):
         user = request.user
-        return render(request, self.template_name, {
-            "form": form,
-            "next": _safe_next(request, settings.LOGIN_REDIRECT_URL),
-            "has_passkey": selectors.confirmed_devices_of(user, WebAuthnCredential).exists(),
-            "hide_nav": True,
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "next": _safe_next(request, settings.LOGIN_REDIRECT_URL),
+                "has_passkey": selectors.confirmed_devices_of(user, WebAuthnCredential).exists(),
+                "hide_nav": True,
+            },
+            status=status,
+        )
 
     def nothing_to_ask(self, request) -> bool:
         """Already verified, or no device to verify with (a user without one signs in with the password)."""
@@ -160,13 +170,17 @@ class VerifyView(View):
                 _verified(request, device)
                 if device.__class__.__name__ == "StaticDevice":
                     left = service.backup_codes_left(request.user) or 0
-                    messages.warning(request, f"You used a backup code; {left} left. Make new ones on the "
-                                              "Account security page if you are running low.")
+                    messages.warning(
+                        request,
+                        f"You used a backup code; {left} left. Make new ones on the "
+                        "Account security page if you are running low.",
+                    )
                 return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
         return self.render_page(request, form, status=400)
 
 
 # --- the account security page ------------------------------------------------------------------------
+
 
 def _qr_svg(text: str) -> str:
     """The QR code as inline SVG, drawn here: no image service, works on a closed network."""
@@ -174,11 +188,11 @@ def _qr_svg(text: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer)
     svg = buffer.getvalue().decode("utf-8")
-    return svg[svg.index("<svg"):] if "<svg" in svg else svg
+    return svg[svg.index("<svg") :] if "<svg" in svg else svg
 
 
 def _grouped(secret: str) -> str:
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -187,20 +201,29 @@ class SecurityView(View):
 
     def get(self, request):
         user = request.user
-        return render(request, self.template_name, {
-            "apps": selectors.confirmed_devices_of(user, service.TOTPDevice),
-            "passkeys": selectors.confirmed_devices_of(user, WebAuthnCredential),
-            "backup_left": service.backup_codes_left(user),
-            "required": service.two_factor_required(user),
-            "has_device": service.has_second_factor(user),
-            "hide_nav": not request.user.is_verified() and service.two_factor_required(user)
-            and not service.has_second_factor(user),
-        })
+        return render(
+            request,
+            self.template_name,
+            {
+                "apps": selectors.confirmed_devices_of(user, service.TOTPDevice),
+                "passkeys": selectors.confirmed_devices_of(user, WebAuthnCredential),
+                "backup_left": service.backup_codes_left(user),
+                "required": service.two_factor_required(user),
+                "has_device": service.has_second_factor(user),
+                "hide_nav": not request.user.is_verified()
+                and service.two_factor_required(user)
+                and not service.has_second_factor(user),
+            },
+        )
 
 
 class TotpSetupForm(CodeForm):
-    name = forms.CharField(label="Name", max_length=64, required=False,
-                           widget=forms.TextInput(attrs={"placeholder": service.DEFAULT_TOTP_NAME}))
+    name = forms.CharField(
+        label="Name",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": service.DEFAULT_TOTP_NAME}),
+    )
     field_order = ["code", "name"]
 
 
@@ -217,10 +240,18 @@ class TotpSetupView(View):
             key = request.session[PENDING_KEY_SESSION] = service.new_totp_key()
         url = service.totp_config_url(request.user, key)
         secret = url.split("secret=", 1)[1].split("&", 1)[0]
-        return render(request, self.template_name, {
-            "form": form, "qr_svg": mark_safe(_qr_svg(url)), "secret": _grouped(secret), "otpauth_url": url,
-            "hide_nav": not request.user.is_verified() and not service.has_second_factor(request.user),
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "qr_svg": mark_safe(_qr_svg(url)),
+                "secret": _grouped(secret),
+                "otpauth_url": url,
+                "hide_nav": not request.user.is_verified() and not service.has_second_factor(request.user),
+            },
+            status=status,
+        )
 
     def get(self, request):
         return self.render_page(request, TotpSetupForm())
@@ -231,7 +262,10 @@ class TotpSetupView(View):
         if form.is_valid() and key:
             try:
                 device, codes = service.totp_device_confirm(
-                    user=request.user, key=key, code=form.cleaned_data["code"], name=form.cleaned_data["name"],
+                    user=request.user,
+                    key=key,
+                    code=form.cleaned_data["code"],
+                    name=form.cleaned_data["name"],
                 )
             except ValidationError as error:
                 form.add_error("code", error.message_dict.get("code", error.messages))
@@ -266,7 +300,9 @@ class BackupCodesView(View):
 
 class RemoveForm(forms.Form):
     proof = forms.CharField(
-        label="Your password, or a current code", max_length=128, strip=False,
+        label="Your password, or a current code",
+        max_length=128,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -285,10 +321,18 @@ class DeviceRemoveView(View):
 
     def render_page(self, request, device, form, status=200):
         last = not isinstance(device, service.StaticDevice) and len(service.primary_devices(request.user)) == 1
-        return render(request, self.template_name, {
-            "device": device, "kind": service.KIND_WORDS[type(device)], "form": form, "last": last,
-            "required": service.two_factor_required(request.user),
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "device": device,
+                "kind": service.KIND_WORDS[type(device)],
+                "form": form,
+                "last": last,
+                "required": service.two_factor_required(request.user),
+            },
+            status=status,
+        )
 
     def get(self, request, kind, pk):
         return self.render_page(request, self.device, RemoveForm())
@@ -314,6 +358,7 @@ class DeviceRemoveView(View):
 
 
 # --- passkeys (django-otp-webauthn's views, audited) ------------------------------------------------
+
 
 class PasskeyRegistrationCompleteView(webauthn_views.CompleteCredentialRegistrationView):
     """django-otp-webauthn saves the passkey; it is audited in the same transaction, and the session
@@ -342,8 +387,11 @@ class PasskeyAuthenticationCompleteView(webauthn_views.CompleteCredentialAuthent
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
-        if self.request.user.is_authenticated and getattr(response, "status_code", 200) >= 400 \
-                and not isinstance(exc, PasskeyRefused):
+        if (
+            self.request.user.is_authenticated
+            and getattr(response, "status_code", 200) >= 400
+            and not isinstance(exc, PasskeyRefused)
+        ):
             _count_failure(self.request.user, self.request)
         return response
 

@@ -16,8 +16,9 @@ class ResolveQuerySerializer(serializers.Serializer):
 
 
 class RuleStepSerializer(serializers.Serializer):
-    rule = serializers.ChoiceField(choices=["feature", "deployment", "residency", "hosting", "suspension", "route",
-                                            "freeze", "evidence"])
+    rule = serializers.ChoiceField(
+        choices=["feature", "deployment", "residency", "hosting", "suspension", "route", "freeze", "evidence"]
+    )
     subject = serializers.CharField(help_text="The model or evidence the step is about, if any.")
     outcome = serializers.ChoiceField(choices=["pass", "fail", "warn"])
     detail = serializers.CharField()
@@ -64,7 +65,9 @@ class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why nothing is eligible.")
     code = serializers.CharField(help_text=f"Always ``{error_codes.NO_ELIGIBLE_ROUTE}`` (see ``ErrorCode``).")
     operational_fallback = serializers.CharField(required=False)
-    decision = serializers.CharField(help_text="A signed token for this answer; look it up at /api/v1/decisions/<token>/.")
+    decision = serializers.CharField(
+        help_text="A signed token for this answer; look it up at /api/v1/decisions/<token>/."
+    )
     resolved_at = serializers.DateTimeField()
 
 
@@ -84,7 +87,9 @@ class ResolveSerializer(serializers.Serializer):
     frozen = serializers.BooleanField(help_text="Promotions are frozen by an open SEV1/SEV2 incident.")
     explanation = RuleStepSerializer(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
-    decision = serializers.CharField(help_text="A signed token for this answer; look it up at /api/v1/decisions/<token>/.")
+    decision = serializers.CharField(
+        help_text="A signed token for this answer; look it up at /api/v1/decisions/<token>/."
+    )
     resolved_at = serializers.DateTimeField()
 
 
@@ -206,8 +211,9 @@ class RouteChangePageSerializer(PageSerializer):
 
     count = serializers.SerializerMethodField(help_text="Live routes through it (as totals.routes).")
     totals = RouteTotalsSerializer()
-    results = RouteChangeSerializer(many=True, help_text="This page's routes: changed first, then by feature name "
-                                                         "and region.")
+    results = RouteChangeSerializer(
+        many=True, help_text="This page's routes: changed first, then by feature name and region."
+    )
 
 
 class StatusChangeInputSerializer(serializers.Serializer):

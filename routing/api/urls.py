@@ -9,13 +9,25 @@ urlpatterns = [
     path("decisions/ledger/", views.LedgerView.as_view(), name="ledger"),
     path("decisions/<str:token>/", views.DecisionView.as_view(), name="decision"),
     path("vendors/<slug:key>/routes/", views.CatalogRoutesView.as_view(kind="vendor"), name="vendor-routes"),
-    path("vendors/<slug:key>/suspend/", views.CatalogStatusView.as_view(kind="vendor", action="suspend"),
-         name="vendor-suspend"),
-    path("vendors/<slug:key>/reinstate/", views.CatalogStatusView.as_view(kind="vendor", action="reinstate"),
-         name="vendor-reinstate"),
+    path(
+        "vendors/<slug:key>/suspend/",
+        views.CatalogStatusView.as_view(kind="vendor", action="suspend"),
+        name="vendor-suspend",
+    ),
+    path(
+        "vendors/<slug:key>/reinstate/",
+        views.CatalogStatusView.as_view(kind="vendor", action="reinstate"),
+        name="vendor-reinstate",
+    ),
     path("models/<int:key>/routes/", views.CatalogRoutesView.as_view(kind="model"), name="model-routes"),
-    path("models/<int:key>/suspend/", views.CatalogStatusView.as_view(kind="model", action="suspend"),
-         name="model-suspend"),
-    path("models/<int:key>/reinstate/", views.CatalogStatusView.as_view(kind="model", action="reinstate"),
-         name="model-reinstate"),
+    path(
+        "models/<int:key>/suspend/",
+        views.CatalogStatusView.as_view(kind="model", action="suspend"),
+        name="model-suspend",
+    ),
+    path(
+        "models/<int:key>/reinstate/",
+        views.CatalogStatusView.as_view(kind="model", action="reinstate"),
+        name="model-reinstate",
+    ),
 ]

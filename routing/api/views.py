@@ -8,10 +8,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry.choices import Environment
 from core.api.idempotency import IdempotentPostMixin
 from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from registry.api.scopes import RESOLVE
+from registry.choices import Environment
 from routing import selectors, services, tokens
 from routing.api import serializers as s
 from routing.auth import CachedBearerTokenAuthentication
@@ -55,8 +55,13 @@ class ResolveView(APIView):
         if errors:
             raise ValidationError(errors)
         try:
-            answer = services.resolve(user=request.user, feature_slug=feature, region_code=region,
-                                      environment=environment, stamps=getattr(request, "routing_stamps", None))
+            answer = services.resolve(
+                user=request.user,
+                feature_slug=feature,
+                region_code=region,
+                environment=environment,
+                stamps=getattr(request, "routing_stamps", None),
+            )
         except UnknownTarget as unknown:
             raise NotFound(str(unknown)) from None
         response = HttpResponse(answer.body, status=answer.status, content_type="application/json")
@@ -71,8 +76,13 @@ class DecisionView(APIView):
     authentication_classes = [CachedBearerTokenAuthentication, SessionAuthentication]
     token_scopes = {"get": {RESOLVE}}
 
-    @extend_schema(responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Not a decision token."),
-                              404: OpenApiResponse(description="Unknown or hidden feature.")})
+    @extend_schema(
+        responses={
+            200: s.DecisionSerializer,
+            400: OpenApiResponse(description="Not a decision token."),
+            404: OpenApiResponse(description="Unknown or hidden feature."),
+        }
+    )
     def get(self, request, token: str):
         try:
             claim = tokens.read(token)
@@ -110,7 +120,7 @@ class LedgerView(IdempotentPostMixin, APIView):
     def post(self, request):
         records = request.data.get("records") if isinstance(request.data, dict) else None
         if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
-            raise ValidationError({"records": ["Send {\"records\": [{\"request_id\": ..., \"decision\": ...}, ...]}."]})
+            raise ValidationError({"records": ['Send {"records": [{"request_id": ..., "decision": ...}, ...]}.']})
         result = services.ledger_record(actor=request.user, records=records)
         return Response(result, status=status.HTTP_201_CREATED)
 
@@ -134,8 +144,9 @@ class CatalogRoutesView(CatalogRoutesMixin, APIView):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(changes, request, view=self)
         totals = {"routes": len(changes), "changed": sum(change.changed for change in changes)}
-        return Response(s.RouteChangePageSerializer({"totals": totals, "results": page},
-                                                    context={"paginator": paginator}).data)
+        return Response(
+            s.RouteChangePageSerializer({"totals": totals, "results": page}, context={"paginator": paginator}).data
+        )
 
 
 class CatalogStatusView(IdempotentPostMixin, CatalogRoutesMixin, APIView):
@@ -148,7 +159,9 @@ class CatalogStatusView(IdempotentPostMixin, CatalogRoutesMixin, APIView):
         data = s.StatusChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry, changes = services.catalog_status_change(
-            actor=request.user, suspend=self.action == "suspend", reason=data.validated_data["reason"],
+            actor=request.user,
+            suspend=self.action == "suspend",
+            reason=data.validated_data["reason"],
             **{self.kind: self.entry(key)},
         )
         return Response(s.StatusChangeResultSerializer({"status": entry.status, "routes_changed": changes}).data)

@@ -6,34 +6,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0006_notification_key_index'),
+        ("registry", "0006_notification_key_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DecisionRecord',
+            name="DecisionRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_id', models.CharField(max_length=200)),
-                ('token', models.CharField(max_length=300)),
-                ('environment', models.CharField(choices=[('sandbox', 'Sandbox'), ('production', 'Production')], max_length=20)),
-                ('served', models.BooleanField()),
-                ('decided_at', models.DateTimeField()),
-                ('recorded_at', models.DateTimeField()),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.aifeature')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.region')),
-                ('version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("request_id", models.CharField(max_length=200)),
+                ("token", models.CharField(max_length=300)),
+                (
+                    "environment",
+                    models.CharField(choices=[("sandbox", "Sandbox"), ("production", "Production")], max_length=20),
+                ),
+                ("served", models.BooleanField()),
+                ("decided_at", models.DateTimeField()),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.aifeature"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.region"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.featureversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at', '-id'],
-                'indexes': [models.Index(fields=['request_id'], name='routing_dec_request_b77a63_idx'), models.Index(fields=['feature', '-decided_at'], name='routing_dec_feature_876152_idx')],
-                'constraints': [models.UniqueConstraint(fields=('feature', 'request_id'), name='decisionrecord_unique_request_per_feature', violation_error_message='This request id is already recorded for the feature.')],
+                "ordering": ["-decided_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["request_id"], name="routing_dec_request_b77a63_idx"),
+                    models.Index(fields=["feature", "-decided_at"], name="routing_dec_feature_876152_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("feature", "request_id"),
+                        name="decisionrecord_unique_request_per_feature",
+                        violation_error_message="This request id is already recorded for the feature.",
+                    )
+                ],
             },
         ),
     ]

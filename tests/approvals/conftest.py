@@ -86,8 +86,14 @@ def record_evidence(ml_engineer):
     def record(version, kinds=PRODUCTION_EVIDENCE, *, run_at=None, score=0.92, threshold=0.8, actor=None):
         return [
             evaluation_record(
-                actor=actor or ml_engineer, version=version, kind=kind, suite=f"{kind}-suite", metric="score",
-                score=score, threshold=threshold, run_at=run_at or days_ago(1),
+                actor=actor or ml_engineer,
+                version=version,
+                kind=kind,
+                suite=f"{kind}-suite",
+                metric="score",
+                score=score,
+                threshold=threshold,
+                run_at=run_at or days_ago(1),
             )
             for kind in kinds
         ]
@@ -125,8 +131,11 @@ def sign_all(reviewers):
 def request_gate(ml_engineer, eu, us):
     def make(version, *, actor=None, environment="production", regions=None, note="Please review."):
         return approval_request_create(
-            actor=actor or ml_engineer, version=version, environment=environment,
-            regions=regions if regions is not None else [eu, us], note=note,
+            actor=actor or ml_engineer,
+            version=version,
+            environment=environment,
+            regions=regions if regions is not None else [eu, us],
+            note=note,
         )
 
     return make

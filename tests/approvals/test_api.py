@@ -62,8 +62,10 @@ def test_the_author_cannot_sign_through_the_api(ml_engineer, product_owner, vers
     response = as_user(ml_engineer).post(decide_url(ml), {"decision": "approve"}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You wrote this version, so someone else must review it (separation of duties).",
-                               "code": "separation_of_duties"}
+    assert response.json() == {
+        "detail": "You wrote this version, so someone else must review it (separation of duties).",
+        "code": "separation_of_duties",
+    }
     assert_still_pending(ml)
 
 
@@ -73,7 +75,9 @@ def test_the_requester_cannot_sign_through_the_api(product_owner, version, reque
     response = as_user(product_owner).post(decide_url(product), {"decision": "approve"}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["detail"] == "You requested this gate, so someone else must review it (separation of duties)."
+    assert (
+        response.json()["detail"] == "You requested this gate, so someone else must review it (separation of duties)."
+    )
     assert_still_pending(product)
 
 
@@ -110,7 +114,10 @@ def test_rejecting_without_a_reason_is_400_through_the_api(legal_reviewer, versi
     response = as_user(legal_reviewer).post(decide_url(legal), {"decision": "reject", "reason": " "}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"reason": ["Say why you reject: the requester needs to know what to fix."], "code": "invalid"}
+    assert response.json() == {
+        "reason": ["Say why you reject: the requester needs to know what to fix."],
+        "code": "invalid",
+    }
     assert_still_pending(legal)
 
 
@@ -120,7 +127,8 @@ def test_one_rejection_rejects_the_request_and_later_decisions_are_409(
     request = request_gate(version)
 
     rejected = as_user(legal_reviewer).post(
-        decide_url(pending_signoff(request, "legal")), {"decision": "reject", "reason": "No DPIA for the US."},
+        decide_url(pending_signoff(request, "legal")),
+        {"decision": "reject", "reason": "No DPIA for the US."},
         format="json",
     )
     assert rejected.status_code == 200
@@ -129,8 +137,10 @@ def test_one_rejection_rejects_the_request_and_later_decisions_are_409(
     security = pending_signoff(request, "security")
     late = as_user(security_reviewer).post(decide_url(security), {"decision": "approve"}, format="json")
     assert late.status_code == 409
-    assert late.json() == {"detail": f"Request #{request.pk} is rejected; it takes no more sign-offs.",
-                           "code": "already_decided"}
+    assert late.json() == {
+        "detail": f"Request #{request.pk} is rejected; it takes no more sign-offs.",
+        "code": "already_decided",
+    }
     assert_still_pending(security)
 
 
@@ -148,7 +158,8 @@ def test_signing_through_the_api_is_audited_as_coming_from_the_api(security_revi
 
 def test_requesting_a_gate_through_the_api(ml_engineer, version):
     response = as_user(ml_engineer).post(
-        REQUESTS, {"version_id": version.pk, "environment": "production", "regions": ["eu", "us"], "note": "Tuned."},
+        REQUESTS,
+        {"version_id": version.pk, "environment": "production", "regions": ["eu", "us"], "note": "Tuned."},
         format="json",
     )
 
@@ -156,13 +167,24 @@ def test_requesting_a_gate_through_the_api(ml_engineer, version):
     body = response.json()
     request = ApprovalRequest.objects.get()
     assert body["id"] == request.pk
-    assert {key: body[key] for key in ("feature", "version_number", "gate", "environment", "regions", "status",
-                                       "requester", "note")} == {
-        "feature": "claims-triage", "version_number": 1, "gate": "production", "environment": "production",
-        "regions": ["eu", "us"], "status": "pending", "requester": "mel-ml", "note": "Tuned.",
+    assert {
+        key: body[key]
+        for key in ("feature", "version_number", "gate", "environment", "regions", "status", "requester", "note")
+    } == {
+        "feature": "claims-triage",
+        "version_number": 1,
+        "gate": "production",
+        "environment": "production",
+        "regions": ["eu", "us"],
+        "status": "pending",
+        "requester": "mel-ml",
+        "note": "Tuned.",
     }
     assert sorted((item["role"], item["status"]) for item in body["signoffs"]) == [
-        ("legal", "pending"), ("ml", "pending"), ("product", "pending"), ("security", "pending"),
+        ("legal", "pending"),
+        ("ml", "pending"),
+        ("product", "pending"),
+        ("security", "pending"),
     ]
     assert AuditEvent.objects.get(action="approval.requested").source == AuditSource.API
 
@@ -170,21 +192,31 @@ def test_requesting_a_gate_through_the_api(ml_engineer, version):
 def test_a_hidden_version_and_a_missing_one_get_the_same_400(other_product_owner, team, eu):
     hidden = VersionFactory(
         feature=FeatureFactory(slug="fraud-signals", team=team, restricted=True, regions=[eu]),
-        status=VersionStatus.SUBMITTED, config_hash="a" * 64, submitted_at=timezone.now(),
+        status=VersionStatus.SUBMITTED,
+        config_hash="a" * 64,
+        submitted_at=timezone.now(),
     )
     missing_pk = hidden.pk + 1000
     client = as_user(other_product_owner)
 
     def error_for(pk):
-        response = client.post(REQUESTS, {"version_id": pk, "environment": "production", "regions": ["eu"]},
-                               format="json")
+        response = client.post(
+            REQUESTS, {"version_id": pk, "environment": "production", "regions": ["eu"]}, format="json"
+        )
         assert response.status_code == 400
-        return {field: messages if field == "code" else [message.replace(str(pk), "<pk>") for message in messages]
-                for field, messages in response.json().items()}
+        return {
+            field: messages if field == "code" else [message.replace(str(pk), "<pk>") for message in messages]
+            for field, messages in response.json().items()
+        }
 
-    assert error_for(hidden.pk) == error_for(missing_pk) == {
-        "version_id": ['Invalid pk "<pk>" - object does not exist.'], "code": "invalid",
-    }
+    assert (
+        error_for(hidden.pk)
+        == error_for(missing_pk)
+        == {
+            "version_id": ['Invalid pk "<pk>" - object does not exist.'],
+            "code": "invalid",
+        }
+    )
     assert not ApprovalRequest.objects.exists()
 
 
@@ -196,10 +228,12 @@ def test_the_queue_lists_only_the_callers_roles(security_reviewer, legal_reviewe
     legal_queue = as_user(legal_reviewer).get(QUEUE).json()
 
     assert [(item["request"], item["role"]) for item in security_queue["results"]] == [
-        (first.pk, "security"), (second.pk, "security"),
+        (first.pk, "security"),
+        (second.pk, "security"),
     ]
     assert [(item["request"], item["role"]) for item in legal_queue["results"]] == [
-        (first.pk, "legal"), (second.pk, "legal"),
+        (first.pk, "legal"),
+        (second.pk, "legal"),
     ]
     assert security_queue["results"][0]["feature"] == "claims-triage"
 
@@ -220,8 +254,15 @@ def test_promoting_an_approved_request_answers_201_with_the_deployment_events(pr
 
     assert response.status_code == 201
     assert sorted(
-        (event["region"], event["kind"], event["from_version"], event["to_version"], event["approval_request_id"],
-         event["reason"], event["actor"])
+        (
+            event["region"],
+            event["kind"],
+            event["from_version"],
+            event["to_version"],
+            event["approval_request_id"],
+            event["reason"],
+            event["actor"],
+        )
         for event in response.json()
     ) == [
         ("eu", "promoted", None, 1, request.pk, "CHG-1234", "pat-product"),
@@ -250,8 +291,10 @@ def test_promoting_an_expired_request_is_409(product_owner, version, approved_re
     response = as_user(product_owner).post(promote_url(request), {}, format="json")
 
     assert response.status_code == 409
-    assert response.json() == {"detail": f"Request #{request.pk} is expired; request the gate again.",
-                               "code": "approval_expired"}
+    assert response.json() == {
+        "detail": f"Request #{request.pk} is expired; request the gate again.",
+        "code": "approval_expired",
+    }
     assert not Deployment.objects.exists()
 
 
@@ -304,7 +347,9 @@ def two_releases(ml_engineer, feature, pins, version, go_live):
     prompt = PromptVersionFactory(name="triage", version=2, template="Sort this claim, briefly: {{ claim }}")
     second = version_submit(
         actor=ml_engineer,
-        version=version_create(actor=ml_engineer, feature=feature, change_summary="Shorter.", **{**pins, "prompt": prompt}),
+        version=version_create(
+            actor=ml_engineer, feature=feature, change_summary="Shorter.", **{**pins, "prompt": prompt}
+        ),
     )
     go_live(second)
     return version, second
@@ -323,7 +368,11 @@ def test_rolling_back_through_the_api(product_owner, two_releases):
     assert response.status_code == 201
     body = response.json()
     assert {key: body[key] for key in ("feature", "region", "kind", "from_version", "to_version", "reason")} == {
-        "feature": "claims-triage", "region": "eu", "kind": "rolled_back", "from_version": 2, "to_version": 1,
+        "feature": "claims-triage",
+        "region": "eu",
+        "kind": "rolled_back",
+        "from_version": 2,
+        "to_version": 1,
         "reason": "Complaints.",
     }
     assert Deployment.objects.get(region__code="eu").version == first
@@ -350,12 +399,27 @@ def test_rolling_back_where_nothing_is_live_is_409(product_owner, version):
 
 def test_deployments_and_their_events_filter_by_feature(product_owner, governance_admin, team, eu, two_releases):
     other = FeatureFactory(slug="other-feature", team=team, regions=[eu])
-    other_version = VersionFactory(feature=other, number=1, status=VersionStatus.SUBMITTED, config_hash="a" * 64,
-                                   submitted_at=timezone.now())
-    Deployment.objects.create(feature=other, environment="production", region=eu, version=other_version,
-                              updated_at=timezone.now(), updated_by=governance_admin)
-    DeploymentEvent.objects.create(feature=other, environment="production", region=eu, kind="promoted",
-                                   to_version=other_version, actor=governance_admin, reason="x", at=timezone.now())
+    other_version = VersionFactory(
+        feature=other, number=1, status=VersionStatus.SUBMITTED, config_hash="a" * 64, submitted_at=timezone.now()
+    )
+    Deployment.objects.create(
+        feature=other,
+        environment="production",
+        region=eu,
+        version=other_version,
+        updated_at=timezone.now(),
+        updated_by=governance_admin,
+    )
+    DeploymentEvent.objects.create(
+        feature=other,
+        environment="production",
+        region=eu,
+        kind="promoted",
+        to_version=other_version,
+        actor=governance_admin,
+        reason="x",
+        at=timezone.now(),
+    )
     client = as_user(product_owner)
 
     deployments = client.get(DEPLOYMENTS, {"feature": "claims-triage"}).json()
@@ -363,7 +427,8 @@ def test_deployments_and_their_events_filter_by_feature(product_owner, governanc
 
     assert client.get(DEPLOYMENTS).json()["count"] == 3
     assert [(item["feature"], item["region"], item["version"]["number"]) for item in deployments["results"]] == [
-        ("claims-triage", "eu", 2), ("claims-triage", "us", 2),
+        ("claims-triage", "eu", 2),
+        ("claims-triage", "us", 2),
     ]
     assert events["count"] == 4
     assert {item["feature"] for item in events["results"]} == {"claims-triage"}
@@ -376,16 +441,38 @@ def test_deployments_and_their_events_filter_by_feature(product_owner, governanc
 @pytest.fixture
 def restricted_release(ml_engineer, team, pins, eu, us, request_gate, governance_admin):
     """A restricted feature of the team with a pending request, live in production (rows made directly)."""
-    restricted = FeatureFactory(slug="fraud-signals", name="Fraud signals", team=team, restricted=True,
-                                regions=[eu, us], rollback_path="Flag.", monitors="https://grafana.example.test/d/f")
+    restricted = FeatureFactory(
+        slug="fraud-signals",
+        name="Fraud signals",
+        team=team,
+        restricted=True,
+        regions=[eu, us],
+        rollback_path="Flag.",
+        monitors="https://grafana.example.test/d/f",
+    )
     version = version_submit(
-        actor=ml_engineer, version=version_create(actor=ml_engineer, feature=restricted, change_summary="First.", **pins)
+        actor=ml_engineer,
+        version=version_create(actor=ml_engineer, feature=restricted, change_summary="First.", **pins),
     )
     request = request_gate(version)
-    Deployment.objects.create(feature=restricted, environment="production", region=eu, version=version,
-                              updated_at=timezone.now(), updated_by=governance_admin)
-    DeploymentEvent.objects.create(feature=restricted, environment="production", region=eu, kind="promoted",
-                                   to_version=version, actor=governance_admin, reason="x", at=timezone.now())
+    Deployment.objects.create(
+        feature=restricted,
+        environment="production",
+        region=eu,
+        version=version,
+        updated_at=timezone.now(),
+        updated_by=governance_admin,
+    )
+    DeploymentEvent.objects.create(
+        feature=restricted,
+        environment="production",
+        region=eu,
+        kind="promoted",
+        to_version=version,
+        actor=governance_admin,
+        reason="x",
+        at=timezone.now(),
+    )
     return request
 
 
@@ -420,5 +507,8 @@ def test_the_gate_policies_are_listed(product_owner):
     assert [policy["gate"] for policy in body["results"]] == ["production", "regulated", "sandbox"]
     production = as_user(product_owner).get(f"{GATE_POLICIES}production/").json()
     assert sorted(r["role"] for r in production["requirements"] if r["kind"] == "signoff") == [
-        "legal", "ml", "product", "security",
+        "legal",
+        "ml",
+        "product",
+        "security",
     ]

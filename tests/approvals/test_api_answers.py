@@ -10,9 +10,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from approvals.models import ApprovalRequest
+from core.error_codes import EVIDENCE_STALE, Reason
 from incidents.services import incident_open
 from registry import extensions
-from core.error_codes import EVIDENCE_STALE, Reason
 from registry.models import Deployment, Evaluation
 from registry.services import evaluation_record
 from tests.approvals.conftest import days_ago, pending_signoff
@@ -40,7 +40,11 @@ def test_a_request_answers_which_requirement_is_met_and_why(product_owner, versi
 
     checks = {check["key"]: check for check in body["checks"]}
     assert checks["safety"] == {
-        "kind": "evidence", "key": "safety", "label": "Safety", "met": False, "state": "missing",
+        "kind": "evidence",
+        "key": "safety",
+        "label": "Safety",
+        "met": False,
+        "state": "missing",
         "detail": "No safety evaluation recorded.",
     }
     assert checks["benchmark"]["met"] is True and checks["benchmark"]["state"] == "ok"
@@ -69,7 +73,13 @@ def eligible(body):
 
 
 def test_each_open_slot_names_who_may_still_sign_it(
-    product_owner, ml_engineer, second_ml_engineer, security_reviewer, legal_reviewer, version, request_gate,
+    product_owner,
+    ml_engineer,
+    second_ml_engineer,
+    security_reviewer,
+    legal_reviewer,
+    version,
+    request_gate,
 ):
     UserFactory(username="ivy-ml-inactive", roles=["ml"], is_active=False)
     both = UserFactory(username="rex-security-legal", roles=["security", "legal"])
@@ -91,8 +101,9 @@ def test_each_open_slot_names_who_may_still_sign_it(
 
 def test_a_decided_request_has_nobody_left_to_sign(product_owner, legal_reviewer, version, request_gate):
     request = request_gate(version)
-    as_user(legal_reviewer).post(decide_url(pending_signoff(request, "legal")),
-                                 {"decision": "reject", "reason": "Not yet."}, format="json")
+    as_user(legal_reviewer).post(
+        decide_url(pending_signoff(request, "legal")), {"decision": "reject", "reason": "Not yet."}, format="json"
+    )
 
     body = as_user(product_owner).get(f"{REQUESTS}{request.pk}/").json()
 
@@ -111,8 +122,9 @@ def code_of(response, status):
 
 
 def test_signing_for_a_role_one_does_not_hold_is_not_eligible(support_agent, version, request_gate):
-    response = as_user(support_agent).post(decide_url(pending_signoff(request_gate(version), "security")),
-                                           {"decision": "approve"}, format="json")
+    response = as_user(support_agent).post(
+        decide_url(pending_signoff(request_gate(version), "security")), {"decision": "approve"}, format="json"
+    )
 
     assert code_of(response, 403) == "not_eligible"
 
@@ -120,11 +132,14 @@ def test_signing_for_a_role_one_does_not_hold_is_not_eligible(support_agent, ver
 def test_signing_ones_own_request_is_separation_of_duties(ml_engineer, product_owner, version, request_gate):
     request = request_gate(version, actor=product_owner)
 
-    response = as_user(product_owner).post(decide_url(pending_signoff(request, "product")),
-                                           {"decision": "approve"}, format="json")
+    response = as_user(product_owner).post(
+        decide_url(pending_signoff(request, "product")), {"decision": "approve"}, format="json"
+    )
 
     assert code_of(response, 403) == "separation_of_duties"
-    assert response.json()["detail"] == "You requested this gate, so someone else must review it (separation of duties)."
+    assert (
+        response.json()["detail"] == "You requested this gate, so someone else must review it (separation of duties)."
+    )
 
 
 def test_signing_twice_is_already_decided(security_reviewer, second_security_reviewer, version, request_gate):
@@ -139,8 +154,9 @@ def test_signing_twice_is_already_decided(security_reviewer, second_security_rev
 def test_requesting_twice_is_already_requested(ml_engineer, version, request_gate):
     request_gate(version)
 
-    response = as_user(ml_engineer).post(REQUESTS, {"version_id": version.pk, "environment": "production",
-                                                    "regions": ["eu"]}, format="json")
+    response = as_user(ml_engineer).post(
+        REQUESTS, {"version_id": version.pk, "environment": "production", "regions": ["eu"]}, format="json"
+    )
 
     assert code_of(response, 409) == "already_requested"
 
@@ -148,8 +164,9 @@ def test_requesting_twice_is_already_requested(ml_engineer, version, request_gat
 def test_requesting_a_region_the_feature_does_not_serve_is_region_not_allowed(ml_engineer, version):
     RegionFactory(code="ca", name="Canada")
 
-    response = as_user(ml_engineer).post(REQUESTS, {"version_id": version.pk, "environment": "production",
-                                                    "regions": ["eu", "ca"]}, format="json")
+    response = as_user(ml_engineer).post(
+        REQUESTS, {"version_id": version.pk, "environment": "production", "regions": ["eu", "ca"]}, format="json"
+    )
 
     assert code_of(response, 400) == "region_not_allowed"
     assert response.json()["regions"] == ["Claims Triage does not serve ca."]
@@ -159,8 +176,16 @@ def test_promoting_after_the_evidence_stopped_holding_is_evidence_stale(
     product_owner, ml_engineer, version, approved_request
 ):
     request = approved_request(version)
-    evaluation_record(actor=ml_engineer, version=version, kind="safety", suite="safety-suite", metric="score",
-                      score=0.5, threshold=0.8, run_at=days_ago(0, hours=1))
+    evaluation_record(
+        actor=ml_engineer,
+        version=version,
+        kind="safety",
+        suite="safety-suite",
+        metric="score",
+        score=0.5,
+        threshold=0.8,
+        run_at=days_ago(0, hours=1),
+    )
 
     response = as_user(product_owner).post(promote_url(request), {}, format="json")
 
@@ -171,9 +196,16 @@ def test_promoting_after_the_evidence_stopped_holding_is_evidence_stale(
 
 def test_promoting_during_a_sev1_is_promotion_frozen(product_owner, version, approved_request, feature, eu):
     request = approved_request(version)
-    incident_open(actor=product_owner, feature=feature, environment="production", region=eu, severity="sev1",
-                  impact_start=timezone.now() - timedelta(minutes=5), title="Wrong claims routed",
-                  description="Misrouting.")
+    incident_open(
+        actor=product_owner,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev1",
+        impact_start=timezone.now() - timedelta(minutes=5),
+        title="Wrong claims routed",
+        description="Misrouting.",
+    )
 
     response = as_user(product_owner).post(promote_url(request), {}, format="json")
 
@@ -184,9 +216,13 @@ def test_promoting_during_a_sev1_is_promotion_frozen(product_owner, version, app
 
 def test_a_freeze_by_stale_evidence_alone_is_evidence_stale(product_owner, version, approved_request, monkeypatch):
     request = approved_request(version)
-    monkeypatch.setattr(extensions, "promotion_guards", [
-        lambda feature, **promotion: Reason("Production safety evidence of v1 is stale.", EVIDENCE_STALE),
-    ])
+    monkeypatch.setattr(
+        extensions,
+        "promotion_guards",
+        [
+            lambda feature, **promotion: Reason("Production safety evidence of v1 is stale.", EVIDENCE_STALE),
+        ],
+    )
 
     response = as_user(product_owner).post(promote_url(request), {}, format="json")
 
@@ -209,7 +245,9 @@ def test_generic_refusals_carry_their_generic_code(outsider, product_owner, vers
     assert code_of(as_user(outsider).get(f"{REQUESTS}{request.pk + 1000}/"), 404) == "not_found"
     assert code_of(as_user(product_owner).get("/api/v1/no-such-endpoint/"), 404) == "not_found"
     assert code_of(as_user(product_owner).post(REQUESTS, {"environment": "nowhere"}, format="json"), 400) == "invalid"
-    assert code_of(as_user(product_owner).post(REQUESTS, "{broken", content_type="application/json"), 400) == "parse_error"
+    assert (
+        code_of(as_user(product_owner).post(REQUESTS, "{broken", content_type="application/json"), 400) == "parse_error"
+    )
     assert code_of(as_user(product_owner).delete(f"{REQUESTS}{request.pk}/"), 405) == "method_not_allowed"
     assert code_of(APIClient().get(REQUESTS), 401) == "not_authenticated"
     bad_token = APIClient()
@@ -239,16 +277,20 @@ def test_version_is_the_number_and_version_id_the_id_in_a_request(product_owner,
 
 
 def test_a_gate_is_requested_by_feature_and_version_number(ml_engineer, version):
-    response = as_user(ml_engineer).post(REQUESTS, {"feature": "claims-triage", "version": version.number,
-                                                    "environment": "production", "regions": ["eu"]}, format="json")
+    response = as_user(ml_engineer).post(
+        REQUESTS,
+        {"feature": "claims-triage", "version": version.number, "environment": "production", "regions": ["eu"]},
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     assert ApprovalRequest.objects.get().version == version
 
 
 def test_a_bare_version_number_without_its_feature_is_refused_not_guessed(ml_engineer, version):
-    response = as_user(ml_engineer).post(REQUESTS, {"version": version.pk, "environment": "production",
-                                                    "regions": ["eu"]}, format="json")
+    response = as_user(ml_engineer).post(
+        REQUESTS, {"version": version.pk, "environment": "production", "regions": ["eu"]}, format="json"
+    )
 
     assert code_of(response, 400) == "invalid"
     assert "feature" in response.json()
@@ -256,9 +298,17 @@ def test_a_bare_version_number_without_its_feature_is_refused_not_guessed(ml_eng
 
 
 def test_version_id_and_number_that_disagree_are_refused(ml_engineer, version):
-    response = as_user(ml_engineer).post(REQUESTS, {"version_id": version.pk, "feature": "claims-triage",
-                                                    "version": version.number + 1, "environment": "production",
-                                                    "regions": ["eu"]}, format="json")
+    response = as_user(ml_engineer).post(
+        REQUESTS,
+        {
+            "version_id": version.pk,
+            "feature": "claims-triage",
+            "version": version.number + 1,
+            "environment": "production",
+            "regions": ["eu"],
+        },
+        format="json",
+    )
 
     assert code_of(response, 400) == "invalid"
     assert not ApprovalRequest.objects.exists()
@@ -266,21 +316,37 @@ def test_version_id_and_number_that_disagree_are_refused(ml_engineer, version):
 
 def test_a_hidden_features_version_number_answers_as_a_missing_feature(outsider, team, eu, new_version):
     new_version(target=FeatureFactory(slug="fraud-signals", team=team, restricted=True, regions=[eu]))
-    hidden = as_user(outsider).post(REQUESTS, {"feature": "fraud-signals", "version": 1, "environment": "production",
-                                               "regions": ["eu"]}, format="json")
-    missing = as_user(outsider).post(REQUESTS, {"feature": "no-such", "version": 1, "environment": "production",
-                                                "regions": ["eu"]}, format="json")
+    hidden = as_user(outsider).post(
+        REQUESTS,
+        {"feature": "fraud-signals", "version": 1, "environment": "production", "regions": ["eu"]},
+        format="json",
+    )
+    missing = as_user(outsider).post(
+        REQUESTS, {"feature": "no-such", "version": 1, "environment": "production", "regions": ["eu"]}, format="json"
+    )
 
     assert hidden.status_code == missing.status_code == 400
-    assert hidden.json() == {"feature": [message.replace("no-such", "fraud-signals") for message in missing.json()["feature"]],
-                             "code": "invalid"}
+    assert hidden.json() == {
+        "feature": [message.replace("no-such", "fraud-signals") for message in missing.json()["feature"]],
+        "code": "invalid",
+    }
 
 
 def test_evidence_is_recorded_by_feature_and_version_number(ml_engineer, version):
-    response = as_user(ml_engineer).post(EVALUATIONS, {
-        "feature": "claims-triage", "version": version.number, "kind": "safety", "suite": "s", "metric": "m",
-        "score": 0.9, "threshold": 0.8, "run_at": (timezone.now() - timedelta(hours=1)).isoformat(),
-    }, format="json")
+    response = as_user(ml_engineer).post(
+        EVALUATIONS,
+        {
+            "feature": "claims-triage",
+            "version": version.number,
+            "kind": "safety",
+            "suite": "s",
+            "metric": "m",
+            "score": 0.9,
+            "threshold": 0.8,
+            "run_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()

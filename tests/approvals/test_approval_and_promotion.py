@@ -18,7 +18,9 @@ from tests.factories import FeatureFactory
 
 def live_versions(feature, environment="production"):
     return dict(
-        Deployment.objects.filter(feature=feature, environment=environment).values_list("region__code", "version__number")
+        Deployment.objects.filter(feature=feature, environment=environment).values_list(
+            "region__code", "version__number"
+        )
     )
 
 
@@ -97,16 +99,26 @@ def test_missing_readiness_keeps_a_signed_request_pending_until_it_is_in_place(
     team, product_owner, eu, new_version, record_evidence, request_gate, sign_all
 ):
     unmonitored = FeatureFactory(
-        slug="claims-summary", team=team, risk_tier="high", accountable_owner=product_owner,
-        rollback_path="", monitors="", regions=[eu],
+        slug="claims-summary",
+        team=team,
+        risk_tier="high",
+        accountable_owner=product_owner,
+        rollback_path="",
+        monitors="",
+        regions=[eu],
     )
     version = new_version(target=unmonitored)
     record_evidence(version)
     request = sign_all(request_gate(version, regions=[eu]))
     assert request.status == RequestStatus.PENDING
 
-    feature_update(actor=product_owner, feature=unmonitored, reason="Runbook and dashboard written.",
-                   rollback_path="Flag back to the previous version.", monitors="https://grafana.example.test/d/x")
+    feature_update(
+        actor=product_owner,
+        feature=unmonitored,
+        reason="Runbook and dashboard written.",
+        rollback_path="Flag back to the previous version.",
+        monitors="https://grafana.example.test/d/x",
+    )
     assert approval_request_recheck(request=request, actor=product_owner) is True
 
     assert fresh(request).status == RequestStatus.APPROVED
@@ -116,8 +128,13 @@ def test_writing_down_the_missing_readiness_approves_a_signed_request(
     team, product_owner, eu, new_version, record_evidence, request_gate, sign_all, django_capture_on_commit_callbacks
 ):
     unmonitored = FeatureFactory(
-        slug="claims-summary-2", team=team, risk_tier="high", accountable_owner=product_owner,
-        rollback_path="Flag back to the previous version.", monitors="", regions=[eu],
+        slug="claims-summary-2",
+        team=team,
+        risk_tier="high",
+        accountable_owner=product_owner,
+        rollback_path="Flag back to the previous version.",
+        monitors="",
+        regions=[eu],
     )
     version = new_version(target=unmonitored)
     record_evidence(version)
@@ -125,8 +142,12 @@ def test_writing_down_the_missing_readiness_approves_a_signed_request(
     assert request.status == RequestStatus.PENDING
 
     with django_capture_on_commit_callbacks(execute=True):
-        feature_update(actor=product_owner, feature=unmonitored, reason="Dashboard is up.",
-                       monitors="https://grafana.example.test/d/claims-summary")
+        feature_update(
+            actor=product_owner,
+            feature=unmonitored,
+            reason="Dashboard is up.",
+            monitors="https://grafana.example.test/d/claims-summary",
+        )
 
     assert fresh(request).status == RequestStatus.APPROVED
 
@@ -149,7 +170,8 @@ def test_promotion_makes_the_version_live_in_every_region_with_history_and_audit
     assert {event.actor_id for event in events} == {product_owner.pk}
     audits = AuditEvent.objects.filter(action="deployment.promoted").order_by("sequence")
     assert [(a.payload["region"], a.payload["from_version"], a.payload["to_version"]) for a in audits] == [
-        ("eu", None, 1), ("us", None, 1)
+        ("eu", None, 1),
+        ("us", None, 1),
     ]
     assert {a.payload["approval_request"] for a in audits} == {request.pk}
     assert all(a.feature_id == feature.pk and a.actor == product_owner for a in audits)
@@ -166,7 +188,10 @@ def test_promoting_the_next_version_records_the_step_from_the_previous_one(
 
     assert live_versions(feature) == {"eu": 2, "us": 2}
     assert history(feature) == [
-        ("eu", "promoted", None, 1), ("eu", "promoted", 1, 2), ("us", "promoted", None, 1), ("us", "promoted", 1, 2),
+        ("eu", "promoted", None, 1),
+        ("eu", "promoted", 1, 2),
+        ("us", "promoted", None, 1),
+        ("us", "promoted", 1, 2),
     ]
 
 
@@ -213,8 +238,12 @@ def test_promotion_of_a_rejected_request_is_refused(
     version = new_version()
     record_evidence(version)
     request = request_gate(version)
-    signoff_decide(actor=security_reviewer, signoff=pending_signoff(request, "security"), decision="reject",
-                   reason="No abuse monitoring.")
+    signoff_decide(
+        actor=security_reviewer,
+        signoff=pending_signoff(request, "security"),
+        decision="reject",
+        reason="No abuse monitoring.",
+    )
 
     with pytest.raises(Conflict, match="is rejected; request the gate again"):
         promotion_execute(actor=product_owner, request=request)
@@ -258,7 +287,9 @@ def test_promotion_is_refused_when_readiness_was_removed_since_the_approval(
     assert_nothing_went_live(feature)
 
 
-@pytest.mark.parametrize("persona", ["outsider", "support_agent", "other_product_owner", "security_reviewer", "auditor"])
+@pytest.mark.parametrize(
+    "persona", ["outsider", "support_agent", "other_product_owner", "security_reviewer", "auditor"]
+)
 def test_only_the_team_or_governance_promotes(request, persona, feature, new_version, approved_request):
     gate_request = approved_request(new_version())
 

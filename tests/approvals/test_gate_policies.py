@@ -26,9 +26,15 @@ def production():
 
 def update(policy, *, actor, requirements=STRICTER_PRODUCTION, reason="Incident 42: tighten production."):
     return gate_policy_update(
-        actor=actor, policy=policy, reason=reason, requirements=requirements,
-        review_sla_hours=24, approval_valid_days=7, description="Stricter after incident 42.",
-        due_soon_days=10, escalation_grace_days=3,
+        actor=actor,
+        policy=policy,
+        reason=reason,
+        requirements=requirements,
+        review_sla_hours=24,
+        approval_valid_days=7,
+        description="Stricter after incident 42.",
+        due_soon_days=10,
+        escalation_grace_days=3,
     )
 
 
@@ -41,7 +47,11 @@ def test_governance_updates_a_policy_and_the_audit_keeps_old_new_and_why(governa
     after = requirements_snapshot(stored)
     assert (stored.review_sla_hours, stored.approval_valid_days) == (24, 7)
     assert (stored.due_soon_days, stored.escalation_grace_days) == (10, 3)
-    assert after["signoffs"] == [{"role": "ml", "count": 1}, {"role": "product", "count": 1}, {"role": "security", "count": 2}]
+    assert after["signoffs"] == [
+        {"role": "ml", "count": 1},
+        {"role": "product", "count": 1},
+        {"role": "security", "count": 2},
+    ]
     assert after["evidence"] == [
         {"kind": "benchmark", "min_score": 0.85, "max_age_days": 30},
         {"kind": "red_team", "min_score": None, "max_age_days": 60},
@@ -87,14 +97,19 @@ def test_a_policy_without_any_sign_off_is_refused(governance_admin, production):
 
 def test_a_duplicate_requirement_is_refused(governance_admin, production):
     error = assert_refused(
-        production, governance_admin,
+        production,
+        governance_admin,
         [{"kind": "signoff", "role": "security", "count": 1}, {"kind": "signoff", "role": "security", "count": 2}],
     )
     assert "listed twice" in str(error)
     assert_refused(
-        production, governance_admin,
-        [{"kind": "signoff", "role": "ml"}, {"kind": "evidence", "evidence_kind": "safety"},
-         {"kind": "evidence", "evidence_kind": "safety", "max_age_days": 30}],
+        production,
+        governance_admin,
+        [
+            {"kind": "signoff", "role": "ml"},
+            {"kind": "evidence", "evidence_kind": "safety"},
+            {"kind": "evidence", "evidence_kind": "safety", "max_age_days": 30},
+        ],
     )
 
 
@@ -133,8 +148,13 @@ def test_an_assignment_change_decides_which_gate_new_requests_need(
 ):
     assert gate_for(risk_tier="high", environment="production").gate == "production"
 
-    gate_assignment_update(actor=governance_admin, risk_tier="high", environment="production", gate="regulated",
-                           reason="Claims decisions now count as regulated.")
+    gate_assignment_update(
+        actor=governance_admin,
+        risk_tier="high",
+        environment="production",
+        gate="regulated",
+        reason="Claims decisions now count as regulated.",
+    )
 
     assert GateAssignment.objects.get(risk_tier="high", environment="production").gate == "regulated"
     event = AuditEvent.objects.get(action="gate_assignment.updated")
@@ -148,19 +168,26 @@ def test_an_assignment_change_decides_which_gate_new_requests_need(
 @pytest.mark.parametrize("persona", ["product_owner", "security_reviewer", "auditor", "outsider"])
 def test_only_governance_changes_assignments(request, persona):
     with pytest.raises(PermissionDenied):
-        gate_assignment_update(actor=request.getfixturevalue(persona), risk_tier="high", environment="production",
-                               gate="sandbox", reason="Faster.")
+        gate_assignment_update(
+            actor=request.getfixturevalue(persona),
+            risk_tier="high",
+            environment="production",
+            gate="sandbox",
+            reason="Faster.",
+        )
 
     assert GateAssignment.objects.get(risk_tier="high", environment="production").gate == "production"
 
 
 def test_an_assignment_change_must_say_why_and_name_known_values(governance_admin):
     with pytest.raises(ValidationError):
-        gate_assignment_update(actor=governance_admin, risk_tier="high", environment="production", gate="regulated",
-                               reason="")
+        gate_assignment_update(
+            actor=governance_admin, risk_tier="high", environment="production", gate="regulated", reason=""
+        )
     with pytest.raises(ValidationError):
-        gate_assignment_update(actor=governance_admin, risk_tier="extreme", environment="production",
-                               gate="regulated", reason="Why not.")
+        gate_assignment_update(
+            actor=governance_admin, risk_tier="extreme", environment="production", gate="regulated", reason="Why not."
+        )
 
     assert GateAssignment.objects.get(risk_tier="high", environment="production").gate == "production"
     assert not AuditEvent.objects.filter(action="gate_assignment.updated").exists()

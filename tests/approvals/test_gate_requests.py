@@ -48,7 +48,10 @@ def test_a_request_keeps_the_requirements_of_its_gate_as_they_were_when_it_was_m
     assert {rule["kind"] for rule in snapshot["evidence"]} == {"benchmark", "safety", "privacy_review"}
     assert snapshot["approval_valid_days"] == 14
     assert [(role, slot) for role, slot, _ in signoff_slots(request)] == [
-        ("legal", 1), ("ml", 1), ("product", 1), ("security", 1)
+        ("legal", 1),
+        ("ml", 1),
+        ("product", 1),
+        ("security", 1),
     ]
     # Judged by its own rules: no red team evidence needed, no second security reviewer, 14 days' validity.
     record_evidence(version)
@@ -74,8 +77,13 @@ def test_a_request_opens_one_pending_sign_off_per_required_signer(new_version, r
 
 def test_a_regulated_request_needs_two_security_reviewers(team, product_owner, eu, us, new_version, request_gate):
     regulated = FeatureFactory(
-        slug="benefit-eligibility", team=team, risk_tier="regulated", accountable_owner=product_owner,
-        rollback_path="Flag back.", monitors="https://grafana.example.test/d/benefits", slos="p95 < 2s",
+        slug="benefit-eligibility",
+        team=team,
+        risk_tier="regulated",
+        accountable_owner=product_owner,
+        rollback_path="Flag back.",
+        monitors="https://grafana.example.test/d/benefits",
+        slos="p95 < 2s",
         regions=[eu, us],
     )
 
@@ -83,7 +91,11 @@ def test_a_regulated_request_needs_two_security_reviewers(team, product_owner, e
 
     assert request.gate == "regulated"
     assert [(role, slot) for role, slot, _ in signoff_slots(request)] == [
-        ("legal", 1), ("ml", 1), ("product", 1), ("security", 1), ("security", 2)
+        ("legal", 1),
+        ("ml", 1),
+        ("product", 1),
+        ("security", 1),
+        ("security", 2),
     ]
     assert {rule["kind"] for rule in request.requirements["evidence"]} == set(REGULATED_EVIDENCE)
 
@@ -92,8 +104,13 @@ def test_the_audit_event_lists_the_evidence_and_readiness_still_missing(
     team, product_owner, eu, new_version, request_gate, record_evidence
 ):
     unmonitored = FeatureFactory(
-        slug="claims-summary", team=team, risk_tier="high", accountable_owner=product_owner,
-        rollback_path="Flag back.", monitors="", regions=[eu],
+        slug="claims-summary",
+        team=team,
+        risk_tier="high",
+        accountable_owner=product_owner,
+        rollback_path="Flag back.",
+        monitors="",
+        regions=[eu],
     )
     version = new_version(target=unmonitored)
     record_evidence(version, kinds=["benchmark"])
@@ -164,7 +181,9 @@ def test_a_second_pending_request_for_the_same_version_and_environment_is_refuse
     assert sandbox.gate == "sandbox"
 
 
-@pytest.mark.parametrize("persona", ["other_product_owner", "outsider", "support_agent", "security_reviewer", "auditor"])
+@pytest.mark.parametrize(
+    "persona", ["other_product_owner", "outsider", "support_agent", "security_reviewer", "auditor"]
+)
 def test_only_the_owning_team_or_governance_requests_a_gate(request, persona, new_version, request_gate):
     version = new_version()
 
@@ -184,14 +203,28 @@ def test_governance_may_request_a_gate_for_any_feature(governance_admin, new_ver
 
 
 def test_role_holders_outside_the_team_do_not_see_a_restricted_features_request(
-    client, team, product_owner, eu, security_reviewer, legal_reviewer, support_agent, second_ml_engineer,
-    new_version, request_gate,
+    client,
+    team,
+    product_owner,
+    eu,
+    security_reviewer,
+    legal_reviewer,
+    support_agent,
+    second_ml_engineer,
+    new_version,
+    request_gate,
 ):
     """Holding a role the request needs does not open a restricted feature: its requests, queue entries and
     review page stay as invisible as the feature (governance brings reviewers in with a reviewer grant)."""
     secret = FeatureFactory(
-        slug="fraud-signals", team=team, risk_tier="high", restricted=True, accountable_owner=product_owner,
-        rollback_path="Flag back.", monitors="https://grafana.example.test/d/fraud", regions=[eu],
+        slug="fraud-signals",
+        team=team,
+        risk_tier="high",
+        restricted=True,
+        accountable_owner=product_owner,
+        rollback_path="Flag back.",
+        monitors="https://grafana.example.test/d/fraud",
+        regions=[eu],
     )
     version = new_version(target=secret)
 
@@ -207,15 +240,26 @@ def test_role_holders_outside_the_team_do_not_see_a_restricted_features_request(
 
 
 def test_role_members_are_notified_except_the_requester_and_the_author(
-    product_owner, ml_engineer, other_product_owner, second_ml_engineer, security_reviewer, legal_reviewer,
-    support_agent, new_version, request_gate,
+    product_owner,
+    ml_engineer,
+    other_product_owner,
+    second_ml_engineer,
+    security_reviewer,
+    legal_reviewer,
+    support_agent,
+    new_version,
+    request_gate,
 ):
     version = new_version(author=ml_engineer)
 
     request = request_gate(version, actor=product_owner)
 
     def told(role):
-        return set(Notification.objects.filter(key=f"signoff-queued:{request.pk}:{role}").values_list("user__username", flat=True))
+        return set(
+            Notification.objects.filter(key=f"signoff-queued:{request.pk}:{role}").values_list(
+                "user__username", flat=True
+            )
+        )
 
     assert told("ml") == {second_ml_engineer.username}  # not the author
     assert told("product") == {other_product_owner.username}  # not the requester

@@ -6,8 +6,9 @@ from django.urls import reverse
 from tests.approvals.conftest import *  # noqa: F401,F403  (fixtures)
 
 
-@pytest.mark.parametrize("url", [reverse("approvals:queue"), reverse("approvals:request_list"),
-                                 reverse("registry:notification_list")])
+@pytest.mark.parametrize(
+    "url", [reverse("approvals:queue"), reverse("approvals:request_list"), reverse("registry:notification_list")]
+)
 @pytest.mark.parametrize("page", ["abc", "9999", "-1"])
 def test_a_bad_page_number_shows_a_page_not_a_404(client, security_reviewer, url, page):
     client.force_login(security_reviewer)
@@ -15,7 +16,9 @@ def test_a_bad_page_number_shows_a_page_not_a_404(client, security_reviewer, url
     assert client.get(url, {"page": page}).status_code == 200
 
 
-def test_the_rollback_page_explains_when_there_is_nothing_to_return_to(client, product_owner, feature, eu, new_version, go_live):
+def test_the_rollback_page_explains_when_there_is_nothing_to_return_to(
+    client, product_owner, feature, eu, new_version, go_live
+):
     go_live(new_version())
     client.force_login(product_owner)
 

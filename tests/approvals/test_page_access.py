@@ -18,9 +18,7 @@ PAGE_NAMES = [route.name for route in APPROVALS_ROUTES if hasattr(route.callback
 ACTION_NAMES = [name for name in ALL_NAMES if name not in PAGE_NAMES]
 POST_NAMES = [route.name for route in APPROVALS_ROUTES if hasattr(route.callback.view_class, "post")]
 # Routes about one request or version, and so about one feature.
-FEATURE_ROUTE_NAMES = [
-    route.name for route in APPROVALS_ROUTES if {"pk", "slug"} & set(route.pattern.converters)
-]
+FEATURE_ROUTE_NAMES = [route.name for route in APPROVALS_ROUTES if {"pk", "slug"} & set(route.pattern.converters)]
 GOVERNANCE_ONLY_NAMES = ["policy_edit", "assignment_update"]
 
 
@@ -32,8 +30,14 @@ class World:
         self.version = new_version()
         self.request = request_gate(self.version)
         self.restricted_feature = FeatureFactory(
-            slug="fraud-signals", name="Fraud signals", team=team, restricted=True, risk_tier="high",
-            regions=[eu, us], rollback_path="Flag.", monitors="https://grafana.example.test/d/fraud",
+            slug="fraud-signals",
+            name="Fraud signals",
+            team=team,
+            restricted=True,
+            risk_tier="high",
+            regions=[eu, us],
+            rollback_path="Flag.",
+            monitors="https://grafana.example.test/d/fraud",
         )
         self.restricted_version = version_submit(
             actor=ml_engineer,
@@ -63,8 +67,16 @@ class World:
 
 @pytest.fixture
 def world(feature, new_version, request_gate, pins, team, eu, us, ml_engineer):
-    return World(feature=feature, new_version=new_version, request_gate=request_gate, pins=pins, team=team, eu=eu,
-                 us=us, ml_engineer=ml_engineer)
+    return World(
+        feature=feature,
+        new_version=new_version,
+        request_gate=request_gate,
+        pins=pins,
+        team=team,
+        eu=eu,
+        us=us,
+        ml_engineer=ml_engineer,
+    )
 
 
 def test_the_approvals_namespace_has_pages_and_actions_to_check():
@@ -137,7 +149,8 @@ def test_an_outsider_sees_no_restricted_request_in_lists_or_queue(client, world,
 
 
 @pytest.mark.parametrize(
-    "persona", ["product_owner", "ml_engineer", "security_reviewer", "legal_reviewer", "support_agent", "auditor", "outsider"]
+    "persona",
+    ["product_owner", "ml_engineer", "security_reviewer", "legal_reviewer", "support_agent", "auditor", "outsider"],
 )
 @pytest.mark.parametrize("name", GOVERNANCE_ONLY_NAMES)
 def test_gate_policies_and_assignments_are_forbidden_to_everyone_but_governance(client, world, request, persona, name):
@@ -147,8 +160,16 @@ def test_gate_policies_and_assignments_are_forbidden_to_everyone_but_governance(
 
     if name in PAGE_NAMES:
         assert client.get(url).status_code == 403
-    response = client.post(url, {"reason": "x", "review_sla_hours": 1, "approval_valid_days": 1, "signoff_ml": 1,
-                                 "production__high": "sandbox"})
+    response = client.post(
+        url,
+        {
+            "reason": "x",
+            "review_sla_hours": 1,
+            "approval_valid_days": 1,
+            "signoff_ml": 1,
+            "production__high": "sandbox",
+        },
+    )
 
     assert response.status_code == 403
     assert GatePolicy.objects.get(gate="production").review_sla_hours == 48

@@ -33,8 +33,10 @@ def ml_two(team):
 
 def decide(client, signoff, decision, reason="", *, htmx=False, follow=False):
     return client.post(
-        reverse("approvals:signoff_decide", args=[signoff.pk]), {"decision": decision, "reason": reason},
-        headers=HTMX if htmx else {}, follow=follow,
+        reverse("approvals:signoff_decide", args=[signoff.pk]),
+        {"decision": decision, "reason": reason},
+        headers=HTMX if htmx else {},
+        follow=follow,
     )
 
 
@@ -55,8 +57,9 @@ def inline_error(text):
 def other_prompt_version(feature, author, pins):
     """The next version of ``feature`` with a different prompt, so a diff against the live one shows a change."""
     prompt = PromptVersionFactory(name="triage", version=2, template="Sort this claim, briefly: {{ claim }}")
-    version = version_create(actor=author, feature=feature, change_summary="Shorter prompt.",
-                             **{**pins, "prompt": prompt})
+    version = version_create(
+        actor=author, feature=feature, change_summary="Shorter prompt.", **{**pins, "prompt": prompt}
+    )
     return version_submit(actor=author, version=version)
 
 
@@ -189,7 +192,9 @@ def test_one_rejection_rejects_the_whole_request(client, security_reviewer, lega
     decide(client, pending_signoff(request, "security"), "approve", "Fine.", follow=True)
     client.force_login(legal_reviewer)
 
-    response = decide(client, pending_signoff(request, "legal"), "reject", "The DPIA does not cover the US.", follow=True)
+    response = decide(
+        client, pending_signoff(request, "legal"), "reject", "The DPIA does not cover the US.", follow=True
+    )
 
     assert messages_of(response) == ["Recorded your sign-off."]
     assert fresh(request).status == RequestStatus.REJECTED
@@ -199,7 +204,10 @@ def test_one_rejection_rejects_the_whole_request(client, security_reviewer, lega
     # Nobody can sign the remaining sign-offs of a rejected request; the page offers no form for them.
     assert 'name="decision"' not in page
     assert set(SignOff.objects.filter(request=request).values_list("role", "status")) == {
-        ("ml", "pending"), ("security", "approved"), ("legal", "rejected"), ("product", "pending"),
+        ("ml", "pending"),
+        ("security", "approved"),
+        ("legal", "rejected"),
+        ("product", "pending"),
     }
 
 
@@ -220,7 +228,10 @@ def test_after_a_rejection_a_new_request_starts_fresh(
     assert response.status_code == 302 and response["Location"] == again.get_absolute_url()
     assert again.status == RequestStatus.PENDING
     assert sorted(again.signoffs.values_list("role", "status", "signer")) == [
-        ("legal", "pending", None), ("ml", "pending", None), ("product", "pending", None), ("security", "pending", None),
+        ("legal", "pending", None),
+        ("ml", "pending", None),
+        ("product", "pending", None),
+        ("security", "pending", None),
     ]
     assert fresh(rejected).status == RequestStatus.REJECTED
 
@@ -237,8 +248,9 @@ def test_the_request_form_creates_a_request_and_lists_the_missing_evidence(clien
     assert form_page.status_code == 200
     assert "Production gate" in form_page.content.decode()
 
-    response = client.post(url, {"environment": "production", "regions": [eu.pk, us.pk], "note": "Tuned prompt."},
-                           follow=True)
+    response = client.post(
+        url, {"environment": "production", "regions": [eu.pk, us.pk], "note": "Tuned prompt."}, follow=True
+    )
 
     request = ApprovalRequest.objects.get(version=version)
     assert response.redirect_chain == [(request.get_absolute_url(), 302)]
@@ -249,8 +261,11 @@ def test_the_request_form_creates_a_request_and_lists_the_missing_evidence(clien
     ]
     page = response.content.decode()
     assert "3 requirements not met yet" in page
-    for missing in ("No benchmark evaluation recorded.", "No safety evaluation recorded.",
-                    "No privacy review evaluation recorded."):
+    for missing in (
+        "No benchmark evaluation recorded.",
+        "No safety evaluation recorded.",
+        "No privacy review evaluation recorded.",
+    ):
         assert missing in page
 
 
@@ -258,8 +273,10 @@ def test_the_request_form_refuses_a_version_that_is_not_submitted(client, ml_eng
     draft = new_version(submit=False)
     client.force_login(ml_engineer)
 
-    response = client.post(reverse("approvals:request_create", args=[draft.feature.slug, draft.number]),
-                           {"environment": "production", "regions": [eu.pk]})
+    response = client.post(
+        reverse("approvals:request_create", args=[draft.feature.slug, draft.number]),
+        {"environment": "production", "regions": [eu.pk]},
+    )
 
     assert response.status_code == 200
     assert "only submitted versions go through a gate" in response.content.decode()
@@ -319,12 +336,13 @@ def test_the_queue_lists_pending_signoffs_for_the_users_roles_oldest_first(
     assert rows[0]["refusal"] is None
     page = response.content.decode()
     assert "not yours to sign" not in page
-    assert f'{theirs_to_sign.get_absolute_url()}#signoff-{pending_signoff(theirs_to_sign, "ml").pk}' in page
+    assert f"{theirs_to_sign.get_absolute_url()}#signoff-{pending_signoff(theirs_to_sign, 'ml').pk}" in page
 
     client.force_login(security_reviewer)
     security_rows = client.get(reverse("approvals:queue")).context["rows"]
     assert {(row["signoff"].request_id, row["signoff"].role) for row in security_rows} == {
-        (own.pk, "security"), (theirs_to_sign.pk, "security"),
+        (own.pk, "security"),
+        (theirs_to_sign.pk, "security"),
     }
 
 
@@ -380,9 +398,7 @@ def test_the_promote_page_confirms_before_promoting(client, product_owner, featu
     }
 
 
-def test_promotion_is_refused_with_a_message_while_the_request_is_pending(
-    client, product_owner, version, request_gate
-):
+def test_promotion_is_refused_with_a_message_while_the_request_is_pending(client, product_owner, version, request_gate):
     request = request_gate(version)
     client.force_login(product_owner)
 
@@ -414,7 +430,9 @@ def two_releases(ml_engineer, feature, pins, version, go_live):
     return version, second
 
 
-def test_the_rollback_page_preselects_the_last_good_version_and_rolls_back(client, product_owner, feature, two_releases):
+def test_the_rollback_page_preselects_the_last_good_version_and_rolls_back(
+    client, product_owner, feature, two_releases
+):
     first, second = two_releases
     url = reverse("registry:rollback", args=[feature.slug, "production", "eu"])
     client.force_login(product_owner)
@@ -439,8 +457,9 @@ def test_a_rollback_without_a_reason_keeps_the_form_with_an_error(client, produc
     first, second = two_releases
     client.force_login(product_owner)
 
-    response = client.post(reverse("registry:rollback", args=[feature.slug, "production", "eu"]),
-                           {"to_version": first.pk, "reason": ""})
+    response = client.post(
+        reverse("registry:rollback", args=[feature.slug, "production", "eu"]), {"to_version": first.pk, "reason": ""}
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors["reason"] == ["This field is required."]
@@ -457,8 +476,9 @@ def test_governance_edits_a_gate_policy_and_the_change_is_audited(client, govern
     client.force_login(governance_admin)
     assert client.get(url).status_code == 200
 
-    data = policy_post_data(policy, review_sla_hours=24, signoff_security=2,
-                            reason="Two security reviewers from now on.")
+    data = policy_post_data(
+        policy, review_sla_hours=24, signoff_security=2, reason="Two security reviewers from now on."
+    )
     shown = client.post(url, {**data, "save": "1"})  # a change of requirements is shown before it is saved
     assert shown.status_code == 200 and shown.context["confirm_first"]
     assert shown.context["preview"].changes == ["Asks for 2 Security reviewer sign-offs instead of 1."]
@@ -484,8 +504,9 @@ def test_a_gate_policy_without_any_signoff_is_refused_with_a_form_error(client, 
 
     response = client.post(
         reverse("approvals:policy_edit", args=["production"]),
-        policy_post_data(policy, signoff_ml=0, signoff_security=0, signoff_legal=0, signoff_product=0,
-                         reason="Let it through."),
+        policy_post_data(
+            policy, signoff_ml=0, signoff_security=0, signoff_legal=0, signoff_product=0, reason="Let it through."
+        ),
     )
 
     assert response.status_code == 200
@@ -530,8 +551,9 @@ def test_governance_changes_which_gate_a_tier_needs(client, governance_admin):
 def test_changing_gate_assignments_needs_a_reason(client, governance_admin):
     client.force_login(governance_admin)
 
-    response = client.post(reverse("approvals:assignment_update"), assignment_post_data(production__high="regulated"),
-                           follow=True)
+    response = client.post(
+        reverse("approvals:assignment_update"), assignment_post_data(production__high="regulated"), follow=True
+    )
 
     assert messages_of(response) == ["Say why the assignments change."]
     assert GateAssignment.objects.get(risk_tier="high", environment="production").gate == "production"

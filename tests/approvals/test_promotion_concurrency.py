@@ -15,14 +15,13 @@ from approvals.services import promotion_execute, signoff_decide
 from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import audit_verify, deployment_rollback
-from tests.concurrency import run_at_once
 from tests.approvals.conftest import fresh
+from tests.concurrency import run_at_once
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
-
 
 
 def reload(user):
@@ -34,7 +33,9 @@ def assert_one_pointer_per_region_with_a_consistent_history(feature):
     assert {row["rows"] for row in per_pointer} == {1}
     for deployment in Deployment.objects.filter(feature=feature):
         chain = list(
-            DeploymentEvent.objects.filter(feature=feature, environment=deployment.environment, region=deployment.region)
+            DeploymentEvent.objects.filter(
+                feature=feature, environment=deployment.environment, region=deployment.region
+            )
             .order_by("at", "id")
             .values_list("from_version_id", "to_version_id", "id")
         )
@@ -64,8 +65,13 @@ def test_promotions_rollbacks_and_sign_offs_racing_on_one_feature_stay_consisten
         "ml": [UserFactory(username=f"ml-{n}", roles=["ml"]) for n in range(2)],
         "product": [UserFactory(username=f"product-{n}", roles=["product"]) for n in range(2)],
     }
-    signing_plan = [(role, person) for index in range(3) for role, people in signers.items() if index < len(people)
-                    for person in [people[index]]]
+    signing_plan = [
+        (role, person)
+        for index in range(3)
+        for role, people in signers.items()
+        if index < len(people)
+        for person in [people[index]]
+    ]
     assert len(signing_plan) == 10
     signing_workers = [index for index in range(THREADS) if index % 4 in (2, 3)]
     signoff_ids = dict(SignOff.objects.filter(request=to_sign).values_list("role", "pk"))
@@ -76,7 +82,10 @@ def test_promotions_rollbacks_and_sign_offs_racing_on_one_feature_stay_consisten
         if index % 4 == 1:
             region = eu if index % 8 == 1 else us
             return "rollback", deployment_rollback(
-                actor=reload(ml_engineer), feature=feature, environment="production", region=region,
+                actor=reload(ml_engineer),
+                feature=feature,
+                environment="production",
+                region=region,
                 reason=f"Worker {index} saw errors.",
             )
         role, person = signing_plan[signing_workers.index(index)]
@@ -85,7 +94,9 @@ def test_promotions_rollbacks_and_sign_offs_racing_on_one_feature_stay_consisten
 
     outcomes = run_at_once(THREADS, work)
 
-    unexpected = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, (Conflict, ValidationError))]
+    unexpected = [
+        o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, (Conflict, ValidationError))
+    ]
     assert not unexpected, unexpected
     assert not [o for o in outcomes if isinstance(o, PermissionDenied)]
     assert_one_pointer_per_region_with_a_consistent_history(feature)
@@ -97,7 +108,8 @@ def test_promotions_rollbacks_and_sign_offs_racing_on_one_feature_stay_consisten
     assert {signoff.status for signoff in signoffs} == {SignOffStatus.APPROVED}
     assert len({signoff.signer_id for signoff in signoffs}) == len(signoffs)
     signed = Counter(
-        event.payload["signoff"] for event in AuditEvent.objects.filter(action="signoff.approved", object_id=str(to_sign.pk))
+        event.payload["signoff"]
+        for event in AuditEvent.objects.filter(action="signoff.approved", object_id=str(to_sign.pk))
     )
     assert signed == {signoff.pk: 1 for signoff in signoffs}
     assert fresh(to_sign).status == RequestStatus.APPROVED
@@ -123,7 +135,8 @@ def test_twenty_promotions_of_one_approval_at_once_flip_each_region_once(
     # The request row is locked first, so the losers see the winner's promotion: an approval promotes once.
     assert all("An approval promotes once" in str(error) for error in refused), refused
     assert Counter(DeploymentEvent.objects.filter(feature=feature).values_list("region__code", flat=True)) == {
-        "eu": 1, "us": 1
+        "eu": 1,
+        "us": 1,
     }
     assert Deployment.objects.filter(feature=feature).count() == 2
     assert AuditEvent.objects.filter(action="deployment.promoted").count() == 2

@@ -52,9 +52,14 @@ class Gates:
         author = UserFactory(username=f"author-{n}", roles=["ml"], teams=[team])
         requester = UserFactory(username=f"requester-{n}", teams=[team])
         feature = FeatureFactory(
-            slug=f"gated-{n}", team=team, risk_tier="high", regions=self.regions,
-            accountable_owner=UserFactory(username=f"owner-{n}"), incident_owner=UserFactory(username=f"oncall-{n}"),
-            rollback_path="Flip the flag back.", monitors=f"https://grafana.example.test/d/{n}",
+            slug=f"gated-{n}",
+            team=team,
+            risk_tier="high",
+            regions=self.regions,
+            accountable_owner=UserFactory(username=f"owner-{n}"),
+            incident_owner=UserFactory(username=f"oncall-{n}"),
+            rollback_path="Flip the flag back.",
+            monitors=f"https://grafana.example.test/d/{n}",
         )
         pins = {
             "model": CatalogModelFactory(vendor=VendorFactory(slug=f"gate-vendor-{n}"), regions=self.regions),
@@ -64,16 +69,31 @@ class Gates:
         version = version_create(actor=author, feature=feature, change_summary="First.", **pins)
         version = version_submit(actor=author, version=version)
         for kind in EVIDENCE:
-            evaluation_record(actor=author, version=version, kind=kind, suite=f"{kind}-suite", metric="score",
-                              score=0.9, threshold=0.8, run_at=timezone.now() - timedelta(days=1))
+            evaluation_record(
+                actor=author,
+                version=version,
+                kind=kind,
+                suite=f"{kind}-suite",
+                metric="score",
+                score=0.9,
+                threshold=0.8,
+                run_at=timezone.now() - timedelta(days=1),
+            )
         return version, requester
 
     def add_pending(self, count):
         requests = []
         for _ in range(count):
             version, requester = self.version(next(_serial))
-            requests.append(approval_request_create(actor=requester, version=version, environment="production",
-                                                    regions=self.regions, note="Please review."))
+            requests.append(
+                approval_request_create(
+                    actor=requester,
+                    version=version,
+                    environment="production",
+                    regions=self.regions,
+                    note="Please review.",
+                )
+            )
         return requests
 
     def add_live(self, count):
@@ -88,7 +108,9 @@ class Gates:
 @pytest.fixture
 def gates(second_ml_engineer, security_reviewer, legal_reviewer, governance_admin):
     reviewers = {
-        "ml": second_ml_engineer, "security": security_reviewer, "legal": legal_reviewer,
+        "ml": second_ml_engineer,
+        "security": security_reviewer,
+        "legal": legal_reviewer,
         "product": UserFactory(username="pia-product", roles=["product"]),
     }
     return Gates(reviewers=reviewers, governance_admin=governance_admin)
@@ -145,11 +167,21 @@ def test_a_review_page_costs_the_same_for_2_or_8_evaluations_and_history_events(
     def grow(count):
         for _ in range(count):
             n = next(_serial)
-            EvaluationFactory(version=version, kind="bias", recorded_by=UserFactory(username=f"evaluator-{n}"),
-                              region=gates.regions[n % 2], run_at=timezone.now() - timedelta(hours=n))
+            EvaluationFactory(
+                version=version,
+                kind="bias",
+                recorded_by=UserFactory(username=f"evaluator-{n}"),
+                region=gates.regions[n % 2],
+                run_at=timezone.now() - timedelta(hours=n),
+            )
             with transaction.atomic():
-                audit_record(actor=UserFactory(username=f"commenter-{n}"), action="test.noted", target=approval,
-                             feature=version.feature, payload={"n": n})
+                audit_record(
+                    actor=UserFactory(username=f"commenter-{n}"),
+                    action="test.noted",
+                    target=approval,
+                    feature=version.feature,
+                    payload={"n": n},
+                )
 
     def rows(response):
         return len(response.context["evaluations"]) + len(response.context["history"])
@@ -187,21 +219,37 @@ def release(feature, *, region, from_version, n, live=True):
     """A new submitted version of ``feature`` (own model, prompt, releaser) promoted in ``region``: the
     deployment pointer (when ``live``) and its event, as plain rows."""
     author = feature.team.group.user_set.first()
-    version = version_submit(actor=author, version=version_create(
-        actor=author, feature=feature, change_summary=f"Change {n}.",
-        model=CatalogModelFactory(vendor=VendorFactory(slug=f"feature-vendor-{n}"), regions=[region]),
-        prompt=PromptVersionFactory(name=f"feature-prompt-{n}"), policy_pack=PolicyPackFactory(allowed_regions=[region]),
-    ))
+    version = version_submit(
+        actor=author,
+        version=version_create(
+            actor=author,
+            feature=feature,
+            change_summary=f"Change {n}.",
+            model=CatalogModelFactory(vendor=VendorFactory(slug=f"feature-vendor-{n}"), regions=[region]),
+            prompt=PromptVersionFactory(name=f"feature-prompt-{n}"),
+            policy_pack=PolicyPackFactory(allowed_regions=[region]),
+        ),
+    )
     actor = UserFactory(username=f"releaser-{n}")
     now = timezone.now()
     if live:
         Deployment.objects.update_or_create(
-            feature=feature, environment="production", region=region,
+            feature=feature,
+            environment="production",
+            region=region,
             defaults={"version": version, "updated_at": now, "updated_by": actor},
         )
-    DeploymentEvent.objects.create(feature=feature, environment="production", region=region, kind="promoted",
-                                   from_version=from_version, to_version=version, actor=actor,
-                                   reason=f"Release {n}", at=now)
+    DeploymentEvent.objects.create(
+        feature=feature,
+        environment="production",
+        region=region,
+        kind="promoted",
+        from_version=from_version,
+        to_version=version,
+        actor=actor,
+        reason=f"Release {n}",
+        at=now,
+    )
     return version
 
 
@@ -228,8 +276,14 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployment_events(
 
     client.force_login(product_owner)
     # 6 of them: which live routes resolve refuses (4) and which a rollback may return from (2)
-    assert_constant(client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 31,
-                    rows=lambda response: len(response.context["deployment_events"]))
+    assert_constant(
+        client,
+        live_feature.get_absolute_url(),
+        grow,
+        django_assert_max_num_queries,
+        31,
+        rows=lambda response: len(response.context["deployment_events"]),
+    )
 
 
 def test_a_feature_page_costs_the_same_for_2_or_8_deployments(
@@ -246,5 +300,6 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployments(
             versions.append(release(live_feature, region=region, from_version=versions[-1], n=n))
 
     client.force_login(product_owner)
-    assert_constant(client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 31,
-                    rows=feature_page_rows)
+    assert_constant(
+        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 31, rows=feature_page_rows
+    )

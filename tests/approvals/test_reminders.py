@@ -29,7 +29,9 @@ def age(request, hours):
 
 
 @pytest.fixture
-def overdue(product_owner, other_product_owner, second_ml_engineer, security_reviewer, legal_reviewer, new_version, request_gate):
+def overdue(
+    product_owner, other_product_owner, second_ml_engineer, security_reviewer, legal_reviewer, new_version, request_gate
+):
     """A production request (48 hours' SLA) made by the product owner for the ML engineer's version, 50 hours
     ago, with one eligible reviewer for each role."""
     request = request_gate(new_version(), actor=product_owner)
@@ -72,7 +74,9 @@ def test_the_next_day_chases_again(overdue):
     assert signoff_reminders_send(now=today + timedelta(days=1)) == 4
 
 
-def test_sign_offs_within_the_sla_are_not_chased(product_owner, other_product_owner, security_reviewer, new_version, request_gate):
+def test_sign_offs_within_the_sla_are_not_chased(
+    product_owner, other_product_owner, security_reviewer, new_version, request_gate
+):
     request = request_gate(new_version(), actor=product_owner)
     age(request, 47)
 
@@ -91,8 +95,12 @@ def test_someone_who_signed_another_role_is_not_chased_for_this_one(overdue):
 
 
 def test_sign_offs_of_a_decided_request_are_not_chased(overdue, security_reviewer):
-    signoff_decide(actor=security_reviewer, signoff=pending_signoff(overdue, "security"), decision="reject",
-                   reason="No threat model.")
+    signoff_decide(
+        actor=security_reviewer,
+        signoff=pending_signoff(overdue, "security"),
+        decision="reject",
+        reason="No threat model.",
+    )
 
     assert signoff_reminders_send() == 0
 
@@ -111,7 +119,11 @@ def test_notices_are_emailed_after_commit(
         request = request_gate(version, actor=product_owner)
 
     assert callbacks
-    notified = set(Notification.objects.filter(key__startswith=f"signoff-queued:{request.pk}:").values_list("user__email", flat=True))
+    notified = set(
+        Notification.objects.filter(key__startswith=f"signoff-queued:{request.pk}:").values_list(
+            "user__email", flat=True
+        )
+    )
     assert {address for message in mail.outbox for address in message.to} == notified
     assert len(mail.outbox) == len(notified)
     to_security = next(message for message in mail.outbox if message.to == [security_reviewer.email])

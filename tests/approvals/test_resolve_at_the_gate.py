@@ -52,8 +52,12 @@ def test_a_region_the_policy_pack_does_not_allow_is_refused_with_resolves_reason
 
 def test_a_region_no_model_is_hosted_in_is_refused(ml_engineer, feature, pins, request_gate, eu, us, ca):
     policy = PolicyPackFactory(name="claims-americas", allowed_regions=[eu, us, ca])
-    version = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, change_summary="Allow Canada.", **{**pins, "policy_pack": policy}))
+    version = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer, feature=feature, change_summary="Allow Canada.", **{**pins, "policy_pack": policy}
+        ),
+    )
 
     with pytest.raises(ValidationError) as refused:
         request_gate(version, regions=[ca])
@@ -70,7 +74,10 @@ def test_a_suspended_model_is_refused_every_region(new_version, request_gate, go
     with pytest.raises(ValidationError) as refused:
         request_gate(version)
 
-    assert {message.split(" could not serve ")[1][:2] for message in refused.value.message_dict["regions"]} == {"eu", "us"}
+    assert {message.split(" could not serve ")[1][:2] for message in refused.value.message_dict["regions"]} == {
+        "eu",
+        "us",
+    }
 
 
 def test_the_api_refuses_the_region_with_the_reason(ml_engineer, new_version):
@@ -107,8 +114,9 @@ def test_the_form_does_not_tick_a_refused_region_and_says_why(client, ml_enginee
 # --- Review and promotion ---------------------------------------------------------------------
 
 
-def test_the_review_page_shows_what_resolve_would_answer_per_region(client, security_reviewer, new_version,
-                                                                   request_gate, governance_admin, pins):
+def test_the_review_page_shows_what_resolve_would_answer_per_region(
+    client, security_reviewer, new_version, request_gate, governance_admin, pins
+):
     request = request_gate(new_version())
     client.force_login(security_reviewer)
 
@@ -117,16 +125,18 @@ def test_the_review_page_shows_what_resolve_would_answer_per_region(client, secu
     assert html.count('<span class="badge badge-ok">serves</span>') == 2
     assert "200: primary" in html and "claude-sonnet-4 serves v1" in html
 
-    catalog_status_change(actor=governance_admin, suspend=True, reason="Data processing terms lapsed.",
-                          model=pins["model"])
+    catalog_status_change(
+        actor=governance_admin, suspend=True, reason="Data processing terms lapsed.", model=pins["model"]
+    )
     html = client.get(request.get_absolute_url()).content.decode()
     assert html.count('<span class="badge badge-bad">refused</span>') == 2
     assert "is suspended in the catalog." in html
     assert "Resolve would refuse v1 in eu, us." in html  # promoting it will be refused
 
 
-def test_promotion_asks_resolve_again_and_refuses_with_the_reason(approved_request, product_owner, governance_admin,
-                                                                  new_version, pins):
+def test_promotion_asks_resolve_again_and_refuses_with_the_reason(
+    approved_request, product_owner, governance_admin, new_version, pins
+):
     request = approved_request(new_version())
     catalog_status_change(actor=governance_admin, suspend=True, reason="Vendor breach.", model=pins["model"])
 
@@ -138,8 +148,9 @@ def test_promotion_asks_resolve_again_and_refuses_with_the_reason(approved_reque
     assert not Deployment.objects.exists() and not DeploymentEvent.objects.exists()
 
 
-def test_promotion_through_the_page_says_why_it_is_refused(client, approved_request, product_owner, governance_admin,
-                                                           new_version, pins):
+def test_promotion_through_the_page_says_why_it_is_refused(
+    client, approved_request, product_owner, governance_admin, new_version, pins
+):
     request = approved_request(new_version())
     catalog_status_change(actor=governance_admin, suspend=True, reason="Vendor breach.", vendor=pins["model"].vendor)
     client.force_login(product_owner)
@@ -161,8 +172,9 @@ def refused_live(feature, new_version, go_live, governance_admin, pins):
     """v1 live in eu and us, then its only model suspended: resolve refuses both routes."""
     version = new_version()
     go_live(version)
-    catalog_status_change(actor=governance_admin, suspend=True, reason="Data processing terms lapsed.",
-                          model=pins["model"])
+    catalog_status_change(
+        actor=governance_admin, suspend=True, reason="Data processing terms lapsed.", model=pins["model"]
+    )
     return version
 
 
@@ -190,7 +202,9 @@ def test_the_dashboard_lists_live_routes_resolve_refuses(client, ml_engineer, ou
     html = client.get(reverse("registry:home")).content.decode()
     assert "Live routes resolve refuses" in html
     assert [(d.environment, d.region.code) for d in client.get(reverse("registry:home")).context["refused_routes"]] == [
-        ("production", "eu"), ("production", "us")]
+        ("production", "eu"),
+        ("production", "us"),
+    ]
 
     feature.restricted = True
     feature.save(update_fields=["restricted"])

@@ -33,17 +33,28 @@ from tests.factories import FeatureFactory, UserFactory
 @pytest.fixture
 def restricted_request(ml_engineer, team, pins, eu, us, request_gate):
     """A restricted feature of the team (Claims) with a pending production request."""
-    restricted = FeatureFactory(slug="fraud-signals", name="Fraud signals", team=team, restricted=True,
-                                regions=[eu, us], rollback_path="Flag.", monitors="https://grafana.example.test/d/f")
+    restricted = FeatureFactory(
+        slug="fraud-signals",
+        name="Fraud signals",
+        team=team,
+        restricted=True,
+        regions=[eu, us],
+        rollback_path="Flag.",
+        monitors="https://grafana.example.test/d/f",
+    )
     version = version_submit(
-        actor=ml_engineer, version=version_create(actor=ml_engineer, feature=restricted, change_summary="First.", **pins)
+        actor=ml_engineer,
+        version=version_create(actor=ml_engineer, feature=restricted, change_summary="First.", **pins),
     )
     return request_gate(version)
 
 
 def grant(governance_admin, request, user, *, days=7):
     return reviewer_grant_create(
-        actor=governance_admin, feature=request.version.feature, user=user, reason="Org-wide security review.",
+        actor=governance_admin,
+        feature=request.version.feature,
+        user=user,
+        reason="Org-wide security review.",
         expires_at=timezone.now() + timedelta(days=days),
     )
 
@@ -78,7 +89,9 @@ def test_a_role_holder_outside_the_team_finds_no_trace_of_a_restricted_request(
     assert not Notification.objects.filter(user=security_reviewer).exists()
 
 
-def test_the_service_refuses_a_signature_from_someone_who_may_not_see_the_feature(security_reviewer, restricted_request):
+def test_the_service_refuses_a_signature_from_someone_who_may_not_see_the_feature(
+    security_reviewer, restricted_request
+):
     signoff = pending_signoff(restricted_request, "security")
 
     with pytest.raises(SignOff.DoesNotExist):
@@ -158,11 +171,15 @@ def test_only_governance_grants_and_only_for_a_reason_and_a_bounded_period(
         (auditor, "x", soon, "user"),  # already sees everything
     ):
         with pytest.raises(ValidationError) as refused:
-            reviewer_grant_create(actor=governance_admin, feature=feature, user=user, reason=reason, expires_at=expires_at)
+            reviewer_grant_create(
+                actor=governance_admin, feature=feature, user=user, reason=reason, expires_at=expires_at
+            )
         assert field in refused.value.message_dict
     open_feature = FeatureFactory(slug="open-one", restricted=False)
     with pytest.raises(ValidationError):
-        reviewer_grant_create(actor=governance_admin, feature=open_feature, user=security_reviewer, reason="x", expires_at=soon)
+        reviewer_grant_create(
+            actor=governance_admin, feature=open_feature, user=security_reviewer, reason="x", expires_at=soon
+        )
     assert not ReviewerGrant.objects.exists()
 
 
@@ -176,7 +193,9 @@ def test_the_queue_badge_counts_only_what_the_user_may_sign(ml_engineer, second_
     assert queue_count(second_ml_engineer) == 0
 
 
-def test_who_may_not_sign_sees_no_sign_buttons_only_why(ml_engineer, second_ml_engineer, new_version, request_gate, password):
+def test_who_may_not_sign_sees_no_sign_buttons_only_why(
+    ml_engineer, second_ml_engineer, new_version, request_gate, password
+):
     request = request_gate(new_version())
 
     author_page = signed_in(ml_engineer, password).get(f"/approvals/requests/{request.pk}/").content.decode()
@@ -188,9 +207,7 @@ def test_who_may_not_sign_sees_no_sign_buttons_only_why(ml_engineer, second_ml_e
     assert reviewer_page.count('value="approve"') == 1  # the ml slot only
 
 
-def test_reminders_go_only_to_people_who_may_see_the_feature(
-    security_reviewer, governance_admin, restricted_request
-):
+def test_reminders_go_only_to_people_who_may_see_the_feature(security_reviewer, governance_admin, restricted_request):
     outside = UserFactory(username="sue-security", roles=["security"])
     grant(governance_admin, restricted_request, security_reviewer)
     SignOff.objects.filter(request=restricted_request).update(created_at=timezone.now() - timedelta(days=5))
@@ -202,8 +219,12 @@ def test_reminders_go_only_to_people_who_may_see_the_feature(
 
 
 def test_reviewer_grants_through_the_api(security_reviewer, governance_admin, ml_engineer, restricted_request):
-    body = {"feature": "fraud-signals", "user": security_reviewer.username, "reason": "Security review.",
-            "expires_at": (timezone.now() + timedelta(days=3)).isoformat()}
+    body = {
+        "feature": "fraud-signals",
+        "user": security_reviewer.username,
+        "reason": "Security review.",
+        "expires_at": (timezone.now() + timedelta(days=3)).isoformat(),
+    }
 
     assert as_user(ml_engineer).post("/api/v1/reviewer-grants/", body, format="json").status_code == 403
     # Someone who may not see the feature cannot even name it.

@@ -10,8 +10,8 @@ from django.utils import timezone
 from approvals.choices import RequestStatus
 from approvals.models import ApprovalRequest
 from approvals.services import approvals_expire, promotion_execute
-from registry.choices import DeploymentEventKind
 from core.exceptions import Conflict
+from registry.choices import DeploymentEventKind
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import default_rollback_target, deployment_rollback
 
@@ -32,8 +32,12 @@ def steps(feature, region):
 def rollback(product_owner, feature, eu):
     def roll(*, actor=None, region=None, reason="Complaint rate doubled after the release.", to_version=None):
         return deployment_rollback(
-            actor=actor or product_owner, feature=feature, environment="production", region=region or eu,
-            reason=reason, to_version=to_version,
+            actor=actor or product_owner,
+            feature=feature,
+            environment="production",
+            region=region or eu,
+            reason=reason,
+            to_version=to_version,
         )
 
     return roll
@@ -53,8 +57,13 @@ def test_a_rollback_returns_the_previous_version_and_records_why(product_owner, 
     assert steps(feature, eu) == [("promoted", None, 1), ("promoted", 1, 2), ("rolled_back", 2, 1)]
     audit = AuditEvent.objects.get(action="deployment.rolled_back")
     assert audit.payload == {
-        "environment": "production", "region": "eu", "from_version": 2, "to_version": 1,
-        "reason": "Complaint rate doubled after the release.", "approval_request": None, "incident": None,
+        "environment": "production",
+        "region": "eu",
+        "from_version": 2,
+        "to_version": 1,
+        "reason": "Complaint rate doubled after the release.",
+        "approval_request": None,
+        "incident": None,
     }
 
 
@@ -77,7 +86,11 @@ def test_a_second_rollback_goes_further_back_not_to_the_abandoned_version(featur
     assert (event.from_version, event.to_version) == (v2, v1)
     assert live(feature, eu) == 1
     assert steps(feature, eu) == [
-        ("promoted", None, 1), ("promoted", 1, 2), ("promoted", 2, 3), ("rolled_back", 3, 2), ("rolled_back", 2, 1),
+        ("promoted", None, 1),
+        ("promoted", 1, 2),
+        ("promoted", 2, 3),
+        ("rolled_back", 3, 2),
+        ("rolled_back", 2, 1),
     ]
 
 
@@ -103,7 +116,9 @@ def test_an_explicit_target_may_be_any_version_that_served_before(feature, eu, r
     assert (event.from_version, event.to_version) == (v3, v1)
 
 
-def test_an_explicit_target_that_never_served_is_refused(feature, eu, releases, rollback, new_version, approved_request):
+def test_an_explicit_target_that_never_served_is_refused(
+    feature, eu, releases, rollback, new_version, approved_request
+):
     _v1, v2 = releases(2)
     approved_but_never_live = new_version(summary="Approved, never promoted.")
     approved_request(approved_but_never_live)
@@ -155,7 +170,9 @@ def test_a_rollback_needs_no_new_approval(feature, eu, releases, rollback):
     assert ApprovalRequest.objects.count() == requests_before
 
 
-@pytest.mark.parametrize("persona", ["outsider", "support_agent", "other_product_owner", "security_reviewer", "auditor"])
+@pytest.mark.parametrize(
+    "persona", ["outsider", "support_agent", "other_product_owner", "security_reviewer", "auditor"]
+)
 def test_only_the_team_or_governance_rolls_back(request, persona, feature, eu, releases, rollback):
     releases(2)
 

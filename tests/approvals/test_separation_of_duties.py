@@ -61,9 +61,13 @@ def test_a_person_signs_at_most_one_role_of_a_request(version, request_gate):
     assert list(SignOff.objects.filter(signer=security_and_legal).values_list("role", flat=True)) == ["security"]
 
 
-def test_a_dual_role_person_may_still_sign_the_other_role_on_another_request(team, product_owner, eu, new_version, request_gate):
+def test_a_dual_role_person_may_still_sign_the_other_role_on_another_request(
+    team, product_owner, eu, new_version, request_gate
+):
     security_and_legal = UserFactory(username="dual-hat", roles=["security", "legal"])
-    other = FeatureFactory(slug="claims-summary", team=team, risk_tier="high", accountable_owner=product_owner, regions=[eu])
+    other = FeatureFactory(
+        slug="claims-summary", team=team, risk_tier="high", accountable_owner=product_owner, regions=[eu]
+    )
     first = request_gate(new_version())
     second = request_gate(new_version(target=other), regions=[eu])
 
@@ -75,8 +79,15 @@ def test_a_dual_role_person_may_still_sign_the_other_role_on_another_request(tea
 
 @pytest.mark.parametrize(
     "persona, role",
-    [("legal_reviewer", "security"), ("security_reviewer", "legal"), ("support_agent", "product"),
-     ("governance_admin", "security"), ("auditor", "legal"), ("outsider", "ml"), ("other_product_owner", "ml")],
+    [
+        ("legal_reviewer", "security"),
+        ("security_reviewer", "legal"),
+        ("support_agent", "product"),
+        ("governance_admin", "security"),
+        ("auditor", "legal"),
+        ("outsider", "ml"),
+        ("other_product_owner", "ml"),
+    ],
 )
 def test_only_holders_of_a_role_sign_for_it(request, persona, role, version, request_gate):
     gate_request = request_gate(version)
@@ -117,7 +128,9 @@ def test_one_rejection_rejects_the_request_and_it_takes_no_more_sign_offs(
     signoff_decide(actor=second_ml_engineer, signoff=pending_signoff(request, "ml"), decision="approve")
 
     signoff_decide(
-        actor=security_reviewer, signoff=pending_signoff(request, "security"), decision="reject",
+        actor=security_reviewer,
+        signoff=pending_signoff(request, "security"),
+        decision="reject",
         reason="Prompt injection through claim attachments is not mitigated.",
     )
 
@@ -127,13 +140,16 @@ def test_one_rejection_rejects_the_request_and_it_takes_no_more_sign_offs(
     assert stored.expires_at is None
     rejected = pending_signoff(request, "security")
     assert (rejected.status, rejected.signer, rejected.reason) == (
-        SignOffStatus.REJECTED, security_reviewer, "Prompt injection through claim attachments is not mitigated."
+        SignOffStatus.REJECTED,
+        security_reviewer,
+        "Prompt injection through claim attachments is not mitigated.",
     )
     event = AuditEvent.objects.get(action="approval.rejected", object_id=str(request.pk))
     assert event.payload["status"] == ["pending", "rejected"]
     assert event.payload["role"] == "security"
     assert set(Notification.objects.filter(key=f"approval-rejected:{request.pk}").values_list("user", flat=True)) == {
-        ml_engineer.pk, product_owner.pk
+        ml_engineer.pk,
+        product_owner.pk,
     }
 
     legal = pending_signoff(request, "legal")
@@ -159,8 +175,12 @@ def test_after_a_rejection_a_new_request_starts_fresh_and_can_be_approved(
     security_reviewer, version, request_gate, sign_all
 ):
     rejected = request_gate(version)
-    signoff_decide(actor=security_reviewer, signoff=pending_signoff(rejected, "security"), decision="reject",
-                   reason="Missing abuse monitoring.")
+    signoff_decide(
+        actor=security_reviewer,
+        signoff=pending_signoff(rejected, "security"),
+        decision="reject",
+        reason="Missing abuse monitoring.",
+    )
 
     again = request_gate(version)
 
@@ -177,8 +197,14 @@ def test_two_different_security_reviewers_fill_the_two_regulated_slots(
     team, product_owner, eu, security_reviewer, second_security_reviewer, new_version, record_evidence, request_gate
 ):
     regulated = FeatureFactory(
-        slug="benefit-eligibility", team=team, risk_tier="regulated", accountable_owner=product_owner,
-        rollback_path="Flag back.", monitors="https://grafana.example.test/d/benefits", slos="p95 < 2s", regions=[eu],
+        slug="benefit-eligibility",
+        team=team,
+        risk_tier="regulated",
+        accountable_owner=product_owner,
+        rollback_path="Flag back.",
+        monitors="https://grafana.example.test/d/benefits",
+        slos="p95 < 2s",
+        regions=[eu],
     )
     request = request_gate(new_version(target=regulated), regions=[eu])
     first, second = pending_signoff(request, "security", 1), pending_signoff(request, "security", 2)
@@ -190,5 +216,6 @@ def test_two_different_security_reviewers_fill_the_two_regulated_slots(
 
     signoff_decide(actor=second_security_reviewer, signoff=second, decision="approve")
     assert [s.signer for s in SignOff.objects.filter(request=request, role="security").order_by("slot")] == [
-        security_reviewer, second_security_reviewer
+        security_reviewer,
+        second_security_reviewer,
     ]

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.choices import DeploymentEventKind
 from core.exceptions import Conflict
+from registry.choices import DeploymentEventKind
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.selectors import live_at
 from registry.services import deployment_withdraw, rollback_candidates
@@ -29,8 +29,13 @@ def withdraw_url(feature, region="eu", environment="production"):
 
 
 def test_withdrawing_removes_the_pointer_records_why_and_keeps_the_history(product_owner, feature, live, eu, us):
-    event = deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu,
-                                reason="  Policy no longer allows EU processing.  ")
+    event = deployment_withdraw(
+        actor=product_owner,
+        feature=feature,
+        environment="production",
+        region=eu,
+        reason="  Policy no longer allows EU processing.  ",
+    )
 
     assert (event.kind, event.from_version, event.to_version) == (DeploymentEventKind.WITHDRAWN, live, None)
     assert event.reason == "Policy no longer allows EU processing." and event.actor == product_owner
@@ -39,15 +44,21 @@ def test_withdrawing_removes_the_pointer_records_why_and_keeps_the_history(produ
     audit = AuditEvent.objects.get(action="deployment.withdrawn")
     assert (audit.object_type, audit.feature_id, audit.actor_id) == ("deployment", feature.pk, product_owner.pk)
     assert audit.payload == {
-        "environment": "production", "region": "eu", "from_version": 1, "to_version": None,
-        "reason": "Policy no longer allows EU processing.", "approval_request": None, "incident": None,
+        "environment": "production",
+        "region": "eu",
+        "from_version": 1,
+        "to_version": None,
+        "reason": "Policy no longer allows EU processing.",
+        "approval_request": None,
+        "incident": None,
     }
     assert live_at(feature=feature, environment="production", region=eu, at=timezone.now()) is None
     assert live_at(feature=feature, environment="production", region=us, at=timezone.now()).to_version == live
 
 
-def test_only_the_owning_team_and_governance_withdraw(feature, live, eu, other_product_owner, auditor,
-                                                     security_reviewer, governance_admin):
+def test_only_the_owning_team_and_governance_withdraw(
+    feature, live, eu, other_product_owner, auditor, security_reviewer, governance_admin
+):
     for stranger in (other_product_owner, auditor, security_reviewer):
         with pytest.raises(PermissionDenied):
             deployment_withdraw(actor=stranger, feature=feature, environment="production", region=eu, reason="x")
@@ -80,15 +91,19 @@ def test_a_withdrawn_version_is_no_rollback_target_and_a_promotion_serves_there_
 
     assert Deployment.objects.get(feature=feature, region=eu).version == v2
     assert rollback_candidates(feature=feature, environment="production", region=eu) == []  # v1 was withdrawn
-    assert list(DeploymentEvent.objects.filter(region=eu).order_by("id").values_list(
-        "kind", "from_version__number", "to_version__number")) == [
-        ("promoted", None, 1), ("withdrawn", 1, None), ("promoted", None, 2)]
+    assert list(
+        DeploymentEvent.objects.filter(region=eu)
+        .order_by("id")
+        .values_list("kind", "from_version__number", "to_version__number")
+    ) == [("promoted", None, 1), ("withdrawn", 1, None), ("promoted", None, 2)]
 
 
 # --- The page ---------------------------------------------------------------------------------
 
 
-def test_the_feature_page_offers_withdraw_and_no_rollback_where_none_may_be_returned_to(client, ml_engineer, feature, live):
+def test_the_feature_page_offers_withdraw_and_no_rollback_where_none_may_be_returned_to(
+    client, ml_engineer, feature, live
+):
     client.force_login(ml_engineer)
 
     html = client.get(feature.get_absolute_url()).content.decode()
@@ -158,17 +173,25 @@ def test_withdrawing_through_the_api(ml_engineer, feature, live, eu):
 
     assert response.status_code == 201
     body = response.json()
-    assert {key: body[key] for key in ("feature", "environment", "region", "kind", "from_version", "to_version",
-                                       "reason")} == {
-        "feature": "claims-triage", "environment": "production", "region": "eu", "kind": "withdrawn",
-        "from_version": 1, "to_version": None, "reason": "Residency ruling.",
+    assert {
+        key: body[key] for key in ("feature", "environment", "region", "kind", "from_version", "to_version", "reason")
+    } == {
+        "feature": "claims-triage",
+        "environment": "production",
+        "region": "eu",
+        "kind": "withdrawn",
+        "from_version": 1,
+        "to_version": None,
+        "reason": "Residency ruling.",
     }
     assert not Deployment.objects.filter(feature=feature, region=eu).exists()
     events = as_user(ml_engineer, name="reader").get("/api/v1/deployment-events/").json()["results"]
     assert events[0]["kind"] == "withdrawn" and events[0]["to_version"] is None
 
 
-def test_the_api_refuses_a_withdrawal_by_another_team_or_of_a_hidden_feature(other_product_owner, outsider, feature, live):
+def test_the_api_refuses_a_withdrawal_by_another_team_or_of_a_hidden_feature(
+    other_product_owner, outsider, feature, live
+):
     body = {"feature": feature.slug, "environment": "production", "region": "eu", "reason": "x"}
 
     assert as_user(other_product_owner).post(f"{DEPLOYMENTS}withdraw/", body, format="json").status_code == 403

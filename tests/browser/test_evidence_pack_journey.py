@@ -19,8 +19,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def history(settings, tmp_path, team, eu, product_owner, ml_engineer, security_reviewer):
     settings.MEDIA_ROOT = tmp_path / "media"
     approver = UserFactory(username="rae-ml", first_name="Rae", last_name="Reviewer", roles=["ml"])
-    return regulated_history(team=team, eu=eu, product_owner=product_owner, ml_engineer=ml_engineer,
-                             security_reviewer=security_reviewer, sandbox_approver=approver)
+    return regulated_history(
+        team=team,
+        eu=eu,
+        product_owner=product_owner,
+        ml_engineer=ml_engineer,
+        security_reviewer=security_reviewer,
+        sandbox_approver=approver,
+    )
 
 
 def test_the_auditor_downloads_the_pdf_pack_of_a_regulated_feature(as_user, live_server, history, auditor):
@@ -60,8 +66,9 @@ def test_the_status_page_follows_a_build_done_by_a_worker(as_user, live_server, 
     from packs import services
 
     monkeypatch.setattr(services, "_queue_build", lambda export_id: None)  # queued; no worker has taken it yet
-    export = services.pack_export_request(actor=auditor, feature=history["feature"], version=history["v2"],
-                                          pack_format="html")
+    export = services.pack_export_request(
+        actor=auditor, feature=history["feature"], version=history["v2"], pack_format="html"
+    )
     page = as_user(auditor)
     page.goto(f"{live_server.url}{export.get_absolute_url()}")
     expect(page.locator("#pack-status")).to_have_attribute("data-status", "queued")

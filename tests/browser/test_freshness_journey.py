@@ -18,11 +18,22 @@ from freshness.models import FreshnessFinding, SweepLock, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import Deployment, Evaluation
 from registry.services import evaluation_record, version_create, version_submit
-from tests.factories import CatalogModelFactory, FeatureFactory, PolicyPackFactory, PromptVersionFactory, RegionFactory, UserFactory
+from tests.factories import (
+    CatalogModelFactory,
+    FeatureFactory,
+    PolicyPackFactory,
+    PromptVersionFactory,
+    RegionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EVIDENCE = (("benchmark", "rerank-gold", "ndcg@10"), ("safety", "harm-v2", "refusal"), ("privacy_review", "dpia", "passed"))
+EVIDENCE = (
+    ("benchmark", "rerank-gold", "ndcg@10"),
+    ("safety", "harm-v2", "refusal"),
+    ("privacy_review", "dpia", "passed"),
+)
 
 
 @pytest.fixture
@@ -34,22 +45,49 @@ def stale_release(team, product_owner, ml_engineer, security_reviewer, legal_rev
     SweepLock.objects.get_or_create(pk=1)
     eu = RegionFactory(code="eu", name="European Union")
     feature = FeatureFactory(
-        slug="claims-triage", name="Claims triage", team=team, risk_tier="high", regions=[eu],
-        rollback_path="Roll back in Gatehouse.", monitors="https://grafana.example.test/d/claims",
-        accountable_owner=product_owner, incident_owner=product_owner,
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        risk_tier="high",
+        regions=[eu],
+        rollback_path="Roll back in Gatehouse.",
+        monitors="https://grafana.example.test/d/claims",
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
     )
-    pins = {"model": CatalogModelFactory(identifier="claude-sonnet-4", regions=[eu]),
-            "policy_pack": PolicyPackFactory(allowed_regions=[eu])}
-    signers = {"legal": legal_reviewer, "ml": UserFactory(username="ml-two", roles=["ml"]),
-               "product": product_owner, "security": security_reviewer}
+    pins = {
+        "model": CatalogModelFactory(identifier="claude-sonnet-4", regions=[eu]),
+        "policy_pack": PolicyPackFactory(allowed_regions=[eu]),
+    }
+    signers = {
+        "legal": legal_reviewer,
+        "ml": UserFactory(username="ml-two", roles=["ml"]),
+        "product": product_owner,
+        "security": security_reviewer,
+    }
 
     def approved(number, summary):
-        version = version_submit(actor=ml_engineer, version=version_create(
-            actor=ml_engineer, feature=feature, prompt=PromptVersionFactory(name="triage", version=number),
-            change_summary=summary, **pins))
+        version = version_submit(
+            actor=ml_engineer,
+            version=version_create(
+                actor=ml_engineer,
+                feature=feature,
+                prompt=PromptVersionFactory(name="triage", version=number),
+                change_summary=summary,
+                **pins,
+            ),
+        )
         for kind, suite, metric in EVIDENCE:
-            evaluation_record(actor=ml_engineer, version=version, kind=kind, suite=suite, metric=metric, score=0.95,
-                              threshold=0.9, run_at=timezone.now() - timedelta(days=2))
+            evaluation_record(
+                actor=ml_engineer,
+                version=version,
+                kind=kind,
+                suite=suite,
+                metric=metric,
+                score=0.95,
+                threshold=0.9,
+                run_at=timezone.now() - timedelta(days=2),
+            )
         request = approval_request_create(actor=ml_engineer, version=version, environment="production", regions=[eu])
         for signoff in request.signoffs.all():
             signoff_decide(actor=signers[signoff.role], signoff=signoff, decision="approve", reason="ok")
@@ -69,7 +107,12 @@ def test_stale_production_evidence_freezes_promotions_until_fresh_evidence_is_re
 ):
     feature, v1, v2 = stale_release["feature"], stale_release["v1"], stale_release["v2"]
     finding = FreshnessFinding.objects.get()
-    assert (finding.version, finding.environment, finding.evidence_kind, finding.state) == (v1, "production", "benchmark", "stale")
+    assert (finding.version, finding.environment, finding.evidence_kind, finding.state) == (
+        v1,
+        "production",
+        "benchmark",
+        "stale",
+    )
 
     # --- Governance reads the Freshness page from the nav. ---------------------------------------------
     governance = as_user(governance_admin)
@@ -113,7 +156,9 @@ def test_stale_production_evidence_freezes_promotions_until_fresh_evidence_is_re
     governance.get_by_role("button", name="Run the sweep now").click()
     expect(governance.locator(".messages")).to_contain_text("Sweep queued")
     expect(governance.locator("#results tbody tr")).to_have_count(2)
-    expect(governance.locator("#results tbody tr").first).to_contain_text(f"Run by a person ({governance_admin.username})")
+    expect(governance.locator("#results tbody tr").first).to_contain_text(
+        f"Run by a person ({governance_admin.username})"
+    )
     assert SweepRun.objects.count() == 2
     assert FreshnessFinding.objects.filter(closed_at__isnull=True).count() == 1  # nothing changed: still stale
 
@@ -129,7 +174,9 @@ def test_stale_production_evidence_freezes_promotions_until_fresh_evidence_is_re
     expect(freeze).to_contain_text("Record fresh, passing benchmark evidence")
     panel = ml.locator("h2", has_text="Evidence freshness")
     expect(panel).to_be_visible()
-    expect(ml.locator("main")).to_contain_text("New promotions are blocked: production evidence of v1 (benchmark, stale)")
+    expect(ml.locator("main")).to_contain_text(
+        "New promotions are blocked: production evidence of v1 (benchmark, stale)"
+    )
 
     expect(freeze).to_contain_text("or replace it in production with a version whose evidence passes")
     # Replacing v1 with the approved v2 is the other way out: its promote page warns of no freeze.
@@ -158,7 +205,9 @@ def test_stale_production_evidence_freezes_promotions_until_fresh_evidence_is_re
     expect(ml.locator("main")).not_to_contain_text("Promotions frozen.")
     expect(ml.locator("main")).to_contain_text("Evidence is fresh: no open findings from the freshness sweep.")
     ml.goto(f"{live_server.url}/features/")
-    expect(ml.locator("#results tbody tr", has_text="Claims triage").locator(".badge", has_text="Evidence")).to_have_count(0)
+    expect(
+        ml.locator("#results tbody tr", has_text="Claims triage").locator(".badge", has_text="Evidence")
+    ).to_have_count(0)
 
     # The Freshness page, open and closed, shows it Closed.
     ml.goto(f"{live_server.url}/freshness/?status=all")

@@ -14,7 +14,14 @@ from approvals.services import approval_request_create, promotion_execute, signo
 from incidents.models import Incident
 from registry.models import Deployment, DeploymentEvent
 from registry.services import evaluation_record, version_create, version_submit
-from tests.factories import CatalogModelFactory, FeatureFactory, PolicyPackFactory, PromptVersionFactory, RegionFactory, UserFactory
+from tests.factories import (
+    CatalogModelFactory,
+    FeatureFactory,
+    PolicyPackFactory,
+    PromptVersionFactory,
+    RegionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,21 +32,43 @@ def history(team, product_owner, ml_engineer, security_reviewer, legal_reviewer)
     install_default_policies(GatePolicy, GateRequirement, GateAssignment)
     eu = RegionFactory(code="eu", name="European Union")
     feature = FeatureFactory(
-        slug="claims-triage", name="Claims triage", team=team, risk_tier="high", regions=[eu],
-        rollback_path="Roll back in Gatehouse.", monitors="https://grafana.example.test/d/claims",
-        accountable_owner=product_owner, incident_owner=product_owner,
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        risk_tier="high",
+        regions=[eu],
+        rollback_path="Roll back in Gatehouse.",
+        monitors="https://grafana.example.test/d/claims",
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
     )
     model = CatalogModelFactory(identifier="claude-sonnet-4", regions=[eu])
     pack = PolicyPackFactory(allowed_regions=[eu])
     second_ml = UserFactory(username="ml-two", roles=["ml"])
 
     def approved(number):
-        version = version_submit(actor=ml_engineer, version=version_create(
-            actor=ml_engineer, feature=feature, model=model, policy_pack=pack, change_summary=f"Release {number}.",
-            prompt=PromptVersionFactory(name="triage", version=number)))
+        version = version_submit(
+            actor=ml_engineer,
+            version=version_create(
+                actor=ml_engineer,
+                feature=feature,
+                model=model,
+                policy_pack=pack,
+                change_summary=f"Release {number}.",
+                prompt=PromptVersionFactory(name="triage", version=number),
+            ),
+        )
         for kind in ("benchmark", "safety", "privacy_review"):
-            evaluation_record(actor=ml_engineer, version=version, kind=kind, suite="suite", metric="m", score=0.95,
-                              threshold=0.9, run_at=timezone.now() - timedelta(days=1))
+            evaluation_record(
+                actor=ml_engineer,
+                version=version,
+                kind=kind,
+                suite="suite",
+                metric="m",
+                score=0.95,
+                threshold=0.9,
+                run_at=timezone.now() - timedelta(days=1),
+            )
         request = approval_request_create(actor=ml_engineer, version=version, environment="production", regions=[eu])
         signers = {"legal": legal_reviewer, "ml": second_ml, "product": product_owner, "security": security_reviewer}
         for signoff in request.signoffs.all():
@@ -55,8 +84,9 @@ def history(team, product_owner, ml_engineer, security_reviewer, legal_reviewer)
     return {"feature": feature, "eu": eu, "v1": v1, "v2": v2, "v3": v3, "third": third}
 
 
-
-def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(as_user, live_server, history, support_agent, product_owner):
+def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(
+    as_user, live_server, history, support_agent, product_owner
+):
     feature = history["feature"]
     impact = timezone.now() - timedelta(hours=2)  # after v1 went live, before v2 did
     FeatureFactory(slug="fx-rates", name="Currency rates", team=feature.team)  # the feature box must not suggest it

@@ -18,13 +18,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def claims(team, product_owner):
     """Claims triage, v1 live in production/eu since two hours ago; a second feature that must not match."""
     eu = RegionFactory(code="eu", name="European Union")
-    feature = FeatureFactory(slug="claims-triage", name="Claims triage", team=team, regions=[eu],
-                             accountable_owner=product_owner, incident_owner=product_owner)
+    feature = FeatureFactory(
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        regions=[eu],
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
+    )
     FeatureFactory(slug="fx-rates", name="Currency rates", team=team, regions=[eu])
     version = VersionFactory(feature=feature, number=1)
-    DeploymentEvent.objects.create(feature=feature, environment="production", region=eu, kind="promoted",
-                                   to_version=version, actor=product_owner, reason="Release 1.",
-                                   at=timezone.now() - timedelta(hours=2))
+    DeploymentEvent.objects.create(
+        feature=feature,
+        environment="production",
+        region=eu,
+        kind="promoted",
+        to_version=version,
+        actor=product_owner,
+        reason="Release 1.",
+        at=timezone.now() - timedelta(hours=2),
+    )
     return feature, eu
 
 
@@ -38,7 +51,9 @@ def expect_suggestions(page, box, values):
     )
 
 
-def test_the_feature_box_suggests_as_you_type_and_the_page_looks_up_the_pick(sign_in, live_server, claims, support_agent):
+def test_the_feature_box_suggests_as_you_type_and_the_page_looks_up_the_pick(
+    sign_in, live_server, claims, support_agent
+):
     page = sign_in(support_agent)
     page.goto(f"{live_server.url}/live-at/")
 
@@ -55,9 +70,16 @@ def test_the_feature_box_suggests_as_you_type_and_the_page_looks_up_the_pick(sig
 def test_the_owner_box_suggests_people_and_reassigns_to_the_pick(sign_in, live_server, claims, support_agent):
     feature, eu = claims
     UserFactory(username="rosa-sre", first_name="Rosa", last_name="Reliability")
-    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu, severity="sev3",
-                             impact_start=timezone.now() - timedelta(minutes=30), title="Slow answers",
-                             description="Answers take ten seconds.")
+    incident = incident_open(
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev3",
+        impact_start=timezone.now() - timedelta(minutes=30),
+        title="Slow answers",
+        description="Answers take ten seconds.",
+    )
     page = sign_in(support_agent)
     page.goto(f"{live_server.url}{incident.get_absolute_url()}")
 

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def catalog(db):
     eu = RegionFactory(code="eu", name="European Union")
-    model = CatalogModelFactory(identifier="claude-sonnet-4", vendor__name="Anthropic", vendor__slug="anthropic", regions=[eu])
+    model = CatalogModelFactory(
+        identifier="claude-sonnet-4", vendor__name="Anthropic", vendor__slug="anthropic", regions=[eu]
+    )
     prompt = PromptVersionFactory(name="triage", version=7)
     pack = PolicyPackFactory(name="eu-strict", version=3, allowed_regions=[eu])
     return {"region": eu, "model": model, "prompt": prompt, "pack": pack}

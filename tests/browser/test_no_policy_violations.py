@@ -19,16 +19,39 @@ document.addEventListener("securitypolicyviolation", function (event) {
 
 def pages_for(persona, world):  # noqa: F811
     feature = world["feature"]
-    pages = ["/", "/features/", feature.get_absolute_url(), world["v1"].get_absolute_url(),
-             f"/features/{feature.slug}/diff/", "/catalog/models/", "/catalog/vendors/",
-             f"/catalog/vendors/{world['vendor'].slug}/", "/approvals/requests/",
-             f"/approvals/requests/{world['pending'].pk}/", "/approvals/queue/", "/approvals/gates/",
-             "/incidents/", f"/incidents/{world['incident'].pk}/", "/freshness/", "/freshness/runs/",
-             "/readiness/", f"/readiness/features/{feature.slug}/", "/packs/", "/notifications/",
-             "/account/security/", "/account/security/app/", "/api/docs/", "/api/v1/features/"]
+    pages = [
+        "/",
+        "/features/",
+        feature.get_absolute_url(),
+        world["v1"].get_absolute_url(),
+        f"/features/{feature.slug}/diff/",
+        "/catalog/models/",
+        "/catalog/vendors/",
+        f"/catalog/vendors/{world['vendor'].slug}/",
+        "/approvals/requests/",
+        f"/approvals/requests/{world['pending'].pk}/",
+        "/approvals/queue/",
+        "/approvals/gates/",
+        "/incidents/",
+        f"/incidents/{world['incident'].pk}/",
+        "/freshness/",
+        "/freshness/runs/",
+        "/readiness/",
+        f"/readiness/features/{feature.slug}/",
+        "/packs/",
+        "/notifications/",
+        "/account/security/",
+        "/account/security/app/",
+        "/api/docs/",
+        "/api/v1/features/",
+    ]
     if persona == "governance_admin":
-        pages += ["/approvals/gates/production/edit/", "/drills/", f"/drills/{world['drill'].pk}/",
-                  f"/live-at/?feature={feature.slug}&environment=production&region=eu&at=2030-01-01T12:00"]
+        pages += [
+            "/approvals/gates/production/edit/",
+            "/drills/",
+            f"/drills/{world['drill'].pk}/",
+            f"/live-at/?feature={feature.slug}&environment=production&region=eu&at=2030-01-01T12:00",
+        ]
     return pages
 
 
@@ -40,8 +63,14 @@ def test_the_main_pages_break_no_policy_rule(persona, world, browser, live_serve
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems, visited = [], []
-    page.on("console", lambda message: problems.append(f"{page.url}: {message.text}")
-            if message.type == "error" and "status of 40" not in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "status of 40" not in message.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", user.username)
@@ -67,15 +96,26 @@ def test_the_django_admin_breaks_no_policy_rule(browser, live_server, django_use
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems = []
-    page.on("console", lambda message: problems.append(f"{page.url}: {message.text}")
-            if message.type == "error" and "status of 40" not in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "status of 40" not in message.text
+            else None
+        ),
+    )
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", admin.username)
     page.fill("#id_password", "Admin-Only-Pass-31")
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
-    for path in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{admin.pk}/change/",
-                 "/admin/registry/auditevent/", "/admin/registry/aifeature/"):
+    for path in (
+        "/admin/",
+        "/admin/auth/user/",
+        f"/admin/auth/user/{admin.pk}/change/",
+        "/admin/registry/auditevent/",
+        "/admin/registry/aifeature/",
+    ):
         response = page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         assert response.status == 200, path

@@ -19,8 +19,15 @@ def inventory(governance_admin):
     install_default_policies(GatePolicy, GateRequirement, GateAssignment)
     eu = RegionFactory(code="eu")
     team = TeamFactory(slug="claims", name="Claims")
-    watched = FeatureFactory(slug="claims-triage", name="Claims triage", team=team, regions=[eu],
-                             monitors="https://grafana.example.test/d/claims-dash", slos="p95 < 2s", rollback_path="Flag.")
+    watched = FeatureFactory(
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        regions=[eu],
+        monitors="https://grafana.example.test/d/claims-dash",
+        slos="p95 < 2s",
+        rollback_path="Flag.",
+    )
     FeatureFactory(slug="mail-sorter", name="Mail sorter", team=team, regions=[eu], monitors="")
     version = VersionFactory(feature=watched, number=1)
     for kind, score in (("benchmark", 0.91), ("safety", 0.97), ("benchmark", 0.88)):
@@ -47,7 +54,9 @@ def test_governance_filters_the_inventory_and_reads_a_features_charts(as_user, i
 
     page.goto(page.url.split("/readiness/")[0] + "/readiness/features/claims-triage/")
     expect(page.locator("#readiness-sentence")).to_contain_text("Claims triage is not live anywhere")
-    page.wait_for_function("Array.from(document.querySelectorAll('canvas[data-chart]')).every(c => c.dataset.drawn === '1')")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('canvas[data-chart]')).every(c => c.dataset.drawn === '1')"
+    )
     assert page.locator("canvas[data-chart]").count() == 2
     expect(page.locator("#evaluation-table tbody tr")).to_have_count(3)
     assert errors == []

@@ -23,13 +23,25 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EVIDENCE = [("benchmark", "triage-gold", "accuracy"), ("safety", "harm-v2", "refusal"), ("privacy_review", "dpia", "passed")]
+EVIDENCE = [
+    ("benchmark", "triage-gold", "accuracy"),
+    ("safety", "harm-v2", "refusal"),
+    ("privacy_review", "dpia", "passed"),
+]
 
 
 def _record_evidence(actor, version):
     for kind, suite, metric in EVIDENCE:
-        evaluation_record(actor=actor, version=version, kind=kind, suite=suite, metric=metric, score=0.95,
-                          threshold=0.9, run_at=timezone.now() - timedelta(days=2))
+        evaluation_record(
+            actor=actor,
+            version=version,
+            kind=kind,
+            suite=suite,
+            metric=metric,
+            score=0.95,
+            threshold=0.9,
+            run_at=timezone.now() - timedelta(days=2),
+        )
 
 
 @pytest.fixture
@@ -38,25 +50,49 @@ def release(team, product_owner, ml_engineer, security_reviewer, legal_reviewer)
     install_default_policies(GatePolicy, GateRequirement, GateAssignment)
     eu = RegionFactory(code="eu", name="European Union")
     feature = FeatureFactory(
-        slug="claims-triage", name="Claims triage", team=team, risk_tier="high", regions=[eu],
-        rollback_path="Roll back in Gatehouse.", monitors="https://grafana.example.test/d/claims",
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        risk_tier="high",
+        regions=[eu],
+        rollback_path="Roll back in Gatehouse.",
+        monitors="https://grafana.example.test/d/claims",
         accountable_owner=product_owner,
     )
-    pins = {"model": CatalogModelFactory(identifier="claude-sonnet-4", regions=[eu]),
-            "policy_pack": PolicyPackFactory(allowed_regions=[eu])}
+    pins = {
+        "model": CatalogModelFactory(identifier="claude-sonnet-4", regions=[eu]),
+        "policy_pack": PolicyPackFactory(allowed_regions=[eu]),
+    }
     second_ml = UserFactory(username="ml-two", first_name="Wei", last_name="Chen", roles=["ml"])
-    v1 = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, prompt=PromptVersionFactory(name="triage", version=1), change_summary="First release.", **pins))
+    v1 = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer,
+            feature=feature,
+            prompt=PromptVersionFactory(name="triage", version=1),
+            change_summary="First release.",
+            **pins,
+        ),
+    )
     _record_evidence(ml_engineer, v1)
     first = approval_request_create(actor=ml_engineer, version=v1, environment="production", regions=[eu])
-    for signoff, signer in zip(first.signoffs.order_by("role"), [legal_reviewer, second_ml, product_owner, security_reviewer]):
+    for signoff, signer in zip(
+        first.signoffs.order_by("role"), [legal_reviewer, second_ml, product_owner, security_reviewer]
+    ):
         signoff_decide(actor=signer, signoff=signoff, decision="approve", reason="ok")
     promotion_execute(actor=product_owner, request=first)
-    v2 = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, prompt=PromptVersionFactory(name="triage", version=2), change_summary="Sharper urgency prompt.", **pins))
+    v2 = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer,
+            feature=feature,
+            prompt=PromptVersionFactory(name="triage", version=2),
+            change_summary="Sharper urgency prompt.",
+            **pins,
+        ),
+    )
     _record_evidence(ml_engineer, v2)
     return {"feature": feature, "v1": v1, "v2": v2, "eu": eu, "second_ml": second_ml}
-
 
 
 def _sign_from_queue(page, live_server, role_label, reason):
@@ -125,7 +161,7 @@ def test_a_high_risk_release_goes_through_review_promotion_and_rollback(
     governance.goto(f"{live_server.url}/audit/?feature={feature.slug}")
     actions = governance.locator("#results tbody tr td:nth-child(5)").all_inner_texts()
     steps = [action.strip() for action in reversed(actions)]  # the page lists newest first
-    since_request = steps[steps.index("approval.requested", steps.index("deployment.promoted")):]
+    since_request = steps[steps.index("approval.requested", steps.index("deployment.promoted")) :]
     assert since_request == [
         "approval.requested",
         "signoff.approved",  # security

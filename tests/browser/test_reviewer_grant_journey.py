@@ -17,29 +17,65 @@ from tests.factories import CatalogModelFactory, FeatureFactory, PolicyPackFacto
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PAGES = ["/", "/features/", "/approvals/queue/", "/approvals/requests/", "/incidents/", "/freshness/",
-         "/readiness/", "/notifications/", "/live-at/", "/features/?q=fraud", "/approvals/requests/?status=pending"]
+PAGES = [
+    "/",
+    "/features/",
+    "/approvals/queue/",
+    "/approvals/requests/",
+    "/incidents/",
+    "/freshness/",
+    "/readiness/",
+    "/notifications/",
+    "/live-at/",
+    "/features/?q=fraud",
+    "/approvals/requests/?status=pending",
+]
 
 
 @pytest.fixture
 def restricted(team, eu, ml_engineer, product_owner):
     install_default_policies(GatePolicy, GateRequirement, GateAssignment)
     feature = FeatureFactory(
-        slug="fraud-scoring", name="Fraud scoring", team=team, restricted=True, risk_tier="high", regions=[eu],
-        accountable_owner=product_owner, incident_owner=product_owner, rollback_path="Flag back.",
+        slug="fraud-scoring",
+        name="Fraud scoring",
+        team=team,
+        restricted=True,
+        risk_tier="high",
+        regions=[eu],
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
+        rollback_path="Flag back.",
         monitors="https://grafana.example.test/d/fraud",
     )
-    version = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, change_summary="First release.", prompt=PromptVersionFactory(),
-        model=CatalogModelFactory(regions=[eu]), policy_pack=PolicyPackFactory(allowed_regions=[eu])))
+    version = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer,
+            feature=feature,
+            change_summary="First release.",
+            prompt=PromptVersionFactory(),
+            model=CatalogModelFactory(regions=[eu]),
+            policy_pack=PolicyPackFactory(allowed_regions=[eu]),
+        ),
+    )
     for kind in ("benchmark", "safety", "privacy_review"):
-        evaluation_record(actor=ml_engineer, version=version, kind=kind, suite=kind, metric="score", score=0.95,
-                          threshold=0.9, run_at=timezone.now() - timedelta(days=1))
+        evaluation_record(
+            actor=ml_engineer,
+            version=version,
+            kind=kind,
+            suite=kind,
+            metric="score",
+            score=0.95,
+            threshold=0.9,
+            run_at=timezone.now() - timedelta(days=1),
+        )
     request = approval_request_create(actor=ml_engineer, version=version, environment="production", regions=[eu])
     return {"feature": feature, "request": request}
 
 
-def test_an_ml_engineer_of_another_team_finds_no_trace_of_a_restricted_feature(as_user, live_server, restricted, other_team):
+def test_an_ml_engineer_of_another_team_finds_no_trace_of_a_restricted_feature(
+    as_user, live_server, restricted, other_team
+):
     outsider_ml = UserFactory(username="oli-ml", roles=["ml"], teams=[other_team])
     page = as_user(outsider_ml)
 

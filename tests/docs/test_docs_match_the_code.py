@@ -19,8 +19,9 @@ def test_the_api_guide_lists_every_error_code_and_no_other():
 
 def test_the_operations_page_names_every_setting_the_app_reads():
     settings_source = (ROOT / "config" / "settings.py").read_text()
-    read = set(re.findall(r"""(?:environ(?:\.get)?\(|environ\[|env_[a-z]+\()\s*["']([A-Z][A-Z0-9_]+)["']""",
-                          settings_source))
+    read = set(
+        re.findall(r"""(?:environ(?:\.get)?\(|environ\[|env_[a-z]+\()\s*["']([A-Z][A-Z0-9_]+)["']""", settings_source)
+    )
     text = (DOCS / "operations.md").read_text()
 
     assert read, "no settings found: the pattern no longer matches config/settings.py"

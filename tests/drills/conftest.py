@@ -36,16 +36,27 @@ def gates(db):
 
 
 def live_version(feature, model, *, regions, fallbacks=(), policy=None, by, evidence_days_ago=10):
-    version = VersionFactory(feature=feature, model=model, status="submitted", config_hash="c" * 64,
-                             submitted_at=timezone.now() - timedelta(days=20),
-                             policy_pack=policy or PolicyPackFactory(allowed_regions=regions))
+    version = VersionFactory(
+        feature=feature,
+        model=model,
+        status="submitted",
+        config_hash="c" * 64,
+        submitted_at=timezone.now() - timedelta(days=20),
+        policy_pack=policy or PolicyPackFactory(allowed_regions=regions),
+    )
     for position, fallback in enumerate(fallbacks, start=1):
         VersionFallback.objects.create(version=version, model=fallback, position=position)
     for kind in PRODUCTION_EVIDENCE:
         EvaluationFactory(version=version, kind=kind, run_at=timezone.now() - timedelta(days=evidence_days_ago))
     for region in regions:
-        Deployment.objects.create(feature=feature, environment="production", region=region, version=version,
-                                  updated_at=timezone.now() - timedelta(days=5), updated_by=by)
+        Deployment.objects.create(
+            feature=feature,
+            environment="production",
+            region=region,
+            version=version,
+            updated_at=timezone.now() - timedelta(days=5),
+            updated_by=by,
+        )
     return version
 
 
@@ -63,8 +74,19 @@ def world(db, gates, eu, us, team, other_team, governance_admin):
         "fraud": live_version(fraud, atlas, regions=[eu], by=governance_admin),
         "care": live_version(care, breeze, regions=[eu], by=governance_admin),
     }
-    return {"eu": eu, "us": us, "uk": uk, "acme": acme, "bolt": bolt, "atlas": atlas, "breeze": breeze,
-            "claims": claims, "fraud": fraud, "care": care, "versions": versions}
+    return {
+        "eu": eu,
+        "us": us,
+        "uk": uk,
+        "acme": acme,
+        "bolt": bolt,
+        "atlas": atlas,
+        "breeze": breeze,
+        "claims": claims,
+        "fraud": fraud,
+        "care": care,
+        "versions": versions,
+    }
 
 
 def add_features(world, count, *, by, prefix="extra"):

@@ -34,7 +34,9 @@ def test_governance_runs_a_drill_and_gets_its_report(world, governance_admin):
 
 def test_each_kind_takes_its_subject(world, governance_admin):
     client = api(governance_admin)
-    assert client.post(DRILLS, {"kind": "model_suspended", "model": world["breeze"].pk}, format="json").status_code == 201
+    assert (
+        client.post(DRILLS, {"kind": "model_suspended", "model": world["breeze"].pk}, format="json").status_code == 201
+    )
     assert client.post(DRILLS, {"kind": "region_lost", "region": "eu"}, format="json").status_code == 201
     aged = client.post(DRILLS, {"kind": "evidence_aged", "days": 100}, format="json").json()
     assert aged["report"]["note"].startswith("Stale evidence does not take a route away")
@@ -48,7 +50,9 @@ def test_readers_read_restricted_free_reports_and_may_not_run(world, governance_
     body = api(security_reviewer).get(f"{DRILLS}{run.pk}/").json()
     assert {route["feature"] for route in body["report"]["routes"]} == {"claims-triage"}
     assert body["report"]["hidden"] is True and body["figures"]["lost"] == 1
-    assert api(security_reviewer).post(DRILLS, {"kind": "region_lost", "region": "eu"}, format="json").status_code == 403
+    assert (
+        api(security_reviewer).post(DRILLS, {"kind": "region_lost", "region": "eu"}, format="json").status_code == 403
+    )
     assert api(ml_engineer).get(DRILLS).status_code == 403
     assert api(ml_engineer).get(f"{DRILLS}{run.pk}/").status_code == 403
 

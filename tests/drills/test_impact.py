@@ -79,22 +79,28 @@ def test_the_api_lists_what_depends_on_each_kind_of_entry(world, dataset, govern
     assert {(row["feature"], row["environment"], row["region"]) for row in body["deployments"]} == {
         (slug, "production", region)
         for slug, regions in {"claims-triage": ["eu", "us"], "fraud-scoring": ["eu"], "care-bot": ["eu"]}.items()
-        if slug in EXPECTED[kind] for region in regions
+        if slug in EXPECTED[kind]
+        for region in regions
     }
     assert body["entry"]["kind"] == kind and body["entry"]["name"] == str(entry)
     assert body["count"] == len(EXPECTED[kind]) and body["next"] is None and body["previous"] is None
-    assert body["totals"] == {"features": len(EXPECTED[kind]), "versions": len(EXPECTED[kind]),
-                              "deployments": sum(EXPECTED[kind].values())}
+    assert body["totals"] == {
+        "features": len(EXPECTED[kind]),
+        "versions": len(EXPECTED[kind]),
+        "deployments": sum(EXPECTED[kind].values()),
+    }
 
 
 def test_the_api_says_how_each_version_depends_on_it(world, dataset, governance_admin):
     versions = api(governance_admin).get(f"/api/v1/impact/model/{world['breeze'].pk}/").json()["versions"]
     assert {row["feature"]: row["uses"] for row in versions} == {
-        "claims-triage": ["fallback 1 bolt/breeze"], "care-bot": ["primary bolt/breeze"]
+        "claims-triage": ["fallback 1 bolt/breeze"],
+        "care-bot": ["primary bolt/breeze"],
     }
     versions = api(governance_admin).get(f"/api/v1/impact/dataset/{dataset.pk}/").json()["versions"]
     assert {row["feature"]: row["uses"] for row in versions} == {
-        "claims-triage": ["training data"], "fraud-scoring": ["evaluation data"]
+        "claims-triage": ["training data"],
+        "fraud-scoring": ["evaluation data"],
     }
 
 
@@ -135,9 +141,13 @@ def test_the_api_costs_the_same_queries_for_2_as_for_8_features(
     client, world, dataset, governance_admin, django_assert_max_num_queries
 ):
     client.force_login(governance_admin)
-    assert_constant(client, "/api/v1/impact/vendor/acme/", lambda n: grow(world, dataset, n, by=governance_admin,
-                                                                          prefix=f"grow{n}"),
-                    django_assert_max_num_queries, 12)
+    assert_constant(
+        client,
+        "/api/v1/impact/vendor/acme/",
+        lambda n: grow(world, dataset, n, by=governance_admin, prefix=f"grow{n}"),
+        django_assert_max_num_queries,
+        12,
+    )
 
 
 # --- The catalog pages' section ------------------------------------------------------------------
@@ -187,8 +197,10 @@ def test_the_section_pages_through_the_features_in_place(client, world, dataset,
     assert "Claims triage" in first and "Extra 0" in first and "Extra 1" not in first
     assert "5 features, 5 versions and 9 live deployments depend on it" in first
     assert "Showing 2 of 5 features (1–2, by name)" in first
-    assert (f'href="{panel_url("vendor", "acme")}?page=2" hx-get="{panel_url("vendor", "acme")}?page=2" '
-            'hx-target="#impact-panel" hx-swap="outerHTML"') in first
+    assert (
+        f'href="{panel_url("vendor", "acme")}?page=2" hx-get="{panel_url("vendor", "acme")}?page=2" '
+        'hx-target="#impact-panel" hx-swap="outerHTML"'
+    ) in first
     last = client.get(panel_url("vendor", "acme"), {"page": 3}, **HTMX).content.decode()
     assert "Fraud scoring" in last and "Claims triage" not in last and "Showing 1 of 5 features (5–5, by name)" in last
     assert "5 features, 5 versions and 9 live deployments depend on it" in last
@@ -217,6 +229,11 @@ def test_the_section_costs_the_same_queries_for_2_as_for_8_features(
     def rows(response):
         return response.content.decode().count("<tr>") - 1  # less the header row
 
-    assert_constant(client, panel_url(kind, key), lambda n: grow(world, dataset, n, by=governance_admin,
-                                                                  prefix=f"grow{n}"),
-                    django_assert_max_num_queries, 12, rows=rows)
+    assert_constant(
+        client,
+        panel_url(kind, key),
+        lambda n: grow(world, dataset, n, by=governance_admin, prefix=f"grow{n}"),
+        django_assert_max_num_queries,
+        12,
+        rows=rows,
+    )

@@ -35,7 +35,13 @@ def test_vendor_unavailable_moves_routes_to_another_vendors_fallback_and_leaves_
     assert rows[("fraud-scoring", "eu")]["outcome"] == "loses"
     assert rows[("fraud-scoring", "eu")]["still_served_in"] == []
     assert ("care-bot", "eu") not in rows  # bolt only: unaffected
-    assert (run.routes_total, run.routes_lost, run.routes_moved, run.routes_warned, run.features_affected) == (4, 2, 1, 0, 2)
+    assert (run.routes_total, run.routes_lost, run.routes_moved, run.routes_warned, run.features_affected) == (
+        4,
+        2,
+        1,
+        0,
+        2,
+    )
     assert run.title == "Vendor Acme AI unavailable" and run.parameters == {"vendor": "acme"}
 
 
@@ -58,7 +64,9 @@ def test_region_lost_leaves_every_route_there_without_a_route_and_names_where_ea
     run = drill_run(actor=governance_admin, kind="region_lost", region=world["eu"])
     rows = rows_by_place(run)
     assert {place for place, row in rows.items() if row["outcome"] == "loses"} == {
-        ("claims-triage", "eu"), ("fraud-scoring", "eu"), ("care-bot", "eu")
+        ("claims-triage", "eu"),
+        ("fraud-scoring", "eu"),
+        ("care-bot", "eu"),
     }
     assert rows[("claims-triage", "eu")]["still_served_in"] == ["us"]
     assert ("claims-triage", "us") not in rows
@@ -85,15 +93,29 @@ def test_evidence_older_by_n_days_warns_about_the_evidence_that_would_be_stale_a
 
 
 def test_a_drill_changes_nothing_live(world, governance_admin):
-    deployments = list(Deployment.objects.values_list("feature_id", "environment", "region_id", "version_id", "updated_at"))
-    statuses = (list(Vendor.objects.values_list("slug", "status")), list(CatalogModel.objects.values_list("pk", "status")))
+    deployments = list(
+        Deployment.objects.values_list("feature_id", "environment", "region_id", "version_id", "updated_at")
+    )
+    statuses = (
+        list(Vendor.objects.values_list("slug", "status")),
+        list(CatalogModel.objects.values_list("pk", "status")),
+    )
     before = resolve_answers(governance_admin, world)
-    for kwargs in ({"kind": "vendor_unavailable", "vendor": world["acme"]},
-                   {"kind": "model_suspended", "model": world["atlas"]},
-                   {"kind": "region_lost", "region": world["eu"]}, {"kind": "evidence_aged", "days": 400}):
+    for kwargs in (
+        {"kind": "vendor_unavailable", "vendor": world["acme"]},
+        {"kind": "model_suspended", "model": world["atlas"]},
+        {"kind": "region_lost", "region": world["eu"]},
+        {"kind": "evidence_aged", "days": 400},
+    ):
         drill_run(actor=governance_admin, **kwargs)
-    assert list(Deployment.objects.values_list("feature_id", "environment", "region_id", "version_id", "updated_at")) == deployments
-    assert (list(Vendor.objects.values_list("slug", "status")), list(CatalogModel.objects.values_list("pk", "status"))) == statuses
+    assert (
+        list(Deployment.objects.values_list("feature_id", "environment", "region_id", "version_id", "updated_at"))
+        == deployments
+    )
+    assert (
+        list(Vendor.objects.values_list("slug", "status")),
+        list(CatalogModel.objects.values_list("pk", "status")),
+    ) == statuses
     assert resolve_answers(governance_admin, world) == before
 
 
@@ -119,10 +141,16 @@ def test_only_governance_runs_drills(world, persona, request):
     assert not DrillRun.objects.exists()
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"kind": "vendor_unavailable"}, "vendor"), ({"kind": "model_suspended"}, "model"),
-    ({"kind": "region_lost"}, "region"), ({"kind": "evidence_aged", "days": 0}, "days"), ({"kind": "meteor"}, "kind"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"kind": "vendor_unavailable"}, "vendor"),
+        ({"kind": "model_suspended"}, "model"),
+        ({"kind": "region_lost"}, "region"),
+        ({"kind": "evidence_aged", "days": 0}, "days"),
+        ({"kind": "meteor"}, "kind"),
+    ],
+)
 def test_a_scenario_without_its_subject_is_refused_by_field(world, governance_admin, kwargs, field):
     with pytest.raises(ValidationError) as refused:
         drill_run(actor=governance_admin, **kwargs)

@@ -39,8 +39,14 @@ def test_recording_evidence_succeeds_even_when_its_recheck_cannot_be_queued(live
     monkeypatch.setattr(tasks.recheck_versions, "apply_async", broker_down)  # core.queueing.enqueue
 
     evaluation = evaluation_record(
-        actor=live.product_owner, version=version, kind="benchmark", suite="gold", metric="accuracy",
-        score=0.95, threshold=0.9, run_at=days_ago(0, hours=1),
+        actor=live.product_owner,
+        version=version,
+        kind="benchmark",
+        suite="gold",
+        metric="accuracy",
+        score=0.95,
+        threshold=0.9,
+        run_at=days_ago(0, hours=1),
     )
 
     assert Evaluation.objects.filter(pk=evaluation.pk).exists()

@@ -197,8 +197,12 @@ def test_the_schema_documents_the_freshness_endpoints(client, outsider):
     schema = client.get("/api/schema/", {"format": "json"}).json()
 
     paths = schema["paths"]
-    assert {"/api/v1/freshness/findings/", "/api/v1/freshness/findings/{id}/", "/api/v1/freshness/runs/",
-            "/api/v1/freshness/runs/{id}/"} <= set(paths)
+    assert {
+        "/api/v1/freshness/findings/",
+        "/api/v1/freshness/findings/{id}/",
+        "/api/v1/freshness/runs/",
+        "/api/v1/freshness/runs/{id}/",
+    } <= set(paths)
     assert set(paths["/api/v1/freshness/findings/"]) == {"get"}
     assert "202" in paths["/api/v1/freshness/runs/"]["post"]["responses"]
     parameters = {p["name"] for p in paths["/api/v1/freshness/findings/"]["get"]["parameters"]}

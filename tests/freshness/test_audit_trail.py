@@ -87,13 +87,23 @@ def test_a_run_by_the_task_is_attributed_to_the_task_and_a_manual_run_to_its_req
     assert by_person.actor == governance_admin and by_person.payload["trigger"] == "manual"
 
 
-def test_the_chain_verifies_after_bulk_sweeps_between_ordinary_writes(live, ml_engineer, django_capture_on_commit_callbacks):
+def test_the_chain_verifies_after_bulk_sweeps_between_ordinary_writes(
+    live, ml_engineer, django_capture_on_commit_callbacks
+):
     versions = [live.version(kinds=()) for _ in range(4)]
     freshness_sweep()
     for version in versions[:2]:
         with django_capture_on_commit_callbacks(execute=True):  # one event, then the recheck's bulk append
-            evaluation_record(actor=ml_engineer, version=version, kind="benchmark", suite="s", metric="m",
-                              score=0.9, threshold=0.8, run_at=days_ago(0, hours=1))
+            evaluation_record(
+                actor=ml_engineer,
+                version=version,
+                kind="benchmark",
+                suite="s",
+                metric="m",
+                score=0.9,
+                threshold=0.8,
+                run_at=days_ago(0, hours=1),
+            )
     freshness_sweep(now=timezone.now() + timedelta(days=1))
     freshness_sweep()
 

@@ -92,13 +92,16 @@ def pending_requests(findings, ml_engineer, eu):
     requests = {}
     for feature in (findings.claims_feature, findings.fraud_feature):
         version = submitted_version(feature, 2)
-        requests[feature.slug] = approval_request_create(actor=ml_engineer, version=version, environment="production",
-                                                         regions=[eu])
+        requests[feature.slug] = approval_request_create(
+            actor=ml_engineer, version=version, environment="production", regions=[eu]
+        )
     return requests
 
 
 def queue_badges(client):
-    return {row["signoff"].request.version.feature.slug: labels(row["badges"]) for row in client.get(QUEUE).context["rows"]}
+    return {
+        row["signoff"].request.version.feature.slug: labels(row["badges"]) for row in client.get(QUEUE).context["rows"]
+    }
 
 
 def test_the_queue_shows_the_badge_of_the_feature_under_review(client, pending_requests, security_reviewer):

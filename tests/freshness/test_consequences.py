@@ -10,12 +10,12 @@ import pytest
 from django.utils import timezone
 
 from approvals.services import promotion_execute
+from core.exceptions import Conflict
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding, blocking_condition
 from freshness.services import findings_escalate, freshness_sweep
 from incidents.choices import IncidentSource
 from incidents.models import Incident
-from core.exceptions import Conflict
 from registry.extensions import promotion_blockers
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Evaluation, Notification
 from registry.services import audit_verify, deployment_rollback
@@ -25,7 +25,6 @@ from tests.approvals.conftest import (  # the approvals world: real gates, sign-
     new_version,
     pins,
     record_evidence,
-    releases,
     request_gate,
     reviewers,
     second_ml_engineer,
@@ -36,8 +35,16 @@ from tests.factories import FeatureFactory, UserFactory
 from tests.freshness.world import days_ago, default_gates, edit_gate, fresh, open_findings, states  # noqa: F401
 
 __all__ = [  # fixtures used by name
-    "approved_request", "go_live", "new_version", "pins", "record_evidence", "request_gate", "reviewers",
-    "second_ml_engineer", "second_security_reviewer", "sign_all",
+    "approved_request",
+    "go_live",
+    "new_version",
+    "pins",
+    "record_evidence",
+    "request_gate",
+    "reviewers",
+    "second_ml_engineer",
+    "second_security_reviewer",
+    "sign_all",
 ]
 
 
@@ -49,9 +56,16 @@ def on_call(db):
 @pytest.fixture
 def feature(team, product_owner, on_call, eu, us):
     return FeatureFactory(
-        slug="claims-triage", name="Claims triage", team=team, risk_tier="high", accountable_owner=product_owner,
-        incident_owner=on_call, rollback_path="Point the flag back at the previous version.",
-        monitors="https://grafana.example.test/d/claims-triage", slos="p95 under 2s", regions=[eu, us],
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        risk_tier="high",
+        accountable_owner=product_owner,
+        incident_owner=on_call,
+        rollback_path="Point the flag back at the previous version.",
+        monitors="https://grafana.example.test/d/claims-triage",
+        slos="p95 under 2s",
+        regions=[eu, us],
     )
 
 
@@ -61,8 +75,11 @@ def age(version, kind, days):
 
 
 def live_numbers(feature):
-    return sorted(Deployment.objects.filter(feature=feature, environment="production")
-                  .values_list("region__code", "version__number"))
+    return sorted(
+        Deployment.objects.filter(feature=feature, environment="production").values_list(
+            "region__code", "version__number"
+        )
+    )
 
 
 @pytest.fixture
@@ -92,8 +109,15 @@ def make_missing(v1, governance_admin, **_):
     [(make_stale, "stale", "Benchmark"), (make_failing, "failing", "Benchmark"), (make_missing, "missing", "Bias")],
 )
 def test_bad_production_evidence_refuses_promotion_naming_the_evidence(
-    v1_live_v2_approved, feature, product_owner, governance_admin, record_evidence, approved_request,
-    make_bad, state, kind
+    v1_live_v2_approved,
+    feature,
+    product_owner,
+    governance_admin,
+    record_evidence,
+    approved_request,
+    make_bad,
+    state,
+    kind,
 ):
     v1, v2, _production = v1_live_v2_approved
     approval = approved_request(v2, environment="sandbox")  # not a fix of production: blocked
@@ -147,8 +171,13 @@ def test_rollback_is_still_allowed_while_promotions_are_blocked(releases, featur
     freshness_sweep()
     assert promotion_blockers(feature)
 
-    event = deployment_rollback(actor=ml_engineer, feature=feature, environment="production", region=eu,
-                                reason="Stale benchmark on v2: back to v1.")
+    event = deployment_rollback(
+        actor=ml_engineer,
+        feature=feature,
+        environment="production",
+        region=eu,
+        reason="Stale benchmark on v2: back to v1.",
+    )
 
     assert (event.from_version, event.to_version) == (v2, v1)
     assert live_numbers(feature) == [("eu", 1), ("us", 2)]
@@ -184,8 +213,13 @@ def test_rolling_back_to_a_version_with_stale_evidence_blocks_at_once_without_a_
     assert promotion_blockers(feature) == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        deployment_rollback(actor=ml_engineer, feature=feature, environment="production", region=eu,
-                            reason="v2 misroutes claims: back to v1.")
+        deployment_rollback(
+            actor=ml_engineer,
+            feature=feature,
+            environment="production",
+            region=eu,
+            reason="v2 misroutes claims: back to v1.",
+        )
 
     assert states(v1) == {"benchmark": FindingState.STALE}
     [reason] = promotion_blockers(feature)
@@ -197,7 +231,7 @@ def test_rolling_back_to_a_version_with_stale_evidence_blocks_at_once_without_a_
 def test_a_version_that_stops_serving_has_its_findings_closed_at_once(
     releases, new_version, approved_request, feature, product_owner, django_capture_on_commit_callbacks
 ):
-    v1, = releases(1)
+    (v1,) = releases(1)
     age(v1, "benchmark", 80)  # due soon: does not block
     freshness_sweep()
     assert states(v1) == {"benchmark": FindingState.DUE_SOON}
@@ -210,9 +244,7 @@ def test_a_version_that_stops_serving_has_its_findings_closed_at_once(
     assert not FreshnessFinding.objects.filter(version=v1, closed_at__isnull=True).exists()
 
 
-def test_due_soon_evidence_blocks_once_its_stale_date_passes_even_before_the_next_sweep(
-    v1_live_v2_approved, feature
-):
+def test_due_soon_evidence_blocks_once_its_stale_date_passes_even_before_the_next_sweep(v1_live_v2_approved, feature):
     v1, _v2, _approval = v1_live_v2_approved
     age(v1, "benchmark", 80)
     freshness_sweep()
@@ -238,9 +270,7 @@ def test_due_soon_evidence_does_not_block(v1_live_v2_approved, feature, product_
     assert live_numbers(feature) == [("eu", 2), ("us", 2)]
 
 
-def test_sandbox_findings_do_not_block(
-    new_version, approved_request, product_owner, feature, go_live, eu, us
-):
+def test_sandbox_findings_do_not_block(new_version, approved_request, product_owner, feature, go_live, eu, us):
     v1 = new_version(summary="Sandbox trial.")
     promotion_execute(actor=product_owner, request=approved_request(v1, environment="sandbox"))
     age(v1, "safety", 200)  # over the sandbox gate's 180 days
@@ -345,7 +375,8 @@ def test_a_later_blocking_finding_joins_the_open_governance_incident(
 
     assert freshness_incidents(feature).count() == 1
     assert set(open_findings(version=v1).values_list("evidence_kind", "incident_id")) == {
-        ("benchmark", incident.pk), ("safety", incident.pk),
+        ("benchmark", incident.pk),
+        ("safety", incident.pk),
     }
 
 

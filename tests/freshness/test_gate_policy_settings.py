@@ -54,8 +54,10 @@ def test_negative_days_are_refused(client, governance_admin, field):
     response = edit(client, **{field: -1})
 
     assert response.status_code == 200 and response.context["form"].errors[field]
-    assert (GatePolicy.objects.get(gate="production").due_soon_days,
-            GatePolicy.objects.get(gate="production").escalation_grace_days) == (14, 7)
+    assert (
+        GatePolicy.objects.get(gate="production").due_soon_days,
+        GatePolicy.objects.get(gate="production").escalation_grace_days,
+    ) == (14, 7)
 
 
 @pytest.mark.parametrize("persona", ["product_owner", "security_reviewer", "auditor"])
@@ -84,9 +86,7 @@ def test_the_sweep_warns_as_early_as_the_gate_says(client, governance_admin, liv
     assert FreshnessFinding.objects.get(version=version).close_reason == CloseReason.RULE_RELAXED
 
 
-def test_the_sweep_escalates_after_the_gates_grace(
-    client, governance_admin, live, django_capture_on_commit_callbacks
-):
+def test_the_sweep_escalates_after_the_gates_grace(client, governance_admin, live, django_capture_on_commit_callbacks):
     version = live.version(kinds=("safety", "privacy_review"))
     evidence(version, "benchmark", age_days=100)
     with django_capture_on_commit_callbacks(execute=True):

@@ -20,8 +20,14 @@ def record(ml_engineer, django_capture_on_commit_callbacks):
     def record_(version, kind, *, score=0.95, threshold=0.8, run_at=None):
         with django_capture_on_commit_callbacks(execute=True):
             return evaluation_record(
-                actor=ml_engineer, version=version, kind=kind, suite=f"{kind}-suite", metric="score", score=score,
-                threshold=threshold, run_at=run_at or days_ago(0, hours=1),
+                actor=ml_engineer,
+                version=version,
+                kind=kind,
+                suite=f"{kind}-suite",
+                metric="score",
+                score=score,
+                threshold=threshold,
+                run_at=run_at or days_ago(0, hours=1),
             )
 
     return record_

@@ -60,7 +60,9 @@ def test_the_summary_counts_open_findings_by_team_and_by_tier(client, findings, 
     # counts in the order due soon, stale, failing, missing
     assert summary_rows(response, "by_team") == {"claims": ([1, 1, 0, 2], 4), "payments": ([1, 0, 1, 0], 2)}
     assert summary_rows(response, "by_tier") == {
-        "high": ([1, 1, 0, 1], 3), "medium": ([1, 0, 1, 0], 2), "regulated": ([0, 0, 0, 1], 1),
+        "high": ([1, 1, 0, 1], 3),
+        "medium": ([1, 0, 1, 0], 2),
+        "regulated": ([0, 0, 0, 1], 1),
     }
     assert [label for label in response.context["summary"]["states"]] == ["Due soon", "Stale", "Failing", "Missing"]
 
@@ -220,7 +222,8 @@ def test_a_findings_page_tells_what_is_wrong_and_its_history(client, findings, p
     assert "benchmark evidence of v1 in production" in page
     assert "Fresh, passing evidence recorded" in page
     assert [event.action for event in response.context["history"]] == [
-        "freshness_finding.opened", "freshness_finding.closed",
+        "freshness_finding.opened",
+        "freshness_finding.closed",
     ]
     assert [d.region.code for d in response.context["live_regions"]] == ["eu"]
 
@@ -316,10 +319,18 @@ def test_the_team_records_fresh_evidence_from_the_findings_page_and_it_closes(
     assert client.get(record).context["form"]["kind"].value() == "safety"
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(record, {
-            "kind": "safety", "suite": "harm-v2", "metric": "pass_rate", "score": "0.97", "threshold": "0.9",
-            "higher_is_better": "on", "run_at": (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
-        })
+        response = client.post(
+            record,
+            {
+                "kind": "safety",
+                "suite": "harm-v2",
+                "metric": "pass_rate",
+                "score": "0.97",
+                "threshold": "0.9",
+                "higher_is_better": "on",
+                "run_at": (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
 
     assert response.status_code == 302
     finding.refresh_from_db()

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
-from freshness.tasks import evidence_freshness_sweep
 from freshness.models import SweepLock, SweepRun
+from freshness.tasks import evidence_freshness_sweep
 from registry.models import AuditEvent
 from tests.freshness.world import default_gates, live  # noqa: F401  (default_gates: autouse)
 
@@ -26,8 +26,9 @@ def test_the_sweep_runs_hourly_on_a_schedule_stored_in_the_database(db):
 
 def test_the_models_and_their_migrations_agree(db):
     out = io.StringIO()
-    call_command("makemigrations", "freshness", "approvals", "incidents", "registry", check=True, dry_run=True,
-                 stdout=out)
+    call_command(
+        "makemigrations", "freshness", "approvals", "incidents", "registry", check=True, dry_run=True, stdout=out
+    )
 
 
 def test_the_run_sweep_command_runs_it_now_as_the_command_line(db, live):

@@ -8,16 +8,15 @@ import threading
 import pytest
 from django.db import transaction
 
-from freshness.choices import FindingState, SweepStatus
+from freshness.choices import SweepStatus
 from freshness.models import FreshnessFinding, SweepLock, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import Notification
 from registry.services import audit_verify, evaluation_record
 from tests.concurrency import run_at_once
-from tests.freshness.world import default_gates, evidence, live, days_ago  # noqa: F401  (default_gates: autouse)
+from tests.freshness.world import days_ago, default_gates, evidence, live  # noqa: F401  (default_gates: autouse)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
 
 
 @pytest.fixture
@@ -47,7 +46,9 @@ def test_sweeps_at_the_same_moment_open_one_set_of_findings_and_tell_everyone_on
     assert FreshnessFinding.objects.filter(version=payments).count() == 3
     assert notices_per_user() == {"pat-product": 1, "mel-ml": 1, "otto-product": 1}
     assert sorted(message.to[0] for message in mailoutbox) == [
-        "mel-ml@example.test", "otto-product@example.test", "pat-product@example.test",
+        "mel-ml@example.test",
+        "otto-product@example.test",
+        "pat-product@example.test",
     ]
     runs = list(SweepRun.objects.values_list("status", "findings_opened", "notifications"))
     assert len(runs) == count and {status for status, _, _ in runs} == {SweepStatus.SUCCEEDED}
@@ -99,8 +100,14 @@ def test_a_sweep_committing_findings_while_evidence_is_recorded_for_that_version
             assert recording_holds_the_version.wait(timeout=10)
             return freshness_sweep()
         return evaluation_record(
-            actor=ml_engineer, version=version, kind="privacy_review", suite="dpia", metric="score", score=0.9,
-            threshold=0.8, run_at=days_ago(0, hours=1),
+            actor=ml_engineer,
+            version=version,
+            kind="privacy_review",
+            suite="dpia",
+            metric="score",
+            score=0.9,
+            threshold=0.8,
+            run_at=days_ago(0, hours=1),
         )
 
     outcomes = run_at_once(2, work)

@@ -124,7 +124,9 @@ def test_every_kind_of_the_gate_is_judged_on_its_own(live):
     sweep()
 
     assert states(version) == {
-        "benchmark": FindingState.DUE_SOON, "safety": FindingState.STALE, "privacy_review": FindingState.MISSING,
+        "benchmark": FindingState.DUE_SOON,
+        "safety": FindingState.STALE,
+        "privacy_review": FindingState.MISSING,
     }
 
 
@@ -183,8 +185,13 @@ def test_each_environment_and_tier_is_judged_by_its_own_gate(live):
 
     assert states(both, "sandbox") == {"safety": FindingState.MISSING}
     assert set(states(both, "production")) == {"benchmark", "safety", "privacy_review"}
-    assert set(states(regulated, "production")) == {"benchmark", "safety", "privacy_review", "red_team",
-                                                    "regional_language"}
+    assert set(states(regulated, "production")) == {
+        "benchmark",
+        "safety",
+        "privacy_review",
+        "red_team",
+        "regional_language",
+    }
     assert set(open_findings(version=regulated).values_list("gate", flat=True)) == {"regulated"}
     assert set(open_findings(version=both, environment="sandbox").values_list("gate", flat=True)) == {"sandbox"}
 
@@ -306,7 +313,8 @@ def test_evidence_going_bad_again_opens_a_new_finding_beside_the_closed_one(live
 
     findings = FreshnessFinding.objects.filter(version=version).order_by("pk")
     assert [(f.state, f.close_reason) for f in findings] == [
-        (FindingState.STALE, CloseReason.FRESH), (FindingState.FAILING, ""),
+        (FindingState.STALE, CloseReason.FRESH),
+        (FindingState.FAILING, ""),
     ]
 
 
@@ -382,9 +390,9 @@ def test_after_a_failed_run_the_next_one_does_the_work(live, monkeypatch):
 
     assert run.findings_opened == 1
     assert list(SweepRun.objects.order_by("pk").values_list("status", flat=True)) == [
-        SweepStatus.FAILED, SweepStatus.SUCCEEDED,
+        SweepStatus.FAILED,
+        SweepStatus.SUCCEEDED,
     ]
-
 
 
 def test_a_feature_raised_to_regulated_is_judged_by_the_regulated_gate_next_sweep(live, governance_admin):
@@ -396,11 +404,15 @@ def test_a_feature_raised_to_regulated_is_judged_by_the_regulated_gate_next_swee
     [stale] = open_findings()
     assert stale.gate == "production"
 
-    feature_update(actor=governance_admin, feature=version.feature, reason="Now decides claims payouts.",
-                   risk_tier="regulated")
+    feature_update(
+        actor=governance_admin, feature=version.feature, reason="Now decides claims payouts.", risk_tier="regulated"
+    )
     sweep()
 
-    assert states(version) == {"safety": FindingState.STALE, "red_team": FindingState.MISSING,
-                               "regional_language": FindingState.MISSING}
+    assert states(version) == {
+        "safety": FindingState.STALE,
+        "red_team": FindingState.MISSING,
+        "regional_language": FindingState.MISSING,
+    }
     stale = fresh(stale)
     assert (stale.closed_at, stale.gate, stale.revision) == (None, "regulated", 1)

@@ -33,7 +33,7 @@ from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import NOTICE_KEY_PREFIX
 from registry.choices import VersionStatus
 from registry.models import Deployment, Notification
-from tests.factories import EvaluationFactory, FeatureFactory, UserFactory, VersionFactory
+from tests.factories import EvaluationFactory, FeatureFactory, VersionFactory
 from tests.workers import redis_test_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,15 +147,35 @@ def start_worker(worker_database, broker, tmp_path):
             "PYTHONUNBUFFERED": "1",
         }
         command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
-            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
-            "--pool", "solo", "--concurrency", "1", "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--hostname", f"gatehouse-test-{uuid.uuid4().hex[:8]}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--hostname",
+            f"gatehouse-test-{uuid.uuid4().hex[:8]}@%h",
         ]
         with log.open("wb") as out:
             process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                command,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: beat and all are stopped together
             )
         worker = Worker(process, log)
@@ -248,13 +268,16 @@ def test_beat_runs_the_sweep_in_a_real_worker_and_owners_are_told_once(
             evidence_freshness_sweep.apply_async(task_id=task_id, connection=broker_connection)
     finally:
         app.conf.broker_url, app.conf.task_always_eager = saved
-    second = worker.wait_for("sweep run of the task sent by hand", lambda: SweepRun.objects.filter(task_id=task_id).first())
+    second = worker.wait_for(
+        "sweep run of the task sent by hand", lambda: SweepRun.objects.filter(task_id=task_id).first()
+    )
     assert second.status == SweepStatus.SUCCEEDED, second.error
     assert (second.findings_opened, second.notifications, second.open_findings) == (0, 0, 1)
 
     # Beat keeps running it every 2 s: still one finding, one notice per owner, every run a success.
     worker.wait_for(
-        "two more scheduled runs", lambda: SweepRun.objects.filter(trigger=SweepTrigger.SCHEDULE, pk__gt=second.pk).count() >= 2
+        "two more scheduled runs",
+        lambda: SweepRun.objects.filter(trigger=SweepTrigger.SCHEDULE, pk__gt=second.pk).count() >= 2,
     )
     assert told_once_and_emailed(owners)
     assert FreshnessFinding.objects.count() == 1
@@ -294,8 +317,14 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
 
     assert "Beat schedules: 1 created, 8 already present." in out.getvalue()
     assert "Beat schedules: 0 created, 9 already present." in out.getvalue()
-    for task in ("approvals.tasks.signoff_reminders", "approvals.tasks.expire_approvals", SWEEP_TASK,
-                 "webhooks.tasks.deliver_due", "readiness.tasks.readiness_snapshot", "readiness.tasks.readiness_warm"):
+    for task in (
+        "approvals.tasks.signoff_reminders",
+        "approvals.tasks.expire_approvals",
+        SWEEP_TASK,
+        "webhooks.tasks.deliver_due",
+        "readiness.tasks.readiness_snapshot",
+        "readiness.tasks.readiness_warm",
+    ):
         assert PeriodicTask.objects.filter(task=task).count() == 1
     sweep.refresh_from_db()
     assert (sweep.crontab.minute, sweep.crontab.hour) == ("30", "*/2")

@@ -65,8 +65,14 @@ def default_gates(db):
 def evidence(version, kind, *, age_days=1.0, score=0.92, threshold=0.8, recorded_by=None):
     """One evaluation of ``version`` run ``age_days`` ago (fractions allowed)."""
     return EvaluationFactory(
-        version=version, kind=kind, suite=f"{kind}-suite", metric="score", score=score, threshold=threshold,
-        run_at=timezone.now() - timedelta(days=age_days), recorded_by=recorded_by or version.author,
+        version=version,
+        kind=kind,
+        suite=f"{kind}-suite",
+        metric="score",
+        score=score,
+        threshold=threshold,
+        run_at=timezone.now() - timedelta(days=age_days),
+        recorded_by=recorded_by or version.author,
     )
 
 
@@ -81,13 +87,18 @@ class Live:
         n = next(_serial)
         owner = owner or self.product_owner
         return FeatureFactory(
-            slug=extra.pop("slug", f"fresh-feature-{n}"), team=team or self.team, risk_tier=risk_tier,
-            accountable_owner=owner, incident_owner=incident_owner or owner,
-            regions=extra.pop("regions", None) or [RegionFactory(code="eu"), RegionFactory(code="us")], **extra,
+            slug=extra.pop("slug", f"fresh-feature-{n}"),
+            team=team or self.team,
+            risk_tier=risk_tier,
+            accountable_owner=owner,
+            incident_owner=incident_owner or owner,
+            regions=extra.pop("regions", None) or [RegionFactory(code="eu"), RegionFactory(code="us")],
+            **extra,
         )
 
-    def version(self, *, feature=None, environments=("production",), regions=("eu",), kinds=None, age_days=1.0,
-                **feature_kwargs):
+    def version(
+        self, *, feature=None, environments=("production",), regions=("eu",), kinds=None, age_days=1.0, **feature_kwargs
+    ):
         """A submitted version live in ``environments`` x ``regions``, with passing ``kinds`` evidence
         ``age_days`` old (default: every kind its production gate requires)."""
         feature = feature or self.feature(**feature_kwargs)
@@ -102,14 +113,21 @@ class Live:
 
 
 def submitted_version(feature, number):
-    return VersionFactory(feature=feature, number=number, status=VersionStatus.SUBMITTED,
-                          submitted_at=timezone.now() - timedelta(days=400), config_hash=f"{number:064x}")
+    return VersionFactory(
+        feature=feature,
+        number=number,
+        status=VersionStatus.SUBMITTED,
+        submitted_at=timezone.now() - timedelta(days=400),
+        config_hash=f"{number:064x}",
+    )
 
 
 def make_live(version, *, environment="production", region):
     """Point ``version``'s feature at it in environment/region (a plain row, no history)."""
     Deployment.objects.update_or_create(
-        feature=version.feature, environment=environment, region=region,
+        feature=version.feature,
+        environment=environment,
+        region=region,
         defaults={"version": version, "updated_at": timezone.now(), "updated_by": version.author},
     )
 
@@ -128,8 +146,14 @@ def crowd(n, *, prefix="crowd"):
         team = TeamFactory(slug=f"{prefix}-team-{i}")
         UserFactory(username=f"{prefix}-member-{i}", teams=[team])
         owner = UserFactory(username=f"{prefix}-owner-{i}")
-        feature = FeatureFactory(slug=f"{prefix}-{i}", team=team, risk_tier="medium", accountable_owner=owner,
-                                 incident_owner=UserFactory(username=f"{prefix}-oncall-{i}"), regions=[eu])
+        feature = FeatureFactory(
+            slug=f"{prefix}-{i}",
+            team=team,
+            risk_tier="medium",
+            accountable_owner=owner,
+            incident_owner=UserFactory(username=f"{prefix}-oncall-{i}"),
+            regions=[eu],
+        )
         version = submitted_version(feature, 1)
         make_live(version, region=eu)
         versions.append(version)
@@ -146,8 +170,12 @@ def findings_grower(prefix="grow"):
     def grow(n):
         for _ in range(n):
             i = next(made)
-            feature = FeatureFactory(slug=f"{prefix}-{i}", team=TeamFactory(slug=f"{prefix}-team-{i}"),
-                                     risk_tier="medium", accountable_owner=UserFactory(username=f"{prefix}-owner-{i}"))
+            feature = FeatureFactory(
+                slug=f"{prefix}-{i}",
+                team=TeamFactory(slug=f"{prefix}-team-{i}"),
+                risk_tier="medium",
+                accountable_owner=UserFactory(username=f"{prefix}-owner-{i}"),
+            )
             version = submitted_version(feature, 1)
             evidence(version, "benchmark")
             evidence(version, "safety")
@@ -170,18 +198,27 @@ def edit_gate(actor, gate, *, drop=(), rules=None, reason="Freshness test.", **s
         if rule["kind"] in drop:
             continue
         changes = (rules or {}).get(rule["kind"], {})
-        requirements.append({"kind": "evidence", "evidence_kind": rule["kind"],
-                             "min_score": changes.get("min_score", rule["min_score"]),
-                             "max_age_days": changes.get("max_age_days", rule["max_age_days"])})
+        requirements.append(
+            {
+                "kind": "evidence",
+                "evidence_kind": rule["kind"],
+                "min_score": changes.get("min_score", rule["min_score"]),
+                "max_age_days": changes.get("max_age_days", rule["max_age_days"]),
+            }
+        )
     for kind, changes in (rules or {}).items():
         if kind not in {rule["kind"] for rule in snapshot["evidence"]}:
             requirements.append({"kind": "evidence", "evidence_kind": kind, **changes})
     requirements += [{"kind": "readiness", "readiness_item": item} for item in snapshot["readiness"]]
     return gate_policy_update(
-        actor=actor, policy=policy, reason=reason, requirements=requirements,
+        actor=actor,
+        policy=policy,
+        reason=reason,
+        requirements=requirements,
         review_sla_hours=settings.pop("review_sla_hours", policy.review_sla_hours),
         approval_valid_days=settings.pop("approval_valid_days", policy.approval_valid_days),
-        description=policy.description, **settings,
+        description=policy.description,
+        **settings,
     )
 
 
@@ -201,16 +238,19 @@ class Findings:
         evidence(self.claims, "benchmark", age_days=80)
         evidence(self.claims, "safety", age_days=100)
 
-        self.payments_feature = live.feature(slug="payment-helper", name="Payment helper", risk_tier="medium",
-                                             team=other_team, owner=other_product_owner)
+        self.payments_feature = live.feature(
+            slug="payment-helper", name="Payment helper", risk_tier="medium", team=other_team, owner=other_product_owner
+        )
         self.payments = live.version(feature=self.payments_feature, kinds=("privacy_review",))
         evidence(self.payments, "safety", age_days=85)
         evidence(self.payments, "benchmark", score=0.5)
 
-        self.fraud_feature = live.feature(slug="fraud-signals", name="Fraud signals", risk_tier="regulated",
-                                          restricted=True)
-        self.fraud = live.version(feature=self.fraud_feature,
-                                  kinds=("benchmark", "safety", "privacy_review", "regional_language"))
+        self.fraud_feature = live.feature(
+            slug="fraud-signals", name="Fraud signals", risk_tier="regulated", restricted=True
+        )
+        self.fraud = live.version(
+            feature=self.fraud_feature, kinds=("benchmark", "safety", "privacy_review", "regional_language")
+        )
 
         self.mail_feature = live.feature(slug="mail-sorter", name="Mail sorter", risk_tier="low")
         self.mail = live.version(feature=self.mail_feature, kinds=("safety", "privacy_review"))
@@ -229,10 +269,12 @@ class Findings:
     def open_order(self):
         """(feature slug, kind) of the open findings as the dashboard lists them: due soon first, soonest first."""
         return [
-            ("payment-helper", "safety"), ("claims-triage", "benchmark"),  # due soon
+            ("payment-helper", "safety"),
+            ("claims-triage", "benchmark"),  # due soon
             ("claims-triage", "safety"),  # stale
             ("payment-helper", "benchmark"),  # failing
-            ("claims-triage", "privacy_review"), ("fraud-signals", "red_team"),  # missing
+            ("claims-triage", "privacy_review"),
+            ("fraud-signals", "red_team"),  # missing
         ]
 
 

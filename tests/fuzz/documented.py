@@ -31,8 +31,9 @@ def openapi():
     return raw, schemathesis.openapi.from_dict(raw)
 
 
-def call(client, method: str, template: str, *, path: dict | None = None, query: dict | None = None,
-         body=None, status: int):
+def call(
+    client, method: str, template: str, *, path: dict | None = None, query: dict | None = None, body=None, status: int
+):
     """``method template`` through ``client``; the answer must have ``status`` and match the document."""
     path = path or {}
     url = template.format(**path)
@@ -42,13 +43,19 @@ def call(client, method: str, template: str, *, path: dict | None = None, query:
         response = getattr(client, method.lower())(url, body if body is not None else {}, format="json")
     operation = openapi()[1][template][method]
     sends_body = method != "GET" and body is not None
-    case = operation.Case(path_parameters=path, query=query,
-                          **({"body": body, "media_type": "application/json"} if sends_body else {}))
-    sent = requests.Request(method, f"http://testserver{url}", params=query,
-                            json=body if method != "GET" else None).prepare()
+    case = operation.Case(
+        path_parameters=path, query=query, **({"body": body, "media_type": "application/json"} if sends_body else {})
+    )
+    sent = requests.Request(
+        method, f"http://testserver{url}", params=query, json=body if method != "GET" else None
+    ).prepare()
     converted = Response(
-        status_code=response.status_code, headers={name.lower(): [value] for name, value in response.items()},
-        content=response.content, request=sent, elapsed=0.0, verify=False,
+        status_code=response.status_code,
+        headers={name.lower(): [value] for name, value in response.items()},
+        content=response.content,
+        request=sent,
+        elapsed=0.0,
+        verify=False,
         message=http.client.responses.get(response.status_code, ""),
     )
     case.validate_response(converted, checks=CHECKS)

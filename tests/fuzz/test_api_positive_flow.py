@@ -25,23 +25,53 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # the fuzzing suite: lef
 
 def release(author, owner, *, catalog, number):
     """One version from draft to live in eu and us, through the API; returns the promotion's events."""
-    version = call(author, "POST", "/api/v1/versions/", status=201, body={
-        "feature": "claims-triage", "model": catalog["model"].pk, "prompt": catalog["prompt"].pk,
-        "policy_pack": catalog["policy_pack"].pk, "change_summary": f"Release {number}.",
-    })
+    version = call(
+        author,
+        "POST",
+        "/api/v1/versions/",
+        status=201,
+        body={
+            "feature": "claims-triage",
+            "model": catalog["model"].pk,
+            "prompt": catalog["prompt"].pk,
+            "policy_pack": catalog["policy_pack"].pk,
+            "change_summary": f"Release {number}.",
+        },
+    )
     assert version["number"] == number
     call(author, "GET", "/api/v1/versions/{id}/", path={"id": version["id"]}, status=200)
     call(author, "POST", "/api/v1/versions/{id}/submit/", path={"id": version["id"]}, status=200)
     for kind in PRODUCTION_EVIDENCE:
-        evaluation = call(author, "POST", "/api/v1/evaluations/", status=201, body={
-            "feature": "claims-triage", "version": number, "kind": kind, "suite": f"{kind}-suite", "metric": "score",
-            "score": 0.92, "threshold": 0.8, "run_at": (timezone.now() - timedelta(hours=2)).isoformat(),
-        })
+        evaluation = call(
+            author,
+            "POST",
+            "/api/v1/evaluations/",
+            status=201,
+            body={
+                "feature": "claims-triage",
+                "version": number,
+                "kind": kind,
+                "suite": f"{kind}-suite",
+                "metric": "score",
+                "score": 0.92,
+                "threshold": 0.8,
+                "run_at": (timezone.now() - timedelta(hours=2)).isoformat(),
+            },
+        )
         assert (evaluation["version"], evaluation["version_id"]) == (number, version["id"])
 
-    request = call(author, "POST", "/api/v1/approval-requests/", status=201, body={
-        "feature": "claims-triage", "version": number, "environment": "production", "regions": ["eu", "us"],
-    })
+    request = call(
+        author,
+        "POST",
+        "/api/v1/approval-requests/",
+        status=201,
+        body={
+            "feature": "claims-triage",
+            "version": number,
+            "environment": "production",
+            "regions": ["eu", "us"],
+        },
+    )
     assert (request["version"], request["version_id"], request["status"]) == (number, version["id"], "pending")
     assert request["checks"] and all(check["met"] for check in request["checks"])
     call(owner, "GET", "/api/v1/approval-requests/", query={"feature": "claims-triage"}, status=200)
@@ -53,14 +83,26 @@ def release(author, owner, *, catalog, number):
         queue = call(signer, "GET", "/api/v1/queue/", status=200)
         assert signoff["id"] in {item["id"] for item in queue["results"]}
         call(signer, "GET", "/api/v1/signoffs/{id}/", path={"id": signoff["id"]}, status=200)
-        signed = call(signer, "POST", "/api/v1/signoffs/{id}/decide/", path={"id": signoff["id"]}, status=200,
-                      body={"decision": "approve", "reason": "Looks right."})
+        signed = call(
+            signer,
+            "POST",
+            "/api/v1/signoffs/{id}/decide/",
+            path={"id": signoff["id"]},
+            status=200,
+            body={"decision": "approve", "reason": "Looks right."},
+        )
         assert signed["status"] == "approved"
 
     approved = call(owner, "GET", "/api/v1/approval-requests/{id}/", path={"id": request["id"]}, status=200)
     assert approved["status"] == "approved"
-    events = call(owner, "POST", "/api/v1/approval-requests/{id}/promote/", path={"id": request["id"]}, status=201,
-                  body={"reason": f"Release {number}."})
+    events = call(
+        owner,
+        "POST",
+        "/api/v1/approval-requests/{id}/promote/",
+        path={"id": request["id"]},
+        status=201,
+        body={"reason": f"Release {number}."},
+    )
     assert sorted((event["region"], event["to_version"]) for event in events) == [("eu", number), ("us", number)]
     return events
 
@@ -78,20 +120,43 @@ def test_release_promote_and_roll_back_answer_as_documented(feature, pins, ml_en
 
     live = call(owner, "GET", "/api/v1/deployments/", query={"feature": "claims-triage"}, status=200)
     assert {(row["region"], row["version"]["number"]) for row in live["results"]} == {("eu", 2), ("us", 2)}
-    rolled_back = call(owner, "POST", "/api/v1/deployments/rollback/", status=201, body={
-        "feature": "claims-triage", "environment": "production", "region": "eu", "reason": "Complaints doubled.",
-    })
+    rolled_back = call(
+        owner,
+        "POST",
+        "/api/v1/deployments/rollback/",
+        status=201,
+        body={
+            "feature": "claims-triage",
+            "environment": "production",
+            "region": "eu",
+            "reason": "Complaints doubled.",
+        },
+    )
     assert (rolled_back["kind"], rolled_back["from_version"], rolled_back["to_version"]) == ("rolled_back", 2, 1)
     call(owner, "GET", "/api/v1/deployment-events/", query={"feature": "claims-triage"}, status=200)
 
     then = promoted[0]["at"]
-    at_release = call(owner, "GET", "/api/v1/live-at/", status=200,
-                      query={"feature": "claims-triage", "environment": "production", "region": "us", "at": then})
+    at_release = call(
+        owner,
+        "GET",
+        "/api/v1/live-at/",
+        status=200,
+        query={"feature": "claims-triage", "environment": "production", "region": "us", "at": then},
+    )
     assert at_release["version"]["number"] == 2
     before_anything = (timezone.now() - timedelta(days=365)).isoformat()
-    nothing = call(owner, "GET", "/api/v1/live-at/", status=404, query={
-        "feature": "claims-triage", "environment": "production", "region": "eu", "at": before_anything,
-    })
+    nothing = call(
+        owner,
+        "GET",
+        "/api/v1/live-at/",
+        status=404,
+        query={
+            "feature": "claims-triage",
+            "environment": "production",
+            "region": "eu",
+            "at": before_anything,
+        },
+    )
     assert nothing["code"] == "not_found"
 
 
@@ -99,9 +164,18 @@ def test_refusals_on_the_way_answer_as_documented(feature, pins, ml_engineer, pr
     author, owner = as_user(ml_engineer), as_user(product_owner)
     release(author, owner, catalog=pins, number=1)
 
-    nothing_before = call(owner, "POST", "/api/v1/deployments/rollback/", status=409, body={
-        "feature": "claims-triage", "environment": "production", "region": "eu", "reason": "Try.",
-    })
+    nothing_before = call(
+        owner,
+        "POST",
+        "/api/v1/deployments/rollback/",
+        status=409,
+        body={
+            "feature": "claims-triage",
+            "environment": "production",
+            "region": "eu",
+            "reason": "Try.",
+        },
+    )
     assert nothing_before["code"] == "no_rollback_target"
     request_id = call(owner, "GET", "/api/v1/approval-requests/", status=200)["results"][0]["id"]
     used = call(owner, "POST", "/api/v1/approval-requests/{id}/promote/", path={"id": request_id}, status=409, body={})
@@ -129,7 +203,10 @@ def test_the_document_describes_promote_rollback_live_at_and_findings_as_they_an
     raw, _ = openapi()
     promote = raw["paths"]["/api/v1/approval-requests/{id}/promote/"]["post"]
     assert promote["responses"]["201"]["content"]["application/json"]["schema"]["type"] == "array"
-    assert [parameter["name"] for parameter in promote["parameters"]] == ["id", "Idempotency-Key"]  # no filters, no paging
+    assert [parameter["name"] for parameter in promote["parameters"]] == [
+        "id",
+        "Idempotency-Key",
+    ]  # no filters, no paging
     assert "201" in raw["paths"]["/api/v1/deployments/rollback/"]["post"]["responses"]
     assert "200" not in raw["paths"]["/api/v1/deployments/rollback/"]["post"]["responses"]
     assert "404" in raw["paths"]["/api/v1/live-at/"]["get"]["responses"]

@@ -124,11 +124,10 @@ def _known_for(path: str) -> list[dict]:
 def fuzz_world(django_db_setup, django_db_blocker):
     """The demo organisation and a governance admin's token, rolled back when the module ends."""
     from django.contrib.auth import get_user_model
-
-    from registry.services import api_token_create
-
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
+
+    from registry.services import api_token_create
 
     # As Django's test client does: a request through the WSGI app must not close the test's connection
     # (PostgreSQL with CONN_MAX_AGE=0 would lose the world's transaction after the first request).

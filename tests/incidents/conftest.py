@@ -64,9 +64,16 @@ def feature(team, product_owner, on_call, eu, us):
 @pytest.fixture
 def restricted_feature(team, product_owner, eu, us):
     return FeatureFactory(
-        slug="fraud-signals", name="Fraud signals", team=team, restricted=True, risk_tier="high",
-        accountable_owner=product_owner, incident_owner=product_owner, regions=[eu, us],
-        rollback_path="Flip the flag back.", monitors="https://grafana.example.test/d/fraud",
+        slug="fraud-signals",
+        name="Fraud signals",
+        team=team,
+        restricted=True,
+        risk_tier="high",
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
+        regions=[eu, us],
+        rollback_path="Flip the flag back.",
+        monitors="https://grafana.example.test/d/fraud",
     )
 
 
@@ -100,8 +107,13 @@ def open_incident(support_agent, feature, eu):
 
     def open_(**overrides):
         arguments = {
-            "actor": support_agent, "feature": feature, "environment": "production", "region": eu,
-            "severity": "sev2", "impact_start": hours_ago(0, minutes=30), "title": "Claims routed to the wrong queue",
+            "actor": support_agent,
+            "feature": feature,
+            "environment": "production",
+            "region": eu,
+            "severity": "sev2",
+            "impact_start": hours_ago(0, minutes=30),
+            "title": "Claims routed to the wrong queue",
             "description": "Customers report motor claims landing in the travel queue.",
             "customer_impact": "Motor claims wait a day longer.",
         }
@@ -119,5 +131,3 @@ def bearer():
         return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return header
-
-

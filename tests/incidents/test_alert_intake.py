@@ -20,13 +20,25 @@ URL = "/api/v1/alerts/alertmanager/"
 FINGERPRINT = "b3c1f0e2a9d84f77"
 
 
-def alertmanager_payload(*, status="firing", fingerprint=FINGERPRINT, feature="claims-triage", region="eu",
-                         severity="critical", starts_at=None):
+def alertmanager_payload(
+    *,
+    status="firing",
+    fingerprint=FINGERPRINT,
+    feature="claims-triage",
+    region="eu",
+    severity="critical",
+    starts_at=None,
+):
     """A webhook body as Alertmanager (v0.27, webhook version 4) sends it."""
     starts_at = starts_at or timezone.now() - timedelta(minutes=20)
     labels = {
-        "alertname": "ClaimsMisrouteRateHigh", "feature": feature, "region": region, "severity": severity,
-        "environment": "production", "job": "claims-triage", "namespace": "claims",
+        "alertname": "ClaimsMisrouteRateHigh",
+        "feature": feature,
+        "region": region,
+        "severity": severity,
+        "environment": "production",
+        "job": "claims-triage",
+        "namespace": "claims",
     }
     alert = {
         "status": status,
@@ -73,7 +85,9 @@ def deliver(client, alertmanager, bearer):
 
 
 def alert_entries(incident):
-    return list(incident.events.filter(kind=EventKind.ALERT).order_by("at", "id").values_list("body", "payload__status"))
+    return list(
+        incident.events.filter(kind=EventKind.ALERT).order_by("at", "id").values_list("body", "payload__status")
+    )
 
 
 def test_a_firing_alert_opens_an_incident_linked_to_the_live_version(deliver, history, alertmanager, on_call):
@@ -122,7 +136,10 @@ def test_a_resolved_delivery_adds_one_alert_resolved_entry_even_when_delivered_t
 
     assert (first.json()[0]["result"], second.json()[0]["result"]) == ("alert_resolved", "unchanged")
     incident = Incident.objects.get()
-    assert alert_entries(incident) == [("Alert ClaimsMisrouteRateHigh firing.", "firing"), ("Alert resolved.", "resolved")]
+    assert alert_entries(incident) == [
+        ("Alert ClaimsMisrouteRateHigh firing.", "firing"),
+        ("Alert resolved.", "resolved"),
+    ]
     assert AuditEvent.objects.filter(action="incident.alert_resolved").count() == 1
     assert incident.status == "open", "a resolved alert does not resolve the incident: people do"
 
@@ -160,8 +177,16 @@ def test_after_the_incident_is_closed_the_same_alert_opens_a_new_one(deliver, hi
 
 @pytest.mark.parametrize(
     "label, severity",
-    [("critical", "sev1"), ("CRITICAL", "sev1"), ("page", "sev2"), ("error", "sev2"), ("warning", "sev3"),
-     ("info", "sev4"), ("sev2", "sev2"), ("whatever", "sev3")],
+    [
+        ("critical", "sev1"),
+        ("CRITICAL", "sev1"),
+        ("page", "sev2"),
+        ("error", "sev2"),
+        ("warning", "sev3"),
+        ("info", "sev4"),
+        ("sev2", "sev2"),
+        ("whatever", "sev3"),
+    ],
 )
 def test_severity_labels_map_to_incident_severities(deliver, history, label, severity):
     deliver(alertmanager_payload(severity=label))
@@ -225,8 +250,9 @@ def test_anonymous_deliveries_are_refused_with_401(client, history):
 
 
 def test_a_wrong_token_is_refused_with_401(client, history):
-    response = client.post(URL, alertmanager_payload(), content_type="application/json",
-                           HTTP_AUTHORIZATION="Bearer gh_not-a-real-token")
+    response = client.post(
+        URL, alertmanager_payload(), content_type="application/json", HTTP_AUTHORIZATION="Bearer gh_not-a-real-token"
+    )
 
     assert response.status_code == 401 and not Incident.objects.exists()
 
@@ -297,8 +323,12 @@ def test_a_caller_without_support_or_the_team_cannot_freeze_promotions_with_a_cr
     client, bearer, history, outsider
 ):
     """A SEV1 freezes a team's releases: a token of someone with no say cannot raise one."""
-    response = client.post(URL, alertmanager_payload(severity="critical"), content_type="application/json",
-                           **bearer(outsider, scopes=["alert_intake"]))
+    response = client.post(
+        URL,
+        alertmanager_payload(severity="critical"),
+        content_type="application/json",
+        **bearer(outsider, scopes=["alert_intake"]),
+    )
 
     assert response.status_code == 200
     assert response.json()[0]["result"] == "error" and "SEV1 or SEV2" in response.json()[0]["detail"]
@@ -341,8 +371,9 @@ def test_a_signed_in_session_cannot_post_alerts(client, history, support_agent):
 
 @pytest.mark.parametrize("scopes", [["read"], ["full"], ["ci_write", "resolve"]])
 def test_a_token_without_the_alert_intake_scope_cannot_post_alerts(client, history, alertmanager, bearer, scopes):
-    response = client.post(URL, alertmanager_payload(), content_type="application/json",
-                           **bearer(alertmanager, scopes=scopes))
+    response = client.post(
+        URL, alertmanager_payload(), content_type="application/json", **bearer(alertmanager, scopes=scopes)
+    )
 
     assert response.status_code == 403 and response.json()["code"] == "insufficient_scope"
     assert "alert_intake" in response.json()["detail"]
@@ -357,9 +388,7 @@ def test_an_alert_intake_token_reads_nothing_else(client, history, alertmanager,
         assert response.status_code == 403 and response.json()["code"] == "insufficient_scope", url
 
 
-def test_a_critical_alert_on_a_fingerprint_filed_as_sev4_escalates_it_and_freezes_promotions(
-    deliver, history, feature
-):
+def test_a_critical_alert_on_a_fingerprint_filed_as_sev4_escalates_it_and_freezes_promotions(deliver, history, feature):
     from registry.extensions import promotion_blockers
 
     first = deliver(alertmanager_payload(severity="info")).json()[0]
@@ -406,9 +435,17 @@ def test_an_open_incident_of_a_feature_the_intake_user_cannot_see_is_not_reveale
     see: the answer says neither that it exists nor which it is."""
     from incidents.services import incident_open
 
-    hidden = incident_open(actor=product_owner, feature=restricted_feature, environment="production", region=eu,
-                           severity="sev3", impact_start=timezone.now() - timedelta(minutes=5),
-                           title="Fraud scores drift", description="Drift.", alert_fingerprint=FINGERPRINT)
+    hidden = incident_open(
+        actor=product_owner,
+        feature=restricted_feature,
+        environment="production",
+        region=eu,
+        severity="sev3",
+        impact_start=timezone.now() - timedelta(minutes=5),
+        title="Fraud scores drift",
+        description="Drift.",
+        alert_fingerprint=FINGERPRINT,
+    )
 
     response = deliver(alertmanager_payload(severity="critical"))
 

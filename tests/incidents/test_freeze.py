@@ -4,8 +4,8 @@ the incident, rollbacks stay allowed, the feature page says so. A SEV3 does not 
 import pytest
 
 from approvals.services import promotion_execute
-from incidents.services import incident_transition
 from core.exceptions import Conflict
+from incidents.services import incident_transition
 from registry.extensions import promotion_blockers
 from registry.models import Deployment, DeploymentEvent
 from registry.services import deployment_rollback
@@ -53,8 +53,13 @@ def test_rollback_still_works_during_a_freeze(releases, open_incident, ml_engine
     v1, v2 = releases(2)
     open_incident(severity="sev1")
 
-    event = deployment_rollback(actor=ml_engineer, feature=feature, environment="production", region=eu,
-                                reason="SEV1: back to the last good version.")
+    event = deployment_rollback(
+        actor=ml_engineer,
+        feature=feature,
+        environment="production",
+        region=eu,
+        reason="SEV1: back to the last good version.",
+    )
 
     assert (event.from_version, event.to_version) == (v2, v1)
     assert live_number(feature, eu) == 1
@@ -116,7 +121,9 @@ def test_promotion_blockers_lists_the_incident(open_incident, feature):
     assert "Wrong queue for motor claims" in reason
 
 
-def test_the_feature_page_shows_promotions_frozen_with_the_reference(client, open_incident, feature, product_owner, on_call):
+def test_the_feature_page_shows_promotions_frozen_with_the_reference(
+    client, open_incident, feature, product_owner, on_call
+):
     client.force_login(product_owner)
     assert "Promotions frozen" not in client.get(feature.get_absolute_url()).content.decode()
 

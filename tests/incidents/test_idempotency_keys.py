@@ -8,17 +8,24 @@ from datetime import timedelta
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from incidents.models import Incident
 from core.api.idempotency import IdempotentPostMixin
 from core.models import IdempotencyKey
+from incidents.models import Incident
 from tests.incidents.conftest import hours_ago
 
 API = "/api/v1/incidents/"
 
 
 def incident_body(**overrides):
-    return {"feature": "claims-triage", "region": "eu", "severity": "sev2", "impact_start": hours_ago(2).isoformat(),
-            "title": "Wrong queue", "description": "Motor claims in the travel queue.", **overrides}
+    return {
+        "feature": "claims-triage",
+        "region": "eu",
+        "severity": "sev2",
+        "impact_start": hours_ago(2).isoformat(),
+        "title": "Wrong queue",
+        "description": "Motor claims in the travel queue.",
+        **overrides,
+    }
 
 
 def post(client, auth, body, key=None):
@@ -50,8 +57,9 @@ def test_the_same_key_with_another_body_is_refused_with_a_clear_code(client, his
     assert Incident.objects.count() == 1
 
 
-def test_without_a_key_or_with_another_users_key_each_request_writes(client, history, support_agent, product_owner,
-                                                                    bearer):
+def test_without_a_key_or_with_another_users_key_each_request_writes(
+    client, history, support_agent, product_owner, bearer
+):
     assert post(client, bearer(support_agent), incident_body()).status_code == 201
     assert post(client, bearer(support_agent), incident_body()).status_code == 201
     assert post(client, bearer(support_agent), incident_body(), key="shared").status_code == 201

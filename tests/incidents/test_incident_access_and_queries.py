@@ -30,8 +30,13 @@ ALL_NAMES = [route.name for route in ROUTES]
 PAGE_NAMES = [route.name for route in ROUTES if hasattr(route.callback.view_class, "get")]
 ACTION_NAMES = [name for name in ALL_NAMES if name not in PAGE_NAMES]
 INCIDENT_ROUTE_NAMES = [route.name for route in ROUTES if "pk" in route.pattern.converters]
-ACTION_BODY = {"body": "x", "status": "investigating", "owner": "olly-outsider", "url": "https://example.test/",
-               "reason": "x"}
+ACTION_BODY = {
+    "body": "x",
+    "status": "investigating",
+    "owner": "olly-outsider",
+    "url": "https://example.test/",
+    "reason": "x",
+}
 
 
 def url(name, incident):
@@ -52,8 +57,13 @@ def restricted_incident(open_incident, restricted_feature, ml_engineer):
 
 
 def test_the_incidents_namespace_has_pages_and_actions_to_check():
-    assert set(PAGE_NAMES) == {"incident_list", "incident_create", "live_at_preview", "incident_detail",
-                               "owner_suggestions"}
+    assert set(PAGE_NAMES) == {
+        "incident_list",
+        "incident_create",
+        "live_at_preview",
+        "incident_detail",
+        "owner_suggestions",
+    }
     assert set(ACTION_NAMES) == {"comment", "transition", "assign", "link", "rollback"}
 
 
@@ -121,23 +131,42 @@ class Growth:
             n = next(_serial)
             team = TeamFactory(slug=f"incident-team-{n}")
             feature = FeatureFactory(
-                slug=f"incident-feature-{n}", team=team, regions=[self.eu],
-                accountable_owner=UserFactory(username=f"accountable-{n}"), incident_owner=UserFactory(username=f"oncall-{n}"),
+                slug=f"incident-feature-{n}",
+                team=team,
+                regions=[self.eu],
+                accountable_owner=UserFactory(username=f"accountable-{n}"),
+                incident_owner=UserFactory(username=f"oncall-{n}"),
             )
             author = UserFactory(username=f"author-{n}", roles=["ml"], teams=[team])
-            version = version_submit(actor=author, version=version_create(
-                actor=author, feature=feature, change_summary=f"Change {n}.",
-                model=CatalogModelFactory(vendor=VendorFactory(slug=f"incident-vendor-{n}"), regions=[self.eu]),
-                prompt=PromptVersionFactory(name=f"incident-prompt-{n}"),
-                policy_pack=PolicyPackFactory(name=f"incident-policy-{n}", allowed_regions=[self.eu]),
-            ))
+            version = version_submit(
+                actor=author,
+                version=version_create(
+                    actor=author,
+                    feature=feature,
+                    change_summary=f"Change {n}.",
+                    model=CatalogModelFactory(vendor=VendorFactory(slug=f"incident-vendor-{n}"), regions=[self.eu]),
+                    prompt=PromptVersionFactory(name=f"incident-prompt-{n}"),
+                    policy_pack=PolicyPackFactory(name=f"incident-policy-{n}", allowed_regions=[self.eu]),
+                ),
+            )
             DeploymentEvent.objects.create(
-                feature=feature, environment="production", region=self.eu, kind="promoted", to_version=version,
-                actor=UserFactory(username=f"releaser-{n}"), reason=f"Release {n}.", at=hours_ago(2),
+                feature=feature,
+                environment="production",
+                region=self.eu,
+                kind="promoted",
+                to_version=version,
+                actor=UserFactory(username=f"releaser-{n}"),
+                reason=f"Release {n}.",
+                at=hours_ago(2),
             )
             incident_open(
-                actor=UserFactory(username=f"reporter-{n}", roles=["support"]), feature=feature, environment="production", region=self.eu,
-                severity=["sev1", "sev2", "sev3"][n % 3], impact_start=hours_ago(1, minutes=n), title=f"Incident {n}",
+                actor=UserFactory(username=f"reporter-{n}", roles=["support"]),
+                feature=feature,
+                environment="production",
+                region=self.eu,
+                severity=["sev1", "sev2", "sev3"][n % 3],
+                impact_start=hours_ago(1, minutes=n),
+                title=f"Incident {n}",
                 description="Something went wrong.",
             )
 
@@ -151,7 +180,9 @@ def growth(eu):
     "target, persona, max_queries",
     [
         pytest.param(reverse("incidents:incident_list"), "support_agent", 9, id="list-page"),
-        pytest.param(reverse("incidents:incident_list") + "?severity=sev1&q=Incident", "support_agent", 9, id="list-filtered"),
+        pytest.param(
+            reverse("incidents:incident_list") + "?severity=sev1&q=Incident", "support_agent", 9, id="list-filtered"
+        ),
         pytest.param("/api/v1/incidents/", "support_agent", 5, id="api-list"),
         pytest.param("/api/v1/incidents/", "governance_admin", 5, id="api-list-governance"),
     ],
@@ -167,7 +198,9 @@ def test_incident_lists_cost_the_same_queries_for_2_or_8_incidents(
     assert_constant(client, target, grow, django_assert_max_num_queries, max_queries)
 
 
-def test_the_list_page_partial_costs_the_same_for_2_or_8_incidents(client, growth, support_agent, django_assert_max_num_queries):
+def test_the_list_page_partial_costs_the_same_for_2_or_8_incidents(
+    client, growth, support_agent, django_assert_max_num_queries
+):
     client.force_login(support_agent)
     target = reverse("incidents:incident_list")
     client.defaults["HTTP_HX_REQUEST"] = "true"
@@ -185,7 +218,9 @@ def busy_incident(incident, ml_engineer):
             n = next(_serial)
             helper = UserFactory(username=f"helper-{n}", roles=["support"])
             incident_comment(actor=helper, incident=incident, body=f"Comment {n}.")
-            incident_add_link(actor=helper, incident=incident, url=f"https://grafana.example.test/d/{n}", title=f"Graph {n}")
+            incident_add_link(
+                actor=helper, incident=incident, url=f"https://grafana.example.test/d/{n}", title=f"Graph {n}"
+            )
             incident_assign(actor=helper, incident=incident, owner=helper)
 
     return incident, grow
@@ -199,8 +234,14 @@ def test_the_detail_page_costs_the_same_as_the_timeline_grows(
     incident, grow = busy_incident
     client.force_login(request.getfixturevalue(persona))
 
-    assert_constant(client, incident.get_absolute_url(), grow, django_assert_max_num_queries, max_queries,
-                    rows=lambda response: len(response.context["timeline"]))
+    assert_constant(
+        client,
+        incident.get_absolute_url(),
+        grow,
+        django_assert_max_num_queries,
+        max_queries,
+        rows=lambda response: len(response.context["timeline"]),
+    )
 
 
 def test_the_detail_page_costs_the_same_with_rollbacks_on_the_timeline(
@@ -217,11 +258,21 @@ def test_the_detail_page_costs_the_same_with_rollbacks_on_the_timeline(
             incident_rollback(actor=ml_engineer, incident=incident, reason=f"Step back {next(_serial)}.")
 
     client.force_login(ml_engineer)
-    assert_constant(client, incident.get_absolute_url(), grow, django_assert_max_num_queries, 23,
-                    rows=lambda response: len([event for event in response.context["timeline"] if event.kind == EventKind.ROLLBACK]))
+    assert_constant(
+        client,
+        incident.get_absolute_url(),
+        grow,
+        django_assert_max_num_queries,
+        23,
+        rows=lambda response: len(
+            [event for event in response.context["timeline"] if event.kind == EventKind.ROLLBACK]
+        ),
+    )
 
 
-def test_the_api_timeline_costs_the_same_as_it_grows(client, busy_incident, support_agent, django_assert_max_num_queries):
+def test_the_api_timeline_costs_the_same_as_it_grows(
+    client, busy_incident, support_agent, django_assert_max_num_queries
+):
     incident, grow = busy_incident
     client.force_login(support_agent)
 
@@ -230,7 +281,11 @@ def test_the_api_timeline_costs_the_same_as_it_grows(client, busy_incident, supp
 
 def test_the_live_at_preview_costs_a_few_queries(client, history, support_agent, django_assert_max_num_queries):
     client.force_login(support_agent)
-    query = {"feature": "claims-triage", "region": "eu", "at": (timezone.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}
+    query = {
+        "feature": "claims-triage",
+        "region": "eu",
+        "at": (timezone.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+    }
     client.get(reverse("incidents:live_at_preview"), query)
 
     with django_assert_max_num_queries(10):

@@ -28,11 +28,19 @@ def test_an_incident_titled_with_a_newline_is_emailed_with_a_one_line_subject(
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(API, {"feature": "claims-triage", "region": "eu", "severity": "sev1",
-                                     "impact_start": hours_ago(1).isoformat(),
-                                     "title": "Wrong queue\r\nBcc: everyone@example.test\x07\u2028again",
-                                     "description": "Motor claims in the travel queue."},
-                               content_type="application/json", **bearer(support_agent))
+        response = client.post(
+            API,
+            {
+                "feature": "claims-triage",
+                "region": "eu",
+                "severity": "sev1",
+                "impact_start": hours_ago(1).isoformat(),
+                "title": "Wrong queue\r\nBcc: everyone@example.test\x07\u2028again",
+                "description": "Motor claims in the travel queue.",
+            },
+            content_type="application/json",
+            **bearer(support_agent),
+        )
 
     assert response.status_code == 201, response.content
     notices = Notification.objects.filter(subject__contains="Wrong queue")
@@ -42,12 +50,13 @@ def test_an_incident_titled_with_a_newline_is_emailed_with_a_one_line_subject(
         assert notice.subject.endswith("Wrong queue Bcc: everyone@example.test again"), notice.subject
     assert not notices.filter(emailed_at__isnull=True).exists()
     assert {message.subject for message in mail.outbox if "Wrong queue" in message.subject} == set(
-        notices.values_list("subject", flat=True))
+        notices.values_list("subject", flat=True)
+    )
     assert all(message.bcc == [] for message in mail.outbox)
 
 
 def test_a_long_subject_is_cut_to_one_line_of_at_most_200_characters(product_owner):
-    notice, = notify(users=[product_owner], subject="Alert: " + "x" * 400 + "\n\ttail")
+    (notice,) = notify(users=[product_owner], subject="Alert: " + "x" * 400 + "\n\ttail")
 
     assert len(notice.subject) == 200 and notice.subject.endswith("…")
 
@@ -55,7 +64,7 @@ def test_a_long_subject_is_cut_to_one_line_of_at_most_200_characters(product_own
 def test_a_notice_stored_with_a_newline_is_still_emailed_cleanly(product_owner, django_capture_on_commit_callbacks):
     """Rows written before subjects were cleaned."""
     with django_capture_on_commit_callbacks(execute=False):
-        notice, = notify(users=[product_owner], subject="SEV1 on claims")
+        (notice,) = notify(users=[product_owner], subject="SEV1 on claims")
     Notification.objects.filter(pk=notice.pk).update(subject="SEV1 on claims:\nOdd answers")
     mail.outbox.clear()
 
@@ -67,8 +76,8 @@ def test_an_email_that_cannot_be_sent_is_reported_once_not_retried_and_the_other
     product_owner, ml_engineer, django_capture_on_commit_callbacks, caplog
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        bad, = notify(users=[product_owner], subject="First")
-        good, = notify(users=[ml_engineer], subject="Second")
+        (bad,) = notify(users=[product_owner], subject="First")
+        (good,) = notify(users=[ml_engineer], subject="Second")
     mail.outbox.clear()
     real_send = tasks.send_mail
 
@@ -96,7 +105,7 @@ def test_a_mail_server_that_keeps_failing_is_tried_a_bounded_number_of_times(
     product_owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        notice, = notify(users=[product_owner], subject="SEV1 on claims")
+        (notice,) = notify(users=[product_owner], subject="SEV1 on claims")
     down = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     with mock.patch.object(tasks, "send_mail", side_effect=down) as sending:
@@ -119,9 +128,10 @@ def _mail_backend(settings):
 
 def test_the_notices_page_says_when_an_email_was_given_up(client, product_owner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        notice, = notify(users=[product_owner], subject="SEV1 on claims")
-    Notification.objects.filter(pk=notice.pk).update(email_failed_at=timezone.now(),
-                                                     email_error="Not retried: BadHeaderError: newline")
+        (notice,) = notify(users=[product_owner], subject="SEV1 on claims")
+    Notification.objects.filter(pk=notice.pk).update(
+        email_failed_at=timezone.now(), email_error="Not retried: BadHeaderError: newline"
+    )
     client.force_login(product_owner)
 
     page = client.get("/notifications/").content.decode()
@@ -129,8 +139,9 @@ def test_the_notices_page_says_when_an_email_was_given_up(client, product_owner,
     assert "Email not sent" in page and "Not retried: BadHeaderError: newline" in page
 
 
-def test_the_sweep_emails_a_backlog_in_pieces_each_its_own_task(product_owner, ml_engineer, monkeypatch,
-                                                                django_capture_on_commit_callbacks):
+def test_the_sweep_emails_a_backlog_in_pieces_each_its_own_task(
+    product_owner, ml_engineer, monkeypatch, django_capture_on_commit_callbacks
+):
     """Issue 16: long work is acknowledged in pieces, so a worker killed mid-way redoes one short task."""
     from freshness import services as freshness_services
 
@@ -155,7 +166,7 @@ def test_staff_find_the_emails_given_up_in_the_admin(client, product_owner, djan
     from django.contrib.auth import get_user_model
 
     with django_capture_on_commit_callbacks(execute=False):
-        failed, = notify(users=[product_owner], subject="SEV1 on claims")
+        (failed,) = notify(users=[product_owner], subject="SEV1 on claims")
         notify(users=[product_owner], subject="All good")
     Notification.objects.filter(pk=failed.pk).update(email_failed_at=timezone.now(), email_error="Not retried: x")
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.test", "pw"))

@@ -5,6 +5,7 @@ changes and links land on the timeline in order; and only the people responsible
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.exceptions import Conflict
 from incidents.choices import EventKind, IncidentStatus
 from incidents.services import (
     incident_add_link,
@@ -12,7 +13,6 @@ from incidents.services import (
     incident_comment,
     incident_transition,
 )
-from core.exceptions import Conflict
 from registry.models import AuditEvent, Notification
 from tests.factories import UserFactory
 from tests.incidents.conftest import fresh
@@ -20,7 +20,8 @@ from tests.incidents.conftest import fresh
 
 def audit_actions(incident):
     return list(
-        AuditEvent.objects.filter(object_type="incident", object_id=str(incident.pk)).order_by("sequence")
+        AuditEvent.objects.filter(object_type="incident", object_id=str(incident.pk))
+        .order_by("sequence")
         .values_list("action", flat=True)
     )
 
@@ -53,7 +54,9 @@ def test_moves_outside_the_allowed_transitions_are_refused_with_a_conflict(incid
 
 def test_a_closed_incident_moves_nowhere(incident, on_call):
     incident_transition(actor=on_call, incident=incident, status="resolved")
-    incident_transition(actor=on_call, incident=incident, status="closed", root_cause="Bad prompt.", follow_ups="Add a test.")
+    incident_transition(
+        actor=on_call, incident=incident, status="closed", root_cause="Bad prompt.", follow_ups="Add a test."
+    )
 
     for status in IncidentStatus.values:
         with pytest.raises(Conflict):
@@ -68,12 +71,20 @@ def test_each_step_stamps_its_moment(incident, on_call):
     assert resolved.mitigated_at == mitigated.mitigated_at, "resolving keeps the moment it was mitigated"
     assert resolved.resolved_at >= resolved.mitigated_at and resolved.closed_at is None
 
-    closed = incident_transition(actor=on_call, incident=incident, status="closed", root_cause="A prompt change.",
-                                 follow_ups="Add a regression suite.")
+    closed = incident_transition(
+        actor=on_call,
+        incident=incident,
+        status="closed",
+        root_cause="A prompt change.",
+        follow_ups="Add a regression suite.",
+    )
     assert closed.closed_at >= closed.resolved_at
     stored = fresh(incident)
     assert (stored.status, stored.mitigated_at, stored.resolved_at, stored.closed_at) == (
-        "closed", mitigated.mitigated_at, resolved.resolved_at, closed.closed_at
+        "closed",
+        mitigated.mitigated_at,
+        resolved.resolved_at,
+        closed.closed_at,
     )
 
 
@@ -85,9 +96,14 @@ def test_reopening_clears_the_mitigated_and_resolved_moments_but_the_timeline_ke
 
     mitigated = incident_transition(actor=on_call, incident=incident, status="mitigated")
     assert mitigated.mitigated_at is not None and mitigated.resolved_at is None
-    steps = list(fresh(incident).events.filter(kind=EventKind.STATUS).order_by("at", "id").values_list("payload", flat=True))
-    assert [step["status"] for step in steps] == [["open", "resolved"], ["resolved", "investigating"],
-                                                  ["investigating", "mitigated"]]
+    steps = list(
+        fresh(incident).events.filter(kind=EventKind.STATUS).order_by("at", "id").values_list("payload", flat=True)
+    )
+    assert [step["status"] for step in steps] == [
+        ["open", "resolved"],
+        ["resolved", "investigating"],
+        ["investigating", "mitigated"],
+    ]
 
 
 def test_resolving_straight_from_open_mitigates_too(incident, on_call):
@@ -100,7 +116,11 @@ def test_each_step_is_on_the_timeline_and_audited_with_old_and_new_status(incide
     incident_transition(actor=on_call, incident=incident, status="investigating", note="  Looking at the router.  ")
 
     entry = fresh(incident).events.get(kind=EventKind.STATUS)
-    assert (entry.actor, entry.body, entry.payload) == (on_call, "Looking at the router.", {"status": ["open", "investigating"]})
+    assert (entry.actor, entry.body, entry.payload) == (
+        on_call,
+        "Looking at the router.",
+        {"status": ["open", "investigating"]},
+    )
     audit = AuditEvent.objects.get(action="incident.status_changed")
     assert audit.actor == on_call
     assert audit.payload["status"] == ["open", "investigating"] and audit.payload["note"] == "Looking at the router."
@@ -118,15 +138,21 @@ def test_closing_a_sev1_or_sev2_needs_a_root_cause_and_follow_ups(open_incident,
         assert fresh(incident).status == "resolved"
         assert fresh(incident).root_cause == "", "a refused close keeps nothing it was given"
 
-    closed = incident_transition(actor=on_call, incident=incident, status="closed", root_cause=" The prompt change. ",
-                                 follow_ups="Add a regression test.\nAlert on queue mix.")
+    closed = incident_transition(
+        actor=on_call,
+        incident=incident,
+        status="closed",
+        root_cause=" The prompt change. ",
+        follow_ups="Add a regression test.\nAlert on queue mix.",
+    )
     assert (closed.status, closed.root_cause) == ("closed", "The prompt change.")
 
 
 def test_root_cause_given_while_resolving_counts_when_closing(open_incident, on_call):
     incident = open_incident(severity="sev1")
-    incident_transition(actor=on_call, incident=incident, status="resolved", root_cause="Prompt change.",
-                        follow_ups="Regression test.")
+    incident_transition(
+        actor=on_call, incident=incident, status="resolved", root_cause="Prompt change.", follow_ups="Regression test."
+    )
 
     assert incident_transition(actor=on_call, incident=incident, status="closed").status == "closed"
 
@@ -143,11 +169,14 @@ def test_a_postmortem_link_must_be_http(open_incident, on_call):
     incident = open_incident()
 
     with pytest.raises(ValidationError):
-        incident_transition(actor=on_call, incident=incident, status="investigating", postmortem_url="javascript:alert(1)")
+        incident_transition(
+            actor=on_call, incident=incident, status="investigating", postmortem_url="javascript:alert(1)"
+        )
 
     assert fresh(incident).status == "open"
-    incident_transition(actor=on_call, incident=incident, status="investigating",
-                        postmortem_url="https://wiki.example.test/pm/1")
+    incident_transition(
+        actor=on_call, incident=incident, status="investigating", postmortem_url="https://wiki.example.test/pm/1"
+    )
     assert fresh(incident).postmortem_url == "https://wiki.example.test/pm/1"
 
 
@@ -156,7 +185,9 @@ def test_comments_owner_changes_and_links_appear_on_the_timeline_in_order_and_ar
 ):
     incident_comment(actor=ml_engineer, incident=incident, body="  Router config changed at 14:00.  ")
     incident_assign(actor=on_call, incident=incident, owner=ml_engineer)
-    incident_add_link(actor=ml_engineer, incident=incident, url="https://grafana.example.test/d/claims", title="Dashboard")
+    incident_add_link(
+        actor=ml_engineer, incident=incident, url="https://grafana.example.test/d/claims", title="Dashboard"
+    )
     incident_transition(actor=ml_engineer, incident=incident, status="investigating")
     incident_comment(actor=support_agent, incident=incident, body="Two more customers called.")
 
@@ -170,13 +201,18 @@ def test_comments_owner_changes_and_links_appear_on_the_timeline_in_order_and_ar
         ("comment", "sue-support", "Two more customers called."),
     ]
     assert audit_actions(incident) == [
-        "incident.opened", "incident.commented", "incident.owner_changed", "incident.link_added",
-        "incident.status_changed", "incident.commented",
+        "incident.opened",
+        "incident.commented",
+        "incident.owner_changed",
+        "incident.link_added",
+        "incident.status_changed",
+        "incident.commented",
     ]
     assert fresh(incident).owner == ml_engineer
     assert AuditEvent.objects.get(action="incident.owner_changed").payload == {"owner": ["oona-oncall", "mel-ml"]}
     assert AuditEvent.objects.get(action="incident.link_added").payload == {
-        "url": "https://grafana.example.test/d/claims", "title": "Dashboard"
+        "url": "https://grafana.example.test/d/claims",
+        "title": "Dashboard",
     }
 
 
@@ -184,7 +220,9 @@ def test_the_new_owner_is_told_and_reassigning_to_the_same_owner_changes_nothing
     incident_assign(actor=on_call, incident=incident, owner=ml_engineer)
     incident_assign(actor=on_call, incident=incident, owner=ml_engineer)
 
-    assert Notification.objects.filter(user=ml_engineer, key=f"incident-owner:{incident.pk}:{ml_engineer.pk}").count() == 1
+    assert (
+        Notification.objects.filter(user=ml_engineer, key=f"incident-owner:{incident.pk}:{ml_engineer.pk}").count() == 1
+    )
     assert fresh(incident).events.filter(kind=EventKind.OWNER).count() == 1
 
 

@@ -25,19 +25,39 @@ class Incidents:
     """Four incidents: two on claims triage (a fresh SEV1 in eu, a resolved SEV3 in us three days ago), an
     investigating SEV2 on another team's feature, and a SEV1 on a restricted feature."""
 
-    def __init__(self, *, open_incident, on_call, other_team, other_product_owner, restricted_feature, ml_engineer, eu, us):
-        self.payments = FeatureFactory(slug="payment-helper", name="Payment helper", team=other_team,
-                                       accountable_owner=other_product_owner, regions=[eu])
+    def __init__(
+        self, *, open_incident, on_call, other_team, other_product_owner, restricted_feature, ml_engineer, eu, us
+    ):
+        self.payments = FeatureFactory(
+            slug="payment-helper",
+            name="Payment helper",
+            team=other_team,
+            accountable_owner=other_product_owner,
+            regions=[eu],
+        )
         self.misroute = open_incident(severity="sev1", title="Claims routed to the wrong queue")
-        self.slow = open_incident(severity="sev3", region=us,
-                                  impact_start=timezone.now() - timedelta(days=3), title="Slow answers in us",
-                                  description="Latency above the SLO.")
+        self.slow = open_incident(
+            severity="sev3",
+            region=us,
+            impact_start=timezone.now() - timedelta(days=3),
+            title="Slow answers in us",
+            description="Latency above the SLO.",
+        )
         incident_transition(actor=on_call, incident=self.slow, status="resolved")
-        self.refunds = open_incident(feature=self.payments, severity="sev2", title="Refund amounts hallucinated",
-                                     description="The helper invents refund amounts.")
+        self.refunds = open_incident(
+            feature=self.payments,
+            severity="sev2",
+            title="Refund amounts hallucinated",
+            description="The helper invents refund amounts.",
+        )
         incident_transition(actor=other_product_owner, incident=self.refunds, status="investigating")
-        self.fraud = open_incident(actor=ml_engineer, feature=restricted_feature, severity="sev1",
-                                   title="Fraud scores all zero", description="Every score is 0.")
+        self.fraud = open_incident(
+            actor=ml_engineer,
+            feature=restricted_feature,
+            severity="sev1",
+            title="Fraud scores all zero",
+            description="Every score is 0.",
+        )
 
     @property
     def visible_to_everyone(self):
@@ -45,10 +65,19 @@ class Incidents:
 
 
 @pytest.fixture
-def incidents(history, open_incident, on_call, other_team, other_product_owner, restricted_feature, ml_engineer, eu, us):
-    return Incidents(open_incident=open_incident, on_call=on_call, other_team=other_team,
-                     other_product_owner=other_product_owner, restricted_feature=restricted_feature,
-                     ml_engineer=ml_engineer, eu=eu, us=us)
+def incidents(
+    history, open_incident, on_call, other_team, other_product_owner, restricted_feature, ml_engineer, eu, us
+):
+    return Incidents(
+        open_incident=open_incident,
+        on_call=on_call,
+        other_team=other_team,
+        other_product_owner=other_product_owner,
+        restricted_feature=restricted_feature,
+        ml_engineer=ml_engineer,
+        eu=eu,
+        us=us,
+    )
 
 
 def listed(response):
@@ -64,7 +93,12 @@ def pks(*incidents):
 
 def test_the_list_shows_every_visible_incident_newest_impact_first(client, incidents, governance_admin, support_agent):
     client.force_login(governance_admin)
-    assert listed(client.get(LIST)) == [incidents.fraud.pk, incidents.refunds.pk, incidents.misroute.pk, incidents.slow.pk]
+    assert listed(client.get(LIST)) == [
+        incidents.fraud.pk,
+        incidents.refunds.pk,
+        incidents.misroute.pk,
+        incidents.slow.pk,
+    ]
 
     client.force_login(support_agent)
     response = client.get(LIST)
@@ -93,8 +127,11 @@ def test_the_list_filters_by_status_severity_feature_team_dates_and_search(
     client, incidents, governance_admin, query, expected
 ):
     today = timezone.now().date()
-    dates = {"yesterday": today - timedelta(days=1), "two_days_ago": today - timedelta(days=2),
-             "four_days_ago": today - timedelta(days=4)}
+    dates = {
+        "yesterday": today - timedelta(days=1),
+        "two_days_ago": today - timedelta(days=2),
+        "four_days_ago": today - timedelta(days=4),
+    }
     query = {key: value.format(**dates) for key, value in query.items()}
     client.force_login(governance_admin)
 
@@ -155,9 +192,17 @@ def test_the_list_shows_the_version_live_then(client, incidents, governance_admi
 
 
 def form_data(**overrides):
-    return {"feature": "claims-triage", "environment": "production", "region": "eu", "severity": "sev2",
-            "impact_start": hours_ago(2).strftime("%Y-%m-%dT%H:%M"), "title": "Claims routed to the wrong queue",
-            "description": "Motor claims land in the travel queue.", "customer_impact": "A day's delay.", **overrides}
+    return {
+        "feature": "claims-triage",
+        "environment": "production",
+        "region": "eu",
+        "severity": "sev2",
+        "impact_start": hours_ago(2).strftime("%Y-%m-%dT%H:%M"),
+        "title": "Claims routed to the wrong queue",
+        "description": "Motor claims land in the travel queue.",
+        "customer_impact": "A day's delay.",
+        **overrides,
+    }
 
 
 def test_logging_an_incident_fills_in_what_was_live_and_shows_it(client, history, support_agent, on_call):
@@ -222,14 +267,20 @@ def test_auditors_cannot_open_the_form(client, auditor):
 
 
 @pytest.mark.parametrize(
-    "hours, expected", [pytest.param(2, "Claims triage v1", id="then-v1"), pytest.param(0.25, "Claims triage v2", id="now-v2")]
+    "hours, expected",
+    [pytest.param(2, "Claims triage v1", id="then-v1"), pytest.param(0.25, "Claims triage v2", id="now-v2")],
 )
-def test_the_live_at_preview_shows_the_version_for_the_feature_region_and_time(client, history, support_agent, hours, expected):
+def test_the_live_at_preview_shows_the_version_for_the_feature_region_and_time(
+    client, history, support_agent, hours, expected
+):
     client.force_login(support_agent)
     at = (timezone.now() - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
 
-    response = client.get(PREVIEW, {"feature": "claims-triage", "environment": "production", "region": "eu",
-                                    "impact_start": at}, HTTP_HX_REQUEST="true")
+    response = client.get(
+        PREVIEW,
+        {"feature": "claims-triage", "environment": "production", "region": "eu", "impact_start": at},
+        HTTP_HX_REQUEST="true",
+    )
 
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page
@@ -239,8 +290,9 @@ def test_the_live_at_preview_shows_the_version_for_the_feature_region_and_time(c
 def test_the_live_at_preview_says_when_nothing_was_live(client, history, support_agent):
     client.force_login(support_agent)
 
-    page = client.get(PREVIEW, {"feature": "claims-triage", "region": "eu",
-                                "at": hours_ago(5).strftime("%Y-%m-%dT%H:%M")}).content.decode()
+    page = client.get(
+        PREVIEW, {"feature": "claims-triage", "region": "eu", "at": hours_ago(5).strftime("%Y-%m-%dT%H:%M")}
+    ).content.decode()
 
     assert "Nothing was live there at that time." in page
 
@@ -254,7 +306,9 @@ def test_the_live_at_preview_says_when_nothing_was_live(client, history, support
         pytest.param({"feature": "fraud-signals", "region": "eu", "at": "2026-01-01T10:00"}, id="restricted-feature"),
     ],
 )
-def test_the_live_at_preview_asks_again_for_incomplete_or_hidden_input(client, history, restricted_feature, outsider, query):
+def test_the_live_at_preview_asks_again_for_incomplete_or_hidden_input(
+    client, history, restricted_feature, outsider, query
+):
     client.force_login(outsider)
 
     page = client.get(PREVIEW, query).content.decode()
@@ -265,7 +319,9 @@ def test_the_live_at_preview_asks_again_for_incomplete_or_hidden_input(client, h
 # --- The detail page ----------------------------------------------------------------------------
 
 
-def test_the_detail_page_shows_the_live_version_its_approvers_and_the_timeline(client, history, open_incident, on_call, pins):
+def test_the_detail_page_shows_the_live_version_its_approvers_and_the_timeline(
+    client, history, open_incident, on_call, pins
+):
     _v1, v2 = history
     incident = open_incident(severity="sev1")
     incident_comment(actor=on_call, incident=incident, body="Paging the claims team.")
@@ -281,7 +337,11 @@ def test_the_detail_page_shows_the_live_version_its_approvers_and_the_timeline(c
     for signoff in response.context["approval"]["signoffs"]:
         assert f"{signoff['signer']} ({signoff['role']})" in page
     assert [event.kind for event in response.context["timeline"]] == ["opened", "comment", "status"]
-    assert page.index("SEV1 opened by sue-support.") < page.index("Paging the claims team.") < page.index("Looking at the router.")
+    assert (
+        page.index("SEV1 opened by sue-support.")
+        < page.index("Paging the claims team.")
+        < page.index("Looking at the router.")
+    )
     assert response.context["can_work"] is True
 
 
@@ -302,7 +362,9 @@ def test_the_detail_page_says_when_nothing_was_live(client, open_incident, suppo
     incident = open_incident()
     client.force_login(support_agent)
 
-    assert "Nothing was live in production/eu at impact start." in client.get(incident.get_absolute_url()).content.decode()
+    assert (
+        "Nothing was live in production/eu at impact start." in client.get(incident.get_absolute_url()).content.decode()
+    )
 
 
 def test_working_the_incident_from_its_page(client, history, open_incident, on_call, ml_engineer):
@@ -311,8 +373,12 @@ def test_working_the_incident_from_its_page(client, history, open_incident, on_c
 
     client.post(reverse("incidents:comment", args=[incident.pk]), {"body": "On it."})
     client.post(reverse("incidents:transition", args=[incident.pk]), {"status": "mitigated", "note": "Flag off."})
-    client.post(reverse("incidents:link", args=[incident.pk]), {"url": "https://grafana.example.test/d/1", "title": "Graph"})
-    response = client.post(reverse("incidents:assign", args=[incident.pk]), {"owner": ml_engineer.username}, follow=True)
+    client.post(
+        reverse("incidents:link", args=[incident.pk]), {"url": "https://grafana.example.test/d/1", "title": "Graph"}
+    )
+    response = client.post(
+        reverse("incidents:assign", args=[incident.pk]), {"owner": ml_engineer.username}, follow=True
+    )
 
     assert response.redirect_chain[-1][0] == incident.get_absolute_url()
     assert [event.kind for event in response.context["timeline"]] == ["opened", "comment", "status", "link", "owner"]
@@ -325,8 +391,10 @@ def test_a_refused_step_comes_back_on_the_page_with_what_was_typed(client, open_
     incident_transition(actor=on_call, incident=incident, status="resolved")
     client.force_login(on_call)
 
-    response = client.post(reverse("incidents:transition", args=[incident.pk]),
-                           {"status": "closed", "root_cause": "The June index picked up an HR folder."})
+    response = client.post(
+        reverse("incidents:transition", args=[incident.pk]),
+        {"status": "closed", "root_cause": "The June index picked up an HR folder."},
+    )
 
     assert response.status_code == 422
     page = response.content.decode()
@@ -343,7 +411,9 @@ def test_someone_who_cannot_work_the_incident_gets_no_forms_and_a_403(client, op
     assert response.status_code == 200 and response.context["can_work"] is False
     assert "Update status" not in response.content.decode()
 
-    assert client.post(reverse("incidents:transition", args=[incident.pk]), {"status": "investigating"}).status_code == 403
+    assert (
+        client.post(reverse("incidents:transition", args=[incident.pk]), {"status": "investigating"}).status_code == 403
+    )
     assert fresh(incident).status == "open"
 
 
@@ -367,19 +437,38 @@ def test_the_api_retrieves_an_incident_with_what_was_live(client, incidents, sup
     body = client.get(f"{API}{incidents.misroute.pk}/").json()
 
     assert body["reference"] == incidents.misroute.reference
-    assert (body["feature"], body["region"], body["severity"], body["status"]) == ("claims-triage", "eu", "sev1", "open")
+    assert (body["feature"], body["region"], body["severity"], body["status"]) == (
+        "claims-triage",
+        "eu",
+        "sev1",
+        "open",
+    )
     assert (body["live_version"], body["owner"], body["reporter"]) == (2, on_call.username, support_agent.username)
 
 
 def test_the_api_opens_an_incident(client, history, support_agent, bearer, on_call):
-    response = client.post(API, {"feature": "claims-triage", "region": "eu", "severity": "sev2",
-                                 "impact_start": hours_ago(2).isoformat(), "title": "Wrong queue",
-                                 "description": "Motor claims in the travel queue."},
-                           content_type="application/json", **bearer(support_agent))
+    response = client.post(
+        API,
+        {
+            "feature": "claims-triage",
+            "region": "eu",
+            "severity": "sev2",
+            "impact_start": hours_ago(2).isoformat(),
+            "title": "Wrong queue",
+            "description": "Motor claims in the travel queue.",
+        },
+        content_type="application/json",
+        **bearer(support_agent),
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["live_version"], body["owner"], body["environment"], body["source"]) == (1, on_call.username, "production", "manual")
+    assert (body["live_version"], body["owner"], body["environment"], body["source"]) == (
+        1,
+        on_call.username,
+        "production",
+        "manual",
+    )
     assert Incident.objects.get().pk == body["id"]
 
 
@@ -394,8 +483,15 @@ def test_the_api_opens_an_incident(client, history, support_agent, bearer, on_ca
 )
 def test_the_api_refuses_an_impossible_incident_with_400(client, history, support_agent, overrides, field):
     client.force_login(support_agent)
-    body = {"feature": "claims-triage", "region": "eu", "severity": "sev2", "impact_start": hours_ago(1).isoformat(),
-            "title": "Wrong queue", "description": "x", **overrides}
+    body = {
+        "feature": "claims-triage",
+        "region": "eu",
+        "severity": "sev2",
+        "impact_start": hours_ago(1).isoformat(),
+        "title": "Wrong queue",
+        "description": "x",
+        **overrides,
+    }
 
     response = client.post(API, body, content_type="application/json")
 
@@ -406,9 +502,18 @@ def test_the_api_refuses_an_impossible_incident_with_400(client, history, suppor
 def test_auditors_cannot_open_incidents_through_the_api(client, history, auditor):
     client.force_login(auditor)
 
-    response = client.post(API, {"feature": "claims-triage", "region": "eu", "severity": "sev2",
-                                 "impact_start": hours_ago(1).isoformat(), "title": "t", "description": "d"},
-                           content_type="application/json")
+    response = client.post(
+        API,
+        {
+            "feature": "claims-triage",
+            "region": "eu",
+            "severity": "sev2",
+            "impact_start": hours_ago(1).isoformat(),
+            "title": "t",
+            "description": "d",
+        },
+        content_type="application/json",
+    )
 
     assert response.status_code == 403 and not Incident.objects.exists()
 
@@ -426,14 +531,18 @@ def test_the_api_moves_an_incident_along_and_refuses_what_is_not_allowed(client,
     assert resolved.status_code == 200
     unexplained = client.post(url, {"status": "closed"}, content_type="application/json")
     assert unexplained.status_code == 400 and "root_cause" in unexplained.json()
-    closed = client.post(url, {"status": "closed", "root_cause": "Prompt.", "follow_ups": "Test."}, content_type="application/json")
+    closed = client.post(
+        url, {"status": "closed", "root_cause": "Prompt.", "follow_ups": "Test."}, content_type="application/json"
+    )
     assert closed.status_code == 200 and closed.json()["closed_at"]
 
 
 def test_the_api_refuses_a_transition_by_someone_who_cannot_work_it(client, incidents, outsider):
     client.force_login(outsider)
 
-    response = client.post(f"{API}{incidents.misroute.pk}/transition/", {"status": "investigating"}, content_type="application/json")
+    response = client.post(
+        f"{API}{incidents.misroute.pk}/transition/", {"status": "investigating"}, content_type="application/json"
+    )
 
     assert response.status_code == 403 and fresh(incidents.misroute).status == "open"
 
@@ -446,9 +555,15 @@ def test_the_api_comments_and_returns_the_timeline_in_order(client, incidents, o
     client.post(f"{base}transition/", {"status": "investigating"}, content_type="application/json")
     timeline = client.get(f"{base}timeline/").json()
 
-    assert created.status_code == 201 and created.json()["kind"] == "comment" and created.json()["actor"] == on_call.username
+    assert (
+        created.status_code == 201
+        and created.json()["kind"] == "comment"
+        and created.json()["actor"] == on_call.username
+    )
     assert [(entry["kind"], entry["actor"]) for entry in timeline] == [
-        ("opened", "sue-support"), ("comment", "oona-oncall"), ("status", "oona-oncall")
+        ("opened", "sue-support"),
+        ("comment", "oona-oncall"),
+        ("status", "oona-oncall"),
     ]
     assert timeline[2]["payload"] == {"status": ["open", "investigating"]}
     assert client.post(f"{base}comment/", {"body": ""}, content_type="application/json").status_code == 400
@@ -463,20 +578,33 @@ def test_restricted_incidents_are_invisible_to_an_outsider(client, incidents, ou
     assert client.get(base).status_code == 404
     assert client.get(f"{base}timeline/").status_code == 404
     assert client.post(f"{base}comment/", {"body": "Hi"}, content_type="application/json").status_code == 404
-    assert client.post(f"{base}transition/", {"status": "investigating"}, content_type="application/json").status_code == 404
+    assert (
+        client.post(f"{base}transition/", {"status": "investigating"}, content_type="application/json").status_code
+        == 404
+    )
     assert client.post(f"{base}rollback/", {"reason": "x"}, content_type="application/json").status_code == 404
     assert client.get(incidents.fraud.get_absolute_url()).status_code == 404
     assert client.get(LIST, {"feature": "fraud-signals"}).context["object_list"].count() == 0
     assert fresh(incidents.fraud).events.exclude(kind=EventKind.OPENED).count() == 0
 
 
-def test_opening_on_a_restricted_feature_through_the_api_looks_like_an_unknown_feature(client, restricted_feature, outsider):
+def test_opening_on_a_restricted_feature_through_the_api_looks_like_an_unknown_feature(
+    client, restricted_feature, outsider
+):
     client.force_login(outsider)
-    body = {"region": "eu", "severity": "sev2", "impact_start": hours_ago(1).isoformat(), "title": "t", "description": "d"}
+    body = {
+        "region": "eu",
+        "severity": "sev2",
+        "impact_start": hours_ago(1).isoformat(),
+        "title": "t",
+        "description": "d",
+    }
 
     hidden = client.post(API, {**body, "feature": "fraud-signals"}, content_type="application/json")
     unknown = client.post(API, {**body, "feature": "fraud-signalz"}, content_type="application/json")
 
     assert hidden.status_code == unknown.status_code == 400
-    assert hidden.json()["feature"] == [message.replace("fraud-signalz", "fraud-signals") for message in unknown.json()["feature"]]
+    assert hidden.json()["feature"] == [
+        message.replace("fraud-signalz", "fraud-signals") for message in unknown.json()["feature"]
+    ]
     assert not Incident.objects.exists()

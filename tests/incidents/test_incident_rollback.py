@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from core.exceptions import Conflict
 from incidents.choices import EventKind
 from incidents.services import incident_rollback, incident_transition
-from core.exceptions import Conflict
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from tests.incidents.conftest import fresh
 
@@ -35,7 +35,12 @@ def test_a_rollback_from_the_incident_uses_the_registry_rollback_and_carries_the
     event = incident_rollback(actor=ml_engineer, incident=incident, reason="  Misrouting since v2.  ")
 
     assert (event.kind, event.from_version, event.to_version) == ("rolled_back", v2, v1)
-    assert (event.incident_id, event.region, event.environment, event.actor) == (incident.pk, eu, "production", ml_engineer)
+    assert (event.incident_id, event.region, event.environment, event.actor) == (
+        incident.pk,
+        eu,
+        "production",
+        ml_engineer,
+    )
     assert event.reason == "Misrouting since v2."
     assert (live_number(feature, eu), live_number(feature, us)) == (1, 2), "only the incident's region"
     assert AuditEvent.objects.get(action="deployment.rolled_back").payload["incident"] == incident.pk
@@ -119,7 +124,9 @@ def test_nothing_to_roll_back_to_is_a_conflict(releases, open_incident, ml_engin
 # --- Through the incident page ------------------------------------------------------------------
 
 
-def test_the_incident_page_offers_the_rollback_to_the_team_with_the_last_good_version_chosen(client, incident, history, ml_engineer):
+def test_the_incident_page_offers_the_rollback_to_the_team_with_the_last_good_version_chosen(
+    client, incident, history, ml_engineer
+):
     client.force_login(ml_engineer)
 
     form = client.get(incident.get_absolute_url()).context["rollback_form"]
@@ -145,8 +152,11 @@ def test_rolling_back_through_the_incident_page(client, incident, history, ml_en
     v1, _v2 = history
     client.force_login(ml_engineer)
 
-    response = client.post(reverse("incidents:rollback", args=[incident.pk]),
-                           {"to_version": v1.pk, "reason": "Misrouting since v2."}, follow=True)
+    response = client.post(
+        reverse("incidents:rollback", args=[incident.pk]),
+        {"to_version": v1.pk, "reason": "Misrouting since v2."},
+        follow=True,
+    )
 
     assert response.redirect_chain[-1][0] == incident.get_absolute_url()
     assert "Rolled back Claims triage in production/eu from v2 to v1." in response.content.decode()
@@ -159,18 +169,23 @@ def test_rolling_back_through_the_incident_page(client, incident, history, ml_en
 def test_the_incident_page_refuses_a_rollback_without_a_reason(client, incident, history, ml_engineer, feature, eu):
     client.force_login(ml_engineer)
 
-    response = client.post(reverse("incidents:rollback", args=[incident.pk]), {"to_version": history[0].pk, "reason": ""})
+    response = client.post(
+        reverse("incidents:rollback", args=[incident.pk]), {"to_version": history[0].pk, "reason": ""}
+    )
 
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
     assert not rollbacks().exists() and live_number(feature, eu) == 2
 
 
-def test_the_incident_page_refuses_a_rollback_by_someone_outside_the_team(client, incident, history, other_product_owner, feature, eu):
+def test_the_incident_page_refuses_a_rollback_by_someone_outside_the_team(
+    client, incident, history, other_product_owner, feature, eu
+):
     client.force_login(other_product_owner)
 
-    response = client.post(reverse("incidents:rollback", args=[incident.pk]),
-                           {"to_version": history[0].pk, "reason": "Please."})
+    response = client.post(
+        reverse("incidents:rollback", args=[incident.pk]), {"to_version": history[0].pk, "reason": "Please."}
+    )
 
     assert response.status_code == 403
     assert not rollbacks().exists() and live_number(feature, eu) == 2
@@ -184,8 +199,12 @@ def rollback_url(incident):
 
 
 def test_rolling_back_through_the_api(client, incident, ml_engineer, bearer, feature, eu):
-    response = client.post(rollback_url(incident), {"reason": "Misrouting since v2."}, content_type="application/json",
-                           **bearer(ml_engineer, "ci"))
+    response = client.post(
+        rollback_url(incident),
+        {"reason": "Misrouting since v2."},
+        content_type="application/json",
+        **bearer(ml_engineer, "ci"),
+    )
 
     assert response.status_code == 201, response.content
     event = rollbacks().get()
@@ -201,7 +220,9 @@ def test_the_api_rolls_back_to_a_named_version_number(client, releases, open_inc
     incident = open_incident(severity="sev1")
     client.force_login(ml_engineer)
 
-    response = client.post(rollback_url(incident), {"reason": "Back to v1.", "to_version": 1}, content_type="application/json")
+    response = client.post(
+        rollback_url(incident), {"reason": "Back to v1.", "to_version": 1}, content_type="application/json"
+    )
 
     assert response.status_code == 201 and live_number(feature, eu) == 1
 

@@ -25,8 +25,13 @@ def options(response):
 
 
 def live_at_query(**overrides):
-    return {"feature": "claims-triage", "environment": "production", "region": "eu",
-            "at": timezone.now().strftime("%Y-%m-%dT%H:%M"), **overrides}
+    return {
+        "feature": "claims-triage",
+        "environment": "production",
+        "region": "eu",
+        "at": timezone.now().strftime("%Y-%m-%dT%H:%M"),
+        **overrides,
+    }
 
 
 # --- The feature box --------------------------------------------------------------------------------
@@ -123,7 +128,8 @@ def test_owner_suggestions_match_username_or_name_among_active_people(client, in
     url = reverse("incidents:owner_suggestions", args=[incident.pk])
 
     assert options(client.get(url, {"owner": "sre"})) == [
-        ("raj-ops", "Raj Sreedhar (raj-ops)"), ("rosa-sre", "Rosa Reliability (rosa-sre)"),
+        ("raj-ops", "Raj Sreedhar (raj-ops)"),
+        ("rosa-sre", "Rosa Reliability (rosa-sre)"),
     ]
     assert options(client.get(url, {"owner": "reliab"})) == [("rosa-sre", "Rosa Reliability (rosa-sre)")]
 
@@ -162,12 +168,22 @@ CREATE = reverse("incidents:incident_create")
 
 
 def incident_form_data(**overrides):
-    return {"feature": "claims-triage", "environment": "production", "region": "eu", "severity": "sev3",
-            "impact_start": timezone.now().strftime("%Y-%m-%dT%H:%M"), "title": "Answers in the wrong language",
-            "description": "Dutch questions get French answers.", "customer_impact": "Confused customers.", **overrides}
+    return {
+        "feature": "claims-triage",
+        "environment": "production",
+        "region": "eu",
+        "severity": "sev3",
+        "impact_start": timezone.now().strftime("%Y-%m-%dT%H:%M"),
+        "title": "Answers in the wrong language",
+        "description": "Dutch questions get French answers.",
+        "customer_impact": "Confused customers.",
+        **overrides,
+    }
 
 
-def test_the_log_an_incident_page_neither_lists_every_feature_nor_costs_more_for_more(client, feature, team, support_agent):
+def test_the_log_an_incident_page_neither_lists_every_feature_nor_costs_more_for_more(
+    client, feature, team, support_agent
+):
     client.force_login(support_agent)
     client.get("/")  # the session's first request does its once-per-sign-in work (second factor, idle stamp)
     FeatureFactory.create_batch(2, team=team)
@@ -180,8 +196,9 @@ def test_the_log_an_incident_page_neither_lists_every_feature_nor_costs_more_for
     assert many == few
     assert not any(f.name in page or f.slug in page for f in [feature, *others])
     assert f'hx-get="{FEATURE_SUGGESTIONS}"' in page and '<datalist id="id_feature-suggestions">' in page
-    assert 'list="id_feature-suggestions"' in page and 'hx-include="this"' in page, \
+    assert 'list="id_feature-suggestions"' in page and 'hx-include="this"' in page, (
         "the box asks for suggestions with its own value, not the preview's fields"
+    )
 
 
 def test_the_log_one_link_of_a_feature_page_preselects_its_feature_in_the_box(client, feature, support_agent):
@@ -212,7 +229,9 @@ def test_a_feature_the_reporter_may_not_see_is_refused_as_an_unknown_one_and_the
     assert "Fraud signals" not in page
 
 
-def test_a_restricted_feature_is_accepted_from_the_box_for_those_who_may_see_it(client, restricted_feature, ml_engineer):
+def test_a_restricted_feature_is_accepted_from_the_box_for_those_who_may_see_it(
+    client, restricted_feature, ml_engineer
+):
     client.force_login(ml_engineer)
 
     response = client.post(CREATE, incident_form_data(feature="fraud-signals"))

@@ -35,7 +35,9 @@ def test_the_version_live_at_impact_start_is_filled_in_from_the_deployment_histo
         assert (incident.live_version, incident.live_event) == (None, None)
     else:
         assert incident.live_version == history[expected - 1]
-        assert incident.live_event == DeploymentEvent.objects.get(to_version=incident.live_version, region=incident.region)
+        assert incident.live_event == DeploymentEvent.objects.get(
+            to_version=incident.live_version, region=incident.region
+        )
 
 
 def test_the_live_version_is_that_of_the_incidents_own_region(history, open_incident, us, eu, ml_engineer):
@@ -43,8 +45,9 @@ def test_the_live_version_is_that_of_the_incidents_own_region(history, open_inci
     from registry.services import deployment_rollback
 
     v1, v2 = history
-    deployment_rollback(actor=ml_engineer, feature=v1.feature, environment="production", region=us,
-                        reason="Complaints in us.")
+    deployment_rollback(
+        actor=ml_engineer, feature=v1.feature, environment="production", region=us, reason="Complaints in us."
+    )
 
     assert open_incident(region=us, impact_start=timezone.now()).live_version == v1
     assert open_incident(region=eu, impact_start=timezone.now()).live_version == v2
@@ -66,7 +69,9 @@ def test_the_incident_and_accountable_owners_are_told_with_what_was_live(
     incident = open_incident(severity="sev1")
 
     notices = Notification.objects.filter(key=f"incident-opened:{incident.pk}")
-    assert sorted(notices.values_list("user__username", flat=True)) == sorted([on_call.username, product_owner.username])
+    assert sorted(notices.values_list("user__username", flat=True)) == sorted(
+        [on_call.username, product_owner.username]
+    )
     notice = notices.first()
     assert notice.subject.startswith("SEV1 on Claims triage")
     assert "v2 (" in notice.body and "production/eu" in notice.body
@@ -81,14 +86,21 @@ def test_opening_is_audited_with_a_summary_of_what_was_live(history, open_incide
 
     audit = AuditEvent.objects.get(action="incident.opened")
     assert (audit.actor, audit.object_type, audit.object_id, audit.feature_id) == (
-        support_agent, "incident", str(incident.pk), incident.feature_id
+        support_agent,
+        "incident",
+        str(incident.pk),
+        incident.feature_id,
     )
     live = audit.payload["live"]
     assert live["version"] == 2
     assert live["model"] == f"{pins['model'].vendor.slug}/claude-sonnet-4"
     assert live["prompt"] == str(v2.prompt) and live["policy_pack"] == str(v2.policy_pack)
     assert live["promoted_by"] == "pat-product"
-    assert (audit.payload["severity"], audit.payload["region"], audit.payload["environment"]) == ("sev2", "eu", "production")
+    assert (audit.payload["severity"], audit.payload["region"], audit.payload["environment"]) == (
+        "sev2",
+        "eu",
+        "production",
+    )
     [opened] = IncidentEvent.objects.filter(incident=incident)
     assert opened.kind == EventKind.OPENED and opened.actor == support_agent and opened.payload["live"] == live
 

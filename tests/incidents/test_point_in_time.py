@@ -1,4 +1,4 @@
-""""What was live for feature F in environment E, region R at time T, and on whose approval?" from the
+""" "What was live for feature F in environment E, region R at time T, and on whose approval?" from the
 deployment history: the newest event at or before T, on the selector, the page and the API alike."""
 
 from datetime import timedelta
@@ -29,7 +29,9 @@ def timeline(releases):
 
 def signers_of(request_id):
     """Who signed the approval request, from its sign-offs (what approval_summary must repeat)."""
-    signers = SignOff.objects.filter(request_id=request_id, signer__isnull=False).values_list("signer__username", flat=True)
+    signers = SignOff.objects.filter(request_id=request_id, signer__isnull=False).values_list(
+        "signer__username", flat=True
+    )
     assert len(signers) >= 4, "ml, security, legal and product signed"
     return sorted(signers)
 
@@ -63,8 +65,9 @@ def test_live_at_is_per_environment_and_region(timeline, feature, eu, us, ml_eng
 
 def test_after_a_rollback_live_at_returns_the_rolled_back_to_version(timeline, feature, eu, ml_engineer):
     v1, _v2 = timeline
-    event = deployment_rollback(actor=ml_engineer, feature=feature, environment="production", region=eu,
-                                reason="Complaints doubled.")
+    event = deployment_rollback(
+        actor=ml_engineer, feature=feature, environment="production", region=eu, reason="Complaints doubled."
+    )
 
     found = live_at(feature=feature, environment="production", region=eu, at=event.at)
 
@@ -73,8 +76,9 @@ def test_after_a_rollback_live_at_returns_the_rolled_back_to_version(timeline, f
 
 
 def test_two_events_at_the_same_moment_resolve_to_the_later_one(timeline, feature, eu, ml_engineer):
-    rollback = deployment_rollback(actor=ml_engineer, feature=feature, environment="production", region=eu,
-                                   reason="Immediately.")
+    rollback = deployment_rollback(
+        actor=ml_engineer, feature=feature, environment="production", region=eu, reason="Immediately."
+    )
     DeploymentEvent.objects.filter(pk=rollback.pk).update(at=T2)
 
     assert number_at(feature, eu, T2) == 1
@@ -84,8 +88,13 @@ def test_two_events_at_the_same_moment_resolve_to_the_later_one(timeline, featur
 
 
 def page_query(at, **overrides):
-    return {"feature": "claims-triage", "environment": "production", "region": "eu",
-            "at": at.strftime("%Y-%m-%dT%H:%M:%S"), **overrides}
+    return {
+        "feature": "claims-triage",
+        "environment": "production",
+        "region": "eu",
+        "at": at.strftime("%Y-%m-%dT%H:%M:%S"),
+        **overrides,
+    }
 
 
 def test_the_page_shows_version_model_prompt_policy_pack_and_approvers(client, timeline, product_owner, pins):
@@ -145,13 +154,22 @@ def test_the_api_returns_the_version_and_its_approval(client, timeline, product_
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["feature"], body["environment"], body["region"], body["how"]) == ("claims-triage", "production", "eu", "promoted")
+    assert (body["feature"], body["environment"], body["region"], body["how"]) == (
+        "claims-triage",
+        "production",
+        "eu",
+        "promoted",
+    )
     assert body["version"]["number"] == 1 and body["version"]["id"] == v1.pk
     assert body["made_live_by"] == "pat-product"
     assert body["approval"]["gate"] == "production"
     assert body["approval"]["requested_by"] == "mel-ml"
-    assert body["approval"]["request"] == DeploymentEvent.objects.get(to_version=v1, region__code="eu").approval_request_id
-    assert sorted(signoff["signer"] for signoff in body["approval"]["signoffs"]) == signers_of(body["approval"]["request"])
+    assert (
+        body["approval"]["request"] == DeploymentEvent.objects.get(to_version=v1, region__code="eu").approval_request_id
+    )
+    assert sorted(signoff["signer"] for signoff in body["approval"]["signoffs"]) == signers_of(
+        body["approval"]["request"]
+    )
 
 
 def test_the_api_answers_the_rolled_back_to_version_after_a_rollback(client, timeline, ml_engineer, feature, eu):
@@ -199,7 +217,9 @@ def test_the_api_hides_a_restricted_feature_from_an_outsider_with_the_unknown_fe
     unknown = api(client, **api_query(timezone.now(), feature="fraud-signalz"))
 
     assert hidden.status_code == unknown.status_code == 400
-    assert hidden.json()["feature"] == [message.replace("fraud-signalz", "fraud-signals") for message in unknown.json()["feature"]]
+    assert hidden.json()["feature"] == [
+        message.replace("fraud-signalz", "fraud-signals") for message in unknown.json()["feature"]
+    ]
 
     client.force_login(ml_engineer)
     assert api(client, **api_query(timezone.now(), feature="fraud-signals")).status_code == 404, "the team sees it"

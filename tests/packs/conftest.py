@@ -33,8 +33,14 @@ def sandbox_approver(db):
 
 @pytest.fixture
 def regulated(team, eu, product_owner, ml_engineer, security_reviewer, sandbox_approver):
-    return regulated_history(team=team, eu=eu, product_owner=product_owner, ml_engineer=ml_engineer,
-                             security_reviewer=security_reviewer, sandbox_approver=sandbox_approver)
+    return regulated_history(
+        team=team,
+        eu=eu,
+        product_owner=product_owner,
+        ml_engineer=ml_engineer,
+        security_reviewer=security_reviewer,
+        sandbox_approver=sandbox_approver,
+    )
 
 
 def regulated_history(*, team, eu, product_owner, ml_engineer, security_reviewer, sandbox_approver) -> dict:
@@ -42,36 +48,80 @@ def regulated_history(*, team, eu, product_owner, ml_engineer, security_reviewer
     asked for the regulated production gate and rejected by security. Also used by the browser journey."""
     install_default_policies(GatePolicy, GateRequirement, GateAssignment)
     feature = FeatureFactory(
-        slug="kyc-document-check", name="KYC document check", team=team, risk_tier="regulated", regions=[eu],
-        accountable_owner=product_owner, incident_owner=product_owner, rollback_path="Roll back in Gatehouse.",
-        monitors="https://grafana.example.test/d/kyc", slos="Result within 5 s (p95)",
+        slug="kyc-document-check",
+        name="KYC document check",
+        team=team,
+        risk_tier="regulated",
+        regions=[eu],
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
+        rollback_path="Roll back in Gatehouse.",
+        monitors="https://grafana.example.test/d/kyc",
+        slos="Result within 5 s (p95)",
     )
-    pins = {"model": CatalogModelFactory(identifier="doc-vision-kyc", regions=[eu]),
-            "policy_pack": PolicyPackFactory(name="eu-strict", allowed_regions=[eu])}
-    v1 = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, prompt=PromptVersionFactory(name="kyc", version=1),
-        change_summary="Field extraction and MRZ check.", **pins))
-    evaluation_record(actor=ml_engineer, version=v1, kind="safety", suite="harm-v2", metric="refusal", score=0.97,
-                      threshold=0.9, run_at=timezone.now() - timedelta(days=3))
+    pins = {
+        "model": CatalogModelFactory(identifier="doc-vision-kyc", regions=[eu]),
+        "policy_pack": PolicyPackFactory(name="eu-strict", allowed_regions=[eu]),
+    }
+    v1 = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer,
+            feature=feature,
+            prompt=PromptVersionFactory(name="kyc", version=1),
+            change_summary="Field extraction and MRZ check.",
+            **pins,
+        ),
+    )
+    evaluation_record(
+        actor=ml_engineer,
+        version=v1,
+        kind="safety",
+        suite="harm-v2",
+        metric="refusal",
+        score=0.97,
+        threshold=0.9,
+        run_at=timezone.now() - timedelta(days=3),
+    )
     sandbox = approval_request_create(actor=ml_engineer, version=v1, environment="sandbox", regions=[eu])
     for signoff in sandbox.signoffs.all():
         signoff_decide(actor=sandbox_approver, signoff=signoff, decision="approve", reason=SANDBOX_REASON)
     promotion_execute(actor=product_owner, request=sandbox, reason="First sandbox release.")
-    v2 = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, prompt=PromptVersionFactory(name="kyc", version=2), parent=v1,
-        change_summary="Tamper detection.", **pins))
-    evaluation_record(actor=ml_engineer, version=v2, kind="benchmark", suite="kyc-tamper-v2", metric="recall",
-                      score=0.975, threshold=0.97, run_at=timezone.now() - timedelta(days=2))
+    v2 = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer,
+            feature=feature,
+            prompt=PromptVersionFactory(name="kyc", version=2),
+            parent=v1,
+            change_summary="Tamper detection.",
+            **pins,
+        ),
+    )
+    evaluation_record(
+        actor=ml_engineer,
+        version=v2,
+        kind="benchmark",
+        suite="kyc-tamper-v2",
+        metric="recall",
+        score=0.975,
+        threshold=0.97,
+        run_at=timezone.now() - timedelta(days=2),
+    )
     production = approval_request_create(actor=ml_engineer, version=v2, environment="production", regions=[eu])
     security = production.signoffs.get(role="security", slot=1)
     signoff_decide(actor=security_reviewer, signoff=security, decision="reject", reason=REJECT_REASON)
     incident = incident_open(
-        actor=product_owner, feature=feature, environment="sandbox", region=eu, severity="sev3",
-        impact_start=timezone.now(), title="Blurry scans time out",
+        actor=product_owner,
+        feature=feature,
+        environment="sandbox",
+        region=eu,
+        severity="sev3",
+        impact_start=timezone.now(),
+        title="Blurry scans time out",
         description="Scans under 150 dpi time out.",
     )
-    return {"feature": feature, "v1": v1, "v2": v2, "sandbox": sandbox, "production": production,
-            "incident": incident}
+    return {"feature": feature, "v1": v1, "v2": v2, "sandbox": sandbox, "production": production, "incident": incident}
 
 
 @pytest.fixture

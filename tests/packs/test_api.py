@@ -16,14 +16,22 @@ pytestmark = pytest.mark.django_db
 def test_a_pack_is_asked_for_followed_and_downloaded(regulated, auditor, client, django_capture_on_commit_callbacks):
     client.force_login(auditor)
     with django_capture_on_commit_callbacks(execute=True):
-        created = client.post("/api/v1/evidence-packs/", {"feature": "kyc-document-check", "version": 2, "format": "pdf"},
-                              content_type="application/json")
+        created = client.post(
+            "/api/v1/evidence-packs/",
+            {"feature": "kyc-document-check", "version": 2, "format": "pdf"},
+            content_type="application/json",
+        )
     assert created.status_code == 202
     export_id = created.json()["id"]
 
     status = client.get(f"/api/v1/evidence-packs/{export_id}/").json()
     assert (status["feature"], status["version"], status["format"], status["status"], status["progress"]) == (
-        "kyc-document-check", 2, "pdf", "ready", 100)
+        "kyc-document-check",
+        2,
+        "pdf",
+        "ready",
+        100,
+    )
     assert status["download_url"] == f"/api/v1/evidence-packs/{export_id}/download/"
 
     download = client.get(status["download_url"])
@@ -37,10 +45,12 @@ def test_a_pack_is_asked_for_followed_and_downloaded(regulated, auditor, client,
 
 def test_bad_input_is_refused_saying_why(regulated, auditor, client):
     client.force_login(auditor)
-    wrong_format = client.post("/api/v1/evidence-packs/", {"feature": "kyc-document-check", "format": "docx"},
-                               content_type="application/json")
-    missing_version = client.post("/api/v1/evidence-packs/", {"feature": "kyc-document-check", "version": 9},
-                                  content_type="application/json")
+    wrong_format = client.post(
+        "/api/v1/evidence-packs/", {"feature": "kyc-document-check", "format": "docx"}, content_type="application/json"
+    )
+    missing_version = client.post(
+        "/api/v1/evidence-packs/", {"feature": "kyc-document-check", "version": 9}, content_type="application/json"
+    )
     assert wrong_format.status_code == 400 and "format" in wrong_format.json()
     assert missing_version.status_code == 404
     assert not PackExport.objects.exists()
@@ -57,8 +67,11 @@ def test_a_download_before_the_pack_is_ready_is_a_conflict(regulated, auditor, c
 def test_the_list_filters_by_status_and_format(regulated, auditor, client):
     client.force_login(auditor)
     for pack_format in ("json", "pdf"):
-        client.post("/api/v1/evidence-packs/", {"feature": "kyc-document-check", "format": pack_format},
-                    content_type="application/json")
+        client.post(
+            "/api/v1/evidence-packs/",
+            {"feature": "kyc-document-check", "format": pack_format},
+            content_type="application/json",
+        )
     rows = client.get("/api/v1/evidence-packs/?file_format=pdf&status=queued").json()["results"]
     assert [row["format"] for row in rows] == ["pdf"]
 

@@ -89,8 +89,9 @@ def test_a_build_whose_worker_died_is_taken_over_but_a_live_one_is_not(regulated
 
 def test_the_status_page_polls_while_building_and_offers_the_download_when_ready(regulated, auditor, client):
     export = ask(auditor, regulated["feature"], pack_format="html")
-    PackExport.objects.filter(pk=export.pk).update(status=ExportStatus.BUILDING, progress=35,
-                                                   step="Collecting gate requests and sign-offs")
+    PackExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.BUILDING, progress=35, step="Collecting gate requests and sign-offs"
+    )
     client.force_login(auditor)
     url = reverse("packs:export_detail", args=[export.pk])
 
@@ -108,8 +109,9 @@ def test_the_status_page_polls_while_building_and_offers_the_download_when_ready
     assert PackExport.objects.get(pk=export.pk).sha256 in ready
 
 
-def test_asking_from_the_page_runs_the_task_after_the_commit(regulated, auditor, client,
-                                                             django_capture_on_commit_callbacks):
+def test_asking_from_the_page_runs_the_task_after_the_commit(
+    regulated, auditor, client, django_capture_on_commit_callbacks
+):
     client.force_login(auditor)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("packs:export_request", args=["kyc-document-check"]), {"format": "json"})

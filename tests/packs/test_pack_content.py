@@ -35,12 +35,18 @@ def test_a_feature_pack_holds_every_part(regulated, auditor):
     # Evaluations with score, threshold, date and result.
     [evaluation] = v2["evaluations"]
     assert (evaluation["kind"], evaluation["score"], evaluation["threshold"], evaluation["passed"]) == (
-        "benchmark", 0.975, 0.97, True)
+        "benchmark",
+        0.975,
+        0.97,
+        True,
+    )
     assert evaluation["run_at"]
     # Gate requests with every sign-off: role, signer, decision, reason, time.
     [sandbox] = v1["gate_requests"]
     assert sandbox["status"] == "approved"
-    assert [(s["role"], s["decision"], s["reason"]) for s in sandbox["signoffs"]] == [("ml", "approved", SANDBOX_REASON)]
+    assert [(s["role"], s["decision"], s["reason"]) for s in sandbox["signoffs"]] == [
+        ("ml", "approved", SANDBOX_REASON)
+    ]
     assert sandbox["signoffs"][0]["signer"] == "Rae Reviewer" and sandbox["signoffs"][0]["decided_at"]
     [production] = v2["gate_requests"]
     assert production["status"] == "rejected"
@@ -49,7 +55,8 @@ def test_a_feature_pack_holds_every_part(regulated, auditor):
     assert len(production["signoffs"]) == 5  # ml, security x2, legal, product: the pending ones too
     # Deployment history and incidents.
     assert [(e["kind"], e["environment"], e["to_version"]) for e in pack["deployment_history"]] == [
-        ("promoted", "sandbox", 1)]
+        ("promoted", "sandbox", 1)
+    ]
     assert [i["title"] for i in pack["incidents"]] == ["Blurry scans time out"]
     assert pack["incidents"][0]["live_version"] == 1
     # The audit excerpt, and the chain verified over a stated range.

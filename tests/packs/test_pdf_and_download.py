@@ -75,16 +75,19 @@ def test_a_pack_not_ready_is_not_downloaded_nor_audited(regulated, auditor, clie
     assert not AuditEvent.objects.filter(action="evidence_pack.downloaded").exists()
 
 
-def test_the_html_file_is_sent_with_a_policy_of_its_own_and_the_others_with_the_apps(regulated, governance_admin,
-                                                                                     client, settings):
+def test_the_html_file_is_sent_with_a_policy_of_its_own_and_the_others_with_the_apps(
+    regulated, governance_admin, client, settings
+):
     """The HTML file's stylesheet is inline (it stands alone), which the app's policy refuses: its download
     carries a policy that allows inline style and nothing else, over the pages and the API alike."""
     html = built(governance_admin, regulated["feature"], "html", version=regulated["v2"])
     pdf = built(governance_admin, regulated["feature"], "pdf", version=regulated["v2"])
     client.force_login(governance_admin)
 
-    for url in (reverse("packs:export_download", args=[html.pk]),
-                reverse("packs-api:evidence-pack-download", args=[html.pk])):
+    for url in (
+        reverse("packs:export_download", args=[html.pk]),
+        reverse("packs-api:evidence-pack-download", args=[html.pk]),
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         policy = {part.split()[0]: part.split()[1:] for part in response["Content-Security-Policy"].split(";")}

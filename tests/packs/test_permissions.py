@@ -59,8 +59,9 @@ def test_a_restricted_feature_is_not_found_by_those_who_may_not_see_it(request, 
 
 def test_the_feature_and_version_pages_offer_the_pack(regulated, auditor, client):
     client.force_login(auditor)
-    services.pack_export_request(actor=auditor, feature=regulated["feature"], version=regulated["v2"],
-                                 pack_format="pdf")
+    services.pack_export_request(
+        actor=auditor, feature=regulated["feature"], version=regulated["v2"], pack_format="pdf"
+    )
     feature_page = client.get(regulated["feature"].get_absolute_url()).content.decode()
     version_page = client.get(regulated["v2"].get_absolute_url()).content.decode()
     assert "Evidence pack" in feature_page and reverse("packs:panel", args=["kyc-document-check"]) in feature_page
@@ -84,8 +85,9 @@ def test_the_request_page_works_without_javascript(regulated, product_owner, cli
 
 
 def test_an_export_is_its_requesters_alone(regulated, auditor, governance_admin, product_owner, client):
-    export = services.pack_export_build(export_id=services.pack_export_request(
-        actor=product_owner, feature=regulated["feature"], pack_format="json").pk)
+    export = services.pack_export_build(
+        export_id=services.pack_export_request(actor=product_owner, feature=regulated["feature"], pack_format="json").pk
+    )
     for other in (auditor, governance_admin):
         client.force_login(other)
         assert client.get(export.get_absolute_url()).status_code == 404

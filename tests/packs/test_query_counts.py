@@ -12,14 +12,20 @@ pytestmark = pytest.mark.django_db
 def grow(regulated, auditor):
     def add(n):
         for index in range(n):
-            PackExport.objects.create(feature=regulated["feature"], version=regulated["v2"] if index % 2 else None,
-                                      format="pdf", requested_by=auditor)
+            PackExport.objects.create(
+                feature=regulated["feature"],
+                version=regulated["v2"] if index % 2 else None,
+                format="pdf",
+                requested_by=auditor,
+            )
+
     return add
 
 
 @pytest.mark.parametrize("target", ["/packs/", "/packs/?file_format=pdf&q=kyc", "/api/v1/evidence-packs/"])
-def test_the_list_costs_the_same_queries_whatever_its_length(target, grow, auditor, client,
-                                                           django_assert_max_num_queries):
+def test_the_list_costs_the_same_queries_whatever_its_length(
+    target, grow, auditor, client, django_assert_max_num_queries
+):
     client.force_login(auditor)
     assert_constant(client, target, grow, django_assert_max_num_queries, max_queries=12)
 

@@ -46,10 +46,17 @@ def catalog(eu, us):
 @pytest.fixture
 def claims(team, dana, on_call, eu, us):
     return FeatureFactory(
-        slug="claims-triage", name="Claims triage", team=team, risk_tier="high", accountable_owner=dana,
-        incident_owner=on_call, created_by=dana, regions=[eu, us],
+        slug="claims-triage",
+        name="Claims triage",
+        team=team,
+        risk_tier="high",
+        accountable_owner=dana,
+        incident_owner=on_call,
+        created_by=dana,
+        regions=[eu, us],
         rollback_path="Point the flag back at the previous version.",
-        monitors="https://grafana.example.test/d/claims-dash", slos="p95 latency under 2s",
+        monitors="https://grafana.example.test/d/claims-dash",
+        slos="p95 latency under 2s",
     )
 
 
@@ -60,14 +67,26 @@ def release(ml_engineer, catalog, record_evidence, request_gate, sign_all, dana)
 
     def make(feature, *, prompt_version, benchmark_days=5):
         version = version_create(
-            actor=ml_engineer, feature=feature, model=catalog["sonnet"], fallback_models=[catalog["haiku"]],
-            prompt=PromptVersionFactory(name="triage", version=prompt_version), policy_pack=catalog["policy"],
+            actor=ml_engineer,
+            feature=feature,
+            model=catalog["sonnet"],
+            fallback_models=[catalog["haiku"]],
+            prompt=PromptVersionFactory(name="triage", version=prompt_version),
+            policy_pack=catalog["policy"],
             change_summary=f"Triage prompt {prompt_version}.",
         )
         version = version_submit(actor=ml_engineer, version=version)
         record_evidence(version, ("safety", "privacy_review"), run_at=days_ago(6))
-        evaluation_record(actor=ml_engineer, version=version, kind="benchmark", suite="triage-gold", metric="accuracy",
-                          score=0.91, threshold=0.85, run_at=days_ago(benchmark_days))
+        evaluation_record(
+            actor=ml_engineer,
+            version=version,
+            kind="benchmark",
+            suite="triage-gold",
+            metric="accuracy",
+            score=0.91,
+            threshold=0.85,
+            run_at=days_ago(benchmark_days),
+        )
         request = sign_all(request_gate(version))
         promotion_execute(actor=dana, request=request)
         return version

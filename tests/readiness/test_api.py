@@ -13,8 +13,15 @@ INVENTORY = "/api/v1/readiness/"
 
 @pytest.fixture
 def restricted(other_team, eu):
-    return FeatureFactory(slug="fraud-scoring", name="Fraud scoring", team=other_team, risk_tier="regulated",
-                          restricted=True, regions=[eu], monitors="")
+    return FeatureFactory(
+        slug="fraud-scoring",
+        name="Fraud scoring",
+        team=other_team,
+        risk_tier="regulated",
+        restricted=True,
+        regions=[eu],
+        monitors="",
+    )
 
 
 def test_the_inventory_lists_readiness_with_the_pages_filters(client, claims_live, restricted, governance_admin):
@@ -24,7 +31,12 @@ def test_the_inventory_lists_readiness_with_the_pages_filters(client, claims_liv
     assert body["count"] == 2
     claims = body["results"][0]
     assert (claims["feature"], claims["ready"], claims["ok_count"], claims["total"], claims["live_regions"]) == (
-        "claims-triage", True, 8, 8, ["eu", "us"])
+        "claims-triage",
+        True,
+        8,
+        8,
+        ["eu", "us"],
+    )
     assert claims["sentence"].startswith("Claims triage runs claude-sonnet-4 (EU, US)")
     assert [item["key"] for item in claims["items"]][:2] == ["accountable_owner", "incident_owner"]
 
@@ -77,10 +89,18 @@ def test_a_token_or_session_is_required(client, claims_live):
 
 
 @pytest.mark.parametrize("cached", [False, True], ids=["cold", "warm"])
-def test_the_inventory_costs_the_same_queries_for_2_or_8_features(client, governance_admin, django_assert_max_num_queries, cached):
+def test_the_inventory_costs_the_same_queries_for_2_or_8_features(
+    client, governance_admin, django_assert_max_num_queries, cached
+):
     """Cold (nothing in the shared cache: every feature's missing items computed in one batch) or warm."""
     client.force_login(governance_admin)
     prepare = (lambda: client.get(INVENTORY)) if cached else cache.clear
 
-    assert_constant(client, INVENTORY, _grow("api"), django_assert_max_num_queries,
-                    max_queries=16 if cached else 28, prepare=prepare)
+    assert_constant(
+        client,
+        INVENTORY,
+        _grow("api"),
+        django_assert_max_num_queries,
+        max_queries=16 if cached else 28,
+        prepare=prepare,
+    )

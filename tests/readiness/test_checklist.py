@@ -76,7 +76,9 @@ def test_no_slos_are_missing_and_said(claims_live):
 
 
 def test_stale_gate_evidence_is_missing_and_named(claims_live):
-    Evaluation.objects.filter(version=claims_live["v2"], kind="safety").update(run_at=timezone.now() - timedelta(days=120))
+    Evaluation.objects.filter(version=claims_live["v2"], kind="safety").update(
+        run_at=timezone.now() - timedelta(days=120)
+    )
 
     readiness = readiness_one(claims_live["feature"])
 
@@ -131,8 +133,16 @@ def test_the_rollback_path_is_a_previous_version_or_the_documented_path_and_miss
 
 
 def test_a_feature_not_live_anywhere_says_so_once_and_lacks_the_live_items(team, eu):
-    feature = FeatureFactory(slug="mail-sorter", name="Mail sorter", team=team, risk_tier="low", regions=[eu],
-                             monitors="https://grafana.example.test/d/mail", slos="", rollback_path="")
+    feature = FeatureFactory(
+        slug="mail-sorter",
+        name="Mail sorter",
+        team=team,
+        risk_tier="low",
+        regions=[eu],
+        monitors="https://grafana.example.test/d/mail",
+        slos="",
+        rollback_path="",
+    )
 
     readiness = readiness_one(feature)
 
@@ -144,8 +154,14 @@ def test_a_feature_not_live_anywhere_says_so_once_and_lacks_the_live_items(team,
 
 def test_a_feature_live_only_in_sandbox_says_where(claims, ml_engineer, eu):
     version = submitted_version(claims, 1)
-    Deployment.objects.create(feature=claims, environment=Environment.SANDBOX, region=eu, version=version,
-                              updated_at=timezone.now(), updated_by=ml_engineer)
+    Deployment.objects.create(
+        feature=claims,
+        environment=Environment.SANDBOX,
+        region=eu,
+        version=version,
+        updated_at=timezone.now(),
+        updated_by=ml_engineer,
+    )
 
     readiness = readiness_one(claims)
 
@@ -157,8 +173,16 @@ def test_a_feature_live_only_in_sandbox_says_where(claims, ml_engineer, eu):
 def test_a_failing_newest_benchmark_is_quoted_as_failing(claims_live, ml_engineer, score, expected):
     from registry.services import evaluation_record
 
-    evaluation_record(actor=ml_engineer, version=claims_live["v2"], kind="benchmark", suite="triage-gold",
-                      metric="accuracy", score=score, threshold=0.85, run_at=timezone.now() - timedelta(hours=1))
+    evaluation_record(
+        actor=ml_engineer,
+        version=claims_live["v2"],
+        kind="benchmark",
+        suite="triage-gold",
+        metric="accuracy",
+        score=score,
+        threshold=0.85,
+        run_at=timezone.now() - timedelta(hours=1),
+    )
 
     readiness = readiness_one(claims_live["feature"])
 

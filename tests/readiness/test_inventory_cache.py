@@ -46,16 +46,25 @@ def test_an_edit_shows_on_the_next_request_not_after_the_cache_lapses(
     assert client.get(DASHBOARD + "?missing=monitor").context["object_list"][0].feature == feature
 
 
-def test_new_evidence_renews_only_its_features_entry(client, claims_live, governance_admin, ml_engineer,
-                                                     django_capture_on_commit_callbacks):
+def test_new_evidence_renews_only_its_features_entry(
+    client, claims_live, governance_admin, ml_engineer, django_capture_on_commit_callbacks
+):
     v2 = claims_live["v2"]
     Evaluation.objects.filter(version=v2, kind="safety").update(run_at=timezone.now() - timedelta(days=120))
     client.force_login(governance_admin)
     assert _missing(client, "claims-triage")[0] == ["evidence"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        evaluation_record(actor=ml_engineer, version=v2, kind="safety", suite="harm-suite", metric="pass_rate",
-                          score=0.99, threshold=0.95, run_at=timezone.now())
+        evaluation_record(
+            actor=ml_engineer,
+            version=v2,
+            kind="safety",
+            suite="harm-suite",
+            metric="pass_rate",
+            score=0.99,
+            threshold=0.95,
+            run_at=timezone.now(),
+        )
 
     assert _missing(client, "claims-triage")[0] == []
 
@@ -68,11 +77,14 @@ def test_an_entry_lapses_when_its_evidence_would_go_stale(client, claims_live, g
     client.get(DASHBOARD)
     stamp, missing, expires_at = _entry(claims_live["feature"])
 
-    newest = {evaluation.kind: evaluation for evaluation in
-              Evaluation.objects.filter(version=claims_live["v2"]).order_by("run_at")}
+    newest = {
+        evaluation.kind: evaluation
+        for evaluation in Evaluation.objects.filter(version=claims_live["v2"]).order_by("run_at")
+    }
     first_stale = min(
         evaluation.run_at + timedelta(days={"benchmark": 90, "safety": 90}.get(kind, 365) + 1)
-        for kind, evaluation in newest.items() if kind in ("benchmark", "safety", "privacy_review")
+        for kind, evaluation in newest.items()
+        if kind in ("benchmark", "safety", "privacy_review")
     )
     assert missing == ()
     assert first_stale.timestamp() - 60 <= expires_at <= first_stale.timestamp() + 1
@@ -83,7 +95,9 @@ def test_an_entry_past_its_time_is_computed_again(client, claims_live, governanc
     client.force_login(governance_admin)
     client.get(DASHBOARD)
     stamp, _missing_items, _expires = _entry(feature)
-    Evaluation.objects.filter(version=claims_live["v2"], kind="safety").update(run_at=timezone.now() - timedelta(days=120))
+    Evaluation.objects.filter(version=claims_live["v2"], kind="safety").update(
+        run_at=timezone.now() - timedelta(days=120)
+    )
     # What the clock would have done: the entry's time has come (its evidence went stale behind it).
     cache.set(current.KEY.format(epoch=routing_cache.current_epoch(), pk=feature.pk), (stamp, (), time.time() - 1))
 
@@ -111,8 +125,9 @@ def test_the_warm_task_fills_every_feature_so_the_page_computes_none(claims_live
         assert current.missing_items([(feature.pk, feature.slug)]) == {feature.pk: ()}
 
 
-def test_the_history_chart_is_kept_until_snapshots_are_written(client, claims_live, governance_admin,
-                                                                django_capture_on_commit_callbacks):
+def test_the_history_chart_is_kept_until_snapshots_are_written(
+    client, claims_live, governance_admin, django_capture_on_commit_callbacks
+):
     from readiness.services import readiness_snapshot_take
 
     client.force_login(governance_admin)

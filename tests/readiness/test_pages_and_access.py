@@ -18,11 +18,27 @@ DASHBOARD = reverse("readiness:dashboard")
 def inventory(claims_live, other_team, eu):
     """Claims triage (ready, claims team, high) and two payments features not live anywhere: one restricted
     and missing its monitor (regulated), one medium."""
-    fraud = FeatureFactory(slug="fraud-scoring", name="Fraud scoring", team=other_team, risk_tier="regulated",
-                           restricted=True, regions=[eu], monitors="", slos="p99 < 1s", rollback_path="Flag off.")
-    helper = FeatureFactory(slug="payment-helper", name="Payment helper", team=other_team, risk_tier="medium",
-                            regions=[eu], monitors="https://grafana.example.test/d/pay", slos="p95 < 2s",
-                            rollback_path="Flag off.")
+    fraud = FeatureFactory(
+        slug="fraud-scoring",
+        name="Fraud scoring",
+        team=other_team,
+        risk_tier="regulated",
+        restricted=True,
+        regions=[eu],
+        monitors="",
+        slos="p99 < 1s",
+        rollback_path="Flag off.",
+    )
+    helper = FeatureFactory(
+        slug="payment-helper",
+        name="Payment helper",
+        team=other_team,
+        risk_tier="medium",
+        regions=[eu],
+        monitors="https://grafana.example.test/d/pay",
+        slos="p95 < 2s",
+        rollback_path="Flag off.",
+    )
     return {"claims": claims_live["feature"], "fraud": fraud, "helper": helper}
 
 
@@ -43,8 +59,12 @@ def test_governance_sees_gaps_per_team_and_tier_with_links_to_the_filtered_list(
     gaps = response.context["gaps"]
     assert (gaps["features"], gaps["ready"]) == (3, 1)
     payments = _gap_row(response, "by_team", "payments")
-    assert (payments["features"], payments["ready"], payments["missing"]["monitor"],
-            payments["missing"]["fallback"]) == (2, 0, 1, 2)
+    assert (
+        payments["features"],
+        payments["ready"],
+        payments["missing"]["monitor"],
+        payments["missing"]["fallback"],
+    ) == (2, 0, 1, 2)
     claims = _gap_row(response, "by_team", "claims")
     assert (claims["features"], claims["ready"], sum(claims["missing"].values())) == (1, 1, 0)
     regulated = _gap_row(response, "by_tier", "regulated")
@@ -53,14 +73,19 @@ def test_governance_sees_gaps_per_team_and_tier_with_links_to_the_filtered_list(
     assert _names(response) == ["Claims triage", "Fraud scoring", "Payment helper"]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("?team=payments&missing=monitor", ["Fraud scoring"]),
-    ("?state=not_ready", ["Fraud scoring", "Payment helper"]),
-    ("?state=ready", ["Claims triage"]),
-    ("?tier=high", ["Claims triage"]),
-    ("?q=helper", ["Payment helper"]),
-])
-def test_the_feature_table_filters_by_team_tier_state_and_missing_item(client, inventory, governance_admin, query, expected):
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?team=payments&missing=monitor", ["Fraud scoring"]),
+        ("?state=not_ready", ["Fraud scoring", "Payment helper"]),
+        ("?state=ready", ["Claims triage"]),
+        ("?tier=high", ["Claims triage"]),
+        ("?q=helper", ["Payment helper"]),
+    ],
+)
+def test_the_feature_table_filters_by_team_tier_state_and_missing_item(
+    client, inventory, governance_admin, query, expected
+):
     client.force_login(governance_admin)
 
     assert _names(client.get(DASHBOARD + query)) == expected
@@ -84,7 +109,9 @@ def test_a_bad_filter_shows_no_rows_and_says_why(client, inventory, governance_a
     assert "No feature matches these filters" in response.content.decode()
 
 
-def test_restricted_features_stay_hidden_from_those_who_may_not_see_them(client, inventory, product_owner, other_product_owner):
+def test_restricted_features_stay_hidden_from_those_who_may_not_see_them(
+    client, inventory, product_owner, other_product_owner
+):
     client.force_login(product_owner)  # claims team: fraud scoring belongs to payments and is restricted
     response = client.get(DASHBOARD)
     assert "Fraud scoring" not in _names(response)
@@ -103,8 +130,9 @@ def test_signing_in_is_required(client, inventory):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_the_feature_page_shows_the_readiness_panel_with_the_sentence_and_checklist(client, claims_live, product_owner,
-                                                                                   outsider):
+def test_the_feature_page_shows_the_readiness_panel_with_the_sentence_and_checklist(
+    client, claims_live, product_owner, outsider
+):
     client.force_login(product_owner)
 
     page = client.get(claims_live["feature"].get_absolute_url()).content.decode()
@@ -138,17 +166,26 @@ def _grow(prefix):
         for version in crowd(n, prefix=prefix):
             evidence(version, "benchmark")
             evidence(version, "safety")
+
     return grow
 
 
 @pytest.mark.parametrize("cached", [False, True], ids=["cold", "warm"])
-def test_the_dashboard_costs_the_same_queries_for_2_or_8_features(client, governance_admin, django_assert_max_num_queries, cached):
+def test_the_dashboard_costs_the_same_queries_for_2_or_8_features(
+    client, governance_admin, django_assert_max_num_queries, cached
+):
     """Cold (nothing in the shared cache: every feature's missing items computed in one batch) or warm."""
     client.force_login(governance_admin)
     prepare = (lambda: client.get(DASHBOARD)) if cached else cache.clear
 
-    assert_constant(client, DASHBOARD, _grow("dash"), django_assert_max_num_queries,
-                    max_queries=20 if cached else 32, prepare=prepare)
+    assert_constant(
+        client,
+        DASHBOARD,
+        _grow("dash"),
+        django_assert_max_num_queries,
+        max_queries=20 if cached else 32,
+        prepare=prepare,
+    )
 
 
 def test_computing_readiness_in_bulk_costs_a_constant_number_of_queries(db, django_assert_max_num_queries):

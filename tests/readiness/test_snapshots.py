@@ -39,7 +39,9 @@ def test_the_task_is_idempotent_per_day_and_audited_as_a_task(claims_live):
     readiness_snapshot.delay()
 
     assert ReadinessSnapshot.objects.count() == 1
-    assert set(AuditEvent.objects.filter(action="readiness.snapshot_taken").values_list("source", flat=True)) == {"task"}
+    assert set(AuditEvent.objects.filter(action="readiness.snapshot_taken").values_list("source", flat=True)) == {
+        "task"
+    }
 
 
 def test_the_command_takes_a_snapshot_now(claims_live):
@@ -64,7 +66,11 @@ def test_beat_runs_the_snapshot_daily_from_a_schedule_in_the_database(db):
     task = PeriodicTask.objects.select_related("crontab").get(name="Daily readiness snapshot")
 
     assert (task.task, task.crontab.minute, task.crontab.hour, task.enabled) == (
-        "readiness.tasks.readiness_snapshot", "30", "0", True)
+        "readiness.tasks.readiness_snapshot",
+        "30",
+        "0",
+        True,
+    )
 
 
 def test_a_snapshot_does_not_invalidate_resolve_answers():

@@ -52,8 +52,9 @@ def us_region(db):
 
 @pytest.fixture
 def feature(team, eu_region):
-    return FeatureFactory(slug="claims-triage", name="Claims triage", team=team, risk_tier=RiskTier.HIGH,
-                          regions=[eu_region])
+    return FeatureFactory(
+        slug="claims-triage", name="Claims triage", team=team, risk_tier=RiskTier.HIGH, regions=[eu_region]
+    )
 
 
 @pytest.fixture
@@ -123,12 +124,32 @@ def test_a_token_of_a_deactivated_user_is_refused(product_owner):
 
 @pytest.fixture
 def catalogue(team, other_team, eu_region, us_region):
-    FeatureFactory(slug="claims-triage", name="Claims triage", purpose="Routes claims.", team=team,
-                   risk_tier=RiskTier.HIGH, status=FeatureStatus.ACTIVE, regions=[eu_region])
-    FeatureFactory(slug="payment-fraud", name="Payment fraud", purpose="Flags card payments.", team=other_team,
-                   risk_tier=RiskTier.REGULATED, regions=[us_region])
-    FeatureFactory(slug="support-summaries", name="Support summaries", purpose="Summarises tickets.", team=team,
-                   risk_tier=RiskTier.LOW, status=FeatureStatus.ACTIVE, regions=[eu_region, us_region])
+    FeatureFactory(
+        slug="claims-triage",
+        name="Claims triage",
+        purpose="Routes claims.",
+        team=team,
+        risk_tier=RiskTier.HIGH,
+        status=FeatureStatus.ACTIVE,
+        regions=[eu_region],
+    )
+    FeatureFactory(
+        slug="payment-fraud",
+        name="Payment fraud",
+        purpose="Flags card payments.",
+        team=other_team,
+        risk_tier=RiskTier.REGULATED,
+        regions=[us_region],
+    )
+    FeatureFactory(
+        slug="support-summaries",
+        name="Support summaries",
+        purpose="Summarises tickets.",
+        team=team,
+        risk_tier=RiskTier.LOW,
+        status=FeatureStatus.ACTIVE,
+        regions=[eu_region, us_region],
+    )
 
 
 def slugs(response):
@@ -207,8 +228,9 @@ def registration(team, owner, **overrides):
 
 
 def test_a_team_member_registers_a_feature_and_the_audit_says_it_came_from_the_api(team, product_owner):
-    response = as_user(product_owner).post(FEATURES, registration(team, product_owner), format="json",
-                                           HTTP_X_REQUEST_ID="deploy-1234")
+    response = as_user(product_owner).post(
+        FEATURES, registration(team, product_owner), format="json", HTTP_X_REQUEST_ID="deploy-1234"
+    )
 
     assert response.status_code == 201
     assert response.json()["slug"] == "claims-triage"
@@ -239,8 +261,9 @@ def test_changing_a_feature_needs_a_change_reason(feature, product_owner):
     assert "reason" in refused.json()
     assert feature.risk_tier == RiskTier.HIGH
 
-    accepted = client.patch(url, {"risk_tier": RiskTier.REGULATED, "change_reason": "Now scores claimants."},
-                            format="json")
+    accepted = client.patch(
+        url, {"risk_tier": RiskTier.REGULATED, "change_reason": "Now scores claimants."}, format="json"
+    )
     feature.refresh_from_db()
     assert accepted.status_code == 200
     assert accepted.json()["risk_tier"] == RiskTier.REGULATED
@@ -323,12 +346,15 @@ def test_creating_a_version_for_a_hidden_feature_answers_exactly_as_for_a_missin
     client = as_user(outsider)
 
     hidden = client.post(VERSIONS, version_payload(restricted_feature, catalog), format="json")
-    missing = client.post(VERSIONS, {**version_payload(restricted_feature, catalog), "feature": "no-such-feature"},
-                          format="json")
+    missing = client.post(
+        VERSIONS, {**version_payload(restricted_feature, catalog), "feature": "no-such-feature"}, format="json"
+    )
 
     assert hidden.status_code == missing.status_code == 400
-    assert hidden.json() == {"feature": [message.replace("no-such-feature", "fraud-signals")
-                                         for message in missing.json()["feature"]], "code": "invalid"}
+    assert hidden.json() == {
+        "feature": [message.replace("no-such-feature", "fraud-signals") for message in missing.json()["feature"]],
+        "code": "invalid",
+    }
 
 
 def test_a_draft_can_be_changed(feature, catalog, ml_engineer):
@@ -343,7 +369,8 @@ def test_a_draft_can_be_changed(feature, catalog, ml_engineer):
     assert response.json()["prompt"]["version"] == 2
     assert response.json()["change_summary"] == "Shorter."
     assert [item["model"]["identifier"] for item in response.json()["fallback_models"]] == [
-        "first-fallback", "second-fallback"
+        "first-fallback",
+        "second-fallback",
     ]
 
 
@@ -405,8 +432,14 @@ def evaluation_payload(version, **overrides):
 def test_recording_an_evaluation_works_out_whether_it_passed(
     feature, catalog, ml_engineer, score, threshold, higher_is_better, passed
 ):
-    version = version_create(actor=ml_engineer, feature=feature, model=catalog["model"], prompt=catalog["prompt"],
-                             policy_pack=catalog["policy"], change_summary="First.")
+    version = version_create(
+        actor=ml_engineer,
+        feature=feature,
+        model=catalog["model"],
+        prompt=catalog["prompt"],
+        policy_pack=catalog["policy"],
+        change_summary="First.",
+    )
 
     response = as_user(ml_engineer).post(
         EVALUATIONS,
@@ -424,10 +457,17 @@ def test_recording_an_evaluation_works_out_whether_it_passed(
 
 
 def test_evidence_can_be_attached_after_submission(feature, catalog, ml_engineer):
-    version = version_submit(actor=ml_engineer, version=version_create(
-        actor=ml_engineer, feature=feature, model=catalog["model"], prompt=catalog["prompt"],
-        policy_pack=catalog["policy"], change_summary="First.",
-    ))
+    version = version_submit(
+        actor=ml_engineer,
+        version=version_create(
+            actor=ml_engineer,
+            feature=feature,
+            model=catalog["model"],
+            prompt=catalog["prompt"],
+            policy_pack=catalog["policy"],
+            change_summary="First.",
+        ),
+    )
 
     assert as_user(ml_engineer).post(EVALUATIONS, evaluation_payload(version), format="json").status_code == 201
 
@@ -472,8 +512,15 @@ def test_attaching_evidence_to_a_hidden_version_answers_exactly_as_for_a_missing
 
 def test_evaluations_of_restricted_features_are_not_listed_for_an_outsider(restricted_feature, feature, outsider):
     Evaluation.objects.create(
-        version=VersionFactory(feature=restricted_feature, number=1), kind="benchmark", suite="s", metric="m",
-        score=0.9, threshold=0.8, passed=True, run_at=timezone.now(), recorded_by=restricted_feature.accountable_owner,
+        version=VersionFactory(feature=restricted_feature, number=1),
+        kind="benchmark",
+        suite="s",
+        metric="m",
+        score=0.9,
+        threshold=0.8,
+        passed=True,
+        run_at=timezone.now(),
+        recorded_by=restricted_feature.accountable_owner,
     )
 
     assert as_user(outsider).get(EVALUATIONS).json()["count"] == 0

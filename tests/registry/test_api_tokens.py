@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIRequestFactory
 
-from registry.api.authentication import BearerTokenAuthentication
 from core.exceptions import Conflict
+from registry.api.authentication import BearerTokenAuthentication
 from registry.models import ApiToken, AuditEvent
 from registry.services import api_token_create, api_token_revoke
 

@@ -78,9 +78,21 @@ def test_a_chain_begun_before_keying_still_verifies_and_continues_keyed(ml_engin
     """Events recorded under the old unkeyed scheme (as the demo data and older trails were) verify as made."""
     prev = AuditChainHead.objects.get(pk=1).last_hash
     for sequence in (1, 2):
-        fields = dict(sequence=sequence, at=timezone.now(), actor_id=None, actor_name="old", source="cli",
-                      request_id="", action="legacy.event", object_type="x", object_id=str(sequence), object_repr="",
-                      feature_id=None, payload={"score": 0.5}, prev_hash=prev)
+        fields = dict(
+            sequence=sequence,
+            at=timezone.now(),
+            actor_id=None,
+            actor_name="old",
+            source="cli",
+            request_id="",
+            action="legacy.event",
+            object_type="x",
+            object_id=str(sequence),
+            object_repr="",
+            feature_id=None,
+            payload={"score": 0.5},
+            prev_hash=prev,
+        )
         prev = compute_event_hash(**fields)  # the scheme of old trails: plain SHA-256, no key
         AuditEvent.objects.create(**fields, scheme=SCHEME_LEGACY, hash=prev)
     AuditChainHead.objects.filter(pk=1).update(last_sequence=2, last_hash=prev)

@@ -70,9 +70,18 @@ def prompt_write(actor, name="triage"):
 
 def _feature_created(w):
     feature = feature_create(
-        actor=w.product_owner, regions=[w.eu], slug="claims-summary", name="Claims summary", purpose="Summaries.",
-        team=w.team, accountable_owner=w.product_owner, incident_owner=w.product_owner, risk_tier="low",
-        intended_uses="Summaries for handlers.", disallowed_uses="Decisions.", data_classification="internal",
+        actor=w.product_owner,
+        regions=[w.eu],
+        slug="claims-summary",
+        name="Claims summary",
+        purpose="Summaries.",
+        team=w.team,
+        accountable_owner=w.product_owner,
+        incident_owner=w.product_owner,
+        risk_tier="low",
+        intended_uses="Summaries for handlers.",
+        disallowed_uses="Decisions.",
+        data_classification="internal",
     )
     return "feature.created", w.product_owner, ("aifeature", feature.pk), feature
 
@@ -84,8 +93,12 @@ def _feature_updated(w):
 
 def _version_created(w):
     version = version_create(
-        actor=w.ml_engineer, feature=w.feature, change_summary="Third.", model=w.draft.model,
-        prompt=w.draft.prompt, policy_pack=w.draft.policy_pack,
+        actor=w.ml_engineer,
+        feature=w.feature,
+        change_summary="Third.",
+        model=w.draft.model,
+        prompt=w.draft.prompt,
+        policy_pack=w.draft.policy_pack,
     )
     return "version.created", w.ml_engineer, ("featureversion", version.pk), w.feature
 
@@ -107,8 +120,14 @@ def _version_retired(w):
 
 def _evaluation_recorded(w):
     evaluation = evaluation_record(
-        actor=w.ml_engineer, version=w.submitted, kind="safety", suite="jailbreaks-v2", metric="refusal_rate",
-        score=0.98, threshold=0.95, run_at=timezone.now() - timedelta(hours=1),
+        actor=w.ml_engineer,
+        version=w.submitted,
+        kind="safety",
+        suite="jailbreaks-v2",
+        metric="refusal_rate",
+        score=0.98,
+        threshold=0.95,
+        run_at=timezone.now() - timedelta(hours=1),
     )
     return "evaluation.recorded", w.ml_engineer, ("evaluation", evaluation.pk), w.feature
 
@@ -120,8 +139,11 @@ def _vendor_created(w):
 
 def _model_created(w):
     model = catalog_model_create(
-        actor=w.governance_admin, vendor=VendorFactory(slug="anthropic"), identifier="claude-haiku-4",
-        context_window=200000, regions=[w.eu],
+        actor=w.governance_admin,
+        vendor=VendorFactory(slug="anthropic"),
+        identifier="claude-haiku-4",
+        context_window=200000,
+        regions=[w.eu],
     )
     return "model.created", w.governance_admin, ("catalogmodel", model.pk), None
 
@@ -138,8 +160,12 @@ def _policy_pack_created(w):
 
 def _dataset_created(w):
     dataset = dataset_create(
-        actor=w.product_owner, name="claims-golden", version="2026-01", uri="s3://datasets/claims-golden",
-        classification="confidential", owner=w.team,
+        actor=w.product_owner,
+        name="claims-golden",
+        version="2026-01",
+        uri="s3://datasets/claims-golden",
+        classification="confidential",
+        owner=w.team,
     )
     return "dataset.created", w.product_owner, ("dataset", dataset.pk), None
 
@@ -175,9 +201,23 @@ def _api_token_revoked(w):
 
 
 SERVICE_WRITES = [
-    _feature_created, _feature_updated, _version_created, _version_updated, _version_submitted, _version_retired,
-    _evaluation_recorded, _vendor_created, _model_created, _prompt_created, _policy_pack_created, _dataset_created,
-    _team_created, _team_member_added, _role_granted, _api_token_created, _api_token_revoked,
+    _feature_created,
+    _feature_updated,
+    _version_created,
+    _version_updated,
+    _version_submitted,
+    _version_retired,
+    _evaluation_recorded,
+    _vendor_created,
+    _model_created,
+    _prompt_created,
+    _policy_pack_created,
+    _dataset_created,
+    _team_created,
+    _team_member_added,
+    _role_granted,
+    _api_token_created,
+    _api_token_revoked,
 ]
 
 
@@ -233,8 +273,15 @@ def test_a_change_whose_audit_event_cannot_be_written_is_not_kept(ml_engineer):
     event = AuditEvent.objects.get()
     # A stray row already holds the next sequence number, so the next audit insert must fail.
     AuditEvent.objects.create(
-        sequence=2, at=timezone.now(), actor_name="stray", source="cli", action="stray", object_type="x",
-        object_id="1", prev_hash=event.hash, hash="f" * 64,
+        sequence=2,
+        at=timezone.now(),
+        actor_name="stray",
+        source="cli",
+        action="stray",
+        object_type="x",
+        object_id="1",
+        prev_hash=event.hash,
+        hash="f" * 64,
     )
 
     with pytest.raises(IntegrityError):
@@ -364,13 +411,25 @@ def _rewrite_with_valid_hash(*, sequence, payload, keyed=True):
     """Rewrite an event and recompute its hash: with the key (an insider holding it), or without."""
     event = AuditEvent.objects.get(sequence=sequence)
     forged_hash = compute_event_hash(
-        sequence=event.sequence, at=event.at, actor_id=event.actor_id, actor_name=event.actor_name,
-        source=event.source, request_id=event.request_id, action=event.action, object_type=event.object_type,
-        object_id=event.object_id, object_repr=event.object_repr, feature_id=event.feature_id, payload=payload,
-        prev_hash=event.prev_hash, scheme=event.scheme if keyed else SCHEME_LEGACY, key_id=event.key_id,
+        sequence=event.sequence,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor_name=event.actor_name,
+        source=event.source,
+        request_id=event.request_id,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_repr=event.object_repr,
+        feature_id=event.feature_id,
+        payload=payload,
+        prev_hash=event.prev_hash,
+        scheme=event.scheme if keyed else SCHEME_LEGACY,
+        key_id=event.key_id,
     )
-    AuditEvent.objects.filter(pk=event.pk).update(payload=payload, hash=forged_hash,
-                                                  scheme=event.scheme if keyed else SCHEME_LEGACY)
+    AuditEvent.objects.filter(pk=event.pk).update(
+        payload=payload, hash=forged_hash, scheme=event.scheme if keyed else SCHEME_LEGACY
+    )
 
 
 # --- The audit_verify command ---------------------------------------------------------------------------
@@ -437,8 +496,17 @@ def test_every_bad_event_is_reported_with_a_count(chain):
 def test_a_row_forged_beyond_the_chain_head_is_reported(chain):
     fifth = chain[-1]
     AuditEvent.objects.create(
-        sequence=6, at=timezone.now(), actor_name="mallory", source="cli", action="feature.updated",
-        object_type="aifeature", object_id="1", prev_hash=fifth.hash, hash="f" * 64, scheme=2, key_id=fifth.key_id,
+        sequence=6,
+        at=timezone.now(),
+        actor_name="mallory",
+        source="cli",
+        action="feature.updated",
+        object_type="aifeature",
+        object_id="1",
+        prev_hash=fifth.hash,
+        hash="f" * 64,
+        scheme=2,
+        key_id=fifth.key_id,
     )
 
     result = audit_verify()

@@ -30,6 +30,7 @@ def run_at_once(count, work):
         if isinstance(outcome, BaseException):
             raise outcome
 
+
 def reload(user):
     return get_user_model().objects.get(pk=user.pk)
 
@@ -50,8 +51,14 @@ def test_concurrent_evidence_on_one_version_leaves_a_whole_chain(ml_engineer, te
         target = FeatureVersion.objects.get(pk=version.pk)
         for attempt in range(WRITES_PER_THREAD):
             evaluation_record(
-                actor=actor, version=target, kind="benchmark", suite=f"suite-{index}", metric=f"m{attempt}",
-                score=0.9, threshold=0.8, run_at=timezone.now() - timedelta(minutes=1),
+                actor=actor,
+                version=target,
+                kind="benchmark",
+                suite=f"suite-{index}",
+                metric=f"m{attempt}",
+                score=0.9,
+                threshold=0.8,
+                run_at=timezone.now() - timedelta(minutes=1),
             )
 
     run_at_once(THREADS, record_evidence)

@@ -32,8 +32,13 @@ AWKWARD = {"negative_zero": -0.0, "huge": 12345678901234567890.0, "exponent": 1e
 
 
 def test_canonical_numbers_are_the_ones_the_database_gives_back():
-    assert canonical(AWKWARD) == {"negative_zero": 0.0, "huge": 12345678901234567168, "exponent": 10**16,
-                                  "tiny": 1e-7, "plain": 0.25}
+    assert canonical(AWKWARD) == {
+        "negative_zero": 0.0,
+        "huge": 12345678901234567168,
+        "exponent": 10**16,
+        "tiny": 1e-7,
+        "plain": 0.25,
+    }
     assert math.copysign(1, canonical(-0.0)) == 1
     assert canonical(canonical(AWKWARD)) == canonical(AWKWARD)  # the verifier applies it again: no change
 
@@ -47,12 +52,16 @@ def test_numbers_no_store_keeps_are_refused_by_the_trail(value):
 @pytest.mark.postgres
 def test_awkward_numbers_through_the_api_leave_the_chain_intact(feature, catalog, ml_engineer):  # noqa: F811 - fixtures
     client = as_user(ml_engineer)
-    created = client.post(VERSIONS, version_payload(feature, catalog, parameters={"seed": 12345678901234567890.0,
-                                                                                  "bias": -0.0}), format="json")
+    created = client.post(
+        VERSIONS,
+        version_payload(feature, catalog, parameters={"seed": 12345678901234567890.0, "bias": -0.0}),
+        format="json",
+    )
     assert created.status_code == 201, created.content
     version = FeatureVersion.objects.get(pk=created.json()["id"])
-    recorded = client.post(EVALUATIONS, evaluation_payload(version, score=-0.0, threshold=1e16,
-                                                           higher_is_better=False), format="json")
+    recorded = client.post(
+        EVALUATIONS, evaluation_payload(version, score=-0.0, threshold=1e16, higher_is_better=False), format="json"
+    )
     assert recorded.status_code == 201, recorded.content
 
     result = audit_verify()
@@ -67,11 +76,25 @@ def test_awkward_numbers_through_the_api_leave_the_chain_intact(feature, catalog
 
 @pytest.mark.postgres
 def test_awkward_numbers_through_the_services_leave_the_chain_intact(feature, catalog, ml_engineer):  # noqa: F811 - fixtures
-    version = version_create(actor=ml_engineer, feature=feature, model=catalog["model"], prompt=catalog["prompt"],
-                             policy_pack=catalog["policy"], change_summary="First.",
-                             parameters={"seed": 12345678901234567890.0})
-    evaluation_record(actor=ml_engineer, version=version, kind="safety", suite="s", metric="m", score=-0.0,
-                      threshold=0.5, run_at=timezone.now() - timedelta(hours=1))
+    version = version_create(
+        actor=ml_engineer,
+        feature=feature,
+        model=catalog["model"],
+        prompt=catalog["prompt"],
+        policy_pack=catalog["policy"],
+        change_summary="First.",
+        parameters={"seed": 12345678901234567890.0},
+    )
+    evaluation_record(
+        actor=ml_engineer,
+        version=version,
+        kind="safety",
+        suite="s",
+        metric="m",
+        score=-0.0,
+        threshold=0.5,
+        run_at=timezone.now() - timedelta(hours=1),
+    )
     with transaction.atomic():
         audit_record(actor=ml_engineer, action="test.awkward", object_type="test", object_id=1, payload=AWKWARD)
 
@@ -80,9 +103,15 @@ def test_awkward_numbers_through_the_services_leave_the_chain_intact(feature, ca
 
 def test_a_version_keeps_its_parameters_in_the_form_the_database_gives_back(feature, catalog, ml_engineer):  # noqa: F811 - fixtures
     """The configuration hash is computed from the parameters: it must not change on the way back."""
-    version = version_create(actor=ml_engineer, feature=feature, model=catalog["model"], prompt=catalog["prompt"],
-                             policy_pack=catalog["policy"], change_summary="First.",
-                             parameters={"seed": 12345678901234567890.0, "bias": -0.0})
+    version = version_create(
+        actor=ml_engineer,
+        feature=feature,
+        model=catalog["model"],
+        prompt=catalog["prompt"],
+        policy_pack=catalog["policy"],
+        change_summary="First.",
+        parameters={"seed": 12345678901234567890.0, "bias": -0.0},
+    )
 
     stored = FeatureVersion.objects.get(pk=version.pk).parameters
     assert stored == {"seed": 12345678901234567168, "bias": 0.0}
@@ -90,10 +119,24 @@ def test_a_version_keeps_its_parameters_in_the_form_the_database_gives_back(feat
 
 
 def test_an_evaluation_score_that_is_not_a_number_is_refused_with_a_clear_answer(feature, catalog, ml_engineer):  # noqa: F811 - fixtures
-    version = version_create(actor=ml_engineer, feature=feature, model=catalog["model"], prompt=catalog["prompt"],
-                             policy_pack=catalog["policy"], change_summary="First.")
+    version = version_create(
+        actor=ml_engineer,
+        feature=feature,
+        model=catalog["model"],
+        prompt=catalog["prompt"],
+        policy_pack=catalog["policy"],
+        change_summary="First.",
+    )
     with pytest.raises(Exception) as refused:
-        evaluation_record(actor=ml_engineer, version=version, kind="safety", suite="s", metric="m", score=math.nan,
-                          threshold=0.5, run_at=timezone.now() - timedelta(hours=1))
+        evaluation_record(
+            actor=ml_engineer,
+            version=version,
+            kind="safety",
+            suite="s",
+            metric="m",
+            score=math.nan,
+            threshold=0.5,
+            run_at=timezone.now() - timedelta(hours=1),
+        )
     assert "finite" in str(refused.value)
     assert not AuditEvent.objects.filter(action="evaluation.recorded").exists()

@@ -18,13 +18,17 @@ def two_events(ml_engineer):
     prompt_write(ml_engineer, name="bravo")
 
 
-@pytest.mark.parametrize("change", [
-    lambda: AuditEvent.objects.filter(sequence=1).update(payload={"forged": True}),
-    lambda: AuditEvent.objects.filter(sequence=2).delete(),
-    lambda: AuditChainHead.objects.filter(pk=1).update(last_sequence=1),
-    lambda: AuditChainHead.objects.filter(pk=1).update(last_hash="f" * 64),
-    lambda: AuditChainHead.objects.all().delete(),
-], ids=["update-event", "delete-event", "head-back", "head-rehashed", "delete-head"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: AuditEvent.objects.filter(sequence=1).update(payload={"forged": True}),
+        lambda: AuditEvent.objects.filter(sequence=2).delete(),
+        lambda: AuditChainHead.objects.filter(pk=1).update(last_sequence=1),
+        lambda: AuditChainHead.objects.filter(pk=1).update(last_hash="f" * 64),
+        lambda: AuditChainHead.objects.all().delete(),
+    ],
+    ids=["update-event", "delete-event", "head-back", "head-rehashed", "delete-head"],
+)
 def test_the_database_refuses_to_rewrite_the_trail(two_events, change):
     with pytest.raises(DatabaseError, match="audit"):
         with transaction.atomic():

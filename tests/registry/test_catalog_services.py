@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from registry.choices import ModelStatus, VendorStatus
 from core.exceptions import Conflict
+from registry.choices import ModelStatus, VendorStatus
 from registry.models import CatalogModel, Dataset, Evaluation, FeatureVersion, PolicyPack, PromptVersion, Vendor
 from registry.services import (
     catalog_model_create,
@@ -75,8 +75,12 @@ def _add_prompt(actor, world):
 
 def _add_dataset(actor, world):
     dataset_create(
-        actor=actor, name="claims-golden", version="2026-01", uri="s3://datasets/claims-golden",
-        classification="confidential", owner=world["team"],
+        actor=actor,
+        name="claims-golden",
+        version="2026-01",
+        uri="s3://datasets/claims-golden",
+        classification="confidential",
+        owner=world["team"],
     )
 
 
@@ -86,7 +90,10 @@ def _add_vendor(actor, world):
 
 def _add_model(actor, world):
     catalog_model_create(
-        actor=actor, vendor=world["vendor"], identifier="claude-haiku-4", context_window=200000,
+        actor=actor,
+        vendor=world["vendor"],
+        identifier="claude-haiku-4",
+        context_window=200000,
         regions=[world["eu"]],
     )
 
@@ -181,8 +188,13 @@ def usable_model(db):
 def draft_with(product_owner, feature):
     def draft(*, model, fallback_models=()):
         return version_create(
-            actor=product_owner, feature=feature, change_summary="Pinning models.", model=model,
-            fallback_models=fallback_models, prompt=PromptVersionFactory(), policy_pack=PolicyPackFactory(),
+            actor=product_owner,
+            feature=feature,
+            change_summary="Pinning models.",
+            model=model,
+            fallback_models=fallback_models,
+            prompt=PromptVersionFactory(),
+            policy_pack=PolicyPackFactory(),
         )
 
     return draft
@@ -273,7 +285,11 @@ def version(draft_with, usable_model):
 
 def record(actor, version, **overrides):
     fields = {
-        "kind": "benchmark", "suite": "triage-v1", "metric": "accuracy", "score": 0.9, "threshold": 0.85,
+        "kind": "benchmark",
+        "suite": "triage-v1",
+        "metric": "accuracy",
+        "score": 0.9,
+        "threshold": 0.85,
         "run_at": timezone.now() - timedelta(hours=1),
     }
     return evaluation_record(actor=actor, version=version, **{**fields, **overrides})

@@ -21,8 +21,12 @@ def catalog(team, other_team):
     VersionDataset.objects.create(version=secret_version, dataset=secret_dataset, usage="evaluation")
     VersionFactory(feature=restricted, prompt=shared_prompt)
     VersionFactory(feature=FeatureFactory(slug="open-one", team=other_team), prompt=shared_prompt)
-    return {"secret_prompt": secret_prompt, "shared_prompt": shared_prompt, "unused_prompt": unused_prompt,
-            "secret_dataset": secret_dataset}
+    return {
+        "secret_prompt": secret_prompt,
+        "shared_prompt": shared_prompt,
+        "unused_prompt": unused_prompt,
+        "secret_dataset": secret_dataset,
+    }
 
 
 def api(user):
@@ -62,11 +66,17 @@ def test_a_hidden_entry_cannot_be_pinned_through_the_api_and_answers_as_a_missin
     catalog, other_product_owner, other_team
 ):
     open_version = VersionFactory(feature=FeatureFactory(slug="open-two", team=other_team))
-    body = {"model": open_version.model.pk, "policy_pack": open_version.policy_pack.pk, "change_summary": "x",
-            "feature": "open-two"}
+    body = {
+        "model": open_version.model.pk,
+        "policy_pack": open_version.policy_pack.pk,
+        "change_summary": "x",
+        "feature": "open-two",
+    }
     machine = api(other_product_owner)
 
     hidden = machine.post("/api/v1/versions/", {**body, "prompt": catalog["secret_prompt"].pk}, format="json")
     missing = machine.post("/api/v1/versions/", {**body, "prompt": 999999}, format="json")
     assert hidden.status_code == missing.status_code == 400
-    assert hidden.json()["prompt"] == [m.replace("999999", str(catalog["secret_prompt"].pk)) for m in missing.json()["prompt"]]
+    assert hidden.json()["prompt"] == [
+        m.replace("999999", str(catalog["secret_prompt"].pk)) for m in missing.json()["prompt"]
+    ]

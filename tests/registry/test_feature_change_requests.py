@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework.test import APIClient
 
-from registry.choices import ChangeRequestStatus, RiskTier
 from core.exceptions import Conflict
+from registry.choices import ChangeRequestStatus, RiskTier
 from registry.models import AIFeature, AuditEvent, FeatureChangeRequest, Notification
 from registry.services import (
     api_token_create,
@@ -33,8 +33,13 @@ def as_user(user):
 def fraud(team, product_owner, eu):
     """A restricted, regulated feature of the team, serving eu."""
     return FeatureFactory(
-        slug="fraud-scoring", name="Fraud scoring", team=team, restricted=True, risk_tier=RiskTier.REGULATED,
-        accountable_owner=product_owner, regions=[eu],
+        slug="fraud-scoring",
+        name="Fraud scoring",
+        team=team,
+        restricted=True,
+        risk_tier=RiskTier.REGULATED,
+        accountable_owner=product_owner,
+        regions=[eu],
     )
 
 
@@ -72,7 +77,8 @@ def test_a_team_engineer_lifting_the_restriction_gets_a_pending_request_not_a_pu
 
 def test_a_plain_edit_still_answers_200(fraud, ml_engineer):
     answer = as_user(ml_engineer).patch(
-        f"{FEATURES}fraud-scoring/", {"name": "Fraud scoring", "risk_tier": "regulated", "change_reason": "Typo."},
+        f"{FEATURES}fraud-scoring/",
+        {"name": "Fraud scoring", "risk_tier": "regulated", "change_reason": "Typo."},
         format="json",
     )
 
@@ -93,7 +99,9 @@ def test_the_api_documents_the_202(client, outsider):
 
 
 def test_lowering_the_risk_tier_waits_until_governance_approves(fraud, product_owner, governance_admin):
-    feature = feature_update(actor=product_owner, feature=fraud, reason="Only scores, no decisions.", risk_tier=RiskTier.LOW)
+    feature = feature_update(
+        actor=product_owner, feature=fraud, reason="Only scores, no decisions.", risk_tier=RiskTier.LOW
+    )
 
     change = feature.change_request
     assert change.changes == {"risk_tier": "low"}
@@ -116,19 +124,23 @@ def test_lowering_the_risk_tier_waits_until_governance_approves(fraud, product_o
 def test_raising_the_risk_tier_or_restricting_applies_at_once(team, product_owner):
     feature = FeatureFactory(team=team, risk_tier=RiskTier.MEDIUM, accountable_owner=product_owner)
 
-    updated = feature_update(actor=product_owner, feature=feature, reason="Now decides.", risk_tier=RiskTier.HIGH,
-                             restricted=True)
+    updated = feature_update(
+        actor=product_owner, feature=feature, reason="Now decides.", risk_tier=RiskTier.HIGH, restricted=True
+    )
 
     assert updated.change_request is None
     assert (stored(feature).risk_tier, stored(feature).restricted) == (RiskTier.HIGH, True)
 
 
-def test_widening_a_regulated_features_regions_waits_while_narrowing_applies(fraud, product_owner, governance_admin, eu, us):
+def test_widening_a_regulated_features_regions_waits_while_narrowing_applies(
+    fraud, product_owner, governance_admin, eu, us
+):
     uk = RegionFactory(code="uk")
     fraud.regions.set([eu, us])
 
-    feature = feature_update(actor=product_owner, feature=fraud, reason="Launching in the UK, leaving the US.",
-                             regions=[eu, uk])
+    feature = feature_update(
+        actor=product_owner, feature=fraud, reason="Launching in the UK, leaving the US.", regions=[eu, uk]
+    )
 
     assert feature.change_request.changes == {"regions_added": ["uk"], "regions_removed": ["us"]}
     assert regions_of(fraud) == ["eu"]  # leaving us applied; adding uk waits
@@ -146,8 +158,13 @@ def test_widening_an_ordinary_features_regions_applies_at_once(team, product_own
 
 
 def test_governance_edits_apply_directly(fraud, governance_admin):
-    updated = feature_update(actor=governance_admin, feature=fraud, reason="Reviewed: public now.", restricted=False,
-                             risk_tier=RiskTier.MEDIUM)
+    updated = feature_update(
+        actor=governance_admin,
+        feature=fraud,
+        reason="Reviewed: public now.",
+        restricted=False,
+        risk_tier=RiskTier.MEDIUM,
+    )
 
     assert updated.change_request is None
     assert (stored(fraud).restricted, stored(fraud).risk_tier) == (False, RiskTier.MEDIUM)
@@ -156,7 +173,9 @@ def test_governance_edits_apply_directly(fraud, governance_admin):
 def test_a_governance_admin_of_the_owning_team_cannot_wave_their_own_change_through(fraud, team, governance_admin):
     insider = UserFactory(username="gus-governance", roles=["governance"], teams=[team])
 
-    change = feature_update(actor=insider, feature=fraud, reason="Ours, and I am governance.", restricted=False).change_request
+    change = feature_update(
+        actor=insider, feature=fraud, reason="Ours, and I am governance.", restricted=False
+    ).change_request
 
     assert change is not None and stored(fraud).restricted is True
     with pytest.raises(PermissionDenied, match="separation of duties"):
@@ -227,12 +246,19 @@ def test_governance_approves_through_the_api_and_the_asker_cannot(fraud, ml_engi
 def edit_form(feature, **changes):
     feature = stored(feature)
     data = {
-        "name": feature.name, "purpose": feature.purpose, "team": feature.team_id,
-        "accountable_owner": feature.accountable_owner_id, "incident_owner": feature.incident_owner_id,
-        "escalation_path": feature.escalation_path, "risk_tier": feature.risk_tier,
-        "regions": [region.pk for region in feature.regions.all()], "intended_uses": feature.intended_uses,
-        "disallowed_uses": feature.disallowed_uses, "data_classification": feature.data_classification,
-        "status": feature.status, "restricted": "on" if feature.restricted else "",
+        "name": feature.name,
+        "purpose": feature.purpose,
+        "team": feature.team_id,
+        "accountable_owner": feature.accountable_owner_id,
+        "incident_owner": feature.incident_owner_id,
+        "escalation_path": feature.escalation_path,
+        "risk_tier": feature.risk_tier,
+        "regions": [region.pk for region in feature.regions.all()],
+        "intended_uses": feature.intended_uses,
+        "disallowed_uses": feature.disallowed_uses,
+        "data_classification": feature.data_classification,
+        "status": feature.status,
+        "restricted": "on" if feature.restricted else "",
         "reason": "Edited on the page.",
     }
     data.update(changes)
@@ -244,8 +270,9 @@ def test_the_edit_page_says_the_weakening_part_was_sent_to_governance(client, fr
     form = client.get(f"/features/{fraud.slug}/edit/")
     assert b"needs governance approval" in form.content
 
-    answer = client.post(f"/features/{fraud.slug}/edit/", edit_form(fraud, restricted="", name="Fraud scoring v2"),
-                         follow=True)
+    answer = client.post(
+        f"/features/{fraud.slug}/edit/", edit_form(fraud, restricted="", name="Fraud scoring v2"), follow=True
+    )
 
     page = answer.content.decode()
     assert "These changes need governance approval and were sent as a request" in page
@@ -283,7 +310,9 @@ def test_the_asker_who_is_governance_sees_no_approve_button(client, fraud, team)
     assert stored(fraud).restricted is True
 
 
-def test_those_who_may_not_see_the_feature_see_no_trace_of_its_change(client, fraud, product_owner, other_product_owner):
+def test_those_who_may_not_see_the_feature_see_no_trace_of_its_change(
+    client, fraud, product_owner, other_product_owner
+):
     change = feature_update(actor=product_owner, feature=fraud, reason="Lower.", restricted=False).change_request
     client.force_login(other_product_owner)
 

@@ -39,16 +39,31 @@ def catalogue(team, other_team, eu_region, us_region):
     """Three features that differ in every filterable way."""
     return {
         "claims-triage": FeatureFactory(
-            slug="claims-triage", name="Claims triage", purpose="Routes incoming claims to a handler.", team=team,
-            risk_tier=RiskTier.HIGH, status=FeatureStatus.ACTIVE, regions=[eu_region],
+            slug="claims-triage",
+            name="Claims triage",
+            purpose="Routes incoming claims to a handler.",
+            team=team,
+            risk_tier=RiskTier.HIGH,
+            status=FeatureStatus.ACTIVE,
+            regions=[eu_region],
         ),
         "payment-fraud": FeatureFactory(
-            slug="payment-fraud", name="Payment fraud", purpose="Flags suspicious card payments.", team=other_team,
-            risk_tier=RiskTier.REGULATED, status=FeatureStatus.PROPOSED, regions=[us_region],
+            slug="payment-fraud",
+            name="Payment fraud",
+            purpose="Flags suspicious card payments.",
+            team=other_team,
+            risk_tier=RiskTier.REGULATED,
+            status=FeatureStatus.PROPOSED,
+            regions=[us_region],
         ),
         "support-summaries": FeatureFactory(
-            slug="support-summaries", name="Support summaries", purpose="Summarises long tickets.", team=team,
-            risk_tier=RiskTier.LOW, status=FeatureStatus.ACTIVE, regions=[eu_region, us_region],
+            slug="support-summaries",
+            name="Support summaries",
+            purpose="Summarises long tickets.",
+            team=team,
+            risk_tier=RiskTier.LOW,
+            status=FeatureStatus.ACTIVE,
+            regions=[eu_region, us_region],
         ),
     }
 
@@ -130,12 +145,14 @@ def test_an_htmx_request_gets_only_the_results_table(client, catalogue, outsider
 
 @pytest.fixture
 def restricted_feature(team):
-    return FeatureFactory(slug="fraud-signals", name="Fraud signals", purpose="Secret fraud scoring.", team=team,
-                          restricted=True)
+    return FeatureFactory(
+        slug="fraud-signals", name="Fraud signals", purpose="Secret fraud scoring.", team=team, restricted=True
+    )
 
 
-def test_a_restricted_feature_is_missing_from_an_outsiders_list_and_search(client, catalogue, restricted_feature,
-                                                                         outsider):
+def test_a_restricted_feature_is_missing_from_an_outsiders_list_and_search(
+    client, catalogue, restricted_feature, outsider
+):
     client.force_login(outsider)
 
     everything = client.get(FEATURE_LIST)
@@ -283,11 +300,20 @@ def test_a_team_member_cannot_register_a_feature_for_another_team(client, team, 
 
 def edit_data(feature, **overrides):
     data = registration(
-        feature.team, feature.accountable_owner, None,
-        name=feature.name, slug=None, purpose=feature.purpose, risk_tier=feature.risk_tier,
-        escalation_path=feature.escalation_path, intended_uses=feature.intended_uses,
-        disallowed_uses=feature.disallowed_uses, data_classification=feature.data_classification, status=feature.status,
-        regions=[region.pk for region in feature.regions.all()], incident_owner=feature.incident_owner.pk,
+        feature.team,
+        feature.accountable_owner,
+        None,
+        name=feature.name,
+        slug=None,
+        purpose=feature.purpose,
+        risk_tier=feature.risk_tier,
+        escalation_path=feature.escalation_path,
+        intended_uses=feature.intended_uses,
+        disallowed_uses=feature.disallowed_uses,
+        data_classification=feature.data_classification,
+        status=feature.status,
+        regions=[region.pk for region in feature.regions.all()],
+        incident_owner=feature.incident_owner.pk,
     )
     data.update(overrides)
     return data
@@ -295,8 +321,9 @@ def edit_data(feature, **overrides):
 
 @pytest.fixture
 def feature(team, eu_region):
-    return FeatureFactory(slug="claims-triage", name="Claims triage", team=team, risk_tier=RiskTier.MEDIUM,
-                          regions=[eu_region])
+    return FeatureFactory(
+        slug="claims-triage", name="Claims triage", team=team, risk_tier=RiskTier.MEDIUM, regions=[eu_region]
+    )
 
 
 def test_editing_a_feature_without_a_reason_is_refused(client, feature, product_owner):
@@ -316,7 +343,9 @@ def test_editing_a_feature_without_a_reason_is_refused(client, feature, product_
 def test_editing_a_feature_records_old_and_new_values_and_the_reason(client, feature, product_owner, us_region):
     client.force_login(product_owner)
     data = edit_data(
-        feature, risk_tier=RiskTier.HIGH, regions=[*edit_data(feature)["regions"], us_region.pk],
+        feature,
+        risk_tier=RiskTier.HIGH,
+        regions=[*edit_data(feature)["regions"], us_region.pk],
         reason="Now also handles personal injury claims.",
     )
 

@@ -154,8 +154,12 @@ def test_handing_a_feature_to_another_team_moves_the_edit_grant(
     governance_admin, product_owner, ml_engineer, other_product_owner, other_team, team, restricted_feature
 ):
     feature_update(
-        actor=governance_admin, feature=restricted_feature, reason="Payments now runs fraud.", team=other_team,
-        accountable_owner=other_product_owner, incident_owner=other_product_owner,
+        actor=governance_admin,
+        feature=restricted_feature,
+        reason="Payments now runs fraud.",
+        team=other_team,
+        accountable_owner=other_product_owner,
+        incident_owner=other_product_owner,
     )
 
     stored = AIFeature.objects.get(pk=restricted_feature.pk)
@@ -190,8 +194,14 @@ def pins(db):
 def test_the_owning_team_drafts_versions_and_records_evidence(ml_engineer, feature, pins):
     version = version_create(actor=ml_engineer, feature=feature, change_summary="First cut.", **pins)
     evaluation = evaluation_record(
-        actor=ml_engineer, version=version, kind="benchmark", suite="triage-v1", metric="accuracy",
-        score=0.91, threshold=0.85, run_at=timezone.now(),
+        actor=ml_engineer,
+        version=version,
+        kind="benchmark",
+        suite="triage-v1",
+        metric="accuracy",
+        score=0.91,
+        threshold=0.85,
+        run_at=timezone.now(),
     )
 
     assert version.feature == feature
@@ -215,8 +225,14 @@ def test_nobody_else_records_evidence(request, persona, feature):
 
     with pytest.raises(PermissionDenied):
         evaluation_record(
-            actor=actor, version=version, kind="benchmark", suite="triage-v1", metric="accuracy",
-            score=0.99, threshold=0.85, run_at=timezone.now(),
+            actor=actor,
+            version=version,
+            kind="benchmark",
+            suite="triage-v1",
+            metric="accuracy",
+            score=0.99,
+            threshold=0.85,
+            run_at=timezone.now(),
         )
 
     assert not Evaluation.objects.exists()

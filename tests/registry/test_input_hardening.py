@@ -39,8 +39,13 @@ def test_a_stored_non_http_monitor_is_shown_as_text_not_as_a_link(client, produc
 def test_nan_in_parameters_is_refused_by_the_service(product_owner, feature):
     with pytest.raises(ValidationError) as refused:
         version_create(
-            actor=product_owner, feature=feature, model=CatalogModelFactory(), prompt=PromptVersionFactory(),
-            policy_pack=PolicyPackFactory(), change_summary="v1", parameters={"temperature": float("nan")},
+            actor=product_owner,
+            feature=feature,
+            model=CatalogModelFactory(),
+            prompt=PromptVersionFactory(),
+            policy_pack=PolicyPackFactory(),
+            change_summary="v1",
+            parameters={"temperature": float("nan")},
         )
     assert "parameters" in refused.value.message_dict
     assert not feature.versions.exists()
@@ -52,8 +57,13 @@ def test_nan_in_the_parameters_box_is_a_form_error_that_keeps_the_text(client, p
 
     response = client.post(
         reverse("registry:version_create", args=[feature.slug]),
-        {"model": model.pk, "prompt": prompt.pk, "policy_pack": pack.pk, "change_summary": "v1",
-         "parameters": '{"temperature": NaN}'},
+        {
+            "model": model.pk,
+            "prompt": prompt.pk,
+            "policy_pack": pack.pk,
+            "change_summary": "v1",
+            "parameters": '{"temperature": NaN}',
+        },
     )
 
     assert response.status_code == 200

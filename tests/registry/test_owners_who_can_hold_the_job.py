@@ -28,15 +28,23 @@ def as_user(user):
 
 def registration(team, owner, incident_owner=None):
     return {
-        "slug": "claims-triage", "name": "Claims triage", "purpose": "Routes claims.", "team": team,
-        "accountable_owner": owner, "incident_owner": incident_owner or owner, "risk_tier": RiskTier.HIGH,
-        "intended_uses": "Suggesting a queue.", "disallowed_uses": "Rejecting claims.",
+        "slug": "claims-triage",
+        "name": "Claims triage",
+        "purpose": "Routes claims.",
+        "team": team,
+        "accountable_owner": owner,
+        "incident_owner": incident_owner or owner,
+        "risk_tier": RiskTier.HIGH,
+        "intended_uses": "Suggesting a queue.",
+        "disallowed_uses": "Rejecting claims.",
         "data_classification": DataClassification.PERSONAL,
     }
 
 
 @pytest.mark.parametrize("persona", ["auditor", "outsider"])
-def test_a_feature_cannot_be_registered_with_an_owner_who_cannot_hold_the_job(request, persona, product_owner, team, eu):
+def test_a_feature_cannot_be_registered_with_an_owner_who_cannot_hold_the_job(
+    request, persona, product_owner, team, eu
+):
     unfit = request.getfixturevalue(persona)
 
     with pytest.raises(ValidationError) as refused:
@@ -70,7 +78,8 @@ def test_the_api_refuses_an_owner_who_cannot_hold_the_job(request, persona, prod
     feature = FeatureFactory(slug="claims-triage", team=team, accountable_owner=product_owner)
 
     answer = as_user(product_owner).patch(
-        "/api/v1/features/claims-triage/", {"incident_owner": unfit.username, "change_reason": "New on-call."},
+        "/api/v1/features/claims-triage/",
+        {"incident_owner": unfit.username, "change_reason": "New on-call."},
         format="json",
     )
 
@@ -102,7 +111,13 @@ def test_an_existing_owner_stays_choosable_so_other_edits_still_save(product_own
 
 
 def dataset(owner, name="claims-eval"):
-    return {"name": name, "version": "2026-01", "uri": f"s3://data/{name}", "classification": "internal", "owner": owner}
+    return {
+        "name": name,
+        "version": "2026-01",
+        "uri": f"s3://data/{name}",
+        "classification": "internal",
+        "owner": owner,
+    }
 
 
 def test_a_dataset_belongs_to_one_of_its_creators_teams(ml_engineer, team, other_team):
@@ -121,7 +136,9 @@ def test_governance_may_name_any_team(governance_admin, other_team):
 def test_the_dataset_form_and_api_offer_and_accept_only_ones_own_teams(ml_engineer, team, other_team, client):
     assert list(DatasetForm(user=ml_engineer).fields["owner"].queryset) == [team]
 
-    answer = as_user(ml_engineer).post("/api/v1/datasets/", {**dataset("payments"), "owner": other_team.slug}, format="json")
+    answer = as_user(ml_engineer).post(
+        "/api/v1/datasets/", {**dataset("payments"), "owner": other_team.slug}, format="json"
+    )
 
     assert answer.status_code == 400
     assert "one of your teams" in answer.json()["owner"][0]

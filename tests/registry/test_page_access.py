@@ -19,16 +19,23 @@ PAGE_NAMES = [route.name for route in REGISTRY_ROUTES if hasattr(route.callback.
 ACTION_NAMES = [name for name in ALL_NAMES if name not in PAGE_NAMES]
 # Pages about one feature: the URL carries the feature's slug.
 FEATURE_PAGE_NAMES = [
-    route.name for route in REGISTRY_ROUTES
+    route.name
+    for route in REGISTRY_ROUTES
     if "slug" in route.pattern.converters and not route.name.startswith("vendor_") and route.name in PAGE_NAMES
 ]
 # Actions on one feature (POST-only): governance's decision on a change waiting for it.
 FEATURE_ACTION_NAMES = [
-    route.name for route in REGISTRY_ROUTES
+    route.name
+    for route in REGISTRY_ROUTES
     if "slug" in route.pattern.converters and not route.name.startswith("vendor_") and route.name in ACTION_NAMES
 ]
 FEATURE_EDIT_PAGE_NAMES = [
-    "feature_edit", "version_create", "version_edit", "version_submit", "evaluation_create", "rollback",
+    "feature_edit",
+    "version_create",
+    "version_edit",
+    "version_submit",
+    "evaluation_create",
+    "rollback",
 ]
 CATALOG_CREATE_PAGE_NAMES = ["vendor_create", "model_create", "prompt_create", "policy_create", "dataset_create"]
 
@@ -44,17 +51,27 @@ class World:
         self.dataset = DatasetFactory(owner=team)
         for feature, version in ((self.feature, self.version), (self.restricted_feature, self.restricted_version)):
             Deployment.objects.create(
-                feature=feature, environment="sandbox", region=feature.regions.first(), version=version,
-                updated_at=timezone.now(), updated_by=governance_admin,
+                feature=feature,
+                environment="sandbox",
+                region=feature.regions.first(),
+                version=version,
+                updated_at=timezone.now(),
+                updated_by=governance_admin,
             )
         self.token, _ = api_token_create(actor=governance_admin, user=governance_admin, name="ci-pipeline")
         self.grant = reviewer_grant_create(
-            actor=governance_admin, feature=self.restricted_feature, user=UserFactory(username="rae-reviewer", roles=["security"]),
-            reason="Security review.", expires_at=timezone.now() + timedelta(days=7),
+            actor=governance_admin,
+            feature=self.restricted_feature,
+            user=UserFactory(username="rae-reviewer", roles=["security"]),
+            reason="Security review.",
+            expires_at=timezone.now() + timedelta(days=7),
         )
         self.changes = {
             feature: FeatureChangeRequest.objects.create(
-                feature=feature, changes={"risk_tier": "low"}, reason="Lower.", requested_by=governance_admin,
+                feature=feature,
+                changes={"risk_tier": "low"},
+                reason="Lower.",
+                requested_by=governance_admin,
                 before={"risk_tier": feature.risk_tier, "restricted": feature.restricted, "regions": ["eu"]},
             )
             for feature in (self.feature, self.restricted_feature)

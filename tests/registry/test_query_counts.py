@@ -33,8 +33,11 @@ _serial = itertools.count(1)
 def submitted(**fields):
     """A submitted version, submitted by its own user (so a missing select_related shows per row)."""
     return VersionFactory(
-        status=VersionStatus.SUBMITTED, config_hash="a" * 64, submitted_at=timezone.now(),
-        submitted_by=UserFactory(), **fields,
+        status=VersionStatus.SUBMITTED,
+        config_hash="a" * 64,
+        submitted_at=timezone.now(),
+        submitted_by=UserFactory(),
+        **fields,
     )
 
 
@@ -67,17 +70,24 @@ class Registry:
         # Alternate: another team's feature, a restricted one of the viewer's team, an open one of it.
         owner_team, restricted = [(self.other_team, False), (self.team, True), (self.team, False)][n % 3]
         feature = FeatureFactory(slug=f"feature-{n}", team=owner_team, restricted=restricted, regions=self.regions)
-        first = submitted(feature=feature, number=1, model=model, prompt=prompt, policy_pack=policy,
-                          author=UserFactory())
+        first = submitted(
+            feature=feature, number=1, model=model, prompt=prompt, policy_pack=policy, author=UserFactory()
+        )
         pin_links(first, fallbacks=fallbacks, datasets=datasets)
-        second = VersionFactory(feature=feature, number=2, parent=first, model=model, prompt=prompt, policy_pack=policy,
-                                author=UserFactory())
+        second = VersionFactory(
+            feature=feature,
+            number=2,
+            parent=first,
+            model=model,
+            prompt=prompt,
+            policy_pack=policy,
+            author=UserFactory(),
+        )
         pin_links(second, fallbacks=fallbacks, datasets=datasets)
         EvaluationFactory(version=first, score=0.5, threshold=0.8, region=self.regions[0], recorded_by=UserFactory())
         Region.objects.create(code=f"region-{n}", name=f"Region {n}")
         with transaction.atomic():
-            audit_record(actor=UserFactory(), action="test.recorded", target=feature, feature=feature,
-                         payload={"n": n})
+            audit_record(actor=UserFactory(), action="test.recorded", target=feature, feature=feature, payload={"n": n})
 
 
 @pytest.fixture
@@ -91,8 +101,9 @@ def count_queries(client, url):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, url
-    reads_logged = [query for query in captured.captured_queries
-                    if query["sql"].startswith('INSERT INTO "registry_readrecord"')]
+    reads_logged = [
+        query for query in captured.captured_queries if query["sql"].startswith('INSERT INTO "registry_readrecord"')
+    ]
     assert len(reads_logged) <= 1, url
     return len(captured.captured_queries) - len(reads_logged), response
 
@@ -179,14 +190,23 @@ class FeatureHistory:
 
     def add_version(self, *, parent):
         number = self.feature.versions.count() + 1
-        version = submitted(feature=self.feature, number=number, parent=parent, author=UserFactory(),
-                            policy_pack=PolicyPackFactory(allowed_regions=self.regions))
+        version = submitted(
+            feature=self.feature,
+            number=number,
+            parent=parent,
+            author=UserFactory(),
+            policy_pack=PolicyPackFactory(allowed_regions=self.regions),
+        )
         pin_links(version, fallbacks=self.fallbacks, datasets=self.datasets)
         return version
 
     def add_evaluation(self, version):
-        EvaluationFactory(version=version, region=self.regions[0], recorded_by=UserFactory(),
-                          run_at=timezone.now() - timedelta(minutes=self.feature.versions.count()))
+        EvaluationFactory(
+            version=version,
+            region=self.regions[0],
+            recorded_by=UserFactory(),
+            run_at=timezone.now() - timedelta(minutes=self.feature.versions.count()),
+        )
 
 
 def assert_page_constant(client, url, grow, django_assert_max_num_queries, max_queries):
@@ -201,9 +221,7 @@ def assert_page_constant(client, url, grow, django_assert_max_num_queries, max_q
         client.get(url)
 
 
-def test_a_feature_page_costs_the_same_for_2_or_12_versions(
-    client, team, product_owner, django_assert_max_num_queries
-):
+def test_a_feature_page_costs_the_same_for_2_or_12_versions(client, team, product_owner, django_assert_max_num_queries):
     history = FeatureHistory(team=team)
 
     def grow(count):
@@ -211,7 +229,9 @@ def test_a_feature_page_costs_the_same_for_2_or_12_versions(
             history.add_version(parent=history.feature.versions.order_by("-number").first())
 
     client.force_login(product_owner)
-    assert_page_constant(client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 26)  # one for a change waiting for governance
+    assert_page_constant(
+        client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 26
+    )  # one for a change waiting for governance
 
 
 def test_a_feature_page_costs_the_same_for_2_or_12_evaluations(

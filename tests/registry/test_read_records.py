@@ -27,7 +27,9 @@ def api_as(user):
 
 
 def reads():
-    return list(ReadRecord.objects.order_by("id").values_list("username", "feature__slug", "what", "object_id", "source"))
+    return list(
+        ReadRecord.objects.order_by("id").values_list("username", "feature__slug", "what", "object_id", "source")
+    )
 
 
 def test_opening_a_restricted_feature_page_is_recorded_once_per_window(client, ml_engineer, secret):
@@ -148,8 +150,14 @@ def test_the_read_log_costs_the_same_queries_for_2_or_12_records(client, governa
         start = ReadRecord.objects.count()
         for n in range(start, start + count):
             feature = FeatureFactory(slug=f"secret-{n}", team=team, restricted=True, regions=[eu])
-            ReadRecord.objects.create(at=timezone.now(), user_id=governance_admin.pk, username="gia-governance",
-                                      feature=feature, what="feature", source="web")
+            ReadRecord.objects.create(
+                at=timezone.now(),
+                user_id=governance_admin.pk,
+                username="gia-governance",
+                feature=feature,
+                what="feature",
+                source="web",
+            )
 
     def queries():
         with CaptureQueriesContext(connection) as captured:

@@ -229,8 +229,11 @@ def test_every_device_change_is_audited_with_no_secret_in_the_trail(client, prod
 
     actions = list(AuditEvent.objects.filter(actor=product_owner).order_by("sequence").values_list("action", flat=True))
     assert actions == [
-        "two_factor.device_added", "two_factor.backup_codes_generated", "two_factor.backup_codes_generated",
-        "two_factor.device_removed", "two_factor.device_removed",  # the app, then its backup codes
+        "two_factor.device_added",
+        "two_factor.backup_codes_generated",
+        "two_factor.backup_codes_generated",
+        "two_factor.device_removed",
+        "two_factor.device_removed",  # the app, then its backup codes
     ]
     trail = str(list(AuditEvent.objects.values_list("payload", flat=True)))
     assert key not in trail and not any(code.replace("-", "") in trail for code in codes)
@@ -272,8 +275,13 @@ def test_backup_codes_need_an_app_or_passkey_first(client, product_owner):
 
 def test_a_passkey_counts_as_a_device_and_its_removal_is_audited(client, product_owner):
     WebAuthnCredential.objects.create(
-        user=product_owner, name="YubiKey", confirmed=True, credential_id=b"cred-1", public_key=b"key",
-        sign_count=0, aaguid="00000000-0000-0000-0000-000000000000",
+        user=product_owner,
+        name="YubiKey",
+        confirmed=True,
+        credential_id=b"cred-1",
+        public_key=b"key",
+        sign_count=0,
+        aaguid="00000000-0000-0000-0000-000000000000",
     )
     sign_in(client, product_owner)
     page = client.get(VERIFY)
@@ -295,6 +303,7 @@ class _CacheDown:
     def __getattr__(self, name):
         def fail(*args, **kwargs):
             raise ConnectionError("cache unreachable")
+
         return fail
 
 

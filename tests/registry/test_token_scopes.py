@@ -46,14 +46,27 @@ def test_a_ci_write_token_does_what_a_pipeline_does_and_no_more(ml_engineer):
     client = client_for(ml_engineer, ["ci_write"])
 
     # Past the scope check: the empty body is what is refused.
-    for url in ("/api/v1/versions/", "/api/v1/evaluations/", "/api/v1/approval-requests/",
-                "/api/v1/deployments/rollback/", "/api/v1/prompts/", "/api/v1/datasets/"):
+    for url in (
+        "/api/v1/versions/",
+        "/api/v1/evaluations/",
+        "/api/v1/approval-requests/",
+        "/api/v1/deployments/rollback/",
+        "/api/v1/prompts/",
+        "/api/v1/datasets/",
+    ):
         response = client.post(url, {}, content_type="application/json")
         assert response.status_code == 400, (url, response.content)
     # Not a pipeline's business: sign-offs, catalog governance, webhooks, incidents, and reading.
-    for method, url in (("post", "/api/v1/vendors/"), ("post", "/api/v1/webhooks/subscriptions/"), ("post", "/api/v1/incidents/"),
-                        ("post", "/api/v1/deployments/withdraw/"), ("get", "/api/v1/features/")):
-        response = getattr(client, method)(url, {}, **({"content_type": "application/json"} if method == "post" else {}))
+    for method, url in (
+        ("post", "/api/v1/vendors/"),
+        ("post", "/api/v1/webhooks/subscriptions/"),
+        ("post", "/api/v1/incidents/"),
+        ("post", "/api/v1/deployments/withdraw/"),
+        ("get", "/api/v1/features/"),
+    ):
+        response = getattr(client, method)(
+            url, {}, **({"content_type": "application/json"} if method == "post" else {})
+        )
         assert response.status_code == 403 and code(response) == "insufficient_scope", url
 
 
@@ -75,8 +88,9 @@ def test_a_session_is_not_scoped(client, ml_engineer):
 
 def test_a_token_never_does_more_than_its_user(auditor):
     """Full access is the user's access: an auditor's full token still cannot register versions."""
-    response = client_for(auditor, ["full"]).post("/api/v1/vendors/", {"slug": "x", "name": "X"},
-                                                  content_type="application/json")
+    response = client_for(auditor, ["full"]).post(
+        "/api/v1/vendors/", {"slug": "x", "name": "X"}, content_type="application/json"
+    )
 
     assert response.status_code in (400, 403) and code(response) != "insufficient_scope"
 
@@ -134,11 +148,17 @@ def test_only_governance_makes_tokens_that_never_expire(ml_engineer, governance_
     with pytest.raises(ValidationError, match="never expire"):
         api_token_create(actor=ml_engineer, user=ml_engineer, name="t", scopes=["read"], expires_at="never")
     with pytest.raises(ValidationError, match="at most a year"):
-        api_token_create(actor=ml_engineer, user=ml_engineer, name="t", scopes=["read"],
-                         expires_at=timezone.now() + timedelta(days=400))
+        api_token_create(
+            actor=ml_engineer,
+            user=ml_engineer,
+            name="t",
+            scopes=["read"],
+            expires_at=timezone.now() + timedelta(days=400),
+        )
 
-    token, _ = api_token_create(actor=governance_admin, user=governance_admin, name="router", scopes=["resolve"],
-                                expires_at="never")
+    token, _ = api_token_create(
+        actor=governance_admin, user=governance_admin, name="router", scopes=["resolve"], expires_at="never"
+    )
     assert token.expires_at is None
 
 
@@ -210,10 +230,32 @@ def test_the_page_needs_a_scope(client, ml_engineer):
 def test_the_command_takes_scopes_and_expiry(ml_engineer):
     out = StringIO()
 
-    call_command("create_api_token", "mel-ml", "--name", "alerts", "--scope", "alert_intake", "--expires", "never",
-                 stdout=out, stderr=StringIO())
-    call_command("create_api_token", "mel-ml", "--name", "ci", "--scope", "ci_write", "--scope", "read",
-                 "--expires", "7d", stdout=out, stderr=StringIO())
+    call_command(
+        "create_api_token",
+        "mel-ml",
+        "--name",
+        "alerts",
+        "--scope",
+        "alert_intake",
+        "--expires",
+        "never",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    call_command(
+        "create_api_token",
+        "mel-ml",
+        "--name",
+        "ci",
+        "--scope",
+        "ci_write",
+        "--scope",
+        "read",
+        "--expires",
+        "7d",
+        stdout=out,
+        stderr=StringIO(),
+    )
     call_command("create_api_token", "mel-ml", "--name", "plain", stdout=out, stderr=StringIO())
 
     alerts, ci, plain = (ApiToken.objects.get(name=name) for name in ("alerts", "ci", "plain"))

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def tokens(ml_engineer):
     forget_caches()
-    made = [api_token_create(actor=ml_engineer, user=ml_engineer, name=name, scopes=["read"])[1]
-            for name in ("router", "ci")]
+    made = [
+        api_token_create(actor=ml_engineer, user=ml_engineer, name=name, scopes=["read"])[1]
+        for name in ("router", "ci")
+    ]
     yield made
     forget_caches()
 
@@ -53,9 +55,10 @@ def test_the_admins_set_password_form_revokes_them(ml_engineer, tokens, superuse
     admin = Client()
     admin.force_login(superuser)
 
-    response = admin.post(f"/admin/auth/user/{ml_engineer.pk}/password/",
-                          {"password1": "Another-long-passw0rd", "password2": "Another-long-passw0rd",
-                           "usable_password": "true"})
+    response = admin.post(
+        f"/admin/auth/user/{ml_engineer.pk}/password/",
+        {"password1": "Another-long-passw0rd", "password2": "Another-long-passw0rd", "usable_password": "true"},
+    )
 
     assert response.status_code == 302, response.content[:2000]
     assert not any(works(raw) for raw in tokens)
@@ -70,8 +73,9 @@ def test_deactivating_a_user_revokes_their_tokens(ml_engineer, tokens):
     ml_engineer.save()
 
     assert not any(works(raw) for raw in tokens)
-    assert [event.payload["reason"] for event in AuditEvent.objects.filter(action="api_token.revoked")] == \
-        ["user deactivated"] * 2
+    assert [event.payload["reason"] for event in AuditEvent.objects.filter(action="api_token.revoked")] == [
+        "user deactivated"
+    ] * 2
 
 
 def test_signing_in_or_editing_a_name_revokes_nothing(ml_engineer, tokens):

@@ -4,8 +4,8 @@ and every change is a new version numbered and parented after the feature's hist
 import pytest
 from django.core.exceptions import ValidationError
 
-from registry.choices import VersionStatus
 from core.exceptions import Conflict
+from registry.choices import VersionStatus
 from registry.models import AuditEvent, FeatureVersion
 from registry.services import (
     configuration_hash,

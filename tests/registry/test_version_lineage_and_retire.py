@@ -21,7 +21,9 @@ def pins(db):
 
 
 def test_the_new_version_form_derives_from_the_latest_version_even_a_draft(client, product_owner, feature, pins):
-    first = version_submit(actor=product_owner, version=version_create(actor=product_owner, feature=feature, change_summary="v1", **pins))
+    first = version_submit(
+        actor=product_owner, version=version_create(actor=product_owner, feature=feature, change_summary="v1", **pins)
+    )
     draft = version_create(actor=product_owner, feature=feature, change_summary="v2 draft", **pins)
     client.force_login(product_owner)
 
@@ -32,9 +34,17 @@ def test_the_new_version_form_derives_from_the_latest_version_even_a_draft(clien
 
 
 def test_a_live_version_cannot_be_retired(product_owner, feature, pins, eu):
-    version = version_submit(actor=product_owner, version=version_create(actor=product_owner, feature=feature, change_summary="v1", **pins))
-    Deployment.objects.create(feature=feature, environment="production", region=eu, version=version,
-                              updated_at=timezone.now(), updated_by=product_owner)
+    version = version_submit(
+        actor=product_owner, version=version_create(actor=product_owner, feature=feature, change_summary="v1", **pins)
+    )
+    Deployment.objects.create(
+        feature=feature,
+        environment="production",
+        region=eu,
+        version=version,
+        updated_at=timezone.now(),
+        updated_by=product_owner,
+    )
 
     with pytest.raises(Conflict, match="is live"):
         version_retire(actor=product_owner, version=version, reason="superseded")

@@ -22,10 +22,18 @@ def test_versions_come_by_feature_name_then_newest_first_page_after_page(client,
     client.force_login(product_owner)
 
     first = listed(client.get(VERSIONS, {"page_size": 4}))
-    rest = listed(client.get(VERSIONS, {"page_size": 4, "page": 2})) + listed(client.get(VERSIONS, {"page_size": 4, "page": 3}))
+    rest = listed(client.get(VERSIONS, {"page_size": 4, "page": 2})) + listed(
+        client.get(VERSIONS, {"page_size": 4, "page": 3})
+    )
 
     assert first + rest == [
-        ("alpha-search", 3), ("alpha-search", 2), ("alpha-search", 1),
-        ("a-middle", 3), ("a-middle", 2), ("a-middle", 1),
-        ("zulu-support", 3), ("zulu-support", 2), ("zulu-support", 1),
+        ("alpha-search", 3),
+        ("alpha-search", 2),
+        ("alpha-search", 1),
+        ("a-middle", 3),
+        ("a-middle", 2),
+        ("a-middle", 1),
+        ("zulu-support", 3),
+        ("zulu-support", 2),
+        ("zulu-support", 1),
     ]

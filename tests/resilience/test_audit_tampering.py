@@ -81,10 +81,21 @@ def test_a_row_rewritten_and_relinked_to_a_new_head_with_the_key_is_detected_thr
     for event in anchored_chain[2:]:
         payload = {"forged": True} if event.sequence == 3 else event.payload
         digest = compute_event_hash(
-            sequence=event.sequence, at=event.at, actor_id=event.actor_id, actor_name=event.actor_name,
-            source=event.source, request_id=event.request_id, action=event.action, object_type=event.object_type,
-            object_id=event.object_id, object_repr=event.object_repr, feature_id=event.feature_id, payload=payload,
-            prev_hash=prev, scheme=event.scheme, key_id=event.key_id,
+            sequence=event.sequence,
+            at=event.at,
+            actor_id=event.actor_id,
+            actor_name=event.actor_name,
+            source=event.source,
+            request_id=event.request_id,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            object_repr=event.object_repr,
+            feature_id=event.feature_id,
+            payload=payload,
+            prev_hash=prev,
+            scheme=event.scheme,
+            key_id=event.key_id,
         )
         AuditEvent.objects.filter(pk=event.pk).update(payload=payload, prev_hash=prev, hash=digest)
         prev = digest
@@ -99,8 +110,16 @@ def test_a_row_rewritten_and_relinked_to_a_new_head_with_the_key_is_detected_thr
 def test_a_row_forged_beyond_the_head_is_detected(anchored_chain):
     newest = anchored_chain[-1]
     AuditEvent.objects.create(
-        sequence=7, at=timezone.now(), actor_name="mallory", source="api", action="deployment.promoted",
-        object_type="deployment", object_id="1", prev_hash=newest.hash, hash="e" * 64, scheme=newest.scheme,
+        sequence=7,
+        at=timezone.now(),
+        actor_name="mallory",
+        source="api",
+        action="deployment.promoted",
+        object_type="deployment",
+        object_id="1",
+        prev_hash=newest.hash,
+        hash="e" * 64,
+        scheme=newest.scheme,
         key_id=newest.key_id,
     )
 
@@ -126,8 +145,18 @@ def test_a_forged_checkpoint_cannot_vouch_for_a_rewritten_trail(anchored_chain, 
     AuditEvent.objects.filter(sequence__gte=5).delete()
     AuditChainHead.objects.filter(pk=1).update(last_sequence=4, last_hash=anchored_chain[3].hash)
     with open(settings.GATEHOUSE_AUDIT_ANCHOR_FILE, "a") as anchor:
-        anchor.write(json.dumps({"sequence": 4, "head_hash": anchored_chain[3].hash, "at": "2099-01-01T00:00:00+00:00",
-                                 "key_id": anchored_chain[0].key_id, "signature": "0" * 64}) + "\n")
+        anchor.write(
+            json.dumps(
+                {
+                    "sequence": 4,
+                    "head_hash": anchored_chain[3].hash,
+                    "at": "2099-01-01T00:00:00+00:00",
+                    "key_id": anchored_chain[0].key_id,
+                    "signature": "0" * 64,
+                }
+            )
+            + "\n"
+        )
 
     result = audit_verify()
 

@@ -3,7 +3,6 @@ load, and an invalidation that could not be published during the outage is not l
 
 from __future__ import annotations
 
-
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
@@ -11,11 +10,10 @@ from django.urls import reverse
 
 from config.cache import forget
 from routing import cache as routing_cache
-from tests.faults import Silent, closed_port, redis_caches
 from tests.factories import PASSWORD
+from tests.faults import Silent, closed_port, redis_caches
 
 LOGIN = "/accounts/login/"
-
 
 
 @pytest.fixture(params=["down", "hanging"])

@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import SignOff
 from approvals.services import promotion_execute, signoff_decide
-from registry.choices import DeploymentEventKind
 from core.exceptions import Conflict
+from registry.choices import DeploymentEventKind
 from registry.models import AuditEvent, Deployment, DeploymentEvent
 from registry.services import audit_verify, deployment_rollback
 from tests.approvals.conftest import fresh
@@ -34,7 +34,8 @@ def pointer_histories(feature):
     """{(environment, region_id): [(kind, from_version_id, to_version_id), ...]} in the order written."""
     histories = {}
     for kind, environment, region_id, from_id, to_id in (
-        DeploymentEvent.objects.filter(feature=feature).order_by("at", "id")
+        DeploymentEvent.objects.filter(feature=feature)
+        .order_by("at", "id")
         .values_list("kind", "environment", "region_id", "from_version_id", "to_version_id")
     ):
         histories.setdefault((environment, region_id), []).append((kind, from_id, to_id))
@@ -42,8 +43,17 @@ def pointer_histories(feature):
 
 
 def test_twenty_people_promoting_rolling_back_and_signing_one_feature_at_once(
-    feature, eu, us, ml_engineer, product_owner, second_ml_engineer, new_version, record_evidence, go_live,
-    approved_request, request_gate,
+    feature,
+    eu,
+    us,
+    ml_engineer,
+    product_owner,
+    second_ml_engineer,
+    new_version,
+    record_evidence,
+    go_live,
+    approved_request,
+    request_gate,
 ):
     v1 = new_version(summary="First release.")
     go_live(v1)
@@ -61,17 +71,23 @@ def test_twenty_people_promoting_rolling_back_and_signing_one_feature_at_once(
     assert set(slots) == {("ml", 1), ("security", 1), ("legal", 1), ("product", 1)}
     dual = UserFactory(username="dual-sec-legal", roles=["security", "legal"])
     contenders = [  # eligible people race for each slot; the author may not sign; ``dual`` tries two roles
-        (("ml", 1), second_ml_engineer), (("ml", 1), UserFactory(username="ml-b", roles=["ml"])),
+        (("ml", 1), second_ml_engineer),
+        (("ml", 1), UserFactory(username="ml-b", roles=["ml"])),
         (("ml", 1), ml_engineer),
-        (("security", 1), dual), (("security", 1), UserFactory(username="sec-b", roles=["security"])),
+        (("security", 1), dual),
+        (("security", 1), UserFactory(username="sec-b", roles=["security"])),
         (("security", 1), UserFactory(username="sec-c", roles=["security"])),
-        (("legal", 1), dual), (("legal", 1), UserFactory(username="legal-b", roles=["legal"])),
+        (("legal", 1), dual),
+        (("legal", 1), UserFactory(username="legal-b", roles=["legal"])),
         (("legal", 1), UserFactory(username="legal-c", roles=["legal"])),
         (("product", 1), UserFactory(username="product-b", roles=["product"])),
         (("product", 1), UserFactory(username="product-c", roles=["product"])),
     ]
     rollbacks = [  # (actor, region, explicit target)
-        (ml_engineer, eu, None), (product_owner, us, None), (ml_engineer, us, None), (product_owner, eu, None),
+        (ml_engineer, eu, None),
+        (product_owner, us, None),
+        (ml_engineer, us, None),
+        (product_owner, eu, None),
         (ml_engineer, eu, never_served),
     ]
     plan = [("promote", None)] * 4 + [("rollback", r) for r in rollbacks] + [("sign", c) for c in contenders]
@@ -84,8 +100,12 @@ def test_twenty_people_promoting_rolling_back_and_signing_one_feature_at_once(
         if kind == "rollback":
             actor, region, target = detail
             return deployment_rollback(
-                actor=reload(actor), feature=feature, environment="production", region=region,
-                reason=f"Worker {index} saw errors.", to_version=target,
+                actor=reload(actor),
+                feature=feature,
+                environment="production",
+                region=region,
+                reason=f"Worker {index} saw errors.",
+                to_version=target,
             )
         slot, person = detail
         return signoff_decide(actor=reload(person), signoff=SignOff.objects.get(pk=slots[slot]), decision="approve")
@@ -93,15 +113,21 @@ def test_twenty_people_promoting_rolling_back_and_signing_one_feature_at_once(
     outcomes = run_at_once(THREADS, work)
     by_kind = {kind: [o for (k, _), o in zip(plan, outcomes) if k == kind] for kind in ("promote", "rollback", "sign")}
 
-    unexpected = [o for o in outcomes if isinstance(o, BaseException)
-                  and not isinstance(o, (Conflict, ValidationError, PermissionDenied))]
+    unexpected = [
+        o
+        for o in outcomes
+        if isinstance(o, BaseException) and not isinstance(o, (Conflict, ValidationError, PermissionDenied))
+    ]
     assert not unexpected, unexpected
 
     # One promotion per approved request: one winner, the others told it already promoted.
     assert len([o for o in by_kind["promote"] if isinstance(o, list)]) == 1, by_kind["promote"]
     assert all(isinstance(o, Conflict) for o in by_kind["promote"] if not isinstance(o, list)), by_kind["promote"]
-    assert Counter(DeploymentEvent.objects.filter(feature=feature, kind=DeploymentEventKind.PROMOTED, to_version=v3)
-                   .values_list("region__code", flat=True)) == {"eu": 1, "us": 1}
+    assert Counter(
+        DeploymentEvent.objects.filter(feature=feature, kind=DeploymentEventKind.PROMOTED, to_version=v3).values_list(
+            "region__code", flat=True
+        )
+    ) == {"eu": 1, "us": 1}
 
     # Rollbacks only to eligible versions: the one aimed at a version that never served is refused (as not
     # possible, or, when the others have used up every earlier version, as having nothing to return to).
@@ -134,8 +160,9 @@ def test_twenty_people_promoting_rolling_back_and_signing_one_feature_at_once(
     assert len({s.signer_id for s in signoffs}) == len(signoffs) == 4
     assert ml_engineer.pk not in {s.signer_id for s in signoffs}
     assert len([o for o in by_kind["sign"] if isinstance(o, SignOff)]) == 4
-    signed = Counter(e.payload["signoff"] for e in AuditEvent.objects.filter(action="signoff.approved",
-                                                                           object_id=str(to_sign.pk)))
+    signed = Counter(
+        e.payload["signoff"] for e in AuditEvent.objects.filter(action="signoff.approved", object_id=str(to_sign.pk))
+    )
     assert signed == {s.pk: 1 for s in signoffs}
     assert fresh(to_sign).status == RequestStatus.APPROVED
     assert AuditEvent.objects.filter(action="approval.approved", object_id=str(to_sign.pk)).count() == 1

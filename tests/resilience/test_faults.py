@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest
+from core import queueing
 from freshness.choices import SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import AuditEvent, Deployment, DeploymentEvent, Notification
-from core import queueing
 from registry.services import audit_verify
 from routing import cache as routing_cache
 from tests.faults import closed_port
@@ -42,21 +42,22 @@ from tests.webhooks.conftest import allow_http, open_incident, receiver, subscri
 from webhooks.choices import DeliveryStatus
 from webhooks.models import WebhookDelivery
 
-LEAK_MARKERS = ("Traceback", "OperationalError", "psycopg", "terminating connection", "File \"/")
+LEAK_MARKERS = ("Traceback", "OperationalError", "psycopg", "terminating connection", 'File "/')
 
 
 def counts():
     """What a half-written promotion would change."""
     return {
-        "deployments": Deployment.objects.count(), "events": DeploymentEvent.objects.count(),
-        "audit": AuditEvent.objects.count(), "notices": Notification.objects.count(),
+        "deployments": Deployment.objects.count(),
+        "events": DeploymentEvent.objects.count(),
+        "audit": AuditEvent.objects.count(),
+        "notices": Notification.objects.count(),
     }
 
 
 def assert_no_leak(response):
     text = response.content.decode(errors="replace")
     assert not [marker for marker in LEAK_MARKERS if marker in text], text[:2000]
-
 
 
 # --- (a) the database connection drops mid-request -----------------------------------------------
@@ -67,8 +68,10 @@ def drop_connection_after_first_promotion_write(monkeypatch):
     """Kill this process's database session (``pg_terminate_backend`` from another connection) right after
     the first region's pointer, history row and audit event are written, before the second region's."""
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: killing the server session of a live request needs a database server "
-                    "(set DATABASE_URL=postgres://...)")
+        pytest.skip(
+            "needs PostgreSQL: killing the server session of a live request needs a database server "
+            "(set DATABASE_URL=postgres://...)"
+        )
     from registry.services import deployments
 
     original = deployments.audit_record
@@ -94,8 +97,16 @@ def drop_connection_after_first_promotion_write(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("interface", ["page", "api"])
 def test_a_connection_dropped_mid_promotion_fails_cleanly_and_writes_nothing(
-    interface, feature, eu, us, product_owner, new_version, go_live, approved_request,
-    drop_connection_after_first_promotion_write, caplog,
+    interface,
+    feature,
+    eu,
+    us,
+    product_owner,
+    new_version,
+    go_live,
+    approved_request,
+    drop_connection_after_first_promotion_write,
+    caplog,
 ):
     go_live(new_version(summary="First release."))
     request = approved_request(new_version(summary="Second release."))
@@ -108,8 +119,9 @@ def test_a_connection_dropped_mid_promotion_fails_cleanly_and_writes_nothing(
         if interface == "page":
             response = client.post(reverse("approvals:promote", args=[request.pk]), {"reason": "CHG-1"})
         else:
-            response = client.post(f"/api/v1/approval-requests/{request.pk}/promote/", {"reason": "CHG-1"},
-                                   content_type="application/json")
+            response = client.post(
+                f"/api/v1/approval-requests/{request.pk}/promote/", {"reason": "CHG-1"}, content_type="application/json"
+            )
 
     assert len(drop_connection_after_first_promotion_write) == 2, "the hook never ran: the test proves nothing"
     assert response.status_code in (500, 503)
@@ -126,8 +138,9 @@ def test_a_connection_dropped_mid_promotion_fails_cleanly_and_writes_nothing(
     verification = audit_verify()
     assert verification.ok, verification.message
     # And nothing stands in the way of trying again.
-    retry = client.post(f"/api/v1/approval-requests/{request.pk}/promote/", {"reason": "CHG-1"},
-                        content_type="application/json")
+    retry = client.post(
+        f"/api/v1/approval-requests/{request.pk}/promote/", {"reason": "CHG-1"}, content_type="application/json"
+    )
     assert retry.status_code == 201, retry.content
     assert len(retry.json()) == 2
     assert DeploymentEvent.objects.filter(approval_request_id=request.pk).count() == 2
@@ -141,9 +154,12 @@ def waiting_on_a_lock() -> list[int]:
     """Sessions of the test database waiting for a lock (asked afresh: pg_stat_activity is a snapshot per
     transaction)."""
     with psycopg.connect(database_url(), autocommit=True) as other:
-        return [row[0] for row in other.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchall()]
+        return [
+            row[0]
+            for row in other.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchall()
+        ]
 
 
 @pytest.mark.slow  # real Celery workers
@@ -207,8 +223,9 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_and_the_rerun_tells_owners_onc
 def cache_down():
     """The shared cache (``CACHE_URL``) points at a Redis that is not there."""
     url = f"redis://127.0.0.1:{closed_port()}/0"
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                               "LOCATION": url}}):
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    ):
         routing_cache.decisions.clear()
         routing_cache.identities.clear()
         yield url
@@ -221,8 +238,11 @@ def broker_down():
     """Celery's broker (``CELERY_BROKER_URL``) points at a Redis that is not there, tasks are sent, not run."""
     from config.celery import app
 
-    changes = {"broker_write_url": f"redis://127.0.0.1:{closed_port()}/0", "task_always_eager": False,
-               "broker_connection_timeout": 1}
+    changes = {
+        "broker_write_url": f"redis://127.0.0.1:{closed_port()}/0",
+        "task_always_eager": False,
+        "broker_connection_timeout": 1,
+    }
     saved = {name: app.conf[name] for name in changes}
     app.conf.update(changes)
     app._pool = None
@@ -236,8 +256,9 @@ def broker_down():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_cache_down_pages_resolve_and_rollback_keep_working(cache_down, router, live, feature, eu,
-                                                                   product_owner, new_version, go_live):
+def test_with_the_cache_down_pages_resolve_and_rollback_keep_working(
+    cache_down, router, live, feature, eu, product_owner, new_version, go_live
+):
     go_live(new_version(summary="Second release."))
     client = Client(raise_request_exception=False)
     client.force_login(product_owner)
@@ -272,9 +293,11 @@ def test_with_the_broker_down_notices_are_kept_logged_and_emailed_by_the_next_sw
     client.force_login(ml_engineer)
 
     with caplog.at_level(logging.ERROR):
-        response = client.post("/api/v1/approval-requests/",
-                               {"version_id": version.pk, "environment": "production", "regions": ["eu", "us"],
-                                "note": "Please review."}, content_type="application/json")
+        response = client.post(
+            "/api/v1/approval-requests/",
+            {"version_id": version.pk, "environment": "production", "regions": ["eu", "us"], "note": "Please review."},
+            content_type="application/json",
+        )
 
     # The request was made and the answer says so: a broker outage is not the user's failure.
     assert response.status_code == 201, response.content[:1000]
@@ -356,8 +379,17 @@ def broker_connects(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_a_rollback_and_an_incident_answer_without_retrying_and_beat_sends_them(
-    broker_down, broker_connects, subscribe, receiver, product_owner, support_agent, feature, new_version, go_live,
-    live, caplog
+    broker_down,
+    broker_connects,
+    subscribe,
+    receiver,
+    product_owner,
+    support_agent,
+    feature,
+    new_version,
+    go_live,
+    live,
+    caplog,
 ):
     """Issue 16: each ``.delay()`` retried the broker for ~19 s, so a rollback took 38 s and an incident
     creation passed the worker timeout and answered 500 after committing. Now a write tries the broker once."""
@@ -367,9 +399,16 @@ def test_with_the_broker_down_a_rollback_and_an_incident_answer_without_retrying
     client.force_login(product_owner)
 
     with caplog.at_level(logging.ERROR):
-        rolled_back = client.post("/api/v1/deployments/rollback/", {
-            "feature": feature.slug, "environment": "production", "region": "eu", "reason": "Errors after release.",
-        }, content_type="application/json")
+        rolled_back = client.post(
+            "/api/v1/deployments/rollback/",
+            {
+                "feature": feature.slug,
+                "environment": "production",
+                "region": "eu",
+                "reason": "Errors after release.",
+            },
+            content_type="application/json",
+        )
     # One connect, no retry loop: the webhook, the findings recheck and the owners' emails share it.
     assert rolled_back.status_code == 201, rolled_back.content[:1000]
     assert len(broker_connects) == 1, broker_connects
@@ -377,18 +416,27 @@ def test_with_the_broker_down_a_rollback_and_an_incident_answer_without_retrying
     queueing.reset()  # as if the broker-down memo had lapsed: the incident pays for one attempt of its own
     client.force_login(support_agent)
     with caplog.at_level(logging.ERROR):
-        opened = client.post("/api/v1/incidents/", {
-            "feature": feature.slug, "region": "eu", "severity": "sev2",
-            "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(), "title": "Wrong queue",
-            "description": "Motor claims in the travel queue.",
-        }, content_type="application/json")
+        opened = client.post(
+            "/api/v1/incidents/",
+            {
+                "feature": feature.slug,
+                "region": "eu",
+                "severity": "sev2",
+                "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(),
+                "title": "Wrong queue",
+                "description": "Motor claims in the travel queue.",
+            },
+            content_type="application/json",
+        )
     assert opened.status_code == 201, opened.content[:1000]
     assert len(broker_connects) == 2, broker_connects
     assert any("Could not queue webhook delivery" in record.getMessage() for record in caplog.records)
 
     deliveries = WebhookDelivery.objects.filter(subscription=subscription)
     assert sorted(deliveries.values_list("event", "status")) == [
-        ("deployment.rolled_back", DeliveryStatus.PENDING), ("incident.opened", DeliveryStatus.PENDING)]
+        ("deployment.rolled_back", DeliveryStatus.PENDING),
+        ("incident.opened", DeliveryStatus.PENDING),
+    ]
     assert not receiver.requests
 
     # The broker is back: beat's every-minute ``deliver_due`` sends both, once each.
@@ -397,8 +445,10 @@ def test_with_the_broker_down_a_rollback_and_an_incident_answer_without_retrying
 
     deliver_due.delay()
     assert set(deliveries.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
-    assert sorted(request.json["event"] for request in receiver.requests) == ["deployment.rolled_back",
-                                                                             "incident.opened"]
+    assert sorted(request.json["event"] for request in receiver.requests) == [
+        "deployment.rolled_back",
+        "incident.opened",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -410,16 +460,23 @@ def test_with_the_broker_down_a_retried_incident_with_the_same_key_is_created_on
     subscribe(events=["incident.opened"])
     client = Client(raise_request_exception=False)
     client.force_login(support_agent)
-    body = {"feature": feature.slug, "region": "eu", "severity": "sev1",
-            "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(), "title": "Wrong queue",
-            "description": "Motor claims in the travel queue."}
+    body = {
+        "feature": feature.slug,
+        "region": "eu",
+        "severity": "sev1",
+        "impact_start": (timezone.now() - timedelta(hours=1)).isoformat(),
+        "title": "Wrong queue",
+        "description": "Motor claims in the travel queue.",
+    }
 
     with caplog.at_level(logging.ERROR):
-        first = client.post("/api/v1/incidents/", body, content_type="application/json",
-                            HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident")
+        first = client.post(
+            "/api/v1/incidents/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident"
+        )
         connects = len(broker_connects)
-        retry = client.post("/api/v1/incidents/", body, content_type="application/json",
-                            HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident")
+        retry = client.post(
+            "/api/v1/incidents/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="5d1e0a4c-incident"
+        )
 
     assert (first.status_code, retry.status_code) == (201, 201), first.content[:1000]
     assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"

@@ -12,13 +12,12 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from registry.views.auth import local_counts
-from tests.faults import Silent, closed_port, redis_caches
 from tests.factories import PASSWORD, UserFactory
+from tests.faults import Silent, closed_port, redis_caches
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
 WRONG = "wrong-password-123"
-
 
 
 @pytest.fixture(autouse=True)
@@ -94,12 +93,22 @@ def test_failures_counted_during_the_outage_still_hold_when_redis_is_back(produc
 
 def test_every_redis_cache_call_has_a_short_timeout():
     root = Path(__file__).resolve().parents[2]
-    code = ("import django; django.setup(); from django.conf import settings; "
-            "print(settings.CACHES['default']['OPTIONS'])")
+    code = (
+        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['OPTIONS'])"
+    )
     shown = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "1",
-             "CACHE_URL": "redis://127.0.0.1:6379/9", "CACHE_TIMEOUT_SECONDS": "0.25"},
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "1",
+            "CACHE_URL": "redis://127.0.0.1:6379/9",
+            "CACHE_TIMEOUT_SECONDS": "0.25",
+        },
     )
     assert shown.returncode == 0, shown.stderr
     assert "'socket_connect_timeout': 0.25" in shown.stdout and "'socket_timeout': 0.25" in shown.stdout

@@ -27,13 +27,20 @@ def test_the_redis_broker_gives_a_killed_task_back_within_minutes_not_an_hour():
 
 def test_every_task_ends_before_the_visibility_timeout_so_none_is_handed_out_twice_while_running():
     tasks = all_tasks()
-    assert {"freshness.tasks.evidence_freshness_sweep", "packs.tasks.build_evidence_pack",
-            "webhooks.tasks.deliver_webhook"} <= set(tasks)
+    assert {
+        "freshness.tasks.evidence_freshness_sweep",
+        "packs.tasks.build_evidence_pack",
+        "webhooks.tasks.deliver_webhook",
+    } <= set(tasks)
     too_long = {
-        name: limit for name, task in tasks.items()
+        name: limit
+        for name, task in tasks.items()
         if not (limit := task.time_limit or app.conf.task_time_limit) or limit >= settings.CELERY_VISIBILITY_TIMEOUT
     }
     assert not too_long, f"no time limit, or one past the visibility timeout: {too_long}"
     # Retries waiting in the broker (a countdown) must not outlive it either.
-    assert all((getattr(task, "retry_backoff_max", None) or 600) < settings.CELERY_VISIBILITY_TIMEOUT
-               for task in tasks.values() if getattr(task, "autoretry_for", None))
+    assert all(
+        (getattr(task, "retry_backoff_max", None) or 600) < settings.CELERY_VISIBILITY_TIMEOUT
+        for task in tasks.values()
+        if getattr(task, "autoretry_for", None)
+    )

@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from approvals.services import promotion_execute
 from incidents.services import incident_open, incident_transition
 from registry.models import ApiToken, Evaluation
 from registry.services.deployments import deployment_rollback
@@ -58,8 +57,14 @@ def decision_queries(client):
 def test_a_miss_computes_every_route_of_the_feature_at_once(router, live, feature, eu, product_owner):
     from registry.models import Deployment
 
-    Deployment.objects.create(feature=feature, environment="sandbox", region=eu, version=live,
-                              updated_at=timezone.now(), updated_by=product_owner)
+    Deployment.objects.create(
+        feature=feature,
+        environment="sandbox",
+        region=eu,
+        version=live,
+        updated_at=timezone.now(),
+        updated_by=product_owner,
+    )
     cache.invalidate()  # created behind the services' back
     routes = set(Deployment.objects.filter(feature=feature).values_list("environment", "region__code"))
     assert {("production", "eu"), ("production", "us")} <= routes
@@ -78,7 +83,11 @@ def test_a_decision_computed_by_one_process_is_taken_from_the_shared_cache_by_th
     resolve(router, region="us")  # knows the caller now (a decision of the same feature: shared too)
     shared_hit, response = queries(router)
     assert first > 0 and shared_hit == 0
-    assert {**response.json(), "decision": "", "resolved_at": ""} == {**computed.json(), "decision": "", "resolved_at": ""}
+    assert {**response.json(), "decision": "", "resolved_at": ""} == {
+        **computed.json(),
+        "decision": "",
+        "resolved_at": "",
+    }
 
 
 def test_the_miss_costs_the_same_whatever_the_number_of_fallbacks_and_evaluations(
@@ -109,12 +118,20 @@ def test_a_promotion_is_seen_by_the_next_resolve(router, live, new_version, go_l
 def test_a_rollback_is_seen_by_the_next_resolve(router, live, new_version, go_live, feature, eu, product_owner):
     go_live(new_version(summary="Second release."))
     assert resolve(router).json()["version"]["number"] == 2
-    deployment_rollback(actor=product_owner, feature=feature, environment="production", region=eu,
-                        to_version=live, reason="v2 misroutes claims.")
+    deployment_rollback(
+        actor=product_owner,
+        feature=feature,
+        environment="production",
+        region=eu,
+        to_version=live,
+        reason="v2 misroutes claims.",
+    )
     assert resolve(router).json()["version"]["number"] == 1
 
 
-def test_suspending_and_reinstating_a_vendor_or_a_model_is_seen_by_the_next_resolve(router, live, pins, governance_admin):
+def test_suspending_and_reinstating_a_vendor_or_a_model_is_seen_by_the_next_resolve(
+    router, live, pins, governance_admin
+):
     assert resolve(router).json()["model"]["identifier"] == "claude-sonnet-4"
     catalog_status_change(actor=governance_admin, vendor=pins["model"].vendor, suspend=True, reason="Data breach.")
     assert resolve(router).json()["model"]["identifier"] == "mistral-large"
@@ -126,8 +143,16 @@ def test_suspending_and_reinstating_a_vendor_or_a_model_is_seen_by_the_next_reso
 
 def test_a_freeze_and_its_end_are_seen_by_the_next_resolve(router, live, feature, eu, support_agent, product_owner):
     assert resolve(router).json()["frozen"] is False
-    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu, severity="sev2",
-                             impact_start=timezone.now(), title="Slow answers", description="Timeouts.")
+    incident = incident_open(
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev2",
+        impact_start=timezone.now(),
+        title="Slow answers",
+        description="Timeouts.",
+    )
     assert resolve(router).json()["frozen"] is True
     incident_transition(actor=product_owner, incident=incident, status="mitigated", note="Rolled the flag back.")
     assert resolve(router).json()["frozen"] is False
@@ -189,8 +214,14 @@ def both_cached(router, feature, live, by):
     from registry.models import Deployment
 
     other = FeatureFactory(slug="fraud-check", name="Fraud check", team=feature.team, risk_tier=feature.risk_tier)
-    Deployment.objects.create(feature=other, environment="production", region=Deployment.objects.filter(
-        feature=feature).first().region, version=live, updated_at=timezone.now(), updated_by=by)
+    Deployment.objects.create(
+        feature=other,
+        environment="production",
+        region=Deployment.objects.filter(feature=feature).first().region,
+        version=live,
+        updated_at=timezone.now(),
+        updated_by=by,
+    )
     cache.invalidate()  # created behind the services' back
     resolve(router)
     resolve(router, feature="fraud-check")
@@ -215,11 +246,14 @@ def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
     assert recomputed > 0, "a catalog change can alter any feature's route: everything is recomputed"
 
 
-@pytest.mark.parametrize("edit, everything", [
-    ({"operational_fallback": "Route to the human queue."}, False),
-    ({"status": "retired"}, False),
-    ({"restricted": True}, True),
-])
+@pytest.mark.parametrize(
+    "edit, everything",
+    [
+        ({"operational_fallback": "Route to the human queue."}, False),
+        ({"status": "retired"}, False),
+        ({"restricted": True}, True),
+    ],
+)
 def test_a_feature_edit_renews_that_feature_unless_it_changes_who_may_see_it(
     router, live, feature, governance_admin, edit, everything
 ):
@@ -267,8 +301,16 @@ def test_writes_that_cannot_change_an_answer_keep_the_cache(router, live, featur
     from incidents.services import incident_comment
     from registry.services.tokens import api_token_create
 
-    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu, severity="sev4",
-                             impact_start=timezone.now(), title="Odd wording", description="One answer was terse.")
+    incident = incident_open(
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev4",
+        impact_start=timezone.now(),
+        title="Odd wording",
+        description="One answer was terse.",
+    )
     resolve(router)
     api_token_create(actor=ml_engineer, user=ml_engineer, name="another")
     incident_comment(actor=support_agent, incident=incident, body="Customer satisfied.")

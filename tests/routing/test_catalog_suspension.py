@@ -48,7 +48,9 @@ def test_without_javascript_the_section_links_to_the_routes_as_a_page(client, li
     assert "moves from primary" in html and "Suspend this model" in html
 
 
-def test_suspending_needs_a_reason_then_is_audited_with_the_routes_it_changed(client, router, live, pins, governance_admin):
+def test_suspending_needs_a_reason_then_is_audited_with_the_routes_it_changed(
+    client, router, live, pins, governance_admin
+):
     vendor = pins["model"].vendor
     client.force_login(governance_admin)
     confirm = client.get(status_url("vendor", vendor, "suspend"))
@@ -56,7 +58,9 @@ def test_suspending_needs_a_reason_then_is_audited_with_the_routes_it_changed(cl
     missing = client.post(status_url("vendor", vendor, "suspend"), {"reason": "  "})
     assert missing.status_code == 200 and "This field is required" in missing.content.decode()
     assert Vendor.objects.get(pk=vendor.pk).status == "approved"
-    done = client.post(status_url("vendor", vendor, "suspend"), {"reason": "Security breach at the vendor."}, follow=True)
+    done = client.post(
+        status_url("vendor", vendor, "suspend"), {"reason": "Security breach at the vendor."}, follow=True
+    )
     assert "2 live routes changed" in done.content.decode()
     assert Vendor.objects.get(pk=vendor.pk).status == "suspended"
     event = AuditEvent.objects.get(action="vendor.suspended")
@@ -67,8 +71,9 @@ def test_suspending_needs_a_reason_then_is_audited_with_the_routes_it_changed(cl
     assert "already suspended" in again.content.decode()
 
 
-def test_the_confirmation_counts_the_changes_and_lists_at_most_the_first_rows(client, live, pins, governance_admin,
-                                                                             monkeypatch):
+def test_the_confirmation_counts_the_changes_and_lists_at_most_the_first_rows(
+    client, live, pins, governance_admin, monkeypatch
+):
     import routing.views
 
     monkeypatch.setattr(routing.views, "ROWS", 1)
@@ -79,7 +84,10 @@ def test_the_confirmation_counts_the_changes_and_lists_at_most_the_first_rows(cl
 
     assert "2 live routes change." in page
     assert page.count("moves from primary") == 1
-    assert f"Showing the first 1 of 2, by feature name; the API lists them all: <code>/api/v1/vendors/{vendor.slug}/routes/</code>" in page
+    assert (
+        f"Showing the first 1 of 2, by feature name; the API lists them all: <code>/api/v1/vendors/{vendor.slug}/routes/</code>"
+        in page
+    )
 
 
 def test_a_model_suspension_that_leaves_no_route_says_so_before_and_resolve_answers_409(
@@ -114,10 +122,10 @@ def test_only_governance_may_suspend(client, live, pins, persona, request):
 def test_the_api_previews_and_suspends(live, pins, governance_admin):
     api = bearer(governance_admin)
     preview = api.get(f"/api/v1/vendors/{pins['model'].vendor.slug}/routes/").json()
-    assert {(row["region"], row["serves_now"].split("/")[1], row["serves_after"].split("/")[1])
-            for row in preview["results"]} == {
-        ("eu", "claude-sonnet-4", "mistral-large"), ("us", "claude-sonnet-4", "mistral-large")
-    }
+    assert {
+        (row["region"], row["serves_now"].split("/")[1], row["serves_after"].split("/")[1])
+        for row in preview["results"]
+    } == {("eu", "claude-sonnet-4", "mistral-large"), ("us", "claude-sonnet-4", "mistral-large")}
     assert preview["count"] == 2 and preview["totals"] == {"routes": 2, "changed": 2}
     done = api.post(f"/api/v1/vendors/{pins['model'].vendor.slug}/suspend/", {"reason": "Breach."}, format="json")
     assert done.status_code == 200 and done.json()["status"] == "suspended"
@@ -150,11 +158,22 @@ def test_the_routes_section_and_api_cost_the_same_queries_for_2_as_for_8_feature
         for _ in range(count):
             feature = FeatureFactory(slug=f"extra-{len(made)}")
             made.append(feature)
-            version = VersionFactory(feature=feature, model=pins["model"], status="submitted", config_hash="x" * 64,
-                                     submitted_at=live.submitted_at)
+            version = VersionFactory(
+                feature=feature,
+                model=pins["model"],
+                status="submitted",
+                config_hash="x" * 64,
+                submitted_at=live.submitted_at,
+            )
             for region in pins["model"].regions.all():
-                Deployment.objects.create(feature=feature, environment="production", region=region, version=version,
-                                          updated_at=live.submitted_at, updated_by=governance_admin)
+                Deployment.objects.create(
+                    feature=feature,
+                    environment="production",
+                    region=region,
+                    version=version,
+                    updated_at=live.submitted_at,
+                    updated_by=governance_admin,
+                )
 
     def rows(response):
         return response.content.decode().count("extra-")
@@ -176,17 +195,30 @@ def test_the_api_pages_the_routes_changed_first_with_their_totals(client, live, 
     # changed routes of claims-triage.
     mistral, haiku = pins["fallback_models"]
     feature = FeatureFactory(slug="aardvark", name="Aardvark", regions=[eu])
-    version = VersionFactory(feature=feature, model=mistral, status="submitted", config_hash="y" * 64,
-                             submitted_at=live.submitted_at, policy_pack=pins["policy_pack"])
+    version = VersionFactory(
+        feature=feature,
+        model=mistral,
+        status="submitted",
+        config_hash="y" * 64,
+        submitted_at=live.submitted_at,
+        policy_pack=pins["policy_pack"],
+    )
     VersionFallback.objects.create(version=version, model=haiku, position=1)
-    Deployment.objects.create(feature=feature, environment="production", region=eu, version=version,
-                              updated_at=live.submitted_at, updated_by=governance_admin)
+    Deployment.objects.create(
+        feature=feature,
+        environment="production",
+        region=eu,
+        version=version,
+        updated_at=live.submitted_at,
+        updated_by=governance_admin,
+    )
     api = bearer(governance_admin)
     url = f"/api/v1/vendors/{pins['model'].vendor.slug}/routes/"
     first = api.get(url, {"page_size": 2}).json()
     assert first["count"] == 3 and first["totals"] == {"routes": 3, "changed": 2}
     assert [(row["feature"], row["region"], row["changed"]) for row in first["results"]] == [
-        ("claims-triage", "eu", True), ("claims-triage", "us", True)
+        ("claims-triage", "eu", True),
+        ("claims-triage", "us", True),
     ]
     assert first["previous"] is None and "page=2" in first["next"]
     second = api.get(url, {"page_size": 2, "page": 2}).json()
@@ -215,9 +247,21 @@ def test_route_changes_answer_as_decisions_made_with_every_warning_loaded(live, 
         return decision.served and (decision.served.id, decision.served.position)
 
     expected = [
-        (facts.feature_slug, facts.region, served(decide(facts)),
-         served(decide(_with_status(facts, vendor=entry if kind == "vendor" else None,
-                                    model=entry if kind == "model" else None, status=SUSPEND[kind]))))
+        (
+            facts.feature_slug,
+            facts.region,
+            served(decide(facts)),
+            served(
+                decide(
+                    _with_status(
+                        facts,
+                        vendor=entry if kind == "vendor" else None,
+                        model=entry if kind == "model" else None,
+                        status=SUSPEND[kind],
+                    )
+                )
+            ),
+        )
         for facts in full
     ]
     changes = route_changes(**{kind: entry}, status=SUSPEND[kind])

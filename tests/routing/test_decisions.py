@@ -22,8 +22,13 @@ def test_a_token_cannot_be_forged_or_altered(router, live):
     token = resolve(router).json()["decision"]
     payload, signature = token.rsplit(":", 1)
     assert tokens.read(token).version_id == live.pk
-    for forged in (payload + ":" + "A" * len(signature), token[:-1] + ("A" if token[-1] != "A" else "B"), "WzEsMiwz:abc",
-                   "not-a-token", ""):
+    for forged in (
+        payload + ":" + "A" * len(signature),
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        "WzEsMiwz:abc",
+        "not-a-token",
+        "",
+    ):
         with pytest.raises(tokens.BadToken):
             tokens.read(forged)
         if forged:
@@ -41,9 +46,16 @@ def test_each_token_carries_the_moment_of_its_answer(router, live):
 def test_the_decision_shows_what_served_who_approved_on_what_evidence_and_incidents_open_then(
     router, live, feature, eu, support_agent, reviewers
 ):
-    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu,
-                             severity="sev3", impact_start=timezone.now() - timezone.timedelta(minutes=5),
-                             title="Slow triage", description="p95 over 4 s.")
+    incident = incident_open(
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev3",
+        impact_start=timezone.now() - timezone.timedelta(minutes=5),
+        title="Slow triage",
+        description="p95 over 4 s.",
+    )
     token = resolve(router).json()["decision"]
     body = bearer(support_agent).get(decision_url(token)).json()
     assert body["outcome"] == "served" and body["feature"] == "claims-triage" and body["region"] == "eu"
@@ -72,7 +84,9 @@ def test_the_support_page_reads_a_pasted_token(client, router, live, support_age
     assert "Paste the" in empty
 
 
-def test_a_restricted_features_decision_is_hidden_from_those_who_may_not_see_it(client, router, live, feature, outsider):
+def test_a_restricted_features_decision_is_hidden_from_those_who_may_not_see_it(
+    client, router, live, feature, outsider
+):
     token = resolve(router).json()["decision"]
     type(feature).objects.filter(pk=feature.pk).update(restricted=True)
     assert bearer(outsider).get(decision_url(token)).status_code == 404
@@ -166,8 +180,16 @@ def test_a_request_id_lookup_costs_the_same_queries_for_2_as_for_8_records(
         for _ in range(count):
             other = FeatureFactory(team=feature.team)
             DecisionRecord.objects.create(
-                request_id="req-shared", token="t", feature=other, version=live, region=eu, environment="production",
-                served=True, decided_at=now, recorded_by=governance_admin, recorded_at=now,
+                request_id="req-shared",
+                token="t",
+                feature=other,
+                version=live,
+                region=eu,
+                environment="production",
+                served=True,
+                decided_at=now,
+                recorded_by=governance_admin,
+                recorded_at=now,
             )
 
     client.force_login(governance_admin)

@@ -52,30 +52,36 @@ def test_a_request_that_falls_through_reads_the_epoch_and_stamp_once(router, liv
     reads = []
     for name in ("current_stamps", "current_epoch"):
         original = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *args, _name=name, _original=original: reads.append(_name) or
-                            _original(*args))
+        monkeypatch.setattr(
+            cache, name, lambda *args, _name=name, _original=original: reads.append(_name) or _original(*args)
+        )
     assert resolve(router).status_code == 200  # nothing in memory yet: the full path answers
     assert reads == ["current_stamps"], "the epoch and the feature's stamp, in one round trip for the request"
 
 
-def test_a_decision_another_process_shared_is_answered_on_the_fast_path(router, live, monkeypatch,
-                                                                         django_assert_num_queries):
+def test_a_decision_another_process_shared_is_answered_on_the_fast_path(
+    router, live, monkeypatch, django_assert_num_queries
+):
     from routing import cache, middleware
 
     resolve(router)
     cache.decisions.clear()  # this process never computed it; the shared cache holds it
     answered = []
     original = middleware.ResolveFastPathMiddleware.answer_from_memory
-    monkeypatch.setattr(middleware.ResolveFastPathMiddleware, "answer_from_memory",
-                        lambda self, request: answered.append(original(self, request)) or answered[-1])
+    monkeypatch.setattr(
+        middleware.ResolveFastPathMiddleware,
+        "answer_from_memory",
+        lambda self, request: answered.append(original(self, request)) or answered[-1],
+    )
     with django_assert_num_queries(0):
         response = resolve(router, region="us")
     assert response.status_code == 200 and answered[0] is not None
     assert tokens.read(response.json()["decision"]).version_id == live.pk
 
 
-def test_a_resolve_token_is_answered_from_memory_and_an_alert_intake_token_never(router, live, ml_engineer,
-                                                                                  monkeypatch):
+def test_a_resolve_token_is_answered_from_memory_and_an_alert_intake_token_never(
+    router, live, ml_engineer, monkeypatch
+):
     """The identity in memory carries the token's scopes: the fast path answers only tokens that may resolve."""
     from routing import middleware
 
@@ -99,8 +105,9 @@ def test_a_resolve_token_is_answered_from_memory_and_an_alert_intake_token_never
     assert answered_from_memory == [True, False]
 
 
-def test_a_token_that_expires_while_its_identity_is_in_memory_is_refused_on_the_fast_path(live, ml_engineer,
-                                                                                          monkeypatch):
+def test_a_token_that_expires_while_its_identity_is_in_memory_is_refused_on_the_fast_path(
+    live, ml_engineer, monkeypatch
+):
     import time
     from datetime import timedelta
 

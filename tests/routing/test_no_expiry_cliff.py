@@ -9,12 +9,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache as shared_cache
+from django.core.cache.backends import locmem
 from django.test import override_settings
 from django.utils import timezone
 
 from registry.models import Evaluation
-from django.core.cache.backends import locmem
-
 from routing import cache, middleware, services
 from routing.engine import UnknownTarget
 from tests.routing.conftest import resolve
@@ -80,9 +79,7 @@ def test_an_answer_is_served_from_memory_for_hours_when_nothing_changes(router, 
     assert len(computations) == 1
 
 
-def test_a_change_to_the_feature_is_seen_at_once_however_long_the_answer_was_kept(
-    router, live, clock, computations
-):
+def test_a_change_to_the_feature_is_seen_at_once_however_long_the_answer_was_kept(router, live, clock, computations):
     resolve(router)
     clock.advance(3600)
     cache.invalidate_features(["claims-triage"])  # what a promotion, rollback or incident publishes
@@ -172,8 +169,14 @@ def test_an_unknown_slug_is_answered_from_memory_and_a_feature_created_under_it_
     assert (cost, answer.status_code) == (0, 404), "an unknown slug asked again costs no query"
 
     other = FeatureFactory(slug="fraud-check", name="Fraud check", team=feature.team, risk_tier=feature.risk_tier)
-    Deployment.objects.create(feature=other, environment="production", region=eu, version=live,
-                              updated_at=timezone.now(), updated_by=product_owner)
+    Deployment.objects.create(
+        feature=other,
+        environment="production",
+        region=eu,
+        version=live,
+        updated_at=timezone.now(),
+        updated_by=product_owner,
+    )
     cache.invalidate_features(["fraud-check"])  # as a rename to this slug would: unknown answers go too
     shared_cache.delete(cache.FEATURE_KEY + "fraud-check")  # and its stamp lapsed: read as unknown again
     assert resolve(router, feature="fraud-check").status_code == 200

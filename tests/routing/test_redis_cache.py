@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def redis_cache(broker):
     """Resolve's shared cache on this process's Redis database, the one the worker tests use (empty before
     and after)."""
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                               "LOCATION": broker}}):
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker}}
+    ):
         cache.decisions.clear()
         cache.identities.clear()
         yield
@@ -33,8 +34,9 @@ def queries(client, **params):
     return len(captured.captured_queries), response
 
 
-def test_on_redis_a_hit_costs_no_query_and_each_change_is_seen(redis_cache, router, live, new_version, go_live,
-                                                              pins, governance_admin):
+def test_on_redis_a_hit_costs_no_query_and_each_change_is_seen(
+    redis_cache, router, live, new_version, go_live, pins, governance_admin
+):
     from routing.services import catalog_status_change
 
     first, _ = queries(router)

@@ -30,12 +30,21 @@ def test_the_live_version_is_served_with_its_configuration_fallbacks_and_reasons
     assert body["policy_pack"] == {"name": "claims", "version": 1}
     assert body["frozen"] is False and body["warnings"] == []
     assert {step["rule"] for step in body["explanation"]} == {
-        "deployment", "residency", "hosting", "suspension", "route", "freeze", "evidence"
+        "deployment",
+        "residency",
+        "hosting",
+        "suspension",
+        "route",
+        "freeze",
+        "evidence",
     }
     assert all(step["outcome"] == "pass" for step in body["explanation"])
     claim = tokens.read(body["decision"])
     assert (claim.feature_id, claim.version_id, claim.model_id, claim.environment) == (
-        live.feature_id, live.pk, pins["model"].pk, "production"
+        live.feature_id,
+        live.pk,
+        pins["model"].pk,
+        "production",
     )
 
 
@@ -45,8 +54,14 @@ def test_a_region_the_primary_is_not_hosted_in_gets_the_first_eligible_fallback_
     from registry.models import Deployment
 
     # The feature also serves the UK, where only the fallbacks are hosted.
-    Deployment.objects.create(feature=feature, environment="production", region=uk, version=live,
-                              updated_at=live.submitted_at, updated_by=product_owner)
+    Deployment.objects.create(
+        feature=feature,
+        environment="production",
+        region=uk,
+        version=live,
+        updated_at=live.submitted_at,
+        updated_by=product_owner,
+    )
     body = resolve(router, region="uk").json()
     assert body["route"] == "fallback 1" and body["model"]["identifier"] == "mistral-large"
     assert [model["identifier"] for model in body["fallbacks"]] == ["claude-haiku"]
@@ -91,9 +106,16 @@ def test_an_open_sev1_freezes_promotions_and_the_live_version_keeps_serving(rout
 
     from incidents.services import incident_open
 
-    incident = incident_open(actor=support_agent, feature=feature, environment="production", region=eu,
-                             severity="sev1", impact_start=timezone.now(), title="Wrong claims routed",
-                             description="Claims go to the wrong queue.")
+    incident = incident_open(
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev1",
+        impact_start=timezone.now(),
+        title="Wrong claims routed",
+        description="Claims go to the wrong queue.",
+    )
     body = resolve(router).json()
     assert body["frozen"] is True and body["model"]["identifier"] == "claude-sonnet-4"
     freeze = steps(body, "freeze")[0]
@@ -114,8 +136,12 @@ def test_stale_evidence_warns_and_names_the_gate_but_keeps_the_route(router, liv
 
 
 @pytest.mark.parametrize("status", ["paused", "retired"])
-def test_a_paused_or_retired_feature_serves_nothing_and_points_at_the_operational_fallback(router, live, feature, status):
-    type(feature).objects.filter(pk=feature.pk).update(status=status, operational_fallback="Route claims to the manual queue.")
+def test_a_paused_or_retired_feature_serves_nothing_and_points_at_the_operational_fallback(
+    router, live, feature, status
+):
+    type(feature).objects.filter(pk=feature.pk).update(
+        status=status, operational_fallback="Route claims to the manual queue."
+    )
     response = resolve(router)
     assert response.status_code == 409
     assert response.json()["operational_fallback"] == "Route claims to the manual queue."

@@ -13,8 +13,14 @@ from tests.routing.conftest import resolve
 @pytest.fixture
 def file_cache(tmp_path):
     """A cache shared between processes, as Redis (or the demo's file cache) is."""
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                               "LOCATION": str(tmp_path / "cache")}}):
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "cache"),
+            }
+        }
+    ):
         yield
 
 

@@ -12,8 +12,13 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the cache is invalidated
 def test_resolve_answers_409_withdrawn_with_the_reason_at_once(router, live, feature, product_owner, eu):
     assert resolve(router).status_code == 200  # computed and cached
 
-    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu,
-                        reason="Policy no longer allows EU processing.")
+    deployment_withdraw(
+        actor=product_owner,
+        feature=feature,
+        environment="production",
+        region=eu,
+        reason="Policy no longer allows EU processing.",
+    )
 
     response = resolve(router)
     assert response.status_code == 409
@@ -22,10 +27,14 @@ def test_resolve_answers_409_withdrawn_with_the_reason_at_once(router, live, fea
     assert body["code"] == "withdrawn"
     assert body["withdrawn"]["version"] == live.number
     assert body["withdrawn"]["reason"] == "Policy no longer allows EU processing."
-    assert body["explanation"] == [{
-        "rule": "deployment", "subject": "", "outcome": "fail",
-        "detail": body["explanation"][0]["detail"],
-    }]
+    assert body["explanation"] == [
+        {
+            "rule": "deployment",
+            "subject": "",
+            "outcome": "fail",
+            "detail": body["explanation"][0]["detail"],
+        }
+    ]
     assert body["explanation"][0]["detail"].startswith("v1 was withdrawn from claims-triage in eu (production) on ")
     assert resolve(router, region="us").status_code == 200  # the other region keeps serving
 

@@ -46,8 +46,9 @@ RESTRICTED_NAME = "Fraud signals"
 EVIDENCE = ("benchmark", "safety", "privacy_review")
 
 
-def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, legal_reviewer, governance_admin,
-                **_personas) -> dict:
+def build_world(
+    *, team, eu, product_owner, ml_engineer, security_reviewer, legal_reviewer, governance_admin, **_personas
+) -> dict:
     from approvals.defaults import install_default_policies
     from approvals.models import GateAssignment, GatePolicy, GateRequirement
 
@@ -58,8 +59,12 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     second_security = UserFactory(username="sid-security", roles=["security"])
     third_security = UserFactory(username="sue-security", roles=["security"])
     second_legal = UserFactory(username="lou-legal", roles=["legal"])
-    signers = {"ml": [second_ml], "security": [second_security, third_security], "legal": [second_legal],
-               "product": [product_owner]}
+    signers = {
+        "ml": [second_ml],
+        "security": [second_security, third_security],
+        "legal": [second_legal],
+        "product": [product_owner],
+    }
 
     vendor = VendorFactory(slug="acme-ai", name="Acme AI")
     model = CatalogModelFactory(vendor=vendor, identifier="acme-large", regions=[eu])
@@ -67,32 +72,56 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     policy = PolicyPackFactory(name="fraud-policy", allowed_regions=[eu])
     dataset = DatasetFactory(name="fraud-cases", owner=team)
     feature = FeatureFactory(
-        slug=RESTRICTED_SLUG, name=RESTRICTED_NAME, team=team, restricted=True, risk_tier="high",
-        accountable_owner=product_owner, incident_owner=product_owner, regions=[eu],
-        rollback_path="Flip the flag back.", monitors="https://grafana.example.test/d/fraud",
+        slug=RESTRICTED_SLUG,
+        name=RESTRICTED_NAME,
+        team=team,
+        restricted=True,
+        risk_tier="high",
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
+        regions=[eu],
+        rollback_path="Flip the flag back.",
+        monitors="https://grafana.example.test/d/fraud",
         slos="p95 under 2 s",
     )
     pins = {"model": model, "prompt": prompt, "policy_pack": policy}
     for reviewer in (second_ml, second_security, third_security, second_legal):
-        reviewer_grant_create(actor=governance_admin, feature=feature, user=reviewer, reason="Release review.",
-                              expires_at=timezone.now() + timedelta(days=30))
+        reviewer_grant_create(
+            actor=governance_admin,
+            feature=feature,
+            user=reviewer,
+            reason="Release review.",
+            expires_at=timezone.now() + timedelta(days=30),
+        )
 
     def submitted(summary):
-        return version_submit(actor=ml_engineer, version=version_create(
-            actor=ml_engineer, feature=feature, change_summary=summary, **pins))
+        return version_submit(
+            actor=ml_engineer,
+            version=version_create(actor=ml_engineer, feature=feature, change_summary=summary, **pins),
+        )
 
     def evidence(version):
         for kind in EVIDENCE:
-            evaluation_record(actor=ml_engineer, version=version, kind=kind, suite=f"{kind}-suite", metric="score",
-                              score=0.92, threshold=0.8, run_at=timezone.now() - timedelta(days=1))
+            evaluation_record(
+                actor=ml_engineer,
+                version=version,
+                kind=kind,
+                suite=f"{kind}-suite",
+                metric="score",
+                score=0.92,
+                threshold=0.8,
+                run_at=timezone.now() - timedelta(days=1),
+            )
 
     v1 = submitted("First release.")
     evidence(v1)
-    approved = approval_request_create(actor=ml_engineer, version=v1, environment="production", regions=[eu],
-                                       note="Please review.")
+    approved = approval_request_create(
+        actor=ml_engineer, version=v1, environment="production", regions=[eu], note="Please review."
+    )
     for signoff in SignOff.objects.filter(request=approved).order_by("role", "slot"):
-        signoff_decide(actor=signers[signoff.role][signoff.slot - 1], signoff=signoff, decision="approve",
-                       reason="Looks right.")
+        signoff_decide(
+            actor=signers[signoff.role][signoff.slot - 1], signoff=signoff, decision="approve", reason="Looks right."
+        )
     promotion_execute(actor=product_owner, request=approved, reason="First release.")
 
     v2 = submitted("Tighter thresholds.")
@@ -102,8 +131,13 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     draft = version_create(actor=ml_engineer, feature=feature, change_summary="Work in progress.", **pins)
 
     incident = incident_open(
-        actor=product_owner, feature=feature, environment="production", region=eu, severity="sev3",
-        impact_start=timezone.now() - timedelta(minutes=30), title="Fraud signals misfire",
+        actor=product_owner,
+        feature=feature,
+        environment="production",
+        region=eu,
+        severity="sev3",
+        impact_start=timezone.now() - timedelta(minutes=30),
+        title="Fraud signals misfire",
         description="Fraud signals flagged good payments.",
     )
     freshness_sweep(now=timezone.now() + timedelta(days=400))  # everything stale: findings open
@@ -111,26 +145,51 @@ def build_world(*, team, eu, product_owner, ml_engineer, security_reviewer, lega
     sweep = SweepRun.objects.order_by("-pk").first()
 
     subscription, _secret = subscription_create(
-        actor=ml_engineer, name="fraud-hook", target_url="https://hooks.example.test/fraud",
-        events=["incident.opened"], team=team,
+        actor=ml_engineer,
+        name="fraud-hook",
+        target_url="https://hooks.example.test/fraud",
+        events=["incident.opened"],
+        team=team,
     )
     delivery = WebhookDelivery.objects.create(
-        subscription=subscription, event="incident.opened",
+        subscription=subscription,
+        event="incident.opened",
         payload={"feature": {"slug": RESTRICTED_SLUG, "name": RESTRICTED_NAME}},
-        status="failed", attempts=1,
+        status="failed",
+        attempts=1,
     )
     export = pack_export_request(actor=governance_admin, feature=feature, pack_format="json")
     drill = drill_run(actor=governance_admin, kind="vendor_unavailable", vendor=vendor, note="Quarterly drill.")
     # The team asks to lower the tier: a change waiting for governance.
-    feature_change = feature_update(actor=ml_engineer, feature=feature, reason="Scores only.", risk_tier="medium").change_request
+    feature_change = feature_update(
+        actor=ml_engineer, feature=feature, reason="Scores only.", risk_tier="medium"
+    ).change_request
     token, _raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci")
     notify(users=[ml_engineer, product_owner], subject=f"{RESTRICTED_NAME} needs you", url="/features/")
     decision = resolve(user=ml_engineer, feature_slug=RESTRICTED_SLUG, region_code="eu").token
     return {
-        "feature": feature, "v1": v1, "v2": v2, "draft": draft, "approved": approved, "pending": pending,
-        "signoff": pending_signoff, "incident": incident, "finding": finding, "sweep": sweep,
-        "subscription": subscription, "delivery": delivery, "export": export, "drill": drill, "token": token,
-        "decision": decision, "vendor": vendor, "model": model, "prompt": prompt, "policy": policy,
-        "dataset": dataset, "feature_change": feature_change, "audit_event": AuditEvent.objects.order_by("-sequence").first(),
+        "feature": feature,
+        "v1": v1,
+        "v2": v2,
+        "draft": draft,
+        "approved": approved,
+        "pending": pending,
+        "signoff": pending_signoff,
+        "incident": incident,
+        "finding": finding,
+        "sweep": sweep,
+        "subscription": subscription,
+        "delivery": delivery,
+        "export": export,
+        "drill": drill,
+        "token": token,
+        "decision": decision,
+        "vendor": vendor,
+        "model": model,
+        "prompt": prompt,
+        "policy": policy,
+        "dataset": dataset,
+        "feature_change": feature_change,
+        "audit_event": AuditEvent.objects.order_by("-sequence").first(),
         "grant": ReviewerGrant.objects.filter(feature=feature).first(),
     }

@@ -21,7 +21,6 @@ import re
 
 import pytest
 from django.test import Client
-
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.conftest import forget_caches
@@ -36,8 +35,16 @@ SKIPPED = {
     "api-docs": "Swagger UI for the schema: static page, no data",
 }
 
-COLUMNS = ("outsider", "support_agent", "other_product_owner", "ml_engineer", "security_reviewer",
-           "legal_reviewer", "governance_admin", "auditor")
+COLUMNS = (
+    "outsider",
+    "support_agent",
+    "other_product_owner",
+    "ml_engineer",
+    "security_reviewer",
+    "legal_reviewer",
+    "governance_admin",
+    "auditor",
+)
 PERSONAS = ("anonymous", *COLUMNS)
 SEES_RESTRICTED = {"ml_engineer", "governance_admin", "auditor"}
 
@@ -86,10 +93,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:rollback": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "registry:withdraw": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "registry:live_at": {"get": EVERYONE},
-    "registry:reviewer_grant_create": {"get": "404 404 404 403 404 404 ok 403", "post": "404 404 404 403 404 404 ok 403",
-                                       "put": "404 404 404 403 404 404 ok 403"},
-    "registry:reviewer_grant_revoke": {"get": "404 404 404 403 404 404 ok 403", "post": "404 404 404 403 404 404 ok 403",
-                                       "put": "404 404 404 403 404 404 ok 403"},
+    "registry:reviewer_grant_create": {
+        "get": "404 404 404 403 404 404 ok 403",
+        "post": "404 404 404 403 404 404 ok 403",
+        "put": "404 404 404 403 404 404 ok 403",
+    },
+    "registry:reviewer_grant_revoke": {
+        "get": "404 404 404 403 404 404 ok 403",
+        "post": "404 404 404 403 404 404 ok 403",
+        "put": "404 404 404 403 404 404 ok 403",
+    },
     "registry:feature_suggestions": {"get": EVERYONE},  # only the features each may see
     "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
     "registry:audit_list": {"get": AUDIT_READERS},
@@ -102,8 +115,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "approvals:request_list": {"get": EVERYONE},
     "approvals:request_create": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
     "approvals:request_detail": {"get": HIDDEN},
-    "approvals:promote": {"get": "404 404 404 ok 404 404 ok 403", "post": "404 404 404 ok 404 404 ok 403",
-                          "put": "404 404 404 ok 404 404 ok 403"},
+    "approvals:promote": {
+        "get": "404 404 404 ok 404 404 ok 403",
+        "post": "404 404 404 ok 404 404 ok 403",
+        "put": "404 404 404 ok 404 404 ok 403",
+    },
     "approvals:withdraw": {"get": NO_GET, "post": "404 404 404 ok 404 404 ok 403"},
     # reviewers who may not sign this slot get the page back with the reason (a redirect), nothing signed
     "approvals:signoff_decide": {"get": NO_GET, "post": HIDDEN},
@@ -112,8 +128,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "approvals:policy_edit": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     # --- incidents pages -------------------------------------------------------------------------
     "incidents:incident_list": {"get": EVERYONE},
-    "incidents:incident_create": {"get": "ok ok ok ok ok ok ok 403", "post": "ok ok ok ok ok ok ok 403",
-                                  "put": "ok ok ok ok ok ok ok 403"},
+    "incidents:incident_create": {
+        "get": "ok ok ok ok ok ok ok 403",
+        "post": "ok ok ok ok ok ok ok 403",
+        "put": "ok ok ok ok ok ok ok 403",
+    },
     "incidents:live_at_preview": {"get": EVERYONE},
     "incidents:incident_detail": {"get": HIDDEN},
     "incidents:comment": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
@@ -168,7 +187,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     # --- second factor: each user's own devices (the personas have none; the world's device is a stranger's)
     "two_factor:verify": {"get": EVERYONE, "post": EVERYONE},  # nothing to verify: on to the next page
     "two_factor:security": {"get": EVERYONE},
-    "two_factor:totp_setup": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
+    "two_factor:totp_setup": {
+        "get": EVERYONE,
+        "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
+    },
     "two_factor:backup_codes": {"get": NO_GET, "post": EVERYONE},  # refused (no app yet): back to the page
     "two_factor:device_remove": {"get": NOBODY, "post": NOBODY},
     "otp_webauthn:credential-registration-begin": {"get": NO_GET, "post": EVERYONE},
@@ -184,26 +206,57 @@ ANONYMOUS_PAGES_OPEN = {"login"}
 def url_values(route_name: str, world: dict) -> dict:
     """The URL kwargs of a route, taken from the world: the restricted feature's objects first of all."""
     values = {
-        "slug": world["feature"].slug, "number": world["v1"].number, "environment": "production", "region": "eu",
-        "gate": "production", "token": world["decision"], "sequence": world["audit_event"].sequence,
-        "kind": "vendor", "key": world["vendor"].slug, "action": "suspend",
+        "slug": world["feature"].slug,
+        "number": world["v1"].number,
+        "environment": "production",
+        "region": "eu",
+        "gate": "production",
+        "token": world["decision"],
+        "sequence": world["audit_event"].sequence,
+        "kind": "vendor",
+        "key": world["vendor"].slug,
+        "action": "suspend",
     }
     pk_of = {
-        "registry:model_detail": "model", "registry:prompt_detail": "prompt", "registry:policy_detail": "policy",
-        "registry:dataset_detail": "dataset", "registry:token_revoke": "token", "approvals:request_detail": "pending",
-        "approvals:promote": "approved", "approvals:withdraw": "pending", "approvals:signoff_decide": "signoff",
-        "freshness:finding_detail": "finding", "packs:export_detail": "export", "packs:export_download": "export",
-        "drills:run_detail": "drill", "api:version-detail": "v1", "api:version-submit": "draft",
-        "api:evaluation-detail": "evaluation", "api:model-detail": "model", "api:prompt-detail": "prompt",
-        "api:policy-pack-detail": "policy", "api:dataset-detail": "dataset",
-        "approvals-api:approval-request-promote": "approved", "registry:reviewer_grant_revoke": "grant", "api:reviewer-grant-detail": "grant",
+        "registry:model_detail": "model",
+        "registry:prompt_detail": "prompt",
+        "registry:policy_detail": "policy",
+        "registry:dataset_detail": "dataset",
+        "registry:token_revoke": "token",
+        "approvals:request_detail": "pending",
+        "approvals:promote": "approved",
+        "approvals:withdraw": "pending",
+        "approvals:signoff_decide": "signoff",
+        "freshness:finding_detail": "finding",
+        "packs:export_detail": "export",
+        "packs:export_download": "export",
+        "drills:run_detail": "drill",
+        "api:version-detail": "v1",
+        "api:version-submit": "draft",
+        "api:evaluation-detail": "evaluation",
+        "api:model-detail": "model",
+        "api:prompt-detail": "prompt",
+        "api:policy-pack-detail": "policy",
+        "api:dataset-detail": "dataset",
+        "approvals-api:approval-request-promote": "approved",
+        "registry:reviewer_grant_revoke": "grant",
+        "api:reviewer-grant-detail": "grant",
         "api:reviewer-grant-revoke": "grant",
-        "registry:feature_change_approve": "feature_change", "registry:feature_change_reject": "feature_change",
+        "registry:feature_change_approve": "feature_change",
+        "registry:feature_change_reject": "feature_change",
     }
-    by_prefix = {"incident": "incident", "subscription": "subscription", "approval-request": "pending",
-                 "signoff": "signoff", "finding": "finding", "sweep-run": "sweep", "delivery": "delivery",
-                 "evidence-pack": "export", "drill": "drill",
-                 "feature-change": "feature_change"}
+    by_prefix = {
+        "incident": "incident",
+        "subscription": "subscription",
+        "approval-request": "pending",
+        "signoff": "signoff",
+        "finding": "finding",
+        "sweep-run": "sweep",
+        "delivery": "delivery",
+        "evidence-pack": "export",
+        "drill": "drill",
+        "feature-change": "feature_change",
+    }
     by_namespace = {"incidents": "incident", "incidents-api": "incident", "webhooks": "subscription"}
     key = pk_of.get(route_name)
     short = route_name.split(":")[-1]
@@ -229,13 +282,33 @@ MINIMAL_BODIES = {
 
 
 @pytest.fixture
-def world(request, team, eu, product_owner, ml_engineer, security_reviewer, legal_reviewer, governance_admin,
-          other_product_owner, support_agent, auditor, outsider, settings, tmp_path):
+def world(
+    request,
+    team,
+    eu,
+    product_owner,
+    ml_engineer,
+    security_reviewer,
+    legal_reviewer,
+    governance_admin,
+    other_product_owner,
+    support_agent,
+    auditor,
+    outsider,
+    settings,
+    tmp_path,
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     forget_caches()
-    built = build_world(team=team, eu=eu, product_owner=product_owner, ml_engineer=ml_engineer,
-                        security_reviewer=security_reviewer, legal_reviewer=legal_reviewer,
-                        governance_admin=governance_admin)
+    built = build_world(
+        team=team,
+        eu=eu,
+        product_owner=product_owner,
+        ml_engineer=ml_engineer,
+        security_reviewer=security_reviewer,
+        legal_reviewer=legal_reviewer,
+        governance_admin=governance_admin,
+    )
     built["evaluation"] = built["v1"].evaluations.first()
     built["users"] = {name: request.getfixturevalue(name) for name in COLUMNS}
     built["stranger_device"] = TOTPDevice.objects.create(user=UserFactory(username="stranger"), name="Phone")
@@ -253,8 +326,9 @@ def test_every_route_has_an_expectation():
     assert not stale, f"Expectations for routes that no longer exist: {stale}"
     for name, route in found.items():
         declared = {*EXPECTED.get(name, {}), *API_EXPECTED.get(name, {})}
-        assert declared == {"get", *route.writes}, f"{name}: expectations for {sorted(declared)}, " \
-                                                    f"the view takes {['get', *route.writes]}"
+        assert declared == {"get", *route.writes}, (
+            f"{name}: expectations for {sorted(declared)}, the view takes {['get', *route.writes]}"
+        )
 
 
 from tests.security.authz_api_expectations import API_EXPECTED  # noqa: E402  (the API half of the table)
@@ -325,8 +399,9 @@ def test_the_restricted_feature_never_leaks(persona, world):
             text = body.decode("utf-8", "replace").lower()
             echoed = RESTRICTED_SLUG in query  # the page may echo what was asked: compare with an unknown slug
             if echoed:
-                unknown = probe(client, url + query.replace(RESTRICTED_SLUG, "no-such-feature"), "get",
-                                api=url.startswith("/api/"))
+                unknown = probe(
+                    client, url + query.replace(RESTRICTED_SLUG, "no-such-feature"), "get", api=url.startswith("/api/")
+                )
                 if unknown.status_code != response.status_code:
                     leaks.append(f"{url}{query} ({name}): {response.status_code}, unknown slug {unknown.status_code}")
             for secret in (RESTRICTED_NAME.lower(), *(() if echoed else (RESTRICTED_SLUG,))):
@@ -362,36 +437,66 @@ def _shown(client, url):
 def _another_restricted_feature(world, eu, owner):
     """A second restricted feature of the same team, on the same catalog entries, live in production with
     evidence: made directly, so no audit event or notice of it reaches anyone."""
-    from django.utils import timezone
-
     from datetime import timedelta
+
+    from django.utils import timezone
 
     from approvals.models import ApprovalRequest, SignOff
     from registry.models import Deployment, ReviewerGrant, VersionDataset
     from tests.factories import DatasetFactory, EvaluationFactory, FeatureFactory, PromptVersionFactory, VersionFactory
 
-    feature = FeatureFactory(slug="shadow-ledger", name="Shadow ledger", restricted=True, risk_tier="regulated",
-                             team=world["feature"].team, accountable_owner=owner, regions=[eu])
+    feature = FeatureFactory(
+        slug="shadow-ledger",
+        name="Shadow ledger",
+        restricted=True,
+        risk_tier="regulated",
+        team=world["feature"].team,
+        accountable_owner=owner,
+        regions=[eu],
+    )
     pins = {"model": world["model"], "prompt": world["prompt"], "policy_pack": world["policy"], "author": owner}
     for number, status in ((1, "retired"), (2, "submitted")):
-        version = VersionFactory(feature=feature, number=number, status=status, config_hash=f"{number}" * 64,
-                                 submitted_at=timezone.now(), **pins)
+        version = VersionFactory(
+            feature=feature,
+            number=number,
+            status=status,
+            config_hash=f"{number}" * 64,
+            submitted_at=timezone.now(),
+            **pins,
+        )
         EvaluationFactory(version=version, recorded_by=owner)
     VersionFactory(feature=feature, number=3, **pins)  # a draft
-    Deployment.objects.create(feature=feature, environment="production", region=eu, version=version,
-                              updated_by=owner, updated_at=timezone.now())
+    Deployment.objects.create(
+        feature=feature,
+        environment="production",
+        region=eu,
+        version=version,
+        updated_by=owner,
+        updated_at=timezone.now(),
+    )
     # A pending request whose every role each persona holds (queues and badges must not count it), a
     # reviewer grant to someone else, and a prompt and a dataset only it uses (catalog lists must not).
-    request = ApprovalRequest.objects.create(version=version, gate="regulated", environment="production",
-                                             requester=owner, requirements={"signoffs": [], "evidence": []})
+    request = ApprovalRequest.objects.create(
+        version=version,
+        gate="regulated",
+        environment="production",
+        requester=owner,
+        requirements={"signoffs": [], "evidence": []},
+    )
     request.regions.set([eu])
     SignOff.objects.bulk_create(SignOff(request=request, role=role) for role in ("ml", "product", "security", "legal"))
-    ReviewerGrant.objects.create(feature=feature, user=world["users"]["governance_admin"], reason="x",
-                                 granted_by=owner, expires_at=timezone.now() + timedelta(days=3))
+    ReviewerGrant.objects.create(
+        feature=feature,
+        user=world["users"]["governance_admin"],
+        reason="x",
+        granted_by=owner,
+        expires_at=timezone.now() + timedelta(days=3),
+    )
     own_prompt = PromptVersionFactory(name="shadow-ledger-prompt")
     own_dataset = DatasetFactory(name="shadow-ledger-data", owner=world["feature"].team)
-    extra = VersionFactory(feature=feature, number=4, prompt=own_prompt, model=world["model"],
-                           policy_pack=world["policy"], author=owner)
+    extra = VersionFactory(
+        feature=feature, number=4, prompt=own_prompt, model=world["model"], policy_pack=world["policy"], author=owner
+    )
     VersionDataset.objects.create(version=extra, dataset=own_dataset, usage="training")
     return feature
 
@@ -399,20 +504,24 @@ def _another_restricted_feature(world, eu, owner):
 @pytest.mark.slow  # every route as every persona: minutes in all
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", sorted(set(PERSONAS) - SEES_RESTRICTED - {"anonymous"}))
-def test_another_restricted_feature_changes_nothing_those_who_may_not_see_it_are_shown(persona, world, eu, product_owner):
+def test_another_restricted_feature_changes_nothing_those_who_may_not_see_it_are_shown(
+    persona, world, eu, product_owner
+):
     """Counts included: every page and API answer a persona who may not see restricted features gets is
     the same, byte for byte (less CSRF tokens, nonces and per-request stamps), before and after another
     restricted feature is registered, versioned, evaluated and taken live. A total, a tally per team or
     tier, a page count or an empty state that counted it would differ."""
     found, _ = routes(SKIPPED)
     client = _client_for(persona, world)
-    urls = [url_for(route, url_values(name, world)) for name, route in sorted(found.items())
-            if name != "logout"]
+    urls = [url_for(route, url_values(name, world)) for name, route in sorted(found.items()) if name != "logout"]
     before = {url: _shown(client, url) for url in urls}
 
     _another_restricted_feature(world, eu, product_owner)
     forget_caches()  # nothing cached before it may hide a count that includes it
 
-    changed = [f"{url}: {before[url][0]} then {after[0]}" for url in urls
-               if (after := _shown(client, url)) != before[url]]
-    assert not changed, f"{persona} is shown something else once another restricted feature exists:\n" + "\n".join(changed)
+    changed = [
+        f"{url}: {before[url][0]} then {after[0]}" for url in urls if (after := _shown(client, url)) != before[url]
+    ]
+    assert not changed, f"{persona} is shown something else once another restricted feature exists:\n" + "\n".join(
+        changed
+    )

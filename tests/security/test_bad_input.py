@@ -43,10 +43,18 @@ def api(product_owner):
 def feature_payload(team, product_owner, eu):
     def payload(**changes):
         return {
-            "slug": "claims-triage", "name": "Claims triage", "purpose": "Route claims.", "team": team.slug,
-            "accountable_owner": product_owner.username, "incident_owner": product_owner.username,
-            "risk_tier": "medium", "regions": ["eu"], "intended_uses": "Routing.", "disallowed_uses": "Pricing.",
-            "data_classification": "internal", **changes,
+            "slug": "claims-triage",
+            "name": "Claims triage",
+            "purpose": "Route claims.",
+            "team": team.slug,
+            "accountable_owner": product_owner.username,
+            "incident_owner": product_owner.username,
+            "risk_tier": "medium",
+            "regions": ["eu"],
+            "intended_uses": "Routing.",
+            "disallowed_uses": "Pricing.",
+            "data_classification": "internal",
+            **changes,
         }
 
     return payload
@@ -126,8 +134,14 @@ def test_an_invalid_date_is_a_field_error_and_opens_no_incident(support_agent, t
 
     response = client.post(
         "/api/v1/incidents/",
-        {"feature": feature.slug, "region": "eu", "severity": "sev3", "impact_start": when, "title": "Slow",
-         "description": "Slow answers."},
+        {
+            "feature": feature.slug,
+            "region": "eu",
+            "severity": "sev3",
+            "impact_start": when,
+            "title": "Slow",
+            "description": "Slow answers.",
+        },
         format="json",
     )
 
@@ -173,10 +187,19 @@ def test_a_nul_byte_in_the_feature_form_is_a_form_error_that_keeps_the_rest(clie
 
     response = client.post(
         reverse("registry:feature_create"),
-        {"slug": "claims-triage", "name": "Claims\x00triage", "purpose": "Route claims.", "team": team.pk,
-         "accountable_owner": product_owner.pk, "incident_owner": product_owner.pk, "risk_tier": "medium",
-         "regions": [eu.pk], "intended_uses": "Routing.", "disallowed_uses": "Pricing.",
-         "data_classification": "internal"},
+        {
+            "slug": "claims-triage",
+            "name": "Claims\x00triage",
+            "purpose": "Route claims.",
+            "team": team.pk,
+            "accountable_owner": product_owner.pk,
+            "incident_owner": product_owner.pk,
+            "risk_tier": "medium",
+            "regions": [eu.pk],
+            "intended_uses": "Routing.",
+            "disallowed_uses": "Pricing.",
+            "data_classification": "internal",
+        },
     )
 
     assert response.status_code == 200
@@ -190,10 +213,20 @@ def test_a_nul_byte_in_the_feature_form_is_a_form_error_that_keeps_the_rest(clie
 
 @pytest.fixture
 def hostile_feature(api, feature_payload):
-    fields = {name: f"{name} {SCRIPT}" for name in (
-        "name", "purpose", "intended_uses", "disallowed_uses", "escalation_path", "slos", "operational_fallback",
-        "rollback_path", "stop_expansion_criteria",
-    )}
+    fields = {
+        name: f"{name} {SCRIPT}"
+        for name in (
+            "name",
+            "purpose",
+            "intended_uses",
+            "disallowed_uses",
+            "escalation_path",
+            "slos",
+            "operational_fallback",
+            "rollback_path",
+            "stop_expansion_criteria",
+        )
+    }
     response = api.post(FEATURES, feature_payload(**fields), format="json")
     assert response.status_code == 201, response.content
     return AIFeature.objects.get(slug="claims-triage")
@@ -225,9 +258,15 @@ def test_markup_in_every_feature_field_is_escaped_on_its_pages(client, governanc
 def test_markup_in_an_incident_is_escaped_on_its_pages(client, support_agent, hostile_feature, eu):
     response = api_as(support_agent).post(
         "/api/v1/incidents/",
-        {"feature": hostile_feature.slug, "region": "eu", "severity": "sev3",
-         "impact_start": (timezone.now() - timezone.timedelta(hours=1)).isoformat(), "title": f"Title {SCRIPT}",
-         "description": f"Description {SCRIPT}", "customer_impact": f"Impact {SCRIPT}"},
+        {
+            "feature": hostile_feature.slug,
+            "region": "eu",
+            "severity": "sev3",
+            "impact_start": (timezone.now() - timezone.timedelta(hours=1)).isoformat(),
+            "title": f"Title {SCRIPT}",
+            "description": f"Description {SCRIPT}",
+            "customer_impact": f"Impact {SCRIPT}",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content

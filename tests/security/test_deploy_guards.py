@@ -17,12 +17,30 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_django(**env):
-    base = {key: value for key, value in os.environ.items()
-            if key not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
-                           "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "GATEHOUSE_ALLOW_INSECURE_KEY"}}
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "SECRET_KEY",
+            "DJANGO_DEBUG",
+            "ALLOWED_HOSTS",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SECURE_HSTS_SECONDS",
+            "GATEHOUSE_ALLOW_INSECURE_KEY",
+        }
+    }
     base.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
-    return subprocess.run([sys.executable, "-c", "import django; django.setup(); print('started')"],
-                          cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_insecure_key_is_refused_with_production_settings():
@@ -40,9 +58,15 @@ def test_the_insecure_key_is_refused_even_on_loopback_when_cookies_are_secure():
 
 
 def test_the_insecure_key_still_serves_tests_on_plain_http_loopback():
-    started = start_django(DJANGO_DEBUG="0", GATEHOUSE_ALLOW_INSECURE_KEY="1", ALLOWED_HOSTS="127.0.0.1",
-                           SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0",
-                           SECURE_HSTS_SECONDS="0")
+    started = start_django(
+        DJANGO_DEBUG="0",
+        GATEHOUSE_ALLOW_INSECURE_KEY="1",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+    )
 
     assert started.returncode == 0, started.stderr
     assert "started" in started.stdout

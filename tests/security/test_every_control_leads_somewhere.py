@@ -35,8 +35,11 @@ class Controls(HTMLParser):
             if attrs.get(name) and (tag != "link" or name != "href"):
                 self.links.append(attrs[name])
         if tag == "form":
-            self._form = {"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
-                          "fields": {}}
+            self._form = {
+                "action": attrs.get("action") or "",
+                "method": (attrs.get("method") or "get").lower(),
+                "fields": {},
+            }
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "textarea", "select", "button") and attrs.get("name"):
             if tag == "button" and attrs.get("type", "submit") == "submit" and attrs["name"] in self._form["fields"]:
@@ -56,7 +59,11 @@ def _local(url: str, page: str) -> str | None:
         return None
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return None if (parts.scheme or parts.netloc) else (page.split("?")[0] if not parts.path and parts.query is not None else None)
+        return (
+            None
+            if (parts.scheme or parts.netloc)
+            else (page.split("?")[0] if not parts.path and parts.query is not None else None)
+        )
     if parts.path.startswith(NOT_FOLLOWED):
         return None
     return url

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
@@ -51,14 +50,24 @@ def test_production_settings_are_hardened():
         "s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SECURE_SSL_REDIRECT,"
         " s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_AGE, bool(s.CONTENT_SECURITY_POLICY)]))"
     )
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "SECRET_KEY": "k" * 50,
-           "ALLOWED_HOSTS": "gatehouse.example.com", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "k" * 50,
+        "ALLOWED_HOSTS": "gatehouse.example.com",
+        "PATH": "/usr/bin:/bin",
+    }
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     debug, session_secure, csrf_secure, httponly, ssl_redirect, hsts, session_age, csp = json.loads(done.stdout)
     assert (debug, session_secure, csrf_secure, httponly, ssl_redirect) == (False, True, True, True, True)
     assert hsts >= 31536000 and session_age <= 8 * 60 * 60 and csp
-    refused = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
-                             env={**env, "SECRET_KEY": ""}, capture_output=True, text=True)
+    refused = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={**env, "SECRET_KEY": ""},
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr
 
 
@@ -84,7 +93,8 @@ SECRET_PATTERNS = {
     "GitHub token": re.compile(r"\bgh[pousr]_[0-9A-Za-z]{36}\b"),
     "Gatehouse API token": re.compile(r"\bgh_[0-9A-Za-z_-]{40,}\b"),
     "secret assigned in code": re.compile(
-        r"""(?i)\b(?:secret_key|password|api_key|token)\s*=\s*["'][^"'\s]{24,}["']"""),
+        r"""(?i)\b(?:secret_key|password|api_key|token)\s*=\s*["'][^"'\s]{24,}["']"""
+    ),
 }
 # Deliberate, documented non-secrets: the local-only key (refused without debug) and test values.
 ALLOWED = ("insecure-local-key-do-not-use-in-production-", "correct-horse-battery-staple")

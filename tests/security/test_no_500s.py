@@ -9,18 +9,26 @@ from django.db import IntegrityError
 from registry.models import AIFeature, AuditEvent
 from registry.services import api_token_create
 from tests.concurrency import run_at_once
-from tests.security.test_bad_input import api_as
 from tests.factories import FeatureFactory
+from tests.security.test_bad_input import api_as
 
 FEATURES = "/api/v1/features/"
 
 
 def feature_body(team, owner, **changes):
     return {
-        "slug": "claims-triage", "name": "Claims triage", "purpose": "Route claims.", "team": team.slug,
-        "accountable_owner": owner.username, "incident_owner": owner.username, "risk_tier": "medium",
-        "regions": ["eu"], "intended_uses": "Routing.", "disallowed_uses": "Pricing.",
-        "data_classification": "internal", **changes,
+        "slug": "claims-triage",
+        "name": "Claims triage",
+        "purpose": "Route claims.",
+        "team": team.slug,
+        "accountable_owner": owner.username,
+        "incident_owner": owner.username,
+        "risk_tier": "medium",
+        "regions": ["eu"],
+        "intended_uses": "Routing.",
+        "disallowed_uses": "Pricing.",
+        "data_classification": "internal",
+        **changes,
     }
 
 

@@ -26,8 +26,21 @@ from tests.security.test_authorization_matrix import world  # noqa: F401 (fixtur
 from tests.security.test_headers_and_settings import directives
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("approvals", "config", "drills", "freshness", "incidents", "packs", "readiness", "registry", "routing",
-        "webhooks", "core", "audit", "demo")
+APPS = (
+    "approvals",
+    "config",
+    "drills",
+    "freshness",
+    "incidents",
+    "packs",
+    "readiness",
+    "registry",
+    "routing",
+    "webhooks",
+    "core",
+    "audit",
+    "demo",
+)
 STANDALONE_DOCUMENTS = {"templates/packs/pack_document.html"}  # a downloaded file: HTML_DOCUMENT_POLICY
 NOT_WALKED = ("/static/", "/media/", "/accounts/logout/", "/api/", "/admin/")
 MOST_PAGES = 70  # per persona
@@ -88,8 +101,12 @@ def test_no_python_builds_markup_with_a_style_attribute():
 def test_the_scan_sees_what_it_looks_for():
     page = inline_styles('<p style="margin:0">a</p><svg><path style="fill:red"/></svg><style>p{}</style>')
     assert page.found == ['<p style="margin:0">', '<path style="fill:red">', "<style> element"]
-    assert inline_styles('<p class="m-0">style="not markup"</p><script type="application/json">'
-                         '{"style": 1}</script>').found == []
+    assert (
+        inline_styles(
+            '<p class="m-0">style="not markup"</p><script type="application/json">{"style": 1}</script>'
+        ).found
+        == []
+    )
 
 
 def _local(url: str) -> str | None:
@@ -137,8 +154,18 @@ def test_second_factor_pages_have_no_inline_style(client, product_owner):
 
 def test_app_pages_are_sent_a_policy_with_no_unsafe_inline(client, product_owner, django_user_model):
     client.force_login(product_owner)
-    pages = ["/", "/features/", "/readiness/", "/incidents/", "/approvals/requests/", "/freshness/", "/api/docs/",
-             "/account/security/", SETUP, "/accounts/login/?next=/"]
+    pages = [
+        "/",
+        "/features/",
+        "/readiness/",
+        "/incidents/",
+        "/approvals/requests/",
+        "/freshness/",
+        "/api/docs/",
+        "/account/security/",
+        SETUP,
+        "/accounts/login/?next=/",
+    ]
     admin = django_user_model.objects.create_superuser("root-admin", "root@example.test", "x-Unused-Password-1")
     for url in pages:
         response = client.get(url)

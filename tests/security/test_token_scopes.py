@@ -77,7 +77,9 @@ def test_a_token_of_each_scope_gets_past_the_scope_check_exactly_where_the_table
             refused = response.status_code == 403 and response.json().get("code") == "insufficient_scope"
             expected_refused = scope not in TOKEN_SCOPES[name][method].split()
             if response.status_code >= 500 or refused != expected_refused:
-                wrong.append(f"{method.upper()} {url} ({name}): {response.status_code} "
-                             f"{'refused' if refused else 'let through'}, expected "
-                             f"{'refused' if expected_refused else 'let through'}")
+                wrong.append(
+                    f"{method.upper()} {url} ({name}): {response.status_code} "
+                    f"{'refused' if refused else 'let through'}, expected "
+                    f"{'refused' if expected_refused else 'let through'}"
+                )
     assert not wrong, f"{scope} token:\n" + "\n".join(wrong)

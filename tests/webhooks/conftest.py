@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -105,8 +105,12 @@ def subscribe(governance_admin, receiver):
 
     def make(*, actor=None, team=None, events=SUBSCRIBABLE_EVENTS, active=True, name=None, url=None):
         subscription, _secret = subscription_create(
-            actor=actor or governance_admin, name=name or f"hook-{timezone.now().timestamp()}",
-            target_url=url or receiver.url, events=events, team=team, active=active,
+            actor=actor or governance_admin,
+            name=name or f"hook-{timezone.now().timestamp()}",
+            target_url=url or receiver.url,
+            events=events,
+            team=team,
+            active=active,
         )
         return subscription
 
@@ -134,8 +138,14 @@ def make_due(delivery):
 
 def open_incident(actor, feature):
     return incident_open(
-        actor=actor, feature=feature, environment="production", region=feature.regions.first(), severity="sev3",
-        impact_start=timezone.now() - timedelta(minutes=10), title="Odd answers", description="Odd answers seen.",
+        actor=actor,
+        feature=feature,
+        environment="production",
+        region=feature.regions.first(),
+        severity="sev3",
+        impact_start=timezone.now() - timedelta(minutes=10),
+        title="Odd answers",
+        description="Odd answers seen.",
     )
 
 

@@ -25,8 +25,12 @@ def as_user(user):
 
 
 def body(**overrides):
-    return {"name": "ci-bridge", "target_url": "https://hooks.example.test/ci", "events": ["deployment.promoted"],
-            **overrides}
+    return {
+        "name": "ci-bridge",
+        "target_url": "https://hooks.example.test/ci",
+        "events": ["deployment.promoted"],
+        **overrides,
+    }
 
 
 def test_creating_returns_the_secret_once_and_reading_never_does(product_owner, team):
@@ -39,19 +43,26 @@ def test_creating_returns_the_secret_once_and_reading_never_does(product_owner, 
     subscription = WebhookSubscription.objects.get()
     assert data["secret"] == subscription.secret and data["secret_prefix"] == subscription.secret[:6]
     assert (data["team"], data["events"], data["active"], data["created_by"]) == (
-        "claims", ["deployment.promoted"], True, "pat-product")
+        "claims",
+        ["deployment.promoted"],
+        True,
+        "pat-product",
+    )
     read = api.get(f"{SUBSCRIPTIONS}{subscription.pk}/").json()
     assert "secret" not in read and read["secret_prefix"] == subscription.secret[:6]
     assert subscription.secret not in api.get(SUBSCRIPTIONS).content.decode()
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"events": []}, "events"),
-    ({"events": ["ping"]}, "events"),
-    ({"target_url": "ftp://hooks.example.test/x"}, "target_url"),
-    ({"target_url": "https://user:pw@hooks.example.test/x"}, "target_url"),
-    ({"name": "  "}, "name"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"events": []}, "events"),
+        ({"events": ["ping"]}, "events"),
+        ({"target_url": "ftp://hooks.example.test/x"}, "target_url"),
+        ({"target_url": "https://user:pw@hooks.example.test/x"}, "target_url"),
+        ({"name": "  "}, "name"),
+    ],
+)
 def test_invalid_input_is_a_400_naming_the_field(governance_admin, overrides, field):
     response = as_user(governance_admin).post(SUBSCRIPTIONS, body(**overrides), format="json")
 
@@ -61,7 +72,9 @@ def test_invalid_input_is_a_400_naming_the_field(governance_admin, overrides, fi
 def test_plain_http_is_refused_unless_allowed(governance_admin, settings):
     settings.WEBHOOKS_ALLOW_HTTP = False
 
-    response = as_user(governance_admin).post(SUBSCRIPTIONS, body(target_url="http://hooks.example.test/x"), format="json")
+    response = as_user(governance_admin).post(
+        SUBSCRIPTIONS, body(target_url="http://hooks.example.test/x"), format="json"
+    )
 
     assert response.status_code == 400 and "https" in str(response.json()["target_url"])
 
@@ -83,7 +96,10 @@ def test_changing_rotating_pinging_and_deleting(product_owner, team, subscribe, 
     assert "secret" not in changed.json()
 
     rotated = api.post(f"{detail}rotate-secret/")
-    assert rotated.status_code == 200 and rotated.json()["secret"] == WebhookSubscription.objects.get().secret != hook.secret
+    assert (
+        rotated.status_code == 200
+        and rotated.json()["secret"] == WebhookSubscription.objects.get().secret != hook.secret
+    )
 
     pinged = api.post(f"{detail}ping/")
     assert pinged.status_code == 202 and pinged.json()["event"] == "ping" and pinged.json()["status"] == "pending"
@@ -92,11 +108,20 @@ def test_changing_rotating_pinging_and_deleting(product_owner, team, subscribe, 
     assert not WebhookSubscription.objects.exists()
 
 
-@pytest.mark.parametrize("persona, read, change", [
-    ("governance_admin", 200, 200), ("ml_engineer", 200, 200), ("auditor", 200, 403),
-    ("other_product_owner", 404, 404), ("support_agent", 404, 404), ("outsider", 404, 404),
-])
-def test_each_persona_reads_and_changes_what_its_roles_allow(request, subscribe, product_owner, team, persona, read, change):
+@pytest.mark.parametrize(
+    "persona, read, change",
+    [
+        ("governance_admin", 200, 200),
+        ("ml_engineer", 200, 200),
+        ("auditor", 200, 403),
+        ("other_product_owner", 404, 404),
+        ("support_agent", 404, 404),
+        ("outsider", 404, 404),
+    ],
+)
+def test_each_persona_reads_and_changes_what_its_roles_allow(
+    request, subscribe, product_owner, team, persona, read, change
+):
     hook = subscribe(actor=product_owner, team=team)
     api = as_user(request.getfixturevalue(persona))
     detail = f"{SUBSCRIPTIONS}{hook.pk}/"
@@ -116,7 +141,9 @@ def test_deliveries_are_listed_filtered_read_and_redelivered(governance_admin, s
     api = as_user(governance_admin)
 
     rows = api.get(DELIVERIES, {"subscription": hook.pk}).json()["results"]
-    assert [(row["id"], row["status"], row["subscription_name"]) for row in rows] == [(str(ping.pk), "succeeded", "feed")]
+    assert [(row["id"], row["status"], row["subscription_name"]) for row in rows] == [
+        (str(ping.pk), "succeeded", "feed")
+    ]
     assert len(api.get(DELIVERIES, {"status": "pending"}).json()["results"]) == 1
     assert "payload" not in rows[0]
     detail = api.get(f"{DELIVERIES}{ping.pk}/").json()
@@ -138,8 +165,9 @@ def test_deliveries_of_webhooks_you_cannot_see_do_not_exist_for_you(governance_a
     assert api.post(f"{DELIVERIES}{ping.pk}/redeliver/").status_code == 404
 
 
-def test_the_lists_cost_the_same_queries_for_2_as_for_8(client, governance_admin, pinged_hooks,
-                                                         django_assert_max_num_queries):
+def test_the_lists_cost_the_same_queries_for_2_as_for_8(
+    client, governance_admin, pinged_hooks, django_assert_max_num_queries
+):
     client.force_login(governance_admin)
 
     assert_constant(client, SUBSCRIPTIONS, pinged_hooks(), django_assert_max_num_queries, 10)
@@ -151,6 +179,9 @@ def test_the_schema_documents_the_webhook_endpoints_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(schema))
 
     text = schema.read_text()
-    for path in ("/api/v1/webhooks/subscriptions/{id}/rotate-secret/", "/api/v1/webhooks/subscriptions/{id}/ping/",
-                 "/api/v1/webhooks/deliveries/{id}/redeliver/"):
+    for path in (
+        "/api/v1/webhooks/subscriptions/{id}/rotate-secret/",
+        "/api/v1/webhooks/subscriptions/{id}/ping/",
+        "/api/v1/webhooks/deliveries/{id}/redeliver/",
+    ):
         assert f"{path}:" in text

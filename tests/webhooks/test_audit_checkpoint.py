@@ -21,8 +21,11 @@ def test_a_checkpoint_is_queued_for_global_subscriptions_that_asked_for_it(
     delivery = WebhookDelivery.objects.get(event=WebhookEvent.AUDIT_CHECKPOINT)
     assert delivery.subscription == wanted
     assert delivery.payload["data"] == checkpoint.as_dict()
-    assert delivery.payload["audit"] == {"sequence": checkpoint.sequence, "hash": checkpoint.head_hash,
-                                        "action": "audit.checkpoint"}
+    assert delivery.payload["audit"] == {
+        "sequence": checkpoint.sequence,
+        "hash": checkpoint.head_hash,
+        "action": "audit.checkpoint",
+    }
     data = delivery.payload["data"]
     signed = {key: data[key] for key in ("sequence", "head_hash", "at", "key_id")}
     assert checkpoint_signature(signed, key=audit_keys().keys[data["key_id"]]) == data["signature"]

@@ -70,8 +70,12 @@ def resolve(monkeypatch):
                 return real(host, port, *args, **kwargs)
             lookups.append(host)
             addresses = answers[host][min(lookups.count(host), len(answers[host])) - 1]
-            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0)) if ":" in address
-                    else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in addresses]
+            return [
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))
+                if ":" in address
+                else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in addresses
+            ]
 
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
         return lookups
@@ -113,8 +117,14 @@ def test_changing_a_target_to_the_metadata_address_is_refused(governance_admin):
     assert WebhookSubscription.objects.get().target_url == "https://hooks.example.test/in"
 
 
-PRIVATE = ["https://10.0.0.5/hooks", "http://192.168.1.20:8080/in", "https://[fd00::5]/in", "http://172.16.3.4/in",
-           "http://100.64.0.9/in", "http://[::ffff:10.1.2.3]/in"]
+PRIVATE = [
+    "https://10.0.0.5/hooks",
+    "http://192.168.1.20:8080/in",
+    "https://[fd00::5]/in",
+    "http://172.16.3.4/in",
+    "http://100.64.0.9/in",
+    "http://[::ffff:10.1.2.3]/in",
+]
 
 
 @pytest.mark.parametrize("url", PRIVATE)
@@ -150,7 +160,8 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(named_ping
     assert receiver.requests == []
     assert WebhookDelivery.objects.get(pk=ping.pk).last_error == (
         "Refused: 10.20.30.40 (receiver.test) is in 10.0.0.0/8, a private network "
-        "(GATEHOUSE_WEBHOOK_ALLOW_PRIVATE is off)")
+        "(GATEHOUSE_WEBHOOK_ALLOW_PRIVATE is off)"
+    )
 
 
 def test_a_name_resolving_to_this_servers_own_address_is_refused_at_delivery(
@@ -166,7 +177,9 @@ def test_a_name_resolving_to_this_servers_own_address_is_refused_at_delivery(
     send(ping)
 
     assert receiver.requests == []
-    assert "203.0.113.7 (receiver.test) is this server's own address" in WebhookDelivery.objects.get(pk=ping.pk).last_error
+    assert (
+        "203.0.113.7 (receiver.test) is this server's own address" in WebhookDelivery.objects.get(pk=ping.pk).last_error
+    )
 
 
 def test_the_operator_may_block_private_ranges_or_nothing_at_all(governance_admin, settings):
@@ -189,10 +202,16 @@ def test_a_name_is_not_resolved_when_saved(governance_admin, resolve):
 
 
 def test_the_api_refuses_the_metadata_address_with_a_field_error(product_owner, team):
-    response = as_user(product_owner).post(SUBSCRIPTIONS, {
-        "name": "bridge", "target_url": "http://169.254.169.254/latest/meta-data/", "events": ["incident.opened"],
-        "team": "claims",
-    }, format="json")
+    response = as_user(product_owner).post(
+        SUBSCRIPTIONS,
+        {
+            "name": "bridge",
+            "target_url": "http://169.254.169.254/latest/meta-data/",
+            "events": ["incident.opened"],
+            "team": "claims",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400, response.content
     assert "WEBHOOKS_BLOCKED_NETWORKS" in str(response.json()["target_url"])
@@ -202,8 +221,9 @@ def test_the_api_refuses_the_metadata_address_with_a_field_error(product_owner, 
 def test_the_api_refuses_changing_a_target_to_loopback(product_owner, team):
     hook, _ = create(product_owner, "https://hooks.example.test/in", team=team)
 
-    response = as_user(product_owner).patch(f"{SUBSCRIPTIONS}{hook.pk}/", {"target_url": "http://[::1]:6379/"},
-                                            format="json")
+    response = as_user(product_owner).patch(
+        f"{SUBSCRIPTIONS}{hook.pk}/", {"target_url": "http://[::1]:6379/"}, format="json"
+    )
 
     assert response.status_code == 400 and "WEBHOOKS_BLOCKED_NETWORKS" in str(response.json()["target_url"])
     assert WebhookSubscription.objects.get().target_url == "https://hooks.example.test/in"
@@ -212,9 +232,15 @@ def test_the_api_refuses_changing_a_target_to_loopback(product_owner, team):
 def test_the_form_shows_the_refusal_and_keeps_what_was_typed(client, governance_admin):
     client.force_login(governance_admin)
 
-    response = client.post(reverse("webhooks:subscription_create"), {
-        "name": "bridge", "target_url": "http://127.0.0.1:6379/", "events": ["incident.opened"], "active": "on",
-    })
+    response = client.post(
+        reverse("webhooks:subscription_create"),
+        {
+            "name": "bridge",
+            "target_url": "http://127.0.0.1:6379/",
+            "events": ["incident.opened"],
+            "active": "on",
+        },
+    )
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -237,7 +263,10 @@ def named_ping(governance_admin, receiver):
 
 
 def test_a_name_resolving_to_loopback_is_refused_at_delivery_and_nothing_is_sent(
-    named_ping, receiver, resolve, settings,
+    named_ping,
+    receiver,
+    resolve,
+    settings,
 ):
     ping = named_ping()
     settings.WEBHOOKS_BLOCKED_NETWORKS = DEFAULT_BLOCKS
@@ -272,7 +301,9 @@ def test_one_blocked_address_among_good_ones_refuses_the_delivery(named_ping, re
     send(ping)
 
     assert receiver.requests == []
-    assert "169.254.169.254 (receiver.test) is in a blocked network" in WebhookDelivery.objects.get(pk=ping.pk).last_error
+    assert (
+        "169.254.169.254 (receiver.test) is in a blocked network" in WebhookDelivery.objects.get(pk=ping.pk).last_error
+    )
 
 
 def test_a_literal_blocked_target_saved_before_the_setting_is_refused_at_delivery(named_ping, receiver, settings):
@@ -283,11 +314,15 @@ def test_a_literal_blocked_target_saved_before_the_setting_is_refused_at_deliver
 
     assert receiver.requests == []
     assert WebhookDelivery.objects.get(pk=ping.pk).last_error == (
-        "Refused: 127.0.0.1 is in a blocked network (WEBHOOKS_BLOCKED_NETWORKS)")
+        "Refused: 127.0.0.1 is in a blocked network (WEBHOOKS_BLOCKED_NETWORKS)"
+    )
 
 
 def test_the_delivery_connects_to_the_address_it_checked_not_to_a_second_answer(
-    named_ping, receiver, resolve, settings,
+    named_ping,
+    receiver,
+    resolve,
+    settings,
 ):
     """DNS rebinding: the first answer passes the check, a later one points somewhere blocked. The delivery
     must reach the first; resolving again would connect to 127.0.0.2, where nothing listens and which is blocked."""
@@ -340,9 +375,30 @@ def tls_receiver(tmp_path):
     if not shutil.which("openssl"):
         pytest.skip("needs the openssl command to make a certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "1", "-subj", "/CN=receiver.test", "-addext", "subjectAltName=DNS:receiver.test",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=receiver.test",
+            "-addext",
+            "subjectAltName=DNS:receiver.test",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):

@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_concurrent_sends_of_one_delivery_post_it_once(governance_admin, receiver):
-    subscription, _ = subscription_create(actor=governance_admin, name="feed", target_url=receiver.url,
-                                          events=["incident.opened"])
+    subscription, _ = subscription_create(
+        actor=governance_admin, name="feed", target_url=receiver.url, events=["incident.opened"]
+    )
     ping = subscription_ping(actor=governance_admin, subscription=subscription)  # sent on commit: once
     assert len(receiver.requests) == 1
     WebhookDelivery.objects.filter(pk=ping.pk).update(status="pending", attempts=0, next_attempt_at=timezone.now())
@@ -36,13 +37,15 @@ def test_two_concurrent_sends_of_one_delivery_post_it_once(governance_admin, rec
 
 
 def test_deleting_a_webhook_while_a_change_delivers_to_it_neither_deadlocks_nor_leaves_a_delivery(
-    governance_admin, monkeypatch,
+    governance_admin,
+    monkeypatch,
 ):
     """The audit listener inserts deliveries after the chain lock, and an insert locks the subscription row
     it points at (a foreign key check). So webhook services lock their subscription in a mode that lets
     those inserts through, and a delete removes rows only once it holds the chain."""
-    hook, _ = subscription_create(actor=governance_admin, name="feed", target_url="https://hooks.example.test/x",
-                                  events=["incident.opened"])
+    hook, _ = subscription_create(
+        actor=governance_admin, name="feed", target_url="https://hooks.example.test/x", events=["incident.opened"]
+    )
     monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *args, **kwargs: None)
     deleting = threading.Event()
     real_audit = services.audit_record_many

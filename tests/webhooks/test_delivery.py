@@ -32,7 +32,10 @@ from webhooks.tasks import deliver_due, deliver_webhook
 @pytest.fixture
 def hook(governance_admin, receiver):
     subscription, secret = subscription_create(
-        actor=governance_admin, name="release-bot", target_url=receiver.url, events=["incident.opened"],
+        actor=governance_admin,
+        name="release-bot",
+        target_url=receiver.url,
+        events=["incident.opened"],
     )
     subscription.raw_secret = secret
     return subscription
@@ -63,7 +66,9 @@ def test_a_delivery_is_a_signed_json_post_the_receiver_can_verify(hook, ping, re
     assert headers["X-Gatehouse-Event"] == "ping"
     assert headers["X-Gatehouse-Delivery"] == str(ping.pk)
     assert abs(int(headers["X-Gatehouse-Timestamp"]) - time.time()) < 60
-    assert headers["X-Gatehouse-Signature"] == expected_signature(hook.raw_secret, headers["X-Gatehouse-Timestamp"], request.body)
+    assert headers["X-Gatehouse-Signature"] == expected_signature(
+        hook.raw_secret, headers["X-Gatehouse-Timestamp"], request.body
+    )
     assert request.json == WebhookDelivery.objects.get(pk=ping.pk).payload
     assert request.json["event"] == "ping" and request.json["actor"] == "gia-governance"
     assert request.json["object"] == {"type": "webhooksubscription", "id": str(hook.pk), "repr": "release-bot"}
@@ -137,8 +142,9 @@ def test_a_redirect_is_not_followed(ping, receiver):
 
 
 def test_an_unreachable_receiver_is_recorded_as_an_error(governance_admin, receiver):
-    subscription, _ = subscription_create(actor=governance_admin, name="gone", target_url="http://127.0.0.1:9/x",
-                                          events=["incident.opened"])
+    subscription, _ = subscription_create(
+        actor=governance_admin, name="gone", target_url="http://127.0.0.1:9/x", events=["incident.opened"]
+    )
     delivery = subscription_ping(actor=governance_admin, subscription=subscription)
 
     assert send(delivery) == "retrying"
@@ -189,7 +195,12 @@ def test_only_those_who_manage_the_webhook_redeliver(ping, product_owner, audito
 
 
 def test_a_disabled_webhooks_queued_deliveries_wait_and_its_pings_still_go(
-    hook, governance_admin, receiver, feature, support_agent, django_capture_on_commit_callbacks,
+    hook,
+    governance_admin,
+    receiver,
+    feature,
+    support_agent,
+    django_capture_on_commit_callbacks,
 ):
     open_incident(support_agent, feature)
     event = hook.deliveries.get()
@@ -207,8 +218,9 @@ def test_a_disabled_webhooks_queued_deliveries_wait_and_its_pings_still_go(
 
 def test_a_lapsed_claim_is_picked_up_again_by_the_sweep(ping, receiver, django_capture_on_commit_callbacks):
     """A worker that died mid-request leaves its claim; once the lease lapses the sweep sends it."""
-    WebhookDelivery.objects.filter(pk=ping.pk).update(status="delivering", attempts=1,
-                                                      next_attempt_at=timezone.now() + timedelta(seconds=60))
+    WebhookDelivery.objects.filter(pk=ping.pk).update(
+        status="delivering", attempts=1, next_attempt_at=timezone.now() + timedelta(seconds=60)
+    )
     assert delivery_attempt(delivery_id=ping.pk) == ""
 
     make_due(ping)
@@ -238,8 +250,9 @@ def test_the_log_keeps_only_a_short_one_line_excerpt_of_the_answer(ping, receive
 
 
 def test_a_name_that_does_not_resolve_reads_as_words_not_an_errno(governance_admin, receiver, settings):
-    subscription, _ = subscription_create(actor=governance_admin, name="typo", events=["incident.opened"],
-                                          target_url="http://no-such-receiver.invalid/x")
+    subscription, _ = subscription_create(
+        actor=governance_admin, name="typo", events=["incident.opened"], target_url="http://no-such-receiver.invalid/x"
+    )
     delivery = subscription_ping(actor=governance_admin, subscription=subscription)
 
     send(delivery)

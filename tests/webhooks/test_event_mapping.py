@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from approvals.services import signoff_decide
 from approvals.models import SignOff
+from approvals.services import signoff_decide
 from freshness.models import SweepLock
 from freshness.services import freshness_sweep
 from incidents.services import incident_open, incident_rollback, incident_transition
@@ -25,14 +25,20 @@ def journey(*, feature, eu, new_version, go_live, request_gate, product_owner, s
     go_live(v1)
     v2 = new_version(summary="Second.")
     go_live(v2)
-    deployment_rollback(actor=product_owner, feature=feature, environment="production", region=eu,
-                        reason="Complaints doubled.")
+    deployment_rollback(
+        actor=product_owner, feature=feature, environment="production", region=eu, reason="Complaints doubled."
+    )
     rejected = request_gate(new_version(summary="Third."))
     signoff = SignOff.objects.filter(request=rejected, role="security").first()
     signoff_decide(actor=security_reviewer, signoff=signoff, decision="reject", reason="No threat model.")
     incident = incident_open(
-        actor=support_agent, feature=feature, environment="production", region=feature.regions.get(code="us"),
-        severity="sev2", impact_start=timezone.now() - timedelta(minutes=30), title="Wrong queue",
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=feature.regions.get(code="us"),
+        severity="sev2",
+        impact_start=timezone.now() - timedelta(minutes=30),
+        title="Wrong queue",
         description="Claims land in the wrong queue.",
     )
     incident_rollback(actor=support_agent, incident=incident, reason="Back to the version before.")
@@ -41,18 +47,39 @@ def journey(*, feature, eu, new_version, go_live, request_gate, product_owner, s
     SweepLock.objects.get_or_create(pk=1)
     Evaluation.objects.filter(version=v1, kind="benchmark").update(run_at=timezone.now() - timedelta(days=200))
     freshness_sweep()
-    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu,
-                        reason="The EU policy no longer allows it.")
+    deployment_withdraw(
+        actor=product_owner,
+        feature=feature,
+        environment="production",
+        region=eu,
+        reason="The EU policy no longer allows it.",
+    )
     return incident
 
 
 def test_every_mapped_action_is_appended_and_becomes_one_delivery_per_event(
-    subscribe, feature, eu, new_version, go_live, request_gate, product_owner, support_agent, security_reviewer,
+    subscribe,
+    feature,
+    eu,
+    new_version,
+    go_live,
+    request_gate,
+    product_owner,
+    support_agent,
+    security_reviewer,
 ):
     everything = subscribe()
 
-    incident = journey(feature=feature, eu=eu, new_version=new_version, go_live=go_live, request_gate=request_gate,
-                       product_owner=product_owner, support_agent=support_agent, security_reviewer=security_reviewer)
+    incident = journey(
+        feature=feature,
+        eu=eu,
+        new_version=new_version,
+        go_live=go_live,
+        request_gate=request_gate,
+        product_owner=product_owner,
+        support_agent=support_agent,
+        security_reviewer=security_reviewer,
+    )
 
     appended = set(AuditEvent.objects.values_list("action", flat=True))
     assert set(ACTION_EVENTS) <= appended, f"never appended: {set(ACTION_EVENTS) - appended}"
@@ -71,7 +98,9 @@ def test_every_mapped_action_is_appended_and_becomes_one_delivery_per_event(
     assert len(resolved) == 1 and resolved[0].payload["data"]["status"] == ["investigating", "resolved"]
 
 
-def test_the_payload_names_the_feature_the_object_the_actor_and_the_audit_event(subscribe, feature, new_version, ml_engineer):
+def test_the_payload_names_the_feature_the_object_the_actor_and_the_audit_event(
+    subscribe, feature, new_version, ml_engineer
+):
     everything = subscribe()
 
     version = new_version()
@@ -82,8 +111,11 @@ def test_the_payload_names_the_feature_the_object_the_actor_and_the_audit_event(
         "id": str(delivery.pk),
         "event": "version.submitted",
         "occurred_at": event.at.isoformat(),
-        "feature": {"slug": "claims-triage", "name": feature.name,
-                    "url": "http://127.0.0.1:8000/features/claims-triage/"},
+        "feature": {
+            "slug": "claims-triage",
+            "name": feature.name,
+            "url": "http://127.0.0.1:8000/features/claims-triage/",
+        },
         "object": {"type": "featureversion", "id": str(version.pk), "repr": str(version)},
         "actor": ml_engineer.username,
         "data": event.payload,
@@ -95,8 +127,14 @@ def test_the_payload_names_the_feature_the_object_the_actor_and_the_audit_event(
 def test_an_incident_that_is_not_resolved_or_an_unmapped_action_delivers_nothing(subscribe, feature, support_agent):
     everything = subscribe()
     incident = incident_open(
-        actor=support_agent, feature=feature, environment="production", region=feature.regions.get(code="eu"),
-        severity="sev3", impact_start=timezone.now() - timedelta(minutes=5), title="Slow", description="Slow answers.",
+        actor=support_agent,
+        feature=feature,
+        environment="production",
+        region=feature.regions.get(code="eu"),
+        severity="sev3",
+        impact_start=timezone.now() - timedelta(minutes=5),
+        title="Slow",
+        description="Slow answers.",
     )
 
     incident_transition(actor=support_agent, incident=incident, status="mitigated")

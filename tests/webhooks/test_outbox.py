@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from approvals.defaults import install_default_policies
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
+from core import queueing
 from freshness.models import SweepLock
 from freshness.services import freshness_sweep
-from core import queueing
 from registry import extensions
 from registry.services import audit_record, team_create
 from tests.freshness.world import crowd
@@ -31,7 +31,10 @@ def broker_down(*args, **kwargs):
 
 
 def test_a_change_that_rolls_back_leaves_no_delivery_and_sends_nothing(
-    subscribe, receiver, new_version, django_capture_on_commit_callbacks,
+    subscribe,
+    receiver,
+    new_version,
+    django_capture_on_commit_callbacks,
 ):
     subscribe()
 
@@ -45,7 +48,9 @@ def test_a_change_that_rolls_back_leaves_no_delivery_and_sends_nothing(
     assert callbacks == [] and receiver.requests == []
 
 
-def test_a_committed_change_is_sent_after_the_commit(subscribe, receiver, new_version, django_capture_on_commit_callbacks):
+def test_a_committed_change_is_sent_after_the_commit(
+    subscribe, receiver, new_version, django_capture_on_commit_callbacks
+):
     subscribe()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -56,7 +61,11 @@ def test_a_committed_change_is_sent_after_the_commit(subscribe, receiver, new_ve
 
 
 def test_when_queueing_fails_the_change_commits_and_the_sweep_sends_the_delivery_later(
-    subscribe, receiver, new_version, monkeypatch, django_capture_on_commit_callbacks,
+    subscribe,
+    receiver,
+    new_version,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     subscribe()
     conf = tasks.deliver_webhook.app.conf
@@ -111,8 +120,11 @@ def test_a_sweep_opening_findings_costs_the_listener_3_queries_for_2_as_for_12_f
             audit_listener(events)
         counts.append(len(captured.captured_queries))
 
-    monkeypatch.setattr(extensions, "audit_listeners",
-                        [counted if listener is audit_listener else listener for listener in extensions.audit_listeners])
+    monkeypatch.setattr(
+        extensions,
+        "audit_listeners",
+        [counted if listener is audit_listener else listener for listener in extensions.audit_listeners],
+    )
     for n, prefix in ((2, "small"), (12, "large")):
         crowd(n, prefix=prefix)
         freshness_sweep()

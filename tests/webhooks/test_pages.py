@@ -34,8 +34,13 @@ def global_hook(subscribe):
 
 
 def create(client, **overrides):
-    data = {"name": "release-bot", "target_url": "https://hooks.example.test/gatehouse",
-            "events": ["version.submitted", "incident.opened"], "active": "on", **overrides}
+    data = {
+        "name": "release-bot",
+        "target_url": "https://hooks.example.test/gatehouse",
+        "events": ["version.submitted", "incident.opened"],
+        "active": "on",
+        **overrides,
+    }
     return client.post(CREATE, {key: value for key, value in data.items() if value is not None}, follow=True)
 
 
@@ -80,8 +85,15 @@ def test_the_form_lists_every_event_with_what_it_means(client, governance_admin)
 
     page = client.get(CREATE).content.decode()
 
-    for value in ("version.submitted", "approval.decided", "deployment.promoted", "deployment.rolled_back",
-                  "incident.opened", "incident.resolved", "finding.opened"):
+    for value in (
+        "version.submitted",
+        "approval.decided",
+        "deployment.promoted",
+        "deployment.rolled_back",
+        "incident.opened",
+        "incident.resolved",
+        "finding.opened",
+    ):
         assert f'value="{value}"' in page
     assert 'value="ping"' not in page
     assert "audit.action says which" in page
@@ -118,9 +130,15 @@ def test_editing_changes_the_settings_and_is_audited(client, product_owner, clai
     assert 'value="claims-bot"' in form and f'value="{receiver.url}"' in form
     assert 'value="incident.opened" checked' in form and 'name="team"' not in form
 
-    response = client.post(url("subscription_edit", claims_hook), {
-        "name": "claims-bot-2", "target_url": receiver.url, "events": ["incident.resolved"], "active": "on",
-    })
+    response = client.post(
+        url("subscription_edit", claims_hook),
+        {
+            "name": "claims-bot-2",
+            "target_url": receiver.url,
+            "events": ["incident.resolved"],
+            "active": "on",
+        },
+    )
 
     assert response.status_code == 302
     hook = WebhookSubscription.objects.get(pk=claims_hook.pk)
@@ -167,18 +185,29 @@ def test_a_test_ping_from_the_page_lands_on_its_delivery(client, product_owner, 
 # --- Who sees what ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona, create_status, claims_status, global_status, manages", [
-    ("governance_admin", 200, 200, 200, True),
-    ("product_owner", 200, 200, 404, True),
-    ("ml_engineer", 200, 200, 404, True),
-    ("auditor", 403, 200, 200, False),
-    ("other_product_owner", 200, 404, 404, False),
-    ("security_reviewer", 403, 404, 404, False),
-    ("support_agent", 403, 404, 404, False),
-    ("outsider", 403, 404, 404, False),
-])
+@pytest.mark.parametrize(
+    "persona, create_status, claims_status, global_status, manages",
+    [
+        ("governance_admin", 200, 200, 200, True),
+        ("product_owner", 200, 200, 404, True),
+        ("ml_engineer", 200, 200, 404, True),
+        ("auditor", 403, 200, 200, False),
+        ("other_product_owner", 200, 404, 404, False),
+        ("security_reviewer", 403, 404, 404, False),
+        ("support_agent", 403, 404, 404, False),
+        ("outsider", 403, 404, 404, False),
+    ],
+)
 def test_each_persona_gets_what_its_roles_allow(
-    request, client, claims_hook, global_hook, persona, create_status, claims_status, global_status, manages,
+    request,
+    client,
+    claims_hook,
+    global_hook,
+    persona,
+    create_status,
+    claims_status,
+    global_status,
+    manages,
 ):
     user = request.getfixturevalue(persona)
     client.force_login(user)
@@ -242,7 +271,9 @@ def test_the_delivery_log_filters_by_webhook_event_and_status(client, governance
     assert partial.templates[0].name == "webhooks/partials/delivery_table.html"
 
 
-def test_a_team_member_sees_only_their_teams_deliveries_and_cannot_filter_to_others(client, product_owner, log, global_hook):
+def test_a_team_member_sees_only_their_teams_deliveries_and_cannot_filter_to_others(
+    client, product_owner, log, global_hook
+):
     client.force_login(product_owner)
 
     assert listed(client.get(LOG)) == {log["sent"].pk, log["failed"].pk}
@@ -285,8 +316,9 @@ def test_an_auditor_reads_the_log_but_cannot_redeliver(client, auditor, log):
 
 
 @pytest.mark.parametrize("page", [LIST, LOG])
-def test_the_lists_cost_the_same_queries_for_2_as_for_8_rows(client, product_owner, team, pinged_hooks, page,
-                                                              django_assert_max_num_queries):
+def test_the_lists_cost_the_same_queries_for_2_as_for_8_rows(
+    client, product_owner, team, pinged_hooks, page, django_assert_max_num_queries
+):
     client.force_login(product_owner)
 
     assert_constant(client, page, pinged_hooks(actor=product_owner, team=team), django_assert_max_num_queries, 12)

@@ -38,8 +38,10 @@ def test_the_database_holds_ciphertext_and_deliveries_still_verify(hook, ping, r
 
 def test_the_migration_encrypts_secrets_stored_in_clear(hook):
     with connection.cursor() as cursor:  # as stored before this change
-        cursor.execute(f"UPDATE {WebhookSubscription._meta.db_table} SET secret = %s WHERE id = %s",
-                       ["legacy-plain-secret", hook.pk])
+        cursor.execute(
+            f"UPDATE {WebhookSubscription._meta.db_table} SET secret = %s WHERE id = %s",
+            ["legacy-plain-secret", hook.pk],
+        )
     assert WebhookSubscription.objects.get(pk=hook.pk).secret == "legacy-plain-secret"  # read as it is meanwhile
 
     migration = importlib.import_module("webhooks.migrations.0006_encrypt_secrets")

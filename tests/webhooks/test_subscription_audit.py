@@ -20,8 +20,12 @@ from webhooks.tasks import deliver_webhook
 
 
 def test_each_change_is_audited_and_no_event_holds_a_secret(governance_admin, receiver):
-    hook, first_secret = subscription_create(actor=governance_admin, name="feed", target_url=receiver.url,
-                                             events=["incident.opened", "version.submitted", "incident.opened"])
+    hook, first_secret = subscription_create(
+        actor=governance_admin,
+        name="feed",
+        target_url=receiver.url,
+        events=["incident.opened", "version.submitted", "incident.opened"],
+    )
     subscription_update(actor=governance_admin, subscription=hook, name="feed")  # no change: nothing recorded
     subscription_update(actor=governance_admin, subscription=hook, active=False)
     _, second_secret = subscription_rotate_secret(actor=governance_admin, subscription=hook)
@@ -32,8 +36,12 @@ def test_each_change_is_audited_and_no_event_holds_a_secret(governance_admin, re
 
     events = list(AuditEvent.objects.filter(action__startswith="webhook").order_by("sequence"))
     assert [event.action for event in events] == [
-        "webhook.created", "webhook.updated", "webhook.secret_rotated", "webhook.pinged",
-        "webhook_delivery.redelivered", "webhook.deleted",
+        "webhook.created",
+        "webhook.updated",
+        "webhook.secret_rotated",
+        "webhook.pinged",
+        "webhook_delivery.redelivered",
+        "webhook.deleted",
     ]
     assert {event.actor_id for event in events} == {governance_admin.pk}
     assert events[0].payload["events"] == ["version.submitted", "incident.opened"]  # once each, in the documented order
@@ -50,8 +58,9 @@ def test_a_product_owner_who_is_also_an_auditor_only_reads(team):
     reader = UserFactory(username="rita-reader", roles=["product", "auditor"], teams=[team])
 
     with pytest.raises(PermissionDenied):
-        subscription_create(actor=reader, name="x", target_url="https://hooks.example.test/x",
-                            events=["incident.opened"], team=team)
+        subscription_create(
+            actor=reader, name="x", target_url="https://hooks.example.test/x", events=["incident.opened"], team=team
+        )
 
 
 def test_a_team_member_without_a_product_or_ml_role_cannot_manage_the_teams_webhooks(team, subscribe, product_owner):

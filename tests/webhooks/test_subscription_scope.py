@@ -10,7 +10,14 @@ from webhooks.services import subscription_update
 
 
 def test_each_event_reaches_the_subscriptions_that_match_and_no_other(
-    subscribe, feature, other_team, team, new_version, product_owner, other_product_owner, support_agent,
+    subscribe,
+    feature,
+    other_team,
+    team,
+    new_version,
+    product_owner,
+    other_product_owner,
+    support_agent,
 ):
     everything = subscribe()
     claims_all = subscribe(actor=product_owner, team=team)
@@ -29,13 +36,20 @@ def test_each_event_reaches_the_subscriptions_that_match_and_no_other(
 
 
 def test_a_restricted_features_events_reach_its_own_team_and_governance_only(
-    subscribe, team, other_team, product_owner, other_product_owner, governance_admin, eu,
+    subscribe,
+    team,
+    other_team,
+    product_owner,
+    other_product_owner,
+    governance_admin,
+    eu,
 ):
     everything = subscribe()
     claims = subscribe(actor=product_owner, team=team)
     payments = subscribe(actor=other_product_owner, team=other_team)
-    secret = FeatureFactory(slug="fraud-signals", team=other_team, restricted=True, regions=[eu],
-                            accountable_owner=other_product_owner)
+    secret = FeatureFactory(
+        slug="fraud-signals", team=other_team, restricted=True, regions=[eu], accountable_owner=other_product_owner
+    )
 
     open_incident(governance_admin, secret)
     version_submit(actor=other_product_owner, version=VersionFactory(feature=secret, author=other_product_owner))

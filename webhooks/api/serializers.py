@@ -17,8 +17,20 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "name", "target_url", "events", "team", "active", "secret_prefix", "secret_rotated_at",
-                  "created_by", "created_at", "updated_at", "url"]
+        fields = [
+            "id",
+            "name",
+            "target_url",
+            "events",
+            "team",
+            "active",
+            "secret_prefix",
+            "secret_rotated_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "url",
+        ]
         read_only_fields = fields
 
 
@@ -44,7 +56,11 @@ class SubscriptionCreateSerializer(SubscriptionUpdateSerializer):
     target_url = serializers.CharField(max_length=500)
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_CHOICES))
     team = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True, default=None,
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Events of this team's features only. Null (governance admins only): every feature.",
     )
 
@@ -62,9 +78,22 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "subscription", "subscription_name", "event", "status", "attempts", "next_attempt_at",
-                  "last_status_code", "last_error", "last_response_excerpt", "duration_ms", "created_at",
-                  "delivered_at", "url"]
+        fields = [
+            "id",
+            "subscription",
+            "subscription_name",
+            "event",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "last_response_excerpt",
+            "duration_ms",
+            "created_at",
+            "delivered_at",
+            "url",
+        ]
         read_only_fields = fields
 
 

@@ -17,7 +17,9 @@ def _accepted(request, delivery):
     return Response(s.DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class SubscriptionViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SubscriptionViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Webhook subscriptions you may see: governance admins and auditors all, product owners and ML
     engineers their teams'. Changing one needs governance, or a product or ML role in its team."""
 
@@ -42,8 +44,9 @@ class SubscriptionViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Ret
     def partial_update(self, request, pk=None):
         serializer = s.SubscriptionUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        subscription = services.subscription_update(actor=request.user, subscription=self.get_object(),
-                                                    **serializer.validated_data)
+        subscription = services.subscription_update(
+            actor=request.user, subscription=self.get_object(), **serializer.validated_data
+        )
         return Response(self.get_serializer(subscription).data)
 
     @extend_schema(responses={204: None})

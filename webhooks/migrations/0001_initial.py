@@ -8,87 +8,152 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0006_notification_key_index'),
+        ("registry", "0006_notification_key_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('event', models.CharField(choices=[('version.submitted', 'Version submitted'), ('approval.decided', 'Approval decided'), ('deployment.promoted', 'Deployment promoted'), ('deployment.rolled_back', 'Deployment rolled back'), ('incident.opened', 'Incident opened'), ('incident.resolved', 'Incident resolved'), ('finding.opened', 'Freshness finding opened'), ('ping', 'Test ping')], max_length=40)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivering', 'Delivering'), ('retrying', 'Retrying'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Attempts since it was queued (or redelivered).')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('last_response_excerpt', models.TextField(blank=True)),
-                ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("version.submitted", "Version submitted"),
+                            ("approval.decided", "Approval decided"),
+                            ("deployment.promoted", "Deployment promoted"),
+                            ("deployment.rolled_back", "Deployment rolled back"),
+                            ("incident.opened", "Incident opened"),
+                            ("incident.resolved", "Incident resolved"),
+                            ("finding.opened", "Freshness finding opened"),
+                            ("ping", "Test ping"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivering", "Delivering"),
+                            ("retrying", "Retrying"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Attempts since it was queued (or redelivered)."
+                    ),
+                ),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("last_response_excerpt", models.TextField(blank=True)),
+                ("duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookAttempt',
+            name="WebhookAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('request_headers', models.JSONField(default=dict)),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('response_excerpt', models.TextField(blank=True)),
-                ('duration_ms', models.PositiveIntegerField()),
-                ('succeeded', models.BooleanField()),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='webhooks.webhookdelivery')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                ("request_headers", models.JSONField(default=dict)),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                ("response_excerpt", models.TextField(blank=True)),
+                ("duration_ms", models.PositiveIntegerField()),
+                ("succeeded", models.BooleanField()),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_log",
+                        to="webhooks.webhookdelivery",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookSubscription',
+            name="WebhookSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('target_url', models.URLField(max_length=500, verbose_name='target URL')),
-                ('events', models.JSONField(default=list, help_text='The event types delivered (at least one).')),
-                ('active', models.BooleanField(default=True)),
-                ('secret', models.CharField(max_length=100)),
-                ('secret_rotated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='webhook_subscriptions', to='registry.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("target_url", models.URLField(max_length=500, verbose_name="target URL")),
+                ("events", models.JSONField(default=list, help_text="The event types delivered (at least one).")),
+                ("active", models.BooleanField(default=True)),
+                ("secret", models.CharField(max_length=100)),
+                ("secret_rotated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="webhook_subscriptions",
+                        to="registry.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='subscription',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.webhooksubscription'),
+            model_name="webhookdelivery",
+            name="subscription",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="webhooks.webhooksubscription",
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='webhookdelivery_due'),
+            model_name="webhookdelivery",
+            index=models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due"),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['subscription', '-created_at'], name='webhookdelivery_by_sub'),
+            model_name="webhookdelivery",
+            index=models.Index(fields=["subscription", "-created_at"], name="webhookdelivery_by_sub"),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('next_attempt_at__isnull', False), ('status__in', ('pending', 'delivering', 'retrying'))), models.Q(('next_attempt_at__isnull', True), ('status__in', ('succeeded', 'failed'))), _connector='OR'), name='webhookdelivery_open_iff_scheduled', violation_error_message='A delivery is scheduled exactly while it is not finished.'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("next_attempt_at__isnull", False), ("status__in", ("pending", "delivering", "retrying"))),
+                    models.Q(("next_attempt_at__isnull", True), ("status__in", ("succeeded", "failed"))),
+                    _connector="OR",
+                ),
+                name="webhookdelivery_open_iff_scheduled",
+                violation_error_message="A delivery is scheduled exactly while it is not finished.",
+            ),
         ),
     ]

@@ -14,8 +14,12 @@ def create(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name=NAME,
-        defaults={"task": TASK, "crontab": crontab, "description": "Every minute: send webhook deliveries whose "
-                  "time has come (retries, and any whose queueing failed after their change committed)."},
+        defaults={
+            "task": TASK,
+            "crontab": crontab,
+            "description": "Every minute: send webhook deliveries whose "
+            "time has come (retries, and any whose queueing failed after their change committed).",
+        },
     )
 
 

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0002_schedule'),
+        ("webhooks", "0002_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event',
-            field=models.CharField(choices=[('version.submitted', 'Version submitted'), ('approval.decided', 'Approval decided'), ('deployment.promoted', 'Deployment promoted'), ('deployment.rolled_back', 'Deployment rolled back'), ('deployment.withdrawn', 'Deployment withdrawn'), ('incident.opened', 'Incident opened'), ('incident.resolved', 'Incident resolved'), ('finding.opened', 'Freshness finding opened'), ('ping', 'Test ping')], max_length=40),
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("version.submitted", "Version submitted"),
+                    ("approval.decided", "Approval decided"),
+                    ("deployment.promoted", "Deployment promoted"),
+                    ("deployment.rolled_back", "Deployment rolled back"),
+                    ("deployment.withdrawn", "Deployment withdrawn"),
+                    ("incident.opened", "Incident opened"),
+                    ("incident.resolved", "Incident resolved"),
+                    ("finding.opened", "Freshness finding opened"),
+                    ("ping", "Test ping"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

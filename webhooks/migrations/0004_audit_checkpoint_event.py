@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0003_deployment_withdrawn_event'),
+        ("webhooks", "0003_deployment_withdrawn_event"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event',
-            field=models.CharField(choices=[('version.submitted', 'Version submitted'), ('approval.decided', 'Approval decided'), ('deployment.promoted', 'Deployment promoted'), ('deployment.rolled_back', 'Deployment rolled back'), ('deployment.withdrawn', 'Deployment withdrawn'), ('incident.opened', 'Incident opened'), ('incident.resolved', 'Incident resolved'), ('finding.opened', 'Freshness finding opened'), ('audit.checkpoint', 'Audit chain checkpoint'), ('ping', 'Test ping')], max_length=40),
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("version.submitted", "Version submitted"),
+                    ("approval.decided", "Approval decided"),
+                    ("deployment.promoted", "Deployment promoted"),
+                    ("deployment.rolled_back", "Deployment rolled back"),
+                    ("deployment.withdrawn", "Deployment withdrawn"),
+                    ("incident.opened", "Incident opened"),
+                    ("incident.resolved", "Incident resolved"),
+                    ("finding.opened", "Freshness finding opened"),
+                    ("audit.checkpoint", "Audit chain checkpoint"),
+                    ("ping", "Test ping"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

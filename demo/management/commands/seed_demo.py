@@ -25,6 +25,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from core.audit_context import audit_context
 from demo import data as demo_data
 from demo import freshness as demo_freshness
 from demo import incidents as demo_incidents
@@ -34,7 +35,6 @@ from demo.packs import seed_packs
 from demo.readiness import seed_readiness
 from demo.routing import seed_routing
 from demo.webhooks import seed_webhooks
-from core.audit_context import audit_context
 from registry.choices import Role, VersionStatus
 from registry.models import (
     AIFeature,
@@ -67,8 +67,20 @@ from registry.services import (
 
 DEFAULT_PASSWORD = "gatehouse-demo"
 FEATURE_TEXT_FIELDS = (
-    "slug", "name", "purpose", "risk_tier", "status", "intended_uses", "disallowed_uses", "data_classification",
-    "slos", "monitors", "operational_fallback", "rollback_path", "stop_expansion_criteria", "restricted",
+    "slug",
+    "name",
+    "purpose",
+    "risk_tier",
+    "status",
+    "intended_uses",
+    "disallowed_uses",
+    "data_classification",
+    "slos",
+    "monitors",
+    "operational_fallback",
+    "rollback_path",
+    "stop_expansion_criteria",
+    "restricted",
 )
 
 
@@ -156,7 +168,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<16}{count:>6}")
         self.stdout.write(f"\nDemo logins (password: {password}):")
         if kept_passwords:
-            self.stdout.write(f"  ({kept_passwords} existed already and kept their password; --reset-passwords sets it.)")
+            self.stdout.write(
+                f"  ({kept_passwords} existed already and kept their password; --reset-passwords sets it.)"
+            )
         role_labels = dict(Role.choices)
         for username, first, last, roles in demo_data.USERS:
             described = ", ".join(role_labels[role] for role in roles) or "no role"
@@ -368,7 +382,9 @@ class DemoSeeder:
             policy_pack=self._policy_pack(spec["policy"]),
             retrieval_index=spec.get("index", ""),
             tools=[{"name": name, "scopes": scopes} for name, scopes in spec.get("tools", {}).items()],
-            datasets=[(Dataset.objects.get(name=name, version=v), usage) for name, v, usage in spec.get("datasets", [])],
+            datasets=[
+                (Dataset.objects.get(name=name, version=v), usage) for name, v, usage in spec.get("datasets", [])
+            ],
             parameters=spec.get("params", {}),
             change_summary=spec["summary"],
         )
@@ -381,7 +397,10 @@ class DemoSeeder:
 
     def seed_evaluation(self, version: FeatureVersion, evaluation: tuple, engineer) -> None:
         demo_releases.record_demo_evaluation(
-            actor=engineer, version=version, spec=evaluation, regions=self.regions,
+            actor=engineer,
+            version=version,
+            spec=evaluation,
+            regions=self.regions,
             run_before=self.now - timedelta(hours=3),
         )
         self.created["evaluations"] += 1

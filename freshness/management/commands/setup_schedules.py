@@ -30,37 +30,58 @@ SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
     Schedule(
-        "Evidence freshness sweep", "freshness.tasks.evidence_freshness_sweep", minute="5", hour="*",
+        "Evidence freshness sweep",
+        "freshness.tasks.evidence_freshness_sweep",
+        minute="5",
+        hour="*",
         description="Hourly: flag stale, failing or missing evidence of live versions, tell owners once, "
         "block promotions and escalate by policy.",
     ),
     Schedule(
-        "Deliver due webhooks", "webhooks.tasks.deliver_due", minute="*", hour="*",
+        "Deliver due webhooks",
+        "webhooks.tasks.deliver_due",
+        minute="*",
+        hour="*",
         description="Every minute: send webhook deliveries whose time has come (retries, and any whose "
         "queueing failed after their change committed).",
     ),
     Schedule(  # the same as readiness/migrations/0002_schedule.py
-        "Daily readiness snapshot", "readiness.tasks.readiness_snapshot", minute="30", hour="0",
+        "Daily readiness snapshot",
+        "readiness.tasks.readiness_snapshot",
+        minute="30",
+        hour="0",
         description="Daily: record every feature's readiness checklist for the readiness charts (rerunning "
         "replaces the day's snapshot).",
     ),
     Schedule(  # the same as registry/migrations/0016_audit_checkpoint_schedule.py
-        "Audit chain checkpoint", "registry.tasks.audit_checkpoint", minute="*/15", hour="*",
+        "Audit chain checkpoint",
+        "registry.tasks.audit_checkpoint",
+        minute="*/15",
+        hour="*",
         description="Every 15 minutes: sign the audit chain's head and publish it outside the database (the "
         "anchor file, the audit.checkpoint webhook), so removing the newest events shows.",
     ),
     Schedule(  # the same as readiness/migrations/0003_warm_schedule.py
-        "Warm the readiness inventory", "readiness.tasks.readiness_warm", minute="*/10", hour="*",
+        "Warm the readiness inventory",
+        "readiness.tasks.readiness_warm",
+        minute="*/10",
+        hour="*",
         description="Every ten minutes: compute what each feature is missing where the cached answer lapsed or "
         "changed, so the Readiness page stays fast.",
     ),
     Schedule(  # the same as registry/migrations/0010_reviewer_grant_schedule.py
-        "Expire reviewer grants", "registry.tasks.expire_reviewer_grants", minute="*/15", hour="*",
+        "Expire reviewer grants",
+        "registry.tasks.expire_reviewer_grants",
+        minute="*/15",
+        hour="*",
         description="Every quarter hour: record the end of reviewer grants past their expiry (access ends at the "
         "expiry anyway).",
     ),
     Schedule(  # the same as routing/migrations/0003_publish_schedule.py
-        "Publish missed cache invalidations", "routing.tasks.publish_pending_invalidations", minute="*", hour="*",
+        "Publish missed cache invalidations",
+        "routing.tasks.publish_pending_invalidations",
+        minute="*",
+        hour="*",
         description="Every minute: publish resolve-cache invalidations recorded while the shared cache was "
         "unreachable, so nothing revoked or rolled back is answered from memory once it is back.",
     ),
@@ -80,7 +101,11 @@ def schedules_ensure() -> tuple[list[str], list[str]]:
                 kept.append(existing.name)
                 continue
             crontab, _ = CrontabSchedule.objects.get_or_create(
-                minute=spec.minute, hour=spec.hour, day_of_week="*", day_of_month="*", month_of_year="*",
+                minute=spec.minute,
+                hour=spec.hour,
+                day_of_week="*",
+                day_of_month="*",
+                month_of_year="*",
                 timezone="UTC",
             )
             PeriodicTask.objects.create(name=spec.name, task=spec.task, crontab=crontab, description=spec.description)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from readiness.services import readiness_snapshot_take
 from core.audit_context import audit_context
+from readiness.services import readiness_snapshot_take
 
 
 class Command(BaseCommand):
@@ -12,8 +12,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with audit_context(source="cli"):
             outcome = readiness_snapshot_take()
-        self.stdout.write(self.style.SUCCESS(
-            f"Readiness snapshot for {outcome.day.isoformat()}: {outcome.features} feature"
-            f"{'s' if outcome.features != 1 else ''}, {outcome.ready} ready "
-            f"({outcome.created} new, {outcome.replaced} replaced)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Readiness snapshot for {outcome.day.isoformat()}: {outcome.features} feature"
+                f"{'s' if outcome.features != 1 else ''}, {outcome.ready} ready "
+                f"({outcome.created} new, {outcome.replaced} replaced)."
+            )
+        )

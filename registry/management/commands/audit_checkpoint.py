@@ -15,7 +15,9 @@ class Command(BaseCommand):
         where = settings.GATEHOUSE_AUDIT_ANCHOR_FILE
         if where and not anchored:
             raise CommandError(f"Checkpoint at #{checkpoint.sequence} taken but NOT appended to {where} (see the log).")
-        self.stdout.write(self.style.SUCCESS(
-            f"Checkpoint at #{checkpoint.sequence} ({checkpoint.head_hash[:12]}…), key {checkpoint.key_id}"
-            + (f", appended to {where}." if where else "; no anchor file is set (GATEHOUSE_AUDIT_ANCHOR_FILE).")
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Checkpoint at #{checkpoint.sequence} ({checkpoint.head_hash[:12]}…), key {checkpoint.key_id}"
+                + (f", appended to {where}." if where else "; no anchor file is set (GATEHOUSE_AUDIT_ANCHOR_FILE).")
+            )
+        )

@@ -40,8 +40,8 @@ class Command(BaseCommand):
                 f"Audit chain BROKEN at event #{result.broken_sequence}: {result.problem_count} "
                 f"problem{'s' if result.problem_count != 1 else ''} found in {result.checked} events "
                 f"(listed above). The first: {result.problems[0].message}."
-                if result.problems and result.problems[0].sequence is not None else
-                f"Audit chain BROKEN: {result.problem_count} problem{'s' if result.problem_count != 1 else ''} found "
+                if result.problems and result.problems[0].sequence is not None
+                else f"Audit chain BROKEN: {result.problem_count} problem{'s' if result.problem_count != 1 else ''} found "
                 f"in {result.checked} events (listed above). The first: {result.problems[0].message}."
             )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.message} in {elapsed:.2f} s."))

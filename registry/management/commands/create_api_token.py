@@ -1,6 +1,5 @@
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ def expiry(value: str):
     if match := re.fullmatch(r"(\d{1,4})d?", value):
         return timezone.now() + timedelta(days=int(match.group(1)))
     if day := parse_date(value):
-        return datetime(day.year, day.month, day.day, tzinfo=dt_timezone.utc)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
     raise CommandError(f"--expires takes days (90d), a date (2027-03-31) or never, not {value!r}.")
 
 
@@ -31,10 +30,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--name", default="cli", help="What will use the token, e.g. ci-pipeline.")
-        parser.add_argument("--scope", action="append", choices=TokenScope.values, dest="scopes",
-                            help="What the token may do; repeat for more (default: read).")
-        parser.add_argument("--expires", default="90d",
-                            help="Days (90d, the default), a date (2027-03-31) or never.")
+        parser.add_argument(
+            "--scope",
+            action="append",
+            choices=TokenScope.values,
+            dest="scopes",
+            help="What the token may do; repeat for more (default: read).",
+        )
+        parser.add_argument("--expires", default="90d", help="Days (90d, the default), a date (2027-03-31) or never.")
 
     def handle(self, *args, username, name, scopes, expires, **options):
         User = get_user_model()
@@ -49,11 +52,14 @@ class Command(BaseCommand):
             with audit_context(source="cli"):
                 # The command line acts as the user it makes the token for: it holds the shell already,
                 # so it may also make a token that never expires (operator=True).
-                token, raw = api_token_create(actor=user, user=user, name=name, scopes=scopes,
-                                              expires_at=expiry(expires), operator=True)
+                token, raw = api_token_create(
+                    actor=user, user=user, name=name, scopes=scopes, expires_at=expiry(expires), operator=True
+                )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         until = f"until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "with no expiry"
-        self.stderr.write(f"Token {token.name!r} ({token.prefix}…) for {username}, scopes {', '.join(token.scopes)}, "
-                          f"{until}. Store it now; it is not kept.")
+        self.stderr.write(
+            f"Token {token.name!r} ({token.prefix}…) for {username}, scopes {', '.join(token.scopes)}, "
+            f"{until}. Store it now; it is not kept."
+        )
         self.stdout.write(raw)

@@ -19,17 +19,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--chunk", type=int, default=500, help="features per batch of queries (default 500)")
         parser.add_argument(
-            "--invalidate", action="store_true",
+            "--invalidate",
+            action="store_true",
             help="start a new epoch first, so every process forgets the decisions it keeps: after routing data "
-                 "was changed behind the app's back (in SQL), since decisions are kept until something changes",
+            "was changed behind the app's back (in SQL), since decisions are kept until something changes",
         )
 
     def handle(self, *args, chunk, invalidate, **options):
         if chunk < 1:
             raise CommandError("--chunk must be at least 1.")
         if "locmem" in settings.CACHES["default"]["BACKEND"]:
-            raise CommandError("CACHE_URL is unset: this process's memory is no server's cache. Set it to the "
-                               "web processes' Redis (or the demo's file:// cache).")
+            raise CommandError(
+                "CACHE_URL is unset: this process's memory is no server's cache. Set it to the "
+                "web processes' Redis (or the demo's file:// cache)."
+            )
         started = time.monotonic()
         if invalidate:
             if not renew_epoch():
