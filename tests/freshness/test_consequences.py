@@ -25,6 +25,7 @@ from tests.approvals.conftest import (  # the approvals world: real gates, sign-
     new_version,
     pins,
     record_evidence,
+    releases,
     request_gate,
     reviewers,
     second_ml_engineer,

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import transaction
 
-from freshness.choices import SweepStatus
+from freshness.choices import FindingState, SweepStatus
 from freshness.models import FreshnessFinding, SweepLock, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import Notification

@@ -33,7 +33,7 @@ from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import NOTICE_KEY_PREFIX
 from registry.choices import VersionStatus
 from registry.models import Deployment, Notification
-from tests.factories import EvaluationFactory, FeatureFactory, VersionFactory
+from tests.factories import EvaluationFactory, FeatureFactory, UserFactory, VersionFactory
 from tests.workers import redis_test_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from approvals.services import promotion_execute
 from incidents.services import incident_open, incident_transition
 from registry.models import ApiToken, Evaluation
 from registry.services.deployments import deployment_rollback
