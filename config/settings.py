@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "readiness",
     "packs",
     "drills",
+    "demo",  # last: it seeds every app above through their services; nothing imports it
 ]
 
 MIDDLEWARE = [

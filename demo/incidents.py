@@ -29,7 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registry import demo_releases
+from demo import releases as demo_releases
 from registry.exceptions import Conflict
 from registry.models import AIFeature, Deployment, Region
 

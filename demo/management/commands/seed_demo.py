@@ -3,9 +3,9 @@
 Idempotent: whatever already exists (by username, slug, name and version, feature and number) is
 left alone, and nothing is deleted. Every registry write goes through the services under a CLI audit
 context, so the demo's history is in the audit trail like any other change. The data lives in
-``registry.demo_data``; the release history (gate requests, sign-offs, promotions, a rollback) in
-``registry.demo_releases``, applied through the approvals services; the incidents (one in each state,
-one of them rolled back from the incident) in ``registry.demo_incidents``, through the incidents services.
+``demo.data``; the release history (gate requests, sign-offs, promotions, a rollback) in
+``demo.releases``, applied through the approvals services; the incidents (one in each state,
+one of them rolled back from the incident) in ``demo.incidents``, through the incidents services.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from registry import demo_data, demo_freshness, demo_incidents, demo_releases
+from demo import data as demo_data
+from demo import freshness as demo_freshness
+from demo import incidents as demo_incidents
+from demo import releases as demo_releases
 from registry.audit_context import audit_context
 from registry.choices import Role, VersionStatus
 from registry.models import (
@@ -156,7 +159,7 @@ class Command(BaseCommand):
 
 
 class DemoSeeder:
-    """Applies ``registry.demo_data`` through the services, skipping what exists; counts what it adds."""
+    """Applies ``demo.data`` through the services, skipping what exists; counts what it adds."""
 
     def __init__(self, *, password: str, reset_passwords: bool):
         self.password = password
@@ -188,19 +191,19 @@ class DemoSeeder:
         demo_freshness.seed_freshness(
             created=self.created, engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()}
         )
-        from webhooks.demo import seed_webhooks  # the registry does not depend on the webhooks app
+        from demo.webhooks import seed_webhooks  # the registry does not depend on the webhooks app
 
         seed_webhooks(created=self.created)
-        from routing.demo import seed_routing
+        from demo.routing import seed_routing
 
         self.router_token = seed_routing(created=self.created)
-        from drills.demo import seed_drills
+        from demo.drills import seed_drills
 
         seed_drills(created=self.created)
-        from packs.demo import seed_packs
+        from demo.packs import seed_packs
 
         seed_packs(created=self.created)
-        from readiness.demo import seed_readiness  # last: it snapshots the demo as seeded
+        from demo.readiness import seed_readiness  # last: it snapshots the demo as seeded
 
         seed_readiness(created=self.created)
 
