@@ -1,13 +1,14 @@
-"""The demo's readiness history: a snapshot each morning of the past four weeks, taken as the scheduled
-task takes it (``readiness_snapshot_take``) at that moment of the seeded history, and today's, last, so
-the charts show readiness as it was: features going live, evidence going stale, rollbacks and fixes."""
+"""The demo's readiness history: a snapshot each morning of the past eight weeks (from before the first
+release), taken as the scheduled task takes it (``readiness_snapshot_take``) at that moment of the seeded
+history, and today's, last, so the charts show readiness as it was: features going live, evidence going
+stale, rollbacks."""
 
 from __future__ import annotations
 
 from readiness.models import ReadinessSnapshot
 from readiness.services import readiness_snapshot_take
 
-HISTORY_DAYS = 28
+HISTORY_DAYS = 56
 TAKEN_AT = "06:00"  # local time, before the working day
 
 
