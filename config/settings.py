@@ -70,8 +70,8 @@ INSTALLED_APPS = [
     "routing",
     "readiness",
     "packs",
-    "demo",
     "drills",
+    "demo",  # last: it seeds every app above through their services; nothing imports it
 ]
 
 MIDDLEWARE = [

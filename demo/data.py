@@ -2,7 +2,9 @@
 
 Plain data only; the command applies it through the registry services. Evaluations are tuples
 ``(kind, suite, metric, score, threshold, days_ago, extras)`` where ``extras`` may name a region,
-a language, ``higher_is_better`` or notes. A version's ``datasets`` are ``(name, version, usage)``.
+a language, ``higher_is_better`` or notes; ``days_ago`` counts working days before the seeding day (the
+suite runs that night and the engineer records it in the morning). A version's ``datasets`` are
+``(name, version, usage)``. When things happened is in ``FEATURE_TIMELINE`` and ``SETUP``.
 """
 
 # --- People and teams ------------------------------------------------------------------------
@@ -497,6 +499,33 @@ DATASETS = [
 
 # --- AI features ---------------------------------------------------------------------------------
 
+# When each feature was registered and each of its versions created, in working days before the seeding
+# day: six to ten weeks ago for the registrations, the versions and their evaluations over the weeks after.
+FEATURE_TIMELINE = {
+    "claims-triage": (48, [47, 33, 12]),
+    "claim-letter-translation": (44, [43, 22, 7]),
+    "customer-support-chatbot": (50, [49, 42, 4]),
+    "call-summariser": (40, [39, 18]),
+    "marketing-copy-helper": (32, [8]),
+    "fraud-scoring": (46, [45, 20]),
+    "kyc-document-check": (47, [45, 19]),
+    "underwriting-assistant": (31, [25, 5]),
+    "code-assistant": (42, [41, 20]),
+    "contract-summariser": (37, [36, 22]),
+    "hr-policy-qa": (36, [35, 9]),
+    "search-reranker": (50, [49, 9]),
+}
+
+# The organisation before the first feature: (working days ago, HH:MM) for each part of the set-up.
+SETUP = {
+    "people": (52, "08:30"),
+    "teams": (52, "09:10"),
+    "catalog": (51, "10:00"),
+    "prompts": (51, "11:30"),
+    "policy packs": (51, "14:00"),
+    "datasets": (51, "15:30"),
+}
+
 # Models are "vendor/identifier", prompts and policy packs "name@version", tools {name: scopes}.
 # Versions are created in order (each one's parent is the one before); "draft": True leaves it unsubmitted.
 FEATURES = [
@@ -528,8 +557,8 @@ FEATURES = [
                 "params": {"temperature": 0.0, "max_tokens": 300},
                 "summary": "First release: line of business and complexity.",
                 "evals": [
-                    ("benchmark", "triage-gold-v3", "routing_accuracy", 0.88, 0.9, 190),
-                    ("safety", "claims-safety-basic", "refusal_correctness", 0.97, 0.95, 188),
+                    ("benchmark", "triage-gold-v3", "routing_accuracy", 0.88, 0.9, 45),
+                    ("safety", "claims-safety-basic", "refusal_correctness", 0.97, 0.95, 44),
                 ],
             },
             {
@@ -542,9 +571,9 @@ FEATURES = [
                 "params": {"temperature": 0.0, "max_tokens": 500, "response_format": "json"},
                 "summary": "Move to Claude Sonnet 4 with JSON output and urgency; in-house model stays as fallback.",
                 "evals": [
-                    ("benchmark", "triage-gold-v3", "routing_accuracy", 0.93, 0.9, 95),
-                    ("privacy_review", "DPIA claims triage", "review_passed", 1, 1, 90),
-                    ("bias", "triage-fairness-age-gender", "max_group_gap", 0.96, 0.95, 88),
+                    ("benchmark", "triage-gold-v3", "routing_accuracy", 0.93, 0.9, 31),
+                    ("privacy_review", "DPIA claims triage", "review_passed", 1, 1, 30),
+                    ("bias", "triage-fairness-age-gender", "max_group_gap", 0.96, 0.95, 29),
                 ],
             },
             {
@@ -557,8 +586,8 @@ FEATURES = [
                 "params": {"temperature": 0.0, "max_tokens": 600, "response_format": "json"},
                 "summary": "Flag vulnerable customers (Consumer Duty); policy pack 3 allows the health details they mention.",
                 "evals": [
-                    ("benchmark", "triage-gold-v3", "routing_accuracy", 0.94, 0.9, 12),
-                    ("benchmark", "vulnerability-flags", "recall", 0.96, 0.95, 11),
+                    ("benchmark", "triage-gold-v3", "routing_accuracy", 0.94, 0.9, 11),
+                    ("benchmark", "vulnerability-flags", "recall", 0.96, 0.95, 10),
                     ("red_team", "claims-injection-2025", "attack_block_rate", 0.91, 0.9, 9),
                     (
                         "regional_language",
@@ -566,10 +595,10 @@ FEATURES = [
                         "routing_accuracy",
                         0.9,
                         0.88,
-                        8,
+                        9,
                         {"region": "eu", "language": "de-DE"},
                     ),
-                    ("load_test", "fnol-peak-storm", "latency_p95_ms", 1850, 2500, 6, {"higher_is_better": False}),
+                    ("load_test", "fnol-peak-storm", "latency_p95_ms", 1850, 2500, 8, {"higher_is_better": False}),
                 ],
             },
         ],
@@ -605,7 +634,7 @@ FEATURES = [
                         "comet",
                         0.86,
                         0.85,
-                        150,
+                        41,
                         {"region": "eu", "language": "de-DE"},
                     ),
                     (
@@ -614,7 +643,7 @@ FEATURES = [
                         "comet",
                         0.87,
                         0.85,
-                        150,
+                        41,
                         {"region": "eu", "language": "fr-FR"},
                     ),
                 ],
@@ -634,7 +663,7 @@ FEATURES = [
                         "comet",
                         0.83,
                         0.85,
-                        30,
+                        20,
                         {"region": "ca", "language": "fr-CA", "notes": "Quebec legal terms mistranslated."},
                     ),
                     (
@@ -643,10 +672,10 @@ FEATURES = [
                         "comet",
                         0.88,
                         0.85,
-                        30,
+                        20,
                         {"region": "eu", "language": "es-ES"},
                     ),
-                    ("privacy_review", "Translation data flow review", "review_passed", 1, 1, 28),
+                    ("privacy_review", "Translation data flow review", "review_passed", 1, 1, 19),
                 ],
             },
             {
@@ -692,8 +721,8 @@ FEATURES = [
                 "params": {"temperature": 0.3, "max_tokens": 400},
                 "summary": "Pilot: answers from help articles only.",
                 "evals": [
-                    ("benchmark", "support-qa-500", "answer_correctness", 0.81, 0.8, 200),
-                    ("safety", "support-harmful-requests", "refusal_rate", 0.98, 0.97, 198),
+                    ("benchmark", "support-qa-500", "answer_correctness", 0.81, 0.8, 48),
+                    ("safety", "support-harmful-requests", "refusal_rate", 0.98, 0.97, 47),
                 ],
             },
             {
@@ -710,18 +739,18 @@ FEATURES = [
                 "params": {"temperature": 0.2, "max_tokens": 400},
                 "summary": "Citations and stricter refusals; Haiku for latency, GPT-4o mini as fallback.",
                 "evals": [
-                    ("benchmark", "support-qa-500", "answer_correctness", 0.86, 0.8, 60),
-                    ("safety", "support-harmful-requests", "refusal_rate", 0.99, 0.97, 58),
+                    ("benchmark", "support-qa-500", "answer_correctness", 0.86, 0.8, 40),
+                    ("safety", "support-harmful-requests", "refusal_rate", 0.99, 0.97, 39),
                     (
                         "red_team",
                         "chat-jailbreak-suite",
                         "attack_block_rate",
                         0.87,
                         0.9,
-                        55,
+                        38,
                         {"notes": "Role-play jailbreaks got past; fixed in the next prompt."},
                     ),
-                    ("load_test", "chat-peak-monday", "latency_p95_ms", 1320, 1500, 50, {"higher_is_better": False}),
+                    ("load_test", "chat-peak-monday", "latency_p95_ms", 1320, 1500, 37, {"higher_is_better": False}),
                 ],
             },
             {
@@ -738,7 +767,7 @@ FEATURES = [
                 "params": {"temperature": 0.2, "max_tokens": 500},
                 "summary": "Policy look-up after identity check; replies in the customer's language.",
                 "draft": True,
-                "evals": [("red_team", "chat-jailbreak-suite", "attack_block_rate", 0.94, 0.9, 3)],
+                "evals": [("red_team", "chat-jailbreak-suite", "attack_block_rate", 0.94, 0.9, 2)],
             },
         ],
     },
@@ -766,7 +795,7 @@ FEATURES = [
                 "datasets": [("call-transcripts", "2025-q1", "evaluation")],
                 "params": {"temperature": 0.2},
                 "summary": "First release on transcripts from the self-hosted Whisper.",
-                "evals": [("benchmark", "call-notes-200", "rouge_l", 0.41, 0.4, 170)],
+                "evals": [("benchmark", "call-notes-200", "rouge_l", 0.41, 0.4, 37)],
             },
             {
                 "model": "anthropic/claude-3-haiku",
@@ -777,15 +806,15 @@ FEATURES = [
                 "params": {"temperature": 0.1},
                 "summary": "Redaction of card and health details; follow-ups with owner and due date.",
                 "evals": [
-                    ("benchmark", "call-notes-200", "rouge_l", 0.45, 0.4, 40),
-                    ("privacy_review", "Call note redaction review", "review_passed", 1, 1, 38),
+                    ("benchmark", "call-notes-200", "rouge_l", 0.45, 0.4, 16),
+                    ("privacy_review", "Call note redaction review", "review_passed", 1, 1, 15),
                     (
                         "safety",
                         "redaction-leak-test",
                         "leak_free_rate",
                         0.995,
                         0.999,
-                        35,
+                        14,
                         {"notes": "2 of 400 notes kept the last four card digits."},
                     ),
                 ],
@@ -815,7 +844,7 @@ FEATURES = [
                 "params": {"temperature": 0.8, "n": 3},
                 "summary": "Proposal: three variants per brief.",
                 "draft": True,
-                "evals": [("safety", "brand-safety-checks", "pass_rate", 0.99, 0.98, 4)],
+                "evals": [("safety", "brand-safety-checks", "pass_rate", 0.99, 0.98, 6)],
             },
         ],
     },
@@ -847,14 +876,14 @@ FEATURES = [
                 "params": {"temperature": 0.0},
                 "summary": "Scores plus narrative from the fine-tuned risk model.",
                 "evals": [
-                    ("benchmark", "fraud-holdout-2024q4", "auc", 0.91, 0.9, 140),
+                    ("benchmark", "fraud-holdout-2024q4", "auc", 0.91, 0.9, 43),
                     (
                         "bias",
                         "fraud-fairness",
                         "max_group_gap",
                         0.93,
                         0.95,
-                        138,
+                        42,
                         {"notes": "Gap on customers over 75; postcode leaked as a proxy."},
                     ),
                 ],
@@ -870,9 +899,9 @@ FEATURES = [
                 "params": {"temperature": 0.0, "response_format": "json"},
                 "summary": "Removes postcode and nationality signals after the bias finding; JSON output.",
                 "evals": [
-                    ("benchmark", "fraud-holdout-2024q4", "auc", 0.92, 0.9, 45),
-                    ("bias", "fraud-fairness", "max_group_gap", 0.97, 0.95, 44),
-                    ("load_test", "fraud-black-friday", "latency_p95_ms", 118, 150, 40, {"higher_is_better": False}),
+                    ("benchmark", "fraud-holdout-2024q4", "auc", 0.92, 0.9, 18),
+                    ("bias", "fraud-fairness", "max_group_gap", 0.97, 0.95, 17),
+                    ("load_test", "fraud-black-friday", "latency_p95_ms", 118, 150, 16, {"higher_is_better": False}),
                 ],
             },
         ],
@@ -903,7 +932,7 @@ FEATURES = [
                 "datasets": [("kyc-id-samples", "v2", "training")],
                 "params": {"temperature": 0.0},
                 "summary": "Field extraction and MRZ check.",
-                "evals": [("benchmark", "kyc-fields-v2", "field_accuracy", 0.985, 0.98, 120)],
+                "evals": [("benchmark", "kyc-fields-v2", "field_accuracy", 0.985, 0.98, 43)],
             },
             {
                 "model": "in-house/doc-vision-kyc",
@@ -914,17 +943,17 @@ FEATURES = [
                 "params": {"temperature": 0.0, "response_format": "json"},
                 "summary": "Tamper detection and null-not-guess for unreadable fields.",
                 "evals": [
-                    ("benchmark", "kyc-tamper-v2", "recall", 0.975, 0.97, 20),
-                    ("red_team", "kyc-forgery-2025", "detection_rate", 0.93, 0.9, 18),
-                    ("privacy_review", "KYC DPIA (special category)", "review_passed", 1, 1, 16),
-                    ("bias", "kyc-document-origin", "max_group_gap", 0.96, 0.95, 15),
+                    ("benchmark", "kyc-tamper-v2", "recall", 0.975, 0.97, 15),
+                    ("red_team", "kyc-forgery-2025", "detection_rate", 0.93, 0.9, 14),
+                    ("privacy_review", "KYC DPIA (special category)", "review_passed", 1, 1, 13),
+                    ("bias", "kyc-document-origin", "max_group_gap", 0.96, 0.95, 12),
                     (
                         "regional_language",
                         "kyc-uk-documents",
                         "field_accuracy",
                         0.99,
                         0.98,
-                        14,
+                        11,
                         {"region": "uk", "language": "en-GB"},
                     ),
                 ],
@@ -953,7 +982,7 @@ FEATURES = [
                 "datasets": [("underwriting-cases", "2024", "evaluation")],
                 "params": {"temperature": 0.1},
                 "summary": "Prototype on the 2024 cases.",
-                "evals": [("benchmark", "underwriting-summary-100", "figure_accuracy", 0.95, 0.97, 25)],
+                "evals": [("benchmark", "underwriting-summary-100", "figure_accuracy", 0.95, 0.97, 22)],
             },
             {
                 "model": "anthropic/claude-sonnet-4",
@@ -992,7 +1021,7 @@ FEATURES = [
                 "index": "code-index-2025-04",
                 "params": {"temperature": 0.2},
                 "summary": "IDE assistant with code search.",
-                "evals": [("benchmark", "humaneval-internal", "pass_at_1", 0.71, 0.65, 110)],
+                "evals": [("benchmark", "humaneval-internal", "pass_at_1", 0.71, 0.65, 39)],
             },
             {
                 "model": "anthropic/claude-sonnet-4",
@@ -1005,8 +1034,8 @@ FEATURES = [
                 "params": {"temperature": 0.2, "max_tokens": 2048},
                 "summary": "Sonnet 4 for multi-file edits; warns before auth, payment and migration changes.",
                 "evals": [
-                    ("benchmark", "humaneval-internal", "pass_at_1", 0.79, 0.65, 20),
-                    ("safety", "secret-leak-probe", "leak_free_rate", 1.0, 0.999, 18),
+                    ("benchmark", "humaneval-internal", "pass_at_1", 0.79, 0.65, 17),
+                    ("safety", "secret-leak-probe", "leak_free_rate", 1.0, 0.999, 16),
                 ],
             },
         ],
@@ -1034,7 +1063,7 @@ FEATURES = [
                 "datasets": [("supplier-contracts", "2024", "evaluation")],
                 "params": {"temperature": 0.1},
                 "summary": "First release for procurement.",
-                "evals": [("benchmark", "contracts-50", "clause_recall", 0.84, 0.85, 130)],
+                "evals": [("benchmark", "contracts-50", "clause_recall", 0.84, 0.85, 34)],
             },
             {
                 "model": "anthropic/claude-sonnet-4",
@@ -1045,8 +1074,8 @@ FEATURES = [
                 "params": {"temperature": 0.0},
                 "summary": "Table output with clause numbers; moves off the deprecated Claude 3 Haiku.",
                 "evals": [
-                    ("benchmark", "contracts-50", "clause_recall", 0.91, 0.85, 35),
-                    ("privacy_review", "Supplier contract data review", "review_passed", 1, 1, 33),
+                    ("benchmark", "contracts-50", "clause_recall", 0.91, 0.85, 20),
+                    ("privacy_review", "Supplier contract data review", "review_passed", 1, 1, 19),
                 ],
             },
         ],
@@ -1076,7 +1105,7 @@ FEATURES = [
                 "tools": {"intranet.search": ["read"]},
                 "params": {"temperature": 0.1},
                 "summary": "Pilot on the 2024 handbook.",
-                "evals": [("benchmark", "hr-questions-120", "answer_correctness", 0.88, 0.85, 160)],
+                "evals": [("benchmark", "hr-questions-120", "answer_correctness", 0.88, 0.85, 33)],
             },
             {
                 "model": "openai/gpt-4o-mini",
@@ -1094,7 +1123,7 @@ FEATURES = [
                         "answer_correctness",
                         0.79,
                         0.85,
-                        10,
+                        7,
                         {"notes": "Stale chunks from the 2024 index still retrieved."},
                     )
                 ],
@@ -1126,17 +1155,17 @@ FEATURES = [
                 "params": {"top_n": 20},
                 "summary": "Rerank the top 20 BM25 hits.",
                 "evals": [
-                    ("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.74, 0.7, 75),
+                    ("benchmark", "intranet-clicks-2025-03", "ndcg_at_3", 0.74, 0.7, 47),
                     (
                         "regional_language",
                         "intranet-ja",
                         "ndcg_at_3",
                         0.66,
                         0.7,
-                        70,
+                        46,
                         {"region": "jp", "language": "ja-JP"},
                     ),
-                    ("load_test", "search-peak", "latency_p95_ms", 96, 120, 72, {"higher_is_better": False}),
+                    ("load_test", "search-peak", "latency_p95_ms", 96, 120, 46, {"higher_is_better": False}),
                 ],
             },
             {
@@ -1154,7 +1183,7 @@ FEATURES = [
                         "ndcg_at_3",
                         0.72,
                         0.7,
-                        2,
+                        8,
                         {"region": "jp", "language": "ja-JP"},
                     )
                 ],

@@ -1,13 +1,13 @@
-"""The demo's evidence-freshness story, for ``seed_demo``, after the releases and incidents.
+"""The demo's evidence-freshness story, for ``seed_demo``, yesterday, after the releases and incidents.
 
 1. Governance tightens the production gate: benchmarks at most 60 days old (was 90). The search
-   reranker's live v1 (benchmark 75 days old) becomes stale, which blocks its promotions; the
-   support chatbot's live v2 (60 days) is due soon.
+   reranker's live v1 (benchmark run about nine weeks ago) becomes stale, which blocks its promotions;
+   the support chatbot's live v2 (benchmark about eight weeks old) is due soon.
 2. The contract summariser's weekly safety regression run fails on its live v2: a failing finding.
-3. One sweep runs, as beat would, so the dashboard has findings at once.
+3. One sweep runs, as beat would, once the seeding commits (so at the real time), and the dashboard has
+   findings at once.
 
-Everything goes through the services. The registry does not depend on the freshness or approvals
-apps: they are imported inside ``seed_freshness``. Idempotent: each step checks whether it is done.
+Everything goes through the services. Idempotent: each step checks whether it is done.
 """
 
 from __future__ import annotations
@@ -19,22 +19,26 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from approvals.models import GatePolicy
+from approvals.services import gate_policy_update
+from freshness.choices import SweepTrigger
+from freshness.models import SweepRun
+from freshness.services import freshness_sweep
 from registry.models import AuditEvent, Deployment, Evaluation
+from registry.services import evaluation_record
 
 POLICY_REASON = "Quarterly benchmark refresh: production benchmarks at most 60 days old (internal audit, finding 7)."
 REGRESSION_SUITE = "weekly-safety-regression"
 
 
-def seed_freshness(*, created: Counter, engineers: dict[str, str]) -> None:
-    from approvals.models import GatePolicy
-    from approvals.services import gate_policy_update
-    from freshness.choices import SweepTrigger
-    from freshness.models import SweepRun
-    from freshness.services import freshness_sweep
-    from registry.services import evaluation_record
+def plan_freshness(agenda, clock, *, created: Counter, engineers: dict[str, str]) -> None:
+    agenda.add(clock.workday(1, "09:45"), lambda: record_regression(created=created, engineers=engineers))
+    agenda.add(clock.workday(1, "14:00"), lambda: tighten_benchmarks(created=created))
+    agenda.add(clock.real_now, lambda: sweep(created=created))
 
-    User = get_user_model()
-    governance = User.objects.get(username="governance")
+
+def tighten_benchmarks(*, created: Counter) -> None:
+    governance = get_user_model().objects.get(username="governance")
     policy = GatePolicy.objects.prefetch_related("requirements").get(gate="production")
     if not AuditEvent.objects.filter(action="gate_policy.updated", payload__reason=POLICY_REASON).exists():
         requirements = []
@@ -62,6 +66,10 @@ def seed_freshness(*, created: Counter, engineers: dict[str, str]) -> None:
         )
         created["gate policy changes"] += 1
 
+
+def record_regression(*, created: Counter, engineers: dict[str, str]) -> None:
+    """The nightly run (03:00) of the weekly safety regression, recorded in the morning."""
+    User = get_user_model()
     live = (
         Deployment.objects.filter(feature__slug="contract-summariser", environment="production")
         .select_related("version", "feature__team")
@@ -77,11 +85,13 @@ def seed_freshness(*, created: Counter, engineers: dict[str, str]) -> None:
             metric="pass_rate",
             score=0.962,
             threshold=0.98,
-            run_at=timezone.now() - timedelta(hours=2),
+            run_at=timezone.now() - timedelta(hours=6, minutes=45),
             notes="Three new jailbreak prompts from the shared red-team corpus get clause text out of the summary.",
         )
         created["evaluations"] += 1
 
+
+def sweep(*, created: Counter) -> None:
     if not SweepRun.objects.exists():
         # After the seed's transaction commits: it holds the audit chain lock, which must be the last
         # lock taken, and the sweep takes its own lock first.

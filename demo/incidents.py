@@ -4,18 +4,15 @@ Everything goes through the incidents services (and, for the one rollback, the r
 timelines, notifications and audit trail are what the app would record. Support logs most incidents;
 the feature's team (its incident owner, its product owner) works them.
 
-The registry does not depend on the incidents app: it is imported inside ``IncidentSeeder.run``,
-never at module import time, as ``demo_releases`` does with approvals.
-
 Idempotent: an incident is skipped when its feature already has one with the same title (or, for
 the alert, one with the same fingerprint); nothing is changed or deleted on a rerun.
 
-Timing: the releases are stamped with the seed run's time, so every incident starts "now" (an impact
-start before the release that made its version live would link the wrong version, or none). The
-impact windows and time-to-mitigate on the feature pages are therefore seconds long.
+Timing: each incident opens at its moment of the past weeks, after the release that made its version
+live, and each step follows minutes to days later (``demo.clock``), so impact windows, time to mitigate
+and time to resolve are those of real incidents. The open ones are from the last day or two.
 
 One incident carries a rollback made from the incident. Claims triage cannot be the one: its
-production pointer is already back on v2 (``demo_releases.ROLLBACKS``) and its only rollback
+production pointer is already back on v2 (``demo.releases.ROLLBACKS``) and its only rollback
 candidate is v3, the version it left. So the search reranker's v2 goes to production in the EU
 first (through the production gate, like the releases), and its incident rolls it back to v1.
 """
@@ -23,6 +20,7 @@ first (through the production gate, like the releases), and its incident rolls i
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,16 +28,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from demo import releases as demo_releases
+from incidents import services
+from incidents.choices import IncidentStatus
+from incidents.models import Incident
 from registry.models import AIFeature, Deployment, Region
 
 # --- Data ---------------------------------------------------------------------------------------
 
-# Put live before its incident (a gate step in demo_releases' format): the reranker's June index.
+# Put live before its incident (a gate step in demo.releases' format, planned with them): the reranker's June index.
 RERANKER_V2_TO_PRODUCTION = {
     "feature": "search-reranker",
     "version": 2,
     "environment": "production",
+    "at": 6,
+    "at_time": "14:00",
     "regions": ["eu"],
     "requester": "product3",
     "outcome": "live",
@@ -58,6 +60,9 @@ RERANKER_V2_TO_PRODUCTION = {
 #   ("comment", user, body)   ("link", user, url, title)   ("assign", user, new owner's username)
 #   ("rollback", user, to version number, reason)
 # ``live``: the version number that must be live at the incident's pointer when it opens (else skipped).
+# ``opened``: when support opens it, ("workday", working days ago, "HH:MM"), ("day", days ago, "HH:MM") or
+# ("hours", hours ago); the impact began ``impact_minutes`` before; ``after``: minutes from the opening to
+# each step, so the timeline, time to mitigate and time to resolve are what a real incident shows.
 INCIDENTS = [
     {
         "feature": "customer-support-chatbot",
@@ -66,6 +71,9 @@ INCIDENTS = [
         "severity": "sev2",
         "reporter": "support",
         "title": "Role-play prompt got the chatbot to give medical advice",
+        "opened": ("day", 24, "10:20"),
+        "impact_minutes": 40,
+        "after": [18, 112, 150, 60 * 26, 60 * 24 * 6],
         "description": (
             'A customer posted a screenshot on social media: asked to "pretend to be my GP", the chatbot '
             "suggested a dose of a prescription painkiller. Reproduced in the UK web chat with the same wording."
@@ -126,6 +134,9 @@ INCIDENTS = [
         "severity": "sev2",
         "reporter": "support",
         "title": "Urgent claims queued as routine while the model endpoint was overloaded",
+        "opened": ("workday", 1, "08:50"),
+        "impact_minutes": 95,
+        "after": [9, 21, 35, 40, 165, 330],
         "description": (
             "The EU model endpoint returned overload errors and triage fell back to the in-house model. Its "
             "output has no urgency, so the router gave those claims urgency 4 and they went to the standard "
@@ -197,6 +208,9 @@ INCIDENTS = [
         "live": 2,
         "release": RERANKER_V2_TO_PRODUCTION,
         "title": "Search shows HR case notes about named employees",
+        "opened": ("workday", 3, "11:40"),
+        "impact_minutes": 90,
+        "after": [12, 38, 47, 55, 70, 95],
         "description": (
             "Since v2 went live in production in the EU, searching for a colleague's name returns HR case notes "
             "from the employee-relations share in the top three results. The June index picked up a folder "
@@ -247,6 +261,9 @@ INCIDENTS = [
         "severity": "sev3",
         "reporter": "support",
         "title": "Completions slow for US engineers in the afternoon",
+        "opened": ("day", 1, "19:10"),
+        "impact_minutes": 190,
+        "after": [25, 55],
         "description": (
             "Service-desk tickets from the New York office: suggestions take 2-3 s to appear between 14:00 and "
             "17:00 ET, against an 800 ms SLO. EU and UK engineers are not affected."
@@ -276,6 +293,9 @@ INCIDENTS = [
         "severity": "sev1",
         "reporter": "support",
         "title": "Summaries quote clauses from another supplier's contract",
+        "opened": ("hours", 3),
+        "impact_minutes": 150,
+        "after": [15, 40],
         "description": (
             "Procurement reported that the summary of a facilities-management renewal lists a liability cap "
             "and sub-processors that belong to a different supplier's contract. Two more summaries from today "
@@ -311,6 +331,13 @@ INCIDENTS = [
 ALERT = {
     "actor": "support",
     "fingerprint": "demo-alert-chatbot-latency",
+    # Fires at ``opened`` (it started ``impact_minutes`` before), clears ``cleared`` minutes later; ``after`` and
+    # ``after_cleared``: minutes from the firing to each step.
+    "opened": ("day", 12, "19:42"),
+    "impact_minutes": 9,
+    "after": [14],
+    "cleared": 52,
+    "after_cleared": [95],
     "labels": {
         "alertname": "ChatbotFirstTokenLatencyHigh",
         "feature": "customer-support-chatbot",
@@ -354,52 +381,89 @@ class StepSkipped(Exception):
 
 
 class IncidentSeeder:
-    """Applies ``INCIDENTS`` and ``ALERT`` through the incidents services, skipping what exists."""
+    """Puts ``INCIDENTS`` and ``ALERT`` on the demo's agenda: the opening at its moment and each step at its
+    minute after it, through the incidents services. An incident whose feature already has one with its
+    title (or, for the alert, its fingerprint) is left as it is. A step that is refused is undone and
+    reported, and the incident's later steps are left out."""
 
-    def __init__(self, *, created: Counter, regions: dict[str, Region], engineers: dict[str, str], now):
+    def __init__(self, *, created: Counter, regions: dict[str, Region], clock):
         self.created = created
         self.regions = regions
-        self.engineers = engineers  # team slug -> engineer's username (evidence for the reranker's gate)
-        self.now = now
-        self.users: dict = {}
+        self.clock = clock
         self.skipped: list[str] = []
 
-    def run(self) -> None:
-        # Imported here: the registry must not depend on incidents when its modules load.
-        from incidents import services
-        from incidents.models import Incident
-
-        self.services = services
-        self.Incident = Incident
-        # Fresh instances: no cached roles or object permissions from earlier in the run.
-        self.users = {user.username: user for user in get_user_model().objects.all()}
+    def plan(self, agenda) -> None:
         for spec in INCIDENTS:
-            self.guarded(spec["feature"], spec["title"], self._incident, spec)
-        self.guarded(ALERT["labels"]["feature"], ALERT["annotations"]["summary"], self._alert, ALERT)
+            self.plan_incident(agenda, spec)
+        self.plan_alert(agenda, ALERT)
 
-    def guarded(self, feature_slug: str, title: str, apply, spec: dict) -> None:
-        """One incident in a savepoint: if it cannot go as planned, it is undone and reported."""
-        if self.Incident.objects.filter(feature__slug=feature_slug, title=title).exists():
-            return  # done on an earlier run (or by hand): whatever state it is in stays
+    def moment(self, opened: tuple):
+        kind, *args = opened
+        return {"workday": self.clock.workday, "day": self.clock.day, "hours": self.clock.hours_ago}[kind](*args)
+
+    def plan_incident(self, agenda, spec: dict) -> None:
+        if len(spec["after"]) != len(spec["steps"]):
+            raise ValueError(f"Incident {spec['title']!r}: one time per step in 'after'")
+        state = {"incident": None}
+        label = f"incident {spec['title']!r} on {spec['feature']}"
+        opened = self.moment(spec["opened"])
+        agenda.add(opened, lambda: self.guarded(label, state, self._open, spec, state))
+        for minutes, step in zip(spec["after"], spec["steps"], strict=True):
+            agenda.add(
+                opened + timedelta(minutes=minutes),
+                lambda step=step: self.guarded(label, state, self.apply_step, state, step),
+            )
+
+    def plan_alert(self, agenda, spec: dict) -> None:
+        state = {"incident": None}
+        label = f"alert {spec['fingerprint']}"
+        opened = self.moment(spec["opened"])
+        agenda.add(opened, lambda: self.guarded(label, state, self._fire, spec, state))
+        for minutes, step in zip(spec["after"], spec["while_firing"], strict=True):
+            agenda.add(
+                opened + timedelta(minutes=minutes),
+                lambda step=step: self.guarded(label, state, self.apply_step, state, step),
+            )
+        agenda.add(
+            opened + timedelta(minutes=spec["cleared"]), lambda: self.guarded(label, state, self._clear, spec, state)
+        )
+        for minutes, step in zip(spec["after_cleared"], spec["after_resolved"], strict=True):
+            agenda.add(
+                opened + timedelta(minutes=minutes),
+                lambda step=step: self.guarded(label, state, self.apply_step, state, step),
+            )
+
+    def guarded(self, label: str, state: dict, apply, *args) -> None:
+        """One entry in a savepoint: if it cannot go as planned, it is undone and reported, and the
+        incident's later entries are left out."""
+        if state.get("done"):
+            return
         counted = Counter(self.created)
         try:
             with transaction.atomic():
-                apply(spec)
+                apply(*args)
         except StepSkipped as skipped:
             self.skipped.append(str(skipped))
         except (PermissionDenied, ValidationError, Conflict) as refused:
-            self.skipped.append(f"incident {title!r} on {feature_slug}: refused ({refused})")
+            self.skipped.append(f"{label}: refused ({refused})")
         else:
             return
+        state["done"] = True
         self.created.clear()
         self.created.update(counted)
 
-    def _incident(self, spec: dict) -> None:
+    @staticmethod
+    def _user(username: str):
+        """A fresh instance per entry: no roles or object permissions cached from an earlier moment."""
+        return get_user_model().objects.get(username=username)
+
+    def _open(self, spec: dict, state: dict) -> None:
+        state["done"] = True  # until it is opened
+        if Incident.objects.filter(feature__slug=spec["feature"], title=spec["title"]).exists():
+            return  # done on an earlier run (or by hand): whatever state it is in stays
         feature = AIFeature.objects.get(slug=spec["feature"])
         region = self.regions[spec["region"]]
         label = f"incident {spec['title']!r} on {feature.slug}"
-        if spec.get("release"):
-            self.release(spec["release"])
         if spec.get("live"):
             deployment = (
                 Deployment.objects.filter(feature=feature, environment=spec["environment"], region=region)
@@ -411,92 +475,79 @@ class IncidentSeeder:
                 raise StepSkipped(
                     f"{label}: needs v{spec['live']} live in {spec['environment']}/{region.code}, {live} is"
                 )
-        incident = self.services.incident_open(
-            actor=self.users[spec["reporter"]],
+        state["incident"] = services.incident_open(
+            actor=self._user(spec["reporter"]),
             feature=feature,
             environment=spec["environment"],
             region=region,
             severity=spec["severity"],
-            impact_start=timezone.now(),
+            impact_start=timezone.now() - timedelta(minutes=spec["impact_minutes"]),
             title=spec["title"],
             description=spec["description"],
             customer_impact=spec.get("customer_impact", ""),
         )
+        state["done"] = False
         self.created["incidents"] += 1
-        self.apply_steps(incident, spec["steps"])
 
-    def _alert(self, spec: dict) -> None:
-        if self.Incident.objects.filter(alert_fingerprint=spec["fingerprint"]).exists():
-            return  # an incident for this alert exists under another title: leave it
-        actor = self.users[spec["actor"]]
+    @staticmethod
+    def _alert_payload(spec: dict, status: str) -> dict:
+        starts = timezone.now() - timedelta(minutes=spec["impact_minutes"])
+        alert = {
+            "status": status,
+            "fingerprint": spec["fingerprint"],
+            "labels": spec["labels"],
+            "annotations": spec["annotations"],
+            "startsAt": starts.isoformat(),
+        }
+        return {"version": "4", "receiver": "gatehouse", "status": status, "alerts": [alert]}
 
-        def payload(status: str) -> dict:
-            alert = {
-                "status": status,
-                "fingerprint": spec["fingerprint"],
-                "labels": spec["labels"],
-                "annotations": spec["annotations"],
-            }
-            return {"version": "4", "receiver": "gatehouse", "status": status, "alerts": [alert]}
-
-        [outcome] = self.services.alertmanager_ingest(actor=actor, payload=payload("firing"))
+    def _fire(self, spec: dict, state: dict) -> None:
+        state["done"] = True  # until it is opened
+        if Incident.objects.filter(alert_fingerprint=spec["fingerprint"]).exists():
+            return  # an incident for this alert exists (made earlier, or by hand): leave it
+        [outcome] = services.alertmanager_ingest(
+            actor=self._user(spec["actor"]), payload=self._alert_payload(spec, "firing")
+        )
         if outcome.get("result") != "opened":
             raise StepSkipped(f"alert {spec['fingerprint']}: {outcome}")
+        state["incident"], state["done"] = Incident.objects.get(pk=outcome["incident"]), False
         self.created["incidents"] += 1
-        incident = self.Incident.objects.get(pk=outcome["incident"])
-        self.apply_steps(incident, spec["while_firing"])
-        [outcome] = self.services.alertmanager_ingest(actor=actor, payload=payload("resolved"))
+
+    def _clear(self, spec: dict, state: dict) -> None:
+        [outcome] = services.alertmanager_ingest(
+            actor=self._user(spec["actor"]), payload=self._alert_payload(spec, "resolved")
+        )
         if outcome.get("result") != "alert_resolved":
             raise StepSkipped(f"alert {spec['fingerprint']}: the resolved payload gave {outcome}")
-        self.apply_steps(incident, spec["after_resolved"])
 
-    def apply_steps(self, incident, steps: list[tuple]) -> None:
-        services = self.services
-        for kind, username, *args in steps:
-            actor = self.users[username]
-            if kind == "status":
-                status, note, *rest = args
-                services.incident_transition(
-                    actor=actor, incident=incident, status=status, note=note, **(rest[0] if rest else {})
-                )
-            elif kind == "comment":
-                services.incident_comment(actor=actor, incident=incident, body=args[0])
-            elif kind == "link":
-                url, title = args
-                services.incident_add_link(actor=actor, incident=incident, url=url, title=title)
-            elif kind == "assign":
-                services.incident_assign(actor=actor, incident=incident, owner=self.users[args[0]])
-            elif kind == "rollback":
-                number, reason = args
-                services.incident_rollback(
-                    actor=actor,
-                    incident=incident,
-                    reason=reason,
-                    to_version=incident.feature.versions.get(number=number),
-                )
-                self.created["rollbacks"] += 1
-            else:
-                raise ValueError(f"Unknown incident step {kind!r}")
-
-    def release(self, step: dict) -> None:
-        """A gate step in demo_releases' format, applied by its seeder (skipped if the request exists)."""
-        from approvals import services
-        from approvals.models import ApprovalRequest
-
-        releases = demo_releases.ReleaseSeeder(
-            created=self.created, regions=self.regions, engineers=self.engineers, now=self.now
-        )
-        # What ReleaseSeeder.run sets up before its steps (the gates are installed by then).
-        releases.services, releases.ApprovalRequest, releases.users = services, ApprovalRequest, self.users
-        releases.release(step)
-        self.skipped.extend(releases.skipped)
+    def apply_step(self, state: dict, step: tuple) -> None:
+        kind, username, *args = step
+        incident = Incident.objects.get(pk=state["incident"].pk)
+        actor = self._user(username)
+        if kind == "status":
+            status, note, *rest = args
+            services.incident_transition(
+                actor=actor, incident=incident, status=status, note=note, **(rest[0] if rest else {})
+            )
+        elif kind == "comment":
+            services.incident_comment(actor=actor, incident=incident, body=args[0])
+        elif kind == "link":
+            url, title = args
+            services.incident_add_link(actor=actor, incident=incident, url=url, title=title)
+        elif kind == "assign":
+            services.incident_assign(actor=actor, incident=incident, owner=self._user(args[0]))
+        elif kind == "rollback":
+            number, reason = args
+            services.incident_rollback(
+                actor=actor, incident=incident, reason=reason, to_version=incident.feature.versions.get(number=number)
+            )
+            self.created["rollbacks"] += 1
+        else:
+            raise ValueError(f"Unknown incident step {kind!r}")
 
 
 def incident_totals() -> list[tuple[str, int]]:
     """Counts for seed_demo's summary: incidents by status."""
-    from incidents.choices import IncidentStatus
-    from incidents.models import Incident
-
     totals = [("incidents", Incident.objects.count())]
     for status in IncidentStatus.values:
         totals.append((f"  {status}", Incident.objects.filter(status=status).count()))

@@ -1,75 +1,24 @@
-"""The demo's readiness history: today's snapshot, taken for real, and four weeks before it in which some
-items that are in place today were still missing (monitors added, rollback paths written, fallbacks
-configured), so the charts show readiness improving over time."""
+"""The demo's readiness history: a snapshot each morning of the past eight weeks (from before the first
+release), taken as the scheduled task takes it (``readiness_snapshot_take``) at that moment of the seeded
+history, and today's, last, so the charts show readiness as it was: features going live, evidence going
+stale, rollbacks."""
 
 from __future__ import annotations
 
-import zlib
-from datetime import timedelta
-
-from django.db import transaction
-from django.utils import timezone
-
-from readiness.choices import LIVE_ITEMS
-from readiness.current import renew_history
 from readiness.models import ReadinessSnapshot
 from readiness.services import readiness_snapshot_take
-from registry.services.audit import audit_record_many
 
-HISTORY_DAYS = 28
-FIXABLE = ("monitor", "rollback_path", "slos", "fallback", "evidence", "incident_owner")
-
-
-def _fixed_days_ago(slug: str, item: str) -> int:
-    """How many days ago an item in place today was put in place (0: it always was). Deterministic."""
-    value = zlib.crc32(f"{slug}:{item}".encode())
-    return 0 if value % 3 else 3 + value % (HISTORY_DAYS - 4)
+HISTORY_DAYS = 56
+TAKEN_AT = "06:00"  # local time, before the working day
 
 
-def seed_readiness(*, created) -> None:
+def plan_readiness(agenda, clock, *, created) -> None:
     if ReadinessSnapshot.objects.exists():
         return  # history is there already: leave it as it is
-    outcome = readiness_snapshot_take()
-    created["readiness snapshots"] += outcome.features
-    today = list(ReadinessSnapshot.objects.filter(day=outcome.day).select_related("feature"))
-    now = timezone.now()
-    rows = []
-    for snapshot in today:
-        for back in range(1, HISTORY_DAYS):
-            items = dict(snapshot.items)
-            for key, ok in snapshot.items.items():
-                if ok and key in FIXABLE and back >= _fixed_days_ago(snapshot.feature.slug, key) > 0:
-                    items[key] = False
-            if not snapshot.live:  # not live today: the live-only items were missing before too
-                items.update({key: False for key in LIVE_ITEMS if key in items})
-            ok_count = sum(items.values())
-            rows.append(
-                ReadinessSnapshot(
-                    feature=snapshot.feature,
-                    day=outcome.day - timedelta(days=back),
-                    items=items,
-                    ok_count=ok_count,
-                    total=len(items),
-                    score=round(ok_count / len(items), 4),
-                    ready=ok_count == len(items),
-                    live=snapshot.live,
-                    sentence="",
-                    taken_at=now - timedelta(days=back),
-                )
-            )
-    with transaction.atomic():
-        ReadinessSnapshot.objects.bulk_create(rows, batch_size=500)
-        audit_record_many(
-            [
-                {
-                    "actor": None,
-                    "action": "readiness.history_seeded",
-                    "object_type": "readinesssnapshot",
-                    "object_id": outcome.day.isoformat(),
-                    "object_repr": "Demo readiness history",
-                    "payload": {"days": HISTORY_DAYS - 1, "snapshots": len(rows)},
-                }
-            ]
-        )
-        renew_history()
-    created["readiness snapshots"] += len(rows)
+    for back in range(HISTORY_DAYS - 1, 0, -1):
+        agenda.add(clock.day(back, TAKEN_AT), lambda: take(created))
+    agenda.add(clock.real_now, lambda: take(created))  # today's, after everything else
+
+
+def take(created) -> None:
+    created["readiness snapshots"] += readiness_snapshot_take().features

@@ -4,14 +4,13 @@ Everything goes through the approvals and registry services, so separation of du
 app: the requester (the team's product owner) and the author (the team's engineer) never sign, a
 person signs one role per request, and promotions are made by a member of the owning team.
 
-The registry does not depend on the approvals app: it is imported inside ``ReleaseSeeder.run``,
-never at module import time (``seed_demo`` is the one place that wires the whole demo together).
-
-Steps run in order. A gate step is skipped when its version already has a request for that
+Each step happens on its day (``at``: working days before the seeding day): the request in the morning, the
+sign-offs hours to days after it, the promotion after the last one, all in working hours, through the
+demo's clock (``demo.clock``). A gate step is skipped when its version already has a request for that
 environment (whatever its status); a feature with live pointers but none of the requests below is
 left alone entirely (someone released it by hand); a rollback is skipped once the pointer was rolled
 back. Evidence listed on a step is recorded only where the gate's check of that kind does not hold
-(missing, stale or failing), by the team's engineer, a few days ago.
+(missing, stale or failing), by the team's engineer, run ``days_ago`` days before the request.
 """
 
 from __future__ import annotations
@@ -22,11 +21,17 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
+from approvals import services
+from approvals.checks import all_checks, evidence_checks, latest_evaluations, unmet
+from approvals.defaults import install_default_policies
+from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, GateRequirement, SignOff
 from core.exceptions import Conflict
 from registry.choices import DeploymentEventKind, Role, VersionStatus
 from registry.models import AIFeature, Deployment, DeploymentEvent, Region
+from registry.selectors import may_see_feature
 from registry.services import deployment_rollback, evaluation_record, reviewer_grant_create
 
 # --- Data ---------------------------------------------------------------------------------------
@@ -51,6 +56,7 @@ RELEASES = [
         "feature": "claims-triage",
         "version": 2,
         "environment": "production",
+        "at": 27,
         "regions": ["eu", "uk"],
         "requester": "product",
         "outcome": "live",
@@ -74,6 +80,7 @@ RELEASES = [
         "feature": "claims-triage",
         "version": 3,
         "environment": "sandbox",
+        "at": 7,
         "regions": ["eu", "uk"],
         "requester": "product",
         "outcome": "live",
@@ -86,6 +93,7 @@ RELEASES = [
         "feature": "claims-triage",
         "version": 3,
         "environment": "production",
+        "at": 5,
         "regions": ["eu", "uk"],
         "requester": "product",
         "outcome": "live",
@@ -102,6 +110,7 @@ RELEASES = [
         "feature": "code-assistant",
         "version": 2,
         "environment": "sandbox",
+        "at": 15,
         "regions": ["eu", "uk", "us"],
         "requester": "product3",
         "outcome": "live",
@@ -113,6 +122,7 @@ RELEASES = [
         "feature": "code-assistant",
         "version": 2,
         "environment": "production",
+        "at": 10,
         "regions": ["eu", "uk", "us"],
         "requester": "product3",
         "outcome": "live",
@@ -130,6 +140,7 @@ RELEASES = [
         "feature": "search-reranker",
         "version": 1,
         "environment": "production",
+        "at": 36,
         "regions": ["eu", "us"],
         "requester": "product3",
         "outcome": "live",
@@ -146,6 +157,7 @@ RELEASES = [
         "feature": "search-reranker",
         "version": 2,
         "environment": "sandbox",
+        "at": 7,
         "regions": ["apac", "jp"],
         "requester": "product3",
         "outcome": "live",
@@ -159,6 +171,7 @@ RELEASES = [
         "feature": "customer-support-chatbot",
         "version": 2,
         "environment": "sandbox",
+        "at": 35,
         "regions": ["eu", "uk"],
         "requester": "product4",
         "outcome": "live",
@@ -170,6 +183,7 @@ RELEASES = [
         "feature": "customer-support-chatbot",
         "version": 2,
         "environment": "production",
+        "at": 33,
         "regions": ["eu", "uk"],
         "requester": "product4",
         "outcome": "live",
@@ -187,6 +201,7 @@ RELEASES = [
         "feature": "contract-summariser",
         "version": 2,
         "environment": "production",
+        "at": 14,
         "regions": ["eu", "uk"],
         "requester": "product3",
         "outcome": "live",
@@ -203,6 +218,7 @@ RELEASES = [
         "feature": "kyc-document-check",
         "version": 2,
         "environment": "sandbox",
+        "at": 9,
         "regions": ["eu", "uk"],
         "requester": "product2",
         "outcome": "live",
@@ -215,6 +231,7 @@ RELEASES = [
         "feature": "kyc-document-check",
         "version": 2,
         "environment": "production",
+        "at": 3,
         "regions": ["eu", "uk"],
         "requester": "product2",
         "outcome": "pending",
@@ -227,6 +244,7 @@ RELEASES = [
         "feature": "fraud-scoring",
         "version": 2,
         "environment": "production",
+        "at": 2,
         "regions": ["eu", "uk"],
         "requester": "product2",
         "outcome": "pending",
@@ -238,6 +256,7 @@ RELEASES = [
         "feature": "claim-letter-translation",
         "version": 2,
         "environment": "production",
+        "at": 1,
         "regions": ["eu", "uk"],
         "requester": "product",
         "outcome": "pending",
@@ -248,6 +267,7 @@ RELEASES = [
         "feature": "underwriting-assistant",
         "version": 1,
         "environment": "sandbox",
+        "at": 1,
         "regions": ["uk"],
         "requester": "product2",
         "outcome": "pending",
@@ -259,6 +279,7 @@ RELEASES = [
         "feature": "call-summariser",
         "version": 2,
         "environment": "production",
+        "at": 11,
         "regions": ["eu", "uk"],
         "requester": "product4",
         "outcome": "rejected",
@@ -275,7 +296,7 @@ RELEASES = [
     },
 ]
 
-# (feature, environment, regions, back to version number, actor, reason), after the releases above.
+# (feature, environment, regions, back to version number, actor, reason, (working days ago, HH:MM)).
 ROLLBACKS = [
     (
         "claims-triage",
@@ -287,13 +308,15 @@ ROLLBACKS = [
             "Vulnerable-customer flags fire on routine mentions of illness: the senior adjuster queue doubled on "
             "day one. Back to v2 while the prompt is tuned."
         ),
+        (2, "09:40"),
     ),
 ]
 
 
-def record_demo_evaluation(*, actor, version, spec: tuple, regions: dict[str, Region], run_before) -> None:
-    """Record one evaluation of the demo data: (kind, suite, metric, score, threshold, days_ago[, extras])."""
-    kind, suite, metric, score, threshold, days_ago, *rest = spec
+def record_demo_evaluation(*, actor, version, spec: tuple, regions: dict[str, Region], run_at) -> None:
+    """Record one evaluation of the demo data: (kind, suite, metric, score, threshold, days_ago[, extras]).
+    It ran at ``run_at`` (never before its version was made) and is recorded now."""
+    kind, suite, metric, score, threshold, _days_ago, *rest = spec
     extras = rest[0] if rest else {}
     region_code = extras.get("region")
     evaluation_record(
@@ -307,7 +330,7 @@ def record_demo_evaluation(*, actor, version, spec: tuple, regions: dict[str, Re
         higher_is_better=extras.get("higher_is_better", True),
         region=regions[region_code] if region_code else None,
         language=extras.get("language", ""),
-        run_at=run_before - timedelta(days=days_ago),
+        run_at=min(max(run_at, version.created_at + timedelta(hours=1)), timezone.now()),
         artifact_url=f"https://ci.internal.example/evals/{version.feature.slug}/v{version.number}/{kind}/{slugify(suite)}",
         notes=extras.get("notes", ""),
     )
@@ -319,50 +342,48 @@ class StepSkipped(Exception):
 
 # --- Applying it --------------------------------------------------------------------------------
 
+# Minutes of working time between a request and each sign-off in turn (the last ones a day or two later),
+# and between the last sign-off and the promotion.
+SIGNOFF_GAPS = (95, 170, 260, 190, 150)
+PROMOTION_GAP = 200
+
 
 class ReleaseSeeder:
-    """Applies ``RELEASES`` and ``ROLLBACKS`` through the services, skipping what exists; counts what it adds."""
+    """Puts ``RELEASES`` and ``ROLLBACKS`` on the demo's agenda: each request on its day, each sign-off and
+    the promotion hours to days later. Skips what exists; counts what it adds.
 
-    def __init__(self, *, created: Counter, regions: dict[str, Region], engineers: dict[str, str], now):
+    A step is several entries on the agenda (other features' history happens in between), so it is not
+    undone as a whole: when one of its entries is refused, that entry is undone and reported and the rest
+    of the step is left out (the request stays as far as it got)."""
+
+    def __init__(self, *, created: Counter, regions: dict[str, Region], engineers: dict[str, str], clock):
         self.created = created
         self.regions = regions
         self.engineers = engineers  # team slug -> username of the engineer who records evidence
-        self.now = now
+        self.clock = clock
         self.users: dict = {}
         self.skipped: list[str] = []
-
-    def run(self) -> None:
-        # Imported here: the registry must not depend on approvals when its modules load.
-        from approvals import services
-        from approvals.defaults import install_default_policies
-        from approvals.models import (
-            ApprovalRequest,
-            GateAssignment,
-            GatePolicy,
-            GateRequirement,
-        )
-
         self.services = services
         self.ApprovalRequest = ApprovalRequest
+
+    def plan(self, agenda, *, extra_steps=()) -> None:
         # The data migration installs the gates; a flushed database has lost them.
         install_default_policies(GatePolicy, GateRequirement, GateAssignment)
-        User = get_user_model()
-        # Fresh instances: no cached roles or object permissions from earlier in the run.
-        self.users = {user.username: user for user in User.objects.all()}
-        left_alone = self._features_released_by_hand()
-        for step in RELEASES:
-            if step["feature"] in left_alone:
-                continue
-            self.release(step)
-        for feature_slug, environment, codes, number, username, reason in ROLLBACKS:
-            if feature_slug in left_alone:
-                continue
-            self.rollback(feature_slug, environment, codes, number, username, reason)
+        left_alone = self._features_released_by_hand([*RELEASES, *extra_steps])
+        for step in [*RELEASES, *extra_steps]:
+            if step["feature"] not in left_alone:
+                self.plan_release(agenda, step)
+        for feature_slug, environment, codes, number, username, reason, (ago, at) in ROLLBACKS:
+            if feature_slug not in left_alone:
+                agenda.add(
+                    self.clock.workday(ago, at),
+                    lambda args=(feature_slug, environment, codes, number, username, reason): self.rollback(*args),
+                )
 
-    def _features_released_by_hand(self) -> set[str]:
+    def _features_released_by_hand(self, steps) -> set[str]:
         """Features with live pointers but none of this plan's requests: someone released them; leave them."""
         planned: dict[str, list[tuple[int, str]]] = {}
-        for step in RELEASES:
+        for step in steps:
             planned.setdefault(step["feature"], []).append((step["version"], step["environment"]))
         left_alone = set()
         for slug, pairs in planned.items():
@@ -379,26 +400,53 @@ class ReleaseSeeder:
             self.skipped.append(f"{slug}: already deployed outside the demo plan, left as it is")
         return left_alone
 
+    def _user(self, username: str):
+        """A fresh instance per entry: no roles or object permissions cached from an earlier moment."""
+        return get_user_model().objects.get(username=username)
+
     # --- Gate steps ----------------------------------------------------------------------------
 
-    def release(self, step: dict) -> None:
-        """One gate step in a savepoint: if the data has drifted (say, evidence seeded long ago is now
-        stale) the step is undone and reported, and the rest of the demo still goes in."""
+    def plan_release(self, agenda, step: dict) -> None:
+        """The request on its working day from 09:10 (or ``at_time``), each sign-off and the outcome after it."""
+        state = {"request": None}
+        label = f"{step['feature']} v{step['version']} to {step['environment']}"
+        moment = self.clock.jitter(self.clock.workday(step["at"], step.get("at_time", "09:10")), label)
+        agenda.add(moment, lambda: self.guarded(label, state, self._request, step, state))
+        signers = [
+            (role, username, "approve", APPROVAL_NOTES.get(role, ""))
+            for role, usernames in step["signers"].items()
+            for username in usernames
+        ]
+        if step["outcome"] == "rejected":
+            signers.append((*step["reject"][:2], "reject", step["reject"][2]))
+        for index, signer in enumerate(signers):
+            moment = self.clock.later(moment, SIGNOFF_GAPS[index % len(SIGNOFF_GAPS)])
+            moment = self.clock.jitter(moment, f"{label} {signer[:2]}", 25)
+            agenda.add(moment, lambda signer=signer: self.guarded(label, state, self.sign, state, *signer))
+        moment = self.clock.later(moment, PROMOTION_GAP if step["outcome"] == "live" else 1)
+        agenda.add(moment, lambda: self.guarded(label, state, self._outcome, step, state))
+
+    def guarded(self, label: str, state: dict, apply, *args) -> None:
+        """One entry of a step in a savepoint: if the data has drifted (say, evidence seeded long ago is now
+        stale) it is undone and reported, the rest of the step is left out, and the rest of the demo goes in."""
+        if state.get("done"):
+            return
         counted = Counter(self.created)
         try:
             with transaction.atomic():
-                self._release(step)
+                apply(*args)
         except StepSkipped as skipped:
             self.skipped.append(str(skipped))
         except (PermissionDenied, ValidationError, Conflict) as refused:
-            self.skipped.append(f"{step['feature']} v{step['version']} to {step['environment']}: refused ({refused})")
+            self.skipped.append(f"{label}: refused ({refused})")
         else:
             return
+        state["done"] = True
         self.created.clear()
         self.created.update(counted)
 
-    def _release(self, step: dict) -> None:
-        services = self.services
+    def _request(self, step: dict, state: dict) -> None:
+        state["done"] = True  # until the request is made
         feature = AIFeature.objects.select_related("team").get(slug=step["feature"])
         version = feature.versions.filter(number=step["version"]).first()
         label = f"{feature.slug} v{step['version']} to {step['environment']}"
@@ -408,71 +456,66 @@ class ReleaseSeeder:
         if self.ApprovalRequest.objects.filter(version=version, environment=step["environment"]).exists():
             return  # done on an earlier run (or by hand): whatever state it is in stays
         self.record_missing_evidence(feature, version, step)
-        request = services.approval_request_create(
-            actor=self.users[step["requester"]],
+        state["request"] = self.services.approval_request_create(
+            actor=self._user(step["requester"]),
             version=version,
             environment=step["environment"],
             regions=[self.regions[code] for code in step["regions"]],
             note=step.get("note", ""),
         )
+        state["done"] = False
         self.created["approval requests"] += 1
-        for role, usernames in step["signers"].items():
-            for username in usernames:
-                self.sign(request, role, username, "approve", APPROVAL_NOTES.get(role, ""))
-        if step["outcome"] == "rejected":
-            role, username, reason = step["reject"]
-            self.sign(request, role, username, "reject", reason)
+
+    def _outcome(self, step: dict, state: dict) -> None:
+        request = state["request"]
         request.refresh_from_db()
+        feature, version = request.version.feature, request.version
         expected = {"live": "approved", "pending": "pending", "rejected": "rejected"}[step["outcome"]]
         if request.status != expected:
-            from approvals.checks import all_checks, latest_evaluations, unmet
-
-            gaps = unmet(
-                all_checks(request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {}))
-            )
+            evaluations = latest_evaluations([version.pk]).get(version.pk, {})
+            gaps = unmet(all_checks(request.requirements, feature, evaluations))
             detail = "; ".join(f"{check.label}: {check.detail.rstrip('.')}" for check in gaps)
             raise StepSkipped(
-                f"{label}: the request would be {request.status}, not {expected} ({detail or 'sign-offs'})"
+                f"{feature.slug} v{version.number} to {step['environment']}: the request would be "
+                f"{request.status}, not {expected} ({detail or 'sign-offs'})"
             )
         if step["outcome"] == "live":
-            events = services.promotion_execute(actor=self.users[step["promoter"]], request=request)
+            events = self.services.promotion_execute(actor=self._user(step["promoter"]), request=request)
             self.created["promotions"] += len(events)
 
-    def sign(self, request, role: str, username: str, decision: str, reason: str) -> None:
+    def sign(self, state: dict, role: str, username: str, decision: str, reason: str) -> None:
+        request = state["request"]
         signoff = request.signoffs.filter(role=role, status="pending").order_by("slot").first()
         if signoff is None:
             raise RuntimeError(f"Request #{request.pk} has no pending {role} sign-off left for {username}.")
         self.bring_in(request.version.feature, username, role, at=request.created_at)
-        self.services.signoff_decide(actor=self.users[username], signoff=signoff, decision=decision, reason=reason)
+        self.services.signoff_decide(actor=self._user(username), signoff=signoff, decision=decision, reason=reason)
         self.created["sign-offs"] += 1
 
     def bring_in(self, feature: AIFeature, username: str, role: str, *, at) -> None:
         """A reviewer from outside a restricted feature's team signs through a reviewer grant from
         governance, as in a real organisation (the grant runs for a month from the request)."""
-        from registry.selectors import may_see_feature
-
-        reviewer = self.users[username]
+        reviewer = self._user(username)
         if not feature.restricted or may_see_feature(reviewer, feature):
             return
         reviewer_grant_create(
-            actor=self.users["governance"],
+            actor=self._user("governance"),
             feature=feature,
             user=reviewer,
             reason=f"Reviews its releases for the organisation as {Role(role).label.lower()}.",
-            expires_at=max(at, self.now) + timedelta(days=30),
+            expires_at=at + timedelta(days=30),
         )
         self.created["reviewer grants"] += 1
 
     def record_missing_evidence(self, feature: AIFeature, version, step: dict) -> None:
-        """Record the step's evaluations whose kind the gate requires and which do not hold right now."""
-        from approvals.checks import evidence_checks, latest_evaluations
-
+        """Record the step's evaluations whose kind the gate requires and which do not hold right now: run
+        ``days_ago`` calendar days before the request (never before the version), recorded just before it."""
         snapshot = self.services.requirements_snapshot(
             self.services.gate_for(risk_tier=feature.risk_tier, environment=step["environment"])
         )
         checks = evidence_checks(snapshot, latest_evaluations([version.pk]).get(version.pk, {}))
         unmet_kinds = {check.key for check in checks if not check.ok}
-        engineer = self.users[self.engineers[feature.team.slug]]
+        engineer = self._user(self.engineers[feature.team.slug])
         for kind, suite, metric, score, threshold, days_ago, *rest in step.get("evidence", []):
             if kind not in unmet_kinds:
                 continue
@@ -481,7 +524,7 @@ class ReleaseSeeder:
                 version=version,
                 spec=(kind, suite, metric, score, threshold, days_ago, *rest),
                 regions=self.regions,
-                run_before=self.now - timedelta(hours=2),
+                run_at=timezone.now() - timedelta(days=days_ago, hours=2),
             )
             unmet_kinds.discard(kind)
             self.created["evaluations"] += 1
@@ -502,7 +545,7 @@ class ReleaseSeeder:
                 self.skipped.append(f"{feature_slug} {environment}/{code}: nothing to roll back")
                 continue
             deployment_rollback(
-                actor=self.users[username],
+                actor=self._user(username),
                 feature=feature,
                 environment=environment,
                 region=region,
@@ -514,8 +557,6 @@ class ReleaseSeeder:
 
 def release_totals() -> list[tuple[str, int]]:
     """Counts for seed_demo's summary: live pointers, requests by status, pending sign-offs by role."""
-    from approvals.models import ApprovalRequest, SignOff
-
     totals = [
         ("deployments", Deployment.objects.count()),
         ("  sandbox", Deployment.objects.filter(environment="sandbox").count()),

@@ -1,11 +1,15 @@
 """Build the demo organisation: people, teams, catalog, AI features, versions, evidence and releases.
 
 Idempotent: whatever already exists (by username, slug, name and version, feature and number) is
-left alone, and nothing is deleted. Every registry write goes through the services under a CLI audit
+left alone, and nothing is deleted. Every write goes through the apps' services under a CLI audit
 context, so the demo's history is in the audit trail like any other change. The data lives in
 ``demo.data``; the release history (gate requests, sign-offs, promotions, a rollback) in
 ``demo.releases``, applied through the approvals services; the incidents (one in each state,
 one of them rolled back from the incident) in ``demo.incidents``, through the incidents services.
+
+The history is spread over the past ten weeks: each step runs at its moment through the demo's clock
+(``demo.clock``), in time order, so ages, times to mitigate and charts show real figures and the audit
+chain is written in order, with past times, and verifies.
 """
 
 from __future__ import annotations
@@ -23,16 +27,16 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
-from django.utils import timezone
 
 from core.audit_context import audit_context
 from demo import data as demo_data
 from demo import freshness as demo_freshness
 from demo import incidents as demo_incidents
+from demo import readiness as demo_readiness
 from demo import releases as demo_releases
+from demo.clock import Agenda, DemoClock
 from demo.drills import seed_drills
 from demo.packs import seed_packs
-from demo.readiness import seed_readiness
 from demo.routing import seed_routing
 from demo.webhooks import seed_webhooks
 from registry.choices import Role, VersionStatus
@@ -64,6 +68,7 @@ from registry.services import (
     version_create,
     version_submit,
 )
+from routing import cache as routing_cache
 
 DEFAULT_PASSWORD = "gatehouse-demo"
 FEATURE_TEXT_FIELDS = (
@@ -178,14 +183,18 @@ class Command(BaseCommand):
 
 
 class DemoSeeder:
-    """Applies ``demo.data`` through the services, skipping what exists; counts what it adds."""
+    """Applies ``demo.data`` through the services at its moments, skipping what exists; counts what it adds."""
 
     def __init__(self, *, password: str, reset_passwords: bool):
         self.password = password
         self.reset_passwords = reset_passwords
         self.created: Counter = Counter()
         self.kept_passwords = 0
-        self.now = timezone.now()
+        self.clock = DemoClock()
+        self.agenda = Agenda(self.clock)
+        self.now = self.clock.real_now
+        self.feature_specs = {spec["slug"]: spec for spec in demo_data.FEATURES}
+        self.new_versions: dict[tuple[str, int], FeatureVersion] = {}
         self.users: dict = {}
         self.teams: dict[str, Team] = {}
         self.team_specs = {spec["slug"]: spec for spec in demo_data.TEAMS}
@@ -195,26 +204,40 @@ class DemoSeeder:
         self.router_token = None
 
     def run(self) -> None:
+        """Put every step on the agenda at its moment of the past weeks, then run them in time order."""
         self.regions = {region.code: region for region in Region.objects.all()}
-        self.seed_users()
-        self.seed_roles()
-        self.seed_teams()
-        self.seed_vendors_and_models()
-        self.seed_prompts()
-        self.seed_policy_packs()
-        self.seed_datasets()
+        clock, agenda = self.clock, self.agenda
+        for part, step in (
+            ("people", lambda: (self.seed_users(), self.seed_roles())),
+            ("teams", self.seed_teams),
+            ("catalog", self.seed_vendors_and_models),
+            ("prompts", self.seed_prompts),
+            ("policy packs", self.seed_policy_packs),
+            ("datasets", self.seed_datasets),
+        ):
+            agenda.add(clock.workday(*demo_data.SETUP[part]), step)
         for spec in demo_data.FEATURES:
-            self.seed_feature(spec)
-        self.seed_releases()
-        self.seed_incidents()
-        demo_freshness.seed_freshness(
-            created=self.created, engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()}
+            self.plan_feature(spec)
+        engineers = {slug: spec["engineer"] for slug, spec in self.team_specs.items()}
+        releases = demo_releases.ReleaseSeeder(
+            created=self.created, regions=self.regions, engineers=engineers, clock=clock
         )
-        seed_webhooks(created=self.created)
+        releases.plan(agenda, extra_steps=[demo_incidents.RERANKER_V2_TO_PRODUCTION])
+        incidents = demo_incidents.IncidentSeeder(created=self.created, regions=self.regions, clock=clock)
+        incidents.plan(agenda)
+        demo_freshness.plan_freshness(agenda, clock, created=self.created, engineers=engineers)
+        agenda.add(clock.workday(8, "15:00"), lambda: seed_drills(created=self.created))
+        agenda.add(clock.workday(1, "16:30"), lambda: seed_packs(created=self.created))
+        agenda.add(clock.real_now, lambda: seed_webhooks(created=self.created))  # now: seeding delivers nothing
+        agenda.add(clock.real_now, self.seed_routing)
+        demo_readiness.plan_readiness(agenda, clock, created=self.created)  # last: today's snapshot
+        agenda.run()
+        self.skipped.extend(releases.skipped + incidents.skipped)
+        # Decisions and checklists computed at a past moment must not be served now: start a new epoch.
+        transaction.on_commit(routing_cache.invalidate, robust=True)
+
+    def seed_routing(self) -> None:
         self.router_token = seed_routing(created=self.created)
-        seed_drills(created=self.created)
-        seed_packs(created=self.created)
-        seed_readiness(created=self.created)  # last: it snapshots the demo as seeded
 
     # --- People ------------------------------------------------------------------------------
 
@@ -350,29 +373,66 @@ class DemoSeeder:
 
     # --- Features, versions, evidence --------------------------------------------------------------
 
-    def seed_feature(self, spec: dict) -> None:
-        team_spec = self.team_specs[spec["team"]]
-        owner = self.users[team_spec["owner"]]
-        engineer = self.users[team_spec["engineer"]]
-        feature = AIFeature.objects.filter(slug=spec["slug"]).first()
-        if feature is None:
-            fields = {name: spec[name] for name in FEATURE_TEXT_FIELDS if name in spec}
-            feature = feature_create(
-                actor=owner,
-                regions=self._regions(spec["regions"]),
-                team=self.teams[spec["team"]],
-                accountable_owner=owner,
-                incident_owner=engineer,
-                escalation_path=spec.get("escalation_path") or self._escalation(team_spec),
-                **fields,
-            )
-            self.created["features"] += 1
-        for number, version_spec in enumerate(spec["versions"], start=1):
-            if feature.versions.filter(number=number).exists():
-                continue  # present already: its evidence and status are left as they are
-            self.seed_version(feature, number, version_spec, engineer)
+    def plan_feature(self, spec: dict) -> None:
+        """The registration on its day, each version on its own, its evaluations on the mornings after
+        their nightly runs, and its submission once they are in."""
+        registered, created = demo_data.FEATURE_TIMELINE[spec["slug"]]
+        clock = self.clock
+        self.agenda.add(
+            clock.jitter(clock.workday(registered, "09:20"), spec["slug"], 90), lambda: self.seed_feature(spec)
+        )
+        for number, (ago, version_spec) in enumerate(zip(created, spec["versions"], strict=True), start=1):
+            key = (spec["slug"], number)
+            made = clock.jitter(clock.workday(ago, "10:15"), f"{key}", 200)
+            self.agenda.add(made, lambda key=key, version_spec=version_spec: self.seed_version(key, version_spec))
+            evaluations = version_spec.get("evals", [])
+            for evaluation in evaluations:
+                days = evaluation[5]
+                if days >= ago:
+                    raise ValueError(f"{spec['slug']} v{number}: an evaluation runs before the version is made")
+                recorded = clock.jitter(clock.workday(days, "09:20"), f"{key} {evaluation[:3]}", 60)
+                run_at = clock.jitter(clock.workday(days, "01:30"), f"{key} {evaluation[:3]} run", 90)
+                self.agenda.add(
+                    recorded,
+                    lambda key=key, evaluation=evaluation, run_at=run_at: self.seed_evaluation(
+                        key, evaluation, run_at=run_at
+                    ),
+                )
+            if not version_spec.get("draft"):
+                last_evaluated = min((evaluation[5] for evaluation in evaluations), default=None)
+                submitted = (
+                    clock.workday(last_evaluated, "11:30")
+                    if last_evaluated is not None
+                    else clock.workday(ago, "16:00")
+                )
+                self.agenda.add(submitted, lambda key=key: self.submit_version(key))
 
-    def seed_version(self, feature: AIFeature, number: int, spec: dict, engineer) -> None:
+    def _team_people(self, spec: dict):
+        team_spec = self.team_specs[spec["team"]]
+        return team_spec, self.users[team_spec["owner"]], self.users[team_spec["engineer"]]
+
+    def seed_feature(self, spec: dict) -> None:
+        team_spec, owner, engineer = self._team_people(spec)
+        if AIFeature.objects.filter(slug=spec["slug"]).exists():
+            return
+        fields = {name: spec[name] for name in FEATURE_TEXT_FIELDS if name in spec}
+        feature_create(
+            actor=owner,
+            regions=self._regions(spec["regions"]),
+            team=self.teams[spec["team"]],
+            accountable_owner=owner,
+            incident_owner=engineer,
+            escalation_path=spec.get("escalation_path") or self._escalation(team_spec),
+            **fields,
+        )
+        self.created["features"] += 1
+
+    def seed_version(self, key: tuple[str, int], spec: dict) -> None:
+        slug, number = key
+        feature = AIFeature.objects.get(slug=slug)
+        if feature.versions.filter(number=number).exists():
+            return  # present already: its evidence and status are left as they are
+        _team_spec, _owner, engineer = self._team_people(self.feature_specs[slug])
         version = version_create(
             actor=engineer,
             feature=feature,
@@ -390,42 +450,24 @@ class DemoSeeder:
         )
         self._expect_number(version, version.number, number)
         self.created["versions"] += 1
-        for evaluation in spec.get("evals", []):
-            self.seed_evaluation(version, evaluation, engineer)
-        if not spec.get("draft"):
-            version_submit(actor=engineer, version=version)
+        self.new_versions[key] = version
 
-    def seed_evaluation(self, version: FeatureVersion, evaluation: tuple, engineer) -> None:
+    def seed_evaluation(self, key: tuple[str, int], evaluation: tuple, *, run_at) -> None:
+        version = self.new_versions.get(key)
+        if version is None:
+            return  # the version was there before this run: its evidence is left as it is
+        _team_spec, _owner, engineer = self._team_people(self.feature_specs[key[0]])
         demo_releases.record_demo_evaluation(
-            actor=engineer,
-            version=version,
-            spec=evaluation,
-            regions=self.regions,
-            run_before=self.now - timedelta(hours=3),
+            actor=engineer, version=version, spec=evaluation, regions=self.regions, run_at=run_at
         )
         self.created["evaluations"] += 1
 
-    # --- Releases: gates, sign-offs, promotions, rollbacks --------------------------------------------
-
-    def seed_releases(self) -> None:
-        releases = demo_releases.ReleaseSeeder(
-            created=self.created,
-            regions=self.regions,
-            engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()},
-            now=self.now,
-        )
-        releases.run()
-        self.skipped.extend(releases.skipped)
-
-    def seed_incidents(self) -> None:
-        incidents = demo_incidents.IncidentSeeder(
-            created=self.created,
-            regions=self.regions,
-            engineers={slug: spec["engineer"] for slug, spec in self.team_specs.items()},
-            now=self.now,
-        )
-        incidents.run()
-        self.skipped.extend(incidents.skipped)
+    def submit_version(self, key: tuple[str, int]) -> None:
+        version = self.new_versions.get(key)
+        if version is None:
+            return
+        _team_spec, _owner, engineer = self._team_people(self.feature_specs[key[0]])
+        version_submit(actor=engineer, version=version)
 
     # --- Look-ups ----------------------------------------------------------------------------------
 
