@@ -46,10 +46,11 @@ chromium:
 	@bash scripts/ensure-chromium
 
 # The suite runs in parallel (pytest-xdist): one process per core, 8 at most (TEST_WORKERS=0: one process).
-# Each has its own test database and Redis database (tests/workers.py). loadgroup keeps the tests that
-# share a module-wide fixture (xdist_group) on one worker. PYTEST_ARGS passes options, e.g. a path or -x.
+# Each has its own test database and Redis database (tests/workers.py). Tests are handed out one by one
+# (--dist load): schemathesis gives its 101 operation tests one node id, which the grouping modes
+# (loadscope, loadfile, loadgroup) would run only once. PYTEST_ARGS passes options, e.g. a path or -x.
 TEST_WORKERS ?= auto
-XDIST := -n $(TEST_WORKERS) --maxprocesses 8 --dist loadgroup
+XDIST := -n $(TEST_WORKERS) --maxprocesses 8 --dist load
 
 # `make test` runs everything; `make test-fast` leaves out the slow tests (fuzzing, the authorization
 # matrix, real workers...) and the browser journeys: a first answer in well under half the time.

@@ -34,9 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 
-# Slow (left out of `make test-fast`), and on one worker in a parallel run: the world is seeded once per
-# module and process, so spreading the operations over several workers would seed it on each.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz-world")]
+pytestmark = pytest.mark.slow  # left out of `make test-fast`
 
 MAX_EXAMPLES = int(os.environ.get("GATEHOUSE_FUZZ_EXAMPLES", "6"))
 RANDOM = os.environ.get("GATEHOUSE_FUZZ_RANDOM") == "1"
