@@ -44,10 +44,10 @@ def readiness_effect(features: list[tuple[int, str]], *, now: datetime, policies
 
 
 def findings_effect(*, feature_ids: list[int], version_ids: set[int], now: datetime, policies: dict) -> FindingsEffect:
-    effect = FindingsEffect()
-    for provider in findings_effects:
-        return provider(feature_ids=feature_ids, version_ids=version_ids, now=now, policies=policies)
-    return effect
+    """The findings provider's answer (freshness registers the one there is), or no findings changes."""
+    if not findings_effects:
+        return FindingsEffect()
+    return findings_effects[0](feature_ids=feature_ids, version_ids=version_ids, now=now, policies=policies)
 
 
 def register(hooks: list, hook) -> None:

@@ -7,10 +7,8 @@ from datetime import datetime
 
 from approvals.extensions import ReadinessEffect
 from readiness.checklist import readiness_many
-from readiness.current import missing_items
+from readiness.current import CHUNK, missing_items
 from registry.models import AIFeature
-
-CHUNK = 1000  # features whose proposed checklist is computed per batch (readiness.current's bound)
 
 
 def readiness_effect(features: list[tuple[int, str]], *, now: datetime, policies: dict) -> ReadinessEffect:
