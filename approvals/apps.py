@@ -7,3 +7,10 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self):
         from approvals import receivers  # noqa: F401  (connects the signal receivers)
+        from approvals.services import signoffs_at_stake, signoffs_withdraw_on_role_loss
+        from registry import extensions
+
+        if signoffs_withdraw_on_role_loss not in extensions.membership_listeners:
+            extensions.membership_listeners.append(signoffs_withdraw_on_role_loss)
+        if signoffs_at_stake not in extensions.membership_consequence_providers:
+            extensions.membership_consequence_providers.append(signoffs_at_stake)

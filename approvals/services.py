@@ -616,3 +616,74 @@ def signoff_reminders_send(*, now=None) -> int:
             )
         reminded += len(sent)
     return reminded
+
+
+def _signoffs_given_for(user, roles):
+    """Sign-offs ``user`` gave as one of ``roles`` on requests still open."""
+    return SignOff.objects.filter(
+        signer=user, status=SignOffStatus.APPROVED, role__in=list(roles), request__status=RequestStatus.PENDING
+    )
+
+
+def signoffs_withdraw_on_role_loss(user, *, actor, reason: str, removed_roles=(), **change) -> int:
+    """A signer who lost a role no longer vouches as it: their approvals on open requests are withdrawn.
+
+    Registered on ``registry.extensions.membership_listeners``: runs inside the transaction that took the
+    role, before that change's own audit event. The slot is open again for another holder of the role;
+    the requester is told. Returns how many were withdrawn."""
+    if not removed_roles:
+        return 0
+    request_ids = sorted(set(_signoffs_given_for(user, removed_roles).values_list("request_id", flat=True)))
+    if not request_ids:
+        return 0
+    requests = {
+        request.pk: request
+        for request in ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("version__feature", "requester")
+        .filter(pk__in=request_ids)
+        .order_by("pk")
+    }
+    withdrawn = list(_signoffs_given_for(user, removed_roles).select_for_update().order_by("pk"))
+    for signoff in withdrawn:
+        request = requests[signoff.request_id]
+        signoff.status = SignOffStatus.PENDING
+        signoff.signer = None
+        signoff.reason = ""
+        signoff.decided_at = None
+        signoff.save(update_fields=["status", "signer", "reason", "decided_at"])
+        audit_record(
+            actor=actor,
+            action="signoff.withdrawn",
+            target=request,
+            feature=request.version.feature,
+            payload={
+                "signoff": signoff.pk,
+                "role": signoff.role,
+                "signer": user.get_username(),
+                "reason": f"{user.get_username()} no longer holds the {Role(signoff.role).label.lower()} role"
+                + (f": {reason}" if reason else ""),
+            },
+        )
+        notify(
+            users=[request.requester],
+            subject=f"Sign-off withdrawn: {request.version} to {request.environment}",
+            body=f"{user.get_full_name() or user.get_username()} no longer holds the "
+            f"{Role(signoff.role).label.lower()} role, so their sign-off was withdrawn; the slot is open again.",
+            url=request.get_absolute_url(),
+            key=f"signoff-withdrawn:{signoff.pk}:{timezone.now():%Y%m%d%H%M%S}",
+        )
+    return len(withdrawn)
+
+
+def signoffs_at_stake(user, *, removed_roles=(), **change) -> list[str]:
+    """For a confirmation page: the sign-offs a role change would withdraw (governance sees every feature)."""
+    if not removed_roles:
+        return []
+    lines = []
+    for signoff in _signoffs_given_for(user, removed_roles).select_related("request__version__feature"):
+        request = signoff.request
+        lines.append(
+            f"Their {Role(signoff.role).label.lower()} sign-off on request #{request.pk} "
+            f"({request.version} to {request.environment}) will be withdrawn; the slot opens again."
+        )
+    return lines

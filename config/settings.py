@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "freshness",
     "webhooks",
     "routing",
+    "identity",
     "readiness",
     "packs",
     "drills",

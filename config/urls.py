@@ -16,6 +16,7 @@ urlpatterns = [
     path("packs/", include("packs.urls")),
     path("", include("routing.urls")),
     path("drills/", include("drills.urls")),
+    path("", include("identity.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("registry.urls_two_factor")),
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("packs.api.urls", namespace="packs-api")),
     path("api/v1/", include("routing.api.urls", namespace="routing-api")),
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
+    path("api/v1/", include("identity.api.urls", namespace="identity-api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Its page rules in static/css/api-docs.css, not an inline style element (the policy refuses inline style).
     path(

@@ -114,3 +114,12 @@ class ChangeRequestStatus(models.TextChoices):
 
 # Lowest first: a change to an earlier tier lowers the risk tier.
 RISK_TIER_ORDER = (RiskTier.LOW, RiskTier.MEDIUM, RiskTier.HIGH, RiskTier.REGULATED)
+
+
+class MembershipSource(models.TextChoices):
+    """Where a role or team membership comes from. A person may hold one through several sources; they
+    leave the group only when no source holds them there any more."""
+
+    MANUAL = "manual", "Granted in Gatehouse"
+    IDP = "idp", "Identity provider mapping"
+    SCIM = "scim", "SCIM provisioning"

@@ -32,6 +32,13 @@
 - ``route_checks``: callables ``(deployments) -> {deployment id: refusal}``: the live pointers among
   ``deployments`` that resolve refuses now for the version live there (a suspension or a policy change
   since it went live), with resolve's reason.
+- ``membership_listeners``: callables ``(user, *, actor, reason, removed_roles, joined_team_ids,
+  left_team_ids) -> None`` called inside the transaction that changed a person's roles or teams, after
+  the change: the place to make sure no open work of that person is left one they may no longer do
+  (approvals withdraws, audited, a sign-off its signer could no longer give).
+- ``membership_consequence_providers``: callables ``(user, *, removed_roles, joined_team_ids,
+  left_team_ids) -> [str]``: what such a change would do, in sentences, for the page that asks to
+  confirm it.
 
 Apps register in ``AppConfig.ready``.
 """
@@ -48,6 +55,17 @@ checkpoint_listeners: list[Callable] = []
 catalog_panels: list[Callable] = []
 route_previews: list[Callable] = []
 route_checks: list[Callable] = []
+membership_listeners: list[Callable] = []
+membership_consequence_providers: list[Callable] = []
+
+
+def membership_changed(user, **change) -> None:
+    for listener in membership_listeners:
+        listener(user, **change)
+
+
+def membership_consequences(user, **change) -> list[str]:
+    return [line for provider in membership_consequence_providers for line in provider(user, **change)]
 
 
 def audit_appended(events) -> None:

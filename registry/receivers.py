@@ -9,7 +9,7 @@ save users without going through Gatehouse's services.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_save
 
 _BEFORE = "_gatehouse_before_save"
@@ -40,7 +40,40 @@ def _revoke_if_needed(sender, instance, created=False, raw=False, **kwargs) -> N
     api_tokens_revoke_all(user=instance, reason=reason)
 
 
+_METHODS = {"oidc": "sso", "webauthn": "passkey", "passkey": "passkey"}
+
+
+def _signed_in(sender, request, user, **kwargs) -> None:
+    """Remember the session, so its owner and governance can see and end it."""
+    from registry.services.people import session_record
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if not session.session_key:
+        session.save()
+    backend = (session.get(BACKEND_SESSION_KEY) or "").lower()
+    method = next((name for marker, name in _METHODS.items() if marker in backend), "password")
+    session_record(
+        user=user,
+        session_key=session.session_key,
+        method=method,
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+def _signed_out(sender, request, user, **kwargs) -> None:
+    from registry.services.people import session_forget
+
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:
+        session_forget(session.session_key)
+
+
 def connect() -> None:
+    user_logged_in.connect(_signed_in, dispatch_uid="registry-sessions-signed-in")
+    user_logged_out.connect(_signed_out, dispatch_uid="registry-sessions-signed-out")
     user_model = get_user_model()
     pre_save.connect(_remember, sender=user_model, dispatch_uid="registry-tokens-user-before")
     post_save.connect(_revoke_if_needed, sender=user_model, dispatch_uid="registry-tokens-user-after")

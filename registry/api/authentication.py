@@ -63,7 +63,9 @@ SCOPES_DESCRIPTION = (
     "`POST /versions/{id}/submit/`, `POST /evaluations/`, `POST /approval-requests/`, "
     "`POST /approval-requests/{id}/promote/` and `/withdraw/`, `POST /deployments/rollback/`.\n"
     "- `alert_intake`: `POST /alerts/alertmanager/` only; that endpoint takes no other scope and no session.\n"
-    "- `full`: every operation the user may do, except alert intake (tokens made before scopes have it)."
+    "- `scim`: the SCIM 2.0 provisioning endpoints under `/scim/v2/` only; they take no other scope and no "
+    "session, and the token's user must be a governance admin.\n"
+    "- `full`: every operation the user may do, except alert intake and SCIM (tokens made before scopes have it)."
 )
 
 

@@ -21,11 +21,12 @@ from rest_framework import exceptions, permissions
 
 from registry.models import TokenScope
 
-READ, RESOLVE, CI_WRITE, ALERT_INTAKE, FULL = (
+READ, RESOLVE, CI_WRITE, ALERT_INTAKE, SCIM, FULL = (
     TokenScope.READ.value,
     TokenScope.RESOLVE.value,
     TokenScope.CI_WRITE.value,
     TokenScope.ALERT_INTAKE.value,
+    TokenScope.SCIM.value,
     TokenScope.FULL.value,
 )
 

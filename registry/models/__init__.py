@@ -9,6 +9,7 @@ from .features import (
     ReviewerGrant,
 )
 from .notifications import Notification
+from .people import Membership, UserSession
 from .reads import ReadRecord
 from .teams import Team
 from .tokens import ApiToken, TokenScope
@@ -30,6 +31,7 @@ __all__ = [
     "Evaluation",
     "FeatureChangeRequest",
     "FeatureVersion",
+    "Membership",
     "Notification",
     "PolicyPack",
     "PromptVersion",
@@ -37,6 +39,7 @@ __all__ = [
     "Region",
     "ReviewerGrant",
     "Team",
+    "UserSession",
     "Vendor",
     "VersionDataset",
     "VersionFallback",

@@ -15,6 +15,7 @@ class TokenScope(models.TextChoices):
     RESOLVE = "resolve", "Resolve"
     CI_WRITE = "ci_write", "CI write"
     ALERT_INTAKE = "alert_intake", "Alert intake"
+    SCIM = "scim", "SCIM provisioning"
     FULL = "full", "Full access"
 
 
@@ -24,6 +25,8 @@ SCOPE_HELP = {
     TokenScope.CI_WRITE: "what a pipeline does: register prompts, datasets and versions, record evaluations, "
     "submit, request gates, promote, withdraw a request, roll back. Add Read to poll.",
     TokenScope.ALERT_INTAKE: "post Alertmanager alerts, and nothing else. For Alertmanager.",
+    TokenScope.SCIM: "provision people and groups at /scim/v2/, and nothing else. For the identity provider; "
+    "its user must be a governance admin.",
     TokenScope.FULL: "every API operation you may do (not alert intake). Tokens made before scopes have it.",
 }
 

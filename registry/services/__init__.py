@@ -20,9 +20,18 @@ from .features import (
 )
 from .grants import reviewer_grant_create, reviewer_grant_revoke, reviewer_grants_expire
 from .notifications import notification_mark_read, notify
+from .people import person_deactivate, person_reactivate, session_end, sessions_end_all, sessions_live
 from .reads import read_record, read_record_many
 from .system import system_user
-from .teams import role_grant, team_create, team_member_add
+from .teams import (
+    membership_consequences,
+    role_grant,
+    role_revoke,
+    team_create,
+    team_member_add,
+    team_member_remove,
+    team_update,
+)
 from .tokens import api_token_create, api_token_revoke, api_tokens_revoke_all
 from .versions import (
     configuration_hash,
@@ -65,11 +74,20 @@ __all__ = [
     "reviewer_grant_create",
     "reviewer_grant_revoke",
     "reviewer_grants_expire",
+    "membership_consequences",
+    "person_deactivate",
+    "person_reactivate",
     "role_grant",
+    "role_revoke",
+    "session_end",
+    "sessions_end_all",
+    "sessions_live",
     "rollback_candidates",
     "rollback_choices",
     "team_create",
     "team_member_add",
+    "team_member_remove",
+    "team_update",
     "vendor_create",
     "version_configuration",
     "version_create",

@@ -176,13 +176,13 @@ def _team_created(w):
 
 
 def _team_member_added(w):
-    team_member_add(actor=w.governance_admin, team=w.team, user=UserFactory(username="new-hire"))
+    team_member_add(actor=w.governance_admin, team=w.team, user=UserFactory(username="new-hire"), reason="joins")
     return "team.member_added", w.governance_admin, ("team", w.team.pk), None
 
 
 def _role_granted(w):
     user = UserFactory(username="new-reviewer")
-    role_grant(actor=w.governance_admin, user=user, role="security")
+    role_grant(actor=w.governance_admin, user=user, role="security", reason="new reviewer")
     return "role.granted", w.governance_admin, ("user", user.pk), None
 
 

@@ -39,7 +39,7 @@ from demo.drills import seed_drills
 from demo.packs import seed_packs
 from demo.routing import seed_routing
 from demo.webhooks import seed_webhooks
-from registry.choices import Role, VersionStatus
+from registry.choices import MembershipSource, Role, VersionStatus
 from registry.models import (
     AIFeature,
     AuditEvent,
@@ -47,6 +47,7 @@ from registry.models import (
     Dataset,
     Evaluation,
     FeatureVersion,
+    Membership,
     PolicyPack,
     PromptVersion,
     Region,
@@ -270,7 +271,7 @@ class DemoSeeder:
             user = self.users[username]
             for role in roles:
                 if not user.groups.filter(name=role).exists():
-                    role_grant(actor=self.governance, user=user, role=role)
+                    role_grant(actor=self.governance, user=user, role=role, reason="Demo data: the persona's role.")
                     self.created["role grants"] += 1
 
     def _bootstrap_governance(self, user) -> None:
@@ -279,6 +280,9 @@ class DemoSeeder:
         if group.user_set.filter(pk=user.pk).exists():
             return
         group.user_set.add(user)
+        Membership.objects.get_or_create(
+            user=user, group=group, source=MembershipSource.MANUAL, defaults={"reason": "seed_demo bootstrap"}
+        )
         forget_cached_rights(user)
         audit_record(
             actor=None,
@@ -300,7 +304,9 @@ class DemoSeeder:
             for username in spec["members"]:
                 user = self.users[username]
                 if not team.group.user_set.filter(pk=user.pk).exists():
-                    team_member_add(actor=self.governance, team=team, user=user)
+                    team_member_add(
+                        actor=self.governance, team=team, user=user, reason="Demo data: the persona's team."
+                    )
                     self.created["team memberships"] += 1
             self.teams[spec["slug"]] = team
 

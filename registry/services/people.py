@@ -1,0 +1,159 @@
+"""People: deactivation and reactivation, and signed-in sessions.
+
+Deactivation (by governance on a page or the API, by SCIM, or by the identity provider mapping) takes
+effect at once: the account is refused from the next request, every signed-in session is ended, every
+API token is revoked (``registry.receivers``, in the same transaction), and the person's open work
+(sign-offs given on open requests, features they own) is flagged for governance through the
+``person_flag_providers`` extension point.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from registry.choices import MembershipSource, Role
+from registry.models import ApiToken, UserSession
+from registry.permissions import is_governance
+from registry.services.audit import audit_record
+
+
+def _session_store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def session_record(*, user, session_key: str, method: str = "", ip_address=None, user_agent: str = "") -> None:
+    """Remember a new signed-in session (the sign-in signal calls this)."""
+    if not session_key:
+        return
+    UserSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={"user": user, "method": method[:20], "ip_address": ip_address, "user_agent": user_agent[:200]},
+    )
+
+
+def session_forget(session_key: str) -> None:
+    UserSession.objects.filter(session_key=session_key).delete()
+
+
+def sessions_live(user):
+    """The person's sessions still alive in the session store (records of ended ones are dropped)."""
+    store = _session_store()
+    live = []
+    for record in UserSession.objects.filter(user=user).order_by("-created_at"):
+        if store().exists(record.session_key):
+            live.append(record)
+        else:
+            record.delete()
+    return live
+
+
+def _end(records) -> int:
+    store = _session_store()
+    for record in records:
+        store(session_key=record.session_key).delete()
+        record.delete()
+    return len(records)
+
+
+def session_end(*, actor, session: UserSession) -> None:
+    """End one session: its owner ends their own, governance ends anyone's."""
+    if not (actor.pk == session.user_id or is_governance(actor)):
+        raise PermissionDenied("You can end only your own sessions.")
+    with transaction.atomic():
+        _end([session])
+        audit_record(
+            actor=actor,
+            action="session.ended",
+            object_type="user",
+            object_id=session.user_id,
+            payload={"user": session.user.get_username(), "started": session.created_at.isoformat()},
+        )
+
+
+def sessions_end_all(*, user, actor=None, keep: str = "") -> int:
+    """End every session of ``user`` but ``keep`` (a session key). Returns how many ended."""
+    records = list(UserSession.objects.filter(user=user).exclude(session_key=keep or None))
+    # Sessions signed in before they were recorded: look for them in a database store, too.
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        from django.contrib.sessions.models import Session
+
+        recorded = {record.session_key for record in records} | {keep}
+        for session in Session.objects.exclude(session_key__in=recorded).iterator():
+            if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+                records.append(UserSession(session_key=session.session_key, user=user))
+    return _end(records)
+
+
+def _authorise(*, actor, user, source: str, what: str) -> None:
+    if source == MembershipSource.IDP:
+        if actor is not None:
+            raise PermissionDenied("Identity provider decisions are applied at sign-in, not by a person.")
+        return
+    if not is_governance(actor):
+        raise PermissionDenied(f"Only governance admins {what}.")
+    if actor.pk == user.pk:
+        raise PermissionDenied(f"You cannot {what.split(' ', 1)[0]} your own account; ask another admin.")
+
+
+def person_deactivate(*, actor, user, reason: str = "", source: str = MembershipSource.MANUAL):
+    """Deactivate ``user``: sessions end, tokens are revoked, open work is flagged. Idempotent."""
+    _authorise(actor=actor, user=user, source=source, what="deactivate people")
+    reason = (reason or "").strip()
+    if source == MembershipSource.MANUAL and not reason:
+        raise ValidationError({"reason": "Say why: the reason is kept in the audit trail."})
+    with transaction.atomic():
+        locked = get_user_model().objects.select_for_update().get(pk=user.pk)
+        if not locked.is_active:
+            return locked
+        governance = Group.objects.filter(name=Role.GOVERNANCE).first()
+        if governance and governance.user_set.filter(pk=locked.pk).exists():
+            if not governance.user_set.filter(is_active=True).exclude(pk=locked.pk).exists():
+                raise ValidationError("This is the last active governance admin: grant the role to someone else first.")
+        live_tokens = ApiToken.objects.filter(user=locked, revoked_at__isnull=True).count()
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])  # the token receiver revokes every token, audited
+        ended = sessions_end_all(user=locked)
+        audit_record(
+            actor=actor,
+            action="person.deactivated",
+            object_type="user",
+            object_id=locked.pk,
+            payload={
+                "user": locked.get_username(),
+                "source": source,
+                "reason": reason,
+                "sessions_ended": ended,
+                "tokens_revoked": live_tokens,
+            },
+        )
+    user.is_active = False
+    return locked
+
+
+def person_reactivate(*, actor, user, reason: str = "", source: str = MembershipSource.MANUAL):
+    """Let a deactivated person sign in again. Their tokens stay revoked; roles and teams are as they were."""
+    _authorise(actor=actor, user=user, source=source, what="reactivate people")
+    reason = (reason or "").strip()
+    if source == MembershipSource.MANUAL and not reason:
+        raise ValidationError({"reason": "Say why: the reason is kept in the audit trail."})
+    with transaction.atomic():
+        locked = get_user_model().objects.select_for_update().get(pk=user.pk)
+        if locked.is_active:
+            return locked
+        locked.is_active = True
+        locked.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="person.reactivated",
+            object_type="user",
+            object_id=locked.pk,
+            payload={"user": locked.get_username(), "source": source, "reason": reason},
+        )
+    user.is_active = True
+    return locked
