@@ -35,6 +35,8 @@ from tests.factories import (
 )
 from tests.query_counts import assert_constant
 
+pytestmark = pytest.mark.slow  # query counts at two sizes of every list: `make test-fast` leaves them out
+
 _serial = itertools.count(1)
 EVIDENCE = ("benchmark", "safety", "privacy_review")
 

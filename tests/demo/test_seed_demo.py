@@ -13,6 +13,8 @@ from django.test import TestCase
 from django.test.utils import override_settings
 from django.utils import timezone
 
+pytestmark = pytest.mark.slow  # seeds the whole ten-week demo: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -5,7 +5,7 @@ import pytest
 from packs.models import PackExport
 from tests.query_counts import assert_constant
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # query counts at two sizes: `make test-fast` leaves them out
 
 
 @pytest.fixture

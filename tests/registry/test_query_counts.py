@@ -26,6 +26,8 @@ from tests.factories import (
     VersionFactory,
 )
 
+pytestmark = pytest.mark.slow  # query counts at two sizes of every list: `make test-fast` leaves them out
+
 SMALL, LARGE = 2, 12
 _serial = itertools.count(1)
 

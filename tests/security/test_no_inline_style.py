@@ -25,6 +25,8 @@ from tests.registry.test_second_factor import SETUP, add_app
 from tests.security.test_authorization_matrix import world  # noqa: F401 (fixture)
 from tests.security.test_headers_and_settings import directives
 
+pytestmark = pytest.mark.slow  # renders every page as every persona: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = (
     "approvals",

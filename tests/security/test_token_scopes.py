@@ -18,6 +18,8 @@ from tests.security.authz_api_expectations import API_EXPECTED, TOKEN_SCOPES
 from tests.security.authz_probe import all_patterns, probe, routes, url_for
 from tests.security.test_authorization_matrix import SKIPPED, url_values, world  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # walks every route with a token of each scope: `make test-fast` leaves it out
+
 
 def _api_routes():
     found, _ = routes(SKIPPED)
