@@ -145,7 +145,15 @@ class SignOutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         at_provider = self.end_session_url(request)
         response = super().post(request, *args, **kwargs)
-        return HttpResponseRedirect(at_provider) if at_provider else response
+        if not at_provider:
+            return response
+        # Not a redirect: the Content Security Policy's form-action 'self' (rightly) stops a form's
+        # redirect to another origin, so a page forwards the browser instead.
+        return render(
+            request,
+            "identity/oidc_signed_out.html",
+            {"end_session_url": at_provider, "provider_name": oidc.provider_name()},
+        )
 
     @staticmethod
     def end_session_url(request) -> str:
