@@ -4,6 +4,7 @@ the role, signs out of both, leaves the group at the provider and signs in again
 fails shows its page. Screenshots (1440 and 390 px wide) go to /tmp/shots-oidc/ for a person to look at."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -27,11 +28,37 @@ def shoot(page, name: str) -> None:
     page.set_viewport_size(WIDE)
 
 
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " " + (event.blockedURI || "inline"));
+});
+"""
+violations: list[str] = []
+
+
 def new_page(browser):  # noqa: F811 (the fixture imported above)
+    """A browser context of its own; Gatehouse's pages in it must break no rule of the security policy."""
     context = browser.new_context(viewport=WIDE)
+    context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if message.text.startswith("CSP violation")
+            and urlsplit(page.url).hostname != "127.0.0.1"  # not the provider
+            else None
+        ),
+    )
     return context, page
+
+
+@pytest.fixture(autouse=True)
+def no_policy_violations():
+    violations.clear()
+    yield
+    assert not violations, "\n".join(violations)
 
 
 def at_the_provider_sign_in_as(page, login: str) -> None:
