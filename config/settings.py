@@ -481,7 +481,6 @@ OIDC_DISCOVERY_CACHE_SECONDS = int(os.environ.get("OIDC_DISCOVERY_CACHE_SECONDS"
 OIDC_SIGN_OUT_AT_PROVIDER = env_bool("OIDC_SIGN_OUT_AT_PROVIDER", True)
 OIDC_RP_SIGN_ALGO = "RS256"  # ID tokens signed by the provider's key (JWKS), never with the client secret
 OIDC_USE_PKCE = True
-OIDC_TOKEN_USE_BASIC_AUTH = True  # client_secret_basic, every provider's default
 OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_callback"
 # PASSWORD_SIGN_IN=off: only the accounts BREAK_GLASS_USERS names may sign in with a password (audited).
 PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)

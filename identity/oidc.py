@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from urllib.parse import quote_plus
 
 import jwt
 import requests
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from requests.auth import HTTPBasicAuth
 
 from identity import services
 
@@ -157,39 +159,56 @@ class OidcBackend(OIDCAuthenticationBackend):
         return super().authenticate(request, **kwargs)
 
     def get_token(self, payload):
+        """The code for tokens, the client authenticated with client_secret_basic (id and secret
+        form-encoded first, as RFC 6749 2.3.1 says, so a secret with reserved characters still works)."""
+        data = {key: value for key, value in payload.items() if key != "client_secret"}
+        credentials = HTTPBasicAuth(quote_plus(self.OIDC_RP_CLIENT_ID), quote_plus(self.OIDC_RP_CLIENT_SECRET))
         try:
-            return super().get_token(payload)
-        except requests.HTTPError as failure:
-            error, description = _error_of(failure.response)
-            detail = f" ({description})" if description else ""
-            if error == "invalid_client":
-                raise SsoFailure(
-                    MISCONFIGURED,
-                    f"OIDC token exchange refused: invalid_client{detail} — check OIDC_CLIENT_ID and "
-                    "OIDC_CLIENT_SECRET",
-                ) from failure
-            if error == "invalid_grant":
-                raise SsoFailure(
-                    EXPIRED,
-                    f"OIDC token exchange refused: invalid_grant{detail} — the authorization code expired or "
-                    "was already used (a slow or repeated sign-in, not a configuration error)",
-                    level=logging.WARNING,
-                ) from failure
-            raise SsoFailure(
-                MISCONFIGURED,
-                f"OIDC token exchange refused: {error}{detail} — check the client's settings at the provider "
-                "(authorization code grant, client_secret_basic, redirect URI <base>/oidc/callback/)",
-            ) from failure
+            response = requests.post(
+                self.OIDC_OP_TOKEN_ENDPOINT,
+                data=data,
+                auth=credentials,
+                headers={"Accept": "application/json"},
+                timeout=settings.OIDC_TIMEOUT,
+            )
         except requests.RequestException as failure:
             raise SsoFailure(
                 UNREACHABLE,
                 f"OIDC token exchange failed: {self.OIDC_OP_TOKEN_ENDPOINT} could not be reached "
                 f"({type(failure).__name__}: {failure})",
             ) from failure
+        if response.status_code != 200:
+            error, description = _error_of(response)
+            detail = f" ({description})" if description else ""
+            if error == "invalid_client":
+                raise SsoFailure(
+                    MISCONFIGURED,
+                    f"OIDC token exchange refused: invalid_client{detail} — check OIDC_CLIENT_ID and "
+                    "OIDC_CLIENT_SECRET",
+                )
+            if error == "invalid_grant":
+                raise SsoFailure(
+                    EXPIRED,
+                    f"OIDC token exchange refused: invalid_grant{detail} — the authorization code expired or "
+                    "was already used (a slow or repeated sign-in, not a configuration error)",
+                    level=logging.WARNING,
+                )
+            raise SsoFailure(
+                MISCONFIGURED,
+                f"OIDC token exchange refused: {error}{detail} — check the client's settings at the provider "
+                "(authorization code grant, client_secret_basic, redirect URI <base>/oidc/callback/)",
+            )
+        try:
+            tokens = response.json()
         except ValueError as failure:
             raise SsoFailure(
                 MISCONFIGURED, f"OIDC token exchange failed: {self.OIDC_OP_TOKEN_ENDPOINT} did not answer JSON"
             ) from failure
+        if not isinstance(tokens, dict):
+            raise SsoFailure(
+                MISCONFIGURED, f"OIDC token exchange failed: {self.OIDC_OP_TOKEN_ENDPOINT} answered {tokens!r:.100}"
+            )
+        return tokens
 
     def verify_token(self, token, **kwargs):
         """The ID token: the provider's signature, this issuer, this client, not expired, this sign-in's nonce."""
@@ -226,7 +245,7 @@ class OidcBackend(OIDCAuthenticationBackend):
         return payload
 
     def get_userinfo(self, access_token, id_token, payload):
-        if not self.OIDC_OP_USER_ENDPOINT:
+        if not (self.OIDC_OP_USER_ENDPOINT and access_token):
             return {}
         try:
             response = requests.get(

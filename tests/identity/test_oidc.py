@@ -178,6 +178,15 @@ def test_a_wrong_client_secret_gives_a_clear_page_and_names_the_setting_in_the_l
     assert signed_in_user(client) is None
 
 
+def test_a_client_secret_with_reserved_characters_works(sso, settings):
+    settings.OIDC_RP_CLIENT_ID = "gatehouse-reserved"
+    settings.OIDC_RP_CLIENT_SECRET = "a+b/c:d%e&f=g h"  # form-encoded in the Basic credentials, as the spec says
+    sso.set_accounts({"alice": ALICE})
+    client = Client()
+
+    assert sign_in(client).status_code == 302 and signed_in_user(client).username == "alice"
+
+
 def test_a_code_used_twice_is_refused_as_expired(sso, caplog):
     sso.set_accounts({"alice": ALICE})
     client = Client()

@@ -39,6 +39,15 @@ const configuration = {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    {
+      // The same, with a secret full of characters HTTP Basic credentials must form-encode (RFC 6749 2.3.1).
+      client_id: 'gatehouse-reserved',
+      client_secret: 'a+b/c:d%e&f=g h',
+      redirect_uris: ['http://testserver/oidc/callback/'],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
   ],
   jwks: { keys: [signingKey] },
   cookies: { keys: ['gatehouse-test-provider-cookie-key'] },
