@@ -391,3 +391,21 @@ def test_with_passwords_on_no_sign_in_is_audited_as_break_glass(settings, outsid
     Client().post(reverse("login"), {"username": outsider.username, "password": PASSWORD})
 
     assert not actions(action="person.break_glass_sign_in")
+
+
+def test_groups_can_come_from_a_nested_claim_and_names_fall_back_to_email(team):
+    """Keycloak's realm roles, say: OIDC_GROUPS_CLAIM=realm_access.roles; no preferred_username: the email."""
+    from identity.services import oidc_sign_in
+
+    GroupMapping.objects.create(group_name="gatehouse-security", role="security")
+    claims = {"sub": "f3c1", "email": "sam@example.com", "realm_access": {"roles": ["gatehouse-security", "x"]}}
+
+    signed_in = oidc_sign_in(
+        issuer="https://sso.example.com/realms/acme",
+        claims=claims,
+        groups_claim="realm_access.roles",
+        username_claim="preferred_username",
+    )
+
+    assert signed_in.user.username == "sam@example.com" and signed_in.groups == ["gatehouse-security", "x"]
+    assert has_role(signed_in.user, "security")
