@@ -19,7 +19,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo test test-fast lint format chromium check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
+.PHONY: install demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -45,6 +45,15 @@ demo: install
 chromium:
 	@bash scripts/ensure-chromium
 
+# The single sign-on tests run a real OpenID provider (node-oidc-provider, tests/oidc_provider/) with Node.js;
+# its npm packages come from the npm registry, pinned by package-lock.json. Without npm the tests skip locally
+# and fail in CI (GATEHOUSE_REQUIRE_SERVICES).
+oidc-provider:
+	@if command -v npm >/dev/null; then \
+	  test -d tests/oidc_provider/node_modules/oidc-provider || \
+	  npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the single sign-on tests will skip (.ci/run installs Node.js)"; fi
+
 # The suite runs in parallel (pytest-xdist): one process per core, 8 at most (TEST_WORKERS=0: one process).
 # Each has its own test database and Redis database (tests/workers.py). Tests are handed out one by one
 # (--dist load): schemathesis gives its 101 operation tests one node id, which the grouping modes
@@ -54,10 +63,10 @@ XDIST := -n $(TEST_WORKERS) --maxprocesses 8 --dist load
 
 # `make test` runs everything; `make test-fast` leaves out the slow tests (fuzzing, the authorization
 # matrix, real workers...) and the browser journeys: a first answer in well under half the time.
-test: install chromium
+test: install chromium oidc-provider
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install oidc-provider
 	$(BIN)/python -m pytest $(XDIST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Lint and format (ruff) and the layers of docs/architecture.md (import-linter). `make format` fixes what

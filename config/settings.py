@@ -139,6 +139,7 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+    "identity.oidc.OidcBackend",  # single sign-on (OpenID Connect): inert unless OIDC_ISSUER is set
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous users see nothing.
 GUARDIAN_RAISE_403 = False
@@ -461,6 +462,29 @@ GATEHOUSE_AUDIT_OLD_KEYS = os.environ.get("GATEHOUSE_AUDIT_OLD_KEYS", "")
 # Where signed checkpoints of the chain are appended (JSON lines), outside the database: put it on write-once
 # storage (an object-lock bucket mount, a WORM volume, chattr +a). Verification checks the chain against it.
 GATEHOUSE_AUDIT_ANCHOR_FILE = os.environ.get("GATEHOUSE_AUDIT_ANCHOR_FILE", "")
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc; identity/oidc.py, docs/identity.md) ----------
+# Off unless OIDC_ISSUER is set. The provider's endpoints come from its discovery document
+# (<issuer>/.well-known/openid-configuration), fetched at the first sign-in and kept for
+# OIDC_DISCOVERY_CACHE_SECONDS: a provider that is down never stops Gatehouse starting or the password page.
+# The redirect URI to register at the provider is <GATEHOUSE_BASE_URL>/oidc/callback/.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile groups")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups").strip()
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username").strip()
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT_SECONDS", "5"))
+OIDC_DISCOVERY_CACHE_SECONDS = int(os.environ.get("OIDC_DISCOVERY_CACHE_SECONDS", "3600"))
+# Sign-out also ends the session at the provider when it offers RP-initiated logout (end_session_endpoint).
+OIDC_SIGN_OUT_AT_PROVIDER = env_bool("OIDC_SIGN_OUT_AT_PROVIDER", True)
+OIDC_RP_SIGN_ALGO = "RS256"  # ID tokens signed by the provider's key (JWKS), never with the client secret
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_callback"
+# PASSWORD_SIGN_IN=off: only the accounts BREAK_GLASS_USERS names may sign in with a password (audited).
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
+BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from identity.views.oidc import SignOutView
 from registry.urls_two_factor import passkey_patterns
 from registry.views.auth import LoginView
 
@@ -18,7 +18,8 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("", include("identity.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Ends the Gatehouse session (and, after single sign-on, the identity provider's when it offers that).
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("", include("registry.urls_two_factor")),
     path("account/passkeys/", include(passkey_patterns)),
     path("admin/", admin.site.urls),

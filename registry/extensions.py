@@ -39,6 +39,12 @@
 - ``membership_consequence_providers``: callables ``(user, *, removed_roles, joined_team_ids,
   left_team_ids) -> [str]``: what such a change would do, in sentences, for the page that asks to
   confirm it.
+- ``sign_in_methods``: callables ``(request) -> dict | None`` returning ``{"label": ..., "url": ...}``: another
+  way to sign in, offered as a button on the sign-in page (identity: single sign-on).
+- ``password_sign_in_guards``: callables ``(request, username) -> str | None``. A string refuses a password
+  sign-in as ``username`` with that reason, before the password is checked, on the app's sign-in page and
+  Django admin's alike; asked with ``username=""``, it says whether the password form is offered at all
+  (identity: password sign-in switched off but for break-glass accounts).
 
 Apps register in ``AppConfig.ready``.
 """
@@ -57,6 +63,17 @@ route_previews: list[Callable] = []
 route_checks: list[Callable] = []
 membership_listeners: list[Callable] = []
 membership_consequence_providers: list[Callable] = []
+sign_in_methods: list[Callable] = []
+password_sign_in_guards: list[Callable] = []
+
+
+def sign_in_methods_for(request) -> list[dict]:
+    return [method for provider in sign_in_methods if (method := provider(request))]
+
+
+def password_sign_in_refusal(request, username: str) -> str | None:
+    """The first guard's reason to refuse a password sign-in as ``username`` (``""``: anyone), or None."""
+    return next((reason for guard in password_sign_in_guards if (reason := guard(request, username))), None)
 
 
 def membership_changed(user, **change) -> None:

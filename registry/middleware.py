@@ -11,12 +11,21 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from registry.services.two_factor import has_second_factor, two_factor_required
 
 HAS_DEVICE_SESSION_KEY = "gatehouse_has_second_factor"
+# Set by single sign-on (identity.oidc) after its sign-in: the identity provider asked for the second factor.
+SIGNED_IN_AT_IDENTITY_PROVIDER_SESSION_KEY = "gatehouse_signed_in_at_identity_provider"
 
 
 def _forget_device_answer(sender, request, user, **kwargs):
-    """A new sign-in asks again whether the user has a device (it may have been added elsewhere)."""
+    """A new sign-in asks again whether the user has a device (it may have been added elsewhere), and is a
+    password sign-in until single sign-on says otherwise."""
     if request is not None and hasattr(request, "session"):
         request.session.pop(HAS_DEVICE_SESSION_KEY, None)
+        request.session.pop(SIGNED_IN_AT_IDENTITY_PROVIDER_SESSION_KEY, None)
+
+
+def mark_signed_in_at_identity_provider(request) -> None:
+    """This session was signed in by the identity provider, whose own policy (MFA) is the second factor."""
+    request.session[SIGNED_IN_AT_IDENTITY_PROVIDER_SESSION_KEY] = True
 
 
 user_logged_in.connect(_forget_device_answer, dispatch_uid="gatehouse-second-factor-login")
@@ -33,7 +42,11 @@ class SecondFactorMiddleware:
     names who has no device yet, the security page to add one; every other page redirects there, Django
     admin included. The API does not see such a session at all (it answers as to an anonymous caller);
     API tokens are unaffected. Whether the user has a device is looked up once per sign-in and kept in
-    the session, so pages of users without one cost no extra query."""
+    the session, so pages of users without one cost no extra query.
+
+    A session signed in through single sign-on is not asked: the identity provider authenticated the
+    person under the company's policy, multi-factor included (docs/identity.md). The local second factor
+    guards passwords, so break-glass accounts keep it."""
 
     VERIFY_OPEN = ("two_factor:verify", "login", "logout")
     SETUP_OPEN = ("login", "logout")
@@ -52,6 +65,8 @@ class SecondFactorMiddleware:
         if not user.is_authenticated or request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
             return None
         if DEVICE_ID_SESSION_KEY in request.session and user.is_verified():
+            return None
+        if request.session.get(SIGNED_IN_AT_IDENTITY_PROVIDER_SESSION_KEY):
             return None
         has_device = request.session.get(HAS_DEVICE_SESSION_KEY)
         if has_device is None:

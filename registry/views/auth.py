@@ -21,6 +21,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
+from registry import extensions
+
 log = logging.getLogger(__name__)
 
 TOO_MANY = (
@@ -122,6 +124,10 @@ class RateLimitedMixin:
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
+        refusal = extensions.password_sign_in_refusal(self.request, username)
+        if refusal:
+            log.info("sign-in refused: password sign-in is off for %r from %s", username, client_address(self.request))
+            raise ValidationError(refusal, code="password_sign_in_off")
         keys = _keys(self.request, username)
         if _blocked(keys):
             log.warning("sign-in refused: too many failures for %r from %s", username, client_address(self.request))
@@ -148,3 +154,9 @@ class RateLimitedAdminAuthenticationForm(RateLimitedMixin, AdminAuthenticationFo
 
 class LoginView(auth_views.LoginView):
     form_class = RateLimitedAuthenticationForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sign_in_methods"] = extensions.sign_in_methods_for(self.request)
+        context["password_refusal"] = extensions.password_sign_in_refusal(self.request, "")
+        return context
