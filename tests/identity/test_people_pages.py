@@ -428,3 +428,23 @@ def test_the_person_page_flags_open_work(
 
     assert f"Request #{gate_request.pk}" in reviewer_page
     assert feature.name in owner_page and "accountable owner" in owner_page
+
+
+def test_an_admin_who_ends_their_own_sessions_is_signed_out_cleanly(governance_admin):
+    here, elsewhere = password_client(governance_admin), password_client(governance_admin)
+
+    response = here.post(person_url(governance_admin, "sessions/end/"))
+
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert here.get("/").status_code == elsewhere.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "persona, shown", [("governance_admin", True), ("auditor", True), ("product_owner", False), ("outsider", False)]
+)
+def test_people_and_teams_are_in_the_navigation_of_those_who_read_them(request, persona, shown):
+    text = signed_in(request.getfixturevalue(persona)).get("/").content.decode()
+
+    assert ('href="/people/"' in text) is shown
+    assert ('href="/teams/"' in text) is shown
+    assert 'href="/account/"' in text
