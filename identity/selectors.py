@@ -25,6 +25,7 @@ from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import SignOff
 from registry.choices import FeatureStatus, MembershipSource, Role
 from registry.models import AIFeature, ApiToken, AuditEvent, Membership, Team, UserSession
+from registry.services.system import SYSTEM_USERNAME
 
 # --- What a person holds, and why --------------------------------------------------------------------
 
@@ -125,10 +126,12 @@ def _held_groups() -> QuerySet[Group]:
 
 
 def people() -> QuerySet:
-    """Everyone, active or not, by username, with what the People pages show of each."""
+    """Everyone, active or not, by username, with what the People pages show of each. Gatehouse's own
+    account (an inactive stand-in for system actions, never a person) is left out."""
     return (
         get_user_model()
-        .objects.annotate(live_sessions=_count(_live_session_records()), active_tokens=_count(_active_tokens()))
+        .objects.exclude(username=SYSTEM_USERNAME)
+        .annotate(live_sessions=_count(_live_session_records()), active_tokens=_count(_active_tokens()))
         .prefetch_related(
             Prefetch("groups", queryset=_held_groups()),
             Prefetch("memberships", queryset=Membership.objects.select_related("granted_by")),

@@ -448,3 +448,13 @@ def test_people_and_teams_are_in_the_navigation_of_those_who_read_them(request, 
     assert ('href="/people/"' in text) is shown
     assert ('href="/teams/"' in text) is shown
     assert 'href="/account/"' in text
+
+
+def test_gatehouses_own_account_is_not_a_person(client, governance_admin):
+    from registry.services import system_user
+
+    system_user()
+    client.force_login(governance_admin)
+
+    assert "gatehouse" not in {row["person"].username for row in client.get(PEOPLE).context["rows"]}
+    assert client.get("/people/gatehouse/").status_code == 404

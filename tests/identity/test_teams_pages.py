@@ -239,3 +239,21 @@ def test_suggestions_offer_active_people_not_yet_in_the_team(client, governance_
     assert outsider.username in offered
     assert ml_engineer.username not in offered and "olly-gone" not in offered
     assert signed_in(outsider).get(TEAMS + "claims/members/suggestions/", {"user": "l"}).status_code == 403
+
+
+def test_the_team_page_costs_the_same_queries_for_many_members(
+    client, governance_admin, team, django_assert_max_num_queries
+):
+    from tests.query_counts import assert_constant
+
+    count = {"n": 0}
+
+    def grow(n):
+        for _ in range(n):
+            count["n"] += 1
+            person = UserFactory(username=f"member-{count['n']:03}")
+            team_member_add(actor=governance_admin, team=team, user=person, reason="Joins.")
+            team_member_add(actor=None, team=team, user=person, source=MembershipSource.IDP)
+
+    client.force_login(governance_admin)
+    assert_constant(client, TEAMS + "claims/", grow, django_assert_max_num_queries, max_queries=20)
