@@ -64,7 +64,7 @@ CODES: dict[str, str] = {
     INSUFFICIENT_SCOPE: "403: the API token's scopes do not cover this operation (or it takes no token, "
     "e.g. alert intake without the alert_intake scope); the detail names the scopes that would.",
     SEPARATION_OF_DUTIES: "403: you wrote, submitted or requested this, or already signed another role of "
-    "the request; someone else must review it.",
+    "the request; someone else must review it. Also: nobody grants themselves a role or a team.",
     NOT_ELIGIBLE: "403: you may not sign this (you do not hold the role, or may not see the feature).",
     NOT_FOUND: "404: no such object visible to you, no such page, or no such URL.",
     METHOD_NOT_ALLOWED: "405: the operation does not take this HTTP method.",

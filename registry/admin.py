@@ -7,6 +7,7 @@ app's pages and API, which call the services and audit them; here those models a
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -152,12 +153,50 @@ def _keep_instead(user, events: int) -> str:
 
 if admin.site.is_registered(User):
     admin.site.unregister(User)
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdmin):
+    """Roles and teams are groups: read-only here, changed on the People and Teams pages (audited)."""
+
+    list_display = ["name"]
+    search_fields = ["name"]
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin, except that a person who appears as an actor in the audit trail is never
-    deleted (the trail's hashes cover their id; the database protects it too): they are deactivated."""
+    deleted (the trail's hashes cover their id; the database protects it too): they are deactivated.
+
+    Roles and teams (the user's groups) and per-user permissions are read-only here: they change on the
+    People and Teams pages (or their API), through services that check separation of duties, keep a
+    reason and audit the change. The admin shows where."""
+
+    readonly_fields = ("groups", "user_permissions", "roles_and_teams")
+
+    @admin.display(description="Change roles and teams")
+    def roles_and_teams(self, user):
+        from django.utils.html import format_html
+
+        if user is None or user.pk is None:
+            return "On the People page, once the account exists."
+        return format_html(
+            '<a href="{}">On the People page</a>: audited, with a reason, and nobody grants themselves a role.',
+            reverse("identity:person_detail", args=[user.get_username()]),
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [
+            (name, {**options, "fields": (*options["fields"], "roles_and_teams")})
+            if "groups" in options.get("fields", ())
+            else (name, options)
+            for name, options in fieldsets
+        ]
 
     def delete_view(self, request, object_id, extra_context=None):
         user = self.get_object(request, object_id)

@@ -1,3 +1,13 @@
+from rest_framework.routers import SimpleRouter
+
+from identity.api import people
+
 app_name = "identity-api"
 
 urlpatterns: list = []
+
+# --- People and teams (/api/v1/people/, /api/v1/teams/) ---------------------------------------------
+people_router = SimpleRouter()
+people_router.register("people", people.PersonViewSet, basename="person")
+people_router.register("teams", people.TeamViewSet, basename="team")
+urlpatterns += people_router.urls

@@ -64,12 +64,6 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Team
-        fields = ["slug", "name", "description"]
-
-
 # --- Catalog ---------------------------------------------------------------------------------
 
 

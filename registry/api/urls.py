@@ -13,7 +13,7 @@ router.register("models", views.CatalogModelViewSet, basename="model")
 router.register("prompts", views.PromptVersionViewSet, basename="prompt")
 router.register("policy-packs", views.PolicyPackViewSet, basename="policy-pack")
 router.register("datasets", views.DatasetViewSet, basename="dataset")
-router.register("teams", views.TeamViewSet, basename="team")
+# /teams/ (list, create, rename, members) is the identity app's: identity/api/people.py
 router.register("regions", views.RegionViewSet, basename="region")
 router.register("deployments", views.DeploymentViewSet, basename="deployment")
 router.register("deployment-events", views.DeploymentEventViewSet, basename="deployment-event")

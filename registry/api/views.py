@@ -323,15 +323,6 @@ class DatasetViewSet(ReadCreateViewSet):
         return services.dataset_create(actor=self.request.user, **data)
 
 
-class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = s.TeamSerializer
-
-    def get_queryset(self):
-        return selectors.team_list()
-
-    filterset_class = None
-
-
 class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.RegionSerializer
 

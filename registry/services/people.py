@@ -42,11 +42,14 @@ def session_forget(session_key: str) -> None:
 
 
 def sessions_live(user):
-    """The person's sessions still alive in the session store (records of ended ones are dropped)."""
+    """The person's sessions still alive in the session store (records of ended or expired ones are dropped).
+
+    Alive means the store still gives the session's data: an expired session is kept by the database
+    store until ``clearsessions`` runs, but loads as empty, as it does for the browser that holds it."""
     store = _session_store()
     live = []
     for record in UserSession.objects.filter(user=user).order_by("-created_at"):
-        if store().exists(record.session_key):
+        if store(session_key=record.session_key).load():
             live.append(record)
         else:
             record.delete()
@@ -77,7 +80,23 @@ def session_end(*, actor, session: UserSession) -> None:
 
 
 def sessions_end_all(*, user, actor=None, keep: str = "") -> int:
-    """End every session of ``user`` but ``keep`` (a session key). Returns how many ended."""
+    """End every session of ``user`` but ``keep`` (a session key). Returns how many ended.
+
+    With an ``actor`` (a person signing out everywhere else, or governance ending someone's sessions) it
+    is checked and audited; without one it is part of a change that audits itself (deactivation)."""
+    if actor is not None:
+        if not (actor.pk == user.pk or is_governance(actor)):
+            raise PermissionDenied("You can end only your own sessions.")
+        with transaction.atomic():
+            ended = sessions_end_all(user=user, keep=keep)
+            audit_record(
+                actor=actor,
+                action="session.ended_all",
+                object_type="user",
+                object_id=user.pk,
+                payload={"user": user.get_username(), "sessions_ended": ended, "kept_current": bool(keep)},
+            )
+        return ended
     records = list(UserSession.objects.filter(user=user).exclude(session_key=keep or None))
     # Sessions signed in before they were recorded: look for them in a database store, too.
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":

@@ -22,6 +22,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core import error_codes
+from core.exceptions import Refused
 from core.locks import save_unique
 from registry import extensions
 from registry.choices import MembershipSource, Role
@@ -41,7 +43,10 @@ def _authorise(*, actor, user, source: str, adding: bool, what: str) -> None:
     if not is_governance(actor):
         raise PermissionDenied(f"Only governance admins {what}.")
     if adding and actor.pk == user.pk:
-        raise PermissionDenied("Separation of duties: nobody grants themselves a role or a team; ask another admin.")
+        raise Refused(
+            "Separation of duties: nobody grants themselves a role or a team; ask another admin.",
+            code=error_codes.SEPARATION_OF_DUTIES,
+        )
 
 
 def _reason(reason: str, source: str) -> str:
@@ -111,13 +116,20 @@ def _role_group(role: str) -> Group:
 # --- Teams -----------------------------------------------------------------------------------------
 
 
+# Slugs the team pages' own URLs use (/teams/new/): a team named so could not be opened.
+RESERVED_TEAM_SLUGS = frozenset({"new"})
+
+
 def team_create(*, actor, slug: str, name: str, description: str = "") -> Team:
     if not is_governance(actor):
         raise PermissionDenied("Only governance admins create teams.")
+    slug, name, description = (slug or "").strip(), (name or "").strip(), (description or "").strip()
+    if slug in RESERVED_TEAM_SLUGS:
+        raise ValidationError({"slug": f"“{slug}” is kept for the pages' own addresses; choose another slug."})
     with transaction.atomic():
-        group, _ = Group.objects.get_or_create(name=f"team:{slug}")
-        team = Team(slug=slug, name=name, description=description, group=group)
-        team.full_clean()
+        team = Team(slug=slug, name=name, description=description)
+        team.full_clean(exclude=["group"])  # a bad slug is refused before its group is made
+        team.group, _ = Group.objects.get_or_create(name=f"team:{slug}")
         save_unique(team)
         audit_record(actor=actor, action="team.created", target=team, payload={"new": {"slug": slug, "name": name}})
     return team

@@ -49,6 +49,8 @@ WORLD: dict[str, list[dict]] = {}
 
 def _path_values() -> dict[str, list[dict]]:
     """Real path parameters per templated path, taken from the seeded world."""
+    from django.contrib.auth import get_user_model
+
     from approvals.models import ApprovalRequest, SignOff
     from drills.models import DrillRun
     from freshness.models import FreshnessFinding, SweepRun
@@ -63,6 +65,7 @@ def _path_values() -> dict[str, list[dict]]:
         FeatureVersion,
         PolicyPack,
         PromptVersion,
+        Team,
         Vendor,
     )
     from routing.models import DecisionRecord
@@ -107,6 +110,8 @@ def _path_values() -> dict[str, list[dict]]:
         "/vendors/{key}/": simple("key", vendors),
         "/vendors/{slug}/": simple("slug", vendors),
         "/versions/{id}/": simple("id", ids(FeatureVersion)),
+        "/people/{username}/": simple("username", ids(get_user_model(), "username", limit=5)),
+        "/teams/{slug}/": simple("slug", ids(Team, "slug")),
         "/webhooks/deliveries/{id}/": simple("id", [str(pk) for pk in ids(WebhookDelivery)]),
         "/webhooks/subscriptions/{id}/": simple("id", ids(WebhookSubscription)),
     }

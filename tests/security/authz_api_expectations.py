@@ -62,7 +62,6 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
     },
     "api:dataset-detail": {"get": "ok ok ok ok ok ok ok ok"},
-    "api:team-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:region-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:deployment-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:deployment-rollback": {
@@ -200,6 +199,29 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     },
     "drills-api:drill-detail": {"get": "403 403 403 403 ok 403 ok ok"},
     "drills-api:impact": {"get": "ok ok ok ok ok ok ok ok"},
+    # people: governance admins and auditors read, governance admins change; teams: everyone reads
+    "identity-api:person-list": {"get": "403 403 403 403 403 403 ok ok"},
+    "identity-api:person-detail": {"get": "403 403 403 403 403 403 ok ok"},
+    "identity-api:person-roles": {
+        "get": "403 403 403 403 403 403 405 405",
+        "post": "403 403 403 403 403 403 invalid 403",
+        "delete": "403 403 403 403 403 403 invalid 403",
+    },
+    "identity-api:person-deactivate": {
+        "get": "403 403 403 403 403 403 405 405",
+        "post": "403 403 403 403 403 403 invalid 403",
+    },
+    "identity-api:person-reactivate": {
+        "get": "403 403 403 403 403 403 405 405",
+        "post": "403 403 403 403 403 403 invalid 403",
+    },
+    "identity-api:team-list": {"get": "ok ok ok ok ok ok ok ok", "post": "403 403 403 403 403 403 invalid 403"},
+    "identity-api:team-detail": {"get": "ok ok ok ok ok ok ok ok", "patch": "403 403 403 403 403 403 ok 403"},
+    "identity-api:team-members": {
+        "get": "ok ok ok ok ok ok ok ok",
+        "post": "403 403 403 403 403 403 invalid 403",
+        "delete": "403 403 403 403 403 403 invalid 403",
+    },
 }
 
 
@@ -235,7 +257,6 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "api:policy-pack-detail": {"get": READ},
     "api:dataset-list": {"get": READ, "post": CI},
     "api:dataset-detail": {"get": READ},
-    "api:team-list": {"get": READ},
     "api:region-list": {"get": READ},
     "api:deployment-list": {"get": READ},
     "api:deployment-rollback": {"get": READ, "post": CI},
@@ -296,4 +317,12 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "drills-api:drill-list": {"get": READ, "post": FULL},
     "drills-api:drill-detail": {"get": READ},
     "drills-api:impact": {"get": READ},
+    "identity-api:person-list": {"get": READ},
+    "identity-api:person-detail": {"get": READ},
+    "identity-api:person-roles": {"get": READ, "post": FULL, "delete": FULL},
+    "identity-api:person-deactivate": {"get": READ, "post": FULL},
+    "identity-api:person-reactivate": {"get": READ, "post": FULL},
+    "identity-api:team-list": {"get": READ, "post": FULL},
+    "identity-api:team-detail": {"get": READ, "patch": FULL},
+    "identity-api:team-members": {"get": READ, "post": FULL, "delete": FULL},
 }

@@ -24,6 +24,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from identity.models import GroupMapping
+from registry.models import UserSession
 from tests.conftest import forget_caches
 from tests.factories import UserFactory
 from tests.security.authz_probe import outcome, probe, routes, url_for
@@ -205,6 +206,30 @@ EXPECTED: dict[str, dict[str, str]] = {
     "identity:oidc_callback": {"get": NOBODY},
     "identity:oidc_mappings": {"get": AUDIT_READERS, "post": GOVERNANCE_ONLY},
     "identity:oidc_mapping_delete": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY},
+    # --- people, teams and the account page (identity) ----------------------------------------------
+    # People: governance admins and auditors read, governance admins change (the person: the ML engineer).
+    "identity:people_list": {"get": AUDIT_READERS},
+    "identity:person_detail": {"get": AUDIT_READERS},
+    "identity:role_grant": {"get": NO_GET, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:role_revoke": {"get": GOVERNANCE_ONLY, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:person_team_join": {"get": NO_GET, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:person_deactivate": {"get": GOVERNANCE_ONLY, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:person_reactivate": {"get": GOVERNANCE_ONLY, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:person_session_end": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    "identity:person_sessions_end": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    "identity:person_token_revoke": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    # Teams and who is in them: everyone (the organisation's directory); changes: governance admins.
+    "identity:team_list": {"get": EVERYONE},
+    "identity:team_create": {"get": GOVERNANCE_ONLY, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:team_detail": {"get": EVERYONE},
+    "identity:team_edit": {"get": GOVERNANCE_ONLY, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:team_member_add": {"get": NO_GET, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:team_member_remove": {"get": GOVERNANCE_ONLY, "post": "403 403 403 403 403 403 invalid 403"},
+    "identity:member_suggestions": {"get": GOVERNANCE_ONLY},
+    # One's own account; a session is ended by its owner only (the ML engineer's recorded session here).
+    "identity:account": {"get": EVERYONE},
+    "identity:account_session_end": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},
+    "identity:account_sessions_end": {"get": NO_GET, "post": EVERYONE},
 }
 
 ANONYMOUS_PAGES_OPEN = {"login"}
@@ -253,6 +278,9 @@ def url_values(route_name: str, world: dict) -> dict:
         "registry:feature_change_approve": "feature_change",
         "registry:feature_change_reject": "feature_change",
         "identity:oidc_mapping_delete": "group_mapping",
+        "identity:person_token_revoke": "token",
+        "identity:person_session_end": "session",
+        "identity:account_session_end": "session",
     }
     by_prefix = {
         "incident": "incident",
@@ -281,6 +309,10 @@ def url_values(route_name: str, world: dict) -> dict:
         values.update(kind="totp", pk=world["stranger_device"].pk)
     if route_name in ("api:vendor-detail", "registry:vendor_detail"):
         values["slug"] = world["vendor"].slug
+    if route_name.startswith(("identity:", "identity-api:")):  # the restricted feature's team and ML engineer
+        values.update(username=world["users"]["ml_engineer"].username, role="ml")
+        if "team" in short or "member" in short:
+            values["slug"] = world["feature"].team.slug
     return values
 
 
@@ -322,6 +354,7 @@ def world(
     built["users"] = {name: request.getfixturevalue(name) for name in COLUMNS}
     built["stranger_device"] = TOTPDevice.objects.create(user=UserFactory(username="stranger"), name="Phone")
     built["group_mapping"] = GroupMapping.objects.create(group_name="gh-authz", role="security")
+    built["session"] = UserSession.objects.create(user=ml_engineer, session_key="authz-world-ml-session")
     yield built
     forget_caches()
 
