@@ -27,7 +27,8 @@ class AuditContextMiddleware:
     def __call__(self, request):
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-        source = AuditSource.API if request.path_info.startswith("/api/") else AuditSource.WEB
+        # SCIM provisioning (/scim/) is an API too: a machine with a token, not a person on a page.
+        source = AuditSource.API if request.path_info.startswith(("/api/", "/scim/")) else AuditSource.WEB
         request.request_id = request_id
         with audit_context(source=source, request_id=request_id):
             response = self.get_response(request)
