@@ -39,6 +39,10 @@
 - ``membership_consequence_providers``: callables ``(user, *, removed_roles, joined_team_ids,
   left_team_ids) -> [str]``: what such a change would do, in sentences, for the page that asks to
   confirm it.
+- ``home_panels``: callables ``(request) -> dict | None`` returning ``{"template": ..., "context": {...}}``:
+  extra sections of the dashboard (``registry:home``), each template a whole section. A provider returns
+  None when it has nothing to show the signed-in person (identity: governance's list of deactivated
+  people whose sign-offs, features or incidents still name them).
 
 Apps register in ``AppConfig.ready``.
 """
@@ -57,6 +61,11 @@ route_previews: list[Callable] = []
 route_checks: list[Callable] = []
 membership_listeners: list[Callable] = []
 membership_consequence_providers: list[Callable] = []
+home_panels: list[Callable] = []
+
+
+def home_panels_for(request) -> list[dict]:
+    return [panel for provider in home_panels if (panel := provider(request))]
 
 
 def membership_changed(user, **change) -> None:
