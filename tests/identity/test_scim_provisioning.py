@@ -444,3 +444,30 @@ def test_unsupported_requests_say_so(scim):
     )
     assert search.status_code == 200
     assert search.body["totalResults"] == 1
+
+
+def test_what_microsoft_entra_id_sends_is_understood(scim):
+    """Entra ID's habits: a filtered path to an email that does not exist yet, capitalised ops, booleans as
+    strings, a user created without emails."""
+    created = scim.post(
+        "Users",
+        {
+            "schemas": [USER_SCHEMA, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "externalId": "8f3c-objectid",
+            "userName": "ada@contoso.example",
+            "active": True,
+            "displayName": "Ada Lovelace",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Risk"},
+        },
+    )
+    assert created.status_code == 201, created.content
+    response = scim.patch(
+        f"Users/{created.body['id']}",
+        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "ada@contoso.example"},
+        {"op": "Replace", "path": "name.givenName", "value": "Ada"},
+        {"op": "Replace", "path": "active", "value": "False"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.body["emails"] == [{"value": "ada@contoso.example", "type": "work"}]
+    user = User.objects.get(username="ada@contoso.example")
+    assert (user.email, user.first_name, user.is_active) == ("ada@contoso.example", "Ada", False)
