@@ -81,6 +81,7 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 NUL_REFUSED = (
     "The address contains a NUL character (%00), which no search, name or id can hold. Remove it and try again."
 )
@@ -101,6 +102,9 @@ class RejectNulMiddleware:
         if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path_info:
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": NUL_REFUSED, "code": error_codes.INVALID}, status=400)
+            if request.path_info.startswith("/scim/"):  # SCIM provisioning answers SCIM errors (RFC 7644 §3.12)
+                error = {"schemas": [SCIM_ERROR], "status": "400", "scimType": "invalidValue", "detail": NUL_REFUSED}
+                return JsonResponse(error, status=400, content_type="application/scim+json")
             return render(request, "400.html", {"message": NUL_REFUSED}, status=400)
         return self.get_response(request)
 

@@ -14,6 +14,7 @@ import uuid
 
 import pydantic
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
@@ -168,6 +169,8 @@ class ScimView(APIView):
             if isinstance(exc, exceptions.NotAuthenticated):
                 detail = "Send an API token with the SCIM provisioning scope as 'Authorization: Bearer <token>'."
             return error_response(401, detail, headers={"WWW-Authenticate": 'Bearer realm="scim"'})
+        if isinstance(exc, RequestDataTooBig):
+            return error_response(413, "The request body is too large.")
         if isinstance(exc, exceptions.ParseError):
             return error_response(400, str(exc.detail), "invalidSyntax")
         if isinstance(exc, exceptions.UnsupportedMediaType):

@@ -471,3 +471,13 @@ def test_what_microsoft_entra_id_sends_is_understood(scim):
     assert response.body["emails"] == [{"value": "ada@contoso.example", "type": "work"}]
     user = User.objects.get(username="ada@contoso.example")
     assert (user.email, user.first_name, user.is_active) == ("ada@contoso.example", "Ada", False)
+
+
+def test_a_nul_in_the_query_or_an_oversized_body_is_a_scim_error(scim, settings):
+    nul = scim.client.get("/scim/v2/Users?filter=userName%20eq%20%22a%00%22")
+    assert nul.status_code == 400
+    assert json.loads(nul.content)["schemas"] == [ERROR_SCHEMA]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = scim.post("Users", {"schemas": [USER_SCHEMA], "userName": "big@example.com", "displayName": "x" * 2000})
+    assert big.status_code == 413
+    assert big.body["schemas"] == [ERROR_SCHEMA]
