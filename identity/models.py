@@ -89,6 +89,12 @@ class ScimUser(models.Model):
         help_text="What the identity provider said that the account has no field for (the formatted name, the "
         "display name, every email address), given back as it was said.",
     )
+    provider_active = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="What the identity provider last said of 'active'. Gatehouse deactivates or reactivates when "
+        "that changes, so a deactivation by governance is not undone by a push that repeats 'active: true'.",
+    )
     deprovisioned_at = models.DateTimeField(
         null=True,
         blank=True,

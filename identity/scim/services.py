@@ -5,7 +5,8 @@ admin) and with the SCIM membership source:
 
 - a person is created with no usable password (they sign in through the identity provider), updated,
   deactivated with ``person_deactivate`` (sessions end, API tokens are revoked, open work is flagged on
-  governance's dashboard) and reactivated with ``person_reactivate``. Deleting a person over SCIM
+  governance's dashboard) and reactivated with ``person_reactivate``, when the provider's ``active``
+  changes (so a deactivation by governance survives pushes that repeat ``active: true``). Deleting a person over SCIM
   deactivates the account and hides it from SCIM; the account stays, since the audit trail names it;
 - a group's members get what the group mappings of its name give (``GroupMapping.group_name`` equals
   the group's ``displayName``), through ``role_grant``/``role_revoke`` and ``team_member_add``/
@@ -191,7 +192,11 @@ def scim_user_create(*, actor, fields: dict) -> ScimUser:
         except IntegrityError:
             raise Conflict(f"A person with the userName {person.user_name!r} already exists.") from None
         link = ScimUser.objects.create(
-            user=user, scim_id=scim_id_for(user.pk), external_id=person.external_id, attributes=person.attributes
+            user=user,
+            scim_id=scim_id_for(user.pk),
+            external_id=person.external_id,
+            attributes=person.attributes,
+            provider_active=user.is_active,
         )
         audit_record(
             actor=actor,
@@ -211,7 +216,9 @@ def scim_user_create(*, actor, fields: dict) -> ScimUser:
 def scim_user_update(*, actor, link: ScimUser, fields: dict) -> ScimUser:
     """Make the person what the identity provider now says (a replacement, or the result of a patch).
 
-    ``active`` None leaves the account's state as it is; false deactivates it, true reactivates it."""
+    ``active`` None leaves the account's state as it is. The account is deactivated when the provider's
+    ``active`` turns false, and reactivated when it turns true, relative to what the provider said last
+    (for an account it has not spoken of yet, the account's own state)."""
     _require_governance(actor)
     person = _clean_person(fields)
     with transaction.atomic():
@@ -262,12 +269,17 @@ def _update(actor, link: ScimUser, person: Person) -> ScimUser:
                 "attributes": changed_attributes,
             },
         )
-    if person.active is not None and person.active != user.is_active and not (changes or changed_attributes):
-        link.save(update_fields=["updated_at"])  # meta.lastModified
-    # Last: deactivation ends sessions and revokes tokens, each audited by the registry.
-    if person.active is False and user.is_active:
+    # Last: deactivation ends sessions and revokes tokens, each audited by the registry. Gatehouse acts on
+    # what the identity provider changes, not on what it repeats: a person governance deactivated by hand
+    # stays deactivated when the provider pushes 'active: true' again, until the provider itself turns them
+    # off and on (or governance reactivates them).
+    said_before = user.is_active if link.provider_active is None else link.provider_active
+    if person.active is not None and person.active != link.provider_active:
+        link.provider_active = person.active
+        link.save(update_fields=["provider_active", "updated_at"])
+    if person.active is False and said_before is not False and user.is_active:
         person_deactivate(actor=actor, user=user, reason=DEACTIVATED, source=SCIM)
-    elif person.active is True and not user.is_active:
+    elif person.active is True and said_before is not True and not user.is_active:
         person_reactivate(actor=actor, user=user, reason=REACTIVATED, source=SCIM)
         _sync_grants(actor, user)  # what their groups give, held back while they were deactivated
     link.user = user
@@ -290,8 +302,8 @@ def scim_user_delete(*, actor, link: ScimUser) -> None:
         skipped = _sync_grants(actor, user)
         if user.is_active:
             person_deactivate(actor=actor, user=user, reason=DEPROVISIONED, source=SCIM)
-        link.deprovisioned_at = timezone.now()
-        link.save(update_fields=["deprovisioned_at", "updated_at"])
+        link.deprovisioned_at, link.provider_active = timezone.now(), False
+        link.save(update_fields=["deprovisioned_at", "provider_active", "updated_at"])
         audit_record(
             actor=actor,
             action="person.deprovisioned",

@@ -221,3 +221,23 @@ def test_the_service_keeps_the_scim_scope_to_governance_and_alone(governance_adm
         api_token_create(actor=governance_admin, user=governance_admin, name="x", scopes=["scim", "read"])
     with pytest.raises(ValidationError):  # governance may make tokens for others, but not a SCIM one for them
         api_token_create(actor=governance_admin, user=product_owner, name="x", scopes=["scim"])
+
+
+def test_a_deactivation_by_governance_survives_a_push_that_repeats_active_true(scim, governance_admin):
+    created = scim.create_user("gus@example.com")
+    user = User.objects.get(username="gus@example.com")
+    person_deactivate(actor=governance_admin, user=user, reason="Laptop stolen; access off until replaced.")
+
+    repeat = scim.patch(
+        f"Users/{created['id']}",
+        {"op": "replace", "path": "name.givenName", "value": "Gus"},
+        {"op": "replace", "path": "active", "value": True},
+    )
+    assert repeat.status_code == 200
+    assert repeat.body["active"] is False  # the truth: still deactivated
+    assert not User.objects.get(pk=user.pk).is_active
+
+    # The identity provider itself turns them off and on: that is a reactivation it means.
+    scim.patch(f"Users/{created['id']}", {"op": "replace", "path": "active", "value": False})
+    scim.patch(f"Users/{created['id']}", {"op": "replace", "path": "active", "value": True})
+    assert User.objects.get(pk=user.pk).is_active
