@@ -33,6 +33,8 @@ urlpatterns = [
     path("api/v1/", include("routing.api.urls", namespace="routing-api")),
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/v1/", include("identity.api.urls", namespace="identity-api")),
+    # SCIM 2.0 provisioning for the identity provider (identity.api.scim): an API token with the scim scope only.
+    path("scim/v2/", include("identity.api.scim_urls", namespace="scim")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Its page rules in static/css/api-docs.css, not an inline style element (the policy refuses inline style).
     path(

@@ -27,7 +27,8 @@ class AuditContextMiddleware:
     def __call__(self, request):
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-        source = AuditSource.API if request.path_info.startswith("/api/") else AuditSource.WEB
+        # SCIM provisioning (/scim/) is an API too: a machine with a token, not a person on a page.
+        source = AuditSource.API if request.path_info.startswith(("/api/", "/scim/")) else AuditSource.WEB
         request.request_id = request_id
         with audit_context(source=source, request_id=request_id):
             response = self.get_response(request)
@@ -80,6 +81,7 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 NUL_REFUSED = (
     "The address contains a NUL character (%00), which no search, name or id can hold. Remove it and try again."
 )
@@ -100,6 +102,9 @@ class RejectNulMiddleware:
         if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path_info:
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": NUL_REFUSED, "code": error_codes.INVALID}, status=400)
+            if request.path_info.startswith("/scim/"):  # SCIM provisioning answers SCIM errors (RFC 7644 §3.12)
+                error = {"schemas": [SCIM_ERROR], "status": "400", "scimType": "invalidValue", "detail": NUL_REFUSED}
+                return JsonResponse(error, status=400, content_type="application/scim+json")
             return render(request, "400.html", {"message": NUL_REFUSED}, status=400)
         return self.get_response(request)
 

@@ -7,5 +7,9 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from identity import oidc
+        from identity.panels import deactivated_panel
+        from registry import extensions
 
         oidc.connect()  # single sign-on: the sign-in page's button, password sign-in off, break-glass trail
+        if deactivated_panel not in extensions.home_panels:
+            extensions.home_panels.append(deactivated_panel)

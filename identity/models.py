@@ -74,11 +74,33 @@ class OidcIdentity(models.Model):
 
 
 class ScimUser(models.Model):
-    """A person as the identity provider provisions them over SCIM."""
+    """A person as the identity provider provisions them over SCIM.
+
+    Made when SCIM creates the person, or when a SCIM answer first shows an account made otherwise (so
+    the identity provider can match and manage people who signed up before provisioning was set up);
+    ``identity.scim`` keeps the person's SCIM id stable from then on."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim")
     scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    attributes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the identity provider said that the account has no field for (the formatted name, the "
+        "display name, every email address), given back as it was said.",
+    )
+    provider_active = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="What the identity provider last said of 'active'. Gatehouse deactivates or reactivates when "
+        "that changes, so a deactivation by governance is not undone by a push that repeats 'active: true'.",
+    )
+    deprovisioned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Deleted over SCIM: the account is deactivated and kept for the audit trail, and SCIM no longer "
+        "shows it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

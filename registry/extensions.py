@@ -45,6 +45,10 @@
   sign-in as ``username`` with that reason, before the password is checked, on the app's sign-in page and
   Django admin's alike; asked with ``username=""``, it says whether the password form is offered at all
   (identity: password sign-in switched off but for break-glass accounts).
+- ``home_panels``: callables ``(request) -> dict | None`` returning ``{"template": ..., "context": {...}}``:
+  extra sections of the dashboard (``registry:home``), each template a whole section. A provider returns
+  None when it has nothing to show the signed-in person (identity: governance's list of deactivated
+  people whose sign-offs, features or incidents still name them).
 
 Apps register in ``AppConfig.ready``.
 """
@@ -74,6 +78,13 @@ def sign_in_methods_for(request) -> list[dict]:
 def password_sign_in_refusal(request, username: str) -> str | None:
     """The first guard's reason to refuse a password sign-in as ``username`` (``""``: anyone), or None."""
     return next((reason for guard in password_sign_in_guards if (reason := guard(request, username))), None)
+
+
+home_panels: list[Callable] = []
+
+
+def home_panels_for(request) -> list[dict]:
+    return [panel for provider in home_panels if (panel := provider(request))]
 
 
 def membership_changed(user, **change) -> None:

@@ -422,6 +422,10 @@ class ApiTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         if user is not None and is_governance(user):
             self.fields["expires"].choices = [*self.EXPIRY_CHOICES, ("never", "Never (governance only)")]
+        else:  # SCIM provisioning is for a governance admin's token (the service refuses it for anyone else too)
+            self.fields["scopes"].choices = [
+                choice for choice in self.fields["scopes"].choices if choice[0] != TokenScope.SCIM
+            ]
 
     def expires_at(self):
         choice = self.cleaned_data["expires"]

@@ -3,7 +3,7 @@
 A token is a password that never asks twice: when the password is changed or reset (the account page,
 Django admin's "set password", ``changepassword``) or the account is deactivated (admin or a service),
 every token of the user is revoked through ``api_tokens_revoke_all`` (audited, so the routing epoch
-moves on and no process keeps a cached identity). Signals, because Django's own views and the admin
+moves on and no process keeps a cached identity); a deactivated account's sessions end too. Signals, because Django's own views and the admin
 save users without going through Gatehouse's services.
 """
 
@@ -35,9 +35,12 @@ def _revoke_if_needed(sender, instance, created=False, raw=False, **kwargs) -> N
         reason = "password changed"
     if reason is None:
         return
+    from registry.services.people import sessions_end_all
     from registry.services.tokens import api_tokens_revoke_all
 
     api_tokens_revoke_all(user=instance, reason=reason)
+    if reason == "user deactivated":  # whatever the path (a service, the admin, a command): signed out at once
+        sessions_end_all(user=instance)
 
 
 _METHODS = {"oidc": "sso", "webauthn": "passkey", "passkey": "passkey"}

@@ -27,7 +27,7 @@ SCOPE_HELP = {
     TokenScope.ALERT_INTAKE: "post Alertmanager alerts, and nothing else. For Alertmanager.",
     TokenScope.SCIM: "provision people and groups at /scim/v2/, and nothing else. For the identity provider; "
     "its user must be a governance admin.",
-    TokenScope.FULL: "every API operation you may do (not alert intake). Tokens made before scopes have it.",
+    TokenScope.FULL: "every API operation you may do (not alert intake or SCIM). Tokens made before scopes have it.",
 }
 
 

@@ -2,9 +2,10 @@
 
 Deactivation (by governance on a page or the API, by SCIM, or by the identity provider mapping) takes
 effect at once: the account is refused from the next request, every signed-in session is ended, every
-API token is revoked (``registry.receivers``, in the same transaction), and the person's open work
-(sign-offs given on open requests, features they own) is flagged for governance through the
-``person_flag_providers`` extension point.
+API token is revoked (``registry.receivers``, in the same transaction, whatever the path: the admin's
+save too), and the person's open work (sign-offs given on open requests, features and incidents they
+own) is flagged on governance's dashboard (``identity.selectors.deactivated_people_with_open_work``,
+through the ``home_panels`` extension point).
 """
 
 from __future__ import annotations
@@ -135,9 +136,9 @@ def person_deactivate(*, actor, user, reason: str = "", source: str = Membership
             if not governance.user_set.filter(is_active=True).exclude(pk=locked.pk).exists():
                 raise ValidationError("This is the last active governance admin: grant the role to someone else first.")
         live_tokens = ApiToken.objects.filter(user=locked, revoked_at__isnull=True).count()
+        ended = sessions_end_all(user=locked)
         locked.is_active = False
         locked.save(update_fields=["is_active"])  # the token receiver revokes every token, audited
-        ended = sessions_end_all(user=locked)
         audit_record(
             actor=actor,
             action="person.deactivated",

@@ -22,7 +22,7 @@ MAX_LIFETIME = timedelta(days=366)
 NEVER = "never"
 
 
-def _clean_scopes(scopes) -> list[str]:
+def _clean_scopes(scopes, *, user) -> list[str]:
     chosen = []
     for scope in scopes or ():
         if scope not in TokenScope.values:
@@ -31,6 +31,15 @@ def _clean_scopes(scopes) -> list[str]:
             chosen.append(scope)
     if not chosen:
         raise ValidationError({"scopes": "Choose at least one scope: what will the token be used for?"})
+    if TokenScope.SCIM in chosen:
+        # SCIM creates, changes and deactivates people: a governance admin's token for the identity provider,
+        # good for nothing else.
+        if not is_governance(user):
+            raise ValidationError({"scopes": "Only a governance admin's token may have the SCIM provisioning scope."})
+        if len(chosen) > 1:
+            raise ValidationError(
+                {"scopes": "A SCIM provisioning token does nothing else: choose SCIM provisioning alone."}
+            )
     return [scope for scope in TokenScope.values if scope in chosen]  # one order everywhere
 
 
@@ -59,7 +68,7 @@ def api_token_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Name the token after what will use it, e.g. ci-pipeline."})
-    scopes = _clean_scopes(scopes)
+    scopes = _clean_scopes(scopes, user=user)
     if expires_at is None:
         expires_at = timezone.now() + DEFAULT_LIFETIME
     expires_at = _clean_expiry(actor, expires_at, operator=operator)

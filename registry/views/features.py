@@ -14,7 +14,14 @@ from core.exceptions import Conflict
 from core.views import FilteredListView, PermissionRuleMixin, ServiceFormView, found_or_404
 from registry import selectors, services
 from registry.choices import EvaluationKind, RiskTier, Role, VersionStatus
-from registry.extensions import attach_badges, badges_for, panels_for, promotion_blockers, refused_routes
+from registry.extensions import (
+    attach_badges,
+    badges_for,
+    home_panels_for,
+    panels_for,
+    promotion_blockers,
+    refused_routes,
+)
 from registry.filters import FeatureFilter
 from registry.forms import EvaluationForm, FeatureEditForm, FeatureForm, VersionForm
 from registry.mixins import FeatureLookupMixin
@@ -51,6 +58,7 @@ class HomeView(TemplateView):
             "recent_versions": versions.filter(status=VersionStatus.SUBMITTED).order_by("-submitted_at")[:8],
             "failing_evaluations": selectors.evaluations_visible_to(user).filter(passed=False)[:8],
             "refused_routes": _refused_routes(selectors.deployments_visible_to(user)),
+            "home_panels": home_panels_for(self.request),
         }
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -11,7 +12,16 @@ from core.exceptions import Conflict
 from core.views import found_or_404
 from registry import selectors, services
 from registry.forms import ApiTokenForm
-from registry.models import ApiToken
+from registry.models import ApiToken, TokenScope
+from registry.permissions import is_governance
+
+
+def _scim_base(request) -> str:
+    """Where the identity provider sends SCIM requests (the identity app serves it), for governance to copy."""
+    try:
+        return request.build_absolute_uri(reverse("scim:not_found", kwargs={"rest": ""}))
+    except NoReverseMatch:
+        return ""
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -26,7 +36,14 @@ class ApiTokenListView(View):
         return render(
             request,
             self.template_name,
-            {"form": form, "tokens": tokens, "new_token": new_token, "legacy": legacy},
+            {
+                "form": form,
+                "tokens": tokens,
+                "new_token": new_token,
+                "legacy": legacy,
+                "is_governance": is_governance(request.user),
+                "scim_base": _scim_base(request),
+            },
             status=status,
         )
 
@@ -49,7 +66,8 @@ class ApiTokenListView(View):
             for field, messages_ in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages_)
             return self.render_page(request, form, status=400)
-        return self.render_page(request, ApiTokenForm(user=request.user), new_token={"token": token, "raw": raw})
+        new_token = {"token": token, "raw": raw, "scim": TokenScope.SCIM in token.scopes}
+        return self.render_page(request, ApiTokenForm(user=request.user), new_token=new_token)
 
 
 class ApiTokenRevokeView(View):

@@ -60,6 +60,7 @@ CATALOG_AUTHORS = "403 403 ok ok 403 403 ok 403"  # prompts and datasets: ML and
 NO_GET = "405 405 405 405 405 405 405 405"
 NOBODY = "404 404 404 404 404 404 404 404"
 NOT_BEGUN = "invalid invalid invalid invalid invalid invalid invalid invalid"  # a passkey step with no start
+TOKEN_ONLY = "403 403 403 403 403 403 403 403"  # SCIM: a governance admin's scim token, never a session
 
 EXPECTED: dict[str, dict[str, str]] = {
     # --- registry pages ---------------------------------------------------------------------------
@@ -230,10 +231,32 @@ EXPECTED: dict[str, dict[str, str]] = {
     "identity:account": {"get": EVERYONE},
     "identity:account_session_end": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},
     "identity:account_sessions_end": {"get": NO_GET, "post": EVERYONE},
+    # --- SCIM provisioning (/scim/v2/): token only, so every session is refused, anonymous gets 401 ---------
+    # (tests/identity/test_scim_provisioning: tokens of other scopes 403, a non-governance user's 403)
+    "scim:service_provider_config": {"get": TOKEN_ONLY},
+    "scim:resource_types": {"get": TOKEN_ONLY},
+    "scim:resource_type": {"get": TOKEN_ONLY},
+    "scim:schemas": {"get": TOKEN_ONLY},
+    "scim:schema": {"get": TOKEN_ONLY},
+    "scim:users": {"get": TOKEN_ONLY, "post": TOKEN_ONLY},
+    "scim:users_search": {"get": TOKEN_ONLY, "post": TOKEN_ONLY},
+    "scim:user": {"get": TOKEN_ONLY, "put": TOKEN_ONLY, "patch": TOKEN_ONLY, "delete": TOKEN_ONLY},
+    "scim:groups": {"get": TOKEN_ONLY, "post": TOKEN_ONLY},
+    "scim:groups_search": {"get": TOKEN_ONLY, "post": TOKEN_ONLY},
+    "scim:group": {"get": TOKEN_ONLY, "put": TOKEN_ONLY, "patch": TOKEN_ONLY, "delete": TOKEN_ONLY},
+    "scim:search": {"get": TOKEN_ONLY, "post": TOKEN_ONLY},
+    "scim:not_found": {
+        "get": TOKEN_ONLY,
+        "post": TOKEN_ONLY,
+        "put": TOKEN_ONLY,
+        "patch": TOKEN_ONLY,
+        "delete": TOKEN_ONLY,
+    },
 }
 
 ANONYMOUS_PAGES_OPEN = {"login"}
 ANONYMOUS_NOT_FOUND = {"identity:oidc_start", "identity:oidc_callback"}  # open to anyone once configured
+API_PREFIXES = ("/api/", "/scim/")  # token-taking addresses: 401 for the anonymous, JSON bodies
 
 
 def url_values(route_name: str, world: dict) -> dict:
@@ -249,6 +272,11 @@ def url_values(route_name: str, world: dict) -> dict:
         "kind": "vendor",
         "key": world["vendor"].slug,
         "action": "suspend",
+        # SCIM: a resource type, a schema, a person's SCIM id, any other address
+        "name": "User",
+        "schema_id": "urn:ietf:params:scim:schemas:core:2.0:User",
+        "scim_id": "0b7c9d50-4f7e-4d1c-9b40-6a1f00000001",
+        "rest": "nowhere",
     }
     pk_of = {
         "registry:model_detail": "model",
@@ -399,7 +427,7 @@ def test_each_persona_gets_what_the_matrix_says(persona, world):
     client = _client_for(persona, world)
     for name, route in found.items():
         url = url_for(route, url_values(name, world))
-        api = url.startswith("/api/")
+        api = url.startswith(API_PREFIXES)
         for method in ("get", *route.writes):
             body = MINIMAL_BODIES.get(name) if method != "get" else None
             got = outcome(probe(client, url, method, api=api, body=body))
@@ -438,13 +466,16 @@ def test_the_restricted_feature_never_leaks(persona, world):
             continue
         url = url_for(route, url_values(name, world))
         for query in LEAK_QUERIES:
-            response = probe(client, url + query, "get", api=url.startswith("/api/"))
+            response = probe(client, url + query, "get", api=url.startswith(API_PREFIXES))
             body = b"".join(response.streaming_content) if response.streaming else response.content
             text = body.decode("utf-8", "replace").lower()
             echoed = RESTRICTED_SLUG in query  # the page may echo what was asked: compare with an unknown slug
             if echoed:
                 unknown = probe(
-                    client, url + query.replace(RESTRICTED_SLUG, "no-such-feature"), "get", api=url.startswith("/api/")
+                    client,
+                    url + query.replace(RESTRICTED_SLUG, "no-such-feature"),
+                    "get",
+                    api=url.startswith(API_PREFIXES),
                 )
                 if unknown.status_code != response.status_code:
                     leaks.append(f"{url}{query} ({name}): {response.status_code}, unknown slug {unknown.status_code}")
@@ -471,7 +502,7 @@ VOLATILE = [
 
 
 def _shown(client, url):
-    response = probe(client, url, "get", api=url.startswith("/api/"))
+    response = probe(client, url, "get", api=url.startswith(API_PREFIXES))
     body = b"".join(response.streaming_content) if response.streaming else response.content
     for pattern, replacement in VOLATILE:
         body = pattern.sub(replacement, body)
@@ -569,3 +600,32 @@ def test_another_restricted_feature_changes_nothing_those_who_may_not_see_it_are
     assert not changed, f"{persona} is shown something else once another restricted feature exists:\n" + "\n".join(
         changed
     )
+
+
+@pytest.mark.django_db
+def test_the_deactivated_people_panel_is_governances_and_names_the_restricted_feature_to_no_one_else(world):
+    """The dashboard panel of deactivated people's open work (identity): governance admins only; a
+    restricted feature's owner or signer, once deactivated, shows on no one else's dashboard."""
+    from django.contrib.auth import get_user_model
+
+    from approvals.services import signoff_decide
+    from registry.services import person_deactivate
+    from tests.security.authz_world import RESTRICTED_NAME, RESTRICTED_SLUG
+
+    users = get_user_model().objects
+    governance = world["users"]["governance_admin"]
+    signer = users.get(username="sid-security")  # a granted reviewer: signs the pending request, then leaves
+    signoff_decide(actor=signer, signoff=world["signoff"], decision="approve", reason="Looks right.")
+    for leaver in (signer, world["feature"].accountable_owner):
+        person_deactivate(actor=governance, user=leaver, reason="Left the company.")
+    forget_caches()
+
+    for persona in COLUMNS:
+        page = _client_for(persona, world).get("/").content.decode()
+        shown = 'id="deactivated-open-work"' in page
+        assert shown == (persona == "governance_admin"), persona
+        if persona not in SEES_RESTRICTED:
+            assert RESTRICTED_NAME not in page and RESTRICTED_SLUG not in page, persona
+    page = _client_for("governance_admin", world).get("/").content.decode()
+    assert f"request #{world['pending'].pk}" in page
+    assert RESTRICTED_NAME in page
