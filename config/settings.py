@@ -462,6 +462,10 @@ GATEHOUSE_AUDIT_OLD_KEYS = os.environ.get("GATEHOUSE_AUDIT_OLD_KEYS", "")
 # storage (an object-lock bucket mount, a WORM volume, chattr +a). Verification checks the chain against it.
 GATEHOUSE_AUDIT_ANCHOR_FILE = os.environ.get("GATEHOUSE_AUDIT_ANCHOR_FILE", "")
 
+# --- Access reviews (identity) ------------------------------------------------------------
+# Reviewers are reminded daily of their items still pending this many days before a campaign is due.
+ACCESS_REVIEW_REMIND_DAYS = int(os.environ.get("ACCESS_REVIEW_REMIND_DAYS", "3"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
