@@ -31,6 +31,7 @@ APPS = (
     "config",
     "drills",
     "freshness",
+    "identity",
     "incidents",
     "packs",
     "readiness",
@@ -41,7 +42,9 @@ APPS = (
     "audit",
     "demo",
 )
-STANDALONE_DOCUMENTS = {"templates/packs/pack_document.html"}  # a downloaded file: HTML_DOCUMENT_POLICY
+# Downloaded files, never served as pages: the evidence pack's HTML (HTML_DOCUMENT_POLICY) and the access
+# review's PDF source (rendered by WeasyPrint only).
+STANDALONE_DOCUMENTS = {"templates/packs/pack_document.html", "templates/identity/review_document.html"}
 NOT_WALKED = ("/static/", "/media/", "/accounts/logout/", "/api/", "/admin/")
 MOST_PAGES = 70  # per persona
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -51,9 +52,19 @@ class AccessReviewViewSet(
         """Start a campaign: every role grant and team membership of active people is put to its reviewers."""
         data = s.AccessReviewStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = services.access_review_start(
-            actor=request.user, name=data.validated_data["name"], due_at=end_of_day(data.validated_data["due_date"])
-        )
+        try:
+            review = services.access_review_start(
+                actor=request.user, name=data.validated_data["name"], due_at=end_of_day(data.validated_data["due_date"])
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                raise
+            raise ValidationError(  # the service's due_at is the API's due_date
+                {
+                    ("due_date" if field == "due_at" else field): messages
+                    for field, messages in error.message_dict.items()
+                }
+            ) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.AccessReviewCloseSerializer, responses=s.AccessReviewSerializer)
