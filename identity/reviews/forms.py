@@ -24,7 +24,7 @@ class ReviewStartForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="How auditors will find it, e.g. “2026 Q4 access review”.")
     due_date = forms.DateField(
         label="Due",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Reviewers are reminded in the last days before it; what is still open after it is escalated "
         "to governance.",
     )

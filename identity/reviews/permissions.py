@@ -42,7 +42,7 @@ def decide_refusal(user, item, *, assigned: bool | None = None) -> Reason | None
     if not _active(user):
         return Reason("Sign in as an active user to review access.", NOT_ELIGIBLE)
     if item.user_id == user.pk:
-        return Reason("Nobody reviews their own access: another reviewer decides this one.", SEPARATION_OF_DUTIES)
+        return Reason("Nobody reviews their own access.", SEPARATION_OF_DUTIES)
     if assigned is None:
         assigned = item.reviewers.filter(pk=user.pk).exists()
     governance = is_governance(user)

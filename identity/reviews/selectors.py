@@ -21,25 +21,30 @@ from registry.services import membership_consequences
 DECISIONS = tuple(ReviewDecision.values)
 
 
-def _counts() -> dict:
-    counts = {"total": Count("items", distinct=True)}
+def _counts(reviewer=None) -> dict:
+    """Item counts per decision: of every item, or of those put to ``reviewer``."""
+    mine = Q(items__reviewers=reviewer) if reviewer is not None else Q()
+    counts = {"total": Count("items", filter=mine, distinct=True)}
     for decision in DECISIONS:
-        counts[f"n_{decision}"] = Count("items", filter=Q(items__decision=decision), distinct=True)
+        counts[f"n_{decision}"] = Count("items", filter=mine & Q(items__decision=decision), distinct=True)
     counts["n_escalated"] = Count(
-        "items", filter=Q(items__escalated_at__isnull=False, items__decision=ReviewDecision.PENDING), distinct=True
+        "items",
+        filter=mine & Q(items__escalated_at__isnull=False, items__decision=ReviewDecision.PENDING),
+        distinct=True,
     )
     return counts
 
 
 def reviews_visible_to(user) -> QuerySet[AccessReview]:
-    """Campaigns, newest first, with their counts: every one for governance and auditors, else those with
-    an item put to the user."""
+    """Campaigns, newest first, with their counts: every one, and every item counted, for governance and
+    auditors; else those with an item put to the user, counting those items only."""
     reviews = AccessReview.objects.select_related("started_by", "closed_by")
-    if not reads_every_review(user):
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return reviews.none()
-        reviews = reviews.filter(pk__in=AccessReviewItem.objects.filter(reviewers=user).values("review_id"))
-    return reviews.annotate(**_counts()).order_by("-started_at", "-pk")
+    if reads_every_review(user):
+        return reviews.annotate(**_counts()).order_by("-started_at", "-pk")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return reviews.none()
+    reviews = reviews.filter(pk__in=AccessReviewItem.objects.filter(reviewers=user).values("review_id"))
+    return reviews.annotate(**_counts(user)).order_by("-started_at", "-pk")
 
 
 def review_detail(*, user, pk) -> AccessReview:
@@ -88,10 +93,6 @@ def queue_for(user) -> QuerySet[AccessReviewItem]:
     return _with_relations(AccessReviewItem.objects.filter(pk__in=ids)).order_by(
         "user__username", "kind", "role", "team__name", "pk"
     )
-
-
-def queue_count(user) -> int:
-    return queue_for(user).count()
 
 
 def item_for_decision(*, user, pk) -> AccessReviewItem:
