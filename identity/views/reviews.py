@@ -29,6 +29,8 @@ from identity.reviews.permissions import (
     can_run_reviews,
     reads_every_review,
 )
+from registry.choices import Role
+from registry.permissions import has_role, is_governance
 
 CAMPAIGNS_PER_PAGE = 20
 
@@ -88,6 +90,8 @@ class ReviewListView(ClampedPaginationMixin, ListView):
             "progress": progress_of(user, visible_current) if visible_current else None,
             "can_run": can_run_reviews(user),
             "reads_all": reads_every_review(user),
+            # auditors read campaigns and review nothing: no queue to show them
+            "reviews_nothing": has_role(user, Role.AUDITOR) and not is_governance(user),
             "next_url": self.request.get_full_path(),
         }
 
