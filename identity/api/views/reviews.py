@@ -18,6 +18,9 @@ from identity.reviews.filters import ReviewItemFilter
 from identity.reviews.forms import end_of_day
 
 
+STILL_OPEN = OpenApiResponse(description="The campaign is still open: it is exported once closed.")
+
+
 class ApiReviewItemFilter(ReviewItemFilter):
     review = django_filters.NumberFilter(field_name="review_id", label="Campaign (id)")
     waiting = django_filters.BooleanFilter(
@@ -86,7 +89,12 @@ class AccessReviewViewSet(
         response["X-Content-SHA256"] = exported.sha256
         return response
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="One row per item.")})
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="One row per item."),
+            409: STILL_OPEN,
+        }
+    )
     @action(detail=True, methods=["get"], url_path="export/csv", pagination_class=None, filterset_class=None)
     def export_csv(self, request, pk=None):
         """The closed campaign as CSV (409 while open). Each export is recorded in the audit trail with its SHA-256."""
@@ -96,7 +104,8 @@ class AccessReviewViewSet(
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The summary and every item, for auditors."
-            )
+            ),
+            409: STILL_OPEN,
         }
     )
     @action(detail=True, methods=["get"], url_path="export/pdf", pagination_class=None, filterset_class=None)
