@@ -485,6 +485,9 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_callback"
 # PASSWORD_SIGN_IN=off: only the accounts BREAK_GLASS_USERS names may sign in with a password (audited).
 PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
 BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
+# --- Access reviews (identity) ------------------------------------------------------------
+# Reviewers are reminded daily of their items still pending this many days before a campaign is due.
+ACCESS_REVIEW_REMIND_DAYS = int(os.environ.get("ACCESS_REVIEW_REMIND_DAYS", "3"))
 
 LOGGING = {
     "version": 1,

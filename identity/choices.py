@@ -15,3 +15,4 @@ class ReviewDecision(models.TextChoices):
     PENDING = "pending", "Awaiting review"
     CONFIRMED = "confirmed", "Confirmed"
     REVOKED = "revoked", "Revoked"
+    NOT_REVIEWED = "not_reviewed", "Not reviewed"  # still pending when governance closed the campaign

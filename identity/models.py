@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from identity.choices import ReviewDecision, ReviewItemKind, ReviewStatus
 from registry.choices import Role
@@ -140,12 +141,24 @@ class AccessReview(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="open"),
+                name="accessreview_one_open",
+                violation_error_message="An access review is already open: close it before starting another.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("identity:review_detail", args=[self.pk])
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ReviewStatus.OPEN and self.due_at < timezone.now()
 
 
 class AccessReviewItem(models.Model):
@@ -158,7 +171,7 @@ class AccessReviewItem(models.Model):
     team = models.ForeignKey("registry.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     sources = models.JSONField(default=list, help_text="Membership sources when the campaign started.")
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="access_review_items")
-    decision = models.CharField(max_length=10, choices=ReviewDecision.choices, default=ReviewDecision.PENDING)
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices, default=ReviewDecision.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -117,6 +117,13 @@ IRRELEVANT_ACTIONS = frozenset(
         "evidence_pack.failed",
         "evidence_pack.downloaded",
         "drill.run",
+        # access reviews: a revocation is also recorded as role.revoked or team.member_removed, which count
+        "access_review.started",
+        "access_review.item_confirmed",
+        "access_review.item_revoked",
+        "access_review.escalated",
+        "access_review.closed",
+        "access_review.exported",
     }
 )
 

@@ -38,6 +38,7 @@ WIDTH, HEIGHT = 1440, 900
 SHOTS = {
     "product": [
         ("dashboard", "/", None),
+        ("access-reviews", "/access-reviews/", None),
         ("feature", "/features/claims-triage/", None),
         ("readiness", "/readiness/features/claims-triage/", None),
         ("requests", "/approvals/requests/", None),
@@ -67,12 +68,14 @@ SHOTS = {
         ("readiness", "/readiness/", None),
         ("vendor", "/catalog/vendors/anthropic/", None),
         ("drill", "/drills/", "main a[href^='/drills/'][href$='/']:not([href='/drills/new/'])"),
+        ("access-review", "/access-reviews/", "main .review-campaign-head a"),
     ],
     "auditor": [
         ("audit", "/audit/", None),
         ("reads", "/audit/reads/", None),
         ("packs", "/packs/", None),
         ("pack", "/packs/", "main a[href^='/packs/'][href$='/']"),
+        ("access-reviews", "/access-reviews/", None),
     ],
 }
 

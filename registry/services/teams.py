@@ -12,6 +12,12 @@ governance admin keeps the role, and a change that would leave someone's sign-of
 one they may no longer give is not silent: the ``membership_listeners`` extension point (approvals)
 withdraws such sign-offs, audited, in the same transaction, and ``membership_consequences`` lets a page
 say so before the change is confirmed.
+
+Access reviews (``identity``) remove what a reviewer revokes through ``role_revoke`` and
+``team_member_remove`` with ``review=``: the review service has checked that the actor is a reviewer
+assigned to that item (a team's accountable owner need not be governance), so the governance check is
+replaced by that one, for removals only and for manual removals only, and the audit event names the
+review. Nobody is given anything that way.
 """
 
 from __future__ import annotations
@@ -32,10 +38,19 @@ from registry.permissions import forget_cached_rights, is_governance
 from registry.services.audit import audit_record
 
 
-def _authorise(*, actor, user, source: str, adding: bool, what: str) -> None:
-    """Who may change a membership from which source."""
+def _authorise(*, actor, user, source: str, adding: bool, what: str, review: dict | None = None) -> None:
+    """Who may change a membership from which source.
+
+    ``review`` (removals only): the access review item deciding it, ``{"review": id, "item": id, "name": ...}``;
+    its caller has checked that ``actor`` is the item's reviewer, which stands in for the governance check."""
     if source not in MembershipSource.values:
         raise ValidationError(f"{source!r} is not a membership source.")
+    if review is not None:
+        if adding or source != MembershipSource.MANUAL:
+            raise PermissionDenied("An access review only removes access, as a manual change.")
+        if actor is None or not actor.is_active or not {"review", "item"} <= set(review):
+            raise PermissionDenied("An access review's removal names its active reviewer and the item.")
+        return
     if source == MembershipSource.IDP:
         if actor is not None:
             raise PermissionDenied("Identity provider mappings are applied at sign-in, not by a person.")
@@ -180,9 +195,13 @@ def team_member_add(*, actor, team: Team, user, reason: str = "", source: str = 
     return joined
 
 
-def team_member_remove(*, actor, team: Team, user, reason: str = "", source: str = MembershipSource.MANUAL) -> bool:
-    """Take ``user`` out of ``team`` (for ``source``). True when the person left the team."""
-    _authorise(actor=actor, user=user, source=source, adding=False, what="change team membership")
+def team_member_remove(
+    *, actor, team: Team, user, reason: str = "", source: str = MembershipSource.MANUAL, review: dict | None = None
+) -> bool:
+    """Take ``user`` out of ``team`` (for ``source``). True when the person left the team.
+
+    ``review``: an access review's decision (see the module's docstring); the audit event carries it."""
+    _authorise(actor=actor, user=user, source=source, adding=False, what="change team membership", review=review)
     reason = _reason(reason, source)
     with transaction.atomic():
         _lock_user(user)
@@ -195,7 +214,13 @@ def team_member_remove(*, actor, team: Team, user, reason: str = "", source: str
             actor=actor,
             action="team.member_removed",
             target=team,
-            payload={"user": user.get_username(), "source": source, "reason": reason, "left": left},
+            payload={
+                "user": user.get_username(),
+                "source": source,
+                "reason": reason,
+                "left": left,
+                **({"review": review} if review else {}),
+            },
         )
     return left
 
@@ -226,9 +251,13 @@ def role_grant(*, actor, user, role: str, reason: str = "", source: str = Member
     return joined
 
 
-def role_revoke(*, actor, user, role: str, reason: str = "", source: str = MembershipSource.MANUAL) -> bool:
-    """Take ``role`` from ``user`` (for ``source``). True when the person no longer holds it."""
-    _authorise(actor=actor, user=user, source=source, adding=False, what="revoke roles")
+def role_revoke(
+    *, actor, user, role: str, reason: str = "", source: str = MembershipSource.MANUAL, review: dict | None = None
+) -> bool:
+    """Take ``role`` from ``user`` (for ``source``). True when the person no longer holds it.
+
+    ``review``: an access review's decision (see the module's docstring); the audit event carries it."""
+    _authorise(actor=actor, user=user, source=source, adding=False, what="revoke roles", review=review)
     reason = _reason(reason, source)
     group = _role_group(role)
     with transaction.atomic():
@@ -249,7 +278,14 @@ def role_revoke(*, actor, user, role: str, reason: str = "", source: str = Membe
             action="role.revoked",
             object_type="user",
             object_id=user.pk,
-            payload={"user": user.get_username(), "role": role, "source": source, "reason": reason, "left": left},
+            payload={
+                "user": user.get_username(),
+                "role": role,
+                "source": source,
+                "reason": reason,
+                "left": left,
+                **({"review": review} if review else {}),
+            },
         )
     return left
 

@@ -297,6 +297,7 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
         "Warm the readiness inventory": ("readiness.tasks.readiness_warm", "*/10", "*"),
         "Expire reviewer grants": ("registry.tasks.expire_reviewer_grants", "*/15", "*"),
         "Audit chain checkpoint": ("registry.tasks.audit_checkpoint", "*/15", "*"),
+        "Daily access review reminders": ("identity.tasks.access_review_reminders", "45", "7"),
     }
     # Whether the migrations or the command made them, they agree.
     for name, (task, minute, hour) in expected.items():
@@ -315,8 +316,8 @@ def test_setup_schedules_creates_what_is_missing_and_keeps_admin_edits(db):
     call_command("setup_schedules", stdout=out)
     call_command("setup_schedules", stdout=out)
 
-    assert "Beat schedules: 1 created, 8 already present." in out.getvalue()
-    assert "Beat schedules: 0 created, 9 already present." in out.getvalue()
+    assert "Beat schedules: 1 created, 9 already present." in out.getvalue()
+    assert "Beat schedules: 0 created, 10 already present." in out.getvalue()
     for task in (
         "approvals.tasks.signoff_reminders",
         "approvals.tasks.expire_approvals",

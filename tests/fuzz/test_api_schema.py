@@ -54,6 +54,7 @@ def _path_values() -> dict[str, list[dict]]:
     from approvals.models import ApprovalRequest, SignOff
     from drills.models import DrillRun
     from freshness.models import FreshnessFinding, SweepRun
+    from identity.models import AccessReview, AccessReviewItem
     from incidents.models import Incident
     from packs.models import PackExport
     from registry.models import (
@@ -82,6 +83,8 @@ def _path_values() -> dict[str, list[dict]]:
     vendors = ids(Vendor, "slug")
     models_ = ids(CatalogModel)
     values = {
+        "/access-review-items/{id}/": simple("id", ids(AccessReviewItem)),
+        "/access-reviews/{id}/": simple("id", ids(AccessReview)),
         "/approval-requests/{id}/": simple("id", ids(ApprovalRequest)),
         "/audit-events/{sequence}/": simple("sequence", ids(AuditEvent, "sequence")),
         "/datasets/{id}/": simple("id", ids(Dataset)),

@@ -222,6 +222,26 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "post": "403 403 403 403 403 403 invalid 403",
         "delete": "403 403 403 403 403 403 invalid 403",
     },
+    # --- access reviews: the world's open campaign (governance and auditors read all, others what is theirs)
+    "identity-api:access-review-list": {
+        "get": "ok ok ok ok ok ok ok ok",
+        "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
+    },
+    "identity-api:access-review-detail": {"get": "404 404 404 404 404 404 ok ok"},
+    # pending items: governance's close is refused (409) without close_anyway
+    "identity-api:access-review-close": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 404 404 404 invalid 403",
+    },
+    # open still: 409 for those who may export
+    "identity-api:access-review-export-csv": {"get": "404 404 404 404 404 404 invalid invalid"},
+    "identity-api:access-review-export-pdf": {"get": "404 404 404 404 404 404 invalid invalid"},
+    "identity-api:access-review-item-list": {"get": "ok ok ok ok ok ok ok ok"},
+    "identity-api:access-review-item-detail": {"get": "404 404 404 404 404 404 ok ok"},
+    "identity-api:access-review-item-decide": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 404 404 404 invalid invalid",
+    },
 }
 
 
@@ -325,4 +345,12 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "identity-api:team-list": {"get": READ, "post": FULL},
     "identity-api:team-detail": {"get": READ, "patch": FULL},
     "identity-api:team-members": {"get": READ, "post": FULL, "delete": FULL},
+    "identity-api:access-review-list": {"get": READ, "post": FULL},
+    "identity-api:access-review-detail": {"get": READ},
+    "identity-api:access-review-close": {"get": READ, "post": FULL},
+    "identity-api:access-review-export-csv": {"get": READ},
+    "identity-api:access-review-export-pdf": {"get": READ},
+    "identity-api:access-review-item-list": {"get": READ},
+    "identity-api:access-review-item-detail": {"get": READ},
+    "identity-api:access-review-item-decide": {"get": READ, "post": FULL},
 }

@@ -16,6 +16,7 @@ from approvals.services import approval_request_create, promotion_execute, signo
 from drills.services import drill_run
 from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import freshness_sweep
+from identity.reviews.services import access_review_start
 from incidents.services import incident_open
 from packs.services import pack_export_request
 from registry.models import AuditEvent, ReviewerGrant
@@ -167,6 +168,10 @@ def build_world(
     token, _raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci")
     notify(users=[ml_engineer, product_owner], subject=f"{RESTRICTED_NAME} needs you", url="/features/")
     decision = resolve(user=ml_engineer, feature_slug=RESTRICTED_SLUG, region_code="eu").token
+    # An open access review: the Claims team's memberships go to its accountable owner, roles to governance.
+    access_review = access_review_start(
+        actor=governance_admin, name="2026 Q4 access review", due_at=timezone.now() + timedelta(days=14)
+    )
     return {
         "feature": feature,
         "v1": v1,
@@ -192,4 +197,6 @@ def build_world(
         "feature_change": feature_change,
         "audit_event": AuditEvent.objects.order_by("-sequence").first(),
         "grant": ReviewerGrant.objects.filter(feature=feature).first(),
+        "access_review": access_review,
+        "access_review_item": access_review.items.get(user=ml_engineer, kind="team"),
     }

@@ -184,6 +184,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     "drills:run_list": {"get": "403 403 403 403 ok 403 ok ok"},
     "drills:run_create": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     "drills:run_detail": {"get": "403 403 403 403 ok 403 ok ok"},
+    # --- access reviews (identity): the world's open campaign; its Claims items are the team owner's -----
+    "identity:review_list": {"get": EVERYONE},  # each sees the items put to them
+    "identity:review_start": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "identity:review_detail": {"get": "404 404 404 404 404 404 ok ok"},  # governance, auditors and its reviewers
+    "identity:review_close": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
+    "identity:review_export_csv": {"get": AUDIT_READERS},  # open still: back to the campaign, nothing exported
+    "identity:review_export_pdf": {"get": AUDIT_READERS},
+    "identity:review_item": {"get": "404 404 404 404 404 404 ok ok"},
+    # auditors see every item and decide none; governance decides this one only once it is escalated
+    "identity:review_item_decide": {"get": NO_GET, "post": "404 404 404 404 404 404 invalid invalid"},
     # --- sign in and out --------------------------------------------------------------------------
     "login": {"get": EVERYONE, "post": EVERYONE, "put": EVERYONE},
     "logout": {"get": NO_GET, "post": "login login login login login login login login"},
@@ -309,6 +319,18 @@ def url_values(route_name: str, world: dict) -> dict:
         "identity:person_token_revoke": "token",
         "identity:person_session_end": "session",
         "identity:account_session_end": "session",
+        "identity:review_detail": "access_review",
+        "identity:review_close": "access_review",
+        "identity:review_export_csv": "access_review",
+        "identity:review_export_pdf": "access_review",
+        "identity:review_item": "access_review_item",
+        "identity:review_item_decide": "access_review_item",
+        "identity-api:access-review-detail": "access_review",
+        "identity-api:access-review-close": "access_review",
+        "identity-api:access-review-export-csv": "access_review",
+        "identity-api:access-review-export-pdf": "access_review",
+        "identity-api:access-review-item-detail": "access_review_item",
+        "identity-api:access-review-item-decide": "access_review_item",
     }
     by_prefix = {
         "incident": "incident",

@@ -33,6 +33,7 @@ APPS = (
     "config",
     "drills",
     "freshness",
+    "identity",
     "incidents",
     "packs",
     "readiness",
@@ -43,7 +44,9 @@ APPS = (
     "audit",
     "demo",
 )
-STANDALONE_DOCUMENTS = {"templates/packs/pack_document.html"}  # a downloaded file: HTML_DOCUMENT_POLICY
+# Downloaded files, never served as pages: the evidence pack's HTML (HTML_DOCUMENT_POLICY) and the access
+# review's PDF source (rendered by WeasyPrint only).
+STANDALONE_DOCUMENTS = {"templates/packs/pack_document.html", "templates/identity/review_document.html"}
 NOT_WALKED = ("/static/", "/media/", "/accounts/logout/", "/api/", "/admin/")
 MOST_PAGES = 70  # per persona
 

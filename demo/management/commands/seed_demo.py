@@ -29,6 +29,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from core.audit_context import audit_context
+from demo import access_reviews as demo_access_reviews
 from demo import data as demo_data
 from demo import freshness as demo_freshness
 from demo import incidents as demo_incidents
@@ -229,6 +230,7 @@ class DemoSeeder:
         demo_freshness.plan_freshness(agenda, clock, created=self.created, engineers=engineers)
         agenda.add(clock.workday(8, "15:00"), lambda: seed_drills(created=self.created))
         agenda.add(clock.workday(1, "16:30"), lambda: seed_packs(created=self.created))
+        demo_access_reviews.plan_access_reviews(agenda, clock, created=self.created)
         agenda.add(clock.real_now, lambda: seed_webhooks(created=self.created))  # now: seeding delivers nothing
         agenda.add(clock.real_now, self.seed_routing)
         demo_readiness.plan_readiness(agenda, clock, created=self.created)  # last: today's snapshot

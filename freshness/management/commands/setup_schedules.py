@@ -24,8 +24,8 @@ class Schedule:
 
 # The same as approvals/migrations/0003_schedules.py, freshness/migrations/0002_schedule.py,
 # webhooks/migrations/0002_schedule.py, readiness/migrations/0002 and 0003, and
-# registry/migrations/0010_reviewer_grant_schedule.py and 0016_audit_checkpoint_schedule.py, and
-# routing/migrations/0003_publish_schedule.py.
+# registry/migrations/0010_reviewer_grant_schedule.py and 0016_audit_checkpoint_schedule.py,
+# routing/migrations/0003_publish_schedule.py, and identity/migrations/0003_access_review_schedule.py.
 SCHEDULES = [
     Schedule("Daily sign-off reminders", "approvals.tasks.signoff_reminders", minute="0", hour="8"),
     Schedule("Expire unused approvals", "approvals.tasks.expire_approvals", minute="15", hour="*"),
@@ -84,6 +84,15 @@ SCHEDULES = [
         hour="*",
         description="Every minute: publish resolve-cache invalidations recorded while the shared cache was "
         "unreachable, so nothing revoked or rolled back is answered from memory once it is back.",
+    ),
+    # --- identity: access reviews (the same as identity/migrations/0003_access_review_schedule.py) ---
+    Schedule(
+        "Daily access review reminders",
+        "identity.tasks.access_review_reminders",
+        minute="45",
+        hour="7",
+        description="Daily: remind reviewers of access review items still pending in the last days before the "
+        "due date (once a day), and escalate those past due to governance.",
     ),
 ]
 

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from identity.models import GroupMapping
-from tests.browser.conftest import browser  # noqa: F401 (the fixture)
 from tests.factories import UserFactory
+from tests.identity.conftest import oidc_provider, sso  # noqa: F401 (the fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +36,7 @@ document.addEventListener("securitypolicyviolation", function (event) {
 violations: list[str] = []
 
 
-def new_page(browser):  # noqa: F811 (the fixture imported above)
+def new_page(browser):
     """A browser context of its own; Gatehouse's pages in it must break no rule of the security policy."""
     context = browser.new_context(viewport=WIDE)
     context.add_init_script(REPORT_VIOLATIONS)
@@ -72,7 +72,7 @@ def role_chips(page) -> list[str]:
     return page.locator("header.topbar .role-chip").all_inner_texts()
 
 
-def test_sign_in_through_the_provider_with_roles_from_its_groups(browser, live_server, sso, password):  # noqa: F811
+def test_sign_in_through_the_provider_with_roles_from_its_groups(browser, live_server, sso, password):
     governance = UserFactory(username="gia-governance", roles=["governance"])
     sso.set_accounts({"alice": {"email": "alice@example.com", "name": "Alice Doe", "groups": ["gh-security"]}})
 
@@ -127,7 +127,7 @@ def test_sign_in_through_the_provider_with_roles_from_its_groups(browser, live_s
     context.close()
 
 
-def test_a_failed_sign_in_shows_the_person_what_to_do(browser, live_server, sso, settings):  # noqa: F811
+def test_a_failed_sign_in_shows_the_person_what_to_do(browser, live_server, sso, settings):
     settings.OIDC_RP_CLIENT_SECRET = "not-the-secret"
     sso.set_accounts({"alice": {"email": "alice@example.com", "groups": []}})
     context, page = new_page(browser)
@@ -145,7 +145,7 @@ def test_a_failed_sign_in_shows_the_person_what_to_do(browser, live_server, sso,
     context.close()
 
 
-def test_with_passwords_off_the_form_is_folded_away_for_break_glass(browser, live_server, sso, settings, password):  # noqa: F811
+def test_with_passwords_off_the_form_is_folded_away_for_break_glass(browser, live_server, sso, settings, password):
     settings.PASSWORD_SIGN_IN = False
     settings.BREAK_GLASS_USERS = ["breakglass"]
     UserFactory(username="breakglass", roles=["governance"])
