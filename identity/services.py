@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.locks import lock_name, save_unique
-from identity.models import GroupMapping, OidcIdentity
+from identity.models import GroupMapping, OidcIdentity, ScimUser
 from registry.choices import MembershipSource, Role
 from registry.models import Membership, Team
 from registry.permissions import is_governance
@@ -243,6 +243,24 @@ def _profile(claims: dict) -> dict:
     return {"email": text("email", 254), "first_name": first[:150], "last_name": last[:150]}
 
 
+def _provisioned_account(claims: dict, subject: str, username_claim: str):
+    """The account SCIM provisioned for this person, if any: one the identity provider made (no password of
+    its own, no single sign-on identity yet) whose externalId is the subject or whose userName is the
+    username claim. A local account with a password is never taken over."""
+    candidates = ScimUser.objects.select_related("user").filter(user__oidc_identity__isnull=True)
+    by_subject = [scim.user for scim in candidates.filter(external_id=subject)]
+    username = claim(claims, username_claim)
+    by_name = (
+        [scim.user for scim in candidates.filter(user__username__iexact=username.strip())]
+        if isinstance(username, str) and username.strip()
+        else []
+    )
+    for user in by_subject + by_name:
+        if not user.has_usable_password():
+            return user
+    return None
+
+
 def oidc_sign_in(*, issuer: str, claims: dict, groups_claim: str, username_claim: str) -> SignedIn:
     """The person the identity provider signed in as ``claims["sub"]`` of ``issuer``: found by that pair
     (never by email or username), created at the first sign-in (audited ``person.created``), refused if
@@ -259,7 +277,23 @@ def oidc_sign_in(*, issuer: str, claims: dict, groups_claim: str, username_claim
         identity = OidcIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
         created = identity is None
         profile = _profile(claims)
-        if created:
+        if created and (provisioned := _provisioned_account(claims, subject, username_claim)) is not None:
+            # The identity provider already provisioned this person over SCIM: the same person, one account.
+            identity = OidcIdentity.objects.create(user=provisioned, issuer=issuer, subject=subject)
+            audit_record(
+                actor=None,
+                action="person.sso_linked",
+                object_type="user",
+                object_id=provisioned.pk,
+                payload={"user": provisioned.get_username(), "source": MembershipSource.IDP, "issuer": issuer},
+            )
+            log.info(
+                "single sign-on: linked subject %s of %s to %s (provisioned over SCIM)",
+                subject,
+                issuer,
+                provisioned.get_username(),
+            )
+        elif created:
             for _ in range(5):
                 username = _new_username(claims, username_claim)
                 try:

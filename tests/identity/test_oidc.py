@@ -409,3 +409,30 @@ def test_groups_can_come_from_a_nested_claim_and_names_fall_back_to_email(team):
 
     assert signed_in.user.username == "sam@example.com" and signed_in.groups == ["gatehouse-security", "x"]
     assert has_role(signed_in.user, "security")
+
+
+def test_a_person_provisioned_over_scim_signs_in_to_the_same_account(sso, mappings):
+    """SCIM made the account before the first sign-in: the provider's subject is linked to it, not a copy."""
+    from identity.models import ScimUser
+
+    provisioned = get_user_model().objects.create_user("alice")  # as SCIM makes people: no password
+    ScimUser.objects.create(user=provisioned, external_id="alice")
+    sso.set_accounts({"alice": ALICE})
+    client = Client()
+    sign_in(client)
+    assert signed_in_user(client) == provisioned
+    assert OidcIdentity.objects.get(user=provisioned).subject == "alice"
+    assert "person.sso_linked" in actions(object_id=str(provisioned.pk))
+    assert not get_user_model().objects.filter(username="alice-2").exists()
+
+
+def test_a_local_account_with_a_password_is_not_taken_over_even_if_scim_has_seen_it(sso, mappings):
+    local = UserFactory(username="alice")  # has a password of its own
+    from identity.models import ScimUser
+
+    ScimUser.objects.create(user=local, external_id="alice")
+    sso.set_accounts({"alice": ALICE})
+    client = Client()
+    sign_in(client)
+    assert signed_in_user(client) != local
+    assert not OidcIdentity.objects.filter(user=local).exists()
