@@ -14,6 +14,7 @@ from django.views.generic import ListView, TemplateView
 from approvals import impact, selectors, services
 from approvals.checks import all_checks, latest_evaluations, unmet
 from approvals.choices import Gate, RequestStatus
+from approvals.filters import ApprovalRequestFilter
 from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
@@ -21,6 +22,7 @@ from core.diff import configuration_rows, diff_rows
 from core.exceptions import Conflict
 from core.views import (
     ClampedPaginationMixin,
+    FilteredListView,
     PermissionRuleMixin,
     ServiceFormView,
     add_service_error,
@@ -124,25 +126,14 @@ class QueueView(ClampedPaginationMixin, ListView):
         return context
 
 
-class RequestListView(ClampedPaginationMixin, ListView):
+class RequestListView(FilteredListView):
+    filterset_class = ApprovalRequestFilter
     template_name = "approvals/request_list.html"
+    partial_template_name = "approvals/partials/request_table.html"
     paginate_by = 50
 
-    def get_queryset(self):
-        requests = selectors.requests_visible_to(self.request.user)
-        status = self.request.GET.get("status")
-        if status in RequestStatus.values:
-            requests = requests.filter(status=status)
-        return requests
-
-    def get_context_data(self, **kwargs):
-        status = self.request.GET.get("status", "")
-        return {
-            **super().get_context_data(**kwargs),
-            "statuses": RequestStatus.choices,
-            "status": status,
-            "querystring": f"status={status}" if status in RequestStatus.values else "",
-        }
+    def get_base_queryset(self):
+        return selectors.requests_visible_to(self.request.user)
 
 
 class RequestMixin(PermissionRuleMixin):

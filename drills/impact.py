@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from drills.choices import IMPACT_KINDS
 from registry.models import (
@@ -29,7 +29,7 @@ from registry.models import (
     VersionDataset,
     VersionFallback,
 )
-from registry.selectors import features_visible_to, versions_visible_to
+from registry.selectors import features_visible_to, versions_depending_on
 
 ENTRY_MODELS = {
     "vendor": Vendor,
@@ -90,25 +90,9 @@ class Impact:
     deployments: list = field(default_factory=list)
 
 
-def _lookup(kind: str, entry) -> Q:
-    """The versions that depend on ``entry``. Fallbacks and datasets by subquery: a join would repeat a
-    version once per matching link and call for DISTINCT."""
-
-    def fallback_to(**lookup):
-        return Q(pk__in=VersionFallback.objects.filter(**lookup).values("version_id"))
-
-    return {
-        "vendor": lambda: Q(model__vendor=entry) | fallback_to(model__vendor=entry),
-        "model": lambda: Q(model=entry) | fallback_to(model=entry),
-        "prompt": lambda: Q(prompt=entry),
-        "policy": lambda: Q(policy_pack=entry),
-        "dataset": lambda: Q(pk__in=VersionDataset.objects.filter(dataset=entry).values("version_id")),
-    }[kind]()
-
-
 def dependent_versions(*, user, kind: str, entry) -> QuerySet[FeatureVersion]:
-    """Every version ``user`` may see that depends on ``entry``."""
-    return versions_visible_to(user).filter(_lookup(kind, entry))
+    """Every version ``user`` may see that depends on ``entry`` (the registry's one rule for it)."""
+    return versions_depending_on(kind, entry, user=user)
 
 
 def impact_features(*, user, kind: str, entry) -> QuerySet[AIFeature]:

@@ -34,9 +34,8 @@ from incidents.forms import (
 from incidents.models import Incident
 from incidents.permissions import can_open_incident, can_work_incident
 from registry import selectors as registry_selectors
-from registry.choices import Role
 from registry.models import AIFeature, Region
-from registry.permissions import can_edit_feature, has_role
+from registry.permissions import can_roll_back
 from registry.services import rollback_candidates, rollback_choices
 
 
@@ -118,7 +117,7 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
     """Everything the incident page shows; ``bound_forms`` replace the empty forms (to show errors)."""
     user = request.user
     deployment = selectors.incident_deployment(incident=incident)
-    may_roll_back = can_edit_feature(user, incident.feature) or has_role(user, Role.SUPPORT)
+    may_roll_back = can_roll_back(user, incident.feature, from_incident=True)
     rollback_form = None
     if deployment and may_roll_back and incident.status != "closed":
         candidates = rollback_candidates(

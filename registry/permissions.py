@@ -86,6 +86,18 @@ def can_edit_feature(user, feature: AIFeature) -> bool:
     return user.has_perm("registry.change_aifeature", feature)
 
 
+def can_roll_back(user, feature: AIFeature, *, from_incident: bool = False, may_edit: bool | None = None) -> bool:
+    """Who may return a live pointer to a version that served before: the owning team and governance
+    admins; support too when the rollback is made from an incident. The rollback service, the feature
+    page, the rollback page and the incident page all ask here.
+
+    ``may_edit``: what ``can_edit_feature(user, feature)`` answered already, where the caller has it (a
+    page that asked spares asking again)."""
+    if may_edit is None:
+        may_edit = can_edit_feature(user, feature)
+    return may_edit or (from_incident and has_role(user, Role.SUPPORT))
+
+
 def feature_owner_candidates():
     """Who can hold a feature's accountable or incident ownership: active people with a team or a role,
     auditors excepted (they oversee, they do not own)."""

@@ -294,22 +294,46 @@ def dataset_list(*, user) -> QuerySet[Dataset]:
     )
 
 
-def versions_using(*, user, **lookup) -> QuerySet[FeatureVersion]:
-    """The visible versions that pin a catalog entry, e.g. ``versions_using(user=u, model=m)``.
+DEPENDENCY_KINDS = ("vendor", "model", "prompt", "policy", "dataset")
 
-    Lookups may be any FeatureVersion filter, e.g. ``fallbacks__model=m`` or ``dataset_links__dataset=d``.
+
+def versions_depending_on(kind: str, entry, *, user) -> QuerySet[FeatureVersion]:
+    """The versions that depend on a catalog entry: the one rule for catalog pages, impact analysis,
+    drills and route changes.
+
+    ``kind`` is one of ``DEPENDENCY_KINDS``: a vendor (its models as primary or fallback), a model (as
+    primary or fallback), a prompt version, a policy pack, a dataset (for training, evaluation or
+    retrieval). ``entry`` is one entry of that kind, or a queryset of them (any of them). ``user``: only
+    the versions they may see; ``None`` for every version (what services and tasks decide for everyone).
+    Fallbacks and datasets by subquery: a join would repeat a version once per matching link and call
+    for DISTINCT.
     """
+    entries = entry if isinstance(entry, QuerySet) else [entry]
+
+    def fallback_to(**lookup) -> Q:
+        return Q(pk__in=VersionFallback.objects.filter(**lookup).values("version_id"))
+
+    lookups = {
+        "vendor": lambda: Q(model__vendor__in=entries) | fallback_to(model__vendor__in=entries),
+        "model": lambda: Q(model__in=entries) | fallback_to(model__in=entries),
+        "prompt": lambda: Q(prompt__in=entries),
+        "policy": lambda: Q(policy_pack__in=entries),
+        "dataset": lambda: Q(pk__in=VersionDataset.objects.filter(dataset__in=entries).values("version_id")),
+    }
+    if kind not in lookups:
+        raise ValueError(f"Unknown kind of catalog entry {kind!r}: choose one of {', '.join(DEPENDENCY_KINDS)}.")
+    versions = FeatureVersion.objects.all() if user is None else versions_visible_to(user)
+    return versions.filter(lookups[kind]())
+
+
+def versions_using(*, user, kind: str, entry) -> QuerySet[FeatureVersion]:
+    """The visible versions that depend on a catalog entry (``versions_depending_on``), for its page's usage
+    table: by feature, newest first."""
     return (
-        versions_visible_to(user)
-        .filter(**lookup)
+        versions_depending_on(kind, entry, user=user)
         .select_related("feature", "feature__team", "model", "prompt", "policy_pack")
-        .distinct()
         .order_by("feature__name", "-number")
     )
-
-
-def catalog_model_usage(*, user, model: CatalogModel) -> QuerySet[FeatureVersion]:
-    return versions_using(user=user).filter(Q(model=model) | Q(fallbacks__model=model)).distinct()
 
 
 def dataset_usage(*, user, dataset: Dataset) -> QuerySet[VersionDataset]:

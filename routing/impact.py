@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from registry.choices import ModelStatus, VendorStatus
-from registry.models import CatalogModel, Deployment, Vendor, VersionFallback
-from registry.selectors import features_visible_to
+from registry.models import CatalogModel, Deployment, Vendor
+from registry.selectors import features_visible_to, versions_depending_on
 from routing.engine import Decision, Facts, Scenario, decide, load_facts_many
 
 
@@ -44,11 +44,10 @@ class RouteChange:
         return "bad" if self.after.served is None else "warn"
 
 
-def _routes_using(models) -> Deployment:
-    """The deployments whose version pins one of ``models`` as primary or fallback (a subquery for the
-    fallbacks: no join that repeats a deployment, so no DISTINCT over thousands of rows)."""
-    with_fallback = VersionFallback.objects.filter(model__in=models).values("version_id")
-    return Deployment.objects.filter(Q(version__model__in=models) | Q(version_id__in=with_fallback))
+def _routes_using(models) -> QuerySet[Deployment]:
+    """The deployments whose version pins one of ``models`` as primary or fallback (by subquery: no join
+    that repeats a deployment, so no DISTINCT over thousands of rows)."""
+    return Deployment.objects.filter(version__in=versions_depending_on("model", models, user=None))
 
 
 def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | None, status: str) -> Facts:

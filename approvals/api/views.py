@@ -1,6 +1,5 @@
 """API of the gates: the same services as the pages, so every rule holds for machines too."""
 
-import django_filters
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -9,23 +8,11 @@ from rest_framework.response import Response
 
 from approvals import impact, selectors, services
 from approvals.api import serializers as s
-from approvals.choices import RequestStatus
-from approvals.models import ApprovalRequest
+from approvals.filters import ApprovalRequestFilter
 from approvals.permissions import can_manage_gates
 from core.api.idempotency import IdempotentPostMixin
 from registry.api.scopes import CI_WRITE
 from registry.api.serializers import DeploymentEventSerializer
-from registry.choices import Environment
-
-
-class ApprovalRequestFilter(django_filters.FilterSet):
-    feature = django_filters.CharFilter(field_name="version__feature__slug", label="Feature (slug)")
-    status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
-    environment = django_filters.ChoiceFilter(choices=Environment.choices)
-
-    class Meta:
-        model = ApprovalRequest
-        fields = ["feature", "status", "environment"]
 
 
 class ApprovalRequestViewSet(

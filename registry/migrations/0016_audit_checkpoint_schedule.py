@@ -1,31 +1,9 @@
-"""Beat schedule signing the audit chain's head every 15 minutes and publishing it outside the database."""
+"""Beat schedule signing the audit chain's head every 15 minutes and publishing it outside the database.
+What it runs and when is declared once, in registry/schedules.py."""
 
 from django.db import migrations
 
-NAME = "Audit chain checkpoint"
-TASK = "registry.tasks.audit_checkpoint"
-
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="*/15", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
-    )
-    PeriodicTask.objects.get_or_create(
-        name=NAME,
-        defaults={
-            "task": TASK,
-            "crontab": crontab,
-            "description": "Every 15 minutes: sign the audit chain's head "
-            "and publish it outside the database (the anchor file, the audit.checkpoint webhook), so "
-            "removing the newest events shows.",
-        },
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from registry.beat import migration_operations
 
 
 class Migration(migrations.Migration):
@@ -34,4 +12,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, remove_schedule)]
+    operations = [migration_operations("Audit chain checkpoint")]

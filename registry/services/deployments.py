@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from core import error_codes
 from core.exceptions import Conflict
-from registry.choices import DeploymentEventKind, Environment, Role, VersionStatus
+from registry.choices import DeploymentEventKind, Environment, VersionStatus
 from registry.extensions import promotion_blockers
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
-from registry.permissions import can_edit_feature, has_role
+from registry.permissions import can_edit_feature, can_roll_back
 from registry.services.audit import audit_record, audit_record_many
 from registry.signals import deployment_changed
 
@@ -242,7 +242,7 @@ def deployment_rollback(
     incident_id: int | None = None,
 ) -> DeploymentEvent:
     """Return a pointer to a version that served it before (default: ``default_rollback_target``)."""
-    if not (can_edit_feature(actor, feature) or (incident_id is not None and has_role(actor, Role.SUPPORT))):
+    if not can_roll_back(actor, feature, from_incident=incident_id is not None):
         raise PermissionDenied(
             f"Only the {feature.team} team and governance admins (and support, from an incident) may roll back {feature}."
         )

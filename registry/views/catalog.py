@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
@@ -80,9 +79,7 @@ class VendorDetailView(TemplateView):
             **super().get_context_data(**kwargs),
             "vendor": vendor,
             "models": selectors.catalog_model_list().filter(vendor=vendor),
-            "usage": selectors.versions_using(user=user).filter(
-                Q(model__vendor=vendor) | Q(fallbacks__model__vendor=vendor)
-            ),
+            "usage": selectors.versions_using(user=user, kind="vendor", entry=vendor),
             "panels": extensions.catalog_panels_for(self.request, "vendor", vendor),
         }
 
@@ -113,7 +110,7 @@ class CatalogModelDetailView(TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "model": model,
-            "usage": selectors.catalog_model_usage(user=self.request.user, model=model),
+            "usage": selectors.versions_using(user=self.request.user, kind="model", entry=model),
             "panels": extensions.catalog_panels_for(self.request, "model", model),
         }
 
@@ -152,7 +149,7 @@ class PromptDetailView(TemplateView):
             .order_by("-version")
             .select_related(None)
             .only("pk", "name", "version"),
-            "usage": selectors.versions_using(user=self.request.user, prompt=prompt),
+            "usage": selectors.versions_using(user=self.request.user, kind="prompt", entry=prompt),
             "panels": extensions.catalog_panels_for(self.request, "prompt", prompt),
             "can_create": can_manage_catalog(self.request.user, "prompt"),
         }
@@ -184,7 +181,7 @@ class PolicyPackDetailView(TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "pack": pack,
-            "usage": selectors.versions_using(user=self.request.user, policy_pack=pack),
+            "usage": selectors.versions_using(user=self.request.user, kind="policy", entry=pack),
             "panels": extensions.catalog_panels_for(self.request, "policy", pack),
         }
 

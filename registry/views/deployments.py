@@ -14,7 +14,7 @@ from registry import selectors, services
 from registry.choices import Environment
 from registry.extensions import refused_routes
 from registry.models import Deployment
-from registry.permissions import can_edit_feature
+from registry.permissions import can_edit_feature, can_roll_back
 from registry.views.features import FeatureMixin
 from registry.widgets import FeatureSlugField
 
@@ -41,8 +41,6 @@ class WithdrawForm(forms.Form):
 
 class PointerMixin(FeatureMixin):
     """The live pointer the URL names (environment and region of the feature), or 404."""
-
-    permission_required = can_edit_feature
 
     @cached_property
     def deployment(self) -> Deployment:
@@ -74,6 +72,7 @@ class RollbackView(PointerMixin, ServiceFormView):
 
     form_class = RollbackForm
     template_name = "registry/rollback_form.html"
+    permission_required = can_roll_back
 
     def candidates(self):
         found = services.rollback_candidates(
@@ -112,6 +111,7 @@ class WithdrawView(PointerMixin, ServiceFormView):
 
     form_class = WithdrawForm
     template_name = "registry/withdraw_form.html"
+    permission_required = can_edit_feature
 
     def perform(self, form):
         event = services.deployment_withdraw(

@@ -29,6 +29,7 @@ from registry.models import AIFeature, FeatureChangeRequest, FeatureVersion
 from registry.permissions import (
     can_edit_feature,
     can_register_features,
+    can_roll_back,
     has_role,
     is_governance,
     sees_everything,
@@ -135,17 +136,19 @@ class FeatureDetailView(FeatureMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         services.read_record(user=self.request.user, feature=self.feature, what="feature")
+        base = super().get_context_data(**kwargs)
         versions = list(selectors.versions_of_feature(feature=self.feature))
         attach_badges("version", versions, user=self.request.user)
         deployments = list(selectors.feature_deployments(feature=self.feature))
         refusals = refused_routes(self.feature.deployments.all()) if deployments else {}
         candidates = services.pointers_with_rollback(feature=self.feature, deployments=deployments)
+        may_roll_back = can_roll_back(self.request.user, self.feature, may_edit=base["can_edit"])
         for deployment in deployments:
             deployment.refusal = refusals.get(deployment.pk, "")
-            deployment.can_roll_back = (deployment.environment, deployment.region_id) in candidates
+            deployment.can_roll_back = may_roll_back and (deployment.environment, deployment.region_id) in candidates
         context = {
             "feature_badges": badges_for("feature", [self.feature.pk], user=self.request.user).get(self.feature.pk, []),
-            **super().get_context_data(**kwargs),
+            **base,
             "versions": versions,
             "evaluations": selectors.evaluations_of_feature(feature=self.feature)[:50],
             "deployments": deployments,
