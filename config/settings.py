@@ -485,6 +485,9 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_callback"
 # PASSWORD_SIGN_IN=off: only the accounts BREAK_GLASS_USERS names may sign in with a password (audited).
 PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
 BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
+# OIDC_ACCESS_GROUP: when set, only members of this group at the provider may sign in; someone who has
+# left it is refused and their account deactivated at their next sign-in (sessions, tokens, open work).
+OIDC_ACCESS_GROUP = os.environ.get("OIDC_ACCESS_GROUP", "").strip()
 # --- Access reviews (identity) ------------------------------------------------------------
 # Reviewers are reminded daily of their items still pending this many days before a campaign is due.
 ACCESS_REVIEW_REMIND_DAYS = int(os.environ.get("ACCESS_REVIEW_REMIND_DAYS", "3"))

@@ -282,6 +282,13 @@ class OidcBackend(OIDCAuthenticationBackend):
                 username_claim=settings.OIDC_USERNAME_CLAIM,
             )
         except services.SignInRefused as refusal:
+            if refusal.no_access:
+                raise SsoFailure(
+                    "Your identity provider does not give you access to Gatehouse: ask your governance team.",
+                    f"OIDC sign-in refused: {refusal} (OIDC_ACCESS_GROUP)",
+                    level=logging.WARNING,
+                    status=403,
+                ) from refusal
             if refusal.deactivated:
                 raise SsoFailure(
                     "Your Gatehouse account is deactivated: ask your governance team if that is a mistake.",

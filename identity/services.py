@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from registry.choices import MembershipSource, Role
 from registry.models import Membership, Team
 from registry.permissions import is_governance
 from registry.services.audit import audit_record
+from registry.services.people import person_deactivate
 from registry.services.teams import role_grant, role_revoke, team_member_add, team_member_remove
 
 log = logging.getLogger("gatehouse.identity")
@@ -177,9 +179,10 @@ def group_mappings_apply(*, user, groups: Iterable[str], why: str = "") -> Appli
 class SignInRefused(Exception):
     """The identity provider vouched for the person, but Gatehouse does not let them in."""
 
-    def __init__(self, message: str, *, deactivated: bool = False):
+    def __init__(self, message: str, *, deactivated: bool = False, no_access: bool = False):
         super().__init__(message)
         self.deactivated = deactivated
+        self.no_access = no_access
 
 
 @dataclass
@@ -272,6 +275,26 @@ def oidc_sign_in(*, issuer: str, claims: dict, groups_claim: str, username_claim
         raise SignInRefused("the ID token has no subject (sub)")
     groups = groups_from(claim(claims, groups_claim))
     users = get_user_model().objects
+    access_group = getattr(settings, "OIDC_ACCESS_GROUP", "")
+    if access_group and groups is None:  # nothing to check membership against: refused, nobody deactivated
+        raise SignInRefused(f"no groups claim to find the access group {access_group!r} in", no_access=True)
+    if access_group and access_group not in groups:
+        # The identity provider no longer gives this person Gatehouse: deactivate the account it signs in
+        # to (sessions end, tokens are revoked, open work is flagged), committed before the refusal.
+        identity = OidcIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+        if identity is not None and identity.user.is_active:
+            try:
+                person_deactivate(
+                    actor=None,
+                    user=identity.user,
+                    reason=f"No longer in the identity provider's {access_group!r} group.",
+                    source=MembershipSource.IDP,
+                )
+            except ValidationError as kept:  # e.g. the last governance admin: refused, but not deactivated
+                log.warning("single sign-on: %s left %r but stays active: %s", identity.user, access_group, kept)
+        raise SignInRefused(
+            f"subject {subject} of {issuer} is not in the access group {access_group!r}", no_access=True
+        )
     with transaction.atomic():
         lock_name("oidc-subject", f"{issuer}|{subject}")
         identity = OidcIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()

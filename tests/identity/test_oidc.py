@@ -436,3 +436,43 @@ def test_a_local_account_with_a_password_is_not_taken_over_even_if_scim_has_seen
     sign_in(client)
     assert signed_in_user(client) != local
     assert not OidcIdentity.objects.filter(user=local).exists()
+
+
+def test_someone_who_left_the_access_group_is_refused_and_deactivated_with_sessions_and_tokens_gone(
+    sso, mappings, settings, caplog
+):
+    from registry.models import ApiToken
+    from registry.services import api_token_create
+
+    settings.OIDC_ACCESS_GROUP = "staff"
+    sso.set_accounts({"alice": ALICE})
+    first = Client()
+    sign_in(first)
+    alice = signed_in_user(first)
+    api_token_create(actor=alice, user=alice, name="laptop", scopes=["read"])
+
+    sso.set_accounts({"alice": {**ALICE, "groups": ["gh-security"]}})  # no longer in "staff"
+    with caplog.at_level(logging.WARNING, logger="gatehouse.identity"):
+        response = sign_in(Client())
+    assert response.status_code == 403
+    assert "does not give you access to Gatehouse" in response.content.decode()
+    assert "OIDC_ACCESS_GROUP" in caplog.text
+    assert not fresh(alice).is_active
+    assert not ApiToken.objects.filter(user=alice, revoked_at__isnull=True).exists()
+    assert first.get(reverse("registry:home")).status_code == 302  # the open session ended too
+    assert "person.deactivated" in actions(object_id=str(alice.pk))
+
+
+def test_a_newcomer_outside_the_access_group_gets_no_account(sso, settings):
+    settings.OIDC_ACCESS_GROUP = "staff"
+    sso.set_accounts({"alice": {**ALICE, "groups": ["contractors"]}})
+    response = sign_in(Client())
+    assert response.status_code == 403
+    assert not OidcIdentity.objects.exists()
+
+
+def test_without_a_groups_claim_the_access_group_cannot_be_checked_so_the_sign_in_is_refused(sso, settings):
+    settings.OIDC_ACCESS_GROUP = "staff"
+    sso.set_accounts({"alice": {key: value for key, value in ALICE.items() if key != "groups"}})
+    assert sign_in(Client()).status_code == 403
+    assert not OidcIdentity.objects.exists()
