@@ -23,7 +23,7 @@ from identity.models import GroupMapping, OidcIdentity, ScimUser
 from registry.choices import MembershipSource, Role
 from registry.models import Membership, Team
 from registry.permissions import is_governance
-from registry.services.audit import audit_record
+from registry.services.audit import audit_person, audit_record
 from registry.services.people import person_deactivate
 from registry.services.teams import role_grant, role_revoke, team_member_add, team_member_remove
 
@@ -303,12 +303,11 @@ def oidc_sign_in(*, issuer: str, claims: dict, groups_claim: str, username_claim
         if created and (provisioned := _provisioned_account(claims, subject, username_claim)) is not None:
             # The identity provider already provisioned this person over SCIM: the same person, one account.
             identity = OidcIdentity.objects.create(user=provisioned, issuer=issuer, subject=subject)
-            audit_record(
+            audit_person(
                 actor=None,
                 action="person.sso_linked",
-                object_type="user",
-                object_id=provisioned.pk,
-                payload={"user": provisioned.get_username(), "source": MembershipSource.IDP, "issuer": issuer},
+                person=provisioned,
+                payload={"source": MembershipSource.IDP, "issuer": issuer},
             )
             log.info(
                 "single sign-on: linked subject %s of %s to %s (provisioned over SCIM)",
@@ -328,12 +327,11 @@ def oidc_sign_in(*, issuer: str, claims: dict, groups_claim: str, username_claim
             else:
                 raise SignInRefused("no free username could be made from the claims")
             identity = OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject)
-            audit_record(
+            audit_person(
                 actor=None,
                 action="person.created",
-                object_type="user",
-                object_id=user.pk,
-                payload={"user": user.get_username(), "source": MembershipSource.IDP, "issuer": issuer},
+                person=user,
+                payload={"source": MembershipSource.IDP, "issuer": issuer},
             )
             log.info("single sign-on: created %s for subject %s of %s", user.get_username(), subject, issuer)
         user = users.select_for_update().get(pk=identity.user_id)
@@ -354,10 +352,9 @@ def oidc_sign_in(*, issuer: str, claims: dict, groups_claim: str, username_claim
 def break_glass_sign_in_record(*, user, address: str) -> None:
     """A password sign-in while password sign-in is off for everyone else: always in the trail."""
     with transaction.atomic():
-        audit_record(
+        audit_person(
             actor=user,
             action="person.break_glass_sign_in",
-            object_type="user",
-            object_id=user.pk,
-            payload={"user": user.get_username(), "address": address},
+            person=user,
+            payload={"address": address},
         )

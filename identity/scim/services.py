@@ -38,6 +38,7 @@ from registry.choices import MembershipSource, Role
 from registry.models import Membership, Team
 from registry.permissions import is_governance
 from registry.services import (
+    audit_person,
     audit_record,
     person_deactivate,
     person_reactivate,
@@ -168,12 +169,11 @@ def scim_user_create(*, actor, fields: dict) -> ScimUser:
                 raise Conflict(f"A person with the userName {person.user_name!r} already exists.")
             link.deprovisioned_at = None
             link.save(update_fields=["deprovisioned_at", "updated_at"])
-            audit_record(
+            audit_person(
                 actor=actor,
                 action="person.provisioned",
-                object_type="user",
-                object_id=existing.pk,
-                payload={"user": existing.get_username(), "source": SCIM, "again": True},
+                person=existing,
+                payload={"source": SCIM, "again": True},
             )
             if person.active is None:
                 person.active = True
@@ -198,13 +198,11 @@ def scim_user_create(*, actor, fields: dict) -> ScimUser:
             attributes=person.attributes,
             provider_active=user.is_active,
         )
-        audit_record(
+        audit_person(
             actor=actor,
             action="person.provisioned",
-            object_type="user",
-            object_id=user.pk,
+            person=user,
             payload={
-                "user": user.get_username(),
                 "source": SCIM,
                 "external_id": person.external_id,
                 "active": user.is_active,
@@ -257,13 +255,11 @@ def _update(actor, link: ScimUser, person: Person) -> ScimUser:
     link.attributes = person.attributes
     if changes or changed_attributes:
         link.save(update_fields=["external_id", "attributes", "updated_at"])
-        audit_record(
+        audit_person(
             actor=actor,
             action="person.updated",
-            object_type="user",
-            object_id=user.pk,
+            person=user,
             payload={
-                "user": user.get_username(),
                 "source": SCIM,
                 "changes": changes,
                 "attributes": changed_attributes,
@@ -304,13 +300,11 @@ def scim_user_delete(*, actor, link: ScimUser) -> None:
             person_deactivate(actor=actor, user=user, reason=DEPROVISIONED, source=SCIM)
         link.deprovisioned_at, link.provider_active = timezone.now(), False
         link.save(update_fields=["deprovisioned_at", "provider_active", "updated_at"])
-        audit_record(
+        audit_person(
             actor=actor,
             action="person.deprovisioned",
-            object_type="user",
-            object_id=user.pk,
+            person=user,
             payload={
-                "user": user.get_username(),
                 "source": SCIM,
                 "groups": [group.display_name for group in groups],
                 **({"skipped": skipped} if skipped else {}),

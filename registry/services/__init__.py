@@ -1,6 +1,6 @@
 """Every write of the registry. UI, API, tasks and commands call these and nothing else."""
 
-from .audit import audit_record, audit_record_many, audit_verify
+from .audit import audit_person, audit_record, audit_record_many, audit_verify
 from .catalog import catalog_model_create, dataset_create, policy_pack_create, prompt_version_create, vendor_create
 from .deployments import (
     default_rollback_target,
@@ -48,6 +48,7 @@ __all__ = [
     "api_token_create",
     "api_token_revoke",
     "api_tokens_revoke_all",
+    "audit_person",
     "audit_record",
     "audit_record_many",
     "audit_verify",

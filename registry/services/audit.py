@@ -225,6 +225,18 @@ def audit_record(
     )[0]
 
 
+def audit_person(*, actor, action: str, person, payload: dict[str, Any] | None = None) -> AuditEvent:
+    """``audit_record`` for a change to a person (roles, teams, sessions, their account): the event names
+    them by id and, first in its payload, by username."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type="user",
+        object_id=person.pk,
+        payload={"user": person.get_username(), **(payload or {})},
+    )
+
+
 def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     """Append many events in one insert: for set-based changes (the freshness sweep) whose query count
     must not grow with the number of rows changed. Each entry takes ``audit_record``'s arguments.

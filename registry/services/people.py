@@ -21,7 +21,7 @@ from django.db import transaction
 from registry.choices import MembershipSource, Role
 from registry.models import ApiToken, UserSession
 from registry.permissions import is_governance
-from registry.services.audit import audit_record
+from registry.services.audit import audit_person, audit_record
 
 
 def _session_store():
@@ -90,12 +90,11 @@ def sessions_end_all(*, user, actor=None, keep: str = "") -> int:
             raise PermissionDenied("You can end only your own sessions.")
         with transaction.atomic():
             ended = sessions_end_all(user=user, keep=keep)
-            audit_record(
+            audit_person(
                 actor=actor,
                 action="session.ended_all",
-                object_type="user",
-                object_id=user.pk,
-                payload={"user": user.get_username(), "sessions_ended": ended, "kept_current": bool(keep)},
+                person=user,
+                payload={"sessions_ended": ended, "kept_current": bool(keep)},
             )
         return ended
     records = list(UserSession.objects.filter(user=user).exclude(session_key=keep or None))
@@ -139,13 +138,11 @@ def person_deactivate(*, actor, user, reason: str = "", source: str = Membership
         ended = sessions_end_all(user=locked)
         locked.is_active = False
         locked.save(update_fields=["is_active"])  # the token receiver revokes every token, audited
-        audit_record(
+        audit_person(
             actor=actor,
             action="person.deactivated",
-            object_type="user",
-            object_id=locked.pk,
+            person=locked,
             payload={
-                "user": locked.get_username(),
                 "source": source,
                 "reason": reason,
                 "sessions_ended": ended,
@@ -168,12 +165,11 @@ def person_reactivate(*, actor, user, reason: str = "", source: str = Membership
             return locked
         locked.is_active = True
         locked.save(update_fields=["is_active"])
-        audit_record(
+        audit_person(
             actor=actor,
             action="person.reactivated",
-            object_type="user",
-            object_id=locked.pk,
-            payload={"user": locked.get_username(), "source": source, "reason": reason},
+            person=locked,
+            payload={"source": source, "reason": reason},
         )
     user.is_active = True
     return locked

@@ -35,7 +35,7 @@ from registry import extensions
 from registry.choices import MembershipSource, Role
 from registry.models import Membership, Team
 from registry.permissions import forget_cached_rights, is_governance
-from registry.services.audit import audit_record
+from registry.services.audit import audit_person, audit_record
 
 
 def _authorise(*, actor, user, source: str, adding: bool, what: str, review: dict | None = None) -> None:
@@ -240,12 +240,11 @@ def role_grant(*, actor, user, role: str, reason: str = "", source: str = Member
         created, joined = _join(actor=actor, user=user, group=group, source=source, reason=reason)
         if not (created or joined):
             return False
-        audit_record(
+        audit_person(
             actor=actor,
             action="role.granted",
-            object_type="user",
-            object_id=user.pk,
-            payload={"user": user.get_username(), "role": role, "source": source, "reason": reason, "joined": joined},
+            person=user,
+            payload={"role": role, "source": source, "reason": reason, "joined": joined},
         )
         forget_cached_rights(user)
     return joined
@@ -273,13 +272,11 @@ def role_revoke(
             return False
         if left:
             _changed(actor=actor, user=user, reason=reason, removed_roles=[role])
-        audit_record(
+        audit_person(
             actor=actor,
             action="role.revoked",
-            object_type="user",
-            object_id=user.pk,
+            person=user,
             payload={
-                "user": user.get_username(),
                 "role": role,
                 "source": source,
                 "reason": reason,
