@@ -425,6 +425,7 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
         "ReadinessCheckEnum": "readiness.choices.ReadinessCheck",
         "DrillKindEnum": "drills.choices.DrillKind",
+        "MembershipSourceEnum": "registry.choices.MembershipSource",
         # Also the status of a feature change request: the same three states (pending, approved, rejected),
         # which drf-spectacular can give only one name.
         "SignOffStatusEnum": "approvals.choices.SignOffStatus",

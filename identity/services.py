@@ -85,7 +85,9 @@ def group_mapping_delete(*, actor, mapping: GroupMapping, reason: str = "") -> l
     reason = _reason(reason)
     notes: list[str] = []
     with transaction.atomic():
-        locked = GroupMapping.objects.select_for_update().select_related("team").filter(pk=mapping.pk).first()
+        locked = (
+            GroupMapping.objects.select_for_update(of=("self",)).select_related("team").filter(pk=mapping.pk).first()
+        )
         if locked is None:
             return notes
         described = _describe(locked)

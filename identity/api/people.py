@@ -6,14 +6,14 @@ each member is there only for governance and auditors). Writes: governance admin
 ``full`` scope (or a session); each takes a reason. Nobody grants themselves a role or a team (403
 ``separation_of_duties``); the last active governance admin keeps the role (400).
 
-A DELETE reads ``role``/``username`` and ``reason`` from the query string (as the schema documents) or
-from a JSON body, whichever is given.
+Revoking a role and removing a member are POSTs to ``roles/revoke/`` and ``members/remove/`` with a JSON
+body: a reason is free text, which belongs in a body rather than in a URL (and so in access logs).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -27,7 +27,6 @@ from identity.filters import PersonFilter, TeamFilter
 from identity.permissions import can_manage_people, can_read_people
 from registry import services
 from registry.api.scopes import TokenScopePermission
-from registry.choices import Role
 from registry.models import Team
 
 
@@ -51,29 +50,11 @@ class TeamAccess(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_manage_people(request.user)
 
 
-def _delete_input(request, serializer_class):
-    """A DELETE's input: the JSON body if it has one, else the query string."""
-    data = request.data if request.data else request.query_params
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _person_named(username: str):
     found = get_user_model().objects.filter(username=username).first()
     if found is None:
         raise ValidationError({"username": [f"No one has the username “{username}”."]})
     return found
-
-
-DELETE_ROLE_PARAMETERS = [
-    OpenApiParameter("role", str, enum=Role.values, required=True, description="The role to revoke."),
-    OpenApiParameter("reason", str, required=True, description="Why; kept in the audit trail."),
-]
-DELETE_MEMBER_PARAMETERS = [
-    OpenApiParameter("username", str, required=True, description="Who leaves the team."),
-    OpenApiParameter("reason", str, required=True, description="Why; kept in the audit trail."),
-]
 
 
 @extend_schema_view(
@@ -110,25 +91,26 @@ class PersonViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
         responses={200: s.PersonSerializer},
         description="Grant ``role`` with a reason. Refused (403 ``separation_of_duties``) for yourself.",
     )
-    @extend_schema(
-        methods=["DELETE"],
-        summary="Revoke a role",
-        parameters=DELETE_ROLE_PARAMETERS,
-        request=None,
-        responses={200: s.PersonSerializer},
-        description="Revoke ``role`` with a reason (query string, or a JSON body). Revoking every source at once; "
-        "the signer's approvals on requests still open that needed the role are withdrawn, audited. Revoking a "
-        "role the person does not hold changes nothing.",
-    )
-    @action(detail=True, methods=["post", "delete"])
+    @action(detail=True, methods=["post"])
     def roles(self, request, username=None):
         person = self.get_object()
-        if request.method == "DELETE":
-            data = _delete_input(request, s.RoleChangeSerializer)
-            services.role_revoke(actor=request.user, user=person, role=data["role"], reason=data["reason"])
-        else:
-            data = self._input(s.RoleChangeSerializer)
-            services.role_grant(actor=request.user, user=person, role=data["role"], reason=data["reason"])
+        data = self._input(s.RoleChangeSerializer)
+        services.role_grant(actor=request.user, user=person, role=data["role"], reason=data["reason"])
+        return self._answer(person)
+
+    @extend_schema(
+        summary="Revoke a role",
+        request=s.RoleChangeSerializer,
+        responses={200: s.PersonSerializer},
+        description="Revoke ``role`` with a reason: every source at once; the signer's approvals on requests "
+        "still open that needed the role are withdrawn, audited. Revoking a role the person does not hold "
+        "changes nothing.",
+    )
+    @action(detail=True, methods=["post"], url_path="roles/revoke", url_name="roles-revoke")
+    def roles_revoke(self, request, username=None):
+        person = self.get_object()
+        data = self._input(s.RoleChangeSerializer)
+        services.role_revoke(actor=request.user, user=person, role=data["role"], reason=data["reason"])
         return self._answer(person)
 
     @extend_schema(
@@ -186,7 +168,7 @@ class TeamViewSet(
     serializer_class = s.TeamSerializer
     filterset_class = TeamFilter
     lookup_field = "slug"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     permission_classes = [permissions.IsAuthenticated, TokenScopePermission, TeamAccess]
 
     def get_queryset(self):
@@ -234,16 +216,7 @@ class TeamViewSet(
         description="Put an active person in the team, with a reason. Refused (403 ``separation_of_duties``) "
         "for yourself.",
     )
-    @extend_schema(
-        methods=["DELETE"],
-        summary="Remove a member",
-        parameters=DELETE_MEMBER_PARAMETERS,
-        request=None,
-        responses={204: OpenApiResponse(description="They are not in the team (any more).")},
-        description="Take a person out of the team, with a reason (query string, or a JSON body): every source "
-        "at once (the identity provider puts them back at its next sign-in or sync if it still says so).",
-    )
-    @action(detail=True, methods=["get", "post", "delete"], filterset_class=None, pagination_class=None)
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
     def members(self, request, slug=None):
         team = self.get_object()
         context = {"team": team, "show_sources": can_read_people(request.user), "request": request}
@@ -251,14 +224,34 @@ class TeamViewSet(
             paginator = PageNumberPagination()
             page = paginator.paginate_queryset(selectors.team_members(team), request, view=self)
             return Response(s.MemberPageSerializer(page, context={**context, "paginator": paginator}).data)
-        if request.method == "DELETE":
-            data = _delete_input(request, s.MemberChangeSerializer)
-            person = _person_named(data["username"])
-            services.team_member_remove(actor=request.user, team=team, user=person, reason=data["reason"])
-            return Response(status=status.HTTP_204_NO_CONTENT)
         serializer = s.MemberChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         person = _person_named(serializer.validated_data["username"])
         services.team_member_add(actor=request.user, team=team, user=person, reason=serializer.validated_data["reason"])
         member = selectors.team_member(team, person.get_username())
         return Response(s.MemberSerializer(member, context=context).data)
+
+    @extend_schema(
+        summary="Remove a member",
+        request=s.MemberChangeSerializer,
+        responses={204: OpenApiResponse(description="They are not in the team (any more).")},
+        description="Take a person out of the team, with a reason: every source at once (the identity provider "
+        "puts them back at its next sign-in or sync if it still says so).",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="members/remove",
+        url_name="members-remove",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def members_remove(self, request, slug=None):
+        team = self.get_object()
+        serializer = s.MemberChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person = _person_named(serializer.validated_data["username"])
+        services.team_member_remove(
+            actor=request.user, team=team, user=person, reason=serializer.validated_data["reason"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

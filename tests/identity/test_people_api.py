@@ -96,7 +96,9 @@ def test_a_role_is_granted_and_revoked_with_a_reason_audited_as_from_the_api(gov
     granted = client.post(f"{PEOPLE}{outsider.username}/roles/", {"role": "support", "reason": "Help desk."})
     assert granted.status_code == 200
     assert [role["role"] for role in granted.json()["roles"]] == ["support"]
-    revoked = client.delete(f"{PEOPLE}{outsider.username}/roles/?role=support&reason=Moved+on.")
+    revoked = client.post(
+        f"{PEOPLE}{outsider.username}/roles/revoke/", {"role": "support", "reason": "Moved on."}, format="json"
+    )
 
     assert revoked.status_code == 200 and revoked.json()["roles"] == []
     events = AuditEvent.objects.filter(action__in=("role.granted", "role.revoked")).order_by("sequence")
@@ -106,13 +108,11 @@ def test_a_role_is_granted_and_revoked_with_a_reason_audited_as_from_the_api(gov
     ]
 
 
-def test_a_revoke_also_takes_a_json_body(governance_admin, security_reviewer):
-    response = as_user(governance_admin).delete(
-        f"{PEOPLE}{security_reviewer.username}/roles/", {"role": "security", "reason": "Left."}, format="json"
-    )
-
-    assert response.status_code == 200
-    assert not has_role(fresh(security_reviewer), "security")
+def test_a_reason_never_travels_in_the_url_revoking_and_removing_take_no_delete(governance_admin, security_reviewer):
+    client = as_user(governance_admin)
+    assert client.delete(f"{PEOPLE}{security_reviewer.username}/roles/?role=security&reason=Left.").status_code == 405
+    assert client.delete(f"{TEAMS}claims/members/?username=x&reason=y").status_code == 405
+    assert has_role(fresh(security_reviewer), "security")
 
 
 def test_revoking_a_role_withdraws_the_signers_open_approval(
@@ -123,7 +123,9 @@ def test_revoking_a_role_withdraws_the_signers_open_approval(
     signoff = SignOff.objects.filter(request=request_gate(version), role="security").first()
     signoff_decide(actor=security_reviewer, signoff=signoff, decision="approve", reason="Fine.")
 
-    as_user(governance_admin).delete(f"{PEOPLE}{security_reviewer.username}/roles/?role=security&reason=Left.")
+    as_user(governance_admin).post(
+        f"{PEOPLE}{security_reviewer.username}/roles/revoke/", {"role": "security", "reason": "Left."}, format="json"
+    )
 
     signoff.refresh_from_db()
     assert signoff.status == SignOffStatus.PENDING and signoff.signer_id is None
@@ -160,7 +162,9 @@ def test_nobody_grants_themselves_a_role(governance_admin):
 def test_the_last_governance_admin_keeps_the_role(governance_admin):
     root = UserFactory(username="root", is_superuser=True)
 
-    response = as_user(root).delete(f"{PEOPLE}{governance_admin.username}/roles/?role=governance&reason=Bye.")
+    response = as_user(root).post(
+        f"{PEOPLE}{governance_admin.username}/roles/revoke/", {"role": "governance", "reason": "Bye."}, format="json"
+    )
 
     assert response.status_code == 400 and "last active governance admin" in str(response.json()["role"])
 
@@ -272,7 +276,11 @@ def test_governance_adds_and_removes_members_with_a_reason(governance_admin, tea
     added = client.post(f"{TEAMS}claims/members/", {"username": outsider.username, "reason": "Rotation."})
     assert added.status_code == 200 and added.json()["sources"][0]["reason"] == "Rotation."
     assert team.group.user_set.filter(pk=outsider.pk).exists()
-    removed = client.delete(f"{TEAMS}claims/members/?username={outsider.username}&reason=Rotation+over.")
+    removed = client.post(
+        f"{TEAMS}claims/members/remove/",
+        {"username": f"{outsider.username}", "reason": "Rotation over."},
+        format="json",
+    )
 
     assert removed.status_code == 204
     assert not team.group.user_set.filter(pk=outsider.pk).exists()
@@ -309,5 +317,11 @@ def test_the_schema_documents_the_new_endpoints(client, outsider):
 
     schema = client.get("/api/schema/").content.decode()
 
-    for path in ("/api/v1/people/{username}/roles/", "/api/v1/teams/{slug}/members/", "/api/v1/people/"):
+    for path in (
+        "/api/v1/people/{username}/roles/",
+        "/api/v1/people/{username}/roles/revoke/",
+        "/api/v1/teams/{slug}/members/",
+        "/api/v1/teams/{slug}/members/remove/",
+        "/api/v1/people/",
+    ):
         assert path in schema

@@ -205,7 +205,10 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "identity-api:person-roles": {
         "get": "403 403 403 403 403 403 405 405",
         "post": "403 403 403 403 403 403 invalid 403",
-        "delete": "403 403 403 403 403 403 invalid 403",
+    },
+    "identity-api:person-roles-revoke": {
+        "get": "403 403 403 403 403 403 405 405",
+        "post": "403 403 403 403 403 403 invalid 403",
     },
     "identity-api:person-deactivate": {
         "get": "403 403 403 403 403 403 405 405",
@@ -220,7 +223,10 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "identity-api:team-members": {
         "get": "ok ok ok ok ok ok ok ok",
         "post": "403 403 403 403 403 403 invalid 403",
-        "delete": "403 403 403 403 403 403 invalid 403",
+    },
+    "identity-api:team-members-remove": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "403 403 403 403 403 403 invalid 403",
     },
     # --- access reviews: the world's open campaign (governance and auditors read all, others what is theirs)
     "identity-api:access-review-list": {
@@ -339,12 +345,14 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "drills-api:impact": {"get": READ},
     "identity-api:person-list": {"get": READ},
     "identity-api:person-detail": {"get": READ},
-    "identity-api:person-roles": {"get": READ, "post": FULL, "delete": FULL},
+    "identity-api:person-roles": {"get": READ, "post": FULL},
+    "identity-api:person-roles-revoke": {"get": READ, "post": FULL},
     "identity-api:person-deactivate": {"get": READ, "post": FULL},
     "identity-api:person-reactivate": {"get": READ, "post": FULL},
     "identity-api:team-list": {"get": READ, "post": FULL},
     "identity-api:team-detail": {"get": READ, "patch": FULL},
-    "identity-api:team-members": {"get": READ, "post": FULL, "delete": FULL},
+    "identity-api:team-members": {"get": READ, "post": FULL},
+    "identity-api:team-members-remove": {"get": READ, "post": FULL},
     "identity-api:access-review-list": {"get": READ, "post": FULL},
     "identity-api:access-review-detail": {"get": READ},
     "identity-api:access-review-close": {"get": READ, "post": FULL},
