@@ -29,8 +29,10 @@ def test_reviewers_are_reminded_once_a_day_in_the_last_days_before_the_due_date(
     assert access_review_reminders_send(now=due - timedelta(days=5)) == {"reminded": 0, "escalated": 0}
     assert not reminders_to(product_owner).exists()
 
-    first = access_review_reminders_send(now=due - timedelta(days=2, hours=1))
-    again = access_review_reminders_send(now=due - timedelta(days=2))  # the same day
+    # two runs on one calendar day, whatever the time of day the campaign is due at
+    morning = timezone.localtime(due - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    first = access_review_reminders_send(now=morning)
+    again = access_review_reminders_send(now=morning + timedelta(hours=2))  # the same day
 
     assert first["reminded"] == 3 and again["reminded"] == 0  # Pat and both governance admins, once
     notice = reminders_to(product_owner).get()
@@ -41,7 +43,7 @@ def test_reviewers_are_reminded_once_a_day_in_the_last_days_before_the_due_date(
 
     # decided items are not reminded; the next day the rest are, once more
     access_review_item_decide(actor=product_owner, item=item_of(review, ml_engineer, team=team), decision="confirm")
-    next_day = access_review_reminders_send(now=due - timedelta(days=1))
+    next_day = access_review_reminders_send(now=morning + timedelta(days=1))
     assert next_day["reminded"] == 2
     assert reminders_to(product_owner).count() == 1
 
