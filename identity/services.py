@@ -123,6 +123,28 @@ def _target_group(mapping: GroupMapping):
     return group
 
 
+def mapped_grants(group_names: Iterable[str], *, order_by: str | None = None):
+    """What the mappings give members of ``group_names``: ``({role: group}, {team id: (team, group)})``, the
+    group being the first (in ``order_by``, else the mappings' order) that gives it."""
+    mappings = GroupMapping.objects.filter(group_name__in=list(group_names)).select_related("team", "team__group")
+    roles: dict[str, str] = {}
+    teams: dict[int, tuple[Team, str]] = {}
+    for mapping in mappings.order_by(order_by) if order_by else mappings:
+        if mapping.role:
+            roles.setdefault(mapping.role, mapping.group_name)
+        elif mapping.team_id:
+            teams.setdefault(mapping.team_id, (mapping.team, mapping.group_name))
+    return roles, teams
+
+
+def held_through(user, source: str) -> tuple[set[str], dict[int, Team]]:
+    """The roles and the teams (by id) ``source`` holds ``user`` in."""
+    held = Membership.objects.filter(user=user, source=source).select_related("group__team")
+    roles = {row.group.name for row in held if row.group.name in Role.values}
+    teams = {row.group.team.pk: row.group.team for row in held if hasattr(row.group, "team")}
+    return roles, teams
+
+
 @dataclass
 class Applied:
     granted: list[str] = field(default_factory=list)
@@ -138,16 +160,8 @@ def group_mappings_apply(*, user, groups: Iterable[str], why: str = "") -> Appli
     another source gives stays). Each change is audited by the service that makes it."""
     groups = {name for name in groups if isinstance(name, str)}
     applied = Applied()
-    wanted_roles: dict[str, str] = {}
-    wanted_teams: dict[int, tuple[Team, str]] = {}
-    for mapping in GroupMapping.objects.filter(group_name__in=groups).select_related("team", "team__group"):
-        if mapping.role:
-            wanted_roles.setdefault(mapping.role, mapping.group_name)
-        elif mapping.team_id:
-            wanted_teams.setdefault(mapping.team_id, (mapping.team, mapping.group_name))
-    held = Membership.objects.filter(user=user, source=MembershipSource.IDP).select_related("group__team")
-    held_roles = {row.group.name for row in held if row.group.name in Role.values}
-    held_teams = {row.group.team.pk: row.group.team for row in held if hasattr(row.group, "team")}
+    wanted_roles, wanted_teams = mapped_grants(groups)
+    held_roles, held_teams = held_through(user, MembershipSource.IDP)
     idp = MembershipSource.IDP
     grants = user.is_active  # a deactivated person is given nothing; what no group gives is still taken back
     with transaction.atomic():

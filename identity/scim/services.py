@@ -32,10 +32,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from identity.models import GroupMapping, ScimGroup, ScimUser
+from identity.models import ScimGroup, ScimUser
 from identity.scim.resources import InvalidValue, scim_id_for
-from registry.choices import MembershipSource, Role
-from registry.models import Membership, Team
+from identity.services import held_through, mapped_grants
+from registry.choices import MembershipSource
 from registry.permissions import is_governance
 from registry.services import (
     audit_person,
@@ -463,17 +463,9 @@ def scim_group_delete(*, actor, group: ScimGroup) -> None:
 def _sync_grants(actor, user) -> list[str]:
     """Grant ``user`` what the mappings of their SCIM groups give, revoke what SCIM gave that they no longer
     give. Returns what the registry refused, in sentences (the change goes on without it)."""
-    names = list(ScimGroup.objects.filter(members=user).values_list("display_name", flat=True))
-    want_roles: dict[str, str] = {}
-    want_teams: dict[int, tuple[Team, str]] = {}
-    for mapping in GroupMapping.objects.filter(group_name__in=names).select_related("team").order_by("pk"):
-        if mapping.role:
-            want_roles.setdefault(mapping.role, mapping.group_name)
-        elif mapping.team_id:
-            want_teams.setdefault(mapping.team_id, (mapping.team, mapping.group_name))
-    held = list(Membership.objects.filter(user=user, source=SCIM).select_related("group"))
-    held_roles = {row.group.name for row in held if row.group.name in Role.values}
-    held_teams = {team.pk: team for team in Team.objects.filter(group__in=[row.group_id for row in held])}
+    names = ScimGroup.objects.filter(members=user).values_list("display_name", flat=True)
+    want_roles, want_teams = mapped_grants(names, order_by="pk")
+    held_roles, held_teams = held_through(user, SCIM)
 
     refused = []
 
