@@ -9,19 +9,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from approvals import impact, selectors, services
 from approvals.checks import all_checks, latest_evaluations, unmet
 from approvals.choices import Gate, RequestStatus
-from approvals.filters import ApprovalRequestFilter
+from approvals.filters import ApprovalRequestFilter, QueueFilter
 from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from core.diff import configuration_rows, diff_rows
 from core.exceptions import Conflict
 from core.views import (
-    ClampedPaginationMixin,
     FilteredListView,
     PermissionRuleMixin,
     ServiceFormView,
@@ -94,11 +93,12 @@ class GateRequestCreateView(PermissionRuleMixin, ServiceFormView):
         )
 
 
-class QueueView(ClampedPaginationMixin, ListView):
+class QueueView(FilteredListView):
+    filterset_class = QueueFilter
     template_name = "approvals/queue.html"
     paginate_by = 50
 
-    def get_queryset(self):
+    def get_base_queryset(self):
         return selectors.queue_for(self.request.user)
 
     def get_context_data(self, **kwargs):

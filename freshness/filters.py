@@ -2,12 +2,14 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.filters import SearchFilterSet
+from core.filters import Column, SearchFilterSet, SortFilter
 from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun, blocking_condition
+from freshness.selectors import STATE_ORDER
 from registry.choices import Environment, EvaluationKind, RiskTier
 from registry.models import Team
 
@@ -43,6 +45,17 @@ class FindingFilter(SearchFilterSet):
         widget=forms.Select(choices=[("", "Either"), ("true", "Yes"), ("false", "No")]),
     )
     close_reason = django_filters.ChoiceFilter(choices=CloseReason.choices, empty_label="Any reason")
+    ordering = SortFilter(
+        # Open before closed, then what is about to go wrong before what has, soonest first.
+        Column(
+            "state", "State", [F("closed_at").desc(nulls_first=True), STATE_ORDER, Coalesce("stale_at", "opened_at")]
+        ),
+        Column("feature", "Feature", "feature__name"),
+        Column("evidence", "Evidence", "evidence_kind"),
+        Column("stale_from", "Stale from", "stale_at"),
+        Column("since", "Since", "state_changed_at", descending_first=True),
+        default="state",
+    )
 
     class Meta:
         model = FreshnessFinding

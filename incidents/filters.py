@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from core.filters import SearchFilterSet
+from core.filters import Column, SearchFilterSet, SortFilter, rank
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
 from registry.models import Team
@@ -23,6 +23,16 @@ class IncidentFilter(SearchFilterSet):
     )
     until = django_filters.DateFilter(
         field_name="impact_start", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    ordering = SortFilter(
+        Column("number", "Incident", "pk", descending_first=True),
+        Column("severity", "Severity", rank("severity", Severity.values)),
+        Column("status", "Status", rank("status", IncidentStatus.values)),
+        Column("feature", "Feature", "feature__name"),
+        Column("impact_start", "Impact from", descending_first=True),
+        Column("owner", "Owner", "owner__first_name"),
+        default="-impact_start",
     )
 
     class Meta:

@@ -8,9 +8,9 @@ them like the others.
 
 import django_filters
 
-from core.filters import SearchFilterSet
+from core.filters import Column, SearchFilterSet, SortFilter, rank
 from readiness.choices import ReadinessCheck, ReadinessState
-from registry.choices import FeatureStatus, RiskTier
+from registry.choices import RISK_TIER_ORDER, FeatureStatus, RiskTier
 from registry.models import AIFeature, Team
 
 
@@ -36,9 +36,25 @@ class ReadinessFilter(SearchFilterSet):
         help_text="Only features missing this checklist item.",
     )
 
+    ordering = SortFilter(
+        Column("feature", "Feature", "name"),
+        Column("team", "Team", "team__name"),
+        Column("tier", "Tier", rank("risk_tier", RISK_TIER_ORDER), descending_first=True),
+        # Judged on the computed checklist (sort_by_readiness); by name among equals.
+        Column("readiness", "Readiness", "name"),
+        default="feature",
+    )
+
     class Meta:
         model = AIFeature
         fields = ["q", "team", "tier", "status", "state", "missing"]
+
+    def sort_by_readiness(self) -> str | None:
+        """``readiness`` (most missing first) or ``-readiness`` (readiest first) when asked, else None."""
+        if not self.is_bound or not self.is_valid():
+            return None
+        asked = [value for value in (self.form.cleaned_data.get("ordering") or []) if value]
+        return asked[0] if asked and asked[0].lstrip("-") == "readiness" else None
 
     def filter_on_checklist(self, queryset, name, value):
         return queryset  # judged on the computed rows: apply_checklist_filters

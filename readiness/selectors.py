@@ -82,9 +82,14 @@ def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[S
     ]
     if filterset.is_bound and not filterset.is_valid():
         return filterset, everything, InventoryRows([])
-    kept = set(filterset.qs.values_list("pk", flat=True)) if filterset.is_bound else None
-    rows = [summary for summary in everything if kept is None or summary.pk in kept]
+    by_pk = {summary.pk: summary for summary in everything}
+    # The filtered queryset carries the database columns' order (name, team, tier); readiness itself is
+    # judged here, on the computed checklist, keeping that order among equals.
+    rows = [by_pk[pk] for pk in filterset.qs.values_list("pk", flat=True)] if filterset.is_bound else everything
     rows = apply_checklist_filters(rows, **filterset.checklist_filters())
+    ordering = filterset.sort_by_readiness()
+    if ordering:
+        rows = sorted(rows, key=lambda row: len(row.missing), reverse=ordering == "readiness")
     return filterset, everything, InventoryRows([row.pk for row in rows])
 
 

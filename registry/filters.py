@@ -4,8 +4,9 @@ import django_filters
 from django import forms
 
 from core.audit_context import AuditSource
-from core.filters import SearchFilterSet
+from core.filters import Column, SearchFilterSet, SortFilter, rank
 from registry.choices import (
+    RISK_TIER_ORDER,
     DataClassification,
     DeploymentEventKind,
     Environment,
@@ -44,9 +45,14 @@ class FeatureFilter(SearchFilterSet):
         field_name="regions", queryset=Region.objects.order_by("code"), to_field_name="code", empty_label="All regions"
     )
     status = django_filters.ChoiceFilter(choices=FeatureStatus.choices, empty_label="All statuses")
-    ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("risk_tier", "risk_tier"), ("updated_at", "updated")),
-        empty_label="Name",
+    ordering = SortFilter(
+        Column("name", "Feature"),
+        Column("team", "Team", "team__name"),
+        Column("risk_tier", "Risk tier", rank("risk_tier", RISK_TIER_ORDER), descending_first=True),
+        Column("status", "Status"),
+        Column("owner", "Accountable owner", "accountable_owner__first_name"),
+        Column("updated", "Updated", "updated_at", descending_first=True),
+        default="name",
     )
 
     class Meta:

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from approvals import impact, selectors, services
 from approvals.api import serializers as s
-from approvals.filters import ApprovalRequestFilter
+from approvals.filters import ApprovalRequestFilter, QueueFilter
 from approvals.permissions import can_manage_gates
 from core.api.idempotency import IdempotentPostMixin
 from registry.api.scopes import CI_WRITE
@@ -74,7 +74,7 @@ class QueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Pending sign-offs for the roles the caller holds, oldest first."""
 
     serializer_class = s.QueueItemSerializer
-    filterset_class = None
+    filterset_class = QueueFilter
 
     def get_queryset(self):
         return selectors.queue_for(self.request.user)

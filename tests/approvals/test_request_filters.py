@@ -70,7 +70,7 @@ def test_the_page_offers_the_filters_the_api_takes(client, product_owner, reques
 
     page = client.get(reverse("approvals:request_list"), {"environment": "sandbox"})
 
-    assert list(page.context["filter"].form.fields) == ["feature", "status", "environment"]
+    assert list(page.context["filter"].form.fields) == ["feature", "status", "environment", "ordering"]
     html = page.content.decode()
     assert '<option value="sandbox" selected>' in html
     assert f"#{requests['sandbox'].pk}</a>" in html and f"#{requests['care'].pk}</a>" not in html
