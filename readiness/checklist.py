@@ -104,6 +104,10 @@ class FeatureReadiness:
     def missing(self) -> list[str]:
         return [item.key for item in self.items if not item.ok]
 
+    @property
+    def missing_items(self) -> list[Item]:
+        return [item for item in self.items if not item.ok]
+
     def item(self, key: str) -> Item:
         return next(item for item in self.items if item.key == key)
 

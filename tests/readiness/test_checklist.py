@@ -166,7 +166,7 @@ def test_a_feature_live_only_in_sandbox_says_where(claims, ml_engineer, eu):
     readiness = readiness_one(claims)
 
     assert not readiness.live
-    assert readiness.sentence.startswith("Claims triage is not live in production (sandbox only: v1 in EU), ")
+    assert readiness.sentence.startswith("Claims triage is not live in production (sandbox only: v1 in the EU), ")
 
 
 @pytest.mark.parametrize("score, expected", [(0.7, "(0.7 < 0.85, failing)")])
