@@ -41,4 +41,5 @@ def test_the_rollback_form_shows_each_version_to_return_to_whole(client, release
     assert response.status_code == 200
     assert 'type="radio" name="to_version"' in page and "<select" not in page.split('id="field-to_version"')[1][:200]
     assert f"({LONG_SUMMARY})</label>" in page
+    assert '<div class="radio-group" role="radiogroup" aria-label="Roll back to">' in page  # named as a group
     assert re.search(rf'<input type="radio" name="to_version" value="{v1.pk}"[^>]* checked', page)  # chosen already
