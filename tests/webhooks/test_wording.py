@@ -66,3 +66,13 @@ def test_the_delivery_page_keeps_the_technical_detail_in_a_details_element(clien
     assert '<p class="attempt-error">Could not resolve host example.invalid (no DNS record for that name).</p>' in page
     detail = page[page.index('<details class="error-detail">') :]
     assert detail.index("<summary") < detail.index("gaierror: [Errno")  # behind the summary, not in the sentence
+
+
+def test_the_api_gives_the_words_and_the_technical_detail_apart(governance_admin, unresolvable):
+    from tests.webhooks.test_api import as_user
+
+    found = as_user(governance_admin).get(f"/api/v1/webhooks/deliveries/{unresolvable.pk}/").json()
+
+    assert found["last_error"].startswith("Could not resolve host example.invalid")
+    assert found["last_error_detail"].startswith("gaierror: ")
+    assert found["attempt_log"][0]["error_detail"] == found["last_error_detail"]
