@@ -76,3 +76,40 @@ def test_the_api_gives_the_words_and_the_technical_detail_apart(governance_admin
     assert found["last_error"].startswith("Could not resolve host example.invalid")
     assert found["last_error_detail"].startswith("gaierror: ")
     assert found["attempt_log"][0]["error_detail"] == found["last_error_detail"]
+
+
+def test_errors_stored_raw_before_are_reworded_and_kept_as_detail(governance_admin, receiver):
+    import importlib
+
+    from django.apps import apps
+
+    from webhooks.models import WebhookAttempt
+
+    reword = importlib.import_module("webhooks.migrations.0008_error_words").reword
+    subscription, _ = subscription_create(
+        actor=governance_admin, name="old", events=["incident.opened"], target_url="https://example.invalid/hooks"
+    )
+    raw = "gaierror: [Errno -2] Name or service not known"
+    old = subscription_ping(actor=governance_admin, subscription=subscription)
+    WebhookDelivery.objects.filter(pk=old.pk).update(last_error=raw, attempts=1)
+    WebhookAttempt.objects.create(
+        delivery=old,
+        at=old.created_at,
+        error="<urlopen error [Errno 111] Connection refused>",
+        duration_ms=3,
+        succeeded=False,
+    )
+    worded = subscription_ping(actor=governance_admin, subscription=subscription)
+    WebhookDelivery.objects.filter(pk=worded.pk).update(last_error="HTTP 500", last_status_code=500)
+
+    reword(apps, None)
+
+    old = WebhookDelivery.objects.get(pk=old.pk)
+    assert (old.last_error, old.last_error_detail) == (
+        "Could not resolve host example.invalid (no DNS record for that name).",
+        raw,
+    )
+    attempt = old.attempt_log.get()
+    assert attempt.error == "Connection refused by example.invalid (nothing listens there)."
+    assert attempt.error_detail == "<urlopen error [Errno 111] Connection refused>"
+    assert WebhookDelivery.objects.get(pk=worded.pk).last_error == "HTTP 500"  # an answer, in words already
