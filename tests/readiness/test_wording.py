@@ -76,3 +76,11 @@ def test_regions_read_as_places_in_a_sentence(codes, reads):
 
 def test_a_region_the_sentence_does_not_know_is_named_by_its_code():
     assert place("latam") == "LATAM"
+
+
+def test_the_rollback_item_names_regions_as_places(claims_live):
+    from readiness.checklist import readiness_many
+
+    (readiness,) = readiness_many(AIFeature.objects.filter(pk=claims_live["feature"].pk))
+
+    assert readiness.item("rollback_path").detail.startswith("Rolls back to v1 in the EU, v1 in the US.")
