@@ -37,3 +37,19 @@ class SuggestionsInput(forms.TextInput):
             }
         )
         return format_html('{}<datalist id="{}"></datalist>', super().render(name, value, attrs, renderer), list_id)
+
+
+class RadioGroup(forms.RadioSelect):
+    """Radio buttons for choices that must be read whole (a long label wraps; a menu option is cut), wrapped
+    in a ``role="radiogroup"`` named ``label``: the field's own ``<label>`` has no single input to point to."""
+
+    def __init__(self, attrs=None, choices=(), *, label: str = ""):
+        super().__init__(attrs, choices)
+        self.label = label
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html(
+            '<div class="radio-group" role="radiogroup" aria-label="{}">{}</div>',
+            self.label,
+            super().render(name, value, attrs, renderer),
+        )

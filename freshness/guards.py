@@ -8,7 +8,7 @@ from core.error_codes import EVIDENCE_STALE, Reason
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding, blocking_condition, blocks
 from registry.choices import Environment
-from registry.models import Deployment
+from registry.models import Deployment, Evaluation
 from registry.selectors import features_visible_to
 
 
@@ -67,12 +67,15 @@ def freshness_panel(request, feature, version=None) -> dict | None:
     if version is not None:
         findings = findings.filter(version=version)
     rows = list(findings)
+    evaluations = Evaluation.objects.filter(**({"version": version} if version else {"version__feature": feature}))
     return {
         "title": "Evidence freshness" + (f" of v{version.number}" if version else ""),
         "template": "freshness/partials/feature_panel.html",
         "context": {
             "findings": rows,
             "blocking": [f for f in rows if f.blocks_promotions],
+            # No finding is not the same as fresh evidence: with nothing recorded, there is nothing to be fresh.
+            "has_evidence": bool(rows) or evaluations.exists(),
             "feature": feature,
             "version": version,
             "dashboard_url": reverse("freshness:dashboard") + f"?feature={feature.slug}",

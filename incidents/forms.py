@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from core.widgets import SuggestionsInput
+from core.widgets import RadioGroup, SuggestionsInput
 from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
 from registry.choices import Environment
 from registry.models import Region
@@ -90,12 +90,15 @@ class LinkForm(forms.Form):
 
 
 class IncidentRollbackForm(forms.Form):
-    to_version = forms.ModelChoiceField(queryset=None, label="Roll back to", empty_label=None)
+    # Radio buttons, not a menu: each choice is read whole (its change summary wraps instead of being cut).
+    to_version = forms.ModelChoiceField(
+        queryset=None, label="Roll back to", empty_label=None, widget=RadioGroup(label="Roll back to")
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_version"].queryset = candidates
         self.fields["to_version"].label_from_instance = lambda version: (
-            f"v{version.number} ({version.change_summary[:60]})"
+            f"v{version.number}" + (f" ({version.change_summary})" if version.change_summary else "")
         )

@@ -41,8 +41,8 @@ class ExportRequestView(FeatureLookupMixin, ServiceFormView):
 
     form_class = PackRequestForm
     success_message = (
-        "Building the evidence pack of {object.subject}. This page shows its progress; the download "
-        "link appears when it is ready."
+        "Asked for the evidence pack of {object.subject}. Its status is below; the download link appears "
+        "when it is ready."
     )
     template_name = "packs/export_form.html"
     permission_required = can_export_packs_of

@@ -23,7 +23,7 @@ from freshness.choices import FindingState
 from freshness.models import FreshnessFinding
 from readiness.choices import LIVE_ITEMS, ReadinessCheck
 from readiness.sentence import join_and as _and
-from readiness.sentence import monitor_names, person, sentence_for, where
+from readiness.sentence import monitor_names, person, place, sentence_for, where
 from registry.choices import DeploymentEventKind, Environment, FeatureStatus, VersionStatus
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion
 from registry.services.deployments import rollback_candidate_ids
@@ -103,6 +103,10 @@ class FeatureReadiness:
     @property
     def missing(self) -> list[str]:
         return [item.key for item in self.items if not item.ok]
+
+    @property
+    def missing_items(self) -> list[Item]:
+        return [item for item in self.items if not item.ok]
 
     def item(self, key: str) -> Item:
         return next(item for item in self.items if item.key == key)
@@ -282,7 +286,7 @@ def _slos(feature, ok: bool) -> Item:
 
 def _rollback(readiness: FeatureReadiness, *, documented: bool) -> Item:
     feature = readiness.feature
-    parts = [f"v{number} in {region.upper()}" for region, number in sorted(readiness.rollback_to.items())]
+    parts = [f"v{number} in {place(region)}" for region, number in sorted(readiness.rollback_to.items())]
     without = [route.region for route in readiness.routes if route.region not in readiness.rollback_to]
     if parts and not without:
         detail = "Rolls back to " + ", ".join(parts) + "."

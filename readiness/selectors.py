@@ -156,6 +156,18 @@ def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
     return rows
 
 
+def today_row(rows: list[Summary]) -> dict:
+    """Today as the inventory's history chart draws it, from the same summaries as the gap tables and the
+    feature table beside it (not this morning's snapshots): its last point agrees with the page."""
+    total = len(ReadinessCheck.values)
+    return {
+        "day": timezone.localdate(),
+        "features": len(rows),
+        "ready": sum(row.ready for row in rows),
+        "mean_score": sum((total - len(row.missing)) / total for row in rows) / len(rows) if rows else 0,
+    }
+
+
 def feature_history(*, feature: AIFeature, days: int = HISTORY_DAYS):
     since = timezone.localdate() - timedelta(days=days - 1)
     return ReadinessSnapshot.objects.filter(feature=feature, day__gte=since).order_by("day")
@@ -167,7 +179,9 @@ def evaluation_series(*, feature: AIFeature, limit: int = 500) -> dict[str, list
     rows = (
         Evaluation.objects.filter(version__feature=feature)
         .order_by("-run_at", "-id")
-        .values("kind", "score", "threshold", "passed", "run_at", "version__number", "suite", "metric")[:limit]
+        .values(
+            "kind", "score", "threshold", "higher_is_better", "passed", "run_at", "version__number", "suite", "metric"
+        )[:limit]
     )
     for row in reversed(list(rows)):
         series.setdefault(row["kind"], []).append(
@@ -175,6 +189,7 @@ def evaluation_series(*, feature: AIFeature, limit: int = 500) -> dict[str, list
                 "at": row["run_at"],
                 "score": row["score"],
                 "threshold": row["threshold"],
+                "higher_is_better": row["higher_is_better"],
                 "passed": row["passed"],
                 "version": row["version__number"],
                 "suite": row["suite"],

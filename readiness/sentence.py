@@ -12,11 +12,27 @@ from datetime import datetime
 
 from registry.choices import FeatureStatus
 
+# How a sentence names each region (the codes and names of registry.Region): "in the EU", "in Canada".
+# Unions and kingdoms keep their short form with "the"; a country's own name needs none.
+PLACES = {
+    "eu": "the EU",
+    "uk": "the UK",
+    "us": "the US",
+    "ca": "Canada",
+    "jp": "Japan",
+    "apac": "Asia-Pacific",
+}
+
+
+def place(code: str) -> str:
+    """A region as a sentence reads it after "in": ``ca`` → "Canada", ``eu`` → "the EU"; a region this list
+    does not know is named by its code in capitals."""
+    return PLACES.get(code.lower(), code.upper())
+
 
 def where(codes) -> str:
-    """``["us"]`` → "the US"; ``["eu", "us"]`` → "the EU and the US" (two-letter codes read as places)."""
-    names = [f"the {code.upper()}" if len(code) == 2 else code.upper() for code in codes]
-    return join_and(names)
+    """``["us"]`` → "the US"; ``["ca", "eu"]`` → "Canada and the EU"."""
+    return join_and([place(code) for code in codes])
 
 
 def join_and(phrases: list[str]) -> str:
@@ -113,8 +129,8 @@ def sentence_for(readiness, *, now: datetime) -> str:
     elif readiness.sandbox:
         by_version: dict[int, list[str]] = {}
         for region, number in readiness.sandbox:
-            by_version.setdefault(number, []).append(region.upper())
-        only = join_and([f"v{number} in {', '.join(regions)}" for number, regions in sorted(by_version.items())])
+            by_version.setdefault(number, []).append(region)
+        only = join_and([f"v{number} in {where(regions)}" for number, regions in sorted(by_version.items())])
         opening = f"{feature.name} is not live in production (sandbox only: {only})"
     else:
         opening = f"{feature.name} is not live anywhere"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -29,7 +30,9 @@ class DashboardView(FilteredListView):
         context = super().get_context_data(**kwargs)
         if not (getattr(self.request, "htmx", False) and not self.request.htmx.boosted):
             context["gaps"] = selectors.gaps(self.everything)
-            context["history_chart"] = inventory_history_chart(selectors.history(user=self.request.user))
+            context["history_chart"] = inventory_history_chart(
+                selectors.history(user=self.request.user), today=selectors.today_row(self.everything)
+            )
             context["history_label"] = f"Ready features and mean readiness per day, last {HISTORY_DAYS} days"
         return context
 
@@ -52,7 +55,9 @@ class FeatureReadinessView(ReadinessMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "feature": feature,
             "readiness": readiness,
-            "history_chart": feature_history_chart(selectors.feature_history(feature=feature)),
+            "history_chart": feature_history_chart(
+                selectors.feature_history(feature=feature), today=timezone.localdate(), readiness=readiness
+            ),
             "evaluation_chart": evaluation_chart(selectors.evaluation_series(feature=feature)),
             "history_label": f"Share of the checklist in place per day, last {HISTORY_DAYS} days",
         }

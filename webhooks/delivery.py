@@ -20,6 +20,7 @@ import socket
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -109,6 +110,7 @@ class Response:
     error: str
     excerpt: str
     duration_ms: int
+    detail: str = ""  # the technical form of ``error`` (``gaierror: [Errno -2] …``), for whoever debugs it
 
     @property
     def succeeded(self) -> bool:
@@ -127,35 +129,52 @@ def _excerpt(stream) -> str:
         return ""
 
 
-def human_error(failure: BaseException) -> str:
-    """What went wrong, in words, for the delivery log: not ``gaierror: [Errno -2] Name or service not known``."""
+def technical_detail(failure: BaseException) -> str:
+    """The error as Python named it, e.g. ``gaierror: [Errno -2] Name or service not known``."""
+    return f"{type(failure).__name__}: {failure}"[:ERROR_CHARS]
+
+
+def _host_of(url: str) -> tuple[str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.hostname or url, port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def human_error(failure: BaseException, url: str = "") -> str:
+    """What went wrong, in words, for the delivery log: "Could not resolve host example.invalid.", not
+    ``gaierror: [Errno -2] Name or service not known`` (kept apart, by ``technical_detail``)."""
+    host, port = _host_of(url) if url else ("the receiver", None)
     if isinstance(failure, BlockedDestination):
         return f"Refused: {failure}"
     if isinstance(failure, socket.gaierror):
-        return "The receiver's host name could not be resolved (DNS lookup failed)."
+        return f"Could not resolve host {host} (no DNS record for that name)."
     if isinstance(failure, (TimeoutError, socket.timeout)):
-        return f"The receiver did not answer within {TIMEOUT_SECONDS} seconds."
+        return f"Timed out after {TIMEOUT_SECONDS} s: {host} did not answer."
     if isinstance(failure, ConnectionRefusedError):
-        return "The receiver refused the connection (nothing listens on that port)."
+        where = f"{host} on port {port}" if port else host
+        return f"Connection refused by {where} (nothing listens there)."
     if isinstance(failure, (ConnectionResetError, http.client.RemoteDisconnected, ConnectionAbortedError)):
-        return "The receiver closed the connection without answering."
+        return f"{host} closed the connection without answering."
     if isinstance(failure, ssl.SSLCertVerificationError):
         detail = getattr(failure, "verify_message", "") or "not trusted"
-        return f"The receiver's TLS certificate could not be verified (CERTIFICATE_VERIFY_FAILED: {detail})."
+        return f"The TLS certificate of {host} could not be verified (CERTIFICATE_VERIFY_FAILED: {detail})."
     if isinstance(failure, ssl.SSLError):
-        return f"The TLS handshake with the receiver failed ({getattr(failure, 'reason', None) or 'SSL error'})."
+        return f"The TLS handshake with {host} failed ({getattr(failure, 'reason', None) or 'SSL error'})."
     if isinstance(failure, OSError) and failure.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return "The receiver's network is unreachable from this server."
+        return f"The network of {host} is unreachable from this server."
     if isinstance(failure, ValueError) or "unknown url type" in str(failure):
         return f"The target URL cannot be used: {failure}."
-    return f"Could not reach the receiver ({type(failure).__name__}: {failure})."
+    return f"Could not reach {host}."
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
     """POST with a timeout (connect and each read), following no redirects, to no blocked network. Never raises
     for the network."""
     started = time.monotonic()
-    status_code, error, excerpt = None, "", ""
+    status_code, error, excerpt, detail = None, "", "", ""
     try:
         with _opener.open(
             urllib.request.Request(url, data=body, headers=headers, method="POST"), timeout=TIMEOUT_SECONDS
@@ -168,12 +187,15 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
         reason = failure.reason
         if isinstance(reason, BlockedDestination):
             logger.warning("Webhook to %s refused: %s", url, reason)
-        error = (
-            human_error(reason) if isinstance(reason, BaseException) else f"The target URL cannot be used: {reason}."
-        )
+        if isinstance(reason, BaseException):
+            error, detail = human_error(reason, url), technical_detail(reason)
+        else:
+            error, detail = f"The target URL cannot be used: {reason}.", technical_detail(failure)
     except (OSError, http.client.HTTPException, ValueError) as failure:
-        error = human_error(failure)
-    return Response(status_code, error[:ERROR_CHARS], excerpt, int((time.monotonic() - started) * 1000))
+        error, detail = human_error(failure, url), technical_detail(failure)
+    return Response(
+        status_code, error[:ERROR_CHARS], excerpt, int((time.monotonic() - started) * 1000), detail[:ERROR_CHARS]
+    )
 
 
 def due(now) -> QuerySet[WebhookDelivery]:
@@ -229,6 +251,7 @@ def delivery_attempt(*, delivery_id) -> str:
         "next_attempt_at": next_attempt_at,
         "last_status_code": response.status_code,
         "last_error": response.error,
+        "last_error_detail": response.detail,
         "last_response_excerpt": response.excerpt,
         "duration_ms": response.duration_ms,
         **({"delivered_at": now} if response.succeeded else {}),
@@ -246,6 +269,7 @@ def delivery_attempt(*, delivery_id) -> str:
             request_headers=headers,
             status_code=response.status_code,
             error=response.error,
+            error_detail=response.detail,
             response_excerpt=response.excerpt,
             duration_ms=response.duration_ms,
             succeeded=response.succeeded,

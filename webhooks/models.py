@@ -66,6 +66,9 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    last_error_detail = models.CharField(
+        max_length=500, blank=True, help_text="The last error as the network library named it, for debugging."
+    )
     last_response_excerpt = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -106,6 +109,9 @@ class WebhookAttempt(models.Model):
     request_headers = models.JSONField(default=dict)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    error_detail = models.CharField(
+        max_length=500, blank=True, help_text="The error as the network library named it, for debugging."
+    )
     response_excerpt = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField()
     succeeded = models.BooleanField()

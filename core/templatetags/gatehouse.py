@@ -60,3 +60,16 @@ def comparison(evaluation) -> str:
 def number(value) -> str:
     """A score as recorded (no rounding that could make a failure look like a pass)."""
     return "—" if value is None else f"{value:g}"
+
+
+@register.simple_tag
+def person(user):
+    """A person as every page names them: the full name, with the username on hover (the username alone
+    when no name is recorded)."""
+    if user is None:
+        return "—"
+    username = user.get_username()
+    name = user.get_full_name()
+    if not name:
+        return format_html('<span class="person">{}</span>', username)
+    return format_html('<span class="person" title="{}">{}</span>', username, name)

@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
 from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView, found_or_404
+from core.widgets import RadioGroup
 from registry import selectors, services
 from registry.choices import Environment
 from registry.extensions import refused_routes
@@ -20,14 +21,18 @@ from registry.widgets import FeatureSlugField
 
 
 class RollbackForm(forms.Form):
-    to_version = forms.ModelChoiceField(queryset=None, label="Roll back to", empty_label=None)
+    # Radio buttons, not a menu: each choice is read whole (its change summary wraps instead of being cut).
+    to_version = forms.ModelChoiceField(
+        queryset=None, label="Roll back to", empty_label=None, widget=RadioGroup(label="Roll back to")
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded with the rollback.")
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_version"].queryset = candidates
         self.fields["to_version"].label_from_instance = lambda version: (
-            f"v{version.number}: {version.model.identifier}, {version.prompt} ({version.change_summary[:60]})"
+            f"v{version.number}: {version.model.identifier}, {version.prompt}"
+            + (f" ({version.change_summary})" if version.change_summary else "")
         )
 
 

@@ -131,7 +131,7 @@ def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(
     # The owner rolls back from the incident page; v1 is preselected as the last good version.
     owner.goto(f"{live_server.url}{incident.get_absolute_url()}")
     rollback = owner.locator("#rollback")
-    expect(rollback.locator("#id_to_version option:checked")).to_contain_text("v1")
+    expect(rollback.locator("#id_to_version label:has(input:checked)")).to_contain_text("v1")
     rollback.locator("#id_reason").fill("Roll back to v1 while we investigate the urgency prompt.")
     rollback.get_by_role("button", name="Roll back now").click()
     expect(owner.locator(".messages")).to_contain_text("from v2 to v1")

@@ -57,6 +57,6 @@ def test_governance_filters_the_inventory_and_reads_a_features_charts(as_user, i
     page.wait_for_function(
         "Array.from(document.querySelectorAll('canvas[data-chart]')).every(c => c.dataset.drawn === '1')"
     )
-    assert page.locator("canvas[data-chart]").count() == 2
+    assert page.locator("canvas[data-chart]").count() == 3  # readiness over time, then benchmark and safety
     expect(page.locator("#evaluation-table tbody tr")).to_have_count(3)
     assert errors == []

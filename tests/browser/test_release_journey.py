@@ -149,7 +149,7 @@ def test_a_high_risk_release_goes_through_review_promotion_and_rollback(
 
     # A rollback returns the previous version, preselected.
     live.get_by_role("link", name="Roll back…").click()
-    expect(product.locator("#id_to_version option:checked")).to_contain_text("v1")
+    expect(product.locator("#id_to_version label:has(input:checked)")).to_contain_text("v1")
     product.fill("#id_reason", "Urgency scores drifted after release.")
     product.get_by_role("button", name="Roll back now").click()
     expect(product.locator(".messages")).to_contain_text("from v2 to v1")

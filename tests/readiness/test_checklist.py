@@ -129,7 +129,7 @@ def test_the_rollback_path_is_a_previous_version_or_the_documented_path_and_miss
     claims.save()
     readiness = readiness_one(claims)
     assert readiness.item("rollback_path").ok  # v1 is there to return to, documented or not
-    assert readiness.item("rollback_path").detail == "Rolls back to v1 in EU, v1 in US."
+    assert readiness.item("rollback_path").detail == "Rolls back to v1 in the EU, v1 in the US."
 
 
 def test_a_feature_not_live_anywhere_says_so_once_and_lacks_the_live_items(team, eu):
@@ -166,7 +166,7 @@ def test_a_feature_live_only_in_sandbox_says_where(claims, ml_engineer, eu):
     readiness = readiness_one(claims)
 
     assert not readiness.live
-    assert readiness.sentence.startswith("Claims triage is not live in production (sandbox only: v1 in EU), ")
+    assert readiness.sentence.startswith("Claims triage is not live in production (sandbox only: v1 in the EU), ")
 
 
 @pytest.mark.parametrize("score, expected", [(0.7, "(0.7 < 0.85, failing)")])

@@ -232,8 +232,8 @@ def test_a_feature_page_costs_the_same_for_2_or_12_versions(client, team, produc
 
     client.force_login(product_owner)
     assert_page_constant(
-        client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 26
-    )  # one for a change waiting for governance
+        client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 27
+    )  # one for a change waiting for governance, one for whether there is any evidence at all
 
 
 def test_a_feature_page_costs_the_same_for_2_or_12_evaluations(
@@ -247,7 +247,8 @@ def test_a_feature_page_costs_the_same_for_2_or_12_evaluations(
             history.add_evaluation([history.first, second][index % 2])
 
     client.force_login(product_owner)
-    assert_page_constant(client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 26)
+    # 27: one is the freshness panel asking whether there is any evidence (none: "no evidence yet", not "fresh")
+    assert_page_constant(client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 27)
 
 
 def test_a_version_page_costs_the_same_for_2_or_12_evaluations(
@@ -260,7 +261,7 @@ def test_a_version_page_costs_the_same_for_2_or_12_evaluations(
             history.add_evaluation(history.first)
 
     client.force_login(product_owner)
-    assert_page_constant(client, history.first.get_absolute_url(), grow, django_assert_max_num_queries, 21)
+    assert_page_constant(client, history.first.get_absolute_url(), grow, django_assert_max_num_queries, 22)
 
 
 def test_a_version_page_costs_the_same_for_2_or_12_derived_versions(
@@ -273,4 +274,4 @@ def test_a_version_page_costs_the_same_for_2_or_12_derived_versions(
             history.add_version(parent=history.first)  # experiments branching from the same base
 
     client.force_login(product_owner)
-    assert_page_constant(client, history.first.get_absolute_url(), grow, django_assert_max_num_queries, 21)
+    assert_page_constant(client, history.first.get_absolute_url(), grow, django_assert_max_num_queries, 22)

@@ -257,6 +257,10 @@ def test_a_name_that_does_not_resolve_reads_as_words_not_an_errno(governance_adm
 
     send(delivery)
 
-    error = WebhookDelivery.objects.get(pk=delivery.pk).last_error
-    assert error == "The receiver's host name could not be resolved (DNS lookup failed)."
+    delivery = WebhookDelivery.objects.get(pk=delivery.pk)
+    error = delivery.last_error
+    assert error == "Could not resolve host no-such-receiver.invalid (no DNS record for that name)."
     assert "Errno" not in error and "gaierror" not in error
+    # The technical form is kept apart, for whoever debugs the receiver.
+    assert delivery.last_error_detail.startswith("gaierror: ")
+    assert delivery.attempt_log.get().error_detail == delivery.last_error_detail

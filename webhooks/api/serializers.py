@@ -68,7 +68,16 @@ class SubscriptionCreateSerializer(SubscriptionUpdateSerializer):
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt
-        fields = ["at", "succeeded", "status_code", "error", "response_excerpt", "duration_ms", "request_headers"]
+        fields = [
+            "at",
+            "succeeded",
+            "status_code",
+            "error",
+            "error_detail",
+            "response_excerpt",
+            "duration_ms",
+            "request_headers",
+        ]
         read_only_fields = fields
 
 
@@ -88,6 +97,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "last_status_code",
             "last_error",
+            "last_error_detail",
             "last_response_excerpt",
             "duration_ms",
             "created_at",
