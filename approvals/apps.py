@@ -14,3 +14,8 @@ class ApprovalsConfig(AppConfig):
             extensions.membership_listeners.append(signoffs_withdraw_on_role_loss)
         if signoffs_at_stake not in extensions.membership_consequence_providers:
             extensions.membership_consequence_providers.append(signoffs_at_stake)
+
+        from approvals import panels
+
+        extensions.register(extensions.home_panels, panels.queue_panel, panels.signoffs_by_role_panel)
+        extensions.register(extensions.posture_figures, panels.posture)

@@ -20,6 +20,11 @@ class FreshnessConfig(AppConfig):
             if hook not in registry:
                 registry.append(hook)
 
+        from freshness import panels
+
+        extensions.register(extensions.home_panels, panels.evidence_panel)
+        extensions.register(extensions.posture_figures, panels.posture)
+
         from approvals import extensions as approvals_extensions
         from freshness.gate_preview import findings_effect
 

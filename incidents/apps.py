@@ -13,3 +13,8 @@ class IncidentsConfig(AppConfig):
             extensions.promotion_guards.append(incident_freeze)
         if incident_panel not in extensions.feature_panels:
             extensions.feature_panels.append(incident_panel)
+
+        from incidents import panels
+
+        extensions.register(extensions.home_panels, panels.open_incidents_panel)
+        extensions.register(extensions.posture_figures, panels.posture)

@@ -12,6 +12,11 @@ class ReadinessConfig(AppConfig):
         if readiness_panel not in extensions.feature_panels:
             extensions.feature_panels.append(readiness_panel)
 
+        from readiness import home
+
+        extensions.register(extensions.home_panels, home.owner_panel, home.tier_panel)
+        extensions.register(extensions.posture_figures, home.posture)
+
         from approvals import extensions as approvals_extensions
         from readiness.gate_preview import readiness_effect
 

@@ -45,10 +45,16 @@
   sign-in as ``username`` with that reason, before the password is checked, on the app's sign-in page and
   Django admin's alike; asked with ``username=""``, it says whether the password form is offered at all
   (identity: password sign-in switched off but for break-glass accounts).
-- ``home_panels``: callables ``(request) -> dict | None`` returning ``{"template": ..., "context": {...}}``:
-  extra sections of the dashboard (``registry:home``), each template a whole section. A provider returns
-  None when it has nothing to show the signed-in person (identity: governance's list of deactivated
-  people whose sign-offs, features or incidents still name them).
+- ``home_panels``: callables ``(request) -> dict | None`` returning ``{"template": ..., "context": {...}}``
+  and optionally ``"position"`` (lower first; 50 by default): extra sections of the dashboard
+  (``registry:home``), each template a whole section. A provider returns None when the signed-in
+  person's role has no use for it (approvals: a reviewer's queue with due dates and governance's
+  sign-offs by role and age; incidents: open incidents for support and governance; readiness: an
+  owner's features and what blocks them, governance's readiness by tier; identity: deactivated people
+  whose open work still names them).
+- ``posture_figures``: callables ``(user) -> list[dict]``, each dict ``{"label", "value", "href", "tone",
+  "position"}``: the headline figures of the organisation's posture at the top of the dashboard of
+  those who see every feature (governance, auditors); ``tone`` is ``ok``, ``warn`` or ``bad``.
 
 Apps register in ``AppConfig.ready``.
 """
@@ -84,7 +90,23 @@ home_panels: list[Callable] = []
 
 
 def home_panels_for(request) -> list[dict]:
-    return [panel for provider in home_panels if (panel := provider(request))]
+    panels = [panel for provider in home_panels if (panel := provider(request))]
+    return sorted(panels, key=lambda panel: panel.get("position", 50))
+
+
+posture_figures: list[Callable] = []
+
+
+def posture_figures_for(user) -> list[dict]:
+    figures = [figure for provider in posture_figures for figure in provider(user)]
+    return sorted(figures, key=lambda figure: figure.get("position", 50))
+
+
+def register(point: list[Callable], *providers: Callable) -> None:
+    """Add providers to an extension point once, however often an app's ``ready`` runs."""
+    for provider in providers:
+        if provider not in point:
+            point.append(provider)
 
 
 def membership_changed(user, **change) -> None:

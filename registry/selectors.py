@@ -239,6 +239,21 @@ def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.select_related("actor").order_by("-sequence")
 
 
+CONTROL_ACTIONS = (
+    "vendor.suspended",
+    "vendor.reinstated",
+    "model.suspended",
+    "model.reinstated",
+    "gate_policy.updated",
+    "gate_assignment.updated",
+)
+
+
+def control_changes(*, user) -> QuerySet[AuditEvent]:
+    """Recent suspensions, reinstatements and gate changes, newest first: for those who read the trail."""
+    return audit_events_visible_to(user).filter(action__in=CONTROL_ACTIONS)
+
+
 def read_records_visible_to(user) -> QuerySet[ReadRecord]:
     """Who read which restricted feature, newest first: for governance admins and auditors only."""
     if not can_read_audit_trail(user):

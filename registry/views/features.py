@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -19,6 +20,7 @@ from registry.extensions import (
     badges_for,
     home_panels_for,
     panels_for,
+    posture_figures_for,
     promotion_blockers,
     refused_routes,
 )
@@ -38,6 +40,10 @@ from registry.permissions import (
 
 
 class HomeView(TemplateView):
+    """The dashboard, shaped by role: the organisation's posture for governance and auditors, the queue
+    for reviewers, open incidents and the decision look-up for support, readiness and drafts for
+    owners. Each app contributes its sections through ``home_panels`` and ``posture_figures``."""
+
     template_name = "registry/home.html"
 
     def get_context_data(self, **kwargs):
@@ -46,11 +52,13 @@ class HomeView(TemplateView):
         counts = dict(visible.values_list("risk_tier").annotate(total=Count("pk")).order_by())
         team_ids = user_team_ids(user)
         versions = selectors.versions_visible_to(user).select_related("feature", "model", "author")
+        refused = _refused_routes(selectors.deployments_visible_to(user))
+        overseer = sees_everything(user)
         return {
             **super().get_context_data(**kwargs),
             "tiers": [(tier, counts.get(tier.value, 0)) for tier in RiskTier],
             "feature_total": sum(counts.values()),
-            "my_features": selectors.feature_list(user=user).filter(team__in=team_ids)[:8] if team_ids else [],
+            "in_a_team": bool(team_ids),
             "drafts": versions.filter(status=VersionStatus.DRAFT, feature__team__in=team_ids).order_by("-created_at")[
                 :8
             ]
@@ -58,9 +66,23 @@ class HomeView(TemplateView):
             else [],
             "recent_versions": versions.filter(status=VersionStatus.SUBMITTED).order_by("-submitted_at")[:8],
             "failing_evaluations": selectors.evaluations_visible_to(user).filter(passed=False)[:8],
-            "refused_routes": _refused_routes(selectors.deployments_visible_to(user)),
+            "refused_routes": refused,
+            "posture": _posture(user, refused) if overseer else [],
+            "control_changes": selectors.control_changes(user=user)[:8] if overseer else [],
+            "looks_up_decisions": has_role(user, Role.SUPPORT),
             "home_panels": home_panels_for(self.request),
         }
+
+
+def _posture(user, refused) -> list[dict]:
+    routes = {
+        "label": "live routes resolve refuses",
+        "value": len(refused),
+        "href": "#refused-routes" if refused else reverse("registry:feature_list"),
+        "tone": "bad" if refused else "ok",
+        "position": 0,
+    }
+    return sorted([routes, *posture_figures_for(user)], key=lambda figure: figure.get("position", 50))
 
 
 def _refused_routes(deployments) -> list:

@@ -1,0 +1,125 @@
+"""Approvals' sections of the dashboard (registered in ``ApprovalsConfig.ready``): a reviewer's queue with
+due dates, and, for governance, every pending sign-off by role and age with those past their gate's
+review SLA."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models.fields.json import KT
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals import selectors
+from approvals.choices import RequestStatus, SignOffStatus
+from approvals.models import SignOff
+from registry.choices import Role
+from registry.permissions import sees_everything, user_roles
+from registry.selectors import features_visible_to
+
+DEFAULT_SLA_HOURS = 48
+QUEUE_ROWS = 8
+AGES = (("Under a day", 0, 1), ("1–3 days", 1, 3), ("3–7 days", 3, 7), ("Over a week", 7, None))
+
+
+def _due(signoff, now):
+    hours = (signoff.request.requirements or {}).get("review_sla_hours", DEFAULT_SLA_HOURS)
+    due = signoff.created_at + timedelta(hours=hours)
+    return due, due < now
+
+
+def queue_panel(request) -> dict | None:
+    """The sign-offs waiting for this reviewer, nearest due first, overdue ones flagged."""
+    user = request.user
+    if not user.is_authenticated or not (user_roles(user) & {Role.SECURITY, Role.LEGAL, Role.ML, Role.PRODUCT}):
+        return None
+    now = timezone.now()
+    queue = selectors.queue_for(user)
+    rows = []
+    for signoff in queue[:50]:  # oldest first: the nearest due among them
+        due, overdue = _due(signoff, now)
+        rows.append({"signoff": signoff, "request": signoff.request, "due": due, "overdue": overdue})
+    if not rows and not (user_roles(user) & {Role.SECURITY, Role.LEGAL}):
+        return None  # owners and engineers who sign now and then: the panel only when something waits
+    rows.sort(key=lambda row: row["due"])
+    return {
+        "template": "approvals/partials/home_queue.html",
+        "position": 10,
+        "context": {
+            "rows": rows[:QUEUE_ROWS],
+            "total": queue.count() if len(rows) >= QUEUE_ROWS else len(rows),
+            "overdue": sum(row["overdue"] for row in rows),
+            "queue_url": reverse("approvals:queue"),
+        },
+    }
+
+
+def _pending_signoffs(user):
+    return SignOff.objects.filter(
+        status=SignOffStatus.PENDING,
+        request__status=RequestStatus.PENDING,
+        request__version__feature__in=features_visible_to(user),
+    )
+
+
+def signoffs_by_role_panel(request) -> dict | None:
+    """Governance: pending sign-offs per role and age, and how many are past their gate's review SLA."""
+    user = request.user
+    if not (user.is_authenticated and sees_everything(user)):
+        return None
+    now = timezone.now()
+    found = _pending_signoffs(user).values_list("role", "created_at", KT("request__requirements__review_sla_hours"))
+    roles: dict[str, dict] = {}
+    for role, created_at, sla_hours in found:
+        entry = roles.setdefault(role, {"ages": [0] * len(AGES), "total": 0, "breached": 0})
+        age_days = (now - created_at).total_seconds() / 86400
+        for index, (_label, low, high) in enumerate(AGES):
+            if age_days >= low and (high is None or age_days < high):
+                entry["ages"][index] += 1
+        entry["total"] += 1
+        hours = int(sla_hours) if sla_hours not in (None, "") else DEFAULT_SLA_HOURS
+        entry["breached"] += created_at + timedelta(hours=hours) < now
+    rows = [
+        {"role": Role(role).label, "code": role, **entry} for role, entry in sorted(roles.items(), key=lambda i: i[0])
+    ]
+    return {
+        "template": "approvals/partials/home_signoffs.html",
+        "position": 20,
+        "context": {
+            "rows": rows,
+            "ages": [label for label, _low, _high in AGES],
+            "total": sum(row["total"] for row in rows),
+            "breached": sum(row["breached"] for row in rows),
+            "requests_url": reverse("approvals:request_list"),
+        },
+    }
+
+
+def posture(user) -> list[dict]:
+    if not sees_everything(user):
+        return []
+    now = timezone.now()
+    pending = breached = 0
+    for created_at, sla_hours in _pending_signoffs(user).values_list(
+        "created_at", KT("request__requirements__review_sla_hours")
+    ):
+        pending += 1
+        hours = int(sla_hours) if sla_hours not in (None, "") else DEFAULT_SLA_HOURS
+        breached += created_at + timedelta(hours=hours) < now
+    url = reverse("approvals:request_list") + "?status=pending"
+    return [
+        {
+            "label": "sign-offs pending",
+            "value": pending,
+            "href": url,
+            "tone": "warn" if pending else "ok",
+            "position": 20,
+        },
+        {
+            "label": "past their review SLA",
+            "value": breached,
+            "href": url + "&ordering=created",
+            "tone": "bad" if breached else "ok",
+            "position": 21,
+        },
+    ]
