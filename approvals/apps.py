@@ -14,3 +14,7 @@ class ApprovalsConfig(AppConfig):
             extensions.membership_listeners.append(signoffs_withdraw_on_role_loss)
         if signoffs_at_stake not in extensions.membership_consequence_providers:
             extensions.membership_consequence_providers.append(signoffs_at_stake)
+        from approvals import audit_links
+
+        extensions.register_audit_object_links("approvalrequest", audit_links.approval_requests)
+        extensions.register_audit_object_links("gatepolicy", audit_links.gate_policies)

@@ -13,3 +13,6 @@ class IncidentsConfig(AppConfig):
             extensions.promotion_guards.append(incident_freeze)
         if incident_panel not in extensions.feature_panels:
             extensions.feature_panels.append(incident_panel)
+        from incidents.audit_links import incidents
+
+        extensions.register_audit_object_links("incident", incidents)

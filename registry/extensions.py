@@ -49,6 +49,11 @@
   extra sections of the dashboard (``registry:home``), each template a whole section. A provider returns
   None when it has nothing to show the signed-in person (identity: governance's list of deactivated
   people whose sign-offs, features or incidents still name them).
+- ``audit_object_links``: ``{object type: callable (ids, user) -> {id: url}}``: where the audit trail links
+  the object an event is about (object types are model names: ``"approvalrequest"``), for a page of ids of
+  one type at once, as strings. A provider answers only the ids whose object ``user`` may open; the others
+  are shown by the name the event recorded, unlinked. Registry registers its own types; an app registers
+  those of its models (``register_audit_object_links``).
 
 Apps register in ``AppConfig.ready``.
 """
@@ -81,6 +86,11 @@ def password_sign_in_refusal(request, username: str) -> str | None:
 
 
 home_panels: list[Callable] = []
+audit_object_links: dict[str, Callable] = {}
+
+
+def register_audit_object_links(object_type: str, provider: Callable) -> None:
+    audit_object_links[object_type] = provider
 
 
 def home_panels_for(request) -> list[dict]:
