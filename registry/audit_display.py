@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from registry import extensions
 
 TRUNCATE_AT = 140  # characters of a value shown before "more"
+FIELDS_SHOWN = 6  # fields of an event shown before the rest are folded
 
 # Payload keys that are the reason for the change (the first present wins).
 REASON_KEYS = ("reason", "note")
@@ -235,6 +236,7 @@ class ShownEvent:
     changes: list[ChangeRow] = field(default_factory=list)
     details: list[ChangeRow] = field(default_factory=list)
     raw: str = ""
+    more: list[ChangeRow] = field(default_factory=list)  # the rest of a long list of fields, folded
 
 
 def present(events, user) -> list[ShownEvent]:
@@ -257,6 +259,10 @@ def present(events, user) -> list[ShownEvent]:
         person = people.get(event.actor_id)
         full_name = person.get_full_name().strip() if person is not None else ""
         rows, details = change_rows(event)
+        more: list[ChangeRow] = []
+        if len(rows) + len(details) > FIELDS_SHOWN + 2:  # a creation records every field: fold the rest
+            more = (rows + details)[FIELDS_SHOWN:]
+            rows, details = rows[:FIELDS_SHOWN], details[: max(0, FIELDS_SHOWN - len(rows))]
         shown_events.append(
             ShownEvent(
                 event=event,
@@ -269,6 +275,7 @@ def present(events, user) -> list[ShownEvent]:
                 reason=reason_of(event),
                 changes=rows,
                 details=details,
+                more=more,
                 raw=json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True) if event.payload else "",
             )
         )

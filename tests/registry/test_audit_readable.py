@@ -59,7 +59,7 @@ def test_a_feature_update_reads_as_who_what_why_and_old_to_new(client, auditor, 
 
     assert "Feature updated" in page and 'title="feature.updated"' in page  # words, the code on hover
     assert 'title="pat-product">Pat Owner</span>' in page  # full name, username on hover
-    assert '<td class="audit-reason">The old purpose did not say who it helps.</td>' in page
+    assert '<td class="audit-reason" data-label="Reason">The old purpose did not say who it helps.</td>' in page
     assert '<span class="audit-field" title="purpose">Purpose</span>' in page
     assert "Sorts claims." in page and PURPOSE in page
     assert f'<a href="{reverse("registry:feature_detail", args=["claims-triage"])}">Claims triage</a>' in page
@@ -304,3 +304,28 @@ def test_the_audit_page_links_the_verification_page(client, auditor):
     page = client.get(reverse("registry:audit_list")).content.decode()
 
     assert reverse("registry:audit_verify") in page and "Verify the trail" in page
+
+
+def test_a_creation_shows_its_first_fields_and_folds_the_rest(client, auditor, team, product_owner, eu):
+    from registry.services import feature_create
+
+    feature_create(
+        actor=product_owner,
+        regions=[eu],
+        slug="claims-summary",
+        name="Claims summary",
+        purpose="Summaries.",
+        team=team,
+        accountable_owner=product_owner,
+        incident_owner=product_owner,
+        risk_tier="low",
+        intended_uses="Drafts.",
+        disallowed_uses="Decisions.",
+        data_classification="internal",
+    )
+    [shown] = present(AuditEvent.objects.filter(action="feature.created"), auditor)
+
+    assert [row.key for row in shown.changes][:2] == ["slug", "name"] and len(shown.changes) == 6
+    assert "regions" in [row.key for row in shown.more]
+    client.force_login(auditor)
+    assert f"{len(shown.more)} more fields</summary>" in client.get(reverse("registry:audit_list")).content.decode()
