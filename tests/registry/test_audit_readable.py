@@ -329,3 +329,20 @@ def test_a_creation_shows_its_first_fields_and_folds_the_rest(client, auditor, t
     assert "regions" in [row.key for row in shown.more]
     client.force_login(auditor)
     assert f"{len(shown.more)} more fields</summary>" in client.get(reverse("registry:audit_list")).content.decode()
+
+
+def test_the_api_starts_a_verification_and_answers_its_result(auditor, updated, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(auditor)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post("/api/v1/audit-verifications/")
+
+    assert started.status_code == 202
+    run = client.get(f"/api/v1/audit-verifications/{started.json()['id']}/").json()
+    assert run["status"] == "passed" and run["started_by"] == "aude-auditor"
+    assert run["head_hash"] == AuditEvent.objects.get(action="audit.verification_started").hash
+    AuditVerificationRun.objects.update(status="running")
+    again = client.post("/api/v1/audit-verifications/")
+    assert again.status_code == 409 and again.json()["detail"] == ALREADY_RUNNING

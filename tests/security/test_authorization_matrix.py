@@ -294,6 +294,7 @@ def url_values(route_name: str, world: dict) -> dict:
     }
     pk_of = {
         "registry:audit_verify_run": "verification_run",
+        "api:audit-verification-detail": "verification_run",
         "registry:model_detail": "model",
         "registry:prompt_detail": "prompt",
         "registry:policy_detail": "policy",
