@@ -47,3 +47,25 @@ def test_governance_reads_a_change_and_verifies_the_trail(
     head = AuditEvent.objects.get(action="audit.verification_started")
     expect(card.locator(".verify-head")).to_have_text(head.hash)
     expect(card).to_contain_text("#1 (")
+
+
+def test_the_run_page_follows_a_running_verification_until_it_ends(page, live_server, sign_in, auditor):
+    from django.utils import timezone
+
+    from registry.models import AuditVerificationRun
+
+    now = timezone.now()
+    run = AuditVerificationRun.objects.create(started_by=auditor, started_at=now, updated_at=now, total=40, checked=10)
+    sign_in(auditor)
+
+    page.goto(f"{live_server.url}/audit/verify/{run.pk}/")
+    card = page.locator(".verify-run")
+    expect(card).to_contain_text("10 of 40 events checked")
+
+    AuditVerificationRun.objects.filter(pk=run.pk).update(checked=30)
+    expect(card).to_contain_text("30 of 40 events checked")  # polled, no reload
+    AuditVerificationRun.objects.filter(pk=run.pk).update(
+        status="passed", checked=40, message="40 events verified", head_hash="a" * 64, finished_at=timezone.now()
+    )
+    expect(card).to_contain_text("the chain holds")
+    expect(card.locator(".verify-head")).to_have_text("a" * 64)
