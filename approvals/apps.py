@@ -19,3 +19,8 @@ class ApprovalsConfig(AppConfig):
 
         extensions.register(extensions.home_panels, panels.queue_panel, panels.signoffs_by_role_panel)
         extensions.register(extensions.posture_figures, panels.posture)
+
+        from approvals import audit_links
+
+        extensions.register_audit_object_links("approvalrequest", audit_links.approval_requests)
+        extensions.register_audit_object_links("gatepolicy", audit_links.gate_policies)

@@ -18,3 +18,7 @@ class IncidentsConfig(AppConfig):
 
         extensions.register(extensions.home_panels, panels.open_incidents_panel)
         extensions.register(extensions.posture_figures, panels.posture)
+
+        from incidents.audit_links import incidents
+
+        extensions.register_audit_object_links("incident", incidents)

@@ -6,6 +6,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry"
 
     def ready(self):
-        from registry import receivers
+        from registry import audit_links, receivers
 
         receivers.connect()
+        audit_links.register()  # where the audit trail links the registry's own objects

@@ -55,6 +55,11 @@
 - ``posture_figures``: callables ``(user) -> list[dict]``, each dict ``{"label", "value", "href", "tone",
   "position"}``: the headline figures of the organisation's posture at the top of the dashboard of
   those who see every feature (governance, auditors); ``tone`` is ``ok``, ``warn`` or ``bad``.
+- ``audit_object_links``: ``{object type: callable (ids, user) -> {id: url}}``: where the audit trail links
+  the object an event is about (object types are model names: ``"approvalrequest"``), for a page of ids of
+  one type at once, as strings. A provider answers only the ids whose object ``user`` may open; the others
+  are shown by the name the event recorded, unlinked. Registry registers its own types; an app registers
+  those of its models (``register_audit_object_links``).
 
 Apps register in ``AppConfig.ready``.
 """
@@ -87,6 +92,11 @@ def password_sign_in_refusal(request, username: str) -> str | None:
 
 
 home_panels: list[Callable] = []
+audit_object_links: dict[str, Callable] = {}
+
+
+def register_audit_object_links(object_type: str, provider: Callable) -> None:
+    audit_object_links[object_type] = provider
 
 
 def home_panels_for(request) -> list[dict]:

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models import Q
 
 from core.audit_context import AuditSource
 from core.filters import Column, SearchFilterSet, SortFilter, rank
@@ -87,23 +88,67 @@ class EvaluationFilter(SearchFilterSet):
         fields = ["q", "feature", "version", "kind", "passed"]
 
 
+def _audit_action_choices():
+    from registry.audit_display import action_label
+
+    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    return sorted(((action, action_label(action)) for action in actions), key=lambda pair: pair[1])
+
+
+def _audit_object_type_choices():
+    from registry.audit_display import type_label
+
+    types = AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct()
+    return sorted(((object_type, type_label(object_type)) for object_type in types), key=lambda pair: pair[1])
+
+
+def _audit_actor_choices():
+    from django.contrib.auth import get_user_model
+
+    names = list(AuditEvent.objects.order_by("actor_name").values_list("actor_name", flat=True).distinct())
+    full = {
+        username: f"{first} {last}".strip()
+        for username, first, last in get_user_model()
+        .objects.filter(username__in=names)
+        .values_list("username", "first_name", "last_name")
+    }
+    return [(name, f"{full[name]} ({name})" if full.get(name) else name) for name in names]
+
+
 class AuditEventFilter(SearchFilterSet):
+    """The audit trail's filters, shared by its page, its CSV download and the API. Actions, object types
+    and actors are chosen among those the trail holds."""
+
     search_fields = ("action", "object_repr", "actor_name", "request_id")
-    action = django_filters.CharFilter(lookup_expr="startswith", label="Action starts with")
-    object_type = django_filters.CharFilter(label="Object type")
-    actor = django_filters.CharFilter(field_name="actor_name", label="Actor (username)")
-    source = django_filters.ChoiceFilter(choices=AuditSource.choices, empty_label="All sources")
+    actor = django_filters.ChoiceFilter(
+        field_name="actor_name", label="Who", choices=_audit_actor_choices, empty_label="Anyone"
+    )
+    action = django_filters.ChoiceFilter(label="Action", choices=_audit_action_choices, empty_label="Any action")
+    object_type = django_filters.ChoiceFilter(
+        label="Object type", choices=_audit_object_type_choices, empty_label="Any object"
+    )
+    object = django_filters.CharFilter(
+        method="filter_object", label="Object (id or name)", help_text="Its id, or part of its name."
+    )
     feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
+    source = django_filters.ChoiceFilter(choices=AuditSource.choices, empty_label="All sources")
     since = django_filters.DateFilter(
         field_name="at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
     until = django_filters.DateFilter(
         field_name="at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+    sequence = django_filters.NumberFilter(label="Event #", min_value=1)
 
     class Meta:
         model = AuditEvent
-        fields = ["q", "action", "object_type", "actor", "source", "feature", "since", "until"]
+        fields = ["q", "actor", "action", "object_type", "object", "feature", "source", "since", "until", "sequence"]
+
+    def filter_object(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(object_id=value) | Q(object_repr__icontains=value))
 
 
 class ReadRecordFilter(SearchFilterSet):

@@ -90,3 +90,14 @@ def audit_checkpoint() -> int:
 
     checkpoint, _anchored = audit_checkpoint_take()
     return checkpoint.sequence
+
+
+@shared_task
+def verify_audit_trail(run_id: int) -> str:
+    """Walk the whole audit chain for a verification run started on the *Verify the trail* page."""
+    from core.audit_context import audit_context
+    from registry.services.audit_runs import verification_execute
+
+    with audit_context(source="task"):
+        run = verification_execute(run_id)
+    return run.status if run is not None else "gone"

@@ -70,6 +70,9 @@ urlpatterns = [
     path("notifications/", deployments.NotificationListView.as_view(), name="notification_list"),
     path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
     path("audit/reads/", audit.ReadRecordListView.as_view(), name="read_list"),
+    path("audit/download/", audit.AuditEventCsvView.as_view(), name="audit_download"),
+    path("audit/verify/", audit.AuditVerifyView.as_view(), name="audit_verify"),
+    path("audit/verify/<int:pk>/", audit.AuditVerifyRunView.as_view(), name="audit_verify_run"),
     path("tokens/", tokens.ApiTokenListView.as_view(), name="token_list"),
     path("tokens/<int:pk>/revoke/", tokens.ApiTokenRevokeView.as_view(), name="token_revoke"),
 ]

@@ -8,6 +8,7 @@ from registry.choices import DatasetUsage, Environment, RiskTier
 from registry.models import (
     AIFeature,
     AuditEvent,
+    AuditVerificationRun,
     CatalogModel,
     Dataset,
     Deployment,
@@ -526,6 +527,34 @@ class EvaluationSerializer(VersionByNumberMixin, VisibleOnlyMixin, serializers.M
             "recorded_at",
         ]
         read_only_fields = ["id", "passed", "recorded_by", "recorded_at"]
+
+
+class AuditVerificationRunSerializer(serializers.ModelSerializer):
+    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AuditVerificationRun
+        fields = [
+            "id",
+            "status",
+            "started_by",
+            "started_at",
+            "finished_at",
+            "total",
+            "checked",
+            "first_sequence",
+            "first_at",
+            "last_sequence",
+            "last_at",
+            "head_hash",
+            "checkpoints",
+            "problem_count",
+            "first_bad_sequence",
+            "message",
+            "problems",
+            "notes",
+        ]
+        read_only_fields = fields
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

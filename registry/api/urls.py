@@ -18,6 +18,7 @@ router.register("regions", views.RegionViewSet, basename="region")
 router.register("deployments", views.DeploymentViewSet, basename="deployment")
 router.register("deployment-events", views.DeploymentEventViewSet, basename="deployment-event")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("audit-verifications", views.AuditVerificationViewSet, basename="audit-verification")
 router.register("read-records", views.ReadRecordViewSet, basename="read-record")
 router.register("reviewer-grants", views.ReviewerGrantViewSet, basename="reviewer-grant")
 

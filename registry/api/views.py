@@ -29,7 +29,7 @@ from registry.filters import (
     VendorFilter,
     VersionFilter,
 )
-from registry.models import AIFeature, FeatureVersion, ReviewerGrant
+from registry.models import AIFeature, AuditVerificationRun, FeatureVersion, ReviewerGrant
 from registry.permissions import can_read_audit_trail
 
 
@@ -446,6 +446,24 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return selectors.audit_events_visible_to(self.request.user)
+
+
+class AuditVerificationViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Verifications of the whole chain, newest first (governance admins and auditors). POST starts one,
+    run by a worker: poll the run until its ``status`` is no longer ``running``. One runs at a time (409)."""
+
+    serializer_class = s.AuditVerificationRunSerializer
+    permission_classes = [permissions.IsAuthenticated, TokenScopePermission, CanReadAuditTrail]
+
+    def get_queryset(self):
+        return AuditVerificationRun.objects.select_related("started_by").order_by("-started_at", "-id")
+
+    @extend_schema(request=None, responses={202: s.AuditVerificationRunSerializer})
+    def create(self, request):
+        run = services.verification_start(actor=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ReadRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -1,4 +1,4 @@
-from .audit import AuditChainHead, AuditCheckpoint, AuditEvent
+from .audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerificationRun
 from .catalog import CatalogModel, Dataset, PolicyPack, PromptVersion, Region, Vendor
 from .deployments import Deployment, DeploymentEvent
 from .features import (
@@ -24,6 +24,7 @@ __all__ = [
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEvent",
+    "AuditVerificationRun",
     "CatalogModel",
     "Dataset",
     "Deployment",

@@ -88,3 +88,54 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint at #{self.sequence}"
+
+
+class AuditVerificationRun(models.Model):
+    """One walk of the whole chain, started from the *Verify the trail* page and run by a worker.
+
+    It records its progress as it goes (events checked of the total when it started) and, at the end,
+    what it proved: the verified range, the head hash, or the first bad event and why.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PASSED = "passed", "The chain holds"
+        FAILED = "failed", "The chain is broken"
+        ERROR = "error", "Could not finish"
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="When the run last recorded progress.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    total = models.PositiveBigIntegerField(default=0, help_text="Events in the trail when the run started.")
+    checked = models.PositiveBigIntegerField(default=0)
+    first_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    first_at = models.DateTimeField(null=True, blank=True)
+    last_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    checkpoints = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    first_bad_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True, help_text="The first problems found, in order.")
+    notes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Verification #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if not self.running else 0
+        return min(100, int(self.checked * 100 / self.total))

@@ -1,6 +1,7 @@
 """Every write of the registry. UI, API, tasks and commands call these and nothing else."""
 
 from .audit import audit_person, audit_record, audit_record_many, audit_verify
+from .audit_runs import verification_start
 from .catalog import catalog_model_create, dataset_create, policy_pack_create, prompt_version_create, vendor_create
 from .deployments import (
     default_rollback_target,
@@ -52,6 +53,7 @@ __all__ = [
     "audit_record",
     "audit_record_many",
     "audit_verify",
+    "verification_start",
     "catalog_model_create",
     "configuration_hash",
     "dataset_create",

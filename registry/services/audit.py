@@ -419,14 +419,17 @@ def _span(first: int, last: int) -> str:
     return f"event #{first}" if first == last else f"events #{first} to #{last}"
 
 
-def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) -> ChainVerification:
+def audit_verify(
+    *, chunk_size: int = 5000, anchors: list[str] | None = None, progress=None, progress_every: int = 500
+) -> ChainVerification:
     """Walk the whole chain and report every bad event, not just the first.
 
     Each event must follow the one before (no gap), link to its hash, and hash to what it records under
     its scheme and key; the chain head must be the newest event; no event may lie beyond the head; and
     every signed checkpoint published outside the database must still hold: the event it names exists
     with the hash it names. ``anchors`` are the checkpoint lines to hold it against (JSON lines); by
-    default the file GATEHOUSE_AUDIT_ANCHOR_FILE, if set.
+    default the file GATEHOUSE_AUDIT_ANCHOR_FILE, if set. ``progress``, if given, is called with the
+    number of events checked so far every ``progress_every`` events (the verification page's progress).
     """
     keys = audit_keys()
     findings = _Findings()
@@ -505,6 +508,8 @@ def audit_verify(*, chunk_size: int = 5000, anchors: list[str] | None = None) ->
         expected_sequence = sequence + 1
         last_sequence = sequence
         checked += 1
+        if progress is not None and checked % progress_every == 0:
+            progress(checked)
 
     if head is None:
         findings.add(

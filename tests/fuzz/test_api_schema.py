@@ -60,6 +60,7 @@ def _path_values() -> dict[str, list[dict]]:
     from registry.models import (
         AIFeature,
         AuditEvent,
+        AuditVerificationRun,
         CatalogModel,
         Dataset,
         Evaluation,
@@ -87,6 +88,7 @@ def _path_values() -> dict[str, list[dict]]:
         "/access-reviews/{id}/": simple("id", ids(AccessReview)),
         "/approval-requests/{id}/": simple("id", ids(ApprovalRequest)),
         "/audit-events/{sequence}/": simple("sequence", ids(AuditEvent, "sequence")),
+        "/audit-verifications/{id}/": simple("id", ids(AuditVerificationRun)),
         "/datasets/{id}/": simple("id", ids(Dataset)),
         "/decisions/{token}/": simple("token", ids(DecisionRecord, "token")),
         "/drills/{id}/": simple("id", ids(DrillRun)),

@@ -8,7 +8,7 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from registry.models import Deployment, FeatureChangeRequest, FeatureVersion
+from registry.models import AuditVerificationRun, Deployment, FeatureChangeRequest, FeatureVersion
 from registry.services import api_token_create, reviewer_grant_create
 from tests.factories import DatasetFactory, FeatureFactory, UserFactory, VersionFactory
 
@@ -58,6 +58,9 @@ class World:
                 updated_at=timezone.now(),
                 updated_by=governance_admin,
             )
+        self.verification_run = AuditVerificationRun.objects.create(
+            started_by=governance_admin, started_at=timezone.now(), updated_at=timezone.now(), status="passed"
+        )
         self.token, _ = api_token_create(actor=governance_admin, user=governance_admin, name="ci-pipeline")
         self.grant = reviewer_grant_create(
             actor=governance_admin,
@@ -104,6 +107,7 @@ class World:
                     "token": self.token.pk,
                     "reviewer": self.grant.pk,
                     "feature": self.changes[feature].pk,
+                    "audit": self.verification_run.pk,
                 }[kind]
             else:
                 raise AssertionError(f"registry:{name} takes <{parameter}>, which this test does not know how to fill")

@@ -75,6 +75,8 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "api:deployment-event-list": {"get": "ok ok ok ok ok ok ok ok"},
     "api:audit-event-list": {"get": "403 403 403 403 403 403 ok ok"},
     "api:audit-event-detail": {"get": "403 403 403 403 403 403 ok ok"},
+    "api:audit-verification-list": {"get": "403 403 403 403 403 403 ok ok", "post": "403 403 403 403 403 403 ok ok"},
+    "api:audit-verification-detail": {"get": "403 403 403 403 403 403 ok ok"},
     "api:read-record-list": {"get": "403 403 403 403 403 403 ok ok"},
     "api:api-root": {"get": "ok ok ok ok ok ok ok ok"},
     "api:reviewer-grant-list": {
@@ -290,6 +292,8 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "api:deployment-event-list": {"get": READ},
     "api:audit-event-list": {"get": READ},
     "api:audit-event-detail": {"get": READ},
+    "api:audit-verification-list": {"get": READ, "post": FULL},
+    "api:audit-verification-detail": {"get": READ},
     "api:read-record-list": {"get": READ},
     "api:api-root": {"get": READ},
     "api:reviewer-grant-list": {"get": READ, "post": FULL},

@@ -21,10 +21,11 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from identity.models import GroupMapping
-from registry.models import UserSession
+from registry.models import AuditVerificationRun, UserSession
 from tests.conftest import forget_caches
 from tests.factories import UserFactory
 from tests.security.authz_probe import outcome, probe, routes, url_for
@@ -110,6 +111,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "registry:notification_list": {"get": EVERYONE, "post": EVERYONE},  # one's own notices
     "registry:audit_list": {"get": AUDIT_READERS},
     "registry:read_list": {"get": AUDIT_READERS},
+    "registry:audit_download": {"get": AUDIT_READERS},
+    "registry:audit_verify": {"get": AUDIT_READERS, "post": AUDIT_READERS},
+    "registry:audit_verify_run": {"get": AUDIT_READERS},
     "registry:token_list": {"get": EVERYONE, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
     # a token is revoked by its owner only (the ML engineer's CI token here)
     "registry:token_revoke": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},
@@ -289,6 +293,8 @@ def url_values(route_name: str, world: dict) -> dict:
         "rest": "nowhere",
     }
     pk_of = {
+        "registry:audit_verify_run": "verification_run",
+        "api:audit-verification-detail": "verification_run",
         "registry:model_detail": "model",
         "registry:prompt_detail": "prompt",
         "registry:policy_detail": "policy",
@@ -405,6 +411,9 @@ def world(
     built["stranger_device"] = TOTPDevice.objects.create(user=UserFactory(username="stranger"), name="Phone")
     built["group_mapping"] = GroupMapping.objects.create(group_name="gh-authz", role="security")
     built["session"] = UserSession.objects.create(user=ml_engineer, session_key="authz-world-ml-session")
+    built["verification_run"] = AuditVerificationRun.objects.create(
+        started_by=governance_admin, started_at=timezone.now(), updated_at=timezone.now(), status="passed"
+    )
     yield built
     forget_caches()
 
