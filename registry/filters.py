@@ -139,6 +139,14 @@ class AuditEventFilter(SearchFilterSet):
         field_name="at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
     sequence = django_filters.NumberFilter(label="Event #", min_value=1)
+    ordering = SortFilter(
+        Column("sequence", "#", descending_first=True),
+        Column("when", "When", "at", descending_first=True),
+        Column("who", "Who", "actor_name"),
+        Column("action", "Action"),
+        Column("object", "Object", ["object_type", "object_repr"]),
+        default="-sequence",
+    )
 
     class Meta:
         model = AuditEvent

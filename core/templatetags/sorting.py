@@ -26,7 +26,9 @@ def current_ordering(filterset, query) -> tuple[SortFilter, str] | tuple[None, N
 def sort_header(context, param: str, label: str = "", css_class: str = ""):
     request = context["request"]
     sort, current = current_ordering(context.get("filter"), request.GET)
-    if sort is None or param not in sort.columns:
+    if sort is None:  # a table shared with a page that does not sort (a feature's history, say)
+        return format_html('<th class="{}">{}</th>', css_class, label or param)
+    if param not in sort.columns:
         raise template.TemplateSyntaxError(f"The list has no sortable column {param!r}.")
     column = sort.columns[param]
     label = label or column.label

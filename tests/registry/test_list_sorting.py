@@ -155,3 +155,18 @@ def test_a_restricted_feature_stays_out_of_every_order(client, features):
     for ordering in ("name", "-name", "risk_tier", "-risk_tier", "team", "-updated"):
         names, _response = page_names(client, ordering=ordering)
         assert "aardvark" not in names and len(names) == 4
+
+
+def test_the_audit_trail_sorts_on_the_page_and_in_the_api(client, auditor, features):
+    client.force_login(auditor)
+    api = APIClient()
+    api.force_authenticate(auditor)
+
+    newest_first = [event.sequence for event in client.get(reverse("registry:audit_list")).context["object_list"]]
+    oldest_first = [
+        event.sequence
+        for event in client.get(reverse("registry:audit_list"), {"ordering": "sequence"}).context["object_list"]
+    ]
+    assert newest_first == sorted(newest_first, reverse=True) and oldest_first == sorted(oldest_first)
+    by_action = [row["action"] for row in api.get("/api/v1/audit-events/", {"ordering": "action"}).json()["results"]]
+    assert by_action == sorted(by_action)
