@@ -67,12 +67,14 @@ class DrillCreateView(PermissionRuleMixin, ServiceFormView):
             report=selectors.report_for(None, user=self.request.user, kind=spec.kind, result=result.as_json()),
         )
         if getattr(self.request, "htmx", False):
-            return render(self.request, "drills/partials/preview.html", context)
+            return render(self.request, "drills/partials/preview.html", {**context, "oob_fields": True})
         return self.render_to_response(context)
 
     def form_invalid(self, form):
         if getattr(self.request, "htmx", False) and "preview" in self.request.POST:
-            return render(self.request, "drills/partials/preview.html", {"form": form, "invalid": True})
+            return render(
+                self.request, "drills/partials/preview.html", {"form": form, "invalid": True, "oob_fields": True}
+            )
         return super().form_invalid(form)
 
     def perform(self, form):

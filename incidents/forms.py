@@ -82,6 +82,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         if incident is not None:
             self.fields["owner"].widget.suggestions_url = reverse("incidents:owner_suggestions", args=[incident.pk])
+            # Who cannot hold the job is refused in the service, with the reason, on this field.
 
 
 class LinkForm(forms.Form):

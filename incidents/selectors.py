@@ -1,9 +1,9 @@
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from incidents.models import Incident, IncidentEvent
 from registry.models import Deployment
-from registry.selectors import features_visible_to
+from registry.permissions import feature_owner_candidates
+from registry.selectors import features_visible_to, people_who_see
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:
@@ -57,11 +57,17 @@ def incident_timeline(*, incident: Incident) -> QuerySet[IncidentEvent]:
     )
 
 
-def owner_suggestions(*, typed: str, limit: int = 20) -> list[tuple[str, str]]:
-    """``(username, label)`` of at most ``limit`` active people whose username or name contains ``typed``, by
-    username: whom the incident page's owner box suggests. The same people the owner field accepts;
-    ``incident_assign`` refuses, with the reason, one who cannot see the feature."""
-    people = get_user_model().objects.filter(is_active=True)
+def owner_candidates(feature):
+    """Who can own an incident of ``feature``: people who can hold a feature's ownership (a team or a role,
+    not auditors, who oversee) and may see the feature."""
+    return feature_owner_candidates().filter(pk__in=people_who_see(feature).values("pk"))
+
+
+def owner_suggestions(*, typed: str, feature, limit: int = 20) -> list[tuple[str, str]]:
+    """``(username, label)`` of at most ``limit`` people who can own an incident of ``feature`` whose
+    username or name contains ``typed``, by username: whom the incident page's owner box suggests, the
+    same people the owner field accepts and ``incident_assign`` allows."""
+    people = owner_candidates(feature)
     if typed:
         people = people.filter(
             Q(username__icontains=typed) | Q(first_name__icontains=typed) | Q(last_name__icontains=typed)

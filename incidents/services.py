@@ -26,6 +26,7 @@ from incidents.models import Incident, IncidentEvent
 from incidents.permissions import can_open_incident, can_open_severity, can_work_incident
 from registry.choices import Environment
 from registry.models import AIFeature, FeatureVersion, Region
+from registry.permissions import owner_refusal
 from registry.selectors import features_visible_to, live_at
 from registry.services import audit_record, deployment_rollback, notify, system_user
 
@@ -316,6 +317,9 @@ def incident_assign(*, actor, incident: Incident, owner) -> Incident:
         raise ValidationError({"owner": f"{owner.get_username()} is inactive."})
     if not features_visible_to(owner).filter(pk=incident.feature_id).exists():
         raise ValidationError({"owner": f"{owner.get_username()} cannot see this feature, so cannot own its incident."})
+    refusal = owner_refusal(owner, "incident owner")
+    if refusal:
+        raise ValidationError({"owner": refusal})
     with transaction.atomic():
         locked = _lock(incident)
         previous = locked.owner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -155,7 +155,7 @@ class OwnerSuggestionsView(IncidentMixin, SuggestionsView):
     )
 
     def get_suggestions(self, typed, limit):
-        return selectors.owner_suggestions(typed=typed, limit=limit)
+        return selectors.owner_suggestions(typed=typed, feature=self.incident.feature, limit=limit)
 
 
 class IncidentActionView(IncidentMixin, View):
@@ -239,6 +239,27 @@ class IncidentRollbackView(IncidentActionView):
         )
         return IncidentRollbackForm(
             self.request.POST, candidates=rollback_choices(feature=incident.feature, candidates=candidates)
+        )
+
+    def post(self, request, pk):
+        """The page's form asks to confirm first (as the feature page's rollback does); acting needs ``confirm``."""
+        if request.POST.get("confirm") == "1":
+            return super().post(request, pk)
+        if not can_roll_back(request.user, self.incident.feature, from_incident=True):
+            raise PermissionDenied(f"Only the {self.incident.feature.team} team and governance roll it back.")
+        form = self.get_form()
+        if not form.is_valid():
+            return super().post(request, pk)  # the incident page again, with the errors
+        deployment = incident_context(request, self.incident)["deployment"]
+        return render(
+            request,
+            "incidents/rollback_confirm.html",
+            {
+                "incident": self.incident,
+                "form": form,
+                "deployment": deployment,
+                "to_version": form.cleaned_data["to_version"],
+            },
         )
 
     def act(self, form):

@@ -55,6 +55,27 @@ def features_visible_to(user) -> QuerySet[AIFeature]:
     return features.filter(Q(restricted=False) | Q(pk__in=by_group) | Q(pk__in=by_user) | Q(pk__in=by_grant))
 
 
+def people_who_see(feature: AIFeature):
+    """Active people who may see ``feature``: everyone for an unrestricted one; for a restricted one its
+    team and grantees, governance admins and auditors (the other side of ``features_visible_to``)."""
+    from django.contrib.auth import get_user_model
+
+    people = get_user_model().objects.filter(is_active=True)
+    if not feature.restricted:
+        return people
+    by_group = AIFeatureGroupObjectPermission.objects.filter(
+        content_object=feature, permission__codename="view_aifeature"
+    ).values("group")
+    by_user = AIFeatureUserObjectPermission.objects.filter(
+        content_object=feature, permission__codename="view_aifeature"
+    ).values("user")
+    by_grant = ReviewerGrant.objects.active().filter(feature=feature).values("user")
+    overseers = Q(is_superuser=True) | Q(groups__name__in=(Role.GOVERNANCE, Role.AUDITOR))
+    return people.filter(
+        pk__in=people.filter(Q(groups__in=by_group) | Q(pk__in=by_user) | Q(pk__in=by_grant) | overseers).values("pk")
+    )
+
+
 def may_see_feature(user, feature: AIFeature) -> bool:
     """Whether ``user`` may see ``feature`` (one query for a restricted feature someone else owns)."""
     if not feature.restricted:

@@ -133,7 +133,11 @@ def test_support_logs_an_incident_and_the_owner_rolls_back_from_it(
     rollback = owner.locator("#rollback")
     expect(rollback.locator("#id_to_version label:has(input:checked)")).to_contain_text("v1")
     rollback.locator("#id_reason").fill("Roll back to v1 while we investigate the urgency prompt.")
-    rollback.get_by_role("button", name="Roll back now").click()
+    rollback.get_by_role("button", name="Review the rollback…").click()
+    # Confirmed on a page of its own, as on the feature page: nothing has changed yet.
+    expect(owner.locator("h1")).to_contain_text("Roll back")
+    assert Deployment.objects.get(feature=feature).version == history["v2"]
+    owner.get_by_role("button", name="Roll back now").click()
     expect(owner.locator(".messages")).to_contain_text("from v2 to v1")
     expect(owner.locator("table").first).to_contain_text("rolled back v2 → v1")
 

@@ -120,3 +120,19 @@ def test_the_list_and_the_report_cost_the_same_queries_for_few_or_many_runs_and_
         assert client.get(LIST).content.decode().count("Vendor Acme AI unavailable") == 7
     with django_assert_max_num_queries(len(few_report.captured_queries)):
         assert client.get(last.get_absolute_url()).content.decode().count("Extra ") >= 10
+
+
+def test_a_preview_without_its_vendor_marks_the_vendor_field(client, world, governance_admin):
+    client.force_login(governance_admin)
+    response = client.post(
+        NEW, {"kind": "vendor_unavailable", "note": "Keep this note.", "preview": "1"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    # The preview says what is wrong, linking to the field, and the field itself is marked in place (htmx
+    # swaps it by id), keeping what was typed.
+    assert 'href="#field-vendor"' in html
+    assert '<div class="field field-error" id="field-vendor" hx-swap-oob="true">' in html
+    assert 'id="field-note" hx-swap-oob="true"' in html and "Keep this note." in html
+
+    fixed = client.post(NEW, {"kind": "vendor_unavailable", "vendor": "acme", "preview": "1"}, HTTP_HX_REQUEST="true")
+    assert '<div class="field" id="field-vendor" hx-swap-oob="true">' in fixed.content.decode()  # unmarked again

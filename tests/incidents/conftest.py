@@ -12,7 +12,7 @@ from incidents.services import incident_open
 from registry.models import DeploymentEvent
 from registry.services import api_token_create
 from tests.approvals import conftest as gates
-from tests.factories import FeatureFactory, UserFactory
+from tests.factories import FeatureFactory, TeamFactory, UserFactory
 
 # The approvals world, re-exported: its gates, pins, reviewers, and the helpers that take a version live.
 default_gates = gates.default_gates
@@ -40,8 +40,11 @@ def place_promotion(version, at):
 
 @pytest.fixture
 def on_call(db):
-    """The feature's incident owner: an SRE on call, neither in the team nor holding a role."""
-    return UserFactory(username="oona-oncall", first_name="Oona", last_name="Oncall")
+    """The feature's incident owner: an SRE on call, in the platform team (not the feature's) and holding no
+    role: someone who can hold the job (auditors and people with no team or role cannot)."""
+    return UserFactory(
+        username="oona-oncall", first_name="Oona", last_name="Oncall", teams=[TeamFactory(slug="platform")]
+    )
 
 
 @pytest.fixture

@@ -151,12 +151,16 @@ def test_the_incident_page_offers_no_rollback_to_those_who_cannot(client, reques
 def test_rolling_back_through_the_incident_page(client, incident, history, ml_engineer, feature, eu):
     v1, _v2 = history
     client.force_login(ml_engineer)
+    asked = {"to_version": v1.pk, "reason": "Misrouting since v2."}
 
-    response = client.post(
-        reverse("incidents:rollback", args=[incident.pk]),
-        {"to_version": v1.pk, "reason": "Misrouting since v2."},
-        follow=True,
-    )
+    # The page's button asks to confirm first, as the feature page does: nothing changes yet.
+    confirm = client.post(reverse("incidents:rollback", args=[incident.pk]), asked)
+    assert confirm.status_code == 200 and not rollbacks().exists() and live_number(feature, eu) == 2
+    html = confirm.content.decode()
+    assert "Roll back Claims triage in production/eu?" in html and 'name="confirm" value="1"' in html
+    assert f'name="to_version" value="{v1.pk}"' in html and "Misrouting since v2." in html
+
+    response = client.post(reverse("incidents:rollback", args=[incident.pk]), {**asked, "confirm": "1"}, follow=True)
 
     assert response.redirect_chain[-1][0] == incident.get_absolute_url()
     assert "Rolled back Claims triage in production/eu from v2 to v1." in response.content.decode()

@@ -120,10 +120,12 @@ def test_the_incident_page_neither_lists_every_person_nor_costs_more_for_more(cl
     assert f'name="owner" value="{incident.owner.username}"' in page and f'hx-get="{suggestions}"' in page
 
 
-def test_owner_suggestions_match_username_or_name_among_active_people(client, incident, support_agent):
-    UserFactory(username="rosa-sre", first_name="Rosa", last_name="Reliability")
-    UserFactory(username="ron-sre", first_name="Ron", last_name="Reliability", is_active=False)
-    UserFactory(username="raj-ops", first_name="Raj", last_name="Sreedhar")
+def test_owner_suggestions_match_username_or_name_among_people_who_can_own_it(client, incident, support_agent):
+    UserFactory(username="rosa-sre", first_name="Rosa", last_name="Reliability", roles=["support"])
+    UserFactory(username="ron-sre", first_name="Ron", last_name="Reliability", is_active=False, roles=["support"])
+    UserFactory(username="raj-ops", first_name="Raj", last_name="Sreedhar", roles=["ml"])
+    UserFactory(username="sam-sre", first_name="Sam", last_name="Reliability", roles=["auditor"])  # oversees
+    UserFactory(username="sid-sre", first_name="Sid", last_name="Reliability")  # no team, no role
     client.force_login(support_agent)
     url = reverse("incidents:owner_suggestions", args=[incident.pk])
 
@@ -135,7 +137,7 @@ def test_owner_suggestions_match_username_or_name_among_active_people(client, in
 
 
 def test_owner_suggestions_stop_at_twenty(client, incident, support_agent):
-    UserFactory.create_batch(25)
+    UserFactory.create_batch(25, roles=["support"])
     client.force_login(support_agent)
 
     assert len(options(client.get(reverse("incidents:owner_suggestions", args=[incident.pk]), {"owner": ""}))) == 20
@@ -238,3 +240,14 @@ def test_a_restricted_feature_is_accepted_from_the_box_for_those_who_may_see_it(
 
     assert response.status_code == 302
     assert Incident.objects.get().feature == restricted_feature
+
+
+def test_an_incident_cannot_go_to_someone_who_cannot_hold_the_job(client, incident, support_agent, auditor):
+    nobody = UserFactory(username="nobody-at-all")
+    client.force_login(support_agent)
+
+    for person, why in ((auditor, "auditors oversee"), (nobody, "no team and no role")):
+        response = client.post(reverse("incidents:assign", args=[incident.pk]), {"owner": person.username})
+        assert response.status_code == 422 and why in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.owner not in (auditor, nobody)
