@@ -159,7 +159,8 @@ def test_a_high_risk_release_goes_through_review_promotion_and_rollback(
     # The audit page shows every step of this release, in order.
     governance = as_user(governance_admin)
     governance.goto(f"{live_server.url}/audit/?feature={feature.slug}")
-    actions = governance.locator("#results tbody tr td:nth-child(5)").all_inner_texts()
+    # Each action reads in words; its code is on hover (the title).
+    actions = governance.locator("#results tbody tr .audit-action").evaluate_all("spans => spans.map(s => s.title)")
     steps = [action.strip() for action in reversed(actions)]  # the page lists newest first
     since_request = steps[steps.index("approval.requested", steps.index("deployment.promoted")) :]
     assert since_request == [
