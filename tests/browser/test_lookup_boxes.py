@@ -69,7 +69,7 @@ def test_the_feature_box_suggests_as_you_type_and_the_page_looks_up_the_pick(
 
 def test_the_owner_box_suggests_people_and_reassigns_to_the_pick(sign_in, live_server, claims, support_agent):
     feature, eu = claims
-    UserFactory(username="rosa-sre", first_name="Rosa", last_name="Reliability")
+    UserFactory(username="rosa-sre", first_name="Rosa", last_name="Reliability", roles=["support"])
     incident = incident_open(
         actor=support_agent,
         feature=feature,
