@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,7 +67,7 @@ def signoffs_by_role_panel(request) -> dict | None:
     if not (user.is_authenticated and sees_everything(user)):
         return None
     now = timezone.now()
-    found = _pending_signoffs(user).values_list("role", "created_at", KT("request__requirements__review_sla_hours"))
+    found = _pending_signoffs(user).values_list("role", "created_at", "request__requirements__review_sla_hours")
     roles: dict[str, dict] = {}
     for role, created_at, sla_hours in found:
         entry = roles.setdefault(role, {"ages": [0] * len(AGES), "total": 0, "breached": 0})
@@ -101,7 +100,7 @@ def posture(user) -> list[dict]:
     now = timezone.now()
     pending = breached = 0
     for created_at, sla_hours in _pending_signoffs(user).values_list(
-        "created_at", KT("request__requirements__review_sla_hours")
+        "created_at", "request__requirements__review_sla_hours"
     ):
         pending += 1
         hours = int(sla_hours) if sla_hours not in (None, "") else DEFAULT_SLA_HOURS
