@@ -87,6 +87,18 @@ def type_label(object_type: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+def _in_field_order(object_type: str, keys) -> list:
+    """The keys in the order of the model's fields, then the others alphabetically: the same on every
+    database (PostgreSQL's jsonb does not keep a payload's key order)."""
+    model = _model_for(object_type)
+    order = (
+        {field.name: index for index, field in enumerate([*model._meta.fields, *model._meta.many_to_many])}
+        if model is not None
+        else {}
+    )
+    return sorted(keys, key=lambda key: (order.get(key, len(order)), key))
+
+
 def field_label(object_type: str, name: str) -> str:
     model = _model_for(object_type)
     if model is not None:
@@ -149,7 +161,8 @@ def change_rows(event) -> tuple[list[ChangeRow], list[ChangeRow]]:
     changes = payload.get("changes")
     before = payload.get("before") if isinstance(payload.get("before"), dict) else {}
     if isinstance(changes, dict):
-        for key, value in changes.items():
+        for key in _in_field_order(object_type, changes):
+            value = changes[key]
             pair = isinstance(value, list) and len(value) == 2 and not key.endswith(("_added", "_removed"))
             if pair and not before:
                 old, new = value
@@ -159,7 +172,8 @@ def change_rows(event) -> tuple[list[ChangeRow], list[ChangeRow]]:
     old_state, new_state = payload.get("old"), payload.get("new")
     if isinstance(new_state, dict):
         old_state = old_state if isinstance(old_state, dict) else None
-        for key, value in new_state.items():
+        for key in _in_field_order(object_type, new_state):
+            value = new_state[key]
             if old_state is not None and old_state.get(key) == value:
                 continue
             rows.append(
