@@ -189,8 +189,9 @@ def test_a_review_page_costs_the_same_for_2_or_8_evaluations_and_history_events(
         return len(response.context["evaluations"]) + len(response.context["history"])
 
     client.force_login(security_reviewer)
-    # 25: 4 for what resolve would answer, 1 for who may still sign each slot.
-    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 25, rows=rows)
+    # 27: 4 for what resolve would answer, 1 for who may still sign each slot, 2 for the readable trail (the
+    # names of the people in it, and the links to the kinds of object it names).
+    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 27, rows=rows)
 
 
 def test_a_review_page_with_a_live_version_costs_the_same_for_2_or_8_regions(
@@ -213,8 +214,8 @@ def test_a_review_page_with_a_live_version_costs_the_same_for_2_or_8_regions(
         return len(response.context["regions"])
 
     client.force_login(security_reviewer)
-    # 35: 4 for resolve's answers, 1 for who may still sign each slot.
-    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 35, rows=rows)
+    # 37: 4 for resolve's answers, 1 for who may still sign each slot, 2 for the readable trail.
+    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 37, rows=rows)
 
 
 def release(feature, *, region, from_version, n, live=True):
@@ -277,13 +278,15 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployment_events(
             versions.append(release(live_feature, region=eu, from_version=versions[-1], n=next(_serial)))
 
     client.force_login(product_owner)
-    # 6 of them: which live routes resolve refuses (4) and which a rollback may return from (2)
+    # 6 of them: which live routes resolve refuses (4) and which a rollback may return from (2); and the
+    # readable history: 1 for the names of its people, 1 per kind of object it links (versions, deployments,
+    # requests, evaluations), whatever the number of events.
     assert_constant(
         client,
         live_feature.get_absolute_url(),
         grow,
         django_assert_max_num_queries,
-        31,
+        37,
         rows=lambda response: len(response.context["deployment_events"]),
     )
 
@@ -302,6 +305,7 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployments(
             versions.append(release(live_feature, region=region, from_version=versions[-1], n=n))
 
     client.force_login(product_owner)
+    # 36: as above (the history links one kind of object fewer here).
     assert_constant(
-        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 31, rows=feature_page_rows
+        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 36, rows=feature_page_rows
     )
