@@ -272,7 +272,7 @@ CONTROL_ACTIONS = (
 
 def control_changes(*, user) -> QuerySet[AuditEvent]:
     """Recent suspensions, reinstatements and gate changes, newest first: for those who read the trail."""
-    return audit_events_visible_to(user).filter(action__in=CONTROL_ACTIONS)
+    return audit_events_visible_to(user).filter(action__in=CONTROL_ACTIONS).select_related("actor")
 
 
 def read_records_visible_to(user) -> QuerySet[ReadRecord]:
@@ -499,3 +499,21 @@ def device_of(*, user, model, pk):
 def passkey(pk: int):
     """The passkey with id ``pk`` (raises ``DoesNotExist``)."""
     return WebAuthnCredential.objects.get(pk=pk)
+
+
+def known_tools(*, user, versions: int = 500) -> list[dict]:
+    """The tools (name and scopes) that versions of features the user may see declare, by name: what the
+    version form offers to pick from. The newest declaration of a name wins; at most ``versions`` are read."""
+    found: dict[str, dict] = {}
+    declared = (
+        FeatureVersion.objects.filter(feature__in=features_visible_to(user))
+        .exclude(tools=[])
+        .order_by("-created_at")
+        .values_list("tools", flat=True)[:versions]
+    )
+    for tools in declared:
+        for tool in tools if isinstance(tools, list) else []:
+            name = tool.get("name") if isinstance(tool, dict) else None
+            if isinstance(name, str) and name and name not in found:
+                found[name] = {"name": name, "scopes": [s for s in tool.get("scopes") or [] if isinstance(s, str)]}
+    return sorted(found.values(), key=lambda tool: tool["name"])

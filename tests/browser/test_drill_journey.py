@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from drills.models import DrillRun
 from registry.models import Deployment, Vendor
+from tests.browser.navigation import nav_to
 from tests.drills.conftest import gates, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,7 +18,7 @@ def test_governance_runs_a_vendor_unavailable_drill_and_sees_which_features_keep
 ):
     live_before = list(Deployment.objects.values_list("pk", "version_id", "updated_at"))
     sign_in(governance_admin)
-    page.locator("nav.nav").get_by_role("link", name="Drills", exact=True).click()
+    nav_to(page, "Drills")
     expect(page.locator(".empty")).to_contain_text("No drill has been run yet")
     page.get_by_role("link", name="New drill").click()
     page.get_by_label("Vendor unavailable").check()
@@ -41,7 +42,7 @@ def test_governance_runs_a_vendor_unavailable_drill_and_sees_which_features_keep
     expect(loses).to_contain_text("Still served in eu")
     expect(page.locator("main, body").first).not_to_contain_text("Care bot")
 
-    page.locator("nav.nav").get_by_role("link", name="Drills", exact=True).click()
+    nav_to(page, "Drills")
     expect(page.locator("#results")).to_contain_text("Vendor Acme AI unavailable")
     assert list(Deployment.objects.values_list("pk", "version_id", "updated_at")) == live_before
     assert Vendor.objects.get(slug="acme").status == "approved"

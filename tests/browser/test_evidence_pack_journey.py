@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from registry.models import AuditEvent
+from tests.browser.navigation import nav_to
 from tests.factories import UserFactory
 from tests.packs.conftest import REJECT_REASON, SANDBOX_REASON, regulated_history
 from tests.packs.helpers import pdf_text
@@ -31,7 +32,7 @@ def history(settings, tmp_path, team, eu, product_owner, ml_engineer, security_r
 
 def test_the_auditor_downloads_the_pdf_pack_of_a_regulated_feature(as_user, live_server, history, auditor):
     page = as_user(auditor)
-    page.locator("nav.nav").get_by_role("link", name="Features").click()
+    nav_to(page, "Features")
     page.get_by_role("link", name="KYC document check").first.click()
     expect(page.locator("h1")).to_contain_text("KYC document check")
 

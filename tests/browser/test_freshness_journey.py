@@ -18,6 +18,7 @@ from freshness.models import FreshnessFinding, SweepLock, SweepRun
 from freshness.services import freshness_sweep
 from registry.models import Deployment, Evaluation
 from registry.services import evaluation_record, version_create, version_submit
+from tests.browser.navigation import nav_to
 from tests.factories import (
     CatalogModelFactory,
     FeatureFactory,
@@ -116,7 +117,7 @@ def test_stale_production_evidence_freezes_promotions_until_fresh_evidence_is_re
 
     # --- Governance reads the Freshness page from the nav. ---------------------------------------------
     governance = as_user(governance_admin)
-    governance.locator("nav.nav").get_by_role("link", name="Freshness").click()
+    nav_to(governance, "Freshness")
     expect(governance.locator("h1")).to_have_text("Evidence freshness")
     expect(governance.locator("#last-run")).to_contain_text("1 opened")
     row = governance.locator("#results tbody tr", has_text="Claims triage")

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from readiness.services import readiness_snapshot_take
 from registry.models import Evaluation
+from tests.browser.navigation import nav_to
 from tests.factories import EvaluationFactory, FeatureFactory, RegionFactory, TeamFactory, VersionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +44,7 @@ def test_governance_filters_the_inventory_and_reads_a_features_charts(as_user, i
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
 
-    page.locator("nav.nav").get_by_role("link", name="Readiness").click()
+    nav_to(page, "Readiness")
     expect(page.locator("h1")).to_have_text("Readiness")
     expect(page.locator("#readiness-totals")).to_contain_text("0 of 2 features ready")
     page.locator("#gaps-by-team a[title='Features of Claims missing this']").first.wait_for()

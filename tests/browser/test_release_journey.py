@@ -130,7 +130,7 @@ def test_a_high_risk_release_goes_through_review_promotion_and_rollback(
 
     # Security and legal sign off from their queues; the queue badge counted the work.
     security = as_user(security_reviewer)
-    expect(security.locator(".nav .count-badge")).to_have_text("1")
+    expect(security.locator("#main-nav a[href$='/approvals/queue/'] .count-badge")).to_have_text("1")
     _sign_from_queue(security, live_server, "Security reviewer", "Prompt injection tests pass.")
     legal = as_user(legal_reviewer)
     _sign_from_queue(legal, live_server, "Legal reviewer", "DPIA covers the new prompt.")

@@ -10,6 +10,7 @@ import pytest
 from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
+from tests.browser.navigation import sign_out
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +53,7 @@ def test_a_break_glass_account_sets_up_an_app_then_signs_in_with_a_code(page, li
     expect(page.locator("body")).to_contain_text("Vault phone")
     expect(page.locator("body")).to_contain_text("10 unused backup codes left")
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     password_step(page, live_server, user, password)
     expect(page).to_have_url(re.compile(r"/accounts/verify/"))
     page.fill("#id_code", "000000" if code_for(secret, 1) != "000000" else "111111")
@@ -100,7 +101,7 @@ def test_a_passkey_added_on_the_security_page_is_the_second_step_next_time(brows
         assert WebAuthnCredential.objects.filter(user=user, confirmed=True).count() == 1
         assert AuditEvent.objects.filter(action="two_factor.device_added", payload__kind="passkey").exists()
 
-        page.get_by_role("button", name="Sign out").click()
+        sign_out(page)
         password_step(page, live_server, user, password)
         expect(page).to_have_url(re.compile(r"/accounts/verify/"))
         page.locator("#passkey-verification-button").click()

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from identity.models import GroupMapping
+from tests.browser.navigation import sign_out
 from tests.factories import UserFactory
 from tests.identity.conftest import oidc_provider, sso  # noqa: F401 (the fixtures)
 
@@ -69,7 +70,7 @@ def at_the_provider_sign_in_as(page, login: str) -> None:
 
 
 def role_chips(page) -> list[str]:
-    return page.locator("header.topbar .role-chip").all_inner_texts()
+    return [chip.strip() for chip in page.locator("header.topbar .role-chip").all_text_contents()]
 
 
 def test_sign_in_through_the_provider_with_roles_from_its_groups(browser, live_server, sso, password):
@@ -105,10 +106,10 @@ def test_sign_in_through_the_provider_with_roles_from_its_groups(browser, live_s
     page.wait_for_selector("header.topbar")
     assert page.url == f"{live_server.url}/"
     assert role_chips(page) == ["Security reviewer"]
-    assert "Alice Doe" in page.locator("header.topbar .usermenu").inner_text()
+    assert "Alice Doe" in page.locator("header.topbar .usermenu > summary").inner_text()
 
     # Sign-out ends the Gatehouse session, then the provider's (it asks to confirm).
-    page.click("header.topbar >> text=Sign out")
+    sign_out(page)
     page.wait_for_selector("text=Yes, sign me out")
     page.click("text=Yes, sign me out")
     page.wait_for_url(f"{live_server.url}/accounts/login/")

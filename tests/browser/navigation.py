@@ -1,0 +1,16 @@
+"""Moving around the main navigation as a person does: its menus open before their links are followed."""
+
+
+def nav_to(page, name: str) -> None:
+    """Follow a link of the main navigation, opening the menu (Release, Operate, Govern, yours) that holds it."""
+    link = page.locator("#main-nav").get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        menu = page.locator("#main-nav details", has=link)
+        menu.locator("summary").click()
+    link.click()
+
+
+def sign_out(page) -> None:
+    """Sign out from the menu under the person's name."""
+    page.locator("#main-nav .usermenu > summary").click()
+    page.get_by_role("button", name="Sign out").click()
