@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "core.middleware.AuditContextMiddleware",
     "core.middleware.LoginRequiredMiddleware",
     "registry.middleware.SecondFactorMiddleware",
+    "registry.middleware.PersonTimeZoneMiddleware",  # pages in the person's zone; /api/ stays UTC
     "core.middleware.ConcurrentWriteMiddleware",
 ]
 

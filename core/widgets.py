@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 
 class SuggestionsInput(forms.TextInput):
@@ -52,4 +55,87 @@ class RadioGroup(forms.RadioSelect):
             '<div class="radio-group" role="radiogroup" aria-label="{}">{}</div>',
             self.label,
             super().render(name, value, attrs, renderer),
+        )
+
+
+def in_time_zone(field: forms.Field, note: str = "") -> forms.Field:
+    """A date-time field reads its value in the person's time zone (set on their account): its help says which."""
+    zone = f"In your time zone, {timezone.get_current_timezone_name()} (set on your account page)."
+    field.help_text = f"{note} {zone}" if note else zone
+    return field
+
+
+def slug_from(field: forms.Field, source: str) -> forms.Field:
+    """The slug box fills itself from the ``source`` box as the person types (static/js/gatehouse.js) until
+    they edit the slug themselves. Without script it is a plain box."""
+    field.widget.attrs["data-slug-from"] = source
+    return field
+
+
+_FILTER_BOX = (
+    '<input type="search" class="picker-search" placeholder="Type to filter" autocomplete="off" '
+    'aria-label="Filter the choices of {}" aria-controls="{}" data-picker-search hidden>'
+)
+
+
+class SearchableCheckboxes(forms.CheckboxSelectMultiple):
+    """A multi-select people can search: a filter box over a scrolling list of checkboxes, the ones ticked
+    always shown and counted (static/js/gatehouse.js). Without script it is the plain list of checkboxes."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        boxes = super().render(name, value, attrs, renderer)
+        list_id = (attrs or {}).get("id") or f"id_{name}"
+        return format_html(
+            '<div class="picker" data-picker>' + _FILTER_BOX + '<div class="picker-options">{}</div>'
+            '<p class="picker-count small muted" data-picker-count aria-live="polite"></p></div>',
+            name.replace("_", " "),
+            list_id,
+            boxes,
+        )
+
+
+class SearchableSelect(forms.Select):
+    """A select with a filter box that narrows its options as the person types (the chosen one stays)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        select_id = (attrs or {}).get("id") or f"id_{name}"
+        return format_html(
+            '<div class="picker picker-select" data-picker>' + _FILTER_BOX + "{}</div>",
+            name.replace("_", " "),
+            select_id,
+            select,
+        )
+
+
+class ToolsPicker(forms.Textarea):
+    """A JSON list of tools, with the tools already declared elsewhere offered as searchable checkboxes:
+    ticking one adds it (with its scopes) to the JSON below, unticking removes it (static/js/gatehouse.js).
+    The JSON stays the value, to add a new tool or change scopes; without script it is the textarea alone.
+    ``known`` is a list of ``{"name": ..., "scopes": [...]}``, set by the form."""
+
+    known: list[dict] = []
+
+    def render(self, name, value, attrs=None, renderer=None):
+        textarea = super().render(name, value, attrs, renderer)
+        if not self.known:
+            return textarea
+        area_id = (attrs or {}).get("id") or f"id_{name}"
+        rows = format_html_join(
+            "",
+            '<div><label><input type="checkbox" data-tool="{}"> <code>{}</code> <span class="muted small">{}</span>'
+            "</label></div>",
+            (
+                (json.dumps(tool), tool["name"], ", ".join(tool.get("scopes") or []) or "no scopes")
+                for tool in self.known
+            ),
+        )
+        return format_html(
+            '<div class="picker" data-picker data-tools-for="{}">' + _FILTER_BOX + '<div class="picker-options">'
+            '<div>{}</div></div><p class="picker-count small muted" data-picker-count aria-live="polite"></p></div>{}',
+            area_id,
+            "tools",
+            area_id,
+            rows,
+            textarea,
         )

@@ -42,6 +42,7 @@ urlpatterns += [
     ),
     path("teams/<slug:slug>/members/suggestions/", teams.MemberSuggestionsView.as_view(), name="member_suggestions"),
     path("account/", account.AccountView.as_view(), name="account"),
+    path("account/time-zone/", account.AccountTimeZoneView.as_view(), name="account_time_zone"),
     path("account/sessions/<int:pk>/end/", account.AccountSessionEndView.as_view(), name="account_session_end"),
     path("account/sessions/end-others/", account.AccountSessionsEndOthersView.as_view(), name="account_sessions_end"),
 ]

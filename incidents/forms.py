@@ -1,11 +1,9 @@
-from datetime import UTC
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from core.widgets import RadioGroup, SuggestionsInput
+from core.widgets import RadioGroup, SuggestionsInput, in_time_zone
 from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
 from registry.choices import Environment
 from registry.models import Region
@@ -28,9 +26,7 @@ class IncidentForm(forms.Form):
         initial=Severity.SEV3,
         help_text="SEV1 and SEV2 freeze promotions of the feature while open or investigating.",
     )
-    impact_start = forms.DateTimeField(
-        label="Impact started at (UTC)", help_text="May be in the past.", **DATETIME_INPUT
-    )
+    impact_start = forms.DateTimeField(label="Impact started at", help_text="May be in the past.", **DATETIME_INPUT)
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     customer_impact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -38,7 +34,8 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, features, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["feature"].queryset = features
-        self.fields["impact_start"].initial = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        self.fields["impact_start"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        in_time_zone(self.fields["impact_start"], "May be in the past.")
         self.fields["region"].label_from_instance = lambda region: f"{region.code} ({region.name})"
 
 

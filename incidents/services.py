@@ -220,7 +220,7 @@ def _open(
         notify(
             users=[feature.incident_owner, feature.accountable_owner],
             subject=f"{incident.get_severity_display()} on {feature}: {incident.title}",
-            body=f"Impact from {impact_start:%d %b %H:%M} UTC in {environment}/{region.code}; {version_text}. "
+            body=f"Impact from {impact_start.astimezone(UTC):%d %b %H:%M} UTC in {environment}/{region.code}; {version_text}. "
             f"Escalation path: {feature.escalation_path or 'not set'}.",
             url=incident.get_absolute_url(),
             key=f"incident-opened:{incident.pk}",

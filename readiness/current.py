@@ -120,7 +120,7 @@ def history_key(user, days: int) -> str | None:
     viewer = "all" if sees_everything(user) else f"user-{user.pk}"
     return (
         f"gatehouse:readiness:history:{found[routing_cache.EPOCH_KEY]}:{found[HISTORY_STAMP_KEY]}:"
-        f"{timezone.localdate().isoformat()}:{days}:{viewer}"
+        f"{timezone.localdate(timezone=timezone.get_default_timezone()).isoformat()}:{days}:{viewer}"
     )
 
 

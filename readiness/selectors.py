@@ -141,7 +141,7 @@ def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
         found = key = None
     if found is not None:
         return found
-    since = timezone.localdate() - timedelta(days=days - 1)
+    since = timezone.localdate(timezone=timezone.get_default_timezone()) - timedelta(days=days - 1)
     rows = list(
         ReadinessSnapshot.objects.filter(feature__in=features_visible_to(user), day__gte=since)
         .values("day")
@@ -161,7 +161,7 @@ def today_row(rows: list[Summary]) -> dict:
     feature table beside it (not this morning's snapshots): its last point agrees with the page."""
     total = len(ReadinessCheck.values)
     return {
-        "day": timezone.localdate(),
+        "day": timezone.localdate(timezone=timezone.get_default_timezone()),
         "features": len(rows),
         "ready": sum(row.ready for row in rows),
         "mean_score": sum((total - len(row.missing)) / total for row in rows) / len(rows) if rows else 0,
@@ -169,7 +169,7 @@ def today_row(rows: list[Summary]) -> dict:
 
 
 def feature_history(*, feature: AIFeature, days: int = HISTORY_DAYS):
-    since = timezone.localdate() - timedelta(days=days - 1)
+    since = timezone.localdate(timezone=timezone.get_default_timezone()) - timedelta(days=days - 1)
     return ReadinessSnapshot.objects.filter(feature=feature, day__gte=since).order_by("day")
 
 

@@ -39,7 +39,7 @@ def readiness_snapshot_take(*, actor=None, day: date | None = None, now: datetim
     if actor is not None and not can_take_snapshot(actor):
         raise PermissionDenied("Only governance admins take readiness snapshots on demand.")
     now = now or timezone.now()
-    day = day or timezone.localdate(now)
+    day = day or timezone.localdate(now, timezone=timezone.get_default_timezone())
     rows = readiness_many(AIFeature.objects.exclude(status=FeatureStatus.RETIRED).order_by("pk"), now=now)
     snapshots = [
         ReadinessSnapshot(

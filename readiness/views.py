@@ -56,7 +56,9 @@ class FeatureReadinessView(ReadinessMixin, TemplateView):
             "feature": feature,
             "readiness": readiness,
             "history_chart": feature_history_chart(
-                selectors.feature_history(feature=feature), today=timezone.localdate(), readiness=readiness
+                selectors.feature_history(feature=feature),
+                today=timezone.localdate(timezone=timezone.get_default_timezone()),
+                readiness=readiness,
             ),
             "evaluation_chart": evaluation_chart(selectors.evaluation_series(feature=feature)),
             "history_label": f"Share of the checklist in place per day, last {HISTORY_DAYS} days",

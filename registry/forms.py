@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from core.widgets import SearchableCheckboxes, SearchableSelect, ToolsPicker, in_time_zone, slug_from
 from registry.choices import FEATURE_TRANSITIONS, DataClassification, DatasetUsage, FeatureStatus
 from registry.models import (
     AIFeature,
@@ -142,11 +143,14 @@ class FeatureForm(forms.ModelForm):
             )
         }
         help_texts = {
-            "slug": "Lower-case letters, digits and hyphens; used in URLs and by routers. Cannot change later."
+            "slug": "Filled in from the name; lower-case letters, digits and hyphens, used in URLs and by routers. "
+            "Cannot change later."
         }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            slug_from(self.fields["slug"], "name")
         teams = Team.objects.order_by("name")
         if not is_governance(user):
             teams = teams.filter(pk__in=user_team_ids(user))
@@ -182,16 +186,25 @@ class FeatureEditForm(FeatureForm):
 
 class VersionForm(forms.Form):
     model = forms.ModelChoiceField(
-        queryset=CatalogModel.objects.select_related("vendor"), help_text="The primary model."
+        queryset=CatalogModel.objects.select_related("vendor"), help_text="The primary model.", widget=SearchableSelect
     )
     fallback_1 = forms.ModelChoiceField(
-        queryset=CatalogModel.objects.select_related("vendor"), required=False, label="First fallback"
+        queryset=CatalogModel.objects.select_related("vendor"),
+        required=False,
+        label="First fallback",
+        widget=SearchableSelect,
     )
     fallback_2 = forms.ModelChoiceField(
-        queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Second fallback"
+        queryset=CatalogModel.objects.select_related("vendor"),
+        required=False,
+        label="Second fallback",
+        widget=SearchableSelect,
     )
     fallback_3 = forms.ModelChoiceField(
-        queryset=CatalogModel.objects.select_related("vendor"), required=False, label="Third fallback"
+        queryset=CatalogModel.objects.select_related("vendor"),
+        required=False,
+        label="Third fallback",
+        widget=SearchableSelect,
     )
     prompt = forms.ModelChoiceField(queryset=PromptVersion.objects.order_by("name", "-version"), label="Prompt version")
     policy_pack = forms.ModelChoiceField(queryset=PolicyPack.objects.order_by("name", "-version"))
@@ -199,19 +212,24 @@ class VersionForm(forms.Form):
         required=False, max_length=200, help_text="e.g. claims-kb-2026-10 (blank if none)."
     )
     tools = JSONTextField(
-        expect=list, example='[{"name": "crm.lookup", "scopes": ["read"]}]', help_text="Tools with scopes, as JSON."
+        expect=list,
+        example='[{"name": "crm.lookup", "scopes": ["read"]}]',
+        help_text="Tools with scopes, as JSON: pick the ones declared before, or type a new one.",
+        widget=ToolsPicker(
+            attrs={"rows": 3, "class": "mono", "placeholder": '[{"name": "crm.lookup", "scopes": ["read"]}]'}
+        ),
     )
     parameters = JSONTextField(
         expect=dict, example='{"temperature": 0.2, "max_tokens": 800}', help_text="Model parameters, as JSON."
     )
     training_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        queryset=Dataset.objects.order_by("name"), required=False, widget=SearchableCheckboxes
     )
     evaluation_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        queryset=Dataset.objects.order_by("name"), required=False, widget=SearchableCheckboxes
     )
     retrieval_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        queryset=Dataset.objects.order_by("name"), required=False, widget=SearchableCheckboxes
     )
     parent = forms.ModelChoiceField(
         queryset=FeatureVersion.objects.none(),
@@ -230,9 +248,10 @@ class VersionForm(forms.Form):
     def __init__(self, *args, feature: AIFeature, exclude_version: FeatureVersion | None = None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None:  # no prompt or dataset that only features hidden from the user use
-            from registry.selectors import dataset_list, prompt_list
+            from registry.selectors import dataset_list, known_tools, prompt_list
 
             self.fields["prompt"].queryset = prompt_list(user=user).select_related(None)
+            self.fields["tools"].widget.known = known_tools(user=user)
             for name in self.DATASET_FIELDS:
                 self.fields[name].queryset = dataset_list(user=user).select_related(None).order_by("name")
         parents = feature.versions.order_by("-number")
@@ -301,7 +320,6 @@ class EvaluationForm(forms.ModelForm):
         label="Ran at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
-        help_text="In your local time zone.",
     )
 
     class Meta:
@@ -325,6 +343,7 @@ class EvaluationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["run_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        in_time_zone(self.fields["run_at"])
 
     def _post_clean(self):
         # The service validates the model (``passed`` is derived there), not the ModelForm.
@@ -335,7 +354,10 @@ class VendorForm(forms.ModelForm):
     class Meta:
         model = Vendor
         fields = ["name", "slug", "status", "website", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "slug": forms.TextInput(attrs={"data-slug-from": "name"}),
+        }
 
 
 class CatalogModelForm(forms.ModelForm):

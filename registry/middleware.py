@@ -1,4 +1,5 @@
-"""Identity middleware: the second step of a sign-in for users with (or required to have) a second factor."""
+"""Sign-in middleware: the second step of a sign-in for users with (or required to have) a second factor, and
+the time zone a person's pages show times in."""
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, user_logged_in
@@ -6,8 +7,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from registry import zones
+from registry.services.people import time_zone_of
 from registry.services.two_factor import has_second_factor, two_factor_required
 
 HAS_DEVICE_SESSION_KEY = "gatehouse_has_second_factor"
@@ -87,3 +91,37 @@ class SecondFactorMiddleware:
         if request.method in ("GET", "HEAD"):
             return redirect_to_login(request.get_full_path(), reverse(target), REDIRECT_FIELD_NAME)
         return redirect(target)
+
+
+def _remember_time_zone(sender, request, user, **kwargs):
+    """A sign-in reads the person's time zone once; the session keeps it (no query per page)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[zones.SESSION_KEY] = time_zone_of(user)
+
+
+user_logged_in.connect(_remember_time_zone, dispatch_uid="gatehouse-time-zone-login")
+
+
+def remember_time_zone(request, time_zone: str) -> None:
+    """The account page's change applies to this session at once (others at their next sign-in)."""
+    request.session[zones.SESSION_KEY] = time_zone
+
+
+class PersonTimeZoneMiddleware:
+    """Pages show times in the signed-in person's zone; the API and SCIM keep UTC, whoever calls."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(("/api/", "/scim/")) or not request.user.is_authenticated:
+            timezone.deactivate()
+            return self.get_response(request)
+        name = request.session.get(zones.SESSION_KEY)
+        if name is None:  # a session from before the setting existed
+            name = request.session[zones.SESSION_KEY] = time_zone_of(request.user)
+        timezone.activate(zones.zone(name))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -78,7 +78,9 @@ class TeamCreateForm(forms.Form):
     name = forms.CharField(max_length=120)
     slug = forms.SlugField(
         max_length=60,
-        help_text="In addresses and the API, e.g. claims. Lower-case letters, digits and hyphens; it stays.",
+        help_text="Filled in from the name; in addresses and the API, e.g. claims. Lower-case letters, digits "
+        "and hyphens; it stays.",
+        widget=forms.TextInput(attrs={"data-slug-from": "name"}),
     )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

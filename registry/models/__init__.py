@@ -9,7 +9,7 @@ from .features import (
     ReviewerGrant,
 )
 from .notifications import Notification
-from .people import Membership, UserSession
+from .people import Membership, PersonSettings, UserSession
 from .reads import ReadRecord
 from .teams import Team
 from .tokens import ApiToken, TokenScope
@@ -34,6 +34,7 @@ __all__ = [
     "FeatureVersion",
     "Membership",
     "Notification",
+    "PersonSettings",
     "PolicyPack",
     "PromptVersion",
     "ReadRecord",

@@ -53,3 +53,18 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PersonSettings(models.Model):
+    """What a person sets for themselves: the time zone the pages show times in (the API always speaks UTC)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="person_settings"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        verbose_name_plural = "person settings"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone}"

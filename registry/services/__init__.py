@@ -21,7 +21,15 @@ from .features import (
 )
 from .grants import reviewer_grant_create, reviewer_grant_revoke, reviewer_grants_expire
 from .notifications import notification_mark_read, notify
-from .people import person_deactivate, person_reactivate, session_end, sessions_end_all, sessions_live
+from .people import (
+    person_deactivate,
+    person_reactivate,
+    session_end,
+    sessions_end_all,
+    sessions_live,
+    time_zone_of,
+    time_zone_set,
+)
 from .reads import read_record, read_record_many
 from .system import system_user
 from .teams import (
@@ -85,6 +93,8 @@ __all__ = [
     "session_end",
     "sessions_end_all",
     "sessions_live",
+    "time_zone_of",
+    "time_zone_set",
     "rollback_candidates",
     "rollback_choices",
     "team_create",

@@ -5,7 +5,7 @@ Lock order: the feature row, then the grant rows, then (last) the audit chain.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -60,7 +60,7 @@ def reviewer_grant_create(*, actor, feature: AIFeature, user, reason: str, expir
             users=[user],
             subject=f"You may now review {locked}",
             body=f"{actor.get_full_name() or actor.get_username()} gave you access until "
-            f"{expires_at:%d %b %Y %H:%M} UTC: {reason}",
+            f"{expires_at.astimezone(UTC):%d %b %Y %H:%M} UTC: {reason}",
             url=locked.get_absolute_url(),
             key=f"reviewer-grant:{grant.pk}",
         )

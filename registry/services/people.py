@@ -18,8 +18,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from registry import zones
 from registry.choices import MembershipSource, Role
-from registry.models import ApiToken, UserSession
+from registry.models import ApiToken, PersonSettings, UserSession
 from registry.permissions import is_governance
 from registry.services.audit import audit_person, audit_record
 
@@ -173,3 +174,33 @@ def person_reactivate(*, actor, user, reason: str = "", source: str = Membership
         )
     user.is_active = True
     return locked
+
+
+def time_zone_of(user) -> str:
+    """The zone a person's pages show times in: what they set on their account, UTC until they do."""
+    found = PersonSettings.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
+    return found or zones.DEFAULT
+
+
+def time_zone_set(*, actor, user, time_zone: str) -> bool:
+    """Set the zone a person's pages show times in. Only the person sets it. Returns whether it changed."""
+    if actor.pk != user.pk:
+        raise PermissionDenied("You can set only your own time zone.")
+    if time_zone not in zones.choosable():
+        raise ValidationError(
+            {"time_zone": f"“{time_zone}” is not a time zone this server knows. Choose one from the list."}
+        )
+    with transaction.atomic():
+        row, _created = PersonSettings.objects.select_for_update().get_or_create(user=user)
+        if row.time_zone == time_zone:
+            return False
+        before = row.time_zone
+        row.time_zone = time_zone
+        row.save(update_fields=["time_zone"])
+        audit_person(
+            actor=actor,
+            action="person.time_zone_set",
+            person=user,
+            payload={"changes": {"time_zone": [before, time_zone]}},
+        )
+    return True

@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
 from core.views import ClampedPaginationMixin, ServiceFormView, SuggestionsView, found_or_404
-from core.widgets import RadioGroup
+from core.widgets import RadioGroup, in_time_zone
 from registry import selectors, services
 from registry.choices import Environment
 from registry.extensions import refused_routes
@@ -153,7 +153,7 @@ class LiveAtForm(forms.Form):
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
     region = forms.ModelChoiceField(queryset=selectors.region_list(), to_field_name="code")
     at = forms.DateTimeField(
-        label="At (UTC)",
+        label="At",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
     )
@@ -161,6 +161,7 @@ class LiveAtForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["feature"].queryset = selectors.features_visible_to(user).order_by("name")
+        in_time_zone(self.fields["at"])
 
 
 class FeatureSuggestionsView(SuggestionsView):

@@ -42,7 +42,7 @@ class ReviewerGrantCreateView(GovernanceOnlyMixin, ServiceFormView):
         messages.success(
             self.request,
             f"{grant.user.get_full_name() or grant.user.username} may see {self.feature} until "
-            f"{grant.expires_at:%d %b %Y %H:%M} UTC.",
+            f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M %Z}.",
         )
         return grant
 
