@@ -21,11 +21,12 @@ SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR
 
 .PHONY: install demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	$(BIN)/python -m pip install --quiet --no-deps -e ./client  # the client library and `gatehouse` command
 	@bash scripts/ensure-pdf-libs
 	touch $(STAMP)
 
