@@ -247,7 +247,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "identity:account_session_end": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},
     "identity:account_sessions_end": {"get": NO_GET, "post": EVERYONE},
     # One's own time zone: an empty form is refused (422) for everyone signed in.
-    "identity:account_time_zone": {"get": NO_GET, "post": "invalid invalid invalid invalid invalid invalid invalid invalid"},
+    "identity:account_time_zone": {
+        "get": NO_GET,
+        "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
+    },
     # --- SCIM provisioning (/scim/v2/): token only, so every session is refused, anonymous gets 401 ---------
     # (tests/identity/test_scim_provisioning: tokens of other scopes 403, a non-governance user's 403)
     "scim:service_provider_config": {"get": TOKEN_ONLY},
