@@ -5,7 +5,8 @@ def nav_to(page, name: str) -> None:
     """Follow a link of the main navigation, opening the menu (Release, Operate, Govern, yours) that holds it."""
     link = page.locator("#main-nav").get_by_role("link", name=name, exact=True)
     if not link.is_visible():
-        menu = page.locator("#main-nav details", has=link)
+        # A closed menu's links are hidden, so not found by role: match the link by its text.
+        menu = page.locator("#main-nav details").filter(has=page.locator(f"a:text-is('{name}')"))
         menu.locator("summary").click()
     link.click()
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from identity.models import GroupMapping
-from tests.browser.navigation import sign_out
+from tests.browser.navigation import nav_to, sign_out
 from tests.factories import UserFactory
 from tests.identity.conftest import oidc_provider, sso  # noqa: F401 (the fixtures)
 
@@ -84,7 +84,7 @@ def test_sign_in_through_the_provider_with_roles_from_its_groups(browser, live_s
     page.fill("#id_password", password)
     page.click("form button[type=submit]")
     page.wait_for_selector("header.topbar")
-    page.click("nav >> text=People")
+    nav_to(page, "People")
     page.click("text=Sign-on mappings")
     page.fill("#id_group_name", "gh-security")
     page.select_option("#id_gives", "role:security")
