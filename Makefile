@@ -19,7 +19,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
+.PHONY: install mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -64,7 +64,21 @@ XDIST := -n $(TEST_WORKERS) --maxprocesses 8 --dist load
 
 # `make test` runs everything; `make test-fast` leaves out the slow tests (fuzzing, the authorization
 # matrix, real workers...) and the browser journeys: a first answer in well under half the time.
-test: install chromium oidc-provider
+# The MLflow connector's tests run a real MLflow tracking server, from a virtualenv of its own (its many
+# dependencies stay out of Gatehouse's): var/mlflow-venv, made once per version.
+MLFLOW_VERSION := 3.17.2
+MLFLOW_VENV := var/mlflow-venv
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-$(MLFLOW_VERSION)
+
+$(MLFLOW_STAMP):
+	test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet "mlflow==$(MLFLOW_VERSION)"
+	touch $@
+
+mlflow: $(MLFLOW_STAMP)
+
+test: install chromium oidc-provider mlflow
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: install oidc-provider

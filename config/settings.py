@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "webhooks",
     "routing",
     "identity",
+    "connectors",
     "readiness",
     "packs",
     "drills",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from connectors.views import WebhookView as ConnectorWebhookView
 from identity.views.oidc import SignOutView
 from registry.urls_two_factor import passkey_patterns
 from registry.views.auth import LoginView
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("routing.urls")),
     path("drills/", include("drills.urls")),
     path("", include("identity.urls")),
+    path("connectors/", include("connectors.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     # Ends the Gatehouse session (and, after single sign-on, the identity provider's when it offers that).
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
@@ -33,6 +35,8 @@ urlpatterns = [
     path("api/v1/", include("routing.api.urls", namespace="routing-api")),
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/v1/", include("identity.api.urls", namespace="identity-api")),
+    # MLflow webhook deliveries: signed with the connector's secret (connectors.services.webhook_verify).
+    path("api/v1/connectors/mlflow/<int:pk>/webhook/", ConnectorWebhookView.as_view(), name="connectors-webhook"),
     # SCIM 2.0 provisioning for the identity provider (identity.api.scim): an API token with the scim scope only.
     path("scim/v2/", include("identity.api.scim_urls", namespace="scim")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

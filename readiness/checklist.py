@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from approvals.checks import readiness_checks
 from approvals.choices import ReadinessItem
+from connectors.selectors import open_drift_by_feature
 from freshness.choices import FindingState
 from freshness.models import FreshnessFinding
 from readiness.choices import LIVE_ITEMS, ReadinessCheck
@@ -188,6 +189,7 @@ def readiness_many(
         ).values_list("feature_id", "version_id", "evidence_kind"):
             due_soon[feature_id].append((version_id, kind))
 
+    drift = open_drift_by_feature(ids)  # MLflow aliases moved outside Gatehouse
     results = []
     for feature in features:
         feature_routes = sorted(routes.get(feature.pk, []), key=lambda route: route.region)
@@ -207,7 +209,12 @@ def readiness_many(
             rollback_to=rollback_to,
             newest_evaluation=_headline(evaluations),
         )
-        readiness.items = _items(readiness, approved_versions=approved_versions, due_soon=due_soon.get(feature.pk, []))
+        readiness.items = _items(
+            readiness,
+            approved_versions=approved_versions,
+            due_soon=due_soon.get(feature.pk, []),
+            drift=drift.get(feature.pk),
+        )
         readiness.sentence = sentence_for(readiness, now=now)
         results.append(readiness)
     return results
@@ -232,7 +239,7 @@ _GATE_ITEMS = [ReadinessItem.INCIDENT_OWNER, ReadinessItem.MONITOR, ReadinessIte
 NOT_LIVE = "Not live in production."
 
 
-def _items(readiness: FeatureReadiness, *, approved_versions, due_soon) -> list[Item]:
+def _items(readiness: FeatureReadiness, *, approved_versions, due_soon, drift=None) -> list[Item]:
     feature = readiness.feature
     gate = {check.key: check for check in readiness_checks({"readiness": _GATE_ITEMS}, feature)}
     return [
@@ -243,7 +250,7 @@ def _items(readiness: FeatureReadiness, *, approved_versions, due_soon) -> list[
         _slos(feature, gate[ReadinessItem.SLOS].ok),
         _evidence(readiness, due_soon),
         _fallback(readiness),
-        _approved(readiness, approved_versions),
+        _approved(readiness, approved_versions, drift),
     ]
 
 
@@ -377,9 +384,16 @@ def _fallback(readiness: FeatureReadiness) -> Item:
     return Item(ReadinessCheck.FALLBACK, not gaps, detail, _and(gaps))
 
 
-def _approved(readiness: FeatureReadiness, approved_versions) -> Item:
+def _approved(readiness: FeatureReadiness, approved_versions, drift=None) -> Item:
     if not readiness.routes:
         return Item(ReadinessCheck.APPROVED_PRODUCTION, False, NOT_LIVE, "")
+    if drift is not None:  # what serves may not be what Gatehouse approved
+        return Item(
+            ReadinessCheck.APPROVED_PRODUCTION,
+            False,
+            drift.detail,
+            f"MLflow's @{drift.alias} moved outside Gatehouse",
+        )
     feature_id = readiness.feature.pk
     unapproved: dict[int, list[str]] = defaultdict(list)
     approved: dict[int, list[str]] = defaultdict(list)

@@ -50,11 +50,12 @@ NAMESPACES: dict[str, str] = {
     "routing": "catalog",
     "two_factor": "security",
     "identity": "people",
+    "connectors": "mlflow",
 }
 
 # The menus of the navigation and the sections each holds (the template lists their links).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "release": ("features", "catalog", "requests", "gates"),
+    "release": ("features", "catalog", "requests", "gates", "mlflow"),
     "operate": ("incidents", "freshness", "drills", "lookup", "webhooks"),
     "govern": ("readiness", "reviews", "packs", "audit", "people", "teams"),
     "you": ("notices", "account", "security", "tokens"),

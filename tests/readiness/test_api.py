@@ -101,6 +101,6 @@ def test_the_inventory_costs_the_same_queries_for_2_or_8_features(
         INVENTORY,
         _grow("api"),
         django_assert_max_num_queries,
-        max_queries=16 if cached else 28,
+        max_queries=17 if cached else 30,  # each checklist batch reads the open MLflow drift once
         prepare=prepare,
     )

@@ -183,7 +183,7 @@ def test_the_dashboard_costs_the_same_queries_for_2_or_8_features(
         DASHBOARD,
         _grow("dash"),
         django_assert_max_num_queries,
-        max_queries=20 if cached else 32,
+        max_queries=20 if cached else 34,  # each checklist batch reads the open MLflow drift once
         prepare=prepare,
     )
 

@@ -24,6 +24,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from connectors.models import MetricMapping, MlflowModelLink, MlflowServer
 from identity.models import GroupMapping
 from registry.models import AuditVerificationRun, UserSession
 from tests.conftest import forget_caches
@@ -246,6 +247,23 @@ EXPECTED: dict[str, dict[str, str]] = {
     "identity:account": {"get": EVERYONE},
     "identity:account_session_end": {"get": NO_GET, "post": "404 404 404 ok 404 404 404 404"},
     "identity:account_sessions_end": {"get": NO_GET, "post": EVERYONE},
+    # --- MLflow connectors: a server of the restricted feature's team ------------------------------------------
+    # Anyone in a team (or governance) may add one for their team; the team and governance manage it, auditors read.
+    "connectors:server_list": {"get": EVERYONE},
+    "connectors:server_create": {
+        "get": "403 403 ok ok 403 403 ok 403",
+        "post": "403 403 invalid invalid 403 403 invalid 403",
+    },
+    "connectors:server_detail": {"get": HIDDEN},
+    "connectors:server_edit": {"get": HIDDEN_WRITE, "post": "404 404 404 invalid 404 404 invalid 403"},
+    "connectors:server_sync": {"get": NO_GET, "post": HIDDEN_WRITE},
+    "connectors:server_rotate": {"get": NO_GET, "post": HIDDEN_WRITE},
+    "connectors:link_create": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid 403"},
+    "connectors:link_delete": {"get": NO_GET, "post": HIDDEN_WRITE},
+    "connectors:mapping_set": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid 403"},
+    "connectors:mapping_delete": {"get": NO_GET, "post": HIDDEN_WRITE},
+    # MLflow's deliveries: the signature is the credential, whoever is signed in; unsigned is 401.
+    "connectors-webhook": {"get": NO_GET, "post": "401 401 401 401 401 401 401 401"},
     # One's own time zone: an empty form is refused (422) for everyone signed in.
     "identity:account_time_zone": {
         "get": NO_GET,
@@ -343,6 +361,10 @@ def url_values(route_name: str, world: dict) -> dict:
         "identity-api:access-review-export-pdf": "access_review",
         "identity-api:access-review-item-detail": "access_review_item",
         "identity-api:access-review-item-decide": "access_review_item",
+        "connectors:link_delete": "mlflow_link",
+        "connectors:mapping_set": "mlflow_link",
+        "connectors:mapping_delete": "mlflow_mapping",
+        "connectors-webhook": "mlflow_server",
     }
     by_prefix = {
         "incident": "incident",
@@ -356,7 +378,12 @@ def url_values(route_name: str, world: dict) -> dict:
         "drill": "drill",
         "feature-change": "feature_change",
     }
-    by_namespace = {"incidents": "incident", "incidents-api": "incident", "webhooks": "subscription"}
+    by_namespace = {
+        "incidents": "incident",
+        "incidents-api": "incident",
+        "webhooks": "subscription",
+        "connectors": "mlflow_server",
+    }
     key = pk_of.get(route_name)
     short = route_name.split(":")[-1]
     for prefix, candidate in by_prefix.items():
@@ -419,6 +446,16 @@ def world(
     built["session"] = UserSession.objects.create(user=ml_engineer, session_key="authz-world-ml-session")
     built["verification_run"] = AuditVerificationRun.objects.create(
         started_by=governance_admin, started_at=timezone.now(), updated_at=timezone.now(), status="passed"
+    )
+    # An MLflow connector of the restricted feature's team, feeding that feature.
+    built["mlflow_server"] = MlflowServer.objects.create(
+        name="ML platform", url="http://127.0.0.1:9", team=built["feature"].team, run_as=ml_engineer
+    )
+    built["mlflow_link"] = MlflowModelLink.objects.create(
+        server=built["mlflow_server"], model_name="fraud-model", feature=built["feature"], catalog_model=built["model"]
+    )
+    built["mlflow_mapping"] = MetricMapping.objects.create(
+        link=built["mlflow_link"], metric="auc", kind="benchmark", threshold=0.8
     )
     yield built
     forget_caches()
