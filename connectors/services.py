@@ -247,7 +247,8 @@ def mapping_delete(*, actor, mapping: MetricMapping) -> None:
 @dataclass
 class SyncOutcome:
     imported: list[FeatureVersion] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the sync failed there
+    warnings: list[str] = field(default_factory=list)  # imported, but something to fix (a metric not logged)
     drift_opened: list[DriftFinding] = field(default_factory=list)
     drift_closed: int = 0
 
@@ -284,13 +285,16 @@ def sync_server(server: MlflowServer, *, trigger: str = "schedule") -> SyncOutco
         except (PermissionDenied, ValidationError) as error:
             _link_problem(link, _sentence(error), outcome)
         else:
-            if link.last_error and not any(problem.startswith(f"{link.model_name}:") for problem in outcome.problems):
+            if link.last_error and not any(
+                problem.startswith(f"{link.model_name}:") for problem in [*outcome.problems, *outcome.warnings]
+            ):
                 MlflowModelLink.objects.filter(pk=link.pk).update(last_error="")
     now = timezone.now()
+    shown = "\n".join([*outcome.problems, *outcome.warnings])[:2000]
     if outcome.ok:
-        MlflowServer.objects.filter(pk=server.pk).update(last_success_at=now, last_error="")
+        MlflowServer.objects.filter(pk=server.pk).update(last_success_at=now, last_error=shown)
     else:
-        MlflowServer.objects.filter(pk=server.pk).update(last_error="\n".join(outcome.problems)[:2000])
+        MlflowServer.objects.filter(pk=server.pk).update(last_error=shown)
     log.info(
         "mlflow sync of %s (%s): %d imported, %d problems",
         server.name,
@@ -342,7 +346,7 @@ def _import_link(server, link, client: MlflowClient, outcome: SyncOutcome) -> li
             continue
         imported.append(version)
         if missing:
-            outcome.problems.append(
+            outcome.warnings.append(
                 f"{link.model_name}: version {number} was imported, but its run has no metric "
                 + ", ".join(f"“{name}”" for name in missing)
                 + " (check the mapping's spelling)."
