@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include("routing.api.urls", namespace="routing-api")),
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/v1/", include("identity.api.urls", namespace="identity-api")),
+    path("api/v1/", include("connectors.api.urls", namespace="connectors-api")),
     # MLflow webhook deliveries: signed with the connector's secret (connectors.services.webhook_verify).
     path("api/v1/connectors/mlflow/<int:pk>/webhook/", ConnectorWebhookView.as_view(), name="connectors-webhook"),
     # SCIM 2.0 provisioning for the identity provider (identity.api.scim): an API token with the scim scope only.

@@ -106,6 +106,10 @@ class MlflowClient:
                 break
         return found
 
+    def model_version(self, name: str, version: str) -> dict:
+        """One version of a registered model (``MlflowNotFound`` if it is not there)."""
+        return self.get("model-versions/get", name=name, version=version).get("model_version", {})
+
     def alias_version(self, name: str, alias: str) -> dict | None:
         """The version ``alias`` points at, or None when the alias is not set."""
         try:

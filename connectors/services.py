@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -513,6 +514,63 @@ def _check_drift(server, link, client: MlflowClient, outcome: SyncOutcome) -> No
                 key=f"mlflow-drift:{finding.pk}",
             )
             outcome.drift_opened.append(finding)
+
+
+MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+
+
+@dataclass
+class Imported:
+    version: FeatureVersion
+    created: bool
+
+
+def import_model_uri(*, actor, model_uri: str, feature_slug: str = "") -> Imported:
+    """Import one MLflow version now, named ``models:/<name>/<version>`` (a pipeline's ``--from-mlflow``):
+    through the link from that model to a feature the actor may change, on a server they manage. Importing
+    it again answers the version made the first time."""
+    match = MODEL_URI.match(model_uri.strip())
+    if match is None:
+        raise ValidationError({"model_uri": "Name the MLflow version as models:/<registered model>/<version number>."})
+    name, number = match["name"], match["version"]
+    links = [
+        link
+        for link in MlflowModelLink.objects.select_related("server__run_as", "feature", "catalog_model").filter(
+            model_name=name, server__active=True
+        )
+        if can_manage_server(actor, link.server) and can_edit_feature(actor, link.feature)
+    ]
+    if feature_slug:
+        links = [link for link in links if link.feature.slug == feature_slug]
+    if not links:
+        raise ValidationError(
+            {
+                "model_uri": f"No MLflow link of yours takes “{name}”: link it to a feature on an MLflow server's page first."
+            }
+        )
+    if len(links) > 1:
+        raise ValidationError(
+            {
+                "feature": f"“{name}” feeds several features: name one ({', '.join(sorted(link.feature.slug for link in links))})."
+            }
+        )
+    link = links[0]
+    existing = MlflowLineage.objects.filter(link=link, model_version=number).select_related("version").first()
+    if existing is not None:
+        return Imported(existing.version, created=False)
+    client = MlflowClient.for_server(link.server)
+    try:
+        model_version = client.model_version(name, number)
+        if model_version.get("status", "READY") != "READY":
+            raise ValidationError({"model_uri": f"MLflow has not finished registering {model_uri}: try again shortly."})
+        run = client.run(model_version["run_id"]) if model_version.get("run_id") else {}
+    except MlflowNotFound:
+        raise ValidationError({"model_uri": f"MLflow has no {model_uri}."}) from None
+    # Any other MlflowError (down, token refused) goes to the caller: the API answers 503 with it.
+    version = _import_version(link.server, link, model_version, run, _latest_metrics(run), client)
+    if version is None:  # imported meanwhile
+        return Imported(MlflowLineage.objects.get(link=link, model_version=number).version, created=False)
+    return Imported(version, created=True)
 
 
 # --- Webhooks ------------------------------------------------------------------------------------------------

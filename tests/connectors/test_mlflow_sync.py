@@ -181,3 +181,34 @@ def test_a_metric_the_run_did_not_log_is_a_warning_the_sync_still_succeeds(mlflo
     server.refresh_from_db()
     assert server.last_success_at is not None
     assert "has no metric “accuracy”" in server.last_error
+
+
+def test_a_pipeline_imports_one_mlflow_version_by_its_uri(mlflow_server, connector, model_name, feature, ml_engineer):
+    from rest_framework.test import APIClient
+
+    from registry.services.tokens import api_token_create
+
+    server, _link = connector
+    registered = mlflow_server.register(model_name, {"accuracy": 0.9})
+    _, raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci", scopes=["ci_write"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    uri = f"models:/{model_name}/{registered['version']}"
+
+    created = api.post("/api/v1/mlflow/imports/", {"model_uri": uri}, format="json")
+    again = api.post("/api/v1/mlflow/imports/", {"model_uri": uri}, format="json")
+
+    assert created.status_code == 201, created.content
+    assert created.json()["number"] == 2 and created.json()["status"] == "draft"
+    assert again.status_code == 200 and again.json()["number"] == 2
+    assert Evaluation.objects.filter(version__feature=feature, version__number=2, metric="accuracy").count() == 1
+    missing = api.post("/api/v1/mlflow/imports/", {"model_uri": f"models:/{model_name}/99"}, format="json")
+    assert missing.status_code == 400 and "has no" in str(missing.json())
+    malformed = api.post("/api/v1/mlflow/imports/", {"model_uri": "runs:/abc/model"}, format="json")
+    assert malformed.status_code == 400 and malformed.json()["code"] == "invalid"
+    MlflowServer.objects.filter(pk=server.pk).update(url="http://127.0.0.1:9")
+    down = api.post("/api/v1/mlflow/imports/", {"model_uri": f"models:/{model_name}/1"}, format="json")
+    assert down.status_code == 200  # already imported: answered without asking MLflow
+    mlflow_server.register(model_name, {"accuracy": 0.91})
+    unreachable = api.post("/api/v1/mlflow/imports/", {"model_uri": f"models:/{model_name}/2"}, format="json")
+    assert unreachable.status_code == 503 and unreachable.json()["code"] == "unavailable"

@@ -177,6 +177,11 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
     },
     "routing-api:decision": {"get": "404 404 404 ok 404 404 ok ok"},
+    # An import names its MLflow version in the body: an empty one is refused before anything is looked up.
+    "connectors-api:mlflow-import": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
+    },
     "routing-api:vendor-routes": {"get": "ok ok ok ok ok ok ok ok"},
     "routing-api:vendor-suspend": {
         "get": "405 405 405 405 405 405 405 405",
@@ -337,6 +342,7 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "routing-api:resolve": {"get": READ_OR_RESOLVE},
     "routing-api:decision-records": {"get": READ_OR_RESOLVE},
     "routing-api:ledger": {"get": READ, "post": "resolve full"},
+    "connectors-api:mlflow-import": {"get": READ, "post": CI},
     "routing-api:decision": {"get": READ_OR_RESOLVE},
     "routing-api:vendor-routes": {"get": READ},
     "routing-api:vendor-suspend": {"get": READ, "post": FULL},
