@@ -49,6 +49,14 @@ WORDS = {
     "reviewer_grant": "reviewer grant",
     "freshness_finding": "freshness finding",
     "ledger": "ledger",
+    "mlflow": "MLflow",
+    "mlflow_server": "MLflow server",
+    "mlflow_link": "MLflow model link",
+    "mlflow_mapping": "MLflow metric mapping",
+    "drift_opened": "drift found (moved outside Gatehouse)",
+    "drift_closed": "drift resolved",
+    "secret_rotated": "secret replaced",
+    "time_zone_set": "time zone set",
 }
 
 # Object types by a human name, when the model that made them cannot say (a type no app defines now).
@@ -105,9 +113,10 @@ def field_label(object_type: str, name: str) -> str:
         try:
             label = str(model._meta.get_field(name).verbose_name)
         except Exception:  # noqa: BLE001 - not a model field: a derived key of the payload
-            label = name.replace("_", " ")
+            label = WORDS.get(name) or name.replace("_", " ")
     else:
-        label = name.replace("_", " ")
+        label = WORDS.get(name) or name.replace("_", " ")
+    label = label.replace("mlflow", "MLflow")
     return label[:1].upper() + label[1:]
 
 
