@@ -174,6 +174,17 @@ class Client:
                 return
             page_number += 1
 
+    def import_from_mlflow(
+        self, model_uri: str, *, feature: str | None = None, idempotency_key: str | None = None
+    ) -> dict:
+        """A draft version made from an MLflow model version (``models:/name/3``) through the MLflow link of
+        the feature its model feeds (``feature`` when it feeds several): lineage and mapped run metrics as
+        evaluations. Asking again answers the version made the first time."""
+        body: dict[str, Any] = {"model_uri": model_uri}
+        if feature:
+            body["feature"] = feature
+        return self._post("/mlflow/imports/", body, idempotency_key)
+
     def create_version(
         self,
         feature: str,

@@ -401,6 +401,39 @@ def _version_named(args, *, required: bool = True) -> dict:
 
 
 def cmd_version_create(client: Client, args) -> int:
+    if args.from_mlflow:
+        given = [flag for flag, value in _configuration_flags(args) if value]
+        if given:
+            raise GatehouseError(
+                None,
+                "usage",
+                f"--from-mlflow takes the configuration from MLflow and the feature's latest version: leave out "
+                f"{', '.join(given)}.",
+            )
+        version = client.import_from_mlflow(
+            args.from_mlflow, feature=args.feature, idempotency_key=args.idempotency_key
+        )
+        emit(
+            args,
+            version,
+            f"Imported {args.from_mlflow} as {_version_label(version)} (id {version.get('id')}): {version.get('status')}.",
+        )
+        return 0
+    missing = [
+        flag
+        for flag, value in (
+            ("--feature", args.feature),
+            ("--model", args.model),
+            ("--prompt", args.prompt),
+            ("--policy-pack", args.policy_pack),
+            ("--summary", args.summary),
+        )
+        if not value
+    ]
+    if missing:
+        raise GatehouseError(
+            None, "usage", f"version create needs {', '.join(missing)} (or --from-mlflow models:/NAME/N)."
+        )
     tools = _json_value("--tools", args.tools)
     parameters = _json_value("--parameters", args.parameters)
     if tools is not None and not isinstance(tools, list):
@@ -426,6 +459,21 @@ def cmd_version_create(client: Client, args) -> int:
     )
     emit(args, version, f"Created {_version_label(version)} (id {version.get('id')}): {version.get('status')}.")
     return 0
+
+
+def _configuration_flags(args):
+    return (
+        ("--model", args.model),
+        ("--fallback-model", args.fallback_model),
+        ("--prompt", args.prompt),
+        ("--policy-pack", args.policy_pack),
+        ("--summary", args.summary),
+        ("--parent", args.parent),
+        ("--tools", args.tools),
+        ("--parameters", args.parameters),
+        ("--dataset", args.dataset),
+        ("--retrieval-index", args.retrieval_index),
+    )
 
 
 def cmd_version_submit(client: Client, args) -> int:
@@ -678,14 +726,19 @@ def build_parser() -> argparse.ArgumentParser:
     version = command(commands, "version", "create and submit versions")
     version_commands = version.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     create = command(version_commands, "create", "create a draft version of a feature", cmd_version_create)
-    create.add_argument("--feature", required=True, help="the feature's slug")
-    create.add_argument("--model", required=True, help="the primary model: its id, or vendor/identifier")
+    create.add_argument("--feature", help="the feature's slug (with --from-mlflow: only when the model feeds several)")
+    create.add_argument(
+        "--from-mlflow",
+        metavar="MODEL_URI",
+        help="import models:/NAME/N through its MLflow link instead: lineage and mapped metrics as evaluations",
+    )
+    create.add_argument("--model", help="the primary model: its id, or vendor/identifier")
     create.add_argument(
         "--fallback-model", action="append", help="a fallback model (id or vendor/identifier); repeat, in order"
     )
-    create.add_argument("--prompt", required=True, help="the prompt version: its id, name@version, or name (newest)")
-    create.add_argument("--policy-pack", required=True, help="the policy pack: its id, name@version, or name (newest)")
-    create.add_argument("--summary", required=True, help="the change summary: why this version")
+    create.add_argument("--prompt", help="the prompt version: its id, name@version, or name (newest)")
+    create.add_argument("--policy-pack", help="the policy pack: its id, name@version, or name (newest)")
+    create.add_argument("--summary", help="the change summary: why this version")
     create.add_argument("--parent", type=int, help="the number of the version this one derives from")
     create.add_argument("--tools", help='JSON list (or @file): [{"name": "claims.read", "scopes": ["read"]}, ...]')
     create.add_argument("--parameters", help='JSON object (or @file): {"temperature": 0.0, "max_tokens": 600}')

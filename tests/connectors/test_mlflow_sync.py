@@ -212,3 +212,44 @@ def test_a_pipeline_imports_one_mlflow_version_by_its_uri(mlflow_server, connect
     mlflow_server.register(model_name, {"accuracy": 0.91})
     unreachable = api.post("/api/v1/mlflow/imports/", {"model_uri": f"models:/{model_name}/2"}, format="json")
     assert unreachable.status_code == 503 and unreachable.json()["code"] == "unavailable"
+
+
+def test_the_command_line_creates_a_version_from_mlflow(
+    mlflow_server, connector, model_name, feature, ml_engineer, live_server
+):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from registry.services.tokens import api_token_create
+
+    registered = mlflow_server.register(model_name, {"accuracy": 0.92})
+    _, raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="ci", scopes=["read", "ci_write"])
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}}
+    env.update(GATEHOUSE_URL=live_server.url, GATEHOUSE_TOKEN=raw)
+    command = [str(Path(sys.prefix) / "bin" / "gatehouse"), "version", "create"]
+
+    done = subprocess.run(
+        [*command, "--from-mlflow", f"models:/{model_name}/{registered['version']}", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    mixed = subprocess.run(
+        [*command, "--from-mlflow", f"models:/{model_name}/1", "--model", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    version = json.loads(done.stdout)
+    assert version["number"] == 2 and version["status"] == "draft"
+    assert FeatureVersion.objects.get(feature=feature, number=2).mlflow_lineage.run_id == registered["run_id"]
+    assert mixed.returncode == 2 and "leave out --model" in mixed.stderr
