@@ -35,6 +35,12 @@ class ServerForm(forms.Form):
         help_text="Set on the Gatehouse workers, e.g. MLFLOW_TRACKING_TOKEN; never stored.",
     )
 
+    import_prompts = forms.BooleanField(
+        required=False,
+        label="Import MLflow's prompt registry",
+        help_text="Each new version of an MLflow prompt becomes the next version of the catalog prompt of that name.",
+    )
+
     def __init__(self, *args, user, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         teams = Team.objects.order_by("name")

@@ -110,6 +110,33 @@ class MlflowClient:
         """One version of a registered model (``MlflowNotFound`` if it is not there)."""
         return self.get("model-versions/get", name=name, version=version).get("model_version", {})
 
+    def prompts(self) -> list[dict]:
+        """The prompts of MLflow's prompt registry (registered models tagged as prompts)."""
+        found: list[dict] = []
+        token = None
+        for _page in range(MAX_PAGES):
+            answer = self.get(
+                "registered-models/search",
+                filter="tags.`mlflow.prompt.is_prompt` = 'true'",
+                max_results=PAGE_SIZE,
+                page_token=token,
+            )
+            found.extend(answer.get("registered_models", []))
+            token = answer.get("next_page_token")
+            if not token:
+                break
+        return found
+
+    def prompt_versions(self, name: str) -> list[dict]:
+        """Every version of a prompt, each with its template in the ``mlflow.prompt.text`` tag."""
+        # MLflow leaves prompt versions out of a version search unless the filter asks for prompts.
+        answer = self.get(
+            "model-versions/search",
+            filter=f"name='{_quoted(name)}' AND tags.`mlflow.prompt.is_prompt` = 'true'",
+            max_results=PAGE_SIZE,
+        )
+        return answer.get("model_versions", [])
+
     def alias_version(self, name: str, alias: str) -> dict | None:
         """The version ``alias`` points at, or None when the alias is not set."""
         try:

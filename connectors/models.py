@@ -40,6 +40,9 @@ class MlflowServer(models.Model):
         help_text="Imports act as this person, with their permissions.",
     )
     active = models.BooleanField(default=True)
+    import_prompts = models.BooleanField(
+        default=False, help_text="Import the versions of MLflow's prompt registry into the catalog's prompts."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -136,6 +139,31 @@ class MlflowLineage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link.model_name} v{self.model_version}"
+
+
+class MlflowPromptLineage(models.Model):
+    """A catalog prompt version imported from MLflow's prompt registry: once per server, prompt and version."""
+
+    prompt_version = models.OneToOneField(
+        "registry.PromptVersion", on_delete=models.CASCADE, related_name="mlflow_lineage"
+    )
+    server = models.ForeignKey(MlflowServer, on_delete=models.CASCADE, related_name="prompt_lineages")
+    name = models.CharField(max_length=256)
+    mlflow_version = models.CharField(max_length=50)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server", "name", "mlflow_version"],
+                name="mlflow_prompt_once",
+                violation_error_message="That MLflow prompt version is already imported.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.mlflow_version}"
 
 
 class DriftFinding(models.Model):

@@ -22,12 +22,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.mlflow_api import MlflowClient, MlflowError, MlflowNotFound
-from connectors.models import DriftFinding, MetricMapping, MlflowLineage, MlflowModelLink, MlflowServer
+from connectors.models import (
+    DriftFinding,
+    MetricMapping,
+    MlflowLineage,
+    MlflowModelLink,
+    MlflowPromptLineage,
+    MlflowServer,
+)
 from connectors.permissions import can_add_server, can_manage_server
 from registry.choices import EvaluationKind
 from registry.models import Deployment, FeatureVersion
 from registry.permissions import can_edit_feature
-from registry.services import evaluation_record, notify, version_create
+from registry.services import evaluation_record, notify, prompt_version_create, version_create
 from registry.services.audit import audit_record
 
 log = logging.getLogger("gatehouse.connectors")
@@ -51,6 +58,7 @@ def _server_payload(server: MlflowServer) -> dict:
         else ("set" if server.token else "none"),
         "run_as": server.run_as.get_username(),
         "active": server.active,
+        "import_prompts": server.import_prompts,
     }
 
 
@@ -62,7 +70,9 @@ def _require_manager(actor, server: MlflowServer) -> None:
 # --- Servers ------------------------------------------------------------------------------------------
 
 
-def server_create(*, actor, name: str, url: str, team=None, token: str = "", token_env: str = "") -> MlflowServer:
+def server_create(
+    *, actor, name: str, url: str, team=None, token: str = "", token_env: str = "", import_prompts: bool = False
+) -> MlflowServer:
     if not can_add_server(actor, team):
         raise PermissionDenied("Governance adds MLflow servers for anyone; a team's members for their team.")
     if token and token_env:
@@ -75,6 +85,7 @@ def server_create(*, actor, name: str, url: str, team=None, token: str = "", tok
         token_env=token_env.strip(),
         webhook_secret=secrets.token_urlsafe(32),
         run_as=actor,
+        import_prompts=import_prompts,
     )
     server.full_clean()
     with transaction.atomic():
@@ -95,6 +106,7 @@ def server_update(
     token_env: str = "",
     active: bool = True,
     clear_token: bool = False,
+    import_prompts: bool = False,
 ) -> MlflowServer:
     """Change a server. An empty ``token`` keeps the stored one (it is never shown again) unless
     ``clear_token``; a ``token_env`` replaces a stored token."""
@@ -105,6 +117,7 @@ def server_update(
         locked = MlflowServer.objects.select_for_update().get(pk=server.pk)
         before = _server_payload(locked)
         locked.name, locked.url, locked.active = name.strip(), url.strip().rstrip("/"), active
+        locked.import_prompts = import_prompts
         if token:
             locked.token, locked.token_env = token, ""
         elif token_env:
@@ -251,6 +264,7 @@ class SyncOutcome:
     problems: list[str] = field(default_factory=list)  # the sync failed there
     warnings: list[str] = field(default_factory=list)  # imported, but something to fix (a metric not logged)
     drift_opened: list[DriftFinding] = field(default_factory=list)
+    prompts: list = field(default_factory=list)  # catalog prompt versions imported
     drift_closed: int = 0
 
     @property
@@ -271,6 +285,13 @@ def sync_server(server: MlflowServer, *, trigger: str = "schedule") -> SyncOutco
         outcome.problems.append(str(error))
         MlflowServer.objects.filter(pk=server.pk).update(last_error=str(error)[:2000])
         return outcome
+    if server.import_prompts:
+        try:
+            outcome.prompts += _import_prompts(server, client, outcome)
+        except MlflowError as error:
+            outcome.problems.append(f"Prompts: {error}")
+        except (PermissionDenied, ValidationError) as error:
+            outcome.problems.append(f"Prompts: {_sentence(error)}")
     for link in server.links.select_related("feature", "catalog_model").prefetch_related("mappings"):
         try:
             outcome.imported += _import_link(server, link, client, outcome)
@@ -438,6 +459,56 @@ def _import_version(server, link, model_version: dict, run: dict, metrics: dict,
     except IntegrityError:  # imported meanwhile by another sync (a webhook and the schedule at once)
         return None
     return version
+
+
+PROMPT_TEXT_TAG = "mlflow.prompt.text"
+
+
+def _tags(entity: dict) -> dict[str, str]:
+    tags = entity.get("tags") or []
+    if isinstance(tags, dict):
+        return tags
+    return {tag.get("key"): tag.get("value") for tag in tags if isinstance(tag, dict)}
+
+
+def _import_prompts(server, client: MlflowClient, outcome: SyncOutcome) -> list:
+    """Each new version of each MLflow prompt becomes the next version of the catalog prompt of that name,
+    with its template, once (the lineage remembers which MLflow version it was)."""
+    imported = []
+    known = set(MlflowPromptLineage.objects.filter(server=server).values_list("name", "mlflow_version"))
+    for prompt in client.prompts():
+        name = prompt.get("name", "")
+        versions = sorted(client.prompt_versions(name), key=_version_number)
+        for prompt_version in versions:
+            number = str(prompt_version.get("version", ""))
+            template = _tags(prompt_version).get(PROMPT_TEXT_TAG, "")
+            if not name or not number or (name, number) in known:
+                continue
+            if not template.strip():
+                outcome.warnings.append(f"Prompt {name} version {number} has no template in MLflow: not imported.")
+                continue
+            try:
+                with transaction.atomic():
+                    created = prompt_version_create(
+                        actor=server.run_as,
+                        name=name,
+                        template=template,
+                        notes=f"Imported from MLflow ({server.name}): {name} version {number}.",
+                    )
+                    MlflowPromptLineage.objects.create(
+                        prompt_version=created, server=server, name=name, mlflow_version=number
+                    )
+                    audit_record(
+                        actor=server.run_as,
+                        action="mlflow.prompt_imported",
+                        target=created,
+                        payload={"prompt": name, "mlflow_version": number, "version": created.version},
+                    )
+            except IntegrityError:  # imported meanwhile
+                continue
+            known.add((name, number))
+            imported.append(created)
+    return imported
 
 
 def _when(timestamp_ms) -> datetime:

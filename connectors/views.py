@@ -84,6 +84,7 @@ class ServerCreateView(View):
                     team=data["team"],
                     token=data["token"],
                     token_env=data["token_env"],
+                    import_prompts=data["import_prompts"],
                 )
             except ValidationError as error:
                 _errors_into(form, error)
@@ -112,6 +113,7 @@ class ServerDetailView(View):
                 "can_manage": manage,
                 "links": links,
                 "lineage": selectors.lineage_of(server, request.user),
+                "prompts": list(server.prompt_lineages.select_related("prompt_version")[:50]),
                 "drift": [f for f in selectors.open_drift_visible_to(request.user) if f.link.server_id == server.pk],
                 "link_form": link_form or LinkForm(features=_linkable_features(request.user, server)),
                 "mapping_forms": mapping_forms or {},
@@ -135,7 +137,13 @@ class ServerEditView(View):
         form = ServerForm(
             user=request.user,
             editing=True,
-            initial={"name": server.name, "url": server.url, "token_env": server.token_env, "active": server.active},
+            initial={
+                "name": server.name,
+                "url": server.url,
+                "token_env": server.token_env,
+                "active": server.active,
+                "import_prompts": server.import_prompts,
+            },
         )
         return render(request, "connectors/server_form.html", {"form": form, "server": server})
 
@@ -154,6 +162,7 @@ class ServerEditView(View):
                     token_env=data["token_env"],
                     active=data["active"],
                     clear_token=data["clear_token"],
+                    import_prompts=data["import_prompts"],
                 )
             except ValidationError as error:
                 _errors_into(form, error)

@@ -253,3 +253,26 @@ def test_the_command_line_creates_a_version_from_mlflow(
     assert version["number"] == 2 and version["status"] == "draft"
     assert FeatureVersion.objects.get(feature=feature, number=2).mlflow_lineage.run_id == registered["run_id"]
     assert mixed.returncode == 2 and "leave out --model" in mixed.stderr
+
+
+def test_prompts_from_mlflows_prompt_registry_become_catalog_prompts_once(mlflow_server, connector, model_name):
+    from registry.models import PromptVersion
+
+    server, _link = connector
+    server.import_prompts = True
+    server.save(update_fields=["import_prompts"])
+    mlflow_server.register(model_name, {"accuracy": 0.9})
+    prompt = f"{model_name}-prompt"
+    for template in ("Sort this claim: {{claim}}", "Sort this claim by urgency: {{claim}}"):
+        mlflow_server.run('mlflow.genai.register_prompt(name=values["n"], template=values["t"])', n=prompt, t=template)
+
+    outcome = services.sync_server(server)
+
+    assert outcome.ok, outcome.problems
+    versions = list(PromptVersion.objects.filter(name=prompt).order_by("version"))
+    assert [(v.version, v.template) for v in versions] == [
+        (1, "Sort this claim: {{claim}}"),
+        (2, "Sort this claim by urgency: {{claim}}"),
+    ]
+    assert versions[1].mlflow_lineage.mlflow_version == "2"
+    assert services.sync_server(server).prompts == []  # once
