@@ -34,6 +34,9 @@ from tests.routing.conftest import (  # noqa: F401  (fixtures)
 # LiteLLM reads its model price map from the network when imported, unless told to use the copy it ships.
 # The test modules that need LiteLLM import it (or skip without it) after this.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+if os.environ.get("GATEHOUSE_REQUIRE_SERVICES"):
+    # In CI nothing is skipped for want of a program: without LiteLLM (make install puts it in) this fails.
+    import litellm  # noqa: F401
 
 PRIMARY = "anthropic/claude-sonnet-4"
 FIRST_FALLBACK = "mistral/mistral-large"
