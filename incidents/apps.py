@@ -16,7 +16,7 @@ class IncidentsConfig(AppConfig):
 
         from incidents import panels
 
-        extensions.register(extensions.home_panels, panels.open_incidents_panel)
+        extensions.register(extensions.home_panels, panels.open_incidents_panel, panels.serious_clocks_panel)
         extensions.register(extensions.posture_figures, panels.posture)
 
         from incidents.audit_links import incidents

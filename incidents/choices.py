@@ -47,3 +47,19 @@ class EventKind(models.TextChoices):
     ROLLBACK = "rollback", "Rollback"
     LINK = "link", "Link"
     ALERT = "alert", "Alert"
+    SERIOUS = "serious", "Marked serious"
+
+
+class SeriousCriterion(models.TextChoices):
+    """What makes an incident serious under the EU AI Act (Art. 3(49)), in Gatehouse's words."""
+
+    HEALTH = "health", "A person died, or a person's health was seriously harmed"
+    INFRASTRUCTURE = "infrastructure", "Critical infrastructure was seriously and irreversibly disrupted"
+    RIGHTS = "rights", "Obligations of Union law that protect fundamental rights were infringed"
+    PROPERTY = "property", "Property or the environment was seriously harmed"
+
+
+# Days from awareness to the report's deadline (Art. 73): the shortest that applies.
+REPORT_DAYS_DEFAULT = 15
+REPORT_DAYS_DEATH = 10
+REPORT_DAYS_WIDESPREAD = 2  # a widespread infringement, or critical infrastructure disrupted

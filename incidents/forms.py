@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.widgets import RadioGroup, SuggestionsInput, in_time_zone
-from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, Severity
+from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, SeriousCriterion, Severity
 from registry.choices import Environment
 from registry.models import Region
 from registry.widgets import FeatureSlugField
@@ -100,3 +100,33 @@ class IncidentRollbackForm(forms.Form):
         self.fields["to_version"].label_from_instance = lambda version: (
             f"v{version.number}" + (f" ({version.change_summary})" if version.change_summary else "")
         )
+
+
+class SeriousForm(forms.Form):
+    """Marking an incident serious (EU AI Act Art. 3(49)) and when the provider became aware of it."""
+
+    criteria = forms.MultipleChoiceField(
+        choices=SeriousCriterion.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="It meets",
+        help_text="At least one: these make an incident serious.",
+    )
+    death = forms.BooleanField(required=False, label="A person died (the report is due within 10 days)")
+    widespread = forms.BooleanField(
+        required=False, label="The infringement is widespread (the report is due within 2 days)"
+    )
+    aware_at = forms.DateTimeField(label="We became aware it is serious at", **DATETIME_INPUT)
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why (optional)")
+
+    def __init__(self, *args, incident=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        in_time_zone(self.fields["aware_at"])
+        if incident is not None and incident.is_serious:
+            self.initial.update(
+                criteria=incident.serious_criteria,
+                death=incident.serious_death,
+                widespread=incident.serious_widespread,
+                aware_at=timezone.localtime(incident.aware_at).strftime("%Y-%m-%dT%H:%M"),
+            )
+        else:
+            self.initial.setdefault("aware_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))

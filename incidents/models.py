@@ -1,10 +1,22 @@
 """Incidents linked to the exact version that was live when they began, and their timelines."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
-from incidents.choices import EventKind, IncidentSource, IncidentStatus, Severity
+from incidents.choices import (
+    REPORT_DAYS_DEATH,
+    REPORT_DAYS_DEFAULT,
+    REPORT_DAYS_WIDESPREAD,
+    EventKind,
+    IncidentSource,
+    IncidentStatus,
+    SeriousCriterion,
+    Severity,
+)
 from registry.choices import Environment
 
 
@@ -46,6 +58,15 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Serious incident (EU AI Act Art. 73): the criteria met, and when the provider became aware.
+    serious_criteria = models.JSONField(default=list, blank=True, help_text="SeriousCriterion values met.")
+    serious_death = models.BooleanField(default=False, help_text="A person died.")
+    serious_widespread = models.BooleanField(default=False, help_text="A widespread infringement.")
+    aware_at = models.DateTimeField(null=True, blank=True, help_text="When the provider became aware it is serious.")
+    serious_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    serious_decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-impact_start", "-id"]
@@ -73,6 +94,33 @@ class Incident(models.Model):
     @property
     def reference(self) -> str:
         return f"INC-{self.pk}"
+
+    # --- Serious incident clock (Art. 73) -------------------------------------------------------------
+
+    @property
+    def is_serious(self) -> bool:
+        return bool(self.serious_criteria)
+
+    @property
+    def report_days(self) -> int | None:
+        if not self.is_serious:
+            return None
+        if self.serious_widespread or SeriousCriterion.INFRASTRUCTURE in self.serious_criteria:
+            return REPORT_DAYS_WIDESPREAD
+        if self.serious_death:
+            return REPORT_DAYS_DEATH
+        return REPORT_DAYS_DEFAULT
+
+    @property
+    def report_due_at(self):
+        if not self.is_serious or self.aware_at is None:
+            return None
+        return self.aware_at + timedelta(days=self.report_days)
+
+    @property
+    def report_overdue(self) -> bool:
+        due = self.report_due_at
+        return due is not None and due < timezone.now()
 
 
 class IncidentEvent(models.Model):

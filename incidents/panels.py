@@ -57,3 +57,27 @@ def posture(user) -> list[dict]:
             "position": 11,
         },
     ]
+
+
+def serious_clocks_panel(request) -> dict | None:
+    """Serious incidents whose report is due (EU AI Act Art. 73), soonest first: for everyone who sees them
+    and works incidents or oversees (support, governance, auditors, the features' teams)."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    serious = [
+        incident
+        for incident in incidents_visible_to(user)
+        .exclude(serious_criteria=[])
+        .exclude(aware_at__isnull=True)
+        .select_related("feature")
+        .order_by("aware_at")[:50]
+    ]
+    if not serious:
+        return None
+    serious.sort(key=lambda incident: incident.report_due_at)
+    return {
+        "template": "incidents/partials/home_serious.html",
+        "position": 4,
+        "context": {"incidents": serious[:ROWS]},
+    }

@@ -20,14 +20,15 @@ from incidents.choices import (
     EventKind,
     IncidentSource,
     IncidentStatus,
+    SeriousCriterion,
     Severity,
 )
 from incidents.models import Incident, IncidentEvent
 from incidents.permissions import can_open_incident, can_open_severity, can_work_incident
-from registry.choices import Environment
+from registry.choices import Environment, Role
 from registry.models import AIFeature, FeatureVersion, Region
-from registry.permissions import owner_refusal
-from registry.selectors import features_visible_to, live_at
+from registry.permissions import is_governance, owner_refusal
+from registry.selectors import features_visible_to, live_at, role_holders
 from registry.services import audit_record, deployment_rollback, notify, system_user
 
 
@@ -582,3 +583,83 @@ def _alert_escalate(actor, locked: Incident, severity: str, *, labels: dict) -> 
         key=f"incident-escalated:{locked.pk}:{severity}",
     )
     return {"result": "escalated", "incident": locked.pk}
+
+
+def incident_mark_serious(
+    *,
+    actor,
+    incident: Incident,
+    criteria: list[str],
+    aware_at: datetime,
+    death: bool = False,
+    widespread: bool = False,
+    reason: str = "",
+) -> Incident:
+    """Mark an incident serious (EU AI Act Art. 3(49)): the criteria met, whether someone died, whether the
+    infringement is widespread, and when the provider became aware. That starts the report's clock (Art. 73:
+    15 days, 10 after a death, 2 for a widespread infringement or critical infrastructure disrupted). The
+    incident's workers and governance decide; changing the decision later is recorded the same way."""
+    if not (can_work_incident(actor, incident) or is_governance(actor)):
+        raise PermissionDenied("Only the incident's owner, the feature's team, support and governance decide this.")
+    chosen = sorted(set(criteria))
+    if not chosen or not set(chosen) <= set(SeriousCriterion.values):
+        raise ValidationError({"criteria": "Tick at least one criterion the incident meets."})
+    if death and SeriousCriterion.HEALTH not in chosen:
+        raise ValidationError({"death": "A death is harm to health: tick that criterion too."})
+    if aware_at > timezone.now():
+        raise ValidationError({"aware_at": "Awareness cannot be in the future."})
+    if aware_at < incident.impact_start - timedelta(days=1):
+        raise ValidationError({"aware_at": "Awareness comes after the impact began."})
+    with transaction.atomic():
+        locked = _lock(incident)
+        before = {
+            "criteria": locked.serious_criteria,
+            "death": locked.serious_death,
+            "widespread": locked.serious_widespread,
+            "aware_at": locked.aware_at.isoformat() if locked.aware_at else None,
+        }
+        locked.serious_criteria = chosen
+        locked.serious_death = death
+        locked.serious_widespread = widespread
+        locked.aware_at = aware_at
+        locked.serious_decided_by = actor
+        locked.serious_decided_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "serious_criteria",
+                "serious_death",
+                "serious_widespread",
+                "aware_at",
+                "serious_decided_by",
+                "serious_decided_at",
+            ]
+        )
+        due = locked.report_due_at
+        body = (
+            f"Marked serious ({', '.join(str(SeriousCriterion(value).label)[:1].lower() + str(SeriousCriterion(value).label)[1:] for value in chosen)}). The report to "
+            f"the market surveillance authority is due within {locked.report_days} days of awareness: by "
+            f"{due.astimezone(UTC):%d %b %Y %H:%M} UTC."
+        )
+        _event(
+            locked, kind=EventKind.SERIOUS, actor=actor, body=body + (f" {reason.strip()}" if reason.strip() else "")
+        )
+        audit_record(
+            actor=actor,
+            action="incident.marked_serious",
+            target=locked,
+            feature=locked.feature,
+            payload={
+                "old": before,
+                "new": {"criteria": chosen, "death": death, "widespread": widespread, "aware_at": aware_at.isoformat()},
+                "report_due_at": due.isoformat(),
+                "reason": reason.strip(),
+            },
+        )
+        notify(
+            users=[locked.owner, locked.feature.accountable_owner, *role_holders(Role.GOVERNANCE)],
+            subject=f"Serious incident {locked.reference}: report due {due.astimezone(UTC):%d %b %Y} UTC",
+            body=body,
+            url=locked.get_absolute_url(),
+            key=f"incident-serious:{locked.pk}:{due.isoformat()}",
+        )
+    return locked

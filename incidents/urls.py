@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/owner/", views.AssignView.as_view(), name="assign"),
     path("<int:pk>/owner/suggestions/", views.OwnerSuggestionsView.as_view(), name="owner_suggestions"),
     path("<int:pk>/link/", views.LinkView.as_view(), name="link"),
+    path("<int:pk>/serious/", views.SeriousView.as_view(), name="serious"),
     path("<int:pk>/rollback/", views.IncidentRollbackView.as_view(), name="rollback"),
 ]

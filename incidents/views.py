@@ -29,6 +29,7 @@ from incidents.forms import (
     IncidentForm,
     IncidentRollbackForm,
     LinkForm,
+    SeriousForm,
     TransitionForm,
 )
 from incidents.models import Incident
@@ -140,6 +141,7 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
         "transition_form": TransitionForm(incident=incident) if incident.status != "closed" else None,
         "assign_form": AssignForm(initial={"owner": incident.owner.username}, incident=incident),
         "link_form": LinkForm(),
+        "serious_form": SeriousForm(incident=incident),
         "rollback_form": rollback_form,
     }
     context.update(bound_forms)
@@ -220,6 +222,25 @@ class AssignView(IncidentActionView):
 
     def act(self, form):
         services.incident_assign(actor=self.request.user, incident=self.incident, owner=form.cleaned_data["owner"])
+
+
+class SeriousView(IncidentActionView):
+    context_key, success = "serious_form", "Marked serious: the report's clock is running."
+
+    def get_form(self):
+        return SeriousForm(self.request.POST, incident=self.incident)
+
+    def act(self, form):
+        data = form.cleaned_data
+        services.incident_mark_serious(
+            actor=self.request.user,
+            incident=self.incident,
+            criteria=data["criteria"],
+            aware_at=data["aware_at"],
+            death=data["death"],
+            widespread=data["widespread"],
+            reason=data["reason"],
+        )
 
 
 class LinkView(IncidentActionView):

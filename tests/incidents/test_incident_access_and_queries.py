@@ -64,7 +64,7 @@ def test_the_incidents_namespace_has_pages_and_actions_to_check():
         "incident_detail",
         "owner_suggestions",
     }
-    assert set(ACTION_NAMES) == {"comment", "transition", "assign", "link", "rollback"}
+    assert set(ACTION_NAMES) == {"comment", "transition", "assign", "link", "rollback", "serious"}
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)

@@ -148,6 +148,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "incidents:assign": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:owner_suggestions": {"get": HIDDEN_WRITE},  # for those who may reassign the incident
     "incidents:link": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    "incidents:serious": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     # An auditor reads the incident but may not roll back: refused before the form is read.
     "incidents:rollback": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid 403"},
     # --- freshness pages -------------------------------------------------------------------------
