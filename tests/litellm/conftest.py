@@ -3,6 +3,7 @@ machine), routed by ``GatehouseRouter`` against a live Gatehouse: claims-triage 
 primary, two fallbacks in order, and a model Gatehouse never names."""
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 import time
@@ -158,7 +159,14 @@ def tags(region="eu", feature="claims-triage", **more):
 
 def ask(gatehouse, **metadata):
     """One chat completion through the Gatehouse router, tagged for claims-triage in eu unless told."""
-    return asyncio.run(gatehouse.acompletion(messages=MESSAGES, metadata=tags(**metadata)))
+    return run_async(gatehouse.acompletion(messages=MESSAGES, metadata=tags(**metadata)))
+
+
+def run_async(coroutine):
+    """Run a coroutine to its end on a loop of its own, in a thread of its own: a test worker that drove the
+    browser journeys before may still hold Playwright's running loop, where asyncio.run is refused."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def answer_text(response):

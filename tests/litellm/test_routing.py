@@ -18,6 +18,7 @@ from tests.litellm.conftest import (
     SECOND_FALLBACK,
     answer_text,
     ask,
+    run_async,
     tags,
 )
 
@@ -68,9 +69,9 @@ def test_the_request_goes_to_the_model_gatehouse_names_with_its_decision(gatehou
 def test_a_request_without_its_tags_or_choosing_its_own_model_is_refused(gatehouse, live):
     router = gatehouse()
     with pytest.raises(ValueError, match="gatehouse_region"):
-        asyncio.run(router.acompletion(messages=MESSAGES, metadata={"gatehouse_feature": "claims-triage"}))
+        run_async(router.acompletion(messages=MESSAGES, metadata={"gatehouse_feature": "claims-triage"}))
     with pytest.raises(TypeError, match="Gatehouse decides model"):
-        asyncio.run(router.acompletion(messages=MESSAGES, metadata=tags(), model=ROGUE))
+        run_async(router.acompletion(messages=MESSAGES, metadata=tags(), model=ROGUE))
 
 
 def test_routing_follows_a_promotion_then_a_rollback(gatehouse, live, newer_version, go_live, product_owner, eu):
@@ -138,9 +139,9 @@ def test_the_guard_refuses_a_deployment_outside_the_decision(gatehouse, litellm_
         )
 
     with pytest.raises(Exception, match="not among the models Gatehouse named"):
-        asyncio.run(rogue_call())
+        run_async(rogue_call())
     # Requests Gatehouse did not route are left alone.
-    plain = asyncio.run(router.acompletion(model=ROGUE, messages=MESSAGES))
+    plain = run_async(router.acompletion(model=ROGUE, messages=MESSAGES))
     assert answer_text(plain) == f"answered by {ROGUE}"
 
 
