@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "routing",
     "identity",
     "connectors",
+    "compliance",
     "readiness",
     "packs",
     "drills",

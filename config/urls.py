@@ -19,6 +19,7 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("", include("identity.urls")),
     path("connectors/", include("connectors.urls")),
+    path("compliance/", include("compliance.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     # Ends the Gatehouse session (and, after single sign-on, the identity provider's when it offers that).
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("api/v1/", include("drills.api.urls", namespace="drills-api")),
     path("api/v1/", include("identity.api.urls", namespace="identity-api")),
     path("api/v1/", include("connectors.api.urls", namespace="connectors-api")),
+    path("api/v1/", include("compliance.api.urls", namespace="compliance-api")),
     # MLflow webhook deliveries: signed with the connector's secret (connectors.services.webhook_verify).
     path("api/v1/connectors/mlflow/<int:pk>/webhook/", ConnectorWebhookView.as_view(), name="connectors-webhook"),
     # SCIM 2.0 provisioning for the identity provider (identity.api.scim): an API token with the scim scope only.

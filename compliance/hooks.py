@@ -1,0 +1,5 @@
+"""Where compliance plugs into the apps below it (registered in ``ComplianceConfig.ready``)."""
+
+
+def register_all() -> None:
+    pass
