@@ -20,7 +20,7 @@ from registry.models import AIFeature, Evaluation
 
 @dataclass(frozen=True)
 class Check:
-    kind: str  # "evidence" or "readiness"
+    kind: str  # "evidence", "readiness", or "compliance" (approvals.extensions.gate_check_providers)
     key: str  # the evaluation kind or the readiness item
     label: str
     ok: bool
@@ -125,8 +125,23 @@ def readiness_checks(requirements: dict, feature: AIFeature) -> list[Check]:
     return checks
 
 
-def all_checks(requirements: dict, feature: AIFeature, newest_by_kind: dict[str, Evaluation]) -> list[Check]:
-    return evidence_checks(requirements, newest_by_kind) + readiness_checks(requirements, feature)
+def all_checks(
+    requirements: dict,
+    feature: AIFeature,
+    newest_by_kind: dict[str, Evaluation],
+    *,
+    version=None,
+    environment: str | None = None,
+) -> list[Check]:
+    """The gate's evidence and readiness checks; with ``version`` and ``environment`` (where a request is
+    opened, approved, promoted from or reviewed), also what the apps above require of it
+    (``approvals.extensions.gate_check_providers``: a high-risk feature's technical file)."""
+    checks = evidence_checks(requirements, newest_by_kind) + readiness_checks(requirements, feature)
+    if version is not None and environment:
+        from approvals.extensions import gate_checks
+
+        checks += gate_checks(feature, version=version, environment=environment)
+    return checks
 
 
 def unmet(checks: list[Check]) -> list[Check]:

@@ -1,4 +1,5 @@
-"""How the apps above approvals take part in a gate policy preview (``approvals.impact``).
+"""How the apps above approvals take part in gates: a gate policy preview (``approvals.impact``) and the
+checks a request must meet beyond its gate's own requirements.
 
 A gate change moves readiness (readiness's checklist) and evidence findings (freshness's sweep), which
 approvals does not know: those apps register here, in their ``AppConfig.ready``, what the proposed
@@ -28,6 +29,10 @@ class FindingsEffect:
     newly_blocked: Callable[[int, int, str], bool] = lambda feature_id, version_id, environment: False
 
 
+# compliance: (feature, *, version, environment) -> [approvals.checks.Check]: what the feature's regulatory
+# profile requires of a gate request on top of the gate's own requirements (a high-risk feature's complete
+# technical file before production). Asked where a request is opened, approved, used to promote, or reviewed.
+gate_check_providers: list[Callable] = []
 # readiness: (live production features as (pk, slug), now=, policies=) -> ReadinessEffect
 readiness_effects: list[Callable[..., ReadinessEffect]] = []
 # freshness: (feature_ids=, version_ids=, now=, policies=) -> FindingsEffect
@@ -48,6 +53,14 @@ def findings_effect(*, feature_ids: list[int], version_ids: set[int], now: datet
     if not findings_effects:
         return FindingsEffect()
     return findings_effects[0](feature_ids=feature_ids, version_ids=version_ids, now=now, policies=policies)
+
+
+def gate_checks(feature, *, version, environment: str) -> list:
+    return [
+        check
+        for provider in gate_check_providers
+        for check in provider(feature, version=version, environment=environment)
+    ]
 
 
 def register(hooks: list, hook) -> None:

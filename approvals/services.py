@@ -269,7 +269,11 @@ def approval_request_create(
             for slot in range(1, rule["count"] + 1)
         )
         checks = all_checks(
-            snapshot, locked_version.feature, latest_evaluations([locked_version.pk]).get(locked_version.pk, {})
+            snapshot,
+            locked_version.feature,
+            latest_evaluations([locked_version.pk]).get(locked_version.pk, {}),
+            version=locked_version,
+            environment=environment,
         )
         missing = [f"{check.label}: {check.detail}" for check in unmet(checks)]
         url = reverse("approvals:request_detail", args=[request.pk])
@@ -338,6 +342,15 @@ def approval_request_withdraw(*, actor, request: ApprovalRequest, reason: str) -
     return locked
 
 
+def _failing_code(failing) -> str:
+    kinds = {check.kind for check in failing}
+    if "evidence" in kinds:
+        return "evidence_stale"
+    if "readiness" in kinds:
+        return "readiness_unmet"
+    return "technical_file_incomplete"
+
+
 def _approve_if_ready(request: ApprovalRequest, *, actor) -> bool:
     """Approve a pending request whose sign-offs are all approved and whose evidence holds right now.
 
@@ -348,7 +361,13 @@ def _approve_if_ready(request: ApprovalRequest, *, actor) -> bool:
     if request.signoffs.exclude(status=SignOffStatus.APPROVED).exists():
         return False
     version = request.version
-    checks = all_checks(request.requirements, version.feature, latest_evaluations([version.pk]).get(version.pk, {}))
+    checks = all_checks(
+        request.requirements,
+        version.feature,
+        latest_evaluations([version.pk]).get(version.pk, {}),
+        version=version,
+        environment=request.environment,
+    )
     if unmet(checks):
         return False
     _transition(request, RequestStatus.APPROVED)
@@ -538,14 +557,18 @@ def promotion_execute(*, actor, request: ApprovalRequest, reason: str = "") -> l
                 code="gate_changed",
             )
         checks = all_checks(
-            locked.requirements, feature, latest_evaluations([locked.version_id]).get(locked.version_id, {})
+            locked.requirements,
+            feature,
+            latest_evaluations([locked.version_id]).get(locked.version_id, {}),
+            version=locked.version,
+            environment=locked.environment,
         )
         failing = unmet(checks)
         if failing:
             raise Conflict(
                 "The evidence or readiness no longer holds since the approval: "
                 + "; ".join(f"{check.label}: {check.detail}" for check in failing),
-                code="evidence_stale" if any(check.kind == "evidence" for check in failing) else "readiness_unmet",
+                code=_failing_code(failing),
             )
         regions = list(locked.regions.all())
         refused = route_refusals(locked.version, environment=locked.environment, regions=regions)

@@ -73,7 +73,7 @@ class GateRequestCreateView(PermissionRuleMixin, ServiceFormView):
             gates[environment] = {
                 "policy": policy,
                 "snapshot": snapshot,
-                "checks": all_checks(snapshot, feature, newest),
+                "checks": all_checks(snapshot, feature, newest, version=self.version, environment=environment),
             }
         return {
             **super().get_context_data(**kwargs),
@@ -159,7 +159,13 @@ def review_context(http_request, approval_request: ApprovalRequest) -> dict:
     user = http_request.user
     version = approval_request.version
     feature = version.feature
-    checks = all_checks(approval_request.requirements, feature, latest_evaluations([version.pk]).get(version.pk, {}))
+    checks = all_checks(
+        approval_request.requirements,
+        feature,
+        latest_evaluations([version.pk]).get(version.pk, {}),
+        version=version,
+        environment=approval_request.environment,
+    )
     regions = list(approval_request.regions.all())
     live = selectors.live_for_request(approval_request, regions=regions)
     live_version = next((deployment.version for deployment in live if deployment.version_id != version.pk), None)

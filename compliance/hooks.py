@@ -1,5 +1,33 @@
 """Where compliance plugs into the apps below it (registered in ``ComplianceConfig.ready``)."""
 
+from __future__ import annotations
+
 
 def register_all() -> None:
-    pass
+    from approvals import extensions as gate_extensions
+    from compliance.guards import regulatory_guard, technical_file_checks
+    from compliance.panels import compliance_panel
+    from registry import extensions
+
+    extensions.register(extensions.promotion_guards, regulatory_guard)
+    extensions.register(extensions.feature_panels, compliance_panel)
+    gate_extensions.register(gate_extensions.gate_check_providers, technical_file_checks)
+    extensions.register_audit_object_links("regulatoryprofile", _profile_links)
+    extensions.register_audit_object_links("documentrevision", _revision_links)
+
+
+def _profile_links(ids, user) -> dict[str, str]:
+    from compliance.selectors import profiles_visible_to
+
+    found = profiles_visible_to(user).filter(pk__in=[int(pk) for pk in ids if str(pk).isdigit()])
+    return {str(profile.pk): profile.get_absolute_url() for profile in found}
+
+
+def _revision_links(ids, user) -> dict[str, str]:
+    from compliance.models import DocumentRevision
+    from registry.selectors import features_visible_to
+
+    found = DocumentRevision.objects.filter(
+        pk__in=[int(pk) for pk in ids if str(pk).isdigit()], document__feature__in=features_visible_to(user)
+    ).select_related("document__feature")
+    return {str(revision.pk): revision.get_absolute_url() for revision in found}

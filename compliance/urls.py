@@ -1,3 +1,30 @@
+from django.urls import path
+
+from compliance.views import documents, profiles
+
 app_name = "compliance"
 
-urlpatterns = []
+urlpatterns = [
+    path("", profiles.RegisterView.as_view(), name="register"),
+    path("features/<slug:slug>/", profiles.FeatureComplianceView.as_view(), name="profile"),
+    path("features/<slug:slug>/panel/", profiles.PanelView.as_view(), name="panel"),
+    path("features/<slug:slug>/profile/", profiles.ProfileEditView.as_view(), name="profile_edit"),
+    path("features/<slug:slug>/profile/confirm/", profiles.ProfileConfirmView.as_view(), name="profile_confirm"),
+    path("features/<slug:slug>/technical-file/", profiles.TechnicalFileView.as_view(), name="technical_file"),
+    path("features/<slug:slug>/documents/<str:kind>/", documents.DocumentView.as_view(), name="document"),
+    path(
+        "features/<slug:slug>/documents/<str:kind>/r<int:number>/",
+        documents.RevisionView.as_view(),
+        name="revision",
+    ),
+    path(
+        "features/<slug:slug>/documents/<str:kind>/r<int:number>/submit/",
+        documents.RevisionSubmitView.as_view(),
+        name="revision_submit",
+    ),
+    path(
+        "features/<slug:slug>/documents/<str:kind>/r<int:number>/review/",
+        documents.RevisionReviewView.as_view(),
+        name="revision_review",
+    ),
+]

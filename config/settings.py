@@ -432,7 +432,10 @@ SPECTACULAR_SETTINGS = {
         # Also the status of a feature change request: the same three states (pending, approved, rejected),
         # which drf-spectacular can give only one name.
         "SignOffStatusEnum": "approvals.choices.SignOffStatus",
-        "CheckKindEnum": [("evidence", "evidence"), ("readiness", "readiness")],
+        "CheckKindEnum": [("evidence", "evidence"), ("readiness", "readiness"), ("compliance", "compliance")],
+        "PackKindEnum": "packs.choices.PackKind",
+        "RegulatoryRoleEnum": "compliance.choices.Role",
+        "RoleEnum": "registry.choices.Role",
         "CheckStateEnum": [(state, state) for state in ("ok", "missing", "failing", "below_minimum", "stale")],
     },
 }

@@ -52,6 +52,8 @@ CHANGE_PENDING = "change_pending"
 TOKEN_EXPIRED = "token_expired"
 INSUFFICIENT_SCOPE = "insufficient_scope"
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+TECHNICAL_FILE_INCOMPLETE = "technical_file_incomplete"
+PROHIBITED_PRACTICE = "prohibited_practice"
 
 CODES: dict[str, str] = {
     INVALID: "400: the input is invalid; the other keys name each field and what is wrong with it.",
@@ -95,6 +97,9 @@ CODES: dict[str, str] = {
     "restriction or wider regions); it must be decided first.",
     WITHDRAWN: "409 (resolve): the owning team or governance withdrew the feature from this region; the "
     "``withdrawn`` object says when and why.",
+    TECHNICAL_FILE_INCOMPLETE: "409: the feature is confirmed high-risk under the EU AI Act and its technical file "
+    "is incomplete (or its risk tier is not regulated); production waits for a complete file.",
+    PROHIBITED_PRACTICE: "409: the feature is confirmed a prohibited practice under the EU AI Act; it is never promoted.",
     IDEMPOTENCY_KEY_REUSED: "422: the Idempotency-Key was already used (in the last 24 hours) for another request "
     "(another endpoint or body); use a new key for a new request.",
     UNAVAILABLE: "503: the database or the task queue was unavailable; nothing was saved or queued. Retry after the "

@@ -7,6 +7,11 @@ class PackFormat(models.TextChoices):
     JSON = "json", "JSON"
 
 
+class PackKind(models.TextChoices):
+    EVIDENCE = "evidence", "Evidence pack"
+    TECHNICAL_FILE = "technical_file", "Technical file (EU AI Act Annex IV)"
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     BUILDING = "building", "Building"

@@ -374,3 +374,32 @@ def evidence_pack_content(
             "audit_events": len(excerpt),
         },
     }
+
+
+def technical_file_retain_until(feature: AIFeature):
+    """How long a technical file exported now is kept: its profile's retention period (10 years unless set)."""
+    from compliance.choices import DEFAULT_RETENTION_YEARS
+    from compliance.selectors import profile_of
+
+    profile = profile_of(feature)
+    years = profile.retention_years if profile else DEFAULT_RETENTION_YEARS
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + years, day=28)
+
+
+def technical_file_content(
+    *, feature: AIFeature, version: FeatureVersion | None = None, generated_by=None, progress: Progress | None = None
+) -> dict:
+    """The technical file (``compliance.technical_file``) with the audit chain's verification, as a pack."""
+    from compliance.technical_file import technical_file
+
+    report = progress or (lambda percent, step: None)
+    report(10, "Filling the nine sections from the registry")
+    content = technical_file(feature, version)
+    report(70, "Verifying the audit chain")
+    content["generated_by"] = _user(generated_by)
+    content["audit"] = {"verification": verification_part()}
+    return content

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from packs.choices import FINISHED_STATUSES, ExportStatus, PackFormat
+from packs.choices import FINISHED_STATUSES, ExportStatus, PackFormat, PackKind
 
 
 def pack_upload_to(export: "PackExport", filename: str) -> str:
@@ -27,7 +27,13 @@ class PackExport(models.Model):
         related_name="pack_exports",
         help_text="Empty: the pack covers the feature and every version of it.",
     )
+    kind = models.CharField(max_length=20, choices=PackKind.choices, default=PackKind.EVIDENCE)
     format = models.CharField(max_length=10, choices=PackFormat.choices)
+    retain_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A technical file is kept at least until then (its regulatory profile's retention period).",
+    )
     status = models.CharField(max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     step = models.CharField(max_length=120, blank=True, help_text="What the build is doing now.")
@@ -57,7 +63,7 @@ class PackExport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Evidence pack {self.pk}: {self.subject} ({self.format})"
+        return f"{self.get_kind_display()} {self.pk}: {self.subject} ({self.format})"
 
     def get_absolute_url(self) -> str:
         return reverse("packs:export_detail", args=[self.pk])
@@ -67,6 +73,8 @@ class PackExport(models.Model):
         """What the pack covers, e.g. ``kyc-document-check v2`` or ``kyc-document-check (all versions)``."""
         if self.version_id:
             return f"{self.feature.slug} v{self.version.number}"
+        if self.kind == PackKind.TECHNICAL_FILE:
+            return f"{self.feature.slug} (the version live in production, else the newest)"
         return f"{self.feature.slug} (all versions)"
 
     @property
@@ -75,5 +83,17 @@ class PackExport(models.Model):
 
     @property
     def download_name(self) -> str:
+        if self.kind == PackKind.TECHNICAL_FILE:
+            scope = f"v{self.version.number}" if self.version_id else "current"
+            return f"technical-file-{self.feature.slug}-{scope}-{self.pk}.{self.format}"
         scope = f"v{self.version.number}" if self.version_id else "all-versions"
         return f"evidence-pack-{self.feature.slug}-{scope}-{self.pk}.{self.format}"
+
+    @property
+    def kind_phrase(self) -> str:
+        """In a sentence: ``evidence pack`` or ``technical file``."""
+        return "technical file" if self.kind == PackKind.TECHNICAL_FILE else "evidence pack"
+
+    @property
+    def is_technical_file(self) -> bool:
+        return self.kind == PackKind.TECHNICAL_FILE

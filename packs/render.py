@@ -19,6 +19,10 @@ def render_json(content: dict) -> bytes:
 
 
 def render_html(content: dict) -> bytes:
+    if str(content.get("schema", "")).startswith("gatehouse.technical-file/"):
+        return render_to_string("packs/technical_file_document.html", {"file": content, "pack": content}).encode(
+            "utf-8"
+        )
     return render_to_string("packs/pack_document.html", {"pack": content}).encode("utf-8")
 
 

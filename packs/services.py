@@ -19,8 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from packs.choices import STALE_BUILD_MINUTES, ExportStatus, PackFormat
-from packs.content import evidence_pack_content
+from packs.choices import STALE_BUILD_MINUTES, ExportStatus, PackFormat, PackKind
+from packs.content import evidence_pack_content, technical_file_content, technical_file_retain_until
 from packs.models import PackExport
 from packs.permissions import can_open_export, require_pack_exporter
 from packs.render import render_pack
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 def _audit_payload(export: PackExport, **extra) -> dict:
     return {
+        **({"kind": export.kind} if export.kind != PackKind.EVIDENCE else {}),
         "format": export.format,
         "version": export.version.number if export.version_id else None,
         "scope": "version" if export.version_id else "feature",
@@ -40,17 +41,33 @@ def _audit_payload(export: PackExport, **extra) -> dict:
 
 
 def pack_export_request(
-    *, actor, feature: AIFeature, version: FeatureVersion | None = None, pack_format: str = PackFormat.PDF
+    *,
+    actor,
+    feature: AIFeature,
+    version: FeatureVersion | None = None,
+    pack_format: str = PackFormat.PDF,
+    kind: str = PackKind.EVIDENCE,
 ) -> PackExport:
-    """Queue a pack of ``feature`` (every version) or of one ``version``; the build starts after the commit."""
+    """Queue a pack of ``feature`` (every version) or of one ``version``; the build starts after the commit.
+
+    ``kind`` ``technical_file``: the feature's technical file (EU AI Act Annex IV, ``compliance``) instead,
+    kept at least for its regulatory profile's retention period (``retain_until``)."""
     require_pack_exporter(actor, feature)
     if pack_format not in PackFormat.values:
         raise ValidationError({"format": f"Choose one of: {', '.join(PackFormat.values)}."})
+    if kind not in PackKind.values:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(PackKind.values)}."})
     if version is not None and version.feature_id != feature.pk:
         raise ValidationError({"version": f"Version v{version.number} is not a version of {feature.slug}."})
     with transaction.atomic():
         export = PackExport(
-            feature=feature, version=version, format=pack_format, requested_by=actor, step="Waiting for a worker"
+            feature=feature,
+            version=version,
+            kind=kind,
+            format=pack_format,
+            requested_by=actor,
+            step="Waiting for a worker",
+            retain_until=technical_file_retain_until(feature) if kind == PackKind.TECHNICAL_FILE else None,
         )
         export.full_clean(exclude=["file"])
         export.save()
@@ -93,7 +110,8 @@ def pack_export_build(*, export_id: int) -> PackExport | None:
         return PackExport.objects.filter(pk=export_id).first()
     export = PackExport.objects.select_related("feature", "version", "requested_by").get(pk=export_id)
     try:
-        content = evidence_pack_content(
+        build_content = technical_file_content if export.kind == PackKind.TECHNICAL_FILE else evidence_pack_content
+        content = build_content(
             feature=export.feature,
             version=export.version,
             generated_by=export.requested_by,

@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 from core.exceptions import Conflict
 from core.views import FilteredListView, ServiceFormView, found_or_404
 from packs import selectors, services
-from packs.choices import CONTENT_TYPES, PackFormat
+from packs.choices import CONTENT_TYPES, PackFormat, PackKind
 from packs.filters import PackExportFilter
 from packs.forms import PackRequestForm
 from packs.models import PackExport
@@ -41,7 +41,7 @@ class ExportRequestView(FeatureLookupMixin, ServiceFormView):
 
     form_class = PackRequestForm
     success_message = (
-        "Asked for the evidence pack of {object.subject}. Its status is below; the download link appears "
+        "Asked for the {object.kind_phrase} of {object.subject}. Its status is below; the download link appears "
         "when it is ready."
     )
     template_name = "packs/export_form.html"
@@ -56,12 +56,20 @@ class ExportRequestView(FeatureLookupMixin, ServiceFormView):
     def named_version(self) -> FeatureVersion:
         return version_detail(user=self.request.user, slug=self.feature.slug, number=self.kwargs["number"])
 
+    def get_initial(self):
+        kind = self.request.GET.get("kind", "")
+        return {"kind": kind} if kind in PackKind.values else {}
+
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "feature": self.feature, "version": self.version}
 
     def perform(self, form):
         return services.pack_export_request(
-            actor=self.request.user, feature=self.feature, version=self.version, pack_format=form.cleaned_data["format"]
+            actor=self.request.user,
+            feature=self.feature,
+            version=self.version,
+            pack_format=form.cleaned_data["format"],
+            kind=form.cleaned_data["kind"],
         )
 
 

@@ -38,6 +38,12 @@ class RegulatoryProfile(models.Model):
     )
     retention_years = models.PositiveSmallIntegerField(default=DEFAULT_RETENTION_YEARS)
     status = models.CharField(max_length=20, choices=ProfileStatus.choices, default=ProfileStatus.PROPOSED)
+    confirmed_category = models.CharField(
+        max_length=20,
+        choices=Category.choices,
+        blank=True,
+        help_text="The category governance last confirmed: the one whose rules apply while a change waits.",
+    )
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField()
     confirmed_by = models.ForeignKey(
@@ -65,13 +71,19 @@ class RegulatoryProfile(models.Model):
         return self.status == ProfileStatus.CONFIRMED
 
     @property
+    def in_force(self) -> str:
+        """The category whose rules apply: the last one governance confirmed (a proposal waiting for
+        confirmation changes nothing yet, so lowering a category cannot skip a rule)."""
+        return self.confirmed_category or Category.UNDETERMINED
+
+    @property
     def is_high_risk(self) -> bool:
-        return self.confirmed and self.category == Category.HIGH_RISK
+        return self.in_force == Category.HIGH_RISK
 
     @property
     def is_prohibited(self) -> bool:
-        return self.confirmed and self.category == Category.PROHIBITED
+        return self.in_force == Category.PROHIBITED
 
     @property
     def required_documents(self) -> list[str]:
-        return list(REQUIRED_DOCUMENTS.get(self.category, [])) if self.confirmed else []
+        return list(REQUIRED_DOCUMENTS.get(self.in_force, []))

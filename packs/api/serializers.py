@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from packs.choices import PackFormat
+from packs.choices import PackFormat, PackKind
 from packs.models import PackExport
 from registry.api.serializers import UsernameField
 
@@ -25,7 +25,9 @@ class PackExportSerializer(serializers.ModelSerializer):
             "id",
             "feature",
             "version",
+            "kind",
             "format",
+            "retain_until",
             "status",
             "progress",
             "step",
@@ -58,3 +60,9 @@ class PackExportCreateSerializer(serializers.Serializer):
         help_text="A version number; leave out for the feature and every version.",
     )
     format = serializers.ChoiceField(choices=PackFormat.choices, default=PackFormat.PDF)
+    kind = serializers.ChoiceField(
+        choices=PackKind.choices,
+        default=PackKind.EVIDENCE,
+        help_text="evidence: the evidence pack; technical_file: the EU AI Act technical file (Annex IV), kept for "
+        "the retention period of the feature's regulatory profile.",
+    )

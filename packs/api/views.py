@@ -45,7 +45,7 @@ class PackExportViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.Retri
         except (AIFeature.DoesNotExist, FeatureVersion.DoesNotExist):
             raise Http404("No such feature or version, or it is restricted.") from None
         export = services.pack_export_request(
-            actor=request.user, feature=feature, version=version, pack_format=data["format"]
+            actor=request.user, feature=feature, version=version, pack_format=data["format"], kind=data["kind"]
         )
         export = self.get_queryset().get(pk=export.pk)  # as it is after the commit (built already when eager)
         return Response(self.get_serializer(export).data, status=status.HTTP_202_ACCEPTED)

@@ -36,6 +36,10 @@ def _event_payload(event: DeploymentEvent) -> dict:
     }
 
 
+# The guards' reasons that answer with their own code when they are the only kind of reason.
+OWN_CODE_REASONS = {error_codes.EVIDENCE_STALE, error_codes.TECHNICAL_FILE_INCOMPLETE, error_codes.PROHIBITED_PRACTICE}
+
+
 def deployment_promote(
     *,
     actor,
@@ -58,13 +62,12 @@ def deployment_promote(
         feature = AIFeature.objects.select_for_update().get(pk=version.feature_id)
         blockers = promotion_blockers(feature, version=version, environment=environment)
         if blockers:
-            # Stale evidence alone says so; an incident's freeze (or any other guard's) is a freeze.
+            # A single kind of reason gives its own code (stale evidence, a regulatory refusal); mixed ones are a
+            # freeze.
             codes = {error_codes.code_of(blocker, error_codes.PROMOTION_FROZEN) for blocker in blockers}
             raise Conflict(
                 "Promotions of this feature are frozen: " + "; ".join(blockers) + " Rollbacks stay allowed.",
-                code=error_codes.EVIDENCE_STALE
-                if codes == {error_codes.EVIDENCE_STALE}
-                else error_codes.PROMOTION_FROZEN,
+                code=codes.pop() if len(codes) == 1 and codes <= OWN_CODE_REASONS else error_codes.PROMOTION_FROZEN,
             )
         version = FeatureVersion.objects.select_related("feature").get(pk=version.pk)
         if version.status != VersionStatus.SUBMITTED:

@@ -182,6 +182,27 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "get": "405 405 405 405 405 405 405 405",
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
     },
+    # EU AI Act: the restricted feature's proposed profile and a draft (r1) its ML engineer wrote.
+    "compliance-api:profile": {"get": "404 404 404 ok 404 404 ok ok", "put": "404 404 404 invalid 404 404 invalid 403"},
+    "compliance-api:profile-confirm": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 403 404 404 ok 403",
+    },
+    "compliance-api:technical-file": {"get": "404 404 404 ok 404 404 ok ok"},
+    "compliance-api:documents": {"get": "404 404 404 ok 404 404 ok ok"},
+    "compliance-api:document-draft": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 invalid 404 404 invalid 403",
+    },
+    "compliance-api:revision": {"get": "404 404 404 ok 404 404 ok ok"},
+    "compliance-api:revision-submit": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 ok 404 404 invalid 403",
+    },
+    "compliance-api:revision-review": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 403 404 404 invalid 403",
+    },
     "routing-api:vendor-routes": {"get": "ok ok ok ok ok ok ok ok"},
     "routing-api:vendor-suspend": {
         "get": "405 405 405 405 405 405 405 405",
@@ -343,6 +364,14 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "routing-api:decision-records": {"get": READ_OR_RESOLVE},
     "routing-api:ledger": {"get": READ, "post": "resolve full"},
     "connectors-api:mlflow-import": {"get": READ, "post": CI},
+    "compliance-api:profile": {"get": READ, "put": FULL},
+    "compliance-api:profile-confirm": {"get": READ, "post": FULL},
+    "compliance-api:technical-file": {"get": READ},
+    "compliance-api:documents": {"get": READ},
+    "compliance-api:document-draft": {"get": READ, "post": FULL},
+    "compliance-api:revision": {"get": READ},
+    "compliance-api:revision-submit": {"get": READ, "post": FULL},
+    "compliance-api:revision-review": {"get": READ, "post": FULL},
     "routing-api:decision": {"get": READ_OR_RESOLVE},
     "routing-api:vendor-routes": {"get": READ},
     "routing-api:vendor-suspend": {"get": READ, "post": FULL},

@@ -24,6 +24,8 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from compliance.services.documents import document_save_draft
+from compliance.services.profile import profile_propose
 from connectors.models import MetricMapping, MlflowModelLink, MlflowServer
 from identity.models import GroupMapping
 from registry.models import AuditVerificationRun, UserSession
@@ -265,6 +267,17 @@ EXPECTED: dict[str, dict[str, str]] = {
     "connectors:mapping_delete": {"get": NO_GET, "post": HIDDEN_WRITE},
     # MLflow's deliveries: the signature is the credential, whoever is signed in; unsigned is 401.
     "connectors-webhook": {"get": NO_GET, "post": "401 401 401 401 401 401 401 401"},
+    # --- EU AI Act: the restricted feature's proposed profile and a draft (r1) its ML engineer wrote ---------
+    "compliance:register": {"get": EVERYONE},
+    "compliance:profile": {"get": HIDDEN},
+    "compliance:panel": {"get": HIDDEN},
+    "compliance:profile_edit": {"get": HIDDEN_WRITE, "post": "404 404 404 invalid 404 404 invalid 403"},
+    "compliance:profile_confirm": {"get": NO_GET, "post": "404 404 404 403 404 404 ok 403"},
+    "compliance:technical_file": {"get": HIDDEN},
+    "compliance:document": {"get": HIDDEN, "post": "404 404 404 invalid 404 404 invalid 403"},
+    "compliance:revision": {"get": HIDDEN},
+    "compliance:revision_submit": {"get": NO_GET, "post": "404 404 404 ok 404 404 ok 403"},
+    "compliance:revision_review": {"get": NO_GET, "post": "404 404 404 403 404 404 invalid 403"},
     # One's own time zone: an empty form is refused (422) for everyone signed in.
     "identity:account_time_zone": {
         "get": NO_GET,
@@ -399,6 +412,9 @@ def url_values(route_name: str, world: dict) -> dict:
         values.update(kind="totp", pk=world["stranger_device"].pk)
     if route_name in ("api:vendor-detail", "registry:vendor_detail"):
         values["slug"] = world["vendor"].slug
+    if route_name.startswith(("compliance:", "compliance-api:")):  # a draft r1 and a proposed profile exist
+        values["kind"] = "risk_management"
+        values["number"] = 1
     if route_name.startswith(("identity:", "identity-api:")):  # the restricted feature's team and ML engineer
         values.update(username=world["users"]["ml_engineer"].username, role="ml")
         if "team" in short or "member" in short:
@@ -458,6 +474,11 @@ def world(
     built["mlflow_mapping"] = MetricMapping.objects.create(
         link=built["mlflow_link"], metric="auc", kind="benchmark", threshold=0.8
     )
+    # The restricted feature's regulatory profile, proposed by its team, and a draft of one of its documents.
+    profile_propose(
+        actor=ml_engineer, feature=built["feature"], markets=[eu], category="minimal", rationale="Authorization probe."
+    )
+    document_save_draft(actor=ml_engineer, feature=built["feature"], kind="risk_management", body="A draft.")
     yield built
     forget_caches()
 

@@ -46,7 +46,11 @@ APPS = (
 )
 # Downloaded files, never served as pages: the evidence pack's HTML (HTML_DOCUMENT_POLICY) and the access
 # review's PDF source (rendered by WeasyPrint only).
-STANDALONE_DOCUMENTS = {"templates/packs/pack_document.html", "templates/identity/review_document.html"}
+STANDALONE_DOCUMENTS = {
+    "templates/packs/pack_document.html",
+    "templates/packs/technical_file_document.html",
+    "templates/identity/review_document.html",
+}
 NOT_WALKED = ("/static/", "/media/", "/accounts/logout/", "/api/", "/admin/")
 MOST_PAGES = 70  # per persona
 
