@@ -54,6 +54,7 @@ class DocumentKind(models.TextChoices):
     STANDARDS = "standards", "Standards and specifications applied"
     DECLARATION = "declaration", "EU declaration of conformity"
     TRANSPARENCY = "transparency", "Transparency information for people"
+    POST_MARKET = "post_market", "Post-market monitoring plan"
 
 
 class RevisionStatus(models.TextChoices):
@@ -71,6 +72,7 @@ REQUIRED_DOCUMENTS: dict[str, list[str]] = {
         DocumentKind.HUMAN_OVERSIGHT,
         DocumentKind.STANDARDS,
         DocumentKind.DECLARATION,
+        DocumentKind.POST_MARKET,
     ],
     Category.LIMITED: [DocumentKind.TRANSPARENCY],
 }

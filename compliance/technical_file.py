@@ -37,10 +37,11 @@ monitoring_plan_providers: list = []
 class Check:
     label: str
     ok: bool
-    detail: str = ""
+    detail: str = ""  # what is missing, shown when the check fails
+    note: str = ""  # what is in place, shown when it passes
 
     def as_dict(self) -> dict:
-        return {"label": self.label, "ok": self.ok, "detail": self.detail}
+        return {"label": self.label, "ok": self.ok, "detail": self.note if self.ok else self.detail}
 
 
 @dataclass
@@ -133,9 +134,9 @@ def _document_check(documents: dict, kind: str, required: bool) -> Check:
     label = f"{DocumentKind(kind).label}: an approved revision"
     document = documents.get(kind)
     if document is not None and document.current is not None:
-        return Check(label, True, f"Revision {document.current.number}, approved.")
+        return Check(label, True, note=f"Revision {document.current.number}, approved.")
     if not required:
-        return Check(label, True, "Not required for this category.")
+        return Check(label, True, note="Not required for this category.")
     pending = document is not None and document.revisions.filter(status=RevisionStatus.IN_REVIEW).exists()
     return Check(
         label,
@@ -456,12 +457,14 @@ def build_sections(
             "Annex IV(9)",
             [
                 Check(
-                    "A monitoring plan names its evaluations, intervals and reviewer",
-                    bool(plan and plan.get("evaluations") and plan.get("reviewer")),
-                    "No monitoring plan with evaluations and a reviewer.",
+                    "A monitoring plan says what is watched, how often and who reviews it",
+                    bool(plan and plan.get("evaluations") and plan.get("reviewer"))
+                    or bool(documents.get(DocumentKind.POST_MARKET) and documents[DocumentKind.POST_MARKET].current),
+                    "No post-market monitoring plan (an approved plan document, or a plan with evaluations and a "
+                    "reviewer).",
                 ),
             ],
-            {"plan": plan},
+            {"plan": plan, "document": _document_part(documents.get(DocumentKind.POST_MARKET))},
         )
     )
     return sections

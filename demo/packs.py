@@ -1,11 +1,11 @@
 """The demo's evidence pack, for ``seed_demo``: the auditor's PDF pack of the regulated KYC document check
-(every version), built at once so the auditor finds it ready on *Evidence packs*. Idempotent: made once."""
+(every version) and its EU AI Act technical file, built at once so the auditor finds it ready on *Evidence packs*. Idempotent: made once."""
 
 from collections import Counter
 
 from django.contrib.auth import get_user_model
 
-from packs.choices import PackFormat
+from packs.choices import PackFormat, PackKind
 from packs.models import PackExport
 from packs.services import pack_export_build, pack_export_request
 from registry.models import AIFeature
@@ -21,3 +21,9 @@ def seed_packs(*, created: Counter) -> None:
     export = pack_export_request(actor=auditor, feature=feature, pack_format=PackFormat.PDF)
     pack_export_build(export_id=export.pk)  # now, inside the seeding transaction; the queued task then finds it built
     created["evidence packs"] += 1
+    # Its EU AI Act technical file too (demo.compliance made it complete), kept for ten years.
+    technical = pack_export_request(
+        actor=auditor, feature=feature, pack_format=PackFormat.PDF, kind=PackKind.TECHNICAL_FILE
+    )
+    pack_export_build(export_id=technical.pk)
+    created["technical files"] += 1

@@ -51,13 +51,14 @@ NAMESPACES: dict[str, str] = {
     "two_factor": "security",
     "identity": "people",
     "connectors": "mlflow",
+    "compliance": "eu_ai_act",
 }
 
 # The menus of the navigation and the sections each holds (the template lists their links).
 GROUPS: dict[str, tuple[str, ...]] = {
     "release": ("features", "catalog", "requests", "gates", "mlflow"),
     "operate": ("incidents", "freshness", "drills", "lookup", "webhooks"),
-    "govern": ("readiness", "reviews", "packs", "audit", "people", "teams"),
+    "govern": ("readiness", "eu_ai_act", "reviews", "packs", "audit", "people", "teams"),
     "you": ("notices", "account", "security", "tokens"),
 }
 

@@ -283,3 +283,26 @@ def test_the_api_proposes_confirms_and_signs_off(client, feature, product_owner,
     file = client.get(reverse("compliance-api:technical-file", args=[feature.slug])).json()
     assert file["completeness"]["required_before_production"] is True
     assert client.get(reverse("compliance-api:technical-file", args=[feature.slug]) + "?version=x").status_code == 400
+
+
+def test_the_technical_file_exports_like_an_evidence_pack(complete_file, feature, auditor, settings, tmp_path):
+    import hashlib
+    import json
+
+    from packs.services import pack_export_build, pack_export_request
+
+    settings.MEDIA_ROOT = tmp_path
+    built = {}
+    for pack_format in ("json", "pdf"):
+        export = pack_export_request(actor=auditor, feature=feature, pack_format=pack_format, kind="technical_file")
+        built[pack_format] = pack_export_build(export_id=export.pk)
+        assert built[pack_format].status == "ready", built[pack_format].error
+    data = built["json"].file.open("rb").read()
+    assert hashlib.sha256(data).hexdigest() == built["json"].sha256
+    content = json.loads(data)
+    assert content["schema"] == "gatehouse.technical-file/1"
+    assert len(content["sections"]) == 9 and content["audit"]["verification"]["holds"] is True
+    assert built["pdf"].file.open("rb").read(4) == b"%PDF"
+    assert built["pdf"].download_name.startswith("technical-file-claims-triage-")
+    assert (built["pdf"].retain_until - built["pdf"].created_at.date()).days >= 3650
+    assert AuditEvent.objects.filter(action="evidence_pack.built", payload__kind="technical_file").count() == 2

@@ -36,6 +36,7 @@ from demo import incidents as demo_incidents
 from demo import readiness as demo_readiness
 from demo import releases as demo_releases
 from demo.clock import Agenda, DemoClock
+from demo.compliance import seed_compliance
 from demo.drills import seed_drills
 from demo.packs import seed_packs
 from demo.routing import seed_routing
@@ -229,6 +230,7 @@ class DemoSeeder:
         incidents.plan(agenda)
         demo_freshness.plan_freshness(agenda, clock, created=self.created, engineers=engineers)
         agenda.add(clock.workday(8, "15:00"), lambda: seed_drills(created=self.created))
+        agenda.add(clock.workday(2, "11:00"), lambda: seed_compliance(created=self.created))
         agenda.add(clock.workday(1, "16:30"), lambda: seed_packs(created=self.created))
         demo_access_reviews.plan_access_reviews(agenda, clock, created=self.created)
         agenda.add(clock.real_now, lambda: seed_webhooks(created=self.created))  # now: seeding delivers nothing
