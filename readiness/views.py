@@ -45,6 +45,14 @@ class ReadinessMixin:
         return selectors.feature_readiness(user=self.request.user, slug=self.kwargs["slug"])
 
 
+def _technical_file(feature):
+    """The EU AI Act technical file's completeness, for a feature with a regulatory profile (else None)."""
+    from compliance.selectors import profile_of
+    from compliance.technical_file import completeness
+
+    return completeness(feature) if profile_of(feature) is not None else None
+
+
 class FeatureReadinessView(ReadinessMixin, TemplateView):
     template_name = "readiness/feature_readiness.html"
 
@@ -62,6 +70,7 @@ class FeatureReadinessView(ReadinessMixin, TemplateView):
             ),
             "evaluation_chart": evaluation_chart(selectors.evaluation_series(feature=feature)),
             "history_label": f"Share of the checklist in place per day, last {HISTORY_DAYS} days",
+            "technical_file": _technical_file(feature),
         }
 
 

@@ -306,3 +306,10 @@ def test_the_technical_file_exports_like_an_evidence_pack(complete_file, feature
     assert built["pdf"].download_name.startswith("technical-file-claims-triage-")
     assert (built["pdf"].retain_until - built["pdf"].created_at.date()).days >= 3650
     assert AuditEvent.objects.filter(action="evidence_pack.built", payload__kind="technical_file").count() == 2
+
+
+def test_readiness_shows_the_file_of_a_feature_with_a_profile(client, high_risk, feature, product_owner):
+    client.force_login(product_owner)
+    page = client.get(reverse("readiness:feature", args=[feature.slug]))
+    assert page.status_code == 200
+    assert b"EU AI Act technical file" in page.content and b"production waits for a complete file" in page.content
