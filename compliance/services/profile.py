@@ -24,12 +24,13 @@ from compliance.choices import (
 )
 from compliance.models import RegulatoryProfile
 from compliance.permissions import can_confirm_profile, can_propose_profile
-from core.exceptions import Conflict
+from core.error_codes import SEPARATION_OF_DUTIES
+from core.exceptions import Conflict, Refused
 from registry.choices import RiskTier
 from registry.choices import Role as PersonRole
 from registry.models import AIFeature, Region
 from registry.selectors import role_holders
-from registry.services import audit_record, feature_update, notify
+from registry.services import audit_record, feature_update, feature_update_needs_governance, notify
 from registry.signals import feature_updated
 
 PROFILE_FIELDS = (
@@ -120,8 +121,8 @@ def profile_propose(
     (``confirm=True``); anyone else's proposal waits for governance, who is told."""
     if not can_propose_profile(actor, feature):
         raise PermissionDenied("Only the feature's team and governance propose its regulatory profile.")
-    if confirm and not can_confirm_profile(actor, feature):
-        raise PermissionDenied("Only governance confirms a regulatory profile.")
+    if confirm:
+        _require_confirmer(actor, feature)
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be set: {', '.join(sorted(unknown))}")
@@ -161,10 +162,21 @@ def profile_propose(
     return profile
 
 
-def profile_confirm(*, actor, feature: AIFeature, reason: str = "") -> RegulatoryProfile:
-    """Governance confirms the proposed profile: its category's rules apply from now."""
+def _require_confirmer(actor, feature: AIFeature) -> None:
+    """Governance confirms; a governance admin of the owning team would judge their own team's feature, so
+    another one confirms (separation of duties, as for a feature's weakening changes)."""
     if not can_confirm_profile(actor, feature):
         raise PermissionDenied("Only governance confirms a regulatory profile.")
+    if feature_update_needs_governance(actor, feature):
+        raise Refused(
+            f"You belong to {feature.team}, which owns {feature}: another governance admin confirms its profile.",
+            code=SEPARATION_OF_DUTIES,
+        )
+
+
+def profile_confirm(*, actor, feature: AIFeature, reason: str = "") -> RegulatoryProfile:
+    """Governance confirms the proposed profile: its category's rules apply from now."""
+    _require_confirmer(actor, feature)
     with transaction.atomic():
         profile = RegulatoryProfile.objects.select_for_update().filter(feature=feature).first()
         if profile is None:

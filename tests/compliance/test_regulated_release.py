@@ -313,3 +313,17 @@ def test_readiness_shows_the_file_of_a_feature_with_a_profile(client, high_risk,
     page = client.get(reverse("readiness:feature", args=[feature.slug]))
     assert page.status_code == 200
     assert b"EU AI Act technical file" in page.content and b"production waits for a complete file" in page.content
+
+
+def test_a_governance_admin_of_the_owning_team_does_not_confirm_its_profile(feature, governance_admin, team, eu):
+    from core.exceptions import Refused
+    from registry.permissions import forget_cached_rights
+
+    governance_admin.groups.add(team.group)
+    forget_cached_rights(governance_admin)
+    with pytest.raises(Refused) as refused:
+        profile_propose(
+            actor=governance_admin, feature=feature, markets=[eu], category="minimal", rationale="Ours.", confirm=True
+        )
+    assert refused.value.code == "separation_of_duties"
+    assert not RegulatoryProfile.objects.exists()
