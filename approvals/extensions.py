@@ -33,6 +33,9 @@ class FindingsEffect:
 # profile requires of a gate request on top of the gate's own requirements (a high-risk feature's complete
 # technical file before production). Asked where a request is opened, approved, used to promote, or reviewed.
 gate_check_providers: list[Callable] = []
+# compliance: (feature ids) -> the ids among them a gate check provider may have something to say about, so a
+# list of requests asks the providers only for those (one query for the page, not one per request).
+gate_check_scopes: list[Callable] = []
 # readiness: (live production features as (pk, slug), now=, policies=) -> ReadinessEffect
 readiness_effects: list[Callable[..., ReadinessEffect]] = []
 # freshness: (feature_ids=, version_ids=, now=, policies=) -> FindingsEffect
@@ -53,6 +56,13 @@ def findings_effect(*, feature_ids: list[int], version_ids: set[int], now: datet
     if not findings_effects:
         return FindingsEffect()
     return findings_effects[0](feature_ids=feature_ids, version_ids=version_ids, now=now, policies=policies)
+
+
+def features_with_gate_checks(feature_ids) -> set[int]:
+    found: set[int] = set()
+    for scope in gate_check_scopes:
+        found |= set(scope(list(feature_ids)))
+    return found
 
 
 def gate_checks(feature, *, version, environment: str) -> list:

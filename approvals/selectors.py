@@ -208,15 +208,27 @@ def request_states(requests) -> dict[int, dict]:
     usernames of who may still sign it (``signers_for``). A constant number of queries, whatever the
     number of requests."""
     from approvals.checks import all_checks, latest_evaluations
+    from approvals.extensions import features_with_gate_checks
 
     requests = list(requests)
     newest = latest_evaluations([request.version_id for request in requests])
+    # The checks the apps above add (a high-risk feature's technical file), for the requests they concern.
+    concerned = features_with_gate_checks({request.version.feature_id for request in requests}) if requests else set()
     signers = signers_for(requests)
     states = {}
     for request in requests:
         roles = signers.get(request.pk, {})
         states[request.pk] = {
-            "checks": all_checks(request.requirements, request.version.feature, newest.get(request.version_id, {})),
+            "checks": all_checks(
+                request.requirements,
+                request.version.feature,
+                newest.get(request.version_id, {}),
+                **(
+                    {"version": request.version, "environment": request.environment}
+                    if request.version.feature_id in concerned
+                    else {}
+                ),
+            ),
             "eligible": {
                 signoff.pk: [user.username for user in roles[signoff.role]]
                 for signoff in request.signoffs.all()

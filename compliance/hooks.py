@@ -12,8 +12,21 @@ def register_all() -> None:
     extensions.register(extensions.promotion_guards, regulatory_guard)
     extensions.register(extensions.feature_panels, compliance_panel)
     gate_extensions.register(gate_extensions.gate_check_providers, technical_file_checks)
+    gate_extensions.register(gate_extensions.gate_check_scopes, _profiled_features)
     extensions.register_audit_object_links("regulatoryprofile", _profile_links)
     extensions.register_audit_object_links("documentrevision", _revision_links)
+
+
+def _profiled_features(feature_ids) -> set[int]:
+    """Features whose confirmed category adds a gate check (high-risk, prohibited)."""
+    from compliance.choices import Category
+    from compliance.models import RegulatoryProfile
+
+    return set(
+        RegulatoryProfile.objects.filter(
+            feature_id__in=feature_ids, confirmed_category__in=[Category.HIGH_RISK, Category.PROHIBITED]
+        ).values_list("feature_id", flat=True)
+    )
 
 
 def _profile_links(ids, user) -> dict[str, str]:

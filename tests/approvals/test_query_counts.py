@@ -128,8 +128,9 @@ def gates(second_ml_engineer, security_reviewer, legal_reviewer, governance_admi
         (reverse("approvals:request_list"), "product_owner", 9),
         ("/api/v1/queue/", "security_reviewer", 5),
         # + the newest evidence of the page's versions and the holders of the pending sign-offs' roles
-        # (each request's checks and who may still sign each slot)
-        ("/api/v1/approval-requests/", "product_owner", 9),
+        # (each request's checks and who may still sign each slot), and which of the features have a
+        # regulatory profile that adds a check (1, for the page)
+        ("/api/v1/approval-requests/", "product_owner", 10),
     ],
 )
 def test_request_lists_cost_the_same_queries_for_2_or_8_requests(
@@ -144,7 +145,7 @@ def test_request_lists_cost_the_same_queries_for_2_or_8_requests(
     "url, max_queries",
     [
         (reverse("approvals:request_list"), 9),
-        ("/api/v1/approval-requests/", 9),
+        ("/api/v1/approval-requests/", 10),
         ("/api/v1/deployments/", 5),
         ("/api/v1/deployment-events/", 5),
     ],
@@ -191,7 +192,8 @@ def test_a_review_page_costs_the_same_for_2_or_8_evaluations_and_history_events(
     client.force_login(security_reviewer)
     # 27: 4 for what resolve would answer, 1 for who may still sign each slot, 2 for the readable trail (the
     # names of the people in it, and the links to the kinds of object it names).
-    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 27, rows=rows)
+    # 28 with the feature's regulatory profile (whether the technical file is checked).
+    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 28, rows=rows)
 
 
 def test_a_review_page_with_a_live_version_costs_the_same_for_2_or_8_regions(
@@ -215,7 +217,8 @@ def test_a_review_page_with_a_live_version_costs_the_same_for_2_or_8_regions(
 
     client.force_login(security_reviewer)
     # 37: 4 for resolve's answers, 1 for who may still sign each slot, 2 for the readable trail.
-    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 37, rows=rows)
+    # 38 with the feature's regulatory profile.
+    assert_constant(client, approval.get_absolute_url(), grow, django_assert_max_num_queries, 38, rows=rows)
 
 
 def release(feature, *, region, from_version, n, live=True):
@@ -286,7 +289,7 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployment_events(
         live_feature.get_absolute_url(),
         grow,
         django_assert_max_num_queries,
-        37,
+        38,  # and 1 for the regulatory profile (may the feature be promoted under the EU AI Act?)
         rows=lambda response: len(response.context["deployment_events"]),
     )
 
@@ -307,5 +310,5 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployments(
     client.force_login(product_owner)
     # 36: as above (the history links one kind of object fewer here).
     assert_constant(
-        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 36, rows=feature_page_rows
+        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 37, rows=feature_page_rows
     )

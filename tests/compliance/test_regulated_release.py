@@ -327,3 +327,18 @@ def test_a_governance_admin_of_the_owning_team_does_not_confirm_its_profile(feat
         )
     assert refused.value.code == "separation_of_duties"
     assert not RegulatoryProfile.objects.exists()
+
+
+def test_the_api_shows_the_file_check_on_a_request(
+    client, complete_file, feature, with_dataset, record_evidence, request_gate, ml_engineer
+):
+    version = with_dataset()
+    record_evidence(version, EVIDENCE)
+    RegulatoryProfile.objects.filter(feature=feature).update(conformity_reference="")
+    request = request_gate(version)
+    client.force_login(ml_engineer)
+    body = client.get(reverse("approvals-api:approval-request-detail", args=[request.pk])).json()
+    check = next(check for check in body["checks"] if check["kind"] == "compliance")
+    assert check["ok"] is False and "declaration" in check["detail"].lower()
+    listed = client.get(reverse("approvals-api:approval-request-list")).json()["results"]
+    assert any(check["kind"] == "compliance" for row in listed for check in row["checks"])
