@@ -68,6 +68,8 @@ EXIT_CODES: tuple[ExitCode, ...] = (
             "conflict",
             "region_not_allowed",
             "promotion_frozen",
+            "technical_file_incomplete",
+            "prohibited_practice",
             "evidence_stale",
             "readiness_unmet",
             "approval_pending",

@@ -83,6 +83,9 @@ def _path_values() -> dict[str, list[dict]]:
     features = ids(AIFeature, "slug")
     vendors = ids(Vendor, "slug")
     models_ = ids(CatalogModel)
+    from compliance.models import DocumentRevision
+
+    revisions = list(DocumentRevision.objects.values_list("document__feature__slug", "document__kind", "number")[:3])
     values = {
         "/access-review-items/{id}/": simple("id", ids(AccessReviewItem)),
         "/access-reviews/{id}/": simple("id", ids(AccessReview)),
@@ -95,6 +98,12 @@ def _path_values() -> dict[str, list[dict]]:
         "/evaluations/{id}/": simple("id", ids(Evaluation)),
         "/evidence-packs/{id}/": simple("id", ids(PackExport)),
         "/features/{slug}/": simple("slug", features),
+        "/features/{slug}/compliance-documents/{kind}/revisions/": [
+            {"slug": slug, "kind": kind} for slug, kind, _ in revisions
+        ],
+        "/features/{slug}/compliance-documents/{kind}/revisions/{number}/": [
+            {"slug": slug, "kind": kind, "number": number} for slug, kind, number in revisions
+        ],
         "/freshness/findings/{id}/": simple("id", ids(FreshnessFinding)),
         "/freshness/runs/{id}/": simple("id", ids(SweepRun)),
         "/gate-policies/{gate}/": simple("gate", ["sandbox", "production", "regulated"]),
