@@ -63,8 +63,11 @@ class RequestSignOffSerializer(SignOffSerializer):
 
 
 class CheckSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["evidence", "readiness"])
-    key = serializers.CharField(help_text="The evaluation kind or the readiness item.")
+    kind = serializers.ChoiceField(
+        choices=["evidence", "readiness", "compliance"],
+        help_text="compliance: what the feature's EU AI Act profile adds (a high-risk feature's technical file).",
+    )
+    key = serializers.CharField(help_text="The evaluation kind, the readiness item, or the compliance check.")
     label = serializers.CharField()
     met = serializers.BooleanField(source="ok")
     state = serializers.ChoiceField(choices=["ok", "missing", "failing", "below_minimum", "stale"])

@@ -339,6 +339,6 @@ def test_the_api_shows_the_file_check_on_a_request(
     client.force_login(ml_engineer)
     body = client.get(reverse("approvals-api:approval-request-detail", args=[request.pk])).json()
     check = next(check for check in body["checks"] if check["kind"] == "compliance")
-    assert check["ok"] is False and "declaration" in check["detail"].lower()
+    assert check["met"] is False and "declaration" in check["detail"].lower()
     listed = client.get(reverse("approvals-api:approval-request-list")).json()["results"]
     assert any(check["kind"] == "compliance" for row in listed for check in row["checks"])
