@@ -30,7 +30,7 @@ from django.utils import timezone
 from core.exceptions import Conflict
 from incidents import services
 from incidents.choices import IncidentStatus
-from incidents.models import Incident
+from incidents.models import EvidenceSnapshot, Incident
 from registry.models import AIFeature, Deployment, Region
 
 # --- Data ---------------------------------------------------------------------------------------
@@ -59,6 +59,8 @@ RERANKER_V2_TO_PRODUCTION = {
 #   ("status", user, status, note[, {"root_cause": ..., "follow_ups": ..., "postmortem_url": ...}])
 #   ("comment", user, body)   ("link", user, url, title)   ("assign", user, new owner's username)
 #   ("rollback", user, to version number, reason)
+#   ("serious", user, criteria, reason): marked serious, aware now (the report's clock starts)
+#   ("notes", user, {the report's written parts})   ("submit", user, kind, authority, reference, note)
 # ``live``: the version number that must be live at the incident's pointer when it opens (else skipped).
 # ``opened``: when support opens it, ("workday", working days ago, "HH:MM"), ("day", days ago, "HH:MM") or
 # ("hours", hours ago); the impact began ``impact_minutes`` before; ``after``: minutes from the opening to
@@ -210,7 +212,9 @@ INCIDENTS = [
         "title": "Search shows HR case notes about named employees",
         "opened": ("workday", 3, "11:40"),
         "impact_minutes": 90,
-        "after": [12, 38, 47, 55, 70, 95],
+        # Serious (fundamental rights: HR records shown to colleagues) from minute 30: the rollback at 38 keeps an
+        # evidence snapshot first; the initial report goes out the next day, the complete one is still due.
+        "after": [12, 30, 38, 47, 55, 70, 95, 60 * 5, 60 * 24],
         "description": (
             "Since v2 went live in production in the EU, searching for a colleague's name returns HR case notes "
             "from the employee-relations share in the top three results. The June index picked up a folder "
@@ -226,6 +230,15 @@ INCIDENTS = [
                 "ml3",
                 "investigating",
                 "Confirmed: intranet-2025-06 includes /hr/employee-relations; v1's intranet-2025-03 does not.",
+            ),
+            (
+                "serious",
+                "governance",
+                ["rights"],
+                (
+                    "HR case notes about named employees were shown to colleagues: personal data protected by Union "
+                    "law reached people with no right to it. Reported as a serious incident."
+                ),
             ),
             (
                 "rollback",
@@ -251,6 +264,33 @@ INCIDENTS = [
                     "Taking the incident over for the DPO notification and the HR follow-up; Jonas keeps working "
                     "on the index rebuild."
                 ),
+            ),
+            (
+                "notes",
+                "product3",
+                {
+                    "affected_persons": (
+                        "Employees in the EU whose HR case notes were indexed (23 documents, 17 people named), and "
+                        "the colleagues who saw excerpts: 41 searches returned one in the top three."
+                    ),
+                    "root_cause": (
+                        "The June index job crawled the whole HR share instead of the published policy folder; the "
+                        "index review checked sources by folder name only."
+                    ),
+                    "corrective_actions_planned": (
+                        "Rebuild the June index from an allow-list of folders (ml3, this week)\n"
+                        "An evaluation that searches 200 employee names and fails on any HR document (ml3)\n"
+                        "Tell the people named, with HR and the DPO (product3)"
+                    ),
+                },
+            ),
+            (
+                "submit",
+                "product3",
+                "initial",
+                "Data protection and AI market surveillance authority",
+                "AI-INC-2026-0193",
+                "Initial report sent by the secure upload form; the complete report follows once HR has finished.",
             ),
         ],
     },
@@ -538,10 +578,32 @@ class IncidentSeeder:
             services.incident_assign(actor=actor, incident=incident, owner=self._user(args[0]))
         elif kind == "rollback":
             number, reason = args
+            kept = incident.snapshots.count()
             services.incident_rollback(
                 actor=actor, incident=incident, reason=reason, to_version=incident.feature.versions.get(number=number)
             )
             self.created["rollbacks"] += 1
+            self.created["evidence snapshots"] += incident.snapshots.count() - kept
+        elif kind == "serious":
+            criteria, reason = args
+            services.incident_mark_serious(
+                actor=actor, incident=incident, criteria=criteria, aware_at=timezone.now(), reason=reason
+            )
+            self.created["serious incidents"] += 1
+        elif kind == "notes":
+            services.report_notes_save(actor=actor, incident=incident, **args[0])
+        elif kind == "submit":
+            report, authority, reference, note = args
+            services.incident_record_submission(
+                actor=actor,
+                incident=incident,
+                kind=report,
+                authority=authority,
+                submitted_at=timezone.now(),
+                reference=reference,
+                note=note,
+            )
+            self.created["report submissions"] += 1
         else:
             raise ValueError(f"Unknown incident step {kind!r}")
 
@@ -551,4 +613,11 @@ def incident_totals() -> list[tuple[str, int]]:
     totals = [("incidents", Incident.objects.count())]
     for status in IncidentStatus.values:
         totals.append((f"  {status}", Incident.objects.filter(status=status).count()))
+    totals.append(
+        (
+            "  serious, report due",
+            Incident.objects.exclude(serious_criteria=[]).filter(report_completed_at=None).count(),
+        )
+    )
+    totals.append(("evidence snapshots", EvidenceSnapshot.objects.count()))
     return totals

@@ -19,6 +19,10 @@ class IncidentsConfig(AppConfig):
         extensions.register(extensions.home_panels, panels.open_incidents_panel, panels.serious_clocks_panel)
         extensions.register(extensions.posture_figures, panels.posture)
 
+        from incidents.services import snapshot_before_rollback
+
+        extensions.register(extensions.rollback_preparers, snapshot_before_rollback)
+
         from incidents.audit_links import incidents
 
         extensions.register_audit_object_links("incident", incidents)

@@ -48,6 +48,9 @@ class EventKind(models.TextChoices):
     LINK = "link", "Link"
     ALERT = "alert", "Alert"
     SERIOUS = "serious", "Marked serious"
+    REMINDER = "reminder", "Report reminder"
+    REPORT = "report", "Report"
+    SNAPSHOT = "snapshot", "Evidence snapshot"
 
 
 class SeriousCriterion(models.TextChoices):
@@ -63,3 +66,33 @@ class SeriousCriterion(models.TextChoices):
 REPORT_DAYS_DEFAULT = 15
 REPORT_DAYS_DEATH = 10
 REPORT_DAYS_WIDESPREAD = 2  # a widespread infringement, or critical infrastructure disrupted
+
+
+class ReportKind(models.TextChoices):
+    """The reports to the market surveillance authority (Art. 73): an initial one may come first, incomplete,
+    then the complete one; anything learnt afterwards goes in follow-ups."""
+
+    INITIAL = "initial", "Initial report"
+    COMPLETE = "complete", "Complete report"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+# The draft each kind of submission sends: a follow-up adds to the complete report.
+DRAFT_KINDS = {ReportKind.INITIAL: "initial", ReportKind.COMPLETE: "complete", ReportKind.FOLLOW_UP: "complete"}
+
+
+class SnapshotTrigger(models.TextChoices):
+    ROLLBACK = "rollback", "Before a rollback"
+    MANUAL = "manual", "Taken by hand"
+
+
+class ReminderStage(models.TextChoices):
+    """The points of the report's clock where the incident's owners are reminded (once each), from the
+    first to the last; from the last day on, governance is told too."""
+
+    HALF = "half", "Half the time to report is gone"
+    LAST_DAY = "last_day", "Less than a day left"
+    OVERDUE = "overdue", "Overdue"
+
+
+ESCALATED_STAGES = {ReminderStage.LAST_DAY, ReminderStage.OVERDUE}

@@ -1,10 +1,14 @@
+from datetime import UTC
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core.widgets import RadioGroup, SuggestionsInput, in_time_zone
-from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, SeriousCriterion, Severity
+from incidents.choices import INCIDENT_TRANSITIONS, IncidentStatus, ReportKind, SeriousCriterion, Severity
+from incidents.models import SeriousReport
 from registry.choices import Environment
 from registry.models import Region
 from registry.widgets import FeatureSlugField
@@ -41,6 +45,11 @@ class IncidentForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Comment")
+    corrective = forms.BooleanField(
+        required=False,
+        label="This records a corrective action taken",
+        help_text="A serious incident's report lists it among the corrective actions.",
+    )
 
 
 class TransitionForm(forms.Form):
@@ -116,7 +125,7 @@ class SeriousForm(forms.Form):
         required=False, label="The infringement is widespread (the report is due within 2 days)"
     )
     aware_at = forms.DateTimeField(label="We became aware it is serious at", **DATETIME_INPUT)
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why (optional)")
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why")
 
     def __init__(self, *args, incident=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,3 +139,62 @@ class SeriousForm(forms.Form):
             )
         else:
             self.initial.setdefault("aware_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+
+
+class ReportNotesForm(forms.ModelForm):
+    """The parts of a serious incident's report only people know; the rest is drafted from the record."""
+
+    class Meta:
+        model = SeriousReport
+        fields = list(SeriousReport.WRITTEN_FIELDS)
+        labels = {
+            "affected_persons": "Who was affected",
+            "root_cause": "Root cause so far",
+            "corrective_actions_planned": "Corrective actions planned",
+            "further_information": "Anything else the authority should know",
+        }
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in SeriousReport.WRITTEN_FIELDS}
+
+
+class SubmissionForm(forms.Form):
+    """Recording a report sent to the authority: the draft read (its moment and SHA-256) comes along."""
+
+    kind = forms.ChoiceField(choices=ReportKind.choices, label="What was sent")
+    authority = forms.CharField(max_length=200, label="Sent to (the market surveillance authority)")
+    submitted_at = forms.DateTimeField(label="Sent at", **DATETIME_INPUT)
+    reference = forms.CharField(max_length=200, required=False, label="The authority's reference")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    as_of = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    draft_sha256 = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        in_time_zone(self.fields["submitted_at"])
+        if kinds is not None:
+            self.fields["kind"].choices = [(value, label) for value, label in ReportKind.choices if value in kinds]
+        self.initial.setdefault("submitted_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+
+    def clean_as_of(self):
+        """The moment of the draft read, as the page wrote it (ISO 8601); none: now."""
+        typed = self.cleaned_data["as_of"]
+        if not typed:
+            return None
+        moment = moment_from(typed)
+        if moment is None:
+            raise forms.ValidationError("That is not the moment of a draft: read the draft again.")
+        return moment
+
+
+def moment_from(typed: str):
+    """An ISO 8601 moment (UTC when it names no zone), or None."""
+    try:
+        moment = parse_datetime(typed.strip())
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = timezone.make_aware(moment, UTC)
+    return moment
+
+
+class SnapshotForm(forms.Form):
+    note = forms.CharField(required=False, max_length=2000, label="Why now", widget=forms.TextInput(attrs={"size": 40}))

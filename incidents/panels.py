@@ -70,6 +70,7 @@ def serious_clocks_panel(request) -> dict | None:
         for incident in incidents_visible_to(user)
         .exclude(serious_criteria=[])
         .exclude(aware_at__isnull=True)
+        .filter(report_completed_at__isnull=True)  # the complete report stops the clock
         .select_related("feature")
         .order_by("aware_at")[:50]
     ]

@@ -24,3 +24,10 @@ def can_work_incident(user, incident) -> bool:
     if not can_open_incident(user):
         return False
     return user.pk == incident.owner_id or has_role(user, Role.SUPPORT) or can_edit_feature(user, incident.feature)
+
+
+def can_report_incident(user, incident) -> bool:
+    """Who decides an incident is serious and reports it: its workers (owner, the feature's team, support)
+    and governance. The same people write the report's notes, record its submissions and snapshot the
+    evidence; anyone who sees the incident reads all of it."""
+    return can_work_incident(user, incident) or is_governance(user)

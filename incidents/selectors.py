@@ -1,6 +1,6 @@
 from django.db.models import Q, QuerySet
 
-from incidents.models import Incident, IncidentEvent
+from incidents.models import EvidenceSnapshot, Incident, IncidentEvent, ReportSubmission, SeriousReport
 from registry.models import Deployment
 from registry.permissions import feature_owner_candidates
 from registry.selectors import features_visible_to, people_who_see
@@ -55,6 +55,24 @@ def incident_timeline(*, incident: Incident) -> QuerySet[IncidentEvent]:
     return incident.events.select_related("actor", "deployment_event", "deployment_event__to_version").order_by(
         "at", "id"
     )
+
+
+def incident_submissions(*, incident: Incident) -> list[ReportSubmission]:
+    """The reports of ``incident`` sent to the authority, in the order they were sent."""
+    return list(incident.submissions.select_related("submitted_by").defer("content").order_by("submitted_at", "id"))
+
+
+def incident_submission_list(*, incident: Incident) -> QuerySet[ReportSubmission]:
+    return incident.submissions.select_related("submitted_by").order_by("submitted_at", "id")
+
+
+def incident_snapshots(*, incident: Incident) -> QuerySet[EvidenceSnapshot]:
+    """The incident's evidence snapshots, newest first."""
+    return incident.snapshots.select_related("taken_by").order_by("-taken_at", "-id")
+
+
+def incident_report_notes(*, incident: Incident) -> SeriousReport | None:
+    return SeriousReport.objects.filter(incident=incident).select_related("updated_by").first()
 
 
 def owner_candidates(feature):

@@ -8,11 +8,14 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.exceptions import Conflict
 from incidents.choices import (
+    DRAFT_KINDS,
+    ESCALATED_STAGES,
     FREEZING_SEVERITIES,
     FREEZING_STATUSES,
     INCIDENT_TRANSITIONS,
@@ -20,15 +23,19 @@ from incidents.choices import (
     EventKind,
     IncidentSource,
     IncidentStatus,
+    ReminderStage,
+    ReportKind,
     SeriousCriterion,
     Severity,
+    SnapshotTrigger,
 )
-from incidents.models import Incident, IncidentEvent
-from incidents.permissions import can_open_incident, can_open_severity, can_work_incident
+from incidents.models import EvidenceSnapshot, Incident, IncidentEvent, ReportSubmission, SeriousReport
+from incidents.permissions import can_open_incident, can_open_severity, can_report_incident, can_work_incident
+from incidents.reports import digest, evidence_content, report_draft
 from registry.choices import Environment, Role
 from registry.models import AIFeature, FeatureVersion, Region
-from registry.permissions import is_governance, owner_refusal
-from registry.selectors import features_visible_to, live_at, role_holders
+from registry.permissions import owner_refusal
+from registry.selectors import features_visible_to, live_at, people_who_see, role_holders
 from registry.services import audit_record, deployment_rollback, notify, system_user
 
 
@@ -290,21 +297,29 @@ def incident_transition(
     return locked
 
 
-def incident_comment(*, actor, incident: Incident, body: str) -> IncidentEvent:
-    """Anyone who can see the incident and may log incidents comments (auditors only read)."""
+def incident_comment(*, actor, incident: Incident, body: str, corrective: bool = False) -> IncidentEvent:
+    """Anyone who can see the incident and may log incidents comments (auditors only read). A comment
+    marked ``corrective`` records an action taken to correct the incident: a serious incident's report
+    lists it among the corrective actions."""
     if not can_open_incident(actor) or not features_visible_to(actor).filter(pk=incident.feature_id).exists():
         raise PermissionDenied("You cannot comment on this incident.")
     if not body or not body.strip():
         raise ValidationError({"body": "Write something."})
     with transaction.atomic():
         locked = _lock(incident)
-        event = _event(locked, kind=EventKind.COMMENT, actor=actor, body=body.strip())
+        event = _event(
+            locked,
+            kind=EventKind.COMMENT,
+            actor=actor,
+            body=body.strip(),
+            payload={"corrective": True} if corrective else None,
+        )
         audit_record(
             actor=actor,
             action="incident.commented",
             target=locked,
             feature=locked.feature,
-            payload={"comment": body.strip()[:2000]},
+            payload={"comment": body.strip()[:2000], **({"corrective": True} if corrective else {})},
         )
     return event
 
@@ -599,7 +614,7 @@ def incident_mark_serious(
     infringement is widespread, and when the provider became aware. That starts the report's clock (Art. 73:
     15 days, 10 after a death, 2 for a widespread infringement or critical infrastructure disrupted). The
     incident's workers and governance decide; changing the decision later is recorded the same way."""
-    if not (can_work_incident(actor, incident) or is_governance(actor)):
+    if not can_report_incident(actor, incident):
         raise PermissionDenied("Only the incident's owner, the feature's team, support and governance decide this.")
     chosen = sorted(set(criteria))
     if not chosen or not set(chosen) <= set(SeriousCriterion.values):
@@ -663,3 +678,387 @@ def incident_mark_serious(
             key=f"incident-serious:{locked.pk}:{due.isoformat()}",
         )
     return locked
+
+
+# --- Serious incidents: the report's notes, its submissions, the evidence, the reminders ---------------
+
+
+def _require_reporter(actor, incident: Incident, what: str) -> None:
+    """Whoever may not see the incident's feature, or is not among its workers and governance, may not."""
+    if (
+        not can_report_incident(actor, incident)
+        or not features_visible_to(actor).filter(pk=incident.feature_id).exists()
+    ):
+        raise PermissionDenied(f"Only the incident's owner, the feature's team, support and governance {what}.")
+
+
+def _require_serious(locked: Incident) -> None:
+    if not locked.is_serious or locked.aware_at is None:
+        raise Conflict(f"{locked.reference} is not marked serious: there is no report to the authority to make.")
+
+
+def _when_utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%d %b %Y %H:%M} UTC"
+
+
+def report_notes_save(
+    *,
+    actor,
+    incident: Incident,
+    affected_persons: str | None = None,
+    root_cause: str | None = None,
+    corrective_actions_planned: str | None = None,
+    further_information: str | None = None,
+) -> SeriousReport | None:
+    """Write the parts of a serious incident's report that only people know (the rest is drafted from the
+    record). ``None`` leaves a part as it is. Audited with each part before and after; on the timeline."""
+    _require_reporter(actor, incident, "write its report")
+    typed = {
+        "affected_persons": affected_persons,
+        "root_cause": root_cause,
+        "corrective_actions_planned": corrective_actions_planned,
+        "further_information": further_information,
+    }
+    with transaction.atomic():
+        locked = _lock(incident)
+        _require_serious(locked)
+        notes = SeriousReport.objects.select_for_update().filter(incident=locked).first()
+        before = {name: getattr(notes, name) if notes else "" for name in SeriousReport.WRITTEN_FIELDS}
+        after = {name: before[name] if typed[name] is None else typed[name].strip() for name in before}
+        changed = [name for name in SeriousReport.WRITTEN_FIELDS if before[name] != after[name]]
+        if not changed:
+            return notes
+        notes = notes or SeriousReport(incident=locked)
+        for name, value in after.items():
+            setattr(notes, name, value)
+        notes.updated_by = actor
+        notes.updated_at = timezone.now()
+        notes.save()
+        words = ", ".join(SeriousReport._meta.get_field(name).verbose_name for name in changed)
+        _event(
+            locked,
+            kind=EventKind.REPORT,
+            actor=actor,
+            body=f"Report notes written: {words}.",
+            payload={"notes": changed},
+        )
+        audit_record(
+            actor=actor,
+            action="incident.report_notes_changed",
+            target=locked,
+            feature=locked.feature,
+            payload={"changed": {name: [before[name][:2000], after[name][:2000]] for name in changed}},
+        )
+    return notes
+
+
+def incident_report_draft(*, incident: Incident, kind: str, as_of: datetime | None = None) -> tuple[dict, str]:
+    """The draft of a serious incident's ``kind`` report as of ``as_of`` (now when not given, never later),
+    and its SHA-256. A read: callers have found the incident among those the user may see."""
+    now = timezone.now()
+    if as_of is None or as_of > now:
+        as_of = now
+    if not incident.is_serious or incident.aware_at is None:
+        raise Conflict(f"{incident.reference} is not marked serious: there is no report to the authority to draft.")
+    content = report_draft(incident, kind=kind, as_of=as_of)
+    return content, digest(content)
+
+
+def incident_record_submission(
+    *,
+    actor,
+    incident: Incident,
+    kind: str,
+    authority: str,
+    submitted_at: datetime,
+    reference: str = "",
+    note: str = "",
+    as_of: datetime | None = None,
+    draft_sha256: str = "",
+) -> ReportSubmission:
+    """Record that a report of a serious incident was sent to a market surveillance authority. It keeps the
+    draft sent, made from the record as of ``as_of`` (the moment of the draft the person read; now if not
+    given), and its SHA-256; with ``draft_sha256`` (what the person read), a record changed since is refused
+    rather than a different draft kept. A complete report stops the clock and its reminders; one complete
+    report per incident, anything later is a follow-up. Audited, on the timeline; the owners and governance
+    are told."""
+    _require_reporter(actor, incident, "record its reports")
+    if kind not in ReportKind.values:
+        raise ValidationError({"kind": "Choose the initial report, the complete report or a follow-up."})
+    authority = (authority or "").strip()
+    if not authority:
+        raise ValidationError({"authority": "Name the authority the report went to."})
+    now = timezone.now()
+    if submitted_at > now + timedelta(minutes=5):
+        raise ValidationError({"submitted_at": "A report cannot be submitted in the future."})
+    if as_of is None or as_of > now:
+        as_of = now
+    with transaction.atomic():
+        locked = _lock(incident)
+        _require_serious(locked)
+        if submitted_at < locked.aware_at:
+            raise ValidationError({"submitted_at": "A report is sent after becoming aware of the incident."})
+        if kind == ReportKind.COMPLETE and locked.report_completed_at is not None:
+            raise Conflict(
+                f"The complete report of {locked.reference} is already recorded "
+                f"({_when_utc(locked.report_completed_at)}): record what came later as a follow-up."
+            )
+        content = report_draft(locked, kind=DRAFT_KINDS[kind], as_of=as_of)
+        sha256 = digest(content)
+        if draft_sha256 and draft_sha256.strip().lower() != sha256:
+            raise Conflict(
+                "The record changed since that draft was made (its SHA-256 no longer matches): read the draft "
+                "again, send that one, then record it."
+            )
+        submission = ReportSubmission.objects.create(
+            incident=locked,
+            kind=kind,
+            authority=authority[:200],
+            submitted_at=submitted_at,
+            submitted_by=actor,
+            reference=reference.strip()[:200],
+            note=note.strip(),
+            as_of=as_of,
+            content=content,
+            content_sha256=sha256,
+            recorded_at=now,
+        )
+        if kind == ReportKind.COMPLETE:
+            locked.report_completed_at = submitted_at
+            locked.save(update_fields=["report_completed_at"])
+        label = ReportKind(kind).label
+        body = f"{label} submitted to {authority} on {_when_utc(submitted_at)}" + (
+            f" (reference {submission.reference})." if submission.reference else "."
+        )
+        if kind == ReportKind.COMPLETE:
+            body += " The report's clock has stopped."
+        _event(
+            locked,
+            kind=EventKind.REPORT,
+            actor=actor,
+            body=body + (f" {submission.note}" if submission.note else ""),
+            payload={"submission": submission.pk, "kind": kind, "sha256": sha256},
+        )
+        audit_record(
+            actor=actor,
+            action="incident.report_submitted",
+            target=locked,
+            feature=locked.feature,
+            payload={
+                "submission": submission.pk,
+                "kind": kind,
+                "authority": submission.authority,
+                "submitted_at": submitted_at.isoformat(),
+                "reference": submission.reference,
+                "as_of": as_of.isoformat(),
+                "sha256": sha256,
+            },
+        )
+        notify(
+            users=[*_owners(locked), *role_holders(Role.GOVERNANCE)],
+            subject=f"{label} of serious incident {locked.reference} submitted to {authority}",
+            body=body,
+            url=reverse("incidents:report", args=[locked.pk]),
+            key=f"incident-report-submitted:{submission.pk}",
+        )
+    return submission
+
+
+def _owners(incident: Incident) -> list:
+    """The incident's owner and the feature's owners, among the people who may see the feature."""
+    feature = incident.feature
+    wanted = {person.pk for person in (incident.owner, feature.accountable_owner, feature.incident_owner) if person}
+    return list(people_who_see(feature).filter(pk__in=wanted))
+
+
+def _snapshot(locked: Incident, *, actor, trigger: str, note: str = "", rollback: dict | None = None):
+    now = timezone.now()
+    content = evidence_content(locked, taken_at=now, taken_by=actor, trigger=trigger, note=note, rollback=rollback)
+    sha256 = digest(content)
+    snapshot = EvidenceSnapshot.objects.create(
+        incident=locked,
+        taken_at=now,
+        taken_by=actor,
+        trigger=trigger,
+        note=note,
+        content=content,
+        content_sha256=sha256,
+    )
+    live = ", ".join(f"{row['environment']}/{row['region']} v{row['version']}" for row in content["live"]) or "nothing"
+    _event(
+        locked,
+        kind=EventKind.SNAPSHOT,
+        actor=actor,
+        body=f"Evidence snapshot #{snapshot.pk} ({SnapshotTrigger(trigger).label.lower()}): live {live}.",
+        payload={"snapshot": snapshot.pk, "sha256": sha256, "trigger": trigger},
+        at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="incident.evidence_snapshot",
+        target=locked,
+        feature=locked.feature,
+        payload={
+            "snapshot": snapshot.pk,
+            "trigger": trigger,
+            "sha256": sha256,
+            "live": [[row["environment"], row["region"], row["version"]] for row in content["live"]],
+            "rollback": rollback,
+        },
+    )
+    return snapshot
+
+
+def incident_snapshot_evidence(*, actor, incident: Incident, note: str = "") -> EvidenceSnapshot:
+    """Keep, now, what the record holds about the incident (``incidents.reports.evidence_content``): it is
+    never changed afterwards. Audited, on the timeline."""
+    _require_reporter(actor, incident, "snapshot its evidence")
+    with transaction.atomic():
+        locked = _lock(incident)
+        return _snapshot(locked, actor=actor, trigger=SnapshotTrigger.MANUAL, note=note.strip())
+
+
+def snapshot_before_rollback(feature, deployment, *, actor, to_version, reason: str, incident_id=None) -> None:
+    """``registry.extensions.rollback_preparers``: before a rollback made from a serious incident changes
+    anything, in its transaction, snapshot the evidence (the pointer still names the version being left).
+
+    Lock order: the incident row is taken after the feature's here, but every path that passes
+    ``incident_id`` (``incident_rollback``) holds it already."""
+    if incident_id is None:
+        return
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("feature", "live_version")
+        .filter(pk=incident_id, feature=feature)
+        .first()
+    )
+    if incident is None or not incident.is_serious:
+        return
+    _snapshot(
+        incident,
+        actor=actor,
+        trigger=SnapshotTrigger.ROLLBACK,
+        note=reason,
+        rollback={
+            "environment": deployment.environment,
+            "region": deployment.region.code,
+            "from_version": deployment.version.number,
+            "to_version": to_version.number,
+            "reason": reason,
+        },
+    )
+
+
+def _reminder_stage(incident: Incident, now: datetime) -> str | None:
+    """The last point of the report's clock reached at ``now``: half the time gone, the last day, overdue."""
+    due, aware = incident.report_due_at, incident.aware_at
+    if due is None or now < aware:
+        return None
+    if now >= due:
+        return ReminderStage.OVERDUE
+    if due - now <= timedelta(days=1):
+        return ReminderStage.LAST_DAY
+    if now - aware >= (due - aware) / 2:
+        return ReminderStage.HALF
+    return None
+
+
+def _reports_so_far(incident: Incident) -> str:
+    initial = incident.submissions.filter(kind=ReportKind.INITIAL).order_by("submitted_at").first()
+    if initial is None:
+        return "No report has been submitted yet."
+    return (
+        f"The initial report was submitted on {_when_utc(initial.submitted_at)} to {initial.authority}; "
+        "the complete report is pending."
+    )
+
+
+def serious_report_reminders_send(*, now: datetime | None = None) -> dict[str, int]:
+    """Hourly (``incidents.tasks``): for every serious incident whose complete report is not submitted,
+    remind its owner and the feature's owners once when half the time to report is gone and once on the
+    last day, and tell them and governance once it is overdue; governance is told on the last day too.
+    Only the last point reached is sent (an incident marked serious late does not get every reminder at
+    once), each once per deadline: recorded on the timeline and audited."""
+    now = now or timezone.now()
+    sent = {"reminded": 0, "escalated": 0}
+    candidates = (
+        Incident.objects.exclude(serious_criteria=[])
+        .filter(aware_at__isnull=False, aware_at__lte=now, report_completed_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    for pk in list(candidates):
+        with transaction.atomic():
+            locked = Incident.objects.select_for_update(of=("self",)).select_related("feature", "owner").get(pk=pk)
+            if not locked.report_clock_running:
+                continue
+            stage = _reminder_stage(locked, now)
+            if stage is None:
+                continue
+            due = locked.report_due_at
+            already = locked.events.filter(
+                kind=EventKind.REMINDER, payload__stage=stage, payload__due=due.isoformat()
+            ).exists()
+            if already:
+                continue
+            reminded, escalated = _remind(locked, stage, now=now)
+            sent["reminded"] += reminded
+            sent["escalated"] += escalated
+    return sent
+
+
+REMINDER_SUBJECTS = {
+    ReminderStage.HALF: "half the time to report is gone (due {due})",
+    ReminderStage.LAST_DAY: "less than a day left to report (due {due})",
+    ReminderStage.OVERDUE: "the report is overdue (it was due {due})",
+}
+
+
+def _remind(locked: Incident, stage: str, *, now: datetime) -> tuple[int, int]:
+    due = locked.report_due_at
+    due_text = _when_utc(due)
+    so_far = _reports_so_far(locked)
+    url = reverse("incidents:report", args=[locked.pk])
+    subject = f"Serious incident {locked.reference}: " + REMINDER_SUBJECTS[stage].format(due=due_text)
+    body = (
+        f"{locked.title} ({locked.feature}). The report to the market surveillance authority is due by {due_text}, "
+        f"{locked.report_days} days after becoming aware. {so_far} Gatehouse drafts it from the record."
+    )
+    owners = _owners(locked)
+    told = notify(
+        users=owners,
+        subject=subject,
+        body=body,
+        url=url,
+        key=f"incident-report-reminder:{locked.pk}:{due.isoformat()}:{stage}",
+    )
+    escalated = []
+    if stage in ESCALATED_STAGES:
+        escalated = notify(
+            users=role_holders(Role.GOVERNANCE, exclude=[owner.pk for owner in owners]),
+            subject=f"Escalated: serious incident {locked.reference}: " + REMINDER_SUBJECTS[stage].format(due=due_text),
+            body=body + f" Its owner is {locked.owner.get_username()}.",
+            url=url,
+            key=f"incident-report-escalated:{locked.pk}:{due.isoformat()}:{stage}",
+        )
+    label = ReminderStage(stage).label
+    _event(
+        locked,
+        kind=EventKind.REMINDER,
+        body=f"{label}: the report is due by {due_text}. Reminded the owners"
+        + (", and escalated to governance." if stage in ESCALATED_STAGES else "."),
+        payload={"stage": stage, "due": due.isoformat(), "escalated": stage in ESCALATED_STAGES},
+        at=now,
+    )
+    audit_record(
+        actor=None,
+        action="incident.report_escalated" if stage in ESCALATED_STAGES else "incident.report_reminded",
+        target=locked,
+        feature=locked.feature,
+        payload={
+            "stage": stage,
+            "report_due_at": due.isoformat(),
+            "told": sorted(person.get_username() for person in owners),
+            "governance": stage in ESCALATED_STAGES,
+        },
+    )
+    return len(told), len(escalated)

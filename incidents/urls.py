@@ -16,4 +16,11 @@ urlpatterns = [
     path("<int:pk>/link/", views.LinkView.as_view(), name="link"),
     path("<int:pk>/serious/", views.SeriousView.as_view(), name="serious"),
     path("<int:pk>/rollback/", views.IncidentRollbackView.as_view(), name="rollback"),
+    path("<int:pk>/report/", views.ReportView.as_view(), name="report"),
+    path("<int:pk>/report/json/", views.ReportJsonView.as_view(), name="report_json"),
+    path("<int:pk>/report/notes/", views.ReportNotesView.as_view(), name="report_notes"),
+    path("<int:pk>/report/submissions/", views.SubmissionView.as_view(), name="report_submit"),
+    path("<int:pk>/snapshots/", views.SnapshotTakeView.as_view(), name="snapshot_take"),
+    path("<int:pk>/snapshots/<int:snapshot>/", views.SnapshotDetailView.as_view(), name="snapshot_detail"),
+    path("<int:pk>/snapshots/<int:snapshot>/json/", views.SnapshotJsonView.as_view(), name="snapshot_json"),
 ]

@@ -6,10 +6,14 @@ from datetime import UTC
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from core.exceptions import Conflict
@@ -22,6 +26,7 @@ from core.views import (
     found_or_404,
 )
 from incidents import selectors, services
+from incidents.choices import ReportKind
 from incidents.filters import IncidentFilter
 from incidents.forms import (
     AssignForm,
@@ -29,15 +34,20 @@ from incidents.forms import (
     IncidentForm,
     IncidentRollbackForm,
     LinkForm,
+    ReportNotesForm,
     SeriousForm,
+    SnapshotForm,
+    SubmissionForm,
     TransitionForm,
+    moment_from,
 )
-from incidents.models import Incident
-from incidents.permissions import can_open_incident, can_work_incident
+from incidents.models import EvidenceSnapshot, Incident
+from incidents.permissions import can_open_incident, can_report_incident, can_work_incident
+from incidents.reports import DRAFT_KINDS, as_bytes
 from registry import selectors as registry_selectors
 from registry.models import AIFeature, Region
 from registry.permissions import can_roll_back
-from registry.services import rollback_candidates, rollback_choices
+from registry.services import read_record, rollback_candidates, rollback_choices
 
 
 class IncidentListView(FilteredListView):
@@ -143,6 +153,10 @@ def incident_context(request, incident: Incident, **bound_forms) -> dict:
         "link_form": LinkForm(),
         "serious_form": SeriousForm(incident=incident),
         "rollback_form": rollback_form,
+        "may_report": can_report_incident(user, incident),
+        "submissions": selectors.incident_submissions(incident=incident),
+        "snapshots": selectors.incident_snapshots(incident=incident).defer("content")[:20],
+        "snapshot_form": SnapshotForm(),
     }
     context.update(bound_forms)
     return context
@@ -192,7 +206,12 @@ class CommentView(IncidentActionView):
     form_class, context_key, success = CommentForm, "comment_form", "Added your comment to the timeline."
 
     def act(self, form):
-        services.incident_comment(actor=self.request.user, incident=self.incident, body=form.cleaned_data["body"])
+        services.incident_comment(
+            actor=self.request.user,
+            incident=self.incident,
+            body=form.cleaned_data["body"],
+            corrective=form.cleaned_data["corrective"],
+        )
 
 
 class TransitionView(IncidentActionView):
@@ -294,3 +313,197 @@ class IncidentRollbackView(IncidentActionView):
             f"Rolled back {self.incident.feature} in {event.environment}/{event.region.code} "
             f"from v{event.from_version.number} to v{event.to_version.number}."
         )
+
+
+class SnapshotTakeView(IncidentActionView):
+    """POST: snapshot the incident's evidence now (as a rollback from a serious incident does by itself)."""
+
+    form_class, context_key = SnapshotForm, "snapshot_form"
+    permission_required = can_report_incident
+    permission_denied_message = (
+        "Only the incident's owner, the feature's team, support and governance snapshot its evidence."
+    )
+
+    def act(self, form):
+        snapshot = services.incident_snapshot_evidence(
+            actor=self.request.user, incident=self.incident, note=form.cleaned_data["note"]
+        )
+        self.success = (
+            f"Kept evidence snapshot #{snapshot.pk} (SHA-256 {snapshot.content_sha256[:12]}…): it never changes."
+        )
+
+
+class SnapshotMixin(IncidentMixin):
+    @found_or_404("No such evidence snapshot, or it is restricted.")
+    def snapshot(self) -> EvidenceSnapshot:
+        return selectors.incident_snapshots(incident=self.incident).get(pk=self.kwargs["snapshot"])
+
+
+class SnapshotDetailView(SnapshotMixin, TemplateView):
+    """An evidence snapshot as it was taken, printable, with its SHA-256 and a download of its JSON."""
+
+    template_name = "incidents/snapshot_detail.html"
+
+    def get_context_data(self, **kwargs):
+        read_record(
+            user=self.request.user, feature=self.incident.feature, what="evidence_snapshot", object_id=self.snapshot.pk
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "incident": self.incident,
+            "snapshot": self.snapshot,
+            "content": self.snapshot.content,
+        }
+
+
+@method_decorator(never_cache, name="dispatch")
+class SnapshotJsonView(SnapshotMixin, View):
+    """The snapshot's JSON file: its SHA-256 is the one recorded when it was taken."""
+
+    def get(self, request, pk, snapshot):
+        kept = self.snapshot
+        read_record(user=request.user, feature=self.incident.feature, what="evidence_snapshot", object_id=kept.pk)
+        response = HttpResponse(as_bytes(kept.content), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{self.incident.reference}-evidence-{kept.pk}.json"'
+        response["X-Content-SHA256"] = kept.content_sha256
+        return response
+
+
+def _draft_kind(request, incident: Incident, submissions) -> str:
+    kind = request.GET.get("kind") or request.POST.get("draft_kind") or ""
+    if kind in DRAFT_KINDS:
+        return kind
+    return "complete" if any(s.kind == ReportKind.INITIAL for s in submissions) else "initial"
+
+
+def report_context(request, incident: Incident, **bound_forms) -> dict:
+    """What the report page shows: the draft of the kind asked for, made from the record now, the written
+    parts and the submissions; ``bound_forms`` replace the empty forms (to show errors)."""
+    user = request.user
+    submissions = selectors.incident_submissions(incident=incident)
+    kind = _draft_kind(request, incident, submissions)
+    context = {
+        "incident": incident,
+        "kind": kind,
+        "submissions": submissions,
+        "may_report": can_report_incident(user, incident),
+        "draft": None,
+    }
+    if not incident.is_serious or incident.aware_at is None:
+        return context
+    as_of = timezone.now()
+    draft, sha256 = services.incident_report_draft(incident=incident, kind=kind, as_of=as_of)
+    context.update(draft=draft, sha256=sha256, as_of=as_of.isoformat())
+    if context["may_report"]:
+        if kind == "initial":
+            kinds = [ReportKind.INITIAL]
+        elif incident.report_completed_at is None:
+            kinds = [ReportKind.COMPLETE, ReportKind.FOLLOW_UP]
+        else:
+            kinds = [ReportKind.FOLLOW_UP]
+        context["notes_form"] = ReportNotesForm(instance=selectors.incident_report_notes(incident=incident))
+        context["submission_form"] = SubmissionForm(
+            kinds=kinds,
+            initial={
+                "kind": kinds[0],
+                "as_of": as_of.isoformat(),
+                "draft_sha256": sha256,
+                "authority": submissions[-1].authority if submissions else "",
+            },
+        )
+    context.update(bound_forms)
+    return context
+
+
+class ReportView(IncidentMixin, TemplateView):
+    """The draft of a serious incident's report (initial or complete), made from the record: printable,
+    downloadable as JSON; the written parts and the submissions below it."""
+
+    template_name = "incidents/report.html"
+
+    def get_context_data(self, **kwargs):
+        read_record(
+            user=self.request.user, feature=self.incident.feature, what="incident_report", object_id=self.incident.pk
+        )
+        return {**super().get_context_data(**kwargs), **report_context(self.request, self.incident)}
+
+
+@method_decorator(never_cache, name="dispatch")
+class ReportJsonView(IncidentMixin, View):
+    """The draft as a JSON file, as of the moment the page showed (``as_of``): its SHA-256 is the page's."""
+
+    def get(self, request, pk):
+        incident = self.incident
+        kind = request.GET.get("kind", "initial")
+        if kind not in DRAFT_KINDS:
+            raise Http404("No such draft.")
+        try:
+            draft, sha256 = services.incident_report_draft(
+                incident=incident, kind=kind, as_of=moment_from(request.GET.get("as_of", ""))
+            )
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect(reverse("incidents:report", args=[incident.pk]))
+        read_record(user=request.user, feature=incident.feature, what="incident_report", object_id=incident.pk)
+        response = HttpResponse(as_bytes(draft), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{incident.reference}-{kind}-report-draft.json"'
+        response["X-Content-SHA256"] = sha256
+        return response
+
+
+class ReportActionView(IncidentActionView):
+    """POST one action from the report page; on an error the report page again (422)."""
+
+    permission_required = can_report_incident
+    permission_denied_message = "Only the incident's owner, the feature's team, support and governance report it."
+
+    def post(self, request, pk):
+        form = self.get_form()
+        if form.is_valid():
+            try:
+                self.act(form)
+            except (ValidationError, Conflict) as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, self.success)
+                return redirect(f"{reverse('incidents:report', args=[pk])}?kind={self.draft_kind()}")
+        context = report_context(request, self.incident, **{self.context_key: form})
+        return render(request, "incidents/report.html", context, status=422)
+
+    def draft_kind(self) -> str:
+        kind = self.request.POST.get("draft_kind", "")
+        return kind if kind in DRAFT_KINDS else "initial"
+
+
+class ReportNotesView(ReportActionView):
+    context_key, success = "notes_form", "Saved the report's notes: the draft shows them."
+
+    def get_form(self):
+        return ReportNotesForm(self.request.POST, instance=selectors.incident_report_notes(incident=self.incident))
+
+    def act(self, form):
+        services.report_notes_save(actor=self.request.user, incident=self.incident, **form.cleaned_data)
+
+
+class SubmissionView(ReportActionView):
+    context_key = "submission_form"
+
+    def get_form(self):
+        return SubmissionForm(self.request.POST)
+
+    def act(self, form):
+        data = form.cleaned_data
+        submission = services.incident_record_submission(
+            actor=self.request.user,
+            incident=self.incident,
+            kind=data["kind"],
+            authority=data["authority"],
+            submitted_at=data["submitted_at"],
+            reference=data["reference"],
+            note=data["note"],
+            as_of=data["as_of"],
+            draft_sha256=data["draft_sha256"],
+        )
+        self.success = f"Recorded the {submission.get_kind_display().lower()} sent to {submission.authority}."
+        if submission.kind == ReportKind.COMPLETE:
+            self.success += " The report's clock has stopped."

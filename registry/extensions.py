@@ -5,6 +5,11 @@
   ``version`` and ``environment`` say which promotion is asked for, when one is (a guard may let a
   promotion through that fixes what it guards against); without them, the answer is for promotions
   in general. Rollbacks are never guarded.
+- ``rollback_preparers``: callables ``(feature, deployment, *, actor, to_version, reason, incident_id) -> None``
+  called by ``deployment_rollback`` inside its transaction, once the pointer is locked and the rollback
+  checked, before anything changes (``deployment.version`` is still the version being left): the place to
+  keep what the rollback is about to change. ``incident_id`` names the incident the rollback is made from,
+  if any (incidents: an evidence snapshot of a serious incident). A preparer never refuses a rollback.
 - ``feature_panels``: callables ``(request, feature, version=None) -> dict | None`` returning
   ``{"title": ..., "template": ..., "context": {...}}``: extra sections on the feature and version pages.
 - ``catalog_panels``: callables ``(request, kind, entry) -> dict | None`` (kind ``"vendor"``, ``"model"``,
@@ -69,6 +74,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 promotion_guards: list[Callable] = []
+rollback_preparers: list[Callable] = []
 feature_panels: list[Callable] = []
 badge_providers: list[Callable] = []
 audit_listeners: list[Callable] = []
@@ -136,6 +142,11 @@ def audit_appended(events) -> None:
 def audit_checkpointed(checkpoint) -> None:
     for listener in checkpoint_listeners:
         listener(checkpoint)
+
+
+def rollback_prepare(feature, deployment, **rollback) -> None:
+    for preparer in rollback_preparers:
+        preparer(feature, deployment, **rollback)
 
 
 def promotion_blockers(feature, *, version=None, environment=None) -> list[str]:

@@ -20,3 +20,8 @@ class RoutingConfig(AppConfig):
         if route_check not in extensions.route_checks:
             extensions.route_checks.append(route_check)
         cache.connect_account_receivers()
+
+        from incidents import extensions as incident_extensions
+        from routing.reports import decisions_section
+
+        extensions.register(incident_extensions.report_section_providers, decisions_section)

@@ -97,6 +97,13 @@ IRRELEVANT_ACTIONS = frozenset(
         "incident.commented",
         "incident.link_added",
         "incident.owner_changed",
+        # a serious incident's report and evidence: nothing resolve reads (its rollback is deployment.rolled_back)
+        "incident.marked_serious",
+        "incident.report_notes_changed",
+        "incident.report_submitted",
+        "incident.report_reminded",
+        "incident.report_escalated",
+        "incident.evidence_snapshot",
         "freshness.sweep_completed",
         "freshness_finding.opened",
         "freshness_finding.changed",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from approvals.models import ApprovalRequest, SignOff
 from incidents.models import Incident
@@ -100,6 +100,20 @@ def ledger_records(*, user, request_id: str):
         .select_related("feature", "region", "version")
         .order_by("-decided_at")
     )
+
+
+def decisions_in_window(*, feature: AIFeature, start: datetime, end: datetime, limit: int = 100) -> dict:
+    """The decisions the ledger recorded for ``feature`` decided in ``[start, end]``: how many, by
+    environment, region, version and whether one served, and the newest ``limit`` of them. Callers have
+    found the feature among those the user may see."""
+    window = DecisionRecord.objects.filter(feature=feature, decided_at__gte=start, decided_at__lte=end)
+    groups = list(
+        window.values("environment", "region__code", "version__number", "served")
+        .annotate(total=Count("pk"))
+        .order_by("environment", "region__code", "version__number", "served")
+    )
+    records = list(window.select_related("region", "version").order_by("-decided_at", "-id")[:limit])
+    return {"total": sum(group["total"] for group in groups), "groups": groups, "records": records}
 
 
 def catalog_entries(kind: str) -> QuerySet:

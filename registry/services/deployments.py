@@ -17,7 +17,7 @@ from django.utils import timezone
 from core import error_codes
 from core.exceptions import Conflict
 from registry.choices import DeploymentEventKind, Environment, VersionStatus
-from registry.extensions import promotion_blockers
+from registry.extensions import promotion_blockers, rollback_prepare
 from registry.models import AIFeature, Deployment, DeploymentEvent, FeatureVersion, Region
 from registry.permissions import can_edit_feature, can_roll_back
 from registry.services.audit import audit_record, audit_record_many
@@ -270,6 +270,10 @@ def deployment_rollback(
                     f"(it never served there, or was rolled back away from); choose {choices}."
                 }
             )
+        # What the rollback is about to change is kept first (an incident's evidence snapshot).
+        rollback_prepare(
+            feature, deployment, actor=actor, to_version=to_version, reason=reason.strip(), incident_id=incident_id
+        )
         previous = deployment.version
         now = timezone.now()
         deployment.version = to_version

@@ -75,6 +75,19 @@ def test_incidents_take_minutes_to_hours_to_mitigate(world):
     assert timezone.now() - newest.detected_at > timedelta(minutes=30)  # not "0 minutes ago"
 
 
+def test_one_serious_incident_has_its_clock_running_an_initial_report_and_evidence(world):
+    from incidents.models import Incident
+
+    [serious] = Incident.objects.exclude(serious_criteria=[])
+    now = timezone.now()
+    assert now - timedelta(days=7) < serious.aware_at < now - timedelta(days=2), "aware a few days ago"
+    assert serious.report_clock_running and not serious.report_overdue
+    assert list(serious.submissions.values_list("kind", flat=True)) == ["initial"]
+    [snapshot] = serious.snapshots.all()
+    assert snapshot.trigger == "rollback" and snapshot.taken_at < serious.mitigated_at
+    assert next(row for row in snapshot.content["live"] if row["incident_pointer"])["version"] == 2
+
+
 def test_audit_events_are_in_time_order_and_verify(world):
     from registry.models import AuditEvent
     from registry.services.audit import audit_verify

@@ -134,3 +134,61 @@ def bearer():
         return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return header
+
+
+@pytest.fixture
+def tuned(ml_engineer, feature, pins, go_live):
+    """v1 (temperature 0.1) live since three hours ago, v2 (temperature 0.7, a retrieval index) since one hour
+    ago, in eu and us: two configurations an evidence snapshot must tell apart."""
+    from registry.services import version_create, version_submit
+
+    made = []
+    for number, (temperature, index) in enumerate([(0.1, ""), (0.7, "claims-2026-11")], start=1):
+        version = version_create(
+            actor=ml_engineer,
+            feature=feature,
+            change_summary=f"Release {number}.",
+            parameters={"temperature": temperature},
+            retrieval_index=index,
+            **pins,
+        )
+        version = version_submit(actor=ml_engineer, version=version)
+        go_live(version)
+        made.append(version)
+    place_promotion(made[0], hours_ago(3))
+    place_promotion(made[1], hours_ago(1))
+    return made
+
+
+@pytest.fixture
+def serious_incident(open_incident, support_agent, tuned):
+    """A SEV1 in production/eu while v2 is live, marked serious (fundamental rights) by support, aware since
+    twenty minutes ago: the report is due in 15 days."""
+    from incidents.services import incident_mark_serious
+
+    incident = open_incident(severity="sev1")
+    return incident_mark_serious(
+        actor=support_agent, incident=incident, criteria=["rights"], aware_at=hours_ago(0, minutes=20)
+    )
+
+
+@pytest.fixture
+def decided(feature, governance_admin):
+    """Record a decision of resolve in the ledger for ``feature`` at ``at`` (as a router would)."""
+    from routing.models import DecisionRecord
+
+    def record(at, *, version, region, request_id, served=True, environment="production"):
+        return DecisionRecord.objects.create(
+            request_id=request_id,
+            token="t",
+            feature=feature,
+            version=version,
+            region=region,
+            environment=environment,
+            served=served,
+            decided_at=at,
+            recorded_by=governance_admin,
+            recorded_at=at,
+        )
+
+    return record

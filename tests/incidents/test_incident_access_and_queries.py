@@ -10,7 +10,8 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from incidents.choices import EventKind
-from incidents.services import incident_add_link, incident_comment, incident_open
+from incidents.models import EvidenceSnapshot
+from incidents.services import incident_add_link, incident_comment, incident_mark_serious, incident_open
 from registry.models import DeploymentEvent
 from registry.services import version_create, version_submit
 from tests.factories import (
@@ -41,19 +42,47 @@ ACTION_BODY = {
 
 def url(name, incident):
     route = next(route for route in ROUTES if route.name == name)
-    unknown = set(route.pattern.converters) - {"pk"}
+    unknown = set(route.pattern.converters) - {"pk", "snapshot"}
     assert not unknown, f"incidents:{name} takes {unknown}, which this test does not know how to fill"
-    return reverse(f"incidents:{name}", kwargs={"pk": incident.pk} if route.pattern.converters else {})
+    kwargs = {"pk": incident.pk} if route.pattern.converters else {}
+    if "snapshot" in route.pattern.converters:
+        kwargs["snapshot"] = snapshot_of(incident).pk
+    return reverse(f"incidents:{name}", kwargs=kwargs)
+
+
+def snapshot_of(incident) -> EvidenceSnapshot:
+    """The incident's evidence snapshot (one stored as it is, to have an address to open)."""
+    return incident.snapshots.first() or EvidenceSnapshot.objects.create(
+        incident=incident,
+        taken_at=timezone.now(),
+        taken_by=incident.reporter,
+        trigger="manual",
+        content={"incident": {"title": incident.title}},
+        content_sha256="0" * 64,
+    )
+
+
+def serious(incident):
+    """Marked serious, so every page of its report opens (an incident that is not has no draft)."""
+    return incident_mark_serious(
+        actor=incident.reporter, incident=incident, criteria=["rights"], aware_at=timezone.now()
+    )
+
+
+def kinds(incident):
+    return [event.kind for event in fresh(incident).events.all()]
 
 
 @pytest.fixture
 def incident(history, open_incident):
-    return open_incident(severity="sev1")
+    return serious(open_incident(severity="sev1"))
 
 
 @pytest.fixture
 def restricted_incident(open_incident, restricted_feature, ml_engineer):
-    return open_incident(actor=ml_engineer, feature=restricted_feature, severity="sev3", title="Fraud scores all zero")
+    return serious(
+        open_incident(actor=ml_engineer, feature=restricted_feature, severity="sev3", title="Fraud scores all zero")
+    )
 
 
 def test_the_incidents_namespace_has_pages_and_actions_to_check():
@@ -63,18 +92,33 @@ def test_the_incidents_namespace_has_pages_and_actions_to_check():
         "live_at_preview",
         "incident_detail",
         "owner_suggestions",
+        "report",
+        "report_json",
+        "snapshot_detail",
+        "snapshot_json",
     }
-    assert set(ACTION_NAMES) == {"comment", "transition", "assign", "link", "rollback", "serious"}
+    assert set(ACTION_NAMES) == {
+        "comment",
+        "transition",
+        "assign",
+        "link",
+        "rollback",
+        "serious",
+        "report_notes",
+        "report_submit",
+        "snapshot_take",
+    }
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_anonymous_visitors_are_sent_to_sign_in_and_back(client, incident, name):
     target = url(name, incident)
+    before = kinds(incident)
 
     for response in (client.get(target), client.post(target, ACTION_BODY)):
         assert response.status_code == 302
         assert response["Location"] == f"/accounts/login/?next={target}"
-    assert [event.kind for event in fresh(incident).events.all()] == ["opened"]
+    assert kinds(incident) == before
 
 
 @pytest.mark.parametrize("name", PAGE_NAMES)
@@ -97,6 +141,7 @@ def test_actions_refuse_get(client, incident, governance_admin, name):
 def test_a_restricted_features_incident_does_not_exist_for_an_outsider(client, restricted_incident, outsider, name):
     client.force_login(outsider)
     target = url(name, restricted_incident)
+    before = kinds(restricted_incident)
 
     responses = [client.post(target, ACTION_BODY)] if name in ACTION_NAMES else [client.get(target)]
 
@@ -105,7 +150,7 @@ def test_a_restricted_features_incident_does_not_exist_for_an_outsider(client, r
         assert b"Fraud scores" not in response.content
     stored = fresh(restricted_incident)
     assert (stored.status, stored.owner.username) == ("open", "pat-product")
-    assert [event.kind for event in stored.events.all()] == ["opened"]
+    assert kinds(restricted_incident) == before
 
 
 def test_an_outsider_sees_an_ordinary_features_incident(client, incident, outsider):

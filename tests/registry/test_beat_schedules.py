@@ -37,6 +37,7 @@ def test_every_app_with_periodic_tasks_declares_them_and_each_names_a_real_task(
         "readiness",
         "identity",
         "connectors",
+        "incidents",
     }
     assert len({schedule.name for schedule in schedules}) == len(schedules)
     assert len({schedule.task for schedule in schedules}) == len(schedules)

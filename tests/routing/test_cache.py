@@ -299,7 +299,13 @@ def test_with_the_shared_cache_down_resolve_keeps_serving_from_the_database(rout
 
 
 def test_writes_that_cannot_change_an_answer_keep_the_cache(router, live, feature, eu, ml_engineer, support_agent):
-    from incidents.services import incident_comment
+    from incidents.services import (
+        incident_comment,
+        incident_mark_serious,
+        incident_record_submission,
+        incident_snapshot_evidence,
+        report_notes_save,
+    )
     from registry.services.tokens import api_token_create
 
     incident = incident_open(
@@ -315,5 +321,14 @@ def test_writes_that_cannot_change_an_answer_keep_the_cache(router, live, featur
     resolve(router)
     api_token_create(actor=ml_engineer, user=ml_engineer, name="another")
     incident_comment(actor=support_agent, incident=incident, body="Customer satisfied.")
+    # A serious incident's report and evidence change nothing resolve reads either.
+    incident = incident_mark_serious(
+        actor=support_agent, incident=incident, criteria=["rights"], aware_at=timezone.now()
+    )
+    report_notes_save(actor=support_agent, incident=incident, affected_persons="One customer.")
+    incident_snapshot_evidence(actor=support_agent, incident=incident)
+    incident_record_submission(
+        actor=support_agent, incident=incident, kind="complete", authority="Authority", submitted_at=timezone.now()
+    )
     hit, _ = queries(router)
     assert hit == 0

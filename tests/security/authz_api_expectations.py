@@ -133,6 +133,21 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "get": "405 405 405 405 405 405 405 405",
         "post": "404 404 404 invalid 404 404 invalid invalid",
     },
+    "incidents-api:incident-serious": {
+        "get": "404 404 404 ok 404 404 ok ok",
+        "post": "404 404 404 invalid 404 404 invalid invalid",
+    },
+    "incidents-api:incident-report-draft": {"get": "404 404 404 ok 404 404 ok ok"},
+    "incidents-api:incident-submissions": {
+        "get": "404 404 404 ok 404 404 ok ok",
+        "post": "404 404 404 invalid 404 404 invalid invalid",
+    },
+    # an empty body takes a snapshot: auditors are refused by the service
+    "incidents-api:incident-snapshots": {
+        "get": "404 404 404 ok 404 404 ok ok",
+        "post": "404 404 404 ok 404 404 ok 403",
+    },
+    "incidents-api:incident-snapshot-detail": {"get": "404 404 404 ok 404 404 ok ok"},
     "freshness-api:finding-list": {"get": "ok ok ok ok ok ok ok ok"},
     "freshness-api:finding-detail": {"get": "404 404 404 ok 404 404 ok ok"},
     "freshness-api:sweep-run-list": {"get": "403 403 403 403 403 403 ok ok", "post": "403 403 403 403 403 403 ok 403"},
@@ -342,6 +357,11 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "incidents-api:incident-rollback": {"get": READ, "post": FULL},
     "incidents-api:incident-timeline": {"get": READ},
     "incidents-api:incident-transition": {"get": READ, "post": FULL},
+    "incidents-api:incident-serious": {"get": READ, "post": FULL},
+    "incidents-api:incident-report-draft": {"get": READ},
+    "incidents-api:incident-submissions": {"get": READ, "post": FULL},
+    "incidents-api:incident-snapshots": {"get": READ, "post": FULL},
+    "incidents-api:incident-snapshot-detail": {"get": READ},
     "freshness-api:finding-list": {"get": READ},
     "freshness-api:finding-detail": {"get": READ},
     "freshness-api:sweep-run-list": {"get": READ, "post": FULL},

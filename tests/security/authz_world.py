@@ -17,7 +17,7 @@ from drills.services import drill_run
 from freshness.models import FreshnessFinding, SweepRun
 from freshness.services import freshness_sweep
 from identity.reviews.services import access_review_start
-from incidents.services import incident_open
+from incidents.services import incident_mark_serious, incident_open, incident_snapshot_evidence
 from packs.services import pack_export_request
 from registry.models import AuditEvent, ReviewerGrant
 from registry.services import (
@@ -141,6 +141,11 @@ def build_world(
         title="Fraud signals misfire",
         description="Fraud signals flagged good payments.",
     )
+    # Serious, with its report's clock running and one evidence snapshot.
+    incident = incident_mark_serious(
+        actor=product_owner, incident=incident, criteria=["rights"], aware_at=timezone.now() - timedelta(minutes=10)
+    )
+    snapshot = incident_snapshot_evidence(actor=product_owner, incident=incident, note="Authorization world.")
     freshness_sweep(now=timezone.now() + timedelta(days=400))  # everything stale: findings open
     finding = FreshnessFinding.objects.filter(feature=feature).first()
     sweep = SweepRun.objects.order_by("-pk").first()
@@ -181,6 +186,7 @@ def build_world(
         "pending": pending,
         "signoff": pending_signoff,
         "incident": incident,
+        "snapshot": snapshot,
         "finding": finding,
         "sweep": sweep,
         "subscription": subscription,

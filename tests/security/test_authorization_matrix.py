@@ -151,6 +151,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "incidents:owner_suggestions": {"get": HIDDEN_WRITE},  # for those who may reassign the incident
     "incidents:link": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
     "incidents:serious": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid invalid"},
+    # A serious incident's report: read by whoever sees the incident; written, recorded and snapshot by
+    # whoever works it and governance (auditors are refused before the form is read).
+    "incidents:report": {"get": HIDDEN},
+    "incidents:report_json": {"get": HIDDEN},
+    "incidents:report_notes": {"get": NO_GET, "post": "404 404 404 ok 404 404 ok 403"},
+    "incidents:report_submit": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid 403"},
+    "incidents:snapshot_take": {"get": NO_GET, "post": "404 404 404 ok 404 404 ok 403"},
+    "incidents:snapshot_detail": {"get": HIDDEN},
+    "incidents:snapshot_json": {"get": HIDDEN},
     # An auditor reads the incident but may not roll back: refused before the form is read.
     "incidents:rollback": {"get": NO_GET, "post": "404 404 404 invalid 404 404 invalid 403"},
     # --- freshness pages -------------------------------------------------------------------------
@@ -329,6 +338,7 @@ def url_values(route_name: str, world: dict) -> dict:
         "schema_id": "urn:ietf:params:scim:schemas:core:2.0:User",
         "scim_id": "0b7c9d50-4f7e-4d1c-9b40-6a1f00000001",
         "rest": "nowhere",
+        "snapshot": world["snapshot"].pk,
     }
     pk_of = {
         "registry:audit_verify_run": "verification_run",
