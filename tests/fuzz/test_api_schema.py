@@ -85,7 +85,10 @@ def _path_values() -> dict[str, list[dict]]:
     models_ = ids(CatalogModel)
     from compliance.models import DocumentRevision
 
+    from incidents.models import EvidenceSnapshot
+
     revisions = list(DocumentRevision.objects.values_list("document__feature__slug", "document__kind", "number")[:3])
+    snapshots = list(EvidenceSnapshot.objects.values_list("incident_id", "pk")[:3])
     values = {
         "/access-review-items/{id}/": simple("id", ids(AccessReviewItem)),
         "/access-reviews/{id}/": simple("id", ids(AccessReview)),
@@ -115,6 +118,7 @@ def _path_values() -> dict[str, list[dict]]:
             *({"kind": "policy-pack", "key": str(pk)} for pk in ids(PolicyPack)),
         ],
         "/incidents/{id}/": simple("id", ids(Incident)),
+        "/incidents/{id}/snapshots/{snapshot}/": [{"id": incident, "snapshot": pk} for incident, pk in snapshots],
         "/models/{key}/": simple("key", models_),
         "/models/{id}/": simple("id", models_),
         "/policy-packs/{id}/": simple("id", ids(PolicyPack)),
