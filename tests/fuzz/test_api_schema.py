@@ -84,7 +84,6 @@ def _path_values() -> dict[str, list[dict]]:
     vendors = ids(Vendor, "slug")
     models_ = ids(CatalogModel)
     from compliance.models import DocumentRevision
-
     from incidents.models import EvidenceSnapshot
 
     revisions = list(DocumentRevision.objects.values_list("document__feature__slug", "document__kind", "number")[:3])
