@@ -105,8 +105,9 @@ def test_a_passkey_added_on_the_security_page_is_the_second_step_next_time(brows
         password_step(page, live_server, user, password)
         expect(page).to_have_url(re.compile(r"/accounts/verify/"))
         page.locator("#passkey-verification-button").click()
-        # The authenticator's answer goes to the server and back before the page changes: slow on a busy machine.
-        expect(page.locator("header.topbar")).to_be_visible(timeout=15_000)
+        # The authenticator's answer goes to the server and back before the page changes: slow on a busy machine
+        # (the whole suite on two cores), hence the long wait.
+        expect(page.locator("header.topbar")).to_be_visible(timeout=45_000)
         page.goto(f"{live_server.url}/features/")
         expect(page).to_have_url(re.compile(r"/features/$"))
     finally:
