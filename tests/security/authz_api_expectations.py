@@ -137,6 +137,15 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "freshness-api:finding-detail": {"get": "404 404 404 ok 404 404 ok ok"},
     "freshness-api:sweep-run-list": {"get": "403 403 403 403 403 403 ok ok", "post": "403 403 403 403 403 403 ok 403"},
     "freshness-api:sweep-run-detail": {"get": "403 403 403 403 403 403 ok ok"},
+    "freshness-api:monitoring-plan": {
+        "get": "404 404 404 ok 404 404 ok ok",
+        "put": "404 404 404 invalid 404 404 invalid 403",
+    },
+    # the plan's reviewer records reviews (governance admins, by role, in this world)
+    "freshness-api:monitoring-plan-review": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 403 404 404 invalid 403",
+    },
     "webhooks-api:subscription-list": {
         "get": "ok ok ok ok ok ok ok ok",
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
@@ -325,6 +334,8 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "freshness-api:finding-detail": {"get": READ},
     "freshness-api:sweep-run-list": {"get": READ, "post": FULL},
     "freshness-api:sweep-run-detail": {"get": READ},
+    "freshness-api:monitoring-plan": {"get": READ, "put": FULL},
+    "freshness-api:monitoring-plan-review": {"get": READ, "post": FULL},
     "webhooks-api:subscription-list": {"get": READ, "post": FULL},
     "webhooks-api:subscription-detail": {"get": READ, "patch": FULL, "delete": FULL},
     "webhooks-api:subscription-ping": {"get": READ, "post": FULL},

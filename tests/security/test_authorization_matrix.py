@@ -156,6 +156,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "freshness:finding_detail": {"get": HIDDEN},
     "freshness:run_list": {"get": AUDIT_READERS},
     "freshness:run_sweep": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    # the monitoring plan: read with the feature, changed by its team and governance; its review is the
+    # reviewer's (governance admins, by role, in this world)
+    "freshness:plan_detail": {"get": HIDDEN},
+    "freshness:plan_edit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "freshness:plan_review": {
+        "get": "404 404 404 403 404 404 ok 403",
+        "post": "404 404 404 403 404 404 ok 403",
+        "put": "404 404 404 403 404 404 ok 403",
+    },
     # --- webhooks pages (the subscription is the Claims team's) ----------------------------------
     "webhooks:subscription_list": {"get": EVERYONE},
     "webhooks:subscription_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
