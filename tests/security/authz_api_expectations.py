@@ -186,6 +186,8 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
     },
     "routing-api:decision": {"get": "404 404 404 ok 404 404 ok ok"},
+    # the decision log export: no range given is a 400 for those who may export it
+    "routing-api:decision-export": {"get": "404 404 404 invalid 404 404 invalid invalid"},
     # An import names its MLflow version in the body: an empty one is refused before anything is looked up.
     "connectors-api:mlflow-import": {
         "get": "405 405 405 405 405 405 405 405",
@@ -355,6 +357,7 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "routing-api:ledger": {"get": READ, "post": "resolve full"},
     "connectors-api:mlflow-import": {"get": READ, "post": CI},
     "routing-api:decision": {"get": READ_OR_RESOLVE},
+    "routing-api:decision-export": {"get": READ},
     "routing-api:vendor-routes": {"get": READ},
     "routing-api:vendor-suspend": {"get": READ, "post": FULL},
     "routing-api:vendor-reinstate": {"get": READ, "post": FULL},

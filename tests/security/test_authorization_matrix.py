@@ -190,6 +190,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "packs:export_detail": {"get": "404 404 404 404 404 404 ok 404"},
     "packs:export_download": {"get": "404 404 404 404 404 404 ok 404"},
     "routing:decision_lookup": {"get": EVERYONE, "post": EVERYONE},
+    # a feature's decision log: its team, governance admins and auditors (the form; the download takes a range)
+    "routing:decision_export": {"get": HIDDEN},
     "routing:vendor_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     "routing:model_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     # the catalog pages' "Live routes" and "Impact" sections: open as the catalog pages, the restricted
