@@ -473,6 +473,18 @@ GATEHOUSE_AUDIT_OLD_KEYS = os.environ.get("GATEHOUSE_AUDIT_OLD_KEYS", "")
 # storage (an object-lock bucket mount, a WORM volume, chattr +a). Verification checks the chain against it.
 GATEHOUSE_AUDIT_ANCHOR_FILE = os.environ.get("GATEHOUSE_AUDIT_ANCHOR_FILE", "")
 
+# How long the logs are kept (EU AI Act Art. 12, 19, 26), in days: the decision ledger, and the audit trail
+# (purged only in whole spans ending at a signed checkpoint, see docs/audit.md). Never under 183 days (six
+# months): a lower value stops the process here, with the reason.
+from core.retention import checked_days  # noqa: E402
+
+GATEHOUSE_DECISION_RETENTION_DAYS = checked_days(
+    "GATEHOUSE_DECISION_RETENTION_DAYS", os.environ.get("GATEHOUSE_DECISION_RETENTION_DAYS") or "365"
+)
+GATEHOUSE_AUDIT_RETENTION_DAYS = checked_days(
+    "GATEHOUSE_AUDIT_RETENTION_DAYS", os.environ.get("GATEHOUSE_AUDIT_RETENTION_DAYS") or "3650"
+)
+
 # --- Single sign-on (OpenID Connect, mozilla-django-oidc; identity/oidc.py, docs/identity.md) ----------
 # Off unless OIDC_ISSUER is set. The provider's endpoints come from its discovery document
 # (<issuer>/.well-known/openid-configuration), fetched at the first sign-in and kept for

@@ -14,11 +14,22 @@ class FindingState(models.TextChoices):
 BLOCKING_STATES = (FindingState.STALE, FindingState.FAILING, FindingState.MISSING)
 
 
+class FindingKind(models.TextChoices):
+    """What a finding holds the evidence against: a gate's evidence rules, or the feature's monitoring plan."""
+
+    EVIDENCE = "evidence", "Gate evidence"
+    MONITORING_PLAN = "monitoring_plan", "Monitoring plan"
+
+
 class CloseReason(models.TextChoices):
     FRESH = "fresh", "Fresh, passing evidence recorded"
     NOT_LIVE = "not_live", "Version no longer live"
     RULE_REMOVED = "rule_removed", "The gate no longer requires it"
     RULE_RELAXED = "rule_relaxed", "The gate's rule now accepts the evidence"
+    # Monitoring plan findings
+    RERUN = "rerun", "The evaluation was run again"
+    REVIEWED = "reviewed", "The monitoring review was recorded"
+    PLAN_CHANGED = "plan_changed", "The monitoring plan no longer asks for it"
 
 
 class SweepTrigger(models.TextChoices):

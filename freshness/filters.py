@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.filters import Column, SearchFilterSet, SortFilter
-from freshness.choices import CloseReason, FindingState, SweepStatus, SweepTrigger
+from freshness.choices import CloseReason, FindingKind, FindingState, SweepStatus, SweepTrigger
 from freshness.models import FreshnessFinding, SweepRun, blocking_condition
 from freshness.selectors import STATE_ORDER
 from registry.choices import Environment, EvaluationKind, RiskTier
@@ -26,6 +26,9 @@ class FindingFilter(SearchFilterSet):
         help_text="Open (the default), closed, or both.",
     )
     state = django_filters.ChoiceFilter(choices=FindingState.choices, empty_label="All states", label="Finding state")
+    kind = django_filters.ChoiceFilter(
+        choices=FindingKind.choices, empty_label="Gate evidence and monitoring plans", label="Held to"
+    )
     team = django_filters.ModelChoiceFilter(
         field_name="feature__team",
         queryset=Team.objects.order_by("name"),
@@ -63,6 +66,7 @@ class FindingFilter(SearchFilterSet):
             "q",
             "status",
             "state",
+            "kind",
             "team",
             "tier",
             "environment",

@@ -1,11 +1,11 @@
 """What freshness contributes to registry pages and rules (registered in FreshnessConfig.ready)."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.error_codes import EVIDENCE_STALE, Reason
-from freshness.choices import FindingState
+from freshness.choices import FindingKind, FindingState
 from freshness.models import FreshnessFinding, blocking_condition, blocks
 from registry.choices import Environment
 from registry.models import Deployment, Evaluation
@@ -15,6 +15,11 @@ from registry.selectors import features_visible_to
 def _live_here():
     """The finding's version is still live in the finding's environment (a rollback away clears it at once)."""
     return Exists(Deployment.objects.filter(version_id=OuterRef("version_id"), environment=OuterRef("environment")))
+
+
+def _gate_evidence():
+    """Findings under a gate's evidence rules (the monitoring plan's have their own panel)."""
+    return Q(kind=FindingKind.EVIDENCE)
 
 
 def blocking_findings(feature_ids):
@@ -60,6 +65,7 @@ def freshness_block(feature, *, version=None, environment=None) -> str | None:
 def freshness_panel(request, feature, version=None) -> dict | None:
     findings = (
         FreshnessFinding.objects.filter(feature=feature, closed_at__isnull=True)
+        .filter(_gate_evidence())
         .filter(_live_here())
         .select_related("version", "evaluation")
         .order_by("environment", "evidence_kind")
@@ -97,6 +103,7 @@ def freshness_badges(kind: str, ids, user) -> dict[int, list[dict]]:
     column = "feature_id" if kind == "feature" else "version_id"
     rows = (
         FreshnessFinding.objects.filter(**{f"{column}__in": list(ids)}, closed_at__isnull=True)
+        .filter(_gate_evidence())
         .filter(feature__in=features_visible_to(user))
         .filter(_live_here())
         .values_list(column, "state", "environment", "stale_at")
@@ -127,3 +134,38 @@ def freshness_badges(kind: str, ids, user) -> dict[int, list[dict]]:
             }
         ]
     return badges
+
+
+def monitoring_plan_panel(request, feature, version=None) -> dict | None:
+    """The feature page's "Monitoring plan" section: the plan, what is due, its open findings (not on
+    version pages: the plan is the feature's)."""
+    if version is not None:
+        return None
+    from freshness import monitoring, plans, selectors
+
+    plan = selectors.plan_of(feature)
+    user = request.user
+    return {
+        "title": "Monitoring plan",
+        "template": "freshness/partials/plan_panel.html",
+        "context": {
+            "feature": feature,
+            "plan": plan,
+            "summary": monitoring.plan_summary(plan, now=timezone.now()) if plan else None,
+            "findings": list(selectors.plan_findings(feature)) if plan else [],
+            "url": reverse("freshness:plan_detail", args=[feature.slug]),
+            "can_edit": plans.can_edit_plan(user, feature),
+            "can_review": plans.can_record_review(user, plan),
+        },
+    }
+
+
+def plan_links(ids, user) -> dict[str, str]:
+    """``audit_object_links`` for monitoring plans: their page, for plans of features ``user`` may see."""
+    from freshness.models import MonitoringPlan
+
+    numbers = [int(pk) for pk in ids if str(pk).isdigit()]
+    rows = MonitoringPlan.objects.filter(pk__in=numbers, feature__in=features_visible_to(user)).values_list(
+        "pk", "feature__slug"
+    )
+    return {str(pk): reverse("freshness:plan_detail", args=[slug]) for pk, slug in rows}

@@ -3,8 +3,8 @@
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 
-from freshness.choices import FindingState
-from freshness.models import FreshnessFinding, SweepRun
+from freshness.choices import FindingKind, FindingState
+from freshness.models import FreshnessFinding, MonitoringPlan, SweepRun
 from registry.models import AuditEvent, Deployment
 from registry.selectors import features_visible_to
 
@@ -63,8 +63,31 @@ def finding_history(finding: FreshnessFinding) -> list[AuditEvent]:
 
 def finding_live_deployments(finding: FreshnessFinding) -> list[Deployment]:
     """Where the finding's version serves now in its environment, by region."""
-    return list(
-        Deployment.objects.filter(version=finding.version, environment=finding.environment)
-        .select_related("region")
-        .order_by("region__code")
+    deployments = Deployment.objects.filter(feature_id=finding.feature_id, environment=finding.environment)
+    if finding.version_id is not None:  # a monitoring review is the feature's: wherever it is live
+        deployments = deployments.filter(version_id=finding.version_id)
+    return list(deployments.select_related("region").order_by("region__code"))
+
+
+def plan_of(feature) -> MonitoringPlan | None:
+    """The feature's monitoring plan with what its pages show, or None. The caller found the feature among
+    those the user may see."""
+    return (
+        MonitoringPlan.objects.select_related("feature", "reviewer", "created_by", "updated_by")
+        .prefetch_related("evaluations")
+        .filter(feature=feature)
+        .first()
     )
+
+
+def plan_findings(feature):
+    """The feature's open monitoring plan findings, the review first."""
+    return (
+        FreshnessFinding.objects.filter(feature=feature, kind=FindingKind.MONITORING_PLAN, closed_at__isnull=True)
+        .select_related("version", "evaluation", "feature")
+        .order_by("evidence_kind", "version__number", "id")
+    )
+
+
+def plan_reviews(plan: MonitoringPlan):
+    return plan.reviews.select_related("reviewed_by").order_by("-reviewed_at", "-id")

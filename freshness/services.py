@@ -30,8 +30,9 @@ from approvals.checks import evidence_state, stale_from
 from approvals.choices import RequirementKind
 from approvals.models import GateAssignment, GatePolicy, GateRequirement
 from core.bulk import bulk_update_rows
-from freshness.choices import BLOCKING_STATES, CloseReason, FindingState, SweepStatus, SweepTrigger
-from freshness.models import FreshnessFinding, SweepLock, SweepRun
+from freshness import monitoring
+from freshness.choices import BLOCKING_STATES, CloseReason, FindingKind, FindingState, SweepStatus, SweepTrigger
+from freshness.models import FreshnessFinding, MonitoringPlan, SweepLock, SweepRun
 from registry.choices import Environment
 from registry.models import AIFeature, Deployment, Evaluation, FeatureVersion, Notification
 from registry.permissions import is_governance
@@ -239,7 +240,7 @@ def _plan(*, version_ids=None, now, policies=None) -> Outcome:
     assessments, deployments_checked, versions_checked = assess_live(
         version_ids=version_ids, now=now, policies=policies
     )
-    open_findings = FreshnessFinding.objects.filter(closed_at__isnull=True)
+    open_findings = FreshnessFinding.objects.filter(closed_at__isnull=True, kind=FindingKind.EVIDENCE)
     if version_ids is not None:
         open_findings = open_findings.filter(version_id__in=list(version_ids))
     existing = {(f.version_id, f.environment, f.evidence_kind): f for f in open_findings}
@@ -295,9 +296,90 @@ def _plan(*, version_ids=None, now, policies=None) -> Outcome:
     return outcome
 
 
-def _reconcile(*, version_ids=None, now) -> Outcome:
-    """Open, update and close findings so they say what ``assess_live`` says. Inside the sweep lock."""
-    outcome = _plan(version_ids=version_ids, now=now)
+def _overdue_since(finding: FreshnessFinding, state: str, now) -> datetime | None:
+    """Monitoring plan findings: since when the promise has been broken (the escalation's grace counts from here)."""
+    if state not in (FindingState.STALE, FindingState.MISSING):
+        return None
+    return finding.blocking_since or now
+
+
+def _apply_target(target: monitoring.PlanTarget, finding: FreshnessFinding) -> None:
+    finding.gate = target.gate
+    finding.evaluation_id = target.evaluation_id
+    finding.min_score = None
+    finding.max_age_days = target.interval_days
+    finding.stale_at = target.due_at
+
+
+def _plan_monitoring(*, feature_ids=None, now, outcome: Outcome) -> None:
+    """Add to ``outcome`` which monitoring plan findings to open, update and close so they say what the
+    features' plans say (``freshness.monitoring``). ``feature_ids``: only these features' plans."""
+    assessment = monitoring.assess_plans(feature_ids=feature_ids, now=now)
+    open_findings = FreshnessFinding.objects.filter(closed_at__isnull=True, kind=FindingKind.MONITORING_PLAN)
+    if feature_ids is not None:
+        open_findings = open_findings.filter(feature_id__in=list(feature_ids))
+    existing = {(f.feature_id, f.version_id, f.evidence_kind): f for f in open_findings}
+    for key, target in assessment.targets.items():
+        finding = existing.pop(key, None)
+        if target.state == "ok":
+            if finding is not None:
+                if target.version_id is None:
+                    reason = CloseReason.REVIEWED if target.due_at != finding.stale_at else CloseReason.PLAN_CHANGED
+                else:
+                    same = finding.evaluation_id == target.evaluation_id
+                    reason = CloseReason.PLAN_CHANGED if same else CloseReason.RERUN
+                _apply_target(target, finding)
+                _close(finding, reason, now, outcome)
+            continue
+        if finding is None:
+            finding = FreshnessFinding(
+                feature_id=target.feature_id,
+                kind=FindingKind.MONITORING_PLAN,
+                version_id=target.version_id,
+                environment=Environment.PRODUCTION,
+                evidence_kind=target.kind,
+                state=target.state,
+                opened_at=now,
+                state_changed_at=now,
+                revision=1,
+            )
+            _apply_target(target, finding)
+            finding.blocking_since = _overdue_since(finding, target.state, now)
+            outcome.opened.append(finding)
+            continue
+        before = (finding.evaluation_id, finding.stale_at, finding.max_age_days, finding.gate)
+        _apply_target(target, finding)
+        if finding.state != target.state:
+            outcome.previous_state[finding.pk] = finding.state
+            finding.state = target.state
+            finding.revision += 1
+            finding.state_changed_at = now
+            finding.blocking_since = _overdue_since(finding, target.state, now)
+            outcome.changed.append(finding)
+        elif before != (finding.evaluation_id, finding.stale_at, finding.max_age_days, finding.gate):
+            outcome.refreshed.append(finding)
+    for (feature_id, version_id, _kind), finding in existing.items():
+        live = assessment.live_versions.get(feature_id, set())
+        if feature_id not in assessment.planned:
+            reason = CloseReason.PLAN_CHANGED  # no plan any more
+        elif version_id is None:
+            reason = CloseReason.NOT_LIVE  # the review: the feature left production
+        else:
+            reason = CloseReason.PLAN_CHANGED if version_id in live else CloseReason.NOT_LIVE
+        _close(finding, reason, now, outcome)
+
+
+def _reconcile(*, version_ids=None, now, plan_features=None, evidence: bool = True) -> Outcome:
+    """Open, update and close findings so they say what ``assess_live`` and the monitoring plans say. Inside
+    the sweep lock. ``version_ids``: only these versions' gate evidence and their features' plans;
+    ``plan_features``: these features' plans too; ``evidence=False``: the plans only."""
+    outcome = _plan(version_ids=version_ids, now=now) if evidence else Outcome()
+    if version_ids is None and plan_features is None:
+        _plan_monitoring(now=now, outcome=outcome)
+    else:
+        features = set(plan_features or ()) | (monitoring.features_of_versions(version_ids) if version_ids else set())
+        if features:
+            _plan_monitoring(feature_ids=features, now=now, outcome=outcome)
     FreshnessFinding.objects.bulk_create(outcome.opened)
     updated = outcome.changed + outcome.refreshed + outcome.closed
     if updated:
@@ -333,8 +415,12 @@ def _close(finding: FreshnessFinding, reason: str, now, outcome: Outcome) -> Non
 
 
 def _line(finding: FreshnessFinding, outcome: Outcome, versions: dict[int, int]) -> str:
-    kind = finding.get_evidence_kind_display()
-    where = f"v{versions.get(finding.version_id, '?')} in {finding.environment}"
+    kind = finding.subject if finding.is_monitoring else finding.get_evidence_kind_display()
+    where = (
+        f"v{versions.get(finding.version_id, '?')} in {finding.environment}"
+        if finding.version_id
+        else "the feature's monitoring plan"
+    )
     if finding.closed_at:
         return f"- {kind} ({where}): resolved ({finding.get_close_reason_display().lower()})."
     was = outcome.previous_state.get(finding.pk)
@@ -377,17 +463,29 @@ def _tell_owners(outcome: Outcome, now) -> list[int]:
         feature_id: {row["accountable_owner_id"], row["incident_owner_id"], *members[row["team__group_id"]]}
         for feature_id, row in features.items()
     }
+    # A monitoring plan's named reviewer hears of its findings too (a reviewer named by role is told by the page).
+    plan_features = {f.feature_id for f in told if f.is_monitoring}
+    if plan_features:
+        for feature_id, reviewer_id in MonitoringPlan.objects.filter(
+            feature_id__in=plan_features, reviewer__isnull=False
+        ).values_list("feature_id", "reviewer_id"):
+            wanted[feature_id].add(reviewer_id)
     active = set(User.objects.filter(pk__in=set().union(*wanted.values()), is_active=True).values_list("pk", flat=True))
     rows, keys = [], []
     for feature_id, findings in by_feature.items():
         row = features[feature_id]
-        findings.sort(key=lambda f: (f.closed_at is not None, f.evidence_kind, f.environment))
+        findings.sort(key=lambda f: (f.closed_at is not None, f.kind, f.evidence_kind, f.environment))
         signature = ",".join(sorted(f"{f.pk}.{f.revision}" for f in findings))
         key = NOTICE_KEY_PREFIX + hashlib.sha256(signature.encode()).hexdigest()[:40]
         keys.append(key)
         blocking = any(f.blocks_promotions for f in findings)
         open_count = sum(1 for f in findings if not f.closed_at)
-        if open_count:
+        if all(f.is_monitoring for f in findings):
+            if open_count:
+                subject = f"Monitoring of {row['name']} needs attention under its plan"
+            else:
+                subject = f"Monitoring of {row['name']} is up to date again"
+        elif open_count:
             subject = f"Evidence {'blocks promotions of' if blocking else 'needs attention on'} {row['name']}"
         else:
             subject = f"Evidence on {row['name']} is fresh again"
@@ -455,6 +553,7 @@ def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
                 "evidence_kind": finding.evidence_kind,
                 "evaluation_id": finding.evaluation_id,
                 "revision": finding.revision,
+                **({"kind": finding.kind} if finding.is_monitoring else {}),
                 **extra,
             }
             if finding.closed_at:
@@ -470,7 +569,7 @@ def _audit_entries(outcome: Outcome, *, actor=None, **extra) -> list[dict]:
                     "action": action,
                     "object_type": "freshnessfinding",
                     "object_id": finding.pk,
-                    "object_repr": f"{finding.get_evidence_kind_display()} evidence, {finding.environment}",
+                    "object_repr": f"{finding.subject}, {finding.environment}",
                     "feature": AIFeature(pk=finding.feature_id),
                     "payload": payload,
                 }
@@ -583,6 +682,22 @@ def findings_recheck(*, version_ids, actor=None, trigger: str = "evaluation", no
     return outcome
 
 
+def lock_findings() -> None:
+    """Take the sweep lock in the caller's transaction: findings have one writer at a time. Take it first."""
+    _lock_sweep()
+
+
+def plan_findings_reconcile(*, feature_ids, actor=None, trigger: str, now) -> list[dict]:
+    """Judge these features' monitoring plans now, inside the caller's transaction and after
+    ``lock_findings``: opens, updates or closes their plan findings and tells owners. Returns the audit
+    entries to record (with the caller's own, so the chain lock stays the last lock taken)."""
+    outcome = _reconcile(plan_features=list(feature_ids), now=now, evidence=False)
+    if not (outcome.told or outcome.refreshed):
+        return []
+    _email_on_commit(outcome.notices, now)
+    return _audit_entries(outcome, actor=actor, trigger=trigger)
+
+
 def findings_preview(*, version_ids, policies: dict[str, dict], now=None) -> Outcome:
     """Which findings of these versions a gate change would open, change or close (``policies``: gate ->
     proposed requirements snapshot with ``due_soon_days``), by the sweep's own rules. Writes nothing,
@@ -654,25 +769,34 @@ def findings_escalate(*, feature_id: int, now=None):
         )
         if incident is None:
             first = due[0]
-            region = (
-                Deployment.objects.filter(feature=feature, environment=first.environment, version=first.version)
-                .select_related("region")
-                .order_by("region__code")
-                .first()
-            )
+            live_there = Deployment.objects.filter(feature=feature, environment=first.environment)
+            if first.version_id is not None:
+                live_there = live_there.filter(version=first.version)
+            region = live_there.select_related("region").order_by("region__code").first()
             if region is None:  # no longer live: the next sweep closes the finding
                 return None
-            lines = "\n".join(f"- v{f.version.number}: {f.describe()}" for f in due)
+            lines = "\n".join(
+                f"- {f'v{f.version.number}' if f.version_id else 'Monitoring plan'}: {f.describe()}" for f in due
+            )
+            if all(f.is_monitoring for f in due):
+                title = f"Post-market monitoring overdue for {feature.name}"
+                description = (
+                    "The evidence freshness sweep found the feature's monitoring plan not kept past the gate's "
+                    f"grace period: evaluations not run again, or the review not recorded, in time.\n{lines}"
+                )
+            else:
+                title = f"Production evidence out of date for {feature.name}"
+                description = (
+                    "The evidence freshness sweep found production evidence stale, failing or missing past the "
+                    f"gate's grace period. New promotions are blocked until fresh evidence is recorded.\n{lines}"
+                )
             incident = incident_open_governance(
                 feature=feature,
                 environment=first.environment,
                 region=region.region,
                 impact_start=first.blocking_since,
-                title=f"Production evidence out of date for {feature.name}",
-                description=(
-                    "The evidence freshness sweep found production evidence stale, failing or missing past the "
-                    f"gate's grace period. New promotions are blocked until fresh evidence is recorded.\n{lines}"
-                ),
+                title=title,
+                description=description,
             )
         FreshnessFinding.objects.filter(pk__in=[f.pk for f in due]).update(incident_id=incident.pk)
         audit_record_many(

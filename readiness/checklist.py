@@ -20,7 +20,7 @@ from django.utils import timezone
 from approvals.checks import readiness_checks
 from approvals.choices import ReadinessItem
 from connectors.selectors import open_drift_by_feature
-from freshness.choices import FindingState
+from freshness.choices import FindingKind, FindingState
 from freshness.models import FreshnessFinding
 from readiness.choices import LIVE_ITEMS, ReadinessCheck
 from readiness.sentence import join_and as _and
@@ -183,6 +183,7 @@ def readiness_many(
     if live_version_ids:
         for feature_id, version_id, kind in FreshnessFinding.objects.filter(
             version_id__in=live_version_ids,
+            kind=FindingKind.EVIDENCE,
             environment=Environment.PRODUCTION,
             closed_at__isnull=True,
             state=FindingState.DUE_SOON,

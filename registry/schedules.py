@@ -19,4 +19,12 @@ SCHEDULES = [
         description="Every 15 minutes: sign the audit chain's head and publish it outside the database (the "
         "anchor file, the audit.checkpoint webhook), so removing the newest events shows.",
     ),
+    Schedule(
+        "Purge the audit trail",
+        "registry.tasks.purge_audit_trail",
+        minute="40",
+        hour="3",
+        description="Daily: delete the audit events older than GATEHOUSE_AUDIT_RETENTION_DAYS (at least 183 days) "
+        "up to a signed checkpoint, which stays as the anchor verification starts from; the purge is audited.",
+    ),
 ]

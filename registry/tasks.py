@@ -101,3 +101,13 @@ def verify_audit_trail(run_id: int) -> str:
     with audit_context(source="task"):
         run = verification_execute(run_id)
     return run.status if run is not None else "gone"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=480, time_limit=540)
+def purge_audit_trail() -> int:
+    """Daily: purge the audit trail under GATEHOUSE_AUDIT_RETENTION_DAYS, up to a signed checkpoint (audited)."""
+    from core.audit_context import audit_context
+    from registry.services.audit_retention import audit_purge
+
+    with audit_context(source="task"):
+        return audit_purge().deleted

@@ -69,3 +69,22 @@ def routes_panel_body(*, user, kind: str, entry) -> dict:
         "can_change": is_governance(user),
         "panel_url": routes_url(kind, entry),
     }
+
+
+def decision_log_panel(request, feature, version=None) -> dict | None:
+    """The feature page's "Decision log" section: where to export the ledger, for those who may (the
+    feature's team, governance admins and auditors). No query: the page links, the export counts."""
+    from django.conf import settings
+
+    from routing.export import can_export_decisions
+
+    if version is not None or not can_export_decisions(request.user, feature):
+        return None
+    return {
+        "title": "Decision log",
+        "template": "routing/partials/decision_log_panel.html",
+        "context": {
+            "url": reverse("routing:decision_export", args=[feature.slug]),
+            "retention_days": settings.GATEHOUSE_DECISION_RETENTION_DAYS,
+        },
+    }

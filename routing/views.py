@@ -1,19 +1,26 @@
 """Support's decision lookup, the live routes through a vendor or model, and governance's suspension of
 vendors and models."""
 
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
 from core.views import PermissionRuleMixin, ServiceFormView
+from registry.mixins import FeatureLookupMixin
 from registry.permissions import is_governance
+from routing import export as decision_export
 from routing import selectors, services, tokens
 from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, visible_changes
 
@@ -112,3 +119,69 @@ class CatalogStatusView(LoginRequiredMixin, PermissionRuleMixin, ServiceFormView
             "changed; resolve answers accordingly from now on.",
         )
         return entry
+
+
+class DecisionExportForm(forms.Form):
+    """The range and format, under the names the API takes (``from``, ``to``, ``format``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = forms.DateField(label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+        self.fields["to"] = forms.DateField(
+            label="To (UTC day, included)", widget=forms.DateInput(attrs={"type": "date"})
+        )
+        self.fields["format"] = forms.ChoiceField(
+            label="Format", choices=[("csv", "CSV (spreadsheets)"), ("json", "JSON")], widget=forms.RadioSelect
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class DecisionExportView(FeatureLookupMixin, View):
+    """Export the feature's decision ledger for a range of days (``?from=&to=&format=``): the form, or with
+    the three the download, streamed. The feature's team, governance admins and auditors; a 404 for those
+    who may not see the feature."""
+
+    permission_required = decision_export.can_export_decisions
+    permission_denied_message = (
+        "Only the {view.feature.team} team, governance admins and auditors export the decision log of {view.feature}."
+    )
+
+    def get(self, request, slug):
+        feature = self.feature
+        asked = any(name in request.GET for name in ("from", "to", "format"))
+        today = timezone.now().date()
+        values = {
+            "from": request.GET.get("from", (today - timedelta(days=29)).isoformat()),
+            "to": request.GET.get("to", today.isoformat()),
+            "format": request.GET.get("format", "csv"),
+        }
+        form = DecisionExportForm(values if asked else None, initial=values)
+        if asked:
+            try:
+                export = decision_export.decisions_export(
+                    actor=request.user,
+                    feature=feature,
+                    export=decision_export.export_range(first=values["from"], last=values["to"], fmt=values["format"]),
+                )
+            except ValidationError as error:
+                form.is_valid()
+                for field, errors in error.message_dict.items():
+                    if field in form.fields and field not in form.errors:
+                        form.add_error(field, errors)
+                    elif field not in form.fields:
+                        form.add_error(None, errors)
+            else:
+                response = StreamingHttpResponse(export.stream(), content_type=export.content_type)
+                response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+                return response
+        return render(
+            request,
+            "routing/decision_export.html",
+            {
+                "feature": feature,
+                "form": form,
+                "max_days": decision_export.MAX_SPAN_DAYS,
+                "retention_days": settings.GATEHOUSE_DECISION_RETENTION_DAYS,
+                "api_url": reverse("routing-api:decision-export", args=[feature.slug]),
+            },
+        )

@@ -33,7 +33,7 @@ EVENT_DESCRIPTIONS = {
     WebhookEvent.INCIDENT_OPENED: "An incident was logged against a feature, by a person or an alert.",
     WebhookEvent.INCIDENT_RESOLVED: "An incident moved to resolved.",
     WebhookEvent.FINDING_OPENED: "The evidence freshness sweep found a live version's evidence missing, failing, due "
-    "soon or stale.",
+    "soon or stale, or the feature's monitoring plan not kept (data.kind is then monitoring_plan).",
     WebhookEvent.AUDIT_CHECKPOINT: "A signed checkpoint of the audit chain (sequence, head hash, time, key id, "
     "signature), every 15 minutes: keep them, and the chain can be proved against them. Global subscriptions only.",
     WebhookEvent.PING: "A test delivery sent from the subscription's page or the API.",

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models import Min
 from django.utils import timezone
 
 from core.audit_context import current_audit_context
@@ -307,6 +308,7 @@ class ChainVerification:
     last_sequence: int | None = None  # the newest event read
     checkpoints: int = 0  # signed checkpoints the chain was held against
     notes: tuple[str, ...] = ()  # what weakens the proof without being a fault (no anchor yet, derived key)
+    anchored_at: int | None = None  # events up to this sequence were purged under retention: verified from its hash
 
     @property
     def broken_sequence(self) -> int | None:
@@ -454,6 +456,18 @@ def audit_verify(
     head_event_hash = None
     expected_sequence = 1
     previous_hash = GENESIS_HASH
+    # A trail purged under retention begins after the anchor its purge event names (its hash is checked
+    # with the other events as the walk reaches it): the walk starts from that anchor.
+    anchor = _purge_anchor()
+    if anchor is not None:
+        expected_sequence, previous_hash = anchor["through_sequence"] + 1, anchor["anchor_hash"]
+        for checkpoint in checkpoints:
+            if checkpoint.sequence == anchor["through_sequence"] and checkpoint.head_hash != anchor["anchor_hash"]:
+                findings.add(
+                    expected_sequence,
+                    f"the purge recorded by event #{anchor['event']} anchors the trail at #{anchor['through_sequence']} "
+                    f"with a hash the checkpoint of {checkpoint.at} does not vouch for",
+                )
     keyed_seen = False
     checked = 0
     last_sequence = 0
@@ -557,6 +571,17 @@ def audit_verify(
         )
     if keys.derived:
         notes.append("The chain is keyed with a key derived from SECRET_KEY: set GATEHOUSE_AUDIT_KEY in production.")
+    if anchor is not None:
+        vouched_anchor = any(
+            checkpoint.sequence == anchor["through_sequence"] and checkpoint.head_hash == anchor["anchor_hash"]
+            for checkpoint in checkpoints
+        )
+        notes.append(
+            f"Events #{anchor['first_sequence']} to #{anchor['through_sequence']} were purged under the retention "
+            f"(audit event #{anchor['event']}); the chain is verified from the anchor they left, the hash of "
+            f"#{anchor['through_sequence']}"
+            + (", which a signed checkpoint vouches for." if vouched_anchor else " as the purge event recorded it.")
+        )
 
     against = f" against {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''}" if checkpoints else ""
     if findings.count:
@@ -571,9 +596,54 @@ def audit_verify(
             last_sequence or None,
             len(checkpoints),
             tuple(notes),
+            anchor["through_sequence"] if anchor else None,
         )
-    message = f"{checked} events verified{against}" if checked else f"no events recorded yet{against}"
-    return ChainVerification(True, checked, (), 0, message, last_sequence or None, len(checkpoints), tuple(notes))
+    since = f" from the anchor at #{anchor['through_sequence']}" if anchor else ""
+    message = f"{checked} events verified{since}{against}" if checked else f"no events recorded yet{against}"
+    return ChainVerification(
+        True,
+        checked,
+        (),
+        0,
+        message,
+        last_sequence or None,
+        len(checkpoints),
+        tuple(notes),
+        anchor["through_sequence"] if anchor else None,
+    )
+
+
+PURGED_ACTION = "audit.purged"
+
+
+def _purge_anchor() -> dict | None:
+    """Where a trail purged under retention begins: the purge event whose span ends just before the first
+    event still stored, and links to the hash that event says it follows. None for a trail that begins at
+    #1, or whose missing beginning no purge event explains (the walk then reports the gap)."""
+    first_sequence = AuditEvent.objects.aggregate(first=Min("sequence"))["first"]
+    if first_sequence is None or first_sequence == 1:
+        return None
+    first = AuditEvent.objects.filter(sequence=first_sequence).values("sequence", "prev_hash").first()
+    if first is None:
+        return None
+    for sequence, payload in (
+        AuditEvent.objects.filter(action=PURGED_ACTION, sequence__gt=first["sequence"] - 1)
+        .order_by("-sequence")
+        .values_list("sequence", "payload")
+    ):
+        if not isinstance(payload, dict):
+            continue
+        if (
+            payload.get("through_sequence") == first["sequence"] - 1
+            and payload.get("anchor_hash") == first["prev_hash"]
+        ):
+            return {
+                "event": sequence,
+                "first_sequence": payload.get("first_sequence", 1),
+                "through_sequence": first["sequence"] - 1,
+                "anchor_hash": first["prev_hash"],
+            }
+    return None
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

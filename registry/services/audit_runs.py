@@ -52,7 +52,10 @@ def verification_start(*, actor) -> AuditVerificationRun:
             finished_at=now,
             message="Lost: the worker stopped recording progress.",
         )
-        total = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first() or 0
+        head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first() or 0
+        # A trail purged under retention begins after #1: count what is there, not what ever was.
+        first = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first() or 1
+        total = max(head - first + 1, 0)
         run = AuditVerificationRun.objects.create(started_by=actor, started_at=now, updated_at=now, total=total)
         audit_record_many(
             [

@@ -223,3 +223,30 @@ class StatusChangeInputSerializer(serializers.Serializer):
 class StatusChangeResultSerializer(serializers.Serializer):
     status = serializers.CharField()
     routes_changed = RouteChangeSerializer(many=True)
+
+
+class DecisionExportRecordSerializer(serializers.Serializer):
+    request_id = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+    environment = serializers.CharField()
+    region = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True, help_text="Null when nothing could serve (a refusal).")
+    served = serializers.BooleanField()
+    decision = serializers.CharField(help_text="The signed decision token; look it up at /api/v1/decisions/<token>/.")
+    recorded_at = serializers.DateTimeField()
+    recorded_by = serializers.CharField()
+
+
+class DecisionExportSerializer(serializers.Serializer):
+    """The JSON export (``format=json``); ``format=csv`` has the record fields as columns, in this order."""
+
+    feature = serializers.CharField()
+    exported_at = serializers.DateTimeField()
+    count = serializers.IntegerField(help_text="Records in the range when the export began.")
+    records = DecisionExportRecordSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields

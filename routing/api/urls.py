@@ -8,6 +8,7 @@ urlpatterns = [
     path("decisions/", views.DecisionRecordListView.as_view(), name="decision-records"),
     path("decisions/ledger/", views.LedgerView.as_view(), name="ledger"),
     path("decisions/<str:token>/", views.DecisionView.as_view(), name="decision"),
+    path("features/<slug:slug>/decisions/export/", views.DecisionExportView.as_view(), name="decision-export"),
     path("vendors/<slug:key>/routes/", views.CatalogRoutesView.as_view(kind="vendor"), name="vendor-routes"),
     path(
         "vendors/<slug:key>/suspend/",

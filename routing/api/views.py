@@ -1,6 +1,8 @@
 """The router's endpoint and support's lookups."""
 
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -10,8 +12,11 @@ from rest_framework.views import APIView
 
 from core.api.idempotency import IdempotentPostMixin
 from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from core.views import found_or_404
 from registry.api.scopes import RESOLVE
 from registry.choices import Environment
+from registry.selectors import features_visible_to
+from routing import export as decision_export
 from routing import selectors, services, tokens
 from routing.api import serializers as s
 from routing.auth import CachedBearerTokenAuthentication
@@ -165,3 +170,49 @@ class CatalogStatusView(IdempotentPostMixin, CatalogRoutesMixin, APIView):
             **{self.kind: self.entry(key)},
         )
         return Response(s.StatusChangeResultSerializer({"status": entry.status, "routes_changed": changes}).data)
+
+
+class DecisionExportView(APIView):
+    """A feature's decision ledger for a range of UTC days (``from`` and ``to`` included, at most 366 days),
+    as CSV or JSON, streamed: for the deployer's own records. The feature's team, governance admins and
+    auditors; 404 for a feature you may not see. Each export is audited (``decisions.exported``)."""
+
+    @found_or_404("No such feature.")
+    def feature(self):
+        return features_visible_to(self.request.user).filter(slug=self.kwargs["slug"]).first()
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``format`` chooses the file, not the renderer: an unknown one is a 400 from the range check.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First UTC day, YYYY-MM-DD."),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last UTC day (included)."),
+            OpenApiParameter("format", str, enum=list(decision_export.FORMATS), description="csv (default) or json."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row per record, with a header."),
+            (200, "application/json"): s.DecisionExportSerializer,
+            400: OpenApiResponse(
+                description="A missing or wrong day, a range backwards or too long, a format unknown."
+            ),
+            403: OpenApiResponse(description="You may see the feature but not export its log."),
+            404: OpenApiResponse(description="No such feature, or one you may not see."),
+        },
+    )
+    def get(self, request, slug: str):
+        feature = self.feature
+        if not decision_export.can_export_decisions(request.user, feature):
+            raise PermissionDenied(decision_export.REFUSAL.format(team=feature.team, feature=feature))
+        params = request.query_params
+        export = decision_export.decisions_export(
+            actor=request.user,
+            feature=feature,
+            export=decision_export.export_range(
+                first=params.get("from", ""), last=params.get("to", ""), fmt=params.get("format", "csv")
+            ),
+        )
+        response = StreamingHttpResponse(export.stream(), content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        return response

@@ -110,6 +110,17 @@ def test_readiness_history_is_taken_day_by_day(world):
     assert first < last  # features went live during those weeks
 
 
+def test_the_high_risk_and_regulated_features_have_monitoring_plans(world):
+    from freshness.models import MonitoringPlan
+
+    triage = MonitoringPlan.objects.get(feature__slug="claims-triage")
+    assert triage.reviewer.username == "legal" and triage.reviews.count() == 1
+    assert {rule.kind for rule in triage.evaluations.all()} == {"benchmark", "safety"}
+    assert triage.monitors == triage.feature.monitor_links
+    kyc = MonitoringPlan.objects.get(feature__slug="kyc-document-check")
+    assert kyc.reviewer_role == "governance" and kyc.created_at < triage.reviews.get().reviewed_at
+
+
 def test_a_second_run_adds_nothing(world):
     from registry.models import AuditEvent
 

@@ -152,6 +152,15 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "freshness-api:finding-detail": {"get": "404 404 404 ok 404 404 ok ok"},
     "freshness-api:sweep-run-list": {"get": "403 403 403 403 403 403 ok ok", "post": "403 403 403 403 403 403 ok 403"},
     "freshness-api:sweep-run-detail": {"get": "403 403 403 403 403 403 ok ok"},
+    "freshness-api:monitoring-plan": {
+        "get": "404 404 404 ok 404 404 ok ok",
+        "put": "404 404 404 invalid 404 404 invalid 403",
+    },
+    # the plan's reviewer records reviews (governance admins, by role, in this world)
+    "freshness-api:monitoring-plan-review": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "404 404 404 403 404 404 invalid 403",
+    },
     "webhooks-api:subscription-list": {
         "get": "ok ok ok ok ok ok ok ok",
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
@@ -192,6 +201,8 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "post": "invalid invalid invalid invalid invalid invalid invalid invalid",
     },
     "routing-api:decision": {"get": "404 404 404 ok 404 404 ok ok"},
+    # the decision log export: no range given is a 400 for those who may export it
+    "routing-api:decision-export": {"get": "404 404 404 invalid 404 404 invalid invalid"},
     # An import names its MLflow version in the body: an empty one is refused before anything is looked up.
     "connectors-api:mlflow-import": {
         "get": "405 405 405 405 405 405 405 405",
@@ -366,6 +377,8 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "freshness-api:finding-detail": {"get": READ},
     "freshness-api:sweep-run-list": {"get": READ, "post": FULL},
     "freshness-api:sweep-run-detail": {"get": READ},
+    "freshness-api:monitoring-plan": {"get": READ, "put": FULL},
+    "freshness-api:monitoring-plan-review": {"get": READ, "post": FULL},
     "webhooks-api:subscription-list": {"get": READ, "post": FULL},
     "webhooks-api:subscription-detail": {"get": READ, "patch": FULL, "delete": FULL},
     "webhooks-api:subscription-ping": {"get": READ, "post": FULL},
@@ -393,6 +406,7 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "compliance-api:revision-submit": {"get": READ, "post": FULL},
     "compliance-api:revision-review": {"get": READ, "post": FULL},
     "routing-api:decision": {"get": READ_OR_RESOLVE},
+    "routing-api:decision-export": {"get": READ},
     "routing-api:vendor-routes": {"get": READ},
     "routing-api:vendor-suspend": {"get": READ, "post": FULL},
     "routing-api:vendor-reinstate": {"get": READ, "post": FULL},

@@ -15,6 +15,7 @@ from approvals.models import SignOff
 from approvals.services import approval_request_create, promotion_execute, signoff_decide
 from drills.services import drill_run
 from freshness.models import FreshnessFinding, SweepRun
+from freshness.plans import plan_save
 from freshness.services import freshness_sweep
 from identity.reviews.services import access_review_start
 from incidents.services import incident_mark_serious, incident_open, incident_snapshot_evidence
@@ -146,8 +147,18 @@ def build_world(
         actor=product_owner, incident=incident, criteria=["rights"], aware_at=timezone.now() - timedelta(minutes=10)
     )
     snapshot = incident_snapshot_evidence(actor=product_owner, incident=incident, note="Authorization world.")
+    # A monitoring plan reviewed by governance admins: its review page is theirs alone.
+    plan_save(
+        actor=product_owner,
+        feature=feature,
+        reason="Post-market monitoring.",
+        monitors=["https://grafana.example.test/d/fraud"],
+        reviewer_role="governance",
+        review_interval_days=30,
+        evaluations={"benchmark": 30},
+    )
     freshness_sweep(now=timezone.now() + timedelta(days=400))  # everything stale: findings open
-    finding = FreshnessFinding.objects.filter(feature=feature).first()
+    finding = FreshnessFinding.objects.filter(feature=feature, kind="evidence").first()
     sweep = SweepRun.objects.order_by("-pk").first()
 
     subscription, _secret = subscription_create(

@@ -167,6 +167,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "freshness:finding_detail": {"get": HIDDEN},
     "freshness:run_list": {"get": AUDIT_READERS},
     "freshness:run_sweep": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    # the monitoring plan: read with the feature, changed by its team and governance; its review is the
+    # reviewer's (governance admins, by role, in this world)
+    "freshness:plan_detail": {"get": HIDDEN},
+    "freshness:plan_edit": {"get": HIDDEN_WRITE, "post": HIDDEN_WRITE, "put": HIDDEN_WRITE},
+    "freshness:plan_review": {
+        "get": "404 404 404 403 404 404 ok 403",
+        "post": "404 404 404 403 404 404 ok 403",
+        "put": "404 404 404 403 404 404 ok 403",
+    },
     # --- webhooks pages (the subscription is the Claims team's) ----------------------------------
     "webhooks:subscription_list": {"get": EVERYONE},
     "webhooks:subscription_create": {"get": CATALOG_AUTHORS, "post": CATALOG_AUTHORS, "put": CATALOG_AUTHORS},
@@ -192,6 +201,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "packs:export_detail": {"get": "404 404 404 404 404 404 ok 404"},
     "packs:export_download": {"get": "404 404 404 404 404 404 ok 404"},
     "routing:decision_lookup": {"get": EVERYONE, "post": EVERYONE},
+    # a feature's decision log: its team, governance admins and auditors (the form; the download takes a range)
+    "routing:decision_export": {"get": HIDDEN},
     "routing:vendor_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     "routing:model_status": {"get": GOVERNANCE_ONLY, "post": GOVERNANCE_ONLY, "put": GOVERNANCE_ONLY},
     # the catalog pages' "Live routes" and "Impact" sections: open as the catalog pages, the restricted

@@ -299,7 +299,8 @@ def test_the_api_returns_markup_as_json_data_not_html(api, hostile_feature):
 
 def test_no_page_or_api_answers_csv(client, governance_admin, hostile_feature):
     """Formula injection (cells starting = + - @) needs a CSV export: lists answer HTML whatever is asked.
-    The one CSV download of the audit trail makes such cells text (tests/registry/test_audit_readable.py)."""
+    The CSV downloads (the audit trail's, a feature's decision log) make such cells text
+    (tests/registry/test_audit_readable.py, tests/routing/test_decision_export.py)."""
     from django.urls import get_resolver
 
     names = {str(pattern.pattern) for pattern in get_resolver().url_patterns}

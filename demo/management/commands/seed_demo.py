@@ -33,6 +33,7 @@ from demo import access_reviews as demo_access_reviews
 from demo import data as demo_data
 from demo import freshness as demo_freshness
 from demo import incidents as demo_incidents
+from demo import monitoring as demo_monitoring
 from demo import readiness as demo_readiness
 from demo import releases as demo_releases
 from demo.clock import Agenda, DemoClock
@@ -229,6 +230,7 @@ class DemoSeeder:
         incidents = demo_incidents.IncidentSeeder(created=self.created, regions=self.regions, clock=clock)
         incidents.plan(agenda)
         demo_freshness.plan_freshness(agenda, clock, created=self.created, engineers=engineers)
+        demo_monitoring.plan_monitoring(agenda, clock, created=self.created)
         agenda.add(clock.workday(8, "15:00"), lambda: seed_drills(created=self.created))
         agenda.add(clock.workday(2, "11:00"), lambda: seed_compliance(created=self.created))
         agenda.add(clock.workday(1, "16:30"), lambda: seed_packs(created=self.created))
