@@ -21,16 +21,37 @@ from django.utils import timezone
 from approvals.models import ApprovalRequest, SignOff
 from compliance.choices import Category, DocumentKind, RevisionStatus
 from compliance.models import ComplianceDocument, RegulatoryProfile
+from freshness.models import MonitoringPlan
 from incidents.models import Incident
-from registry.choices import DatasetUsage, Environment
+from registry.choices import DatasetUsage, Environment, EvaluationKind
+from registry.choices import Role as PersonRole
 from registry.models import AIFeature, DeploymentEvent, Evaluation, FeatureVersion, VersionDataset
 
 SCHEMA = "gatehouse.technical-file/1"
 
-# A provider of the post-market monitoring plan (freshness registers it): (feature) -> dict | None, the
-# plan as ``{"monitors": [...], "evaluations": [{"kind", "interval_days"}], "reviewer": str,
-# "review_interval_days": int, "last_review": iso | None}``.
-monitoring_plan_providers: list = []
+
+def monitoring_plan(feature: AIFeature) -> dict | None:
+    """The feature's post-market monitoring plan (freshness keeps it and its sweep enforces it), as the file
+    shows it; None when it has none."""
+    plan = (
+        MonitoringPlan.objects.filter(feature=feature)
+        .select_related("reviewer")
+        .prefetch_related("evaluations")
+        .first()
+    )
+    if plan is None:
+        return None
+    return {
+        "monitors": list(plan.monitors),
+        "evaluations": [
+            {"kind": EvaluationKind(rule.kind).label, "interval_days": rule.interval_days}
+            for rule in plan.evaluations.all()
+        ],
+        "reviewer": _user(plan.reviewer) if plan.reviewer_id else str(PersonRole(plan.reviewer_role).label),
+        "review_interval_days": plan.review_interval_days,
+        "last_review": _when(plan.last_reviewed_at),
+        "notes": plan.notes,
+    }
 
 
 @dataclass
@@ -176,7 +197,7 @@ def build_sections(
         .order_by("at", "id")
     )
     incidents = list(Incident.objects.filter(feature=feature).order_by("-impact_start"))
-    plan = next((found for provider in monitoring_plan_providers if (found := provider(feature))), None)
+    plan = monitoring_plan(feature)
 
     newest: dict[str, Evaluation] = {}
     for evaluation in evaluations:

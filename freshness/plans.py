@@ -21,6 +21,7 @@ from registry.permissions import can_edit_feature, has_role, is_governance, sees
 from registry.selectors import features_visible_to
 from registry.services import audit_record_many
 from registry.services.audit import changes
+from registry.signals import feature_updated
 
 MAX_INTERVAL_DAYS = 730
 NOTE_LENGTH = 5000
@@ -207,6 +208,8 @@ def plan_save(
         ]
         entries += plan_findings_reconcile(feature_ids=[feature.pk], actor=actor, trigger="monitoring_plan", now=now)
         audit_record_many(entries)
+        # A high-risk feature's technical file may be complete now: gate requests waiting on it look again.
+        feature_updated.send(sender=MonitoringPlan, feature=feature, actor=actor)
     return plan
 
 

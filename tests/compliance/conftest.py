@@ -6,7 +6,7 @@ import pytest
 from compliance.choices import DocumentKind
 from compliance.services.documents import document_review, document_save_draft, document_submit
 from compliance.services.profile import profile_propose
-from compliance.technical_file import monitoring_plan_providers
+from freshness.plans import plan_save
 from tests.approvals.conftest import *  # noqa: F403 - the fixtures
 from tests.approvals.conftest import REGULATED_EVIDENCE
 
@@ -42,16 +42,17 @@ def approve_document(product_owner, legal_reviewer):
 
 
 @pytest.fixture
-def monitoring_plan():
-    """A post-market monitoring plan for every feature (the freshness app's, when it holds one)."""
-    plan = {"monitors": ["dash"], "evaluations": [{"kind": "benchmark", "interval_days": 30}], "reviewer": "gov"}
-
-    def provide(feature):
-        return plan
-
-    monitoring_plan_providers.append(provide)
-    yield plan
-    monitoring_plan_providers.remove(provide)
+def monitoring_plan(feature, product_owner):
+    """The feature's post-market monitoring plan, kept by the freshness app (its sweep enforces it)."""
+    return plan_save(
+        actor=product_owner,
+        feature=feature,
+        reason="Post-market monitoring (Art. 72).",
+        monitors=["https://grafana.example.test/d/claims-triage"],
+        reviewer_role="legal",
+        review_interval_days=30,
+        evaluations={"benchmark": 30},
+    )
 
 
 @pytest.fixture
