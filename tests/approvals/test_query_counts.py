@@ -289,7 +289,8 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployment_events(
         live_feature.get_absolute_url(),
         grow,
         django_assert_max_num_queries,
-        38,  # and 1 for the regulatory profile (may the feature be promoted under the EU AI Act?)
+        43,  # and 1 for the regulatory profile (may the feature be promoted under the EU AI Act?), 5 for the
+        # monitoring plan's section and who may export the decision log
         rows=lambda response: len(response.context["deployment_events"]),
     )
 
@@ -310,5 +311,5 @@ def test_a_feature_page_costs_the_same_for_2_or_8_deployments(
     client.force_login(product_owner)
     # 36: as above (the history links one kind of object fewer here).
     assert_constant(
-        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 37, rows=feature_page_rows
+        client, live_feature.get_absolute_url(), grow, django_assert_max_num_queries, 42, rows=feature_page_rows
     )

@@ -243,9 +243,10 @@ def test_a_feature_page_costs_the_same_for_2_or_12_versions(client, team, produc
 
     client.force_login(product_owner)
     assert_page_constant(
-        client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 28
+        client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 33
     )  # one for a change waiting for governance, one for whether there is any evidence at all, one for the
-    # regulatory profile (may the feature be promoted under the EU AI Act?)
+    # regulatory profile (may the feature be promoted under the EU AI Act?), five for the monitoring plan's
+    # section and who may export the decision log
 
 
 def test_a_feature_page_costs_the_same_for_2_or_12_evaluations(
@@ -259,9 +260,9 @@ def test_a_feature_page_costs_the_same_for_2_or_12_evaluations(
             history.add_evaluation([history.first, second][index % 2])
 
     client.force_login(product_owner)
-    # 28: one is the freshness panel asking whether there is any evidence (none: "no evidence yet", not "fresh"),
-    # one the regulatory profile
-    assert_page_constant(client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 28)
+    # 33: one is the freshness panel asking whether there is any evidence (none: "no evidence yet", not "fresh"),
+    # one the regulatory profile, five the monitoring plan's section and who may export the decision log
+    assert_page_constant(client, history.feature.get_absolute_url(), grow, django_assert_max_num_queries, 33)
 
 
 def test_a_version_page_costs_the_same_for_2_or_12_evaluations(
