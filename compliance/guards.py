@@ -10,16 +10,12 @@
 from __future__ import annotations
 
 from approvals.checks import Check
-from compliance.models import RegulatoryProfile
+from compliance.selectors import profile_of
 from compliance.technical_file import completeness
 from core.error_codes import PROHIBITED_PRACTICE, TECHNICAL_FILE_INCOMPLETE, Reason
 from registry.choices import Environment, RiskTier
 
 GAPS_NAMED = 4
-
-
-def _profile(feature) -> RegulatoryProfile | None:
-    return RegulatoryProfile.objects.filter(feature=feature).first()
 
 
 def _file_refusal(feature, version, profile) -> str | None:
@@ -28,7 +24,7 @@ def _file_refusal(feature, version, profile) -> str | None:
             f"{feature} is confirmed high-risk under the EU AI Act but its risk tier is {feature.risk_tier}; "
             "it goes to production only on the regulated tier."
         )
-    found = completeness(feature, version)
+    found = completeness(feature, version, profile=profile)
     if found.complete:
         return None
     gaps = found.gaps
@@ -41,7 +37,7 @@ def _file_refusal(feature, version, profile) -> str | None:
 
 
 def regulatory_guard(feature, *, version=None, environment=None) -> str | None:
-    profile = _profile(feature)
+    profile = profile_of(feature)
     if profile is None:
         return None
     if profile.is_prohibited:
@@ -58,7 +54,7 @@ def regulatory_guard(feature, *, version=None, environment=None) -> str | None:
 
 def technical_file_checks(feature, *, version, environment: str) -> list[Check]:
     """The gate request's extra check for a confirmed high-risk feature going to production."""
-    profile = _profile(feature)
+    profile = profile_of(feature)
     if profile is None or environment != Environment.PRODUCTION:
         return []
     if profile.is_prohibited:

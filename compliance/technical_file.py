@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, SignOff
 from compliance.choices import Category, DocumentKind, RevisionStatus
 from compliance.models import ComplianceDocument, RegulatoryProfile
+from compliance.selectors import documents_of, profile_of
 from freshness.models import MonitoringPlan
 from incidents.models import Incident
 from registry.choices import DatasetUsage, Environment, EvaluationKind
@@ -112,10 +113,6 @@ def _user(user) -> str | None:
     return user.get_full_name() or user.get_username()
 
 
-def profile_of(feature: AIFeature) -> RegulatoryProfile | None:
-    return RegulatoryProfile.objects.filter(feature=feature).prefetch_related("markets").first()
-
-
 def file_version(feature: AIFeature) -> FeatureVersion | None:
     """The version a feature's file speaks of by default: live in production, else the newest."""
     live = (
@@ -126,13 +123,6 @@ def file_version(feature: AIFeature) -> FeatureVersion | None:
     )
     versions = FeatureVersion.objects.filter(feature=feature)
     return versions.filter(pk=live).first() if live else versions.order_by("-number").first()
-
-
-def _documents(feature: AIFeature) -> dict[str, ComplianceDocument]:
-    documents = ComplianceDocument.objects.filter(feature=feature).select_related(
-        "current__author", "current__reviewed_by"
-    )
-    return {document.kind: document for document in documents}
 
 
 def _document_part(document: ComplianceDocument | None) -> dict | None:
@@ -176,7 +166,7 @@ def build_sections(
     """The nine sections, filled and checked. A fixed number of queries whatever the history's size."""
     high_risk = bool(profile and profile.is_high_risk)
     required = set(profile.required_documents) if profile else set()
-    documents = _documents(feature)
+    documents = documents_of(feature)
     evaluations: list[Evaluation] = []
     datasets: list[VersionDataset] = []
     requests: list[ApprovalRequest] = []
@@ -301,8 +291,8 @@ def build_sections(
             "Monitoring, functioning and control",
             "Annex IV(3)",
             [
-                Check("Monitors are linked", bool(_lines(feature.monitors)), "No monitor is linked."),
-                Check("Service-level objectives are set", bool(_lines(feature.slos)), "No SLOs."),
+                Check("Monitors are linked", bool(feature.monitor_links), "No monitor is linked."),
+                Check("Service-level objectives are set", bool(feature.slo_lines), "No SLOs."),
                 Check(
                     "The operational fallback is written",
                     bool(feature.operational_fallback.strip()),
@@ -316,8 +306,8 @@ def build_sections(
                 ),
             ],
             {
-                "monitors": _lines(feature.monitors),
-                "slos": _lines(feature.slos),
+                "monitors": feature.monitor_links,
+                "slos": feature.slo_lines,
                 "operational_fallback": feature.operational_fallback,
                 "rollback_path": feature.rollback_path,
                 "incident_owner": _user(feature.incident_owner),
@@ -537,14 +527,27 @@ class Completeness:
         return [f"{section['number']}. {gap}" for section in self.sections for gap in section["gaps"]]
 
 
-def completeness(feature: AIFeature, version: FeatureVersion | None = None) -> Completeness:
-    profile = profile_of(feature)
+def _overall(sections: list[Section]) -> tuple[int, bool]:
+    """The file's score (the mean of its sections') and whether every section is complete."""
+    return round(sum(section.score for section in sections) / len(sections)), all(s.complete for s in sections)
+
+
+_UNREAD = object()
+
+
+def completeness(
+    feature: AIFeature, version: FeatureVersion | None = None, *, profile: RegulatoryProfile | None = _UNREAD
+) -> Completeness:
+    """``profile``: the feature's profile when the caller has read it already (None: it has none)."""
+    if profile is _UNREAD:
+        profile = profile_of(feature)
     chosen = version or file_version(feature)
     sections = build_sections(feature, chosen, profile)
+    score, complete = _overall(sections)
     return Completeness(
         applies=bool(profile and profile.is_high_risk),
-        score=round(sum(section.score for section in sections) / len(sections)),
-        complete=all(section.complete for section in sections),
+        score=score,
+        complete=complete,
         sections=[
             {"number": s.number, "key": s.key, "title": s.title, "score": s.score, "gaps": s.gaps} for s in sections
         ],
@@ -556,9 +559,11 @@ def technical_file(feature: AIFeature, version: FeatureVersion | None = None) ->
     """The whole file as one JSON-ready dict (the exports add the audit chain's verification)."""
     feature = AIFeature.objects.select_related("team", "accountable_owner", "incident_owner").get(pk=feature.pk)
     profile = profile_of(feature)
+    if profile is not None:
+        prefetch_related_objects([profile], "markets")  # read by the first section and the profile part
     chosen = version or file_version(feature)
     sections = build_sections(feature, chosen, profile)
-    score = round(sum(section.score for section in sections) / len(sections))
+    score, complete = _overall(sections)
     return {
         "schema": SCHEMA,
         "generated_at": _when(timezone.now()),
@@ -567,7 +572,7 @@ def technical_file(feature: AIFeature, version: FeatureVersion | None = None) ->
         "profile": _profile_part(profile),
         "completeness": {
             "score": score,
-            "complete": all(section.complete for section in sections),
+            "complete": complete,
             "required_before_production": bool(profile and profile.is_high_risk),
         },
         "sections": [section.as_dict() for section in sections],

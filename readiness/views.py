@@ -50,7 +50,8 @@ def _technical_file(feature):
     from compliance.selectors import profile_of
     from compliance.technical_file import completeness
 
-    return completeness(feature) if profile_of(feature) is not None else None
+    profile = profile_of(feature)
+    return completeness(feature, profile=profile) if profile is not None else None
 
 
 class FeatureReadinessView(ReadinessMixin, TemplateView):

@@ -13,17 +13,10 @@ from compliance.choices import DocumentKind, RevisionStatus
 from compliance.forms import DraftForm, ReviewForm
 from compliance.permissions import can_review_document, can_write_document
 from compliance.services.documents import document_review, document_save_draft, document_submit
+from compliance.views import refusal_text
 from core.exceptions import Conflict
 from core.views import add_service_error
 from registry.mixins import FeatureLookupMixin
-
-
-def _error_text(error) -> str:
-    if isinstance(error, Conflict):
-        return error.message
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
 
 
 class DocumentMixin(FeatureLookupMixin):
@@ -126,7 +119,7 @@ class RevisionSubmitView(RevisionMixin, View):
         try:
             document_submit(actor=request.user, revision=revision)
         except (Conflict, ValidationError) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, f"r{revision.number} sent for review; its text is fixed from now.")
         return HttpResponseRedirect(revision.get_absolute_url())

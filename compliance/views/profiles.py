@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.views import View
@@ -17,6 +18,7 @@ from compliance.models import RegulatoryProfile
 from compliance.permissions import can_confirm_profile, can_propose_profile, can_write_document
 from compliance.services.profile import PROFILE_FIELDS, profile_confirm, profile_propose
 from compliance.technical_file import completeness, technical_file
+from compliance.views import refusal_text
 from core.exceptions import Conflict
 from core.views import ServiceFormView
 from registry.mixins import FeatureLookupMixin
@@ -55,11 +57,11 @@ def _documents_state(feature, profile) -> list[dict]:
     return rows
 
 
-def _has_profile(feature) -> bool:
+def _profile_or_none(feature) -> RegulatoryProfile | None:
     try:
-        return feature.regulatory_profile is not None
+        return feature.regulatory_profile
     except RegulatoryProfile.DoesNotExist:
-        return False
+        return None
 
 
 class RegisterView(TemplateView):
@@ -75,10 +77,11 @@ class RegisterView(TemplateView):
         query = self.request.GET.get("q", "").strip()
         features = features_visible_to(self.request.user).select_related("team", "regulatory_profile")
         if query:
-            features = features.filter(name__icontains=query) | features.filter(slug__icontains=query)
+            features = features.filter(Q(name__icontains=query) | Q(slug__icontains=query))
         if category == Category.UNDETERMINED:
-            features = features.filter(regulatory_profile__isnull=True) | features.filter(
-                regulatory_profile__confirmed_category__in=["", Category.UNDETERMINED]
+            features = features.filter(
+                Q(regulatory_profile__isnull=True)
+                | Q(regulatory_profile__confirmed_category__in=["", Category.UNDETERMINED])
             )
         elif category in Category.values:
             features = features.filter(regulatory_profile__confirmed_category=category)
@@ -86,9 +89,9 @@ class RegisterView(TemplateView):
             features = features.filter(regulatory_profile__status=ProfileStatus.PROPOSED)
         elif status == "none":
             features = features.filter(regulatory_profile__isnull=True)
-        page = Paginator(features.order_by("name").distinct(), 25).get_page(self.request.GET.get("page"))
+        page = Paginator(features.order_by("name"), 25).get_page(self.request.GET.get("page"))
         for feature in page.object_list:
-            feature.profile_row = getattr(feature, "regulatory_profile", None) if _has_profile(feature) else None
+            feature.profile_row = _profile_or_none(feature)
         params = self.request.GET.copy()
         params.pop("page", None)
         return {
@@ -141,7 +144,7 @@ class PanelView(FeatureLookupMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "feature": feature,
             "profile": profile,
-            "completeness": completeness(feature) if profile else None,
+            "completeness": completeness(feature, profile=profile) if profile else None,
         }
 
 
@@ -208,9 +211,7 @@ class ProfileConfirmView(FeatureLookupMixin, View):
         try:
             profile_confirm(actor=request.user, feature=self.feature, reason=reason)
         except (Conflict, ValidationError, PermissionDenied) as error:
-            messages.error(
-                request, getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
-            )
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, "Profile confirmed: its rules apply from now.")
         return HttpResponseRedirect(reverse("compliance:profile", args=[slug]))

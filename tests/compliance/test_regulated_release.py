@@ -342,3 +342,25 @@ def test_the_api_shows_the_file_check_on_a_request(
     assert check["met"] is False and "declaration" in check["detail"].lower()
     listed = client.get(reverse("approvals-api:approval-request-list")).json()["results"]
     assert any(check["kind"] == "compliance" for row in listed for check in row["checks"])
+
+
+def test_the_register_costs_the_same_for_2_or_8_profiled_features(client, governance_admin, team, eu, product_owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import FeatureFactory
+
+    def add(count):
+        for _ in range(count):
+            feature = FeatureFactory(team=team, regions=[eu])
+            profile_propose(actor=product_owner, feature=feature, markets=[eu], category="minimal", rationale="Tone.")
+
+    client.force_login(governance_admin)
+    client.get(reverse("compliance:register"))  # the first request pays for the session and caches once
+    counts = []
+    for count in (2, 6):
+        add(count)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("compliance:register")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
