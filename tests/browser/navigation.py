@@ -9,6 +9,9 @@ def nav_to(page, name: str) -> None:
         menu = page.locator("#main-nav details").filter(has=page.locator(f"a:text-is('{name}')"))
         menu.locator("summary").click()
     link.click()
+    # The click returns once the new page has begun to arrive; its deferred scripts (htmx among them) run only
+    # by the load event, and a control used before then would do nothing.
+    page.wait_for_load_state("load")
 
 
 def sign_out(page) -> None:
