@@ -5,7 +5,10 @@ from __future__ import annotations
 from django import forms
 
 from compliance.choices import AnnexIIIArea, Category, HighRiskBasis, Role, TransparencyDuty
+from compliance.models import Applicability, Implementation
 from compliance.services.documents import MAX_BODY
+from compliance.standards import ISO_CONTROLS
+from core.widgets import SearchableCheckboxes, SearchableSelect
 from registry.models import Region
 
 
@@ -72,3 +75,59 @@ class ReviewForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required to send back."
     )
+
+
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        name = user.get_full_name()
+        return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
+def _active_people():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ControlForm(forms.Form):
+    """Governance's decision on one ISO/IEC 42001 Annex A control (``compliance.services.standards``)."""
+
+    applicability = forms.ChoiceField(choices=Applicability.choices, widget=forms.RadioSelect)
+    implementation = forms.ChoiceField(choices=Implementation.choices, label="In place?")
+    justification = forms.CharField(
+        required=False,
+        label="Why",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Why it applies and how Gatehouse's records show it is met; or why it does not apply.",
+    )
+    owner = _PersonChoiceField(queryset=_active_people().none(), required=False, widget=SearchableSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _active_people()
+
+
+class EvidenceForm(forms.Form):
+    reference = forms.CharField(
+        max_length=500,
+        label="Address of the record's page",
+        help_text="Open the page that shows the evidence in Gatehouse and paste its address, e.g. "
+        "/features/kyc-check/versions/3/ or /incidents/12/.",
+    )
+
+
+class SubcategoryForm(forms.Form):
+    controls = forms.MultipleChoiceField(
+        choices=[(control.id, f"{control.id} {control.topic}") for control in ISO_CONTROLS],
+        required=False,
+        widget=SearchableCheckboxes,
+        label="Annex A controls whose evidence shows it",
+    )
+    implementation = forms.ChoiceField(choices=Implementation.choices, label="In place?")
+    notes = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    owner = _PersonChoiceField(queryset=_active_people().none(), required=False, widget=SearchableSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _active_people()

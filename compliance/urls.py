@@ -1,11 +1,22 @@
 from django.urls import path
 
-from compliance.views import documents, profiles
+from compliance.views import documents, profiles, standards
 
 app_name = "compliance"
 
 urlpatterns = [
     path("", profiles.RegisterView.as_view(), name="register"),
+    path("iso-42001/", standards.StatementView.as_view(), name="soa"),
+    path("iso-42001/export.<str:file_format>", standards.StatementExportView.as_view(), name="soa_export"),
+    path("iso-42001/<str:control_id>/", standards.ControlView.as_view(), name="control"),
+    path("iso-42001/<str:control_id>/evidence/", standards.EvidenceAddView.as_view(), name="evidence_add"),
+    path(
+        "iso-42001/<str:control_id>/evidence/<int:pk>/remove/",
+        standards.EvidenceRemoveView.as_view(),
+        name="evidence_remove",
+    ),
+    path("nist-ai-rmf/", standards.CrosswalkView.as_view(), name="crosswalk"),
+    path("nist-ai-rmf/<str:key>/", standards.SubcategoryView.as_view(), name="subcategory"),
     path("features/<slug:slug>/", profiles.FeatureComplianceView.as_view(), name="profile"),
     path("features/<slug:slug>/panel/", profiles.PanelView.as_view(), name="panel"),
     path("features/<slug:slug>/profile/", profiles.ProfileEditView.as_view(), name="profile_edit"),

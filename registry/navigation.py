@@ -32,6 +32,13 @@ PAGES: dict[tuple[str, str], str] = {
     ("identity", "account"): "account",
     ("identity", "account_session_end"): "account",
     ("identity", "account_sessions_end"): "account",
+    ("compliance", "soa"): "standards",
+    ("compliance", "soa_export"): "standards",
+    ("compliance", "control"): "standards",
+    ("compliance", "evidence_add"): "standards",
+    ("compliance", "evidence_remove"): "standards",
+    ("compliance", "crosswalk"): "standards",
+    ("compliance", "subcategory"): "standards",
 }
 
 # The catalog's pages in the registry and routing namespaces: vendors, models, prompts, policy packs, datasets.
@@ -58,7 +65,7 @@ NAMESPACES: dict[str, str] = {
 GROUPS: dict[str, tuple[str, ...]] = {
     "release": ("features", "catalog", "requests", "gates", "mlflow"),
     "operate": ("incidents", "freshness", "drills", "lookup", "webhooks"),
-    "govern": ("readiness", "eu_ai_act", "reviews", "packs", "audit", "people", "teams"),
+    "govern": ("readiness", "eu_ai_act", "standards", "reviews", "packs", "audit", "people", "teams"),
     "you": ("notices", "account", "security", "tokens"),
 }
 

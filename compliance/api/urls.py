@@ -1,10 +1,25 @@
 from django.urls import path
 
-from compliance.api import views
+from compliance.api import standards, views
 
 app_name = "compliance-api"
 
 urlpatterns = [
+    path("compliance/iso-42001/controls/", standards.ControlListView.as_view(), name="control-list"),
+    path("compliance/iso-42001/controls/<str:control_id>/", standards.ControlView.as_view(), name="control"),
+    path(
+        "compliance/iso-42001/controls/<str:control_id>/evidence/",
+        standards.ControlEvidenceView.as_view(),
+        name="control-evidence",
+    ),
+    path(
+        "compliance/iso-42001/controls/<str:control_id>/evidence/<int:pk>/",
+        standards.ControlEvidenceDetailView.as_view(),
+        name="control-evidence-detail",
+    ),
+    path("compliance/iso-42001/export/", standards.StatementExportView.as_view(), name="soa-export"),
+    path("compliance/nist-ai-rmf/subcategories/", standards.SubcategoryListView.as_view(), name="subcategory-list"),
+    path("compliance/nist-ai-rmf/subcategories/<str:key>/", standards.SubcategoryView.as_view(), name="subcategory"),
     path("features/<slug:slug>/regulatory-profile/", views.ProfileView.as_view(), name="profile"),
     path(
         "features/<slug:slug>/regulatory-profile/confirm/", views.ProfileConfirmView.as_view(), name="profile-confirm"

@@ -83,7 +83,7 @@ def _path_values() -> dict[str, list[dict]]:
     features = ids(AIFeature, "slug")
     vendors = ids(Vendor, "slug")
     models_ = ids(CatalogModel)
-    from compliance.models import DocumentRevision
+    from compliance.models import DocumentRevision, StandardEvidence
     from incidents.models import EvidenceSnapshot
 
     revisions = list(DocumentRevision.objects.values_list("document__feature__slug", "document__kind", "number")[:3])
@@ -106,6 +106,12 @@ def _path_values() -> dict[str, list[dict]]:
         "/features/{slug}/compliance-documents/{kind}/revisions/{number}/": [
             {"slug": slug, "kind": kind, "number": number} for slug, kind, number in revisions
         ],
+        "/compliance/iso-42001/controls/{control_id}/": simple("control_id", ["A.2.2", "A.6.2.4", "A.10.4"]),
+        "/compliance/iso-42001/controls/{control_id}/evidence/{id}/": [
+            {"control_id": control_id, "id": pk}
+            for control_id, pk in StandardEvidence.objects.values_list("control_id", "pk")[:3]
+        ],
+        "/compliance/nist-ai-rmf/subcategories/{key}/": simple("key", ["GOVERN-1.1", "MEASURE-2.11", "MANAGE-4.3"]),
         "/freshness/findings/{id}/": simple("id", ids(FreshnessFinding)),
         "/freshness/runs/{id}/": simple("id", ids(SweepRun)),
         "/gate-policies/{gate}/": simple("gate", ["sandbox", "production", "regulated"]),

@@ -229,6 +229,21 @@ API_EXPECTED: dict[str, dict[str, str]] = {
         "get": "405 405 405 405 405 405 405 405",
         "post": "404 404 404 403 404 404 invalid 403",
     },
+    # ISO/IEC 42001 and NIST AI RMF: everyone reads; governance writes. The evidence link is on the restricted
+    # feature, so whoever may not see it gets a 404 for it before any 403.
+    "compliance-api:control-list": {"get": "ok ok ok ok ok ok ok ok"},
+    "compliance-api:control": {"get": "ok ok ok ok ok ok ok ok", "put": "403 403 403 403 403 403 invalid 403"},
+    "compliance-api:control-evidence": {
+        "get": "405 405 405 405 405 405 405 405",
+        "post": "403 403 403 403 403 403 invalid 403",
+    },
+    "compliance-api:control-evidence-detail": {
+        "get": "405 405 405 405 405 405 405 405",
+        "delete": "404 404 404 403 404 404 ok 403",
+    },
+    "compliance-api:soa-export": {"get": "ok ok ok ok ok ok ok ok"},
+    "compliance-api:subcategory-list": {"get": "ok ok ok ok ok ok ok ok"},
+    "compliance-api:subcategory": {"get": "ok ok ok ok ok ok ok ok", "put": "403 403 403 403 403 403 invalid 403"},
     "routing-api:vendor-routes": {"get": "ok ok ok ok ok ok ok ok"},
     "routing-api:vendor-suspend": {
         "get": "405 405 405 405 405 405 405 405",
@@ -405,6 +420,13 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "compliance-api:revision": {"get": READ},
     "compliance-api:revision-submit": {"get": READ, "post": FULL},
     "compliance-api:revision-review": {"get": READ, "post": FULL},
+    "compliance-api:control-list": {"get": READ},
+    "compliance-api:control": {"get": READ, "put": FULL},
+    "compliance-api:control-evidence": {"get": READ, "post": FULL},
+    "compliance-api:control-evidence-detail": {"get": READ, "delete": FULL},
+    "compliance-api:soa-export": {"get": READ},
+    "compliance-api:subcategory-list": {"get": READ},
+    "compliance-api:subcategory": {"get": READ, "put": FULL},
     "routing-api:decision": {"get": READ_OR_RESOLVE},
     "routing-api:decision-export": {"get": READ},
     "routing-api:vendor-routes": {"get": READ},

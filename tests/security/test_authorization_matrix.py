@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from compliance.services.documents import document_save_draft
 from compliance.services.profile import profile_propose
+from compliance.services.standards import evidence_link
 from connectors.models import MetricMapping, MlflowModelLink, MlflowServer
 from identity.models import GroupMapping
 from registry.models import AuditVerificationRun, UserSession
@@ -298,6 +299,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "compliance:revision": {"get": HIDDEN},
     "compliance:revision_submit": {"get": NO_GET, "post": "404 404 404 ok 404 404 ok 403"},
     "compliance:revision_review": {"get": NO_GET, "post": "404 404 404 403 404 404 invalid 403"},
+    # --- ISO/IEC 42001 and NIST AI RMF: everyone reads (the evidence they may see), governance edits; the
+    # evidence link is on the restricted feature, and its removal asks first (the confirmation page is "ok")
+    "compliance:soa": {"get": EVERYONE},
+    "compliance:soa_export": {"get": EVERYONE},
+    "compliance:control": {"get": EVERYONE, "post": "403 403 403 403 403 403 invalid 403"},
+    "compliance:evidence_add": {"get": NO_GET, "post": "403 403 403 403 403 403 invalid 403"},
+    "compliance:evidence_remove": {"get": NO_GET, "post": GOVERNANCE_ONLY},
+    "compliance:crosswalk": {"get": EVERYONE},
+    "compliance:subcategory": {"get": EVERYONE, "post": "403 403 403 403 403 403 invalid 403"},
     # One's own time zone: an empty form is refused (422) for everyone signed in.
     "identity:account_time_zone": {
         "get": NO_GET,
@@ -436,6 +446,10 @@ def url_values(route_name: str, world: dict) -> dict:
     if route_name.startswith(("compliance:", "compliance-api:")):  # a draft r1 and a proposed profile exist
         values["kind"] = "risk_management"
         values["number"] = 1
+        # the Statement of Applicability: a control with an evidence link on the restricted feature
+        values.update(control_id="A.6.2.4", file_format="csv", pk=world["standard_evidence"].pk)
+        if "subcategory" in short:
+            values["key"] = "GOVERN-1.1"
     if route_name.startswith(("identity:", "identity-api:")):  # the restricted feature's team and ML engineer
         values.update(username=world["users"]["ml_engineer"].username, role="ml")
         if "team" in short or "member" in short:
@@ -500,6 +514,9 @@ def world(
         actor=ml_engineer, feature=built["feature"], markets=[eu], category="minimal", rationale="Authorization probe."
     )
     document_save_draft(actor=ml_engineer, feature=built["feature"], kind="risk_management", body="A draft.")
+    built["standard_evidence"] = evidence_link(
+        actor=governance_admin, control_id="A.6.2.4", reference=built["feature"].get_absolute_url()
+    )
     yield built
     forget_caches()
 

@@ -50,6 +50,7 @@ STANDALONE_DOCUMENTS = {
     "templates/packs/pack_document.html",
     "templates/packs/technical_file_document.html",
     "templates/identity/review_document.html",
+    "templates/compliance/soa_document.html",
 }
 NOT_WALKED = ("/static/", "/media/", "/accounts/logout/", "/api/", "/admin/")
 MOST_PAGES = 70  # per persona

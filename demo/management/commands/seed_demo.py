@@ -37,7 +37,7 @@ from demo import monitoring as demo_monitoring
 from demo import readiness as demo_readiness
 from demo import releases as demo_releases
 from demo.clock import Agenda, DemoClock
-from demo.compliance import seed_compliance
+from demo.compliance import seed_compliance, seed_standards
 from demo.drills import seed_drills
 from demo.packs import seed_packs
 from demo.routing import seed_routing
@@ -234,6 +234,7 @@ class DemoSeeder:
         agenda.add(clock.workday(8, "15:00"), lambda: seed_drills(created=self.created))
         agenda.add(clock.workday(2, "11:00"), lambda: seed_compliance(created=self.created))
         agenda.add(clock.workday(1, "16:30"), lambda: seed_packs(created=self.created))
+        agenda.add(clock.workday(1, "17:00"), lambda: seed_standards(created=self.created))
         demo_access_reviews.plan_access_reviews(agenda, clock, created=self.created)
         agenda.add(clock.real_now, lambda: seed_webhooks(created=self.created))  # now: seeding delivers nothing
         agenda.add(clock.real_now, self.seed_routing)
