@@ -131,6 +131,23 @@ IRRELEVANT_ACTIONS = frozenset(
         "access_review.escalated",
         "access_review.closed",
         "access_review.exported",
+        # the EU AI Act's documents in progress, ISO/IEC 42001 and NIST AI RMF, post-market monitoring, retention
+        "compliance.profile_proposed",
+        "compliance.document_drafted",
+        "compliance.document_submitted",
+        "compliance.control_updated",
+        "compliance.control_evidence_linked",
+        "compliance.control_evidence_unlinked",
+        "compliance.rmf_updated",
+        "compliance.soa_exported",
+        "monitoring_plan.created",
+        "monitoring_plan.updated",
+        "monitoring_plan.reviewed",
+        "decisions.exported",
+        "decisions.purged",
+        "audit.purged",
+        "audit.verification_started",
+        "audit.verification_passed",
     }
 )
 
@@ -150,6 +167,9 @@ FEATURE_ACTIONS = frozenset(
         "evaluation.recorded",
         "version.submitted",
         "version.retired",
+        # a confirmed EU AI Act category and an approved document: what one feature's releases need
+        "compliance.profile_confirmed",
+        "compliance.document_approved",
     }
 )
 # A feature edit is the feature's own business too, unless it moves the feature to another team or changes

@@ -302,3 +302,24 @@ def test_reading_the_statement_takes_a_fixed_number_of_queries(governance_admin,
             justification="Not here.",
         )  # fmt: skip
     assert count() <= few + 2  # a second kind of record linked (its links), not one query per control
+
+
+def test_editing_the_statement_leaves_every_routing_decision_cached(
+    governance_admin, feature, django_capture_on_commit_callbacks
+):
+    """What resolve answers does not depend on the Statement of Applicability: its edits and exports renew
+    neither the global epoch nor any feature's stamp (a renewed epoch sends every router to the cold path)."""
+    from routing import cache as routing_cache
+
+    epoch, stamp = routing_cache.current_stamps(feature.slug)
+    stamp = routing_cache.feature_stamp(feature.slug, stamp)
+    with django_capture_on_commit_callbacks(execute=True):
+        control_update(
+            actor=governance_admin, control_id="A.6.2.4", applicability="excluded", implementation="not_started",
+            justification="Not here.",
+        )  # fmt: skip
+        evidence_link(actor=governance_admin, control_id="A.6.2.4", reference=feature.get_absolute_url())
+        subcategory_update(
+            actor=governance_admin, subcategory_id="MAP 1.1", controls=["A.9.4"], implementation="planned", notes=""
+        )
+    assert routing_cache.current_stamps(feature.slug) == (epoch, stamp)
