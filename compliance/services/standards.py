@@ -58,7 +58,7 @@ def _locked_statement(control_id: str) -> ControlStatement:
     if control_id not in CONTROL_IDS:
         raise ValidationError({"control": f"{control_id} is not an ISO/IEC 42001 Annex A control."})
     ControlStatement.objects.get_or_create(control_id=control_id)
-    return ControlStatement.objects.select_for_update().select_related("owner").get(control_id=control_id)
+    return ControlStatement.objects.select_for_update(of=("self",)).select_related("owner").get(control_id=control_id)
 
 
 def control_update(
@@ -189,7 +189,11 @@ def subcategory_update(
     default = next(sub.controls for sub in NIST_SUBCATEGORIES if sub.id == subcategory_id)
     with transaction.atomic():
         RmfSubcategory.objects.get_or_create(subcategory_id=subcategory_id, defaults={"controls": list(default)})
-        decision = RmfSubcategory.objects.select_for_update().select_related("owner").get(subcategory_id=subcategory_id)
+        decision = (
+            RmfSubcategory.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(subcategory_id=subcategory_id)
+        )
         before = _subcategory_snapshot(decision)
         decision.controls = chosen
         decision.implementation = implementation
