@@ -19,7 +19,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-scale
+.PHONY: install mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-scale
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -121,6 +121,10 @@ bench-resolve: install
 	  echo "Installing Debian's wrk for the benchmark..." && export DEBIAN_FRONTEND=noninteractive && \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python bench/resolve.py $(BENCH_ARGS)
+
+# Needs PostgreSQL (drops and recreates gatehouse_local_bench): in-process resolve from the routing snapshot.
+bench-local-resolve: install
+	$(BIN)/python bench/local_resolve.py $(BENCH_ARGS)
 
 # Needs PostgreSQL (drops and recreates gatehouse_scale_bench and gatehouse_scale_bench_small). BENCH_ARGS
 # passes options, e.g. BENCH_ARGS="--scale 0.1" for a quicker run.

@@ -250,3 +250,20 @@ class DecisionExportSerializer(serializers.Serializer):
         fields["from"] = serializers.DateField()
         fields["to"] = serializers.DateField()
         return fields
+
+
+class RoutingSnapshotEntrySerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    region = serializers.CharField()
+    environment = serializers.CharField()
+    status = serializers.IntegerField(help_text="200: served; 409: refused (the answer says why).")
+    answer = serializers.DictField(help_text="What resolve answers for this route, less the decision and time.")
+    valid_until = serializers.DateTimeField(allow_null=True, help_text="When evidence goes stale: ask again.")
+    decision = serializers.CharField(help_text="A decision token the server can look up, for the ledger.")
+
+
+class RoutingSnapshotSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="Changes when, and only when, an answer changes (the ETag).")
+    generated_at = serializers.DateTimeField()
+    entries = RoutingSnapshotEntrySerializer(many=True)
+    signature = serializers.CharField(help_text="HMAC-SHA256 (hex), keyed with the SHA-256 of your token.")

@@ -17,7 +17,7 @@ from registry.api.scopes import RESOLVE
 from registry.choices import Environment
 from registry.selectors import features_visible_to
 from routing import export as decision_export
-from routing import selectors, services, tokens
+from routing import selectors, services, snapshot, tokens
 from routing.api import serializers as s
 from routing.auth import CachedBearerTokenAuthentication
 from routing.engine import UnknownTarget
@@ -70,6 +70,39 @@ class ResolveView(APIView):
         except UnknownTarget as unknown:
             raise NotFound(str(unknown)) from None
         response = HttpResponse(answer.body, status=answer.status, content_type="application/json")
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class SnapshotView(APIView):
+    """Every live route's decision for the features you may resolve, to answer from in a router's own
+    process: each entry is what resolve would answer now, with its decision token and ``valid_until``.
+
+    ``version`` changes only when an answer does and is the ``ETag``: send it back in ``If-None-Match``
+    and an unchanged snapshot answers 304 with no body. ``signature`` is an HMAC-SHA256 of the canonical
+    JSON (sorted keys, no spaces) of ``version``, ``generated_at`` and ``entries``, keyed with the SHA-256
+    (hex) of your API token."""
+
+    token_scopes = {"get": {RESOLVE}}
+
+    @extend_schema(
+        responses={
+            200: s.RoutingSnapshotSerializer,
+            304: OpenApiResponse(description="Unchanged since the version named in If-None-Match."),
+        },
+        parameters=[
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="The version (ETag) you hold.")
+        ],
+    )
+    def get(self, request):
+        document = snapshot.build(request.user, auth=request.auth)
+        etag = f'"{document["version"]}"'
+        held = [item.strip() for item in request.headers.get("If-None-Match", "").split(",")]
+        if etag in held or document["version"] in held:
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = Response(document)
+        response["ETag"] = etag
         response["Cache-Control"] = "no-store"
         return response
 

@@ -631,7 +631,7 @@ VOLATILE = [
     # the clock: a form's "now" (datetime-local values), a page's "as of" time; rows that appear still differ
     (re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), b"<time>"),
     (re.compile(rb"\d{1,2}:\d{2}( UTC)?"), b"<time>"),
-    (re.compile(rb'"(resolved_at|decision|generated_at)": ?"[^"]*"'), rb'"\1"'),
+    (re.compile(rb'"(resolved_at|decision|generated_at|signature)": ?"[^"]*"'), rb'"\1"'),
 ]
 
 

@@ -1,0 +1,81 @@
+"""The routing snapshot: every live route's decision as resolve would answer it, for the features the token
+may resolve; a version that changes only when an answer does (ETag, 304); a signature the token's holder can
+check; and the new answer after each kind of change."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from registry.services import deployment_withdraw, feature_update
+from registry.services.tokens import api_token_create
+from tests.routing.conftest import bearer, resolve
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SNAPSHOT = "/api/v1/routing/snapshot/"
+
+
+def routes(body):
+    return {(entry["environment"], entry["feature"], entry["region"]): entry for entry in body["entries"]}
+
+
+def test_each_entry_is_what_resolve_answers(router, live):
+    body = router.get(SNAPSHOT).json()
+    assert set(routes(body)) == {("production", "claims-triage", "eu"), ("production", "claims-triage", "us")}
+    for (environment, feature, region), entry in routes(body).items():
+        answer = resolve(router, feature=feature, region=region, environment=environment).json()
+        assert entry["status"] == 200
+        assert entry["answer"] == {k: v for k, v in answer.items() if k not in ("decision", "resolved_at")}
+        # Its decision token is one the server looks up.
+        looked_up = router.get(f"/api/v1/decisions/{entry['decision']}/")
+        assert looked_up.status_code == 200 and looked_up.json()["version"] == live.number
+
+
+def test_an_unchanged_snapshot_answers_304_and_a_change_a_new_version(router, live, feature, product_owner, eu):
+    first = router.get(SNAPSHOT)
+    assert first["ETag"] == f'"{first.json()["version"]}"'
+    again = router.get(SNAPSHOT, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+
+    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu, reason="Down.")
+    changed = router.get(SNAPSHOT, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed.json()["version"] != first.json()["version"]
+    entry = routes(changed.json())[("production", "claims-triage", "eu")]
+    assert entry["status"] == 409 and entry["answer"]["code"] == "withdrawn"
+    assert routes(changed.json())[("production", "claims-triage", "us")]["status"] == 200
+
+
+def test_the_signature_is_keyed_with_the_tokens_digest(ml_engineer, live):
+    _, raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="router", scopes=["resolve"])
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = client.get(SNAPSHOT).json()
+    key = hashlib.sha256(raw.encode()).hexdigest().encode()
+    payload = json.dumps(
+        {name: body[name] for name in ("version", "generated_at", "entries")},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    assert body["signature"] == hmac.new(key, payload, hashlib.sha256).hexdigest()
+    body["entries"][0]["answer"]["model"]["identifier"] = "something-else"
+    tampered = json.dumps(
+        {name: body[name] for name in ("version", "generated_at", "entries")},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    assert body["signature"] != hmac.new(key, tampered, hashlib.sha256).hexdigest()
+
+
+def test_a_token_sees_only_what_it_may_resolve(live, feature, ml_engineer, other_product_owner, product_owner):
+    feature_update(actor=product_owner, feature=feature, reason="Holds claims data.", restricted=True)
+    outsider = bearer(other_product_owner)
+    assert outsider.get(SNAPSHOT).json()["entries"] == []  # no trace of the restricted feature
+    assert len(bearer(ml_engineer).get(SNAPSHOT).json()["entries"]) == 2  # its team's ML engineer
+    # A token that may not resolve gets no snapshot.
+    assert bearer(ml_engineer, scopes=["ci_write"]).get(SNAPSHOT).status_code == 403
