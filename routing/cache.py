@@ -67,6 +67,9 @@ EPOCH_KEY = "gatehouse:routing:epoch"
 FEATURE_KEY = "gatehouse:routing:feature:"
 # The stamp of every target that names no feature (or no region): one key, whatever is asked.
 UNKNOWN_KEY = "gatehouse:routing:unknown"
+# Renewed with the epoch and with any feature's stamp: one value that changes whenever any decision may have
+# (the routing snapshot is kept under it, ``routing.snapshot``).
+GENERATION_KEY = "gatehouse:routing:generation"
 # What a reader gets instead of a feature's stamp when the feature has none: this prefix and the unknown
 # stamp. No feature's decision is ever stored under it (those are stored under the feature's own stamp).
 NO_STAMP = "?"
@@ -354,7 +357,7 @@ def stamps(keys: list[str], found: dict | None = None) -> dict[str, str]:
     for key in keys:
         if found.get(key) is None:
             fresh = uuid.uuid4().hex
-            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY) else stamp_seconds()
+            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY, GENERATION_KEY) else stamp_seconds()
             found[key] = fresh if cache.add(key, fresh, timeout=timeout) else cache.get(key)
     return found
 
@@ -362,6 +365,16 @@ def stamps(keys: list[str], found: dict | None = None) -> dict[str, str]:
 def stamp_seconds() -> int:
     """A new stamp's life: ``STAMP_SECONDS`` less up to ``STAMP_SPREAD`` of it, drawn for each stamp."""
     return int(STAMP_SECONDS * random.uniform(1 - STAMP_SPREAD, 1.0))
+
+
+def current_generation():
+    """A value that changes whenever any decision may have (a new epoch, any feature's new stamp); None when
+    the shared cache is unreachable."""
+    try:
+        return stamps([GENERATION_KEY])[GENERATION_KEY]
+    except Exception:
+        _unreachable()
+        return None
 
 
 def current_epoch():
@@ -426,7 +439,7 @@ def feature_stamps(feature_slugs) -> dict[str, str]:
 def renew_epoch() -> bool:
     """A new epoch in the shared cache; False when it cannot be reached."""
     try:
-        cache.set(EPOCH_KEY, uuid.uuid4().hex, timeout=None)
+        cache.set_many({EPOCH_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
     except Exception:
         return False
     return True
@@ -461,7 +474,7 @@ def invalidate_features(feature_slugs) -> None:
     try:
         cache.set_many(stamps, timeout=stamp_seconds())
         # A renamed feature's new slug was unknown a moment ago: answers kept for unknown targets go too.
-        cache.set(UNKNOWN_KEY, uuid.uuid4().hex, timeout=None)
+        cache.set_many({UNKNOWN_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
     except Exception:
         _not_published("features " + ", ".join(feature_slugs))
 

@@ -8,25 +8,38 @@ tokens: it changes when, and only when, some answer changes, and is the ``ETag``
 HMAC-SHA256 of the canonical JSON of ``version``, ``generated_at`` and ``entries``: keyed with the SHA-256 of
 the caller's API token (hex), so a library holding the token can check nothing was altered on the way; a
 session's snapshot is keyed with a server secret instead.
+
+**Kept until a decision may change.** The entries are kept in the shared cache under the routing
+generation (``routing.cache.current_generation``: renewed with the epoch and with any feature's stamp, so by
+every change resolve's own cache obeys) and the caller's visibility (which restricted features they may
+see), and never past the first ``valid_until`` among them. Routers polling an unchanged snapshot cost one
+cache read each (and a 304 when they send the version back), not a computation. The generation is read
+before the database, so a change committed meanwhile leaves what was computed under a generation already
+gone. The decision tokens of kept entries carry the moment they were computed (``generated_at``).
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.core.cache import cache as shared
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from registry.models import ApiToken, Deployment, DeploymentEvent
+from registry.permissions import sees_everything
 from registry.selectors import features_visible_to
-from routing import tokens
+from routing import cache, tokens
 from routing.engine import decide, facts_without_deployment, load_facts_many
 
 SIGNATURE_SALT = "gatehouse.routing.snapshot"
+KEY_PREFIX = "gatehouse:routing:snapshot:"
+LONGEST_KEPT = 24 * 3600
 
 
 def _canonical(value) -> bytes:
@@ -100,14 +113,64 @@ def sign(document: dict, key: bytes | None) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
+def visibility_of(user) -> str:
+    """What decides which routes ``user``'s snapshot holds: everything, or the restricted features they see."""
+    if sees_everything(user):
+        return "all"
+    restricted = sorted(features_visible_to(user).filter(restricted=True).values_list("pk", flat=True))
+    return hashlib.sha256(",".join(map(str, restricted)).encode()).hexdigest()[:24]
+
+
+def _compute(user, now: datetime) -> dict:
+    entries = entries_for(user, now=now)
+    return {"version": version_of(entries), "generated_at": now.isoformat(), "entries": entries}
+
+
+def unsigned(user, *, now: datetime | None = None) -> dict:
+    """``version``, ``generated_at`` and ``entries`` for ``user``: kept, or computed and kept."""
+    now = now or timezone.now()
+    generation = cache.current_generation()  # before the database: see the module's docstring
+    if generation is None:  # the shared cache is unreachable: compute, keep nothing
+        return _compute(user, now)
+    key = f"{KEY_PREFIX}{generation}:{visibility_of(user)}"
+    held = _held.get(key)
+    if held is not None and held[1] > now:
+        return held[0]
+    try:
+        kept = shared.get(key)
+    except Exception:
+        kept = None
+    if kept is not None:
+        _hold(key, kept, now)
+        return kept
+    document = _compute(user, now)
+    ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
+    seconds = min([LONGEST_KEPT, *((end - now).total_seconds() for end in ends)])
+    if seconds >= 1:
+        _hold(key, document, now)
+        try:
+            shared.set(key, document, timeout=int(seconds))
+        except Exception:
+            pass  # kept next time
+    return document
+
+
+# This process's copies (a snapshot of the whole registry is megabytes: a poll should not fetch it from the
+# shared cache each time), under the same keys, until their first ``valid_until``; the newest few only.
+_held: collections.OrderedDict[str, tuple[dict, datetime]] = collections.OrderedDict()
+HELD = 8
+
+
+def _hold(key: str, document: dict, now: datetime) -> None:
+    ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
+    _held[key] = (document, min([now + timedelta(seconds=LONGEST_KEPT), *ends]))
+    _held.move_to_end(key)
+    while len(_held) > HELD:
+        _held.popitem(last=False)
+
+
 def build(user, *, auth=None, now: datetime | None = None) -> dict:
     """The snapshot ``user`` may have, signed for ``auth`` (their API token, or None for a session)."""
-    now = now or timezone.now()
-    entries = entries_for(user, now=now)
-    document = {
-        "version": version_of(entries),
-        "generated_at": now.isoformat(),
-        "entries": entries,
-    }
+    document = dict(unsigned(user, now=now))
     document["signature"] = sign(document, signature_key(auth))
     return document

@@ -79,3 +79,17 @@ def test_a_token_sees_only_what_it_may_resolve(live, feature, ml_engineer, other
     assert len(bearer(ml_engineer).get(SNAPSHOT).json()["entries"]) == 2  # its team's ML engineer
     # A token that may not resolve gets no snapshot.
     assert bearer(ml_engineer, scopes=["ci_write"]).get(SNAPSHOT).status_code == 403
+
+
+def test_an_unchanged_snapshot_is_kept_not_computed_again(router, live, feature, product_owner, eu):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = router.get(SNAPSHOT).json()
+    with CaptureQueriesContext(connection) as queries:
+        again = router.get(SNAPSHOT, HTTP_IF_NONE_MATCH=f'"{first["version"]}"')
+    assert again.status_code == 304
+    # the token's check and the caller's visibility: no decision computed
+    assert len(queries) <= 3, [query["sql"] for query in queries]
+    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu, reason="Down.")
+    assert router.get(SNAPSHOT).json()["version"] != first["version"]  # the change renewed the generation
