@@ -32,7 +32,12 @@ def resolve_evidence(user, reference: str) -> Evidence:
     text = (reference or "").strip()
     if not text:
         raise ValidationError({"reference": "Paste the address of the page that shows the evidence."})
-    path = urlsplit(text).path or "/"
+    try:
+        path = urlsplit(text).path or "/"
+    except ValueError:  # not an address at all (an unclosed "[" in the host, say)
+        raise ValidationError({"reference": NOT_EVIDENCE}) from None
+    if "\x00" in path:
+        raise ValidationError({"reference": NOT_EVIDENCE})
     if not path.startswith("/"):
         path = "/" + path
     try:

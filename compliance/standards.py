@@ -6,7 +6,8 @@ lists the subcategories of the NIST AI RMF core (Govern, Map, Measure, Manage), 
 and the Annex A controls whose evidence also shows it: the crosswalk that lets one set of linked records answer
 both. Governance can change a subcategory's mapping; this is where a new installation starts.
 
-Both lists are data, not behaviour: a migration fills one row per entry (``compliance.models.standards``).
+Both lists are data, not behaviour: a row holds governance's decision about an entry once there is one
+(``compliance.models.standards``).
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def subcategory_from_key(key: str) -> str:
 
 def control_sort_key(control_id: str) -> tuple[int, ...]:
     """``A.6.2.10`` after ``A.6.2.9``, ``A.10.2`` after ``A.9.4``."""
-    return tuple(int(part) for part in control_id.removeprefix("A.").split(".") if part.isdigit())
+    return tuple(int(part) for part in control_id.removeprefix("A.").split(".") if part.isdecimal() and part.isascii())
 
 
 def subcategory_sort_key(subcategory_id: str) -> tuple[int, int, int]:

@@ -12,8 +12,8 @@ session's snapshot is keyed with a server secret instead.
 **Kept until a decision may change.** The entries are kept in the shared cache under the routing
 generation (``routing.cache.current_generation``: renewed with the epoch and with any feature's stamp, so by
 every change resolve's own cache obeys) and the caller's visibility (which restricted features they may
-see), and never past the first ``valid_until`` among them. Routers polling an unchanged snapshot cost one
-cache read each (and a 304 when they send the version back), not a computation. The generation is read
+see), and never past the first ``valid_until`` among them. Routers polling an unchanged snapshot cost a read
+of their visibility and of the kept entries (a 304 when they send the version back), not a computation. The generation is read
 before the database, so a change committed meanwhile leaves what was computed under a generation already
 gone. The decision tokens of kept entries carry the moment they were computed (``generated_at``).
 """
@@ -24,14 +24,16 @@ import collections
 import hashlib
 import hmac
 import json
+import threading
 from datetime import datetime, timedelta
 
 from django.core.cache import cache as shared
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from registry.models import ApiToken, Deployment, DeploymentEvent
+from registry.models import AIFeature, ApiToken, Deployment, DeploymentEvent
 from registry.permissions import sees_everything
 from registry.selectors import features_visible_to
 from routing import cache, tokens
@@ -46,10 +48,18 @@ def _canonical(value) -> bytes:
     return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _decisions(user, now: datetime):
+def _visible(user):
+    """The features ``user`` may see, and the restricted ones among them as a sorted tuple of ids (None: all):
+    the snapshot's content and the key it is kept under come from this one reading."""
+    if sees_everything(user):
+        return AIFeature.objects.all(), None
+    restricted = tuple(sorted(features_visible_to(user).filter(restricted=True).values_list("pk", flat=True)))
+    return AIFeature.objects.filter(Q(restricted=False) | Q(pk__in=restricted)), restricted
+
+
+def _decisions(visible, now: datetime):
     """Every route that is or was live, of the features ``user`` may see: a live one decided from its
     deployment, one whose pointer came down (withdrawn, or live once) as resolve decides it there."""
-    visible = features_visible_to(user)
     deployments = Deployment.objects.filter(feature__in=visible).order_by(
         "feature__slug", "environment", "region__code"
     )
@@ -66,10 +76,11 @@ def _decisions(user, now: datetime):
         yield decide(facts_without_deployment(slug, region, environment))
 
 
-def entries_for(user, *, now: datetime) -> list[dict]:
+def entries_for(user, *, now: datetime, visible=None) -> list[dict]:
     """Every route of the features ``user`` may see that is or was live, decided now, in a stable order."""
+    visible = visible if visible is not None else _visible(user)[0]
     entries = []
-    for decision in _decisions(user, now):
+    for decision in _decisions(visible, now):
         facts = decision.facts
         valid_until = decision.valid_until()
         entries.append(
@@ -113,16 +124,15 @@ def sign(document: dict, key: bytes | None) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
-def visibility_of(user) -> str:
-    """What decides which routes ``user``'s snapshot holds: everything, or the restricted features they see."""
-    if sees_everything(user):
+def _key_part(restricted) -> str:
+    """What decides which routes a snapshot holds: everything, or which restricted features."""
+    if restricted is None:
         return "all"
-    restricted = sorted(features_visible_to(user).filter(restricted=True).values_list("pk", flat=True))
     return hashlib.sha256(",".join(map(str, restricted)).encode()).hexdigest()[:24]
 
 
-def _compute(user, now: datetime) -> dict:
-    entries = entries_for(user, now=now)
+def _compute(user, now: datetime, visible) -> dict:
+    entries = entries_for(user, now=now, visible=visible)
     return {"version": version_of(entries), "generated_at": now.isoformat(), "entries": entries}
 
 
@@ -131,8 +141,9 @@ def unsigned(user, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     generation = cache.current_generation()  # before the database: see the module's docstring
     if generation is None:  # the shared cache is unreachable: compute, keep nothing
-        return _compute(user, now)
-    key = f"{KEY_PREFIX}{generation}:{visibility_of(user)}"
+        return _compute(user, now, _visible(user)[0])
+    visible, restricted = _visible(user)
+    key = f"{KEY_PREFIX}{generation}:{_key_part(restricted)}"
     held = _held.get(key)
     if held is not None and held[1] > now:
         return held[0]
@@ -143,7 +154,7 @@ def unsigned(user, *, now: datetime | None = None) -> dict:
     if kept is not None:
         _hold(key, kept, now)
         return kept
-    document = _compute(user, now)
+    document = _compute(user, now, visible)
     ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
     seconds = min([LONGEST_KEPT, *((end - now).total_seconds() for end in ends)])
     if seconds >= 1:
@@ -161,12 +172,16 @@ _held: collections.OrderedDict[str, tuple[dict, datetime]] = collections.Ordered
 HELD = 8
 
 
+_held_lock = threading.Lock()
+
+
 def _hold(key: str, document: dict, now: datetime) -> None:
     ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
-    _held[key] = (document, min([now + timedelta(seconds=LONGEST_KEPT), *ends]))
-    _held.move_to_end(key)
-    while len(_held) > HELD:
-        _held.popitem(last=False)
+    with _held_lock:  # requests of one process share it
+        _held[key] = (document, min([now + timedelta(seconds=LONGEST_KEPT), *ends]))
+        _held.move_to_end(key)
+        while len(_held) > HELD:
+            _held.popitem(last=False)
 
 
 def build(user, *, auth=None, now: datetime | None = None) -> dict:

@@ -10,8 +10,8 @@ When Gatehouse cannot be reached the resolver keeps answering from the last snap
 ``serve_stale_seconds``, then follows ``when_stale``: ``"fail_closed"`` (raise ``SnapshotStale``) or
 ``"serve"`` (keep answering, each answer carrying a warning). It asks again with backoff (1 s doubling to
 60 s) and catches up as soon as Gatehouse answers. An answer whose evidence went stale (``valid_until``)
-is not given from memory: the resolver fetches the snapshot first, and if it cannot, treats the answer as
-Gatehouse would (refused: the evidence is stale) unless ``when_stale="serve"``.
+is refreshed first (one caller at a time, at most once a second); if the snapshot still holds it, it is
+served with a warning, as the server serves a route whose evidence is stale.
 
 A route the snapshot does not hold (never live there, an unknown feature, one the token may not see) is
 asked of the server, so its answer (409 with the reasons, or 404) is the server's own.
@@ -98,7 +98,10 @@ class LocalResolver:
         self._warned = False
         self._id_prefix = uuid.uuid4().hex  # request ids: this resolver's prefix and a counter
         self._ids = itertools.count(1)
-        self._now_millis, self._now_text = 0, ""
+        self._now_held = (0, "")
+        self._refreshing = threading.Lock()  # one fetch at a time, whoever asks
+        self._flushing = threading.Lock()
+        self._expiry_refresh_at = 0.0
         if start:
             self.start()
 
@@ -106,6 +109,10 @@ class LocalResolver:
 
     def refresh(self) -> bool:
         """Ask for the snapshot (conditionally); True when a new one was loaded. Raises ``Unreachable``."""
+        with self._refreshing:
+            return self._fetch()
+
+    def _fetch(self) -> bool:
         headers = {"Accept": "application/json", "User-Agent": "gatehouse-client/0.1"}
         if self.client.token:
             headers["Authorization"] = f"Bearer {self.client.token}"
@@ -151,6 +158,8 @@ class LocalResolver:
             }
             routes[(entry["environment"], entry["feature"], entry["region"])] = entry
         with self._lock:
+            if self.generated_at is not None and document["generated_at"] < self.generated_at:
+                return  # an older snapshot than the one held (answers raced): keep the newer
             self._routes = routes
             self.version = document["version"]
             self.generated_at = document["generated_at"]
@@ -188,34 +197,44 @@ class LocalResolver:
                 self._warned = True
         entry = self._routes.get((environment, feature, region))
         if entry is not None and entry["_valid_until"] is not None and time.time() >= entry["_valid_until"]:
-            try:
-                self.refresh()
-            except GatehouseError:
-                if self.when_stale == FAIL_CLOSED:
-                    raise GatehouseError(
-                        409, "evidence_stale", f"{feature}'s evidence went stale and Gatehouse cannot be reached."
-                    ) from None
-                warnings.append("Evidence went stale since the snapshot; Gatehouse cannot be reached.")
+            # Its evidence went stale since the snapshot: the server still serves, with a warning, and the
+            # snapshot it gives now says so. Ask for it (one caller at a time, at most once a second).
+            self._refresh_after_expiry()
             entry = self._routes.get((environment, feature, region))
+            if entry is not None and entry["_valid_until"] is not None and time.time() >= entry["_valid_until"]:
+                warnings.append(f"Evidence of {feature} may have gone stale since the snapshot was taken.")
         if entry is None:
             # Never live there, or a feature this token may not see: the server's own answer, one call.
             return self.client.resolve(feature, region, environment, use_cache=False)
         if entry["status"] != 200 or warnings:
             return self._refused_or_warned(entry, warnings, request_id)
-        body = dict(entry["_body"])
+        body = entry["_body"].copy()
         body["resolved_at"] = self._now()
         if self.record:
             rid = request_id or f"{self._id_prefix}-{next(self._ids)}"
             body["request_id"] = rid
-            self._pending.append({"request_id": rid, "decision": entry["decision"]})  # list.append is atomic
+            self._pending.append({"request_id": rid, "decision": entry["decision"]})  # deque.append is atomic
         return body
 
     def _now(self) -> str:
         """The time of an answer, as the server writes it; made at most once per millisecond."""
         millis = int(time.time() * 1000)
-        if millis != self._now_millis:
-            self._now_millis, self._now_text = millis, datetime.fromtimestamp(millis / 1000, UTC).isoformat()
-        return self._now_text
+        held = self._now_held  # one tuple, read and replaced whole: threads never see half of it
+        if held[0] != millis:
+            held = self._now_held = (millis, datetime.fromtimestamp(millis / 1000, UTC).isoformat())
+        return held[1]
+
+    def _refresh_after_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._expiry_refresh_at or not self._refreshing.acquire(blocking=False):
+            return
+        try:
+            self._expiry_refresh_at = now + 1.0
+            self._fetch()
+        except Exception:  # noqa: BLE001  (unreachable or a bad answer: the old snapshot stays)
+            pass
+        finally:
+            self._refreshing.release()
 
     def _refused_or_warned(self, entry: dict, warnings: list[str], request_id: str | None) -> dict:
         answer = entry["answer"]
@@ -248,7 +267,7 @@ class LocalResolver:
         When Gatehouse cannot take them they wait for the next try (the oldest beyond ``max_pending`` are
         given up, counted in ``dropped`` and logged: a ledger must not take the router's memory)."""
         batch = []
-        with self._lock:  # flushes one at a time; answers append without it (deque appends are atomic)
+        with self._flushing:  # flushes one at a time; answers append without it (deque appends are atomic)
             while self._pending and len(batch) < LEDGER_BATCH:
                 batch.append(self._pending.popleft())
             if not batch:
@@ -284,14 +303,15 @@ class LocalResolver:
         while not self._stop.is_set():
             try:
                 self.refresh()
-            except GatehouseError as error:
+            except Exception as error:  # noqa: BLE001  (whatever went wrong, the thread lives on)
                 self.failures += 1
-                log.info("routing snapshot not refreshed (%s); next try in %.1f s", error.code, self._pause())
+                code = getattr(error, "code", type(error).__name__)
+                log.info("routing snapshot not refreshed (%s); next try in %.1f s", code, self._pause())
             if self.record and time.monotonic() - last_flush >= self.ledger_seconds:
                 try:
                     while self.flush():
                         pass
-                except GatehouseError:
+                except Exception:  # noqa: BLE001  (kept for the next try)
                     pass
                 last_flush = time.monotonic()
             self._stop.wait(self._pause())

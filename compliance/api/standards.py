@@ -158,7 +158,9 @@ class ControlEvidenceView(APIView):
         data = EvidenceInput(data=request.data)
         data.is_valid(raise_exception=True)
         link = evidence_link(actor=request.user, control_id=row.id, reference=data.validated_data["reference"])
-        shown = next(item for item in _control(request, control_id).evidence if item.pk == link.pk)
+        shown = next((item for item in _control(request, control_id).evidence if item.pk == link.pk), None)
+        if shown is None:  # removed again in the meantime
+            raise Http404("No such evidence link.")
         return Response(EvidenceSerializer(shown).data, status=status.HTTP_201_CREATED)
 
 

@@ -139,7 +139,6 @@ class Migration(migrations.Migration):
                 ("object_type", models.CharField(max_length=40)),
                 ("object_id", models.CharField(max_length=64)),
                 ("label", models.CharField(max_length=300)),
-                ("path", models.CharField(max_length=500)),
                 ("added_at", models.DateTimeField()),
                 (
                     "added_by",

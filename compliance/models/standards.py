@@ -87,7 +87,6 @@ class StandardEvidence(models.Model):
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
     label = models.CharField(max_length=300)
-    path = models.CharField(max_length=500)
     feature = models.ForeignKey("registry.AIFeature", on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField()

@@ -174,14 +174,15 @@ def subcategory_update(
     if subcategory_id not in SUBCATEGORY_IDS:
         raise ValidationError({"subcategory": f"{subcategory_id} is not a NIST AI RMF subcategory."})
     errors: dict[str, str] = {}
-    chosen = sorted(set(controls or []), key=control_sort_key)
-    unknown = [control_id for control_id in chosen if control_id not in CONTROL_IDS]
+    asked = set(controls or [])
+    unknown = sorted(control_id for control_id in asked if control_id not in CONTROL_IDS)
+    chosen = sorted(asked & CONTROL_IDS, key=control_sort_key)
     if unknown:
         errors["controls"] = f"Not Annex A controls: {', '.join(unknown)}."
     if implementation not in Implementation.values:
         errors["implementation"] = f"Choose one of: {', '.join(Implementation.values)}."
     notes = (notes or "").strip()
-    if implementation in (Implementation.PARTIAL, Implementation.IMPLEMENTED) and not chosen and not notes:
+    if implementation in (Implementation.PARTIAL, Implementation.IMPLEMENTED) and not asked and not notes:
         errors["notes"] = "Say how it is met, or map it to the controls whose evidence shows it."
     owner = _owner(owner, errors, required=False)
     if errors:

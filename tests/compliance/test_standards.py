@@ -323,3 +323,19 @@ def test_editing_the_statement_leaves_every_routing_decision_cached(
             actor=governance_admin, subcategory_id="MAP 1.1", controls=["A.9.4"], implementation="planned", notes=""
         )
     assert routing_cache.current_stamps(feature.slug) == (epoch, stamp)
+
+
+def test_odd_input_is_refused_never_an_error(governance_admin):
+    client = APIClient()
+    client.force_login(governance_admin)
+    for reference in ("http://[x/features/a/", "/features/\x00/", "x" * 400):
+        response = client.post(reverse("compliance:evidence_add", args=["A.6.2.4"]), {"reference": reference})
+        assert response.status_code == 400, reference
+    odd = client.put(
+        reverse("compliance-api:subcategory", args=["GOVERN-1.1"]),
+        {"controls": ["A.²", "A.2.2"], "implementation": "planned"},
+        format="json",
+    )
+    assert odd.status_code == 400 and "A.²" in str(odd.json())
+    assert client.get("/compliance/iso-42001/A.%C2%B2/").status_code == 404
+    assert client.get("/compliance/nist-ai-rmf/GOVERN-%C2%B2/").status_code == 404
