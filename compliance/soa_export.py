@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from compliance import standards_selectors as selectors
 from compliance.models import Applicability, Implementation
+from core.exports import spreadsheet_text, utc_stamp
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -35,15 +35,6 @@ CSV_COLUMNS = (
 )
 
 
-def _when(moment) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
-
-
-def _cell(value: str) -> str:
-    """A spreadsheet must not read a cell as a formula (=, +, -, @ and the control characters it honours)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _person(user) -> str:
     return user.get_username() if user else ""
 
@@ -60,7 +51,7 @@ def data_for(user) -> dict:
     return {
         "standard": "ISO/IEC 42001 Annex A",
         "crosswalk": "NIST AI RMF 1.0",
-        "generated_at": _when(timezone.now()),
+        "generated_at": utc_stamp(timezone.now()),
         "generated_for": _person(user),
         "summary": selectors.summary(controls),
         "controls": [
@@ -75,7 +66,7 @@ def data_for(user) -> dict:
                 "evidence": _evidence(row.evidence),
                 "nist_ai_rmf": row.subcategories,
                 "updated_by": _person(row.statement.updated_by),
-                "updated_at": _when(row.statement.updated_at),
+                "updated_at": utc_stamp(row.statement.updated_at),
             }
             for row in controls
         ],
@@ -118,7 +109,7 @@ def render_csv(user) -> bytes:
             "updated_by": control["updated_by"],
             "updated_at": control["updated_at"],
         }
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: spreadsheet_text(value) for key, value in row.items()})
     return out.getvalue().encode("utf-8")
 
 

@@ -149,9 +149,15 @@ class ServiceFormView(FormView):
     """
 
     success_message = ""
+    invalid_status = 200  # 400 where a refused form should say so by its status too
 
     def perform(self, form):
         raise NotImplementedError
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = self.invalid_status
+        return response
 
     def form_valid(self, form):
         try:

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.exports import spreadsheet_text
 from registry.models import AIFeature
 from registry.permissions import can_edit_feature, sees_everything
 from registry.services import audit_record_many
@@ -165,12 +166,6 @@ def _row(record: DecisionRecord) -> dict:
         "recorded_at": _when(record.recorded_at),
         "recorded_by": record.recorded_by.get_username(),
     }
-
-
-def spreadsheet_text(value) -> str:
-    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or return) gets a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class _Echo:

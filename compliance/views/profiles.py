@@ -151,6 +151,7 @@ class PanelView(FeatureLookupMixin, TemplateView):
 class ProfileEditView(FeatureLookupMixin, ServiceFormView):
     template_name = "compliance/profile_form.html"
     form_class = ProfileForm
+    invalid_status = 400  # the form again, with what was typed and why it was refused
     http_method_names = ["get", "post", "head", "options"]
     permission_required = can_propose_profile
     permission_denied_message = "Only the {view.feature.team} team and governance propose {view.feature}'s profile."
@@ -179,11 +180,6 @@ class ProfileEditView(FeatureLookupMixin, ServiceFormView):
         markets = data.pop("markets")
         confirm = data.pop("confirm", False)
         return profile_propose(actor=self.request.user, feature=self.feature, markets=markets, confirm=confirm, **data)
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400  # the form again, with what was typed and why it was refused
-        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -62,6 +62,20 @@ class StatementView(TemplateView):
         }
 
 
+class GovernanceEditsView(PermissionRuleMixin, ServiceFormView):
+    """A page everyone reads and governance edits: the refused form answers 400 with what was typed."""
+
+    http_method_names = ["get", "post", "head", "options"]
+    invalid_status = 400
+    success_message = "{object} saved."
+
+    def has_permission(self) -> bool:
+        return self.request.method in ("GET", "HEAD", "OPTIONS") or is_governance(self.request.user)
+
+    def get_permission_denied_message(self) -> str:
+        return GOVERNANCE_ONLY
+
+
 class ControlMixin:
     @property
     def row(self):
@@ -72,19 +86,12 @@ class ControlMixin:
         return self._row
 
 
-class ControlView(ControlMixin, PermissionRuleMixin, ServiceFormView):
+class ControlView(ControlMixin, GovernanceEditsView):
     """One control: governance's decision (a form for governance), its evidence and the NIST subcategories
     that share it."""
 
     template_name = "compliance/control.html"
     form_class = ControlForm
-    http_method_names = ["get", "post", "head", "options"]
-
-    def has_permission(self) -> bool:
-        return self.request.method in ("GET", "HEAD", "OPTIONS") or is_governance(self.request.user)
-
-    def get_permission_denied_message(self) -> str:
-        return GOVERNANCE_ONLY
 
     def get_initial(self):
         statement = self.row.statement
@@ -115,17 +122,6 @@ class ControlView(ControlMixin, PermissionRuleMixin, ServiceFormView):
             justification=data["justification"],
             owner=data["owner"],
         )
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if response.status_code == 302:
-            messages.success(self.request, f"{self.row.id} saved.")
-        return response
 
 
 class EvidenceAddView(ControlMixin, PermissionRuleMixin, View):
@@ -194,10 +190,9 @@ class CrosswalkView(TemplateView):
         }
 
 
-class SubcategoryView(PermissionRuleMixin, ServiceFormView):
+class SubcategoryView(GovernanceEditsView):
     template_name = "compliance/subcategory.html"
     form_class = SubcategoryForm
-    http_method_names = ["get", "post", "head", "options"]
 
     @property
     def row(self):
@@ -206,12 +201,6 @@ class SubcategoryView(PermissionRuleMixin, ServiceFormView):
             if self._row is None:
                 raise Http404("No such NIST AI RMF subcategory.")
         return self._row
-
-    def has_permission(self) -> bool:
-        return self.request.method in ("GET", "HEAD", "OPTIONS") or is_governance(self.request.user)
-
-    def get_permission_denied_message(self) -> str:
-        return GOVERNANCE_ONLY
 
     def get_initial(self):
         decision = self.row.decision
@@ -240,17 +229,6 @@ class SubcategoryView(PermissionRuleMixin, ServiceFormView):
             notes=data["notes"],
             owner=data["owner"],
         )
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if response.status_code == 302:
-            messages.success(self.request, f"{self.row.id} saved.")
-        return response
 
 
 class StatementExportView(View):

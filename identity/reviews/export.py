@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.exports import spreadsheet_text, utc_stamp
 from identity.choices import ReviewDecision, ReviewItemKind
 from identity.models import AccessReview, AccessReviewItem
 from registry.choices import MembershipSource, Role
@@ -43,15 +43,6 @@ def _items(review: AccessReview):
     )
 
 
-def _when(moment) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
-
-
-def _cell(value: str) -> str:
-    """A spreadsheet must not read a cell as a formula (=, +, -, @ and the control characters it honours)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def what(item: AccessReviewItem) -> str:
     return Role(item.role).label if item.kind == ReviewItemKind.ROLE else item.team.name
 
@@ -66,9 +57,9 @@ def item_row(item: AccessReviewItem) -> dict[str, str]:
         "reviewers": ", ".join(sorted(reviewer.get_username() for reviewer in item.reviewers.all())),
         "decision": item.get_decision_display(),
         "decided_by": item.decided_by.get_username() if item.decided_by else "",
-        "decided_at": _when(item.decided_at),
+        "decided_at": utc_stamp(item.decided_at),
         "note": item.note,
-        "escalated_at": _when(item.escalated_at),
+        "escalated_at": utc_stamp(item.escalated_at),
     }
 
 
@@ -77,7 +68,7 @@ def render_csv(review: AccessReview, *, generated_by=None) -> bytes:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for item in _items(review):
-        writer.writerow({key: _cell(value) for key, value in item_row(item).items()})
+        writer.writerow({key: spreadsheet_text(value) for key, value in item_row(item).items()})
     return out.getvalue().encode("utf-8")
 
 
