@@ -50,6 +50,7 @@ name no feature is deleted again. Random slugs and regions cost the shared cache
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import random
 import threading
@@ -70,6 +71,8 @@ UNKNOWN_KEY = "gatehouse:routing:unknown"
 # Renewed with the epoch and with any feature's stamp: one value that changes whenever any decision may have
 # (the routing snapshot is kept under it, ``routing.snapshot``).
 GENERATION_KEY = "gatehouse:routing:generation"
+# The Redis channel the change stream's processes listen on (``routing.stream``): what changed, once committed.
+CHANGES_CHANNEL = "gatehouse:routing:changes"
 # What a reader gets instead of a feature's stamp when the feature has none: this prefix and the unknown
 # stamp. No feature's decision is ever stored under it (those are stored under the feature's own stamp).
 NO_STAMP = "?"
@@ -442,7 +445,22 @@ def renew_epoch() -> bool:
         cache.set_many({EPOCH_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
     except Exception:
         return False
+    announce(None)
     return True
+
+
+def announce(feature_slugs: list[str] | None) -> None:
+    """Tell the change stream's processes what changed (these features, or None: anything may have), after
+    the new stamps are written. On Redis, one PUBLISH; on any other shared cache the stream watches the
+    routing generation instead. A lost announcement delays subscribers until their next snapshot poll."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return
+    try:
+        client, _ = _redis(backend)
+        client.publish(CHANGES_CHANNEL, json.dumps({"features": feature_slugs, "at": time.time()}))
+    except Exception:
+        log.warning("routing cache unreachable: change not announced to the stream", exc_info=True)
 
 
 def _not_published(what: str) -> None:
@@ -470,6 +488,7 @@ def invalidate() -> None:
 def invalidate_features(feature_slugs) -> None:
     """New stamps for these features: their decisions are recomputed on the next request, in every
     process; the rest of the registry's stay."""
+    feature_slugs = list(feature_slugs)
     stamps = {_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}
     try:
         cache.set_many(stamps, timeout=stamp_seconds())
@@ -477,6 +496,8 @@ def invalidate_features(feature_slugs) -> None:
         cache.set_many({UNKNOWN_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
     except Exception:
         _not_published("features " + ", ".join(feature_slugs))
+        return
+    announce(feature_slugs)
 
 
 def invalidate_on_commit() -> None:

@@ -44,17 +44,29 @@ KEY_PREFIX = "gatehouse:routing:snapshot:"
 LONGEST_KEPT = 24 * 3600
 
 
-def _canonical(value) -> bytes:
+def canonical(value) -> bytes:
     return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _visible(user):
     """The features ``user`` may see, and the restricted ones among them as a sorted tuple of ids (None: all):
     the snapshot's content and the key it is kept under come from this one reading."""
+    restricted = restricted_visible(user)
+    return visible_for(restricted), restricted
+
+
+def restricted_visible(user) -> tuple[int, ...] | None:
+    """Which restricted features ``user`` may see, as a sorted tuple of ids; None when they see everything."""
     if sees_everything(user):
-        return AIFeature.objects.all(), None
-    restricted = tuple(sorted(features_visible_to(user).filter(restricted=True).values_list("pk", flat=True)))
-    return AIFeature.objects.filter(Q(restricted=False) | Q(pk__in=restricted)), restricted
+        return None
+    return tuple(sorted(features_visible_to(user).filter(restricted=True).values_list("pk", flat=True)))
+
+
+def visible_for(restricted: tuple[int, ...] | None):
+    """The features of a reader who may see these restricted ones (None: all)."""
+    if restricted is None:
+        return AIFeature.objects.all()
+    return AIFeature.objects.filter(Q(restricted=False) | Q(pk__in=restricted))
 
 
 def _decisions(visible, now: datetime):
@@ -105,11 +117,28 @@ def entries_for(user, *, now: datetime, visible=None) -> list[dict]:
     return entries
 
 
+def feature_digest(entries: list[dict]) -> str:
+    """A digest of one feature's answers, not of their tokens (new every time)."""
+    return hashlib.sha256(canonical([{k: v for k, v in e.items() if k != "decision"} for e in entries])).hexdigest()
+
+
+def version_from(digests: dict[str, str]) -> str:
+    """The snapshot's version from each feature's digest: a change of one feature costs its own digest, not
+    the whole snapshot's (the change stream keeps the version this way, ``routing.stream``)."""
+    lines = "\n".join(f"{slug}:{digest}" for slug, digest in sorted(digests.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()[:32]
+
+
+def by_feature(entries: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for entry in entries:
+        grouped.setdefault(entry["feature"], []).append(entry)
+    return grouped
+
+
 def version_of(entries: list[dict]) -> str:
-    """A digest of the answers, not of the tokens (new every time): equal answers, equal version."""
-    return hashlib.sha256(_canonical([{k: v for k, v in e.items() if k != "decision"} for e in entries])).hexdigest()[
-        :32
-    ]
+    """Equal answers, equal version: a digest of every feature's digest."""
+    return version_from({slug: feature_digest(group) for slug, group in by_feature(entries).items()})
 
 
 def signature_key(auth) -> bytes | None:
@@ -118,7 +147,7 @@ def signature_key(auth) -> bytes | None:
 
 
 def sign(document: dict, key: bytes | None) -> str:
-    payload = _canonical({name: document[name] for name in ("version", "generated_at", "entries")})
+    payload = canonical({name: document[name] for name in ("version", "generated_at", "entries")})
     if key is None:
         return salted_hmac(SIGNATURE_SALT, payload, algorithm="sha256").hexdigest()
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
@@ -140,21 +169,27 @@ def unsigned(user, *, now: datetime | None = None) -> dict:
     """``version``, ``generated_at`` and ``entries`` for ``user``: kept, or computed and kept."""
     now = now or timezone.now()
     generation = cache.current_generation()  # before the database: see the module's docstring
-    if generation is None:  # the shared cache is unreachable: compute, keep nothing
-        return _compute(user, now, _visible(user)[0])
-    visible, restricted = _visible(user)
+    return kept(restricted_visible(user), now=now, generation=generation)
+
+
+def kept(restricted: tuple[int, ...] | None, *, now: datetime, generation) -> dict:
+    """The snapshot of a reader who may see these restricted features (None: all), kept under ``generation``
+    (read before the database; None: the shared cache is unreachable, compute and keep nothing)."""
+    visible = visible_for(restricted)
+    if generation is None:
+        return _compute(None, now, visible)
     key = f"{KEY_PREFIX}{generation}:{_key_part(restricted)}"
     held = _held.get(key)
     if held is not None and held[1] > now:
         return held[0]
     try:
-        kept = shared.get(key)
+        found = shared.get(key)
     except Exception:
-        kept = None
-    if kept is not None:
-        _hold(key, kept, now)
-        return kept
-    document = _compute(user, now, visible)
+        found = None
+    if found is not None:
+        _hold(key, found, now)
+        return found
+    document = _compute(None, now, visible)
     ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
     seconds = min([LONGEST_KEPT, *((end - now).total_seconds() for end in ends)])
     if seconds >= 1:
@@ -164,6 +199,14 @@ def unsigned(user, *, now: datetime | None = None) -> dict:
         except Exception:
             pass  # kept next time
     return document
+
+
+def feature_entries(restricted: tuple[int, ...] | None, slugs, *, now: datetime) -> dict[str, list[dict]]:
+    """The entries of these features (as the snapshot holds them) for a reader who may see these restricted
+    features: a feature they may not see, or with no route that is or was live, has none (``[]``)."""
+    visible = visible_for(restricted).filter(slug__in=list(slugs))
+    found = by_feature(entries_for(None, now=now, visible=visible))
+    return {slug: found.get(slug, []) for slug in slugs}
 
 
 # This process's copies (a snapshot of the whole registry is megabytes: a poll should not fetch it from the

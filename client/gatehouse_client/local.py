@@ -13,6 +13,16 @@ When Gatehouse cannot be reached the resolver keeps answering from the last snap
 is refreshed first (one caller at a time, at most once a second); if the snapshot still holds it, it is
 served with a warning, as the server serves a route whose evidence is stale.
 
+**Following the change stream.** Beside the polls, a second thread follows ``GET /api/v1/routing/stream/``
+(Server-Sent Events, served by Gatehouse's stream process at ``stream_url``, by default the same address):
+each change of an answer the resolver holds arrives within a second of its commit, signed like the
+snapshot, and is applied in place; a ``hello`` naming another version than the one held, or a ``reset``,
+fetches the snapshot. When the stream is not there (a server without the stream process answers 503) or
+breaks, the resolver keeps polling and tries the stream again with backoff.
+
+**A revoked token stops serving at once**, whatever ``when_stale`` says: the stream's ``revoked`` event or a
+401 from the snapshot drops the snapshot, and ``resolve`` raises ``Revoked``.
+
 A route the snapshot does not hold (never live there, an unknown feature, one the token may not see) is
 asked of the server, so its answer (409 with the reasons, or 404) is the server's own.
 """
@@ -50,6 +60,13 @@ class SnapshotStale(GatehouseError):
         super().__init__(None, "snapshot_stale", detail)
 
 
+class Revoked(GatehouseError):
+    """Gatehouse no longer accepts the token: nothing is served from the snapshot any more."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(401, code, detail)
+
+
 class BadSignature(GatehouseError):
     def __init__(self):
         super().__init__(None, "bad_signature", "The routing snapshot's signature does not match: not loaded.")
@@ -63,6 +80,18 @@ def _parse_time(text: str | None) -> float | None:
     return datetime.fromisoformat(text).timestamp() if text else None
 
 
+def _prepared(entry: dict) -> dict:
+    """What an answer needs, made once per snapshot (or change) rather than once per answer."""
+    return {
+        **entry,
+        "_valid_until": _parse_time(entry.get("valid_until")),
+        "_body": {**entry["answer"], "decision": entry["decision"]},
+    }
+
+
+STREAM_READ_SECONDS = 40.0  # the stream sends a keepalive every 15 s: longer silence is a dead stream
+
+
 class LocalResolver:
     def __init__(
         self,
@@ -74,6 +103,8 @@ class LocalResolver:
         record: bool = True,
         ledger_seconds: float = 5.0,
         max_pending: int = 1_000_000,
+        follow: bool = True,
+        stream_url: str | None = None,
         start: bool = True,
     ):
         if when_stale not in (FAIL_CLOSED, SERVE):
@@ -84,6 +115,13 @@ class LocalResolver:
         self.when_stale = when_stale
         self.record = record
         self.ledger_seconds = ledger_seconds
+        self.follow = follow
+        self.stream_url = (stream_url or self.client.url).rstrip("/")
+        self.streaming = False  # True while the change stream is connected
+        self.changes_applied = 0
+        self.revoked: Revoked | None = None
+        self._stream_response = None
+        self._stream_thread: threading.Thread | None = None
         self.version: str | None = None
         self.generated_at: str | None = None
         self.last_contact: float | None = None  # monotonic: the last time Gatehouse answered
@@ -131,6 +169,9 @@ class LocalResolver:
             except ValueError:
                 answer = {}
             detail = str(answer.get("detail", error.reason))
+            if error.code == 401:
+                self._revoke(answer.get("code", "authentication_failed"), detail)
+                raise self.revoked from None
             raise GatehouseError(error.code, answer.get("code", "error"), detail) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
             reason = getattr(error, "reason", error)
@@ -138,10 +179,12 @@ class LocalResolver:
         self._load(document)
         return True
 
-    def _expected_signature(self, document: dict) -> str:
+    def _signature_of(self, payload: bytes) -> str:
         key = hashlib.sha256(self.client.token.encode()).hexdigest().encode()
-        payload = _canonical({name: document[name] for name in ("version", "generated_at", "entries")})
         return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+    def _expected_signature(self, document: dict) -> str:
+        return self._signature_of(_canonical({name: document[name] for name in ("version", "generated_at", "entries")}))
 
     def _load(self, document: dict) -> None:
         if self.client.token and not hmac.compare_digest(
@@ -150,12 +193,7 @@ class LocalResolver:
             raise BadSignature()
         routes = {}
         for entry in document["entries"]:
-            # What an answer needs, made once per snapshot rather than once per answer.
-            entry = {
-                **entry,
-                "_valid_until": _parse_time(entry.get("valid_until")),
-                "_body": {**entry["answer"], "decision": entry["decision"]},
-            }
+            entry = _prepared(entry)
             routes[(entry["environment"], entry["feature"], entry["region"])] = entry
         with self._lock:
             if self.generated_at is not None and document["generated_at"] < self.generated_at:
@@ -164,6 +202,13 @@ class LocalResolver:
             self.version = document["version"]
             self.generated_at = document["generated_at"]
         self._contact()
+
+    def _revoke(self, code: str, detail: str) -> None:
+        with self._lock:
+            self.revoked = Revoked(code, detail)
+            self._routes = {}
+            self.version = None
+        log.error("Gatehouse no longer accepts this token (%s): %s; nothing is served from the snapshot", code, detail)
 
     def _contact(self) -> None:
         self.last_contact = time.monotonic()
@@ -181,6 +226,8 @@ class LocalResolver:
     ) -> dict:
         """What the server's resolve would answer, from memory. Raises ``GatehouseError`` as resolve does
         (409 refused, 404 not found), ``SnapshotStale`` under the fail-closed policy."""
+        if self.revoked is not None:
+            raise self.revoked
         if self.last_contact is None:
             self.refresh()  # the first snapshot: raises Unreachable when Gatehouse cannot be reached
         warnings = []
@@ -260,6 +307,87 @@ class LocalResolver:
         """The (environment, feature, region) routes of the loaded snapshot."""
         return sorted(self._routes)
 
+    # --- The change stream --------------------------------------------------------------------------
+
+    def _follow(self) -> None:
+        failures = 0
+        while not self._stop.is_set() and self.revoked is None:
+            try:
+                self._read_stream()
+                failures = 0
+            except Exception as error:  # noqa: BLE001  (whatever went wrong, polling goes on; try again)
+                failures += 1
+                log.info("routing change stream not followed (%s)", getattr(error, "code", type(error).__name__))
+            finally:
+                self.streaming = False
+                self._stream_response = None
+            self._stop.wait(min(BACKOFF_MAX, 2 ** max(0, failures - 1)) * random.uniform(0.8, 1.2))
+
+    def _read_stream(self) -> None:
+        headers = {"Accept": "text/event-stream", "User-Agent": "gatehouse-client/0.1"}
+        if self.client.token:
+            headers["Authorization"] = f"Bearer {self.client.token}"
+        request = urllib.request.Request(f"{self.stream_url}/api/v1/routing/stream/", headers=headers)
+        try:
+            response = urllib.request.urlopen(request, timeout=STREAM_READ_SECONDS)
+        except urllib.error.HTTPError as error:
+            try:
+                answer = json.loads(error.read() or b"{}")
+            except ValueError:
+                answer = {}
+            if error.code == 401:
+                self._revoke(answer.get("code", "authentication_failed"), str(answer.get("detail", error.reason)))
+            raise GatehouseError(error.code, answer.get("code", "error"), str(answer.get("detail", ""))) from None
+        with response:
+            self._stream_response = response
+            self.streaming = True
+            name, data = "message", []
+            for raw in response:
+                if self._stop.is_set():
+                    return
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if not line:
+                    if data and self._on_event(name, "\n".join(data)) is False:
+                        return
+                    name, data = "message", []
+                elif line.startswith(":"):
+                    self._contact()  # a keepalive: Gatehouse is there
+                else:
+                    field, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    if field == "event":
+                        name = value
+                    elif field == "data":
+                        data.append(value)
+
+    def _on_event(self, name: str, data: str) -> bool:
+        """Apply one event; False when the stream is to end (the token was revoked)."""
+        body = json.loads(data)
+        signature = body.pop("signature", "")
+        if self.client.token and not hmac.compare_digest(signature, self._signature_of(_canonical(body))):
+            raise BadSignature()
+        if name == "revoked":
+            self._revoke(body.get("code", "revoked"), body.get("detail", ""))
+            return False
+        self._contact()
+        if name == "changes":
+            self._apply(body["features"], body["version"])
+        elif (name == "hello" and body.get("version") != self.version) or name == "reset":
+            self.refresh()
+        return True
+
+    def _apply(self, features: dict[str, list[dict]], version: str) -> None:
+        """These features' new entries, in place of what was held for them."""
+        with self._lock:
+            routes = {key: entry for key, entry in self._routes.items() if key[1] not in features}
+            for entries in features.values():
+                for entry in entries:
+                    entry = _prepared(entry)
+                    routes[(entry["environment"], entry["feature"], entry["region"])] = entry
+            self._routes = routes
+            self.version = version
+            self.changes_applied += 1
+
     # --- The ledger --------------------------------------------------------------------------------
 
     def flush(self) -> int:
@@ -292,6 +420,9 @@ class LocalResolver:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="gatehouse-snapshot", daemon=True)
             self._thread.start()
+        if self.follow and (self._stream_thread is None or not self._stream_thread.is_alive()):
+            self._stream_thread = threading.Thread(target=self._follow, name="gatehouse-stream", daemon=True)
+            self._stream_thread.start()
 
     def _pause(self) -> float:
         if not self.failures:
@@ -300,7 +431,7 @@ class LocalResolver:
 
     def _run(self) -> None:
         last_flush = time.monotonic()
-        while not self._stop.is_set():
+        while not self._stop.is_set() and self.revoked is None:
             try:
                 self.refresh()
             except Exception as error:  # noqa: BLE001  (whatever went wrong, the thread lives on)
@@ -319,8 +450,15 @@ class LocalResolver:
     def close(self) -> None:
         """Stop the thread and send what is pending to the ledger (best effort)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        response = self._stream_response
+        if response is not None:
+            try:
+                response.close()  # wakes the stream thread out of its read
+            except Exception:  # noqa: BLE001
+                pass
+        for thread in (self._thread, self._stream_thread):
+            if thread is not None:
+                thread.join(timeout=5)
         try:
             while self.flush():
                 pass

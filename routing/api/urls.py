@@ -1,11 +1,13 @@
 from django.urls import path
 
+from routing import stream
 from routing.api import views
 
 app_name = "routing-api"
 urlpatterns = [
     path("resolve/", views.ResolveView.as_view(), name="resolve"),
     path("routing/snapshot/", views.SnapshotView.as_view(), name="snapshot"),
+    path("routing/stream/", stream.StreamView.as_view(), name="stream"),
     path("decisions/", views.DecisionRecordListView.as_view(), name="decision-records"),
     path("decisions/ledger/", views.LedgerView.as_view(), name="ledger"),
     path("decisions/<str:token>/", views.DecisionView.as_view(), name="decision"),

@@ -203,6 +203,8 @@ API_EXPECTED: dict[str, dict[str, str]] = {
     "routing-api:decision": {"get": "404 404 404 ok 404 404 ok ok"},
     # the routing snapshot: everyone gets one, holding only the routes of the features they may see
     "routing-api:snapshot": {"get": "ok ok ok ok ok ok ok ok"},
+    # the change stream takes an API token only (a session is 401): the token tests probe it
+    "routing-api:stream": {"get": "401 401 401 401 401 401 401 401"},
     # the decision log export: no range given is a 400 for those who may export it
     "routing-api:decision-export": {"get": "404 404 404 invalid 404 404 invalid invalid"},
     # An import names its MLflow version in the body: an empty one is refused before anything is looked up.
@@ -432,6 +434,7 @@ TOKEN_SCOPES: dict[str, dict[str, str]] = {
     "routing-api:decision": {"get": READ_OR_RESOLVE},
     "routing-api:decision-export": {"get": READ},
     "routing-api:snapshot": {"get": READ_OR_RESOLVE},
+    "routing-api:stream": {"get": READ_OR_RESOLVE},
     "routing-api:vendor-routes": {"get": READ},
     "routing-api:vendor-suspend": {"get": READ, "post": FULL},
     "routing-api:vendor-reinstate": {"get": READ, "post": FULL},

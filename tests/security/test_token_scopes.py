@@ -29,6 +29,8 @@ def _api_routes():
 def _view(entry, method):
     """The view instance DRF would make for this route and method (no request)."""
     callback = entry.callback
+    if not hasattr(callback, "cls"):  # a Django view (the change stream): it checks the scopes it declares itself
+        return callback.view_class(**callback.view_initkwargs)
     view = callback.cls(**getattr(callback, "initkwargs", {}))
     actions = getattr(callback, "actions", None)
     if actions is not None:
@@ -53,7 +55,8 @@ def test_the_views_take_the_scopes_the_table_says_and_all_check_them():
         seen.add(name)
         for method in ("get", *api[name].writes):
             view = _view(entry, method)
-            if not any(isinstance(permission, TokenScopePermission) for permission in view.get_permissions()):
+            drf = hasattr(view, "get_permissions")
+            if drf and not any(isinstance(permission, TokenScopePermission) for permission in view.get_permissions()):
                 unchecked.append(name)
             got = " ".join(scope for scope in TokenScope.values if scope in accepted_scopes(view, method))
             expected = " ".join(scope for scope in TokenScope.values if scope in TOKEN_SCOPES[name][method].split())
@@ -79,7 +82,9 @@ def test_a_token_of_each_scope_gets_past_the_scope_check_exactly_where_the_table
             response = probe(client, url, method, api=True)
             refused = response.status_code == 403 and response.json().get("code") == "insufficient_scope"
             expected_refused = scope not in TOKEN_SCOPES[name][method].split()
-            if response.status_code >= 500 or refused != expected_refused:
+            # The change stream under WSGI answers 503 by design (its own process serves it), past the checks.
+            by_design = name == "routing-api:stream" and response.status_code == 503
+            if (response.status_code >= 500 and not by_design) or refused != expected_refused:
                 wrong.append(
                     f"{method.upper()} {url} ({name}): {response.status_code} "
                     f"{'refused' if refused else 'let through'}, expected "
