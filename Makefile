@@ -19,7 +19,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-scale
+.PHONY: install wrk mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-stream bench-scale
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -116,15 +116,22 @@ bench-freshness: install
 
 # Needs PostgreSQL and Redis (drops and recreates gatehouse_resolve_bench and mlflow_bench, flushes Redis
 # database 5; MLflow gets its own venv in var/bench/). Installs Debian's wrk when missing and run as root.
-bench-resolve: install
+bench-resolve: install wrk
+	$(BIN)/python bench/resolve.py $(BENCH_ARGS)
+
+wrk:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  echo "Installing Debian's wrk for the benchmark..." && export DEBIAN_FRONTEND=noninteractive && \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } || true
-	$(BIN)/python bench/resolve.py $(BENCH_ARGS)
 
 # Needs PostgreSQL (drops and recreates gatehouse_local_bench): in-process resolve from the routing snapshot.
 bench-local-resolve: install
 	$(BIN)/python bench/local_resolve.py $(BENCH_ARGS)
+
+# Needs PostgreSQL and Redis (drops and recreates gatehouse_local_bench unless --reuse; flushes Redis database 5):
+# the change stream's propagation and what idle subscribers cost resolve.
+bench-stream: install wrk
+	$(BIN)/python bench/stream.py $(BENCH_ARGS)
 
 # Needs PostgreSQL (drops and recreates gatehouse_scale_bench and gatehouse_scale_bench_small). BENCH_ARGS
 # passes options, e.g. BENCH_ARGS="--scale 0.1" for a quicker run.

@@ -72,7 +72,15 @@ UNKNOWN_KEY = "gatehouse:routing:unknown"
 # (the routing snapshot is kept under it, ``routing.snapshot``).
 GENERATION_KEY = "gatehouse:routing:generation"
 # The Redis channel the change stream's processes listen on (``routing.stream``): what changed, once committed.
+# Followed by the Redis database's number: channels are not per database, and two installations (or test
+# processes) sharing one Redis on different databases must not hear each other's changes.
 CHANGES_CHANNEL = "gatehouse:routing:changes"
+
+
+def changes_channel(client) -> str:
+    return f"{CHANGES_CHANNEL}:{client.connection_pool.connection_kwargs.get('db', 0)}"
+
+
 # What a reader gets instead of a feature's stamp when the feature has none: this prefix and the unknown
 # stamp. No feature's decision is ever stored under it (those are stored under the feature's own stamp).
 NO_STAMP = "?"
@@ -458,7 +466,7 @@ def announce(feature_slugs: list[str] | None) -> None:
         return
     try:
         client, _ = _redis(backend)
-        client.publish(CHANGES_CHANNEL, json.dumps({"features": feature_slugs, "at": time.time()}))
+        client.publish(changes_channel(client), json.dumps({"features": feature_slugs, "at": time.time()}))
     except Exception:
         log.warning("routing cache unreachable: change not announced to the stream", exc_info=True)
 

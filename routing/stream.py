@@ -283,7 +283,7 @@ class Hub:
         import redis.asyncio as redis
 
         async with redis.from_url(url) as client, client.pubsub() as pubsub:
-            await pubsub.subscribe(cache.CHANGES_CHANNEL)
+            await pubsub.subscribe(cache.changes_channel(client))
             self.changed(None, None)  # whatever happened before this process listened
             async for message in pubsub.listen():
                 if message.get("type") != "message":
