@@ -138,7 +138,7 @@ def gate_policy_update(
     """Replace a gate's requirements and settings. Requests already open keep their snapshot.
 
     Once it commits, what the gate decides elsewhere follows at once, through the audit event: resolve's
-    decisions and readiness (the routing epoch, ``routing.cache``), and the freshness findings that block
+    decisions and readiness (the stamps of the features of the tiers it governs, ``routing.cache``), and the freshness findings that block
     promotions (``freshness.receivers``). ``approvals.impact.gate_policy_preview`` shows it beforehand."""
     if not can_manage_gates(actor):
         raise PermissionDenied("Only governance admins change gate policies.")

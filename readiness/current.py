@@ -7,8 +7,9 @@ decides every live route and takes seconds. The page shows 25 rows, so only thos
 the rest come from here: per feature, the keys of the items it is missing.
 
 An entry is current while the values resolve's decisions rely on are unchanged (``routing.cache``: the
-epoch, which catalog, gate policy and account changes renew, and the feature's stamp, which its edits,
-promotions, rollbacks, incidents, evidence and versions renew: every audited write drives them), until
+epoch, which account changes renew, and the feature's stamp, which its edits, promotions, rollbacks,
+incidents, evidence and versions renew, and catalog and gate changes for the features they govern: every
+audited write drives them), until
 the first moment its evidence would go stale (``Decision.valid_until``), and at most
 ``READINESS_CACHE_SECONDS`` (a bound for changes made behind the services' back). Stamps are read
 before the database, and entries stored under them, so a write that commits during the computation

@@ -2,10 +2,13 @@
 
 Each process keeps decisions (and machine-token identities) in memory. A decision is current while two
 values in the shared Django cache (Redis in production) are what they were when it was computed: the
-**epoch**, which a change able to alter any decision or who may ask for one replaces (a suspension, a
-gate policy, an account change, a feature moved to another team or restricted), and its feature's
-**stamp**, which a change to that feature alone replaces (a promotion, a rollback, an incident, new
-evidence, an edit of the feature: ``feature_scoped``). A request reads
+**epoch**, which a change able to alter who may ask for a decision replaces (an account change, a
+feature moved to another team or restricted, any change not classified below), and its feature's
+**stamp**, which a change to that feature replaces (a promotion, a rollback, an incident, new evidence, an
+edit of the feature: ``feature_scoped``), and so does a catalog or gate change for the features it
+governs (a vendor's suspension: the features with a version pinning its models; a gate policy: the
+features of the tiers it is assigned to; ``routing.impact.features_affected``). A worker then computes
+the invalidated features' decisions again ahead of traffic (``routing.tasks.warm_features``). A request reads
 both in one round trip (no database query), so the next resolve after a change, in any process,
 recomputes, and a promotion costs the fleet one feature's decisions, not the registry's.
 
@@ -168,7 +171,8 @@ IRRELEVANT_ACTIONS = frozenset(
 
 # Relevant actions that can change the decisions of the event's feature only: they renew that feature's
 # stamp instead of the epoch, so one promotion does not make the fleet recompute every route. Not here:
-# anything that changes who may see a feature or many features at once (catalog, gate policy, accounts).
+# anything that changes who may see a feature (accounts), nor the catalog and gate changes, which renew
+# the stamps of the features they govern (``routing.impact.features_affected``).
 FEATURE_ACTIONS = frozenset(
     {
         "deployment.promoted",
@@ -513,20 +517,43 @@ def invalidate_on_commit() -> None:
 
 
 def invalidate_on_audit(events) -> None:
-    """The audit listener: a relevant write invalidates once its transaction commits. Only its
-    features' decisions when every relevant event is ``feature_scoped``; everything otherwise."""
+    """The audit listener: a relevant write invalidates once its transaction commits. Only the features
+    it can affect when every relevant event names them (``feature_scoped``: its own feature; a catalog or
+    gate change: the features it governs, ``routing.impact.features_affected``); everything otherwise. The
+    decisions of the features invalidated are then computed again by a worker, ahead of traffic."""
     changed = [event for event in events if relevant(event.action)]
     if not changed:
         return
-    if not all(feature_scoped(event) for event in changed):
-        invalidate_on_commit()
-        return
+    from routing.impact import features_affected
+
+    feature_ids = set()
+    for event in changed:
+        if feature_scoped(event):
+            feature_ids.add(event.feature_id)
+            continue
+        affected = features_affected(event)
+        if affected is None:
+            invalidate_on_commit()
+            return
+        feature_ids |= affected
+    if not feature_ids:
+        return  # a catalog or gate change that governs no feature
     from registry.models import AIFeature
 
-    slugs = list(
-        AIFeature.objects.filter(pk__in={event.feature_id for event in changed}).values_list("slug", flat=True)
-    )
+    slugs = list(AIFeature.objects.filter(pk__in=feature_ids).values_list("slug", flat=True))
     transaction.on_commit(lambda: invalidate_features(slugs), robust=True)
+    transaction.on_commit(lambda: warm_later(slugs), robust=True)
+
+
+def warm_later(slugs: list[str]) -> None:
+    """Ask a worker to compute these features' decisions into the shared cache (``routing.tasks``): routers
+    meet the cold path only until it has. A broker that cannot take it costs only that."""
+    from routing.tasks import warm_features
+
+    try:
+        warm_features.delay(slugs)
+    except Exception:
+        log.warning("could not ask a worker to warm %d feature(s)' decisions", len(slugs), exc_info=True)
 
 
 def _account_changed(sender, update_fields=None, **kwargs) -> None:

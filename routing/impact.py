@@ -44,6 +44,37 @@ class RouteChange:
         return "bad" if self.after.served is None else "warn"
 
 
+CATALOG_ACTIONS = frozenset({"vendor.suspended", "vendor.reinstated", "model.suspended", "model.reinstated"})
+GATE_ACTIONS = frozenset({"gate_policy.updated", "gate_assignment.updated"})
+
+
+def features_affected(event) -> set[int] | None:
+    """The features whose decisions (and readiness) an audited catalog or gate change can alter: a vendor's or
+    a model's suspension those with a version pinning it (or one of the vendor's models) as primary or
+    fallback; a gate policy's edit those of the risk tiers the gate is assigned to; a gate assignment those
+    of its tier. None for any other change (the caller renews the epoch: everything)."""
+    from approvals.models import GateAssignment, GatePolicy
+    from registry.models import AIFeature, FeatureVersion
+
+    if event.action in CATALOG_ACTIONS:
+        kind = event.action.split(".")[0]
+        models = CatalogModel.objects.filter(
+            **({"vendor_id": event.object_id} if kind == "vendor" else {"pk": event.object_id})
+        )
+        versions = versions_depending_on("model", models, user=None).values("pk")
+        return set(FeatureVersion.objects.filter(pk__in=versions).values_list("feature_id", flat=True)) | set(
+            Deployment.objects.filter(version__in=versions).values_list("feature_id", flat=True)
+        )
+    if event.action == "gate_policy.updated":
+        gates = GatePolicy.objects.filter(pk=event.object_id).values("gate")
+        tiers = GateAssignment.objects.filter(gate__in=gates).values("risk_tier")
+        return set(AIFeature.objects.filter(risk_tier__in=tiers).values_list("pk", flat=True))
+    if event.action == "gate_assignment.updated":
+        tier = (event.payload or {}).get("risk_tier")
+        return set(AIFeature.objects.filter(risk_tier=tier).values_list("pk", flat=True)) if tier else None
+    return None
+
+
 def _routes_using(models) -> QuerySet[Deployment]:
     """The deployments whose version pins one of ``models`` as primary or fallback (by subquery: no join
     that repeats a deployment, so no DISTINCT over thousands of rows)."""

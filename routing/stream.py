@@ -75,7 +75,7 @@ from routing.auth import token_key
 log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
-RESET_OVER = 200  # features changed at once beyond which subscribers are told to fetch the snapshot
+RESET_OVER = 1000  # features changed at once beyond which subscribers are told to fetch the snapshot
 QUEUE_LIMIT = 100  # events waiting for one subscriber beyond which it gets a reset instead
 WATCH_SECONDS = 0.5  # without Redis: how often the routing generation is read
 
@@ -424,17 +424,20 @@ def _refused(status: int, code: str, detail: str) -> JsonResponse:
 
 
 class StreamView(View):
-    """``GET /api/v1/routing/stream/`` with an API token (scope ``resolve``, ``read`` or ``full``)."""
+    """``GET /api/v1/routing/stream/`` with an API token (scope ``resolve``, ``read`` or ``full``).
+
+    A plain (sync) view: it checks the token in the request's thread, under WSGI and ASGI alike, and under
+    ASGI returns a response whose body is an async generator, which Django streams on the event loop; the
+    subscriber joins the hub when that body starts."""
 
     http_method_names = ["get"]
     token_scopes = {"get": {RESOLVE}}
 
-    async def get(self, request):
+    def get(self, request):
         key_hash = token_key(request)
         if key_hash is None:
             return _refused(401, "not_authenticated", "Send an API token: Authorization: Bearer <token>.")
-        # In the request's own thread (under WSGI: the one holding the request's database connection).
-        grant = await sync_to_async(identify)(key_hash, accepted_scopes(self, "get"))
+        grant = identify(key_hash, accepted_scopes(self, "get"))
         if isinstance(grant, Refusal):
             return _refused(grant.status, grant.code, grant.detail)
         if not isinstance(request, ASGIRequest):
@@ -444,15 +447,20 @@ class StreamView(View):
                 "The change stream is served by the stream process (uvicorn config.asgi:application); "
                 "poll GET /api/v1/routing/snapshot/ meanwhile.",
             )
-        current = hub()
-        subscriber = await current.join(key_hash, grant)
-        response = StreamingHttpResponse(current.events(subscriber), content_type="text/event-stream")
+        response = StreamingHttpResponse(_body(key_hash, grant), content_type="text/event-stream")
         response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"  # a proxy must pass each event on, not buffer them
         return response
 
-    async def http_method_not_allowed(self, request, *args, **kwargs):
+    def http_method_not_allowed(self, request, *args, **kwargs):
         # Who asks comes first: without a token, any method answers 401, as every API route does.
         if token_key(request) is None:
             return _refused(401, "not_authenticated", "Send an API token: Authorization: Bearer <token>.")
         return _refused(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
+
+
+async def _body(key_hash: str, grant: Grant):
+    current = hub()
+    subscriber = await current.join(key_hash, grant)
+    async for chunk in current.events(subscriber):
+        yield chunk

@@ -18,3 +18,11 @@ def purge_decision_ledger() -> int:
 
     with audit_context(source="task"):
         return ledger_purge().deleted
+
+
+@shared_task(ignore_result=True, soft_time_limit=480, time_limit=540)
+def warm_features(slugs: list[str]) -> int:
+    """After a change: compute these features' decisions into the shared cache, ahead of traffic."""
+    from routing.services import decisions_warm
+
+    return decisions_warm(feature_slugs=slugs)

@@ -24,9 +24,18 @@ from tests.routing.conftest import bearer, resolve
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+LAST = []
+
+
+def decided() -> bool:
+    """Whether the last ``queries`` computed a decision (read deployments), not only who is asking."""
+    return any('"registry_deployment"' in query["sql"] for query in LAST)
+
+
 def queries(client, **params):
     with CaptureQueriesContext(connection) as captured:
         response = resolve(client, **params)
+    LAST[:] = captured.captured_queries
     return len(captured.captured_queries), response
 
 
@@ -229,8 +238,8 @@ def both_cached(router, feature, live, by):
     cache.decisions.clear()
 
 
-def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
-    router, live, feature, new_version, go_live, pins, governance_admin
+def test_a_promotion_renews_its_feature_only_and_a_worker_warms_it_ahead_of_traffic(
+    router, live, feature, new_version, go_live, governance_admin
 ):
     both_cached(router, feature, live, governance_admin)
 
@@ -239,12 +248,28 @@ def test_a_promotion_renews_its_feature_only_and_a_suspension_everything(
     untouched, answer = queries(router, feature="fraud-check")
     assert untouched == 0, "another feature's promotion leaves this feature's decisions in place"
     assert answer.json()["version"]["number"] == live.number
-    recomputed, answer = queries(router)
-    assert recomputed > 0 and answer.json()["version"]["number"] == 2
+    _, answer = queries(router)
+    assert not decided(), "the worker computed the promoted feature's decisions at the commit"
+    assert answer.json()["version"]["number"] == 2
 
-    catalog_status_change(actor=governance_admin, model=pins["fallback_models"][0], suspend=True, reason="Outage.")
-    recomputed, _ = queries(router, feature="fraud-check")
-    assert recomputed > 0, "a catalog change can alter any feature's route: everything is recomputed"
+
+def test_a_catalog_change_renews_the_features_it_governs_only_and_a_worker_warms_them(
+    router, live, feature, pins, governance_admin
+):
+    both_cached(router, feature, live, governance_admin)
+    FeatureFactory(slug="unpinned", team=feature.team)  # no version of it pins the suspended model
+    slugs = ["claims-triage", "fraud-check", "unpinned"]
+    epoch, before = cache.current_epoch(), cache.feature_stamps(slugs)
+
+    catalog_status_change(actor=governance_admin, vendor=pins["model"].vendor, suspend=True, reason="Breach.")
+
+    after = cache.feature_stamps(slugs)
+    assert cache.current_epoch() == epoch, "a suspension no longer sends the whole fleet down the cold path"
+    assert after["claims-triage"] != before["claims-triage"] and after["fraud-check"] != before["fraud-check"]
+    assert after["unpinned"] == before["unpinned"]
+    _, answer = queries(router)
+    assert not decided(), "the worker computed the affected features' decisions at the commit"
+    assert answer.json()["model"]["identifier"] == "mistral-large"
 
 
 @pytest.mark.parametrize(
@@ -261,13 +286,15 @@ def test_a_feature_edit_renews_that_feature_unless_it_changes_who_may_see_it(
     from registry.services import feature_update
 
     both_cached(router, feature, live, governance_admin)
+    before = cache.feature_stamps(["claims-triage"])
 
     feature_update(actor=governance_admin, feature=feature, reason="Edited for the test.", **edit)
 
     other_queries, _ = queries(router, feature="fraud-check")
     assert (other_queries > 0) is everything
-    recomputed, answer = queries(router)
-    assert recomputed > 0
+    if not everything:
+        assert cache.feature_stamps(["claims-triage"]) != before  # its decisions computed again (by the worker)
+    _, answer = queries(router)
     if "status" in edit:
         assert answer.status_code == 409, "a retired feature is refused on the next resolve"
 

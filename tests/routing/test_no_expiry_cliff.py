@@ -57,7 +57,9 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def computations(monkeypatch):
-    """How many times decisions were computed from the database."""
+    """How many times decisions were computed from the database, from a cold start (the worker warmed the
+    promotion's decisions at its commit: a new epoch leaves them behind)."""
+    cache.invalidate()
     calls = []
     real = services._compute
 
