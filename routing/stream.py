@@ -54,6 +54,7 @@ import hmac
 import itertools
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -423,6 +424,9 @@ def _refused(status: int, code: str, detail: str) -> JsonResponse:
     return response
 
 
+_identifying = threading.BoundedSemaphore(4)
+
+
 class StreamView(View):
     """``GET /api/v1/routing/stream/`` with an API token (scope ``resolve``, ``read`` or ``full``).
 
@@ -437,10 +441,21 @@ class StreamView(View):
         key_hash = token_key(request)
         if key_hash is None:
             return _refused(401, "not_authenticated", "Send an API token: Authorization: Bearer <token>.")
-        grant = identify(key_hash, accepted_scopes(self, "get"))
+        asgi = isinstance(request, ASGIRequest)
+        if asgi:
+            # Under ASGI each request has a thread of its own, and Django closes its database connection when
+            # the response ends: for a stream, hours later. So a few at a time, and the connection closed at
+            # once: hundreds of routers connecting together must not take PostgreSQL's connections.
+            with _identifying:
+                try:
+                    grant = identify(key_hash, accepted_scopes(self, "get"))
+                finally:
+                    connections.close_all()
+        else:
+            grant = identify(key_hash, accepted_scopes(self, "get"))
         if isinstance(grant, Refusal):
             return _refused(grant.status, grant.code, grant.detail)
-        if not isinstance(request, ASGIRequest):
+        if not asgi:
             return _refused(
                 503,
                 "stream_unavailable",
