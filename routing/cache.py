@@ -547,13 +547,12 @@ def invalidate_on_audit(events) -> None:
 
 def warm_later(slugs: list[str]) -> None:
     """Ask a worker to compute these features' decisions into the shared cache (``routing.tasks``): routers
-    meet the cold path only until it has. A broker that cannot take it costs only that."""
+    meet the cold path only until it has. Never waits on the broker (``core.queueing``): when it cannot
+    take it, the next requests compute them, as before."""
+    from core.queueing import enqueue
     from routing.tasks import warm_features
 
-    try:
-        warm_features.delay(slugs)
-    except Exception:
-        log.warning("could not ask a worker to warm %d feature(s)' decisions", len(slugs), exc_info=True)
+    enqueue(warm_features, args=(slugs,), what=f"warming {len(slugs)} feature(s)' resolve decisions")
 
 
 def _account_changed(sender, update_fields=None, **kwargs) -> None:
