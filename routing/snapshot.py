@@ -187,13 +187,13 @@ def kept(restricted: tuple[int, ...] | None, *, now: datetime, generation) -> di
     except Exception:
         found = None
     if found is not None:
-        _hold(key, found, now)
+        _hold(key, found, _kept_until(found, now))
         return found
     document = _compute(None, now, visible)
-    ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
-    seconds = min([LONGEST_KEPT, *((end - now).total_seconds() for end in ends)])
+    until = _kept_until(document, now)
+    seconds = (until - now).total_seconds()
     if seconds >= 1:
-        _hold(key, document, now)
+        _hold(key, document, until)
         try:
             shared.set(key, document, timeout=int(seconds))
         except Exception:
@@ -218,10 +218,21 @@ HELD = 8
 _held_lock = threading.Lock()
 
 
-def _hold(key: str, document: dict, now: datetime) -> None:
-    ends = [datetime.fromisoformat(entry["valid_until"]) for entry in document["entries"] if entry["valid_until"]]
+def first_end(entries: list[dict]) -> datetime | None:
+    """The first moment one of these entries stops holding (its evidence goes stale); None: none does."""
+    ends = [datetime.fromisoformat(entry["valid_until"]) for entry in entries if entry["valid_until"]]
+    return min(ends) if ends else None
+
+
+def _kept_until(document: dict, now: datetime) -> datetime:
+    """How long a snapshot may be kept: until its first entry stops holding, a day at most."""
+    longest, end = now + timedelta(seconds=LONGEST_KEPT), first_end(document["entries"])
+    return longest if end is None else min(longest, end)
+
+
+def _hold(key: str, document: dict, until: datetime) -> None:
     with _held_lock:  # requests of one process share it
-        _held[key] = (document, min([now + timedelta(seconds=LONGEST_KEPT), *ends]))
+        _held[key] = (document, until)
         _held.move_to_end(key)
         while len(_held) > HELD:
             _held.popitem(last=False)

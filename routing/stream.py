@@ -57,7 +57,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.core.cache import caches
@@ -67,9 +66,10 @@ from django.db import connections
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views import View
+from rest_framework.exceptions import AuthenticationFailed
 
+from registry.api.authentication import active_token
 from registry.api.scopes import RESOLVE, accepted_scopes
-from registry.models import ApiToken
 from routing import cache, snapshot
 from routing.auth import token_key
 
@@ -109,11 +109,10 @@ class Grant:
 
 def identify(key_hash: str, scopes: frozenset[str]) -> Grant | Refusal:
     """What a token may follow now: the restricted features its user may see, or why it may not."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
-    if token is None or not token.user.is_active:
-        return Refusal(401, "authentication_failed", "Invalid or revoked token.")
-    if token.expires_at is not None and token.expires_at <= timezone.now():
-        return Refusal(401, "token_expired", f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC.")
+    try:
+        token = active_token(key_hash)
+    except AuthenticationFailed as failed:
+        return Refusal(401, failed.get_codes(), str(failed.detail))
     if not set(token.scopes) & scopes:
         return Refusal(403, "insufficient_scope", "This token's scopes do not include resolve, read or full.")
     return Grant(
@@ -129,8 +128,8 @@ def _current_snapshot(restricted):
 
 
 def _first_end(entries: list[dict]) -> float | None:
-    ends = [datetime.fromisoformat(entry["valid_until"]).timestamp() for entry in entries if entry["valid_until"]]
-    return min(ends) if ends else None
+    end = snapshot.first_end(entries)
+    return None if end is None else end.timestamp()
 
 
 @dataclass(eq=False)
@@ -425,6 +424,7 @@ def _refused(status: int, code: str, detail: str) -> JsonResponse:
 
 
 _identifying = threading.BoundedSemaphore(4)
+NO_TOKEN = "Send an API token: Authorization: Bearer <token>."
 
 
 class StreamView(View):
@@ -440,7 +440,7 @@ class StreamView(View):
     def get(self, request):
         key_hash = token_key(request)
         if key_hash is None:
-            return _refused(401, "not_authenticated", "Send an API token: Authorization: Bearer <token>.")
+            return _refused(401, "not_authenticated", NO_TOKEN)
         asgi = isinstance(request, ASGIRequest)
         if asgi:
             # Under ASGI each request has a thread of its own, and Django closes its database connection when
@@ -470,7 +470,7 @@ class StreamView(View):
     def http_method_not_allowed(self, request, *args, **kwargs):
         # Who asks comes first: without a token, any method answers 401, as every API route does.
         if token_key(request) is None:
-            return _refused(401, "not_authenticated", "Send an API token: Authorization: Bearer <token>.")
+            return _refused(401, "not_authenticated", NO_TOKEN)
         return _refused(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
 
 

@@ -80,6 +80,14 @@ def _parse_time(text: str | None) -> float | None:
     return datetime.fromisoformat(text).timestamp() if text else None
 
 
+def _error_answer(error: urllib.error.HTTPError) -> dict:
+    """The JSON body of an error answer (``{}`` when it has none)."""
+    try:
+        return json.loads(error.read() or b"{}")
+    except ValueError:
+        return {}
+
+
 def _prepared(entry: dict) -> dict:
     """What an answer needs, made once per snapshot (or change) rather than once per answer."""
     return {
@@ -164,10 +172,7 @@ class LocalResolver:
             if error.code == 304:
                 self._contact()
                 return False
-            try:
-                answer = json.loads(error.read() or b"{}")
-            except ValueError:
-                answer = {}
+            answer = _error_answer(error)
             detail = str(answer.get("detail", error.reason))
             if error.code == 401:
                 self._revoke(answer.get("code", "authentication_failed"), detail)
@@ -331,10 +336,7 @@ class LocalResolver:
         try:
             response = urllib.request.urlopen(request, timeout=STREAM_READ_SECONDS)
         except urllib.error.HTTPError as error:
-            try:
-                answer = json.loads(error.read() or b"{}")
-            except ValueError:
-                answer = {}
+            answer = _error_answer(error)
             if error.code == 401:
                 self._revoke(answer.get("code", "authentication_failed"), str(answer.get("detail", error.reason)))
             raise GatehouseError(error.code, answer.get("code", "error"), str(answer.get("detail", ""))) from None

@@ -10,6 +10,21 @@ from registry.models import ApiToken
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
+def active_token(key_hash: str) -> ApiToken:
+    """The unrevoked, unexpired token of an active user with this hash; raises ``AuthenticationFailed``
+    (code ``token_expired`` for an expired one). Every path that takes a token asks this."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    if token is None or not token.user.is_active:
+        raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        raise exceptions.AuthenticationFailed(
+            f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new one on the API tokens "
+            "page (or with create_api_token).",
+            code="token_expired",
+        )
+    return token
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <token>``: the token's SHA-256 is looked up; the raw token is never stored."""
 
@@ -25,20 +40,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains characters a token never has.") from None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash_key(raw), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        token = active_token(ApiToken.hash_key(raw))
         now = timezone.now()
-        if token.expires_at is not None and token.expires_at <= now:
-            raise exceptions.AuthenticationFailed(
-                f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new one on the API tokens "
-                "page (or with create_api_token).",
-                code="token_expired",
-            )
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             # A conditional update: at most one write per token every few minutes, whatever the traffic.
             ApiToken.objects.filter(pk=token.pk).filter(

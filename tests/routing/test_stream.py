@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from gatehouse_client import Client
@@ -19,27 +18,15 @@ from registry.services import deployment_rollback, deployment_withdraw, feature_
 from registry.services.tokens import api_token_create, api_token_revoke
 from routing import cache
 from routing.services import catalog_status_change
-from tests.freshness.test_worker_integration import broker  # noqa: F401  (a fixture: our Redis database, emptied)
+from tests.freshness.test_worker_integration import broker  # noqa: F401  (a fixture redis_cache uses)
 from tests.routing.conftest import bearer
 from tests.routing.stream_helpers import Subscriber, serve, signed_by
+from tests.routing.test_redis_cache import redis_cache as on_redis  # noqa: F401  (announcements through Redis)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SNAPSHOT = "/api/v1/routing/snapshot/"
 STREAM = "/api/v1/routing/stream/"
-
-
-@pytest.fixture
-def on_redis(broker):  # noqa: F811
-    """The shared cache on this process's Redis database: announcements go through its channel."""
-    with override_settings(
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker}}
-    ):
-        cache.decisions.clear()
-        cache.identities.clear()
-        yield
-    cache.decisions.clear()
-    cache.identities.clear()
 
 
 @pytest.fixture
