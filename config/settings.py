@@ -313,6 +313,9 @@ READ_RECORD_DEDUP_SECONDS = int(os.environ.get("READ_RECORD_DEDUP_SECONDS", "300
 # How long a process may keep a resolve decision or a machine token's identity (seconds). Changes
 # invalidate at once (routing.cache); this bounds what a change made behind the app's back could leave.
 ROUTING_CACHE_SECONDS = int(os.environ.get("ROUTING_CACHE_SECONDS", "300"))
+# Each process keeps the routing epoch and feature stamps it read while it hears every change announced on
+# Redis (routing.mirror): a cached resolve then costs no round trip. 0: read them from Redis on every request.
+ROUTING_STAMP_MIRROR = os.environ.get("ROUTING_STAMP_MIRROR", "1").lower() not in ("0", "false", "no", "off")
 # How long the readiness inventory may keep what a feature is missing (seconds). Changes and evidence
 # going stale invalidate at once (readiness.current); this bounds what a change behind the app's back could leave.
 READINESS_CACHE_SECONDS = int(os.environ.get("READINESS_CACHE_SECONDS", "3600"))

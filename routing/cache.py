@@ -65,6 +65,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
+from routing.mirror import StampMirror
+
 log = logging.getLogger(__name__)
 
 EPOCH_KEY = "gatehouse:routing:epoch"
@@ -316,12 +318,35 @@ def _unreachable():
     global _outage_seen
     _outage_seen = True
     log.warning("routing cache unreachable: resolving from the database", exc_info=True)
+    mirror.clear()
     decisions.clear()
     identities.clear()
 
 
 def _feature_key(slug: str) -> str:
     return FEATURE_KEY + slug
+
+
+# The epoch and stamps this process read, kept while it hears every announcement (``routing.mirror``).
+mirror = StampMirror(feature_prefix=FEATURE_KEY, unknown_key=UNKNOWN_KEY)
+
+
+def _read_stamps(keys: list[str]) -> dict:
+    """``get_many`` for the epoch and stamps: from this process's mirror where it holds them (no round
+    trip), the rest from the shared cache (then kept in the mirror)."""
+    backend = caches["default"]
+    if not (settings.ROUTING_STAMP_MIRROR and isinstance(backend, RedisCache)) or _outage_seen:
+        return get_many(keys)
+    client, _ = _redis(backend)
+    if not mirror.following(backend._servers[0], changes_channel(client)):
+        return get_many(keys)
+    seq, found = mirror.get(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        fetched = get_many(missing)
+        mirror.keep(fetched, seq)
+        found.update(fetched)
+    return found
 
 
 def _redis(backend: RedisCache):
@@ -395,7 +420,7 @@ def current_generation():
 def current_epoch():
     """The shared epoch, or None when the shared cache is unreachable (then nothing is served from memory)."""
     try:
-        return stamps([EPOCH_KEY])[EPOCH_KEY]
+        return stamps([EPOCH_KEY], _read_stamps([EPOCH_KEY]))[EPOCH_KEY]
     except Exception:  # the cache server is down: compute from the database, keep serving
         _unreachable()
         return None
@@ -410,7 +435,7 @@ def current_stamps(feature_slug: str) -> tuple[str | None, str | None]:
     decisions are computed)."""
     feature_key = _feature_key(feature_slug)
     try:
-        found = get_many([EPOCH_KEY, feature_key, UNKNOWN_KEY])
+        found = _read_stamps([EPOCH_KEY, feature_key, UNKNOWN_KEY])
         if found.get(feature_key) is not None:
             return stamps([EPOCH_KEY], found)[EPOCH_KEY], found[feature_key]
         found = stamps([EPOCH_KEY, UNKNOWN_KEY], found)
@@ -465,6 +490,7 @@ def announce(feature_slugs: list[str] | None) -> None:
     """Tell the change stream's processes what changed (these features, or None: anything may have), after
     the new stamps are written. On Redis, one PUBLISH; on any other shared cache the stream watches the
     routing generation instead. A lost announcement delays subscribers until their next snapshot poll."""
+    mirror.forget(feature_slugs)  # this process's next request reads the new values, whatever the channel's delay
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return

@@ -34,6 +34,7 @@ def forget_caches():
 
     cache.decisions.clear()
     cache.identities.clear()
+    cache.mirror.clear()
     cache._outage_seen = False
     local_counts.clear()  # sign-in failures counted in memory while a test's cache was down
     forget_unreachable_servers()
