@@ -96,7 +96,12 @@ def token_key(request) -> str | None:
     """The identity cache's key for the request's ``Authorization: Bearer <token>`` (the token's hash),
     or None for any other header. The fast path and the authentication class both key by it, so an
     identity one stores is the one the other finds."""
-    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    return bearer_key(request.META.get("HTTP_AUTHORIZATION", ""))
+
+
+def bearer_key(authorization: str) -> str | None:
+    """``token_key`` from the header's value."""
+    parts = authorization.split()
     if len(parts) != 2 or parts[0].lower() != BearerTokenAuthentication.keyword.lower():
         return None
     return ApiToken.hash_key(parts[1])

@@ -7,10 +7,14 @@ guessed, and it reveals nothing a caller of resolve did not already get (ids, no
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core import signing
+from django.utils.encoding import force_bytes
 
 SALT = "gatehouse.routing.decision"
 ENVIRONMENT_CODES = {"production": "p", "sandbox": "s"}
@@ -35,13 +39,40 @@ class DecisionClaim:
         return self.model_id is not None
 
 
+class PreparedSigner(signing.TimestampSigner):
+    """``signing.dumps``'s signer with its HMAC key derived once: Django derives it (a SHA-256 of the salt
+    and the secret) on every call, which was a twentieth of a cached resolve. The tokens are the same
+    bytes ``signing.dumps`` makes, and ``signing.loads`` reads them (a test checks both)."""
+
+    def __init__(self):
+        super().__init__(salt=SALT)
+        derived = hashlib.sha256(force_bytes(self.salt + "signer") + force_bytes(self.key)).digest()
+        self._prepared = hmac.new(derived, digestmod=hashlib.sha256)
+
+    def signature(self, value, key=None):
+        if key is not None and key != self.key:
+            return super().signature(value, key)
+        mac = self._prepared.copy()
+        mac.update(force_bytes(value))
+        return signing.b64_encode(mac.digest()).decode()
+
+
+_signer: PreparedSigner | None = None
+
+
+def signer() -> PreparedSigner:
+    """The process's signer, made again when the secret key is not the one it was prepared with."""
+    global _signer
+    if _signer is None or _signer.key != settings.SECRET_KEY:
+        _signer = PreparedSigner()
+    return _signer
+
+
 def sign(
     *, feature_id: int, version_id: int | None, region_id: int, environment: str, model_id: int | None, at: datetime
 ) -> str:
     millis = int(at.timestamp() * 1000)
-    return signing.dumps(
-        [feature_id, version_id, region_id, ENVIRONMENT_CODES[environment], model_id, millis], salt=SALT
-    )
+    return signer().sign_object([feature_id, version_id, region_id, ENVIRONMENT_CODES[environment], model_id, millis])
 
 
 def read(token: str) -> DecisionClaim:

@@ -1,5 +1,11 @@
 """The resolve fast path answers from memory only what the full path has already checked and computed."""
 
+import json
+import secrets
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
 from routing import tokens
 from tests.routing.conftest import bearer, resolve
 
@@ -126,3 +132,108 @@ def test_a_token_that_expires_while_its_identity_is_in_memory_is_refused_on_the_
     response = resolve(client)
 
     assert response.status_code == 401 and response.json()["code"] == "token_expired"
+
+
+# --- Under gunicorn: answered ahead of Django's handler (config.wsgi) ----------------------------------
+
+
+@pytest.fixture
+def wsgi(ml_engineer):
+    """GET the resolve path through the WSGI application gunicorn serves, with a router's token; the
+    number of requests Django's handler saw is in ``.handled``."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from config.wsgi import application
+    from registry.services.tokens import api_token_create
+
+    _, raw = api_token_create(actor=ml_engineer, user=ml_engineer, name="wsgi-router")
+    handled = []
+
+    def get(query="feature=claims-triage&region=eu", **extra):
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/api/v1/resolve/",
+            "QUERY_STRING": query,
+            "HTTP_HOST": "testserver",
+            "HTTP_AUTHORIZATION": f"Bearer {raw}",
+            **extra,
+        }
+        setup_testing_defaults(environ)
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer.update(status=int(status.split()[0]), headers=dict(headers))
+
+        # As Django's test client does for each request: the handler must not close the test's connection.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        request_started.connect(count)
+        try:
+            response = application(environ, start_response)
+            answer["body"] = b"".join(response)
+            getattr(response, "close", lambda: None)()
+        finally:
+            request_started.disconnect(count)
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        return answer
+
+    def count(**kwargs):
+        handled.append(1)
+
+    get.handled = handled
+    return get
+
+
+def test_under_gunicorn_a_cached_answer_never_reaches_djangos_handler(wsgi, router, live):
+    full = resolve(router)  # through Django (the test client): computes and keeps the decision
+    wsgi.handled.clear()
+    first = wsgi()  # a new token: its identity is checked on the full path once
+    assert first["status"] == 200 and len(wsgi.handled) == 1
+    again = wsgi()
+    assert again["status"] == 200 and len(wsgi.handled) == 1, "answered before Django's handler"
+    assert strip_per_request(json.loads(again["body"])) == strip_per_request(full.json())
+    assert tokens.read(json.loads(again["body"])["decision"]).version_id == live.pk
+    assert again["headers"]["Content-Type"] == "application/json"
+    assert again["headers"]["Content-Length"] == str(len(again["body"]))
+    for header in ("Cache-Control", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-ID"):
+        assert again["headers"][header] == first["headers"][header] or header == "X-Request-ID", header
+    refused = wsgi("feature=claims-triage&region=eu&environment=nowhere")
+    assert refused["status"] == 400 and len(wsgi.handled) == 2  # what memory cannot settle goes to Django
+
+
+def test_under_gunicorn_the_front_door_makes_djangos_host_and_https_checks(wsgi, router, live, settings):
+    resolve(router)
+    wsgi.handled.clear()
+    wsgi()
+    assert wsgi(HTTP_HOST="evil.example")["status"] == 400 and len(wsgi.handled) == 2
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    wsgi()
+    assert len(wsgi.handled) == 3  # plain http: Django's (its security middleware redirects)
+    behind_proxy = wsgi(HTTP_X_FORWARDED_PROTO="https")
+    assert behind_proxy["status"] == 200 and len(wsgi.handled) == 3
+    assert behind_proxy["headers"]["Strict-Transport-Security"] == "max-age=3600"
+    wsgi(HTTP_X_FORWARDED_PROTO="http, https")
+    assert len(wsgi.handled) == 4
+
+
+def test_decision_tokens_are_the_bytes_djangos_signing_makes_and_reads(settings, monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.core import signing
+
+    monkeypatch.setattr(signing.time, "time", lambda: 1_800_000_000.0)
+    at = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    claims = dict(feature_id=7, version_id=3, region_id=2, environment="production", model_id=11, at=at)
+    prepared = tokens.sign(**claims)
+    assert prepared == signing.dumps([7, 3, 2, "p", 11, int(at.timestamp() * 1000)], salt=tokens.SALT)
+    assert tokens.read(prepared).model_id == 11
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
+    rotated = tokens.sign(**claims)  # a new key: the signer is prepared again
+    assert rotated != prepared and tokens.read(rotated).feature_id == 7
+    with pytest.raises(tokens.BadToken):
+        tokens.read(prepared)
