@@ -2,9 +2,8 @@
 
 ``BearerTokenAuthentication`` looks the token's hash up on every request. Here the identity it finds
 (the user, their roles and teams, and which restricted features they may see) is kept in the
-process's memory under the routing epoch (``routing.cache``): revoking a token, deactivating a user
-or changing their groups starts a new epoch, so the next request authenticates from the database
-again. Safe because resolve and decision lookups only read; every write endpoint keeps the plain
+process's memory under the routing access stamp (``routing.cache``): revoking a token, deactivating a
+user or changing their groups renews it, so the next request authenticates from the database again. Safe because resolve and decision lookups only read; every write endpoint keeps the plain
 per-request lookup.
 
 The identity keeps the token's scopes and expiry too: an expired token is refused even while its
@@ -113,11 +112,11 @@ class CachedBearerTokenAuthentication(BearerTokenAuthentication):
         if key is None:
             return super().authenticate(request)  # no token, or a malformed header: the usual answers
         # The fast-path middleware has read it already unless it stopped before that.
-        epoch = getattr(request, "routing_epoch", _UNREAD)
-        if epoch is _UNREAD:
-            epoch = request.routing_epoch = cache.current_epoch()
+        access = getattr(request, "routing_access", _UNREAD)
+        if access is _UNREAD:
+            access = request.routing_access = cache.current_access()
         now = time.monotonic()
-        identity = cache.identities.get(epoch, key, now)
+        identity = cache.identities.get(access, key, now)
         if identity is not None and not identity.expired():
             # The identity stands in for the token: TokenScopePermission reads its scopes.
             return identity.user(), identity
@@ -125,7 +124,7 @@ class CachedBearerTokenAuthentication(BearerTokenAuthentication):
         user, token = super().authenticate(request)
         identity = identity_for(user, token)
         expires = now + settings.ROUTING_CACHE_SECONDS
-        cache.identities.put(epoch, key, identity, expires)
+        cache.identities.put(access, key, identity, expires)
         return identity.user(), identity
 
 

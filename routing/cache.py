@@ -2,21 +2,31 @@
 
 Each process keeps decisions (and machine-token identities) in memory. A decision is current while two
 values in the shared Django cache (Redis in production) are what they were when it was computed: the
-**epoch**, which a change able to alter who may ask for a decision replaces (an account change, a
-feature moved to another team or restricted, any change not classified below), and its feature's
-**stamp**, which a change to that feature replaces (a promotion, a rollback, an incident, new evidence, an
-edit of the feature: ``feature_scoped``), and so does a catalog or gate change for the features it
-governs (a vendor's suspension: the features with a version pinning its models; a gate policy: the
-features of the tiers it is assigned to; ``routing.impact.features_affected``). A worker then computes
-the invalidated features' decisions again ahead of traffic (``routing.tasks.warm_features``). A request reads
-both in one round trip (no database query), so the next resolve after a change, in any process,
-recomputes, and a promotion costs the fleet one feature's decisions, not the registry's.
+**epoch**, which any change not classified below replaces, and its feature's **stamp**, which a change to
+that feature replaces (a promotion, a rollback, an incident, new evidence, an edit of the feature:
+``feature_scoped``), and so does a catalog or gate change for the features it governs (a vendor's
+suspension: the features with a version pinning its models; a gate policy: the features of the tiers it is
+assigned to; ``routing.impact.features_affected``). A worker then computes the invalidated features'
+decisions again ahead of traffic (``routing.tasks.warm_features``). A request reads them in one round trip
+(no database query; none at all while the process hears every change, ``routing.mirror``), so the next
+resolve after a change, in any process, recomputes, and a promotion costs the fleet one feature's
+decisions, not the registry's.
+
+**Who may ask is kept apart from the answers.** Machine-token identities (a token's user, roles, teams and
+the restricted features they may see) are kept under the epoch and the **access stamp**, which a change
+to who may ask renews (``ACCESS_ACTIONS``: a token revoked, a role, a team's members, a person
+deactivated or provisioned, a SCIM group; the admin's account changes through model signals): decisions
+do not depend on who asks, so such a change costs the fleet its identities, not its decisions (a
+provisioning run from the identity provider no longer sends every router down the cold path). A feature's
+creation, or an edit moving it to another team or restricting it, renews its stamp and then the access
+stamp (``changes_visibility``): a reader between the two writes meets the new decision with the old
+identity, which sees less, never more.
 
 What invalidates, once its transaction commits: every audited write (``registry.extensions.audit_listeners``)
 except the actions in ``IRRELEVANT_ACTIONS``, which cannot change a decision or who may ask for one.
-A new audited action renews the epoch until someone lists it there or in ``FEATURE_ACTIONS``: the safe
-default. Account changes made outside the services (the admin: a user deactivated, groups changed)
-renew the epoch through model signals. Token identities are kept per epoch.
+A new audited action renews the epoch until someone lists it there, in ``FEATURE_ACTIONS`` or in
+``ACCESS_ACTIONS``: the safe default (a test lists every action the code records and fails on one left
+out).
 
 A decision one process computes is also put in the shared cache, so the others take it from there
 (one round trip) instead of computing it again: a fleet warms up once, not once per process. A miss
@@ -70,6 +80,10 @@ from routing.mirror import StampMirror
 log = logging.getLogger(__name__)
 
 EPOCH_KEY = "gatehouse:routing:epoch"
+# Who may ask: renewed by a change to accounts, roles, teams, tokens or a feature's visibility. Machine-token
+# identities are kept under it (and under the epoch, which renews it too); decisions are not: who asks does
+# not change an answer, only whether it may be given.
+ACCESS_KEY = "gatehouse:routing:access"
 FEATURE_KEY = "gatehouse:routing:feature:"
 # The stamp of every target that names no feature (or no region): one key, whatever is asked.
 UNKNOWN_KEY = "gatehouse:routing:unknown"
@@ -167,6 +181,64 @@ IRRELEVANT_ACTIONS = frozenset(
         "audit.purged",
         "audit.verification_started",
         "audit.verification_passed",
+        "audit.verification_failed",
+        "audit.checkpoint",  # the chain's head sent to webhooks
+        # sign-ins, sessions and second factors: a session's rights are read on each request, a token's are
+        # its user's roles and teams (ACCESS_ACTIONS)
+        "session.ended",
+        "session.ended_all",
+        "person.break_glass_sign_in",
+        "person.sso_linked",
+        "person.time_zone_set",
+        "two_factor.backup_code_used",
+        "two_factor.backup_codes_generated",
+        "two_factor.device_added",
+        "two_factor.device_removed",
+        # a weakening change asked for or refused changes nothing (an approved one is applied as feature.updated)
+        "feature.change_requested",
+        "feature.change_rejected",
+        "feature.change_approved",
+        "signoff.withdrawn",
+        # the MLflow connector: imports are new versions and prompts (like version.created), its servers
+        # and links are its own configuration
+        "mlflow.version_imported",
+        "mlflow.prompt_imported",
+        "mlflow_server.created",
+        "mlflow_server.updated",
+        "mlflow_server.secret_rotated",
+        "mlflow_link.created",
+        "mlflow_link.deleted",
+        "mlflow_mapping.set",
+        "mlflow_mapping.deleted",
+    }
+)
+
+# Actions that change who may ask for a decision, never a decision: they renew the access stamp (token
+# identities are computed again), not the epoch (the fleet keeps every decision). Admin changes to accounts
+# (model signals) do the same.
+ACCESS_ACTIONS = frozenset(
+    {
+        "api_token.revoked",
+        "role.granted",
+        "role.revoked",
+        "team.created",
+        "team.updated",
+        "team.member_added",
+        "team.member_removed",
+        "person.created",
+        "person.updated",
+        "person.provisioned",
+        "person.deprovisioned",
+        "person.deactivated",
+        "person.reactivated",
+        "scim_group.created",
+        "scim_group.updated",
+        "scim_group.deleted",
+        "identity.group_mapping_created",
+        "identity.group_mapping_deleted",
+        "reviewer_grant.created",
+        "reviewer_grant.revoked",
+        "reviewer_grant.expired",
     }
 )
 
@@ -190,6 +262,11 @@ FEATURE_ACTIONS = frozenset(
         # a confirmed EU AI Act category and an approved document: what one feature's releases need
         "compliance.profile_confirmed",
         "compliance.document_approved",
+        # alerts from Alertmanager on the feature, and MLflow drift of its version (warnings it may carry)
+        "incident.alert_firing",
+        "incident.alert_resolved",
+        "mlflow.drift_opened",
+        "mlflow.drift_closed",
     }
 )
 # A feature edit is the feature's own business too, unless it moves the feature to another team or changes
@@ -199,6 +276,17 @@ VISIBILITY_FIELDS = frozenset({"team", "restricted"})
 
 def relevant(action: str) -> bool:
     return action not in IRRELEVANT_ACTIONS
+
+
+def changes_visibility(event) -> bool:
+    """Whether an audited change is a feature's creation, or an edit moving it to another team or changing
+    whether it is restricted: its feature's decisions and who may see them."""
+    if event.feature_id is None:
+        return False
+    if event.action == "feature.created":
+        return True
+    changed = (event.payload or {}).get("changes") if event.action == "feature.updated" else None
+    return isinstance(changed, dict) and bool(VISIBILITY_FIELDS & set(changed))
 
 
 def feature_scoped(event) -> bool:
@@ -328,7 +416,7 @@ def _feature_key(slug: str) -> str:
 
 
 # The epoch and stamps this process read, kept while it hears every announcement (``routing.mirror``).
-mirror = StampMirror(feature_prefix=FEATURE_KEY, unknown_key=UNKNOWN_KEY)
+mirror = StampMirror(feature_prefix=FEATURE_KEY, unknown_key=UNKNOWN_KEY, access_key=ACCESS_KEY)
 
 
 def _read_stamps(keys: list[str]) -> dict:
@@ -397,7 +485,7 @@ def stamps(keys: list[str], found: dict | None = None) -> dict[str, str]:
     for key in keys:
         if found.get(key) is None:
             fresh = uuid.uuid4().hex
-            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY, GENERATION_KEY) else stamp_seconds()
+            timeout = None if key in (EPOCH_KEY, UNKNOWN_KEY, GENERATION_KEY, ACCESS_KEY) else stamp_seconds()
             found[key] = fresh if cache.add(key, fresh, timeout=timeout) else cache.get(key)
     return found
 
@@ -426,6 +514,17 @@ def current_epoch():
         return None
 
 
+def current_access():
+    """The key machine-token identities are kept under (the epoch and the access stamp), or None when the
+    shared cache is unreachable."""
+    try:
+        found = stamps([EPOCH_KEY, ACCESS_KEY], _read_stamps([EPOCH_KEY, ACCESS_KEY]))
+    except Exception:
+        _unreachable()
+        return None
+    return found[EPOCH_KEY] + ":" + found[ACCESS_KEY]
+
+
 def current_stamps(feature_slug: str) -> tuple[str | None, str | None]:
     """The shared epoch and this feature's stamp, in one round trip; (None, None) when the shared cache
     is unreachable. A decision is current while both are what they were when it was computed.
@@ -433,16 +532,20 @@ def current_stamps(feature_slug: str) -> tuple[str | None, str | None]:
     A slug without a stamp (no such feature, or one not computed for a day) gets ``NO_STAMP`` and the
     stamp shared by unknown targets: nothing is made for it here (``feature_stamp`` makes one when its
     decisions are computed)."""
+    return current_route_stamps(feature_slug)[:2]
+
+
+def current_route_stamps(feature_slug: str) -> tuple[str | None, str | None, str | None]:
+    """``current_stamps`` and ``current_access`` in the same round trip: (epoch, feature stamp, access)."""
     feature_key = _feature_key(feature_slug)
     try:
-        found = _read_stamps([EPOCH_KEY, feature_key, UNKNOWN_KEY])
-        if found.get(feature_key) is not None:
-            return stamps([EPOCH_KEY], found)[EPOCH_KEY], found[feature_key]
-        found = stamps([EPOCH_KEY, UNKNOWN_KEY], found)
+        found = _read_stamps([EPOCH_KEY, feature_key, UNKNOWN_KEY, ACCESS_KEY])
+        found = stamps([EPOCH_KEY, ACCESS_KEY] + ([] if found.get(feature_key) else [UNKNOWN_KEY]), found)
     except Exception:
         _unreachable()
-        return None, None
-    return found[EPOCH_KEY], NO_STAMP + found[UNKNOWN_KEY]
+        return None, None, None
+    stamp = found[feature_key] if found.get(feature_key) is not None else NO_STAMP + found[UNKNOWN_KEY]
+    return found[EPOCH_KEY], stamp, found[EPOCH_KEY] + ":" + found[ACCESS_KEY]
 
 
 def feature_stamp(feature_slug: str, stamp: str | None) -> str | None:
@@ -479,24 +582,30 @@ def feature_stamps(feature_slugs) -> dict[str, str]:
 def renew_epoch() -> bool:
     """A new epoch in the shared cache; False when it cannot be reached."""
     try:
-        cache.set_many({EPOCH_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
+        cache.set_many(
+            {EPOCH_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex, ACCESS_KEY: uuid.uuid4().hex},
+            timeout=None,
+        )
     except Exception:
         return False
     announce(None)
     return True
 
 
-def announce(feature_slugs: list[str] | None) -> None:
-    """Tell the change stream's processes what changed (these features, or None: anything may have), after
-    the new stamps are written. On Redis, one PUBLISH; on any other shared cache the stream watches the
-    routing generation instead. A lost announcement delays subscribers until their next snapshot poll."""
-    mirror.forget(feature_slugs)  # this process's next request reads the new values, whatever the channel's delay
+def announce(feature_slugs: list[str] | None, *, access: bool = False) -> None:
+    """Tell the other processes what changed (these features, who may ask when ``access``, or None: anything
+    may have), after the new stamps are written: their stamp mirrors and the change stream's processes. On
+    Redis, one PUBLISH; on any other shared cache the stream watches the routing generation instead. A lost
+    announcement delays subscribers until their next snapshot poll."""
+    # This process's next request reads the new values, whatever the channel's delay.
+    mirror.forget(feature_slugs, access=access)
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return
     try:
         client, _ = _redis(backend)
-        client.publish(changes_channel(client), json.dumps({"features": feature_slugs, "at": time.time()}))
+        message = {"features": feature_slugs, "at": time.time(), **({"access": True} if access else {})}
+        client.publish(changes_channel(client), json.dumps(message))
     except Exception:
         log.warning("routing cache unreachable: change not announced to the stream", exc_info=True)
 
@@ -523,23 +632,44 @@ def invalidate() -> None:
         _not_published("the epoch")
 
 
-def invalidate_features(feature_slugs) -> None:
+def invalidate_features(feature_slugs, *, access: bool = False) -> None:
     """New stamps for these features: their decisions are recomputed on the next request, in every
-    process; the rest of the registry's stay."""
+    process; the rest of the registry's stay. With ``access`` (a feature's creation, or its visibility
+    changed) the access stamp too, written after the features' stamps: a reader between the two writes
+    meets the new decision with the old identity, which sees less, never more."""
     feature_slugs = list(feature_slugs)
     stamps = {_feature_key(slug): uuid.uuid4().hex for slug in feature_slugs}
+    if access:
+        identities.clear()
     try:
         cache.set_many(stamps, timeout=stamp_seconds())
         # A renamed feature's new slug was unknown a moment ago: answers kept for unknown targets go too.
-        cache.set_many({UNKNOWN_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
+        shared = {UNKNOWN_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}
+        cache.set_many({**shared, **({ACCESS_KEY: uuid.uuid4().hex} if access else {})}, timeout=None)
     except Exception:
         _not_published("features " + ", ".join(feature_slugs))
         return
-    announce(feature_slugs)
+    announce(feature_slugs, access=access)
+
+
+def invalidate_access() -> None:
+    """A new access stamp: every process checks machine tokens (and who may see what) again on their next
+    request; decisions stay."""
+    identities.clear()
+    try:
+        cache.set_many({ACCESS_KEY: uuid.uuid4().hex, GENERATION_KEY: uuid.uuid4().hex}, timeout=None)
+    except Exception:
+        _not_published("who may ask")
+        return
+    announce([], access=True)
 
 
 def invalidate_on_commit() -> None:
     transaction.on_commit(invalidate, robust=True)
+
+
+def invalidate_access_on_commit() -> None:
+    transaction.on_commit(invalidate_access, robust=True)
 
 
 def invalidate_on_audit(events) -> None:
@@ -552,10 +682,17 @@ def invalidate_on_audit(events) -> None:
         return
     from routing.impact import features_affected
 
-    feature_ids = set()
+    feature_ids, access = set(), False
     for event in changed:
+        if event.action in ACCESS_ACTIONS:
+            access = True
+            continue
         if feature_scoped(event):
             feature_ids.add(event.feature_id)
+            continue
+        if changes_visibility(event):
+            feature_ids.add(event.feature_id)
+            access = True
             continue
         affected = features_affected(event)
         if affected is None:
@@ -563,11 +700,13 @@ def invalidate_on_audit(events) -> None:
             return
         feature_ids |= affected
     if not feature_ids:
-        return  # a catalog or gate change that governs no feature
+        if access:
+            invalidate_access_on_commit()
+        return  # only who may ask, or a catalog or gate change that governs no feature
     from registry.models import AIFeature
 
     slugs = list(AIFeature.objects.filter(pk__in=feature_ids).values_list("slug", flat=True))
-    transaction.on_commit(lambda: invalidate_features(slugs), robust=True)
+    transaction.on_commit(lambda: invalidate_features(slugs, access=access), robust=True)
     transaction.on_commit(lambda: warm_later(slugs), robust=True)
 
 
@@ -584,7 +723,7 @@ def warm_later(slugs: list[str]) -> None:
 def _account_changed(sender, update_fields=None, **kwargs) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a sign-in changes no right
-    invalidate_on_commit()
+    invalidate_access_on_commit()
 
 
 def connect_account_receivers() -> None:

@@ -41,10 +41,11 @@ def answer_from_memory(key: str | None, params, secure: bool, request=None):
     environment = params.get("environment", "").strip() or Environment.PRODUCTION
     if not feature or not region or environment not in ENVIRONMENTS:
         return None
-    stamps = cache.current_stamps(feature)
+    epoch, stamp, access = cache.current_route_stamps(feature)
+    stamps = (epoch, stamp)
     if request is not None:
-        request.routing_stamps, request.routing_epoch = stamps, stamps[0]
-    identity = cache.identities.get(stamps[0], key, time.monotonic())
+        request.routing_stamps, request.routing_access = stamps, access
+    identity = cache.identities.get(access, key, time.monotonic())
     if identity is None or not identity.may_resolve():
         return None  # the full path answers: 401 for an expired token, 403 for one without the scope
     return services.cached_answer(

@@ -4,7 +4,8 @@ Without it every resolve costs one Redis round trip (``routing.cache.current_sta
 feature's stamp) even when nothing changed, which was a fifth of a cached answer's time. With it, a
 thread in each process subscribes to the channel every invalidation is announced on
 (``routing.cache.announce``) and drops what an announcement names: a feature's stamp (and the stamp of
-unknown targets, which every feature change renews), or everything for a new epoch. Reads that find their
+unknown targets, which every feature change renews), the access stamp (who may ask), or everything for a
+new epoch. Reads that find their
 keys here cost no round trip; the others read Redis and keep what they found.
 
 It serves only while it is sure to hear: from the moment its subscription is confirmed (everything kept
@@ -44,9 +45,12 @@ BACKOFF_SECONDS = (0.5, 1, 2, 5)
 
 
 class StampMirror:
-    def __init__(self, *, feature_prefix: str, unknown_key: str, refresh_seconds: float = REFRESH_SECONDS):
+    def __init__(
+        self, *, feature_prefix: str, unknown_key: str, access_key: str, refresh_seconds: float = REFRESH_SECONDS
+    ):
         self.feature_prefix = feature_prefix
         self.unknown_key = unknown_key
+        self.access_key = access_key
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
         self._values: dict[str, tuple[str, float]] = {}
@@ -93,16 +97,19 @@ class StampMirror:
 
     # --- Forgetting ----------------------------------------------------------------------------------
 
-    def forget(self, feature_slugs) -> None:
-        """Drop what a change replaced: these features' stamps (and the unknown targets' stamp), or
-        everything when ``feature_slugs`` is None."""
+    def forget(self, feature_slugs, *, access: bool = False) -> None:
+        """Drop what a change replaced: these features' stamps (and the unknown targets' stamp), the access
+        stamp when ``access``, or everything when ``feature_slugs`` is None."""
         with self._lock:
             self._seq += 1
             if feature_slugs is None:
                 self._values = {}
                 return
             values = dict(self._values)
-            values.pop(self.unknown_key, None)
+            if access:
+                values.pop(self.access_key, None)
+            if feature_slugs:
+                values.pop(self.unknown_key, None)
             for slug in feature_slugs:
                 values.pop(self.feature_prefix + str(slug), None)
             self._values = values
@@ -112,13 +119,15 @@ class StampMirror:
 
     def _heard(self, data) -> None:
         self.heard += 1
+        access = False
         try:
-            features = json.loads(data).get("features")
+            change = json.loads(data)
+            features, access = change.get("features"), bool(change.get("access"))
             slugs = None if features is None else [str(slug) for slug in features]
         except (ValueError, TypeError, AttributeError):
             log.warning("routing stamp mirror: an announcement it cannot read; everything dropped")
             slugs = None
-        self.forget(slugs)
+        self.forget(slugs, access=access)
 
     def _go_live(self, url: str) -> None:
         with self._lock:

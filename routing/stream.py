@@ -15,14 +15,16 @@ waiting on a queue, not a thread: hundreds of idle subscribers cost memory, not 
 and the library keeps polling the snapshot.
 
 **Fan-out through Redis.** Every invalidation, once its transaction commits, is announced on a Redis channel
-(``routing.cache.announce``: the features whose stamps were renewed, or "anything" for a new epoch). Each
+(``routing.cache.announce``: the features whose stamps were renewed, whether who may ask changed, or
+"anything" for a new epoch). Each
 stream process listens once and keeps, per *visibility group* (subscribers who may see the same restricted
 features), the answers its subscribers hold. On a feature change it recomputes that feature's routes once
 per group (``snapshot.feature_entries``), compares them with what the group holds, and sends the
-changed features' entries to each subscriber, signed for them; on "anything" it takes the group's kept
-snapshot (``snapshot.kept``: one computation shared with the snapshot endpoint), re-checks every
-subscriber's token (revoked, expired, deactivated: a ``revoked`` event, and the stream ends) and
-visibility (changed: a ``reset`` event, and the subscriber fetches the snapshot again). Changes arriving
+changed features' entries to each subscriber, signed for them. When who may ask changed (an account, a
+role, a token, a feature's visibility) it re-checks every subscriber's token (revoked, expired,
+deactivated: a ``revoked`` event, and the stream ends) and visibility (changed: a ``reset`` event, and the
+subscriber fetches the snapshot again); on "anything" it does that and takes each group's kept snapshot
+(``snapshot.kept``: one computation shared with the snapshot endpoint). Changes arriving
 while one is being worked on are taken together. Without Redis (the embedded demo) the process watches
 the routing generation twice a second instead.
 
@@ -206,6 +208,7 @@ class Hub:
         self.lock = asyncio.Lock()
         self.wake = asyncio.Event()
         self.everything = False
+        self.access = False
         self.features: set[str] = set()
         self.changed_at: float | None = None
         self.tasks: list[asyncio.Task] = []
@@ -255,11 +258,12 @@ class Hub:
 
     # --- Changes -----------------------------------------------------------------------------------
 
-    def changed(self, features: list[str] | None, at: float | None) -> None:
+    def changed(self, features: list[str] | None, at: float | None, *, access: bool = False) -> None:
         if features is None:
             self.everything = True
         else:
             self.features.update(features)
+        self.access |= access
         at = at or time.time()
         self.changed_at = at if self.changed_at is None else min(self.changed_at, at)
         self.wake.set()
@@ -291,7 +295,11 @@ class Hub:
                 try:
                     change = json.loads(message["data"])
                     features = change.get("features")
-                    self.changed(None if features is None else [str(slug) for slug in features], change.get("at"))
+                    self.changed(
+                        None if features is None else [str(slug) for slug in features],
+                        change.get("at"),
+                        access=bool(change.get("access")),
+                    )
                 except (ValueError, TypeError, AttributeError):
                     log.warning("routing change stream: an announcement it cannot read; treated as anything")
                     self.changed(None, None)
@@ -324,15 +332,18 @@ class Hub:
             except TimeoutError:
                 pass
             self.wake.clear()
-            everything, features, at = self.everything, self.features, self.changed_at
-            self.everything, self.features, self.changed_at = False, set(), None
+            everything, access, features, at = self.everything, self.access, self.features, self.changed_at
+            self.everything, self.access, self.features, self.changed_at = False, False, set(), None
             try:
                 async with self.lock:
                     self._drop_empty_groups()
                     if everything:
                         await self._everything(at)
-                    elif features:
-                        await self._some(features, at)
+                    else:
+                        if access:
+                            await self._access()
+                        if features:
+                            await self._some(features, at)
                     await self._expired()
             except asyncio.CancelledError:
                 raise
@@ -368,6 +379,20 @@ class Hub:
 
     async def _everything(self, at: float | None) -> None:
         """Anything may have changed: who may follow, what they may see, any answer."""
+        moved = await self._recheck()
+        for group in list(self.groups.values()):
+            if group.subscribers:
+                self._tell(group, group.load(await _in_thread(_current_snapshot)(group.restricted)), at)
+        await self._regroup(moved)
+
+    async def _access(self) -> None:
+        """Who may ask changed (an account, a role, a token, a feature's visibility), not the answers: each
+        subscriber's token and what it may see are checked again; the groups' answers stay."""
+        await self._regroup(await self._recheck())
+
+    async def _recheck(self) -> list[Subscriber]:
+        """Every subscriber's token checked again: the revoked are told and dropped; returns those whose
+        visibility changed (out of their group)."""
         subscribers = [subscriber for group in self.groups.values() for subscriber in group.subscribers]
         key_hashes = sorted({subscriber.key_hash for subscriber in subscribers})
         scopes = accepted_scopes(StreamView, "get")
@@ -384,9 +409,9 @@ class Hub:
                 moved.append(subscriber)
             else:
                 subscriber.grant = now
-        for group in list(self.groups.values()):
-            if group.subscribers:
-                self._tell(group, group.load(await _in_thread(_current_snapshot)(group.restricted)), at)
+        return moved
+
+    async def _regroup(self, moved: list[Subscriber]) -> None:
         for subscriber in moved:  # what they may see changed: they fetch their snapshot again
             subscriber.group = await self._group(subscriber.grant.restricted)
             subscriber.group.subscribers.add(subscriber)

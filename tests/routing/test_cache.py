@@ -273,30 +273,90 @@ def test_a_catalog_change_renews_the_features_it_governs_only_and_a_worker_warms
 
 
 @pytest.mark.parametrize(
-    "edit, everything",
+    "edit, visibility",
     [
         ({"operational_fallback": "Route to the human queue."}, False),
         ({"status": "retired"}, False),
         ({"restricted": True}, True),
     ],
 )
-def test_a_feature_edit_renews_that_feature_unless_it_changes_who_may_see_it(
-    router, live, feature, governance_admin, edit, everything
+def test_a_feature_edit_renews_that_feature_and_who_may_ask_only_when_it_changes_who_may_see_it(
+    router, live, feature, governance_admin, edit, visibility
 ):
     from registry.services import feature_update
 
     both_cached(router, feature, live, governance_admin)
-    before = cache.feature_stamps(["claims-triage"])
+    before, epoch = cache.feature_stamps(["claims-triage"]), cache.current_epoch()
 
     feature_update(actor=governance_admin, feature=feature, reason="Edited for the test.", **edit)
 
     other_queries, _ = queries(router, feature="fraud-check")
-    assert (other_queries > 0) is everything
-    if not everything:
-        assert cache.feature_stamps(["claims-triage"]) != before  # its decisions computed again (by the worker)
+    assert (other_queries > 0) is visibility, "who may see what is checked again after a visibility change"
+    assert not decided(), "another feature's decisions stay whatever the edit"
+    assert cache.current_epoch() == epoch
+    assert cache.feature_stamps(["claims-triage"]) != before  # its decisions computed again (by the worker)
     _, answer = queries(router)
     if "status" in edit:
         assert answer.status_code == 409, "a retired feature is refused on the next resolve"
+
+
+def test_a_change_to_who_may_ask_keeps_every_decision(router, live, feature, governance_admin, ml_engineer, team):
+    """A role granted, a member added or removed, a token revoked: identities are checked again, no decision is
+    computed again (a provisioning run must not send the fleet down the cold path)."""
+    from django.contrib.auth import get_user_model
+
+    from registry.services.teams import role_grant, team_member_add, team_member_remove
+    from registry.services.tokens import api_token_create
+
+    resolve(router)
+    epoch, stamps = cache.current_epoch(), cache.feature_stamps(["claims-triage"])
+    newcomer = get_user_model().objects.create_user("newcomer", "newcomer@example.com", "x")
+    for change in (
+        lambda: role_grant(actor=governance_admin, user=newcomer, role="auditor", reason="Audit season."),
+        lambda: team_member_add(actor=governance_admin, team=team, user=newcomer, reason="Joined."),
+        lambda: team_member_remove(actor=governance_admin, team=team, user=newcomer, reason="Left."),
+        lambda: api_token_create(actor=ml_engineer, user=ml_engineer, name="another") and None,
+    ):
+        change()
+        count, answer = queries(router)
+        assert answer.status_code == 200 and not decided(), "the decision stays in memory"
+        assert count <= 5, "only the token and the caller's rights are read again"
+    assert cache.current_epoch() == epoch and cache.feature_stamps(["claims-triage"]) == stamps
+
+
+def test_every_audited_action_is_classified_for_the_routing_cache():
+    """An audited action routing.cache does not know renews the epoch (every decision of the fleet): each
+    action the code records must be listed as irrelevant, the feature's own, who may ask, or a catalog or gate
+    change, or be a feature's creation or edit (classified by what changed)."""
+    import re
+    from pathlib import Path
+
+    from routing.impact import CATALOG_ACTIONS, GATE_ACTIONS
+
+    root = Path(__file__).resolve().parents[2]
+    known = (
+        cache.IRRELEVANT_ACTIONS
+        | cache.FEATURE_ACTIONS
+        | cache.ACCESS_ACTIONS
+        | CATALOG_ACTIONS
+        | GATE_ACTIONS
+        | {"feature.created", "feature.updated"}
+    )
+    recorded = set()
+    pattern = re.compile(r'(?:action=f?|"action": |_ACTION = )"([a-z_]+\.[a-z_{}]+)"')
+    for path in root.glob("*/**/*.py"):
+        if path.parts[len(root.parts)] in {"tests", "bench", ".venv", "var", "node_modules", "docs"}:
+            continue
+        recorded |= set(pattern.findall(path.read_text()))
+    recorded = {
+        expanded
+        for action in recorded
+        for expanded in (
+            [action.replace("{status}", status) for status in ("firing", "resolved")] if "{" in action else [action]
+        )
+    }
+    assert len(recorded) > 80
+    assert sorted(recorded - known) == []
 
 
 def test_an_answer_is_kept_no_longer_than_its_evidence_stays_fresh(router, live):

@@ -56,13 +56,13 @@ def test_a_request_that_falls_through_reads_the_epoch_and_stamp_once(router, liv
     from routing import cache
 
     reads = []
-    for name in ("current_stamps", "current_epoch"):
+    for name in ("current_stamps", "current_route_stamps", "current_epoch", "current_access"):
         original = getattr(cache, name)
         monkeypatch.setattr(
             cache, name, lambda *args, _name=name, _original=original: reads.append(_name) or _original(*args)
         )
     assert resolve(router).status_code == 200  # nothing in memory yet: the full path answers
-    assert reads == ["current_stamps"], "the epoch and the feature's stamp, in one round trip for the request"
+    assert reads == ["current_route_stamps"], "the epoch, stamp and access, in one round trip for the request"
 
 
 def test_a_decision_another_process_shared_is_answered_on_the_fast_path(

@@ -135,7 +135,7 @@ def test_a_change_made_here_is_seen_at_once_and_one_made_elsewhere_once_announce
 def test_a_read_in_flight_when_a_change_is_announced_keeps_nothing():
     from routing.mirror import StampMirror
 
-    mirror = StampMirror(feature_prefix="f:", unknown_key="u")
+    mirror = StampMirror(feature_prefix="f:", unknown_key="u", access_key="a")
     mirror._following = "redis://test"
     seq, found = mirror.get(["f:a"])
     assert found == {}
@@ -147,6 +147,10 @@ def test_a_read_in_flight_when_a_change_is_announced_keeps_nothing():
     assert mirror.get(["f:a"])[1] == {"f:a": "new"}
     mirror.forget(["b"])  # another feature's change: this one's stamp stays
     assert mirror.get(["f:a"])[1] == {"f:a": "new"}
+    seq, _ = mirror.get(["a", "u"])
+    mirror.keep({"a": "access", "u": "unknown"}, seq)
+    mirror.forget([], access=True)  # who may ask changed: the access stamp goes, the stamps stay
+    assert mirror.get(["a", "u", "f:a"])[1] == {"u": "unknown", "f:a": "new"}
 
 
 def test_a_lost_subscription_sends_reads_to_redis_until_it_is_back(redis_cache, router, live, redis_reads):
