@@ -79,6 +79,11 @@ def canonical(value: Any) -> Any:
     So zero is 0.0 and such floats are their exact integers; NaN and infinity cannot be stored at all.
     Applying it again changes nothing, so the verifier applies it to what it reads.
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # the common leaves first (the verifier's loop)
+        return value
+    if kind is dict:
+        return {key if type(key) is str else str(key): canonical(item) for key, item in value.items()}
     if isinstance(value, float):
         if not math.isfinite(value):
             raise NotCanonical("audit payloads take finite numbers only (no NaN or Infinity)")
@@ -102,8 +107,54 @@ def _normalise(payload: dict[str, Any]) -> dict[str, Any]:
         raise NotCanonical(str(error)) from None
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False), made once.
+_encode_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_encode_string = json.encoder.encode_basestring  # how that encoder writes a string (ensure_ascii off)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _encode_canonical(canonical(value))
+
+
+def _scalar(value: Any) -> str:
+    """``canonical_json`` of one field that is not the payload: what the encoder writes for it."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _encode_canonical(canonical(value))
+
+
+def _keyed_body(
+    *,
+    sequence: int,
+    at_utc: str,
+    actor_id,
+    actor_name,
+    source,
+    request_id,
+    action,
+    object_type,
+    object_id,
+    object_repr,
+    feature_id,
+    payload,
+    scheme: int,
+    key_id,
+) -> str:
+    """What ``compute_event_hash`` hashes for a keyed event (``canonical_json`` of its fields with the scheme
+    and key id), written out key by key in sorted order; ``payload`` must already be canonical. Byte for
+    byte the same (``tests/registry/test_audit_verify_fast.py``): the verifier's loop uses it."""
+    s = _scalar
+    return (
+        f'{{"action":{s(action)},"actor_id":{s(actor_id)},"actor_name":{s(actor_name)},"at":{s(at_utc)},'
+        f'"feature_id":{s(feature_id)},"key_id":{s(key_id)},"object_id":{s(str(object_id))},'
+        f'"object_repr":{s(object_repr)},"object_type":{s(object_type)},"payload":{_encode_canonical(payload)},'
+        f'"request_id":{s(request_id)},"scheme":{s(scheme)},"sequence":{s(sequence)},"source":{s(str(source))}}}'
+    )
 
 
 def compute_event_hash(
@@ -421,6 +472,33 @@ def _span(first: int, last: int) -> str:
     return f"event #{first}" if first == last else f"events #{first} to #{last}"
 
 
+def _verify_rows(chunk_size: int):
+    """Every event's ``_VERIFY_FIELDS`` as tuples, in sequence order, read in chunks.
+
+    On PostgreSQL straight from a server-side cursor, without the ORM's per-row converters: ``at`` through
+    psycopg's own timestamptz loader (an aware datetime, compared in UTC) and ``payload`` as jsonb's text,
+    which the caller parses with ``json.loads`` as the model field does. Elsewhere through the ORM.
+    """
+    queryset = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_FIELDS)
+    if connection.vendor != "postgresql":
+        yield from queryset.iterator(chunk_size=chunk_size)
+        return
+    sql, params = queryset.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        raw = getattr(cursor, "cursor", cursor)  # Django's wrapper around psycopg's cursor
+        adapters = getattr(raw, "adapters", None)
+        if adapters is not None:  # psycopg 3: its C loader, not Django's per-value Python wrapper
+            import psycopg
+            from psycopg.pq import Format
+
+            oid = psycopg.adapters.types["timestamptz"].oid
+            adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
+        raw.itersize = chunk_size
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
+
+
 def audit_verify(
     *, chunk_size: int = 5000, anchors: list[str] | None = None, progress=None, progress_every: int = 500
 ) -> ChainVerification:
@@ -472,29 +550,91 @@ def audit_verify(
     checked = 0
     last_sequence = 0
     beyond_head: list[int] = []
-    rows = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_FIELDS).iterator(chunk_size=chunk_size)
-    for row in rows:
-        fields = dict(zip(_VERIFY_FIELDS, row))
-        sequence = fields["sequence"]
+    key_of = keys.keys.get
+    loads = json.loads
+    scan = json.JSONDecoder().scan_once
+    digest = hmac.digest
+    compare = hmac.compare_digest
+    for (
+        sequence,
+        at,
+        actor_id,
+        actor_name,
+        source,
+        request_id,
+        action,
+        object_type,
+        object_id,
+        object_repr,
+        feature_id,
+        payload,
+        prev_hash,
+        scheme,
+        key_id,
+        event_hash,
+    ) in _verify_rows(chunk_size):
+        if type(payload) is str:  # PostgreSQL's jsonb text (_verify_rows): parsed as the model field would
+            try:  # the C scanner straight away (jsonb's text is one value, no surrounding space) ...
+                parsed, end = scan(payload, 0)
+            except StopIteration:
+                end = -1
+            payload = parsed if end == len(payload) else loads(payload)  # ... else exactly as json.loads
         if sequence != expected_sequence:
             gap = _span(expected_sequence, sequence - 1)
             findings.add(
                 expected_sequence,
                 f"{gap} {'is' if gap.startswith('event ') else 'are'} missing (the next is #{sequence})",
             )
-        elif fields["prev_hash"] != previous_hash:  # (after a gap the event it links to is the missing one)
+        elif prev_hash != previous_hash:  # (after a gap the event it links to is the missing one)
             findings.add(sequence, f"event #{sequence} does not link to event #{sequence - 1}")
-        scheme, key_id = fields["scheme"], fields["key_id"]
         if scheme == SCHEME_LEGACY and keyed_seen:
             # Made without the key after keyed events: someone rewrote it without the key.
             findings.add(sequence, f"event #{sequence} is unkeyed but follows keyed events (forged)")
         else:
             keyed_seen = keyed_seen or scheme == SCHEME_KEYED
-            hashed = {name: fields[name] for name in _VERIFY_FIELDS if name != "hash"}
-            if scheme == SCHEME_KEYED:
-                hashed["payload"] = canonical(hashed["payload"])
             try:
-                recomputed = compute_event_hash(**hashed, keys=keys)
+                if scheme == SCHEME_KEYED:
+                    # compute_event_hash's keyed branch, unrolled: the canonical payload once, the other
+                    # fields as they are (canonical leaves strings, integers and None alone), one HMAC call.
+                    key = key_of(key_id)
+                    if key is None:
+                        raise KeyError(key_id)
+                    body = _keyed_body(
+                        sequence=sequence,
+                        at_utc=at.astimezone(UTC).isoformat(),
+                        actor_id=actor_id,
+                        actor_name=actor_name,
+                        source=source,
+                        request_id=request_id,
+                        action=action,
+                        object_type=object_type,
+                        object_id=object_id,
+                        object_repr=object_repr,
+                        feature_id=feature_id,
+                        payload=canonical(payload),
+                        scheme=scheme,
+                        key_id=key_id,
+                    )
+                    recomputed = digest(key, (prev_hash + body).encode("utf-8"), "sha256").hex()
+                else:
+                    recomputed = compute_event_hash(
+                        sequence=sequence,
+                        at=at,
+                        actor_id=actor_id,
+                        actor_name=actor_name,
+                        source=source,
+                        request_id=request_id,
+                        action=action,
+                        object_type=object_type,
+                        object_id=object_id,
+                        object_repr=object_repr,
+                        feature_id=feature_id,
+                        payload=payload,
+                        prev_hash=prev_hash,
+                        scheme=scheme,
+                        key_id=key_id,
+                        keys=keys,
+                    )
             except KeyError:
                 findings.add(
                     sequence,
@@ -504,21 +644,22 @@ def audit_verify(
             except NotCanonical:
                 findings.add(sequence, f"event #{sequence} was altered (its payload holds a value no store keeps)")
             else:
-                if not hmac.compare_digest(recomputed, fields["hash"]):
+                if not compare(recomputed, event_hash):
                     findings.add(sequence, f"event #{sequence} was altered")
-        for checkpoint in vouched.get(sequence, ()):
-            if checkpoint.head_hash != fields["hash"]:
-                findings.add(
-                    sequence,
-                    f"event #{sequence} is not the one the checkpoint of {checkpoint.at} vouches "
-                    "for: the trail was rewritten from there on",
-                )
+        if vouched:
+            for checkpoint in vouched.get(sequence, ()):
+                if checkpoint.head_hash != event_hash:
+                    findings.add(
+                        sequence,
+                        f"event #{sequence} is not the one the checkpoint of {checkpoint.at} vouches "
+                        "for: the trail was rewritten from there on",
+                    )
         if head_sequence is not None:
             if sequence == head_sequence:
-                head_event_hash = fields["hash"]
+                head_event_hash = event_hash
             elif sequence > head_sequence:
                 beyond_head.append(sequence)
-        previous_hash = fields["hash"]
+        previous_hash = event_hash
         expected_sequence = sequence + 1
         last_sequence = sequence
         checked += 1
