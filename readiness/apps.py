@@ -13,6 +13,9 @@ class ReadinessConfig(AppConfig):
             extensions.feature_panels.append(readiness_panel)
 
         from readiness import home
+        from readiness.current import invalidate_on_audit
+
+        extensions.register(extensions.audit_listeners, invalidate_on_audit)
 
         extensions.register(extensions.home_panels, home.owner_panel, home.tier_panel)
         extensions.register(extensions.posture_figures, home.posture)

@@ -75,10 +75,21 @@ def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[S
     the shared cache (``readiness.current``); only the rows a page shows are computed in full."""
     visible = features_visible_to(user).order_by("name", "pk")
     filterset = ReadinessFilter(data or None, queryset=visible, request=request)
-    features = list(visible.values_list("pk", "slug", "team__slug", "team__name", "risk_tier"))
-    missing = missing_items([(pk, slug) for pk, slug, *_rest in features])
+    features = list(
+        visible.values_list(
+            "pk",
+            "slug",
+            "team__slug",
+            "team__name",
+            "risk_tier",
+            "accountable_owner__is_active",
+            "incident_owner__is_active",
+        )
+    )
+    missing = missing_items([(pk, slug, tuple(owners)) for pk, slug, _team, _name, _tier, *owners in features])
     everything = [
-        Summary(pk, team_slug, team_name, tier, missing[pk]) for pk, _slug, team_slug, team_name, tier in features
+        Summary(pk, team_slug, team_name, tier, missing[pk])
+        for pk, _slug, team_slug, team_name, tier, *_owners in features
     ]
     if filterset.is_bound and not filterset.is_valid():
         return filterset, everything, InventoryRows([])

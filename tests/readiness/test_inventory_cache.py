@@ -25,8 +25,12 @@ def _missing(client, slug):
     return row.missing, response.context["gaps"]["missing"]
 
 
+def _key(feature):
+    return current.KEY.format(generation=current.current_generation(), pk=feature.pk)
+
+
 def _entry(feature):
-    return cache.get(current.KEY.format(epoch=routing_cache.current_epoch(), pk=feature.pk))
+    return cache.get(_key(feature))
 
 
 def test_an_edit_shows_on_the_next_request_not_after_the_cache_lapses(
@@ -75,7 +79,7 @@ def test_an_entry_lapses_when_its_evidence_would_go_stale(client, claims_live, g
     settings.READINESS_CACHE_SECONDS = 10 * 365 * 24 * 3600
     client.force_login(governance_admin)
     client.get(DASHBOARD)
-    stamp, missing, expires_at = _entry(claims_live["feature"])
+    stamp, missing, expires_at, _owners = _entry(claims_live["feature"])
 
     newest = {
         evaluation.kind: evaluation
@@ -94,12 +98,12 @@ def test_an_entry_past_its_time_is_computed_again(client, claims_live, governanc
     feature = claims_live["feature"]
     client.force_login(governance_admin)
     client.get(DASHBOARD)
-    stamp, _missing_items, _expires = _entry(feature)
+    stamp, _missing_items, _expires, owners = _entry(feature)
     Evaluation.objects.filter(version=claims_live["v2"], kind="safety").update(
         run_at=timezone.now() - timedelta(days=120)
     )
     # What the clock would have done: the entry's time has come (its evidence went stale behind it).
-    cache.set(current.KEY.format(epoch=routing_cache.current_epoch(), pk=feature.pk), (stamp, (), time.time() - 1))
+    cache.set(_key(feature), (stamp, (), time.time() - 1, owners))
 
     assert _missing(client, "claims-triage")[0] == ["evidence"]
 
@@ -110,7 +114,7 @@ def test_without_a_reachable_shared_cache_every_feature_is_computed(client, clai
     client.get(DASHBOARD)
     feature.monitors = ""
     feature.save()  # behind the services' back: no invalidation
-    monkeypatch.setattr(routing_cache, "current_epoch", lambda: None)
+    monkeypatch.setattr(current, "current_generation", lambda: None)
 
     assert _missing(client, "claims-triage")[0] == ["monitor"]
 
@@ -121,8 +125,9 @@ def test_the_warm_task_fills_every_feature_so_the_page_computes_none(claims_live
     outcome = readiness_warm.delay().get()
 
     assert outcome["features"] == 1 and outcome["ready"] == 1
+    owners = (feature.accountable_owner.is_active, feature.incident_owner.is_active)  # the page reads them
     with django_assert_num_queries(0):
-        assert current.missing_items([(feature.pk, feature.slug)]) == {feature.pk: ()}
+        assert current.missing_items([(feature.pk, feature.slug, owners)]) == {feature.pk: ()}
 
 
 def test_the_history_chart_is_kept_until_snapshots_are_written(
@@ -144,9 +149,9 @@ def test_an_entry_is_served_only_under_the_stamp_it_was_computed_under(claims_li
     feature = claims_live["feature"]
     features = [(feature.pk, feature.slug)]
     assert current.missing_items(features) == {feature.pk: ()}
-    stamp, _missing_items, expires = _entry(feature)
+    stamp, _missing_items, expires, owners = _entry(feature)
     # A wrong answer planted under the entry's key: only a renewed stamp keeps it from being served.
-    cache.set(current.KEY.format(epoch=routing_cache.current_epoch(), pk=feature.pk), (stamp, ("monitor",), expires))
+    cache.set(_key(feature), (stamp, ("monitor",), expires, owners))
     if stamp_changed:
         routing_cache.invalidate_features([feature.slug])
 
