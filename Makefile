@@ -19,7 +19,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install wrk mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-stream bench-scale
+.PHONY: install wrk mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-stream bench-invalidation bench-scale
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -132,6 +132,11 @@ bench-local-resolve: install
 # the change stream's propagation and what idle subscribers cost resolve.
 bench-stream: install wrk
 	$(BIN)/python bench/stream.py $(BENCH_ARGS)
+
+# Needs PostgreSQL and Redis (drops and recreates gatehouse_invalidation_bench unless --reuse; flushes Redis
+# database 5): a model suspended under 10% of the features, warmed again by a worker; the cold path's worst case.
+bench-invalidation: install wrk
+	$(BIN)/python bench/invalidation.py $(BENCH_ARGS)
 
 # Needs PostgreSQL (drops and recreates gatehouse_scale_bench and gatehouse_scale_bench_small). BENCH_ARGS
 # passes options, e.g. BENCH_ARGS="--scale 0.1" for a quicker run.

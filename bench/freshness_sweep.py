@@ -104,7 +104,8 @@ if not os.environ.get("SECRET_KEY"):
     # ... which the settings accept only without production's https settings (plain http on loopback).
     for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"):
         os.environ.setdefault(_name, "0")
-os.environ["CELERY_BROKER_URL"] = "memory://localhost/"  # follow-up tasks are queued, not run in the measurement
+# Follow-up tasks are queued, not run in the measurement (a bench with a worker of its own sets the broker).
+os.environ["CELERY_BROKER_URL"] = os.environ.get("GATEHOUSE_BENCH_BROKER_URL", "memory://localhost/")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 os.environ["CELERY_RESULT_BACKEND"] = ""
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"

@@ -16,8 +16,11 @@ each with one version and the alias ``champion``, and ``mlflow server --workers 
 Each server is warmed up, then measured by wrk for ``--duration`` seconds at each concurrency, once
 with keep-alive connections and once with ``Connection: close`` (a new connection per request). The
 table gives requests/s, p50 and p99 latency, errors, the TCP connections the server accepted, the
-server's CPU time per request and the memory (RSS) of its process tree. Targets (the issue): at
-concurrency 16 at least 10x MLflow's throughput in MLflow's better mode, and p99 at most 50 ms.
+server's CPU time per request and the memory (RSS) of its process tree. The baselines
+(``bench/minimal_site.py``: a bare WSGI function, a minimal Django view, the same view behind Gatehouse's
+middleware) run on the same gunicorn command line with a body of resolve's size. Targets (the issue): at
+concurrency 16 at least 20x MLflow's throughput in MLflow's better mode, p99 at most 20 ms, and at least 2/3
+of the minimal Django view's throughput.
 
 Run it with ``make bench-resolve`` or ``.venv/bin/python bench/resolve.py --help``. The databases are
 dropped and recreated: their names must contain "bench" unless --force.
@@ -37,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +56,18 @@ sys.path.insert(0, str(BENCH))
 # name), {region} a region code.
 RESOLVE_PATH = "/api/v1/resolve/?feature={feature}&region={region}&environment=production"
 MLFLOW_PATH = "/api/2.0/mlflow/registered-models/alias?name={feature}&alias=champion"
+# The baselines' path (bench/minimal_site.py): the same query, the same size of answer.
+MINIMAL_PATH = "/bench/minimal/?feature={feature}&region={region}&environment=production"
+# The baselines served by the same gunicorn: name -> (WSGI target, BENCH_MIDDLEWARE, what it is).
+BASELINES = {
+    "bare-wsgi": ("minimal_site:bare", "none", "a WSGI function returning the same body"),
+    "django-min": ("minimal_site:django_application()", "none", "a minimal Django view (no middleware)"),
+    "django-app": (
+        "minimal_site:django_application()",
+        "project",
+        "the same view behind Gatehouse's middleware",
+    ),
+}
 SLUG = "feature-{:05d}"
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/gatehouse_resolve_bench"
@@ -59,8 +75,9 @@ URL_ENV = "GATEHOUSE_RESOLVE_BENCH_DATABASE_URL"
 DEFAULT_MLFLOW_URL = "postgres://postgres@127.0.0.1:5432/mlflow_bench"
 CACHE_URL = "redis://127.0.0.1:6379/5"  # the benchmark's own Redis database: flushed before each run
 MLFLOW_REQUIREMENTS = ["mlflow>=3.17,<3.18", "psycopg[binary]>=3.2,<3.4"]
-TARGET_RATIO = 10.0
-TARGET_P99_MS = 50.0
+TARGET_RATIO = 20.0
+TARGET_P99_MS = 20.0
+TARGET_OF_MINIMAL = 2 / 3  # of the minimal Django view's throughput on the same server
 
 
 def parse_args():
@@ -87,7 +104,11 @@ def parse_args():
         help="keepalive (reuse connections) and/or close (Connection: close, a new connection "
         "per request); default both",
     )
-    parser.add_argument("--only", choices=["gatehouse", "mlflow"], help="measure one server only")
+    parser.add_argument(
+        "--only",
+        choices=["gatehouse", "mlflow", "baselines"],
+        help="measure one server only (baselines: the bare WSGI function and the Django views)",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -162,6 +183,7 @@ def parse_args():
         help="after measuring, N resolves in this process through Django's test client under "
         "cProfile (from memory, from the shared cache, computed), to see where the time goes",
     )
+    parser.add_argument("--no-scale-out", action="store_true", help="skip the 1 and 2 processes and two servers runs")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--force", action="store_true", help="allow database names that lack 'bench'")
     return parser.parse_args()
@@ -765,7 +787,7 @@ def lua_script(
     passes: int = 0,
     done_file: Path | None = None,
 ) -> Path:
-    template = RESOLVE_PATH if target == "gatehouse" else MLFLOW_PATH
+    template = {"gatehouse": RESOLVE_PATH, "mlflow": MLFLOW_PATH}.get(target, MINIMAL_PATH)
     # The path template becomes a Lua concatenation: "/api/..?feature=" .. feature .. "&region=" .. region
     parts = template.replace("{feature}", "\x00feature\x00").replace("{region}", "\x00region\x00").split("\x00")
     expression = " .. ".join(part if part in ("feature", "region") else json.dumps(part) for part in parts if part)
@@ -997,12 +1019,7 @@ def gunicorn_workers() -> int:
     return ARGS.workers or (2 * cores + 1 if ARGS.worker_class == "sync" else cores)
 
 
-def gatehouse_server() -> Server:
-    workers = gunicorn_workers()
-    if ARGS.worker_class == "sync":
-        worker_args = ["--worker-class", "sync"]
-    else:
-        worker_args = ["--worker-class", "gthread", "--threads", str(ARGS.threads)]
+def gunicorn_env() -> dict:
     env = dict(os.environ)
     for key in ("GATEHOUSE_ALLOW_INSECURE_KEY", "CELERY_TASK_ALWAYS_EAGER", "CELERY_RESULT_BACKEND", "EMAIL_BACKEND"):
         env.pop(key, None)
@@ -1026,11 +1043,23 @@ def gatehouse_server() -> Server:
     )
     if ARGS.cache_seconds:
         env["ROUTING_CACHE_SECONDS"] = str(ARGS.cache_seconds)
+    return env
+
+
+def gunicorn_command(
+    target: str, port: int, extra: list[str] = (), workers: int | None = None
+) -> tuple[list[str], str]:
+    """The command line every gunicorn of the run shares (Gatehouse's and the baselines'), and its words."""
+    workers = workers or gunicorn_workers()
+    if ARGS.worker_class == "sync":
+        worker_args = ["--worker-class", "sync"]
+    else:
+        worker_args = ["--worker-class", "gthread", "--threads", str(ARGS.threads)]
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "config.wsgi",
+        target,
         "--bind",
-        f"127.0.0.1:{ARGS.port}",
+        f"127.0.0.1:{port}",
         "--workers",
         str(workers),
         *worker_args,
@@ -1040,13 +1069,31 @@ def gatehouse_server() -> Server:
         "5",
         "--log-level",
         "warning",
+        *extra,
     ]
-    server = Server("gatehouse", command, env, ARGS.port, VAR / "gatehouse-gunicorn.log")
-    server.description = (
-        f"gunicorn {workers} {ARGS.worker_class} workers"
-        + (f" x {ARGS.threads} threads" if ARGS.worker_class == "gthread" else "")
-        + (f", ROUTING_CACHE_SECONDS={ARGS.cache_seconds}" if ARGS.cache_seconds else "")
+    description = f"gunicorn {workers} {ARGS.worker_class} workers" + (
+        f" x {ARGS.threads} threads" if ARGS.worker_class == "gthread" else ""
     )
+    return command, description
+
+
+def gatehouse_server() -> Server:
+    command, description = gunicorn_command("config.wsgi", ARGS.port)
+    server = Server("gatehouse", command, gunicorn_env(), ARGS.port, VAR / "gatehouse-gunicorn.log")
+    server.description = description + (f", ROUTING_CACHE_SECONDS={ARGS.cache_seconds}" if ARGS.cache_seconds else "")
+    return server
+
+
+def baseline_server(name: str, body_bytes: int) -> Server:
+    target, middleware, what = BASELINES[name]
+    port = ARGS.port + 2
+    command, description = gunicorn_command(target, port, ["--pythonpath", str(BENCH)])
+    env = gunicorn_env()
+    env.update(
+        {"DJANGO_SETTINGS_MODULE": "minimal_site", "BENCH_MIDDLEWARE": middleware, "BENCH_BODY_BYTES": str(body_bytes)}
+    )
+    server = Server(name, command, env, port, VAR / f"{name}-gunicorn.log")
+    server.description = f"{description}: {what}, {body_bytes:,} bytes"
     return server
 
 
@@ -1072,6 +1119,80 @@ def mlflow_server(python: Path) -> Server:
 
 
 # --- Profile ---------------------------------------------------------------------------------------
+
+
+def scale_out(regions: list[str], token: str) -> list[dict]:
+    """Resolve at concurrency 16 (keep-alive) on one gunicorn with 1 and with 2 worker processes, and on two
+    gunicorn servers of one process each (two ports, the same secret key, PostgreSQL and Redis), wrk split
+    between them: how throughput grows with processes on this machine's cores."""
+    env = gunicorn_env()  # one fleet: one secret key
+    layouts = [("1 process", [1]), ("2 processes", [2]), ("2 servers x 1", [1, 1])]
+    rows = []
+    for label, workers in layouts:
+        servers = []
+        try:
+            for index, count in enumerate(workers):
+                port = ARGS.port + 3 + index
+                command, description = gunicorn_command("config.wsgi", port, workers=count)
+                server = Server(f"scale-{index}", command, env, port, VAR / f"scale-out-{index}.log")
+                servers.append(server)
+                server.start()
+                server.wait_ready(
+                    RESOLVE_PATH.format(feature=SLUG.format(0), region=regions[0]), {"Authorization": f"Bearer {token}"}
+                )
+                server.settle()
+                warm_up(server, "gatehouse", regions, token, 1, ARGS.warmup_limit)
+            connections = 16 // len(servers)
+            results = [None] * len(servers)
+            scripts = [lua_script("gatehouse", regions, token, close=False, connections=connections) for _ in servers]
+
+            def run(index, port, script, connections, results=results):
+                results[index] = wrk(port, script, connections, ARGS.duration)
+
+            pids = [pid for server in servers for pid in server.pids()]
+            cpu_before = cpu_seconds(pids)
+            threads = [
+                threading.Thread(target=run, args=(index, server.port, scripts[index], connections))
+                for index, server in enumerate(servers)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            cpu = cpu_seconds(pids) - cpu_before
+            for script in scripts:
+                script.unlink(missing_ok=True)
+            requests = sum(r["requests"] for r in results)
+            rps = sum(r["requests"] / (r["duration_us"] / 1e6) for r in results)
+            errors = sum(r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"] for r in results)
+            row = {
+                "layout": label,
+                "rps": rps,
+                "p99": max(r["p99_us"] for r in results) / 1000,
+                "errors": errors,
+                "cpu_ms": 1000 * cpu / max(requests, 1),
+            }
+            rows.append(row)
+            say(
+                f"  {label:<14} {rps:9.1f} req/s  p99 {row['p99']:6.2f} ms  errors {errors}  "
+                f"server CPU {row['cpu_ms']:.2f} ms/req"
+            )
+        finally:
+            for server in servers:
+                server.stop()
+    base = rows[0]["rps"] or 1
+    say("  growth over 1 process: " + ", ".join(f"{r['layout']} {r['rps'] / base:.2f}x" for r in rows[1:]))
+    return rows
+
+
+def answer_size(server: Server, region: str, token: str) -> int:
+    """The size of one resolve answer's body, for the baselines to return as much."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}" + RESOLVE_PATH.format(feature=SLUG.format(0), region=region),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return len(response.read())
 
 
 def profile_requests(regions: list[str], token: str, count: int) -> None:
@@ -1165,14 +1286,14 @@ def print_table(rows: list[dict], descriptions: dict[str, str]) -> None:
     for name, description in descriptions.items():
         say(f"  {name}: {description}")
     header = (
-        f"{'server':<9} {'mode':<9} {'conc':>4} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'server':<10} {'mode':<9} {'conc':>4} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
         f"{'errors':>6} {'accepted':>9} {'CPU ms/req':>10} {'db tx/req':>9} {'RSS MB':>7} {'PSS MB':>7}"
     )
     say(header)
     say("-" * len(header))
     for r in rows:
         say(
-            f"{r['server']:<9} {r['mode']:<9} {r['c']:>4} {r['rps']:>10.1f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"{r['server']:<10} {r['mode']:<9} {r['c']:>4} {r['rps']:>10.1f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
             f"{r['max']:>7.1f} {r['errors']:>6,d} {r['accepted']:>9,d} {r['cpu_ms']:>10.2f} {r['db']:>9.2f} {r['rss']:>7.0f} "
             f"{r['pss']:>7.0f}"
         )
@@ -1214,6 +1335,26 @@ def verdict(rows: list[dict]) -> bool:
                 )
     else:
         say("  (one server measured: no ratio)")
+    for name in BASELINES:
+        base = [r for r in rows if r["server"] == name and r["c"] == top]
+        for r in ours:
+            other = next((b for b in base if b["mode"] == r["mode"]), None)
+            if other is None:
+                continue
+            share = r["rps"] / max(other["rps"], 1e-9)
+            if name == "django-min":
+                passed = share >= TARGET_OF_MINIMAL
+                ok &= passed
+                say(
+                    f"  {'PASS' if passed else 'MISS'}  against the minimal Django view on the same gunicorn "
+                    f"({r['mode']}, concurrency {top}): {r['rps']:.0f} / {other['rps']:.0f} req/s = {share:.0%} "
+                    f"(target >= {TARGET_OF_MINIMAL:.0%}); CPU {r['cpu_ms']:.2f} against {other['cpu_ms']:.2f} ms/req"
+                )
+            else:
+                say(
+                    f"        {name} ({r['mode']}): {r['rps']:.0f} / {other['rps']:.0f} req/s = {share:.0%}; "
+                    f"CPU {r['cpu_ms']:.2f} against {other['cpu_ms']:.2f} ms/req"
+                )
     for r in ours:
         passed = r["p99"] <= TARGET_P99_MS
         ok &= passed
@@ -1261,7 +1402,8 @@ def main() -> int:
         say("")
         say("== Data ==")
         regions, token = None, None
-        if ARGS.only != "mlflow":
+        body_bytes = 3500  # a resolve answer's size, measured when Gatehouse runs
+        if ARGS.only in (None, "gatehouse"):
             step = time.perf_counter()
             if ARGS.reuse and gatehouse_dataset_ready(ARGS.features):
                 say(f"  reusing the Gatehouse dataset in {DB['NAME']}")
@@ -1279,7 +1421,7 @@ def main() -> int:
         else:
             regions = ["-"]
         python = None
-        if ARGS.only != "gatehouse" and not ARGS.soak:
+        if ARGS.only in (None, "mlflow") and not ARGS.soak:
             python = mlflow_python()
             version = subprocess.run(
                 [str(python), "-c", "import mlflow; print(mlflow.__version__)"],
@@ -1290,7 +1432,7 @@ def main() -> int:
             say(f"  MLflow {version} in {ARGS.mlflow_venv}")
             mlflow_dataset(python, ARGS.features)
 
-        if ARGS.only != "mlflow":
+        if ARGS.only in (None, "gatehouse"):
             say("")
             say("== Gatehouse ==")
             redis.Redis.from_url(CACHE_URL).flushdb()  # database 5 is the benchmark's own
@@ -1313,9 +1455,29 @@ def main() -> int:
                 windows = soak(server, regions, token, DB)
             else:
                 rows += measure(server, "gatehouse", regions, token, DB)
+                body_bytes = answer_size(server, regions[0], token)
             server.stop()
+            if not ARGS.soak and not ARGS.no_scale_out:
+                say("")
+                say("== Scale-out: 1 and 2 processes, two servers (keep-alive, concurrency 16) ==")
+                scale_out(regions, token)
 
-        if ARGS.only != "gatehouse" and not ARGS.soak:
+        if ARGS.only in (None, "baselines") and not ARGS.soak:
+            for name in BASELINES:
+                say("")
+                say(f"== Baseline: {name} ==")
+                server = baseline_server(name, body_bytes)
+                servers.append(server)
+                server.start()
+                server.wait_ready(MINIMAL_PATH.format(feature=SLUG.format(0), region="eu"), {})
+                say(f"  started; idle after {server.settle():.0f} s more")
+                descriptions[name] = server.description
+                say(f"  {server.description}: {MINIMAL_PATH}")
+                warm_up(server, name, regions if regions != ["-"] else ["eu"], token, 1, 3)
+                rows += measure(server, name, regions if regions != ["-"] else ["eu"], token, DB)
+                server.stop()
+
+        if ARGS.only in (None, "mlflow") and not ARGS.soak:
             say("")
             say("== MLflow ==")
             server = mlflow_server(python)
@@ -1338,7 +1500,7 @@ def main() -> int:
     else:
         print_table(rows, descriptions)
         ok = verdict(rows)
-    if ARGS.profile and ARGS.only != "mlflow":
+    if ARGS.profile and ARGS.only in (None, "gatehouse"):
         say("")
         say("== Profile ==")
         profile_requests(regions, token, ARGS.profile)
