@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 
 from registry.choices import Environment
@@ -111,8 +112,8 @@ class ResolveFront:
             key = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
             if key is not None and self.host_allowed(environ):
                 secure = self.is_secure(environ)
-                query = environ.get("QUERY_STRING", "").encode("iso-8859-1")
-                answer = answer_from_memory(key, QueryDict(query), secure)
+                params = self.query(environ)
+                answer = None if params is None else answer_from_memory(key, params, secure)
                 if answer is not None:
                     headers = answer_headers(secure)
                     headers.append(("Content-Length", str(len(answer.body))))
@@ -138,6 +139,28 @@ class ResolveFront:
             if len(self._hosts) < 64:
                 self._hosts[host] = allowed
         return allowed
+
+    @staticmethod
+    def query(environ) -> dict | None:
+        """The query as ``request.GET`` reads it (UTF-8, else Latin-1; blank values kept; the last of a repeated
+        name), as a plain dict: building a ``QueryDict`` was a third of an answer. None when it has more
+        fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (Django answers that)."""
+        raw = environ.get("QUERY_STRING", "").encode("iso-8859-1")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("iso-8859-1")
+        try:
+            return dict(
+                parse_qsl(
+                    text,
+                    keep_blank_values=True,
+                    encoding="utf-8",
+                    max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                )
+            )
+        except ValueError:
+            return None
 
     @staticmethod
     def is_secure(environ) -> bool:

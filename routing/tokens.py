@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -55,6 +57,17 @@ class PreparedSigner(signing.TimestampSigner):
         mac = self._prepared.copy()
         mac.update(force_bytes(value))
         return signing.b64_encode(mac.digest()).decode()
+
+    def sign_object(self, obj, serializer=signing.JSONSerializer, compress=False):
+        """``TimestampSigner.sign_object`` for the JSON serializer without compression, in one step (no
+        serializer object, no encoder made per call): the same string."""
+        if serializer is not signing.JSONSerializer or compress:
+            return super().sign_object(obj, serializer=serializer, compress=compress)
+        value = f"{signing.b64_encode(_json(obj).encode('latin-1')).decode()}{self.sep}{signing.b62_encode(int(time.time()))}"
+        return f"{value}{self.sep}{self.signature(value)}"
+
+
+_json = json.JSONEncoder(separators=(",", ":")).encode  # what signing.JSONSerializer's json.dumps makes
 
 
 _signer: PreparedSigner | None = None

@@ -237,3 +237,16 @@ def test_decision_tokens_are_the_bytes_djangos_signing_makes_and_reads(settings,
     assert rotated != prepared and tokens.read(rotated).feature_id == 7
     with pytest.raises(tokens.BadToken):
         tokens.read(prepared)
+
+
+def test_under_gunicorn_the_front_door_reads_the_query_as_django_does(wsgi, router, live, settings):
+    resolve(router)
+    resolve(router, region="us")
+    wsgi.handled.clear()
+    wsgi()
+    repeated = wsgi("region=us&feature=claims%2Dtriage&region=eu")  # percent-encoded; the last region counts
+    assert repeated["status"] == 200 and len(wsgi.handled) == 1
+    assert json.loads(repeated["body"])["region"] == resolve(router).json()["region"]
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    too_many = wsgi("feature=claims-triage&region=eu&a=1&b=2")
+    assert too_many["status"] == 400 and len(wsgi.handled) == 2  # Django refuses it, as it would anywhere
