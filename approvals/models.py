@@ -139,7 +139,12 @@ class ApprovalRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The request list's order (newest first): read along it, a page stops after its rows instead of
+            # sorting every request.
+            models.Index(fields=["-created_at", "-id"], name="approvalrequest_newest_first"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "environment"],

@@ -3,6 +3,7 @@ parameter its column headers toggle."""
 
 import django_filters
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.expressions import OrderBy
 
@@ -87,9 +88,49 @@ class SortFilter(django_filters.OrderingFilter):
                     qs = qs.alias(**{alias: expression})
                     expression = alias
                 field = F(expression)
-                ordering.append(field.desc(nulls_last=True) if descending else field.asc(nulls_last=True))
-        ordering.append("-pk" if params[0].startswith("-") else "pk")
+                if _never_null(qs.model, expression):  # as the index orders it: no NULLS LAST to sort by
+                    ordering.append(field.desc() if descending else field.asc())
+                else:
+                    ordering.append(field.desc(nulls_last=True) if descending else field.asc(nulls_last=True))
+        if not (ordering and _unique_key(qs.model, ordering[-1])):  # a unique column already ends it
+            ordering.append("-pk" if params[0].startswith("-") else "pk")
         return qs.order_by(*ordering)
+
+
+def _never_null(model, path: str) -> bool:
+    """Whether every row has a value at ``path`` (no nullable field or relation on the way). Sorting such
+    a column needs no NULLS LAST, which would keep the database from reading an index in its order (the
+    audit trail by sequence, requests newest first) and have it sort every row instead."""
+    if path == "pk":
+        return True
+    try:
+        for part in path.split("__"):
+            field = model._meta.get_field(part)
+            if field.null or (field.is_relation and not (field.many_to_one or field.one_to_one)):
+                return False
+            if field.is_relation:
+                if not field.concrete:
+                    return False
+                model = field.related_model
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def _unique_key(model, key) -> bool:
+    """Whether an ordering key is a unique, non-null column of ``model`` itself (then it orders every row
+    alone: the primary key after it would only keep the database from reading an index in order)."""
+    expression = getattr(key, "expression", None)
+    name = getattr(expression, "name", None)
+    if not isinstance(name, str) or "__" in name or not _never_null(model, name):
+        return False
+    if name == "pk":
+        return True
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return bool(field.unique or field.primary_key)
 
 
 def rank(field: str, order) -> Case:

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Q
 
 from core.audit_context import AuditSource
@@ -75,7 +76,9 @@ class VersionFilter(SearchFilterSet):
 class EvaluationFilter(SearchFilterSet):
     search_fields = ("suite", "metric", "version__feature__name")
     feature = django_filters.CharFilter(field_name="version__feature__slug", label="Feature (slug)")
-    version = django_filters.NumberFilter(field_name="version_id", label="Version id")
+    version = django_filters.NumberFilter(
+        field_name="version_id", label="Version id", min_value=1, max_value=2**63 - 1
+    )  # an id beyond the column's range is a 400, not a database error
     kind = django_filters.ChoiceFilter(choices=EvaluationKind.choices)
     passed = django_filters.TypedChoiceFilter(
         choices=[("true", "Passed"), ("false", "Failed")],
@@ -88,24 +91,42 @@ class EvaluationFilter(SearchFilterSet):
         fields = ["q", "feature", "version", "kind", "passed"]
 
 
+def distinct_values(model, field: str) -> list[str]:
+    """The distinct non-null values of an indexed column, in order, read one value at a time along its
+    index (a recursive "skip scan": each step asks for the first value after the last one) instead of
+    sorting every row: a few dozen index lookups for a million audit events. PostgreSQL and SQLite."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field(field).column)
+    sql = (
+        f"WITH RECURSIVE found(value) AS ("
+        f"SELECT * FROM (SELECT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 1) first "
+        f"UNION ALL SELECT (SELECT {column} FROM {table} WHERE {column} > found.value ORDER BY {column} LIMIT 1) "
+        f"FROM found WHERE found.value IS NOT NULL"
+        f") SELECT value FROM found WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [value for (value,) in cursor.fetchall()]
+
+
 def _audit_action_choices():
     from registry.audit_display import action_label
 
-    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    actions = distinct_values(AuditEvent, "action")
     return sorted(((action, action_label(action)) for action in actions), key=lambda pair: pair[1])
 
 
 def _audit_object_type_choices():
     from registry.audit_display import type_label
 
-    types = AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct()
+    types = distinct_values(AuditEvent, "object_type")
     return sorted(((object_type, type_label(object_type)) for object_type in types), key=lambda pair: pair[1])
 
 
 def _audit_actor_choices():
     from django.contrib.auth import get_user_model
 
-    names = list(AuditEvent.objects.order_by("actor_name").values_list("actor_name", flat=True).distinct())
+    names = distinct_values(AuditEvent, "actor_name")
     full = {
         username: f"{first} {last}".strip()
         for username, first, last in get_user_model()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django_otp_webauthn.models import WebAuthnCredential
 
 from registry.choices import ChangeRequestStatus, DeploymentEventKind, Role
@@ -143,11 +144,20 @@ def reviewer_grants_of_feature(*, feature: AIFeature) -> QuerySet[ReviewerGrant]
 
 
 def feature_list(*, user) -> QuerySet[AIFeature]:
+    """The features list's rows, each with its ``version_count``: a subquery per row shown (the page's
+    fifty), not a GROUP BY over every version before the page is cut; ``count()`` leaves it out."""
+    versions = (
+        FeatureVersion.objects.filter(feature=OuterRef("pk"))
+        .order_by()
+        .values("feature")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         features_visible_to(user)
         .select_related("team", "accountable_owner")
         .prefetch_related("regions")
-        .annotate(version_count=Count("versions", distinct=True))
+        .annotate(version_count=Coalesce(Subquery(versions), 0))
         .order_by("name")
     )
 

@@ -1,5 +1,8 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import pagination, serializers
+from rest_framework.response import Response
+
+from core.pagination import COUNT_LIMIT, BoundedCountPaginator
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -35,3 +38,39 @@ class PageSerializer(serializers.Serializer):
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_previous(self, _answer):
         return self.context["paginator"].get_previous_link()
+
+
+class BoundedCountPagination(PageNumberPagination):
+    """Pages of a list too long to count (``core.pagination.BoundedCountPaginator``): ``count`` is exact up
+    to 10,000 rows; beyond, it is 10,000 and ``count_exact`` is false ("more than 10,000"), and ``next``
+    still leads to every page."""
+
+    django_paginator_class = BoundedCountPaginator
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.shown_count,
+                "count_exact": paginator.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["required"] = ["count", "count_exact", "results"]
+        answer["properties"]["count"]["description"] = (
+            f"The number of results, exact up to {COUNT_LIMIT:,}; beyond, {COUNT_LIMIT:,} (see count_exact)."
+        )
+        answer["properties"] = {
+            "count": answer["properties"]["count"],
+            "count_exact": {
+                "type": "boolean",
+                "description": f"False when there are more than {COUNT_LIMIT:,} results (count is then a floor).",
+            },
+            **{key: value for key, value in answer["properties"].items() if key != "count"},
+        }
+        return answer

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.idempotency import IdempotentPostMixin
+from core.api.pagination import BoundedCountPagination
 from registry import selectors, services
 from registry.api import serializers as s
 from registry.api.scopes import CI_WRITE, TokenScopePermission
@@ -230,6 +231,7 @@ class EvaluationViewSet(ReadCreateViewSet):
 
     serializer_class = s.EvaluationSerializer
     filterset_class = EvaluationFilter
+    pagination_class = BoundedCountPagination  # hundreds of thousands: counted up to 10,000
 
     def get_queryset(self):
         return selectors.evaluations_visible_to(self.request.user)
@@ -441,6 +443,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     serializer_class = s.AuditEventSerializer
     filterset_class = AuditEventFilter
+    pagination_class = BoundedCountPagination  # millions of events: counted up to 10,000
     permission_classes = [permissions.IsAuthenticated, TokenScopePermission, CanReadAuditTrail]
     lookup_field = "sequence"
 

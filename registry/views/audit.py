@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.exceptions import Conflict
+from core.pagination import BoundedCountPaginator
 from core.views import FilteredListView, PermissionRuleMixin, found_or_404
 from registry import selectors
 from registry.audit_display import object_name
@@ -28,6 +29,7 @@ class AuditEventListView(PermissionRuleMixin, FilteredListView):
     template_name = "registry/audit_list.html"
     partial_template_name = "registry/partials/audit_table.html"
     paginate_by = 50
+    paginator_class = BoundedCountPaginator  # a million events: counted up to 10,000 ("more than")
     permission_required = can_read_audit_trail
     permission_denied_message = AUDIT_REFUSED
 
