@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
+
 from approvals.checks import evidence_checks, latest_evaluations, stale_from
 from approvals.models import GateAssignment, GatePolicy
 from approvals.services import requirements_snapshot
@@ -303,6 +305,145 @@ def facts_if_live(
     return found
 
 
+class RouteTable:
+    """What says which model serves each of many deployments, as plain rows (``load_route_table``): the
+    feature's status, the region, the policy pack's regions, and each model's hosting and suspension,
+    primary then fallbacks. For judging thousands of routes at once (which of a vendor's routes its
+    suspension changes), where ``load_facts_many`` building every deployment's related objects would be
+    most of the cost.
+
+    ``rows`` hold ``COLUMNS``, unordered. ``rule_key(row)`` is all of a row the rules read to choose its
+    model: rows with the same key are served by the same model, so a caller judges each key once, with
+    ``facts([row])``. ``facts(rows)`` are those rows' ``Facts`` (one more query, for the feature's and the
+    version's details), without what no rule choosing a model reads (operational fallback, configuration
+    hash, prompt, tools, parameters, retrieval index, live-since time, policy pack name, freeze, evidence)."""
+
+    COLUMNS = (
+        "pk",
+        "feature__name",
+        "environment",
+        "region__code",
+        "feature__status",
+        "version_id",
+        "version__policy_pack_id",
+    )
+    PK, NAME, ENVIRONMENT, REGION, STATUS, VERSION, POLICY = range(7)
+    DETAILS = ("pk", "feature_id", "feature__slug", "feature__restricted", "feature__team_id", "feature__risk_tier")
+    DETAILS += ("region_id", "version__number")
+
+    def __init__(self, deployments, rows, chains, policy_regions, model_facts):
+        self._deployments = deployments
+        self.rows = rows
+        self._chains = chains  # version id -> model ids: the primary, then the fallbacks in order
+        self._policy_regions = policy_regions  # policy pack id -> region codes
+        self._model_facts = model_facts  # (model id, position) -> ModelFacts
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def rule_key(self, row) -> tuple:
+        return (row[self.STATUS], row[self.REGION], row[self.POLICY], self._chains.get(row[self.VERSION], ()))
+
+    def facts(self, rows) -> list[Facts]:
+        """The ``Facts`` of ``rows`` (in their order): one query however many."""
+        details = {}
+        if rows:
+            details = {
+                detail[0]: detail
+                for detail in self._deployments.filter(pk__in=[row[self.PK] for row in rows])
+                .order_by()
+                .values_list(*self.DETAILS)
+            }
+        return [self._facts(row, details[row[self.PK]]) for row in rows]
+
+    def rule_facts(self, row) -> Facts:
+        """The row's facts as far as the rules choosing a model read them, without a query: what
+        ``serving_model`` judges (the feature's and version's details left empty)."""
+        return self._facts(row, (row[self.PK], None, "", False, None, "", None, None))
+
+    def _facts(self, row, detail) -> Facts:
+        _pk, feature_id, slug, restricted, team_id, risk_tier, region_id, number = detail
+        version_id = row[self.VERSION]
+        return Facts(
+            feature_id=feature_id,
+            feature_slug=slug,
+            feature_name=row[self.NAME],
+            feature_status=row[self.STATUS],
+            restricted=restricted,
+            team_id=team_id,
+            risk_tier=risk_tier,
+            operational_fallback="",
+            environment=row[self.ENVIRONMENT],
+            region_id=region_id,
+            region=row[self.REGION],
+            version_id=version_id,
+            version_number=number,
+            policy_regions=self._policy_regions.get(row[self.POLICY], frozenset()),
+            models=[
+                self._model_facts[model_id, position]
+                for position, model_id in enumerate(self._chains.get(version_id, ()))
+            ],
+            deployment_id=row[self.PK],
+        )
+
+
+def load_route_table(deployments) -> RouteTable:
+    """A ``RouteTable`` of every deployment in a queryset, in at most five queries of plain rows however many."""
+    # Each row says whether its version has fallbacks: only those versions' are read (no list of every id).
+    with_fallbacks = Exists(VersionFallback.objects.filter(version_id=OuterRef("version_id")))
+    rows = list(
+        deployments.order_by()
+        .annotate(has_fallbacks=with_fallbacks)
+        .values_list(*RouteTable.COLUMNS, "version__model_id", "has_fallbacks")
+    )
+    chains: dict[int, list[int]] = {row[RouteTable.VERSION]: [row[-2]] for row in rows}
+    hosted: dict[int, set[str]] = {}
+    allowed: dict[int, set[str]] = {}
+    catalog = {}
+    if with_chains := {row[RouteTable.VERSION] for row in rows if row[-1]}:
+        for version_id, model_id in (
+            VersionFallback.objects.filter(version_id__in=with_chains)
+            .order_by("version_id", "position")
+            .values_list("version_id", "model_id")
+        ):
+            chains[version_id].append(model_id)
+    if rows:
+        model_ids = {model_id for chain in chains.values() for model_id in chain}
+        for model_id, code in CatalogModel.regions.through.objects.filter(catalogmodel_id__in=model_ids).values_list(
+            "catalogmodel_id", "region__code"
+        ):
+            hosted.setdefault(model_id, set()).add(code)
+        for policy_id, code in PolicyPack.allowed_regions.through.objects.filter(
+            policypack_id__in={row[RouteTable.POLICY] for row in rows}
+        ).values_list("policypack_id", "region__code"):
+            allowed.setdefault(policy_id, set()).add(code)
+        catalog = {model.pk: model for model in CatalogModel.objects.filter(pk__in=model_ids).select_related("vendor")}
+    positions = {(model_id, position) for chain in chains.values() for position, model_id in enumerate(chain)}
+    model_facts = {
+        (model_id, position): ModelFacts(
+            id=model.pk,
+            vendor=model.vendor.slug,
+            vendor_name=model.vendor.name,
+            identifier=model.identifier,
+            display_name=model.display_name,
+            context_window=model.context_window,
+            status=model.status,
+            vendor_status=model.vendor.status,
+            regions=frozenset(hosted.get(model.pk, ())),
+            position=position,
+        )
+        for model_id, position in positions
+        for model in (catalog[model_id],)
+    }
+    return RouteTable(
+        deployments,
+        [row[:-2] for row in rows],
+        {version_id: tuple(chain) for version_id, chain in chains.items()},
+        {policy_id: frozenset(codes) for policy_id, codes in allowed.items()},
+        model_facts,
+    )
+
+
 def _facts_of(
     deployments: list[Deployment], *, now: datetime, warnings: bool, policies: dict[str, dict] | None = None
 ) -> tuple[list[Facts], dict[int, dict]]:
@@ -457,23 +598,40 @@ def _step(rule: str, outcome: str, detail: str, subject: str = "") -> dict:
     return {"rule": rule, "subject": subject, "outcome": outcome, "detail": detail}
 
 
-def _model_steps(model: ModelFacts, region: str, scenario: Scenario | None) -> tuple[list[dict], bool]:
-    subject = f"{model.label} ({model.role})"
-    steps = []
+def _hosted(model: ModelFacts, region: str, scenario: Scenario | None) -> tuple[bool, bool]:
+    """(hosted there, the region lost in the drill): the hosting rule."""
     lost = scenario is not None and region in scenario.lost_regions
-    if region in model.regions and not lost:
-        steps.append(_step("hosting", PASS, f"{model.label} is hosted in {region}.", subject))
-    elif lost:
-        steps.append(_step("hosting", FAIL, f"{region} is unavailable (drill).", subject))
-    else:
-        hosted = ", ".join(sorted(model.regions)) or "no region"
-        steps.append(_step("hosting", FAIL, f"{model.label} is not hosted in {region} (hosted in {hosted}).", subject))
+    return region in model.regions and not lost, lost
+
+
+def _suspended(model: ModelFacts, scenario: Scenario | None) -> tuple[bool, bool]:
+    """(its vendor suspended, the model suspended): the suspension rule."""
     vendor_suspended = model.vendor_status == VendorStatus.SUSPENDED or (
         scenario is not None and model.vendor in scenario.suspended_vendors
     )
     model_suspended = model.status == ModelStatus.SUSPENDED or (
         scenario is not None and model.id in scenario.suspended_models
     )
+    return vendor_suspended, model_suspended
+
+
+def model_eligible(model: ModelFacts, region: str, scenario: Scenario | None = None) -> bool:
+    """Whether ``model`` may serve in ``region``: what ``decide`` judges of each model, without its words."""
+    return _hosted(model, region, scenario)[0] and not any(_suspended(model, scenario))
+
+
+def _model_steps(model: ModelFacts, region: str, scenario: Scenario | None) -> tuple[list[dict], bool]:
+    subject = f"{model.label} ({model.role})"
+    steps = []
+    hosted, lost = _hosted(model, region, scenario)
+    if hosted:
+        steps.append(_step("hosting", PASS, f"{model.label} is hosted in {region}.", subject))
+    elif lost:
+        steps.append(_step("hosting", FAIL, f"{region} is unavailable (drill).", subject))
+    else:
+        where = ", ".join(sorted(model.regions)) or "no region"
+        steps.append(_step("hosting", FAIL, f"{model.label} is not hosted in {region} (hosted in {where}).", subject))
+    vendor_suspended, model_suspended = _suspended(model, scenario)
     if vendor_suspended:
         steps.append(_step("suspension", FAIL, f"The vendor {model.vendor_name} is suspended.", subject))
     elif model_suspended:
@@ -483,6 +641,20 @@ def _model_steps(model: ModelFacts, region: str, scenario: Scenario | None) -> t
     else:
         steps.append(_step("suspension", PASS, f"Neither {model.label} nor {model.vendor_name} is suspended.", subject))
     return steps, all(step["outcome"] != FAIL for step in steps)
+
+
+def serving_model(
+    facts: Facts, *, models: list[ModelFacts] | None = None, scenario: Scenario | None = None
+) -> ModelFacts | None:
+    """The model ``decide`` says serves (None: a refusal), without building the explanation: the same rules
+    in the same order, for callers that ask only which model serves thousands of routes (a catalog change's
+    routes). ``models`` replaces ``facts.models`` (the same models with another status: a what-if)."""
+    if facts.feature_status in (FeatureStatus.PAUSED, FeatureStatus.RETIRED) or facts.version_id is None:
+        return None
+    if facts.region not in facts.policy_regions:
+        return None
+    candidates = facts.models if models is None else models
+    return next((model for model in candidates if model_eligible(model, facts.region, scenario)), None)
 
 
 def decide(facts: Facts, *, scenario: Scenario | None = None) -> Decision:

@@ -4,19 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from registry.choices import ModelStatus, VendorStatus
-from registry.models import CatalogModel, Deployment, Vendor
+from registry.models import CatalogModel, Deployment, Vendor, VersionFallback
 from registry.selectors import features_visible_to, versions_depending_on
-from routing.engine import Decision, Facts, Scenario, decide, load_facts_many
+from routing.engine import (
+    Decision,
+    Facts,
+    ModelFacts,
+    Scenario,
+    decide,
+    load_facts_many,
+    load_route_table,
+    serving_model,
+)
+
+
+@dataclass
+class Outcome:
+    """Which model serves a route (None: none is eligible), without ``decide``'s explanation: all a catalog
+    change's routes show (``routing.engine.serving_model`` applies ``decide``'s rules)."""
+
+    facts: Facts
+    served: ModelFacts | None
+
+    @property
+    def ok(self) -> bool:
+        return self.served is not None
 
 
 @dataclass
 class RouteChange:
-    before: Decision
-    after: Decision
+    before: Decision | Outcome
+    after: Decision | Outcome
 
     @property
     def facts(self) -> Facts:
@@ -76,40 +98,96 @@ def features_affected(event) -> set[int] | None:
 
 
 def _routes_using(models) -> QuerySet[Deployment]:
-    """The deployments whose version pins one of ``models`` as primary or fallback (by subquery: no join
-    that repeats a deployment, so no DISTINCT over thousands of rows)."""
-    return Deployment.objects.filter(version__in=versions_depending_on("model", models, user=None))
+    """The deployments whose version pins one of ``models`` as primary or fallback: what
+    ``versions_depending_on("model", ...)`` says of versions, asked of the live pointers, which are few
+    next to every version ever made. The primary through the deployment's own version (one per deployment:
+    nothing repeated, no DISTINCT) and the fallbacks by subquery."""
+    fallbacks = VersionFallback.objects.filter(model__in=models).values("version_id")
+    return Deployment.objects.filter(Q(version__model__in=models) | Q(version_id__in=fallbacks))
+
+
+def _flipped(model_facts: ModelFacts, *, vendor: Vendor | None, model: CatalogModel | None, status: str) -> ModelFacts:
+    """A model's facts with ``vendor`` (or ``model``) given ``status``."""
+    if vendor is not None and model_facts.vendor == vendor.slug:
+        return replace(model_facts, vendor_status=status)
+    if model is not None and model_facts.id == model.pk:
+        return replace(model_facts, status=status)
+    return model_facts
 
 
 def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | None, status: str) -> Facts:
-    def changed(model_facts):
-        if vendor is not None and model_facts.vendor == vendor.slug:
-            return replace(model_facts, vendor_status=status)
-        if model is not None and model_facts.id == model.pk:
-            return replace(model_facts, status=status)
-        return model_facts
+    return replace(
+        facts, models=[_flipped(model_facts, vendor=vendor, model=model, status=status) for model_facts in facts.models]
+    )
 
-    return replace(facts, models=[changed(model_facts) for model_facts in facts.models])
+
+class CatalogRoutes:
+    """The live routes through a vendor's models (or a model), each judged as things are and with the
+    vendor (model) given another status: changed routes first, then by feature name and region.
+
+    Five queries of plain rows however many routes there are (``load_route_table``), and each distinct
+    combination of what the rules read (feature status, region, policy pack, models) judged once each way
+    (``serving_model``: which model serves, by ``decide``'s rules, without the explanation nobody reads
+    here), not each route: thousands of routes share a few dozen. What only adds warnings (freeze,
+    evidence) is left out: a change of status never moves it.
+
+    A sequence of ``RouteChange``: ``len()`` is the number of routes, and a slice builds the changes of
+    those routes only (what a page shows), so Django's and DRF's paginators page it as they page a
+    queryset. ``changed`` and ``lost`` count without building any."""
+
+    def __init__(self, *, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str, user=None):
+        models = vendor.models.all() if vendor is not None else CatalogModel.objects.filter(pk=model.pk)
+        routes = _routes_using(models)
+        if user is not None:
+            routes = routes.filter(feature__in=features_visible_to(user))
+        self._table = table = load_route_table(routes)
+        flipped: dict[int, ModelFacts] = {}  # id() of a model's facts -> the same with the status changed
+        judged: dict[tuple, tuple] = {}  # rule key -> (serves now, serves after)
+        self._routes = []  # (row, serves now, serves after, changed)
+        for row in table.rows:
+            key = table.rule_key(row)
+            if key not in judged:
+                facts = table.rule_facts(row)
+                after = []
+                for model_facts in facts.models:
+                    if id(model_facts) not in flipped:
+                        flipped[id(model_facts)] = _flipped(model_facts, vendor=vendor, model=model, status=status)
+                    after.append(flipped[id(model_facts)])
+                judged[key] = (serving_model(facts), serving_model(facts, models=after))
+            now, then = judged[key]
+            self._routes.append((row, now, then, (now and now.id) != (then and then.id)))
+        # Changed first, then as the catalog pages always listed them: by feature name, region, environment.
+        self._routes.sort(
+            key=lambda route: (
+                not route[3],
+                route[0][table.NAME],
+                route[0][table.REGION],
+                route[0][table.ENVIRONMENT],
+                route[0][table.PK],
+            )
+        )
+        self.changed = sum(route[3] for route in self._routes)
+        self.lost = sum(route[3] and route[2] is None for route in self._routes)
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1 or None][0]
+        routes = self._routes[index]
+        return [
+            RouteChange(Outcome(facts, now), Outcome(facts, then))
+            for facts, (_row, now, then, _changed) in zip(self._table.facts([route[0] for route in routes]), routes)
+        ]
 
 
 def route_changes(
     *, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str, user=None
 ) -> list[RouteChange]:
     """Every live route through ``vendor``'s models (or ``model``), before and after it takes ``status``;
-    with ``user``, only the routes of the features they may see.
-
-    A fixed number of queries however many routes there are. The decisions answer which model serves;
-    the facts leave out what only adds warnings (freeze, evidence), which a change of status never moves
-    and a route change never reads."""
-    models = vendor.models.all() if vendor is not None else CatalogModel.objects.filter(pk=model.pk)
-    routes = _routes_using(models)
-    if user is not None:
-        routes = routes.filter(feature__in=features_visible_to(user))
-    changes = []
-    for facts in load_facts_many(routes, now=timezone.now(), warnings=False):
-        after = _with_status(facts, vendor=vendor, model=model, status=status)
-        changes.append(RouteChange(decide(facts), decide(after)))
-    return changes
+    with ``user``, only the routes of the features they may see. Changed routes first (``CatalogRoutes``)."""
+    return CatalogRoutes(vendor=vendor, model=model, status=status, user=user)[:]
 
 
 def scenario_changes(deployments, *, scenario: Scenario, now=None) -> list[RouteChange]:

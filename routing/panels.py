@@ -1,21 +1,24 @@
 """The vendor and model pages' "Live routes" section (registered in RoutingConfig.ready).
 
-The section loads its body with htmx (``routing:vendor_routes``, ``routing:model_routes``): the body
-decides every live route through the vendor or model twice, as things are and with its suspension
-flipped, so computing it on the catalog page would add that to every view of the page. Without
-JavaScript the section is a link to the same URL, which then answers as a page of its own.
+The section loads its body with htmx (``routing:vendor_routes``, ``routing:model_routes``), a page of
+``ROWS`` routes at a time: the body judges every live route through the vendor or model as things are
+and with its suspension flipped (``routing.impact.CatalogRoutes``: plain rows, each distinct case judged
+once), for the totals and the changed-first order, and builds only the page's rows; the catalog page
+itself costs no query for it. Without JavaScript the section is a link to the same URL, which then
+answers as a page of its own.
 """
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from registry.permissions import is_governance
 from routing import selectors
-from routing.impact import REINSTATE, SUSPEND, route_changes
+from routing.impact import REINSTATE, SUSPEND, CatalogRoutes
 
-ROWS = 200
+ROWS = 50  # routes a page of the section lists (the API pages alike: 50 by default, up to 200)
 
 
 def catalog_entry(kind: str, key):
@@ -32,12 +35,11 @@ def routes_url(kind: str, entry) -> str:
     return reverse(f"routing:{kind}_routes", args=[catalog_key(kind, entry)])
 
 
-def visible_changes(user, entry, kind: str) -> list:
+def visible_changes(user, entry, kind: str) -> CatalogRoutes:
     """The routes through ``entry`` as they would change if its suspension flipped, for what ``user`` sees;
-    changed routes first."""
+    changed routes first. A sequence: slice it for the rows shown (only those are built)."""
     status = (REINSTATE if entry.status == "suspended" else SUSPEND)[kind]
-    changes = route_changes(**{kind: entry}, status=status, user=user)
-    return sorted(changes, key=lambda change: (not change.changed, change.facts.feature_name, change.facts.region))
+    return CatalogRoutes(**{kind: entry}, status=status, user=user)
 
 
 def catalog_routes_panel(request, kind: str, entry) -> dict | None:
@@ -56,16 +58,19 @@ def catalog_routes_panel(request, kind: str, entry) -> dict | None:
     }
 
 
-def routes_panel_body(*, user, kind: str, entry) -> dict:
-    """What the section shows ``user``: every visible route decided, the first ``ROWS`` listed (changed first)."""
-    changes = visible_changes(user, entry, kind)
+def routes_panel_body(*, user, kind: str, entry, page=None) -> dict:
+    """What the section shows ``user``: the totals over every visible route and one page of ``ROWS`` of
+    them, changed first (``page``: a bad or too-large number shows the nearest page)."""
+    routes = visible_changes(user, entry, kind)
+    page_obj = Paginator(routes, ROWS).get_page(page)
     return {
         "kind": kind,
         "entry": entry,
         "suspended": entry.status == "suspended",
-        "changes": changes[:ROWS],
-        "total": len(changes),
-        "changed": sum(change.changed for change in changes),
+        "changes": page_obj.object_list,
+        "page_obj": page_obj,
+        "total": len(routes),
+        "changed": routes.changed,
         "can_change": is_governance(user),
         "panel_url": routes_url(kind, entry),
     }

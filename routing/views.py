@@ -22,7 +22,9 @@ from registry.mixins import FeatureLookupMixin
 from registry.permissions import is_governance
 from routing import export as decision_export
 from routing import selectors, services, tokens
-from routing.panels import ROWS, catalog_entry, catalog_key, routes_panel_body, visible_changes
+from routing.panels import catalog_entry, catalog_key, routes_panel_body, visible_changes
+
+ROWS = 200  # changed routes the suspension's confirmation lists (the API pages through them all)
 
 
 @login_required
@@ -62,7 +64,9 @@ class CatalogRoutesView(View):
     kind = "vendor"
 
     def get(self, request, key):
-        panel = routes_panel_body(user=request.user, kind=self.kind, entry=catalog_entry(self.kind, key))
+        panel = routes_panel_body(
+            user=request.user, kind=self.kind, entry=catalog_entry(self.kind, key), page=request.GET.get("page")
+        )
         partial = getattr(request, "htmx", False) and not request.htmx.boosted
         template = "routing/partials/catalog_routes_body.html" if partial else "routing/catalog_routes.html"
         return render(request, template, {"panel": panel})
@@ -93,17 +97,16 @@ class CatalogStatusView(LoginRequiredMixin, PermissionRuleMixin, ServiceFormView
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        changes = visible_changes(self.request.user, self.entry, self.kind)
-        changed = [change for change in changes if change.changed]
+        routes = visible_changes(self.request.user, self.entry, self.kind)  # changed first
         return {
             **super().get_context_data(**kwargs),
             "kind": self.kind,
             "entry": self.entry,
             "suspend": self.suspend,
-            "changes": changed[:ROWS],
-            "changed_total": len(changed),
-            "routes_lost": sum(change.after.served is None for change in changed),
-            "unchanged": len(changes) - len(changed),
+            "changes": routes[: min(ROWS, routes.changed)],
+            "changed_total": routes.changed,
+            "routes_lost": routes.lost,
+            "unchanged": len(routes) - routes.changed,
             "section": f"{self.kind}_detail",
             "api_url": reverse(f"routing-api:{self.kind}-routes", args=[catalog_key(self.kind, self.entry)]),
         }

@@ -175,14 +175,14 @@ class CatalogRoutesView(CatalogRoutesMixin, APIView):
     """The live routes through a vendor's models (or a model), and what suspending it (reinstating it,
     if suspended) would do to each: keep serving, move to a fallback, or lose its route. Paginated like
     every list, changed routes first; ``totals`` counts the routes and the changed ones (every route is
-    decided for them, so each page costs the whole analysis). Only features you may see."""
+    judged for them, from plain rows; only the page's rows are built). Only features you may see."""
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses=s.RouteChangePageSerializer)
     def get(self, request, key):
-        changes = visible_changes(request.user, self.entry(key), self.kind)
+        routes = visible_changes(request.user, self.entry(key), self.kind)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(changes, request, view=self)
-        totals = {"routes": len(changes), "changed": sum(change.changed for change in changes)}
+        page = paginator.paginate_queryset(routes, request, view=self)
+        totals = {"routes": len(routes), "changed": routes.changed}
         return Response(
             s.RouteChangePageSerializer({"totals": totals, "results": page}, context={"paginator": paginator}).data
         )

@@ -267,3 +267,106 @@ def test_route_changes_answer_as_decisions_made_with_every_warning_loaded(live, 
     changes = route_changes(**{kind: entry}, status=SUSPEND[kind])
     assert [(c.facts.feature_slug, c.facts.region, served(c.before), served(c.after)) for c in changes] == expected
     assert all(c.changed for c in changes)
+
+
+def _more_routes(count, pins, live, governance_admin, made):
+    """``count`` more features on the pinned model, live in each of its regions (the same case for the rules)."""
+    from registry.models import Deployment
+    from tests.factories import FeatureFactory, VersionFactory
+
+    for _ in range(count):
+        feature = FeatureFactory(slug=f"extra-{len(made):02d}", name=f"Extra {len(made):02d}")
+        made.append(feature)
+        version = VersionFactory(
+            feature=feature,
+            model=pins["model"],
+            status="submitted",
+            config_hash="x" * 64,
+            submitted_at=live.submitted_at,
+            policy_pack=pins["policy_pack"],
+        )
+        for region in pins["model"].regions.all():
+            Deployment.objects.create(
+                feature=feature,
+                environment="production",
+                region=region,
+                version=version,
+                updated_at=live.submitted_at,
+                updated_by=governance_admin,
+            )
+
+
+@pytest.mark.parametrize("target", ["section", "api"])
+def test_each_case_is_judged_once_whatever_the_number_of_routes_and_no_route_is_decided_in_full(
+    client, live, pins, governance_admin, monkeypatch, target
+):
+    """Routes the rules see alike (same feature status, region, policy pack and models) are judged once each
+    way: the number of judgements does not grow with the routes, and no full decision (with its
+    explanation) is built for the section or the API."""
+    import routing.impact
+    from routing.engine import serving_model
+
+    def no_full_decision(*args, **kwargs):
+        raise AssertionError("a catalog change's routes need no full decision")
+
+    monkeypatch.setattr(routing.impact, "decide", no_full_decision)
+    judged = []
+
+    def counted(facts, **kwargs):
+        judged.append(facts.region)
+        return serving_model(facts, **kwargs)
+
+    monkeypatch.setattr(routing.impact, "serving_model", counted)
+    vendor = pins["model"].vendor
+    url = routes_url("vendor", vendor) if target == "section" else f"/api/v1/vendors/{vendor.slug}/routes/"
+    client.force_login(governance_admin)
+    made = []
+    counts = []
+    for count in (2, 6):
+        _more_routes(count - len(made), pins, live, governance_admin, made)
+        judged.clear()
+        response = client.get(url, **HTMX)
+        assert response.status_code == 200
+        counts.append(len(judged))
+    assert counts[0] == counts[1] > 0
+    body = client.get(url, **HTMX)
+    if target == "api":
+        assert body.json()["totals"] == {"routes": 2 + 2 * 6, "changed": 2 + 2 * 6}
+
+
+def test_the_routes_section_pages_its_rows_with_totals_over_all_of_them(
+    client, live, pins, governance_admin, monkeypatch
+):
+    import routing.panels
+
+    monkeypatch.setattr(routing.panels, "ROWS", 3)
+    _more_routes(2, pins, live, governance_admin, [])  # claims-triage and two more, in eu and us: 6 routes
+    vendor = pins["model"].vendor
+    client.force_login(governance_admin)
+    url = routes_url("vendor", vendor)
+
+    def rows(html):
+        return html.split("<tbody>")[1].split("</tbody>")[0]
+
+    first = client.get(url, **HTMX).content.decode()
+    assert "6 live routes go through" in first and "Suspending it would change 6 of them" in first
+    assert rows(first).count("<tr>") == 3
+    assert "Showing 1–3 of 6, changed routes first" in first and "Page 1 of 2" in first
+    assert f'hx-get="{url}?page=2" hx-target="#live-routes"' in first and f'href="{url}?page=2"' in first
+    second = client.get(url, {"page": 2}, **HTMX).content.decode()
+    assert rows(second).count("<tr>") == 3 and "Showing 4–6 of 6" in second and "← Previous" in second
+    assert "Extra 01" not in rows(first) and "Extra 01" in rows(second)  # by feature name across the pages
+    assert "Showing 4–6 of 6" in client.get(url, {"page": 99}, **HTMX).content.decode()  # the nearest page
+    page = client.get(url, {"page": 2}).content.decode()  # without htmx: a page of its own, paged alike
+    assert "<html" in page and "Showing 4–6 of 6" in page
+
+
+def test_the_routes_section_counts_only_what_the_user_may_see(client, live, feature, pins, outsider, monkeypatch):
+    """The restricted feature's routes are in no total, no page and no page count of an outsider."""
+    import routing.panels
+
+    type(feature).objects.filter(pk=feature.pk).update(restricted=True)
+    monkeypatch.setattr(routing.panels, "ROWS", 1)
+    client.force_login(outsider)
+    html = client.get(routes_url("vendor", pins["model"].vendor), **HTMX).content.decode()
+    assert "claims-triage" not in html and "Page " not in html and "live route" not in html.replace("No live route", "")
