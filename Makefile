@@ -19,7 +19,7 @@ DEMO_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=filesystem:// CACHE_URL=file://$(CU
 SEED_ENV := DJANGO_DEBUG=1 CELERY_BROKER_URL=memory:// CACHE_URL=file://$(CURDIR)/var/cache \
 	GATEHOUSE_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install wrk mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-stream bench-invalidation bench-scale
+.PHONY: install wrk mlflow demo test test-fast lint format chromium oidc-provider check-deploy screenshot docs docs-screenshots clean bench-freshness bench-resolve bench-local-resolve bench-stream bench-invalidation bench-routing bench-scale
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer")'
@@ -137,6 +137,16 @@ bench-stream: install wrk
 # database 5): a model suspended under 10% of the features, warmed again by a worker; the cold path's worst case.
 bench-invalidation: install wrk
 	$(BIN)/python bench/invalidation.py $(BENCH_ARGS)
+
+# Every routing figure of one release, one after the other on a quiet machine (~30 minutes): resolve beside
+# MLflow and the baselines with scale-out, in-process resolve, the stream with its outage run, a 10% suspension.
+bench-routing: install wrk
+	@status=0; \
+	$(BIN)/python bench/resolve.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/local_resolve.py || status=1; \
+	$(BIN)/python bench/stream.py || status=1; \
+	$(BIN)/python bench/invalidation.py || status=1; \
+	exit $$status
 
 # Needs PostgreSQL (drops and recreates gatehouse_scale_bench and gatehouse_scale_bench_small). BENCH_ARGS
 # passes options, e.g. BENCH_ARGS="--scale 0.1" for a quicker run.
