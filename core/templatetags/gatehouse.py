@@ -65,9 +65,16 @@ def number(value) -> str:
 @register.simple_tag
 def person(user):
     """A person as every page names them: the full name, with the username on hover (the username alone
-    when no name is recorded)."""
-    if user is None:
+    when no name is recorded).
+
+    Never an error, whatever it is given: nobody (None, or the empty string a template gives for a lookup
+    through a missing object, e.g. ``event.actor`` when there is no event) is "—"; a name recorded as text
+    (a system or source such as "system" or "alertmanager") is shown as it is.
+    """
+    if user is None or user == "":
         return "—"
+    if not hasattr(user, "get_username"):
+        return format_html('<span class="person">{}</span>', user)
     username = user.get_username()
     name = user.get_full_name()
     if not name:
