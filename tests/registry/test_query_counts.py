@@ -144,8 +144,8 @@ def assert_constant(client, registry, url, django_assert_max_num_queries, max_qu
         ("registry:prompt_list", "product_owner", 8),
         ("registry:policy_list", "product_owner", 10),
         ("registry:dataset_list", "product_owner", 9),
-        # +5: the actions, object types and people the trail holds (its filters' choices), and one per
-        # type of object the page links
+        # +5: the actions and object types the trail holds (its filters' choices), the most recent actors
+        # and their names (the Who box's suggestions), and one per type of object the page links
         ("registry:audit_list", "auditor", 12),
     ],
 )
