@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,23 +62,43 @@ def _pending_signoffs(user):
     )
 
 
+def _hours(sla_hours) -> int:
+    return int(sla_hours) if sla_hours not in (None, "") else DEFAULT_SLA_HOURS
+
+
+def pending_by_role(user, now) -> dict[str, dict]:
+    """role -> ``{"ages": [count per band of AGES], "total", "breached"}`` of the pending sign-offs on pending
+    requests of features ``user`` may see, counted in the database (two queries however many): grouped by
+    role and by the review SLA the request's gate set, each age band and each SLA's breach a filtered count."""
+    sla = "request__requirements__review_sla_hours"
+    pending = _pending_signoffs(user).order_by()
+    slas = {_hours(value) for value in pending.values_list(sla, flat=True).distinct()}
+    if not slas:
+        return {}
+    counts = {"total": Count("pk")}
+    for index, (_label, low, high) in enumerate(AGES):
+        band = Q(created_at__lte=now - timedelta(days=low))
+        if high is not None:
+            band &= Q(created_at__gt=now - timedelta(days=high))
+        counts[f"age_{index}"] = Count("pk", filter=band)
+    for hours in slas:
+        counts[f"breached_{hours}"] = Count("pk", filter=Q(created_at__lt=now - timedelta(hours=hours)))
+    roles: dict[str, dict] = {}
+    for row in pending.values("role", sla).annotate(**counts).order_by():
+        entry = roles.setdefault(row["role"], {"ages": [0] * len(AGES), "total": 0, "breached": 0})
+        for index in range(len(AGES)):
+            entry["ages"][index] += row[f"age_{index}"]
+        entry["total"] += row["total"]
+        entry["breached"] += row[f"breached_{_hours(row[sla])}"]
+    return roles
+
+
 def signoffs_by_role_panel(request) -> dict | None:
     """Governance: pending sign-offs per role and age, and how many are past their gate's review SLA."""
     user = request.user
     if not (user.is_authenticated and sees_everything(user)):
         return None
-    now = timezone.now()
-    found = _pending_signoffs(user).values_list("role", "created_at", "request__requirements__review_sla_hours")
-    roles: dict[str, dict] = {}
-    for role, created_at, sla_hours in found:
-        entry = roles.setdefault(role, {"ages": [0] * len(AGES), "total": 0, "breached": 0})
-        age_days = (now - created_at).total_seconds() / 86400
-        for index, (_label, low, high) in enumerate(AGES):
-            if age_days >= low and (high is None or age_days < high):
-                entry["ages"][index] += 1
-        entry["total"] += 1
-        hours = int(sla_hours) if sla_hours not in (None, "") else DEFAULT_SLA_HOURS
-        entry["breached"] += created_at + timedelta(hours=hours) < now
+    roles = pending_by_role(user, timezone.now())
     rows = [
         {"role": Role(role).label, "code": role, **entry} for role, entry in sorted(roles.items(), key=lambda i: i[0])
     ]
@@ -97,14 +118,9 @@ def signoffs_by_role_panel(request) -> dict | None:
 def posture(user) -> list[dict]:
     if not sees_everything(user):
         return []
-    now = timezone.now()
-    pending = breached = 0
-    for created_at, sla_hours in _pending_signoffs(user).values_list(
-        "created_at", "request__requirements__review_sla_hours"
-    ):
-        pending += 1
-        hours = int(sla_hours) if sla_hours not in (None, "") else DEFAULT_SLA_HOURS
-        breached += created_at + timedelta(hours=hours) < now
+    roles = pending_by_role(user, timezone.now())
+    pending = sum(entry["total"] for entry in roles.values())
+    breached = sum(entry["breached"] for entry in roles.values())
     url = reverse("approvals:request_list") + "?status=pending"
     return [
         {

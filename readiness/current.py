@@ -24,14 +24,17 @@ entries filled, so a page rarely computes more than the features changed since.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import uuid
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from readiness.checklist import readiness_many
@@ -107,12 +110,20 @@ def missing_items(features, *, now: datetime | None = None) -> dict[int, tuple[s
 
     Four round trips to the shared cache, plus the checklists of the features whose entry is missing or
     no longer current (about fifteen queries per thousand of them)."""
+    return missing_items_until(features, now=now)[0]
+
+
+def missing_items_until(features, *, now: datetime | None = None) -> tuple[dict[int, tuple[str, ...]], float | None]:
+    """``missing_items``, and the wall-clock time (``time.time()``) at which the first of these answers stops
+    being current by the clock (its evidence goes stale, or its entry's life ends): until then an aggregate
+    of them changes only with what renews the entries' stamps. None when the answers are kept nowhere (the
+    shared cache unreachable)."""
     now = now or timezone.now()
     features = [tuple(feature) for feature in features]
     generation = current_generation()
     stamps = routing_cache.feature_stamps(feature[1] for feature in features) if generation is not None else {}
     if generation is None or not stamps:
-        return {pk: found[0] for pk, found in _compute([feature[0] for feature in features], now).items()}
+        return {pk: found[0] for pk, found in _compute([feature[0] for feature in features], now).items()}, None
     if any(len(feature) < 3 for feature in features):
         owners = _owners_active([feature[0] for feature in features])
         features = [(feature[0], feature[1], owners.get(feature[0])) for feature in features]
@@ -123,6 +134,7 @@ def missing_items(features, *, now: datetime | None = None) -> dict[int, tuple[s
         found = {}
     wall = time.time()
     answer, stale = {}, []
+    until = wall + settings.READINESS_CACHE_SECONDS
     for pk, slug, owners in features:
         entry = found.get(keys[pk])
         if (
@@ -133,6 +145,7 @@ def missing_items(features, *, now: datetime | None = None) -> dict[int, tuple[s
             and entry[3] == tuple(owners or ())
         ):
             answer[pk] = entry[1]
+            until = min(until, entry[2])
         else:
             stale.append(pk)
     if stale:
@@ -149,7 +162,8 @@ def missing_items(features, *, now: datetime | None = None) -> dict[int, tuple[s
             except Exception:
                 pass  # unreachable: computed again next time, never served stale
         answer.update({pk: found[0] for pk, found in computed.items()})
-    return answer
+        until = min([until, *(wall + left for _missing, left, _owners in computed.values())])
+    return answer, until
 
 
 def warm() -> dict:
@@ -162,6 +176,32 @@ def warm() -> dict:
         "ready": sum(not missing for missing in found.values()),
         "seconds": round(time.monotonic() - started, 2),
     }
+
+
+TABLE_KEY = "gatehouse:readiness:table:{generation}:{routing}:{inactive}:{viewer}"
+
+
+def table_key(viewer: str) -> str | None:
+    """Where a table aggregated from every entry a viewer sees is kept (the gap tables, the ready count):
+    under readiness's generation, routing's generation (renewed with any feature's stamp, the epoch and the
+    access stamp: any entry renewed, a feature created, moved, restricted, a change of who sees what), and
+    what the database says of the inactive accounts (a deactivated owner shows at once, whatever the path)
+    and of the registry's size (a feature added or removed behind the services' back shows at once too).
+    ``viewer`` says which features are counted (``readiness.selectors``). The caller keeps it no longer
+    than the first of its entries would be current (``missing_items_until``). None when the shared cache
+    is unreachable. Read before the database, as the entries' stamps are."""
+    generation = current_generation()
+    if generation is None:
+        return None
+    routing_generation = routing_cache.current_generation()
+    if routing_generation is None:
+        return None
+    inactive = get_user_model().objects.filter(is_active=False).order_by("pk").values_list("pk", flat=True)
+    registry = AIFeature.objects.order_by().aggregate(features=Count("pk"), newest=Max("pk"))
+    digest = hashlib.sha256(
+        f"{registry['features']}:{registry['newest']}:{','.join(map(str, inactive))}".encode()
+    ).hexdigest()[:24]
+    return TABLE_KEY.format(generation=generation, routing=routing_generation, inactive=digest, viewer=viewer)
 
 
 def history_key(user, days: int) -> str | None:

@@ -1,6 +1,8 @@
 """Readiness's sections of the dashboard (registered in ``ReadinessConfig.ready``): an owner's features
 with what blocks each, governance's readiness by risk tier, and the share of ready features in the
-organisation's posture. All from the shared cache of what each feature misses (``readiness.current``)."""
+organisation's posture. All from the shared cache of what each feature misses (``readiness.current``); the
+tier table and the ready count from the gap table kept there for those who see every feature
+(``readiness.selectors.visible_gaps``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from django.urls import reverse
 
 from readiness.choices import ReadinessCheck
 from readiness.current import missing_items
-from readiness.selectors import gaps, inventory
+from readiness.selectors import visible_gaps
 from registry.permissions import sees_everything, user_team_ids
 from registry.selectors import features_visible_to
 
@@ -52,8 +54,7 @@ def tier_panel(request) -> dict | None:
     user = request.user
     if not (user.is_authenticated and sees_everything(user)):
         return None
-    _filterset, everything, _rows = inventory(user=user)
-    table = gaps(everything)
+    table = visible_gaps(user=user)
     url = reverse("readiness:dashboard")
     return {
         "template": "readiness/partials/home_tiers.html",
@@ -79,9 +80,8 @@ def tier_panel(request) -> dict | None:
 def posture(user) -> list[dict]:
     if not sees_everything(user):
         return []
-    _filterset, everything, _rows = inventory(user=user)
-    ready = sum(row.ready for row in everything)
-    total = len(everything)
+    table = visible_gaps(user=user)
+    ready, total = table["ready"], table["features"]
     return [
         {
             "label": f"of {total} features ready",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,11 +15,12 @@ from django.utils import timezone
 
 from readiness.checklist import FeatureReadiness, readiness_many
 from readiness.choices import HISTORY_DAYS, ReadinessCheck
-from readiness.current import history_key, missing_items
+from readiness.current import history_key, missing_items_until, table_key
 from readiness.filters import ReadinessFilter, apply_checklist_filters
 from readiness.models import ReadinessSnapshot
 from registry.choices import RiskTier
 from registry.models import AIFeature, Evaluation
+from registry.permissions import sees_everything
 from registry.selectors import features_visible_to
 
 
@@ -68,15 +71,11 @@ class InventoryRows(Sequence):
         return [found[pk] for pk in ids if pk in found]
 
 
-def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[Summary], InventoryRows]:
-    """(filterset, a summary of every visible feature, the rows the filters keep).
-
-    The filters and the gap tables judge every visible feature on what it is missing, which comes from
-    the shared cache (``readiness.current``); only the rows a page shows are computed in full."""
-    visible = features_visible_to(user).order_by("name", "pk")
-    filterset = ReadinessFilter(data or None, queryset=visible, request=request)
-    features = list(
-        visible.values_list(
+def _summaries(features) -> tuple[list[Summary], float | None]:
+    """A summary of each feature of a queryset (in its order), and when the first of their answers stops
+    being current by the clock (``readiness.current.missing_items_until``)."""
+    rows = list(
+        features.values_list(
             "pk",
             "slug",
             "team__slug",
@@ -86,22 +85,71 @@ def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, list[S
             "incident_owner__is_active",
         )
     )
-    missing = missing_items([(pk, slug, tuple(owners)) for pk, slug, _team, _name, _tier, *owners in features])
-    everything = [
-        Summary(pk, team_slug, team_name, tier, missing[pk])
-        for pk, _slug, team_slug, team_name, tier, *_owners in features
+    missing, until = missing_items_until([(pk, slug, tuple(owners)) for pk, slug, _team, _name, _tier, *owners in rows])
+    summaries = [
+        Summary(pk, team_slug, team_name, tier, missing[pk]) for pk, _slug, team_slug, team_name, tier, *_owners in rows
     ]
+    return summaries, until
+
+
+def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, InventoryRows]:
+    """(filterset, the rows the filters keep).
+
+    Team, tier and search narrow the features in the database; readiness itself (``state``, ``missing``,
+    the readiness order) is judged on what each feature is missing, from the shared cache
+    (``readiness.current``), for the features those filters keep, and only when asked. Only the rows a
+    page shows are computed in full. The gap tables beside them: ``visible_gaps``."""
+    visible = features_visible_to(user).order_by("name", "pk")
+    filterset = ReadinessFilter(data or None, queryset=visible, request=request)
     if filterset.is_bound and not filterset.is_valid():
-        return filterset, everything, InventoryRows([])
-    by_pk = {summary.pk: summary for summary in everything}
+        return filterset, InventoryRows([])
     # The filtered queryset carries the database columns' order (name, team, tier); readiness itself is
     # judged here, on the computed checklist, keeping that order among equals.
-    rows = [by_pk[pk] for pk in filterset.qs.values_list("pk", flat=True)] if filterset.is_bound else everything
-    rows = apply_checklist_filters(rows, **filterset.checklist_filters())
-    ordering = filterset.sort_by_readiness()
+    kept = filterset.qs if filterset.is_bound else visible
+    checklist, ordering = filterset.checklist_filters(), filterset.sort_by_readiness()
+    if not checklist and not ordering:
+        return filterset, InventoryRows(list(kept.values_list("pk", flat=True)))
+    rows = apply_checklist_filters(_summaries(kept)[0], **checklist)
     if ordering:
         rows = sorted(rows, key=lambda row: len(row.missing), reverse=ordering == "readiness")
-    return filterset, everything, InventoryRows([row.pk for row in rows])
+    return filterset, InventoryRows([row.pk for row in rows])
+
+
+def _viewer(user) -> str | None:
+    """Which features ``user`` sees, in a few characters: ``all`` for those who see every feature, else a
+    digest of the restricted ones they may see (everyone signed in sees the others): people who see the
+    same features share a gap table, and one who gains or loses a restricted feature gets another."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return None
+    if sees_everything(user):
+        return "all"
+    restricted = features_visible_to(user).filter(restricted=True).order_by("pk").values_list("pk", flat=True)
+    return "some-" + hashlib.sha256(",".join(map(str, restricted)).encode()).hexdigest()[:24]
+
+
+def visible_gaps(*, user) -> dict:
+    """``gaps`` of every feature ``user`` may see, kept in the shared cache while nothing it was computed
+    from changed (``readiness.current.table_key``) and no answer in it has lapsed by the clock: the
+    Readiness page's tables and totals, and the dashboard's readiness by tier, cost a few round trips
+    however many features there are, but for the first visitor after a change."""
+    viewer = _viewer(user)
+    key = table_key(viewer) if viewer is not None else None
+    if key is not None:
+        try:
+            found = cache.get(key)
+        except Exception:  # the shared cache stopped answering since the key was read: compute, keep nothing
+            found = key = None
+        if found is not None:
+            return found
+    summaries, until = _summaries(features_visible_to(user).order_by("name", "pk"))
+    table = gaps(summaries)
+    seconds = int(until - time.time()) if until is not None else 0
+    if key is not None and seconds > 0:
+        try:
+            cache.set(key, table, timeout=seconds)
+        except Exception:
+            pass  # unreachable: computed again next time
+    return table
 
 
 def gaps(rows: list[Summary]) -> dict:
@@ -167,15 +215,17 @@ def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
     return rows
 
 
-def today_row(rows: list[Summary]) -> dict:
-    """Today as the inventory's history chart draws it, from the same summaries as the gap tables and the
-    feature table beside it (not this morning's snapshots): its last point agrees with the page."""
+def today_row(table: dict) -> dict:
+    """Today as the inventory's history chart draws it, from the gap table beside it (``visible_gaps``; not
+    this morning's snapshots): its last point agrees with the page."""
     total = len(ReadinessCheck.values)
+    features = table["features"]
+    missing = sum(table["missing"].values())
     return {
         "day": timezone.localdate(timezone=timezone.get_default_timezone()),
-        "features": len(rows),
-        "ready": sum(row.ready for row in rows),
-        "mean_score": sum((total - len(row.missing)) / total for row in rows) / len(rows) if rows else 0,
+        "features": features,
+        "ready": table["ready"],
+        "mean_score": (features * total - missing) / total / features if features else 0,
     }
 
 

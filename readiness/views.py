@@ -21,17 +21,15 @@ class DashboardView(FilteredListView):
     partial_template_name = "readiness/partials/inventory_table.html"
 
     def get_queryset(self):
-        self.filterset, self.everything, rows = selectors.inventory(
-            user=self.request.user, data=self.request.GET, request=self.request
-        )
+        self.filterset, rows = selectors.inventory(user=self.request.user, data=self.request.GET, request=self.request)
         return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if not (getattr(self.request, "htmx", False) and not self.request.htmx.boosted):
-            context["gaps"] = selectors.gaps(self.everything)
+            context["gaps"] = selectors.visible_gaps(user=self.request.user)
             context["history_chart"] = inventory_history_chart(
-                selectors.history(user=self.request.user), today=selectors.today_row(self.everything)
+                selectors.history(user=self.request.user), today=selectors.today_row(context["gaps"])
             )
             context["history_label"] = f"Ready features and mean readiness per day, last {HISTORY_DAYS} days"
         return context

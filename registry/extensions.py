@@ -37,6 +37,10 @@
 - ``route_checks``: callables ``(deployments) -> {deployment id: refusal}``: the live pointers among
   ``deployments`` that resolve refuses now for the version live there (a suspension or a policy change
   since it went live), with resolve's reason.
+- ``route_screens``: callables ``(deployments) -> [deployment id]``: the ids of the live pointers among
+  ``deployments`` that resolve refuses now (what ``route_checks`` flag), by feature name, environment and
+  region code, without resolve's words: a count and a first page of them (the dashboard) whatever their
+  number.
 - ``membership_listeners``: callables ``(user, *, actor, reason, removed_roles, joined_team_ids,
   left_team_ids) -> None`` called inside the transaction that changed a person's roles or teams, after
   the change: the place to make sure no open work of that person is left one they may no longer do
@@ -82,6 +86,7 @@ checkpoint_listeners: list[Callable] = []
 catalog_panels: list[Callable] = []
 route_previews: list[Callable] = []
 route_checks: list[Callable] = []
+route_screens: list[Callable] = []
 membership_listeners: list[Callable] = []
 membership_consequence_providers: list[Callable] = []
 sign_in_methods: list[Callable] = []
@@ -212,3 +217,12 @@ def refused_routes(deployments) -> dict[int, str]:
         for pk, refusal in check(deployments).items():
             found.setdefault(pk, refusal)
     return found
+
+
+def refused_route_ids(deployments) -> list[int]:
+    """The ids of the live pointers among ``deployments`` that resolve refuses now, in the providers' order
+    (feature name, environment, region code), without their reasons (``refused_routes`` gives those)."""
+    found: dict[int, None] = {}
+    for screen in route_screens:
+        found.update(dict.fromkeys(screen(deployments)))
+    return list(found)

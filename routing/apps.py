@@ -9,7 +9,7 @@ class RoutingConfig(AppConfig):
         from registry import extensions
         from routing import cache
         from routing.panels import catalog_routes_panel, decision_log_panel
-        from routing.previews import route_check, route_preview
+        from routing.previews import refused_route_ids, route_check, route_preview
 
         if cache.invalidate_on_audit not in extensions.audit_listeners:
             extensions.audit_listeners.append(cache.invalidate_on_audit)
@@ -20,6 +20,7 @@ class RoutingConfig(AppConfig):
             extensions.route_previews.append(route_preview)
         if route_check not in extensions.route_checks:
             extensions.route_checks.append(route_check)
+        extensions.register(extensions.route_screens, refused_route_ids)
         cache.connect_account_receivers()
 
         from incidents import extensions as incident_extensions

@@ -17,7 +17,15 @@ from dataclasses import replace
 from django.utils import timezone
 
 from registry.choices import FeatureStatus
-from routing.engine import FAIL, Decision, decide, facts_if_live, load_facts_many
+from routing.engine import (
+    FAIL,
+    Decision,
+    decide,
+    facts_if_live,
+    load_facts_many,
+    load_route_table,
+    serving_model,
+)
 
 # The rules a version itself fails: its policy pack (residency), its models (hosting, suspension).
 VERSION_RULES = frozenset({"residency", "hosting", "suspension"})
@@ -57,14 +65,39 @@ def route_preview(version, *, environment: str, regions) -> dict[str, dict]:
     }
 
 
+def refused_route_ids(deployments) -> list[int]:
+    """``registry.extensions.route_screens``: the ids of the live pointers resolve refuses now, by feature
+    name, environment and region code, without resolve's words (``route_check`` gives them): a count and
+    a page of them for the dashboard, however many there are.
+
+    The routes come as plain rows (``load_route_table``, at most five queries however many) and each
+    distinct combination of status, region, policy pack and models is judged once (``serving_model``:
+    ``decide``'s rules). A paused or retired feature's routes are off by its owners' choice: not flagged."""
+    table = load_route_table(deployments)
+    serves: dict[tuple, bool] = {}
+    refused = []
+    for row in table.rows:
+        if row[table.STATUS] in OFF:
+            continue
+        key = table.rule_key(row)
+        if key not in serves:
+            serves[key] = serving_model(table.rule_facts(row)) is not None
+        if not serves[key]:
+            refused.append(row)
+    refused.sort(key=lambda row: (row[table.NAME], row[table.ENVIRONMENT], row[table.REGION], row[table.PK]))
+    return [row[table.PK] for row in refused]
+
+
 def route_check(deployments) -> dict[int, str]:
     """``registry.extensions.route_checks``: the live pointers resolve refuses now, by id, with the reason.
-    Four queries however many (one when there are none): what only adds warnings is left out. A paused
-    or retired feature's routes are off by its owners' choice: not flagged."""
+    What only adds warnings is left out. Those refused are found as ``refused_route_ids`` finds them; only
+    they are loaded in full and decided, for resolve's own words (four queries more, none when nothing is
+    refused)."""
+    refused = refused_route_ids(deployments)
     found: dict[int, str] = {}
-    for facts in load_facts_many(deployments, now=timezone.now(), warnings=False):
-        if facts.feature_status in OFF:
-            continue
+    if not refused:
+        return found
+    for facts in load_facts_many(deployments.filter(pk__in=refused), now=timezone.now(), warnings=False):
         decision = decide(facts)
         if not decision.ok:
             found[facts.deployment_id] = decision.refusal

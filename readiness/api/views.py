@@ -25,9 +25,7 @@ class InventoryView(generics.ListAPIView):
         return features_visible_to(self.request.user).order_by("name")
 
     def list(self, request, *args, **kwargs):
-        filterset, _everything, rows = selectors.inventory(
-            user=request.user, data=request.query_params, request=request
-        )
+        filterset, rows = selectors.inventory(user=request.user, data=request.query_params, request=request)
         if filterset.is_bound and not filterset.is_valid():
             from rest_framework.exceptions import ValidationError
 

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from registry import zones
 from registry.choices import MembershipSource, Role
@@ -48,14 +49,27 @@ def sessions_live(user):
 
     Alive means the store still gives the session's data: an expired session is kept by the database
     store until ``clearsessions`` runs, but loads as empty, as it does for the browser that holds it."""
-    store = _session_store()
-    live = []
-    for record in UserSession.objects.filter(user=user).order_by("-created_at"):
-        if store(session_key=record.session_key).load():
-            live.append(record)
-        else:
-            record.delete()
-    return live
+    records = list(UserSession.objects.filter(user=user).order_by("-created_at"))
+    alive = _alive(_session_store(), [record.session_key for record in records])
+    dead = [record.pk for record in records if record.session_key not in alive]
+    if dead:
+        UserSession.objects.filter(pk__in=dead).delete()
+    return [record for record in records if record.session_key in alive]
+
+
+def _alive(store, keys: list[str]) -> set[str]:
+    """The keys whose session ``store`` still gives data for. With the database store, one query for all
+    of them (what its ``load`` reads: the row, not expired, whose data decodes to something); with any
+    other store, each session is loaded."""
+    from django.contrib.sessions.backends import cached_db, db
+
+    if not keys:
+        return set()
+    if issubclass(store, db.SessionStore) and not issubclass(store, cached_db.SessionStore):
+        decoder = store()
+        rows = store.get_model_class().objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+        return {key for key, data in rows.values_list("session_key", "session_data") if decoder.decode(data)}
+    return {key for key in keys if store(session_key=key).load()}
 
 
 def _end(records) -> int:

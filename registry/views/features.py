@@ -22,6 +22,7 @@ from registry.extensions import (
     panels_for,
     posture_figures_for,
     promotion_blockers,
+    refused_route_ids,
     refused_routes,
 )
 from registry.filters import FeatureFilter
@@ -38,6 +39,8 @@ from registry.permissions import (
     user_team_ids,
 )
 
+REFUSED_ROWS = 25  # the dashboard lists this many of the live routes resolve refuses, and counts them all
+
 
 class HomeView(TemplateView):
     """The dashboard, shaped by role: the organisation's posture for governance and auditors, the queue
@@ -52,7 +55,9 @@ class HomeView(TemplateView):
         counts = dict(visible.values_list("risk_tier").annotate(total=Count("pk")).order_by())
         team_ids = user_team_ids(user)
         versions = selectors.versions_visible_to(user).select_related("feature", "model", "author")
-        refused = _refused_routes(selectors.deployments_visible_to(user))
+        live = selectors.deployments_visible_to(user)
+        refused_ids = refused_route_ids(live)
+        refused = _refused_routes(live.filter(pk__in=refused_ids[:REFUSED_ROWS]))
         overseer = sees_everything(user)
         return {
             **super().get_context_data(**kwargs),
@@ -67,17 +72,18 @@ class HomeView(TemplateView):
             "recent_versions": versions.filter(status=VersionStatus.SUBMITTED).order_by("-submitted_at")[:8],
             "failing_evaluations": selectors.evaluations_visible_to(user).filter(passed=False)[:8],
             "refused_routes": refused,
-            "posture": _posture(user, refused) if overseer else [],
+            "refused_total": len(refused_ids),
+            "posture": _posture(user, len(refused_ids)) if overseer else [],
             "control_changes": selectors.control_changes(user=user)[:8] if overseer else [],
             "looks_up_decisions": has_role(user, Role.SUPPORT),
             "home_panels": home_panels_for(self.request),
         }
 
 
-def _posture(user, refused) -> list[dict]:
+def _posture(user, refused: int) -> list[dict]:
     routes = {
         "label": "live routes resolve refuses",
-        "value": len(refused),
+        "value": refused,
         "href": "#refused-routes" if refused else reverse("registry:feature_list"),
         "tone": "bad" if refused else "ok",
         "position": 0,
