@@ -263,15 +263,18 @@ def outage(web: rb.Server, stream: rb.Server, token: str, regions: list[str], ac
 
     url = f"http://127.0.0.1:{web.port}"
     local = LocalResolver(
-        Client(url, token, timeout=2, cache_seconds=0),
+        Client(url, token, timeout=60, cache_seconds=0),
         stream_url=f"http://127.0.0.1:{stream.port}",
         ledger_seconds=1.0,
         serve_stale_seconds=300,
     )
+    local.refresh()  # the snapshot, before anything is measured
     deadline = time.monotonic() + 120
-    while not local.streaming:
+    while not local.streaming or len(local.routes()) < len(regions) * ARGS.features:
         if time.monotonic() > deadline:
-            sys.exit("the in-process resolver did not connect to the stream within 120 s")
+            sys.exit(
+                f"the in-process resolver had {len(local.routes()):,} routes and streaming={local.streaming} after 120 s"
+            )
         time.sleep(0.1)
     while local._pending:  # the ledger starts empty
         local.flush()
