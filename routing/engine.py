@@ -387,6 +387,22 @@ class RouteTable:
         )
 
 
+def _model_facts(model, position: int, hosted: dict) -> ModelFacts:
+    """A catalog model (its vendor selected) as a route's primary (position 0) or fallback."""
+    return ModelFacts(
+        id=model.pk,
+        vendor=model.vendor.slug,
+        vendor_name=model.vendor.name,
+        identifier=model.identifier,
+        display_name=model.display_name,
+        context_window=model.context_window,
+        status=model.status,
+        vendor_status=model.vendor.status,
+        regions=frozenset(hosted.get(model.pk, ())),
+        position=position,
+    )
+
+
 def load_route_table(deployments) -> RouteTable:
     """A ``RouteTable`` of every deployment in a queryset, in at most five queries of plain rows however many."""
     # Each row says whether its version has fallbacks: only those versions' are read (no list of every id).
@@ -420,20 +436,7 @@ def load_route_table(deployments) -> RouteTable:
         catalog = {model.pk: model for model in CatalogModel.objects.filter(pk__in=model_ids).select_related("vendor")}
     positions = {(model_id, position) for chain in chains.values() for position, model_id in enumerate(chain)}
     model_facts = {
-        (model_id, position): ModelFacts(
-            id=model.pk,
-            vendor=model.vendor.slug,
-            vendor_name=model.vendor.name,
-            identifier=model.identifier,
-            display_name=model.display_name,
-            context_window=model.context_window,
-            status=model.status,
-            vendor_status=model.vendor.status,
-            regions=frozenset(hosted.get(model.pk, ())),
-            position=position,
-        )
-        for model_id, position in positions
-        for model in (catalog[model_id],)
+        (model_id, position): _model_facts(catalog[model_id], position, hosted) for model_id, position in positions
     }
     return RouteTable(
         deployments,
@@ -494,18 +497,7 @@ def _facts_of(
         facts.retrieval_index = version.retrieval_index
         facts.policy_regions = frozenset(allowed.get(policy.pk, ()))
         facts.models = [
-            ModelFacts(
-                id=model.pk,
-                vendor=model.vendor.slug,
-                vendor_name=model.vendor.name,
-                identifier=model.identifier,
-                display_name=model.display_name,
-                context_window=model.context_window,
-                status=model.status,
-                vendor_status=model.vendor.status,
-                regions=frozenset(hosted.get(model.pk, ())),
-                position=position,
-            )
+            _model_facts(model, position, hosted)
             for position, model in enumerate([version.model, *fallbacks.get(version.pk, [])])
         ]
         facts.freeze = freezes.get(feature.pk)
