@@ -13,6 +13,7 @@ from django.utils import timezone
 from approvals import selectors
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import SignOff
+from core.memo import once_per_request
 from registry.choices import Role
 from registry.permissions import sees_everything, user_roles
 from registry.selectors import features_visible_to
@@ -55,11 +56,10 @@ def queue_panel(request) -> dict | None:
 
 
 def _pending_signoffs(user):
-    return SignOff.objects.filter(
-        status=SignOffStatus.PENDING,
-        request__status=RequestStatus.PENDING,
-        request__version__feature__in=features_visible_to(user),
-    )
+    pending = SignOff.objects.filter(status=SignOffStatus.PENDING, request__status=RequestStatus.PENDING)
+    if sees_everything(user):
+        return pending  # every feature: no join to say which
+    return pending.filter(request__version__feature__in=features_visible_to(user))
 
 
 def _hours(sla_hours) -> int:
@@ -93,12 +93,17 @@ def pending_by_role(user, now) -> dict[str, dict]:
     return roles
 
 
+def _pending_by_role(request) -> dict[str, dict]:
+    """``pending_by_role`` of the request's user, once per request (the panel and the posture show it)."""
+    return once_per_request(request, "approvals.pending_by_role", lambda: pending_by_role(request.user, timezone.now()))
+
+
 def signoffs_by_role_panel(request) -> dict | None:
     """Governance: pending sign-offs per role and age, and how many are past their gate's review SLA."""
     user = request.user
     if not (user.is_authenticated and sees_everything(user)):
         return None
-    roles = pending_by_role(user, timezone.now())
+    roles = _pending_by_role(request)
     rows = [
         {"role": Role(role).label, "code": role, **entry} for role, entry in sorted(roles.items(), key=lambda i: i[0])
     ]
@@ -115,10 +120,10 @@ def signoffs_by_role_panel(request) -> dict | None:
     }
 
 
-def posture(user) -> list[dict]:
-    if not sees_everything(user):
+def posture(request) -> list[dict]:
+    if not sees_everything(request.user):
         return []
-    roles = pending_by_role(user, timezone.now())
+    roles = _pending_by_role(request)
     pending = sum(entry["total"] for entry in roles.values())
     breached = sum(entry["breached"] for entry in roles.values())
     url = reverse("approvals:request_list") + "?status=pending"

@@ -7,25 +7,32 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.memo import once_per_request
 from freshness.choices import FindingState
 from freshness.models import blocking_condition
 from freshness.selectors import findings_visible_to
 from registry.permissions import sees_everything
 
 
-def _counts(user) -> dict:
-    open_findings = findings_visible_to(user).filter(closed_at__isnull=True).order_by()
-    return open_findings.aggregate(
-        **{state: Count("pk", filter=Q(state=state)) for state in FindingState.values},
-        blocking=Count("pk", filter=blocking_condition(timezone.now())),
-    )
+def _counts(request) -> dict:
+    """The open findings the request's user may see, by state, and those blocking: once per request (the
+    panel and the posture show them)."""
+
+    def count():
+        open_findings = findings_visible_to(request.user).filter(closed_at__isnull=True).order_by()
+        return open_findings.aggregate(
+            **{state: Count("pk", filter=Q(state=state)) for state in FindingState.values},
+            blocking=Count("pk", filter=blocking_condition(timezone.now())),
+        )
+
+    return once_per_request(request, "freshness.counts", count)
 
 
 def evidence_panel(request) -> dict | None:
     user = request.user
     if not (user.is_authenticated and sees_everything(user)):
         return None
-    counts = _counts(user)
+    counts = _counts(request)
     url = reverse("freshness:dashboard")
     return {
         "template": "freshness/partials/home_evidence.html",
@@ -39,10 +46,10 @@ def evidence_panel(request) -> dict | None:
     }
 
 
-def posture(user) -> list[dict]:
-    if not sees_everything(user):
+def posture(request) -> list[dict]:
+    if not sees_everything(request.user):
         return []
-    counts = _counts(user)
+    counts = _counts(request)
     stale_or_failing = counts[FindingState.STALE] + counts[FindingState.FAILING] + counts[FindingState.MISSING]
     url = reverse("freshness:dashboard")
     return [

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.urls import reverse
 
+from core.memo import once_per_request
 from incidents.choices import ACTIVE_STATUSES, Severity
 from incidents.selectors import incidents_visible_to
 from registry.choices import Role
@@ -18,12 +19,22 @@ def _active(user):
     return incidents_visible_to(user).filter(status__in=ACTIVE_STATUSES)
 
 
+def _counts(request) -> dict[str, int]:
+    """Active incidents the request's user may see, by severity: once per request (the panel and the
+    posture show them)."""
+    return once_per_request(
+        request,
+        "incidents.active_by_severity",
+        lambda: dict(_active(request.user).values_list("severity").annotate(total=Count("pk")).order_by()),
+    )
+
+
 def open_incidents_panel(request) -> dict | None:
     user = request.user
     if not user.is_authenticated or not (has_role(user, Role.SUPPORT) or sees_everything(user)):
         return None
     active = _active(user)
-    counts = dict(active.values_list("severity").annotate(total=Count("pk")).order_by())
+    counts = _counts(request)
     list_url = reverse("incidents:incident_list")
     return {
         "template": "incidents/partials/home_incidents.html",
@@ -40,10 +51,10 @@ def open_incidents_panel(request) -> dict | None:
     }
 
 
-def posture(user) -> list[dict]:
-    if not sees_everything(user):
+def posture(request) -> list[dict]:
+    if not sees_everything(request.user):
         return []
-    counts = dict(_active(user).values_list("severity").annotate(total=Count("pk")).order_by())
+    counts = _counts(request)
     serious = counts.get(Severity.SEV1, 0) + counts.get(Severity.SEV2, 0)
     total = sum(counts.values())
     url = reverse("incidents:incident_list")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.memo import once_per_request
 from readiness.choices import ReadinessCheck
 from readiness.current import missing_items
 from readiness.selectors import visible_gaps
@@ -50,11 +51,16 @@ def owner_panel(request) -> dict | None:
     }
 
 
+def _gaps(request) -> dict:
+    """``visible_gaps`` of the request's user, once per request (the tier panel and the posture show it)."""
+    return once_per_request(request, "readiness.visible_gaps", lambda: visible_gaps(user=request.user))
+
+
 def tier_panel(request) -> dict | None:
     user = request.user
     if not (user.is_authenticated and sees_everything(user)):
         return None
-    table = visible_gaps(user=user)
+    table = _gaps(request)
     url = reverse("readiness:dashboard")
     return {
         "template": "readiness/partials/home_tiers.html",
@@ -77,10 +83,10 @@ def tier_panel(request) -> dict | None:
     }
 
 
-def posture(user) -> list[dict]:
-    if not sees_everything(user):
+def posture(request) -> list[dict]:
+    if not sees_everything(request.user):
         return []
-    table = visible_gaps(user=user)
+    table = _gaps(request)
     ready, total = table["ready"], table["features"]
     return [
         {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,8 +19,7 @@ from readiness.filters import ReadinessFilter, apply_checklist_filters
 from readiness.models import ReadinessSnapshot
 from registry.choices import RiskTier
 from registry.models import AIFeature, Evaluation
-from registry.permissions import sees_everything
-from registry.selectors import features_visible_to
+from registry.selectors import features_visible_to, visibility_key
 
 
 def feature_readiness(*, user, slug: str) -> FeatureReadiness:
@@ -115,24 +113,12 @@ def inventory(*, user, data=None, request=None) -> tuple[ReadinessFilter, Invent
     return filterset, InventoryRows([row.pk for row in rows])
 
 
-def _viewer(user) -> str | None:
-    """Which features ``user`` sees, in a few characters: ``all`` for those who see every feature, else a
-    digest of the restricted ones they may see (everyone signed in sees the others): people who see the
-    same features share a gap table, and one who gains or loses a restricted feature gets another."""
-    if not (getattr(user, "is_authenticated", False) and user.is_active):
-        return None
-    if sees_everything(user):
-        return "all"
-    restricted = features_visible_to(user).filter(restricted=True).order_by("pk").values_list("pk", flat=True)
-    return "some-" + hashlib.sha256(",".join(map(str, restricted)).encode()).hexdigest()[:24]
-
-
 def visible_gaps(*, user) -> dict:
     """``gaps`` of every feature ``user`` may see, kept in the shared cache while nothing it was computed
     from changed (``readiness.current.table_key``) and no answer in it has lapsed by the clock: the
     Readiness page's tables and totals, and the dashboard's readiness by tier, cost a few round trips
     however many features there are, but for the first visitor after a change."""
-    viewer = _viewer(user)
+    viewer = visibility_key(user)
     key = table_key(viewer) if viewer is not None else None
     if key is not None:
         try:

@@ -37,10 +37,12 @@
 - ``route_checks``: callables ``(deployments) -> {deployment id: refusal}``: the live pointers among
   ``deployments`` that resolve refuses now for the version live there (a suspension or a policy change
   since it went live), with resolve's reason.
-- ``route_screens``: callables ``(deployments) -> [deployment id]``: the ids of the live pointers among
-  ``deployments`` that resolve refuses now (what ``route_checks`` flag), by feature name, environment and
-  region code, without resolve's words: a count and a first page of them (the dashboard) whatever their
-  number.
+- ``route_screens``: callables ``(deployments, *, viewer=None) -> [deployment id]``: the ids of the live
+  pointers among ``deployments`` that resolve refuses now (what ``route_checks`` flag), by feature name,
+  environment and region code, without resolve's words: a count and a first page of them (the dashboard)
+  whatever their number. ``viewer`` (``registry.selectors.visibility_key``) says the queryset is every
+  live pointer of the features that viewer sees: a provider may then keep the answer for the next visit of
+  anyone who sees the same.
 - ``membership_listeners``: callables ``(user, *, actor, reason, removed_roles, joined_team_ids,
   left_team_ids) -> None`` called inside the transaction that changed a person's roles or teams, after
   the change: the place to make sure no open work of that person is left one they may no longer do
@@ -61,9 +63,10 @@
   sign-offs by role and age; incidents: open incidents for support and governance; readiness: an
   owner's features and what blocks them, governance's readiness by tier; identity: deactivated people
   whose open work still names them).
-- ``posture_figures``: callables ``(user) -> list[dict]``, each dict ``{"label", "value", "href", "tone",
+- ``posture_figures``: callables ``(request) -> list[dict]``, each dict ``{"label", "value", "href", "tone",
   "position"}``: the headline figures of the organisation's posture at the top of the dashboard of
-  those who see every feature (governance, auditors); ``tone`` is ``ok``, ``warn`` or ``bad``.
+  those who see every feature (governance, auditors); ``tone`` is ``ok``, ``warn`` or ``bad``. A provider
+  that also has a home panel reads its counts once per request (``core.memo.once_per_request``).
 - ``audit_object_links``: ``{object type: callable (ids, user) -> {id: url}}``: where the audit trail links
   the object an event is about (object types are model names: ``"approvalrequest"``), for a page of ids of
   one type at once, as strings. A provider answers only the ids whose object ``user`` may open; the others
@@ -118,8 +121,8 @@ def home_panels_for(request) -> list[dict]:
 posture_figures: list[Callable] = []
 
 
-def posture_figures_for(user) -> list[dict]:
-    figures = [figure for provider in posture_figures for figure in provider(user)]
+def posture_figures_for(request) -> list[dict]:
+    figures = [figure for provider in posture_figures for figure in provider(request)]
     return sorted(figures, key=lambda figure: figure.get("position", 50))
 
 
@@ -219,10 +222,11 @@ def refused_routes(deployments) -> dict[int, str]:
     return found
 
 
-def refused_route_ids(deployments) -> list[int]:
+def refused_route_ids(deployments, *, viewer: str | None = None) -> list[int]:
     """The ids of the live pointers among ``deployments`` that resolve refuses now, in the providers' order
-    (feature name, environment, region code), without their reasons (``refused_routes`` gives those)."""
+    (feature name, environment, region code), without their reasons (``refused_routes`` gives those).
+    ``viewer``: as for ``route_screens``."""
     found: dict[int, None] = {}
     for screen in route_screens:
-        found.update(dict.fromkeys(screen(deployments)))
+        found.update(dict.fromkeys(screen(deployments, viewer=viewer)))
     return list(found)

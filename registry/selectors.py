@@ -5,6 +5,7 @@ Selectors own ``select_related``/``prefetch_related`` so lists cost a constant n
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -392,6 +393,20 @@ def dataset_usage(*, user, dataset: Dataset) -> QuerySet[VersionDataset]:
 
 
 # --- Deployments ------------------------------------------------------------------------------
+
+
+def visibility_key(user) -> str | None:
+    """Which features ``user`` sees, in a few characters: ``all`` for those who see every feature, else a
+    digest of the restricted ones they may see (everyone signed in sees the others). People with the same
+    key see the same features: what is computed over every feature one of them sees (a gap table, the
+    refused routes) may be kept for the others; one who gains or loses a restricted feature gets another
+    key. None for someone who sees nothing."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return None
+    if sees_everything(user):
+        return "all"
+    restricted = features_visible_to(user).filter(restricted=True).order_by("pk").values_list("pk", flat=True)
+    return "some-" + hashlib.sha256(",".join(map(str, restricted)).encode()).hexdigest()[:24]
 
 
 def deployments_visible_to(user) -> QuerySet[Deployment]:

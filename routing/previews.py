@@ -12,11 +12,14 @@ Both apply ``engine.decide`` to ``engine`` facts: the same rules, the same reaso
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from registry.choices import FeatureStatus
+from routing import cache as routing_cache
 from routing.engine import (
     FAIL,
     Decision,
@@ -65,14 +68,50 @@ def route_preview(version, *, environment: str, regions) -> dict[str, dict]:
     }
 
 
-def refused_route_ids(deployments) -> list[int]:
+REFUSED_KEY = "routing:refused:{generation}:{viewer}"
+REFUSALS_KEY = "routing:refusals:{generation}:{routes}"
+# Kept while routing's generation stands (any feature's new stamp renews it: a promotion, a suspension, a
+# policy or catalog change, a move into restriction); the bound is for a change made behind the services.
+KEPT_SECONDS = 600
+
+
+def _kept(key: str | None, compute):
+    """``compute()``, kept in the shared cache under ``key`` (made with routing's generation, read before
+    the database); computed and not kept when ``key`` is None or the shared cache does not answer."""
+    if key is not None:
+        try:
+            found = cache.get(key)
+        except Exception:  # the shared cache stopped answering since the generation was read
+            found = key = None
+        if found is not None:
+            return found
+    value = compute()
+    if key is not None:
+        try:
+            cache.set(key, value, timeout=KEPT_SECONDS)
+        except Exception:
+            pass  # unreachable: computed again next time
+    return value
+
+
+def refused_route_ids(deployments, *, viewer: str | None = None) -> list[int]:
     """``registry.extensions.route_screens``: the ids of the live pointers resolve refuses now, by feature
     name, environment and region code, without resolve's words (``route_check`` gives them): a count and
     a page of them for the dashboard, however many there are.
 
     The routes come as plain rows (``load_route_table``, at most five queries however many) and each
     distinct combination of status, region, policy pack and models is judged once (``serving_model``:
-    ``decide``'s rules). A paused or retired feature's routes are off by its owners' choice: not flagged."""
+    ``decide``'s rules). A paused or retired feature's routes are off by its owners' choice: not flagged.
+
+    With ``viewer`` (every live pointer of what that viewer sees), the ids are kept in the shared cache
+    under routing's generation: the next dashboard of anyone who sees the same costs one round trip until a
+    decision may have changed. Nothing in the rules depends on the clock."""
+    generation = routing_cache.current_generation() if viewer is not None else None
+    key = REFUSED_KEY.format(generation=generation, viewer=viewer) if generation is not None else None
+    return _kept(key, lambda: _refused_ids(deployments))
+
+
+def _refused_ids(deployments) -> list[int]:
     table = load_route_table(deployments)
     serves: dict[tuple, bool] = {}
     refused = []
@@ -92,13 +131,20 @@ def route_check(deployments) -> dict[int, str]:
     """``registry.extensions.route_checks``: the live pointers resolve refuses now, by id, with the reason.
     What only adds warnings is left out. Those refused are found as ``refused_route_ids`` finds them; only
     they are loaded in full and decided, for resolve's own words (four queries more, none when nothing is
-    refused)."""
-    refused = refused_route_ids(deployments)
-    found: dict[int, str] = {}
+    refused; none either while routing's generation stands, the words being kept for those routes)."""
+    generation = routing_cache.current_generation()  # before the database, as for refused_route_ids
+    refused = _refused_ids(deployments)
     if not refused:
+        return {}
+
+    def refusals() -> dict[int, str]:
+        found = {}
+        for facts in load_facts_many(deployments.filter(pk__in=refused), now=timezone.now(), warnings=False):
+            decision = decide(facts)
+            if not decision.ok:
+                found[facts.deployment_id] = decision.refusal
         return found
-    for facts in load_facts_many(deployments.filter(pk__in=refused), now=timezone.now(), warnings=False):
-        decision = decide(facts)
-        if not decision.ok:
-            found[facts.deployment_id] = decision.refusal
-    return found
+
+    routes = hashlib.sha256(",".join(map(str, refused)).encode()).hexdigest()[:24]
+    key = REFUSALS_KEY.format(generation=generation, routes=routes) if generation is not None else None
+    return _kept(key, refusals)

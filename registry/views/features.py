@@ -56,7 +56,7 @@ class HomeView(TemplateView):
         team_ids = user_team_ids(user)
         versions = selectors.versions_visible_to(user).select_related("feature", "model", "author")
         live = selectors.deployments_visible_to(user)
-        refused_ids = refused_route_ids(live)
+        refused_ids = refused_route_ids(live, viewer=selectors.visibility_key(user))
         refused = _refused_routes(live.filter(pk__in=refused_ids[:REFUSED_ROWS]))
         overseer = sees_everything(user)
         return {
@@ -73,14 +73,14 @@ class HomeView(TemplateView):
             "failing_evaluations": selectors.evaluations_visible_to(user).filter(passed=False)[:8],
             "refused_routes": refused,
             "refused_total": len(refused_ids),
-            "posture": _posture(user, len(refused_ids)) if overseer else [],
+            "posture": _posture(self.request, len(refused_ids)) if overseer else [],
             "control_changes": selectors.control_changes(user=user)[:8] if overseer else [],
             "looks_up_decisions": has_role(user, Role.SUPPORT),
             "home_panels": home_panels_for(self.request),
         }
 
 
-def _posture(user, refused: int) -> list[dict]:
+def _posture(request, refused: int) -> list[dict]:
     routes = {
         "label": "live routes resolve refuses",
         "value": refused,
@@ -88,7 +88,7 @@ def _posture(user, refused: int) -> list[dict]:
         "tone": "bad" if refused else "ok",
         "position": 0,
     }
-    return sorted([routes, *posture_figures_for(user)], key=lambda figure: figure.get("position", 50))
+    return sorted([routes, *posture_figures_for(request)], key=lambda figure: figure.get("position", 50))
 
 
 def _refused_routes(deployments) -> list:
