@@ -238,6 +238,7 @@ def _team_owners() -> dict[int, set[int]]:
     for team_id, owner_id in (
         AIFeature.objects.exclude(status=FeatureStatus.RETIRED)
         .filter(accountable_owner__is_active=True)
+        .order_by()  # not by name (the model's ordering): that would make every feature a distinct row
         .values_list("team_id", "accountable_owner_id")
         .distinct()
     ):
