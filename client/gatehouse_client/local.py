@@ -97,6 +97,11 @@ def _prepared(entry: dict) -> dict:
     }
 
 
+# A snapshot a server builds cold (a new epoch, a first start) holds every route: at tens of thousands of
+# routes that takes seconds before the first byte. The first load waits up to this (or the client's timeout
+# if longer); later ones, which may run on a resolve's path and have a snapshot to serve meanwhile, wait the
+# client's timeout and try again later.
+SNAPSHOT_FIRST_READ_SECONDS = 60.0
 STREAM_READ_SECONDS = 40.0  # the stream sends a keepalive every 15 s: longer silence is a dead stream
 
 
@@ -165,8 +170,9 @@ class LocalResolver:
         if self.version:
             headers["If-None-Match"] = f'"{self.version}"'
         request = urllib.request.Request(f"{self.client.url}/api/v1/routing/snapshot/", headers=headers)
+        timeout = self.client.timeout if self.version else max(self.client.timeout, SNAPSHOT_FIRST_READ_SECONDS)
         try:
-            with urllib.request.urlopen(request, timeout=self.client.timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 document = json.loads(response.read())
         except urllib.error.HTTPError as error:
             if error.code == 304:

@@ -93,3 +93,69 @@ def test_an_unchanged_snapshot_is_kept_not_computed_again(router, live, feature,
     assert len(queries) <= 3, [query["sql"] for query in queries]
     deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu, reason="Down.")
     assert router.get(SNAPSHOT).json()["version"] != first["version"]  # the change renewed the generation
+
+
+def _other_live_feature(team, eu):
+    """A second feature, live in production in eu (written directly: its routes are read, not changed)."""
+    from django.utils import timezone
+
+    from registry.choices import VersionStatus
+    from registry.models import Deployment
+    from tests.factories import FeatureFactory, VersionFactory
+
+    other = FeatureFactory(team=team, slug="fraud-screen", regions=[eu])
+    version = VersionFactory(
+        feature=other, status=VersionStatus.SUBMITTED, config_hash="b" * 64, submitted_at=timezone.now()
+    )
+    Deployment.objects.create(
+        feature=other,
+        environment="production",
+        region=eu,
+        version=version,
+        updated_at=timezone.now(),
+        updated_by=other.accountable_owner,
+    )
+    return other
+
+
+def _without_tokens(body):
+    return [{k: v for k, v in entry.items() if k != "decision"} for entry in body["entries"]]
+
+
+def test_after_a_change_only_the_changed_features_routes_are_decided_again(
+    router, live, feature, product_owner, team, eu
+):
+    """A change renews the generation, but the next snapshot decides again only the features whose stamp
+    changed: the others' entries are taken as they were (their tokens too), and the document is the one
+    computing everything would give."""
+    from django.utils import timezone
+
+    from routing import snapshot
+
+    other = _other_live_feature(team, eu)
+    first = routes(router.get(SNAPSHOT).json())
+
+    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu, reason="Down.")
+    body = router.get(SNAPSHOT).json()
+    second = routes(body)
+
+    assert second[("production", other.slug, "eu")] == first[("production", other.slug, "eu")]  # kept as it was
+    assert second[("production", "claims-triage", "eu")]["status"] == 409  # decided again
+    everything = snapshot._compute(None, timezone.now(), snapshot.visible_for(None))
+    assert _without_tokens(body) == _without_tokens(everything) and body["version"] == everything["version"]
+
+
+def test_a_new_epoch_decides_every_route_again(router, live, team, eu):
+    from routing import cache
+
+    other = _other_live_feature(team, eu)
+    first = routes(router.get(SNAPSHOT).json())
+
+    cache.renew_epoch()
+    second = routes(router.get(SNAPSHOT).json())
+
+    key = ("production", other.slug, "eu")
+    assert second[key]["decision"] != first[key]["decision"]  # decided again: a new token
+    assert {k: v for k, v in second[key].items() if k != "decision"} == {
+        k: v for k, v in first[key].items() if k != "decision"
+    }
