@@ -1,6 +1,5 @@
 import re
 import time
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.shortcuts import render
 
 from core import error_codes
 from core.audit_context import AuditSource, audit_context
+from core.request_ids import new_request_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -26,7 +26,7 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         supplied = request.headers.get("X-Request-ID", "")
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request_id = supplied if _REQUEST_ID.match(supplied) else new_request_id()
         # SCIM provisioning (/scim/) is an API too: a machine with a token, not a person on a page.
         source = AuditSource.API if request.path_info.startswith(("/api/", "/scim/")) else AuditSource.WEB
         request.request_id = request_id

@@ -15,7 +15,6 @@ stack would add are added here.
 from __future__ import annotations
 
 import time
-import uuid
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 
+from core.request_ids import new_request_id
 from registry.choices import Environment
 from routing import cache, services
 from routing.auth import bearer_key, token_key
@@ -64,7 +64,7 @@ def answer_headers(secure: bool) -> list[tuple[str, str]]:
     ]
     if settings.SECURE_HSTS_SECONDS and secure:
         headers.append(("Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}"))
-    headers.append(("X-Request-ID", uuid.uuid4().hex))
+    headers.append(("X-Request-ID", new_request_id()))
     return headers
 
 
