@@ -95,27 +95,11 @@ def test_an_unchanged_snapshot_is_kept_not_computed_again(router, live, feature,
     assert router.get(SNAPSHOT).json()["version"] != first["version"]  # the change renewed the generation
 
 
-def _other_live_feature(team, eu):
+def _other_live_feature(team):
     """A second feature, live in production in eu (written directly: its routes are read, not changed)."""
-    from django.utils import timezone
+    from tests.registry.test_home_bounded import _live_features
 
-    from registry.choices import VersionStatus
-    from registry.models import Deployment
-    from tests.factories import FeatureFactory, VersionFactory
-
-    other = FeatureFactory(team=team, slug="fraud-screen", regions=[eu])
-    version = VersionFactory(
-        feature=other, status=VersionStatus.SUBMITTED, config_hash="b" * 64, submitted_at=timezone.now()
-    )
-    Deployment.objects.create(
-        feature=other,
-        environment="production",
-        region=eu,
-        version=version,
-        updated_at=timezone.now(),
-        updated_by=other.accountable_owner,
-    )
-    return other
+    return _live_features(team, 1)[0]
 
 
 def _without_tokens(body):
@@ -132,7 +116,7 @@ def test_after_a_change_only_the_changed_features_routes_are_decided_again(
 
     from routing import snapshot
 
-    other = _other_live_feature(team, eu)
+    other = _other_live_feature(team)
     first = routes(router.get(SNAPSHOT).json())
 
     deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu, reason="Down.")
@@ -145,10 +129,10 @@ def test_after_a_change_only_the_changed_features_routes_are_decided_again(
     assert _without_tokens(body) == _without_tokens(everything) and body["version"] == everything["version"]
 
 
-def test_a_new_epoch_decides_every_route_again(router, live, team, eu):
+def test_a_new_epoch_decides_every_route_again(router, live, team):
     from routing import cache
 
-    other = _other_live_feature(team, eu)
+    other = _other_live_feature(team)
     first = routes(router.get(SNAPSHOT).json())
 
     cache.renew_epoch()
