@@ -248,11 +248,20 @@ def _renewed(part: str, key: str, now: datetime, visible) -> dict:
             names = set(slugs)
             merged = {slug: entries for slug, entries in grouped.items() if slug in names and slug not in due}
             merged.update(fresh)
-            digests = {slug: digests[slug] if slug not in fresh else feature_digest(fresh[slug]) for slug in merged}
+            digests = {
+                slug: digests[slug] if slug not in fresh and slug in digests else feature_digest(entries)
+                for slug, entries in merged.items()
+            }
             entries = [entry for slug in sorted(merged) for entry in merged[slug]]
             document = {"version": version_from(digests), "generated_at": now.isoformat(), "entries": entries}
     if stamps:
-        base = {"epoch": epoch, "stamps": stamps, "digests": digests, "key": key}
+        base = {
+            "epoch": epoch,
+            "stamps": stamps,
+            "digests": digests,
+            "key": key,
+            "document": (document["version"], document["generated_at"]),
+        }
         try:
             shared.set(BASE_KEY.format(part=part), base, LONGEST_KEPT)
         except Exception:
@@ -269,7 +278,9 @@ def _whole(now: datetime, visible) -> tuple[dict, dict[str, str]]:
 
 def _base(part: str, epoch) -> tuple[dict, dict[str, str], dict[str, str]] | None:
     """The newest document of this visibility, the stamps it was computed under and each feature's digest,
-    if it was computed under ``epoch`` and is still held somewhere; else None."""
+    if it was computed under ``epoch`` and is still held somewhere; else None. Two processes renewing at
+    once may leave one's description beside the other's document: the description names its document
+    (version and time), and one that does not match is not used."""
     try:
         base = shared.get(BASE_KEY.format(part=part))
     except Exception:
@@ -278,12 +289,15 @@ def _base(part: str, epoch) -> tuple[dict, dict[str, str], dict[str, str]] | Non
         return None
     held = _held.get(base["key"])
     if held is not None:
-        return held[0], base["stamps"], base["digests"]
-    try:
-        previous = shared.get(base["key"])
-    except Exception:
+        previous = held[0]
+    else:
+        try:
+            previous = shared.get(base["key"])
+        except Exception:
+            return None
+    if previous is None or (previous["version"], previous["generated_at"]) != base.get("document"):
         return None
-    return None if previous is None else (previous, base["stamps"], base["digests"])
+    return previous, base["stamps"], base["digests"]
 
 
 def feature_entries(restricted: tuple[int, ...] | None, slugs, *, now: datetime) -> dict[str, list[dict]]:

@@ -143,3 +143,23 @@ def test_a_new_epoch_decides_every_route_again(router, live, team):
     assert {k: v for k, v in second[key].items() if k != "decision"} == {
         k: v for k, v in first[key].items() if k != "decision"
     }
+
+
+def test_a_description_that_names_another_document_is_not_used(router, live, feature, product_owner, team, eu):
+    """Two processes renewing at once can leave one's stamps beside the other's document: then everything
+    is decided again rather than entries taken under stamps they were not computed with."""
+    from django.core.cache import cache as shared
+
+    from routing import snapshot
+
+    other = _other_live_feature(team)
+    first = routes(router.get(SNAPSHOT).json())
+    base_key = snapshot.BASE_KEY.format(part=snapshot._key_part(()))  # the router sees no restricted feature
+    base = shared.get(base_key)
+    shared.set(base_key, {**base, "document": ("another version", base["document"][1])}, 60)
+
+    deployment_withdraw(actor=product_owner, feature=feature, environment="production", region=eu, reason="Down.")
+    second = routes(router.get(SNAPSHOT).json())
+
+    other_key = ("production", other.slug, "eu")
+    assert second[other_key]["decision"] != first[other_key]["decision"]  # decided again, not taken
