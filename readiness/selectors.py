@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
+from core.kept import kept
 from readiness.checklist import FeatureReadiness, readiness_many
 from readiness.choices import HISTORY_DAYS, ReadinessCheck
 from readiness.current import history_key, missing_items_until, table_key
@@ -120,22 +120,12 @@ def visible_gaps(*, user) -> dict:
     however many features there are, but for the first visitor after a change."""
     viewer = visibility_key(user)
     key = table_key(viewer) if viewer is not None else None
-    if key is not None:
-        try:
-            found = cache.get(key)
-        except Exception:  # the shared cache stopped answering since the key was read: compute, keep nothing
-            found = key = None
-        if found is not None:
-            return found
-    summaries, until = _summaries(features_visible_to(user).order_by("name", "pk"))
-    table = gaps(summaries)
-    seconds = int(until - time.time()) if until is not None else 0
-    if key is not None and seconds > 0:
-        try:
-            cache.set(key, table, timeout=seconds)
-        except Exception:
-            pass  # unreachable: computed again next time
-    return table
+
+    def compute():
+        summaries, until = _summaries(features_visible_to(user).order_by("name", "pk"))
+        return gaps(summaries), int(until - time.time()) if until is not None else 0
+
+    return kept(key, compute)
 
 
 def gaps(rows: list[Summary]) -> dict:
@@ -179,26 +169,18 @@ def gaps(rows: list[Summary]) -> dict:
 def history(*, user, days: int = HISTORY_DAYS) -> list[dict]:
     """Per day: how many visible features were snapshotted, how many were ready, their mean score (one query,
     kept in the shared cache until snapshots are written again: at scale it reads 90 days of every feature)."""
-    key = history_key(user, days)
-    try:
-        found = cache.get(key) if key else None
-    except Exception:  # the shared cache stopped answering since the key was read: compute, keep nothing
-        found = key = None
-    if found is not None:
-        return found
-    since = timezone.localdate(timezone=timezone.get_default_timezone()) - timedelta(days=days - 1)
-    rows = list(
-        ReadinessSnapshot.objects.filter(feature__in=features_visible_to(user), day__gte=since)
-        .values("day")
-        .annotate(features=Count("id"), ready=Count("id", filter=Q(ready=True)), mean_score=Avg("score"))
-        .order_by("day")
-    )
-    if key:
-        try:
-            cache.set(key, rows, timeout=settings.READINESS_CACHE_SECONDS)
-        except Exception:
-            pass  # unreachable: computed again next time
-    return rows
+
+    def compute():
+        since = timezone.localdate(timezone=timezone.get_default_timezone()) - timedelta(days=days - 1)
+        rows = list(
+            ReadinessSnapshot.objects.filter(feature__in=features_visible_to(user), day__gte=since)
+            .values("day")
+            .annotate(features=Count("id"), ready=Count("id", filter=Q(ready=True)), mean_score=Avg("score"))
+            .order_by("day")
+        )
+        return rows, int(settings.READINESS_CACHE_SECONDS)
+
+    return kept(history_key(user, days), compute)
 
 
 def today_row(table: dict) -> dict:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from django.core.cache import cache
 from django.utils import timezone
 
+from core.kept import kept
 from registry.choices import FeatureStatus
 from routing import cache as routing_cache
 from routing.engine import (
@@ -75,25 +75,6 @@ REFUSALS_KEY = "routing:refusals:{generation}:{routes}"
 KEPT_SECONDS = 600
 
 
-def _kept(key: str | None, compute):
-    """``compute()``, kept in the shared cache under ``key`` (made with routing's generation, read before
-    the database); computed and not kept when ``key`` is None or the shared cache does not answer."""
-    if key is not None:
-        try:
-            found = cache.get(key)
-        except Exception:  # the shared cache stopped answering since the generation was read
-            found = key = None
-        if found is not None:
-            return found
-    value = compute()
-    if key is not None:
-        try:
-            cache.set(key, value, timeout=KEPT_SECONDS)
-        except Exception:
-            pass  # unreachable: computed again next time
-    return value
-
-
 def refused_route_ids(deployments, *, viewer: str | None = None) -> list[int]:
     """``registry.extensions.route_screens``: the ids of the live pointers resolve refuses now, by feature
     name, environment and region code, without resolve's words (``route_check`` gives them): a count and
@@ -108,7 +89,7 @@ def refused_route_ids(deployments, *, viewer: str | None = None) -> list[int]:
     decision may have changed. Nothing in the rules depends on the clock."""
     generation = routing_cache.current_generation() if viewer is not None else None
     key = REFUSED_KEY.format(generation=generation, viewer=viewer) if generation is not None else None
-    return _kept(key, lambda: _refused_ids(deployments))
+    return kept(key, lambda: (_refused_ids(deployments), KEPT_SECONDS))
 
 
 def _refused_ids(deployments) -> list[int]:
@@ -147,4 +128,4 @@ def route_check(deployments) -> dict[int, str]:
 
     routes = hashlib.sha256(",".join(map(str, refused)).encode()).hexdigest()[:24]
     key = REFUSALS_KEY.format(generation=generation, routes=routes) if generation is not None else None
-    return _kept(key, refusals)
+    return kept(key, lambda: (refusals(), KEPT_SECONDS))

@@ -142,11 +142,6 @@ def by_feature(entries: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-def version_of(entries: list[dict]) -> str:
-    """Equal answers, equal version: a digest of every feature's digest."""
-    return version_from({slug: feature_digest(group) for slug, group in by_feature(entries).items()})
-
-
 def signature_key(auth) -> bytes | None:
     """The key a token's holder can compute (SHA-256 of the raw token, hex); None for a session."""
     return auth.key_hash.encode() if isinstance(auth, ApiToken) else None
@@ -166,11 +161,6 @@ def _key_part(restricted) -> str:
     return hashlib.sha256(",".join(map(str, restricted)).encode()).hexdigest()[:24]
 
 
-def _compute(user, now: datetime, visible) -> dict:
-    entries = entries_for(user, now=now, visible=visible)
-    return {"version": version_of(entries), "generated_at": now.isoformat(), "entries": entries}
-
-
 def unsigned(user, *, now: datetime | None = None) -> dict:
     """``version``, ``generated_at`` and ``entries`` for ``user``: kept, or computed and kept."""
     now = now or timezone.now()
@@ -183,7 +173,7 @@ def kept(restricted: tuple[int, ...] | None, *, now: datetime, generation) -> di
     (read before the database; None: the shared cache is unreachable, compute and keep nothing)."""
     visible = visible_for(restricted)
     if generation is None:
-        return _compute(None, now, visible)
+        return _whole(now, visible)[0]
     part = _key_part(restricted)
     key = f"{KEY_PREFIX}{generation}:{part}"
     found = _find(key, now)
@@ -228,7 +218,7 @@ def _renewed(part: str, key: str, now: datetime, visible) -> dict:
     under (a promotion, a suspension's routes, a new feature), or whose answer has stopped holding, are
     decided again; every other feature's entries are taken as they are. After a new epoch, without a
     newest document, or when most features changed, everything is computed. Either way the document is the
-    one ``_compute`` would make now (its entries, its version), but for the tokens of the entries kept,
+    one ``_whole`` would make now (its entries, its version), but for the tokens of the entries kept,
     which carry the moment they were decided."""
     epoch = cache.current_epoch()
     slugs = list(visible.order_by().values_list("slug", flat=True))
@@ -253,7 +243,7 @@ def _renewed(part: str, key: str, now: datetime, visible) -> dict:
                 for slug, entries in merged.items()
             }
             entries = [entry for slug in sorted(merged) for entry in merged[slug]]
-            document = {"version": version_from(digests), "generated_at": now.isoformat(), "entries": entries}
+            document = _document(entries, digests, now)
     if stamps:
         base = {
             "epoch": epoch,
@@ -270,10 +260,15 @@ def _renewed(part: str, key: str, now: datetime, visible) -> dict:
 
 
 def _whole(now: datetime, visible) -> tuple[dict, dict[str, str]]:
-    """``_compute``'s document, and each feature's digest its version was made from."""
+    """The document of every route of ``visible`` decided now, and each feature's digest its version (equal
+    answers, equal version: a digest of every feature's digest) was made from."""
     entries = entries_for(None, now=now, visible=visible)
     digests = {slug: feature_digest(group) for slug, group in by_feature(entries).items()}
-    return {"version": version_from(digests), "generated_at": now.isoformat(), "entries": entries}, digests
+    return _document(entries, digests, now), digests
+
+
+def _document(entries: list[dict], digests: dict[str, str], now: datetime) -> dict:
+    return {"version": version_from(digests), "generated_at": now.isoformat(), "entries": entries}
 
 
 def _base(part: str, epoch) -> tuple[dict, dict[str, str], dict[str, str]] | None:
