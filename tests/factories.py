@@ -11,6 +11,7 @@ from registry.models import (
     AIFeature,
     CatalogModel,
     Dataset,
+    Deployment,
     Evaluation,
     FeatureVersion,
     PolicyPack,
@@ -168,6 +169,19 @@ class VersionFactory(factory.django.DjangoModelFactory):
     policy_pack = factory.SubFactory(PolicyPackFactory)
     change_summary = "First version."
     author = factory.SelfAttribute("feature.accountable_owner")
+
+
+class DeploymentFactory(factory.django.DjangoModelFactory):
+    """A live pointer written as a row (no gate, no audit event): pass ``version`` and ``region``."""
+
+    class Meta:
+        model = Deployment
+
+    version = factory.SubFactory(VersionFactory)
+    feature = factory.SelfAttribute("version.feature")
+    environment = "production"
+    updated_at = factory.LazyFunction(timezone.now)
+    updated_by = factory.SelfAttribute("feature.accountable_owner")
 
 
 class EvaluationFactory(factory.django.DjangoModelFactory):

@@ -17,7 +17,7 @@ from registry.choices import RISK_TIER_ORDER, RiskTier, VersionStatus
 from registry.models import AIFeature, Deployment, Region
 from registry.services import feature_update
 from tests.conftest import forget_caches
-from tests.factories import FeatureFactory, VersionFactory
+from tests.factories import DeploymentFactory, FeatureFactory, VersionFactory
 from tests.query_counts import count_queries
 
 HOME = reverse("registry:home")
@@ -33,14 +33,7 @@ def _live_features(team, n, *, restricted=False):
         version = VersionFactory(
             feature=feature, status=VersionStatus.SUBMITTED, config_hash="a" * 64, submitted_at=timezone.now()
         )
-        Deployment.objects.create(
-            feature=feature,
-            environment="production",
-            region=eu,
-            version=version,
-            updated_at=timezone.now(),
-            updated_by=feature.accountable_owner,
-        )
+        DeploymentFactory(version=version, region=eu)
         made.append(feature)
     return made
 

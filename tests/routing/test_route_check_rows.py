@@ -11,6 +11,7 @@ from routing.engine import decide, load_facts_many
 from routing.previews import OFF, route_check
 from tests.factories import (
     CatalogModelFactory,
+    DeploymentFactory,
     FeatureFactory,
     PolicyPackFactory,
     RegionFactory,
@@ -45,14 +46,7 @@ def routes(db):
         version = VersionFactory(feature=feature, model=model, policy_pack=policy)
         for position, fallback in enumerate(fallbacks, start=1):
             VersionFallback.objects.create(version=version, model=fallback, position=position)
-        return Deployment.objects.create(
-            feature=feature,
-            environment="production",
-            region=region,
-            version=version,
-            updated_at=timezone.now(),
-            updated_by=feature.accountable_owner,
-        )
+        return DeploymentFactory(version=version, region=region)
 
     return {
         "serves": live("serves", eu, both, anywhere),
