@@ -22,6 +22,10 @@ visibility is kept with the epoch and every feature's stamp it was computed unde
 one decides again only the features whose stamp changed or whose answer stopped holding, and takes the
 others' entries as they are (0.4 s against 5.5 s at 5,000 features). The decision tokens of entries carry
 the moment they were decided, which may be before ``generated_at``.
+
+**Sent as prepared bytes.** A full fetch of a kept document is its canonical JSON, made once per process,
+led by its signature, made once per key (``signed_body``): 10 ms against 166 ms for 8,979 routes (8.4 MB)
+when each fetch serialized and signed the document again.
 """
 
 from __future__ import annotations
@@ -148,10 +152,43 @@ def signature_key(auth) -> bytes | None:
 
 
 def sign(document: dict, key: bytes | None) -> str:
-    payload = canonical({name: document[name] for name in ("version", "generated_at", "entries")})
+    return _signature(_payload(document), key)
+
+
+def _signature(payload: bytes, key: bytes | None) -> str:
     if key is None:
         return salted_hmac(SIGNATURE_SALT, payload, algorithm="sha256").hexdigest()
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def _payload(document: dict) -> bytes:
+    return canonical({name: document[name] for name in ("version", "generated_at", "entries")})
+
+
+def signed_body(document: dict, key: bytes | None) -> bytes:
+    """``document`` with its signature under ``key``, as a response body: the canonical JSON of what is
+    signed, led by the signature. A kept document is the same object from request to request in a process,
+    so its canonical JSON is made once there, and its signature once per key: a full fetch of an unchanged
+    snapshot of thousands of routes costs copying bytes, not serializing and signing megabytes each time."""
+    with _prepared_lock:
+        prepared = _prepared.get(id(document))
+        if prepared is not None and prepared[0] is document:
+            _prepared.move_to_end(id(document))
+    if prepared is None or prepared[0] is not document:
+        prepared = (document, _payload(document), {})
+        with _prepared_lock:
+            _prepared[id(document)] = prepared  # holding the document keeps its id from being reused
+            while len(_prepared) > HELD:
+                _prepared.popitem(last=False)
+    _, payload, signatures = prepared
+    signature = signatures.get(key)
+    if signature is None:
+        signature = _signature(payload, key)
+        with _prepared_lock:
+            if len(signatures) >= SIGNATURES_HELD:
+                signatures.pop(next(iter(signatures)))
+            signatures[key] = signature
+    return b'{"signature":"%s",%s' % (signature.encode(), payload[1:])
 
 
 def _key_part(restricted) -> str:
@@ -310,6 +347,12 @@ HELD = 8
 
 
 _held_lock = threading.Lock()
+
+# The canonical JSON of the documents recently sent, by the document's identity, and each one's signature
+# under the keys it was recently sent with (a router's token each).
+_prepared: collections.OrderedDict[int, tuple[dict, bytes, dict[bytes | None, str]]] = collections.OrderedDict()
+SIGNATURES_HELD = 64
+_prepared_lock = threading.Lock()
 
 
 def first_end(entries: list[dict]) -> datetime | None:

@@ -101,8 +101,8 @@ class SnapshotView(APIView):
         if etag in held or document["version"] in held:
             response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)  # nothing to sign or send
         else:
-            signed = {**document, "signature": snapshot.sign(document, snapshot.signature_key(request.auth))}
-            response = Response(signed)
+            body = snapshot.signed_body(document, snapshot.signature_key(request.auth))
+            response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         response["Cache-Control"] = "no-store"
         return response

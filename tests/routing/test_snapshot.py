@@ -72,6 +72,37 @@ def test_the_signature_is_keyed_with_the_tokens_digest(ml_engineer, live):
     assert body["signature"] != hmac.new(key, tampered, hashlib.sha256).hexdigest()
 
 
+def _checks(raw, body):
+    payload = json.dumps(
+        {name: body[name] for name in ("version", "generated_at", "entries")},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    key = hashlib.sha256(raw.encode()).hexdigest().encode()
+    return hmac.compare_digest(body["signature"], hmac.new(key, payload, hashlib.sha256).hexdigest())
+
+
+def test_each_token_gets_the_kept_snapshot_signed_with_its_own_key(ml_engineer, product_owner, live):
+    from rest_framework.test import APIClient
+
+    bodies = {}
+    for user, name in ((ml_engineer, "router-a"), (ml_engineer, "router-b"), (product_owner, "router-c")):
+        _, raw = api_token_create(actor=user, user=user, name=name, scopes=["resolve"])
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        for _ in range(2):  # the second fetch is of the kept document, prepared once
+            response = client.get(SNAPSHOT)
+            assert response.status_code == 200 and response["Content-Type"] == "application/json"
+            body = response.json()
+            assert _checks(raw, body), name
+            bodies.setdefault(raw, []).append(body)
+    versions = {body["version"] for fetched in bodies.values() for body in fetched}
+    signatures = {body["signature"] for fetched in bodies.values() for body in fetched}
+    assert len(versions) == 1 and len(signatures) == 3  # one document, one signature per token
+    assert all(len(body["entries"]) == 2 for fetched in bodies.values() for body in fetched)
+
+
 def test_a_token_sees_only_what_it_may_resolve(live, feature, ml_engineer, other_product_owner, product_owner):
     feature_update(actor=product_owner, feature=feature, reason="Holds claims data.", restricted=True)
     outsider = bearer(other_product_owner)
