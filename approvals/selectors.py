@@ -106,7 +106,7 @@ def signers_for(requests) -> dict[int, dict[str, list]]:
 
     One rule for queues, notices, reminders, the review page and the API: active holders of the role who may
     see the feature and whom separation of duties lets sign (``approvals.permissions.signoff_refusal``).
-    Requests need ``signoffs`` loaded (else a query each); the rest costs one query, and four more when a
+    Requests need ``signoffs`` loaded (else a query each); the rest costs two queries, and four more when a
     restricted feature is among them, whatever the number of requests."""
     from django.contrib.auth import get_user_model
 
@@ -123,23 +123,22 @@ def signers_for(requests) -> dict[int, dict[str, list]]:
     roles = {role for slots in open_slots.values() for role in slots}
     holders: dict[str, list] = {role: [] for role in roles}
     if roles:
-        # Every role of each active holder of a role wanted here, in one query; kept as the user's role
-        # cache, so signoff_refusal asks nothing more.
+        # Every role of each active holder of a role wanted here, as pairs of ids and names, then each holder
+        # once (a row per holding would build a user and a group for each); the roles are kept as the user's
+        # role cache, so signoff_refusal asks nothing more.
         User = get_user_model()
-        holdings = (
-            User.groups.through.objects.filter(
-                group__name__in=Role.values,
-                user__is_active=True,
-                user__in=User.objects.filter(groups__name__in=roles),
-            )
-            .select_related("user", "group")
-            .order_by("user__username", "group__name")
-        )
-        users: dict[int, object] = {}
-        for holding in holdings:
-            user = users.setdefault(holding.user_id, holding.user)
-            user._gatehouse_roles = getattr(user, "_gatehouse_roles", frozenset()) | {holding.group.name}
-        for user in users.values():
+        held: dict[int, set[str]] = {}
+        for user_id, role in User.groups.through.objects.filter(
+            group__name__in=Role.values,
+            user__is_active=True,
+            user__in=User.objects.filter(groups__name__in=roles),
+        ).values_list("user_id", "group__name"):
+            held.setdefault(user_id, set()).add(role)
+        users = User.objects.filter(
+            is_active=True, pk__in=User.groups.through.objects.filter(group__name__in=roles).values("user_id")
+        ).order_by("username")
+        for user in users:
+            user._gatehouse_roles = frozenset(held[user.pk])
             for role in sorted(user._gatehouse_roles & roles):
                 holders[role].append(user)
     seers = seers_of_restricted({request.version.feature for request in pending}) if roles else {}
