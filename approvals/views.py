@@ -14,12 +14,14 @@ from django.views.generic import TemplateView
 from approvals import impact, selectors, services
 from approvals.checks import all_checks, latest_evaluations, unmet
 from approvals.choices import Gate, RequestStatus
+from approvals.context_processors import QUEUE_COUNT
 from approvals.filters import ApprovalRequestFilter, QueueFilter
 from approvals.forms import DecisionForm, GateAssignmentForm, GatePolicyForm, GateRequestForm, PromoteForm, ReasonForm
 from approvals.models import ApprovalRequest, GatePolicy, SignOff
 from approvals.permissions import can_manage_gates, can_promote, can_request_gate, signoff_refusal
 from core.diff import configuration_rows, diff_rows
 from core.exceptions import Conflict
+from core.memo import once_per_request
 from core.views import (
     FilteredListView,
     PermissionRuleMixin,
@@ -123,6 +125,9 @@ class QueueView(FilteredListView):
         for row in rows:
             row["badges"] = feature_badges.get(row["signoff"].request.version.feature_id, [])
         context["rows"] = rows
+        if not context["is_filtered"] and context["paginator"] is not None:
+            # the whole queue, counted once: the navigation badge shows the same number
+            once_per_request(self.request, QUEUE_COUNT, lambda: context["paginator"].count)
         return context
 
 

@@ -357,6 +357,10 @@ def test_the_nav_badge_counts_the_users_pending_signoffs(
 
     page = client.get(reverse("approvals:request_list")).content.decode()
     assert '<span class="count-badge" title="Sign-offs waiting for you to sign">2</span>' in page
+    # On the queue itself the badge takes the queue's own count, sorted or not, on any page of it.
+    for query in ("", "?ordering=-waiting", "?page=1", "?page=9"):
+        page = client.get(reverse("approvals:queue") + query).content.decode()
+        assert '<span class="count-badge" title="Sign-offs waiting for you to sign">2</span>' in page, query
 
     client.force_login(outsider)
     page = client.get(reverse("approvals:request_list")).content.decode()

@@ -124,7 +124,7 @@ def gates(second_ml_engineer, security_reviewer, legal_reviewer, governance_admi
 @pytest.mark.parametrize(
     "url, persona, max_queries",
     [
-        pytest.param(reverse("approvals:queue"), "security_reviewer", 11, id="queue-page"),
+        pytest.param(reverse("approvals:queue"), "security_reviewer", 10, id="queue-page"),
         (reverse("approvals:request_list"), "product_owner", 9),
         ("/api/v1/queue/", "security_reviewer", 5),
         # + the newest evidence of the page's versions and the holders of the pending sign-offs' roles
