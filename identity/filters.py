@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from core.filters import SearchFilterSet
 from registry.choices import MembershipSource, Role
+from registry.filters import team_filter
 from registry.models import Membership, Team
 
 STATUS_CHOICES = [("active", "Active"), ("deactivated", "Deactivated")]
@@ -20,13 +21,7 @@ class PersonFilter(SearchFilterSet):
         label="Role", choices=Role.choices, method="filter_role", empty_label="All roles"
     )
     team = extend_schema_field(OpenApiTypes.STR)(  # the team's slug
-        django_filters.ModelChoiceFilter(
-            label="Team",
-            queryset=Team.objects.order_by("name"),
-            to_field_name="slug",
-            method="filter_team",
-            empty_label="All teams",
-        )
+        team_filter(label="Team", method="filter_team")
     )
     source = django_filters.ChoiceFilter(
         label="Source",

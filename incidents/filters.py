@@ -4,7 +4,7 @@ from django import forms
 from core.filters import Column, SearchFilterSet, SortFilter, rank
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
-from registry.models import Team
+from registry.filters import team_filter
 
 
 class IncidentFilter(SearchFilterSet):
@@ -12,12 +12,7 @@ class IncidentFilter(SearchFilterSet):
     status = django_filters.ChoiceFilter(choices=IncidentStatus.choices, empty_label="All statuses")
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="All severities")
     feature = django_filters.CharFilter(field_name="feature__slug", label="Feature (slug)")
-    team = django_filters.ModelChoiceFilter(
-        field_name="feature__team",
-        queryset=Team.objects.order_by("name"),
-        to_field_name="slug",
-        empty_label="All teams",
-    )
+    team = team_filter(field_name="feature__team")
     since = django_filters.DateFilter(
         field_name="impact_start", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -11,14 +11,13 @@ import django_filters
 from core.filters import Column, SearchFilterSet, SortFilter, rank
 from readiness.choices import ReadinessCheck, ReadinessState
 from registry.choices import RISK_TIER_ORDER, FeatureStatus, RiskTier
-from registry.models import AIFeature, Team
+from registry.filters import team_filter
+from registry.models import AIFeature
 
 
 class ReadinessFilter(SearchFilterSet):
     search_fields = ("name", "slug", "team__name")
-    team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
-    )
+    team = team_filter()
     tier = django_filters.ChoiceFilter(field_name="risk_tier", choices=RiskTier.choices, empty_label="All tiers")
     status = django_filters.ChoiceFilter(choices=FeatureStatus.choices, empty_label="All statuses")
     state = django_filters.ChoiceFilter(

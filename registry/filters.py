@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.audit_context import AuditSource
 from core.filters import Column, SearchFilterSet, SortFilter, rank
+from core.widgets import PlainSelect
 from registry.choices import (
     RISK_TIER_ORDER,
     DataClassification,
@@ -38,11 +39,22 @@ from registry.models import (
 )
 
 
+def team_filter(**options) -> django_filters.ModelChoiceFilter:
+    """The team filter of a list: every team by name, chosen by slug (``options``: ``field_name``, ``method``,
+    ``label``). Its select is written in Python (``PlainSelect``): with hundreds of teams Django's per-option
+    templates were a third of a list page's time."""
+    return django_filters.ModelChoiceFilter(
+        queryset=Team.objects.order_by("name").only("pk", "slug", "name"),
+        to_field_name="slug",
+        empty_label="All teams",
+        widget=PlainSelect,
+        **options,
+    )
+
+
 class FeatureFilter(SearchFilterSet):
     search_fields = ("name", "slug", "purpose", "team__name")
-    team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
-    )
+    team = team_filter()
     risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, empty_label="All tiers")
     region = django_filters.ModelChoiceFilter(
         field_name="regions", queryset=Region.objects.order_by("code"), to_field_name="code", empty_label="All regions"
@@ -301,9 +313,7 @@ class PolicyPackFilter(SearchFilterSet):
 class DatasetFilter(SearchFilterSet):
     search_fields = ("name", "uri", "description")
     classification = django_filters.ChoiceFilter(choices=DataClassification.choices, empty_label="All classifications")
-    owner = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
-    )
+    owner = team_filter()
 
     class Meta:
         model = Dataset

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 
 from core.filters import SearchFilterSet
-from registry.models import Team
+from registry.filters import team_filter
 from webhooks.choices import DeliveryStatus, WebhookEvent
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -19,9 +19,7 @@ def _visible_subscriptions(request):
 
 class SubscriptionFilter(SearchFilterSet):
     search_fields = ("name", "target_url")
-    team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="All teams"
-    )
+    team = team_filter()
     active = django_filters.BooleanFilter(
         label="Active", widget=forms.Select(choices=[("", "Either"), ("true", "Active"), ("false", "Disabled")])
     )

@@ -99,6 +99,47 @@ def test_the_feature_list_searches_and_filters(client, catalogue, outsider, quer
     assert listed(response) == expected
 
 
+def test_the_team_filter_offers_every_team_and_keeps_the_one_chosen(client, catalogue, outsider):
+    """The team select is written in Python (``core.widgets.PlainSelect``): the options Django's own select
+    would give, the chosen team selected after the search, names escaped."""
+    from html.parser import HTMLParser
+
+    from django import forms
+
+    from registry.models import Team
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="r-and-d", name="R&D <labs>")
+    client.force_login(outsider)
+
+    def options(html):
+        found = []
+
+        class Options(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                if tag == "option":
+                    attributes = dict(attrs)
+                    found.append([attributes["value"], "selected" in attributes, ""])
+
+            def handle_data(self, data):
+                if found and self.get_starttag_text().startswith("<option"):
+                    found[-1][2] += data
+
+        start = html.index('<select name="team"')
+        Options().feed(html[start : html.index("</select>", start)])
+        return [(value, selected, label.strip()) for value, selected, label in found]
+
+    teams = Team.objects.order_by("name")
+    for chosen in ("", "claims", "r-and-d"):
+        page = client.get(FEATURE_LIST, {"team": chosen} if chosen else {}).content.decode()
+        django_select = forms.Select(choices=[("", "All teams"), *((t.slug, t.name) for t in teams)]).render(
+            "team", chosen or None
+        )
+        assert options(page) == options(django_select), chosen
+        assert [value for value, selected, _ in options(page) if selected] == [chosen]
+    assert "R&amp;D &lt;labs&gt;" in page and "<labs>" not in page
+
+
 def test_an_empty_filter_result_says_so_and_offers_to_clear(client, catalogue, outsider):
     client.force_login(outsider)
 
