@@ -15,7 +15,7 @@ Targets (issues 8 and 22): the feature list p50 <= 100 ms, the queue and audit p
 query count independent of the data size (compared with a small run at ``--compare-scale``, 0.01 by
 default, in its own database); every measured page and API whose p50 grows more than 3x from the small
 run to the full one fails (pages that do not grow with the data); and ``audit_verify`` over 1,000,000
-events <= 60 s. Exit status 1 on a miss.
+events <= 15 s. Exit status 1 on a miss.
 
 Run it with ``make bench-scale`` or ``.venv/bin/python bench/scale.py --help``. The databases are
 dropped and recreated: their names must contain "bench" unless --force.
@@ -43,7 +43,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/gatehouse_scale_bench"
 URL_ENV = "GATEHOUSE_SCALE_BENCH_DATABASE_URL"
 FULL = {"features": 5000, "versions_per_feature": 10, "evaluations": 500_000, "audit_events": 1_000_000}
 TARGET_MS = 150.0
-TARGET_VERIFY_S = 60.0
+TARGET_VERIFY_S = 15.0
+NEWEST_ALIKE = 200  # the newest audit events, of the same kinds at every scale
 # The pages the issues set a time target for: URL name -> p50 target (ms), for each persona allowed in.
 TARGET_PAGES = {"registry:feature_list": 100.0, "approvals:queue": TARGET_MS, "registry:audit_list": TARGET_MS}
 # Issue 22: no page or API may take more than MAX_GROWTH times as long at full scale as at the small one.
@@ -529,11 +530,17 @@ def generate(scale: float, seed: int) -> dict:
     state = {"hash": GENESIS_HASH}
 
     keys = audit_keys()
+    # The newest events (the audit list's first page and more) are of the same kinds at every scale: the
+    # page reads the objects it links with a query per kind of object on it, so the two scales' query
+    # counts compare like with like.
+    newest_kinds = random.Random(ARGS.seed).choices(ACTIONS, weights=weights, k=NEWEST_ALIKE)
 
     def audit_rows():
         prev = GENESIS_HASH
         for sequence in range(1, n_audit + 1):
             action, object_type, _ = rng.choices(ACTIONS, weights=weights)[0]
+            if n_audit - sequence < NEWEST_ALIKE:
+                action, object_type, _ = newest_kinds[n_audit - sequence]
             actor_id = rng.choice(actor_ids)
             at = (start + timedelta(seconds=sequence * step)).astimezone(UTC)
             fields = {

@@ -134,6 +134,7 @@ class Reader:
     def __init__(self, port: int, token: str):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.connection.request("GET", STREAM_PATH, headers={"Authorization": f"Bearer {token}"})
+        self.socket = self.connection.sock  # kept: the connection lets go of it once the response is read
         self.response = self.connection.getresponse()
         if self.response.status != 200:
             sys.exit(f"the stream answered {self.response.status}: {self.response.read()[:300]!r}")
@@ -159,6 +160,12 @@ class Reader:
             pass
 
     def close(self) -> None:
+        # Shut the socket down first: closing the response while the reading thread waits in it would wait
+        # for the stream's next keepalive (up to 15 s a subscriber).
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.connection.close()
 
 
