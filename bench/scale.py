@@ -832,6 +832,21 @@ def fill(name: str, params: list[str], refs: dict):
     return kwargs
 
 
+def forget_caches() -> None:
+    """Entries of the other scale's database, or of an earlier run, must not answer: the shared cache is
+    emptied, and so is what this process holds of it, as a new server would start. Routing's mirror keeps
+    the stamps it read while it hears every announcement, and a flush announces nothing: it would go on
+    serving the other scale's stamps until it reads them again (within ``routing.mirror.REFRESH_SECONDS``),
+    and the stamps made then would send readiness's whole table to be computed a second time, in the
+    middle of some page's timed requests."""
+    from routing import cache as routing_cache
+
+    routing_cache.mirror.clear()
+    routing_cache.decisions.clear()
+    routing_cache.identities.clear()
+    cache.clear()
+
+
 def measure(client: Client, path: str, n: int) -> dict:
     started = time.perf_counter()
     client.get(path)  # warm-up: templates, URLconf, connection, and what a page keeps in the cache
@@ -917,7 +932,7 @@ def main() -> int:
         say("")
         say(f"== scale {scale:g} ({dj_database_url.parse(url)['NAME']}) ==")
         prepare(url, scale)
-        cache.clear()  # entries of the other scale's database, or of an earlier run, must not answer
+        forget_caches()
         started = time.perf_counter()
         measured[scale] = run_pages(ARGS.requests)  # the same number at both scales: comparable p50s
         say(
