@@ -30,7 +30,6 @@ when each fetch serialized and signed the document again.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import hmac
 import json
@@ -173,21 +172,19 @@ def signed_body(document: dict, key: bytes | None) -> bytes:
     with _prepared_lock:
         prepared = _prepared.get(id(document))
         if prepared is not None and prepared[0] is document:
-            _prepared.move_to_end(id(document))
-    if prepared is None or prepared[0] is not document:
+            _keep_newest(_prepared, id(document), prepared, HELD)  # sent again: the newest
+        else:
+            prepared = None  # not sent yet, or another document once had this id
+    if prepared is None:
         prepared = (document, _payload(document), {})
-        with _prepared_lock:
-            _prepared[id(document)] = prepared  # holding the document keeps its id from being reused
-            while len(_prepared) > HELD:
-                _prepared.popitem(last=False)
+        with _prepared_lock:  # holding the document keeps its id from being reused
+            _keep_newest(_prepared, id(document), prepared, HELD)
     _, payload, signatures = prepared
     signature = signatures.get(key)
     if signature is None:
         signature = _signature(payload, key)
         with _prepared_lock:
-            if len(signatures) >= SIGNATURES_HELD:
-                signatures.pop(next(iter(signatures)))
-            signatures[key] = signature
+            _keep_newest(signatures, key, signature, SIGNATURES_HELD)
     return b'{"signature":"%s",%s' % (signature.encode(), payload[1:])
 
 
@@ -342,7 +339,7 @@ def feature_entries(restricted: tuple[int, ...] | None, slugs, *, now: datetime)
 
 # This process's copies (a snapshot of the whole registry is megabytes: a poll should not fetch it from the
 # shared cache each time), under the same keys, until their first ``valid_until``; the newest few only.
-_held: collections.OrderedDict[str, tuple[dict, datetime]] = collections.OrderedDict()
+_held: dict[str, tuple[dict, datetime]] = {}
 HELD = 8
 
 
@@ -350,7 +347,7 @@ _held_lock = threading.Lock()
 
 # The canonical JSON of the documents recently sent, by the document's identity, and each one's signature
 # under the keys it was recently sent with (a router's token each).
-_prepared: collections.OrderedDict[int, tuple[dict, bytes, dict[bytes | None, str]]] = collections.OrderedDict()
+_prepared: dict[int, tuple[dict, bytes, dict[bytes | None, str]]] = {}
 SIGNATURES_HELD = 64
 _prepared_lock = threading.Lock()
 
@@ -369,10 +366,15 @@ def _kept_until(document: dict, now: datetime) -> datetime:
 
 def _hold(key: str, document: dict, until: datetime) -> None:
     with _held_lock:  # requests of one process share it
-        _held[key] = (document, until)
-        _held.move_to_end(key)
-        while len(_held) > HELD:
-            _held.popitem(last=False)
+        _keep_newest(_held, key, (document, until), HELD)
+
+
+def _keep_newest(table: dict, key, value, most: int) -> None:
+    """``table[key] = value``, forgetting the oldest entries beyond ``most`` (the caller holds its lock)."""
+    table.pop(key, None)
+    table[key] = value
+    while len(table) > most:
+        del table[next(iter(table))]
 
 
 def build(user, *, auth=None, now: datetime | None = None) -> dict:
