@@ -127,17 +127,13 @@ def signers_for(requests) -> dict[int, dict[str, list]]:
         # once (a row per holding would build a user and a group for each); the roles are kept as the user's
         # role cache, so signoff_refusal asks nothing more.
         User = get_user_model()
+        wanted = User.groups.through.objects.filter(group__name__in=roles).values("user_id")  # who holds one
         held: dict[int, set[str]] = {}
         for user_id, role in User.groups.through.objects.filter(
-            group__name__in=Role.values,
-            user__is_active=True,
-            user__in=User.objects.filter(groups__name__in=roles),
+            group__name__in=Role.values, user__is_active=True, user_id__in=wanted
         ).values_list("user_id", "group__name"):
             held.setdefault(user_id, set()).add(role)
-        users = User.objects.filter(
-            is_active=True, pk__in=User.groups.through.objects.filter(group__name__in=roles).values("user_id")
-        ).order_by("username")
-        for user in users:
+        for user in User.objects.filter(is_active=True, pk__in=wanted).order_by("username"):
             user._gatehouse_roles = frozenset(held[user.pk])
             for role in sorted(user._gatehouse_roles & roles):
                 holders[role].append(user)

@@ -125,8 +125,7 @@ class QueueView(FilteredListView):
         for row in rows:
             row["badges"] = feature_badges.get(row["signoff"].request.version.feature_id, [])
         context["rows"] = rows
-        if not context["is_filtered"] and context["paginator"] is not None:
-            # the whole queue, counted once: the navigation badge shows the same number
+        if not context["is_filtered"]:  # the whole queue, counted once: the navigation badge shows the same number
             once_per_request(self.request, QUEUE_COUNT, lambda: context["paginator"].count)
         return context
 
