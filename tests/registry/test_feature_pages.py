@@ -2,14 +2,17 @@
 form, and editing one with a reason that lands in the audit trail. Restricted features never show
 up for people outside their team, not in lists, searches or the catalog's usage tables."""
 
+from html.parser import HTMLParser
+
 import pytest
+from django import forms
 from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 
 from core.audit_context import AuditSource
 from registry.choices import DatasetUsage, FeatureStatus, RiskTier
-from registry.models import AIFeature, AuditEvent, Region, VersionDataset, VersionFallback
+from registry.models import AIFeature, AuditEvent, Region, Team, VersionDataset, VersionFallback
 from registry.permissions import can_edit_feature
 from tests.factories import (
     CatalogModelFactory,
@@ -17,6 +20,7 @@ from tests.factories import (
     FeatureFactory,
     PolicyPackFactory,
     PromptVersionFactory,
+    TeamFactory,
     UserFactory,
     VersionFactory,
 )
@@ -102,13 +106,6 @@ def test_the_feature_list_searches_and_filters(client, catalogue, outsider, quer
 def test_the_team_filter_offers_every_team_and_keeps_the_one_chosen(client, catalogue, outsider):
     """The team select is written in Python (``core.widgets.PlainSelect``): the options Django's own select
     would give, the chosen team selected after the search, names escaped."""
-    from html.parser import HTMLParser
-
-    from django import forms
-
-    from registry.models import Team
-    from tests.factories import TeamFactory
-
     TeamFactory(slug="r-and-d", name="R&D <labs>")
     client.force_login(outsider)
 
