@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.kept import kept
 from registry.choices import ModelStatus, VendorStatus
 from registry.models import CatalogModel, Deployment, Vendor, VersionFallback
 from registry.selectors import features_visible_to, versions_depending_on
+from routing import cache as routing_cache
 from routing.engine import (
     Decision,
     Facts,
@@ -121,6 +123,15 @@ def _with_status(facts: Facts, *, vendor: Vendor | None, model: CatalogModel | N
     )
 
 
+# Where the order of a vendor's (model's) routes is kept for those who see the same features: routing's
+# generation (renewed with any feature's stamp: a promotion, a rollback, a withdrawal, a catalog or policy
+# change, a rename), the entry and the status it is judged against, and who sees what
+# (``registry.selectors.visibility_key``). The bound is for a change made behind the services.
+ORDER_KEY = "routing:catalog-routes:{generation}:{kind}:{pk}:{status}:{viewer}"
+KEPT_SECONDS = 600
+UNCHANGED, MOVED, LOST = 0, 1, 2  # what the flipped status does to a route
+
+
 class CatalogRoutes:
     """The live routes through a vendor's models (or a model), each judged as things are and with the
     vendor (model) given another status: changed routes first, then by feature name and region.
@@ -133,17 +144,41 @@ class CatalogRoutes:
 
     A sequence of ``RouteChange``: ``len()`` is the number of routes, and a slice builds the changes of
     those routes only (what a page shows), so Django's and DRF's paginators page it as they page a
-    queryset. ``changed`` and ``lost`` count without building any."""
+    queryset. ``changed`` and ``lost`` count without building any.
 
-    def __init__(self, *, vendor: Vendor | None = None, model: CatalogModel | None = None, status: str, user=None):
+    With ``viewer`` (``registry.selectors.visibility_key`` of ``user``), the order (each route's id and
+    what the change does to it) is kept in the shared cache under routing's generation: the next visit of
+    anyone who sees the same reads only the rows of its page, however many routes there are. The rows shown
+    are always judged from the database."""
+
+    def __init__(
+        self,
+        *,
+        vendor: Vendor | None = None,
+        model: CatalogModel | None = None,
+        status: str,
+        user=None,
+        viewer: str | None = None,
+    ):
+        self._vendor, self._model, self._status = vendor, model, status
         models = vendor.models.all() if vendor is not None else CatalogModel.objects.filter(pk=model.pk)
-        routes = _routes_using(models)
-        if user is not None:
-            routes = routes.filter(feature__in=features_visible_to(user))
-        self._table = table = load_route_table(routes)
+        self._visible = Q(feature__in=features_visible_to(user)) if user is not None else Q()
+        self._judged: dict[int, tuple] | None = None  # every route, when judged in this process
+        key = None
+        if viewer is not None and (generation := routing_cache.current_generation()) is not None:
+            entry = vendor if vendor is not None else model
+            key = ORDER_KEY.format(
+                generation=generation, kind=type(entry).__name__.lower(), pk=entry.pk, status=status, viewer=viewer
+            )
+        self._order, self.changed, self.lost = kept(key, lambda: (self._judge_every_route(models), KEPT_SECONDS))
+
+    def _judge(self, deployments) -> dict[int, tuple]:
+        """Each of ``deployments``' routes by id: (the table it was read into, its row, who serves now, who
+        after)."""
+        table = load_route_table(deployments)
         flipped: dict[int, ModelFacts] = {}  # id() of a model's facts -> the same with the status changed
         judged: dict[tuple, tuple] = {}  # rule key -> (serves now, serves after)
-        self._routes = []  # (row, serves now, serves after, changed)
+        routes = {}
         for row in table.rows:
             key = table.rule_key(row)
             if key not in judged:
@@ -151,34 +186,43 @@ class CatalogRoutes:
                 after = []
                 for model_facts in facts.models:
                     if id(model_facts) not in flipped:
-                        flipped[id(model_facts)] = _flipped(model_facts, vendor=vendor, model=model, status=status)
+                        flipped[id(model_facts)] = _flipped(
+                            model_facts, vendor=self._vendor, model=self._model, status=self._status
+                        )
                     after.append(flipped[id(model_facts)])
                 judged[key] = (serving_model(facts), serving_model(facts, models=after))
-            now, then = judged[key]
-            self._routes.append((row, now, then, (now and now.id) != (then and then.id)))
-        # Changed first, then as the catalog pages always listed them: by feature name, region, environment.
-        self._routes.sort(
-            key=lambda route: (
-                not route[3],
-                route[0][table.NAME],
-                route[0][table.REGION],
-                route[0][table.ENVIRONMENT],
-                route[0][table.PK],
-            )
-        )
-        self.changed = sum(route[3] for route in self._routes)
-        self.lost = sum(route[3] and route[2] is None for route in self._routes)
+            routes[row[table.PK]] = (table, row, *judged[key])
+        return routes
+
+    def _judge_every_route(self, models) -> tuple[list[tuple[int, int]], int, int]:
+        """Every route's id and what the change does to it, changed first, then as the catalog pages always
+        listed them (by feature name, region, environment); and how many are changed, and lost."""
+        self._judged = routes = self._judge(_routes_using(models).filter(self._visible))
+        order = []
+        for pk, (table, row, now, then) in routes.items():
+            state = UNCHANGED if (now and now.id) == (then and then.id) else LOST if then is None else MOVED
+            sort_key = (state == UNCHANGED, row[table.NAME], row[table.REGION], row[table.ENVIRONMENT], pk)
+            order.append((sort_key, pk, state))
+        order.sort()
+        changed = sum(state != UNCHANGED for _sort_key, _pk, state in order)
+        lost = sum(state == LOST for _sort_key, _pk, state in order)
+        return [(pk, state) for _sort_key, pk, state in order], changed, lost
 
     def __len__(self) -> int:
-        return len(self._routes)
+        return len(self._order)
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1 or None][0]
-        routes = self._routes[index]
+        ids = [pk for pk, _state in self._order[index]]
+        routes = self._judged
+        if routes is None:  # the order was kept: judge the page's routes only
+            routes = self._judge(Deployment.objects.filter(self._visible, pk__in=ids)) if ids else {}
+        shown = [routes[pk] for pk in ids if pk in routes]  # one gone behind the services is left out
+        facts = shown[0][0].facts([row for _table, row, _now, _then in shown]) if shown else []
         return [
-            RouteChange(Outcome(facts, now), Outcome(facts, then))
-            for facts, (_row, now, then, _changed) in zip(self._table.facts([route[0] for route in routes]), routes)
+            RouteChange(Outcome(route_facts, now), Outcome(route_facts, then))
+            for route_facts, (_table, _row, now, then) in zip(facts, shown)
         ]
 
 

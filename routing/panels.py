@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from registry.permissions import is_governance
+from registry.selectors import visibility_key
 from routing import selectors
 from routing.impact import REINSTATE, SUSPEND, CatalogRoutes
 
@@ -39,7 +40,7 @@ def visible_changes(user, entry, kind: str) -> CatalogRoutes:
     """The routes through ``entry`` as they would change if its suspension flipped, for what ``user`` sees;
     changed routes first. A sequence: slice it for the rows shown (only those are built)."""
     status = (REINSTATE if entry.status == "suspended" else SUSPEND)[kind]
-    return CatalogRoutes(**{kind: entry}, status=status, user=user)
+    return CatalogRoutes(**{kind: entry}, status=status, user=user, viewer=visibility_key(user))
 
 
 def catalog_routes_panel(request, kind: str, entry) -> dict | None:

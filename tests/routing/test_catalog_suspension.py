@@ -370,3 +370,59 @@ def test_the_routes_section_counts_only_what_the_user_may_see(client, live, feat
     client.force_login(outsider)
     html = client.get(routes_url("vendor", pins["model"].vendor), **HTMX).content.decode()
     assert "claims-triage" not in html and "Page " not in html and "live route" not in html.replace("No live route", "")
+
+
+def test_a_second_visit_judges_only_the_rows_it_shows_until_a_decision_may_have_changed(
+    client, live, pins, governance_admin, monkeypatch
+):
+    """The order of the routes (changed first) and the totals are kept for those who see the same: the next
+    visit judges the rows of its page, not every route. A change that may alter a decision (here the
+    fallback's suspension, through the service) is seen at the next visit."""
+    import routing.impact
+    import routing.panels
+    from routing import services
+
+    monkeypatch.setattr(routing.panels, "ROWS", 3)
+    _more_routes(2, pins, live, governance_admin, [])  # claims-triage and two more, in eu and us: 6 routes
+    judged = []
+    load_route_table = routing.impact.load_route_table
+
+    def counted(deployments):
+        table = load_route_table(deployments)
+        judged.append(len(table))
+        return table
+
+    monkeypatch.setattr(routing.impact, "load_route_table", counted)
+    vendor = pins["model"].vendor
+    url = routes_url("vendor", vendor)
+    client.force_login(governance_admin)
+
+    first = client.get(url, **HTMX).content.decode()
+    second = client.get(url, {"page": 2}, **HTMX).content.decode()
+    assert judged == [6, 3]  # every route once, then the 3 shown
+    assert "Suspending it would change 6 of them" in first and "Showing 4–6 of 6" in second
+    assert first.count("moves from primary") == 2  # claims-triage falls back to mistral-large; the others have none
+    assert "Extra 01" in second and second.count("loses its route") == 3
+
+    mistral, _haiku = pins["fallback_models"]
+    services.catalog_status_change(actor=governance_admin, suspend=True, reason="Recalled.", model=mistral)
+    judged.clear()
+    after = client.get(url, **HTMX).content.decode()
+    assert judged == [6]
+    assert after.count("loses its route") == 3 and "moves from primary" not in after
+
+
+def test_a_kept_order_is_never_shown_to_someone_who_sees_less(client, live, feature, pins, governance_admin, outsider):
+    """Governance's visit keeps the order of every route; an outsider asks next, and the restricted
+    feature's routes are in none of their totals, rows or pages."""
+    type(feature).objects.filter(pk=feature.pk).update(restricted=True)
+    vendor = pins["model"].vendor
+    client.force_login(governance_admin)
+    assert "2 live routes go through" in client.get(routes_url("vendor", vendor), **HTMX).content.decode()
+    assert bearer(governance_admin).get(f"/api/v1/vendors/{vendor.slug}/routes/").json()["totals"]["routes"] == 2
+
+    client.force_login(outsider)
+    html = client.get(routes_url("vendor", vendor), **HTMX).content.decode()
+    assert "claims-triage" not in html and "No live route goes through" in html
+    body = bearer(outsider).get(f"/api/v1/vendors/{vendor.slug}/routes/").json()
+    assert body["results"] == [] and body["totals"] == {"routes": 0, "changed": 0}
