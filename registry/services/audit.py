@@ -6,14 +6,17 @@ import hashlib
 import hmac
 import json
 import math
+import queue
+import threading
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Min
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core.audit_context import current_audit_context
@@ -472,31 +475,94 @@ def _span(first: int, last: int) -> str:
     return f"event #{first}" if first == last else f"events #{first} to #{last}"
 
 
+# ``at.astimezone(UTC).isoformat()``, written by PostgreSQL: microseconds only when there are some.
+_AT_UTC = (
+    "replace(to_char(\"{table}\".\"at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || '+00:00'"
+)
+
+
 def _verify_rows(chunk_size: int):
     """Every event's ``_VERIFY_FIELDS`` as tuples, in sequence order, read in chunks.
 
-    On PostgreSQL straight from a server-side cursor, without the ORM's per-row converters: ``at`` through
-    psycopg's own timestamptz loader (an aware datetime, compared in UTC) and ``payload`` as jsonb's text,
-    which the caller parses with ``json.loads`` as the model field does. Elsewhere through the ORM.
+    On PostgreSQL straight from a server-side cursor, without the ORM's per-row converters: ``at`` as the
+    text ``datetime.isoformat`` writes for it in UTC (``_AT_UTC``: the database writes it, on its own core)
+    and ``payload`` as jsonb's text, which the caller parses with ``json.loads`` as the model field does.
+    Elsewhere through the ORM (``at`` an aware datetime).
     """
-    queryset = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_FIELDS)
+    queryset = AuditEvent.objects.order_by("sequence")
     if connection.vendor != "postgresql":
-        yield from queryset.iterator(chunk_size=chunk_size)
+        yield from queryset.values_list(*_VERIFY_FIELDS).iterator(chunk_size=chunk_size)
         return
-    sql, params = queryset.query.sql_with_params()
+    fields = ["at_utc" if field == "at" else field for field in _VERIFY_FIELDS]
+    queryset = queryset.annotate(at_utc=RawSQL(_AT_UTC.format(table=AuditEvent._meta.db_table), ()))
+    sql, params = queryset.values_list(*fields).query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         raw = getattr(cursor, "cursor", cursor)  # Django's wrapper around psycopg's cursor
-        adapters = getattr(raw, "adapters", None)
-        if adapters is not None:  # psycopg 3: its C loader, not Django's per-value Python wrapper
-            import psycopg
-            from psycopg.pq import Format
-
-            oid = psycopg.adapters.types["timestamptz"].oid
-            adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
         raw.itersize = chunk_size
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(chunk_size):
+        yield from _read_ahead(raw.fetchmany, chunk_size)
+
+
+def _read_ahead(fetch, size: int):
+    """The rows of ``fetch(size)``, called until it gives none, each next chunk fetched by a thread while
+    the caller works through the one before: the database's time to produce the rows (the server runs on
+    another core) hidden behind the verifier's. The same cursor and connection (psycopg serialises their
+    use: the caller may write between chunks, as the verification's progress does), at most two chunks
+    ahead. An error reading is raised to the caller; a caller that stops early stops the thread."""
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                rows = fetch(size)
+                chunks.put(rows)
+                if not rows:
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
+            chunks.put(error)
+
+    reader = threading.Thread(target=read, name="audit-verify-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            rows = chunks.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
             yield from rows
+    finally:
+        stop.set()
+        while reader.is_alive():  # a reader waiting to put a chunk nobody will take: take it
+            try:
+                chunks.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.join()
+
+
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
+
+
+def _hmac_sha256(key: bytes):
+    """``hmac.digest(key, message, "sha256").hex()`` as a function of ``message``, with the key's inner and
+    outer blocks hashed once (RFC 2104's construction, as the standard library's ``hmac`` builds it): half
+    the cost a call for the verifier, which signs every event again with one of a few keys."""
+    if len(key) > 64:  # SHA-256's block size
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner, outer = hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+    def sign(message: bytes) -> str:
+        hashed = inner.copy()
+        hashed.update(message)
+        signed = outer.copy()
+        signed.update(hashed.digest())
+        return signed.hexdigest()
+
+    return sign
 
 
 def audit_verify(
@@ -550,10 +616,10 @@ def audit_verify(
     checked = 0
     last_sequence = 0
     beyond_head: list[int] = []
-    key_of = keys.keys.get
+    signers = {key_id: _hmac_sha256(key) for key_id, key in keys.keys.items()}
+    signer_of = signers.get
     loads = json.loads
     scan = json.JSONDecoder().scan_once
-    digest = hmac.digest
     compare = hmac.compare_digest
     for (
         sequence,
@@ -596,12 +662,12 @@ def audit_verify(
                 if scheme == SCHEME_KEYED:
                     # compute_event_hash's keyed branch, unrolled: the canonical payload once, the other
                     # fields as they are (canonical leaves strings, integers and None alone), one HMAC call.
-                    key = key_of(key_id)
-                    if key is None:
+                    sign = signer_of(key_id)
+                    if sign is None:
                         raise KeyError(key_id)
                     body = _keyed_body(
                         sequence=sequence,
-                        at_utc=at.astimezone(UTC).isoformat(),
+                        at_utc=at if type(at) is str else at.astimezone(UTC).isoformat(),
                         actor_id=actor_id,
                         actor_name=actor_name,
                         source=source,
@@ -615,11 +681,11 @@ def audit_verify(
                         scheme=scheme,
                         key_id=key_id,
                     )
-                    recomputed = digest(key, (prev_hash + body).encode("utf-8"), "sha256").hex()
+                    recomputed = sign((prev_hash + body).encode("utf-8"))
                 else:
                     recomputed = compute_event_hash(
                         sequence=sequence,
-                        at=at,
+                        at=datetime.fromisoformat(at) if type(at) is str else at,
                         actor_id=actor_id,
                         actor_name=actor_name,
                         source=source,

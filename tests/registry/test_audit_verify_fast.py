@@ -2,17 +2,24 @@
 body key by key (``_keyed_body``): what it hashes must stay byte for byte what ``compute_event_hash``
 hashes, so chains made before still verify, and every field is still covered."""
 
+import hmac
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils import timezone as django_timezone
 
 from registry.models import AuditChainHead, AuditEvent
 from registry.services import audit_verify, prompt_version_create
 from registry.services.audit import (
+    _AT_UTC,
     SCHEME_KEYED,
     AuditKeys,
+    _hmac_sha256,
     _keyed_body,
+    _read_ahead,
     canonical,
     canonical_json,
     compute_event_hash,
@@ -194,9 +201,59 @@ def test_a_rewritten_hash_breaks_the_event_and_the_link_to_the_next(chain):
 def test_a_chain_longer_than_a_chunk_verifies_and_reports_progress(chain, ml_engineer):
     seen = []
 
-    result = audit_verify(chunk_size=2, progress=seen.append, progress_every=2)
+    def progress(checked):  # asks the database between chunks, as the verification page's progress does
+        seen.append((checked, AuditChainHead.objects.values_list("last_sequence", flat=True).get(pk=1)))
 
-    assert result.ok and result.checked == 5 and seen == [2, 4]
+    result = audit_verify(chunk_size=2, progress=progress, progress_every=2)
+
+    assert result.ok and result.checked == 5 and seen == [(2, 5), (4, 5)]
     head = AuditChainHead.objects.get(pk=1)
     assert result.last_sequence == head.last_sequence == 5
     assert AuditEvent.objects.get(sequence=5).at <= django_timezone.now()
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 64, 65, 200])
+def test_the_verifiers_prepared_hmac_signs_as_the_standard_library_does(length):
+    key = bytes(range(256))[:length]
+    sign = _hmac_sha256(key)
+    for message in (b"", b"x", "ünï ✓ 😀".encode() * 500, b"x"):  # the last again: the prepared state is kept
+        assert sign(message) == hmac.digest(key, message, "sha256").hex()
+
+
+def test_on_postgresql_the_database_writes_each_moment_as_the_verifier_hashes_it(chain, tamper):
+    """The verifier reads ``at`` as text PostgreSQL writes (``_AT_UTC``); it must be ``isoformat`` in UTC
+    to the character: with and without microseconds, stored from other time zones."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL writes the text; elsewhere the verifier formats the datetime itself")
+    moments = [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1999, 2, 28, 0, 0, 0, 120000, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2030, 6, 1, 12, 0, 0, 100, tzinfo=timezone(timedelta(hours=14))),
+    ]
+    for event, moment in zip(chain, moments):
+        AuditEvent.objects.filter(pk=event.pk).update(at=moment)
+    written = AuditEvent.objects.annotate(
+        at_utc=RawSQL(_AT_UTC.format(table=AuditEvent._meta.db_table), ())
+    ).values_list("at", "at_utc")
+    assert sorted(at_utc for _at, at_utc in written) == sorted(moment.astimezone(UTC).isoformat() for moment in moments)
+    assert all(at_utc == at.astimezone(UTC).isoformat() for at, at_utc in written)
+
+
+def test_reading_ahead_hands_over_every_row_in_order_and_raises_an_error_reading():
+    chunks = iter([[1, 2], [3], [4, 5], []])
+    assert list(_read_ahead(lambda size: next(chunks), 2)) == [1, 2, 3, 4, 5]
+
+    def lost(size):
+        raise OSError("connection lost")
+
+    with pytest.raises(OSError, match="connection lost"):
+        list(_read_ahead(lost, 2))
+
+
+def test_a_verifier_that_stops_early_leaves_no_reader_behind():
+    rows = _read_ahead(lambda size: [0] * size, 3)  # never ends
+    assert next(rows) == 0
+    rows.close()
+    assert "audit-verify-reader" not in [thread.name for thread in threading.enumerate()]
