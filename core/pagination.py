@@ -86,3 +86,10 @@ class OpenEndedPage(Page):
 
     def end_index(self) -> int:
         return self.start_index() + len(self.object_list) - 1
+
+
+def counted(paginator: Paginator, count: int) -> Paginator:
+    """``paginator`` told how many rows it pages, counted by the caller with other totals in one query:
+    it does not count them again. (``Paginator.count`` is a cached property: this is its value.)"""
+    paginator.count = count
+    return paginator

@@ -5,7 +5,8 @@ a policy pack or a dataset (training, evaluation or retrieval). Starting from th
 selectors: restricted features stay hidden from those who may not see them.
 
 A popular vendor has thousands of dependent features, so the analysis is paged by feature (by name):
-the database counts the features, versions and deployments, and only the page's features have their
+the database counts the features, versions and deployments in one query (kept in the shared cache until
+the next audited change, for those who see the same features), and only the page's features have their
 versions (with how each uses the entry) and live deployments loaded. A fixed number of queries
 whatever the number of features.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from core.kept import kept
 from drills.choices import IMPACT_KINDS
 from registry.models import (
     AIFeature,
@@ -29,7 +31,7 @@ from registry.models import (
     VersionDataset,
     VersionFallback,
 )
-from registry.selectors import features_visible_to, versions_depending_on
+from registry.selectors import audit_trail_position, features_visible_to, versions_depending_on, visibility_key
 
 ENTRY_MODELS = {
     "vendor": Vendor,
@@ -105,13 +107,34 @@ def impact_features(*, user, kind: str, entry) -> QuerySet[AIFeature]:
     )
 
 
-def impact_totals(*, user, kind: str, entry, features: int) -> ImpactTotals:
-    """The dependent versions and their live deployments, counted in one query (``features``: the count the
-    paginator made already)."""
-    counts = dependent_versions(user=user, kind=kind, entry=entry).aggregate(
-        versions=Count("pk", distinct=True), deployments=Count("deployments", distinct=True)
-    )
-    return ImpactTotals(features=features, versions=counts["versions"], deployments=counts["deployments"])
+# Where the totals of an entry's impact are kept for those who see the same features: the trail's position
+# (any change made through the services moves it: a version, a promotion, a fallback, a move of a feature),
+# the entry, and who sees what (``registry.selectors.visibility_key``). The bound is for a change made
+# behind the services.
+TOTALS_KEY = "drills:impact-totals:{trail}:{kind}:{pk}:{viewer}"
+TOTALS_SECONDS = 600
+
+
+def impact_totals(*, user, kind: str, entry) -> ImpactTotals:
+    """The dependent features, versions and their live deployments, counted in one query and kept until
+    the trail moves (counting a popular vendor's versions reads every version). The features are those
+    ``impact_features`` lists (the same visible versions' features): its paginator takes the count from
+    here instead of counting them again."""
+    viewer = visibility_key(user)
+    trail = audit_trail_position() if viewer is not None else None
+    key = None
+    if trail is not None:
+        key = TOTALS_KEY.format(trail=trail, kind=kind, pk=entry.pk, viewer=viewer)
+
+    def count():
+        counts = dependent_versions(user=user, kind=kind, entry=entry).aggregate(
+            features=Count("feature_id", distinct=True),
+            versions=Count("pk", distinct=True),
+            deployments=Count("deployments", distinct=True),
+        )
+        return counts, TOTALS_SECONDS
+
+    return ImpactTotals(**kept(key, count))
 
 
 def _uses(kind: str, entry, version) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.urls import reverse
 
+from core.pagination import counted
 from drills.choices import IMPACT_KINDS
 from drills.impact import entry_key, impact_features, impact_of, impact_totals
 
@@ -34,9 +35,9 @@ def catalog_impact_panel(request, kind: str, entry) -> dict | None:
 def impact_panel_body(*, user, kind: str, entry, page=None) -> dict:
     """One page of the features that depend on ``entry`` (``page``: a bad or too-large number shows the
     nearest page), with the totals over all of them. Constant queries whatever their number."""
-    pages = Paginator(impact_features(user=user, kind=kind, entry=entry), PAGE_SIZE)
+    totals = impact_totals(user=user, kind=kind, entry=entry)
+    pages = counted(Paginator(impact_features(user=user, kind=kind, entry=entry), PAGE_SIZE), totals.features)
     page_obj = pages.get_page(page)
-    totals = impact_totals(user=user, kind=kind, entry=entry, features=pages.count)
     impact = impact_of(user=user, kind=kind, entry=entry, features=list(page_obj.object_list), totals=totals)
     return {
         "kind": kind,

@@ -18,6 +18,7 @@ from registry.models import (
     AIFeatureGroupObjectPermission,
     AIFeatureUserObjectPermission,
     ApiToken,
+    AuditChainHead,
     AuditEvent,
     CatalogModel,
     Dataset,
@@ -279,6 +280,12 @@ CONTROL_ACTIONS = (
     "gate_policy.updated",
     "gate_assignment.updated",
 )
+
+
+def audit_trail_position() -> int | None:
+    """The sequence of the newest audited change (the chain head's): it moves with every write made through
+    the services, so what is counted under it may be kept until it moves. None before the trail exists."""
+    return AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first()
 
 
 def control_changes(*, user) -> QuerySet[AuditEvent]:

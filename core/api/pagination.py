@@ -1,8 +1,9 @@
+from django.core.paginator import Paginator
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
-from core.pagination import COUNT_LIMIT, BoundedCountPaginator
+from core.pagination import COUNT_LIMIT, BoundedCountPaginator, counted
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -11,6 +12,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CountedPagination(PageNumberPagination):
+    """Pages of a list the view counted already, with its other totals in one query
+    (``core.pagination.counted``)."""
+
+    def __init__(self, count: int):
+        self.known_count = count
+
+    def django_paginator_class(self, object_list, per_page):
+        return counted(Paginator(object_list, per_page), self.known_count)
 
 
 # An analysis that is not a plain list (it carries totals besides its rows) pages its rows itself: its

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.idempotency import IdempotentPostMixin
-from core.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from core.api.pagination import PAGE_PARAMETERS, CountedPagination
 from drills import selectors, services
 from drills.api import serializers as s
 from drills.filters import DrillRunFilter
@@ -74,8 +74,8 @@ class ImpactView(APIView):
         except UnknownEntry as unknown:
             raise NotFound(str(unknown)) from None
         lookup = {"user": request.user, "kind": entry_kind, "entry": entry}
-        paginator = PageNumberPagination()
+        totals = impact_totals(**lookup)
+        paginator = CountedPagination(totals.features)
         features = paginator.paginate_queryset(impact_features(**lookup), request, view=self)
-        totals = impact_totals(**lookup, features=paginator.page.paginator.count)
         impact = impact_of(**lookup, features=features, totals=totals)
         return Response(s.ImpactSerializer(impact, context={"api_kind": kind, "key": key, "paginator": paginator}).data)

@@ -3,6 +3,9 @@ depend on it, in the catalog page's lazily loaded section and in the API, a page
 restricted features hidden."""
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from drills import panels
@@ -147,7 +150,35 @@ def test_the_api_costs_the_same_queries_for_2_as_for_8_features(
         lambda n: grow(world, dataset, n, by=governance_admin, prefix=f"grow{n}"),
         django_assert_max_num_queries,
         12,
+        prepare=cache.clear,  # counted each time: the features are added behind the services (the trail stays)
     )
+
+
+def test_the_totals_are_counted_once_and_kept_until_the_next_change(world, dataset, governance_admin, ml_engineer):
+    """Counting a popular vendor's dependents reads every version: the totals are kept for those who see the
+    same features until the trail moves. A new version made through the service is counted at once."""
+    from registry.services import version_create
+
+    url = "/api/v1/impact/vendor/acme/"
+    first = api(governance_admin).get(url).json()
+    assert first["totals"] == {"features": 2, "versions": 2, "deployments": 3} and first["count"] == 2
+    with CaptureQueriesContext(connection) as queries:
+        again = api(governance_admin).get(url).json()
+    assert again["totals"] == first["totals"] and again["count"] == 2
+    assert not [query for query in queries.captured_queries if "COUNT(" in query["sql"]]
+
+    care = world["versions"]["care"]
+    version_create(
+        actor=ml_engineer,
+        feature=world["care"],
+        model=world["atlas"],
+        prompt=care.prompt,
+        policy_pack=care.policy_pack,
+        change_summary="Moves to Acme's atlas.",
+    )
+    after = api(governance_admin).get(url).json()
+    assert after["totals"] == {"features": 3, "versions": 3, "deployments": 3} and after["count"] == 3
+    assert "care-bot" in [feature["slug"] for feature in after["results"]]
 
 
 # --- The catalog pages' section ------------------------------------------------------------------
@@ -236,4 +267,5 @@ def test_the_section_costs_the_same_queries_for_2_as_for_8_features(
         django_assert_max_num_queries,
         12,
         rows=rows,
+        prepare=cache.clear,  # counted each time: the features are added behind the services (the trail stays)
     )
