@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
 from registry.models import AuditEvent, Deployment
 from registry.permissions import user_roles
-from registry.selectors import features_visible_to, seers_of_restricted
+from registry.selectors import audit_trail_position, features_visible_to, seers_of_restricted
 
 
 def requests_visible_to(user) -> QuerySet[ApprovalRequest]:
@@ -197,10 +198,54 @@ def gate_assignments() -> dict[tuple[str, str], str]:
     return {(a.risk_tier, a.environment): a.gate for a in GateAssignment.objects.all()}
 
 
+# Where the usernames of who may still sign a request's sign-offs are kept: the trail's position (any change
+# through the services moves it: a sign-off, a role or reviewer grant, a member added or removed, a feature
+# restricted, an account deactivated, in the admin too) and the request. Signing checks again whatever a
+# list said; the bound is for a change made behind the services.
+ELIGIBLE_KEY = "approvals:eligible:{trail}:{request}"
+ELIGIBLE_SECONDS = 300
+
+
+def eligible_usernames(requests) -> dict[int, dict[int, list[str]]]:
+    """For each pending request (with ``signoffs`` prefetched), ``{pending sign-off id: usernames}`` of who
+    may still sign it (``signers_for``), kept in the shared cache until the trail moves: on a large
+    organisation that is every holder of the role, read and judged for each answer otherwise. One round
+    trip to the shared cache and a query for the trail's position; ``signers_for``'s queries for the
+    requests it did not hold."""
+    pending = [request for request in requests if request.status == RequestStatus.PENDING]
+    if not pending:
+        return {}
+    trail = audit_trail_position()
+    keys = {request.pk: ELIGIBLE_KEY.format(trail=trail, request=request.pk) for request in pending}
+    try:
+        held = cache.get_many(list(keys.values())) if trail is not None else {}
+    except Exception:  # the shared cache is unreachable: computed, nothing kept
+        held, trail = {}, None
+    found = {pk: held[key] for pk, key in keys.items() if key in held}
+    missing = [request for request in pending if request.pk not in found]
+    if not missing:
+        return found
+    signers = signers_for(missing)
+    computed = {
+        request.pk: {
+            signoff.pk: [user.username for user in signers[request.pk][signoff.role]]
+            for signoff in request.signoffs.all()
+            if signoff.status == SignOffStatus.PENDING and signoff.role in signers[request.pk]
+        }
+        for request in missing
+    }
+    if trail is not None:
+        try:
+            cache.set_many({keys[pk]: usernames for pk, usernames in computed.items()}, timeout=ELIGIBLE_SECONDS)
+        except Exception:
+            pass  # unreachable: computed again next time
+    return {**found, **computed}
+
+
 def request_states(requests) -> dict[int, dict]:
     """For each request (with ``signoffs`` prefetched): its requirements as checked now (met or not, and
     why, as the review page shows them), and for each pending sign-off of a pending request the
-    usernames of who may still sign it (``signers_for``). A constant number of queries, whatever the
+    usernames of who may still sign it (``eligible_usernames``). A constant number of queries, whatever the
     number of requests."""
     from approvals.checks import all_checks, latest_evaluations
     from approvals.extensions import features_with_gate_checks
@@ -209,10 +254,9 @@ def request_states(requests) -> dict[int, dict]:
     newest = latest_evaluations([request.version_id for request in requests])
     # The checks the apps above add (a high-risk feature's technical file), for the requests they concern.
     concerned = features_with_gate_checks({request.version.feature_id for request in requests}) if requests else set()
-    signers = signers_for(requests)
+    eligible = eligible_usernames(requests)
     states = {}
     for request in requests:
-        roles = signers.get(request.pk, {})
         states[request.pk] = {
             "checks": all_checks(
                 request.requirements,
@@ -224,10 +268,6 @@ def request_states(requests) -> dict[int, dict]:
                     else {}
                 ),
             ),
-            "eligible": {
-                signoff.pk: [user.username for user in roles[signoff.role]]
-                for signoff in request.signoffs.all()
-                if signoff.role in roles and signoff.status == SignOffStatus.PENDING
-            },
+            "eligible": eligible.get(request.pk, {}),
         }
     return states

@@ -99,6 +99,29 @@ def test_each_open_slot_names_who_may_still_sign_it(
     assert after == {**before, ("security", 1): [], ("legal", 1): ["lee-legal"]}
 
 
+def test_who_may_sign_is_kept_until_the_next_change_through_the_services(
+    product_owner, security_reviewer, governance_admin, version, request_gate
+):
+    """On a large organisation that is every holder of the role, read and judged: the usernames are kept
+    until the trail moves, and a role revoked through the service shows at the next read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.services.teams import role_revoke
+
+    request = request_gate(version)
+    url = f"{REQUESTS}{request.pk}/"
+    api = as_user(product_owner)  # one token: making one is a change too
+    assert eligible(api.get(url).json())[("security", 1)] == ["sam-security"]
+    with CaptureQueriesContext(connection) as queries:
+        again = eligible(api.get(url).json())
+    assert again[("security", 1)] == ["sam-security"]
+    assert not [query for query in queries.captured_queries if 'AS "group__name"' in query["sql"]]  # no holders read
+
+    role_revoke(actor=governance_admin, user=security_reviewer, role="security", reason="Moved to another team.")
+    assert eligible(api.get(url).json())[("security", 1)] == []
+
+
 def test_a_decided_request_has_nobody_left_to_sign(product_owner, legal_reviewer, version, request_gate):
     request = request_gate(version)
     as_user(legal_reviewer).post(
