@@ -78,6 +78,8 @@ def test_a_passkey_added_on_the_security_page_is_the_second_step_next_time(brows
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    said_in_console = []
+    page.on("console", lambda message: said_in_console.append(f"{message.type}: {message.text}"))
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(
@@ -106,8 +108,13 @@ def test_a_passkey_added_on_the_security_page_is_the_second_step_next_time(brows
         expect(page).to_have_url(re.compile(r"/accounts/verify/"))
         page.locator("#passkey-verification-button").click()
         # The authenticator's answer goes to the server and back before the page changes: slow on a busy machine
-        # (the whole suite on two cores), hence the long wait.
-        expect(page.locator("header.topbar")).to_be_visible(timeout=45_000)
+        # (the whole suite on two cores), hence the long wait. If it never changes, say what the page said.
+        try:
+            expect(page.locator("header.topbar")).to_be_visible(timeout=45_000)
+        except AssertionError:
+            status = page.locator("#passkey-verification-status-message")
+            said = status.text_content() if status.count() else "(no status)"
+            raise AssertionError(f"still at {page.url}: {said!r}; the browser said {said_in_console}") from None
         page.goto(f"{live_server.url}/features/")
         expect(page).to_have_url(re.compile(r"/features/$"))
     finally:
