@@ -80,6 +80,13 @@ def test_a_passkey_added_on_the_security_page_is_the_second_step_next_time(brows
     page.set_default_timeout(15_000)
     said_in_console = []
     page.on("console", lambda message: said_in_console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: said_in_console.append(f"page error: {error}"))
+
+    def slow_catalog(route):  # the passkey scripts' translations arriving late, as on a slow network or machine
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/passkeys/jsi18n/", slow_catalog)
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(
