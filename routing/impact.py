@@ -16,6 +16,7 @@ from routing.engine import (
     Decision,
     Facts,
     ModelFacts,
+    RouteTable,
     Scenario,
     decide,
     load_facts_many,
@@ -163,7 +164,7 @@ class CatalogRoutes:
         self._vendor, self._model, self._status = vendor, model, status
         models = vendor.models.all() if vendor is not None else CatalogModel.objects.filter(pk=model.pk)
         self._visible = Q(feature__in=features_visible_to(user)) if user is not None else Q()
-        self._judged: dict[int, tuple] | None = None  # every route, when judged in this process
+        self._judged: tuple[RouteTable, dict[int, tuple]] | None = None  # every route, when judged here
         key = None
         if viewer is not None and (generation := routing_cache.current_generation()) is not None:
             entry = vendor if vendor is not None else model
@@ -172,9 +173,9 @@ class CatalogRoutes:
             )
         self._order, self.changed, self.lost = kept(key, lambda: (self._judge_every_route(models), KEPT_SECONDS))
 
-    def _judge(self, deployments) -> dict[int, tuple]:
-        """Each of ``deployments``' routes by id: (the table it was read into, its row, who serves now, who
-        after)."""
+    def _judge(self, deployments) -> tuple[RouteTable, dict[int, tuple]]:
+        """The table ``deployments`` are read into, and each of their routes by id: (its row, who serves
+        now, who after)."""
         table = load_route_table(deployments)
         flipped: dict[int, ModelFacts] = {}  # id() of a model's facts -> the same with the status changed
         judged: dict[tuple, tuple] = {}  # rule key -> (serves now, serves after)
@@ -191,15 +192,15 @@ class CatalogRoutes:
                         )
                     after.append(flipped[id(model_facts)])
                 judged[key] = (serving_model(facts), serving_model(facts, models=after))
-            routes[row[table.PK]] = (table, row, *judged[key])
-        return routes
+            routes[row[table.PK]] = (row, *judged[key])
+        return table, routes
 
     def _judge_every_route(self, models) -> tuple[list[tuple[int, int]], int, int]:
         """Every route's id and what the change does to it, changed first, then as the catalog pages always
         listed them (by feature name, region, environment); and how many are changed, and lost."""
-        self._judged = routes = self._judge(_routes_using(models).filter(self._visible))
+        self._judged = table, routes = self._judge(_routes_using(models).filter(self._visible))
         order = []
-        for pk, (table, row, now, then) in routes.items():
+        for pk, (row, now, then) in routes.items():
             state = UNCHANGED if (now and now.id) == (then and then.id) else LOST if then is None else MOVED
             sort_key = (state == UNCHANGED, row[table.NAME], row[table.REGION], row[table.ENVIRONMENT], pk)
             order.append((sort_key, pk, state))
@@ -215,14 +216,14 @@ class CatalogRoutes:
         if not isinstance(index, slice):
             return self[index : index + 1 or None][0]
         ids = [pk for pk, _state in self._order[index]]
-        routes = self._judged
-        if routes is None:  # the order was kept: judge the page's routes only
-            routes = self._judge(Deployment.objects.filter(self._visible, pk__in=ids)) if ids else {}
+        if not ids:
+            return []
+        # Judged in this process, or the order was kept: then judge the page's routes only.
+        table, routes = self._judged or self._judge(Deployment.objects.filter(self._visible, pk__in=ids))
         shown = [routes[pk] for pk in ids if pk in routes]  # one gone behind the services is left out
-        facts = shown[0][0].facts([row for _table, row, _now, _then in shown]) if shown else []
         return [
-            RouteChange(Outcome(route_facts, now), Outcome(route_facts, then))
-            for route_facts, (_table, _row, now, then) in zip(facts, shown)
+            RouteChange(Outcome(facts, now), Outcome(facts, then))
+            for facts, (_row, now, then) in zip(table.facts([row for row, _now, _then in shown]), shown)
         ]
 
 
