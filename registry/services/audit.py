@@ -22,6 +22,7 @@ from django.utils import timezone
 from core.audit_context import current_audit_context
 from registry import extensions
 from registry.models import AuditChainHead, AuditEvent
+from registry.selectors import audit_trail_position
 
 GENESIS_HASH = "0" * 64
 
@@ -752,7 +753,7 @@ def audit_verify(
             findings.add(None, "the chain head does not match the empty trail")
         if beyond_head:
             # Committed appends move the head in the same transaction: one still beyond it now was forged.
-            head_now = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first()
+            head_now = audit_trail_position()
             for sequence in beyond_head:
                 if head_now is None or sequence > head_now:
                     findings.add(sequence, f"event #{sequence} lies beyond the chain head (written without it: forged)")

@@ -31,7 +31,8 @@ from django.utils.dateparse import parse_datetime
 
 from core.locks import lock_name
 from core.retention import cutoff
-from registry.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from registry.models import AuditCheckpoint, AuditEvent
+from registry.selectors import audit_trail_position
 from registry.services.audit import (
     Checkpoint,
     audit_keys,
@@ -91,7 +92,7 @@ def signed_checkpoints() -> list[Checkpoint]:
 def _anchor(before: datetime) -> tuple[Checkpoint, dict] | None:
     """The newest signed checkpoint older than ``before`` whose event is older too, still holds its hash and
     is not the chain head (the head is never purged); with that event's fields."""
-    head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first() or 0
+    head = audit_trail_position() or 0
     first = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first()
     if first is None:
         return None

@@ -13,8 +13,9 @@ from django.utils import timezone
 from core import error_codes
 from core.exceptions import Conflict
 from core.locks import lock_name
-from registry.models import AuditChainHead, AuditEvent, AuditVerificationRun
+from registry.models import AuditEvent, AuditVerificationRun
 from registry.permissions import can_read_audit_trail
+from registry.selectors import audit_trail_position
 from registry.services.audit import audit_record_many, audit_verify
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def verification_start(*, actor) -> AuditVerificationRun:
             finished_at=now,
             message="Lost: the worker stopped recording progress.",
         )
-        head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first() or 0
+        head = audit_trail_position() or 0
         # A trail purged under retention begins after #1: count what is there, not what ever was.
         first = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first() or 1
         total = max(head - first + 1, 0)
