@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.choices import RequestStatus, SignOffStatus
 from approvals.models import ApprovalRequest, GateAssignment, GatePolicy, SignOff
+from core.kept import kept_many
 from registry.models import AuditEvent, Deployment
 from registry.permissions import user_roles
 from registry.selectors import audit_trail_position, features_visible_to, seers_of_restricted
@@ -212,34 +212,25 @@ def eligible_usernames(requests) -> dict[int, dict[int, list[str]]]:
     organisation that is every holder of the role, read and judged for each answer otherwise. One round
     trip to the shared cache and a query for the trail's position; ``signers_for``'s queries for the
     requests it did not hold."""
-    pending = [request for request in requests if request.status == RequestStatus.PENDING]
+    pending = {request.pk: request for request in requests if request.status == RequestStatus.PENDING}
     if not pending:
         return {}
     trail = audit_trail_position()
-    keys = {request.pk: ELIGIBLE_KEY.format(trail=trail, request=request.pk) for request in pending}
-    try:
-        held = cache.get_many(list(keys.values())) if trail is not None else {}
-    except Exception:  # the shared cache is unreachable: computed, nothing kept
-        held, trail = {}, None
-    found = {pk: held[key] for pk, key in keys.items() if key in held}
-    missing = [request for request in pending if request.pk not in found]
-    if not missing:
-        return found
-    signers = signers_for(missing)
-    computed = {
-        request.pk: {
-            signoff.pk: [user.username for user in signers[request.pk][signoff.role]]
-            for signoff in request.signoffs.all()
-            if signoff.status == SignOffStatus.PENDING and signoff.role in signers[request.pk]
+    keys = {pk: ELIGIBLE_KEY.format(trail=trail, request=pk) if trail is not None else None for pk in pending}
+
+    def compute(missing: list[int]):
+        signers = signers_for([pending[pk] for pk in missing])
+        usernames = {
+            pk: {
+                signoff.pk: [user.username for user in signers[pk][signoff.role]]
+                for signoff in pending[pk].signoffs.all()
+                if signoff.status == SignOffStatus.PENDING and signoff.role in signers[pk]
+            }
+            for pk in missing
         }
-        for request in missing
-    }
-    if trail is not None:
-        try:
-            cache.set_many({keys[pk]: usernames for pk, usernames in computed.items()}, timeout=ELIGIBLE_SECONDS)
-        except Exception:
-            pass  # unreachable: computed again next time
-    return {**found, **computed}
+        return usernames, ELIGIBLE_SECONDS
+
+    return kept_many(keys, compute)
 
 
 def request_states(requests) -> dict[int, dict]:

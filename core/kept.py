@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 
+K = TypeVar("K")
 T = TypeVar("T")
 
 
@@ -32,3 +33,28 @@ def kept(key: str | None, compute: Callable[[], tuple[T, int]]) -> T:
         except Exception:
             pass  # unreachable: computed again next time
     return value
+
+
+def kept_many(keys: dict[K, str | None], compute: Callable[[list[K]], tuple[dict[K, T], int]]) -> dict[K, T]:
+    """``kept`` for many answers at once: ``{name: answer}`` for each name of ``keys``, those kept under its
+    key read in one round trip, the others from ``compute(their names)``, which returns them with the seconds
+    to keep them. A key None: the shared cache was unreachable when it was made (computed, not kept)."""
+    wanted = {name: key for name, key in keys.items() if key}
+    found: dict[K, T] = {}
+    if wanted:
+        try:
+            held = cache.get_many(list(wanted.values()))
+        except Exception:  # the shared cache stopped answering since the keys were made: compute, keep nothing
+            held, wanted = {}, {}
+        found = {name: held[key] for name, key in wanted.items() if key in held}
+    missing = [name for name in keys if name not in found]
+    if not missing:
+        return found
+    computed, seconds = compute(missing)
+    entries = {wanted[name]: answer for name, answer in computed.items() if name in wanted}
+    if entries and seconds > 0:
+        try:
+            cache.set_many(entries, timeout=seconds)
+        except Exception:
+            pass  # unreachable: computed again next time
+    return {**found, **computed}
